@@ -1,0 +1,151 @@
+/**
+ * The errors rxwire raises. Each is a real subclass of `Error` with a stable
+ * `code`, so callers match on `instanceof` or `err.code`, never on message
+ * text. Errors that cross a transport travel as data (see `ErrorData`) and
+ * arrive as {@link RemoteError}.
+ */
+
+/** Stable codes, one per error class. */
+export const ErrorCode = {
+  ENCODE: 'ERR_RXWIRE_ENCODE',
+  DECODE: 'ERR_RXWIRE_DECODE',
+  FRAME: 'ERR_RXWIRE_FRAME',
+  SCHEMA_MISMATCH: 'ERR_RXWIRE_SCHEMA_MISMATCH',
+  REMOTE: 'ERR_RXWIRE_REMOTE',
+  QUEUE_FULL: 'ERR_RXWIRE_QUEUE_FULL',
+  TRANSPORT_CLOSED: 'ERR_RXWIRE_TRANSPORT_CLOSED',
+  TIMEOUT: 'ERR_RXWIRE_TIMEOUT',
+  WORKER: 'ERR_RXWIRE_WORKER',
+  AUTH: 'ERR_RXWIRE_AUTH',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The base class of every error rxwire raises itself. */
+export abstract class RxwireError extends Error {
+  abstract readonly code: ErrorCode;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A value does not fit its schema. `path` names the field, `expected` its type. */
+export class EncodeError extends RxwireError {
+  readonly code = ErrorCode.ENCODE;
+  constructor(
+    readonly path: string,
+    readonly expected: string,
+    readonly actual: unknown,
+  ) {
+    super(`cannot encode ${path}: expected ${expected}, got ${describe(actual)}`);
+  }
+}
+
+/** Bytes that do not decode under the reader's schema (truncated, trailing or garbage). */
+export class DecodeError extends RxwireError {
+  readonly code = ErrorCode.DECODE;
+}
+
+/** A frame that is malformed or larger than the limit. */
+export class FrameError extends RxwireError {
+  readonly code = ErrorCode.FRAME;
+}
+
+/** A writer's schema the reader cannot resolve; `path` names the field at fault. */
+export class SchemaMismatchError extends RxwireError {
+  readonly code = ErrorCode.SCHEMA_MISMATCH;
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(`schema mismatch at ${path}: ${message}`);
+  }
+}
+
+/** An error raised on the other end of a transport, carried over as data. */
+export class RemoteError extends RxwireError {
+  readonly code = ErrorCode.REMOTE;
+  /** The `name` of the error on the remote side (e.g. `TypeError`). */
+  readonly remoteName: string;
+  /** The `code` of the error on the remote side, if it had one. */
+  readonly remoteCode: string | undefined;
+  /** The stack as the remote side printed it. */
+  readonly remoteStack: string | undefined;
+  constructor(data: ErrorData) {
+    super(data.message);
+    this.remoteName = data.name;
+    this.remoteCode = data.code ?? undefined;
+    this.remoteStack = data.stack ?? undefined;
+  }
+}
+
+/** `next` found the outgoing queue at its limit; the value was not taken. */
+export class QueueFullError extends RxwireError {
+  readonly code = ErrorCode.QUEUE_FULL;
+}
+
+/** The transport is closed: completed, stopped by its reader, or its peer is gone. */
+export class TransportClosedError extends RxwireError {
+  readonly code = ErrorCode.TRANSPORT_CLOSED;
+}
+
+/** An operation did not finish within its time limit. */
+export class TimeoutError extends RxwireError {
+  readonly code = ErrorCode.TIMEOUT;
+}
+
+/** A worker thread threw or exited; carries its message, stack and index. */
+export class WorkerError extends RxwireError {
+  readonly code = ErrorCode.WORKER;
+  constructor(
+    message: string,
+    readonly workerIndex: number | undefined,
+    readonly workerStack: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(workerIndex === undefined ? message : `worker ${workerIndex}: ${message}`, options);
+  }
+}
+
+/** A peer failed authentication. */
+export class AuthError extends RxwireError {
+  readonly code = ErrorCode.AUTH;
+}
+
+/** An error as it crosses the wire. */
+export interface ErrorData {
+  name: string;
+  message: string;
+  code: string | null;
+  stack: string | null;
+}
+
+/** Turns anything thrown into the data that crosses the wire. */
+export function toErrorData(err: unknown): ErrorData {
+  if (err instanceof RemoteError) {
+    // Forwarding a remote error keeps the original remote identity.
+    return { name: err.remoteName, message: err.message, code: err.remoteCode ?? null, stack: err.remoteStack ?? null };
+  }
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return {
+      name: err.name,
+      message: err.message,
+      code: typeof code === 'string' ? code : null,
+      stack: err.stack ?? null,
+    };
+  }
+  return { name: 'Error', message: describe(err), code: null, stack: null };
+}
+
+/** A short, safe rendering of a value for error messages. */
+export function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value !== 'object' || value === null) return String(value);
+  if (Buffer.isBuffer(value)) return `Buffer(${value.length})`;
+  if (Array.isArray(value)) return `array(${value.length})`;
+  return `object ${value.constructor?.name ?? 'Object'}`;
+}

@@ -1,0 +1,177 @@
+/**
+ * Frames: the one envelope every transport carries. docs/PROTOCOL.md gives
+ * the bytes; this file is the only code that writes or parses them.
+ *
+ *   u32 LE  length   bytes after this field: 1 (kind) + body
+ *   u8      kind     one of FrameKind
+ *   body             kind-specific (an Avro value for NEXT)
+ */
+import { codec, type Codec } from './codec';
+import { FrameError, type ErrorData } from './errors';
+
+/** The kinds of frame. Data kinds (< 0x10) are in the stream; control kinds steer it. */
+export const FrameKind = {
+  /** body: one Avro value under the writer's schema */
+  NEXT: 0x01,
+  /** body: empty; the writer's stream completed */
+  COMPLETE: 0x02,
+  /** body: ErrorRecord; the writer's stream errored */
+  ERROR: 0x03,
+  /** body: HelloRecord; first frame from each writer */
+  HELLO: 0x10,
+  /** body: Avro long, bytes of NEXT frames the reader has consumed in all (cumulative) */
+  ACK: 0x11,
+  /** body: empty; the reader wants nothing more: the writer must stop */
+  STOP: 0x12,
+  /** body: RejectRecord; the reader cannot read the writer's schema */
+  REJECT: 0x13,
+} as const;
+export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
+
+/** Bytes before a frame's body: the length and the kind. */
+export const FRAME_HEADER = 5;
+
+/** The version this build speaks, sent in HELLO. */
+export const PROTOCOL_VERSION = 1;
+
+export const ErrorRecord: Codec<ErrorData> = codec({
+  type: 'record',
+  name: 'ErrorRecord',
+  namespace: 'rxwire',
+  fields: [
+    { name: 'name', type: 'string' },
+    { name: 'message', type: 'string' },
+    { name: 'code', type: ['null', 'string'] },
+    { name: 'stack', type: ['null', 'string'] },
+  ],
+} as const);
+
+export const HelloRecord = codec({
+  type: 'record',
+  name: 'HelloRecord',
+  namespace: 'rxwire',
+  fields: [
+    { name: 'version', type: 'int' },
+    { name: 'fingerprint', type: 'string' },
+    { name: 'schema', type: 'string' },
+    { name: 'window', type: 'long' },
+  ],
+} as const);
+export type Hello = typeof HelloRecord extends Codec<infer T> ? T : never;
+
+export const RejectRecord = codec({
+  type: 'record',
+  name: 'RejectRecord',
+  namespace: 'rxwire',
+  fields: [
+    { name: 'path', type: 'string' },
+    { name: 'message', type: 'string' },
+  ],
+} as const);
+
+export const AckRecord: Codec<number> = codec('long');
+
+const KNOWN = new Set<number>(Object.values(FrameKind));
+
+/**
+ * Appends frames to a growing buffer that is handed off whole (transferred)
+ * by `take()`. Buffers are never pooled, so transferring one detaches
+ * nothing else. Capacity adapts: a batch starts at the size of the last one.
+ */
+export class FrameWriter {
+  private buf: Buffer;
+  private pos = 0;
+  private lastSize: number;
+
+  constructor(private readonly minCapacity = 4096) {
+    this.lastSize = minCapacity;
+    this.buf = Buffer.allocUnsafeSlow(minCapacity);
+  }
+
+  /** Bytes written since the last take. */
+  get size(): number {
+    return this.pos;
+  }
+
+  /** Appends a frame whose body is `value` under `bodyCodec`; returns the frame's size in bytes. */
+  write<T>(kind: FrameKind, bodyCodec: Codec<T>, value: T): number {
+    const start = this.pos;
+    for (;;) {
+      const end = bodyCodec.encodeInto(value, this.buf, start + FRAME_HEADER);
+      if (end >= 0) {
+        this.buf.writeUInt32LE(end - start - 4, start);
+        this.buf[start + 4] = kind;
+        this.pos = end;
+        return end - start;
+      }
+      this.grow(this.buf.length - end);
+    }
+  }
+
+  /** Appends a frame with an empty body. */
+  writeEmpty(kind: FrameKind): number {
+    if (this.buf.length - this.pos < FRAME_HEADER) this.grow(this.buf.length + FRAME_HEADER);
+    this.buf.writeUInt32LE(1, this.pos);
+    this.buf[this.pos + 4] = kind;
+    this.pos += FRAME_HEADER;
+    return FRAME_HEADER;
+  }
+
+  /** Drops everything written after `size` bytes (a frame that must not go out). */
+  truncate(size: number): void {
+    if (size < this.pos) this.pos = size;
+  }
+
+  /** Hands off what was written (the caller owns it) and starts a fresh buffer. */
+  take(): Uint8Array {
+    const out = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos);
+    this.lastSize = Math.max(this.minCapacity, this.pos);
+    this.buf = Buffer.allocUnsafeSlow(this.lastSize);
+    this.pos = 0;
+    return out;
+  }
+
+  private grow(atLeast: number): void {
+    let size = this.buf.length * 2;
+    while (size < atLeast) size *= 2;
+    const next = Buffer.allocUnsafeSlow(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+}
+
+/** Called for each frame found: its kind and where its body lies. */
+export type FrameVisitor = (kind: FrameKind, bodyStart: number, bodyEnd: number) => void;
+
+/**
+ * Parses a batch of whole frames, calling `visit` for each in order.
+ * @throws FrameError on a truncated or oversized frame or an unknown kind;
+ *   frames before the bad one have been visited.
+ */
+export function parseFrames(batch: Buffer, visit: FrameVisitor, maxFrame = Number.MAX_SAFE_INTEGER): void {
+  let pos = 0;
+  const end = batch.length;
+  while (pos < end) {
+    if (end - pos < FRAME_HEADER) {
+      throw new FrameError(`truncated frame header: ${end - pos} bytes left at offset ${pos}`);
+    }
+    const length = batch.readUInt32LE(pos);
+    if (length < 1) throw new FrameError(`frame at offset ${pos} has length 0`);
+    if (length - 1 > maxFrame) {
+      throw new FrameError(`frame of ${length - 1} bytes exceeds the limit of ${maxFrame} bytes`);
+    }
+    const frameEnd = pos + 4 + length;
+    if (frameEnd > end) {
+      throw new FrameError(`frame at offset ${pos} declares ${length} bytes but only ${end - pos - 4} follow`);
+    }
+    const kind = batch[pos + 4];
+    if (!KNOWN.has(kind)) throw new FrameError(`unknown frame kind 0x${kind.toString(16)} at offset ${pos}`);
+    visit(kind as FrameKind, pos + FRAME_HEADER, frameEnd);
+    pos = frameEnd;
+  }
+}
+
+/** Is this a data kind (part of the stream, subject to the reader's pace)? */
+export function isDataKind(kind: FrameKind): boolean {
+  return kind < 0x10;
+}

@@ -1,0 +1,501 @@
+/**
+ * The port transport: frames over a `MessagePort`, a `Worker` or a worker's
+ * `parentPort`. Frames written in one turn of the event loop are coalesced
+ * into one `postMessage`, whose buffer is transferred, not copied.
+ *
+ * ## Example
+ * ```ts
+ * import { Worker } from 'node:worker_threads';
+ * import { codec, open } from 'rxwire';
+ * import { port, transferList } from 'rxwire/transports';
+ * const [here, there] = port.pair();
+ * const worker = new Worker(file, { workerData: { end: there }, transferList: transferList(there) });
+ * const wire = open(here, codec('string'), { worker });
+ * ```
+ *
+ * Flow control is by credit: a writer may have `windowBytes` of frames that
+ * the reader has not consumed (delivered to its subscribers); the reader
+ * acknowledges in steps of a quarter window. So a slow reader holds the
+ * writer's memory at about one window, and the reader's at the same.
+ *
+ * A `Worker` or `parentPort` end carries one WireSubject and nothing else
+ * (any other message on it is a `FrameError`); `port.pair()` gives as many
+ * independent links as needed.
+ */
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import type { Channel, ChannelSink, WireStats } from '../lib/channel';
+import { readerFor, type Codec } from '../lib/codec';
+import { FrameError, RemoteError, SchemaMismatchError, TransportClosedError, WorkerError, toErrorData } from '../lib/errors';
+import {
+  AckRecord,
+  ErrorRecord,
+  FrameKind,
+  FrameWriter,
+  HelloRecord,
+  PROTOCOL_VERSION,
+  RejectRecord,
+  isDataKind,
+  parseFrames,
+} from '../lib/frame';
+
+/** An end of a port link, as it travels in `workerData` (with `transferList(end)`). */
+export interface PortEnd {
+  readonly transport: 'port';
+  readonly port: MessagePort;
+}
+
+/** What `open` accepts as a port end: a pair's end, or a port, worker or `parentPort` itself. */
+export type PortLike = PortEnd | MessagePort | Worker;
+
+/** Options of the port transport (with `WireOptions`, given to `open`). */
+export interface PortOptions {
+  /** Bytes of frames a writer may have in flight, unconsumed by the reader. Default 4 MiB. */
+  windowBytes?: number;
+  /** A batch is posted as soon as it reaches this size, without waiting for the turn to end. Default 64 KiB. */
+  batchBytes?: number;
+  /** The largest frame either side accepts; a larger one is a `FrameError`. Default 64 MiB. */
+  maxFrameBytes?: number;
+  /**
+   * The worker on the other side. Its `error` or `exit` ends this end with
+   * `WorkerError` (message and stack) instead of a bare `TransportClosedError`.
+   */
+  worker?: Worker;
+}
+
+/** Makes a linked pair of port ends: keep one, hand the other to a worker. */
+export function pair(): [PortEnd, PortEnd] {
+  const { port1, port2 } = new MessageChannel();
+  return [
+    { transport: 'port', port: port1 },
+    { transport: 'port', port: port2 },
+  ];
+}
+
+/** Is `end` something the port transport can open? */
+export function isPortLike(end: unknown): end is PortLike {
+  if (typeof end !== 'object' || end === null) return false;
+  if ((end as PortEnd).transport === 'port') return true;
+  return typeof (end as MessagePort).postMessage === 'function' && typeof (end as MessagePort).on === 'function';
+}
+
+/** What must go in a `transferList` for `end` to reach a worker. */
+export function portTransferList(end: PortEnd): MessagePort[] {
+  return [end.port];
+}
+
+/** The moving parts a channel needs from a port, a worker or `parentPort`. */
+interface Link {
+  post(bytes: Uint8Array): void;
+  listen(onMessage: (data: unknown) => void, onClose: () => void): void;
+  /** Stops listening; closes the port when the link owns it. */
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
+function linkOf(end: PortLike): Link {
+  const target = (end as PortEnd).transport === 'port' ? (end as PortEnd).port : (end as MessagePort | Worker);
+  const isWorker = typeof (target as Worker).terminate === 'function';
+  // Only a port of our own pair is ours to close; a Worker or parentPort is the user's.
+  const owned = (end as PortEnd).transport === 'port';
+  let onMessage: ((data: unknown) => void) | undefined;
+  let onClose: (() => void) | undefined;
+  return {
+    post: (bytes) => target.postMessage(bytes, [bytes.buffer as ArrayBuffer]),
+    listen: (message, close) => {
+      onMessage = message;
+      onClose = close;
+      target.on('message', message);
+      target.on(isWorker ? 'exit' : 'close', close);
+    },
+    close: () => {
+      if (onMessage) target.off('message', onMessage);
+      if (onClose) target.off(isWorker ? 'exit' : 'close', onClose);
+      if (owned) (target as MessagePort).close();
+    },
+    ref: () => target.ref(),
+    unref: () => {
+      // Unref'ing a Worker object would let the process leave a running worker behind.
+      if (!isWorker) target.unref();
+    },
+  };
+}
+
+/** Opens the port transport's channel; `open()` in lib calls this. */
+export function connectPort<T>(end: PortLike, codec: Codec<T>, options: PortOptions = {}) {
+  return (sink: ChannelSink<T>): Channel<T> => new PortChannel(linkOf(end), codec, sink, options);
+}
+
+const MiB = 1 << 20;
+
+class PortChannel<T> implements Channel<T> {
+  private readonly writer = new FrameWriter();
+  private readonly windowBytes: number;
+  private readonly batchBytes: number;
+  private readonly maxFrameBytes: number;
+  private flushScheduled: ReturnType<typeof setImmediate> | undefined;
+
+  // Outgoing.
+  private sentBytes = 0;
+  private ackedBytes = 0;
+  private sent = 0;
+  private outDone = false;
+  private blocked = false;
+
+  // Incoming.
+  private reader: Codec<T> | undefined;
+  private peerWindow = 4 * MiB;
+  private paused = true;
+  private readonly held: Buffer[] = [];
+  private inDone = false;
+  /** The peer's COMPLETE or ERROR has been seen (it may still wait in `held`). */
+  private peerEnded = false;
+  private failure: Error | undefined;
+  private consumedBytes = 0;
+  private ackedSentBytes = 0;
+  private received = 0;
+  private receivedBytes = 0;
+
+  private holding = false;
+  private closed = false;
+  private workerFailure: WorkerError | undefined;
+  private workerExited = false;
+
+  constructor(
+    private readonly link: Link,
+    private readonly codec: Codec<T>,
+    private readonly sink: ChannelSink<T>,
+    options: PortOptions,
+  ) {
+    const { windowBytes = 4 * MiB, batchBytes = 64 * 1024, maxFrameBytes = 64 * MiB, worker } = options;
+    this.windowBytes = positive(windowBytes, 'options.windowBytes');
+    this.batchBytes = positive(batchBytes, 'options.batchBytes');
+    this.maxFrameBytes = positive(maxFrameBytes, 'options.maxFrameBytes');
+    if (worker) this.watchWorker(worker);
+    link.listen(
+      (data) => this.onBatch(data),
+      () => this.onLinkClosed(),
+    );
+    this.writer.write(FrameKind.HELLO, HelloRecord, {
+      version: PROTOCOL_VERSION,
+      fingerprint: codec.fingerprint,
+      schema: JSON.stringify(codec.schema),
+      window: this.windowBytes,
+    });
+    this.scheduleFlush();
+    this.updateRef();
+  }
+
+  // ---- outgoing -----------------------------------------------------------
+
+  offer(value: T): boolean {
+    if (this.outDone) throw new TransportClosedError('the outgoing stream is closed');
+    if (this.sentBytes - this.ackedBytes >= this.windowBytes) {
+      this.blocked = true;
+      return false;
+    }
+    const before = this.writer.size;
+    const bytes = this.writer.write(FrameKind.NEXT, this.codec, value);
+    if (bytes - 5 > this.maxFrameBytes) {
+      this.writer.truncate(before);
+      throw new FrameError(`a value of ${bytes - 5} bytes exceeds options.maxFrameBytes (${this.maxFrameBytes})`);
+    }
+    this.sentBytes += bytes;
+    this.sent++;
+    if (this.writer.size >= this.batchBytes) this.flush();
+    else this.scheduleFlush();
+    return true;
+  }
+
+  complete(): void {
+    if (this.outDone) return;
+    this.outDone = true;
+    this.writer.writeEmpty(FrameKind.COMPLETE);
+    this.flush();
+    this.maybeClose();
+  }
+
+  error(err: unknown): void {
+    if (this.outDone) return;
+    this.outDone = true;
+    this.writer.write(FrameKind.ERROR, ErrorRecord, toErrorData(err));
+    this.flush();
+    this.maybeClose();
+  }
+
+  hold(waiting: boolean): void {
+    this.holding = waiting;
+    this.updateRef();
+  }
+
+  stats(): Omit<WireStats, 'queued' | 'dropped'> {
+    return {
+      sent: this.sent,
+      sentBytes: this.sentBytes,
+      received: this.received,
+      receivedBytes: this.receivedBytes,
+      inFlightBytes: this.sentBytes - this.ackedBytes,
+    };
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.closed) return;
+    this.flushScheduled = setImmediate(() => {
+      this.flushScheduled = undefined;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.flushScheduled) {
+      clearImmediate(this.flushScheduled);
+      this.flushScheduled = undefined;
+    }
+    if (this.writer.size === 0 || this.closed) return;
+    this.link.post(this.writer.take());
+    this.sink.flushed();
+  }
+
+  // ---- incoming -----------------------------------------------------------
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.updateRef();
+    while (this.held.length > 0 && !this.inDone) this.readData(this.held.shift()!);
+    if (this.failure && !this.inDone) this.fail(this.failure);
+  }
+
+  stop(): void {
+    if (this.inDone) return;
+    this.inDone = true;
+    this.held.length = 0;
+    if (!this.peerEnded) {
+      this.writer.writeEmpty(FrameKind.STOP);
+      this.flush();
+    }
+    this.maybeClose();
+  }
+
+  private onBatch(data: unknown): void {
+    if (!(data instanceof Uint8Array)) {
+      this.protocolError(new FrameError(`expected a batch of frames, got ${typeof data}`));
+      return;
+    }
+    const batch = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    try {
+      // Control frames act at once; data frames wait while paused.
+      parseFrames(batch, (kind, start, end) => this.readControl(kind, batch, start, end), this.maxFrameBytes);
+    } catch (err) {
+      this.protocolError(err as Error);
+      return;
+    }
+    if (this.inDone) return;
+    if (this.paused) this.held.push(batch);
+    else this.readData(batch);
+  }
+
+  private readControl(kind: FrameKind, batch: Buffer, start: number, end: number): void {
+    switch (kind) {
+      case FrameKind.ACK: {
+        this.ackedBytes = Math.max(this.ackedBytes, AckRecord.decode(batch, start, end));
+        if (this.blocked && this.sentBytes - this.ackedBytes < this.windowBytes) {
+          this.blocked = false;
+          this.sink.writable();
+        }
+        return;
+      }
+      case FrameKind.STOP:
+        this.closeOutgoing(new TransportClosedError('the reader stopped: its last subscriber left'), true);
+        return;
+      case FrameKind.REJECT: {
+        const reject = RejectRecord.decode(batch, start, end);
+        this.closeOutgoing(new SchemaMismatchError(reject.path, `the reader refused this schema: ${reject.message}`), false);
+        return;
+      }
+      case FrameKind.HELLO: {
+        const hello = HelloRecord.decode(batch, start, end);
+        this.peerWindow = hello.window;
+        if (hello.version !== PROTOCOL_VERSION) {
+          this.refuse(new FrameError(`peer speaks protocol ${hello.version}, this end ${PROTOCOL_VERSION}`), '<protocol>');
+          return;
+        }
+        try {
+          this.reader = readerFor(this.codec, JSON.parse(hello.schema), hello.fingerprint);
+        } catch (err) {
+          const mismatch = err as SchemaMismatchError;
+          this.refuse(mismatch, mismatch.path ?? '<root>');
+        }
+        return;
+      }
+      case FrameKind.COMPLETE:
+      case FrameKind.ERROR:
+        this.peerEnded = true;
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Delivers the data frames of one batch, then acknowledges them. */
+  private readData(batch: Buffer): void {
+    const values: T[] = [];
+    let ending: { error?: Error } | undefined;
+    let bytes = 0;
+    try {
+      parseFrames(batch, (kind, start, end) => {
+        if (!isDataKind(kind) || ending) return;
+        if (kind === FrameKind.NEXT) {
+          if (!this.reader) throw new FrameError('a value arrived before the writer said hello');
+          values.push(this.reader.decode(batch, start, end));
+          bytes += end - start + 5;
+        } else if (kind === FrameKind.COMPLETE) {
+          ending = {};
+        } else {
+          ending = { error: new RemoteError(ErrorRecord.decode(batch, start, end)) };
+        }
+      });
+    } catch (err) {
+      // Values before the bad frame are good: deliver them, then fail.
+      ending = { error: err as Error };
+      this.refuseFurther();
+    }
+    this.received += values.length;
+    this.receivedBytes += bytes;
+    if (values.length > 0) this.sink.batch(values);
+    if (this.inDone) return;
+    if (ending) {
+      this.inDone = true;
+      if (ending.error) this.sink.error(ending.error);
+      else this.sink.complete();
+      this.updateRef();
+      this.maybeClose();
+      return;
+    }
+    this.consumedBytes += bytes;
+    if (this.consumedBytes - this.ackedSentBytes >= Math.max(1, Math.floor(this.peerWindow / 4))) {
+      this.ackedSentBytes = this.consumedBytes;
+      this.writer.write(FrameKind.ACK, AckRecord, this.consumedBytes);
+      this.scheduleFlush();
+    }
+  }
+
+  /** The writer's schema or protocol cannot be read: tell it, and fail our subscribers. */
+  private refuse(err: Error, path: string): void {
+    this.writer.write(FrameKind.REJECT, RejectRecord, { path, message: err.message });
+    this.flush();
+    this.failure = err;
+    if (!this.paused) this.fail(err);
+  }
+
+  private refuseFurther(): void {
+    if (this.peerEnded) return;
+    this.writer.writeEmpty(FrameKind.STOP);
+    this.scheduleFlush();
+  }
+
+  /** Malformed bytes on the link: both directions end with the error. */
+  private protocolError(err: Error): void {
+    this.refuseFurther();
+    this.closeOutgoing(err, false);
+    this.failure = err;
+    if (!this.paused) this.fail(err);
+  }
+
+  private fail(err: Error): void {
+    if (this.inDone) return;
+    this.inDone = true;
+    this.held.length = 0;
+    this.sink.error(err);
+    this.updateRef();
+    this.maybeClose();
+  }
+
+  private closeOutgoing(err: Error, stopped: boolean): void {
+    if (this.outDone) return;
+    this.outDone = true;
+    this.sink.writeClosed(err, stopped);
+    this.maybeClose();
+  }
+
+  // ---- lifecycle ----------------------------------------------------------
+
+  private watchWorker(worker: Worker): void {
+    const onError = (err: Error) => {
+      this.workerFailure ??= new WorkerError(err.message, undefined, err.stack, { cause: err });
+    };
+    const onExit = (code: number) => {
+      this.workerExited = true;
+      worker.off('error', onError);
+      if (!this.workerFailure && code !== 0) {
+        this.workerFailure = new WorkerError(`the worker exited with code ${code}`, undefined, undefined);
+      }
+      if (this.linkClosed) this.onPeerGone();
+    };
+    worker.on('error', onError);
+    worker.once('exit', onExit);
+    this.watchingWorker = true;
+    this.unwatchWorker = () => {
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+  }
+
+  private watchingWorker = false;
+  private unwatchWorker: () => void = () => {};
+  private linkClosed = false;
+  private graceTimer: ReturnType<typeof setTimeout> | undefined;
+
+  private onLinkClosed(): void {
+    this.linkClosed = true;
+    if (this.closed) return;
+    if (this.watchingWorker && !this.workerExited && (!this.inDone || !this.outDone)) {
+      // The port can close a moment before the worker's 'error' and 'exit'
+      // arrive; wait briefly so the user sees why.
+      this.graceTimer = setTimeout(() => this.onPeerGone(), 1000);
+      return;
+    }
+    this.onPeerGone();
+  }
+
+  private onPeerGone(): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    if (this.closed) return;
+    const err = this.workerFailure ?? new TransportClosedError('the other end is gone');
+    if (!this.inDone) {
+      // Whatever arrived before the end was seen is still delivered.
+      if (!this.paused) this.fail(err);
+      else this.failure ??= err;
+    }
+    this.closeOutgoing(err, false);
+    this.shutdown();
+  }
+
+  private maybeClose(): void {
+    const incomingOver = this.inDone || (this.peerEnded && this.paused);
+    if (this.outDone && incomingOver) this.shutdown();
+    else this.updateRef();
+  }
+
+  private shutdown(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.unwatchWorker();
+    this.link.close();
+  }
+
+  private updateRef(): void {
+    if (this.closed) return;
+    const waiting = this.holding || (!this.paused && !this.inDone) || (this.blocked && !this.outDone);
+    if (waiting) this.link.ref();
+    else this.link.unref();
+  }
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer`);
+  return value;
+}
