@@ -6,7 +6,7 @@ module.exports = {
   transform: {
     // Type errors are caught once, by spec/typecheck.spec.ts running tsc over
     // the whole project; here we only transpile, which keeps jest fast.
-    '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
   },
   testTimeout: 60000,
   maxWorkers: 2,

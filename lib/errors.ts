@@ -57,9 +57,10 @@ export class SchemaMismatchError extends RxwireError {
   readonly code = ErrorCode.SCHEMA_MISMATCH;
   constructor(
     readonly path: string,
-    message: string,
+    /** What is wrong at `path`, without the location. */
+    readonly reason: string,
   ) {
-    super(`schema mismatch at ${path}: ${message}`);
+    super(`schema mismatch at ${path}: ${reason}`);
   }
 }
 

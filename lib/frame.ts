@@ -158,7 +158,7 @@ export function parseFrames(batch: Buffer, visit: FrameVisitor, maxFrame = Numbe
     const length = batch.readUInt32LE(pos);
     if (length < 1) throw new FrameError(`frame at offset ${pos} has length 0`);
     if (length - 1 > maxFrame) {
-      throw new FrameError(`frame of ${length - 1} bytes exceeds the limit of ${maxFrame} bytes`);
+      throw new FrameError(`a frame body of ${length - 1} bytes exceeds the limit of ${maxFrame} bytes`);
     }
     const frameEnd = pos + 4 + length;
     if (frameEnd > end) {

@@ -1,6 +1,6 @@
 /* Codecs */
 export { codec, codecOfType, raw, isCodec } from './codec';
-export type { Codec, CodecOptions } from './codec';
+export type { Codec, CodecOptions, ValueOf } from './codec';
 export type { Infer, Schema, AvroPrimitive } from './schema';
 
 /* Subjects */

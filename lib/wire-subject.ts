@@ -203,8 +203,18 @@ export class WireSubject<T> extends Subject<T> {
   /** An error raised by `next`: the peer and this end's subscribers both get it. */
   private failOutgoing(err: unknown): void {
     this.end({ kind: 'error', error: err });
-    this.deliverEnd({ kind: 'error', error: err });
     this.stopReading();
+    this.deliverEnd({ kind: 'error', error: err });
+  }
+
+  /** A value queued by `next` failed in the transport: later ones are not sent. */
+  private failQueued(err: unknown): void {
+    for (const pending of this.outbox.drain()) {
+      if (pending.reject) pending.reject(err as Error);
+      else this.dropped++;
+    }
+    this.outgoingEnd = undefined;
+    this.failOutgoing(err);
   }
 
   private end(ending: Ending): void {
@@ -221,9 +231,13 @@ export class WireSubject<T> extends Subject<T> {
       try {
         taken = this.channel.offer(head.value);
       } catch (err) {
-        // Values were checked when queued, so this is the transport closing.
+        // Checked when queued, a value can still fail here (too large a
+        // frame): `send` rejects it; from `next`, it ends the stream as
+        // `next` does. Nothing is dropped without a trace.
         this.outbox.shift();
-        head.reject?.(err as Error);
+        if (head.reject) head.reject(err as Error);
+        else if (err instanceof TransportClosedError) this.dropped++;
+        else return this.failQueued(err);
         continue;
       }
       if (!taken) return;

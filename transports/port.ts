@@ -34,9 +34,11 @@ import {
   HelloRecord,
   PROTOCOL_VERSION,
   RejectRecord,
+  FRAME_HEADER,
   isDataKind,
   parseFrames,
 } from '../lib/frame';
+import { describe as describeValue } from '../lib/errors';
 
 /** An end of a port link, as it travels in `workerData` (with `transferList(end)`). */
 export interface PortEnd {
@@ -49,11 +51,11 @@ export type PortLike = PortEnd | MessagePort | Worker;
 
 /** Options of the port transport (with `WireOptions`, given to `open`). */
 export interface PortOptions {
-  /** Bytes of frames a writer may have in flight, unconsumed by the reader. Default 4 MiB. */
+  /** Bytes of NEXT frames (headers included) a writer may have in flight, unconsumed by the reader. Default 4 MiB. */
   windowBytes?: number;
   /** A batch is posted as soon as it reaches this size, without waiting for the turn to end. Default 64 KiB. */
   batchBytes?: number;
-  /** The largest frame either side accepts; a larger one is a `FrameError`. Default 64 MiB. */
+  /** The largest frame body (the bytes after the kind) either side accepts; a larger one is a `FrameError`. Default 64 MiB. */
   maxFrameBytes?: number;
   /**
    * The worker on the other side. Its `error` or `exit` ends this end with
@@ -152,6 +154,9 @@ class PortChannel<T> implements Channel<T> {
   private peerEnded = false;
   private failure: Error | undefined;
   private consumedBytes = 0;
+  /** Bytes of NEXT frames that have arrived, held or not (to police the writer's window). */
+  private nextBytesIn = 0;
+  private helloSeen = false;
   private ackedSentBytes = 0;
   private received = 0;
   private receivedBytes = 0;
@@ -262,7 +267,10 @@ class PortChannel<T> implements Channel<T> {
     if (!this.paused) return;
     this.paused = false;
     this.updateRef();
-    while (this.held.length > 0 && !this.inDone) this.readData(this.held.shift()!);
+    while (this.held.length > 0 && !this.inDone) {
+      const scan = this.scan(this.held.shift()!, false, true);
+      this.deliver(scan);
+    }
     if (this.failure && !this.inDone) this.fail(this.failure);
   }
 
@@ -279,26 +287,68 @@ class PortChannel<T> implements Channel<T> {
 
   private onBatch(data: unknown): void {
     if (!(data instanceof Uint8Array)) {
-      this.protocolError(new FrameError(`expected a batch of frames, got ${typeof data}`));
+      this.protocolError(new FrameError(`expected a batch of frames, got ${describeValue(data)}`));
       return;
     }
     const batch = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    try {
-      // Control frames act at once; data frames wait while paused.
-      parseFrames(batch, (kind, start, end) => this.readControl(kind, batch, start, end), this.maxFrameBytes);
-    } catch (err) {
-      this.protocolError(err as Error);
-      return;
+    // One pass: control frames act at once; data frames are decoded now, or
+    // held (undecoded, unacknowledged) until the first subscriber.
+    const scan = this.scan(batch, true, !this.paused);
+    if (this.paused) {
+      if (!this.inDone && !this.failure && scan.goodEnd > 0) this.held.push(batch.subarray(0, scan.goodEnd));
+    } else {
+      this.deliver(scan);
     }
-    if (this.inDone) return;
-    if (this.paused) this.held.push(batch);
-    else this.readData(batch);
+    if (scan.bad) this.protocolError(scan.bad);
   }
 
-  private readControl(kind: FrameKind, batch: Buffer, start: number, end: number): void {
+  /**
+   * Walks a batch's frames. With `control`, acts on control frames and
+   * polices the writer; with `data`, decodes values up to the stream's end.
+   * A frame error stops the walk: what came before it stands.
+   */
+  private scan(batch: Buffer, control: boolean, data: boolean): Scan<T> {
+    const result: Scan<T> = { values: [], bytes: 0, ending: undefined, goodEnd: 0, bad: undefined };
+    try {
+      parseFrames(
+        batch,
+        (kind, start, end) => {
+          if (control) this.police(kind, batch, start, end);
+          if (data && isDataKind(kind) && !result.ending && !this.inDone && !this.failure) {
+            this.readData(kind, batch, start, end, result);
+          }
+          result.goodEnd = end;
+        },
+        this.maxFrameBytes,
+      );
+    } catch (err) {
+      result.bad = err as Error;
+    }
+    return result;
+  }
+
+  /** Acts on control frames; checks that data frames keep to the protocol. */
+  private police(kind: FrameKind, batch: Buffer, start: number, end: number): void {
     switch (kind) {
+      case FrameKind.NEXT:
+        this.nextBytesIn += end - start + FRAME_HEADER;
+        if (this.nextBytesIn - this.ackedSentBytes > this.peerWindow + this.maxFrameBytes + FRAME_HEADER) {
+          throw new FrameError(`the writer overran its window of ${this.peerWindow} bytes`);
+        }
+        return;
+      case FrameKind.COMPLETE:
+        expectEmpty(kind, start, end);
+        this.peerEnded = true;
+        return;
+      case FrameKind.ERROR:
+        this.peerEnded = true;
+        return;
       case FrameKind.ACK: {
-        this.ackedBytes = Math.max(this.ackedBytes, AckRecord.decode(batch, start, end));
+        const acked = AckRecord.decode(batch, start, end);
+        if (acked < this.ackedBytes || acked > this.sentBytes) {
+          throw new FrameError(`ACK of ${acked} bytes is outside [${this.ackedBytes}, ${this.sentBytes}]`);
+        }
+        this.ackedBytes = acked;
         if (this.blocked && this.sentBytes - this.ackedBytes < this.windowBytes) {
           this.blocked = false;
           this.sink.writable();
@@ -306,60 +356,62 @@ class PortChannel<T> implements Channel<T> {
         return;
       }
       case FrameKind.STOP:
+        expectEmpty(kind, start, end);
         this.closeOutgoing(new TransportClosedError('the reader stopped: its last subscriber left'), true);
         return;
       case FrameKind.REJECT: {
         const reject = RejectRecord.decode(batch, start, end);
-        this.closeOutgoing(new SchemaMismatchError(reject.path, `the reader refused this schema: ${reject.message}`), false);
+        const err =
+          reject.path === PROTOCOL_PATH
+            ? new FrameError(`the reader refused this end: ${reject.message}`)
+            : new SchemaMismatchError(reject.path, `the reader refused this schema: ${reject.message}`);
+        this.closeOutgoing(err, false);
         return;
       }
       case FrameKind.HELLO: {
+        if (this.helloSeen) throw new FrameError('a second HELLO on one link');
+        this.helloSeen = true;
         const hello = HelloRecord.decode(batch, start, end);
         this.peerWindow = hello.window;
         if (hello.version !== PROTOCOL_VERSION) {
-          this.refuse(new FrameError(`peer speaks protocol ${hello.version}, this end ${PROTOCOL_VERSION}`), '<protocol>');
+          this.refuse(new FrameError(`peer speaks protocol ${hello.version}, this end ${PROTOCOL_VERSION}`), PROTOCOL_PATH);
           return;
         }
         try {
           this.reader = readerFor(this.codec, JSON.parse(hello.schema), hello.fingerprint);
         } catch (err) {
-          const mismatch = err as SchemaMismatchError;
-          this.refuse(mismatch, mismatch.path ?? '<root>');
+          const mismatch =
+            err instanceof SchemaMismatchError
+              ? err
+              : new SchemaMismatchError('<root>', `the writer's schema is not a valid Avro schema: ${(err as Error).message}`);
+          this.refuse(mismatch, mismatch.path);
         }
         return;
       }
-      case FrameKind.COMPLETE:
-      case FrameKind.ERROR:
-        this.peerEnded = true;
-        return;
-      default:
-        return;
     }
   }
 
-  /** Delivers the data frames of one batch, then acknowledges them. */
-  private readData(batch: Buffer): void {
-    const values: T[] = [];
-    let ending: { error?: Error } | undefined;
-    let bytes = 0;
+  /** Decodes one data frame into `into`; a value that does not decode ends the stream. */
+  private readData(kind: FrameKind, batch: Buffer, start: number, end: number, into: Scan<T>): void {
     try {
-      parseFrames(batch, (kind, start, end) => {
-        if (!isDataKind(kind) || ending) return;
-        if (kind === FrameKind.NEXT) {
-          if (!this.reader) throw new FrameError('a value arrived before the writer said hello');
-          values.push(this.reader.decode(batch, start, end));
-          bytes += end - start + 5;
-        } else if (kind === FrameKind.COMPLETE) {
-          ending = {};
-        } else {
-          ending = { error: new RemoteError(ErrorRecord.decode(batch, start, end)) };
-        }
-      });
+      if (kind === FrameKind.NEXT) {
+        if (!this.reader) throw new FrameError('a value arrived before the writer said hello');
+        into.values.push(this.reader.decode(batch, start, end));
+        into.bytes += end - start + FRAME_HEADER;
+      } else if (kind === FrameKind.COMPLETE) {
+        into.ending = {};
+      } else {
+        into.ending = { error: new RemoteError(ErrorRecord.decode(batch, start, end)) };
+      }
     } catch (err) {
-      // Values before the bad frame are good: deliver them, then fail.
-      ending = { error: err as Error };
+      into.ending = { error: err as Error };
       this.refuseFurther();
     }
+  }
+
+  /** Hands decoded values to the sink, then acknowledges them or ends the stream. */
+  private deliver(scan: Scan<T>): void {
+    const { values, bytes, ending } = scan;
     this.received += values.length;
     this.receivedBytes += bytes;
     if (values.length > 0) this.sink.batch(values);
@@ -382,8 +434,10 @@ class PortChannel<T> implements Channel<T> {
 
   /** The writer's schema or protocol cannot be read: tell it, and fail our subscribers. */
   private refuse(err: Error, path: string): void {
-    this.writer.write(FrameKind.REJECT, RejectRecord, { path, message: err.message });
+    const reason = err instanceof SchemaMismatchError ? err.reason : err.message;
+    this.writer.write(FrameKind.REJECT, RejectRecord, { path, message: reason });
     this.flush();
+    this.held.length = 0;
     this.failure = err;
     if (!this.paused) this.fail(err);
   }
@@ -427,9 +481,9 @@ class PortChannel<T> implements Channel<T> {
     const onExit = (code: number) => {
       this.workerExited = true;
       worker.off('error', onError);
-      if (!this.workerFailure && code !== 0) {
-        this.workerFailure = new WorkerError(`the worker exited with code ${code}`, undefined, undefined);
-      }
+      // An exit with code 0 still fails a link that was not finished: the
+      // worker is gone (terminate() before it ran also exits with 0).
+      this.workerFailure ??= new WorkerError(`the worker exited with code ${code}`, undefined, undefined);
       if (this.linkClosed) this.onPeerGone();
     };
     worker.on('error', onError);
@@ -473,7 +527,8 @@ class PortChannel<T> implements Channel<T> {
   }
 
   private maybeClose(): void {
-    const incomingOver = this.inDone || (this.peerEnded && this.paused);
+    // While paused, what is held stays readable after the link closes.
+    const incomingOver = this.inDone || (this.paused && (this.peerEnded || this.failure !== undefined));
     if (this.outDone && incomingOver) this.shutdown();
     else this.updateRef();
   }
@@ -493,6 +548,26 @@ class PortChannel<T> implements Channel<T> {
     if (waiting) this.link.ref();
     else this.link.unref();
   }
+}
+
+/** What one walk over a batch found. */
+interface Scan<T> {
+  values: T[];
+  /** Bytes of the NEXT frames decoded. */
+  bytes: number;
+  /** The stream's end, if the batch held it (`error` unset for complete). */
+  ending: { error?: Error } | undefined;
+  /** Where the last well-formed frame ends. */
+  goodEnd: number;
+  /** The frame error that stopped the walk, if any. */
+  bad: Error | undefined;
+}
+
+/** The REJECT path that means "wrong protocol", not a schema field. */
+const PROTOCOL_PATH = '<protocol>';
+
+function expectEmpty(kind: FrameKind, start: number, end: number): void {
+  if (end !== start) throw new FrameError(`frame kind 0x${kind.toString(16)} must have an empty body, has ${end - start} bytes`);
 }
 
 function positive(value: number, name: string): number {
