@@ -1,0 +1,54 @@
+/**
+ * The package's entry points, as a user loads them: `rxwire`,
+ * `rxwire/operators` and `rxwire/transports`, from CommonJS and from ESM.
+ * Builds dist/ first, so the test speaks for the current sources.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..');
+
+beforeAll(() => {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root });
+  execFileSync(process.execPath, ['scripts/esm-entries.js'], { cwd: root });
+}, 120_000);
+
+function node(args: string[]): string {
+  const result = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(result.stderr);
+  return result.stdout.trim();
+}
+
+const program = (load: string) => `
+  ${load}
+  const Trade = codec({ type: 'record', name: 'T', fields: [{ name: 'id', type: 'long' }] });
+  const [a, b] = port.pair();
+  const rx = open(b, Trade);
+  rx.subscribe((t) => { console.log(t.id, typeof EncodeError, typeof operators); rx.close(); });
+  const tx = open(a, Trade);
+  tx.next({ id: 42 });
+  tx.complete();
+`;
+
+describe('entry points', () => {
+  it('load from CommonJS', () => {
+    const out = node([
+      '-e',
+      program(`const { codec, open, EncodeError } = require('rxwire');
+               const { port } = require('rxwire/transports');
+               const operators = require('rxwire/operators');`),
+    ]);
+    expect(out).toBe('42 function object');
+  });
+
+  it('load from ESM', () => {
+    const out = node([
+      '--input-type=module',
+      '-e',
+      program(`import { codec, open, EncodeError } from 'rxwire';
+               import { port } from 'rxwire/transports';
+               import * as operators from 'rxwire/operators';`),
+    ]);
+    expect(out).toBe('42 function object');
+  });
+});
