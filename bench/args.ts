@@ -1,0 +1,80 @@
+/**
+ * The runner's command line, parsed and validated:
+ *   run.js [SUITE...] [--quick] [--runs N] [--json FILE] [--help]
+ * No suite named means every suite.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Suite } from './harness';
+
+/** What the runner was asked to do. */
+export interface RunOptions {
+  /** The suites to run, in the order named (all, in registry order, if none named). */
+  readonly suites: readonly Suite[];
+  /** The short version of every suite. */
+  readonly quick: boolean;
+  /** Measured repetitions per runner: `--runs`, else 3 with `--quick`, else 5. */
+  readonly repetitions: number;
+  /** Where to write the rows as JSON, if anywhere (an absolute path). */
+  readonly json: string | undefined;
+  /** Print the usage and stop. */
+  readonly help: boolean;
+}
+
+/** The usage text, listing `suites`. */
+export function usage(suites: readonly Suite[]): string {
+  return [
+    'usage: npm run bench -- [SUITE...] [--quick] [--runs N] [--json FILE]',
+    '  SUITE        one of the suites below (default: all)',
+    '  --quick      short version of each suite (fewer values, 3 runs)',
+    '  --runs N     measured repetitions per case and baseline (default 5, quick 3); the median is reported',
+    '  --json FILE  also write the rows as JSON: [{suite, case, unit, value, baseline, baselineValue, ratio}]',
+    'suites:',
+    ...suites.map((s) => `  ${s.name.padEnd(12)} ${s.title}`),
+  ].join('\n');
+}
+
+/**
+ * Parses `argv` (the arguments after the script).
+ * @throws TypeError or RangeError naming the bad argument
+ */
+export function parseOptions(argv: readonly string[], registry: readonly Suite[]): RunOptions {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const suites: Suite[] = [];
+  for (const name of positionals) {
+    const suite = registry.find((s) => s.name === name);
+    if (!suite) throw new RangeError(`unknown suite "${name}" (suites: ${registry.map((s) => s.name).join(', ')})`);
+    if (!suites.includes(suite)) suites.push(suite);
+  }
+  const quick = values.quick ?? false;
+  let repetitions = quick ? 3 : 5;
+  if (values.runs !== undefined) {
+    repetitions = Number(values.runs);
+    if (!/^\d+$/.test(values.runs) || repetitions < 1 || repetitions > 100) {
+      throw new RangeError('--runs must be an integer from 1 to 100');
+    }
+  }
+  let json: string | undefined;
+  if (values.json !== undefined) {
+    if (values.json === '') throw new TypeError('--json needs a file name');
+    json = path.resolve(values.json);
+    // Fail now, not after a long run.
+    try {
+      fs.accessSync(path.dirname(json), fs.constants.W_OK);
+    } catch {
+      throw new RangeError(`--json: cannot write in ${path.dirname(json)} (no such directory, or not writable)`);
+    }
+  }
+  return { suites: suites.length > 0 ? suites : [...registry], quick, repetitions, json, help: values.help ?? false };
+}

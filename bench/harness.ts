@@ -1,0 +1,131 @@
+/**
+ * The benchmark model and the loop that measures a case: a case is measured
+ * by a subject runner (rxwire) and one or more baseline runners, several
+ * repetitions each, interleaved, and each metric reports the MEDIAN of its
+ * repetitions. Nothing here prints; the runner (run.ts) does.
+ *
+ * Ratio convention: a ratio > 1 always means rxwire did better.
+ * For a `higher`-is-better metric (msgs/s) ratio = value / baseline;
+ * for a `lower`-is-better metric (µs) ratio = baseline / value.
+ */
+import { median } from './stats';
+
+/** One repetition's measurements, by metric key. */
+export type Sample = Readonly<Record<string, number>>;
+
+/** Something measured: it does its own setup, timing and teardown. */
+export interface Runner {
+  /** Shown as the baseline's name in a row (`JSON.stringify+parse`). */
+  readonly name: string;
+  /** Runs one repetition; setup and teardown stay outside its timed part. */
+  run(): Promise<Sample>;
+}
+
+/** A quantity a case reports; it becomes one row per baseline. */
+export interface Metric {
+  /** The key in each `Sample`. */
+  readonly key: string;
+  /** The row's case name (`round trip p50`). */
+  readonly label: string;
+  readonly unit: string;
+  /** Whether a higher value is better (throughput) or a lower one (latency). */
+  readonly better: 'higher' | 'lower';
+}
+
+/** A scenario: rxwire's runner, its baselines, what they report. */
+export interface Case {
+  readonly name: string;
+  readonly metrics: readonly Metric[];
+  readonly subject: Runner;
+  readonly baselines: readonly Runner[];
+}
+
+/** What every suite receives. */
+export interface SuiteOptions {
+  /** The short version: smaller sizes, fewer repetitions. */
+  readonly quick: boolean;
+}
+
+/** A named group of cases; `cases` builds them for the chosen size. */
+export interface Suite {
+  readonly name: string;
+  /** One line for `--help`. */
+  readonly title: string;
+  cases(options: SuiteOptions): Case[];
+}
+
+/** One reported figure, as `--json` writes it. */
+export interface Row {
+  suite: string;
+  case: string;
+  unit: string;
+  value: number;
+  baseline: string;
+  baselineValue: number;
+  ratio: number;
+  /** Not in the JSON: how the ratio was formed, for the printed row. */
+  better: 'higher' | 'lower';
+}
+
+/** Where a measurement stands, for the progress line. */
+export interface Progress {
+  /** Repetitions done so far (warm-up is 0) out of `of`. */
+  (done: number, of: number, phase: 'warm-up' | 'runs'): void;
+}
+
+/** Options of {@link measureCase}. */
+export interface MeasureOptions {
+  /** Measured repetitions per runner (after one warm-up repetition each). */
+  readonly repetitions: number;
+  readonly progress?: Progress;
+}
+
+/**
+ * Measures `kase`: one warm-up repetition of every runner, then
+ * `repetitions` rounds that each run every runner once, in an order that
+ * alternates (subject first, then last), so drift and noise hit all alike.
+ */
+export async function measureCase(suite: string, kase: Case, options: MeasureOptions): Promise<Row[]> {
+  const { repetitions, progress = () => {} } = options;
+  if (!Number.isInteger(repetitions) || repetitions < 1) {
+    throw new RangeError('options.repetitions must be a positive integer');
+  }
+  const runners = [kase.subject, ...kase.baselines];
+  const samples: Sample[][] = runners.map(() => []);
+  progress(0, repetitions, 'warm-up');
+  for (const runner of runners) await runner.run();
+  for (let rep = 0; rep < repetitions; rep++) {
+    progress(rep, repetitions, 'runs');
+    const order = runners.map((_, i) => i);
+    if (rep % 2 === 1) order.reverse();
+    for (const i of order) samples[i].push(await runners[i].run());
+  }
+  progress(repetitions, repetitions, 'runs');
+
+  const rows: Row[] = [];
+  for (const metric of kase.metrics) {
+    const value = medianOf(samples[0], metric.key, kase.subject.name);
+    kase.baselines.forEach((baseline, b) => {
+      const baselineValue = medianOf(samples[b + 1], metric.key, baseline.name);
+      rows.push({
+        suite,
+        case: metric.label,
+        unit: metric.unit,
+        value,
+        baseline: baseline.name,
+        baselineValue,
+        ratio: metric.better === 'higher' ? value / baselineValue : baselineValue / value,
+        better: metric.better,
+      });
+    });
+  }
+  return rows;
+}
+
+function medianOf(samples: readonly Sample[], key: string, runner: string): number {
+  const values = samples.map((s) => s[key]);
+  if (values.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
+    throw new TypeError(`runner "${runner}" gave no finite value for metric "${key}"`);
+  }
+  return median(values);
+}

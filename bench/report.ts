@@ -1,0 +1,59 @@
+/**
+ * How rows look: one printed line per row, and the JSON file. The printed
+ * ratio names its direction: `ours/base` for throughput, `base/ours` for
+ * latency; either way > 1 means rxwire is faster.
+ */
+import * as fs from 'node:fs';
+import type { Row } from './harness';
+
+const WIDTH = { suite: 6, case: 44, value: 14, baseline: 28 } as const;
+
+/** The header line printed above the rows. */
+export function header(): string {
+  return [
+    'suite'.padEnd(WIDTH.suite),
+    'case'.padEnd(WIDTH.case),
+    'value'.padStart(WIDTH.value),
+    '  ' + 'baseline'.padEnd(WIDTH.baseline),
+    'value'.padStart(WIDTH.value),
+    '  ratio (>1: rxwire faster)',
+  ].join(' ');
+}
+
+/** One row as a line of text. */
+export function formatRow(row: Row): string {
+  const direction = row.better === 'higher' ? 'ours/base' : 'base/ours';
+  return [
+    row.suite.padEnd(WIDTH.suite),
+    row.case.padEnd(WIDTH.case),
+    formatValue(row.value, row.unit).padStart(WIDTH.value),
+    '  ' + row.baseline.padEnd(WIDTH.baseline),
+    formatValue(row.baselineValue, row.unit).padStart(WIDTH.value),
+    `  ${row.ratio.toFixed(2)}x (${direction})`,
+  ].join(' ');
+}
+
+/** A value with its unit: `1.23M msgs/s`, `456k msgs/s`, `23.4 µs`. */
+export function formatValue(value: number, unit: string): string {
+  if (unit === 'msgs/s') {
+    if (value >= 1e6) return `${(value / 1e6).toFixed(2)}M ${unit}`;
+    if (value >= 1e3) return `${(value / 1e3).toFixed(1)}k ${unit}`;
+    return `${value.toFixed(0)} ${unit}`;
+  }
+  const digits = value < 10 ? 2 : value < 100 ? 1 : 0;
+  return `${value.toFixed(digits)} ${unit}`;
+}
+
+/** Writes the rows as a JSON array of {suite, case, unit, value, baseline, baselineValue, ratio}. */
+export function writeJson(file: string, rows: readonly Row[]): void {
+  const plain = rows.map(({ suite, case: name, unit, value, baseline, baselineValue, ratio }) => ({
+    suite,
+    case: name,
+    unit,
+    value,
+    baseline,
+    baselineValue,
+    ratio,
+  }));
+  fs.writeFileSync(file, JSON.stringify(plain, null, 2) + '\n');
+}
