@@ -50,6 +50,13 @@ export type Connect<T> = (sink: ChannelSink<T>) => Channel<T>;
 export interface Channel<T> {
   /** Starts delivering data to the sink. Until then the transport holds it (within its window). */
   resume(): void;
+  /**
+   * Stops delivering for a while (the transport holds what arrives, within
+   * its window) until `resume()`. WireSubject pauses while values from `next`
+   * wait for room, so a stage that echoes what it reads passes the
+   * backpressure of its output on to its input.
+   */
+  pause(): void;
   /** Stops reading for good: tells the peer to stop writing and drops what arrives. */
   stop(): void;
   /**

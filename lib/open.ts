@@ -4,12 +4,14 @@
 import type { Codec } from './codec';
 import { WireSubject, type WireOptions } from './wire-subject';
 import { connectPort, isPortLike, type PortLike, type PortOptions } from '../transports/port';
+import { connectShm, isShmEnd, type ShmEnd } from '../transports/shm';
+import type { ShmOptions } from '../transports/shm/channel';
 
 /** Every end descriptor `open` accepts. */
-export type End = PortLike;
+export type End = PortLike | ShmEnd;
 
 /** Options of `open`: the WireSubject's and the transport's. */
-export type OpenOptions = WireOptions & PortOptions;
+export type OpenOptions = WireOptions & PortOptions & ShmOptions;
 
 /**
  * Opens a transport end as a `WireSubject<T>` that encodes with `codec`.
@@ -29,6 +31,7 @@ export type OpenOptions = WireOptions & PortOptions;
  * @returns the Subject over that end
  */
 export function open<T>(end: End, codec: Codec<T>, options: OpenOptions = {}): WireSubject<T> {
+  if (isShmEnd(end)) return new WireSubject(connectShm(end, codec, options), codec, options);
   if (isPortLike(end)) return new WireSubject(connectPort(end, codec, options), codec, options);
-  throw new TypeError('open: end must be a transport end (from a pair()), a MessagePort, a Worker or parentPort');
+  throw new TypeError('open: end must be a transport end (from port.pair() or shm.pair()), a MessagePort, a Worker or parentPort');
 }

@@ -76,6 +76,10 @@ export class WireSubject<T> extends Subject<T> {
   /** Set when the other side closed our outgoing direction. */
   private writeClosedBy: { error: Error; stopped: boolean } | undefined;
   private dropped = 0;
+  /** Reading is paused while values from `next` wait for room. */
+  private throttled = false;
+  private turnArmed = false;
+  private lastTurn = performance.now();
 
   /** @internal Use `open(end, codec)`. */
   constructor(
@@ -146,11 +150,12 @@ export class WireSubject<T> extends Subject<T> {
    */
   send(value: T): Promise<void> {
     try {
-      if (this.trySend(value)) return Promise.resolve();
+      if (this.trySend(value)) return this.fairTurn();
       this.codec.check(value);
     } catch (err) {
       return Promise.reject(err);
     }
+    if (this.writeClosedBy) return Promise.reject(this.writeClosedBy.error);
     return new Promise<void>((resolve, reject) => {
       this.outbox.push({ value, resolve, reject });
       this.channel.hold(true);
@@ -167,7 +172,12 @@ export class WireSubject<T> extends Subject<T> {
     const closed = this.writeClosedBy?.error ?? (this.outgoingEnd && new TransportClosedError('this end has completed'));
     if (closed) throw closed;
     if (this.outbox.length > 0) return false;
-    return this.channel.offer(value);
+    try {
+      return this.channel.offer(value);
+    } catch (err) {
+      // The transport may learn only now that the reader left: report why.
+      throw this.writeClosedBy?.error ?? err;
+    }
   }
 
   /** Completes the outgoing stream (if open) and stops reading. The same as `unsubscribe()`. */
@@ -193,11 +203,23 @@ export class WireSubject<T> extends Subject<T> {
       }
       this.codec.check(value);
     } catch (err) {
-      this.failOutgoing(err);
+      // The transport found its reader gone as we offered: as after the fact, drop.
+      if (this.writeClosedBy) this.dropped++;
+      else this.failOutgoing(err);
+      return;
+    }
+    if (this.writeClosedBy) {
+      this.dropped++;
       return;
     }
     this.outbox.push({ value });
     this.channel.hold(true);
+    if (!this.throttled) {
+      // Read no more until this end can send again: a stage that echoes
+      // what it reads passes its output's backpressure on to its input.
+      this.throttled = true;
+      this.channel.pause();
+    }
   }
 
   /** An error raised by `next`: the peer and this end's subscribers both get it. */
@@ -205,6 +227,30 @@ export class WireSubject<T> extends Subject<T> {
     this.end({ kind: 'error', error: err });
     this.stopReading();
     this.deliverEnd({ kind: 'error', error: err });
+  }
+
+  private unthrottle(): void {
+    if (!this.throttled) return;
+    this.throttled = false;
+    if (this.readState === 'reading' && !this.incomingEnd) this.channel.resume();
+  }
+
+  /**
+   * A resolved promise, except about every 2 ms of a loop that never leaves
+   * microtasks (`for (...) await wire.send(v)` while there is room): then one
+   * that waits a turn of the event loop, so this thread's own reading, timers
+   * and I/O are not starved.
+   */
+  private fairTurn(): Promise<void> {
+    if (!this.turnArmed) {
+      this.turnArmed = true;
+      setImmediate(() => {
+        this.turnArmed = false;
+        this.lastTurn = performance.now();
+      });
+    }
+    if (performance.now() - this.lastTurn < 2) return RESOLVED;
+    return new Promise((resolve) => setImmediate(resolve));
   }
 
   /** A value queued by `next` failed in the transport: later ones are not sent. */
@@ -245,6 +291,7 @@ export class WireSubject<T> extends Subject<T> {
       head.resolve?.();
     }
     this.channel.hold(false);
+    this.unthrottle();
     const ending = this.outgoingEnd;
     if (!ending || this.writeClosedBy) return;
     if (ending.kind === 'complete') this.channel.complete();
@@ -265,6 +312,7 @@ export class WireSubject<T> extends Subject<T> {
           else this.dropped++;
         }
         this.channel.hold(false);
+        this.unthrottle();
       },
       flushed: () => this.emitStats(),
     };
@@ -342,3 +390,5 @@ function remove<V>(list: V[], item: V): void {
 }
 
 function noop(): void {}
+
+const RESOLVED = Promise.resolve();

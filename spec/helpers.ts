@@ -2,17 +2,30 @@
 import { once } from 'node:events';
 import type { TransferListItem, Worker } from 'node:worker_threads';
 import { startWorker } from '../lib/worker';
-import { port, transferList } from '../transports';
+import { port, shm, transferList, type PortEnd, type ShmEnd } from '../transports';
+
+/** The transports every WireSubject test runs over. */
+export const TRANSPORTS = ['port', 'shm'] as const;
+export type TransportName = (typeof TRANSPORTS)[number];
+
+/**
+ * Two linked ends of `transport`. `window` bounds the bytes in flight: the
+ * port's `windowBytes` (pass it to `open` too) or the size of each shm ring.
+ */
+export function pairOf(transport: TransportName, window?: number): [PortEnd | ShmEnd, PortEnd | ShmEnd] {
+  return transport === 'port' ? port.pair() : shm.pair(window ? { bytes: window } : {});
+}
+
+/** Starts spec/workers/<name>.worker.ts with an end of `transport`; returns our end and the worker. */
+export function spawnWith(transport: TransportName, name: string, workerData: Record<string, unknown> = {}, window?: number) {
+  const [here, there] = pairOf(transport, window);
+  const worker = spawn(name, { ...workerData, end: there }, transferList(there));
+  return { here, worker };
+}
 
 const live = new Set<Worker>();
 const exitCodes = new WeakMap<Worker, Promise<number>>();
 
-/** Starts spec/workers/<name>.worker.ts with a port end; returns our end and the worker. */
-export function spawnWithPort(name: string, workerData: Record<string, unknown> = {}) {
-  const [here, there] = port.pair();
-  const worker = spawn(name, { ...workerData, end: there }, transferList(there));
-  return { here, worker };
-}
 
 /** Starts spec/workers/<name>.worker.ts; it is terminated after the test if still alive. */
 export function spawn(name: string, workerData: Record<string, unknown>, transfer: TransferListItem[] = []): Worker {
@@ -47,4 +60,27 @@ export async function reapWorkers(): Promise<number> {
   const left = [...live];
   await Promise.all(left.map((w) => w.terminate()));
   return left.length;
+}
+
+export function tick(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `condition` every millisecond until it holds, or fails after `timeoutMs`. */
+export async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+    await tick(1);
+  }
+}
+
+/** Does `trySend` throw for a reason other than the value (the outgoing side is closed)? */
+export function trySendThrows(wire: { trySend(v: never): boolean }): boolean {
+  try {
+    wire.trySend(undefined as never);
+    return false;
+  } catch (err) {
+    return !(err as Error).name.startsWith('Encode');
+  }
 }

@@ -25,7 +25,8 @@
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import type { Channel, ChannelSink, WireStats } from '../lib/channel';
 import { readerFor, type Codec } from '../lib/codec';
-import { FrameError, RemoteError, SchemaMismatchError, TransportClosedError, WorkerError, toErrorData } from '../lib/errors';
+import { FrameError, RemoteError, SchemaMismatchError, TransportClosedError, toErrorData } from '../lib/errors';
+import { EXIT_GRACE_MS, WorkerWatch } from '../lib/worker-watch';
 import {
   AckRecord,
   ErrorRecord,
@@ -152,7 +153,10 @@ class PortChannel<T> implements Channel<T> {
   private inDone = false;
   /** The peer's COMPLETE or ERROR has been seen (it may still wait in `held`). */
   private peerEnded = false;
+  /** Why the incoming stream ends once what is held has been delivered. */
   private failure: Error | undefined;
+  /** The writer was refused (REJECT): nothing of its may be read. */
+  private refused = false;
   private consumedBytes = 0;
   /** Bytes of NEXT frames that have arrived, held or not (to police the writer's window). */
   private nextBytesIn = 0;
@@ -163,8 +167,6 @@ class PortChannel<T> implements Channel<T> {
 
   private holding = false;
   private closed = false;
-  private workerFailure: WorkerError | undefined;
-  private workerExited = false;
 
   constructor(
     private readonly link: Link,
@@ -176,7 +178,11 @@ class PortChannel<T> implements Channel<T> {
     this.windowBytes = positive(windowBytes, 'options.windowBytes');
     this.batchBytes = positive(batchBytes, 'options.batchBytes');
     this.maxFrameBytes = positive(maxFrameBytes, 'options.maxFrameBytes');
-    if (worker) this.watchWorker(worker);
+    if (worker) {
+      this.watch = new WorkerWatch(worker, () => {
+        if (this.linkClosed) this.onPeerGone();
+      });
+    }
     link.listen(
       (data) => this.onBatch(data),
       () => this.onLinkClosed(),
@@ -274,6 +280,12 @@ class PortChannel<T> implements Channel<T> {
     if (this.failure && !this.inDone) this.fail(this.failure);
   }
 
+  pause(): void {
+    if (this.inDone || this.paused) return;
+    this.paused = true;
+    this.updateRef();
+  }
+
   stop(): void {
     if (this.inDone) return;
     this.inDone = true;
@@ -295,7 +307,7 @@ class PortChannel<T> implements Channel<T> {
     // held (undecoded, unacknowledged) until the first subscriber.
     const scan = this.scan(batch, true, !this.paused);
     if (this.paused) {
-      if (!this.inDone && !this.failure && scan.goodEnd > 0) this.held.push(batch.subarray(0, scan.goodEnd));
+      if (!this.inDone && !this.refused && scan.goodEnd > 0) this.held.push(batch.subarray(0, scan.goodEnd));
     } else {
       this.deliver(scan);
     }
@@ -314,7 +326,7 @@ class PortChannel<T> implements Channel<T> {
         batch,
         (kind, start, end) => {
           if (control) this.police(kind, batch, start, end);
-          if (data && isDataKind(kind) && !result.ending && !this.inDone && !this.failure) {
+          if (data && isDataKind(kind) && !result.ending && !this.inDone && !this.refused) {
             this.readData(kind, batch, start, end, result);
           }
           result.goodEnd = end;
@@ -438,6 +450,7 @@ class PortChannel<T> implements Channel<T> {
     this.writer.write(FrameKind.REJECT, RejectRecord, { path, message: reason });
     this.flush();
     this.held.length = 0;
+    this.refused = true;
     this.failure = err;
     if (!this.paused) this.fail(err);
   }
@@ -451,8 +464,8 @@ class PortChannel<T> implements Channel<T> {
   /** Malformed bytes on the link: both directions end with the error. */
   private protocolError(err: Error): void {
     this.refuseFurther();
+    this.failure ??= err;
     this.closeOutgoing(err, false);
-    this.failure = err;
     if (!this.paused) this.fail(err);
   }
 
@@ -474,39 +487,17 @@ class PortChannel<T> implements Channel<T> {
 
   // ---- lifecycle ----------------------------------------------------------
 
-  private watchWorker(worker: Worker): void {
-    const onError = (err: Error) => {
-      this.workerFailure ??= new WorkerError(err.message, undefined, err.stack, { cause: err });
-    };
-    const onExit = (code: number) => {
-      this.workerExited = true;
-      worker.off('error', onError);
-      // An exit with code 0 still fails a link that was not finished: the
-      // worker is gone (terminate() before it ran also exits with 0).
-      this.workerFailure ??= new WorkerError(`the worker exited with code ${code}`, undefined, undefined);
-      if (this.linkClosed) this.onPeerGone();
-    };
-    worker.on('error', onError);
-    worker.once('exit', onExit);
-    this.watchingWorker = true;
-    this.unwatchWorker = () => {
-      worker.off('error', onError);
-      worker.off('exit', onExit);
-    };
-  }
-
-  private watchingWorker = false;
-  private unwatchWorker: () => void = () => {};
+  private watch: WorkerWatch | undefined;
   private linkClosed = false;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
 
   private onLinkClosed(): void {
     this.linkClosed = true;
     if (this.closed) return;
-    if (this.watchingWorker && !this.workerExited && (!this.inDone || !this.outDone)) {
+    if (this.watch && !this.watch.exited && (!this.inDone || !this.outDone)) {
       // The port can close a moment before the worker's 'error' and 'exit'
       // arrive; wait briefly so the user sees why.
-      this.graceTimer = setTimeout(() => this.onPeerGone(), 1000);
+      this.graceTimer = setTimeout(() => this.onPeerGone(), EXIT_GRACE_MS);
       return;
     }
     this.onPeerGone();
@@ -516,7 +507,7 @@ class PortChannel<T> implements Channel<T> {
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.graceTimer = undefined;
     if (this.closed) return;
-    const err = this.workerFailure ?? new TransportClosedError('the other end is gone');
+    const err = this.watch?.failure ?? new TransportClosedError('the other end is gone');
     if (!this.inDone) {
       // Whatever arrived before the end was seen is still delivered.
       if (!this.paused) this.fail(err);
@@ -538,7 +529,7 @@ class PortChannel<T> implements Channel<T> {
     this.flush();
     this.closed = true;
     if (this.graceTimer) clearTimeout(this.graceTimer);
-    this.unwatchWorker();
+    this.watch?.unwatch();
     this.link.close();
   }
 

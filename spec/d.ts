@@ -1,0 +1,12 @@
+import { open } from '../lib/open';
+import { shm } from '../transports';
+import { mapRing } from '../transports/shm/layout';
+import { Trade } from './fixtures/trade';
+const [here] = shm.pair();
+const m = mapRing(here.tx);
+console.log('0', m.header[65]);
+const wire = open(here, Trade);
+console.log('1', m.header[65], Array.from(m.header.slice(0,4)));
+const s = wire.subscribe(() => {});
+console.log('2', m.header[65]);
+setTimeout(() => { console.log('3', m.header[65]); s.unsubscribe(); wire.close(); }, 100);

@@ -1,0 +1,12 @@
+import { open } from '../lib/open';
+import { startWorker } from '../lib/worker';
+import { shm, transferList } from '../transports';
+import { Trade, tradeAt } from './fixtures/trade';
+const [here, there] = shm.pair();
+const worker = startWorker(__dirname + '/workers/trade.worker.ts', { workerData: { mode: 'echo', end: there }, transferList: transferList(there) });
+const wire = open(here, Trade, { worker });
+const N = 1_000_000;
+let got = 0; const t0 = Date.now();
+wire.subscribe({ next: (t) => { if (t.id !== got) throw new Error('order ' + t.id + ' ' + got); got++; }, complete: () => { console.log('complete', got, Date.now() - t0, 'ms'); }, error: (e) => console.log('err', e) });
+(async () => { const t1 = Date.now(); for (let i = 0; i < N; i++) await wire.send(tradeAt(i)); wire.complete(); console.log('sent in', Date.now() - t1); })();
+worker.on('exit', (c) => console.log('worker exit', c, Date.now() - t0));

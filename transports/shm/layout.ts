@@ -1,0 +1,157 @@
+/**
+ * The memory of one ring: a `SharedArrayBuffer` holding a header of
+ * sequence counters and a data region of variable-length records.
+ *
+ * Header (Int32 slots; every counter that one side writes often sits on a
+ * cache line of its own, 16 slots = 64 bytes, so the two threads do not
+ * fight over a line they do not share):
+ *
+ *   line 0   PUBLISHED      byte position up to which records are published (producer)
+ *   line 1   DATA_WAITERS   consumers asleep on PUBLISHED (consumers)
+ *   line 2   SPACE_WAITERS  producer asleep on a consumer cursor (producer)
+ *   line 3   MAGIC, CAPACITY, CONSUMERS, WRITER_STATE, REASON_LENGTH
+ *   line 4+k consumer k: CURSOR, READER_STATE, CURSOR_WAITERS, AFTER (bit mask
+ *            of the consumers it follows; 0 = it follows the producer)
+ *   then     REASON: up to 1 KiB of UTF-8, why a reader refused the writer
+ *   then     the data region, `capacity` bytes, a power of two
+ *
+ * Positions are byte counts since the ring was made, kept as wrapping 32-bit
+ * integers: `(a - b) | 0` is a distance while capacity <= 2^30, and
+ * `position & (capacity - 1)` is the offset in the data region.
+ *
+ * Records start on 4-byte boundaries: an Int32 header `(length << 4) | kind`
+ * and `length` bytes of body, padded to a multiple of 4. A record is never
+ * split: at the end of the data region a PAD record (or, with under 4 bytes
+ * left, nothing: readers skip that tail) sends the reader back to offset 0.
+ */
+
+export const LINE = 16; // Int32 slots per 64-byte cache line
+
+export const PUBLISHED = 0;
+export const DATA_WAITERS = LINE;
+export const SPACE_WAITERS = 2 * LINE;
+export const MAGIC = 3 * LINE;
+export const CAPACITY = MAGIC + 1;
+export const CONSUMERS = MAGIC + 2;
+/** 0 open; WriterState values below. */
+export const WRITER_STATE = MAGIC + 3;
+export const REASON_LENGTH = MAGIC + 4;
+
+/** Slot offsets within consumer k's line (`consumerBase(k) + ...`). */
+export const CURSOR = 0;
+export const READER_STATE = 1;
+export const CURSOR_WAITERS = 2;
+export const AFTER = 3;
+
+export const MAX_CONSUMERS = 30;
+const REASON_BYTES = 1024;
+const MAGIC_VALUE = 0x52585731; // "RXW1"
+
+export const WriterState = { OPEN: 0, GONE: 2 } as const;
+export const ReaderState = { READING: 0, STOPPED: 1, REJECTED: 2, GONE: 3 } as const;
+
+/** Record kinds in the ring (4 bits). */
+export const RecordKind = { NEXT: 1, COMPLETE: 2, ERROR: 3, HELLO: 4, PAD: 15 } as const;
+export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
+export const RECORD_HEADER = 4;
+/** The longest record body: the header keeps 27 bits for the length. */
+export const MAX_BODY = (1 << 27) - 1;
+
+export function consumerBase(k: number): number {
+  return (4 + k) * LINE;
+}
+
+function reasonOffset(consumers: number): number {
+  return consumerBase(consumers) * 4;
+}
+
+function dataOffset(consumers: number): number {
+  return reasonOffset(consumers) + REASON_BYTES;
+}
+
+/** The views every user of a ring needs, made once per end. */
+export interface RingMemory {
+  readonly sab: SharedArrayBuffer;
+  readonly header: Int32Array;
+  readonly data: Buffer;
+  readonly words: Int32Array;
+  readonly capacity: number;
+  readonly mask: number;
+  readonly consumers: number;
+}
+
+/** Options of a new ring. */
+export interface RingOptions {
+  /** Bytes of the data region: a power of two from 256 to 2^30. Default 1 MiB. */
+  bytes?: number;
+  /**
+   * The consumers, in order; each lists the consumers it follows (chained
+   * stages: it sees a record only after they all released it). Default one
+   * consumer following the producer.
+   */
+  consumers?: readonly { after?: readonly number[] }[];
+}
+
+/** Allocates and formats a ring. */
+export function createRing(options: RingOptions = {}): SharedArrayBuffer {
+  const { bytes = 1 << 20, consumers = [{}] } = options;
+  if (!Number.isInteger(bytes) || bytes < 256 || bytes > 1 << 30 || (bytes & (bytes - 1)) !== 0) {
+    throw new RangeError('options.bytes must be a power of two from 256 to 2^30');
+  }
+  if (consumers.length < 1 || consumers.length > MAX_CONSUMERS) {
+    throw new RangeError(`options.consumers must list 1 to ${MAX_CONSUMERS} consumers`);
+  }
+  const sab = new SharedArrayBuffer(dataOffset(consumers.length) + bytes);
+  const header = new Int32Array(sab, 0, reasonOffset(consumers.length) / 4);
+  header[CAPACITY] = bytes;
+  header[CONSUMERS] = consumers.length;
+  consumers.forEach((consumer, k) => {
+    let mask = 0;
+    for (const before of consumer.after ?? []) {
+      if (!Number.isInteger(before) || before < 0 || before >= k) {
+        throw new RangeError(`options.consumers[${k}].after may name only earlier consumers (0..${k - 1})`);
+      }
+      mask |= 1 << before;
+    }
+    header[consumerBase(k) + AFTER] = mask;
+  });
+  // Published last: a ring whose magic is set is fully formatted.
+  Atomics.store(header, MAGIC, MAGIC_VALUE);
+  return sab;
+}
+
+/** Maps the views of a ring made by {@link createRing}. */
+export function mapRing(sab: SharedArrayBuffer): RingMemory {
+  if (!(sab instanceof SharedArrayBuffer)) throw new TypeError('a ring is a SharedArrayBuffer');
+  const probe = new Int32Array(sab, 0, LINE * 4);
+  if (Atomics.load(probe, MAGIC) !== MAGIC_VALUE) throw new TypeError('this SharedArrayBuffer is not an rxwire ring');
+  const consumers = probe[CONSUMERS];
+  const capacity = probe[CAPACITY];
+  const start = dataOffset(consumers);
+  return {
+    sab,
+    header: new Int32Array(sab, 0, reasonOffset(consumers) / 4),
+    data: Buffer.from(sab, start, capacity),
+    words: new Int32Array(sab, start, capacity / 4),
+    capacity,
+    mask: capacity - 1,
+    consumers,
+  };
+}
+
+/** Writes why a reader refused the writer, then flips the state (the order matters: see readReason). */
+export function writeReason(memory: RingMemory, state: number, consumer: number, reason: string): void {
+  const area = Buffer.from(memory.sab, reasonOffset(memory.consumers), REASON_BYTES);
+  const length = area.write(reason.slice(0, REASON_BYTES / 4), 'utf8');
+  Atomics.store(memory.header, REASON_LENGTH, length);
+  // The plain writes above happen before this store; a reader that loads
+  // this state with Atomics.load sees them (JS atomics are sequentially consistent).
+  Atomics.store(memory.header, consumerBase(consumer) + READER_STATE, state);
+  Atomics.notify(memory.header, PUBLISHED);
+  Atomics.notify(memory.header, consumerBase(consumer) + CURSOR);
+}
+
+export function readReason(memory: RingMemory): string {
+  const length = Atomics.load(memory.header, REASON_LENGTH);
+  return Buffer.from(memory.sab, reasonOffset(memory.consumers), length).toString('utf8');
+}

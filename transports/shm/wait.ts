@@ -1,0 +1,161 @@
+/**
+ * Wait strategies: how an end of a ring waits for data (a reader) or for room
+ * (a writer). Chosen per end with `options.wait`.
+ *
+ * - `auto` (default): spin-then-wait. After activity it keeps polling, first
+ *   in a short busy loop, then once per event-loop turn (so microtasks,
+ *   timers and I/O still run), for `spinMicros`; then it sleeps with
+ *   `Atomics.waitAsync`, and the other side, seeing a sleeper, notifies. A busy
+ *   link never pays a wake-up; an idle end uses no CPU.
+ * - `spin`: polls without sleeping, in busy slices of about a millisecond
+ *   with an event-loop turn between slices. Lowest latency, a core per end.
+ * - `yield`: polls once per event-loop turn.
+ * - `block`: sleeps in `Atomics.wait`: the thread does nothing else while it
+ *   waits (timers in it do not fire then). Refused on the main thread.
+ * - `async`: sleeps in `Atomics.waitAsync` at once: never blocks an event loop,
+ *   costs a wake-up (tens of µs) per wait.
+ */
+import { isMainThread } from 'node:worker_threads';
+import type { WaitCell } from './ring';
+
+export type WaitStrategy = 'auto' | 'spin' | 'yield' | 'block' | 'async';
+
+const STRATEGIES: readonly WaitStrategy[] = ['auto', 'spin', 'yield', 'block', 'async'];
+
+/** Checks a strategy at the door. */
+export function checkStrategy(strategy: unknown, name = 'options.wait'): WaitStrategy {
+  if (!STRATEGIES.includes(strategy as WaitStrategy)) {
+    throw new TypeError(`${name} must be one of ${STRATEGIES.join(', ')}`);
+  }
+  if (strategy === 'block' && isMainThread) {
+    throw new TypeError(`${name} 'block' would freeze the main thread's event loop: use 'auto' or 'async' there`);
+  }
+  return strategy as WaitStrategy;
+}
+
+/** What one step of a pump did. */
+export type Step = 'progress' | 'idle' | 'done';
+
+export interface PumpOptions {
+  strategy: WaitStrategy;
+  /** How long `auto` keeps polling after the last progress before it sleeps. */
+  spinMicros: number;
+  /** The longest single sleep; flags are re-checked after it even with no notify. */
+  sliceMs: number;
+}
+
+/** How long one macrotask may keep a pump busy before it lets the event loop run. */
+const TURN_MS = 1;
+/** How long `auto` busy-polls inside one turn before polling across turns. */
+const SYNC_SPIN_MS = 0.005;
+
+/**
+ * Runs `step` until it reports `done`, waiting between idle steps as the
+ * strategy says. `ready` must be cheap and true when a step would progress;
+ * `cell` names where to sleep. Steps always run from a macrotask of the pump,
+ * never inside `start()`.
+ */
+export class Pump {
+  private scheduled: ReturnType<typeof setImmediate> | undefined;
+  private sleeping = false;
+  private stopped = true;
+  private lastProgress = 0;
+
+  constructor(
+    private readonly header: Int32Array,
+    private readonly options: PumpOptions,
+    private readonly step: () => Step,
+    private readonly ready: () => boolean,
+    private readonly cell: () => WaitCell,
+  ) {}
+
+  /** Starts (or resumes) pumping. */
+  start(): void {
+    this.stopped = false;
+    this.lastProgress = performance.now();
+    if (!this.scheduled && !this.sleeping) this.schedule();
+  }
+
+  /** Stops pumping; a sleeping waitAsync is left to expire harmlessly. */
+  stop(): void {
+    this.stopped = true;
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+  }
+
+  get running(): boolean {
+    return !this.stopped;
+  }
+
+  private schedule(): void {
+    this.scheduled = setImmediate(this.run);
+  }
+
+  private readonly run = (): void => {
+    this.scheduled = undefined;
+    if (this.stopped) return;
+    const turnEnd = performance.now() + TURN_MS;
+    let idleSince = 0;
+    for (;;) {
+      const result = this.step();
+      if (result === 'done') {
+        this.stopped = true;
+        return;
+      }
+      if (this.stopped) return;
+      const now = performance.now();
+      if (result === 'progress') {
+        this.lastProgress = now;
+        idleSince = 0;
+        if (now > turnEnd) return this.schedule();
+        continue;
+      }
+      idleSince ||= now;
+      switch (this.options.strategy) {
+        case 'spin':
+          if (now > turnEnd) return this.schedule();
+          continue;
+        case 'yield':
+          return this.schedule();
+        case 'block':
+          this.block();
+          return this.schedule();
+        case 'async':
+          return this.sleep();
+        case 'auto':
+          if (now - this.lastProgress > this.options.spinMicros / 1000) return this.sleep();
+          if (now - idleSince < SYNC_SPIN_MS) continue;
+          return this.schedule();
+      }
+    }
+  };
+
+  private block(): void {
+    const { index, waiters } = this.cell();
+    Atomics.add(this.header, waiters, 1);
+    const seen = Atomics.load(this.header, index);
+    if (!this.ready()) Atomics.wait(this.header, index, seen, this.options.sliceMs);
+    Atomics.sub(this.header, waiters, 1);
+  }
+
+  private sleep(): void {
+    const { index, waiters } = this.cell();
+    Atomics.add(this.header, waiters, 1);
+    const seen = Atomics.load(this.header, index);
+    if (this.ready()) {
+      Atomics.sub(this.header, waiters, 1);
+      return this.schedule();
+    }
+    const result = Atomics.waitAsync(this.header, index, seen, this.options.sliceMs);
+    if (!result.async) {
+      Atomics.sub(this.header, waiters, 1);
+      return this.schedule();
+    }
+    this.sleeping = true;
+    result.value.then(() => {
+      Atomics.sub(this.header, waiters, 1);
+      this.sleeping = false;
+      if (!this.stopped && !this.scheduled) this.run();
+    });
+  }
+}
