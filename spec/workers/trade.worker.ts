@@ -35,6 +35,21 @@ switch (mode) {
     });
     break;
   }
+  case 'slow': {
+    // Reads trades slowly (a little busy work each), checks their order, reports.
+    const wire = open(end, Trade);
+    let expected = 0;
+    let wrong = 0;
+    wire.subscribe({
+      next: (t) => {
+        if (t.id !== expected++) wrong++;
+        const until = performance.now() + 0.01;
+        while (performance.now() < until);
+      },
+      complete: () => report({ received: expected, wrong }),
+    });
+    break;
+  }
   case 'produce': {
     // Sends `count` trades with backpressure, then completes.
     const wire = open(end, Trade);

@@ -51,7 +51,7 @@ export class ShmChannel<T> implements Channel<T> {
   private readonly readPump: Pump;
   private readonly spacePump: Pump;
   private readonly live: MessagePort;
-  private publishScheduled = false;
+  private publishScheduled: ReturnType<typeof setImmediate> | undefined;
   private unpublished = 0;
 
   // Outgoing.
@@ -88,7 +88,8 @@ export class ShmChannel<T> implements Channel<T> {
     this.writer = new RingWriter(this.txMemory);
     this.reader = new RingReader(this.rxMemory, 0);
     this.live = link.live;
-    const pumpOptions = { strategy, spinMicros, sliceMs: 100 };
+    // The live port is this channel's handle on the event loop (see updateRef).
+    const pumpOptions = { strategy, spinMicros, sliceMs: 100, keepAlive: false };
     this.readPump = new Pump(
       this.rxMemory.header,
       pumpOptions,
@@ -132,11 +133,12 @@ export class ShmChannel<T> implements Channel<T> {
     this.sent++;
     this.sentBytes += bytes;
     this.unpublished += bytes;
+    // Publish in batches: at once past PUBLISH_EVERY bytes, else at the end
+    // of this turn of the event loop (not a microtask: a loop of
+    // `await send()` would then publish every single record), and after each
+    // drain of the reader, so a reply written while delivering goes out at once.
     if (this.unpublished >= PUBLISH_EVERY) this.publish();
-    else if (!this.publishScheduled) {
-      this.publishScheduled = true;
-      queueMicrotask(this.publish);
-    }
+    else if (!this.publishScheduled) this.publishScheduled = setImmediate(this.publish);
     return true;
   }
 
@@ -164,7 +166,8 @@ export class ShmChannel<T> implements Channel<T> {
   }
 
   private readonly publish = (): void => {
-    this.publishScheduled = false;
+    if (this.publishScheduled) clearImmediate(this.publishScheduled);
+    this.publishScheduled = undefined;
     this.unpublished = 0;
     if (!this.writer.pending) return;
     this.writer.publish();
@@ -307,6 +310,7 @@ export class ShmChannel<T> implements Channel<T> {
     this.received += values.length;
     this.receivedBytes += bytes;
     if (values.length > 0) this.sink.batch(values);
+    this.publish();
     if (ending && !this.inDone) {
       if (ending.error) this.fail(ending.error);
       else this.finish();

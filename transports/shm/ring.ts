@@ -177,22 +177,34 @@ export class RingWriter {
     return Buffer.from(data.buffer, data.byteOffset, end);
   }
 
+  /**
+   * The position of the slowest consumer. One load per cursor, and the
+   * minimum of those same values: loading the slowest one again could see it
+   * pass another consumer, and the producer would overwrite that one's data.
+   */
   private slowest(): number {
-    return Atomics.load(this.memory.header, consumerBase(this.slowestIndex()) + CURSOR);
+    return this.scan().position;
   }
 
   private slowestIndex(): number {
+    return this.scan().index;
+  }
+
+  private scan(): { index: number; position: number } {
     const { header, consumers } = this.memory;
-    let slowest = 0;
+    let index = 0;
+    let position = this.claimed;
     let lag = -1;
     for (let k = 0; k < consumers; k++) {
-      const behind = (this.claimed - Atomics.load(header, consumerBase(k) + CURSOR)) | 0;
+      const cursor = Atomics.load(header, consumerBase(k) + CURSOR);
+      const behind = (this.claimed - cursor) | 0;
       if (behind > lag) {
         lag = behind;
-        slowest = k;
+        index = k;
+        position = cursor;
       }
     }
-    return slowest;
+    return { index, position };
   }
 }
 
@@ -217,6 +229,11 @@ export class RingReader {
     this.cursor = this.limit = Atomics.load(memory.header, this.base + CURSOR);
     const mask = memory.header[this.base + AFTER];
     this.after = [...Array(memory.consumers).keys()].filter((k) => mask & (1 << k));
+  }
+
+  /** The position this reader has read up to (released or not). */
+  get position(): number {
+    return this.cursor;
   }
 
   /** Bytes readable now (reloads the barrier: the producer, or the stages this one follows). */

@@ -42,6 +42,11 @@ export interface PumpOptions {
   spinMicros: number;
   /** The longest single sleep; flags are re-checked after it even with no notify. */
   sliceMs: number;
+  /**
+   * Keep the thread alive while asleep (a pending `waitAsync` does not).
+   * Default true; a channel that holds its own handle passes false.
+   */
+  keepAlive?: boolean;
 }
 
 /** How long one macrotask may keep a pump busy before it lets the event loop run. */
@@ -152,10 +157,14 @@ export class Pump {
       return this.schedule();
     }
     this.sleeping = true;
+    const keepAlive = this.options.keepAlive === false ? undefined : setTimeout(noop, this.options.sliceMs + 10);
     result.value.then(() => {
+      if (keepAlive) clearTimeout(keepAlive);
       Atomics.sub(this.header, waiters, 1);
       this.sleeping = false;
       if (!this.stopped && !this.scheduled) this.run();
     });
   }
 }
+
+function noop(): void {}

@@ -1,0 +1,234 @@
+import { lastValueFrom, take, toArray } from 'rxjs';
+import { codec, raw } from '../../lib/codec';
+import { FrameError, TransportClosedError } from '../../lib/errors';
+import { open } from '../../lib/open';
+import { shm } from '../../transports';
+import { RecordKind, mapRing } from '../../transports/shm/layout';
+import { RingReader, RingWriter } from '../../transports/shm/ring';
+import type { WaitStrategy } from '../../transports/shm/wait';
+import { RecordChecker, recordCodec, rng } from '../fixtures/records';
+import { Trade, tradeAt } from '../fixtures/trade';
+import { exited, reapWorkers, report, spawn, spawnWith } from '../helpers';
+
+afterEach(async () => {
+  expect(await reapWorkers()).toBe(0);
+});
+
+interface Received {
+  received: number;
+  wrong: number;
+  checksum: number;
+  overtaken: number;
+}
+
+describe('shm ring on real threads', () => {
+  const TEN_MILLION = 10_000_000;
+
+  // The producer and the consumer each run in a worker, so `block` is allowed.
+  it.each<WaitStrategy>(['auto', 'spin', 'yield', 'block', 'async'])(
+    '10M seeded records through a unicast ring with the %s strategy: none lost, duplicated, reordered or torn',
+    async (wait) => {
+      const sab = shm.ring({ bytes: 1 << 16 });
+      const seed = 1234;
+      const consumer = spawn('ring', { role: 'consume', sab, count: TEN_MILLION, seed, wait });
+      const producer = spawn('ring', { role: 'produce', sab, count: TEN_MILLION, seed, wait });
+      const [got, sent] = await Promise.all([report<Received>(consumer), report(producer)]);
+      expect(sent).toEqual({ produced: TEN_MILLION });
+      expect(got).toMatchObject({ received: TEN_MILLION, wrong: 0 });
+      expect(await exited(consumer)).toBe(0);
+      expect(await exited(producer)).toBe(0);
+    },
+    120_000,
+  );
+
+  it('multicast: 3 consumers each see every record', async () => {
+    const sab = shm.ring({ bytes: 1 << 14, consumers: [{}, {}, {}] });
+    const count = 1_000_000;
+    const seed = 7;
+    const consumers = [0, 1, 2].map((k) => spawn('ring', { role: 'consume', sab, count, seed, wait: 'auto', consumer: k }));
+    const producer = spawn('ring', { role: 'produce', sab, count, seed, wait: 'auto' });
+    const produced = report(producer);
+    const results = await Promise.all(consumers.map((w) => report<Received>(w)));
+    expect(await produced).toEqual({ produced: count });
+    for (const r of results) expect(r).toMatchObject({ received: count, wrong: 0 });
+    expect(new Set(results.map((r) => r.checksum)).size).toBe(1);
+    for (const w of [...consumers, producer]) expect(await exited(w)).toBe(0);
+  });
+
+  it('a chained stage never overtakes its predecessor (it sees every record stamped)', async () => {
+    const sab = shm.ring({ bytes: 1 << 12, consumers: [{}, { after: [0] }] });
+    const count = 500_000;
+    const seed = 99;
+    const first = spawn('ring', { role: 'consume', sab, count, seed, wait: 'yield', consumer: 0, stamp: true });
+    const second = spawn('ring', { role: 'consume', sab, count, seed, wait: 'spin', consumer: 1, verifyAfter: 0 });
+    const producer = spawn('ring', { role: 'produce', sab, count, seed, wait: 'auto' });
+    const [a, b] = await Promise.all([report<Received>(first), report<Received>(second), report(producer)]);
+    expect(a).toMatchObject({ received: count, wrong: 0 });
+    expect(b).toMatchObject({ received: count, wrong: 0, overtaken: 0 });
+    for (const w of [first, second, producer]) expect(await exited(w)).toBe(0);
+  });
+});
+
+describe('shm ring in one thread', () => {
+  it('wraps around at every offset class: each size mod 4 lands at every distance from the end', () => {
+    const sab = shm.ring({ bytes: 256 });
+    const writer = new RingWriter(mapRing(sab));
+    const reader = new RingReader(mapRing(sab));
+    const seed = 5;
+    const sizes = rng(seed);
+    const codec = recordCodec(sizes);
+    const checker = new RecordChecker(seed);
+    const padsSeen = new Set<number>();
+    let seq = 0;
+    let sized = false;
+    while (seq < 20_000) {
+      // Fill until refused, publish, then read it all: positions sweep the ring.
+      for (;;) {
+        if (!sized) codec.nextSize();
+        sized = true;
+        const before = writer.position & 255;
+        if (!writer.tryWrite(RecordKind.NEXT, codec, seq)) break;
+        if ((writer.position & 255) < before && (writer.position & 255) !== 0) padsSeen.add(256 - before);
+        sized = false;
+        seq++;
+      }
+      writer.publish();
+      reader.read((_kind, data, start, end) => checker.check(data, start, end));
+      reader.release();
+    }
+    expect(checker.next).toBe(seq);
+    expect(checker.wrong).toBe(0);
+    // Padding records were needed at many distances from the end, every multiple of 4.
+    expect(padsSeen.size).toBeGreaterThan(10);
+    expect([...padsSeen].every((d) => d % 4 === 0)).toBe(true);
+  });
+
+  it('a full ring refuses a record and writes nothing visible; released space takes it', () => {
+    const sab = shm.ring({ bytes: 256 });
+    const writer = new RingWriter(mapRing(sab));
+    const reader = new RingReader(mapRing(sab));
+    const bytes = codec('bytes');
+    let n = 0;
+    // 4 header + 1 length + 27 bytes = 32 a record.
+    while (writer.tryWrite(RecordKind.NEXT, bytes, Buffer.alloc(27, n))) n++;
+    expect(n).toBe(256 / 32);
+    writer.publish();
+    const seen: number[] = [];
+    reader.read((_k, data, start, end) => seen.push(bytes.decode(data, start, end)[0]), 1);
+    reader.release();
+    expect(writer.tryWrite(RecordKind.NEXT, bytes, Buffer.alloc(27, 9))).toBe(true);
+    writer.publish();
+    reader.read((_k, data, start, end) => seen.push(bytes.decode(data, start, end)[0]));
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 9]);
+  });
+
+  it('a record that can never fit fails with FrameError naming both sizes', async () => {
+    const [a, b] = shm.pair({ bytes: 256 });
+    const tx = open(a, raw);
+    const rx = open(b, raw);
+    expect(() => new RingWriter(mapRing(a.tx)).tryWrite(RecordKind.NEXT, raw, new Uint8Array(300))).toThrow(
+      /300 bytes can never fit a ring of 256 bytes/,
+    );
+    await expect(tx.send(new Uint8Array(1000))).rejects.toBeInstanceOf(FrameError);
+    await expect(tx.send(new Uint8Array(1000))).rejects.toThrow(/1000 bytes.*256 bytes/);
+    tx.complete();
+    rx.complete();
+  });
+
+  it('refuses the block strategy on the main thread, and unknown strategies, with a clear error', () => {
+    const [a] = shm.pair();
+    expect(() => open(a, raw, { wait: 'block' })).toThrow(/'block' would freeze the main thread/);
+    expect(() => open(a, raw, { wait: 'nap' as WaitStrategy })).toThrow(/options.wait must be one of/);
+    a.live.close();
+  });
+
+  it('refuses bad ring options', () => {
+    expect(() => shm.ring({ bytes: 1000 })).toThrow(RangeError);
+    expect(() => shm.ring({ consumers: [{ after: [0] }] })).toThrow(/earlier consumers/);
+    expect(() => mapRing(new SharedArrayBuffer(1024))).toThrow(/not an rxwire ring/);
+  });
+});
+
+describe('shm WireSubject with a worker', () => {
+  it('the peer thread terminated mid-stream ends the subscribers and a pending send with TransportClosedError', async () => {
+    // No { worker } option: only the liveness port tells this side.
+    const { here, worker } = spawnWith('shm', 'trade', { mode: 'forever' }, 4096);
+    const wire = open(here, Trade);
+    const failed = new Promise<Error>((resolve) => wire.subscribe({ error: resolve }));
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < 500; i++) sends.push(wire.send(tradeAt(i)));
+    const settled = Promise.allSettled(sends);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const killedAt = Date.now();
+    await worker.terminate();
+    const err = await failed;
+    expect(Date.now() - killedAt).toBeLessThan(2000);
+    expect(err).toBeInstanceOf(TransportClosedError);
+    const last = (await settled).at(-1)!;
+    expect(last.status).toBe('rejected');
+    expect((last as PromiseRejectedResult).reason).toBeInstanceOf(TransportClosedError);
+  });
+
+  it('a slow consumer keeps the producer flat: queue at most one send, bytes in flight within the ring', async () => {
+    const { here, worker } = spawnWith('shm', 'trade', { mode: 'slow' }, 1 << 14);
+    const wire = open(here, Trade, { worker });
+    let peakQueued = 0;
+    let peakInFlight = 0;
+    const heapBefore = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 50_000; i++) {
+      await wire.send(tradeAt(i));
+      const s = wire.stats();
+      peakQueued = Math.max(peakQueued, s.queued);
+      peakInFlight = Math.max(peakInFlight, s.inFlightBytes);
+    }
+    wire.complete();
+    expect(await report(worker)).toMatchObject({ received: 50_000, wrong: 0 });
+    expect(peakQueued).toBeLessThanOrEqual(1);
+    expect(peakInFlight).toBeLessThanOrEqual(1 << 14);
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 << 20);
+    expect(await exited(worker)).toBe(0);
+  });
+
+  it('with the async strategy the main thread stays responsive while it receives a flood', async () => {
+    const { here, worker } = spawnWith('shm', 'trade', { mode: 'forever' });
+    const wire = open(here, Trade, { worker, wait: 'async' });
+    const gaps: number[] = [];
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      gaps.push(now - last);
+      last = now;
+    }, 10);
+    let received = 0;
+    const sub = wire.subscribe(() => received++);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    clearInterval(timer);
+    sub.unsubscribe();
+    wire.complete();
+    expect(received).toBeGreaterThan(10_000);
+    // A 10 ms timer kept firing: about 100 times, never held up for long.
+    expect(gaps.length).toBeGreaterThan(50);
+    expect(Math.max(...gaps)).toBeLessThan(200);
+    expect(await report(worker)).toMatchObject({ stoppedWith: 'TransportClosedError' });
+    expect(await exited(worker)).toBe(0);
+  });
+
+  it('bursts$ returns what one drain took, in order, nothing twice', async () => {
+    const { here, worker } = spawnWith('shm', 'trade', { mode: 'produce', count: 100_000 });
+    const wire = open(here, Trade, { worker });
+    const bursts = await lastValueFrom(wire.bursts$.pipe(toArray()));
+    expect(bursts.length).toBeGreaterThan(1);
+    expect(bursts.flat().map((t) => t.id)).toEqual([...Array(100_000).keys()]);
+    wire.complete();
+    expect(await exited(worker)).toBe(0);
+  });
+
+  it('take(n) from a worker stream over shm stops the producer cleanly', async () => {
+    const { here, worker } = spawnWith('shm', 'trade', { mode: 'forever' });
+    const wire = open(here, Trade, { worker });
+    expect((await lastValueFrom(wire.pipe(take(3), toArray()))).map((t) => t.id)).toEqual([0, 1, 2]);
+    expect(await report(worker)).toMatchObject({ stoppedWith: 'TransportClosedError' });
+    wire.complete();
+    expect(await exited(worker)).toBe(0);
+  });
+});
