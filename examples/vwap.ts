@@ -1,32 +1,49 @@
 /**
  * rxwire's main demo (`npm start`): a million trades to a worker thread and
- * per-symbol VWAPs back, each way over a WireSubject on the port transport.
+ * per-symbol VWAPs back, each way over a WireSubject, on the shared-memory
+ * transport (`shm`, the default) or the MessagePort one (`--transport port`).
  *
  * What it shows:
- * - two `port.pair()` links handed to a worker (`workerData` + `transferList`);
- * - `await wire.send(trade)`: the loop waits whenever the worker falls a
- *   window behind, so memory stays bounded however fast we generate;
- * - the worker's side is plain RxJS (`vwap.worker.ts`);
+ * - two links made by `shm.pair()` (or `port.pair()`) and handed to a worker
+ *   (`workerData` + `transferList`): the transport is one word here, and the
+ *   worker (`vwap.worker.ts`) is the same for both: plain RxJS on `open(end)`;
+ * - `await wire.send(trade)`: the loop waits whenever the worker falls a ring
+ *   (shm) or a window (port) behind, so memory stays bounded however fast we
+ *   generate;
  * - `{ worker }` in the open options: a crash of the worker fails the
  *   results stream (and any pending `send`) with `WorkerError`, no hang;
- * - `wire.stats()` for the bytes that crossed.
+ * - `wire.stats()` for the bytes that crossed (each transport counts its own
+ *   framing, so bytes/record differ a little).
  *
- * Runs compiled (`node dist/examples/vwap.js`) or as TypeScript
- * (`npx ts-node --transpile-only examples/vwap.ts`); `startWorker` loads the
- * worker from `.js` or `.ts` to match. Pass a count to change the size.
+ * Which transport: pick shm when both ends are on this machine and you want
+ * the lowest latency and highest rate; its memory is fixed per ring
+ * (`shm.pair({ bytes })`, two rings a pair) and a record must fit in one.
+ * Pick port for the simplest setup: messages of any size, and it works with
+ * any Worker, MessagePort or `parentPort`.
+ *
+ * Usage: `node dist/examples/vwap.js [count] [--transport shm|port]`, or as
+ * TypeScript (`npx ts-node --transpile-only examples/vwap.ts ...`);
+ * `startWorker` loads the worker from `.js` or `.ts` to match.
  */
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { lastValueFrom, toArray } from 'rxjs';
 import { TransportClosedError, open, startWorker } from '../lib'; // in your app: from 'rxwire'
-import { port, transferList } from '../transports'; // 'rxwire/transports'
+import { port, shm, transferList } from '../transports'; // 'rxwire/transports'
 import { SymbolStats, Trade } from './trade';
 
-const COUNT = Number(process.argv[2] ?? 1_000_000);
-if (!Number.isSafeInteger(COUNT) || COUNT < 1) throw new RangeError('usage: vwap [count], count a positive integer');
+type Transport = 'shm' | 'port';
+
+const { count: COUNT, transport: TRANSPORT } = parseCommandLine(process.argv.slice(2));
+
+/** A linked pair of ends on the chosen transport: the only line that differs. */
+function pair() {
+  return TRANSPORT === 'shm' ? shm.pair({ bytes: 1 << 20 }) : port.pair(); // shm: 1 MiB a ring, fixed
+}
 
 async function main(): Promise<void> {
-  const [tradesHere, tradesThere] = port.pair();
-  const [resultsHere, resultsThere] = port.pair();
+  const [tradesHere, tradesThere] = pair();
+  const [resultsHere, resultsThere] = pair();
   const worker = startWorker(path.join(__dirname, `vwap.worker${path.extname(__filename)}`), {
     workerData: { trades: tradesThere, results: resultsThere },
     transferList: transferList(tradesThere, resultsThere),
@@ -68,7 +85,7 @@ async function main(): Promise<void> {
   }
   const { sentBytes } = trades.stats();
   console.log(
-    `\n${COUNT.toLocaleString('en-US')} records in ${seconds.toFixed(2)} s: ` +
+    `\n${COUNT.toLocaleString('en-US')} records over ${TRANSPORT} in ${seconds.toFixed(2)} s: ` +
       `${Math.round(COUNT / seconds).toLocaleString('en-US')} records/s, ` +
       `${(sentBytes / 2 ** 20).toFixed(1)} MiB sent (${(sentBytes / COUNT).toFixed(1)} bytes/record)`,
   );
@@ -76,6 +93,36 @@ async function main(): Promise<void> {
   const mismatch = findMismatch(rows, expected, COUNT);
   if (mismatch) throw new Error(`check failed: ${mismatch}`);
   console.log('check: OK');
+}
+
+/** `[count] [--transport shm|port]`; a usage error exits with status 2. */
+function parseCommandLine(args: string[]): { count: number; transport: Transport } {
+  const usage = 'usage: vwap [count] [--transport shm|port]   (defaults: 1000000, shm)';
+  const fail = (message: string): never => {
+    console.error(`vwap: ${message}\n${usage}`);
+    process.exit(2);
+  };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { transport: { type: 'string', default: 'shm' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+    });
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const transport = values.transport;
+  if (transport !== 'shm' && transport !== 'port') return fail(`unknown transport '${transport}'`);
+  if (positionals.length > 1) return fail(`one count at most, got ${positionals.join(' ')}`);
+  const count = Number(positionals[0] ?? 1_000_000);
+  if (!Number.isSafeInteger(count) || count < 1) return fail(`count must be a positive integer, got ${positionals[0]}`);
+  return { count, transport };
 }
 
 interface Sums {

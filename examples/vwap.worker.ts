@@ -2,8 +2,9 @@
  * The worker side of the VWAP demo (started by `vwap.ts`). It reads trades
  * from one WireSubject, computes each symbol's VWAP, volume and trade count
  * with ordinary RxJS operators, and streams one record per symbol back on a
- * second WireSubject. Nothing here knows about ports or bytes: a WireSubject
- * is an Observable to read and an Observer to write.
+ * second WireSubject. Nothing here knows about ports, shared memory or bytes:
+ * `open` takes an end of either transport (`--transport shm|port` in
+ * `vwap.ts`), and a WireSubject is an Observable to read and an Observer to write.
  *
  * When the trades complete, `reduce` emits, `subscribe(results)` sends the
  * records and completes the results wire; with both wires done the thread
