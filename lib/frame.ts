@@ -1,6 +1,8 @@
 /**
- * Frames: the one envelope every transport carries. docs/PROTOCOL.md gives
- * the bytes; this file is the only code that writes or parses them.
+ * Frames: the envelope of the port transport (and of TCP to come).
+ * docs/PROTOCOL.md gives the bytes; this file is the only code that writes
+ * or parses them. The shm transport keeps its own record layout in the ring
+ * (transports/shm/layout.ts) but carries the same HELLO and ERROR bodies.
  *
  *   u32 LE  length   bytes after this field: 1 (kind) + body
  *   u8      kind     one of FrameKind
