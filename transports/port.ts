@@ -26,7 +26,7 @@ import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threa
 import type { Channel, ChannelSink, WireStats } from '../lib/channel';
 import { readerFor, type Codec } from '../lib/codec';
 import { FrameError, RemoteError, SchemaMismatchError, TransportClosedError, toErrorData } from '../lib/errors';
-import { EXIT_GRACE_MS, WorkerWatch } from '../lib/worker-watch';
+import { PeerWatch } from '../lib/worker-watch';
 import {
   AckRecord,
   ErrorRecord,
@@ -178,11 +178,7 @@ class PortChannel<T> implements Channel<T> {
     this.windowBytes = positive(windowBytes, 'options.windowBytes');
     this.batchBytes = positive(batchBytes, 'options.batchBytes');
     this.maxFrameBytes = positive(maxFrameBytes, 'options.maxFrameBytes');
-    if (worker) {
-      this.watch = new WorkerWatch(worker, () => {
-        if (this.linkClosed) this.onPeerGone();
-      });
-    }
+    this.watch = new PeerWatch(worker, () => this.onPeerGone());
     link.listen(
       (data) => this.onBatch(data),
       () => this.onLinkClosed(),
@@ -487,27 +483,16 @@ class PortChannel<T> implements Channel<T> {
 
   // ---- lifecycle ----------------------------------------------------------
 
-  private watch: WorkerWatch | undefined;
-  private linkClosed = false;
-  private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly watch: PeerWatch;
 
   private onLinkClosed(): void {
-    this.linkClosed = true;
     if (this.closed) return;
-    if (this.watch && !this.watch.exited && (!this.inDone || !this.outDone)) {
-      // The port can close a moment before the worker's 'error' and 'exit'
-      // arrive; wait briefly so the user sees why.
-      this.graceTimer = setTimeout(() => this.onPeerGone(), EXIT_GRACE_MS);
-      return;
-    }
-    this.onPeerGone();
+    this.watch.linkClosed(!this.inDone || !this.outDone);
   }
 
   private onPeerGone(): void {
-    if (this.graceTimer) clearTimeout(this.graceTimer);
-    this.graceTimer = undefined;
     if (this.closed) return;
-    const err = this.watch?.failure ?? new TransportClosedError('the other end is gone');
+    const err = this.watch.failure;
     if (!this.inDone) {
       // Whatever arrived before the end was seen is still delivered.
       if (!this.paused) this.fail(err);
@@ -528,8 +513,7 @@ class PortChannel<T> implements Channel<T> {
     if (this.closed) return;
     this.flush();
     this.closed = true;
-    if (this.graceTimer) clearTimeout(this.graceTimer);
-    this.watch?.unwatch();
+    this.watch.unwatch();
     this.link.close();
   }
 

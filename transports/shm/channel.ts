@@ -17,7 +17,7 @@ import type { Channel, ChannelSink, WireStats } from '../../lib/channel';
 import { readerFor, type Codec } from '../../lib/codec';
 import { FrameError, RemoteError, SchemaMismatchError, TransportClosedError, toErrorData } from '../../lib/errors';
 import { ErrorRecord, HelloRecord, PROTOCOL_VERSION } from '../../lib/frame';
-import { EXIT_GRACE_MS, WorkerWatch } from '../../lib/worker-watch';
+import { PeerWatch } from '../../lib/worker-watch';
 import type { Worker } from 'node:worker_threads';
 import { RecordKind, ReaderState, mapRing, readReason, writeReason, type RingMemory } from './layout';
 import { RingReader, RingWriter } from './ring';
@@ -71,8 +71,7 @@ export class ShmChannel<T> implements Channel<T> {
   private holding = false;
   private closed = false;
   private peerGone = false;
-  private watch: WorkerWatch | undefined;
-  private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly watch: PeerWatch;
 
   constructor(
     link: ShmLink,
@@ -110,7 +109,7 @@ export class ShmChannel<T> implements Channel<T> {
     }
     this.writer.publish();
     this.live.on('close', this.onLiveClosed);
-    if (worker) this.watch = new WorkerWatch(worker, () => this.peerLeft());
+    this.watch = new PeerWatch(worker, () => this.peerLeft());
     this.updateRef();
   }
 
@@ -232,7 +231,7 @@ export class ShmChannel<T> implements Channel<T> {
     let err: Error;
     if (state === ReaderState.STOPPED) err = new TransportClosedError('the reader stopped: its last subscriber left');
     else if (state === ReaderState.REJECTED) err = rejection(readReason(this.txMemory));
-    else err = this.watch?.failure ?? new TransportClosedError('the other end is gone');
+    else err = this.watch.failure;
     this.closeOutgoing(err, state === ReaderState.STOPPED);
   }
 
@@ -276,7 +275,7 @@ export class ShmChannel<T> implements Channel<T> {
     if (this.reader.available() === 0) {
       if (!this.peerGone) return 'idle';
       // The writer's thread is gone and everything it published has been read.
-      this.fail(this.watch?.failure ?? new TransportClosedError('the other end is gone'));
+      this.fail(this.watch.failure);
       return 'done';
     }
     const values: T[] = [];
@@ -352,18 +351,11 @@ export class ShmChannel<T> implements Channel<T> {
 
   private readonly onLiveClosed = (): void => {
     if (this.closed) return;
-    if (this.watch && !this.watch.exited && (!this.inDone || !this.outDone)) {
-      // The port closes a moment before the worker's 'error' and 'exit'.
-      this.graceTimer = setTimeout(() => this.peerLeft(), EXIT_GRACE_MS);
-      return;
-    }
-    this.peerLeft();
+    this.watch.linkClosed(!this.inDone || !this.outDone);
   };
 
   /** The other thread is gone: read what it published, then end both ways. */
   private peerLeft(): void {
-    if (this.graceTimer) clearTimeout(this.graceTimer);
-    this.graceTimer = undefined;
     if (this.closed || this.peerGone) return;
     this.peerGone = true;
     if (!this.outDone || this.pendingEnd || this.blocked) this.readerLeft();
@@ -387,8 +379,7 @@ export class ShmChannel<T> implements Channel<T> {
     this.closed = true;
     this.readPump.stop();
     this.spacePump.stop();
-    if (this.graceTimer) clearTimeout(this.graceTimer);
-    this.watch?.unwatch();
+    this.watch.unwatch();
     this.live.off('close', this.onLiveClosed);
     this.live.close();
   }
