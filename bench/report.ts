@@ -33,9 +33,9 @@ export function formatRow(row: Row): string {
   ].join(' ');
 }
 
-/** A value with its unit: `1.23M msgs/s`, `456k msgs/s`, `23.4 µs`. */
+/** A value with its unit: `1.23M msgs/s`, `456k records/s`, `23.4 µs`, `2345 MB/s`. */
 export function formatValue(value: number, unit: string): string {
-  if (unit === 'msgs/s') {
+  if (unit === 'msgs/s' || unit === 'records/s') {
     if (value >= 1e6) return `${(value / 1e6).toFixed(2)}M ${unit}`;
     if (value >= 1e3) return `${(value / 1e3).toFixed(1)}k ${unit}`;
     return `${value.toFixed(0)} ${unit}`;

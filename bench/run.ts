@@ -12,9 +12,10 @@ import { ProgressLine } from './progress';
 import { formatRow, header, writeJson } from './report';
 import { codecSuite } from './suites/codec';
 import { portSuite } from './suites/port';
+import { shmSuite } from './suites/shm';
 
 /** Every suite, in the order a plain `npm run bench` runs them. */
-const SUITES: readonly Suite[] = [codecSuite, portSuite];
+const SUITES: readonly Suite[] = [codecSuite, portSuite, shmSuite];
 
 async function main(argv: readonly string[]): Promise<number> {
   let options: RunOptions;

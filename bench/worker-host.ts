@@ -1,5 +1,5 @@
 /**
- * The main side of the port suite's workers: starts one by name from
+ * The main side of the suites' workers: starts one by name from
  * bench/workers/ (compiled `.js` from dist/, or `.ts` under ts-node),
  * hands out its control messages one at a time, and makes sure it is gone
  * at the end: it should exit by itself once its link closes; if it has not
@@ -14,7 +14,14 @@ import type { WorkerReport } from './workers/protocol';
 const EXIT_GRACE_MS = 2000;
 
 /** The worker modules in bench/workers/. */
-export type WorkerName = 'wire-count' | 'raw-count' | 'wire-echo' | 'raw-echo';
+export type WorkerName =
+  | 'wire-count'
+  | 'raw-count'
+  | 'wire-echo'
+  | 'raw-echo'
+  | 'wire-bytes-count'
+  | 'raw-bytes-count'
+  | 'ring-count';
 
 /** A running benchmark worker. */
 export interface BenchWorker {

@@ -78,7 +78,7 @@ async function roundTrips(size: RoundTripSize, once: (t: Trade) => Promise<void>
 }
 
 /** The one round trip in flight: resolves when the echo of the id sent comes back. */
-class Echo {
+export class Echo {
   private pending: { id: number; resolve: () => void; reject: (err: Error) => void } | undefined;
   private failure: Error | undefined;
 

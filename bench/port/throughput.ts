@@ -28,7 +28,7 @@ export type SendMode =
   | 'trySend';
 
 /** Sends values `from` to `to` (exclusive) of the pool sequence. */
-type SendRange = (from: number, to: number) => Promise<void> | void;
+export type SendRange = (from: number, to: number) => Promise<void> | void;
 
 /** rxwire: a WireSubject over `port.pair()` to the `wire-count` worker. */
 export function wireThroughput(size: ThroughputSize, mode: SendMode): Runner {
@@ -81,7 +81,7 @@ export function rawThroughput(size: ThroughputSize): Runner {
 }
 
 /** Warm-up sends, then the timed ones; msgs/s of the timed ones. */
-async function timeSends(bench: BenchWorker, size: ThroughputSize, send: SendRange): Promise<Sample> {
+export async function timeSends(bench: BenchWorker, size: ThroughputSize, send: SendRange): Promise<Sample> {
   const total = size.warmup + size.n;
   await awaitReport(bench, 'ready');
   if (size.warmup > 0) {

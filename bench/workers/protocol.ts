@@ -1,14 +1,15 @@
 /**
- * What the port suite's main side and its workers say to each other outside
+ * What the suites' main side and their workers say to each other outside
  * the link being measured: each worker's `workerData`, and the control
  * messages it posts on `parentPort`. Shared by both sides, nothing else.
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { PortEnd } from '../../transports/port';
+import type { ShmEnd } from '../../transports/shm';
 
-/** workerData of the wire workers: the far end of an rxwire `port.pair()`. */
+/** workerData of the wire workers: the far end of an rxwire `port.pair()` or `shm.pair()`. */
 export interface WireWorkerData {
-  readonly end: PortEnd;
+  readonly end: PortEnd | ShmEnd;
   /** Values to expect in all, warm-up included (counting workers only). */
   readonly count?: number;
   /** Report `warm` after this many values (counting workers only). */
@@ -22,6 +23,34 @@ export interface RawWorkerData {
   readonly count?: number;
   /** Report `warm` after this many messages (counting workers only). */
   readonly warmup?: number;
+}
+
+/**
+ * workerData of the byte-counting workers (`wire-bytes-count`, `raw-bytes-count`):
+ * each value is a Uint8Array whose first byte is its sequence number `& mask`.
+ */
+export interface BytesWorkerData {
+  /** The far end of an rxwire pair (`wire-bytes-count`, raw codec). */
+  readonly end?: PortEnd | ShmEnd;
+  /** The far port of a `MessageChannel` (`raw-bytes-count`). */
+  readonly port?: MessagePort;
+  readonly count: number;
+  readonly warmup: number;
+  /** Value i carries `i & mask` in its first byte. */
+  readonly mask: number;
+}
+
+/**
+ * workerData of the `ring-count` worker: a bare ring (`shm.ring()`) that the
+ * main thread writes with a `RingWriter`; the worker reads it as consumer
+ * `consumer` with a `RingReader`. Record i carries `i & mask` in its first byte.
+ */
+export interface RingWorkerData {
+  readonly ring: SharedArrayBuffer;
+  readonly consumer: number;
+  readonly count: number;
+  readonly warmup: number;
+  readonly mask: number;
 }
 
 /** Posted on `parentPort` by a worker. */

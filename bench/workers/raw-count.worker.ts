@@ -1,5 +1,5 @@
 /**
- * Port suite baseline worker: counts plain Trade objects arriving one per
+ * Port and shm suites baseline worker: counts plain Trade objects arriving one per
  * `postMessage` on a raw MessagePort, checks each one's id like the wire
  * worker does, reports `warm` and `done` as
  * it does, then closes and exits.

@@ -1,5 +1,5 @@
 /**
- * Port suite baseline worker: posts every message straight back on its raw
+ * Port and shm suites baseline worker: posts every message straight back on its raw
  * MessagePort; exits when the main side closes the port.
  */
 import { parentPort, workerData } from 'node:worker_threads';

@@ -1,5 +1,6 @@
 /**
- * Port suite worker: reads Trades from an rxwire WireSubject, checks each
+ * Port and shm suites worker: reads Trades from an rxwire WireSubject (over
+ * either transport: `open` takes a port or an shm end), checks each
  * one's id (FIFO, nothing lost), reports `warm` once it has `warmup` values
  * and `done` once it has `count`. Closes its end when the main side
  * completes, then exits.

@@ -1,5 +1,5 @@
 /**
- * Port suite worker: echoes every Trade back over an rxwire WireSubject
+ * Port and shm suites worker: echoes every Trade back over an rxwire WireSubject
  * (`wire.subscribe(wire)`); completes when the main side completes, then exits.
  */
 import { parentPort, workerData } from 'node:worker_threads';
