@@ -19,7 +19,7 @@ import { FrameError, RemoteError, SchemaMismatchError, TransportClosedError, toE
 import { ErrorRecord, HelloRecord, PROTOCOL_VERSION } from '../../lib/frame';
 import { PeerWatch } from '../../lib/worker-watch';
 import type { Worker } from 'node:worker_threads';
-import { RecordKind, ReaderState, mapRing, readReason, writeReason, type RingMemory } from './layout';
+import { RECORD_HEADER, RecordKind, ReaderState, mapRing, readReason, writeReason, type RingMemory } from './layout';
 import { RingReader, RingWriter } from './ring';
 import { Pump, checkStrategy, type Step, type WaitStrategy } from './wait';
 
@@ -272,6 +272,8 @@ export class ShmChannel<T> implements Channel<T> {
   /** One step of the read pump: everything published so far, decoded, released, delivered. */
   private drain(): Step {
     if (this.inDone) return 'done';
+    // A reply sent from a promise continuation since the last drain goes out now.
+    if (this.writer.pending) this.publish();
     if (this.reader.available() === 0) {
       if (!this.peerGone) return 'idle';
       // The writer's thread is gone and everything it published has been read.
@@ -287,7 +289,7 @@ export class ShmChannel<T> implements Channel<T> {
         if (kind === RecordKind.NEXT) {
           if (!this.decoder) throw new FrameError('a value arrived before the writer said hello');
           values.push(this.decoder.decode(data, start, end));
-          bytes += (end - start + 7) & ~3; // the record as it sits in the ring, padding included
+          bytes += (end - start + RECORD_HEADER + 7) & ~7; // the record as it sits in the ring, padding included
         } else if (kind === RecordKind.HELLO) {
           this.hello(HelloRecord.decode(data, start, end));
         } else if (kind === RecordKind.COMPLETE) {

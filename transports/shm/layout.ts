@@ -19,10 +19,10 @@
  * integers: `(a - b) | 0` is a distance while capacity <= 2^30, and
  * `position & (capacity - 1)` is the offset in the data region.
  *
- * Records start on 4-byte boundaries: an Int32 header `(length << 4) | kind`
- * and `length` bytes of body, padded to a multiple of 4. A record is never
- * split: at the end of the data region a PAD record (or, with under 4 bytes
- * left, nothing: readers skip that tail) sends the reader back to offset 0.
+ * Records start on 8-byte boundaries: an Int32 header `(length << 4) | kind`,
+ * 4 spare bytes, and `length` bytes of body, padded to a multiple of 8. A
+ * record is never split: at the end of the data region a PAD record sends the
+ * reader back to offset 0 (the space left there is always a multiple of 8).
  */
 
 export const LINE = 16; // Int32 slots per 64-byte cache line
@@ -53,7 +53,13 @@ export const ReaderState = { READING: 0, STOPPED: 1, REJECTED: 2, GONE: 3 } as c
 /** Record kinds in the ring (4 bits). */
 export const RecordKind = { NEXT: 1, COMPLETE: 2, ERROR: 3, HELLO: 4, PAD: 15 } as const;
 export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
-export const RECORD_HEADER = 4;
+/**
+ * Bytes before a record's body: the Int32 header and 4 spare bytes, so every
+ * body starts 8-byte aligned (V8 copies shared memory byte by byte from or to
+ * an address that is not: 64 KiB took 17 µs instead of 2 µs).
+ */
+export const RECORD_HEADER = 8;
+export const RECORD_ALIGN = 8;
 /** The longest record body: the header keeps 27 bits for the length. */
 export const MAX_BODY = (1 << 27) - 1;
 

@@ -34,6 +34,7 @@ import {
   MAX_BODY,
   PUBLISHED,
   READER_STATE,
+  RECORD_ALIGN,
   RECORD_HEADER,
   RecordKind,
   SPACE_WAITERS,
@@ -86,6 +87,13 @@ export class RingWriter {
       const free = capacity - ((this.claimed - this.gate) | 0);
       // Bytes we may write from `offset` without touching unread data.
       const room = Math.min(toEnd, free);
+      if (room < toEnd && !refreshed) {
+        // Room short of the end: the cached gate may be stale. Reload it once
+        // before paying for a bounded view (a third of all writes did).
+        this.gate = this.slowest();
+        refreshed = true;
+        continue;
+      }
       if (room >= RECORD_HEADER) {
         const buf = room === toEnd ? data : this.bounded(offset + room);
         const end = codec.encodeInto(value, buf, offset + RECORD_HEADER);
@@ -125,7 +133,7 @@ export class RingWriter {
         return true;
       }
       this.wanted = RECORD_HEADER;
-      if (toEnd < RECORD_HEADER) break; // cannot happen: records are 4-aligned
+      if (toEnd < RECORD_HEADER) break; // cannot happen: records are 8-aligned
       this.gate = this.slowest();
     }
     return false;
@@ -328,5 +336,5 @@ export class RingReader {
 }
 
 function align(n: number): number {
-  return (n + 3) & ~3;
+  return (n + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1);
 }

@@ -63,6 +63,8 @@ const SYNC_SPIN_MS = 0.005;
 export class Pump {
   private scheduled: ReturnType<typeof setImmediate> | undefined;
   private sleeping = false;
+  /** A microtask hop is pending (see run). */
+  private hopping = false;
   private stopped = true;
   private lastProgress = 0;
 
@@ -78,7 +80,7 @@ export class Pump {
   start(): void {
     this.stopped = false;
     this.lastProgress = performance.now();
-    if (!this.scheduled && !this.sleeping) this.schedule();
+    if (!this.scheduled && !this.sleeping && !this.hopping) this.schedule();
   }
 
   /** Stops pumping; a sleeping waitAsync is left to expire harmlessly. */
@@ -96,10 +98,9 @@ export class Pump {
     this.scheduled = setImmediate(this.run);
   }
 
-  private readonly run = (): void => {
+  private readonly run = (turnEnd = performance.now() + TURN_MS): void => {
     this.scheduled = undefined;
     if (this.stopped) return;
-    const turnEnd = performance.now() + TURN_MS;
     let idleSince = 0;
     for (;;) {
       const result = this.step();
@@ -113,7 +114,16 @@ export class Pump {
         this.lastProgress = now;
         idleSince = 0;
         if (now > turnEnd) return this.schedule();
-        continue;
+        // Hop through the microtask queue before polling on: promise
+        // continuations of what was just delivered (a reply sent after an
+        // `await`) run first, and their records are published by the next
+        // step. Still within this turn's budget.
+        this.hopping = true;
+        queueMicrotask(() => {
+          this.hopping = false;
+          this.run(turnEnd);
+        });
+        return;
       }
       idleSince ||= now;
       switch (this.options.strategy) {
@@ -162,7 +172,7 @@ export class Pump {
       if (keepAlive) clearTimeout(keepAlive);
       Atomics.sub(this.header, waiters, 1);
       this.sleeping = false;
-      if (!this.stopped && !this.scheduled) this.run();
+      if (!this.stopped && !this.scheduled && !this.hopping) this.run();
     });
   }
 }
