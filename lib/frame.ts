@@ -8,8 +8,8 @@
  *   u8      kind     one of FrameKind
  *   body             kind-specific (an Avro value for NEXT)
  */
-import { codec, type Codec } from './codec';
-import { FrameError, type ErrorData } from './errors';
+import { codec, readerFor, type Codec } from './codec';
+import { FrameError, SchemaMismatchError, type ErrorData } from './errors';
 
 /** The kinds of frame. Data kinds (< 0x10) are in the stream; control kinds steer it. */
 export const FrameKind = {
@@ -60,6 +60,30 @@ export const HelloRecord = codec({
   ],
 } as const);
 export type Hello = typeof HelloRecord extends Codec<infer T> ? T : never;
+
+/** The HELLO a writer of `writer` sends first, announcing `window` bytes. */
+export function helloOf(writer: Codec<unknown>, window: number): Hello {
+  return { version: PROTOCOL_VERSION, fingerprint: writer.fingerprint, schema: JSON.stringify(writer.schema), window };
+}
+
+/**
+ * The codec that reads a writer's values, from its HELLO: `reader` itself
+ * when the schemas are equal, else `reader` resolved against the writer's.
+ * @throws FrameError when the writer speaks another protocol version
+ * @throws SchemaMismatchError when the schemas cannot be resolved, or the
+ *   writer's is not a valid schema (path `<root>`)
+ */
+export function readerForHello<T>(reader: Codec<T>, hello: Hello): Codec<T> {
+  if (hello.version !== PROTOCOL_VERSION) {
+    throw new FrameError(`peer speaks protocol ${hello.version}, this end ${PROTOCOL_VERSION}`);
+  }
+  try {
+    return readerFor(reader, JSON.parse(hello.schema), hello.fingerprint);
+  } catch (err) {
+    if (err instanceof SchemaMismatchError) throw err;
+    throw new SchemaMismatchError('<root>', `the writer's schema is not a valid Avro schema: ${(err as Error).message}`);
+  }
+}
 
 export const RejectRecord = codec({
   type: 'record',

@@ -24,7 +24,7 @@
  */
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import type { Channel, ChannelSink, WireStats } from '../lib/channel';
-import { readerFor, type Codec } from '../lib/codec';
+import type { Codec } from '../lib/codec';
 import { FrameError, RemoteError, SchemaMismatchError, TransportClosedError, toErrorData } from '../lib/errors';
 import { PeerWatch } from '../lib/worker-watch';
 import {
@@ -33,11 +33,12 @@ import {
   FrameKind,
   FrameWriter,
   HelloRecord,
-  PROTOCOL_VERSION,
   RejectRecord,
+  helloOf,
   FRAME_HEADER,
   isDataKind,
   parseFrames,
+  readerForHello,
 } from '../lib/frame';
 import { describe as describeValue } from '../lib/errors';
 
@@ -183,12 +184,7 @@ class PortChannel<T> implements Channel<T> {
       (data) => this.onBatch(data),
       () => this.onLinkClosed(),
     );
-    this.writer.write(FrameKind.HELLO, HelloRecord, {
-      version: PROTOCOL_VERSION,
-      fingerprint: codec.fingerprint,
-      schema: JSON.stringify(codec.schema),
-      window: this.windowBytes,
-    });
+    this.writer.write(FrameKind.HELLO, HelloRecord, helloOf(codec, this.windowBytes));
     this.scheduleFlush();
     this.updateRef();
   }
@@ -381,18 +377,10 @@ class PortChannel<T> implements Channel<T> {
         this.helloSeen = true;
         const hello = HelloRecord.decode(batch, start, end);
         this.peerWindow = hello.window;
-        if (hello.version !== PROTOCOL_VERSION) {
-          this.refuse(new FrameError(`peer speaks protocol ${hello.version}, this end ${PROTOCOL_VERSION}`), PROTOCOL_PATH);
-          return;
-        }
         try {
-          this.reader = readerFor(this.codec, JSON.parse(hello.schema), hello.fingerprint);
+          this.reader = readerForHello(this.codec, hello);
         } catch (err) {
-          const mismatch =
-            err instanceof SchemaMismatchError
-              ? err
-              : new SchemaMismatchError('<root>', `the writer's schema is not a valid Avro schema: ${(err as Error).message}`);
-          this.refuse(mismatch, mismatch.path);
+          this.refuse(err as Error, err instanceof SchemaMismatchError ? err.path : PROTOCOL_PATH);
         }
         return;
       }

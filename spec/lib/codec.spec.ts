@@ -1,17 +1,7 @@
 import { codec, raw } from '../../lib/codec';
 import { DecodeError, EncodeError, ErrorCode, SchemaMismatchError } from '../../lib/errors';
+import { rng } from '../fixtures/records';
 import { Trade, tradeAt } from '../fixtures/trade';
-
-/** A seeded generator (mulberry32), so failures reproduce. */
-function rng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('codec', () => {
   it('round-trips values, with the same bytes from encode and encodeInto', () => {

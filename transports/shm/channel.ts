@@ -14,9 +14,9 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Channel, ChannelSink, WireStats } from '../../lib/channel';
-import { readerFor, type Codec } from '../../lib/codec';
+import type { Codec } from '../../lib/codec';
 import { FrameError, RemoteError, SchemaMismatchError, TransportClosedError, toErrorData } from '../../lib/errors';
-import { ErrorRecord, HelloRecord, PROTOCOL_VERSION } from '../../lib/frame';
+import { ErrorRecord, HelloRecord, helloOf, readerForHello } from '../../lib/frame';
 import { PeerWatch } from '../../lib/worker-watch';
 import type { Worker } from 'node:worker_threads';
 import { RECORD_HEADER, RecordKind, ReaderState, mapRing, readReason, writeReason, type RingMemory } from './layout';
@@ -103,7 +103,7 @@ export class ShmChannel<T> implements Channel<T> {
       () => this.writer.hasRoom() || this.writer.readerState() !== ReaderState.READING || this.peerGone,
       () => this.writer.spaceCell(),
     );
-    const hello = { version: PROTOCOL_VERSION, fingerprint: codec.fingerprint, schema: JSON.stringify(codec.schema), window: this.txMemory.capacity };
+    const hello = helloOf(codec, this.txMemory.capacity);
     if (!this.writer.tryWrite(RecordKind.HELLO, HelloRecord, hello)) {
       throw new FrameError(`the schema (${hello.schema.length} bytes) does not fit a ring of ${this.txMemory.capacity} bytes`);
     }
@@ -291,7 +291,7 @@ export class ShmChannel<T> implements Channel<T> {
           values.push(this.decoder.decode(data, start, end));
           bytes += (end - start + RECORD_HEADER + 7) & ~7; // the record as it sits in the ring, padding included
         } else if (kind === RecordKind.HELLO) {
-          this.hello(HelloRecord.decode(data, start, end));
+          this.decoder = readerForHello(this.codec, HelloRecord.decode(data, start, end));
         } else if (kind === RecordKind.COMPLETE) {
           ending = {};
         } else if (kind === RecordKind.ERROR) {
@@ -318,18 +318,6 @@ export class ShmChannel<T> implements Channel<T> {
       return 'done';
     }
     return this.inDone ? 'done' : 'progress';
-  }
-
-  private hello(hello: { version: number; fingerprint: string; schema: string }): void {
-    if (hello.version !== PROTOCOL_VERSION) {
-      throw new FrameError(`peer speaks protocol ${hello.version}, this end ${PROTOCOL_VERSION}`);
-    }
-    try {
-      this.decoder = readerFor(this.codec, JSON.parse(hello.schema), hello.fingerprint);
-    } catch (err) {
-      if (err instanceof SchemaMismatchError) throw err;
-      throw new SchemaMismatchError('<root>', `the writer's schema is not a valid Avro schema: ${(err as Error).message}`);
-    }
   }
 
   private finish(): void {

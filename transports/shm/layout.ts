@@ -9,7 +9,7 @@
  *   line 0   PUBLISHED      byte position up to which records are published (producer)
  *   line 1   DATA_WAITERS   consumers asleep on PUBLISHED (consumers)
  *   line 2   SPACE_WAITERS  producer asleep on a consumer cursor (producer)
- *   line 3   MAGIC, CAPACITY, CONSUMERS, WRITER_STATE, REASON_LENGTH
+ *   line 3   MAGIC, CAPACITY, CONSUMERS, REASON_LENGTH
  *   line 4+k consumer k: CURSOR, READER_STATE, CURSOR_WAITERS, AFTER (bit mask
  *            of the consumers it follows; 0 = it follows the producer)
  *   then     REASON: up to 1 KiB of UTF-8, why a reader refused the writer
@@ -33,9 +33,7 @@ export const SPACE_WAITERS = 2 * LINE;
 export const MAGIC = 3 * LINE;
 export const CAPACITY = MAGIC + 1;
 export const CONSUMERS = MAGIC + 2;
-/** 0 open; WriterState values below. */
-export const WRITER_STATE = MAGIC + 3;
-export const REASON_LENGTH = MAGIC + 4;
+export const REASON_LENGTH = MAGIC + 3;
 
 /** Slot offsets within consumer k's line (`consumerBase(k) + ...`). */
 export const CURSOR = 0;
@@ -47,7 +45,6 @@ export const MAX_CONSUMERS = 30;
 const REASON_BYTES = 1024;
 const MAGIC_VALUE = 0x52585731; // "RXW1"
 
-export const WriterState = { OPEN: 0, GONE: 2 } as const;
 export const ReaderState = { READING: 0, STOPPED: 1, REJECTED: 2, GONE: 3 } as const;
 
 /** Record kinds in the ring (4 bits). */

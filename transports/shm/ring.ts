@@ -38,7 +38,6 @@ import {
   RECORD_HEADER,
   RecordKind,
   SPACE_WAITERS,
-  WRITER_STATE,
   consumerBase,
   type RingMemory,
 } from './layout';
@@ -54,6 +53,8 @@ export class RingWriter {
   private claimed: number;
   private published: number;
   private gate: number;
+  /** The consumer that was slowest at the last `slowest()`. */
+  private slowestK = 0;
   /** Bytes the last refused record needed (header and any padding included). */
   wanted = 0;
 
@@ -123,20 +124,16 @@ export class RingWriter {
 
   /** Writes a record with an empty body. Returns false when there is no room. */
   tryWriteEmpty(kind: RecordKind): boolean {
-    const { capacity, mask } = this.memory;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const offset = this.claimed & mask;
-      const toEnd = capacity - offset;
-      const free = capacity - ((this.claimed - this.gate) | 0);
-      if (free >= RECORD_HEADER) {
-        this.commit(offset, kind, 0);
-        return true;
-      }
-      this.wanted = RECORD_HEADER;
-      if (toEnd < RECORD_HEADER) break; // cannot happen: records are 8-aligned
+    // Records are 8-aligned, so an empty one always fits before the end.
+    if (this.memory.capacity - ((this.claimed - this.gate) | 0) < RECORD_HEADER) {
       this.gate = this.slowest();
+      if (this.memory.capacity - ((this.claimed - this.gate) | 0) < RECORD_HEADER) {
+        this.wanted = RECORD_HEADER;
+        return false;
+      }
     }
-    return false;
+    this.commit(this.claimed & this.memory.mask, kind, 0);
+    return true;
   }
 
   /** Makes every record written so far visible to the consumers: one store, one notify at most. */
@@ -155,7 +152,8 @@ export class RingWriter {
 
   /** Where to sleep while the ring is full: on the slowest consumer's cursor. */
   spaceCell(): WaitCell {
-    return { index: consumerBase(this.slowestIndex()) + CURSOR, waiters: SPACE_WAITERS };
+    this.slowest();
+    return { index: consumerBase(this.slowestK) + CURSOR, waiters: SPACE_WAITERS };
   }
 
   /** Bytes published and not yet released by the slowest consumer. */
@@ -186,21 +184,13 @@ export class RingWriter {
   }
 
   /**
-   * The position of the slowest consumer. One load per cursor, and the
-   * minimum of those same values: loading the slowest one again could see it
-   * pass another consumer, and the producer would overwrite that one's data.
+   * The position of the slowest consumer (and its index in `slowestK`). One
+   * load per cursor, and the minimum of those same values: loading the
+   * slowest one again could see it pass another consumer, and the producer
+   * would overwrite that one's data. No allocation: this runs on the hot path.
    */
   private slowest(): number {
-    return this.scan().position;
-  }
-
-  private slowestIndex(): number {
-    return this.scan().index;
-  }
-
-  private scan(): { index: number; position: number } {
     const { header, consumers } = this.memory;
-    let index = 0;
     let position = this.claimed;
     let lag = -1;
     for (let k = 0; k < consumers; k++) {
@@ -208,11 +198,11 @@ export class RingWriter {
       const behind = (this.claimed - cursor) | 0;
       if (behind > lag) {
         lag = behind;
-        index = k;
+        this.slowestK = k;
         position = cursor;
       }
     }
-    return { index, position };
+    return position;
   }
 }
 
@@ -307,10 +297,6 @@ export class RingReader {
   /** This consumer's state word (ReaderState). */
   state(): number {
     return Atomics.load(this.memory.header, this.base + READER_STATE);
-  }
-
-  writerState(): number {
-    return Atomics.load(this.memory.header, WRITER_STATE);
   }
 
   private barrier(): number {
