@@ -99,13 +99,19 @@ export class TimeoutError extends RxwireError {
 /** A worker thread threw or exited; carries its message, stack and index. */
 export class WorkerError extends RxwireError {
   readonly code = ErrorCode.WORKER;
+  /** The name of the error the worker threw (`TypeError`, `EncodeError`, ...), when known. */
+  readonly workerName: string | undefined;
+  /** Its `code`, when it had one (rxwire's own errors do). */
+  readonly workerCode: string | undefined;
   constructor(
     message: string,
     readonly workerIndex: number | undefined,
     readonly workerStack: string | undefined,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; name?: string; code?: string | null },
   ) {
     super(workerIndex === undefined ? message : `worker ${workerIndex}: ${message}`, options);
+    this.workerName = options?.name;
+    this.workerCode = options?.code ?? undefined;
   }
 }
 
