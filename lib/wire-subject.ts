@@ -15,9 +15,18 @@ export interface WireOptions {
    * How many values `next` may hold locally while the transport's window is
    * full. One more errors the wire with `QueueFullError` (values already
    * taken are still sent). `send` waits instead and is not counted.
-   * Default 65536.
+   * Default 65536; `Infinity` for no bound (memory is then the caller's).
    */
   maxQueue?: number;
+  /**
+   * Pause reading while values from `next` wait for room (default true): a
+   * stage that echoes what it reads then passes its output's backpressure on
+   * to its input. Turn it off where one thread both reads and writes many
+   * links at once (the runtime's all-to-all channels): there, pausing reads
+   * while a peer's ring is full could stop two workers each waiting on the
+   * other.
+   */
+  pauseReadsWhileQueued?: boolean;
 }
 
 interface Pending<T> {
@@ -65,6 +74,7 @@ type Ending = { kind: 'complete' } | { kind: 'error'; error: unknown };
 export class WireSubject<T> extends Subject<T> {
   private readonly channel: Channel<T>;
   private readonly maxQueue: number;
+  private readonly pauseReadsWhileQueued: boolean;
   private readonly subscribers: Subscriber<T>[] = [];
   private readonly burstSubscribers: Subscriber<T[]>[] = [];
   private readonly statsSubscribers: Subscriber<WireStats>[] = [];
@@ -88,9 +98,10 @@ export class WireSubject<T> extends Subject<T> {
     options: WireOptions = {},
   ) {
     super();
-    const { maxQueue = 65536 } = options;
-    if (!Number.isInteger(maxQueue) || maxQueue < 0) {
-      throw new RangeError('options.maxQueue must be a non-negative integer');
+    const { maxQueue = 65536, pauseReadsWhileQueued = true } = options;
+    this.pauseReadsWhileQueued = pauseReadsWhileQueued;
+    if (!(Number.isInteger(maxQueue) || maxQueue === Infinity) || maxQueue < 0) {
+      throw new RangeError('options.maxQueue must be a non-negative integer or Infinity');
     }
     this.maxQueue = maxQueue;
     this.channel = connect(this.sink());
@@ -214,7 +225,7 @@ export class WireSubject<T> extends Subject<T> {
     }
     this.outbox.push({ value });
     this.channel.hold(true);
-    if (!this.throttled) {
+    if (!this.throttled && this.pauseReadsWhileQueued) {
       // Read no more until this end can send again: a stage that echoes
       // what it reads passes its output's backpressure on to its input.
       this.throttled = true;

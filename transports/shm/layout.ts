@@ -125,7 +125,8 @@ export function createRing(options: RingOptions = {}): SharedArrayBuffer {
 
 /** Maps the views of a ring made by {@link createRing}. */
 export function mapRing(sab: SharedArrayBuffer): RingMemory {
-  if (!(sab instanceof SharedArrayBuffer)) throw new TypeError('a ring is a SharedArrayBuffer');
+  // Not `instanceof`: a buffer that came through a port may belong to another realm (a vm context).
+  if (Object.prototype.toString.call(sab) !== '[object SharedArrayBuffer]') throw new TypeError('a ring is a SharedArrayBuffer');
   const probe = new Int32Array(sab, 0, LINE * 4);
   if (Atomics.load(probe, MAGIC) !== MAGIC_VALUE) throw new TypeError('this SharedArrayBuffer is not an rxwire ring');
   const consumers = probe[CONSUMERS];
