@@ -1,6 +1,4 @@
-/*
- * Operators (exchange, burstRecv, request/serve, stage, pipeline) arrive with
- * the runtime; the entry point `rxwire/operators` exists from the start so
- * imports written today keep working.
- */
-export {};
+/* Runtime operators */
+export { exchange } from './exchange';
+export { burstRecv } from './burst-recv';
+export type { BurstRecvOptions } from './burst-recv';

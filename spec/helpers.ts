@@ -1,5 +1,6 @@
 /** Test helpers: real worker threads, always reaped. */
 import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
 import type { TransferListItem, Worker } from 'node:worker_threads';
 import { startWorker } from '../lib/worker';
 import { port, shm, transferList, type PortEnd, type ShmEnd } from '../transports';
@@ -83,4 +84,18 @@ export function trySendThrows(wire: { trySend(v: never): boolean }): boolean {
   } catch (err) {
     return !(err as Error).name.startsWith('Encode');
   }
+}
+
+/**
+ * Threads of this process (Linux: /proc/self/task), to check that no worker
+ * thread outlives a test. Compare against a baseline taken after the process
+ * has warmed up (libuv starts its pool on first use).
+ */
+export function liveThreads(): number {
+  return readdirSync('/proc/self/task').length;
+}
+
+/** Waits until the process is back to `baseline` threads (a thread ends a moment after its exit event). */
+export async function threadsBackTo(baseline: number): Promise<void> {
+  await until(() => liveThreads() <= baseline, 5000);
 }

@@ -1,0 +1,156 @@
+/**
+ * exchange: on real worker threads (process config) for routing and order,
+ * and with two runtime contexts in this thread, linked by real rings and a
+ * real MessageChannel, for the operator's standard cases.
+ */
+import { promises as fs } from 'node:fs';
+import { MessageChannel } from 'node:worker_threads';
+import { EMPTY, Observable, Subject, from, lastValueFrom, of, take, throwError, toArray } from 'rxjs';
+import { Config, initialize } from '../../lib';
+import { codec } from '../../lib/codec';
+import { RemoteError, WorkerError } from '../../lib/errors';
+import { route } from '../../lib/hash';
+import { Peers, type WorkerContext } from '../../lib/runtime/context';
+import { exchange } from '../../operators/exchange';
+import { liveThreads, threadsBackTo } from '../helpers';
+
+const MODULE = `${__dirname}/../workers/runtime.worker.ts`;
+const Num = codec('long');
+const byValue = (n: number) => n;
+
+let baseline = 0;
+beforeAll(async () => {
+  await fs.stat(__filename);
+  baseline = liveThreads();
+});
+
+/** Two workers' contexts in this thread, linked as `initialize` links threads. */
+function twoPeers(): [Peers, Peers] {
+  const { port1, port2 } = new MessageChannel();
+  return [new Peers(0, 2, [null, port1]), new Peers(1, 2, [port2, null])];
+}
+
+const contexts: Peers[] = [];
+function peers(): [WorkerContext, WorkerContext] {
+  const made = twoPeers();
+  contexts.push(...made);
+  return [made[0].asContext(), made[1].asContext()];
+}
+
+afterEach(async () => {
+  for (const context of contexts.splice(0)) context.dispose();
+  await threadsBackTo(baseline);
+});
+
+describe('on worker threads', () => {
+  test.each(['string', 'number'])('equal %s keys meet at one worker, in order per sender', async (keys) => {
+    const count = 200;
+    const keyCount = 50;
+    const results = await initialize<[string, number[][]][]>(Config.process(4), MODULE, { mode: 'keys', keys, count, keyCount }).join();
+    const owner = new Map<string, number>();
+    results.forEach((perKey, index) => {
+      for (const [key, perSender] of perKey) {
+        expect(owner.has(key)).toBe(false); // a key lives at one worker only
+        owner.set(key, index);
+        const routedBy = keys === 'number' ? Number(key) : key;
+        expect(index).toBe(route(routedBy, 4));
+        // every sender's values of this key arrived, 0..count-1, in order
+        for (const seqs of perSender) expect(seqs).toEqual([...Array(count).keys()]);
+      }
+    });
+    expect(owner.size).toBe(keyCount);
+    expect(new Set(owner.values()).size).toBeGreaterThan(1); // the keys spread over workers
+  });
+
+  test('thread config: every key stays at the one worker', async () => {
+    const [perKey] = await initialize<[string, number[][]][][]>(Config.thread(), MODULE, { mode: 'keys', keys: 'string', count: 20, keyCount: 10 }).join();
+    expect(perKey).toHaveLength(10);
+    for (const [, perSender] of perKey) expect(perSender).toEqual([[...Array(20).keys()]]);
+  });
+
+  test('a worker whose exchange fails fails join() with WorkerError', async () => {
+    const err = await initialize(Config.process(2), MODULE, { mode: 'bad-key' }).join().catch((e) => e);
+    expect(err).toBeInstanceOf(WorkerError);
+    expect(err.workerName).toBe('TypeError');
+    expect(err.message).toContain('a key must be');
+  });
+});
+
+describe('the operator in two contexts of this thread', () => {
+  test('values are routed by key and both outputs complete', async () => {
+    const [a, b] = peers();
+    const outA = lastValueFrom(from([1, 2, 3, 4, 5, 6]).pipe(exchange(a, 'n', Num, byValue), toArray()));
+    const outB = lastValueFrom(from([10, 11, 12, 13]).pipe(exchange(b, 'n', Num, byValue), toArray()));
+    const [gotA, gotB] = await Promise.all([outA, outB]);
+    for (const v of gotA) expect(route(v, 2)).toBe(0);
+    for (const v of gotB) expect(route(v, 2)).toBe(1);
+    expect([...gotA, ...gotB].sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 10, 11, 12, 13]);
+  });
+
+  test('empty sources complete both outputs', async () => {
+    const [a, b] = peers();
+    const out = await Promise.all([
+      lastValueFrom(EMPTY.pipe(exchange(a, 'n', Num, byValue), toArray())),
+      lastValueFrom((EMPTY as Observable<number>).pipe(exchange(b, 'n', Num, byValue), toArray())),
+    ]);
+    expect(out).toEqual([[], []]);
+  });
+
+  test('a key function that throws errors this output and reaches the peer as RemoteError', async () => {
+    const [a, b] = peers();
+    const boom = new RangeError('no key for 3');
+    const keyA = (n: number) => {
+      if (n === 3) throw boom;
+      return n;
+    };
+    const outA = lastValueFrom(of(1, 2, 3, 4).pipe(exchange(a, 'n', Num, keyA)));
+    const outB = lastValueFrom(new Subject<number>().pipe(exchange(b, 'n', Num, byValue)));
+    await expect(outA).rejects.toBe(boom);
+    const errB = await outB.catch((e) => e);
+    expect(errB).toBeInstanceOf(RemoteError);
+    expect(errB.remoteName).toBe('RangeError');
+  });
+
+  test('a key that is not a value is a TypeError', async () => {
+    const [a] = peers();
+    const out = lastValueFrom(of({ id: 1 }).pipe(exchange(a, 'n', codec({ type: 'record', name: 'R', fields: [{ name: 'id', type: 'int' }] } as const), (r) => r as never)));
+    await expect(out).rejects.toThrow(TypeError);
+  });
+
+  test('a source error errors this output and reaches the peer', async () => {
+    const [a, b] = peers();
+    const outA = lastValueFrom(throwError(() => new Error('source broke')).pipe(exchange(a, 'n', Num, byValue)));
+    const outB = lastValueFrom(EMPTY.pipe(exchange(b, 'n', Num, byValue), toArray()));
+    await expect(outA).rejects.toThrow('source broke');
+    await expect(outB).rejects.toBeInstanceOf(RemoteError);
+  });
+
+  test('unsubscribing early completes this worker’s side: the peer still finishes', async () => {
+    const [a, b] = peers();
+    const source = new Subject<number>();
+    const seen: number[] = [];
+    const sub = source.pipe(exchange(a, 'n', Num, byValue)).subscribe((v) => seen.push(v));
+    const outB = lastValueFrom(of(100).pipe(exchange(b, 'n', Num, () => 0), toArray()));
+    source.next(1);
+    sub.unsubscribe();
+    // b gets what a sent before leaving, then completion, because a's senders completed on unsubscribe.
+    const gotB = await outB;
+    expect(gotB.every((v) => route(v, 2) === 1 || v === 100)).toBe(true);
+  });
+
+  test('a synchronous source stopped by take', async () => {
+    const [a, b] = peers();
+    const outA = lastValueFrom(from([1, 2, 3, 4, 5, 6, 7, 8]).pipe(exchange(a, 'n', Num, () => 'all-here'), take(3), toArray()));
+    const outB = lastValueFrom(EMPTY.pipe(exchange(b, 'n', Num, byValue), toArray()));
+    const target = route('all-here', 2);
+    const [gotA, gotB] = await Promise.all([outA, outB]);
+    if (target === 0) expect(gotA).toEqual([1, 2, 3]);
+    else expect(gotB).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  test('the same channel twice in one worker is refused', async () => {
+    const [a] = peers();
+    lastValueFrom(EMPTY.pipe(exchange(a, 'n', Num, byValue))).catch(() => {});
+    await expect(lastValueFrom(EMPTY.pipe(exchange(a, 'n', Num, byValue)))).rejects.toThrow(/already allocated/);
+  });
+});

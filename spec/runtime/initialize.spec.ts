@@ -1,0 +1,164 @@
+/**
+ * initialize on real worker threads (process config) and in this thread
+ * (thread config): links among all workers, end of stream, failures.
+ */
+import { promises as fs } from 'node:fs';
+import { Config, initialize } from '../../lib';
+import { WorkerError } from '../../lib/errors';
+import { countInPlace, type CorpusOptions } from '../../examples/corpus';
+import type { AllToAll } from '../workers/runtime.worker';
+import { liveThreads, threadsBackTo } from '../helpers';
+
+const MODULE = `${__dirname}/../workers/runtime.worker.ts`;
+let baseline = 0;
+
+beforeAll(async () => {
+  await fs.stat(__filename); // start libuv's pool, so the thread baseline is stable
+  baseline = liveThreads();
+});
+
+afterEach(async () => {
+  await threadsBackTo(baseline);
+});
+
+async function failure(promise: Promise<unknown>): Promise<WorkerError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkerError);
+  return err as WorkerError;
+}
+
+describe('process(n): every worker gets what every peer sent it', () => {
+  test.each([1, 2, 4])('%i worker(s), FIFO per sender, receivers complete', async (n) => {
+    const count = 3000;
+    const results = await initialize<AllToAll>(Config.process(n), MODULE, { mode: 'all-to-all', count }).join();
+    expect(results.map((r) => r.index)).toEqual([...Array(n).keys()]);
+    for (const r of results) {
+      expect(r.peers).toBe(n);
+      expect(r.completed).toBe(true);
+      expect(r.perSender).toEqual(Array.from({ length: n }, () => ({ count, inOrder: true })));
+    }
+    expect(liveThreads()).toBeGreaterThanOrEqual(baseline); // join resolved: the threads are on their way out
+  });
+
+  test('thread config runs the same program in this thread', async () => {
+    const before = liveThreads();
+    const results = await initialize<AllToAll>(Config.thread(), MODULE, { mode: 'all-to-all', count: 3000 }).join();
+    expect(results).toEqual([{ index: 0, peers: 1, perSender: [{ count: 3000, inOrder: true }], completed: true }]);
+    expect(liveThreads()).toBeLessThanOrEqual(before); // no thread was started
+  });
+
+  test('{ workers: n } is process(n); an Observable result is its last value', async () => {
+    const results = await initialize<number[]>({ workers: 3 }, MODULE, { mode: 'observable' }).join();
+    expect(results).toEqual([
+      [0, 1, 2],
+      [0, 1, 2],
+      [0, 1, 2],
+    ]);
+  });
+
+  test('an ES module worker loads too', async () => {
+    const results = await initialize(Config.process(2), `${__dirname}/../workers/plain.worker.mjs`, { factor: 10 }).join();
+    expect(results).toEqual([
+      { index: 0, peers: 2, times: 0 },
+      { index: 1, peers: 2, times: 10 },
+    ]);
+  });
+});
+
+describe('the word count gives one answer in every config', () => {
+  const corpus: CorpusOptions = { lines: 3000, wordsPerLine: 8, vocabulary: 400 };
+  const expected = [...countInPlace(corpus)].sort();
+
+  const merged = (perWorker: [string, number][][]) => {
+    const words = perWorker.flat().map(([w]) => w);
+    expect(new Set(words).size).toBe(words.length); // each word counted by one worker only
+    return perWorker.flat().sort();
+  };
+
+  test('thread', async () => {
+    const results = await initialize<[string, number][]>(Config.thread(), require.resolve('../../examples/word-count.worker'), corpus).join();
+    expect(merged(results)).toEqual(expected);
+  });
+
+  test('process(4)', async () => {
+    const results = await initialize<[string, number][]>(Config.process(4), require.resolve('../../examples/word-count.worker'), corpus).join();
+    expect(results).toHaveLength(4);
+    for (const counts of results) expect(counts.length).toBeGreaterThan(0);
+    expect(merged(results)).toEqual(expected);
+  });
+});
+
+describe('failures', () => {
+  test('a worker that throws fails join() with WorkerError naming its index; the others are stopped', async () => {
+    const err = await failure(initialize(Config.process(3), MODULE, { mode: 'throw' }).join());
+    expect(err.workerIndex).toBe(1);
+    expect(err.workerName).toBe('RangeError');
+    expect(err.message).toContain('worker 1 refuses');
+    expect(err.workerStack).toContain('runtime.worker.ts');
+  });
+
+  test('a worker that exits fails join() with WorkerError naming its index and code', async () => {
+    const err = await failure(initialize(Config.process(3), MODULE, { mode: 'exit' }).join());
+    expect(err.workerIndex).toBe(1);
+    expect(err.message).toContain('code 2');
+  });
+
+  test('thread config: a throw is a WorkerError of worker 0', async () => {
+    const err = await failure(initialize(Config.thread(), MODULE, { mode: 'throw' }).join());
+    expect(err.workerIndex).toBe(0);
+    expect(err.workerName).toBe('RangeError');
+  });
+
+  test('allocating a channel twice is a TypeError in the worker', async () => {
+    const err = await failure(initialize(Config.process(2), MODULE, { mode: 'allocate-twice' }).join());
+    expect(err.workerName).toBe('TypeError');
+    expect(err.message).toContain('already allocated');
+  });
+
+  test('a result that cannot be cloned is a WorkerError, not a hang', async () => {
+    const err = await failure(initialize(Config.process(1), MODULE, { mode: 'uncloneable' }).join());
+    expect(err.workerIndex).toBe(0);
+    expect(err.message).toMatch(/could not be cloned/);
+  });
+
+  test('a module without a default export is refused', async () => {
+    const module = `${__dirname}/../workers/no-default.worker.ts`;
+    const err = await failure(initialize(Config.process(1), module).join());
+    expect(err.workerName).toBe('TypeError');
+    expect(err.message).toContain('default export');
+    await expect(initialize(Config.thread(), module).join()).rejects.toThrow(/default export/);
+  });
+
+  test('terminate() ends every thread; join() rejects with WorkerError', async () => {
+    const guards = initialize(Config.process(2), MODULE, { mode: 'forever' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await guards.terminate();
+    const err = await failure(guards.join());
+    expect(err.message).toContain('terminated');
+  });
+});
+
+describe('configs', () => {
+  test('fromArgs reads -w / --workers as timely does', () => {
+    expect(Config.fromArgs([])).toEqual({ kind: 'thread' });
+    expect(Config.fromArgs(['-w', '1'])).toEqual({ kind: 'thread' });
+    expect(Config.fromArgs(['input.txt', '-w', '4'])).toEqual({ kind: 'process', workers: 4 });
+    expect(Config.fromArgs(['--workers', '3'])).toEqual({ kind: 'process', workers: 3 });
+    expect(Config.fromArgs(['--workers=2', '--verbose'])).toEqual({ kind: 'process', workers: 2 });
+    expect(Config.fromArgs(['-w8'])).toEqual({ kind: 'process', workers: 8 });
+    expect(() => Config.fromArgs(['-w'])).toThrow(RangeError);
+    expect(() => Config.fromArgs(['-w', 'four'])).toThrow('-w must be a positive integer');
+    expect(() => Config.fromArgs(['--workers=0'])).toThrow('--workers must be a positive integer');
+  });
+
+  test('bad configs are refused at the door', () => {
+    expect(() => Config.process(0)).toThrow(RangeError);
+    expect(() => Config.process(1.5)).toThrow(RangeError);
+    expect(() => initialize(null as never, MODULE)).toThrow(TypeError);
+    expect(() => initialize({ kind: 'cluster' } as never, MODULE)).toThrow(/unknown config kind/);
+    expect(() => initialize({ workers: -1 }, MODULE)).toThrow(RangeError);
+  });
+});
