@@ -16,6 +16,18 @@ export { FrameKind, PROTOCOL_VERSION } from './frame';
 /* Runtime */
 export { startWorker } from './worker';
 export type { StartWorkerOptions } from './worker';
+export { initialize } from './runtime/initialize';
+export type { Guards } from './runtime/initialize';
+export { Config } from './runtime/config';
+export type { ThreadConfig, ProcessConfig, ConfigLike } from './runtime/config';
+export type { WorkerContext, Channels, Sender, ChannelId, AllocateOptions } from './runtime/context';
+export type { WorkerResult } from './runtime/run';
+export type { ModuleRef } from './load-module';
+export { WorkerPool } from './pool/pool';
+export type { PoolOptions } from './pool/pool';
+export type { PoolWorker, PoolSender, PoolWorkerFunction } from './pool/types';
+export { keyHash, route } from './hash';
+export type { KeyValue } from './hash';
 
 /* Errors */
 export {
