@@ -52,3 +52,24 @@ describe('entry points', () => {
     expect(out).toBe('42 function object');
   });
 });
+
+describe('examples run as a user runs them', () => {
+  // A real child process each, with worker threads of its own.
+  it('word count, compiled, on 2 workers', () => {
+    const out = node(['dist/examples/word-count.js', '-w', '2']);
+    expect(out).toContain('on 2 worker(s)');
+    expect(out).toContain('check: OK');
+  });
+
+  it('word count from TypeScript under ts-node, on 2 workers', () => {
+    const out = node(['-r', 'ts-node/register/transpile-only', 'examples/word-count.ts', '--workers=2']);
+    expect(out).toContain('on 2 worker(s)');
+    expect(out).toContain('check: OK');
+  });
+
+  it('the operators load from both module systems', () => {
+    const cjs = node(['-e', `const o = require('rxwire/operators'); console.log(typeof o.exchange, typeof o.burstRecv)`]);
+    const esm = node(['--input-type=module', '-e', `import { exchange, burstRecv } from 'rxwire/operators'; console.log(typeof exchange, typeof burstRecv)`]);
+    expect([cjs, esm]).toEqual(['function function', 'function function']);
+  });
+});
