@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import type { Row } from './harness';
 
-const WIDTH = { suite: 6, case: 44, value: 14, baseline: 28 } as const;
+const WIDTH = { suite: 8, case: 48, value: 14, baseline: 28 } as const;
 
 /** The header line printed above the rows. */
 export function header(): string {

@@ -11,11 +11,12 @@ import { measureCase, type Row, type Suite } from './harness';
 import { ProgressLine } from './progress';
 import { formatRow, header, writeJson } from './report';
 import { codecSuite } from './suites/codec';
+import { exchangeSuite } from './suites/exchange';
 import { portSuite } from './suites/port';
 import { shmSuite } from './suites/shm';
 
 /** Every suite, in the order a plain `npm run bench` runs them. */
-const SUITES: readonly Suite[] = [codecSuite, portSuite, shmSuite];
+const SUITES: readonly Suite[] = [codecSuite, portSuite, shmSuite, exchangeSuite];
 
 async function main(argv: readonly string[]): Promise<number> {
   let options: RunOptions;
