@@ -2,3 +2,11 @@
 export { exchange } from './exchange';
 export { burstRecv } from './burst-recv';
 export type { BurstRecvOptions } from './burst-recv';
+
+/* Request/reply */
+export { client, request, RequestClient } from './request';
+export type { ClientOptions, RequestOptions, RpcWire } from './request';
+export { serve } from './serve';
+export type { ServeOptions, Reply } from './serve';
+export { rpcCodec, RpcKind } from './request-internals';
+export type { RpcEnvelope } from './request-internals';

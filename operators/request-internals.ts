@@ -1,0 +1,112 @@
+/**
+ * The wire messages of request/reply, shared by `request` (client side) and
+ * `serve` (server side): one envelope record carries both directions over one
+ * WireSubject. The user's request and reply values travel inside it as bytes,
+ * encoded with the user's own codecs, so the envelope is the same for every
+ * pair of request and reply types.
+ *
+ *   record rxwire.RpcEnvelope {
+ *     long   id      the request's id, chosen by the client, unique per wire
+ *     int    kind    one of RpcKind
+ *     bytes  body    REQUEST: the request value; NEXT: one reply value; else empty
+ *     union { null, rxwire.RpcError } error   ERROR only: the handler's error as data
+ *   }
+ *
+ * Client → server: REQUEST, CANCEL. Server → client: NEXT, COMPLETE, ERROR.
+ * A plain reply is one NEXT then COMPLETE; a streamed reply is NEXTs then
+ * COMPLETE; a failed one ends with ERROR. After CANCEL the server sends
+ * nothing more for that id (and the client ignores anything still in flight).
+ */
+import { codec, type Codec } from '../lib/codec';
+import type { ErrorData } from '../lib/errors';
+
+/** The kinds of envelope. */
+export const RpcKind = {
+  /** client → server: body is the request */
+  REQUEST: 0,
+  /** client → server: stop working on `id`; no reply is wanted any more */
+  CANCEL: 1,
+  /** server → client: body is one reply value */
+  NEXT: 2,
+  /** server → client: the reply to `id` is complete */
+  COMPLETE: 3,
+  /** server → client: the handler failed; `error` says how */
+  ERROR: 4,
+} as const;
+export type RpcKind = (typeof RpcKind)[keyof typeof RpcKind];
+
+/** One request/reply message. */
+export interface RpcEnvelope {
+  id: number;
+  kind: number;
+  body: Buffer;
+  error: ErrorData | null;
+}
+
+const envelope: Codec<RpcEnvelope> = codec({
+  type: 'record',
+  name: 'RpcEnvelope',
+  namespace: 'rxwire',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'kind', type: 'int' },
+    { name: 'body', type: 'bytes' },
+    {
+      name: 'error',
+      type: [
+        'null',
+        {
+          type: 'record',
+          name: 'RpcError',
+          fields: [
+            { name: 'name', type: 'string' },
+            { name: 'message', type: 'string' },
+            { name: 'code', type: ['null', 'string'] },
+            { name: 'stack', type: ['null', 'string'] },
+          ],
+        },
+      ],
+    },
+  ],
+} as const);
+
+/**
+ * The codec of the request/reply envelope: open the wire between a client and
+ * a server with it.
+ *
+ * ## Example
+ * ```ts
+ * import { open } from 'rxwire';
+ * import { rpcCodec } from 'rxwire/operators';
+ * const wire = open(end, rpcCodec());   // WireSubject<RpcEnvelope>
+ * ```
+ *
+ * @returns the envelope codec (one immutable instance, the same every call)
+ */
+export function rpcCodec(): Codec<RpcEnvelope> {
+  return envelope;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** An envelope without body or error. */
+export function control(id: number, kind: RpcKind): RpcEnvelope {
+  return { id, kind, body: EMPTY, error: null };
+}
+
+/** An envelope carrying `body`. */
+export function withBody(id: number, kind: RpcKind, body: Buffer): RpcEnvelope {
+  return { id, kind, body, error: null };
+}
+
+/** An ERROR envelope. */
+export function failure(id: number, error: ErrorData): RpcEnvelope {
+  return { id, kind: RpcKind.ERROR, body: EMPTY, error };
+}
+
+/** Validates a `concurrency` option: a positive integer or `Infinity`. */
+export function checkConcurrency(concurrency: number): void {
+  if (!(concurrency === Infinity || (Number.isInteger(concurrency) && concurrency > 0))) {
+    throw new RangeError('options.concurrency must be a positive integer or Infinity');
+  }
+}

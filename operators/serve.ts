@@ -1,0 +1,207 @@
+import { Observable, isObservable, type ObservableInput, type OperatorFunction, type Subscription, from } from 'rxjs';
+import type { Codec } from '../lib/codec';
+import { toErrorData } from '../lib/errors';
+import { RpcKind, checkConcurrency, control, failure, withBody, type RpcEnvelope } from './request-internals';
+
+/** What a handler may return: a value, a Promise of one, or an Observable (a streamed reply). */
+export type Reply<A> = A | PromiseLike<A> | Observable<A>;
+
+/** Options of {@link serve}. */
+export interface ServeOptions<Q, A> {
+  /** The codec of the requests (the client's `request` codec). */
+  request: Codec<Q>;
+  /** The codec of the replies (the client's `reply` codec). */
+  reply: Codec<A>;
+  /**
+   * The most handlers running at once; further requests wait their turn, in
+   * the order they arrived. A positive integer or `Infinity` (the default).
+   */
+  concurrency?: number;
+}
+
+interface Context {
+  /** Aborted on CANCEL, or when the output is unsubscribed. */
+  readonly abort: AbortController;
+  /** The reply's subscription, once the handler has been called. */
+  subscription?: Subscription;
+}
+
+/**
+ * Serves requests: an operator from the envelopes a client sends to the
+ * envelopes it should receive, so a server is one line over the wire.
+ *
+ * ## Example
+ * ```ts
+ * import { codec, open } from 'rxwire';
+ * import { rpcCodec, serve } from 'rxwire/operators';
+ * const Quote = codec({ type: 'record', name: 'Quote', fields: [{ name: 'sym', type: 'string' }] } as const);
+ * const wire = open(workerData.end, rpcCodec());
+ * wire.pipe(serve(async (q, signal) => price(q.sym, { signal }), { request: Quote, reply: codec('double') }))
+ *   .subscribe(wire);
+ * ```
+ *
+ * The handler gets the decoded request and an `AbortSignal`, and returns a
+ * value, a Promise or an Observable. A value or a Promise goes back as one
+ * NEXT and a COMPLETE; an Observable as one NEXT per value and a COMPLETE.
+ * A throw, a rejection, an Observable's error, a request that does not
+ * decode or a reply that does not encode go back as ERROR, which the client
+ * receives as `RemoteError` (with the original `name`, `code` and stack).
+ *
+ * CANCEL from the client aborts the signal and unsubscribes the reply, and
+ * nothing more is sent for that request. A request still waiting for a
+ * handler slot (`concurrency`) is dropped from the queue.
+ *
+ * Reply contexts outlive the server: when the incoming stream completes (the
+ * server is told to stop), the requests already taken still run (queued ones
+ * included) and their replies go out; the output completes after the last.
+ * When the incoming stream errors, or the output is unsubscribed, every
+ * running handler's signal is aborted and its reply unsubscribed; an error
+ * is then passed on to the output.
+ *
+ * Envelopes of other kinds (NEXT, COMPLETE, ERROR: a client's own kinds) and
+ * CANCELs of unknown ids are ignored.
+ *
+ * @param handler computes the reply to one request
+ * @param options the codecs and the concurrency, see {@link ServeOptions}
+ * @returns an operator from incoming envelopes to outgoing envelopes
+ * @throws RangeError when `options.concurrency` is not a positive integer or `Infinity`
+ */
+export function serve<Q, A>(
+  handler: (request: Q, signal: AbortSignal) => Reply<A>,
+  options: ServeOptions<Q, A>,
+): OperatorFunction<RpcEnvelope, RpcEnvelope> {
+  const { request: requestCodec, reply: replyCodec, concurrency = Infinity } = options;
+  checkConcurrency(concurrency);
+  return (source) =>
+    new Observable<RpcEnvelope>((subscriber) => {
+      const running = new Map<number, Context>();
+      /** Requests waiting for a slot, in arrival order. */
+      const waiting = new Map<number, RpcEnvelope>();
+      let sourceDone = false;
+
+      const maybeComplete = (): void => {
+        if (sourceDone && running.size === 0 && waiting.size === 0) subscriber.complete();
+      };
+
+      let pumping = false;
+      /** Starts waiting requests while slots are free; a loop, not a recursion, for handlers that reply at once. */
+      const pump = (): void => {
+        if (pumping) return;
+        pumping = true;
+        while (running.size < concurrency && waiting.size > 0 && !subscriber.closed) {
+          const [nextId, next] = waiting.entries().next().value as [number, RpcEnvelope];
+          waiting.delete(nextId);
+          start(next);
+        }
+        pumping = false;
+        maybeComplete();
+      };
+
+      const finish = (id: number): void => {
+        running.delete(id);
+        pump();
+      };
+
+      const start = (envelope: RpcEnvelope): void => {
+        const { id } = envelope;
+        const context: Context = { abort: new AbortController() };
+        running.set(id, context);
+        let reply$: Observable<A>;
+        try {
+          const value = requestCodec.decode(envelope.body);
+          reply$ = toObservable(handler(value, context.abort.signal));
+        } catch (err) {
+          subscriber.next(failure(id, toErrorData(err)));
+          return finish(id);
+        }
+        // Each callback checks it still owns the slot: after CANCEL, nothing more goes out.
+        const live = (): boolean => running.get(id) === context;
+        context.subscription = reply$.subscribe({
+          next: (value) => {
+            if (!live()) return;
+            let body: Buffer;
+            try {
+              body = replyCodec.encode(value);
+            } catch (err) {
+              context.subscription?.unsubscribe();
+              subscriber.next(failure(id, toErrorData(err)));
+              return finish(id);
+            }
+            subscriber.next(withBody(id, RpcKind.NEXT, body));
+          },
+          error: (err) => {
+            if (!live()) return;
+            subscriber.next(failure(id, toErrorData(err)));
+            finish(id);
+          },
+          complete: () => {
+            if (!live()) return;
+            subscriber.next(control(id, RpcKind.COMPLETE));
+            finish(id);
+          },
+        });
+        // A reply that ended synchronously already finished; an encode
+        // failure before `subscription` was set left it running.
+        if (!live()) context.subscription.unsubscribe();
+      };
+
+      const cancel = (id: number): void => {
+        if (waiting.delete(id)) return maybeComplete();
+        const context = running.get(id);
+        if (!context) return;
+        running.delete(id);
+        context.abort.abort();
+        context.subscription?.unsubscribe();
+        finish(id);
+      };
+
+      const abortAll = (): void => {
+        waiting.clear();
+        const contexts = [...running.values()];
+        running.clear();
+        for (const context of contexts) {
+          context.abort.abort();
+          context.subscription?.unsubscribe();
+        }
+      };
+
+      const subscription = source.subscribe({
+        next: (envelope) => {
+          if (envelope.kind === RpcKind.REQUEST) {
+            if (running.has(envelope.id) || waiting.has(envelope.id)) return; // a duplicate id: ignored
+            if (running.size < concurrency) start(envelope);
+            else waiting.set(envelope.id, envelope);
+          } else if (envelope.kind === RpcKind.CANCEL) {
+            cancel(envelope.id);
+          }
+        },
+        error: (err) => {
+          abortAll();
+          subscriber.error(err);
+        },
+        complete: () => {
+          sourceDone = true;
+          maybeComplete();
+        },
+      });
+
+      return () => {
+        subscription.unsubscribe();
+        abortAll();
+      };
+    });
+}
+
+/** A handler's result as an Observable of reply values. */
+function toObservable<A>(result: Reply<A>): Observable<A> {
+  if (isObservable(result)) return result as Observable<A>;
+  if (isPromiseLike(result)) return from(result as ObservableInput<A>);
+  return new Observable<A>((subscriber) => {
+    subscriber.next(result as A);
+    subscriber.complete();
+  });
+}
+
+function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
+  return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
+}

@@ -1,0 +1,430 @@
+import type { Worker } from 'node:worker_threads';
+import { type Observable, Subject, firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { type EncodeError, ErrorCode, RemoteError, TimeoutError, TransportClosedError, WorkerError } from '../../lib/errors';
+import { open } from '../../lib/open';
+import { client, request, type RequestClient } from '../../operators/request';
+import { RpcKind, rpcCodec, type RpcEnvelope } from '../../operators/request-internals';
+import { serve } from '../../operators/serve';
+import { Answer, Ask, type AskValue } from '../workers/serve.worker';
+import { TRANSPORTS, exited, reapWorkers, spawnWith, tick, until } from '../helpers';
+
+/*
+ * request/serve over real worker threads, on every transport: the client
+ * here, `serve` in spec/workers/serve.worker.ts.
+ */
+
+afterEach(async () => {
+  expect(await reapWorkers()).toBe(0);
+});
+
+type Report = { aborted?: number; streamStopped?: number };
+
+/** A server thread and a client on it; `reports` collects what the worker posts on parentPort. */
+function start(transport: (typeof TRANSPORTS)[number], data: Record<string, unknown> = {}, concurrency?: number) {
+  const { here, worker } = spawnWith(transport, 'serve', data);
+  const wire = open(here, rpcCodec(), { worker });
+  const rpc = client(wire, { request: Ask, reply: Answer, concurrency });
+  const reports: Report[] = [];
+  worker.on('message', (m: Report) => reports.push(m));
+  return { worker, rpc, reports };
+}
+
+/** The error `reply$` fails with (the test fails if it succeeds). */
+async function failureOf<E = Error>(reply$: Observable<unknown>): Promise<E> {
+  try {
+    await lastValueFrom(reply$);
+  } catch (err) {
+    return err as E;
+  }
+  throw new Error('expected the request to fail');
+}
+
+const ask = (op: string, n = 0, ms = 0): AskValue => ({ op, n, ms });
+
+/** A deterministic PRNG (mulberry32), so a failure can be replayed. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function closeAndJoin(rpc: RequestClient<AskValue, number>, worker: Worker): Promise<void> {
+  rpc.close();
+  expect(await exited(worker)).toBe(0);
+}
+
+describe.each(TRANSPORTS)('request/serve over %s', (transport) => {
+  it('a plain reply is one value, then complete', async () => {
+    const { worker, rpc } = start(transport);
+    expect(await lastValueFrom(request(rpc, ask('double', 21)).pipe(toArray()))).toEqual([42]);
+    expect(rpc.size).toBe(0);
+    await closeAndJoin(rpc, worker);
+  });
+
+  it('a Promise reply', async () => {
+    const { worker, rpc } = start(transport);
+    const replies = await Promise.all([1, 2, 3].map((n) => firstValueFrom(request(rpc, ask('promise', n, 3)))));
+    expect(replies).toEqual([2, 3, 4]);
+    await closeAndJoin(rpc, worker);
+  });
+
+  it('a streamed reply delivers every value in order, then completes', async () => {
+    const { worker, rpc, reports } = start(transport);
+    expect(await lastValueFrom(request(rpc, ask('stream', 50)).pipe(toArray()))).toEqual([...Array(50).keys()]);
+    await until(() => reports.some((r) => r.streamStopped === 50));
+    await closeAndJoin(rpc, worker);
+  });
+
+  it('a handler that throws or rejects gives RemoteError with the remote name, code and stack', async () => {
+    const { worker, rpc } = start(transport);
+    const thrown = await failureOf<RemoteError>(request(rpc, ask('fail', 7)));
+    expect(thrown).toBeInstanceOf(RemoteError);
+    expect(thrown.code).toBe(ErrorCode.REMOTE);
+    expect(thrown.remoteName).toBe('TypeError');
+    expect(thrown.remoteCode).toBe('E_PRICE');
+    expect(thrown.message).toBe('no price for 7');
+    expect(thrown.remoteStack).toContain('serve.worker');
+    const rejected = await failureOf<RemoteError>(request(rpc, ask('reject', 0, 2)));
+    expect(rejected).toBeInstanceOf(RemoteError);
+    expect(rejected.remoteName).toBe('RangeError');
+    // The client still serves after a remote failure.
+    expect(await firstValueFrom(request(rpc, ask('double', 1)))).toBe(2);
+    await closeAndJoin(rpc, worker);
+  });
+
+  it('unsubscribing cancels: the handler sees its signal abort, a streamed reply stops producing', async () => {
+    const { worker, rpc, reports } = start(transport);
+    // A hanging handler, cancelled by unsubscribe.
+    const hanging = request(rpc, ask('hang', 1)).subscribe();
+    await tick(20);
+    hanging.unsubscribe();
+    await until(() => reports.some((r) => r.aborted === 1));
+    // An endless stream: take 5 values, which unsubscribes.
+    const five = await lastValueFrom(request(rpc, ask('stream', 0)).pipe(take(5), toArray()));
+    expect(five).toEqual([0, 1, 2, 3, 4]);
+    await until(() => reports.some((r) => r.aborted === 0) && reports.some((r) => r.streamStopped === 0));
+    expect(rpc.size).toBe(0);
+    await closeAndJoin(rpc, worker);
+  });
+
+  it('an AbortSignal cancels likewise and errors the request with its reason', async () => {
+    const { worker, rpc, reports } = start(transport);
+    const controller = new AbortController();
+    const failed = lastValueFrom(request(rpc, ask('hang', 2), { signal: controller.signal })).catch((e) => e);
+    await tick(10);
+    controller.abort(new Error('user gave up'));
+    expect(((await failed) as Error).message).toBe('user gave up');
+    await until(() => reports.some((r) => r.aborted === 2));
+    // An already aborted signal sends nothing.
+    await expect(lastValueFrom(request(rpc, ask('double', 1), { signal: controller.signal }))).rejects.toThrow('user gave up');
+    await closeAndJoin(rpc, worker);
+  });
+
+  it('a timeout gives TimeoutError with the caller\'s stack, and the handler\'s signal fires', async () => {
+    const { worker, rpc, reports } = start(transport);
+    const err = await failureOf<TimeoutError>(request(rpc, ask('hang', 3), { timeout: 30 }));
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(err.code).toBe(ErrorCode.TIMEOUT);
+    expect(err.stack).toContain('request.spec');
+    await until(() => reports.some((r) => r.aborted === 3));
+    // A reply in time is not affected by its timeout.
+    expect(await firstValueFrom(request(rpc, ask('double', 4), { timeout: 10_000 }))).toBe(8);
+    await closeAndJoin(rpc, worker);
+  });
+
+  it('settles each of 10k concurrent requests exactly once under random delays, errors and cancels', async () => {
+    const { worker, rpc } = start(transport);
+    const random = seeded(0x5eed);
+    const N = 10_000;
+    const outcome: (string | undefined)[] = new Array(N);
+    let twice = 0;
+    let afterEnd = 0;
+    const settle = (i: number, what: string) => {
+      if (outcome[i] !== undefined) twice++;
+      outcome[i] = what;
+    };
+    const done: Promise<void>[] = [];
+    for (let i = 0; i < N; i++) {
+      const fails = random() < 0.2;
+      const ms = Math.floor(random() * 5);
+      const cancelAfter = random() < 0.1 ? Math.floor(random() * 6) : undefined;
+      done.push(
+        new Promise<void>((resolve) => {
+          let values = 0;
+          const sub = request(rpc, ask('random', fails ? -1 - i : i, ms)).subscribe({
+            next: (v) => {
+              if (outcome[i] !== undefined || v !== i) afterEnd++;
+              values++;
+            },
+            error: (e) => {
+              settle(i, e instanceof RemoteError && e.message === `failed ${-1 - i}` ? 'error' : `wrong ${e}`);
+              resolve();
+            },
+            complete: () => {
+              settle(i, values === 1 ? 'reply' : `wrong count ${values}`);
+              resolve();
+            },
+          });
+          if (cancelAfter !== undefined) {
+            setTimeout(() => {
+              if (outcome[i] !== undefined) return;
+              sub.unsubscribe();
+              settle(i, 'cancel');
+              resolve();
+            }, cancelAfter);
+          }
+        }),
+      );
+    }
+    await Promise.all(done);
+    const count = (what: string) => outcome.filter((o) => o === what).length;
+    expect(outcome.filter((o) => o !== 'reply' && o !== 'error' && o !== 'cancel')).toEqual([]);
+    expect(count('reply') + count('error') + count('cancel')).toBe(N);
+    expect(count('cancel')).toBeGreaterThan(0);
+    expect(count('error')).toBeGreaterThan(0);
+    expect(twice).toBe(0);
+    expect(afterEnd).toBe(0);
+    expect(rpc.size).toBe(0);
+    await closeAndJoin(rpc, worker);
+  });
+
+  it('a server told to stop still delivers the replies already being computed', async () => {
+    // The server's incoming stream completes after 5 requests.
+    const { worker, rpc } = start(transport, { stopAfter: 5 });
+    const replies = Promise.all(
+      [1, 2, 3, 4, 5].map((n) => lastValueFrom(request(rpc, ask('promise', n, 10 * n)).pipe(toArray()))),
+    );
+    expect(await replies).toEqual([[2], [3], [4], [5], [6]]);
+    // Then the server ends the wire: requests fail at once, typed.
+    await until(() => rpc.size === 0);
+    await expect(lastValueFrom(request(rpc, ask('double', 1)).pipe(toArray()))).rejects.toBeInstanceOf(TransportClosedError);
+    expect(await exited(worker)).toBe(0);
+    rpc.close();
+  });
+
+  it('a server thread that exits in a handler fails every pending request with WorkerError', async () => {
+    const { worker, rpc } = start(transport);
+    const pending = [1, 2, 3].map((n) => lastValueFrom(request(rpc, ask('hang', n))).catch((e) => e));
+    const stream = lastValueFrom(request(rpc, ask('stream', 0))).catch((e) => e);
+    await tick(20);
+    const exiting = lastValueFrom(request(rpc, ask('exit'))).catch((e) => e);
+    for (const err of await Promise.all([...pending, stream, exiting])) expect(err).toBeInstanceOf(WorkerError);
+    expect(rpc.size).toBe(0);
+    expect(await exited(worker)).toBe(3);
+    await expect(lastValueFrom(request(rpc, ask('double', 1)))).rejects.toBeInstanceOf(WorkerError);
+    rpc.close();
+  });
+
+  it('a terminated server thread fails every pending request with a typed error', async () => {
+    const { worker, rpc } = start(transport);
+    const pending = [1, 2, 3].map((n) => lastValueFrom(request(rpc, ask('hang', n))).catch((e) => e));
+    await tick(20);
+    await worker.terminate();
+    for (const err of await Promise.all(pending)) expect(err).toBeInstanceOf(WorkerError);
+    expect(rpc.size).toBe(0);
+    rpc.close();
+  });
+
+  it('serve({ concurrency }) bounds the handlers running at once', async () => {
+    const { worker, rpc } = start(transport, { concurrency: 3 });
+    const replies = await Promise.all([...Array(30).keys()].map((n) => firstValueFrom(request(rpc, ask('busy', n, 2)))));
+    expect(replies).toEqual([...Array(30).keys()]);
+    const max = await firstValueFrom(request(rpc, ask('maxActive')));
+    expect(max).toBeGreaterThan(0);
+    expect(max).toBeLessThanOrEqual(3);
+    await closeAndJoin(rpc, worker);
+  });
+
+  it('client({ concurrency }) bounds the requests in flight, first come first served', async () => {
+    const { worker, rpc } = start(transport, {}, 4);
+    const replies = await Promise.all([...Array(40).keys()].map((n) => firstValueFrom(request(rpc, ask('busy', n, 1)))));
+    expect(replies).toEqual([...Array(40).keys()]);
+    const max = await firstValueFrom(request(rpc, ask('maxActive')));
+    expect(max).toBeGreaterThan(0);
+    expect(max).toBeLessThanOrEqual(4);
+    // One at a time: the replies come back in the order the requests were made,
+    // whatever their delays.
+    const single = rpc.clone({ concurrency: 1 });
+    const order: number[] = [];
+    await Promise.all(
+      [...Array(20).keys()].map((n) => firstValueFrom(request(single, ask('promise', n, (n * 7) % 5))).then((v) => order.push(v - 1))),
+    );
+    expect(order).toEqual([...Array(20).keys()]);
+    single.close();
+    await closeAndJoin(rpc, worker);
+  });
+
+  it('a clone is an independent handle on the same wire', async () => {
+    const { worker, rpc, reports } = start(transport);
+    const other = rpc.clone();
+    const mine = lastValueFrom(request(other, ask('hang', 9))).catch((e) => e);
+    await tick(10);
+    expect(other.size).toBe(1);
+    expect(rpc.size).toBe(0);
+    // Closing the clone fails only its requests and cancels their work.
+    other.close();
+    expect(await mine).toBeInstanceOf(TransportClosedError);
+    await until(() => reports.some((r) => r.aborted === 9));
+    await expect(lastValueFrom(request(other, ask('double', 1)))).rejects.toBeInstanceOf(TransportClosedError);
+    // The original still works, and so does a clone of it used alongside.
+    const third = rpc.clone({ concurrency: 1 });
+    const both = await Promise.all([firstValueFrom(request(rpc, ask('double', 5))), firstValueFrom(request(third, ask('promise', 5, 2)))]);
+    expect(both).toEqual([10, 6]);
+    third.close();
+    await closeAndJoin(rpc, worker);
+  });
+});
+
+/*
+ * The operator cases of the contract, in one thread: the client's wire is
+ * looped straight into `serve` (synchronous, no transport).
+ */
+describe('request/serve in one thread', () => {
+  type Handler = Parameters<typeof serve<AskValue, number>>[0];
+
+  function loopback(handler: Handler, options: { serverConcurrency?: number; concurrency?: number } = {}) {
+    const toServer = new Subject<RpcEnvelope>();
+    const toClient = new Subject<RpcEnvelope>();
+    const sent: RpcEnvelope[] = [];
+    const wire = Object.assign(toClient.asObservable(), {
+      next: (e: RpcEnvelope) => {
+        sent.push(e);
+        toServer.next(e);
+      },
+      error: (err: unknown) => toServer.error(err),
+      complete: () => toServer.complete(),
+    });
+    const server = toServer
+      .pipe(serve(handler, { request: Ask, reply: Answer, concurrency: options.serverConcurrency }))
+      .subscribe(toClient);
+    const rpc = client(wire, { request: Ask, reply: Answer, concurrency: options.concurrency });
+    return { rpc, toServer, toClient, sent, server };
+  }
+
+  it('a handler that replies at once works; each subscription is one request (cold)', async () => {
+    let calls = 0;
+    const { rpc } = loopback((q) => (calls++, q.n + 1));
+    const reply$ = request(rpc, ask('x', 1));
+    expect(calls).toBe(0); // cold
+    expect(await lastValueFrom(reply$.pipe(toArray()))).toEqual([2]);
+    expect(await lastValueFrom(reply$.pipe(toArray()))).toEqual([2]);
+    expect(calls).toBe(2);
+    expect(rpc.size).toBe(0);
+  });
+
+  it('a reply that does not fit the reply codec gives RemoteError named EncodeError', async () => {
+    const { rpc } = loopback(() => 'not a number' as unknown as number);
+    const err = await failureOf<RemoteError>(request(rpc, ask('x')));
+    expect(err).toBeInstanceOf(RemoteError);
+    expect(err.remoteName).toBe('EncodeError');
+  });
+
+  it('a request that does not fit the request codec fails with EncodeError and sends nothing', async () => {
+    const { rpc, sent } = loopback((q) => q.n);
+    const err = await failureOf(request(rpc, { op: 'x', n: 'one' } as unknown as AskValue));
+    expect((err as EncodeError).code).toBe(ErrorCode.ENCODE);
+    expect(sent).toEqual([]);
+  });
+
+  it('a request body that does not decode gets an ERROR envelope back', () => {
+    const toServer = new Subject<RpcEnvelope>();
+    const out: RpcEnvelope[] = [];
+    toServer.pipe(serve((q: AskValue) => q.n, { request: Ask, reply: Answer })).subscribe((e) => out.push(e));
+    toServer.next({ id: 7, kind: RpcKind.REQUEST, body: Buffer.from([1, 2, 3]), error: null });
+    expect(out).toHaveLength(1);
+    expect(out[0].id).toBe(7);
+    expect(out[0].kind).toBe(RpcKind.ERROR);
+    expect(out[0].error!.name).toBe('DecodeError');
+  });
+
+  it('serve: an empty source completes; a source error aborts running handlers and passes on', () => {
+    const empty = new Subject<RpcEnvelope>();
+    let completed = false;
+    empty.pipe(serve((q: AskValue) => q.n, { request: Ask, reply: Answer })).subscribe({ complete: () => (completed = true) });
+    empty.complete();
+    expect(completed).toBe(true);
+
+    const source = new Subject<RpcEnvelope>();
+    const signals: AbortSignal[] = [];
+    let failed: unknown;
+    source
+      .pipe(serve((_q: AskValue, signal) => (signals.push(signal), new Promise<number>(() => {})), { request: Ask, reply: Answer }))
+      .subscribe({ error: (e) => (failed = e) });
+    source.next({ id: 1, kind: RpcKind.REQUEST, body: Ask.encode(ask('x')), error: null });
+    source.error(new Error('input broke'));
+    expect(signals[0].aborted).toBe(true);
+    expect((failed as Error).message).toBe('input broke');
+  });
+
+  it('serve: unsubscribing the output aborts running handlers; CANCEL of a waiting request drops it', () => {
+    const source = new Subject<RpcEnvelope>();
+    const started: number[] = [];
+    const signals: AbortSignal[] = [];
+    const out: RpcEnvelope[] = [];
+    const sub = source
+      .pipe(
+        serve((q: AskValue, signal) => (started.push(q.n), signals.push(signal), new Promise<number>(() => {})), {
+          request: Ask,
+          reply: Answer,
+          concurrency: 1,
+        }),
+      )
+      .subscribe((e) => out.push(e));
+    for (let id = 1; id <= 3; id++) source.next({ id, kind: RpcKind.REQUEST, body: Ask.encode(ask('x', id)), error: null });
+    expect(started).toEqual([1]);
+    source.next({ id: 2, kind: RpcKind.CANCEL, body: Buffer.alloc(0), error: null });
+    source.next({ id: 1, kind: RpcKind.CANCEL, body: Buffer.alloc(0), error: null });
+    expect(signals[0].aborted).toBe(true);
+    expect(started).toEqual([1, 3]); // 2 was cancelled while it waited
+    sub.unsubscribe();
+    expect(signals[1].aborted).toBe(true);
+    expect(out).toEqual([]);
+    expect(source.observed).toBe(false);
+  });
+
+  it('a request that times out while waiting for a slot is never sent', async () => {
+    const { rpc, sent } = loopback(() => new Promise<number>(() => {}), { concurrency: 1 });
+    const first = request(rpc, ask('x', 1)).subscribe();
+    const err = await failureOf(request(rpc, ask('x', 2), { timeout: 5 }));
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(sent.map((e) => [e.id, e.kind])).toEqual([[1, RpcKind.REQUEST]]);
+    first.unsubscribe();
+    expect(sent.map((e) => [e.id, e.kind])).toEqual([
+      [1, RpcKind.REQUEST],
+      [1, RpcKind.CANCEL],
+    ]);
+    rpc.close();
+  });
+
+  it('a wire that errors fails every pending request with a typed error, and later ones at once', async () => {
+    const { rpc, toClient } = loopback(() => new Promise<number>(() => {}));
+    const pending = [1, 2].map((n) => failureOf(request(rpc, ask('x', n))));
+    toClient.error(new Error('link lost'));
+    for (const err of await Promise.all(pending)) {
+      expect(err).toBeInstanceOf(TransportClosedError);
+      expect((err as Error).message).toContain('link lost');
+    }
+    expect(await failureOf(request(rpc, ask('x', 3)))).toBeInstanceOf(TransportClosedError);
+  });
+
+  it('closing the last handle completes the wire (the server stops)', () => {
+    const { rpc, server } = loopback((q) => q.n);
+    const other = rpc.clone();
+    rpc.close();
+    expect(server.closed).toBe(false);
+    other.close();
+    expect(server.closed).toBe(true);
+  });
+
+  it('options are checked at the door', () => {
+    const { rpc } = loopback((q) => q.n);
+    expect(() => request(rpc, ask('x'), { timeout: -1 })).toThrow(RangeError);
+    expect(() => rpc.clone({ concurrency: 0 })).toThrow(RangeError);
+    expect(() => serve((q: AskValue) => q.n, { request: Ask, reply: Answer, concurrency: 1.5 })).toThrow(RangeError);
+  });
+});
