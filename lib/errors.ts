@@ -115,6 +115,25 @@ export class WorkerError extends RxwireError {
   }
 }
 
+/**
+ * Any failure of worker `index` as a `WorkerError` naming that index: a
+ * link's own WorkerError (it knows the worker, not its index), a RemoteError
+ * the worker sent, or whatever was thrown.
+ */
+export function asWorkerError(err: unknown, index: number): WorkerError {
+  if (err instanceof WorkerError) {
+    if (err.workerIndex === index) return err;
+    const message = err.workerIndex === undefined ? err.message : err.message.replace(/^worker \d+: /, '');
+    return new WorkerError(message, index, err.workerStack, { cause: err, name: err.workerName, code: err.workerCode });
+  }
+  if (err instanceof RemoteError) {
+    return new WorkerError(err.message, index, err.remoteStack, { cause: err, name: err.remoteName, code: err.remoteCode });
+  }
+  const e = err as { message?: string; stack?: string; name?: string; code?: unknown } | undefined;
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  return new WorkerError(e?.message ?? String(err), index, e?.stack, { cause: err, name: e?.name, code });
+}
+
 /** A peer failed authentication. */
 export class AuthError extends RxwireError {
   readonly code = ErrorCode.AUTH;

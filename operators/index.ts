@@ -10,3 +10,7 @@ export { serve } from './serve';
 export type { ServeOptions, Reply } from './serve';
 export { rpcCodec, RpcKind } from './request-internals';
 export type { RpcEnvelope } from './request-internals';
+
+/* Stages */
+export { stage } from './stage';
+export type { StageOptions } from './stage';

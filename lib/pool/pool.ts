@@ -5,7 +5,7 @@
  */
 import type { Observable } from 'rxjs';
 import { isCodec, type Codec } from '../codec';
-import { RemoteError, TransportClosedError, WorkerError } from '../errors';
+import { TransportClosedError, WorkerError, asWorkerError } from '../errors';
 import type { ModuleRef } from '../load-module';
 import { open } from '../open';
 import { HostedWorker, runnerPath } from '../worker';
@@ -374,20 +374,6 @@ function checkOptions<D, U>(n: number, module: ModuleRef, options: PoolOptions<D
 }
 
 /** An up stream's failure as the `WorkerError` of worker `index`. */
-function asWorkerError(err: unknown, index: number): WorkerError {
-  if (err instanceof WorkerError) {
-    if (err.workerIndex === index) return err;
-    // A link's own WorkerError knows the worker but not its index.
-    const message = err.workerIndex === undefined ? err.message : err.message.replace(/^worker \d+: /, '');
-    return new WorkerError(message, index, err.workerStack, { cause: err, name: err.workerName, code: err.workerCode });
-  }
-  if (err instanceof RemoteError) {
-    return new WorkerError(err.message, index, err.remoteStack, { cause: err, name: err.remoteName, code: err.remoteCode });
-  }
-  const e = err as Error;
-  return new WorkerError(e?.message ?? String(err), index, e?.stack, { cause: err, name: e?.name, code: (e as { code?: string })?.code });
-}
-
 /** Closes the liveness port of an end that never reached its WireSubject or its worker. */
 function closeEnd(end: ShmEnd): void {
   end.live.close();

@@ -4,7 +4,7 @@
  * typed channels among all workers.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { WorkerError } from '../errors';
+import { asWorkerError } from '../errors';
 import { loadDefault, type ModuleRef } from '../load-module';
 import { HostedWorker, runnerPath } from '../worker';
 import { toConfig, type ConfigLike } from './config';
@@ -60,8 +60,7 @@ function inThisThread<R>(module: ModuleRef, args: unknown): Guards<R> {
     try {
       return [(await runToResult(fn, [context.asContext(), args], (error) => context.finish(error))) as R];
     } catch (err) {
-      const e = err as Error;
-      throw new WorkerError(e?.message ?? String(err), 0, e?.stack, { cause: err, name: e?.name });
+      throw asWorkerError(err, 0);
     } finally {
       context.dispose();
     }

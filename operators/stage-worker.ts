@@ -1,0 +1,115 @@
+/**
+ * The runner of `stage` (operators/stage.ts): what each of its worker threads
+ * runs (through lib/worker-host.ts) around the user's module.
+ *
+ * The module's default export is an RxJS operator. It is applied ONCE to a
+ * Subject fed with this worker's inputs, and its output is sent back: each
+ * input is pushed into the Subject, everything the operator emits
+ * synchronously during that push is sent as one envelope tagged with the
+ * input's `seq` and `last: true` (an input with no output still sends one, so
+ * the main thread knows it is done). Outputs emitted outside a push (timers,
+ * promises, `toArray` at the end) go alone, tagged with the latest input, or
+ * `BEFORE` / `AFTER` (see stage-internals.ts). When the input completes the
+ * Subject completes; when the output completes the up stream completes and
+ * the worker's result is undefined. An error of the operator fails the run,
+ * so the main thread sees `WorkerError` naming this worker.
+ */
+import { isObservable, Subject, type Observable, type Subscription } from 'rxjs';
+import type { Codec } from '../lib/codec';
+import { open } from '../lib/open';
+import { codecFrom } from '../lib/pool/types';
+import { AFTER, BEFORE, inputCodec, outputCodec, type Output, type StageSetup } from './stage-internals';
+
+export async function run(userExport: unknown, setup: unknown, _index: number): Promise<{ value: unknown; release(): void }> {
+  const { down: downEnd, up: upEnd, input, output } = setup as StageSetup;
+  if (typeof userExport !== 'function') {
+    throw new TypeError('a stage module must export by default an RxJS operator: (in$: Observable<I>) => Observable<O>');
+  }
+  const outputs: Codec<unknown> = codecFrom(output);
+  const upCodec = outputCodec<unknown>(output);
+  const down = open(downEnd, inputCodec<unknown>(input));
+  down.complete(); // this end only reads
+  // The main thread bounds the inputs in flight; what one input yields is not bounded here.
+  const up = open(upEnd, upCodec, { maxQueue: Infinity });
+  let downSub: Subscription | undefined;
+  let outSub: Subscription | undefined;
+  const release = () => {
+    downSub?.unsubscribe();
+    outSub?.unsubscribe();
+    down.close();
+    up.close();
+  };
+
+  const in$ = new Subject<unknown>();
+  let out$: unknown;
+  try {
+    out$ = (userExport as (in$: Observable<unknown>) => unknown)(in$.asObservable());
+    if (!isObservable(out$)) throw new TypeError('a stage module\'s operator must return an Observable');
+  } catch (err) {
+    release();
+    throw err;
+  }
+
+  /** The outputs of the push in progress (or of the subscribe), or null between pushes. */
+  let collecting: unknown[] | null = [];
+  let current = BEFORE;
+  return new Promise((resolve, reject) => {
+    let failed = false;
+    let completed = false;
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = true;
+      up.error(err);
+      release();
+      reject(err);
+    };
+    /** Sends an envelope; a value that does not fit `output` fails the run with its EncodeError. */
+    const send = (envelope: Output<unknown>) => {
+      try {
+        for (const value of envelope.values) outputs.check(value);
+      } catch (err) {
+        return fail(err);
+      }
+      up.next(envelope);
+    };
+    outSub = (out$ as Observable<unknown>).subscribe({
+      next: (value) => {
+        if (collecting) collecting.push(value);
+        else send({ seq: current, values: [value], last: false });
+      },
+      error: fail,
+      complete: () => {
+        if (failed) return;
+        completed = true;
+        // Completed during a push (`take`): that input's outputs go first, and it is done.
+        if (collecting) send({ seq: current, values: collecting, last: true });
+        collecting = null;
+        up.complete();
+        resolve({ value: undefined, release });
+      },
+    });
+    // What the operator emitted while being subscribed (`startWith`), and the
+    // mark that this worker is ready: the main thread emits no input's outputs
+    // (ordered) before every worker's.
+    if (!failed && !completed) send({ seq: BEFORE, values: collecting ?? [], last: true });
+    collecting = null;
+    if (failed || completed) return;
+    downSub = down.subscribe({
+      next: ({ seq, value }) => {
+        if (failed || completed) return;
+        const batch: unknown[] = [];
+        collecting = batch;
+        current = seq;
+        in$.next(value);
+        collecting = null;
+        // Re-entrancy: the push may have failed the run.
+        if (!failed && !completed) send({ seq, values: batch, last: true });
+      },
+      error: (err: unknown) => in$.error(err),
+      complete: () => {
+        current = AFTER;
+        in$.complete();
+      },
+    });
+  });
+}

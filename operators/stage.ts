@@ -1,0 +1,365 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import { isCodec, type Codec } from '../lib/codec';
+import { RemoteError, WorkerError } from '../lib/errors';
+import { Fifo } from '../lib/fifo';
+import { route, type KeyValue } from '../lib/hash';
+import type { ModuleRef } from '../lib/load-module';
+import { open } from '../lib/open';
+import { specOf } from '../lib/pool/types';
+import { HostedWorker, runnerPath } from '../lib/worker';
+import type { WireSubject } from '../lib/wire-subject';
+import { transferList } from '../transports';
+import { pair } from '../transports/shm';
+import { AFTER, BEFORE, inputCodec, outputCodec, workerErrorOf, type Input, type Output, type StageSetup } from './stage-internals';
+
+/** Options of {@link stage}. */
+export interface StageOptions<I, O> {
+  /** How many worker threads run the module, a positive integer. Default 1. */
+  workers?: number;
+  /** The codec of the values going into the workers. */
+  input: Codec<I>;
+  /** The codec of the values the workers' operator emits. */
+  output: Codec<O>;
+  /**
+   * Emit outputs in the order of the inputs they came from, whichever worker
+   * ran them (see the `stage` comment for how outputs are attributed).
+   * `false` emits each output as soon as it arrives. Default true.
+   */
+  ordered?: boolean;
+  /**
+   * How many inputs may be in flight at once: sent to a worker and not yet
+   * finished there (and, when ordered, not yet emitted). Inputs beyond it wait
+   * in this thread's memory. A positive integer. Default 1024.
+   */
+  inFlight?: number;
+  /**
+   * Routes each input to worker `keyHash(key(v)) % workers`, so equal keys
+   * meet at one worker, in order (as `exchange` does). Without it, each input
+   * goes to the worker with the fewest inputs in flight.
+   */
+  key?: (value: I) => KeyValue;
+  /** Bytes of each shared ring, a power of two from 256 to 2^30; each worker has four. Default 256 KiB. */
+  bytes?: number;
+}
+
+interface Checked<I, O> {
+  workers: number;
+  input: Codec<I>;
+  output: Codec<O>;
+  ordered: boolean;
+  inFlight: number;
+  key: ((value: I) => KeyValue) | undefined;
+  bytes: number;
+}
+
+/** One worker and this thread's ends to it. */
+interface Member<I, O> {
+  host: HostedWorker;
+  down: WireSubject<Input<I>>;
+  up: WireSubject<Output<O>>;
+  /** The seqs of the inputs sent to it and not yet finished there. */
+  pending: Set<number>;
+  /** Its operator has been subscribed and what it emitted then has arrived. */
+  ready: boolean;
+  /** Its operator has completed (its up stream with it): it takes no more inputs. */
+  done: boolean;
+}
+
+/** Outputs of one input, held until its turn (ordered). */
+interface Slot<O> {
+  values: O[];
+  finished: boolean;
+}
+
+/**
+ * Runs a worker module's RxJS operator on N worker threads: each input goes
+ * to one worker, and what the workers' operators emit comes out.
+ *
+ * ## Example
+ * ```ts
+ * import { codec } from 'rxwire';
+ * import { stage } from 'rxwire/operators';
+ * const Trade = codec({ type: 'record', name: 'Trade', fields: [{ name: 'sym', type: 'string' }, { name: 'price', type: 'double' }] } as const);
+ * const Scored = codec({ type: 'record', name: 'Scored', fields: [{ name: 'sym', type: 'string' }, { name: 'score', type: 'double' }] } as const);
+ *
+ * trades$.pipe(
+ *   stage(new URL('./score.worker.js', import.meta.url), { workers: 4, input: Trade, output: Scored }),
+ * ).subscribe(render);
+ *
+ * // score.worker.ts: ordinary RxJS, run once per worker over its whole input
+ * export default (in$: Observable<Trade>) => in$.pipe(map((t) => ({ sym: t.sym, score: heavy(t) })));
+ * ```
+ *
+ * Workers. Each subscription starts `workers` threads (through lib/worker.ts,
+ * so a `.ts` module runs under ts-node) and applies the module's default
+ * export once per worker, to an Observable of the inputs sent to that
+ * worker: stateful operators (`scan`, `distinct`, `bufferCount`) keep their
+ * state across that worker's inputs. Values cross as Avro, in an envelope
+ * around `input` / `output` (stage-internals.ts), on two shm pairs per worker.
+ * The codecs cross as their schemas (`validate: false` does not cross).
+ *
+ * Dispatch. With `key`, input `v` goes to worker `keyHash(key(v)) % workers`
+ * (per-key order holds at the worker, and in the output either way, since a
+ * worker emits in the order it receives); otherwise to the worker with the
+ * fewest inputs in flight, the lowest index on a tie.
+ *
+ * Ordering. The worker pushes each input into its operator and attributes to
+ * that input every output emitted synchronously during the push (map, filter,
+ * mergeMap over synchronous values, scan...). With `ordered` (the default),
+ * an input's outputs are emitted once it and every earlier input are done, so
+ * the output follows input order across workers. Outputs emitted outside a
+ * push (delays, promises, `toArray` at the end) are attributed to the latest
+ * input the worker had received: held until its turn, or emitted at once if
+ * that input was already emitted, so they may come after outputs of later
+ * inputs. Outputs emitted while the operator is subscribed (`startWith`)
+ * come before any input's (no input's outputs are emitted before every
+ * worker has started); those emitted later but before a worker's first input
+ * go out at once; those emitted after a worker's input completed (`toArray`,
+ * `count`) go out at the end, after every input's. With `ordered: false`
+ * every output is emitted when it arrives.
+ *
+ * Backpressure and memory. An RxJS source cannot be paused: inputs beyond
+ * `inFlight` wait in this thread, without bound, and are sent as earlier ones
+ * finish. An input stays in flight until its worker has finished it and,
+ * when ordered, until its outputs are emitted, so ordered outputs held back
+ * by a slow input are bounded by `inFlight` inputs' worth.
+ *
+ * Ending. When the source completes, the remaining inputs are sent, each
+ * worker's input completes, and the output completes once every worker's
+ * operator has completed. A worker's operator that completes early (`take`)
+ * takes no more inputs: its unfinished inputs count as finished, later ones
+ * go to the other workers, or, with `key`, are dropped if their key routes to
+ * it; once every worker's has completed, the output completes and the source
+ * is unsubscribed. A source error errors the output at once. A worker's
+ * operator that errors, a value that does not fit `output`, a module without
+ * a default operator, or a thread that dies errors the output with
+ * `WorkerError` whose `workerIndex` names the worker (its outputs not yet
+ * emitted are dropped). An input that does not fit `input` errors it with
+ * `EncodeError`, one too large for a ring with `FrameError`; a `key` that
+ * throws, with its error. On any ending, and on unsubscribe, every thread is
+ * ended (released after completion, terminated otherwise).
+ *
+ * @param module the worker module (a path or a `file:` URL) whose default
+ *   export is an `OperatorFunction<I, O>`
+ * @param options the codecs in and out, and see {@link StageOptions}
+ * @returns an operator running the module on worker threads
+ * @throws TypeError, RangeError at once for an option of the wrong type or out of range (naming it)
+ */
+export function stage<I, O>(module: ModuleRef, options: StageOptions<I, O>): OperatorFunction<I, O> {
+  const checked = checkOptions(module, options);
+  return (source) => new Observable<O>((subscriber) => run(source, subscriber, module, checked));
+}
+
+function run<I, O>(
+  source: Observable<I>,
+  subscriber: { next(v: O): void; error(e: unknown): void; complete(): void; readonly closed: boolean },
+  module: ModuleRef,
+  options: Checked<I, O>,
+): () => void {
+  const { workers, ordered, inFlight, key } = options;
+  const members: Member<I, O>[] = [];
+  /** Inputs waiting for room in flight. */
+  const waiting = new Fifo<I>();
+  /** Ordered: the slots of inputs sent and not yet emitted, by seq. */
+  const slots = new Map<number, Slot<O>>();
+  /** Ordered: outputs emitted after a worker's input completed. */
+  const tail: O[] = [];
+  let nextSeq = 0;
+  /** Ordered: the next seq to emit. */
+  let cursor = 0;
+  let inFlightNow = 0;
+  let sourceDone = false;
+  let inputsClosed = false;
+  let ended = false;
+
+  const teardown = (graceful: boolean) => {
+    if (ended) return;
+    ended = true;
+    waiting.drain();
+    slots.clear();
+    for (const member of members) {
+      member.down.close();
+      member.up.close();
+      void (graceful ? member.host.close() : member.host.terminate());
+    }
+  };
+  const fail = (err: unknown) => {
+    if (ended) return;
+    teardown(false);
+    subscriber.error(err);
+  };
+  const finishIfDone = () => {
+    // Every operator has completed: after the whole input, or early (`take` in every worker).
+    if (ended || !members.every((m) => m.done)) return;
+    for (const value of tail) {
+      if (subscriber.closed) return;
+      subscriber.next(value);
+    }
+    teardown(true);
+    subscriber.complete();
+  };
+  const pump = () => {
+    while (!ended && waiting.length > 0 && inFlightNow < inFlight) dispatch(waiting.shift()!);
+    if (ended || !sourceDone || waiting.length > 0 || inputsClosed) return;
+    // Every input is sent: each worker's in$ completes after what it was sent.
+    inputsClosed = true;
+    for (const member of members) member.down.complete();
+  };
+  const dispatch = (value: I) => {
+    let target = 0;
+    if (key) {
+      try {
+        target = route(key(value), workers);
+      } catch (err) {
+        return fail(err);
+      }
+      // A worker whose operator has completed takes nothing more: its keys' inputs are dropped.
+      if (members[target].done) return;
+    } else {
+      target = -1;
+      for (let i = 0; i < workers; i++) {
+        if (!members[i].done && (target < 0 || members[i].pending.size < members[target].pending.size)) target = i;
+      }
+      if (target < 0) return; // every operator has completed; the output is completing
+    }
+    const seq = nextSeq++;
+    if (ordered) slots.set(seq, { values: [], finished: false });
+    inFlightNow++;
+    members[target].pending.add(seq);
+    members[target].down.next({ seq, value });
+  };
+  /** Ordered: emits every slot whose turn has come (none before every worker is ready). */
+  const release = () => {
+    if (!members.every((m) => m.ready)) return;
+    for (let slot = slots.get(cursor); slot?.finished; slot = slots.get(cursor)) {
+      // Remove the record before emitting it (re-entrancy).
+      slots.delete(cursor++);
+      inFlightNow--;
+      for (const value of slot.values) {
+        if (subscriber.closed) return;
+        subscriber.next(value);
+      }
+    }
+  };
+  const receive = (member: Member<I, O>, { seq, values, last }: Output<O>) => {
+    if (ended) return;
+    if (last && seq === BEFORE) member.ready = true;
+    if (last) member.pending.delete(seq);
+    if (!ordered || seq === BEFORE || (seq >= 0 && seq < cursor)) {
+      if (last && !ordered && seq >= 0) inFlightNow--;
+      for (const value of values) {
+        if (subscriber.closed) return;
+        subscriber.next(value);
+      }
+      if (seq === BEFORE && last && ordered) release();
+    } else if (seq === AFTER) {
+      tail.push(...values);
+    } else {
+      const slot = slots.get(seq)!;
+      slot.values.push(...values);
+      if (last) slot.finished = true;
+      release();
+    }
+    if (!subscriber.closed) pump();
+  };
+  /** Worker `member`'s operator has completed: what it had not finished is finished, with no more output. */
+  const retire = (member: Member<I, O>) => {
+    if (ended) return;
+    member.done = true;
+    member.ready = true;
+    const unfinished = [...member.pending];
+    member.pending.clear();
+    for (const seq of unfinished) {
+      if (ordered) slots.get(seq)!.finished = true;
+      else inFlightNow--;
+    }
+    if (ordered) release();
+    if (!subscriber.closed) pump();
+    finishIfDone();
+  };
+
+  const runner = runnerPath(__dirname, 'stage-worker');
+  const input = specOf(options.input as Codec<unknown>);
+  const output = specOf(options.output as Codec<unknown>);
+  const downCodec = inputCodec<I>(input);
+  const upCodec = outputCodec<O>(output);
+  const start = (index: number): Member<I, O> => {
+    const [downHere, downThere] = pair({ bytes: options.bytes });
+    const [upHere, upThere] = pair({ bytes: options.bytes });
+    const setup: StageSetup = { down: downThere, up: upThere, input, output };
+    let host: HostedWorker | undefined;
+    let down: WireSubject<Input<I>> | undefined;
+    try {
+      host = new HostedWorker({ runner, module, index, setup, transferList: transferList(downThere, upThere) });
+      // inFlight, not this queue, bounds what goes down.
+      down = open(downHere, downCodec, { worker: host.worker, maxQueue: Infinity });
+      const up = open(upHere, upCodec, { worker: host.worker });
+      up.complete(); // this end only reads
+      return { host, down, up, pending: new Set(), ready: false, done: false };
+    } catch (err) {
+      // Our ends (one may be open already); theirs too unless they went to the worker.
+      down?.close();
+      if (host) void host.terminate();
+      for (const end of host ? [downHere, upHere] : [downHere, downThere, upHere, upThere]) end.live.close();
+      throw err;
+    }
+  };
+  try {
+    for (let index = 0; index < workers; index++) {
+      const member = start(index);
+      members.push(member);
+      member.host.result.catch((err: unknown) => fail(workerErrorOf(err, index)));
+    }
+  } catch (err) {
+    fail(err);
+    return () => teardown(false);
+  }
+  for (const member of members) {
+    // Only the failures of the way down matter here: this thread's own (an
+    // input that does not fit `options.input` or the ring: EncodeError,
+    // FrameError) as they are; a dead thread's as its WorkerError.
+    member.down.subscribe({
+      error: (err: unknown) => fail(err instanceof WorkerError || err instanceof RemoteError ? workerErrorOf(err, member.host.index) : err),
+    });
+    member.up.subscribe({
+      next: (envelope) => receive(member, envelope),
+      error: (err: unknown) => fail(workerErrorOf(err, member.host.index)),
+      complete: () => retire(member),
+    });
+  }
+  const sourceSub = source.subscribe({
+    next: (value) => {
+      if (ended) return;
+      if (inFlightNow < inFlight && waiting.length === 0) dispatch(value);
+      else waiting.push(value);
+    },
+    error: fail,
+    complete: () => {
+      sourceDone = true;
+      pump();
+    },
+  });
+  return () => {
+    sourceSub.unsubscribe();
+    teardown(false);
+  };
+}
+
+/** Validates `stage`'s arguments at the door, naming the one at fault. */
+function checkOptions<I, O>(module: ModuleRef, options: StageOptions<I, O>): Checked<I, O> {
+  if (typeof module !== 'string' && !(module instanceof URL)) throw new TypeError('stage: module must be a path or a file: URL');
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('stage: options must be an object with the codecs `input` and `output`');
+  }
+  const { workers = 1, input, output, ordered = true, inFlight = 1024, key, bytes = 256 * 1024 } = options;
+  if (!Number.isInteger(workers) || workers < 1) throw new RangeError('options.workers must be a positive integer');
+  if (!isCodec(input)) throw new TypeError('options.input must be a codec (from codec(schema), or raw)');
+  if (!isCodec(output)) throw new TypeError('options.output must be a codec (from codec(schema), or raw)');
+  if (typeof ordered !== 'boolean') throw new TypeError('options.ordered must be a boolean');
+  if (!Number.isInteger(inFlight) || inFlight < 1) throw new RangeError('options.inFlight must be a positive integer');
+  if (key !== undefined && typeof key !== 'function') throw new TypeError('options.key must be a function of a value');
+  if (!Number.isInteger(bytes) || bytes < 256 || bytes > 2 ** 30 || (bytes & (bytes - 1)) !== 0) {
+    throw new RangeError('options.bytes must be a power of two from 256 to 2^30');
+  }
+  return { workers, input: input as Codec<I>, output: output as Codec<O>, ordered, inFlight, key, bytes };
+}

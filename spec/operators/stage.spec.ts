@@ -1,0 +1,246 @@
+/**
+ * stage on real worker threads: values through 1 and N workers, ordered and
+ * unordered output, keyed routing, worker state, failures, early
+ * unsubscribe, bad options; no thread outlives a test.
+ */
+import { promises as fs } from 'node:fs';
+import { concat, EMPTY, firstValueFrom, from, interval, lastValueFrom, map, range, scan, Subject, take, throwError, toArray } from 'rxjs';
+import { codec, raw } from '../../lib/codec';
+import { EncodeError, FrameError, WorkerError } from '../../lib/errors';
+import { keyHash } from '../../lib/hash';
+import { stage, type StageOptions } from '../../operators/stage';
+import { N, Tagged } from '../workers/stage-map.worker';
+import { liveThreads, threadsBackTo } from '../helpers';
+
+const worker = (name: string) => `${__dirname}/../workers/stage-${name}.worker.ts`;
+const MAP = worker('map');
+const io = { input: N, output: Tagged };
+let baseline = 0;
+
+beforeAll(async () => {
+  await fs.stat(__filename); // start libuv's pool, so the thread baseline is stable
+  baseline = liveThreads();
+});
+
+afterEach(async () => {
+  await threadsBackTo(baseline);
+});
+
+async function failure(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (err: unknown) => err,
+  );
+}
+
+describe('values', () => {
+  test.each([1, 4])('a map on %i worker(s), in order', async (workers) => {
+    const out = await lastValueFrom(range(0, 2000).pipe(stage(MAP, { ...io, workers }), toArray()));
+    expect(out.map((t) => [t.n, t.value])).toEqual([...Array(2000).keys()].map((n) => [n, n * 2]));
+    expect(new Set(out.map((t) => t.thread)).size).toBeLessThanOrEqual(workers);
+  });
+
+  test('ordered with 4 workers and random busy work: results in input order, work spread over workers', async () => {
+    const out = await lastValueFrom(range(0, 400).pipe(stage(worker('busy'), { ...io, workers: 4, inFlight: 16 }), toArray()));
+    expect(out.map((t) => t.n)).toEqual([...Array(400).keys()]);
+    expect(out.every((t) => t.value === t.n * 2)).toBe(true);
+    expect(new Set(out.map((t) => t.thread)).size).toBeGreaterThan(1);
+  });
+
+  test('unordered gives the same multiset', async () => {
+    const out = await lastValueFrom(range(0, 400).pipe(stage(worker('busy'), { ...io, workers: 4, ordered: false }), toArray()));
+    expect(out.map((t) => t.n).sort((a, b) => a - b)).toEqual([...Array(400).keys()]);
+    expect(out.every((t) => t.value === t.n * 2)).toBe(true);
+  });
+
+  test('inFlight 1 still gets every value through, in order', async () => {
+    const out = await lastValueFrom(range(0, 200).pipe(stage(MAP, { ...io, workers: 3, inFlight: 1 }), toArray()));
+    expect(out.map((t) => t.n)).toEqual([...Array(200).keys()]);
+  });
+
+  test('key: each key at one worker, per-key order kept (unordered output)', async () => {
+    const keyOf = (n: number) => `k${n % 7}`;
+    const out = await lastValueFrom(
+      range(0, 700).pipe(stage(worker('busy'), { ...io, workers: 4, ordered: false, key: keyOf }), toArray()),
+    );
+    expect(out).toHaveLength(700);
+    const threadsOfKey = new Map<string, Set<number>>();
+    const seenOfKey = new Map<string, number[]>();
+    for (const t of out) {
+      const k = keyOf(t.n);
+      threadsOfKey.set(k, (threadsOfKey.get(k) ?? new Set()).add(t.thread));
+      seenOfKey.set(k, [...(seenOfKey.get(k) ?? []), t.n]);
+    }
+    for (const [k, threads] of threadsOfKey) expect([k, threads.size]).toEqual([k, 1]);
+    for (const [k, seen] of seenOfKey) expect([k, seen]).toEqual([k, [...seen].sort((a, b) => a - b)]);
+    // Keys that hash to one worker share its thread; keys that hash apart do not.
+    const byWorker = new Map<number, Set<number>>();
+    for (const [k, threads] of threadsOfKey) {
+      const w = keyHash(k) % 4;
+      byWorker.set(w, new Set([...(byWorker.get(w) ?? []), ...threads]));
+    }
+    for (const threads of byWorker.values()) expect(threads.size).toBe(1);
+    expect(new Set([...byWorker.values()].map((s) => [...s][0])).size).toBe(byWorker.size);
+  });
+
+  test('a stateful scan in one worker equals the same scan here', async () => {
+    const inputs = [...Array(500).keys()].map((n) => (n * 7919) % 1000);
+    const out = await lastValueFrom(from(inputs).pipe(stage(worker('scan'), { input: N, output: N }), toArray()));
+    const here = await lastValueFrom(from(inputs).pipe(scan((sum, n) => sum + n, 0), toArray()));
+    expect(out).toEqual(here);
+  });
+
+  test('filter and a synchronous mergeMap (fewer and more outputs than inputs), ordered on 4 workers', async () => {
+    const out = await lastValueFrom(range(0, 300).pipe(stage(worker('filter'), { input: N, output: N, workers: 4 }), toArray()));
+    const expected = [...Array(300).keys()].filter((n) => n % 3 === 0).flatMap((n) => [n, 1000 + n]);
+    expect(out).toEqual(expected);
+  });
+
+  test('ordered: an output before the first input comes first, one after the input completed comes last', async () => {
+    const out = await lastValueFrom(range(0, 50).pipe(stage(worker('tail'), { input: N, output: N, workers: 2 }), toArray()));
+    expect(out).toEqual([-1, -1, ...Array(50).keys(), 25, 25]);
+  });
+
+  test('asynchronous outputs (a delay in the worker) all arrive, ordered per worker, and the stream completes', async () => {
+    const out = await lastValueFrom(range(0, 200).pipe(stage(worker('delay'), { input: N, output: N, workers: 2 }), toArray()));
+    expect([...out].sort((a, b) => a - b)).toEqual([...Array(200).keys()]);
+  });
+
+  test('raw codecs carry bytes', async () => {
+    const out = await lastValueFrom(
+      from([new Uint8Array([1, 2]), Buffer.from([3])]).pipe(stage(worker('echo'), { input: raw, output: raw }), toArray()),
+    );
+    expect(out.map((b) => [...b])).toEqual([[1, 2], [3]]);
+  });
+
+  test('a worker operator that completes early takes no more inputs; all of them completing completes the output', async () => {
+    const one = await lastValueFrom(range(0, 100).pipe(stage(worker('take'), { input: N, output: N }), toArray()));
+    expect(one).toEqual([0, 1, 2]);
+    // An endless source: the output completes once both workers' operators have, and the source is dropped.
+    const two = await lastValueFrom(interval(1).pipe(stage(worker('take'), { input: N, output: N, workers: 2 }), toArray()));
+    expect(two).toHaveLength(6);
+    expect(two).toEqual([...two].sort((a, b) => a - b));
+  });
+
+  test('an empty source completes', async () => {
+    const out = await lastValueFrom(EMPTY.pipe(stage(MAP, { ...io, workers: 2 }), toArray()));
+    expect(out).toEqual([]);
+  });
+});
+
+describe('failures', () => {
+  test("a worker's operator that throws errors the stream with WorkerError naming the worker", async () => {
+    const err = await failure(lastValueFrom(range(0, 10).pipe(stage(worker('throw'), { input: N, output: N }), toArray())));
+    expect(err).toBeInstanceOf(WorkerError);
+    expect((err as WorkerError).workerIndex).toBe(0);
+    expect((err as WorkerError).message).toContain('bad input 3');
+    expect((err as WorkerError).workerName).toBe('BadInput');
+  });
+
+  test('with 4 workers, the failing worker is the one named', async () => {
+    // Input 3 goes to worker keyHash(3) % 4 under a key of the value itself.
+    const err = await failure(lastValueFrom(range(0, 10).pipe(stage(worker('throw'), { input: N, output: N, workers: 4, key: (n) => n }), toArray())));
+    expect(err).toBeInstanceOf(WorkerError);
+    expect((err as WorkerError).workerIndex).toBe(keyHash(3) % 4);
+  });
+
+  test('a worker thread that dies errors the stream with WorkerError naming the worker', async () => {
+    const err = await failure(lastValueFrom(range(0, 10).pipe(stage(worker('exit'), { input: N, output: N, workers: 2, key: () => 'one' }), toArray())));
+    expect(err).toBeInstanceOf(WorkerError);
+    expect((err as WorkerError).workerIndex).toBe(keyHash('one') % 2);
+  });
+
+  test('an output that does not fit the output codec is a WorkerError', async () => {
+    const Str = codec('string');
+    const err = await failure(lastValueFrom(range(0, 3).pipe(stage(MAP, { input: N, output: Str as never }), toArray())));
+    expect(err).toBeInstanceOf(WorkerError);
+    expect((err as WorkerError).workerName).toBe('EncodeError');
+  });
+
+  test('a module without a default operator is a WorkerError', async () => {
+    const err = await failure(lastValueFrom(range(0, 3).pipe(stage(`${__dirname}/../workers/no-default.worker.ts`, { input: N, output: N }), toArray())));
+    expect(err).toBeInstanceOf(WorkerError);
+  });
+
+  test('an input that does not fit the input codec errors the stream with EncodeError', async () => {
+    const err = await failure(lastValueFrom(from([1, 2, 'three' as never, 4]).pipe(stage(MAP, { ...io, workers: 2 }), toArray())));
+    expect(err).toBeInstanceOf(EncodeError);
+  });
+
+  test('an input too large for the ring errors the stream with FrameError', async () => {
+    const err = await failure(lastValueFrom(from([new Uint8Array(4000)]).pipe(stage(worker('echo'), { input: raw, output: raw, bytes: 1024 }), toArray())));
+    expect(err).toBeInstanceOf(FrameError);
+  });
+
+  test('a source error propagates as is', async () => {
+    const boom = new Error('boom');
+    const err = await failure(lastValueFrom(concat(range(0, 5), throwError(() => boom)).pipe(stage(MAP, { ...io, workers: 2 }), toArray())));
+    expect(err).toBe(boom);
+  });
+
+  test('a key function that throws errors the stream with its error', async () => {
+    const bad = new TypeError('no key');
+    const key = (n: number) => {
+      if (n === 4) throw bad;
+      return n;
+    };
+    const err = await failure(lastValueFrom(range(0, 10).pipe(stage(MAP, { ...io, workers: 2, key }), toArray())));
+    expect(err).toBe(bad);
+  });
+});
+
+describe('unsubscribing', () => {
+  test('take(5) from a long source ends the workers', async () => {
+    const out = await lastValueFrom(interval(1).pipe(stage(MAP, { ...io, workers: 4 }), take(5), toArray()));
+    expect(out.map((t) => t.n)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  test('take(5) from a synchronous source of 100000 values ends the workers', async () => {
+    const out = await lastValueFrom(range(0, 100_000).pipe(stage(MAP, { ...io, workers: 2 }), take(5), toArray()));
+    expect(out.map((t) => t.n)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  test('unsubscribing while values are in flight ends the workers', async () => {
+    const source = new Subject<number>();
+    const seen: number[] = [];
+    const sub = source.pipe(stage(worker('busy'), { ...io, workers: 3 })).subscribe((t) => seen.push(t.n));
+    for (let n = 0; n < 100; n++) source.next(n);
+    await firstValueFrom(interval(20));
+    sub.unsubscribe();
+    expect(seen).toEqual([...Array(seen.length).keys()]); // what came out came in order
+  });
+});
+
+describe('options are checked at the door', () => {
+  const cases: [string, unknown, unknown, RegExp][] = [
+    ['workers 0', MAP, { ...io, workers: 0 }, /options\.workers/],
+    ['workers 1.5', MAP, { ...io, workers: 1.5 }, /options\.workers/],
+    ['no input codec', MAP, { output: Tagged }, /options\.input/],
+    ['output not a codec', MAP, { input: N, output: { type: 'long' } }, /options\.output/],
+    ['inFlight 0', MAP, { ...io, inFlight: 0 }, /options\.inFlight/],
+    ['ordered not a boolean', MAP, { ...io, ordered: 'yes' }, /options\.ordered/],
+    ['key not a function', MAP, { ...io, key: 'n' }, /options\.key/],
+    ['bytes not a power of two', MAP, { ...io, bytes: 1000 }, /options\.bytes/],
+    ['module a number', 42, io, /module/],
+    ['no options', MAP, undefined, /options/],
+  ];
+  test.each(cases)('%s', (_, module, options, message) => {
+    const before = liveThreads();
+    expect(() => stage(module as string, options as StageOptions<number, Tagged>)).toThrow(message);
+    expect(liveThreads()).toBe(before);
+  });
+
+  test('RangeError for a number out of range, TypeError for a wrong type', () => {
+    expect(() => stage(MAP, { ...io, workers: -1 })).toThrow(RangeError);
+    expect(() => stage(MAP, { ...io, inFlight: 0 })).toThrow(RangeError);
+    expect(() => stage(MAP, { output: Tagged } as never)).toThrow(TypeError);
+  });
+
+  test('nothing starts before subscribe', () => {
+    const before = liveThreads();
+    range(0, 3).pipe(stage(MAP, io), map((t) => t.n));
+    expect(liveThreads()).toBe(before);
+  });
+});
