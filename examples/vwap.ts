@@ -1,5 +1,5 @@
 /**
- * rxwire's main demo (`npm start`): a million trades to a worker thread and
+ * A demo (`npm run vwap`; `npm start` is risk.ts): a million trades to a worker thread and
  * per-symbol VWAPs back, each way over a WireSubject, on the shared-memory
  * transport (`shm`, the default) or the MessagePort one (`--transport port`).
  *

@@ -67,6 +67,12 @@ describe('examples run as a user runs them', () => {
     expect(out).toContain('check: OK');
   });
 
+  it('the stage demo (npm start), compiled, on few trades: identical results', () => {
+    const out = node(['dist/examples/risk.js', '3000', '-w', '2']);
+    expect(out).toContain('on 2 worker threads');
+    expect(out).toContain('check: OK');
+  });
+
   it('the operators load from both module systems', () => {
     const cjs = node(['-e', `const o = require('rxwire/operators'); console.log(typeof o.exchange, typeof o.burstRecv)`]);
     const esm = node(['--input-type=module', '-e', `import { exchange, burstRecv } from 'rxwire/operators'; console.log(typeof exchange, typeof burstRecv)`]);
