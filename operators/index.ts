@@ -14,3 +14,5 @@ export type { RpcEnvelope } from './request-internals';
 /* Stages */
 export { stage } from './stage';
 export type { StageOptions } from './stage';
+export { pipeline, step } from './pipeline';
+export type { Step, StepOptions } from './pipeline';

@@ -37,6 +37,15 @@ export interface StageSetup {
   up: ShmEnd;
   input: CodecSpec;
   output: CodecSpec;
+  /**
+   * Set by `pipeline` (operators/pipeline.ts) for every step but the first:
+   * `down` is the previous step's `up`, carrying its `Output` envelopes
+   * (each of their `values` is one input here), and an error arriving on it
+   * is passed on down the chain as is, not as this worker's failure (so the
+   * main thread names the step it came from). Default false: `Input`
+   * envelopes from the main thread.
+   */
+  chained?: boolean;
 }
 
 /** Main → worker. */

@@ -13,21 +13,27 @@
  * Subject completes; when the output completes the up stream completes and
  * the worker's result is undefined. An error of the operator fails the run,
  * so the main thread sees `WorkerError` naming this worker.
+ *
+ * In a `pipeline` (setup `chained`), a step after the first reads the
+ * previous step's output envelopes instead of the main thread's inputs:
+ * each of their values is pushed as one input, and an error arriving from
+ * upstream is passed on as is, ending this run without failing it.
  */
 import { isObservable, Subject, type Observable, type Subscription } from 'rxjs';
 import type { Codec } from '../lib/codec';
 import { open } from '../lib/open';
 import { codecFrom } from '../lib/pool/types';
-import { AFTER, BEFORE, inputCodec, outputCodec, type Output, type StageSetup } from './stage-internals';
+import { AFTER, BEFORE, inputCodec, outputCodec, type Input, type Output, type StageSetup } from './stage-internals';
 
 export async function run(userExport: unknown, setup: unknown, _index: number): Promise<{ value: unknown; release(): void }> {
-  const { down: downEnd, up: upEnd, input, output } = setup as StageSetup;
+  const { down: downEnd, up: upEnd, input, output, chained = false } = setup as StageSetup;
   if (typeof userExport !== 'function') {
     throw new TypeError('a stage module must export by default an RxJS operator: (in$: Observable<I>) => Observable<O>');
   }
   const outputs: Codec<unknown> = codecFrom(output);
   const upCodec = outputCodec<unknown>(output);
-  const down = open(downEnd, inputCodec<unknown>(input));
+  // Chained (a pipeline step after the first): the previous step's envelopes.
+  const down = open<Input<unknown> | Output<unknown>>(downEnd, chained ? outputCodec<unknown>(input) : inputCodec<unknown>(input));
   down.complete(); // this end only reads
   // The main thread bounds the inputs in flight; what one input yields is not bounded here.
   const up = open(upEnd, upCodec, { maxQueue: Infinity });
@@ -94,18 +100,29 @@ export async function run(userExport: unknown, setup: unknown, _index: number): 
     if (!failed && !completed) send({ seq: BEFORE, values: collecting ?? [], last: true });
     collecting = null;
     if (failed || completed) return;
+    /** Chained: an upstream failure goes on down the chain; this worker's run ends without failing. */
+    const passOn = (err: unknown) => {
+      if (failed || completed) return;
+      completed = true;
+      outSub?.unsubscribe();
+      up.error(err);
+      resolve({ value: undefined, release });
+    };
     downSub = down.subscribe({
-      next: ({ seq, value }) => {
+      next: (envelope) => {
         if (failed || completed) return;
+        const { seq } = envelope;
+        const values = chained ? (envelope as Output<unknown>).values : [(envelope as Input<unknown>).value];
         const batch: unknown[] = [];
         collecting = batch;
         current = seq;
-        in$.next(value);
+        // Re-entrancy: a push may fail or complete the run.
+        for (let i = 0; i < values.length && !failed && !completed; i++) in$.next(values[i]);
         collecting = null;
         // Re-entrancy: the push may have failed the run.
         if (!failed && !completed) send({ seq, values: batch, last: true });
       },
-      error: (err: unknown) => in$.error(err),
+      error: (err: unknown) => (chained ? passOn(err) : in$.error(err)),
       complete: () => {
         current = AFTER;
         in$.complete();

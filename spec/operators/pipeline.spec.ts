@@ -1,0 +1,187 @@
+/**
+ * pipeline on real worker threads: a 3-step chain equals the same operators
+ * here, values do not come back here between steps, completion and failures
+ * travel down the chain, early unsubscribe; no thread outlives a test.
+ */
+import { promises as fs } from 'node:fs';
+import { concat, EMPTY, from, interval, lastValueFrom, map, range, take, throwError, toArray } from 'rxjs';
+import { EncodeError, WorkerError } from '../../lib/errors';
+import { WireSubject } from '../../lib/wire-subject';
+import { pipeline, step, type Step } from '../../operators/pipeline';
+import { N } from '../workers/stage-map.worker';
+import { keep, Kept, Line, parse, Parsed, total, Total } from '../workers/pipeline-parse.worker';
+import { liveThreads, threadsBackTo } from '../helpers';
+
+const worker = (name: string) => `${__dirname}/../workers/${name}.worker.ts`;
+const parseStep = step(worker('pipeline-parse'), { input: Line, output: Parsed });
+const keepStep = step(worker('pipeline-keep'), { input: Parsed, output: Kept });
+const totalStep = step(worker('pipeline-total'), { input: Kept, output: Total });
+const lines = (count: number) => range(0, count).pipe(map((n) => `line ${n}`));
+let baseline = 0;
+
+beforeAll(async () => {
+  await fs.stat(__filename); // start libuv's pool, so the thread baseline is stable
+  baseline = liveThreads();
+});
+
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await threadsBackTo(baseline);
+});
+
+async function failure(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (err: unknown) => err,
+  );
+}
+
+describe('values', () => {
+  test('parse → filter → running total over 100000 lines equals the same operators here', async () => {
+    const out = await lastValueFrom(lines(100_000).pipe(pipeline(parseStep, keepStep, totalStep), toArray()));
+    const here = await lastValueFrom(lines(100_000).pipe(parse, keep, total, toArray()));
+    expect(out).toHaveLength(here.length);
+    expect(out).toEqual(here);
+  });
+
+  test('values do not come back to this thread between steps: it reads only the last ring', async () => {
+    const delivered: unknown[] = [];
+    const deliver = (WireSubject.prototype as unknown as { deliver(values: unknown[]): void }).deliver;
+    jest.spyOn(WireSubject.prototype as unknown as { deliver(values: unknown[]): void }, 'deliver').mockImplementation(function (
+      this: unknown,
+      values: unknown[],
+    ) {
+      delivered.push(...values);
+      return deliver.call(this, values);
+    });
+    const out = await lastValueFrom(lines(3000).pipe(pipeline(parseStep, keepStep, totalStep), toArray()));
+    expect(out).toHaveLength(2000);
+    // One envelope per input arrives here, and each step's ready mark (3000 + 3; through this
+    // thread at every link it would be about 3 × 3000), carrying Totals only: no Parsed or Kept
+    // record is ever decoded in this thread.
+    expect(delivered.length).toBeGreaterThan(0);
+    expect(delivered.length).toBeLessThanOrEqual(3000 + 3);
+    const carried = delivered.flatMap((envelope) => (envelope as { values: unknown[] }).values);
+    expect(carried).toEqual(out);
+    expect(carried.every((v) => Object.keys(v as object).sort().join() === 'n,total')).toBe(true);
+  });
+
+  test('one step works as a single-worker stage', async () => {
+    const out = await lastValueFrom(from(['line 4', 'line 2']).pipe(pipeline(parseStep), toArray()));
+    expect(out).toEqual([
+      { n: 4, text: 'line 4' },
+      { n: 2, text: 'line 2' },
+    ]);
+  });
+
+  test('an empty source completes', async () => {
+    const out = await lastValueFrom(EMPTY.pipe(pipeline(parseStep, keepStep, totalStep), toArray()));
+    expect(out).toEqual([]);
+  });
+
+  test('a middle step that completes early (take) completes the output, and an endless source is dropped', async () => {
+    const take3 = step(worker('stage-take'), { input: N, output: N });
+    const echo = step(worker('stage-echo'), { input: N, output: N });
+    const out = await lastValueFrom(interval(1).pipe(pipeline(echo, take3, echo), toArray()));
+    expect(out).toEqual([0, 1, 2]);
+  });
+
+  test('asynchronous outputs of a step (a delay) reach the next step and the end', async () => {
+    const delayed = step(worker('stage-delay'), { input: N, output: N });
+    const echo = step(worker('stage-echo'), { input: N, output: N });
+    const out = await lastValueFrom(range(0, 200).pipe(pipeline(echo, delayed, echo), toArray()));
+    expect([...out].sort((a, b) => a - b)).toEqual([...Array(200).keys()]);
+  });
+});
+
+describe('failures', () => {
+  test("a step's operator that throws errors the stream with WorkerError naming that step", async () => {
+    const throwing = step(worker('pipeline-throw'), { input: Parsed, output: Kept });
+    const err = await failure(lastValueFrom(lines(100).pipe(pipeline(parseStep, throwing, totalStep), toArray())));
+    expect(err).toBeInstanceOf(WorkerError);
+    expect((err as WorkerError).workerIndex).toBe(1);
+    expect((err as WorkerError).workerName).toBe('BadStep');
+    expect((err as WorkerError).message).toContain('bad step at 7');
+  });
+
+  test('a step whose thread dies errors the stream with WorkerError naming that step', async () => {
+    const echo = step(worker('stage-echo'), { input: N, output: N });
+    const exit = step(worker('stage-exit'), { input: N, output: N });
+    const err = await failure(lastValueFrom(range(0, 10).pipe(pipeline(echo, echo, exit, echo), toArray())));
+    expect(err).toBeInstanceOf(WorkerError);
+    expect((err as WorkerError).workerIndex).toBe(2);
+  });
+
+  test('a value that does not fit a step output is a WorkerError naming that step', async () => {
+    const echo = step(worker('stage-echo'), { input: N, output: N });
+    const wrong = step(worker('stage-map'), { input: N, output: N }); // emits Tagged records, not longs
+    const err = await failure(lastValueFrom(range(0, 3).pipe(pipeline(echo, wrong, echo), toArray())));
+    expect(err).toBeInstanceOf(WorkerError);
+    expect((err as WorkerError).workerIndex).toBe(1);
+    expect((err as WorkerError).workerName).toBe('EncodeError');
+  });
+
+  test('an input that does not fit the first step input errors the stream with EncodeError', async () => {
+    const err = await failure(lastValueFrom(from(['line 1', 2 as never, 'line 3']).pipe(pipeline(parseStep, keepStep, totalStep), toArray())));
+    expect(err).toBeInstanceOf(EncodeError);
+  });
+
+  test('a source error propagates as is', async () => {
+    const boom = new Error('boom');
+    const source = concat(lines(5), throwError(() => boom));
+    const err = await failure(lastValueFrom(source.pipe(pipeline(parseStep, keepStep, totalStep), toArray())));
+    expect(err).toBe(boom);
+  });
+});
+
+describe('unsubscribing', () => {
+  test('take(5) after the pipeline, on a long source, ends every worker', async () => {
+    const echo = step(worker('stage-echo'), { input: N, output: N });
+    const out = await lastValueFrom(interval(1).pipe(pipeline(echo, echo, echo), take(5), toArray()));
+    expect(out).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  test('take(5) from a synchronous source of 100000 values ends every worker', async () => {
+    const out = await lastValueFrom(lines(100_000).pipe(pipeline(parseStep, keepStep, totalStep), take(5), toArray()));
+    const here = await lastValueFrom(lines(100_000).pipe(parse, keep, total, take(5), toArray()));
+    expect(out).toEqual(here);
+  });
+
+  test('threads are started on subscribe, one per step, and ended on unsubscribe', async () => {
+    const echo = step(worker('stage-echo'), { input: N, output: N });
+    const before = liveThreads();
+    const seen: number[] = [];
+    const sub = interval(1).pipe(pipeline(echo, echo, echo)).subscribe((n) => seen.push(n));
+    expect(liveThreads()).toBeGreaterThanOrEqual(before + 3);
+    while (seen.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    sub.unsubscribe();
+    await threadsBackTo(before);
+    expect(seen).toEqual([...Array(seen.length).keys()]);
+  });
+});
+
+describe('steps are checked at the door', () => {
+  test.each([
+    ['workers 2', () => step(worker('stage-echo'), { input: N, output: N, workers: 2 }), RangeError, /options\.workers/],
+    ['no input codec', () => step(worker('stage-echo'), { output: N } as never), TypeError, /options\.input/],
+    ['output not a codec', () => step(worker('stage-echo'), { input: N, output: 'long' as never }), TypeError, /options\.output/],
+    ['bytes not a power of two', () => step(worker('stage-echo'), { input: N, output: N, bytes: 1000 }), RangeError, /options\.bytes/],
+    ['module a number', () => step(42 as never, { input: N, output: N }), TypeError, /module/],
+    ['no steps', () => pipeline(), TypeError, /at least one step/],
+    ['not a step', () => pipeline({} as Step<unknown, unknown>), TypeError, /step 0/],
+    ['adjacent codecs differ', () => pipeline(parseStep, totalStep as never), TypeError, /step 1's input/],
+  ])('%s', (_, make, kind, message) => {
+    const before = liveThreads();
+    expect(make).toThrow(kind);
+    expect(make).toThrow(message);
+    expect(liveThreads()).toBe(before);
+  });
+
+  test('nothing starts before subscribe', () => {
+    const before = liveThreads();
+    lines(3).pipe(pipeline(parseStep, keepStep, totalStep));
+    expect(liveThreads()).toBe(before);
+  });
+});
