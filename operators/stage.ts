@@ -28,8 +28,9 @@ export interface StageOptions<I, O> {
   ordered?: boolean;
   /**
    * How many inputs may be in flight at once: sent to a worker and not yet
-   * finished there (and, when ordered, not yet emitted). Inputs beyond it wait
-   * in this thread's memory. A positive integer. Default 1024.
+   * finished there. Inputs beyond it wait in this thread's memory. When
+   * ordered, inputs finished but waiting for an earlier one are bounded too,
+   * at 16 × inFlight. A positive integer. Default 1024.
    */
   inFlight?: number;
   /**
@@ -120,9 +121,11 @@ interface Slot<O> {
  *
  * Backpressure and memory. An RxJS source cannot be paused: inputs beyond
  * `inFlight` wait in this thread, without bound, and are sent as earlier ones
- * finish. An input stays in flight until its worker has finished it and,
- * when ordered, until its outputs are emitted, so ordered outputs held back
- * by a slow input are bounded by `inFlight` inputs' worth.
+ * finish. An input stays in flight until its worker has finished it; when
+ * ordered, finished inputs whose outputs wait for an earlier one are bounded
+ * separately, at 16 × `inFlight` inputs' worth, so one slow input does not
+ * stop the other workers (it did at first: both workers went idle behind a
+ * window full of finished results, and ordered ran at 4× piscina).
  *
  * Ending. When the source completes, the remaining inputs are sent, each
  * worker's input completes, and the output completes once every worker's
@@ -167,7 +170,10 @@ function run<I, O>(
   let nextSeq = 0;
   /** Ordered: the next seq to emit. */
   let cursor = 0;
+  /** Inputs sent to a worker and not yet finished there. */
   let inFlightNow = 0;
+  /** Another input may go down: `inFlight` bounds the workers' queues; ordered, HELD_PER_IN_FLIGHT × it bounds what waits for its turn. */
+  const room = () => inFlightNow < inFlight && (!ordered || slots.size < inFlight * HELD_PER_IN_FLIGHT);
   let sourceDone = false;
   let inputsClosed = false;
   let ended = false;
@@ -199,7 +205,7 @@ function run<I, O>(
     subscriber.complete();
   };
   const pump = () => {
-    while (!ended && waiting.length > 0 && inFlightNow < inFlight) dispatch(waiting.shift()!);
+    while (!ended && waiting.length > 0 && room()) dispatch(waiting.shift()!);
     if (ended || !sourceDone || waiting.length > 0 || inputsClosed) return;
     // Every input is sent: each worker's in$ completes after what it was sent.
     inputsClosed = true;
@@ -234,7 +240,6 @@ function run<I, O>(
     for (let slot = slots.get(cursor); slot?.finished; slot = slots.get(cursor)) {
       // Remove the record before emitting it (re-entrancy).
       slots.delete(cursor++);
-      inFlightNow--;
       for (const value of slot.values) {
         if (subscriber.closed) return;
         subscriber.next(value);
@@ -244,9 +249,8 @@ function run<I, O>(
   const receive = (member: Member<I, O>, { seq, values, last }: Output<O>) => {
     if (ended) return;
     if (last && seq === BEFORE) member.ready = true;
-    if (last) member.pending.delete(seq);
+    if (last && member.pending.delete(seq) && seq >= 0) inFlightNow--;
     if (!ordered || seq === BEFORE || (seq >= 0 && seq < cursor)) {
-      if (last && !ordered && seq >= 0) inFlightNow--;
       for (const value of values) {
         if (subscriber.closed) return;
         subscriber.next(value);
@@ -271,7 +275,7 @@ function run<I, O>(
     member.pending.clear();
     for (const seq of unfinished) {
       if (ordered) slots.get(seq)!.finished = true;
-      else inFlightNow--;
+      inFlightNow--;
     }
     if (ordered) release();
     if (!subscriber.closed) pump();
@@ -330,7 +334,7 @@ function run<I, O>(
   const sourceSub = source.subscribe({
     next: (value) => {
       if (ended) return;
-      if (inFlightNow < inFlight && waiting.length === 0) dispatch(value);
+      if (waiting.length === 0 && room()) dispatch(value);
       else waiting.push(value);
     },
     error: fail,
@@ -346,6 +350,9 @@ function run<I, O>(
 }
 
 /** Validates `stage`'s arguments at the door, naming the one at fault. */
+/** Ordered: how many finished inputs per `inFlight` may wait for their turn. */
+const HELD_PER_IN_FLIGHT = 16;
+
 function checkOptions<I, O>(module: ModuleRef, options: StageOptions<I, O>): Checked<I, O> {
   if (typeof module !== 'string' && !(module instanceof URL)) throw new TypeError('stage: module must be a path or a file: URL');
   if (typeof options !== 'object' || options === null) {
