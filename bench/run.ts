@@ -13,10 +13,12 @@ import { formatRow, header, writeJson } from './report';
 import { codecSuite } from './suites/codec';
 import { exchangeSuite } from './suites/exchange';
 import { portSuite } from './suites/port';
+import { requestSuite } from './suites/request';
 import { shmSuite } from './suites/shm';
+import { stageSuite } from './suites/stage';
 
 /** Every suite, in the order a plain `npm run bench` runs them. */
-const SUITES: readonly Suite[] = [codecSuite, portSuite, shmSuite, exchangeSuite];
+const SUITES: readonly Suite[] = [codecSuite, portSuite, shmSuite, requestSuite, exchangeSuite, stageSuite];
 
 async function main(argv: readonly string[]): Promise<number> {
   let options: RunOptions;

@@ -21,7 +21,8 @@ export type WorkerName =
   | 'raw-echo'
   | 'wire-bytes-count'
   | 'raw-bytes-count'
-  | 'ring-count';
+  | 'ring-count'
+  | 'rpc-echo';
 
 /** A running benchmark worker. */
 export interface BenchWorker {
