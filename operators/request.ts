@@ -17,6 +17,11 @@ export type RpcWire = Observable<RpcEnvelope> &
      * to end.
      */
     send?(envelope: RpcEnvelope): Promise<void>;
+    /**
+     * When present with `send`, tried first: a request that fits goes out
+     * without a Promise (about a tenth of a round trip over shm).
+     */
+    trySend?(envelope: RpcEnvelope): boolean;
   };
 
 /** Options of {@link client}. */
@@ -93,8 +98,18 @@ class Connection {
   /** Sends `envelope`; `refused` hears why, if the transport refuses it (when the wire can say). */
   send(envelope: RpcEnvelope, refused?: (err: Error) => void): void {
     if (this.ended) return;
-    if (refused && this.wire.send) this.wire.send(envelope).catch(refused);
-    else this.wire.next(envelope);
+    const { wire } = this;
+    if (!refused || !wire.send) return wire.next(envelope);
+    if (wire.trySend) {
+      try {
+        if (wire.trySend(envelope)) return;
+      } catch (err) {
+        // Told later, as a rejected send would be: the caller is mid-start.
+        queueMicrotask(() => refused(err as Error));
+        return;
+      }
+    }
+    wire.send(envelope).catch(refused);
   }
 
   attach(onEnd: (err: Error) => void): void {
@@ -220,6 +235,20 @@ export class RequestClient<Q, A> {
         }
         entry.subscriber.next(value);
         return;
+      }
+      case RpcKind.REPLY: {
+        let value: A;
+        try {
+          value = this.options.reply.decode(envelope.body);
+        } catch (err) {
+          entry.sent = false; // the server is done with it
+          return this.settle(entry, (s) => s.error(err));
+        }
+        entry.sent = false;
+        return this.settle(entry, (s) => {
+          s.next(value);
+          s.complete();
+        });
       }
       case RpcKind.COMPLETE:
         entry.sent = false; // the server is done with it: no CANCEL owed

@@ -1,4 +1,4 @@
-import { Observable, isObservable, type ObservableInput, type OperatorFunction, type Subscription, from } from 'rxjs';
+import { Observable, isObservable, type OperatorFunction, type Subscription } from 'rxjs';
 import type { Codec } from '../lib/codec';
 import { toErrorData } from '../lib/errors';
 import { RpcKind, checkConcurrency, control, failure, withBody, type RpcEnvelope } from './request-internals';
@@ -20,8 +20,11 @@ export interface ServeOptions<Q, A> {
 }
 
 interface Context {
-  /** Aborted on CANCEL, or when the output is unsubscribed. */
-  readonly abort: AbortController;
+  /**
+   * Aborted on CANCEL, or when the output is unsubscribed; absent when the
+   * handler takes no signal (see `serve`).
+   */
+  readonly abort: AbortController | undefined;
   /** The reply's subscription, once the handler has been called. */
   subscription?: Subscription;
 }
@@ -41,14 +44,19 @@ interface Context {
  * ```
  *
  * The handler gets the decoded request and an `AbortSignal`, and returns a
- * value, a Promise or an Observable. A value or a Promise goes back as one
- * NEXT and a COMPLETE; an Observable as one NEXT per value and a COMPLETE.
+ * value, a Promise or an Observable. A value or a Promise's value goes back
+ * as one REPLY envelope; an Observable as one NEXT per value and a COMPLETE.
  * A throw, a rejection, an Observable's error, a request that does not
  * decode or a reply that does not encode go back as ERROR, which the client
  * receives as `RemoteError` (with the original `name`, `code` and stack).
  *
  * CANCEL from the client aborts the signal and unsubscribes the reply, and
- * nothing more is sent for that request. A request still waiting for a
+ * nothing more is sent for that request. The signal is made only for a
+ * handler that declares a second parameter (`handler.length >= 2`): reading
+ * `AbortController.signal` costs about 1.7 µs in Node 20, more than the rest
+ * of a round trip over shm. A handler written `(q) => ...`, or with rest
+ * parameters, gets `undefined` in its place; its reply is still
+ * unsubscribed on CANCEL. A request still waiting for a
  * handler slot (`concurrency`) is dropped from the queue.
  *
  * Reply contexts outlive the server: when the incoming stream completes (the
@@ -72,6 +80,7 @@ export function serve<Q, A>(
 ): OperatorFunction<RpcEnvelope, RpcEnvelope> {
   const { request: requestCodec, reply: replyCodec, concurrency = Infinity } = options;
   checkConcurrency(concurrency);
+  const wantsSignal = handler.length >= 2;
   return (source) =>
     new Observable<RpcEnvelope>((subscriber) => {
       const running = new Map<number, Context>();
@@ -102,20 +111,57 @@ export function serve<Q, A>(
         pump();
       };
 
+      /** Sends the one reply value as REPLY, or ERROR when it does not encode. */
+      const replyWith = (id: number, value: A): void => {
+        let body: Buffer;
+        try {
+          body = replyCodec.encode(value);
+        } catch (err) {
+          return subscriber.next(failure(id, toErrorData(err)));
+        }
+        subscriber.next(withBody(id, RpcKind.REPLY, body));
+      };
+
       const start = (envelope: RpcEnvelope): void => {
         const { id } = envelope;
-        const context: Context = { abort: new AbortController() };
+        const abort = wantsSignal ? new AbortController() : undefined;
+        const context: Context = { abort };
         running.set(id, context);
-        let reply$: Observable<A>;
+        let result: Reply<A>;
         try {
           const value = requestCodec.decode(envelope.body);
-          reply$ = toObservable(handler(value, context.abort.signal));
+          result = handler(value, abort?.signal as AbortSignal);
         } catch (err) {
           subscriber.next(failure(id, toErrorData(err)));
           return finish(id);
         }
         // Each callback checks it still owns the slot: after CANCEL, nothing more goes out.
         const live = (): boolean => running.get(id) === context;
+        if (isObservable(result)) return stream(id, context, result as Observable<A>, live);
+        if (!isPromiseLike(result)) {
+          // A plain value: one REPLY, no Observable (the common, fast case).
+          if (!live()) return;
+          replyWith(id, result as A);
+          return finish(id);
+        }
+        const fail = (err: unknown): void => {
+          if (!live()) return;
+          subscriber.next(failure(id, toErrorData(err)));
+          finish(id);
+        };
+        try {
+          (result as PromiseLike<A>).then((value) => {
+            if (!live()) return;
+            replyWith(id, value);
+            finish(id);
+          }, fail);
+        } catch (err) {
+          fail(err); // a thenable whose `then` throws
+        }
+      };
+
+      /** A streamed reply: one NEXT per value, then COMPLETE or ERROR. */
+      const stream = (id: number, context: Context, reply$: Observable<A>, live: () => boolean): void => {
         context.subscription = reply$.subscribe({
           next: (value) => {
             if (!live()) return;
@@ -150,7 +196,7 @@ export function serve<Q, A>(
         const context = running.get(id);
         if (!context) return;
         running.delete(id);
-        context.abort.abort();
+        context.abort?.abort();
         context.subscription?.unsubscribe();
         finish(id);
       };
@@ -160,7 +206,7 @@ export function serve<Q, A>(
         const contexts = [...running.values()];
         running.clear();
         for (const context of contexts) {
-          context.abort.abort();
+          context.abort?.abort();
           context.subscription?.unsubscribe();
         }
       };
@@ -190,16 +236,6 @@ export function serve<Q, A>(
         abortAll();
       };
     });
-}
-
-/** A handler's result as an Observable of reply values. */
-function toObservable<A>(result: Reply<A>): Observable<A> {
-  if (isObservable(result)) return result as Observable<A>;
-  if (isPromiseLike(result)) return from(result as ObservableInput<A>);
-  return new Observable<A>((subscriber) => {
-    subscriber.next(result as A);
-    subscriber.complete();
-  });
 }
 
 function isPromiseLike(x: unknown): x is PromiseLike<unknown> {

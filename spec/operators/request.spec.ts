@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { type Observable, Subject, firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { Observable, Subject, firstValueFrom, lastValueFrom, of, take, toArray } from 'rxjs';
 import { type EncodeError, ErrorCode, RemoteError, TimeoutError, TransportClosedError, WorkerError } from '../../lib/errors';
 import { open } from '../../lib/open';
 import { client, request, type RequestClient } from '../../operators/request';
@@ -331,6 +331,32 @@ describe('request/serve in one thread', () => {
     expect(sent).toEqual([]);
   });
 
+  it('serve: a value or a Promise goes back as one REPLY envelope, an Observable as NEXTs and COMPLETE', async () => {
+    const source = new Subject<RpcEnvelope>();
+    const out: RpcEnvelope[] = [];
+    source
+      .pipe(
+        serve((q: AskValue) => (q.op === 'value' ? q.n : q.op === 'promise' ? Promise.resolve(q.n) : of(q.n, q.n + 1)), {
+          request: Ask,
+          reply: Answer,
+        }),
+      )
+      .subscribe((e) => out.push(e));
+    const asking = (id: number, op: string): RpcEnvelope => ({ id, kind: RpcKind.REQUEST, body: Ask.encode(ask(op, id * 10)), error: null });
+    source.next(asking(1, 'value'));
+    source.next(asking(2, 'promise'));
+    source.next(asking(3, 'stream'));
+    await tick(0);
+    const seen = out.map((e) => [e.id, e.kind, e.body.length > 0 ? Answer.decode(e.body) : null]);
+    expect(seen).toEqual([
+      [1, RpcKind.REPLY, 10],
+      [3, RpcKind.NEXT, 30],
+      [3, RpcKind.NEXT, 31],
+      [3, RpcKind.COMPLETE, null],
+      [2, RpcKind.REPLY, 20],
+    ]);
+  });
+
   it('a request body that does not decode gets an ERROR envelope back', () => {
     const toServer = new Subject<RpcEnvelope>();
     const out: RpcEnvelope[] = [];
@@ -385,6 +411,55 @@ describe('request/serve in one thread', () => {
     expect(signals[1].aborted).toBe(true);
     expect(out).toEqual([]);
     expect(source.observed).toBe(false);
+  });
+
+  it('serve: a handler that declares no signal gets none, and CANCEL still stops its streamed reply', () => {
+    const source = new Subject<RpcEnvelope>();
+    const given: unknown[] = [];
+    const produced: number[] = [];
+    const out: RpcEnvelope[] = [];
+    const ticks = new Subject<number>();
+    source
+      .pipe(
+        serve(
+          function (this: unknown, q: AskValue) {
+            given.push(arguments[1]);
+            return new Observable<number>((s) => ticks.subscribe((n) => (produced.push(n), s.next(n + q.n))));
+          },
+          { request: Ask, reply: Answer },
+        ),
+      )
+      .subscribe((e) => out.push(e));
+    source.next({ id: 1, kind: RpcKind.REQUEST, body: Ask.encode(ask('x', 10)), error: null });
+    ticks.next(1);
+    source.next({ id: 1, kind: RpcKind.CANCEL, body: Buffer.alloc(0), error: null });
+    ticks.next(2);
+    expect(given).toEqual([undefined]);
+    expect(produced).toEqual([1]); // unsubscribed on CANCEL: 2 never reached the reply
+    expect(out.map((e) => [e.kind, Answer.decode(e.body)])).toEqual([[RpcKind.NEXT, 11]]);
+    expect(ticks.observed).toBe(false);
+  });
+
+  it('a request the wire refuses in trySend fails with that error, after the subscribe call returns', async () => {
+    const refusal = new TransportClosedError('the reader left');
+    const toClient = new Subject<RpcEnvelope>();
+    const wire = Object.assign(toClient.asObservable(), {
+      next: () => {},
+      error: () => {},
+      complete: () => {},
+      send: () => Promise.resolve(),
+      trySend: (): boolean => {
+        throw refusal;
+      },
+    });
+    const rpc = client(wire, { request: Ask, reply: Answer });
+    let failed: unknown;
+    request(rpc, ask('x')).subscribe({ error: (e) => (failed = e) });
+    expect(failed).toBeUndefined(); // told on a microtask, as a rejected send would be
+    await tick(0);
+    expect(failed).toBe(refusal);
+    expect(rpc.size).toBe(0);
+    rpc.close();
   });
 
   it('a request that times out while waiting for a slot is never sent', async () => {
