@@ -51,6 +51,8 @@ export interface PumpOptions {
 
 /** How long one macrotask may keep a pump busy before it lets the event loop run. */
 const TURN_MS = 1;
+/** Nested microtask ticks a pump lets pass after delivering, before it polls on (see `hop`). */
+const HOPS = 8;
 /** How long `auto` busy-polls inside one turn before polling across turns. */
 const SYNC_SPIN_MS = 0.005;
 
@@ -131,10 +133,7 @@ export class Pump {
         // `await`) run first, and their records are published by the next
         // step. Still within this turn's budget.
         this.hopping = true;
-        queueMicrotask(() => {
-          this.hopping = false;
-          this.run(turnEnd);
-        });
+        this.hop(HOPS, turnEnd);
         return;
       }
       idleSince ||= now;
@@ -156,6 +155,20 @@ export class Pump {
       }
     }
   };
+
+  /**
+   * Polls again after `depth` nested microtasks: an `await` on something
+   * just delivered resumes a few microtask ticks later (a Promise chain, an
+   * async function returning into another), and what it sends should be
+   * published before this pump spins on without yielding.
+   */
+  private hop(depth: number, turnEnd: number): void {
+    queueMicrotask(() => {
+      if (depth > 1) return this.hop(depth - 1, turnEnd);
+      this.hopping = false;
+      this.run(turnEnd);
+    });
+  }
 
   /** Tunes `auto`'s spin window after a sleep of `sleptMs` (see `spinMs`). */
   private adapt(outcome: 'ok' | 'not-equal' | 'timed-out', sleptMs: number): void {
