@@ -55,6 +55,8 @@ export interface RequestOptions {
 
 /** One subscribed request. */
 interface Pending<A> {
+  /** The handle that made it: replies are routed to its `receive`. */
+  readonly owner: RequestClient<unknown, A>;
   readonly id: number;
   readonly body: Buffer;
   readonly subscriber: Subscriber<A>;
@@ -74,13 +76,16 @@ class Connection {
   private ended: Error | undefined;
   private readonly subscription: Subscription;
   /** Every request in flight on this wire, whichever handle made it. */
-  readonly inFlight = new Map<number, (envelope: RpcEnvelope) => void>();
+  readonly inFlight = new Map<number, Pending<unknown>>();
   /** Called with the error when the wire ends: each handle fails its own pending. */
   private readonly onEnd = new Set<(err: Error) => void>();
 
   constructor(private readonly wire: RpcWire) {
     this.subscription = wire.subscribe({
-      next: (envelope) => this.inFlight.get(envelope.id)?.(envelope),
+      next: (envelope) => {
+        const entry = this.inFlight.get(envelope.id);
+        if (entry) entry.owner.receive(entry, envelope);
+      },
       error: (err) => this.end(wireFailure(err)),
       complete: () => this.end(new TransportClosedError('the server ended the wire')),
     });
@@ -192,19 +197,22 @@ export class RequestClient<Q, A> {
       } catch (err) {
         return subscriber.error(err);
       }
-      const entry: Pending<A> = { id: this.connection.id(), body, subscriber, sent: false, settled: false };
+      const entry: Pending<A> = { owner: this as RequestClient<unknown, A>, id: this.connection.id(), body, subscriber, sent: false, settled: false };
       this.pending.add(entry);
 
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const onAbort = (): void => this.settle(entry, (s) => s.error(signal!.reason));
-      if (timeout !== undefined) {
-        timer = setTimeout(() => this.settle(entry, (s) => s.error(timeoutError)), timeout);
+      // Timers and listeners only when asked for: most requests have neither.
+      if (timeout !== undefined || signal) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const onAbort = (): void => this.settle(entry, (s) => s.error(signal!.reason));
+        if (timeout !== undefined) {
+          timer = setTimeout(() => this.settle(entry, (s) => s.error(timeoutError)), timeout);
+        }
+        signal?.addEventListener('abort', onAbort, { once: true });
+        entry.cleanup = () => {
+          if (timer !== undefined) clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+        };
       }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      entry.cleanup = () => {
-        if (timer !== undefined) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
 
       if (this.running < (this.options.concurrency ?? Infinity)) this.start(entry);
       else this.queue.push(entry);
@@ -218,13 +226,14 @@ export class RequestClient<Q, A> {
   private start(entry: Pending<A>): void {
     this.running++;
     entry.sent = true;
-    this.connection.inFlight.set(entry.id, (envelope) => this.receive(entry, envelope));
+    this.connection.inFlight.set(entry.id, entry as Pending<unknown>);
     this.connection.send(withBody(entry.id, RpcKind.REQUEST, entry.body), (err) =>
       this.settle(entry, (s) => s.error(err)),
     );
   }
 
-  private receive(entry: Pending<A>, envelope: RpcEnvelope): void {
+  /** @internal A reply envelope for `entry`, routed here by the connection. */
+  receive(entry: Pending<A>, envelope: RpcEnvelope): void {
     switch (envelope.kind) {
       case RpcKind.NEXT: {
         let value: A;
