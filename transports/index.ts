@@ -1,16 +1,20 @@
 import * as port from './port';
 import * as shm from './shm';
+import * as tcp from './tcp';
 import type { PortEnd } from './port';
 import type { ShmEnd } from './shm';
 import type { TransferListItem } from 'node:worker_threads';
 
 /* Transports */
-export { port, shm };
+export { port, shm, tcp };
 export type { PortEnd, PortLike, PortOptions } from './port';
 export type { ShmEnd, ShmOptions, PairOptions, RingOptions, WaitStrategy } from './shm';
+export type { TcpEnd, TcpOpenOptions, ListenOptions, ConnectOptions, ReconnectOptions } from './tcp';
 
 /**
  * What must go in a worker's `transferList` for these ends to reach it.
+ * A `TcpEnd` is not among them: it names a channel of a live socket in this
+ * thread and cannot be sent to another (a worker connects on its own).
  *
  * ## Example
  * ```ts

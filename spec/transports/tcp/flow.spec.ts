@@ -1,0 +1,114 @@
+import { Subject, lastValueFrom, mergeMap, toArray } from 'rxjs';
+import { codec } from '../../../lib/codec';
+import { QueueFullError } from '../../../lib/errors';
+import { client as rpcClient, request } from '../../../operators/request';
+import { rpcCodec } from '../../../operators/request-internals';
+import { serve } from '../../../operators/serve';
+import type { WireSubject } from '../../../lib/wire-subject';
+import { Trade, tradeAt } from '../../fixtures/trade';
+import { closeAll, connect, listen, nextConnection } from '../../fixtures/tcp';
+import { tick, until } from '../../helpers';
+
+/* Volume, backpressure, and request/reply over a TCP channel. */
+
+afterEach(closeAll);
+
+async function linked(options: { window?: number; highWaterMark?: number } = {}) {
+  const server = await listen(options);
+  const accepted = nextConnection(server);
+  const client = await connect({ port: server.port, ...options });
+  return { client, peer: await accepted };
+}
+
+async function sendAll(wire: WireSubject<Trade>, from: number, count: number, step = 1): Promise<void> {
+  for (let i = from; i < count; i += step) {
+    const t = tradeAt(i);
+    if (!wire.trySend(t)) await wire.send(t);
+  }
+  wire.complete();
+}
+
+function receiveInOrder(wire: WireSubject<Trade>, from: number, count: number, step = 1): Promise<number> {
+  let expected = from;
+  return new Promise((resolve, reject) =>
+    wire.subscribe({
+      next: (t) => {
+        if (t.id !== expected) reject(new Error(`expected ${expected}, got ${t.id}`));
+        expected += step;
+      },
+      complete: () => resolve((expected - from) / step),
+      error: reject,
+    }),
+  );
+}
+
+describe('tcp flow', () => {
+  it('1M sequence-numbered Trades each way on one connection, over 4 channels, all in order', async () => {
+    const N = 1_000_000;
+    const CHANNELS = 4;
+    const { client, peer } = await linked();
+    const work: Promise<unknown>[] = [];
+    const counts: Promise<number>[] = [];
+    for (let c = 0; c < CHANNELS; c++) {
+      // Channel c carries ids c, c+4, c+8, ... each way.
+      const up = [client.open(`up${c}`, Trade), peer.open(`up${c}`, Trade)];
+      const down = [peer.open(`down${c}`, Trade), client.open(`down${c}`, Trade)];
+      counts.push(receiveInOrder(up[1], c, N, CHANNELS), receiveInOrder(down[1], c, N, CHANNELS));
+      work.push(sendAll(up[0], c, N, CHANNELS), sendAll(down[0], c, N, CHANNELS));
+    }
+    await Promise.all(work);
+    const received = await Promise.all(counts);
+    expect(received.reduce((a, b) => a + b, 0)).toBe(2 * N);
+  });
+
+  it("a slow reader keeps the writer's queued and in-flight bytes bounded", async () => {
+    const window = 64 * 1024;
+    const N = 50_000;
+    const { client, peer } = await linked({ window, highWaterMark: 64 * 1024 });
+    const writer = client.open('slow', Trade);
+    const reader = peer.open('slow', Trade); // no subscriber yet: it reads nothing
+    let sent = 0;
+    const writing = (async () => {
+      for (; sent < N; sent++) await writer.send(tradeAt(sent));
+      writer.complete();
+    })();
+    const samples: { sent: number; inFlight: number; queued: number }[] = [];
+    for (let i = 0; i < 10; i++) {
+      await tick(20);
+      const s = writer.stats();
+      samples.push({ sent, inFlight: s.inFlightBytes, queued: s.queued });
+    }
+    // The writer is held at one window: it stopped, its bytes in flight did not grow.
+    for (const s of samples) {
+      expect(s.inFlight).toBeLessThanOrEqual(window + 64);
+      expect(s.queued).toBeLessThanOrEqual(1); // the one send waiting for room
+    }
+    expect(samples[9].sent).toBe(samples[4].sent);
+    expect(samples[9].sent).toBeLessThan(N);
+    // Then the reader reads, and everything arrives in order.
+    expect(await receiveInOrder(reader, 0, N)).toBe(N);
+    await writing;
+  });
+
+  it('trySend is false when the window is full; next queues to maxQueue, then QueueFullError', async () => {
+    const { client, peer } = await linked({ window: 4096 });
+    const writer = client.open('full', codec('string'), { maxQueue: 10 });
+    peer.open('full', codec('string')); // opened, never read
+    await until(() => writer.trySend('x'));
+    while (writer.trySend('y'.repeat(100)));
+    expect(writer.stats().inFlightBytes).toBeGreaterThanOrEqual(4096);
+    const failed = lastValueFrom(writer).catch((e) => e);
+    for (let i = 0; i < 11; i++) writer.next('z');
+    expect(await failed).toBeInstanceOf(QueueFullError);
+  });
+
+  it('request/reply (serve, request, rpcCodec) over a tcp channel, unchanged', async () => {
+    const { client, peer } = await linked();
+    const Ask = codec({ type: 'record', name: 'Ask', fields: [{ name: 'n', type: 'int' }] } as const);
+    const serverWire = peer.open('rpc', rpcCodec());
+    serverWire.pipe(serve(async (q: { n: number }) => q.n * 2, { request: Ask, reply: codec('int') })).subscribe(serverWire);
+    const rpc = rpcClient(client.open('rpc', rpcCodec()), { request: Ask, reply: codec('int') });
+    const replies = await Promise.all([1, 2, 3, 4, 5].map((n) => lastValueFrom(request(rpc, { n }).pipe(toArray()))));
+    expect(replies).toEqual([[2], [4], [6], [8], [10]]);
+  });
+});

@@ -1,0 +1,132 @@
+import { codec } from '../../../lib/codec';
+import { DecodeError, FrameError } from '../../../lib/errors';
+import { guardFor } from '../../../transports/tcp/bounded';
+import { BATCH_BYTES, FrameOut } from '../../../transports/tcp/output';
+import { FrameParser } from '../../../transports/tcp/parser';
+import { ReplayBuffer } from '../../../transports/tcp/session';
+import { TcpKind, readVarLong } from '../../../transports/tcp/wire';
+import { Trade, tradeAt } from '../../fixtures/trade';
+
+/* Framing without a network: the writer's batches, the parser byte by byte. */
+
+interface Seen {
+  kind: number;
+  channel: number;
+  body: Buffer;
+}
+
+function parseAll(chunks: Buffer[], maxFrame = 1 << 20): Seen[] {
+  const seen: Seen[] = [];
+  const parser = new FrameParser((kind, channel, buf, start, end) => seen.push({ kind, channel, body: Buffer.from(buf.subarray(start, end)) }), maxFrame);
+  for (const chunk of chunks) parser.push(chunk);
+  return seen;
+}
+
+/** The values in a NEXT body. */
+function items<T>(body: Buffer, c: { decode(b: Uint8Array, s: number, e: number): T }): T[] {
+  const out: T[] = [];
+  for (let pos = 0; pos < body.length; ) {
+    const n = readVarLong(body, pos, body.length)!;
+    out.push(c.decode(body, n.next, n.next + n.value));
+    pos = n.next + n.value;
+  }
+  return out;
+}
+
+describe('tcp framing', () => {
+  it('batches consecutive values of a channel into one NEXT frame; other frames close it', () => {
+    const out = new FrameOut();
+    for (let i = 0; i < 3; i++) out.appendItem(7, Trade, tradeAt(i), 1 << 20);
+    out.writeEmpty(TcpKind.COMPLETE, 7);
+    out.appendItem(9, codec('string'), 'x'.repeat(300), 1 << 20); // a two-byte length prefix
+    const frames = parseAll([out.take()]);
+    expect(frames.map((f) => [f.kind, f.channel])).toEqual([
+      [TcpKind.NEXT, 7],
+      [TcpKind.COMPLETE, 7],
+      [TcpKind.NEXT, 9],
+    ]);
+    expect(items(frames[0].body, Trade)).toEqual([0, 1, 2].map(tradeAt));
+    expect(items(frames[2].body, codec('string'))).toEqual(['x'.repeat(300)]);
+  });
+
+  it('a NEXT frame stops growing at the batch size', () => {
+    const out = new FrameOut();
+    let n = 0;
+    while (out.size < 3 * BATCH_BYTES) out.appendItem(1, Trade, tradeAt(n++), 1 << 20);
+    const frames = parseAll([out.take()]);
+    expect(frames.length).toBeGreaterThanOrEqual(3);
+    for (const f of frames) expect(f.body.length).toBeLessThanOrEqual(BATCH_BYTES);
+    expect(frames.flatMap((f) => items(f.body, Trade)).map((t) => t.id)).toEqual([...Array(n).keys()]);
+  });
+
+  it('refuses a value larger than the peer accepts, writing nothing', () => {
+    const out = new FrameOut();
+    out.appendItem(1, codec('string'), 'ok', 2048);
+    expect(() => out.appendItem(1, codec('string'), 'y'.repeat(5000), 2048)).toThrow(FrameError);
+    expect(items(parseAll([out.take()])[0].body, codec('string'))).toEqual(['ok']);
+  });
+
+  it('parses the same frames fed one byte at a time, and in random splits', () => {
+    const out = new FrameOut();
+    for (let i = 0; i < 200; i++) {
+      out.appendItem(1 + (i % 3), Trade, tradeAt(i), 1 << 20);
+      if (i % 17 === 0) out.writeFrame(TcpKind.ACK, 5, codec('long'), i);
+    }
+    const bytes = out.take();
+    const whole = parseAll([bytes]);
+    const single = parseAll([...bytes].map((b) => Buffer.of(b)));
+    expect(single).toEqual(whole);
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const chunks: Buffer[] = [];
+    for (let pos = 0; pos < bytes.length; ) {
+      const size = 1 + Math.floor(random() * 100);
+      chunks.push(bytes.subarray(pos, pos + size));
+      pos += size;
+    }
+    expect(parseAll(chunks)).toEqual(whole);
+  });
+
+  it('refuses a frame over maxFrame from its length alone, before its body arrives', () => {
+    const header = Buffer.alloc(4);
+    header.writeUInt32LE(5 + 2000, 0);
+    expect(() => parseAll([header], 1024)).toThrow(/exceeds the limit of 1024 bytes/);
+    expect(() => parseAll([header.subarray(0, 2), header.subarray(2)], 1024)).toThrow(FrameError);
+  });
+
+  it('refuses unknown kinds, connection kinds on a channel and channel kinds on the connection', () => {
+    const frame = (kind: number, channel: number) => {
+      const b = Buffer.alloc(9);
+      b.writeUInt32LE(5, 0);
+      b[4] = kind;
+      b.writeUInt32LE(channel, 5);
+      return b;
+    };
+    expect(() => parseAll([frame(0x7f, 1)])).toThrow(FrameError);
+    expect(() => parseAll([frame(TcpKind.CACK, 1)])).toThrow(FrameError);
+    expect(() => parseAll([frame(TcpKind.NEXT, 0)])).toThrow(FrameError);
+    expect(() => parseAll([frame(TcpKind.STOP, 3)])).not.toThrow();
+  });
+
+  it('replays from any acknowledged offset, and refuses one out of range', () => {
+    const replay = new ReplayBuffer(true);
+    replay.record(Buffer.from('abcd'));
+    replay.record(Buffer.from('efgh'));
+    expect(Buffer.concat(replay.replayFrom(2)).toString()).toBe('cdefgh');
+    replay.ack(5);
+    expect(Buffer.concat(replay.replayFrom(6)).toString()).toBe('gh');
+    expect(() => replay.ack(3)).toThrow(FrameError);
+    expect(() => replay.ack(9)).toThrow(FrameError);
+  });
+
+  it('the decode guard passes good values and refuses runaway counts', () => {
+    const schema = { type: 'record', name: 'R', fields: [{ name: 'xs', type: { type: 'array', items: 'null' } }, { name: 'm', type: { type: 'map', values: 'int' } }] } as const;
+    const R = codec(schema);
+    const guard = guardFor(R.schema)!;
+    const good = R.encode({ xs: [null, null], m: { a: 1 } });
+    expect(() => guard(good, 0, good.length)).not.toThrow();
+    const bad = Buffer.concat([codec('long').encode(2 ** 40), Buffer.of(0, 0)]);
+    expect(() => guard(bad, 0, bad.length)).toThrow(DecodeError);
+    expect(guardFor(Trade.schema)).toBeUndefined(); // no arrays or maps: avsc is bounded by the bytes
+  });
+});

@@ -1,0 +1,109 @@
+import { lastValueFrom, toArray } from 'rxjs';
+import { codec } from '../../../lib/codec';
+import { TransportClosedError } from '../../../lib/errors';
+import type { WireSubject } from '../../../lib/wire-subject';
+import { Trade, tradeAt } from '../../fixtures/trade';
+import { closeAll, connect, listen, nextConnection, proxy } from '../../fixtures/tcp';
+import { until } from '../../helpers';
+
+/* Resumable sessions: a client with `reconnect` survives dropped sockets. */
+
+afterEach(closeAll);
+
+/** Sends ids 0..n-1 with `send` (waiting for room), then completes. */
+async function sendAll(wire: WireSubject<Trade>, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const t = tradeAt(i);
+    if (!wire.trySend(t)) await wire.send(t);
+  }
+  wire.complete();
+}
+
+/** Checks that `wire` delivers exactly ids 0..n-1, in order, then completes; counts as it goes. */
+function receiveAll(wire: WireSubject<Trade>, n: number, progress: { count: number }): Promise<void> {
+  return new Promise((resolve, reject) =>
+    wire.subscribe({
+      next: (t) => {
+        if (t.id !== progress.count) reject(new Error(`expected id ${progress.count}, got ${t.id}`));
+        progress.count++;
+      },
+      complete: () => (progress.count === n ? resolve() : reject(new Error(`completed after ${progress.count} of ${n}`))),
+      error: reject,
+    }),
+  );
+}
+
+describe('tcp reconnect', () => {
+  it('sockets destroyed mid-stream: every value arrives exactly once, in order, both ways', async () => {
+    const N = 200_000;
+    const server = await listen();
+    const p = await proxy(server.port);
+    const accepted = nextConnection(server);
+    const client = await connect({ port: p.port, reconnect: { initialDelay: 5, maxDelay: 20 } });
+    const peer = await accepted;
+    const up = { count: 0 };
+    const down = { count: 0 };
+    const hereOut = client.open('up', Trade);
+    const thereIn = peer.open('up', Trade);
+    const thereOut = peer.open('down', Trade);
+    const hereIn = client.open('down', Trade);
+    const received = [receiveAll(thereIn, N, up), receiveAll(hereIn, N, down)];
+    const sent = [sendAll(hereOut, N), sendAll(thereOut, N)];
+    let cuts = 0;
+    for (const fraction of [0.1, 0.3, 0.5, 0.7, 0.9]) {
+      await until(() => up.count + down.count >= 2 * N * fraction, 30_000);
+      await until(() => p.carrying > 0, 10_000); // the client is back through the proxy
+      p.cut();
+      cuts++;
+    }
+    await Promise.all([...sent, ...received]);
+    expect(cuts).toBe(5);
+    expect(up.count).toBe(N);
+    expect(down.count).toBe(N);
+    expect(p.accepted).toBe(6); // the first connection and one resume per cut
+  });
+
+  it('a drop while the channel is idle, then more values', async () => {
+    const server = await listen();
+    const p = await proxy(server.port);
+    const accepted = nextConnection(server);
+    const client = await connect({ port: p.port, reconnect: { initialDelay: 5 } });
+    const peer = await accepted;
+    const there = peer.open('idle', codec('int'));
+    const got = lastValueFrom(there.pipe(toArray()));
+    const here = client.open('idle', codec('int'));
+    await here.send(1);
+    await until(() => there.stats().received === 1);
+    p.cut();
+    await here.send(2);
+    await here.send(3);
+    here.complete();
+    expect(await got).toEqual([1, 2, 3]);
+  });
+
+  it('gives up after giveUpAfter: the channels end with TransportClosedError', async () => {
+    const server = await listen();
+    const p = await proxy(server.port);
+    const accepted = nextConnection(server);
+    const client = await connect({ port: p.port, reconnect: { initialDelay: 5, maxDelay: 10, giveUpAfter: 100 } });
+    await accepted;
+    const here = client.open('gone', codec('int'));
+    const ended = lastValueFrom(here).catch((e) => e);
+    await p.close(); // nothing listens there any more
+    expect(await ended).toBeInstanceOf(TransportClosedError);
+    await client.closed;
+  });
+
+  it('the server forgets a session after resumeTimeout: the client cannot resume', async () => {
+    const server = await listen({ resumeTimeout: 0 });
+    const p = await proxy(server.port);
+    const accepted = nextConnection(server);
+    const client = await connect({ port: p.port, reconnect: { initialDelay: 30 } });
+    const peer = await accepted;
+    const here = client.open('s', codec('int'));
+    const ended = lastValueFrom(here).catch((e) => e);
+    p.cut();
+    await peer.closed;
+    expect(await ended).toBeInstanceOf(TransportClosedError);
+  });
+});

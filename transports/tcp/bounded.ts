@@ -1,0 +1,156 @@
+/**
+ * A bounded pre-check of untrusted bytes against a writer's schema, run
+ * before avsc decodes them. avsc trusts an array or map block count: a
+ * garbage count (say 2^50 items of `null`) makes it loop for hours. This walk
+ * checks every length and count against the bytes that are left, and caps
+ * the items that take no bytes, so hostile input costs at most about
+ * `end - start + MAX_EMPTY_ITEMS` steps. Only schemas that contain an array
+ * or a map need it (`guardFor` returns undefined for the others).
+ *
+ * It walks avsc's canonical schema form, as HELLO carries it: names, types,
+ * fields, symbols, items, values, size; named types referred to by full name.
+ */
+import { DecodeError } from '../../lib/errors';
+import { readVarLong } from './wire';
+
+/** The most zero-byte items (e.g. `null`s) one value may hold in its arrays and maps. */
+export const MAX_EMPTY_ITEMS = 1 << 20;
+
+/** Returns the offset after one value of the schema at `pos`; throws DecodeError. */
+type Skip = (buf: Uint8Array, pos: number, end: number, budget: Budget) => number;
+interface Budget {
+  empty: number;
+}
+
+/** Checks that `buf[start, end)` can be one value of the schema without running away. */
+export type Guard = (buf: Uint8Array, start: number, end: number) => void;
+
+/**
+ * A guard for values written under `schema` (canonical JSON, parsed), or
+ * undefined when the schema has no array or map (avsc's own decode is then
+ * bounded by the bytes).
+ */
+export function guardFor(schema: unknown): Guard | undefined {
+  const named = new Map<string, { skip?: Skip; min?: number }>();
+  let unbounded = false;
+  const compile = (s: unknown): { skip: Skip; min: number } => {
+    if (typeof s === 'string') {
+      const prim = PRIMITIVES[s];
+      if (prim) return prim;
+      const ref = named.get(s);
+      if (!ref) throw new DecodeError(`unknown type ${s} in the writer's schema`);
+      // A recursive reference: resolved when called (the definition is done by then).
+      return { skip: (b, p, e, g) => ref.skip!(b, p, e, g), min: ref.min ?? 0 };
+    }
+    if (Array.isArray(s)) {
+      const branches = s.map(compile);
+      return {
+        min: 1,
+        skip: (b, p, e, g) => {
+          const i = varint(b, p, e);
+          if (i.value < 0 || i.value >= branches.length) throw new DecodeError(`union branch ${i.value} of ${branches.length}`);
+          return branches[i.value].skip(b, i.next, e, g);
+        },
+      };
+    }
+    const t = s as { type: string; name?: string; fields?: { type: unknown }[]; symbols?: string[]; items?: unknown; values?: unknown; size?: number };
+    switch (t.type) {
+      case 'record':
+      case 'error': {
+        const slot: { skip?: Skip; min?: number } = {};
+        named.set(t.name!, slot);
+        const fields = (t.fields ?? []).map((f) => compile(f.type));
+        slot.min = fields.reduce((n, f) => n + f.min, 0);
+        slot.skip = (b, p, e, g) => {
+          for (const f of fields) p = f.skip(b, p, e, g);
+          return p;
+        };
+        return slot as { skip: Skip; min: number };
+      }
+      case 'enum':
+        named.set(t.name!, PRIMITIVES.int);
+        return PRIMITIVES.int;
+      case 'fixed': {
+        const size = t.size ?? 0;
+        const fixed = { min: size, skip: (_b: Uint8Array, p: number, e: number) => within(p + size, e) };
+        named.set(t.name!, fixed);
+        return fixed;
+      }
+      case 'array':
+        unbounded = true;
+        return blocks(compile(t.items), undefined);
+      case 'map':
+        unbounded = true;
+        return blocks(compile(t.values), PRIMITIVES.string);
+      default:
+        return compile(t.type);
+    }
+  };
+  const root = compile(schema);
+  if (!unbounded) return undefined;
+  return (buf, start, end) => {
+    const stop = root.skip(buf, start, end, { empty: MAX_EMPTY_ITEMS });
+    if (stop !== end) throw new DecodeError(`${end - stop} trailing bytes after a value`);
+  };
+}
+
+/** Array or map blocks: each count checked against the bytes left (or the empty-item budget). */
+function blocks(item: { skip: Skip; min: number }, key: { skip: Skip; min: number } | undefined): { skip: Skip; min: number } {
+  const min = item.min + (key?.min ?? 0);
+  return {
+    min: 1,
+    skip: (b, p, e, g) => {
+      for (;;) {
+        let count = varint(b, p, e);
+        p = count.next;
+        if (count.value === 0) return p;
+        let n = count.value;
+        if (n < 0) {
+          n = -n;
+          const size = varint(b, p, e); // the block's byte size: skip by it
+          if (size.value < 0) throw new DecodeError(`negative block size ${size.value}`);
+          p = size.next;
+        }
+        if (min > 0 ? n * min > e - p : (g.empty -= n) < 0) {
+          throw new DecodeError(`a block of ${n} items cannot fit in the ${e - p} bytes left`);
+        }
+        for (let i = 0; i < n; i++) {
+          if (key) p = key.skip(b, p, e, g);
+          p = item.skip(b, p, e, g);
+        }
+      }
+    },
+  };
+}
+
+function varint(b: Uint8Array, p: number, e: number): { value: number; next: number } {
+  const r = readVarLong(b, p, e);
+  if (!r) throw new DecodeError('truncated or oversized varint');
+  return r;
+}
+
+function within(p: number, e: number): number {
+  if (p > e) throw new DecodeError('truncated value');
+  return p;
+}
+
+const fixedSize = (size: number) => ({ min: size, skip: (_b: Uint8Array, p: number, e: number) => within(p + size, e) });
+const number = { min: 1, skip: (b: Uint8Array, p: number, e: number) => varint(b, p, e).next };
+const lengthPrefixed = {
+  min: 1,
+  skip: (b: Uint8Array, p: number, e: number) => {
+    const n = varint(b, p, e);
+    if (n.value < 0) throw new DecodeError(`negative length ${n.value}`);
+    return within(n.next + n.value, e);
+  },
+};
+const PRIMITIVES: Record<string, { skip: Skip; min: number }> = {
+  null: fixedSize(0),
+  boolean: fixedSize(1),
+  int: number,
+  long: number,
+  float: fixedSize(4),
+  double: fixedSize(8),
+  bytes: lengthPrefixed,
+  string: lengthPrefixed,
+};

@@ -1,0 +1,185 @@
+/**
+ * The outgoing side of a connection's byte stream: frames are encoded
+ * straight into one growing buffer (no per-value allocation), which is
+ * handed off whole as one socket write. Consecutive values of one channel
+ * share a NEXT frame: each is an item (Avro long byte count, then the value),
+ * appended to the open frame while it stays under the batch size.
+ *
+ * Only channel frames (channel id ≠ 0) are written here, so every byte taken
+ * is a session byte (see session.ts); connection frames go to the socket
+ * directly (`connectionFrame`).
+ */
+import type { Codec } from '../../lib/codec';
+import { FrameError } from '../../lib/errors';
+import { TCP_HEADER, TcpKind } from './wire';
+
+/** A batch is handed off once it reaches this many bytes. */
+export const BATCH_BYTES = 64 * 1024;
+/** Bytes an item's length prefix takes at most (an Avro long below 2^35). */
+const MAX_PREFIX = 5;
+
+export class FrameOut {
+  private buf: Buffer;
+  private pos = 0;
+  /** Where the NEXT frame that items are appended to begins, or -1. */
+  private openStart = -1;
+  private openChannel = 0;
+
+  constructor(private readonly capacity = 2 * BATCH_BYTES) {
+    this.buf = Buffer.allocUnsafeSlow(capacity);
+  }
+
+  /** Bytes written since the last take. */
+  get size(): number {
+    return this.pos;
+  }
+
+  /**
+   * Appends `value` as an item of `channel`'s open NEXT frame, or of a new
+   * one. Returns the item's bytes (prefix included), the unit of credit.
+   * @param maxBody the largest body the peer accepts
+   * @throws FrameError when one item alone exceeds `maxBody`; nothing is written
+   * @throws EncodeError when the value does not fit the schema; nothing is written
+   */
+  appendItem<T>(channel: number, codec: Codec<T>, value: T, maxBody: number): number {
+    const joins = this.openStart >= 0 && this.openChannel === channel;
+    const before = this.pos;
+    if (!joins) this.closeFrame();
+    const frameStart = joins ? this.openStart : this.pos;
+    const at = joins ? this.pos : this.pos + TCP_HEADER;
+    let end: number;
+    try {
+      end = this.encode(codec, value, at + 1);
+    } catch (err) {
+      this.pos = before;
+      throw err;
+    }
+    const n = end - (at + 1);
+    const prefix = prefixBytes(n);
+    if (prefix > 1) {
+      this.ensure(end + prefix - 1);
+      this.buf.copyWithin(at + prefix, at + 1, end);
+      end += prefix - 1;
+    }
+    writePrefix(this.buf, at, n);
+    const item = prefix + n;
+    if (item > maxBody) {
+      this.pos = before;
+      throw new FrameError(`a value of ${item} bytes exceeds the peer's maxFrame (${maxBody})`);
+    }
+    if (joins && end - frameStart - TCP_HEADER > Math.min(maxBody, BATCH_BYTES)) {
+      // Too much for the open frame: move the item into a frame of its own.
+      this.buf.copyWithin(at + TCP_HEADER, at, end);
+      this.closeFrameAt(before);
+      this.startFrame(before, channel);
+      end += TCP_HEADER;
+    } else if (!joins) {
+      this.startFrame(frameStart, channel);
+    }
+    this.pos = end;
+    return item;
+  }
+
+  /** Appends a frame whose body is `value` under `bodyCodec` (closes any open NEXT frame). */
+  writeFrame<T>(kind: TcpKind, channel: number, bodyCodec: Codec<T>, value: T): number {
+    this.closeFrame();
+    const start = this.pos;
+    const end = this.encode(bodyCodec, value, start + TCP_HEADER);
+    writeHeader(this.buf, start, kind, channel, end - start - TCP_HEADER);
+    this.pos = end;
+    return end - start;
+  }
+
+  /** Appends a frame with an empty body. */
+  writeEmpty(kind: TcpKind, channel: number): number {
+    this.closeFrame();
+    this.ensure(this.pos + TCP_HEADER);
+    writeHeader(this.buf, this.pos, kind, channel, 0);
+    this.pos += TCP_HEADER;
+    return TCP_HEADER;
+  }
+
+  /** Hands off what was written (the caller owns it) and starts a fresh buffer. */
+  take(): Buffer {
+    this.closeFrame();
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafeSlow(this.capacity);
+    this.pos = 0;
+    return out;
+  }
+
+  private startFrame(start: number, channel: number): void {
+    this.openStart = start;
+    this.openChannel = channel;
+  }
+
+  /** Writes the header of the open NEXT frame, which ends at `this.pos`. */
+  private closeFrame(): void {
+    this.closeFrameAt(this.pos);
+  }
+
+  private closeFrameAt(end: number): void {
+    if (this.openStart < 0) return;
+    writeHeader(this.buf, this.openStart, TcpKind.NEXT, this.openChannel, end - this.openStart - TCP_HEADER);
+    this.openStart = -1;
+  }
+
+  /** Encodes at `offset`, growing the buffer until the value fits; returns the end. */
+  private encode<T>(codec: Codec<T>, value: T, offset: number): number {
+    for (;;) {
+      this.ensure(offset + MAX_PREFIX);
+      const end = codec.encodeInto(value, this.buf, offset);
+      if (end >= 0) {
+        this.ensure(end + MAX_PREFIX + TCP_HEADER);
+        return end;
+      }
+      this.ensure(this.buf.length - end + MAX_PREFIX + TCP_HEADER);
+    }
+  }
+
+  private ensure(size: number): void {
+    if (size <= this.buf.length) return;
+    let next = this.buf.length * 2;
+    while (next < size) next *= 2;
+    const grown = Buffer.allocUnsafeSlow(next);
+    // Copies everything: an item being encoded lies past `pos` until it is done.
+    this.buf.copy(grown, 0, 0, this.buf.length);
+    this.buf = grown;
+  }
+}
+
+/** Makes one connection frame (channel 0) as a buffer of its own. */
+export function connectionFrame(kind: TcpKind, body: Uint8Array = EMPTY): Buffer {
+  const frame = Buffer.allocUnsafe(TCP_HEADER + body.length);
+  writeHeader(frame, 0, kind, 0, body.length);
+  frame.set(body, TCP_HEADER);
+  return frame;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function writeHeader(buf: Buffer, at: number, kind: number, channel: number, bodyLength: number): void {
+  buf.writeUInt32LE(bodyLength + TCP_HEADER - 4, at);
+  buf[at + 4] = kind;
+  buf.writeUInt32LE(channel, at + 5);
+}
+
+/** Bytes of the Avro long `n` (n ≥ 0): zig-zag 2n, 7 bits a byte. */
+function prefixBytes(n: number): number {
+  let z = n * 2;
+  let bytes = 1;
+  while (z >= 0x80) {
+    z = Math.floor(z / 0x80);
+    bytes++;
+  }
+  return bytes;
+}
+
+function writePrefix(buf: Buffer, at: number, n: number): void {
+  let z = n * 2;
+  while (z >= 0x80) {
+    buf[at++] = (z & 0x7f) | 0x80;
+    z = Math.floor(z / 0x80);
+  }
+  buf[at] = z;
+}
