@@ -11,6 +11,8 @@
  * holds a deferred end, whose `next` values wait and whose `send` waits,
  * until that end arrives. A worker's channel to itself is a pair whose both
  * ends it holds, so what it sends itself is encoded and checked as any other.
+ * In a cluster, a worker of another process is reached over TCP instead (see
+ * `RemoteLinks`, made by lib/runtime/cluster.ts).
  */
 import { merge, type Observable, type Observer } from 'rxjs';
 import type { MessagePort } from 'node:worker_threads';
@@ -57,14 +59,16 @@ export interface Channels<T> {
 /** Options of `allocate`. */
 export interface AllocateOptions extends Pick<ShmOptions, 'wait' | 'spinMicros'> {
   /**
-   * What links the workers: `'shm'` (default), a shared-memory ring each way
-   * per pair of workers, or `'port'`, a MessageChannel per pair (to compare,
-   * or where shared memory is not wanted).
+   * What links the workers of one process: `'shm'` (default), a shared-memory
+   * ring each way per pair of workers, or `'port'`, a MessageChannel per pair
+   * (to compare, or where shared memory is not wanted). Workers of other
+   * processes (a cluster) are always linked by TCP.
    */
   transport?: 'shm' | 'port';
   /**
-   * Bytes of each ring (shm, a power of two) or of each link's window (port).
-   * Default 256 KiB.
+   * Bytes of each ring (shm, a power of two) or of each link's window (port,
+   * and TCP in a cluster). Default 256 KiB; on TCP, the transport's default
+   * window (1 MiB).
    */
   bytes?: number;
   /** As `WireOptions.maxQueue`, per sender: values `next` may hold while a peer's ring is full. Default 65536. */
@@ -99,6 +103,19 @@ interface LinkKind {
   connect(end: End): Connect<unknown>;
 }
 
+/**
+ * The links of this worker to the workers of other processes (a cluster).
+ * Every channel to such a peer is one WireSubject, both ways.
+ */
+export interface RemoteLinks {
+  /** Whether worker `peer` runs in another process. */
+  has(peer: number): boolean;
+  /** Opens `channel` (a channel key) to worker `peer`; a link already gone gives a wire that fails at once. */
+  open(peer: number, channel: string, codec: Codec<unknown>, options: WireOptions & { window?: number }): WireSubject<unknown>;
+  /** Closes every link now (idempotent; the farewell is the runner's). */
+  close(): Promise<void>;
+}
+
 interface Waiting {
   channel: DeferredChannel<unknown>;
   kind: LinkKind;
@@ -115,12 +132,15 @@ export class Peers {
   private readonly gone: boolean[];
 
   /**
-   * @param mesh per peer, the port to it (null for this worker itself)
+   * @param mesh per peer, the port to it (null for this worker itself, and
+   *   for workers of other processes)
+   * @param remote in a cluster, the links to the workers of other processes
    */
   constructor(
     readonly index: number,
     readonly peers: number,
     private readonly mesh: readonly (MessagePort | null)[],
+    private readonly remote?: RemoteLinks,
   ) {
     this.arrived = mesh.map(() => new Map());
     this.waiting = mesh.map(() => new Map());
@@ -160,6 +180,11 @@ export class Peers {
         const inward = open(back);
         inward.complete(); // this direction of the self link carries nothing
         incoming.push(inward);
+      } else if (this.remote?.has(peer)) {
+        const window = options.bytes;
+        const wire = this.track(this.remote.open(peer, key, codec, window === undefined ? wireOptions : { ...wireOptions, window }));
+        senders.push(wire);
+        incoming.push(wire);
       } else if (this.index < peer) {
         const [mine, theirs] = kind.pair();
         const message: LinkMessage = { type: 'link', channel: key, end: theirs };
@@ -189,11 +214,12 @@ export class Peers {
     }
   }
 
-  /** Closes the mesh and any end that arrived for a channel never allocated here. */
+  /** Closes the mesh, the remote links and any end that arrived for a channel never allocated here. */
   dispose(): void {
     this.finish();
     for (const ends of this.arrived) for (const end of ends.values()) (end.transport === 'shm' ? end.live : end.port).close();
     for (const port of this.mesh) port?.close();
+    void this.remote?.close();
   }
 
   private deferred(peer: number, key: string, codec: Codec<unknown>, kind: LinkKind, options: WireOptions): WireSubject<unknown> {

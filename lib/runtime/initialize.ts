@@ -7,7 +7,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { asWorkerError } from '../errors';
 import { loadDefault, type ModuleRef } from '../load-module';
 import { HostedWorker, runnerPath } from '../worker';
-import { toConfig, type ConfigLike } from './config';
+import { toConfig, type ClusterConfig, type ConfigLike } from './config';
 import { Peers } from './context';
 import { runToResult } from './run';
 import type { RuntimeSetup } from './runner';
@@ -18,7 +18,9 @@ export interface Guards<R> {
    * Resolves with every worker's result, in index order, once all have
    * finished and their threads have exited. Rejects with the first
    * `WorkerError` (naming the worker's index) as soon as one worker fails;
-   * the other workers are then terminated.
+   * the other workers are then terminated. In a cluster: the results of
+   * this process's workers (global indices `process × workers` on), once
+   * every worker of the other processes is done with them too.
    */
   join(): Promise<R[]>;
   /** Terminates every worker now; `join()` rejects with `WorkerError`. */
@@ -41,7 +43,15 @@ export interface Guards<R> {
  * export default (worker: WorkerContext) => words$.pipe(exchange(worker, 'words', Word, (w) => w.text), ...);
  * ```
  *
- * @param config `Config.thread()`, `Config.process(n)`, `{ workers: n }` or `Config.fromArgs()`
+ * In a cluster (`Config.cluster`, or `-n` in `Config.fromArgs`) every process
+ * calls `initialize` with the same hosts and module; each starts its own
+ * workers, which link to the other processes' workers over TCP before their
+ * functions run (see lib/runtime/cluster.ts). A process that fails or dies
+ * fails the workers of every other process with `WorkerError` (its cause a
+ * `TransportClosedError`), so no process waits for it.
+ *
+ * @param config `Config.thread()`, `Config.process(n)`, `Config.cluster({ ... })`,
+ *   `{ workers: n }` or `Config.fromArgs()`
  * @param module the worker module: a path or a `file:` URL (`.ts` runs when
  *   the caller runs under ts-node)
  * @param args passed to every worker's function (structured-cloned)
@@ -50,7 +60,8 @@ export interface Guards<R> {
 export function initialize<R = unknown>(config: ConfigLike, module: ModuleRef, args?: unknown): Guards<R> {
   const checked = toConfig(config);
   if (checked.kind === 'thread') return inThisThread<R>(module, args);
-  return inThreads<R>(checked.workers, module, args);
+  if (checked.kind === 'process') return inThreads<R>(setups(checked.workers, 0, checked.workers, args), module);
+  return inThreads<R>(clusterSetups(checked, args), module);
 }
 
 function inThisThread<R>(module: ModuleRef, args: unknown): Guards<R> {
@@ -73,19 +84,39 @@ function inThisThread<R>(module: ModuleRef, args: unknown): Guards<R> {
   };
 }
 
-function inThreads<R>(count: number, module: ModuleRef, args: unknown): Guards<R> {
-  const mesh = meshOf(count);
-  const runner = runnerPath(__dirname, 'runner');
-  const workers = mesh.map((ports, index) => {
-    const setup: RuntimeSetup = { peers: count, mesh: ports, args };
-    return new HostedWorker({
-      runner,
-      module,
-      index,
-      setup,
-      transferList: ports.filter((port): port is MessagePort => port !== null),
-    });
+/** One setup per worker of this process, by global index. */
+type Setups = Map<number, RuntimeSetup>;
+
+/** The setups of `count` worker threads with global indices `first` on, among `peers` workers. */
+function setups(count: number, first: number, peers: number, args: unknown, cluster?: ClusterConfig): Setups {
+  const local = meshOf(count);
+  const result: Setups = new Map();
+  local.forEach((ports, t) => {
+    const mesh: (MessagePort | null)[] = new Array(peers).fill(null);
+    ports.forEach((port, u) => (mesh[first + u] = port));
+    result.set(first + t, cluster ? { peers, mesh, args, cluster } : { peers, mesh, args });
   });
+  return result;
+}
+
+/** This process's workers in a cluster: linked by rings among themselves, by TCP to the rest. */
+function clusterSetups(config: ClusterConfig, args: unknown): Setups {
+  const { workers, hosts } = config;
+  return setups(workers, config.process * workers, hosts.length * workers, args, config);
+}
+
+function inThreads<R>(workerSetups: Setups, module: ModuleRef): Guards<R> {
+  const runner = runnerPath(__dirname, 'runner');
+  const workers = [...workerSetups].map(
+    ([index, setup]) =>
+      new HostedWorker({
+        runner,
+        module,
+        index,
+        setup,
+        transferList: setup.mesh.filter((port): port is MessagePort => port !== null),
+      }),
+  );
   const terminateAll = () => Promise.all(workers.map((w) => w.terminate())).then(() => {});
   const results = (async () => {
     try {

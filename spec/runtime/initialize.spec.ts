@@ -158,7 +158,7 @@ describe('configs', () => {
     expect(() => Config.process(0)).toThrow(RangeError);
     expect(() => Config.process(1.5)).toThrow(RangeError);
     expect(() => initialize(null as never, MODULE)).toThrow(TypeError);
-    expect(() => initialize({ kind: 'cluster' } as never, MODULE)).toThrow(/unknown config kind/);
+    expect(() => initialize({ kind: 'galaxy' } as never, MODULE)).toThrow(/unknown config kind/);
     expect(() => initialize({ workers: -1 }, MODULE)).toThrow(RangeError);
   });
 });
