@@ -16,9 +16,10 @@ import { portSuite } from './suites/port';
 import { requestSuite } from './suites/request';
 import { shmSuite } from './suites/shm';
 import { stageSuite } from './suites/stage';
+import { tcpSuite } from './suites/tcp';
 
 /** Every suite, in the order a plain `npm run bench` runs them. */
-const SUITES: readonly Suite[] = [codecSuite, portSuite, shmSuite, requestSuite, exchangeSuite, stageSuite];
+const SUITES: readonly Suite[] = [codecSuite, portSuite, shmSuite, requestSuite, exchangeSuite, stageSuite, tcpSuite];
 
 async function main(argv: readonly string[]): Promise<number> {
   let options: RunOptions;

@@ -22,7 +22,9 @@ export type WorkerName =
   | 'wire-bytes-count'
   | 'raw-bytes-count'
   | 'ring-count'
-  | 'rpc-echo';
+  | 'rpc-echo'
+  | 'tcp-bare-count'
+  | 'tcp-wire-count';
 
 /** A running benchmark worker. */
 export interface BenchWorker {
