@@ -2,7 +2,7 @@
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import type { TransferListItem, Worker } from 'node:worker_threads';
-import { startWorker } from '../lib/worker';
+import { startWorker, type StartWorkerOptions } from '../lib/worker';
 import { port, shm, transferList, type PortEnd, type ShmEnd } from '../transports';
 
 /** The transports every WireSubject test runs over. */
@@ -28,9 +28,17 @@ const live = new Set<Worker>();
 const exitCodes = new WeakMap<Worker, Promise<number>>();
 
 
-/** Starts spec/workers/<name>.worker.ts; it is terminated after the test if still alive. */
-export function spawn(name: string, workerData: Record<string, unknown>, transfer: TransferListItem[] = []): Worker {
-  const worker = startWorker(`${__dirname}/workers/${name}.worker.ts`, { workerData, transferList: transfer });
+/**
+ * Starts spec/workers/<name>.worker.ts; it is terminated after the test if
+ * still alive. `options` are Node's other worker options (`resourceLimits`, ...).
+ */
+export function spawn(
+  name: string,
+  workerData: Record<string, unknown>,
+  transfer: TransferListItem[] = [],
+  options: Omit<StartWorkerOptions, 'workerData' | 'transferList'> = {},
+): Worker {
+  const worker = startWorker(`${__dirname}/workers/${name}.worker.ts`, { ...options, workerData, transferList: transfer });
   live.add(worker);
   // Not events.once: it would reject on the worker's 'error', which tests provoke.
   exitCodes.set(
