@@ -59,7 +59,35 @@ export interface ConnectionSetup {
   lifeline: Lifeline;
 }
 
-type State = 'live' | 'dropped' | 'gone';
+/**
+ * A connection's state: `live` (a socket is attached), `dropped` (a
+ * resumable session waiting for its client to come back) or `gone`.
+ */
+export type TcpConnectionState = 'live' | 'dropped' | 'gone';
+type State = TcpConnectionState;
+
+/** What `conn.stats()` reports: a snapshot of what the connection holds and has moved. */
+export interface TcpConnectionStats {
+  readonly state: TcpConnectionState;
+  /** Channels open on this end (opened and not yet over both ways). */
+  readonly channels: number;
+  /**
+   * Bytes waiting to go out: frames encoded but not yet handed to the socket,
+   * plus the socket's own write buffer. Channels get no room while this is
+   * at `highWaterMark`, so it stays within about `highWaterMark` plus one
+   * batch (64 KiB) and one frame, however slow the peer reads.
+   */
+  readonly bufferedBytes: number;
+  /**
+   * Session bytes sent and not yet acknowledged by the peer. A resumable
+   * session keeps them for replay; channels get no room while this is at
+   * max(4 × `highWaterMark`, 1 MiB). Without resume, always 0.
+   */
+  readonly unackedBytes: number;
+  /** Session bytes (frames of channels, headers included) sent and received in all. */
+  readonly sentBytes: number;
+  readonly receivedBytes: number;
+}
 
 /**
  * One TCP connection, from `tcp.connect` or a server's `connections$`.
@@ -124,6 +152,18 @@ export class TcpConnection {
   /** The peer's port (the last socket's, after a drop). */
   get remotePort(): number {
     return this.portNumber;
+  }
+
+  /** A snapshot of what the connection holds and has moved; see {@link TcpConnectionStats}. */
+  stats(): TcpConnectionStats {
+    return {
+      state: this.state,
+      channels: this.mux.size,
+      bufferedBytes: this.bufferedBytes,
+      unackedBytes: this.resumable ? this.replay.unacked : 0,
+      sentBytes: this.replay.sent + this.out.size,
+      receivedBytes: this.received,
+    };
   }
 
   /**
@@ -287,10 +327,15 @@ export class TcpConnection {
 
   private roomToWrite(): boolean {
     if (this.state === 'gone') return true; // the channel's own state refuses
-    const socketBytes = this.state === 'live' && this.socket ? this.socket.writableLength : 0;
-    if (this.out.size + socketBytes >= this.settings.highWaterMark) return false;
+    if (this.bufferedBytes >= this.settings.highWaterMark) return false;
     if (this.resumable && this.replay.unacked + this.out.size >= this.replayLimit) return false;
     return true;
+  }
+
+  /** Encoded bytes not yet handed to the socket, and the socket's own write buffer. */
+  private get bufferedBytes(): number {
+    const socketBytes = this.state === 'live' && this.socket ? this.socket.writableLength : 0;
+    return this.out.size + socketBytes;
   }
 
   /** Wakes the channels that found no room, if there is room now. */

@@ -48,6 +48,11 @@ export class Mux {
     return this.byName.has(name);
   }
 
+  /** How many channels are open here (not yet retired). */
+  get size(): number {
+    return this.byName.size;
+  }
+
   /** Every channel open here. */
   channels(): TcpChannel<unknown>[] {
     return [...this.byName.values()];

@@ -1,12 +1,12 @@
 import { Subject, lastValueFrom, mergeMap, toArray } from 'rxjs';
-import { codec } from '../../../lib/codec';
+import { codec, raw } from '../../../lib/codec';
 import { QueueFullError } from '../../../lib/errors';
 import { client as rpcClient, request } from '../../../operators/request';
 import { rpcCodec } from '../../../operators/request-internals';
 import { serve } from '../../../operators/serve';
 import type { WireSubject } from '../../../lib/wire-subject';
 import { Trade, tradeAt } from '../../fixtures/trade';
-import { closeAll, connect, listen, nextConnection } from '../../fixtures/tcp';
+import { BULK_BYTES, bulkPayload, closeAll, connect, listen, nextConnection, proxy, receiveBulk, sendBulk, untilStalled } from '../../fixtures/tcp';
 import { tick, until } from '../../helpers';
 
 /* Volume, backpressure, and request/reply over a TCP channel. */
@@ -88,6 +88,32 @@ describe('tcp flow', () => {
     // Then the reader reads, and everything arrives in order.
     expect(await receiveInOrder(reader, 0, N)).toBe(N);
     await writing;
+  });
+
+  it("a peer that stops reading its socket: the writer's buffered bytes stay within highWaterMark, its sends wait, then all arrives", async () => {
+    const highWaterMark = 256 * 1024;
+    const N = 8192; // 128 MiB: more than the kernel's socket buffers on the way can hold
+    const server = await listen();
+    const p = await proxy(server.port);
+    const accepted = nextConnection(server);
+    const client = await connect({ port: p.port, highWaterMark });
+    const peer = await accepted;
+    const reader = peer.open('bulk', raw, { window: 2 ** 30 }); // credit is never what stops the writer
+    const writer = client.open('bulk', raw);
+    const received = receiveBulk(reader, N);
+    await writer.send(bulkPayload(0)); // the channel is accepted both ways
+    await until(() => reader.stats().received === 1);
+    p.pause();
+    const progress = { sent: 1 };
+    const sending = sendBulk(writer, N, progress);
+    const most = await untilStalled(() => progress.sent, () => client.stats().bufferedBytes);
+    expect(progress.sent).toBeLessThan(N);
+    // One batch and one frame may go past the bound before channels are told there is no room.
+    expect(most).toBeLessThanOrEqual(highWaterMark + 64 * 1024 + BULK_BYTES + 64);
+    expect(client.stats().bufferedBytes).toBeGreaterThan(highWaterMark / 2); // it is the socket that stopped it
+    p.resume();
+    await sending;
+    expect(await received).toBe(N);
   });
 
   it('trySend is false when the window is full; next queues to maxQueue, then QueueFullError', async () => {

@@ -1,9 +1,9 @@
 import { lastValueFrom, toArray } from 'rxjs';
-import { codec } from '../../../lib/codec';
+import { codec, raw } from '../../../lib/codec';
 import { TransportClosedError } from '../../../lib/errors';
 import type { WireSubject } from '../../../lib/wire-subject';
 import { Trade, tradeAt } from '../../fixtures/trade';
-import { closeAll, connect, listen, nextConnection, proxy } from '../../fixtures/tcp';
+import { BULK_BYTES, bulkPayload, closeAll, connect, listen, nextConnection, proxy, receiveBulk, sendBulk, untilStalled } from '../../fixtures/tcp';
 import { until } from '../../helpers';
 
 /* Resumable sessions: a client with `reconnect` survives dropped sockets. */
@@ -79,6 +79,58 @@ describe('tcp reconnect', () => {
     await here.send(3);
     here.complete();
     expect(await got).toEqual([1, 2, 3]);
+  });
+
+  it('the replay buffer is bounded: a peer that stops acknowledging stops the writer at the bound; after a cut, all arrives once', async () => {
+    const highWaterMark = 64 * 1024;
+    const replayLimit = 1 << 20; // max(4 × highWaterMark, 1 MiB)
+    const N = 2048;
+    const server = await listen();
+    const p = await proxy(server.port);
+    const accepted = nextConnection(server);
+    const client = await connect({ port: p.port, highWaterMark, reconnect: { initialDelay: 5 } });
+    const peer = await accepted;
+    const reader = peer.open('bulk', raw, { window: 2 ** 30 });
+    const writer = client.open('bulk', raw);
+    const received = receiveBulk(reader, N);
+    await writer.send(bulkPayload(0));
+    await until(() => reader.stats().received === 1);
+    p.pause(); // the server receives nothing more, so it acknowledges nothing more
+    const progress = { sent: 1 };
+    const sending = sendBulk(writer, N, progress);
+    const most = await untilStalled(() => progress.sent, () => client.stats().unackedBytes);
+    // The kernel's buffers could have taken more: it is the replay bound that stopped the writer.
+    expect(client.stats().bufferedBytes).toBeLessThan(highWaterMark);
+    expect(most).toBeGreaterThan(replayLimit - 2 * BULK_BYTES);
+    expect(most).toBeLessThanOrEqual(replayLimit + 64 * 1024 + BULK_BYTES + 64);
+    expect(progress.sent).toBeLessThan(N);
+    p.cut(); // what the kernel held is lost; the replay buffer has it
+    await sending;
+    expect(await received).toBe(N);
+    expect(p.accepted).toBe(2);
+  });
+
+  it('backs off: each wait between attempts is factor times the last, up to maxDelay, until giveUpAfter', async () => {
+    const backoff = { initialDelay: 20, factor: 2, maxDelay: 320, giveUpAfter: 2000 };
+    const server = await listen();
+    const p = await proxy(server.port);
+    const accepted = nextConnection(server);
+    const client = await connect({ port: p.port, reconnect: backoff });
+    await accepted;
+    const here = client.open('s', codec('int'));
+    const ended = lastValueFrom(here).catch((e) => e);
+    p.refusing = true; // every attempt connects, then is closed before its handshake
+    p.cut();
+    expect(await ended).toBeInstanceOf(TransportClosedError);
+    const at = p.refusedAt;
+    expect(at.length).toBeGreaterThanOrEqual(3);
+    // Timers never fire early, so each gap is at least its wait (less a little for connect times that differ).
+    for (let k = 1; k < at.length; k++) {
+      const wait = Math.min(backoff.initialDelay * backoff.factor ** k, backoff.maxDelay);
+      expect(at[k] - at[k - 1]).toBeGreaterThanOrEqual(wait * 0.8);
+    }
+    // And it stopped: no attempt later than giveUpAfter after the drop, so at most these many.
+    expect(at.length).toBeLessThanOrEqual(9);
   });
 
   it('gives up after giveUpAfter: the channels end with TransportClosedError', async () => {
