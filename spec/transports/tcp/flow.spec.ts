@@ -1,9 +1,9 @@
-import { Subject, lastValueFrom, mergeMap, toArray } from 'rxjs';
+import { NEVER, lastValueFrom, range, toArray } from 'rxjs';
 import { codec, raw } from '../../../lib/codec';
-import { QueueFullError } from '../../../lib/errors';
+import { QueueFullError, RemoteError, TimeoutError } from '../../../lib/errors';
 import { client as rpcClient, request } from '../../../operators/request';
 import { rpcCodec } from '../../../operators/request-internals';
-import { serve } from '../../../operators/serve';
+import { serve, type Reply } from '../../../operators/serve';
 import type { WireSubject } from '../../../lib/wire-subject';
 import { Trade, tradeAt } from '../../fixtures/trade';
 import { BULK_BYTES, bulkPayload, closeAll, connect, listen, nextConnection, proxy, receiveBulk, sendBulk, untilStalled } from '../../fixtures/tcp';
@@ -128,13 +128,34 @@ describe('tcp flow', () => {
     expect(await failed).toBeInstanceOf(QueueFullError);
   });
 
-  it('request/reply (serve, request, rpcCodec) over a tcp channel, unchanged', async () => {
+  it('request/reply (serve, request, rpcCodec) over a tcp channel, unchanged: replies, streams, RemoteError, cancel', async () => {
     const { client, peer } = await linked();
     const Ask = codec({ type: 'record', name: 'Ask', fields: [{ name: 'n', type: 'int' }] } as const);
+    let aborted = 0;
+    const handler = (q: { n: number }, signal: AbortSignal): Reply<number> => {
+      if (q.n < 0) throw new RangeError(`no negatives: ${q.n}`);
+      if (q.n === 0) {
+        signal.addEventListener('abort', () => aborted++);
+        return NEVER;
+      }
+      if (q.n >= 100) return range(q.n, 3);
+      return Promise.resolve(q.n * 2);
+    };
     const serverWire = peer.open('rpc', rpcCodec());
-    serverWire.pipe(serve(async (q: { n: number }) => q.n * 2, { request: Ask, reply: codec('int') })).subscribe(serverWire);
+    serverWire.pipe(serve(handler, { request: Ask, reply: codec('int') })).subscribe(serverWire);
     const rpc = rpcClient(client.open('rpc', rpcCodec()), { request: Ask, reply: codec('int') });
-    const replies = await Promise.all([1, 2, 3, 4, 5].map((n) => lastValueFrom(request(rpc, { n }).pipe(toArray()))));
-    expect(replies).toEqual([[2], [4], [6], [8], [10]]);
+    const all = (n: number) => lastValueFrom(request(rpc, { n }).pipe(toArray()));
+    expect(await Promise.all([1, 2, 3, 4, 5].map(all))).toEqual([[2], [4], [6], [8], [10]]);
+    expect(await all(100)).toEqual([100, 101, 102]);
+    const failed = await all(-1).catch((e) => e);
+    expect(failed).toBeInstanceOf(RemoteError);
+    expect(failed).toMatchObject({ remoteName: 'RangeError', message: expect.stringMatching(/no negatives: -1/) });
+    const pending = request(rpc, { n: 0 }).subscribe();
+    await tick(20);
+    pending.unsubscribe();
+    await until(() => aborted === 1);
+    await expect(lastValueFrom(request(rpc, { n: 0 }, { timeout: 30 }))).rejects.toBeInstanceOf(TimeoutError);
+    await until(() => aborted === 2);
+    expect(await all(7)).toEqual([14]); // the server goes on
   });
 });
