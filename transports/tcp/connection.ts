@@ -17,6 +17,7 @@ import { WireSubject, type WireOptions } from '../../lib/wire-subject';
 import type { ChannelHost, TcpChannel } from './channel';
 import { Mux } from './mux';
 import { BATCH_BYTES, FrameOut, connectionFrame } from './output';
+import { denied } from './handshake';
 import { FrameParser } from './parser';
 import { ReplayBuffer } from './session';
 import { positive, type Settings } from './options';
@@ -289,6 +290,11 @@ export class TcpConnection {
         this.endForGood(new TransportClosedError(`the peer closed the connection${reason ? `: ${reason}` : ''}`));
         return;
       }
+      case TcpKind.DENY:
+        // The client refused this server's WELCOME (its proof did not match): AuthError, reported on errors$.
+        this.parser!.stop();
+        this.endForGood(denied(buf.subarray(start, Math.min(end, start + 201))));
+        return;
       default:
         throw new FrameError(`handshake frame kind 0x${kind.toString(16)} after the handshake`);
     }

@@ -7,18 +7,22 @@
  *
  *   client                                   server
  *   CONNECT  magic ver flags maxFrame Nc  →
- *                                          ←  CHALLENGE magic ver flags maxFrame Ns [Ps]
+ *                                          ←  CHALLENGE magic ver flags maxFrame Ns
  *   AUTH     [Pc] session received        →
- *                                          ←  WELCOME session flags received   (or DENY)
+ *                                          ←  WELCOME session flags received [Ps]   (or DENY)
  *
- *   Ps = HMAC-SHA256(secret, "rxwire server" ‖ Nc ‖ Ns)
  *   Pc = HMAC-SHA256(secret, "rxwire client" ‖ Nc ‖ Ns)
+ *   Ps = HMAC-SHA256(secret, "rxwire server" ‖ Nc ‖ Ns)
  *
  * The secret never crosses the wire; each side checks the other's proof with
- * `crypto.timingSafeEqual`. The client checks the server's proof before it
- * sends its own. Frames here are limited to HANDSHAKE_MAX_FRAME bytes, and
- * the whole exchange to `timeoutMs`, so a peer that is not authenticated can
- * make this end hold next to nothing.
+ * `crypto.timingSafeEqual`. The client proves itself first, and the server
+ * answers with its own proof only to a client that did: anyone may connect
+ * to a server, so a server that sent its proof first would hand every
+ * stranger something to guess the secret against offline. (A client gives
+ * its proof only to the address it chose to dial.) The client checks the
+ * server's proof before it uses the connection. Frames here are limited to
+ * HANDSHAKE_MAX_FRAME bytes, and the whole exchange to `timeoutMs`, so a
+ * peer that is not authenticated can make this end hold next to nothing.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -46,6 +50,9 @@ export const NO_SESSION = Buffer.alloc(SESSION_BYTES);
 /** How long a DENY waits for the peer to close before the socket is destroyed. */
 const DENY_GRACE_MS = 1000;
 
+/** Bytes of a WELCOME body before the server's proof: session id, flags, received. */
+const WELCOME_BYTES = SESSION_BYTES + 9;
+
 /** The longest a handshake may take before the socket is dropped. */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -68,6 +75,8 @@ export interface ServerHello {
   received: number;
   resumable: boolean;
   peerMaxFrame: number;
+  /** The server's proof, for WELCOME (empty without a secret): the client has proved itself. */
+  proof: Buffer;
   leftover: Buffer | undefined;
 }
 
@@ -92,24 +101,22 @@ export function clientHandshake(
     if (kind === TcpKind.DENY) throw denied(body);
     if (step === 0) {
       if (kind !== TcpKind.CHALLENGE) throw new FrameError(`expected CHALLENGE, got kind 0x${kind.toString(16)}`);
-      const p = readPreface(body, secret ? PROOF_BYTES : 0);
+      const p = readPreface(body);
       peerMaxFrame = p.maxFrame;
-      ns = body.subarray(10, 10 + NONCE_BYTES);
+      ns = Buffer.from(body.subarray(10, 10 + NONCE_BYTES));
       if (!(p.flags & Flag.SECRET) !== !secret) {
         throw new AuthError(secret ? 'the server does not authenticate, but this client has a secret' : 'the server requires a secret');
       }
-      let proof: Buffer = Buffer.alloc(0);
-      if (secret) {
-        if (!proofMatches(secret, SERVER_LABEL, nc, ns, body.subarray(10 + NONCE_BYTES))) {
-          throw new AuthError("the server's proof does not match this client's secret");
-        }
-        proof = hmac(secret, CLIENT_LABEL, nc, ns);
-      }
+      const proof = secret ? hmac(secret, CLIENT_LABEL, nc, ns) : Buffer.alloc(0);
       socket.write(connectionFrame(TcpKind.AUTH, Buffer.concat([proof, sessionId, u64(received)])));
       return;
     }
     if (kind !== TcpKind.WELCOME) throw new FrameError(`expected WELCOME, got kind 0x${kind.toString(16)}`);
-    if (body.length !== SESSION_BYTES + 9) throw new FrameError(`WELCOME body of ${body.length} bytes, expected ${SESSION_BYTES + 9}`);
+    const expected = WELCOME_BYTES + (secret ? PROOF_BYTES : 0);
+    if (body.length !== expected) throw new FrameError(`WELCOME body of ${body.length} bytes, expected ${expected}`);
+    if (secret && !proofMatches(secret, SERVER_LABEL, nc, ns!, body.subarray(WELCOME_BYTES))) {
+      throw new AuthError("the server's proof does not match this client's secret");
+    }
     finish({
       sessionId: Buffer.from(body.subarray(0, SESSION_BYTES)),
       resumed: (body[SESSION_BYTES] & WelcomeFlag.RESUMED) !== 0,
@@ -134,15 +141,14 @@ export function serverHandshake(socket: Socket, options: Common): Promise<Server
     if (kind === TcpKind.DENY) throw denied(body);
     if (step === 0) {
       if (kind !== TcpKind.CONNECT) throw new FrameError(`expected CONNECT, got kind 0x${kind.toString(16)}`);
-      const p = readPreface(body, 0);
+      const p = readPreface(body);
       clientFlags = p.flags;
       peerMaxFrame = p.maxFrame;
       nc = Buffer.from(body.subarray(10, 10 + NONCE_BYTES));
       if (!(clientFlags & Flag.SECRET) !== !secret) {
         throw new AuthError(secret ? 'the client gave no secret' : 'the client has a secret, this server has none');
       }
-      const proof = secret ? hmac(secret, SERVER_LABEL, nc, ns) : Buffer.alloc(0);
-      socket.write(connectionFrame(TcpKind.CHALLENGE, Buffer.concat([preface(secret ? Flag.SECRET : 0, maxFrame), ns, proof])));
+      socket.write(connectionFrame(TcpKind.CHALLENGE, Buffer.concat([preface(secret ? Flag.SECRET : 0, maxFrame), ns])));
       return;
     }
     if (kind !== TcpKind.AUTH) throw new FrameError(`expected AUTH, got kind 0x${kind.toString(16)}`);
@@ -159,14 +165,19 @@ export function serverHandshake(socket: Socket, options: Common): Promise<Server
       received: readU64(body, proofLength + SESSION_BYTES),
       resumable: (clientFlags & Flag.RESUMABLE) !== 0,
       peerMaxFrame,
+      proof: secret ? hmac(secret, SERVER_LABEL, nc!, ns) : Buffer.alloc(0),
       leftover: undefined,
     });
   });
 }
 
-/** WELCOME: the session id, whether it was resumed, and the session bytes received from the client. */
-export function welcomeFrame(sessionId: Buffer, resumed: boolean, received: number): Buffer {
-  return connectionFrame(TcpKind.WELCOME, Buffer.concat([sessionId, Buffer.of(resumed ? WelcomeFlag.RESUMED : 0), u64(received)]));
+/**
+ * WELCOME: the session id, whether it was resumed, the session bytes
+ * received from the client, and the server's proof (`hello.proof`; empty
+ * without a secret).
+ */
+export function welcomeFrame(sessionId: Buffer, resumed: boolean, received: number, proof: Buffer): Buffer {
+  return connectionFrame(TcpKind.WELCOME, Buffer.concat([sessionId, Buffer.of(resumed ? WelcomeFlag.RESUMED : 0), u64(received), proof]));
 }
 
 /** DENY with a reason code and text (at most 200 bytes of it). */
@@ -254,11 +265,11 @@ function preface(flags: number, maxFrame: number): Buffer {
   return out;
 }
 
-function readPreface(body: Buffer, proofLength: number): { flags: number; maxFrame: number } {
+function readPreface(body: Buffer): { flags: number; maxFrame: number } {
   if (body.length < 10 || !body.subarray(0, 4).equals(MAGIC)) throw new FrameError('not an rxwire TCP peer (bad magic)');
   if (body[4] !== TCP_VERSION) throw new FrameError(`peer speaks TCP protocol ${body[4]}, this end ${TCP_VERSION}`);
   const flags = body[5];
-  const expected = 10 + NONCE_BYTES + ((flags & Flag.SECRET) !== 0 ? proofLength : 0);
+  const expected = 10 + NONCE_BYTES;
   if (body.length !== expected) throw new FrameError(`handshake body of ${body.length} bytes, expected ${expected}`);
   const maxFrame = body.readUInt32LE(6);
   if (maxFrame < 1024) throw new FrameError(`peer's maxFrame ${maxFrame} is below 1024`);
@@ -284,8 +295,8 @@ export function isSessionRefusal(err: unknown): boolean {
   return err instanceof Error && sessionRefusals.has(err);
 }
 
-/** The error a DENY from the peer stands for. */
-function denied(body: Buffer): Error {
+/** The error a DENY from the peer stands for (body: u8 code, UTF-8 reason). */
+export function denied(body: Buffer): Error {
   const reason = body.subarray(1).toString('utf8');
   const err =
     body[0] === DenyCode.AUTH

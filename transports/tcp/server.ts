@@ -145,7 +145,7 @@ export class TcpServer {
       lifeline: this.lifeline(),
     });
     this.sessions.set(sessionId.toString('hex'), conn);
-    socket.write(welcomeFrame(sessionId, false, 0));
+    socket.write(welcomeFrame(sessionId, false, 0, hello.proof));
     conn.attach(socket, hello.leftover, hello.received);
     if (this.early) this.early.push(conn);
     else this.accepted.next(conn);
@@ -161,7 +161,7 @@ export class TcpServer {
     const timer = this.resumeTimers.get(conn);
     if (timer) clearTimeout(timer);
     this.resumeTimers.delete(conn);
-    socket.write(welcomeFrame(conn.sessionId, true, conn.receivedBytes));
+    socket.write(welcomeFrame(conn.sessionId, true, conn.receivedBytes, hello.proof));
     conn.attach(socket, hello.leftover, hello.received);
   }
 

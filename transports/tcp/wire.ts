@@ -33,11 +33,11 @@ export const TcpKind = {
   REJECT: FrameKind.REJECT,
   /** client → server, first frame: magic, version, flags, maxFrame, nonce */
   CONNECT: 0x20,
-  /** server → client: magic, version, flags, maxFrame, nonce, proof */
+  /** server → client: magic, version, flags, maxFrame, nonce */
   CHALLENGE: 0x21,
   /** client → server: proof, session id, session bytes received */
   AUTH: 0x22,
-  /** server → client: session id, flags, session bytes received */
+  /** server → client: session id, flags, session bytes received, proof */
   WELCOME: 0x23,
   /** either way during the handshake: u8 reason code, UTF-8 text; then the socket closes */
   DENY: 0x24,

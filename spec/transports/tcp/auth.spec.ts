@@ -3,7 +3,15 @@ import { generate } from 'selfsigned';
 import { codec } from '../../../lib/codec';
 import { AuthError } from '../../../lib/errors';
 import { tcp } from '../../../transports';
-import { closeAll, connect, listen, nextConnection } from '../../fixtures/tcp';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import * as net from 'node:net';
+import { helloOf } from '../../../lib/frame';
+import { FrameParser } from '../../../transports/tcp/parser';
+import { ChannelHelloRecord, DenyCode, Flag, MAGIC, NONCE_BYTES, PROOF_BYTES, SESSION_BYTES, TcpKind } from '../../../transports/tcp/wire';
+import { closeAll, connect, listen, nextConnection, proxy } from '../../fixtures/tcp';
+import { RawPeer, frame } from '../../fixtures/tcp-raw';
+import { until } from '../../helpers';
 
 /* Shared-secret authentication and TLS. */
 
@@ -39,6 +47,77 @@ describe('tcp authentication', () => {
     const reported = firstValueFrom(server.errors$);
     await expect(tcp.connect({ port: server.port, secret: 'x' })).rejects.toBeInstanceOf(AuthError);
     expect(await reported).toBeInstanceOf(AuthError);
+  });
+
+  it('the secret never crosses the wire', async () => {
+    const secret = 'open sesame, a phrase to look for';
+    const server = await listen({ secret });
+    const p = await proxy(server.port);
+    p.recording = true;
+    const accepted = nextConnection(server);
+    const client = await connect({ port: p.port, secret });
+    const there = (await accepted).open('s', codec('string'));
+    const got = firstValueFrom(there);
+    client.open('s', codec('string')).next('in');
+    expect(await got).toBe('in');
+    const wire = Buffer.concat(p.captured);
+    expect(wire.length).toBeGreaterThan(200); // the handshake and the value went through the proxy
+    expect(wire.includes(Buffer.from(secret))).toBe(false);
+    expect(wire.includes(Buffer.from('open sesame'))).toBe(false);
+  });
+
+  it('a stranger learns nothing to guess the secret with, and what it sends with a bad proof reaches no channel', async () => {
+    const server = await listen({ secret: 'open sesame' });
+    const delivered: tcp.TcpConnection[] = [];
+    server.connections$.subscribe((conn) => {
+      delivered.push(conn);
+      conn.open('s', codec('string')).subscribe();
+    });
+    const reported = firstValueFrom(server.errors$);
+    const stranger = await RawPeer.open(server.port);
+    const connectBody = Buffer.concat([MAGIC, Buffer.of(1, Flag.SECRET), Buffer.of(0, 0, 64, 0), randomBytes(NONCE_BYTES)]);
+    stranger.send(frame(TcpKind.CONNECT, 0, connectBody));
+    const challenge = await stranger.next((f) => f.kind === TcpKind.CHALLENGE);
+    expect(challenge.body.length).toBe(10 + NONCE_BYTES); // a nonce, and no proof of the server's
+    // A guessed proof, and channel frames right behind it in the same write.
+    const auth = frame(TcpKind.AUTH, 0, Buffer.concat([randomBytes(PROOF_BYTES), Buffer.alloc(SESSION_BYTES + 8)]));
+    const hello = frame(TcpKind.HELLO, 1, ChannelHelloRecord.encode({ name: 's', ...helloOf(codec('string'), 1 << 20) }));
+    const next = frame(TcpKind.NEXT, 1, Buffer.concat([Buffer.of(6), codec('string').encode('hi')]));
+    stranger.send(Buffer.concat([auth, hello, next]));
+    expect(await reported).toBeInstanceOf(AuthError);
+    const deny = await stranger.next((f) => f.kind === TcpKind.DENY);
+    expect(deny.body[0]).toBe(DenyCode.AUTH);
+    await stranger.closed;
+    expect(stranger.frames.some((f) => f.kind === TcpKind.WELCOME)).toBe(false);
+    expect(delivered).toEqual([]);
+  });
+
+  it("a server that does not know the secret is refused by the client: AuthError, nothing sent on", async () => {
+    const impostor = net.createServer((socket) => {
+      const parser = new FrameParser((kind, _channel, buf, start) => {
+        if (kind === TcpKind.CONNECT) {
+          socket.write(frame(TcpKind.CHALLENGE, 0, Buffer.concat([MAGIC, Buffer.of(1, Flag.SECRET), Buffer.of(0, 0, 64, 0), randomBytes(NONCE_BYTES)])));
+        } else if (kind === TcpKind.AUTH) {
+          // It accepts any proof, and can only guess at its own.
+          socket.write(frame(TcpKind.WELCOME, 0, Buffer.concat([randomBytes(SESSION_BYTES), Buffer.alloc(9), randomBytes(PROOF_BYTES)])));
+        } else if (kind === TcpKind.DENY) {
+          denyCode = buf[start];
+        }
+      }, 1 << 20);
+      socket.on('data', (chunk: Buffer) => parser.push(chunk));
+      socket.on('error', () => {});
+    });
+    let denyCode = -1;
+    impostor.listen(0, '127.0.0.1');
+    await once(impostor, 'listening');
+    try {
+      const { port } = impostor.address() as net.AddressInfo;
+      await expect(tcp.connect({ port, secret: 'open sesame' })).rejects.toBeInstanceOf(AuthError);
+      await until(() => denyCode !== -1);
+      expect(denyCode).toBe(DenyCode.AUTH);
+    } finally {
+      await new Promise((resolve) => impostor.close(resolve));
+    }
   });
 
   it('TLS with a certificate made in the test, and a secret on top', async () => {

@@ -1,0 +1,84 @@
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { codec } from '../../lib/codec';
+import { helloOf } from '../../lib/frame';
+import { welcomeFrame } from '../../transports/tcp/handshake';
+import { FrameParser } from '../../transports/tcp/parser';
+import { ChannelHelloRecord, LongRecord, TcpKind } from '../../transports/tcp/wire';
+import { frame } from '../fixtures/tcp-raw';
+
+/*
+ * docs/PROTOCOL.md's TCP worked example is a captured session; these checks
+ * hold it to the code, so the document cannot drift from what runs: every
+ * block is whole frames of the kinds the text names, the proofs verify, and
+ * the bodies are what the encoders write.
+ */
+
+interface Frame {
+  kind: number;
+  channel: number;
+  body: Buffer;
+}
+
+/** The hex blocks under "## TCP transport" → "### Worked example", in order. */
+function exampleBlocks(): Buffer[] {
+  const doc = readFileSync(join(__dirname, '../../docs/PROTOCOL.md'), 'utf8');
+  const tcp = doc.slice(doc.indexOf('## TCP transport'));
+  const example = tcp.slice(tcp.indexOf('### Worked example'));
+  return [...example.matchAll(/```\n([0-9a-f ]+(?:\n[0-9a-f ]+)*)\n```/g)].map((m) => Buffer.from(m[1].replace(/\s+/g, ''), 'hex'));
+}
+
+function framesOf(bytes: Buffer): Frame[] {
+  const out: Frame[] = [];
+  const parser = new FrameParser((kind, channel, buf, start, end) => out.push({ kind, channel, body: Buffer.from(buf.subarray(start, end)) }), 1 << 20);
+  parser.push(bytes);
+  expect(parser.pending).toBe(0); // whole frames, nothing left over
+  return out;
+}
+
+const hmac = (label: string, nc: Buffer, ns: Buffer) => createHmac('sha256', 'k').update(label).update(nc).update(ns).digest();
+
+describe('docs/PROTOCOL.md, the TCP worked example', () => {
+  const blocks = exampleBlocks();
+  const frames = blocks.map(framesOf);
+
+  it('is nine captured reads of whole frames, of the kinds the text names', () => {
+    expect(frames.map((f) => f.map((x) => x.kind))).toEqual([
+      [TcpKind.CONNECT],
+      [TcpKind.CHALLENGE],
+      [TcpKind.AUTH],
+      [TcpKind.WELCOME, TcpKind.HELLO],
+      [TcpKind.HELLO, TcpKind.ACK],
+      [TcpKind.ACK],
+      [TcpKind.NEXT],
+      [TcpKind.STOP],
+      [TcpKind.CLOSE],
+    ]);
+  });
+
+  it('has proofs that verify with the secret "k", the client proving itself first', () => {
+    const nc = frames[0][0].body.subarray(10, 42);
+    const challenge = frames[1][0].body;
+    expect(challenge.length).toBe(42); // a nonce and no proof
+    const ns = challenge.subarray(10, 42);
+    expect(frames[2][0].body.subarray(0, 32)).toEqual(hmac('rxwire client', nc, ns));
+    const welcome = frames[3][0].body;
+    expect(welcome.subarray(25)).toEqual(hmac('rxwire server', nc, ns));
+    // And the server's encoder writes exactly that WELCOME.
+    const sessionId = welcome.subarray(0, 16);
+    expect(welcomeFrame(sessionId, false, 0, welcome.subarray(25))).toEqual(blocks[3].subarray(0, 4 + blocks[3].readUInt32LE(0)));
+  });
+
+  it("has the channel's HELLO, ACK, NEXT and CLOSE bodies as the encoders write them", () => {
+    const str = codec('string');
+    const hello = ChannelHelloRecord.encode({ name: 'greet', ...helloOf(str, 1 << 20) });
+    expect(frames[3][1]).toEqual({ kind: TcpKind.HELLO, channel: 1, body: hello });
+    expect(frames[4][0]).toEqual({ kind: TcpKind.HELLO, channel: 1, body: hello });
+    expect(frames[4][1]).toEqual({ kind: TcpKind.ACK, channel: 1, body: LongRecord.encode(0) });
+    const item = str.encode('hi');
+    expect(blocks[6]).toEqual(frame(TcpKind.NEXT, 1, Buffer.concat([LongRecord.encode(item.length), item])));
+    expect(frames[7][0]).toEqual({ kind: TcpKind.STOP, channel: 1, body: Buffer.alloc(0) });
+    expect(frames[8][0].body.toString()).toBe('conn.close()');
+  });
+});
