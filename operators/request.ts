@@ -4,6 +4,20 @@ import { RemoteError, TimeoutError, TransportClosedError, WorkerError } from '..
 import { Fifo } from '../lib/fifo';
 import { RpcKind, checkConcurrency, control, withBody, type RpcEnvelope } from './request-internals';
 
+/** The default of `ClientOptions.timeout`, in ms. */
+const DEFAULT_TIMEOUT = 30_000;
+
+/** The longest delay of Node's timers (2^31 - 1 ms): a longer one fires after 1 ms. */
+const TIMEOUT_MAX = 2_147_483_647;
+
+/**
+ * How early the handle's timer may fire: Node's timers run on the event
+ * loop's millisecond clock, read once a turn, so one can fire up to a
+ * millisecond before `performance.now()` says it is due. A deadline that
+ * near counts as passed, as it would for a per-request setTimeout.
+ */
+const TIMER_SLACK = 1;
+
 /**
  * What a client talks through: envelopes in and out, usually a
  * `WireSubject<RpcEnvelope>` from `open(end, rpcCodec())` (any Subject fits).
@@ -36,6 +50,23 @@ export interface ClientOptions<Q, A> {
    * (the default). Each `clone()` has its own bound.
    */
   concurrency?: number;
+  /**
+   * The deadline of this handle's requests that set no `timeout` of their
+   * own: milliseconds from subscription until such a request fails with
+   * `TimeoutError` and the server is sent CANCEL (the handler's signal
+   * aborts). Default 30_000 (30 s), so a handler that never replies cannot
+   * hang its caller; `Infinity`: no limit. At most 2_147_483_647 (Node's
+   * longest timer). Each `clone()` may set its own; a request's own
+   * `timeout` overrides it.
+   *
+   * Nearly free, unlike a per-request `timeout`: the handle keeps these
+   * requests in subscription order, which is deadline order (one timeout,
+   * a monotonic clock), under one timer due at the first deadline, and
+   * creates the `TimeoutError` when the deadline passes, so its stack is the
+   * timer's. A request's own `timeout` has a timer of its own and an error
+   * created at call time, whose stack shows the caller.
+   */
+  timeout?: number;
 }
 
 /** Options of {@link request}. */
@@ -43,7 +74,9 @@ export interface RequestOptions {
   /**
    * Milliseconds from subscription (time waiting for a `concurrency` slot
    * included) until the request fails with `TimeoutError`; the server is
-   * sent CANCEL so its work stops. Default: no limit.
+   * sent CANCEL so its work stops. `Infinity`: no limit. Default: the
+   * client's `timeout` (30 s unless set there). Costs a timer and an error
+   * per request; the client's is nearly free (see `ClientOptions.timeout`).
    */
   timeout?: number;
   /**
@@ -63,7 +96,53 @@ interface Pending<A> {
   /** REQUEST has gone out: a CANCEL is owed if it ends early. */
   sent: boolean;
   settled: boolean;
+  /**
+   * When the handle's default timeout fails it (`performance.now()` ms);
+   * meaningful while it is in the handle's `deadlines`.
+   */
+  deadline: number;
+  /** Its neighbours in the handle's `deadlines`. */
+  prev: Pending<A> | undefined;
+  next: Pending<A> | undefined;
   cleanup?: () => void;
+}
+
+/**
+ * The pending requests of one handle under its default timeout, in
+ * subscription order, which is deadline order (every deadline is
+ * `performance.now()` plus the same timeout): the first is always the next
+ * to expire. An intrusive list through the entries' `prev` and `next`, so
+ * adding and removing one is a few field writes: an insertion-ordered Set
+ * would do, but costs ~0.1 µs more a request (it hashes each new entry).
+ */
+class Deadlines<A> {
+  first: Pending<A> | undefined;
+  private last: Pending<A> | undefined;
+
+  /** Adds `entry` at the end; true when it is the only one. */
+  push(entry: Pending<A>): boolean {
+    const { last } = this;
+    this.last = entry;
+    if (last === undefined) {
+      this.first = entry;
+      return true;
+    }
+    entry.prev = last;
+    last.next = entry;
+    return false;
+  }
+
+  /** Removes `entry` if it is in the list; true when that left the list empty. */
+  remove(entry: Pending<A>): boolean {
+    const { prev, next } = entry;
+    if (prev === undefined && this.first !== entry) return false; // not in the list
+    if (prev === undefined) this.first = next;
+    else prev.next = next;
+    if (next === undefined) this.last = prev;
+    else next.prev = prev;
+    entry.prev = entry.next = undefined;
+    return this.first === undefined;
+  }
 }
 
 /**
@@ -149,6 +228,19 @@ export class RequestClient<Q, A> {
   private running = 0;
   private closedWith: Error | undefined;
   private readonly failAll = (err: Error): void => this.fail(err);
+  /** The default timeout of this handle's requests, in ms (`Infinity`: none). */
+  private readonly timeout: number;
+  /** The pending requests under the default timeout, the next to expire first. */
+  private readonly deadlines = new Deadlines<A>();
+  /**
+   * The one timer of `deadlines`, due at or before the first deadline
+   * whenever `deadlines` is not empty. When it empties the timer is unref'd,
+   * not cleared (a process never waits on it; it fires once more at most,
+   * and then goes), and the next request refs it again: ~25 ns, where a
+   * setTimeout and clearTimeout per request would cost ~360 ns, a sixth of
+   * a round trip over shm. Cleared when the handle fails or closes.
+   */
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   /** @internal Use `client(wire, options)`. */
   constructor(
@@ -156,7 +248,10 @@ export class RequestClient<Q, A> {
     /** The codecs and the bound this handle was made with. */
     readonly options: Readonly<ClientOptions<Q, A>>,
   ) {
-    checkConcurrency(options.concurrency ?? Infinity);
+    const { concurrency = Infinity, timeout = DEFAULT_TIMEOUT } = options;
+    checkConcurrency(concurrency);
+    checkTimeout(timeout);
+    this.timeout = timeout;
     connection.attach(this.failAll);
   }
 
@@ -167,11 +262,15 @@ export class RequestClient<Q, A> {
 
   /**
    * An independent handle on the same wire: its own pending requests, its own
-   * `concurrency` bound (from `options`, else this one's) and its own `close`.
+   * `concurrency` bound and default `timeout` (each from `options`, else this
+   * one's) and its own `close`.
+   *
+   * @throws RangeError when `options.concurrency` or `options.timeout` is out of range
    */
-  clone(options: { concurrency?: number } = {}): RequestClient<Q, A> {
+  clone(options: Pick<ClientOptions<Q, A>, 'concurrency' | 'timeout'> = {}): RequestClient<Q, A> {
     if (this.closedWith) throw this.closedWith;
-    return new RequestClient(this.connection, { ...this.options, ...options });
+    const { concurrency = this.options.concurrency, timeout = this.options.timeout } = options;
+    return new RequestClient(this.connection, { ...this.options, concurrency, timeout });
   }
 
   /**
@@ -187,6 +286,7 @@ export class RequestClient<Q, A> {
   /** @internal The Observable `request` returns. */
   ask(value: Q, options: RequestOptions, timeoutError: TimeoutError | undefined): Observable<A> {
     const { timeout, signal } = options;
+    const ownTimer = timeoutError !== undefined; // a finite timeout of its own
     return new Observable<A>((subscriber) => {
       const ended = this.closedWith ?? this.connection.endedWith;
       if (ended) return subscriber.error(ended);
@@ -197,14 +297,25 @@ export class RequestClient<Q, A> {
       } catch (err) {
         return subscriber.error(err);
       }
-      const entry: Pending<A> = { owner: this as RequestClient<unknown, A>, id: this.connection.id(), body, subscriber, sent: false, settled: false };
+      const entry: Pending<A> = {
+        owner: this as RequestClient<unknown, A>,
+        id: this.connection.id(),
+        body,
+        subscriber,
+        sent: false,
+        settled: false,
+        deadline: 0,
+        prev: undefined,
+        next: undefined,
+      };
       this.pending.add(entry);
+      if (timeout === undefined) this.track(entry);
 
-      // Timers and listeners only when asked for: most requests have neither.
-      if (timeout !== undefined || signal) {
+      // Timers and listeners of its own only when asked for: most requests have neither.
+      if (ownTimer || signal) {
         let timer: ReturnType<typeof setTimeout> | undefined;
         const onAbort = (): void => this.settle(entry, (s) => s.error(signal!.reason));
-        if (timeout !== undefined) {
+        if (ownTimer) {
           timer = setTimeout(() => this.settle(entry, (s) => s.error(timeoutError)), timeout);
         }
         signal?.addEventListener('abort', onAbort, { once: true });
@@ -220,6 +331,38 @@ export class RequestClient<Q, A> {
       // Unsubscribing before the end cancels the request (CANCEL to the server).
       return () => this.settle(entry);
     });
+  }
+
+  /** Puts `entry` under the handle's default timeout, if it has one. */
+  private track(entry: Pending<A>): void {
+    if (this.timeout === Infinity) return;
+    entry.deadline = performance.now() + this.timeout;
+    if (!this.deadlines.push(entry)) return; // the timer is due at or before an earlier deadline
+    if (this.timer === undefined) this.timer = setTimeout(this.expire, this.timeout);
+    else this.timer.ref(); // left from earlier requests, due at one of their deadlines: earlier than this one
+  }
+
+  /** The timer of `deadlines` fired: fails every request past its deadline, then waits for the next one. */
+  private readonly expire = (): void => {
+    this.timer = undefined;
+    const due = performance.now() + TIMER_SLACK;
+    // Collected first: failing one runs the subscriber's code, which may make or end requests.
+    const expired: Pending<A>[] = [];
+    for (let entry = this.deadlines.first; entry !== undefined && entry.deadline <= due; entry = entry.next) {
+      expired.push(entry);
+    }
+    for (const entry of expired) {
+      this.settle(entry, (s) => s.error(new TimeoutError(`no reply within ${this.timeout} ms (the client's timeout)`)));
+    }
+    this.arm();
+  };
+
+  /** Arms the timer for the first deadline, unless it is armed or nothing waits. */
+  private arm(): void {
+    if (this.timer !== undefined) return;
+    const { first } = this.deadlines;
+    if (first === undefined) return;
+    this.timer = setTimeout(this.expire, Math.max(1, Math.ceil(first.deadline - performance.now())));
   }
 
   /** Sends REQUEST and routes the replies to `entry`. */
@@ -271,14 +414,16 @@ export class RequestClient<Q, A> {
   }
 
   /**
-   * Ends `entry` exactly once: drops it from every map, clears its timer,
-   * owes the server a CANCEL if it was still working on it, frees its slot,
-   * and only then tells the subscriber (`end`, absent on unsubscribe).
+   * Ends `entry` exactly once: drops it from every map, clears its timer
+   * (unrefs the handle's when no deadline is left), owes the server a CANCEL
+   * if it was still working on it, frees its slot, and only then tells the
+   * subscriber (`end`, absent on unsubscribe).
    */
   private settle(entry: Pending<A>, end?: (subscriber: Subscriber<A>) => void): void {
     if (entry.settled) return;
     entry.settled = true;
     this.pending.delete(entry);
+    if (this.deadlines.remove(entry)) this.timer?.unref();
     entry.cleanup?.();
     if (this.connection.inFlight.delete(entry.id)) {
       this.running--;
@@ -301,6 +446,9 @@ export class RequestClient<Q, A> {
     this.closedWith ??= err;
     for (const entry of [...this.pending]) this.settle(entry, (s) => s.error(err));
     this.queue.drain();
+    // The handle takes no more requests: its timer goes for good.
+    clearTimeout(this.timer);
+    this.timer = undefined;
   }
 }
 
@@ -322,15 +470,18 @@ export class RequestClient<Q, A> {
  * pending request fails (`WorkerError` when the wire was opened with
  * `{ worker }` and the worker died; `TransportClosedError` otherwise) and
  * new ones fail at once. Closing the last handle (see `clone`) completes the
- * wire and stops reading it.
+ * wire and stops reading it. A request with no reply fails with
+ * `TimeoutError` after the handle's `timeout` (30 s unless set).
  *
  * @param wire envelopes both ways, usually `open(end, rpcCodec())`
- * @param options the codecs and the bound, see {@link ClientOptions}
+ * @param options the codecs, the bound and the default timeout, see {@link ClientOptions}
  * @returns the first handle on the wire
- * @throws RangeError when `options.concurrency` is not a positive integer or `Infinity`
+ * @throws RangeError when `options.concurrency` is not a positive integer or `Infinity`,
+ *   or `options.timeout` is not a number of milliseconds from 0 to 2_147_483_647 or `Infinity`
  */
 export function client<Q, A>(wire: RpcWire, options: ClientOptions<Q, A>): RequestClient<Q, A> {
   checkConcurrency(options.concurrency ?? Infinity);
+  checkTimeout(options.timeout ?? DEFAULT_TIMEOUT);
   return new RequestClient(new Connection(wire), options);
 }
 
@@ -346,31 +497,40 @@ export function client<Q, A>(wire: RpcWire, options: ClientOptions<Q, A>): Reque
  *
  * Subscribing sends REQUEST (or waits for a `concurrency` slot first). A
  * plain reply emits one value and completes; a streamed reply emits each
- * value and completes. Every subscription settles exactly once: it completes,
+ * value and completes (with no value at all when the handler's Observable
+ * had none: `firstValueFrom` then throws rxjs's `EmptyError`). Every subscription settles exactly once: it completes,
  * or errors with `RemoteError` (the handler failed: `remoteName`,
- * `remoteCode`, `remoteStack`), `TimeoutError` (after `timeout` ms; the
- * server is sent CANCEL), `signal.reason` (the signal aborted; CANCEL sent),
+ * `remoteCode`, `remoteStack`), `TimeoutError` (after `timeout` ms, else
+ * after the client's `timeout`, 30 s unless set; the server is sent
+ * CANCEL), `signal.reason` (the signal aborted; CANCEL sent),
  * `EncodeError` (the value does not fit the request codec; nothing sent),
  * `DecodeError` (a reply that does not decode; CANCEL sent), or
  * `TransportClosedError` / `WorkerError` (the client closed, or the wire
  * ended). Unsubscribing early sends CANCEL: the handler's signal aborts.
  *
- * The `TimeoutError` is created here, at call time, so its stack shows the
- * caller rather than a timer.
+ * With a `timeout` of its own, the `TimeoutError` is created here, at call
+ * time, so its stack shows the caller rather than a timer; the client's
+ * default timeout creates its error when the deadline passes (no cost per
+ * request), with the timer's stack.
  *
  * @param client the handle to ask through
  * @param value the request
  * @param options `timeout` and `signal`, see {@link RequestOptions}
  * @returns an Observable of the reply values
- * @throws RangeError when `options.timeout` is not a non-negative number
+ * @throws RangeError when `options.timeout` is not a number of milliseconds from 0 to 2_147_483_647 or `Infinity`
  */
 export function request<Q, A>(client: RequestClient<Q, A>, value: Q, options: RequestOptions = {}): Observable<A> {
   const { timeout } = options;
-  if (timeout !== undefined && !(typeof timeout === 'number' && timeout >= 0)) {
-    throw new RangeError('options.timeout must be a non-negative number of milliseconds');
-  }
-  const timeoutError = timeout === undefined ? undefined : new TimeoutError(`no reply within ${timeout} ms`);
+  if (timeout !== undefined) checkTimeout(timeout);
+  const timeoutError = timeout === undefined || timeout === Infinity ? undefined : new TimeoutError(`no reply within ${timeout} ms`);
   return client.ask(value, options, timeoutError);
+}
+
+/** Validates a `timeout` option: milliseconds from 0 to `TIMEOUT_MAX`, or `Infinity`. */
+function checkTimeout(timeout: number): void {
+  if (!(timeout === Infinity || (typeof timeout === 'number' && timeout >= 0 && timeout <= TIMEOUT_MAX))) {
+    throw new RangeError('options.timeout must be a number of milliseconds from 0 to 2147483647, or Infinity');
+  }
 }
 
 /** The error pending requests fail with when the wire errors. */

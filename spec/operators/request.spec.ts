@@ -1,8 +1,8 @@
 import type { Worker } from 'node:worker_threads';
-import { Observable, Subject, firstValueFrom, lastValueFrom, of, take, toArray } from 'rxjs';
+import { EmptyError, Observable, Subject, firstValueFrom, lastValueFrom, of, take, toArray } from 'rxjs';
 import { type EncodeError, ErrorCode, RemoteError, TimeoutError, TransportClosedError, WorkerError } from '../../lib/errors';
 import { open } from '../../lib/open';
-import { client, request, type RequestClient } from '../../operators/request';
+import { client, request, type ClientOptions, type RequestClient } from '../../operators/request';
 import { RpcKind, rpcCodec, type RpcEnvelope } from '../../operators/request-internals';
 import { serve } from '../../operators/serve';
 import { Answer, Ask, type AskValue } from '../workers/serve.worker';
@@ -19,11 +19,13 @@ afterEach(async () => {
 
 type Report = { aborted?: number; streamStopped?: number };
 
+type Bounds = Pick<ClientOptions<AskValue, number>, 'concurrency' | 'timeout'>;
+
 /** A server thread and a client on it; `reports` collects what the worker posts on parentPort. */
-function start(transport: (typeof TRANSPORTS)[number], data: Record<string, unknown> = {}, concurrency?: number) {
+function start(transport: (typeof TRANSPORTS)[number], data: Record<string, unknown> = {}, bounds: Bounds = {}) {
   const { here, worker } = spawnWith(transport, 'serve', data);
   const wire = open(here, rpcCodec(), { worker });
-  const rpc = client(wire, { request: Ask, reply: Answer, concurrency });
+  const rpc = client(wire, { request: Ask, reply: Answer, ...bounds });
   const reports: Report[] = [];
   worker.on('message', (m: Report) => reports.push(m));
   return { worker, rpc, reports };
@@ -41,6 +43,23 @@ async function failureOf<E = Error>(reply$: Observable<unknown>): Promise<E> {
 
 const ask = (op: string, n = 0, ms = 0): AskValue => ({ op, n, ms });
 
+/** Node timers holding the process open (an unref'd one is not counted). */
+const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+/**
+ * Does `rpc` hold a timer that keeps the process open? Counted in one
+ * synchronous stretch, as jest's own timers come and go: a request under
+ * the default timeout adds the handle's timer only if none was there.
+ */
+function holdsTimer(rpc: RequestClient<AskValue, number>): boolean {
+  const before = timers();
+  const probe = request(rpc, ask('hang', -1)).subscribe();
+  const during = timers();
+  probe.unsubscribe();
+  expect(timers()).toBe(before);
+  return during === before;
+}
+
 /** A deterministic PRNG (mulberry32), so a failure can be replayed. */
 function seeded(seed: number): () => number {
   let a = seed >>> 0;
@@ -51,6 +70,11 @@ function seeded(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Waits for the server thread to serve (it starts in about a second), whatever the client's timeout. */
+async function served(rpc: RequestClient<AskValue, number>): Promise<void> {
+  expect(await firstValueFrom(request(rpc, ask('double', 1), { timeout: 30_000 }))).toBe(2);
 }
 
 async function closeAndJoin(rpc: RequestClient<AskValue, number>, worker: Worker): Promise<void> {
@@ -134,6 +158,105 @@ describe.each(TRANSPORTS)('request/serve over %s', (transport) => {
     await until(() => reports.some((r) => r.aborted === 3));
     // A reply in time is not affected by its timeout.
     expect(await firstValueFrom(request(rpc, ask('double', 4), { timeout: 10_000 }))).toBe(8);
+    await closeAndJoin(rpc, worker);
+  });
+
+  it('the client\'s timeout fails requests whose handler never settles with TimeoutError, each at its own deadline, and their signals fire', async () => {
+    const { worker, rpc, reports } = start(transport, {}, { timeout: 200 });
+    await served(rpc);
+    expect(holdsTimer(rpc)).toBe(false);
+    // Three requests 50 ms apart: the one timer of the handle serves them in turn.
+    const took: Promise<[number, TimeoutError]>[] = [];
+    for (const n of [11, 12, 13]) {
+      const began = performance.now();
+      took.push(failureOf<TimeoutError>(request(rpc, ask('hang', n))).then((err) => [performance.now() - began, err]));
+      await tick(50);
+    }
+    // A reply in time is not affected.
+    expect(await firstValueFrom(request(rpc, ask('promise', 4, 5)))).toBe(5);
+    for (const [ms, err] of await Promise.all(took)) {
+      expect(err).toBeInstanceOf(TimeoutError);
+      expect(err.code).toBe(ErrorCode.TIMEOUT);
+      expect(err.message).toContain('200 ms');
+      expect(ms).toBeGreaterThanOrEqual(190);
+      expect(ms).toBeLessThan(1000);
+    }
+    await until(() => [11, 12, 13].every((n) => reports.some((r) => r.aborted === n)));
+    expect(rpc.size).toBe(0);
+    expect(holdsTimer(rpc)).toBe(false); // the handle's timer went with the last deadline
+    await closeAndJoin(rpc, worker);
+  });
+
+  it('a request\'s own timeout wins over the client\'s, shorter, longer or Infinity', async () => {
+    const { worker, rpc, reports } = start(transport, {}, { timeout: 100 });
+    await served(rpc);
+    // Shorter: its own error, created at call time with the caller's stack.
+    const err = await failureOf<TimeoutError>(request(rpc, ask('hang', 21), { timeout: 20 }));
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(err.message).toBe('no reply within 20 ms');
+    expect(err.stack).toContain('request.spec');
+    await until(() => reports.some((r) => r.aborted === 21));
+    // Longer: a reply after the client's 100 ms still arrives.
+    expect(await firstValueFrom(request(rpc, ask('promise', 6, 200), { timeout: 5_000 }))).toBe(7);
+    // Infinity: no limit at all.
+    let settled = false;
+    const open = request(rpc, ask('hang', 22), { timeout: Infinity }).subscribe({ error: () => (settled = true) });
+    await tick(300);
+    expect(settled).toBe(false);
+    expect(rpc.size).toBe(1);
+    open.unsubscribe();
+    await until(() => reports.some((r) => r.aborted === 22));
+    await closeAndJoin(rpc, worker);
+  });
+
+  it('client({ timeout: Infinity }) leaves a request pending until it is cancelled; a clone may set its own', async () => {
+    const { worker, rpc, reports } = start(transport, {}, { timeout: Infinity });
+    await served(rpc);
+    const before = timers();
+    let settled = false;
+    const sub = request(rpc, ask('hang', 31)).subscribe({ error: () => (settled = true), complete: () => (settled = true) });
+    expect(timers()).toBe(before); // no deadline, no timer
+    const quick = rpc.clone({ timeout: 50 });
+    const err = await failureOf<TimeoutError>(request(quick, ask('hang', 32)));
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(err.message).toContain('50 ms');
+    await tick(300);
+    expect(settled).toBe(false);
+    expect(rpc.size).toBe(1);
+    sub.unsubscribe();
+    await until(() => reports.some((r) => r.aborted === 31) && reports.some((r) => r.aborted === 32));
+    expect(rpc.size).toBe(0);
+    quick.close();
+    await closeAndJoin(rpc, worker);
+  });
+
+  it('the default timeout leaves no timer behind once a handle\'s requests settle', async () => {
+    const { worker, rpc } = start(transport); // the default 30 s
+    await served(rpc);
+    expect(await Promise.all([1, 2, 3].map((n) => firstValueFrom(request(rpc, ask('promise', n, 5)))))).toEqual([2, 3, 4]);
+    expect(holdsTimer(rpc)).toBe(false);
+    // One timer for the handle while requests wait, however many; none once they end.
+    let before = timers();
+    const hanging = [1, 2, 3].map((n) => request(rpc, ask('hang', n)).subscribe());
+    expect(timers()).toBe(before + 1);
+    for (const sub of hanging) sub.unsubscribe();
+    expect(timers()).toBe(before);
+    // Closing a handle with requests pending clears its timer too.
+    const other = rpc.clone();
+    before = timers();
+    const failed = failureOf(request(other, ask('hang', 4)));
+    expect(timers()).toBe(before + 1);
+    other.close();
+    expect(timers()).toBe(before);
+    expect(await failed).toBeInstanceOf(TransportClosedError);
+    await closeAndJoin(rpc, worker);
+  });
+
+  it('a streamed reply with no value completes the request with no value (firstValueFrom: EmptyError)', async () => {
+    const { worker, rpc } = start(transport);
+    expect(await lastValueFrom(request(rpc, ask('empty')).pipe(toArray()))).toEqual([]);
+    await expect(firstValueFrom(request(rpc, ask('empty')))).rejects.toBeInstanceOf(EmptyError);
+    expect(rpc.size).toBe(0);
     await closeAndJoin(rpc, worker);
   });
 
@@ -241,7 +364,7 @@ describe.each(TRANSPORTS)('request/serve over %s', (transport) => {
   });
 
   it('client({ concurrency }) bounds the requests in flight, first come first served', async () => {
-    const { worker, rpc } = start(transport, {}, 4);
+    const { worker, rpc } = start(transport, {}, { concurrency: 4 });
     const replies = await Promise.all([...Array(40).keys()].map((n) => firstValueFrom(request(rpc, ask('busy', n, 1)))));
     expect(replies).toEqual([...Array(40).keys()]);
     const max = await firstValueFrom(request(rpc, ask('maxActive')));
@@ -287,7 +410,7 @@ describe.each(TRANSPORTS)('request/serve over %s', (transport) => {
 describe('request/serve in one thread', () => {
   type Handler = Parameters<typeof serve<AskValue, number>>[0];
 
-  function loopback(handler: Handler, options: { serverConcurrency?: number; concurrency?: number } = {}) {
+  function loopback(handler: Handler, options: { serverConcurrency?: number; concurrency?: number; signal?: 'auto' | boolean } = {}) {
     const toServer = new Subject<RpcEnvelope>();
     const toClient = new Subject<RpcEnvelope>();
     const sent: RpcEnvelope[] = [];
@@ -300,7 +423,7 @@ describe('request/serve in one thread', () => {
       complete: () => toServer.complete(),
     });
     const server = toServer
-      .pipe(serve(handler, { request: Ask, reply: Answer, concurrency: options.serverConcurrency }))
+      .pipe(serve(handler, { request: Ask, reply: Answer, concurrency: options.serverConcurrency, signal: options.signal }))
       .subscribe(toClient);
     const rpc = client(wire, { request: Ask, reply: Answer, concurrency: options.concurrency });
     return { rpc, toServer, toClient, sent, server };
@@ -440,6 +563,27 @@ describe('request/serve in one thread', () => {
     expect(ticks.observed).toBe(false);
   });
 
+  it('serve({ signal: true }) gives a signal to a handler whose length hides it; \'auto\' gives it none, nor does false', () => {
+    const seen: (AbortSignal | undefined)[] = [];
+    const rest = (...args: [AskValue, AbortSignal?]): Promise<number> => (seen.push(args[1]), new Promise<number>(() => {}));
+    expect(rest.length).toBe(0);
+    const always = loopback(rest, { signal: true });
+    const sub = request(always.rpc, ask('x', 1)).subscribe();
+    expect(seen[0]).toBeInstanceOf(AbortSignal);
+    expect(seen[0]!.aborted).toBe(false);
+    sub.unsubscribe(); // CANCEL
+    expect(seen[0]!.aborted).toBe(true);
+    always.rpc.close();
+
+    const auto = loopback(rest);
+    request(auto.rpc, ask('x', 2)).subscribe().unsubscribe();
+    const never = loopback((_q, signal) => (seen.push(signal), new Promise<number>(() => {})), { signal: false });
+    request(never.rpc, ask('x', 3)).subscribe().unsubscribe();
+    expect(seen.slice(1)).toEqual([undefined, undefined]);
+    auto.rpc.close();
+    never.rpc.close();
+  });
+
   it('a request the wire refuses in trySend fails with that error, after the subscribe call returns', async () => {
     const refusal = new TransportClosedError('the reader left');
     const toClient = new Subject<RpcEnvelope>();
@@ -501,5 +645,15 @@ describe('request/serve in one thread', () => {
     expect(() => request(rpc, ask('x'), { timeout: -1 })).toThrow(RangeError);
     expect(() => rpc.clone({ concurrency: 0 })).toThrow(RangeError);
     expect(() => serve((q: AskValue) => q.n, { request: Ask, reply: Answer, concurrency: 1.5 })).toThrow(RangeError);
+    for (const timeout of [-1, NaN, 2 ** 31, '5' as unknown as number]) {
+      const wire = new Subject<RpcEnvelope>();
+      expect(() => client(wire, { request: Ask, reply: Answer, timeout })).toThrow(RangeError);
+      expect(() => client(wire, { request: Ask, reply: Answer, timeout })).toThrow('options.timeout');
+      expect(wire.observed).toBe(false); // refused before it subscribed
+      expect(() => rpc.clone({ timeout })).toThrow(RangeError);
+      expect(() => request(rpc, ask('x'), { timeout })).toThrow(RangeError);
+    }
+    for (const timeout of [0, 2 ** 31 - 1, Infinity]) rpc.clone({ timeout }).close();
+    expect(() => serve((q: AskValue) => q.n, { request: Ask, reply: Answer, signal: 'yes' as never })).toThrow(TypeError);
   });
 });

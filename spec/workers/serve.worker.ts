@@ -7,7 +7,7 @@
  * incoming stream completes after that many envelopes: "told to stop").
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { Observable, finalize, interval, map, take } from 'rxjs';
+import { EMPTY, Observable, finalize, interval, map, take } from 'rxjs';
 import { codec, type ValueOf } from '../../lib/codec';
 import { open } from '../../lib/open';
 import { rpcCodec } from '../../operators/request-internals';
@@ -59,6 +59,9 @@ function handle(q: AskValue, signal: AbortSignal): number | Promise<number> | Ob
         q.n > 0 ? take(q.n) : map((i) => i),
         finalize(() => report({ streamStopped: q.n })),
       );
+    case 'empty':
+      // A streamed reply with no value: COMPLETE alone.
+      return EMPTY;
     case 'fail':
       throw Object.assign(new TypeError(`no price for ${q.n}`), { code: 'E_PRICE' });
     case 'reject':
