@@ -17,7 +17,7 @@ afterEach(async () => {
   expect(await reapWorkers()).toBe(0);
 });
 
-type Report = { aborted?: number; streamStopped?: number };
+type Report = { aborted?: number; streamStopped?: number; random?: { started: number; settled: number; aborted: number } };
 
 type Bounds = Pick<ClientOptions<AskValue, number>, 'concurrency' | 'timeout'>;
 
@@ -261,7 +261,7 @@ describe.each(TRANSPORTS)('request/serve over %s', (transport) => {
   });
 
   it('settles each of 10k concurrent requests exactly once under random delays, errors and cancels', async () => {
-    const { worker, rpc } = start(transport);
+    const { worker, rpc, reports } = start(transport);
     const random = seeded(0x5eed);
     const N = 10_000;
     const outcome: (string | undefined)[] = new Array(N);
@@ -313,6 +313,15 @@ describe.each(TRANSPORTS)('request/serve over %s', (transport) => {
     expect(twice).toBe(0);
     expect(afterEnd).toBe(0);
     expect(rpc.size).toBe(0);
+    // The server's side: every request ran once, and ended once: it settled, or a CANCEL stopped it.
+    // A cancel may cross the reply on the wire (then the server settled it), never the other way.
+    await firstValueFrom(request(rpc, ask('randomStats')));
+    await until(() => reports.some((r) => r.random !== undefined));
+    const server = reports.find((r) => r.random !== undefined)!.random!;
+    expect(server.started).toBe(N);
+    expect(server.settled + server.aborted).toBe(N);
+    expect(server.aborted).toBeLessThanOrEqual(count('cancel'));
+    expect(server.aborted).toBeGreaterThan(count('cancel') / 2); // here: all of them, unless a reply was already on its way
     await closeAndJoin(rpc, worker);
   });
 

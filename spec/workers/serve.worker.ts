@@ -31,6 +31,8 @@ const report = (message: unknown) => parentPort!.postMessage(message);
 
 let active = 0;
 let maxActive = 0;
+/** What the 'random' handlers did: started, settled (replied or failed), stopped by their signal. */
+const random = { started: 0, settled: 0, aborted: 0 };
 
 const delay = <T>(ms: number, signal: AbortSignal, value: () => T): Promise<T> =>
   new Promise((resolve, reject) => {
@@ -74,10 +76,16 @@ function handle(q: AskValue, signal: AbortSignal): number | Promise<number> | Ob
       process.exit(3);
     case 'random':
       // ms: the delay; n < 0: fail, else reply n.
+      random.started++;
+      signal.addEventListener('abort', () => random.aborted++, { once: true });
       return delay(q.ms, signal, () => {
+        random.settled++;
         if (q.n < 0) throw new Error(`failed ${q.n}`);
         return q.n;
       });
+    case 'randomStats':
+      report({ random: { ...random } });
+      return 0;
     case 'busy': {
       // Counts handlers running at once, for the concurrency bound.
       active++;
