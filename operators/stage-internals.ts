@@ -116,3 +116,91 @@ function rawValues<E>(made: Codec<E>, toBuffers: (envelope: E) => E): Codec<E> {
 }
 
 export { asWorkerError as workerErrorOf } from '../lib/errors';
+
+/**
+ * Ordered `stage`: the outputs of the inputs sent and not yet emitted, one
+ * slot per seq. Seqs are opened consecutively and emitted in order, so the
+ * slots are the window [first, first + size) of a ring that doubles when
+ * full: no Map and no object per input (with a Map of slot objects, the
+ * main thread spent a fifth of its time collecting garbage). A slot keeps
+ * the `values` array of the envelope that brought its outputs, uncopied.
+ */
+export class OrderedSlots<O> {
+  private held: (O[] | undefined)[] = new Array(1024);
+  private finished = new Uint8Array(1024);
+  private mask = 1023;
+  /** The next seq to emit. */
+  private first = 0;
+  /** The next seq to open. */
+  private end = 0;
+
+  /** Slots open: inputs sent and not yet emitted. */
+  get size(): number {
+    return this.end - this.first;
+  }
+
+  /** Opens the slot of the next seq, which must be `seq`. */
+  open(seq: number): void {
+    if (seq !== this.end) throw new Error(`slot ${seq} opened out of turn (next is ${this.end})`);
+    if (this.size === this.held.length) this.grow();
+    this.end++;
+  }
+
+  /** Has `seq`'s turn passed (its outputs, if any, emitted)? */
+  passed(seq: number): boolean {
+    return seq < this.first;
+  }
+
+  /** Holds outputs of `seq` (an open slot); `last` marks it finished. */
+  add(seq: number, values: O[], last: boolean): void {
+    const i = seq & this.mask;
+    if (values.length > 0) {
+      const held = this.held[i];
+      if (held === undefined) this.held[i] = values;
+      else for (const value of values) held.push(value);
+    }
+    if (last) this.finished[i] = 1;
+  }
+
+  /** Marks `seq` finished, with no more outputs. */
+  finish(seq: number): void {
+    this.finished[seq & this.mask] = 1;
+  }
+
+  /**
+   * Emits the outputs of each finished slot at the head, in seq order, and
+   * closes it (before emitting: `emit` may open slots). Stops at the first
+   * unfinished slot, or when `emit` returns false (the subscriber closed).
+   */
+  release(emit: (value: O) => boolean): void {
+    while (this.first < this.end) {
+      const i = this.first & this.mask;
+      if (this.finished[i] === 0) return;
+      const values = this.held[i];
+      this.held[i] = undefined;
+      this.finished[i] = 0;
+      this.first++;
+      if (values !== undefined) for (const value of values) if (!emit(value)) return;
+    }
+  }
+
+  /** Drops every slot's outputs. */
+  clear(): void {
+    this.held.fill(undefined);
+    this.finished.fill(0);
+    this.first = this.end;
+  }
+
+  private grow(): void {
+    const capacity = this.held.length * 2;
+    const held = new Array<O[] | undefined>(capacity);
+    const finished = new Uint8Array(capacity);
+    for (let seq = this.first; seq < this.end; seq++) {
+      held[seq & (capacity - 1)] = this.held[seq & this.mask];
+      finished[seq & (capacity - 1)] = this.finished[seq & this.mask];
+    }
+    this.held = held;
+    this.finished = finished;
+    this.mask = capacity - 1;
+  }
+}

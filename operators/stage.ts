@@ -10,7 +10,7 @@ import { HostedWorker, runnerPath } from '../lib/worker';
 import type { WireSubject } from '../lib/wire-subject';
 import { transferList } from '../transports';
 import { pair } from '../transports/shm';
-import { AFTER, BEFORE, inputCodec, outputCodec, workerErrorOf, type Input, type Output, type StageSetup } from './stage-internals';
+import { AFTER, BEFORE, OrderedSlots, inputCodec, outputCodec, workerErrorOf, type Input, type Output, type StageSetup } from './stage-internals';
 
 /** Options of {@link stage}. */
 export interface StageOptions<I, O> {
@@ -58,18 +58,12 @@ interface Member<I, O> {
   host: HostedWorker;
   down: WireSubject<Input<I>>;
   up: WireSubject<Output<O>>;
-  /** The seqs of the inputs sent to it and not yet finished there. */
-  pending: Set<number>;
+  /** The seqs of the inputs sent to it and not yet finished there, oldest first (a worker finishes its inputs in order). */
+  pending: Fifo<number>;
   /** Its operator has been subscribed and what it emitted then has arrived. */
   ready: boolean;
   /** Its operator has completed (its up stream with it): it takes no more inputs. */
   done: boolean;
-}
-
-/** Outputs of one input, held until its turn (ordered). */
-interface Slot<O> {
-  values: O[];
-  finished: boolean;
 }
 
 /**
@@ -163,13 +157,11 @@ function run<I, O>(
   const members: Member<I, O>[] = [];
   /** Inputs waiting for room in flight. */
   const waiting = new Fifo<I>();
-  /** Ordered: the slots of inputs sent and not yet emitted, by seq. */
-  const slots = new Map<number, Slot<O>>();
+  /** Ordered: the outputs of inputs sent and not yet emitted, by seq. */
+  const slots = new OrderedSlots<O>();
   /** Ordered: outputs emitted after a worker's input completed. */
   const tail: O[] = [];
   let nextSeq = 0;
-  /** Ordered: the next seq to emit. */
-  let cursor = 0;
   /** Inputs sent to a worker and not yet finished there. */
   let inFlightNow = 0;
   /** Another input may go down: `inFlight` bounds the workers' queues; ordered, HELD_PER_IN_FLIGHT × it bounds what waits for its turn. */
@@ -224,33 +216,33 @@ function run<I, O>(
     } else {
       target = -1;
       for (let i = 0; i < workers; i++) {
-        if (!members[i].done && (target < 0 || members[i].pending.size < members[target].pending.size)) target = i;
+        if (!members[i].done && (target < 0 || members[i].pending.length < members[target].pending.length)) target = i;
       }
       if (target < 0) return; // every operator has completed; the output is completing
     }
     const seq = nextSeq++;
-    if (ordered) slots.set(seq, { values: [], finished: false });
+    if (ordered) slots.open(seq);
     inFlightNow++;
-    members[target].pending.add(seq);
+    members[target].pending.push(seq);
     members[target].down.next({ seq, value });
+  };
+  const emit = (value: O): boolean => {
+    if (subscriber.closed) return false;
+    subscriber.next(value);
+    return true;
   };
   /** Ordered: emits every slot whose turn has come (none before every worker is ready). */
   const release = () => {
-    if (!members.every((m) => m.ready)) return;
-    for (let slot = slots.get(cursor); slot?.finished; slot = slots.get(cursor)) {
-      // Remove the record before emitting it (re-entrancy).
-      slots.delete(cursor++);
-      for (const value of slot.values) {
-        if (subscriber.closed) return;
-        subscriber.next(value);
-      }
-    }
+    if (members.every((m) => m.ready)) slots.release(emit);
   };
   const receive = (member: Member<I, O>, { seq, values, last }: Output<O>) => {
     if (ended) return;
     if (last && seq === BEFORE) member.ready = true;
-    if (last && member.pending.delete(seq) && seq >= 0) inFlightNow--;
-    if (!ordered || seq === BEFORE || (seq >= 0 && seq < cursor)) {
+    if (last && seq >= 0 && member.pending.peek() === seq) {
+      member.pending.shift();
+      inFlightNow--;
+    }
+    if (!ordered || seq === BEFORE || (seq >= 0 && slots.passed(seq))) {
       for (const value of values) {
         if (subscriber.closed) return;
         subscriber.next(value);
@@ -259,9 +251,7 @@ function run<I, O>(
     } else if (seq === AFTER) {
       tail.push(...values);
     } else {
-      const slot = slots.get(seq)!;
-      slot.values.push(...values);
-      if (last) slot.finished = true;
+      slots.add(seq, values, last);
       release();
     }
     if (!subscriber.closed) pump();
@@ -271,10 +261,8 @@ function run<I, O>(
     if (ended) return;
     member.done = true;
     member.ready = true;
-    const unfinished = [...member.pending];
-    member.pending.clear();
-    for (const seq of unfinished) {
-      if (ordered) slots.get(seq)!.finished = true;
+    for (const seq of member.pending.drain()) {
+      if (ordered) slots.finish(seq);
       inFlightNow--;
     }
     if (ordered) release();
@@ -299,7 +287,7 @@ function run<I, O>(
       down = open(downHere, downCodec, { worker: host.worker, maxQueue: Infinity });
       const up = open(upHere, upCodec, { worker: host.worker });
       up.complete(); // this end only reads
-      return { host, down, up, pending: new Set(), ready: false, done: false };
+      return { host, down, up, pending: new Fifo(), ready: false, done: false };
     } catch (err) {
       // Our ends (one may be open already); theirs too unless they went to the worker.
       down?.close();

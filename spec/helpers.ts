@@ -75,8 +75,13 @@ export function tick(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Polls `condition` every millisecond until it holds, or fails after `timeoutMs`. */
-export async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+/**
+ * Polls `condition` every millisecond until it holds, or fails after
+ * `timeoutMs`. The default is generous on purpose: it bounds a hang, not a
+ * speed, and a worker started under ts-node on a loaded 2-core machine can
+ * take seconds to boot.
+ */
+export async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
   const start = Date.now();
   while (!condition()) {
     if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
