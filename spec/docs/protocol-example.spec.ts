@@ -72,7 +72,7 @@ describe('docs/PROTOCOL.md, the TCP worked example', () => {
 
   it("has the channel's HELLO, ACK, NEXT and CLOSE bodies as the encoders write them", () => {
     const str = codec('string');
-    const hello = ChannelHelloRecord.encode({ name: 'greet', ...helloOf(str, 1 << 20) });
+    const hello = ChannelHelloRecord.encode({ name: 'greet', ...helloOf(str, 4 << 20) }); // the default window
     expect(frames[3][1]).toEqual({ kind: TcpKind.HELLO, channel: 1, body: hello });
     expect(frames[4][0]).toEqual({ kind: TcpKind.HELLO, channel: 1, body: hello });
     expect(frames[4][1]).toEqual({ kind: TcpKind.ACK, channel: 1, body: LongRecord.encode(0) });

@@ -16,7 +16,7 @@ export interface CommonOptions {
   secret?: string | Buffer;
   /** The largest frame body this end accepts, bytes. A larger one is a `FrameError` that closes the connection. Default 4 MiB. */
   maxFrame?: number;
-  /** Per-channel receive window, bytes: how much a peer may send on a channel before this end consumes it. Default 1 MiB. */
+  /** Per-channel receive window, bytes: how much a peer may send on a channel before this end consumes it. Default 4 MiB. */
   window?: number;
   /** Bound of the connection's write buffer, bytes: channels get no room while this much waits for the socket. Default 1 MiB. */
   highWaterMark?: number;
@@ -108,7 +108,7 @@ export function connectSettings(options: ConnectOptions): ConnectSettings {
 }
 
 function common(options: CommonOptions): Settings {
-  const { secret, maxFrame = 4 * MiB, window = MiB, highWaterMark = MiB } = options;
+  const { secret, maxFrame = 4 * MiB, window = 4 * MiB, highWaterMark = MiB } = options;
   if (!Number.isInteger(maxFrame) || maxFrame < 1024 || maxFrame > MAX_MAX_FRAME) {
     throw new RangeError(`options.maxFrame must be an integer from 1024 to ${MAX_MAX_FRAME}`);
   }
