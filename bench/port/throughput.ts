@@ -7,6 +7,7 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { open } from '../../lib/open';
+import type { WireSubject } from '../../lib/wire-subject';
 import { port, transferList } from '../../transports';
 import type { Runner, Sample } from '../harness';
 import { POOL_MASK, Trade, tradePool } from '../trade';
@@ -30,6 +31,18 @@ export type SendMode =
 /** Sends values `from` to `to` (exclusive) of the pool sequence. */
 export type SendRange = (from: number, to: number) => Promise<void> | void;
 
+/**
+ * `wire.trySend(v)` for `v = pool[i & mask]`, i from `from` to `to`
+ * (exclusive), and `await wire.send(v)` for a value it refuses (the window
+ * or the ring is full): the send loop of every throughput case.
+ */
+export async function trySendRange<T>(wire: WireSubject<T>, pool: readonly T[], mask: number, from: number, to: number): Promise<void> {
+  for (let i = from; i < to; i++) {
+    const v = pool[i & mask];
+    if (!wire.trySend(v)) await wire.send(v);
+  }
+}
+
 /** rxwire: a WireSubject over `port.pair()` to the `wire-count` worker. */
 export function wireThroughput(size: ThroughputSize, mode: SendMode): Runner {
   const pool = tradePool();
@@ -43,12 +56,7 @@ export function wireThroughput(size: ThroughputSize, mode: SendMode): Runner {
       const sendAwait: SendRange = async (from, to) => {
         for (let i = from; i < to; i++) await wire.send(pool[i & POOL_MASK]);
       };
-      const sendTry: SendRange = async (from, to) => {
-        for (let i = from; i < to; i++) {
-          const t = pool[i & POOL_MASK];
-          if (!wire.trySend(t)) await wire.send(t);
-        }
-      };
+      const sendTry: SendRange = (from, to) => trySendRange(wire, pool, POOL_MASK, from, to);
       try {
         return await timeSends(bench, size, mode === 'send' ? sendAwait : sendTry);
       } finally {

@@ -10,7 +10,7 @@ import { raw } from '../../lib/codec';
 import { open } from '../../lib/open';
 import { shm, transferList } from '../../transports';
 import type { Runner, Sample } from '../harness';
-import { timeSends, type SendRange } from '../port/throughput';
+import { timeSends, trySendRange, type SendRange } from '../port/throughput';
 import { startBenchWorker } from '../worker-host';
 
 /** Sizes of one repetition. */
@@ -54,12 +54,7 @@ export function shmBytesThroughput(size: BytesSize, ringBytes: number, name = 'W
         transferList(there),
       );
       const wire = open(here, raw, { worker: bench.worker });
-      const send: SendRange = async (from, to) => {
-        for (let i = from; i < to; i++) {
-          const b = pool[i & MASK];
-          if (!wire.trySend(b)) await wire.send(b);
-        }
-      };
+      const send: SendRange = (from, to) => trySendRange(wire, pool, MASK, from, to);
       try {
         return withMbps(await timeSends(bench, size, send), size.bytes);
       } finally {

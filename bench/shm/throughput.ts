@@ -8,7 +8,7 @@
 import { open } from '../../lib/open';
 import { shm, transferList, type WaitStrategy } from '../../transports';
 import type { Runner, Sample } from '../harness';
-import { timeSends, type SendRange, type ThroughputSize } from '../port/throughput';
+import { timeSends, trySendRange, type SendRange, type ThroughputSize } from '../port/throughput';
 import { POOL_MASK, Trade, tradePool } from '../trade';
 import { startBenchWorker } from '../worker-host';
 
@@ -22,12 +22,7 @@ export function shmWireThroughput(size: ThroughputSize, wait?: WaitStrategy): Ru
       const total = size.warmup + size.n;
       const bench = startBenchWorker('wire-count', { end: there, count: total, warmup: size.warmup }, transferList(there));
       const wire = open(here, Trade, { worker: bench.worker, wait });
-      const send: SendRange = async (from, to) => {
-        for (let i = from; i < to; i++) {
-          const t = pool[i & POOL_MASK];
-          if (!wire.trySend(t)) await wire.send(t);
-        }
-      };
+      const send: SendRange = (from, to) => trySendRange(wire, pool, POOL_MASK, from, to);
       try {
         return await timeSends(bench, size, send);
       } finally {

@@ -12,7 +12,7 @@ import { raw, type Codec } from '../../lib/codec';
 import type { WireSubject } from '../../lib/wire-subject';
 import { tcp } from '../../transports';
 import type { Runner, Sample } from '../harness';
-import { timeSends, type SendRange, type ThroughputSize } from '../port/throughput';
+import { timeSends, trySendRange, type SendRange, type ThroughputSize } from '../port/throughput';
 import { bytesPool, type BytesSize } from '../shm/bytes';
 import { POOL_MASK, Trade, tradePool } from '../trade';
 import { startBenchWorker } from '../worker-host';
@@ -67,11 +67,7 @@ async function withWireLink<T>(
       conn = await accepted;
       wire = conn.open(channel, codec);
     }
-    const w = wire;
-    for (let i = from; i < to; i++) {
-      const v = pool[i & mask];
-      if (!w.trySend(v)) await w.send(v);
-    }
+    await trySendRange(wire, pool, mask, from, to);
   };
   try {
     return await timeSends(bench, size, send);

@@ -16,8 +16,8 @@ import { FrameError, TransportClosedError } from '../../lib/errors';
 import { WireSubject, type WireOptions } from '../../lib/wire-subject';
 import type { ChannelHost, TcpChannel } from './channel';
 import { Mux } from './mux';
-import { BATCH_BYTES, FrameOut, connectionFrame } from './output';
 import { denied } from './handshake';
+import { BATCH_BYTES, FrameOut, connectionFrame } from './output';
 import { FrameParser } from './parser';
 import { ReplayBuffer } from './session';
 import { positive, type Settings } from './options';
@@ -402,17 +402,11 @@ export class TcpConnection {
     const socket = this.state === 'live' ? this.socket : undefined;
     if (!socket) return;
     // Once written, a chunk's buffer is reused, unless the replay buffer keeps it.
-    const written = this.resumable ? undefined : this.recycle;
-    if (chunks.length === 1) {
-      socket.write(chunks[0], written && (() => written(chunks[0])));
-      return;
-    }
+    const recycle = !this.resumable;
     socket.cork();
-    for (const chunk of chunks) socket.write(chunk, written && (() => written(chunk)));
+    for (const chunk of chunks) socket.write(chunk, recycle ? () => this.out.recycle(chunk) : undefined);
     socket.uncork();
   }
-
-  private readonly recycle = (chunk: Buffer): void => this.out.recycle(chunk);
 
   // ---- lifecycle ----------------------------------------------------------
 

@@ -3,7 +3,7 @@ import { generate } from 'selfsigned';
 import { codec } from '../../../lib/codec';
 import { AuthError } from '../../../lib/errors';
 import { tcp } from '../../../transports';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { helloOf } from '../../../lib/frame';
@@ -118,6 +118,25 @@ describe('tcp authentication', () => {
     } finally {
       await new Promise((resolve) => impostor.close(resolve));
     }
+  });
+
+  it("a client that refuses the server's WELCOME (DENY after it): the server ends that connection with AuthError", async () => {
+    const secret = 'open sesame';
+    const server = await listen({ secret });
+    const ended = new Promise<void>((resolve) => server.connections$.subscribe((conn) => void conn.closed.then(resolve)));
+    const reported = firstValueFrom(server.errors$);
+    const client = await RawPeer.open(server.port);
+    const nc = randomBytes(NONCE_BYTES);
+    client.send(frame(TcpKind.CONNECT, 0, Buffer.concat([MAGIC, Buffer.of(1, Flag.SECRET), Buffer.of(0, 0, 64, 0), nc])));
+    const ns = (await client.next((f) => f.kind === TcpKind.CHALLENGE)).body.subarray(10, 10 + NONCE_BYTES);
+    // A real proof: the server admits the client, then hears that its own proof was refused.
+    const proof = createHmac('sha256', secret).update('rxwire client').update(nc).update(ns).digest();
+    client.send(frame(TcpKind.AUTH, 0, Buffer.concat([proof, Buffer.alloc(SESSION_BYTES + 8)])));
+    await client.next((f) => f.kind === TcpKind.WELCOME);
+    client.send(frame(TcpKind.DENY, 0, Buffer.concat([Buffer.of(DenyCode.AUTH), Buffer.from('bad server proof')])));
+    expect(await reported).toBeInstanceOf(AuthError);
+    await ended;
+    await client.closed;
   });
 
   it('TLS with a certificate made in the test, and a secret on top', async () => {
