@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import type { TransferListItem, Worker } from 'node:worker_threads';
-import { startWorker } from '../lib/worker';
+import { startWorker } from '../threads/worker';
 import type { WorkerReport } from './workers/protocol';
 
 /** How long a worker may take to exit by itself before it is terminated. */

@@ -5,7 +5,7 @@
  * costs tens of microseconds a trade: the kind of `map` that makes a
  * pipeline outgrow one thread.
  */
-import { codec, type Infer } from '../lib'; // in your app: from 'rxwire'
+import { codec, type Infer } from '../index'; // in your app: from 'rxwire'
 import type { Trade } from './trade';
 
 const scoredSchema = {

@@ -21,7 +21,7 @@
 import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { lastValueFrom, map, range, reduce, type OperatorFunction } from 'rxjs';
-import { Config } from '../lib'; // in your app: from 'rxwire'
+import { Config } from '../index'; // in your app: from 'rxwire'
 import { stage } from '../operators'; // in your app: from 'rxwire/operators'
 import { score, Scored } from './risk-model';
 import { Trade } from './trade';

@@ -3,7 +3,7 @@
  * module so the main thread and the worker share a single definition. Each
  * schema is written once, `as const`, and its TypeScript type follows from it.
  */
-import { codec, type Infer } from '../lib'; // in your app: from 'rxwire'
+import { codec, type Infer } from '../index'; // in your app: from 'rxwire'
 
 const tradeSchema = {
   type: 'record',

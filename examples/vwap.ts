@@ -28,7 +28,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { lastValueFrom, toArray } from 'rxjs';
-import { TransportClosedError, open, startWorker } from '../lib'; // in your app: from 'rxwire'
+import { TransportClosedError, open, startWorker } from '../index'; // in your app: from 'rxwire'
 import { port, shm, transferList } from '../transports'; // 'rxwire/transports'
 import { SymbolStats, Trade } from './trade';
 

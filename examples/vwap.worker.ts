@@ -12,7 +12,7 @@
  */
 import { workerData } from 'node:worker_threads';
 import { groupBy, map, mergeMap, reduce } from 'rxjs';
-import { open } from '../lib'; // in your app: from 'rxwire'
+import { open } from '../index'; // in your app: from 'rxwire'
 import { SymbolStats, Trade } from './trade';
 
 const trades = open(workerData.trades, Trade);

@@ -20,7 +20,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
-import { freeLocalHosts } from '../lib'; // in your app: from 'rxwire'
+import { freeLocalHosts } from '../index'; // in your app: from 'rxwire'
 import { DEFAULT_CORPUS, countInPlace } from './corpus';
 import type { ClusterCounts } from './word-count';
 

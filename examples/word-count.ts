@@ -21,7 +21,7 @@
  * `--lines N` counts the first N lines of the corpus (default 100 000).
  */
 import { extname, join } from 'node:path';
-import { Config, initialize, route } from '../lib'; // in your app: from 'rxwire'
+import { Config, initialize, route } from '../index'; // in your app: from 'rxwire'
 import { DEFAULT_CORPUS, countInPlace, type CorpusOptions } from './corpus';
 
 /** What a cluster process sends its launcher (when it has one: `process.send`). */

@@ -4,7 +4,7 @@
  * counts the words it owns. Run by `initialize` on every worker.
  */
 import { from, map, mergeMap, reduce } from 'rxjs';
-import { codec, type WorkerContext } from '../lib'; // in your app: from 'rxwire'
+import { codec, type WorkerContext } from '../index'; // in your app: from 'rxwire'
 import { exchange } from '../operators'; // in your app: from 'rxwire/operators'
 import { corpusLine, type CorpusOptions } from './corpus';
 

@@ -1,5 +1,5 @@
 import { Observable, asapScheduler, type OperatorFunction, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
-import { WireSubject } from '../lib/wire-subject';
+import { WireSubject } from '../core/wire-subject';
 
 /** Options of {@link burstRecv}. */
 export interface BurstRecvOptions {

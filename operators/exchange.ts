@@ -1,7 +1,7 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
-import type { Codec } from '../lib/codec';
-import { route, type KeyValue } from '../lib/hash';
-import type { AllocateOptions, ChannelId, WorkerContext } from '../lib/runtime/context';
+import type { Codec } from '../core/codec';
+import { route, type KeyValue } from '../core/hash';
+import type { AllocateOptions, ChannelId, WorkerContext } from '../runtime/context';
 
 /**
  * Inside a runtime worker: sends each value to the worker its key hashes to,
@@ -20,7 +20,7 @@ import type { AllocateOptions, ChannelId, WorkerContext } from '../lib/runtime/c
  * ```
  *
  * A value goes to worker `keyHash(key(value)) % worker.peers` (`keyHash` in
- * lib/hash.ts): computed from the key's value, never from object identity, so
+ * core/hash.ts): computed from the key's value, never from object identity, so
  * every thread, process and machine routes a key alike. All values with equal
  * keys thus meet at one worker, in the order their sender emitted them (each
  * link is FIFO); values from different senders interleave.

@@ -1,11 +1,11 @@
 import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
-import { isCodec, type Codec } from '../lib/codec';
-import { RemoteError, WorkerError } from '../lib/errors';
-import type { ModuleRef } from '../lib/load-module';
-import { open } from '../lib/open';
-import { specOf } from '../lib/pool/types';
-import { HostedWorker, runnerPath } from '../lib/worker';
-import type { WireSubject } from '../lib/wire-subject';
+import { isCodec, type Codec } from '../core/codec';
+import { RemoteError, WorkerError } from '../core/errors';
+import type { ModuleRef } from '../threads/load-module';
+import { open } from '../transports/open';
+import { specOf } from '../pool/types';
+import { HostedWorker, runnerPath } from '../threads/worker';
+import type { WireSubject } from '../core/wire-subject';
 import { transferList } from '../transports';
 import { pair, type ShmEnd } from '../transports/shm';
 import { inputCodec, outputCodec, workerErrorOf, type Input, type Output, type StageSetup } from './stage-internals';

@@ -19,9 +19,9 @@
  * with ERROR. After CANCEL the server sends
  * nothing more for that id (and the client ignores anything still in flight).
  */
-import { codec, type Codec } from '../lib/codec';
-import type { ErrorData } from '../lib/errors';
-import { EnvelopeCodec } from './rpc-envelope-codec';
+import { codec, type Codec } from '../core/codec';
+import type { ErrorData } from '../core/errors';
+import { EnvelopeCodec, type RpcEnvelope } from './rpc-envelope-codec';
 
 /** The kinds of envelope. */
 export const RpcKind = {
@@ -40,13 +40,7 @@ export const RpcKind = {
 } as const;
 export type RpcKind = (typeof RpcKind)[keyof typeof RpcKind];
 
-/** One request/reply message. */
-export interface RpcEnvelope {
-  id: number;
-  kind: number;
-  body: Buffer;
-  error: ErrorData | null;
-}
+export type { RpcEnvelope } from './rpc-envelope-codec';
 
 const avroEnvelope: Codec<RpcEnvelope> = codec({
   type: 'record',

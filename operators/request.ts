@@ -1,7 +1,7 @@
 import { Observable, type Observer, type Subscriber, type Subscription } from 'rxjs';
-import type { Codec } from '../lib/codec';
-import { RemoteError, TimeoutError, TransportClosedError, WorkerError } from '../lib/errors';
-import { Fifo } from '../lib/fifo';
+import type { Codec } from '../core/codec';
+import { RemoteError, TimeoutError, TransportClosedError, WorkerError } from '../core/errors';
+import { Fifo } from '../core/fifo';
 import { RpcKind, checkConcurrency, control, withBody, type RpcEnvelope } from './request-internals';
 
 /** The default of `ClientOptions.timeout`, in ms. */

@@ -12,10 +12,17 @@
  * `body` as a varint length and the bytes, `error` as a union index (0: null;
  * 1: an RpcError record follows).
  */
-import type { Codec } from '../lib/codec';
-import { DecodeError } from '../lib/errors';
-import type { Schema } from '../lib/schema';
-import type { RpcEnvelope } from './request-internals';
+import type { Codec } from '../core/codec';
+import { DecodeError, type ErrorData } from '../core/errors';
+import type { Schema } from '../core/schema';
+
+/** One request/reply message. */
+export interface RpcEnvelope {
+  id: number;
+  kind: number;
+  body: Buffer;
+  error: ErrorData | null;
+}
 
 /** avsc's bound on a long given as a number: its zig-zag form must stay a safe integer. */
 const MAX_LONG = 2 ** 52;

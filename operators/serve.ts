@@ -1,6 +1,6 @@
 import { Observable, isObservable, type OperatorFunction, type Subscription } from 'rxjs';
-import type { Codec } from '../lib/codec';
-import { toErrorData } from '../lib/errors';
+import type { Codec } from '../core/codec';
+import { toErrorData } from '../core/errors';
 import { RpcKind, checkConcurrency, control, failure, withBody, type RpcEnvelope } from './request-internals';
 
 /** What a handler may return: a value, a Promise of one, or an Observable (a streamed reply). */

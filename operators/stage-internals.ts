@@ -20,8 +20,8 @@
  * encoded once, straight into the ring; the raw codec's bytes travel as Avro
  * `bytes`.
  */
-import { codec as codecOf, type Codec } from '../lib/codec';
-import type { CodecSpec } from '../lib/pool/types';
+import { codec as codecOf, type Codec } from '../core/codec';
+import type { CodecSpec } from '../pool/types';
 import type { ShmEnd } from '../transports/shm';
 
 /** `seq` of outputs emitted before the worker got any input. */
@@ -115,7 +115,7 @@ function rawValues<E>(made: Codec<E>, toBuffers: (envelope: E) => E): Codec<E> {
   };
 }
 
-export { asWorkerError as workerErrorOf } from '../lib/errors';
+export { asWorkerError as workerErrorOf } from '../core/errors';
 
 /**
  * Ordered `stage`: the outputs of the inputs sent and not yet emitted, one

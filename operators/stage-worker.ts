@@ -1,6 +1,6 @@
 /**
  * The runner of `stage` (operators/stage.ts): what each of its worker threads
- * runs (through lib/worker-host.ts) around the user's module.
+ * runs (through threads/worker-host.ts) around the user's module.
  *
  * The module's default export is an RxJS operator. It is applied ONCE to a
  * Subject fed with this worker's inputs, and its output is sent back: each
@@ -20,9 +20,9 @@
  * upstream is passed on as is, ending this run without failing it.
  */
 import { isObservable, Subject, type Observable, type Subscription } from 'rxjs';
-import type { Codec } from '../lib/codec';
-import { open } from '../lib/open';
-import { codecFrom } from '../lib/pool/types';
+import type { Codec } from '../core/codec';
+import { open } from '../transports/open';
+import { codecFrom } from '../pool/types';
 import { AFTER, BEFORE, inputCodec, outputCodec, type Input, type Output, type StageSetup } from './stage-internals';
 
 export async function run(userExport: unknown, setup: unknown, _index: number): Promise<{ value: unknown; release(): void }> {

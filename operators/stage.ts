@@ -1,13 +1,13 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { isCodec, type Codec } from '../lib/codec';
-import { RemoteError, WorkerError } from '../lib/errors';
-import { Fifo } from '../lib/fifo';
-import { route, type KeyValue } from '../lib/hash';
-import type { ModuleRef } from '../lib/load-module';
-import { open } from '../lib/open';
-import { specOf } from '../lib/pool/types';
-import { HostedWorker, runnerPath } from '../lib/worker';
-import type { WireSubject } from '../lib/wire-subject';
+import { isCodec, type Codec } from '../core/codec';
+import { RemoteError, WorkerError } from '../core/errors';
+import { Fifo } from '../core/fifo';
+import { route, type KeyValue } from '../core/hash';
+import type { ModuleRef } from '../threads/load-module';
+import { open } from '../transports/open';
+import { specOf } from '../pool/types';
+import { HostedWorker, runnerPath } from '../threads/worker';
+import type { WireSubject } from '../core/wire-subject';
 import { transferList } from '../transports';
 import { pair } from '../transports/shm';
 import { AFTER, BEFORE, OrderedSlots, inputCodec, outputCodec, workerErrorOf, type Input, type Output, type StageSetup } from './stage-internals';
@@ -85,7 +85,7 @@ interface Member<I, O> {
  * export default (in$: Observable<Trade>) => in$.pipe(map((t) => ({ sym: t.sym, score: heavy(t) })));
  * ```
  *
- * Workers. Each subscription starts `workers` threads (through lib/worker.ts,
+ * Workers. Each subscription starts `workers` threads (through threads/worker.ts,
  * so a `.ts` module runs under ts-node) and applies the module's default
  * export once per worker, to an Observable of the inputs sent to that
  * worker: stateful operators (`scan`, `distinct`, `bufferCount`) keep their

@@ -11,7 +11,7 @@
 import * as net from 'node:net';
 import { once } from 'node:events';
 import { firstValueFrom } from 'rxjs';
-import { codec } from '../lib/codec';
+import { codec } from '../core/codec';
 import { tcp } from '../transports';
 
 function hex(bytes: Buffer): string {

@@ -2,7 +2,7 @@
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import type { TransferListItem, Worker } from 'node:worker_threads';
-import { startWorker, type StartWorkerOptions } from '../lib/worker';
+import { startWorker, type StartWorkerOptions } from '../threads/worker';
 import { port, shm, transferList, type PortEnd, type ShmEnd } from '../transports';
 
 /** The transports every WireSubject test runs over. */

@@ -1,13 +1,13 @@
-import * as port from './port';
+import * as port from './port/index';
 import * as shm from './shm';
 import * as tcp from './tcp';
-import type { PortEnd } from './port';
+import type { PortEnd } from './port/index';
 import type { ShmEnd } from './shm';
 import type { TransferListItem } from 'node:worker_threads';
 
 /* Transports */
 export { port, shm, tcp };
-export type { PortEnd, PortLike, PortOptions } from './port';
+export type { PortEnd, PortLike, PortOptions } from './port/index';
 export type { ShmEnd, ShmOptions, PairOptions, RingOptions, WaitStrategy } from './shm';
 export type { TcpEnd, TcpOpenOptions, ListenOptions, ConnectOptions, ReconnectOptions } from './tcp';
 

@@ -4,7 +4,7 @@
  * repetition reports the p50 and p99 of its round trips, in µs.
  */
 import { MessageChannel } from 'node:worker_threads';
-import { open } from '../../lib/open';
+import { open } from '../../transports/open';
 import { port, transferList } from '../../transports';
 import type { Runner, Sample } from '../harness';
 import { quantileSorted } from '../stats';

@@ -6,8 +6,8 @@
  * it has them all. Worker start-up and teardown are outside the clock.
  */
 import { MessageChannel } from 'node:worker_threads';
-import { open } from '../../lib/open';
-import type { WireSubject } from '../../lib/wire-subject';
+import { open } from '../../transports/open';
+import type { WireSubject } from '../../core/wire-subject';
 import { port, transferList } from '../../transports';
 import type { Runner, Sample } from '../harness';
 import { POOL_MASK, Trade, tradePool } from '../trade';

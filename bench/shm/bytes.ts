@@ -6,8 +6,8 @@
  * 1 MB = 10^6 bytes).
  */
 import { MessageChannel } from 'node:worker_threads';
-import { raw } from '../../lib/codec';
-import { open } from '../../lib/open';
+import { raw } from '../../core/codec';
+import { open } from '../../transports/open';
 import { shm, transferList } from '../../transports';
 import type { Runner, Sample } from '../harness';
 import { timeSends, trySendRange, type SendRange } from '../port/throughput';

@@ -9,7 +9,7 @@
  * on the main thread (spin, then `Atomics.wait`, see `awaitRoom`); the worker
  * waits for data the same way.
  */
-import { raw } from '../../lib/codec';
+import { raw } from '../../core/codec';
 import { shm } from '../../transports';
 import type { Runner, Sample } from '../harness';
 import { timeSends } from '../port/throughput';

@@ -14,7 +14,7 @@
  *     the microtask hops of a Promise to every round trip.
  */
 import { MessageChannel } from 'node:worker_threads';
-import { open } from '../../lib/open';
+import { open } from '../../transports/open';
 import { shm, transferList } from '../../transports';
 import type { Runner, Sample } from '../harness';
 import { Echo, type RoundTripSize } from '../port/round-trip';

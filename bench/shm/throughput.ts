@@ -5,7 +5,7 @@
  * suite's throughput (`timeSends`): `warmup` untimed values, then the clock
  * runs from the first of `n` sends to the worker's report that it has them all.
  */
-import { open } from '../../lib/open';
+import { open } from '../../transports/open';
 import { shm, transferList, type WaitStrategy } from '../../transports';
 import type { Runner, Sample } from '../harness';
 import { timeSends, trySendRange, type SendRange, type ThroughputSize } from '../port/throughput';

@@ -12,7 +12,7 @@
  * the totals here: a case whose records do not all arrive exactly once fails.
  */
 import { extname, join } from 'node:path';
-import { Config, initialize } from '../../lib';
+import { Config, initialize } from '../../index';
 import type { Case, Runner, Sample, Suite } from '../harness';
 import type { ExchangeArgs, ExchangeResult, RoundCheck, SourceMode } from '../workers/exchange.worker';
 

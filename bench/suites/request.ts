@@ -16,7 +16,7 @@
  * more case uses `'spin'` at both ends. Sizes in bench/README.md.
  */
 import { lastValueFrom } from 'rxjs';
-import { open } from '../../lib/open';
+import { open } from '../../transports/open';
 import { client, request, rpcCodec, type RequestClient } from '../../operators';
 import { shm, transferList, type WaitStrategy } from '../../transports';
 import type { Case, Runner, Sample, Suite } from '../harness';

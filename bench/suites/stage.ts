@@ -208,7 +208,7 @@ function piscinaRunner(size: StageSize): Runner {
         maxThreads: THREADS,
         concurrentTasksPerWorker: TASKS_PER_THREAD,
         idleTimeout: TIMEOUT_MS,
-        // Under ts-node the worker module is TypeScript: the pool's threads register ts-node as lib/worker.ts does.
+        // Under ts-node the worker module is TypeScript: the pool's threads register ts-node as threads/worker.ts does.
         ...(EXT === '.ts' ? { execArgv: ['-r', 'ts-node/register/transpile-only'] } : {}),
       });
       const limit = deadline(name);

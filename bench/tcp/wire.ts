@@ -8,8 +8,8 @@
  * up before the clock and all closed after it, each repetition.
  */
 import { firstValueFrom } from 'rxjs';
-import { raw, type Codec } from '../../lib/codec';
-import type { WireSubject } from '../../lib/wire-subject';
+import { raw, type Codec } from '../../core/codec';
+import type { WireSubject } from '../../core/wire-subject';
 import { tcp } from '../../transports';
 import type { Runner, Sample } from '../harness';
 import { timeSends, trySendRange, type SendRange, type ThroughputSize } from '../port/throughput';

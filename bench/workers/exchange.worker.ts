@@ -22,7 +22,7 @@
  * nothing lost, repeated, reordered or misrouted.
  */
 import { Observable } from 'rxjs';
-import { codec, route, type Infer, type WorkerContext } from '../../lib';
+import { codec, route, type Infer, type WorkerContext } from '../../index';
 import { exchange } from '../../operators';
 
 const keyedSchema = {

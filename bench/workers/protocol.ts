@@ -4,7 +4,7 @@
  * messages it posts on `parentPort`. Shared by both sides, nothing else.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { PortEnd } from '../../transports/port';
+import type { PortEnd } from '../../transports/port/index';
 import type { ShmEnd } from '../../transports/shm';
 
 /** workerData of the wire workers: the far end of an rxwire `port.pair()` or `shm.pair()`. */

@@ -7,7 +7,7 @@
  * and the worker exits.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { open } from '../../lib/open';
+import { open } from '../../transports/open';
 import { rpcCodec, serve } from '../../operators';
 import type { ShmEnd, WaitStrategy } from '../../transports/shm';
 import { Trade } from '../trade';

@@ -6,7 +6,7 @@
  * (`piscina-map.worker.ts`) share, so both run the very same function.
  */
 import { map, type Observable } from 'rxjs';
-import { codec, type Infer } from '../../lib';
+import { codec, type Infer } from '../../index';
 
 const itemSchema = {
   type: 'record',

@@ -8,8 +8,8 @@
  * the connection, then exits.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { raw } from '../../lib/codec';
-import type { WireSubject } from '../../lib/wire-subject';
+import { raw } from '../../core/codec';
+import type { WireSubject } from '../../core/wire-subject';
 import { tcp } from '../../transports';
 import { POOL_MASK, Trade } from '../trade';
 import type { WorkerReport } from './protocol';

@@ -6,8 +6,8 @@
  * its end when the main side completes, then exits.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { raw } from '../../lib/codec';
-import { open } from '../../lib/open';
+import { raw } from '../../core/codec';
+import { open } from '../../transports/open';
 import type { BytesWorkerData, WorkerReport } from './protocol';
 
 const { end, count, warmup, mask } = workerData as BytesWorkerData;

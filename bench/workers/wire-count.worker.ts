@@ -6,7 +6,7 @@
  * completes, then exits.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { open } from '../../lib/open';
+import { open } from '../../transports/open';
 import { POOL_MASK, Trade } from '../trade';
 import type { WireWorkerData, WorkerReport } from './protocol';
 

@@ -3,7 +3,7 @@
  * (`wire.subscribe(wire)`); completes when the main side completes, then exits.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { open } from '../../lib/open';
+import { open } from '../../transports/open';
 import { Trade } from '../trade';
 import type { WireWorkerData, WorkerReport } from './protocol';
 

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { codec } from '../../lib/codec';
-import { helloOf } from '../../lib/frame';
+import { codec } from '../../core/codec';
+import { helloOf } from '../../core/frame';
 import { welcomeFrame } from '../../transports/tcp/handshake';
 import { FrameParser } from '../../transports/tcp/parser';
 import { ChannelHelloRecord, LongRecord, TcpKind } from '../../transports/tcp/wire';

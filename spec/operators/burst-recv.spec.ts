@@ -16,8 +16,8 @@ import {
   type Subscription,
 } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { codec } from '../../lib/codec';
-import { open } from '../../lib/open';
+import { codec } from '../../core/codec';
+import { open } from '../../transports/open';
 import { burstRecv } from '../../operators/burst-recv';
 import { TRANSPORTS, exited, pairOf, reapWorkers, report, spawnWith, tick } from '../helpers';
 

@@ -6,11 +6,11 @@
 import { promises as fs } from 'node:fs';
 import { MessageChannel } from 'node:worker_threads';
 import { EMPTY, Observable, Subject, from, lastValueFrom, of, take, throwError, toArray } from 'rxjs';
-import { Config, initialize } from '../../lib';
-import { codec } from '../../lib/codec';
-import { RemoteError, WorkerError } from '../../lib/errors';
-import { route } from '../../lib/hash';
-import { Peers, type WorkerContext } from '../../lib/runtime/context';
+import { Config, initialize } from '../../index';
+import { codec } from '../../core/codec';
+import { RemoteError, WorkerError } from '../../core/errors';
+import { route } from '../../core/hash';
+import { Peers, type WorkerContext } from '../../runtime/context';
 import { exchange } from '../../operators/exchange';
 import { liveThreads, threadsBackTo } from '../helpers';
 

@@ -5,8 +5,8 @@
  */
 import { promises as fs } from 'node:fs';
 import { concat, EMPTY, from, interval, lastValueFrom, map, range, take, throwError, toArray } from 'rxjs';
-import { EncodeError, WorkerError } from '../../lib/errors';
-import { WireSubject } from '../../lib/wire-subject';
+import { EncodeError, WorkerError } from '../../core/errors';
+import { WireSubject } from '../../core/wire-subject';
 import { pipeline, step, type Step } from '../../operators/pipeline';
 import { N } from '../workers/stage-map.worker';
 import { keep, Kept, Line, parse, Parsed, total, Total } from '../workers/pipeline-parse.worker';

@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { EmptyError, Observable, Subject, firstValueFrom, lastValueFrom, of, take, toArray } from 'rxjs';
-import { type EncodeError, ErrorCode, RemoteError, TimeoutError, TransportClosedError, WorkerError } from '../../lib/errors';
-import { open } from '../../lib/open';
+import { type EncodeError, ErrorCode, RemoteError, TimeoutError, TransportClosedError, WorkerError } from '../../core/errors';
+import { open } from '../../transports/open';
 import { client, request, type ClientOptions, type RequestClient } from '../../operators/request';
 import { RpcKind, rpcCodec, type RpcEnvelope } from '../../operators/request-internals';
 import { serve } from '../../operators/serve';

@@ -1,5 +1,5 @@
-import { codec } from '../../lib/codec';
-import { DecodeError, EncodeError } from '../../lib/errors';
+import { codec } from '../../core/codec';
+import { DecodeError, EncodeError } from '../../core/errors';
 import { rpcCodec, type RpcEnvelope } from '../../operators/request-internals';
 
 /*

@@ -5,9 +5,9 @@
  */
 import { promises as fs } from 'node:fs';
 import { concat, EMPTY, firstValueFrom, from, interval, lastValueFrom, map, range, scan, Subject, take, throwError, toArray } from 'rxjs';
-import { codec, raw } from '../../lib/codec';
-import { EncodeError, FrameError, WorkerError } from '../../lib/errors';
-import { keyHash } from '../../lib/hash';
+import { codec, raw } from '../../core/codec';
+import { EncodeError, FrameError, WorkerError } from '../../core/errors';
+import { keyHash } from '../../core/hash';
 import { stage, type StageOptions } from '../../operators/stage';
 import { N, Tagged } from '../workers/stage-map.worker';
 import { liveThreads, threadsBackTo } from '../helpers';

@@ -1,7 +1,7 @@
 import { lastValueFrom, take, toArray } from 'rxjs';
 import threads = require('node:worker_threads');
-import { EncodeError, ErrorCode, TransportClosedError, WorkerError } from '../../lib/errors';
-import { WorkerPool, type PoolOptions } from '../../lib/pool/pool';
+import { EncodeError, ErrorCode, TransportClosedError, WorkerError } from '../../core/errors';
+import { WorkerPool, type PoolOptions } from '../../pool/pool';
 import { tick, until } from '../helpers';
 import { COUNTER_SLOTS, Down, FULL, Mark, type FloodResult, type PoolArgs } from '../workers/pool.worker';
 
@@ -25,7 +25,7 @@ class TrackedWorker extends Original {
 }
 
 beforeAll(() => {
-  // lib/worker.ts reads `Worker` off this module object at each call.
+  // threads/worker.ts reads `Worker` off this module object at each call.
   (threads as { Worker: typeof Original }).Worker = TrackedWorker;
 });
 

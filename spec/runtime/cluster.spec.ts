@@ -8,8 +8,8 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Config, freeLocalHosts, initialize, type HostAddress } from '../../lib';
-import { WorkerError } from '../../lib/errors';
+import { Config, freeLocalHosts, initialize, type HostAddress } from '../../index';
+import { WorkerError } from '../../core/errors';
 import { countInPlace, DEFAULT_CORPUS } from '../../examples/corpus';
 import type { ClusterCounts } from '../../examples/word-count';
 import type { AllToAll } from '../workers/runtime.worker';
@@ -331,7 +331,7 @@ describe('a cluster of real processes', () => {
     const driver = join(dir, 'driver.js');
     writeFileSync(
       driver,
-      `const { Config, initialize } = require(${JSON.stringify(join(root, 'lib'))});
+      `const { Config, initialize } = require(${JSON.stringify(join(root, 'index'))});
        initialize(Config.fromArgs(), ${JSON.stringify(probe)}, { mode: 'forever' }).join().then(
          () => console.log('outcome ' + JSON.stringify({ ok: true })),
          (err) => {

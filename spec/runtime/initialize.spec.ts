@@ -3,8 +3,8 @@
  * (thread config): links among all workers, end of stream, failures.
  */
 import { promises as fs } from 'node:fs';
-import { Config, initialize } from '../../lib';
-import { WorkerError } from '../../lib/errors';
+import { Config, initialize } from '../../index';
+import { WorkerError } from '../../core/errors';
 import { countInPlace, type CorpusOptions } from '../../examples/corpus';
 import type { AllToAll } from '../workers/runtime.worker';
 import { liveThreads, threadsBackTo } from '../helpers';

@@ -1,8 +1,8 @@
 import { lastValueFrom, take, toArray } from 'rxjs';
-import { codec } from '../../lib/codec';
-import { DecodeError, FrameError, TransportClosedError } from '../../lib/errors';
-import { FrameKind, FrameWriter, HelloRecord } from '../../lib/frame';
-import { open } from '../../lib/open';
+import { codec } from '../../core/codec';
+import { DecodeError, FrameError, TransportClosedError } from '../../core/errors';
+import { FrameKind, FrameWriter, HelloRecord } from '../../core/frame';
+import { open } from '../../transports/open';
 import { port } from '../../transports';
 import { Trade } from '../fixtures/trade';
 import { exited, reapWorkers, spawn } from '../helpers';

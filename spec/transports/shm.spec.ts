@@ -1,7 +1,7 @@
 import { lastValueFrom, take, toArray } from 'rxjs';
-import { codec, raw } from '../../lib/codec';
-import { FrameError, TransportClosedError } from '../../lib/errors';
-import { open } from '../../lib/open';
+import { codec, raw } from '../../core/codec';
+import { FrameError, TransportClosedError } from '../../core/errors';
+import { open } from '../../transports/open';
 import { shm } from '../../transports';
 import { RecordKind, mapRing } from '../../transports/shm/layout';
 import { RingReader, RingWriter } from '../../transports/shm/ring';

@@ -1,5 +1,5 @@
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
-import { codec } from '../../lib/codec';
+import { codec } from '../../core/codec';
 import {
   ErrorCode,
   QueueFullError,
@@ -7,8 +7,8 @@ import {
   SchemaMismatchError,
   TransportClosedError,
   WorkerError,
-} from '../../lib/errors';
-import { open } from '../../lib/open';
+} from '../../core/errors';
+import { open } from '../../transports/open';
 import { Trade, tradeAt } from '../fixtures/trade';
 import { TRANSPORTS, exited, pairOf, reapWorkers, report, spawnWith, tick, trySendThrows, until } from '../helpers';
 

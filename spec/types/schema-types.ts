@@ -2,7 +2,7 @@
  * Type-level tests: compiled by `tsc --noEmit` (spec/typecheck.spec.ts), never
  * run. Each `@ts-expect-error` must meet an error, or tsc fails.
  */
-import { codec, type ValueOf } from '../../lib/codec';
+import { codec, type ValueOf } from '../../core/codec';
 
 type Equal<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false;
 function assertType<T extends true>(_proof?: T): void {}

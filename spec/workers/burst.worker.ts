@@ -6,8 +6,8 @@
  * parentPort, then completes the wire.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { codec } from '../../lib/codec';
-import { open } from '../../lib/open';
+import { codec } from '../../core/codec';
+import { open } from '../../transports/open';
 
 const { end, count, flag, windowBytes } = workerData as { end: never; count: number; flag: SharedArrayBuffer; windowBytes: number };
 const wire = open(end, codec('long'), { windowBytes });

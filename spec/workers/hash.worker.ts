@@ -3,7 +3,7 @@
  * posts `keyHash` of each of `workerData.keys` back on parentPort.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { keyHash, type KeyValue } from '../../lib/hash';
+import { keyHash, type KeyValue } from '../../core/hash';
 
 const { keys } = workerData as { keys: KeyValue[] };
 parentPort!.postMessage(keys.map(keyHash));

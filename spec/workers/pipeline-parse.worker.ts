@@ -5,7 +5,7 @@
  * here.
  */
 import { filter, map, scan, type Observable } from 'rxjs';
-import { codec, type ValueOf } from '../../lib/codec';
+import { codec, type ValueOf } from '../../core/codec';
 
 export const Line = codec('string');
 

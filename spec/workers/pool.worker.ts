@@ -3,8 +3,8 @@
  * The codecs are exported for the spec.
  */
 import { concatMap, count, lastValueFrom, map, range, throwError } from 'rxjs';
-import { codec, type ValueOf } from '../../lib/codec';
-import type { PoolWorker } from '../../lib/pool/types';
+import { codec, type ValueOf } from '../../core/codec';
+import type { PoolWorker } from '../../pool/types';
 
 /** Down: `to` is the worker it was sent to, or -1 for a broadcast. */
 export const Down = codec({

@@ -4,8 +4,8 @@
  */
 import { from, lastValueFrom, toArray, map, reduce } from 'rxjs';
 import { exchange } from '../../operators/exchange';
-import { codec } from '../../lib/codec';
-import type { WorkerContext } from '../../lib/runtime/context';
+import { codec } from '../../core/codec';
+import type { WorkerContext } from '../../runtime/context';
 
 const Mark = codec({
   type: 'record',

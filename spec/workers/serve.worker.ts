@@ -8,8 +8,8 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { EMPTY, Observable, finalize, interval, map, take } from 'rxjs';
-import { codec, type ValueOf } from '../../lib/codec';
-import { open } from '../../lib/open';
+import { codec, type ValueOf } from '../../core/codec';
+import { open } from '../../transports/open';
 import { rpcCodec } from '../../operators/request-internals';
 import { serve } from '../../operators/serve';
 

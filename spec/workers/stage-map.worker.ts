@@ -5,7 +5,7 @@
  */
 import { threadId } from 'node:worker_threads';
 import { map, type Observable } from 'rxjs';
-import { codec, type ValueOf } from '../../lib/codec';
+import { codec, type ValueOf } from '../../core/codec';
 
 export const N = codec('long');
 

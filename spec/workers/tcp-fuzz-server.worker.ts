@@ -17,7 +17,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
-import { RxwireError } from '../../lib/errors';
+import { RxwireError } from '../../core/errors';
 import { tcp } from '../../transports';
 import { Msg, Nums, type FuzzStats } from '../fixtures/tcp-fuzz';
 

@@ -5,8 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { interval, map, take } from 'rxjs';
-import { codec } from '../../lib/codec';
-import { open } from '../../lib/open';
+import { codec } from '../../core/codec';
+import { open } from '../../transports/open';
 import { Trade, tradeAt } from '../fixtures/trade';
 
 const { mode, end, count = 0 } = workerData as { mode: string; end: never; count?: number };

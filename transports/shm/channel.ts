@@ -13,11 +13,11 @@
  * message; when a thread dies its port closes and the other end is told.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { Channel, ChannelSink, WireStats } from '../../lib/channel';
-import type { Codec } from '../../lib/codec';
-import { FrameError, RemoteError, SchemaMismatchError, TransportClosedError, toErrorData } from '../../lib/errors';
-import { ErrorRecord, HelloRecord, helloOf, readerForHello } from '../../lib/frame';
-import { PeerWatch } from '../../lib/worker-watch';
+import type { Channel, ChannelSink, WireStats } from '../../core/channel';
+import type { Codec } from '../../core/codec';
+import { FrameError, RemoteError, SchemaMismatchError, TransportClosedError, toErrorData } from '../../core/errors';
+import { ErrorRecord, HelloRecord, helloOf, readerForHello } from '../../core/frame';
+import { PeerWatch } from '../peer-watch';
 import type { Worker } from 'node:worker_threads';
 import { RECORD_HEADER, RecordKind, ReaderState, mapRing, readReason, writeReason, type RingMemory } from './layout';
 import { RingReader, RingWriter } from './ring';

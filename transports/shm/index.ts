@@ -16,8 +16,8 @@
  * `shm.RingWriter` and `shm.RingReader`.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { ChannelSink, Channel } from '../../lib/channel';
-import type { Codec } from '../../lib/codec';
+import type { ChannelSink, Channel } from '../../core/channel';
+import type { Codec } from '../../core/codec';
 import { ShmChannel, type ShmOptions } from './channel';
 import { createRing, mapRing, RecordKind, ReaderState, type RingOptions } from './layout';
 import { RingReader, RingWriter } from './ring';

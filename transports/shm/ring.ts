@@ -24,8 +24,8 @@
  * the waiters slot is non-zero. A store between the check and the wait makes
  * the wait return at once ("not-equal"), so no wake-up is lost.
  */
-import type { Codec } from '../../lib/codec';
-import { FrameError } from '../../lib/errors';
+import type { Codec } from '../../core/codec';
+import { FrameError } from '../../core/errors';
 import {
   AFTER,
   CURSOR,

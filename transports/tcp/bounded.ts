@@ -10,7 +10,7 @@
  * It walks avsc's canonical schema form, as HELLO carries it: names, types,
  * fields, symbols, items, values, size; named types referred to by full name.
  */
-import { DecodeError } from '../../lib/errors';
+import { DecodeError } from '../../core/errors';
 import { readVarLong } from './wire';
 
 /** The most zero-byte items (e.g. `null`s) one value may hold in its arrays and maps. */

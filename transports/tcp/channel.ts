@@ -1,5 +1,5 @@
 /**
- * One channel of a TCP connection: the `Channel` seam (lib/channel.ts) over
+ * One channel of a TCP connection: the `Channel` seam (core/channel.ts) over
  * the connection's multiplexed frames. It follows the port transport's
  * session (docs/PROTOCOL.md) with three differences: every frame carries the
  * sender's channel id; the HELLO also names the channel and announces the
@@ -15,10 +15,10 @@
  * connection adds its own bound (socket buffer, replay buffer) through
  * `host.roomToWrite()`.
  */
-import type { Channel, ChannelSink, WireStats } from '../../lib/channel';
-import type { Codec } from '../../lib/codec';
-import { ErrorRecord, RejectRecord, readerForHello } from '../../lib/frame';
-import { FrameError, RemoteError, SchemaMismatchError, TransportClosedError, toErrorData } from '../../lib/errors';
+import type { Channel, ChannelSink, WireStats } from '../../core/channel';
+import type { Codec } from '../../core/codec';
+import { ErrorRecord, RejectRecord, readerForHello } from '../../core/frame';
+import { FrameError, RemoteError, SchemaMismatchError, TransportClosedError, toErrorData } from '../../core/errors';
 import { guardFor, type Guard } from './bounded';
 import type { FrameOut } from './output';
 import { LongRecord, TcpKind, readVarLong, type ChannelHello } from './wire';

@@ -4,7 +4,7 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { AuthError, FrameError, TransportClosedError } from '../../lib/errors';
+import { AuthError, FrameError, TransportClosedError } from '../../core/errors';
 import { TcpConnection, type Lifeline } from './connection';
 import { NO_SESSION, clientHandshake, isSessionRefusal } from './handshake';
 import { connectSettings, type ConnectOptions, type ConnectSettings } from './options';

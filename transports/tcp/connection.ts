@@ -11,9 +11,9 @@
  * the chunk is done.
  */
 import type { Socket } from 'node:net';
-import type { Codec } from '../../lib/codec';
-import { FrameError, TransportClosedError } from '../../lib/errors';
-import { WireSubject, type WireOptions } from '../../lib/wire-subject';
+import type { Codec } from '../../core/codec';
+import { FrameError, TransportClosedError } from '../../core/errors';
+import { WireSubject, type WireOptions } from '../../core/wire-subject';
 import type { ChannelHost, TcpChannel } from './channel';
 import { Mux } from './mux';
 import { denied } from './handshake';
@@ -464,7 +464,7 @@ export class TcpConnection {
   }
 }
 
-/** A codec by its shape: codecs made outside lib/codec.ts (rpcCodec) are codecs too. */
+/** A codec by its shape: codecs made outside core/codec.ts (rpcCodec) are codecs too. */
 function looksLikeCodec(x: unknown): x is Codec<unknown> {
   const c = x as Codec<unknown> | undefined;
   return typeof c === 'object' && c !== null && typeof c.encodeInto === 'function' && typeof c.decode === 'function' && typeof c.fingerprint === 'string';

@@ -26,7 +26,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { AuthError, FrameError, TransportClosedError } from '../../lib/errors';
+import { AuthError, FrameError, TransportClosedError } from '../../core/errors';
 import { connectionFrame } from './output';
 import { FrameParser } from './parser';
 import {

@@ -12,10 +12,10 @@
  * its HELLO. Frames for an id that was retired here (both directions over)
  * are ignored; frames for an id never announced are a FrameError.
  */
-import type { ChannelSink } from '../../lib/channel';
-import type { Codec } from '../../lib/codec';
-import { FrameError } from '../../lib/errors';
-import { helloOf } from '../../lib/frame';
+import type { ChannelSink } from '../../core/channel';
+import type { Codec } from '../../core/codec';
+import { FrameError } from '../../core/errors';
+import { helloOf } from '../../core/frame';
 import { TcpChannel, type ChannelHost } from './channel';
 import { ChannelHelloRecord, MAX_NAME_BYTES, TcpKind, readVarLong, type ChannelHello } from './wire';
 

@@ -9,8 +9,8 @@
  * is a session byte (see session.ts); connection frames go to the socket
  * directly (`connectionFrame`).
  */
-import type { Codec } from '../../lib/codec';
-import { FrameError } from '../../lib/errors';
+import type { Codec } from '../../core/codec';
+import { FrameError } from '../../core/errors';
 import { TCP_HEADER, TcpKind } from './wire';
 
 /** A batch is handed off once it reaches this many bytes. */

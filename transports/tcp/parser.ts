@@ -5,7 +5,7 @@
  * checked against the limit. Tested byte by byte without a network
  * (spec/transports/tcp/parser.spec.ts).
  */
-import { FrameError } from '../../lib/errors';
+import { FrameError } from '../../core/errors';
 import { TCP_HEADER, kindFits } from './wire';
 
 /** Called for each whole frame: its kind, the sender's channel id, and where its body lies in `buf`. */

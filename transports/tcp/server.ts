@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { Observable, Subject } from 'rxjs';
-import { TransportClosedError } from '../../lib/errors';
+import { TransportClosedError } from '../../core/errors';
 import { TcpConnection, type Lifeline } from './connection';
 import { denyFrame, serverHandshake, welcomeFrame, type ServerHello } from './handshake';
 import { listenSettings, type ListenOptions, type ListenSettings } from './options';

@@ -10,8 +10,8 @@
  * keeping them costs no copy. It is bounded: a connection offers no room to
  * its channels while `unacked >= limit` (control frames are still written).
  */
-import { FrameError } from '../../lib/errors';
-import { Fifo } from '../../lib/fifo';
+import { FrameError } from '../../core/errors';
+import { Fifo } from '../../core/fifo';
 
 interface Chunk {
   bytes: Buffer;

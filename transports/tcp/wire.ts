@@ -9,8 +9,8 @@
  *   u32 LE  channel   the SENDER's id of the channel; 0 = the connection itself
  *   body              kind-specific
  */
-import { codec, type Codec } from '../../lib/codec';
-import { FrameKind } from '../../lib/frame';
+import { codec, type Codec } from '../../core/codec';
+import { FrameKind } from '../../core/frame';
 
 /** Bytes before a frame's body: length, kind, channel. */
 export const TCP_HEADER = 9;
@@ -113,7 +113,7 @@ export const DenyCode = {
 export const SERVER_LABEL = Buffer.from('rxwire server', 'ascii');
 export const CLIENT_LABEL = Buffer.from('rxwire client', 'ascii');
 
-/** The per-channel HELLO body: the channel's name, then the fields of lib/frame.ts's HelloRecord. */
+/** The per-channel HELLO body: the channel's name, then the fields of core/frame.ts's HelloRecord. */
 export const ChannelHelloRecord = codec({
   type: 'record',
   name: 'ChannelHelloRecord',

@@ -1,12 +1,12 @@
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { generate } from 'selfsigned';
-import { codec } from '../../../lib/codec';
-import { AuthError } from '../../../lib/errors';
+import { codec } from '../../../core/codec';
+import { AuthError } from '../../../core/errors';
 import { tcp } from '../../../transports';
 import { createHmac, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import * as net from 'node:net';
-import { helloOf } from '../../../lib/frame';
+import { helloOf } from '../../../core/frame';
 import { FrameParser } from '../../../transports/tcp/parser';
 import { ChannelHelloRecord, DenyCode, Flag, MAGIC, NONCE_BYTES, PROOF_BYTES, SESSION_BYTES, TcpKind } from '../../../transports/tcp/wire';
 import { closeAll, connect, listen, nextConnection, proxy } from '../../fixtures/tcp';

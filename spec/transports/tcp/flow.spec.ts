@@ -1,10 +1,10 @@
 import { NEVER, lastValueFrom, range, toArray } from 'rxjs';
-import { codec, raw } from '../../../lib/codec';
-import { QueueFullError, RemoteError, TimeoutError } from '../../../lib/errors';
+import { codec, raw } from '../../../core/codec';
+import { QueueFullError, RemoteError, TimeoutError } from '../../../core/errors';
 import { client as rpcClient, request } from '../../../operators/request';
 import { rpcCodec } from '../../../operators/request-internals';
 import { serve, type Reply } from '../../../operators/serve';
-import type { WireSubject } from '../../../lib/wire-subject';
+import type { WireSubject } from '../../../core/wire-subject';
 import { Trade, tradeAt } from '../../fixtures/trade';
 import { BULK_BYTES, bulkPayload, closeAll, connect, listen, nextConnection, proxy, receiveBulk, sendBulk, untilStalled } from '../../fixtures/tcp';
 import { tick, until } from '../../helpers';

@@ -1,8 +1,8 @@
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
-import { codec, raw } from '../../../lib/codec';
-import { DecodeError, FrameError } from '../../../lib/errors';
+import { codec, raw } from '../../../core/codec';
+import { DecodeError, FrameError } from '../../../core/errors';
 import { LongRecord, ChannelHelloRecord, TcpKind } from '../../../transports/tcp/wire';
-import { helloOf } from '../../../lib/frame';
+import { helloOf } from '../../../core/frame';
 import { MAX_PENDING_HELLOS } from '../../../transports/tcp/mux';
 import { closeAll, connect, listen, rawSocket, socketClosed } from '../../fixtures/tcp';
 import { RawPeer, frame } from '../../fixtures/tcp-raw';

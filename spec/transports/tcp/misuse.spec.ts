@@ -1,6 +1,6 @@
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
-import { codec } from '../../../lib/codec';
-import { TransportClosedError } from '../../../lib/errors';
+import { codec } from '../../../core/codec';
+import { TransportClosedError } from '../../../core/errors';
 import { tcp } from '../../../transports';
 import { closeAll, connect, listen, nextConnection } from '../../fixtures/tcp';
 import { until } from '../../helpers';

@@ -1,5 +1,5 @@
-import { codec } from '../../../lib/codec';
-import { DecodeError, FrameError } from '../../../lib/errors';
+import { codec } from '../../../core/codec';
+import { DecodeError, FrameError } from '../../../core/errors';
 import { guardFor } from '../../../transports/tcp/bounded';
 import { BATCH_BYTES, FrameOut } from '../../../transports/tcp/output';
 import { FrameParser } from '../../../transports/tcp/parser';

@@ -1,7 +1,7 @@
 import { lastValueFrom, toArray } from 'rxjs';
-import { codec, raw } from '../../../lib/codec';
-import { TransportClosedError } from '../../../lib/errors';
-import type { WireSubject } from '../../../lib/wire-subject';
+import { codec, raw } from '../../../core/codec';
+import { TransportClosedError } from '../../../core/errors';
+import type { WireSubject } from '../../../core/wire-subject';
 import { Trade, tradeAt } from '../../fixtures/trade';
 import { BULK_BYTES, bulkPayload, closeAll, connect, listen, nextConnection, proxy, receiveBulk, sendBulk, untilStalled } from '../../fixtures/tcp';
 import { until } from '../../helpers';

@@ -1,7 +1,7 @@
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
-import { codec } from '../../../lib/codec';
-import { RemoteError, SchemaMismatchError, TransportClosedError } from '../../../lib/errors';
-import { open } from '../../../lib/open';
+import { codec } from '../../../core/codec';
+import { RemoteError, SchemaMismatchError, TransportClosedError } from '../../../core/errors';
+import { open } from '../../../transports/open';
 import { Trade, tradeAt } from '../../fixtures/trade';
 import { closeAll, connect, listen, nextConnection, proxy } from '../../fixtures/tcp';
 

@@ -1,0 +1,64 @@
+/**
+ * The pool's runner: what each worker thread of a `WorkerPool` runs (through
+ * threads/worker-host.ts) around the user's module. It opens the worker's two
+ * ends (down: read only; up: write only), gives the user's function its
+ * `PoolWorker` context, completes the up stream when the function settles
+ * (errors it, if the function failed), and closes both ends on release.
+ */
+import type { Observable } from 'rxjs';
+import { open } from '../transports/open';
+import { runToResult } from '../threads/run';
+import type { WireSubject } from '../core/wire-subject';
+import { Credits } from './credits';
+import { codecFrom, type PoolSetup, type PoolWorker } from './types';
+import { UpSender } from './up-sender';
+
+/** The `PoolWorker` a worker's function gets. */
+class PoolContext implements PoolWorker<unknown, unknown> {
+  readonly workers: number;
+  readonly down$: Observable<unknown>;
+  readonly up: UpSender<unknown>;
+  private readonly downWire: WireSubject<unknown>;
+  private readonly upWire: WireSubject<unknown>;
+
+  constructor(
+    readonly index: number,
+    setup: PoolSetup,
+  ) {
+    this.workers = setup.workers;
+    const downCodec = codecFrom(setup.downCodec);
+    const upCodec = codecFrom(setup.upCodec);
+    this.downWire = open(setup.down, downCodec);
+    this.downWire.complete(); // this end only reads: its way back carries nothing
+    // The credit, not this queue, bounds what goes up: a value whose credit is
+    // taken may wait here while the ring is full for a moment.
+    this.upWire = open(setup.up, upCodec, { maxQueue: Infinity });
+    this.down$ = this.downWire.asObservable();
+    this.up = new UpSender(this.upWire, upCodec, new Credits(setup.credits));
+  }
+
+  /** The function has settled: its up stream completes, or errors with its error. */
+  finish(error?: unknown): void {
+    if (error === undefined) this.up.complete();
+    else this.up.error(error);
+  }
+
+  /** Released by the manager: closes both ends so the thread can exit. */
+  dispose(): void {
+    this.up.dispose();
+    this.downWire.close();
+    this.upWire.close();
+  }
+}
+
+export async function run(userExport: (...params: never[]) => unknown, setup: unknown, index: number) {
+  const poolSetup = setup as PoolSetup;
+  const context = new PoolContext(index, poolSetup);
+  try {
+    const value = await runToResult(userExport, [context, poolSetup.args], (error) => context.finish(error));
+    return { value, release: () => context.dispose() };
+  } catch (err) {
+    context.dispose();
+    throw err;
+  }
+}

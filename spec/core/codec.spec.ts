@@ -1,0 +1,174 @@
+import { codec, raw } from '../../core/codec';
+import { DecodeError, EncodeError, ErrorCode, SchemaMismatchError } from '../../core/errors';
+import { rng } from '../fixtures/records';
+import { Trade, tradeAt } from '../fixtures/trade';
+
+describe('codec', () => {
+  it('round-trips values, with the same bytes from encode and encodeInto', () => {
+    for (let i = 0; i < 1000; i += 37) {
+      const t = tradeAt(i);
+      const bytes = Trade.encode(t);
+      const buf = Buffer.alloc(bytes.length + 8, 0xee);
+      const end = Trade.encodeInto(t, buf, 4);
+      expect(end).toBe(4 + bytes.length);
+      expect(buf.subarray(4, end)).toEqual(bytes);
+      // Guard bytes on both sides are untouched.
+      expect([...buf.subarray(0, 4), ...buf.subarray(end)]).toEqual(Array(8).fill(0xee));
+      expect(Trade.decode(buf, 4, end)).toEqual(t);
+    }
+  });
+
+  it('encodeInto reports how many bytes were missing when the room is too small', () => {
+    const t = tradeAt(1);
+    const size = Trade.encode(t).length;
+    const small = Buffer.alloc(size - 3);
+    expect(Trade.encodeInto(t, small, 0)).toBe(-3);
+    expect(Trade.encodeInto(t, Buffer.alloc(size), 0)).toBe(size);
+  });
+
+  it('decodes a value in the middle of a larger buffer and never shares its memory', () => {
+    const Blob = codec({ type: 'record', name: 'Blob', fields: [{ name: 'data', type: 'bytes' }] } as const);
+    const one = Blob.encode({ data: Buffer.from([1, 2, 3]) });
+    const both = Buffer.concat([one, one]);
+    const value = Blob.decode(both, one.length, both.length);
+    both.fill(0);
+    expect([...value.data]).toEqual([1, 2, 3]);
+  });
+
+  it('a value that does not fit fails with EncodeError naming the field path and the expected type', () => {
+    const bad = { ...tradeAt(0), price: 'cheap' };
+    const err = catchError(() => Trade.encode(bad as never));
+    expect(err).toBeInstanceOf(EncodeError);
+    expect(err).toMatchObject({ code: ErrorCode.ENCODE, path: 'Trade.price', expected: 'double', actual: 'cheap' });
+    expect(err.message).toBe('cannot encode Trade.price: expected double, got "cheap"');
+
+    const Order = codec({
+      type: 'record',
+      name: 'Order',
+      fields: [{ name: 'legs', type: { type: 'array', items: { type: 'record', name: 'Leg', fields: [{ name: 'qty', type: 'int' }] } } }],
+    } as const);
+    expect(catchError(() => Order.encode({ legs: [{ qty: 1 }, { qty: 2.5 }] }))).toMatchObject({ path: 'Order.legs.1.qty', expected: 'int' });
+    expect(catchError(() => Order.encodeInto(null as never, Buffer.alloc(64), 0))).toMatchObject({ path: 'Order' });
+    expect(catchError(() => codec(['null', 'string'] as const).encode(3 as never))).toMatchObject({ expected: 'null | string' });
+  });
+
+  it('truncated, trailing and garbage bytes fail with DecodeError', () => {
+    const bytes = Trade.encode(tradeAt(3));
+    expect(catchError(() => Trade.decode(bytes.subarray(0, bytes.length - 1)))).toBeInstanceOf(DecodeError);
+    expect(catchError(() => Trade.decode(Buffer.concat([bytes, Buffer.from([0])])))).toBeInstanceOf(DecodeError);
+    expect(catchError(() => Trade.decode(bytes, 0, bytes.length + 1))).toBeInstanceOf(DecodeError);
+    // A value that runs into what follows it in the buffer is an overrun, not a value.
+    const two = Buffer.concat([bytes, bytes]);
+    expect(catchError(() => Trade.decode(two, 0, bytes.length - 2))).toBeInstanceOf(DecodeError);
+    // Seeded garbage: every outcome is a value or a DecodeError, never anything else.
+    const random = rng(42);
+    let decoded = 0;
+    for (let i = 0; i < 2000; i++) {
+      const junk = Buffer.from(Array.from({ length: 1 + Math.floor(random() * 40) }, () => Math.floor(random() * 256)));
+      try {
+        Trade.decode(junk);
+        decoded++;
+      } catch (err) {
+        expect(err).toBeInstanceOf(DecodeError);
+      }
+    }
+    expect(decoded).toBeLessThan(2000);
+  });
+
+  it('equal schemas have equal fingerprints; different ones do not', () => {
+    // The same schema, built again from its JSON form.
+    const again = codec(JSON.parse(JSON.stringify(Trade.schema)) as { type: 'record' });
+    expect(again.fingerprint).toBe(Trade.fingerprint);
+    expect(Trade.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(codec('string').fingerprint).not.toBe(Trade.fingerprint);
+    expect(Trade.schema).toMatchObject({ type: 'record', name: 'Trade' });
+  });
+
+  describe('resolve (schema evolution)', () => {
+    const V1 = codec({
+      type: 'record',
+      name: 'Quote',
+      fields: [
+        { name: 'sym', type: 'string' },
+        { name: 'bid', type: 'int' },
+        { name: 'legacy', type: 'string' },
+      ],
+    } as const);
+    const V2 = codec({
+      type: 'record',
+      name: 'Quote',
+      fields: [
+        { name: 'sym', type: 'string' },
+        { name: 'bid', type: 'long' },
+        { name: 'venue', type: 'string', default: 'XNYS' },
+      ],
+    } as const);
+
+    it('a newer reader reads an older writer: added field defaulted, int promoted, dropped field skipped', () => {
+      const bytes = V1.encode({ sym: 'ACME', bid: 10, legacy: 'x' });
+      expect(V2.resolve(V1).decode(bytes)).toEqual({ sym: 'ACME', bid: 10, venue: 'XNYS' });
+      expect(V2.resolve(V1.schema as never).decode(bytes)).toEqual({ sym: 'ACME', bid: 10, venue: 'XNYS' });
+    });
+
+    it('an older reader reads a newer writer when the newer one keeps what it needs', () => {
+      const Old = codec({ type: 'record', name: 'Quote', fields: [{ name: 'sym', type: 'string' }] } as const);
+      expect(Old.resolve(V2).decode(V2.encode({ sym: 'ACME', bid: 1, venue: 'X' }))).toEqual({ sym: 'ACME' });
+    });
+
+    it('resolving equal schemas gives the codec itself', () => {
+      expect(Trade.resolve(Trade)).toBe(Trade);
+    });
+
+    it('incompatible schemas fail with SchemaMismatchError naming the field', () => {
+      const missing = catchError(() => V1.resolve(V2));
+      expect(missing).toBeInstanceOf(SchemaMismatchError);
+      expect(missing).toMatchObject({ code: ErrorCode.SCHEMA_MISMATCH, path: 'Quote.bid' });
+      const Strict = codec({
+        type: 'record',
+        name: 'Quote',
+        fields: [
+          { name: 'sym', type: 'string' },
+          { name: 'extra', type: 'int' },
+        ],
+      } as const);
+      expect(catchError(() => Strict.resolve(V1))).toMatchObject({ path: 'Quote.extra' });
+      const Nested = (item: string) =>
+        codec({ type: 'record', name: 'Book', fields: [{ name: 'levels', type: { type: 'array', items: item } }] } as never);
+      expect(catchError(() => Nested('int').resolve(Nested('string')))).toMatchObject({ path: 'Book.levels[]' });
+    });
+  });
+
+  describe('raw', () => {
+    it('carries bytes as they are, and returns a copy', () => {
+      const bytes = new Uint8Array([1, 2, 3]);
+      expect(raw.encode(bytes)).toEqual(Buffer.from([1, 2, 3]));
+      const buf = Buffer.alloc(5);
+      expect(raw.encodeInto(bytes, buf, 1)).toBe(4);
+      expect(raw.encodeInto(bytes, buf, 4)).toBe(-2);
+      const out = raw.decode(buf, 1, 4);
+      buf.fill(0);
+      expect([...out]).toEqual([1, 2, 3]);
+    });
+
+    it('refuses what is not bytes, and Avro writers', () => {
+      expect(catchError(() => raw.encode('text' as never))).toBeInstanceOf(EncodeError);
+      expect(catchError(() => raw.resolve(Trade))).toBeInstanceOf(SchemaMismatchError);
+      expect(catchError(() => Trade.resolve(raw))).toBeInstanceOf(SchemaMismatchError);
+    });
+  });
+
+  it('validate: false skips the check (for values known to fit)', () => {
+    const Fast = codec('int', { validate: false });
+    expect(Fast.decode(Fast.encode(7))).toBe(7);
+    expect(catchError(() => codec('int').encode(1.5))).toBeInstanceOf(EncodeError);
+  });
+});
+
+function catchError(fn: () => unknown): Error & Record<string, unknown> {
+  try {
+    fn();
+  } catch (err) {
+    return err as Error & Record<string, unknown>;
+  }
+  throw new Error('expected an error');
+}

@@ -1,0 +1,39 @@
+/**
+ * The entry of every worker thread rxwire starts (see threads/worker.ts): loads
+ * the runner named in `workerData.rxwire` and the user's module, runs them,
+ * reports the result or the error to the parent, and on `release` lets the
+ * runner close its ends so the thread exits by itself.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { toErrorData } from '../core/errors';
+import { loadDefault } from './load-module';
+import type { HostCommand, HostData, HostReport, Runner } from './worker-types';
+
+// (not `module`: in a CommonJS file that name is taken)
+const { runner, module: userModule, index, setup } = (workerData as { rxwire: HostData }).rxwire;
+const port = parentPort!;
+
+function report(message: HostReport): void {
+  port.postMessage(message);
+}
+
+async function main(): Promise<void> {
+  const { run } = require(runner) as Runner;
+  const userExport = await loadDefault(userModule, 'worker');
+  let release = () => {};
+  try {
+    const outcome = await run(userExport, setup, index);
+    release = outcome.release;
+    report({ type: 'result', value: outcome.value });
+  } catch (err) {
+    report({ type: 'error', error: toErrorData(err) });
+  }
+  // The parent answers once every sibling is done with this worker's rings.
+  port.once('message', (command: HostCommand) => {
+    if (command.type !== 'release') return;
+    release();
+    port.unref();
+  });
+}
+
+main().catch((err) => report({ type: 'error', error: toErrorData(err) }));

@@ -1,0 +1,40 @@
+/**
+ * The messages between a hosted worker and the thread that started it, shared
+ * by both sides (threads/worker.ts on the parent, threads/worker-host.ts in the worker).
+ * Values travel by structured clone over `parentPort`; nothing here is on a
+ * data path.
+ */
+import type { ErrorData } from '../core/errors';
+
+/** What a hosted worker finds under `workerData.rxwire`. */
+export interface HostData {
+  /**
+   * Absolute path of the runner module: the part of rxwire (runtime, pool,
+   * stage) that sets up the worker's side and calls the user's module. It
+   * exports `run(userExport, setup, index)`.
+   */
+  runner: string;
+  /** The user's module: a path or a `file:` URL string. */
+  module: string;
+  /** This worker's index among its siblings. */
+  index: number;
+  /** The runner's own setup (ends, options), structured-cloned. */
+  setup: unknown;
+}
+
+/** Worker to parent. */
+export type HostReport =
+  | { type: 'result'; value: unknown }
+  | { type: 'error'; error: ErrorData };
+
+/** Parent to worker: finish and exit (the parent has every sibling's result). */
+export type HostCommand = { type: 'release' };
+
+/**
+ * The shape of a runner module. `run` resolves with the worker's result; its
+ * `release` is called when the parent lets the worker go, and must close what
+ * the runner opened so the thread can exit by itself.
+ */
+export interface Runner {
+  run(userExport: unknown, setup: unknown, index: number): Promise<{ value: unknown; release(): void }>;
+}

@@ -1,0 +1,159 @@
+/**
+ * Starting worker threads on a user's module, compiled (`.js`) or, when the
+ * parent runs TypeScript (ts-node, ts-jest), straight from `.ts`.
+ * Everything in rxwire that starts threads goes through here: the runtime
+ * (`initialize`), `WorkerPool` and `stage` all use {@link HostedWorker}.
+ */
+import { Worker, type TransferListItem, type WorkerOptions } from 'node:worker_threads';
+import { extname, join } from 'node:path';
+import { WorkerError, type ErrorData } from '../core/errors';
+import { isTypeScript, modulePath, type ModuleRef } from './load-module';
+import type { HostCommand, HostData, HostReport } from './worker-types';
+
+/** Options of {@link startWorker}: Node's own, less `eval`. */
+export type StartWorkerOptions = Omit<WorkerOptions, 'eval'>;
+
+/**
+ * Starts a worker thread on `module` (a path or a `file:` URL). A `.ts`
+ * module is loaded through ts-node in transpile-only mode (ts-node must be
+ * installed, as it is for development); a `.js`, `.cjs` or `.mjs` module
+ * loads as Node loads it.
+ *
+ * @param module the worker's module
+ * @param options Node's `WorkerOptions` (`workerData`, `transferList`, ...)
+ * @returns the running Worker
+ */
+export function startWorker(module: ModuleRef, options: StartWorkerOptions = {}): Worker {
+  return launch(modulePath(module), false, options);
+}
+
+/** Starts `file`; registers ts-node first when it, or a module it will load (`typescript`), is TypeScript. */
+function launch(file: string, typescript: boolean, options: StartWorkerOptions): Worker {
+  if (!typescript && !isTypeScript(file)) return new Worker(file, options);
+  const bootstrap = [
+    `require('ts-node').register({ transpileOnly: true, compilerOptions: { module: 'commonjs' } });`,
+    `require(${JSON.stringify(file)});`,
+  ].join('\n');
+  return new Worker(bootstrap, { ...options, eval: true });
+}
+
+/** The worker-side entry, in the same form (`.ts` or `.js`) as this file. */
+const HOST = join(__dirname, `worker-host${extname(__filename)}`);
+
+/** A runner module in `dir` (`runtime/runner`, `pool/worker`, ...), in the same form (`.ts`/`.js`) as this file. */
+export function runnerPath(dir: string, name: string): string {
+  return join(dir, `${name}${extname(__filename)}`);
+}
+
+/** Options of {@link HostedWorker}. */
+export interface HostOptions {
+  /** Absolute path of the runner (see `runnerPath`). */
+  runner: string;
+  /** The user's module. */
+  module: ModuleRef;
+  /** This worker's index, named in its `WorkerError`. */
+  index: number;
+  /** The runner's setup (ends, options): structured-cloned into the worker. */
+  setup?: unknown;
+  /** What `setup` holds that must be transferred (ports of transport ends). */
+  transferList?: TransferListItem[];
+  /** Node's resource limits, env, etc. */
+  worker?: Omit<StartWorkerOptions, 'workerData' | 'transferList'>;
+}
+
+/**
+ * One worker thread running a user's module under a rxwire runner, as seen
+ * from the thread that started it.
+ *
+ * Lifecycle: the worker reports its result (or error) once; it then waits
+ * for `release()` (so it stays alive, and its rings stay readable, until its
+ * siblings are done with them), closes what the runner opened and exits. A
+ * throw in the user's code, an uncaught error or an exit before the result
+ * fails `result` with `WorkerError` naming the worker's index and carrying
+ * its message and stack. `terminate()` ends it at once; no path leaves the
+ * thread running once `exited` has resolved.
+ */
+export class HostedWorker {
+  readonly index: number;
+  readonly worker: Worker;
+  /** The user's result; rejects with `WorkerError`. */
+  readonly result: Promise<unknown>;
+  /** Resolves with the exit code when the thread has ended. */
+  readonly exited: Promise<number>;
+  private settled = false;
+  private released = false;
+  private killed = false;
+  private readonly fail: (err: WorkerError) => void;
+
+  constructor(options: HostOptions) {
+    const { runner, module, index, setup, transferList = [], worker = {} } = options;
+    this.index = index;
+    const file = modulePath(module);
+    const workerData: { rxwire: HostData } = { rxwire: { runner, module: file, index, setup } };
+    this.worker = launch(HOST, isTypeScript(file), { ...worker, workerData, transferList });
+    let resolveResult!: (value: unknown) => void;
+    let rejectResult!: (err: WorkerError) => void;
+    this.result = new Promise((resolve, reject) => {
+      resolveResult = resolve;
+      rejectResult = reject;
+    });
+    // A failure nobody awaits yet must not become an unhandled rejection here;
+    // whoever reads `result` still sees it.
+    this.result.catch(() => {});
+    const fail = (this.fail = (err: WorkerError) => {
+      if (this.settled) return;
+      this.settled = true;
+      rejectResult(err);
+    });
+    this.worker.on('message', (report: HostReport) => {
+      if (this.settled) return;
+      if (report.type === 'result') {
+        this.settled = true;
+        resolveResult(report.value);
+      } else {
+        fail(workerError(report.error, index));
+      }
+    });
+    this.worker.on('error', (err) => fail(new WorkerError(err.message, index, err.stack, { cause: err, name: err.name })));
+    this.exited = new Promise((resolve) => {
+      this.worker.once('exit', (code) => {
+        if (!this.killed) fail(new WorkerError(`the worker exited with code ${code} before it finished`, index, undefined));
+        resolve(code);
+      });
+    });
+  }
+
+  /** Lets a worker that has reported its result close its ends and exit. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    const command: HostCommand = { type: 'release' };
+    this.worker.postMessage(command);
+  }
+
+  /**
+   * Releases the worker and waits for it to exit; terminates it if it is still
+   * running after `graceMs` (a timer or handle of the user's keeps it alive).
+   */
+  async close(graceMs = 1000): Promise<void> {
+    this.release();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), graceMs);
+    });
+    const outcome = await Promise.race([this.exited, late]);
+    clearTimeout(timer);
+    if (outcome === 'late') await this.terminate();
+  }
+
+  /** Ends the thread now. Its `result`, if still pending, fails with `WorkerError`. */
+  async terminate(): Promise<void> {
+    this.fail(new WorkerError('the worker was terminated before it finished', this.index, undefined));
+    this.killed = true;
+    await this.worker.terminate();
+  }
+}
+
+function workerError(data: ErrorData, index: number): WorkerError {
+  return new WorkerError(data.message, index, data.stack ?? undefined, { name: data.name, code: data.code });
+}
