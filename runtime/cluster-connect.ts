@@ -35,7 +35,7 @@ export class Listener {
   static async open(layout: Layout): Promise<Listener> {
     const { host, port } = layout.address(layout.index);
     try {
-      return new Listener(layout, await tcp.listen({ host, port, secret: layout.config.secret }));
+      return new Listener(layout, await tcp.listen({ host, port, secret: layout.config.secret, heartbeat: layout.config.heartbeat }));
     } catch (err) {
       const error = err as Error;
       // Keep the system error's class and code (EADDRINUSE, ...); say who failed where.
@@ -112,14 +112,14 @@ export class Listener {
 /** Connects to worker `peer`, retrying until `deadline`, and completes the handshake. */
 export async function dial(layout: Layout, peer: number, deadline: number, signal: AbortSignal, opened: Link[]): Promise<Link> {
   const { host, port } = layout.address(peer);
-  const { secret, connectTimeout } = layout.config;
+  const { secret, connectTimeout, heartbeat } = layout.config;
   let delay = RETRY_FIRST_MS;
   let last: Error | undefined;
   for (;;) {
     signal.throwIfAborted();
     let conn: tcp.TcpConnection | undefined;
     try {
-      conn = await beforeDeadline(tcp.connect({ host, port, secret }), deadline, (late) => void late.close());
+      conn = await beforeDeadline(tcp.connect({ host, port, secret, heartbeat }), deadline, (late) => void late.close());
     } catch (err) {
       if (err instanceof AuthError) {
         throw new AuthError(`cluster: worker ${layout.index} and ${layout.describe(peer)} do not share the secret: ${err.message}`, { cause: err });

@@ -3,6 +3,7 @@
  * in the calling thread, N worker threads in this process, or a cluster of
  * processes of N worker threads each, linked by TCP.
  */
+import { heartbeatSettings, type HeartbeatOptions } from '../transports/tcp/options';
 import { checkPortRanges, defaultHosts, parseHost, readHostfile, type HostAddress } from './hosts';
 
 /** One worker, in the calling thread: for debugging and tests. */
@@ -36,6 +37,8 @@ export interface ClusterConfig {
   readonly connectTimeout: number;
   /** The shared secret of every link (challenge/response, never sent), if any. */
   readonly secret?: string;
+  /** The heartbeat of every link (see `ClusterOptions.heartbeat`), checked; absent: the TCP default. */
+  readonly heartbeat?: false | { readonly interval: number; readonly timeout: number };
 }
 
 export type Config = ThreadConfig | ProcessConfig | ClusterConfig;
@@ -68,6 +71,17 @@ export interface ClusterOptions {
    * network (the default addresses are 127.0.0.1).
    */
   secret?: string;
+  /**
+   * The heartbeat of every link, as `tcp.connect`'s `heartbeat`: after
+   * `interval` ms without a byte from a peer its link sends PING; after
+   * `timeout` ms of silence (a process stopped, a machine gone without
+   * closing its sockets) the link ends and the workers fail with
+   * `WorkerError` (`TransportClosedError`) instead of waiting forever.
+   * `false` turns it off; `true` (or absent) is the default `{ interval:
+   * 5000, timeout: 15000 }`. A worker whose event loop is held longer than
+   * `timeout` looks silent too.
+   */
+  heartbeat?: boolean | HeartbeatOptions;
 }
 
 /**
@@ -98,7 +112,7 @@ export const Config = {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError('Config.cluster: options must be { hosts, process, workers }');
     }
-    const { hosts, process: index, workers = 1, connectTimeout = 30_000, secret } = options;
+    const { hosts, process: index, workers = 1, connectTimeout = 30_000, secret, heartbeat } = options;
     if (!Array.isArray(hosts) || hosts.length === 0) {
       throw new TypeError(`Config.cluster: options.hosts must be a non-empty array of 'host:port'`);
     }
@@ -115,7 +129,8 @@ export const Config = {
       throw new TypeError('Config.cluster: options.secret must be a non-empty string');
     }
     const config: ClusterConfig = { kind: 'cluster', hosts: addresses, process: index, workers: checkedWorkers, connectTimeout };
-    return secret === undefined ? config : { ...config, secret };
+    const beat = heartbeat === undefined ? undefined : (heartbeatSettings(heartbeat, 'Config.cluster: options.heartbeat') ?? false);
+    return { ...config, ...(secret === undefined ? {} : { secret }), ...(beat === undefined ? {} : { heartbeat: beat }) };
   },
   /**
    * Reads a command line as timely's `Config::from_args` does:

@@ -76,6 +76,33 @@ function track(child: ChildProcess, group = false): { child: ChildProcess; out: 
   return { child, out: () => out, exited };
 }
 
+/**
+ * A driver script for a cluster process of `Config.fromArgs()`: its worker
+ * module prints `running <index>` when its function runs (every link is up),
+ * then waits forever; the driver prints `outcome <json>` of `join()`.
+ */
+function writeDriver(): string {
+  const probe = join(dir, 'probe.worker.js');
+  writeFileSync(
+    probe,
+    `const run = require(${JSON.stringify(RUNTIME_WORKER)}).default;
+     exports.default = (worker, args) => { process.stdout.write('running ' + worker.index + '\\n'); return run(worker, args); };`,
+  );
+  const driver = join(dir, 'driver.js');
+  writeFileSync(
+    driver,
+    `const { Config, initialize } = require(${JSON.stringify(join(root, 'index'))});
+     initialize(Config.fromArgs(), ${JSON.stringify(probe)}, { mode: 'forever' }).join().then(
+       () => console.log('outcome ' + JSON.stringify({ ok: true })),
+       (err) => {
+         console.log('outcome ' + JSON.stringify({ name: err.name, workerName: err.workerName, workerIndex: err.workerIndex, message: err.message }));
+         process.exitCode = 1;
+       },
+     );`,
+  );
+  return driver;
+}
+
 async function failure(promise: Promise<unknown>): Promise<WorkerError> {
   const err = await promise.then(
     () => undefined,
@@ -100,6 +127,8 @@ describe('Config.cluster', () => {
       connectTimeout: 30_000,
     });
     expect(Config.cluster({ hosts: ['h:1'], process: 0, secret: 's' })).toMatchObject({ workers: 1, secret: 's' });
+    expect(Config.cluster({ hosts: ['h:1'], process: 0, heartbeat: { interval: 100 } })).toMatchObject({ heartbeat: { interval: 100, timeout: 300 } });
+    expect(Config.cluster({ hosts: ['h:1'], process: 0, heartbeat: false })).toMatchObject({ heartbeat: false });
   });
 
   test('refuses bad options with TypeError / RangeError naming the option', () => {
@@ -116,6 +145,9 @@ describe('Config.cluster', () => {
     expect(() => Config.cluster({ ...ok, workers: 0 })).toThrow('Config.cluster: options.workers must be a positive integer');
     expect(() => Config.cluster({ ...ok, connectTimeout: 0 })).toThrow(RangeError);
     expect(() => Config.cluster({ ...ok, secret: 42 as never })).toThrow(TypeError);
+    expect(() => Config.cluster({ ...ok, heartbeat: { interval: 0 } })).toThrow('Config.cluster: options.heartbeat.interval must be an integer');
+    expect(() => Config.cluster({ ...ok, heartbeat: { interval: 500, timeout: 400 } })).toThrow(RangeError);
+    expect(() => Config.cluster({ ...ok, heartbeat: 'on' as never })).toThrow(TypeError);
     // initialize checks a cluster config at the door too
     expect(() => initialize({ ...Config.cluster(ok), process: 5 }, RUNTIME_WORKER)).toThrow(RangeError);
   });
@@ -321,25 +353,7 @@ describe('a cluster of real processes', () => {
   test('a process killed mid-run (SIGKILL) fails the other with WorkerError (TransportClosedError), not a hang', async () => {
     const hosts = await freeLocalHosts(2, 2);
     const hostfile = hostfileOf(hosts, 'hosts-kill.txt');
-    // A worker module that says when its function runs (so every link is up), then waits forever.
-    const probe = join(dir, 'probe.worker.js');
-    writeFileSync(
-      probe,
-      `const run = require(${JSON.stringify(RUNTIME_WORKER)}).default;
-       exports.default = (worker, args) => { process.stdout.write('running ' + worker.index + '\\n'); return run(worker, args); };`,
-    );
-    const driver = join(dir, 'driver.js');
-    writeFileSync(
-      driver,
-      `const { Config, initialize } = require(${JSON.stringify(join(root, 'index'))});
-       initialize(Config.fromArgs(), ${JSON.stringify(probe)}, { mode: 'forever' }).join().then(
-         () => console.log('outcome ' + JSON.stringify({ ok: true })),
-         (err) => {
-           console.log('outcome ' + JSON.stringify({ name: err.name, workerName: err.workerName, workerIndex: err.workerIndex, message: err.message }));
-           process.exitCode = 1;
-         },
-       );`,
-    );
+    const driver = writeDriver();
     const runs = [0, 1].map((p) =>
       track(spawn(process.execPath, [...TS_NODE, driver, '-n', '2', '-p', `${p}`, '-w', '2', '-h', hostfile], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })),
     );
@@ -350,6 +364,24 @@ describe('a cluster of real processes', () => {
     expect(outcome).toMatchObject({ name: 'WorkerError', workerName: 'TransportClosedError' });
     expect([0, 1]).toContain(outcome.workerIndex);
     expect(outcome.message).toMatch(/closed before that worker finished/);
+  }, LIMIT);
+
+  test('a process stopped by SIGSTOP (sockets open, nothing said) fails the other with WorkerError (TransportClosedError), not a hang', async () => {
+    const hosts = await freeLocalHosts(2, 1);
+    const hostfile = hostfileOf(hosts, 'hosts-stop.txt');
+    const driver = writeDriver();
+    const stopped = track(spawn(process.execPath, [...TS_NODE, driver, '-n', '2', '-p', '1', '-w', '1', '-h', hostfile], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }));
+    // Process 0 here, with a small heartbeat: a silent peer is given up on quickly.
+    const here = initialize(Config.cluster({ hosts, process: 0, workers: 1, heartbeat: { interval: 100, timeout: 600 } }), RUNTIME_WORKER, { mode: 'forever' });
+    const outcome = failure(here.join());
+    await until(() => stopped.out().includes('running 1\n'), 120_000);
+    stopped.child.kill('SIGSTOP');
+    const lost = await outcome;
+    expect(lost.workerIndex).toBe(0);
+    expect(lost.workerName).toBe('TransportClosedError');
+    expect(lost.message).toMatch(/the peer was silent for \d+ ms/);
+    stopped.child.kill('SIGKILL'); // a stopped process dies of SIGKILL too
+    await stopped.exited;
   }, LIMIT);
 
   test('the example launcher (npm run word-count:cluster) starts 2 processes and checks the union', async () => {

@@ -6,7 +6,8 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { AuthError, FrameError, TransportClosedError } from '../../core/errors';
 import { TcpConnection, type Lifeline } from './connection';
-import { NO_SESSION, clientHandshake, isSessionRefusal } from './handshake';
+import { clientHandshake } from './handshake';
+import { NO_SESSION, isSessionRefusal } from './handshake-bytes';
 import { connectSettings, type ConnectOptions, type ConnectSettings } from './options';
 
 /**

@@ -4,36 +4,30 @@
  * server and the client differ only in how they make it (server.ts,
  * client.ts) and in what a dropped socket means (`Lifeline`).
  *
- * Writing: channel frames are encoded into one buffer (output.ts) and handed
- * to the socket once per turn of the event loop, or as soon as 64 KiB
- * gather. Reading: each 'data' chunk is cut into frames in place
- * (parser.ts); every channel that decoded values gets them as one batch when
- * the chunk is done.
+ * Writing is writer.ts's: channel frames are encoded into one buffer
+ * (output.ts) and handed to the socket in corked groups, bounded by its
+ * drain. Reading: each 'data' chunk is cut into frames in place (parser.ts);
+ * every channel that decoded values gets them as one batch when the chunk is
+ * done. A heartbeat (heartbeat.ts) notices a peer that stops talking while
+ * its socket stays open.
  */
 import type { Socket } from 'node:net';
 import type { Codec } from '../../core/codec';
-import { FrameError, TransportClosedError } from '../../core/errors';
-import { WireSubject, type WireOptions } from '../../core/wire-subject';
+import { TransportClosedError } from '../../core/errors';
+import { WireSubject } from '../../core/wire-subject';
 import type { ChannelHost, TcpChannel } from './channel';
+import { checkName, looksLikeCodec, type TcpConnectionState, type TcpConnectionStats, type TcpOpenOptions } from './connection-types';
+import { denied } from './handshake-bytes';
+import { Heartbeat } from './heartbeat';
 import { Mux } from './mux';
-import { denied } from './handshake';
-import { BATCH_BYTES, FrameOut, connectionFrame } from './output';
-import { FrameParser } from './parser';
-import { ReplayBuffer } from './session';
+import { connectionFrame } from './output';
 import { positive, type Settings } from './options';
-import { LongRecord, MAX_NAME_BYTES, TCP_HEADER, TcpKind } from './wire';
+import { ConnectionReader, PING } from './reader';
+import { TcpKind } from './wire';
+import { ConnectionWriter } from './writer';
 
-/** A receiver of a resumable session acknowledges (CACK) at least every this many session bytes. */
-export const CACK_BYTES = 256 * 1024;
-/** The least replay bound: well above CACK_BYTES, so acknowledgements always come before a writer stalls. */
-const MIN_REPLAY_BYTES = 4 * CACK_BYTES;
-/**
- * Full batches are handed to the socket together, in one writev, once this
- * many bytes of them wait (or at the end of the turn): on loopback a write
- * costs the receiver's side of the stack too, and one write per 64 KiB
- * batch took twice the time per byte of one per group.
- */
-const FLUSH_BYTES = 256 * 1024;
+export type { TcpConnectionState, TcpConnectionStats, TcpOpenOptions } from './connection-types';
+
 /** How long a closing connection waits for the peer to close its side before destroying the socket. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -43,12 +37,6 @@ export interface TcpEnd {
   readonly connection: TcpConnection;
   readonly name: string;
 }
-
-/** Options of `conn.open`: the WireSubject's, and this channel's receive window. */
-export type TcpOpenOptions = WireOptions & {
-  /** This channel's receive window, bytes (default: the connection's `window`). */
-  window?: number;
-};
 
 /** What a dropped socket means for a connection (server: wait for the client; client: reconnect). */
 export interface Lifeline {
@@ -67,35 +55,7 @@ export interface ConnectionSetup {
   lifeline: Lifeline;
 }
 
-/**
- * A connection's state: `live` (a socket is attached), `dropped` (a
- * resumable session waiting for its client to come back) or `gone`.
- */
-export type TcpConnectionState = 'live' | 'dropped' | 'gone';
 type State = TcpConnectionState;
-
-/** What `conn.stats()` reports: a snapshot of what the connection holds and has moved. */
-export interface TcpConnectionStats {
-  readonly state: TcpConnectionState;
-  /** Channels open on this end (opened and not yet over both ways). */
-  readonly channels: number;
-  /**
-   * Bytes waiting to go out: frames encoded but not yet handed to the socket,
-   * plus the socket's own write buffer. Channels get no room while this is
-   * at `highWaterMark`, so it stays within about `highWaterMark` plus one
-   * batch (64 KiB) and one frame, however slow the peer reads.
-   */
-  readonly bufferedBytes: number;
-  /**
-   * Session bytes sent and not yet acknowledged by the peer. A resumable
-   * session keeps them for replay; channels get no room while this is at
-   * max(4 × `highWaterMark`, 1 MiB). Without resume, always 0.
-   */
-  readonly unackedBytes: number;
-  /** Session bytes (frames of channels, headers included) sent and received in all. */
-  readonly sentBytes: number;
-  readonly receivedBytes: number;
-}
 
 /**
  * One TCP connection, from `tcp.connect` or a server's `connections$`.
@@ -118,26 +78,16 @@ export class TcpConnection {
   private readonly settings: Settings;
   private readonly lifeline: Lifeline;
   private readonly resumable: boolean;
-  private readonly replayLimit: number;
-  private peerMaxFrame: number;
-  private readonly out = new FrameOut();
-  private readonly replay: ReplayBuffer;
+  private readonly peerMaxFrame: number;
+  private readonly writer: ConnectionWriter;
+  private readonly reader: ConnectionReader;
+  private readonly heartbeat: Heartbeat | undefined;
   private readonly mux: Mux;
-  private readonly host: ChannelHost;
   private socket: Socket | undefined;
-  private parser: FrameParser | undefined;
   private generation = 0;
   private state: State = 'live';
   private closing = false;
-  private received = 0;
-  private lastCack = 0;
-  private flushTimer: ReturnType<typeof setImmediate> | undefined;
-  /** Full batches taken from `out` and not yet handed to the socket (see FLUSH_BYTES). */
-  private unsent: Buffer[] = [];
-  private unsentBytes = 0;
   private graceTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly waiting = new Set<TcpChannel<unknown>>();
-  private toDeliver: TcpChannel<unknown>[] = [];
   private address = '';
   private portNumber = 0;
 
@@ -148,11 +98,21 @@ export class TcpConnection {
     this.resumable = setup.resumable;
     this.peerMaxFrame = setup.peerMaxFrame;
     this.lifeline = setup.lifeline;
-    this.replay = new ReplayBuffer(setup.resumable);
-    this.replayLimit = Math.max(4 * setup.settings.highWaterMark, MIN_REPLAY_BYTES);
+    this.writer = new ConnectionWriter(setup.settings, setup.resumable);
+    const { heartbeat } = setup.settings;
+    this.heartbeat = heartbeat && new Heartbeat(heartbeat, () => this.writer.control(PING), (ms) => this.peerSilent(ms));
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    this.host = this.makeHost();
-    this.mux = new Mux(this.host);
+    this.mux = new Mux(this.makeHost());
+    this.reader = new ConnectionReader({
+      mux: this.mux,
+      writer: this.writer,
+      maxFrame: setup.settings.maxFrame,
+      highWaterMark: setup.settings.highWaterMark,
+      resumable: setup.resumable,
+      heartbeat: this.heartbeat,
+      ending: (kind, body) => this.peerEnded(kind, body),
+      fail: (err) => this.fail(err),
+    });
   }
 
   /** The peer's address (the last socket's, after a drop). */
@@ -170,10 +130,10 @@ export class TcpConnection {
     return {
       state: this.state,
       channels: this.mux.size,
-      bufferedBytes: this.bufferedBytes,
-      unackedBytes: this.resumable ? this.replay.unacked : 0,
-      sentBytes: this.replay.sent + this.unsentBytes + this.out.size,
-      receivedBytes: this.received,
+      bufferedBytes: this.writer.bufferedBytes,
+      unackedBytes: this.writer.unackedBytes,
+      sentBytes: this.writer.sentBytes,
+      receivedBytes: this.reader.received,
     };
   }
 
@@ -213,7 +173,7 @@ export class TcpConnection {
   close(): Promise<void> {
     if (this.state === 'gone' || this.closing) return this.closed;
     this.closing = true;
-    this.flush();
+    this.writer.flush();
     if (this.socket && this.state === 'live') this.socket.end(connectionFrame(TcpKind.CLOSE, Buffer.from('conn.close()', 'utf8')));
     this.endForGood(new TransportClosedError('this end closed the connection'));
     return this.closed;
@@ -235,24 +195,23 @@ export class TcpConnection {
     this.state = 'live';
     this.address = socket.remoteAddress ?? '';
     this.portNumber = socket.remotePort ?? 0;
-    this.parser = new FrameParser((kind, channel, buf, start, end) => this.onFrame(kind, channel, buf, start, end), this.settings.maxFrame);
+    this.reader.attach();
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => generation === this.generation && this.onData(chunk));
-    socket.on('drain', () => generation === this.generation && this.notifyRoom());
+    socket.on('data', (chunk: Buffer) => generation === this.generation && this.reader.read(chunk));
+    socket.on('drain', () => generation === this.generation && this.writer.notifyRoom());
     socket.on('error', () => {
       // 'close' follows and decides; the error itself says no more than that the socket is gone.
     });
     socket.on('close', () => generation === this.generation && this.onSocketClosed());
-    this.flush();
     try {
-      for (const chunk of this.replay.replayFrom(peerReceived)) socket.write(chunk);
+      this.writer.attach(socket, peerReceived);
     } catch (err) {
       return this.fail(err as Error);
     }
-    this.lastCack = this.received;
-    if (leftover) this.onData(leftover);
+    this.heartbeat?.start();
+    if (leftover) this.reader.read(leftover);
     socket.resume();
-    this.notifyRoom();
+    this.writer.notifyRoom();
   }
 
   /** @internal The socket dropped and will not be resumed (resume timeout, reconnect gave up). */
@@ -262,7 +221,7 @@ export class TcpConnection {
 
   /** @internal Session bytes received from the peer in all (where a resume starts). */
   get receivedBytes(): number {
-    return this.received;
+    return this.reader.received;
   }
 
   /** @internal Is the connection waiting for a resume? */
@@ -270,149 +229,34 @@ export class TcpConnection {
     return this.state === 'dropped';
   }
 
-  // ---- reading ------------------------------------------------------------
-
-  private onData(chunk: Buffer): void {
-    try {
-      this.parser!.push(chunk);
-    } catch (err) {
-      this.deliverQueued();
-      return this.fail(err instanceof FrameError ? err : new FrameError(`bad frame: ${(err as Error).message}`, { cause: err }));
-    }
-    this.deliverQueued();
-    if (this.resumable && this.state === 'live' && this.received - this.lastCack >= CACK_BYTES) this.sendCack();
+  /** CLOSE (the peer ended the connection) or DENY (the client refused this server's WELCOME: its proof did not match). */
+  private peerEnded(kind: number, body: Buffer): void {
+    if (kind === TcpKind.DENY) return this.endForGood(denied(body)); // AuthError, reported on errors$
+    const reason = body.toString('utf8', 0, 200);
+    this.endForGood(new TransportClosedError(`the peer closed the connection${reason ? `: ${reason}` : ''}`));
   }
-
-  private onFrame(kind: number, channel: number, buf: Buffer, start: number, end: number): void {
-    if (channel !== 0) {
-      this.received += end - start + TCP_HEADER;
-      this.mux.onFrame(kind, channel, buf, start, end);
-      return;
-    }
-    switch (kind) {
-      case TcpKind.CACK:
-        this.replay.ack(LongRecord.decode(buf, start, end));
-        this.notifyRoom();
-        return;
-      case TcpKind.CLOSE: {
-        const reason = buf.toString('utf8', start, Math.min(end, start + 200));
-        this.parser!.stop();
-        this.endForGood(new TransportClosedError(`the peer closed the connection${reason ? `: ${reason}` : ''}`));
-        return;
-      }
-      case TcpKind.DENY:
-        // The client refused this server's WELCOME (its proof did not match): AuthError, reported on errors$.
-        this.parser!.stop();
-        this.endForGood(denied(buf.subarray(start, Math.min(end, start + 201))));
-        return;
-      default:
-        throw new FrameError(`handshake frame kind 0x${kind.toString(16)} after the handshake`);
-    }
-  }
-
-  private deliverQueued(): void {
-    while (this.toDeliver.length > 0) {
-      const batch = this.toDeliver;
-      this.toDeliver = [];
-      for (const channel of batch) channel.deliverPending();
-    }
-  }
-
-  private sendCack(): void {
-    this.lastCack = this.received;
-    this.socket!.write(connectionFrame(TcpKind.CACK, LongRecord.encode(this.received)));
-  }
-
-  // ---- writing ------------------------------------------------------------
 
   private makeHost(): ChannelHost {
-    const conn = this;
+    const { writer } = this;
     return {
-      out: this.out,
-      get peerMaxFrame() {
-        return conn.peerMaxFrame;
-      },
+      out: writer.out,
+      peerMaxFrame: this.peerMaxFrame,
       maxFrame: this.settings.maxFrame,
-      roomToWrite: () => this.roomToWrite(),
-      waitForRoom: (channel) => void this.waiting.add(channel),
-      wrote: () => this.wrote(),
-      deliverLater: (channel) => void this.toDeliver.push(channel),
+      roomToWrite: () => writer.roomToWrite(),
+      waitForRoom: (channel) => writer.waitForRoom(channel),
+      wrote: () => writer.wrote(),
+      deliverLater: (channel) => this.reader.deliverLater(channel),
       retire: (channel) => this.mux.retire(channel),
     };
-  }
-
-  private roomToWrite(): boolean {
-    if (this.state === 'gone') return true; // the channel's own state refuses
-    if (this.bufferedBytes >= this.settings.highWaterMark) return false;
-    if (this.resumable && this.replay.unacked + this.out.size >= this.replayLimit) return false;
-    return true;
-  }
-
-  /** Encoded bytes not yet handed to the socket, and the socket's own write buffer. */
-  private get bufferedBytes(): number {
-    const socketBytes = this.state === 'live' && this.socket ? this.socket.writableLength : 0;
-    return this.out.size + this.unsentBytes + socketBytes;
-  }
-
-  /** A channel wrote to `out`: a full batch waits with the others, which go out at FLUSH_BYTES or at the end of the turn. */
-  private wrote(): void {
-    if (this.out.size >= BATCH_BYTES) {
-      const chunk = this.out.take();
-      this.unsent.push(chunk);
-      this.unsentBytes += chunk.length;
-      if (this.unsentBytes >= FLUSH_BYTES) return this.flush();
-    }
-    this.scheduleFlush();
-  }
-
-  /** Wakes the channels that found no room, if there is room now. */
-  private notifyRoom(): void {
-    if (this.waiting.size === 0 || !this.roomToWrite()) return;
-    const waiting = [...this.waiting];
-    this.waiting.clear();
-    for (const channel of waiting) channel.roomAvailable();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushTimer || this.state === 'gone') return;
-    this.flushTimer = setImmediate(() => {
-      this.flushTimer = undefined;
-      this.flush();
-      // The bytes just handed over may have left room without a 'drain' (the kernel took them all).
-      this.notifyRoom();
-    });
-  }
-
-  /**
-   * Hands the waiting batches and what `out` holds to the socket, in one
-   * writev (and to the replay buffer of a resumable session).
-   */
-  private flush(): void {
-    if (this.flushTimer) {
-      clearImmediate(this.flushTimer);
-      this.flushTimer = undefined;
-    }
-    if (this.state === 'gone') return;
-    const chunks = this.unsent;
-    if (this.out.size > 0) chunks.push(this.out.take());
-    if (chunks.length === 0) return;
-    this.unsent = [];
-    this.unsentBytes = 0;
-    for (const chunk of chunks) this.replay.record(chunk);
-    const socket = this.state === 'live' ? this.socket : undefined;
-    if (!socket) return;
-    // Once written, a chunk's buffer is reused, unless the replay buffer keeps it.
-    const recycle = !this.resumable;
-    socket.cork();
-    for (const chunk of chunks) socket.write(chunk, recycle ? () => this.out.recycle(chunk) : undefined);
-    socket.uncork();
   }
 
   // ---- lifecycle ----------------------------------------------------------
 
   private onSocketClosed(): void {
     this.socket = undefined;
-    this.parser?.stop();
+    this.writer.detach();
+    this.heartbeat?.stop();
+    this.reader.stop();
     if (this.state !== 'live') return;
     if (this.resumable && this.lifeline.dropped(this)) {
       this.state = 'dropped';
@@ -421,10 +265,28 @@ export class TcpConnection {
     this.endForGood(new TransportClosedError('the connection dropped'));
   }
 
+  /**
+   * The heartbeat heard nothing for `ms`: the socket goes at once (a silent
+   * peer would not answer a CLOSE), then as a dropped socket: a resumable
+   * session tries to resume, any other ends.
+   */
+  private peerSilent(ms: number): void {
+    if (this.state !== 'live') return;
+    const err = new TransportClosedError(`the peer was silent for ${ms} ms (heartbeat timeout ${this.settings.heartbeat!.timeout} ms)`);
+    this.detachSocket();
+    this.writer.detach();
+    this.reader.stop();
+    if (this.resumable && this.lifeline.dropped(this)) {
+      this.state = 'dropped';
+      return;
+    }
+    this.endForGood(err);
+  }
+
   /** A fatal error on the connection (malformed frame, bad acknowledgement): tell the peer, end. */
   private fail(err: Error): void {
     if (this.state === 'gone') return;
-    this.parser?.stop();
+    this.reader.stop();
     const socket = this.socket;
     if (socket && this.state === 'live') socket.end(connectionFrame(TcpKind.CLOSE, Buffer.from(err.message.slice(0, 200), 'utf8')));
     this.endForGood(err);
@@ -432,11 +294,9 @@ export class TcpConnection {
 
   private endForGood(err: Error): void {
     if (this.state === 'gone') return;
-    this.flush();
+    this.writer.stop();
+    this.heartbeat?.stop();
     this.state = 'gone';
-    if (this.flushTimer) clearImmediate(this.flushTimer);
-    this.flushTimer = undefined;
-    this.waiting.clear();
     const channels = this.mux.channels();
     this.mux.clear();
     for (const channel of channels) channel.connectionLost(err);
@@ -462,17 +322,6 @@ export class TcpConnection {
     this.socket = undefined;
     old.destroy();
   }
-}
-
-/** A codec by its shape: codecs made outside core/codec.ts (rpcCodec) are codecs too. */
-function looksLikeCodec(x: unknown): x is Codec<unknown> {
-  const c = x as Codec<unknown> | undefined;
-  return typeof c === 'object' && c !== null && typeof c.encodeInto === 'function' && typeof c.decode === 'function' && typeof c.fingerprint === 'string';
-}
-
-function checkName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0) throw new TypeError('a channel name must be a non-empty string');
-  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) throw new RangeError(`a channel name must be at most ${MAX_NAME_BYTES} bytes of UTF-8`);
 }
 
 /** Is `end` a TCP end descriptor (from `conn.end(name)`)? */

@@ -24,37 +24,16 @@
  * HANDSHAKE_MAX_FRAME bytes, and the whole exchange to `timeoutMs`, so a
  * peer that is not authenticated can make this end hold next to nothing.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { AuthError, FrameError, TransportClosedError } from '../../core/errors';
+import { AuthError, FrameError } from '../../core/errors';
+import { NO_SESSION, WELCOME_BYTES, denied, hmac, preface, proofMatches, readPreface, readU64, u64 } from './handshake-bytes';
+import { exchange } from './handshake-exchange';
 import { connectionFrame } from './output';
-import { FrameParser } from './parser';
-import {
-  CLIENT_LABEL,
-  DenyCode,
-  Flag,
-  HANDSHAKE_MAX_FRAME,
-  MAGIC,
-  NONCE_BYTES,
-  PROOF_BYTES,
-  SERVER_LABEL,
-  SESSION_BYTES,
-  TCP_VERSION,
-  TcpKind,
-  WelcomeFlag,
-} from './wire';
+import { CLIENT_LABEL, Flag, NONCE_BYTES, PROOF_BYTES, SERVER_LABEL, SESSION_BYTES, TcpKind, WelcomeFlag } from './wire';
 
-/** A session id of all zeros: AUTH asks for a new session. */
-export const NO_SESSION = Buffer.alloc(SESSION_BYTES);
-
-/** How long a DENY waits for the peer to close before the socket is destroyed. */
-const DENY_GRACE_MS = 1000;
-
-/** Bytes of a WELCOME body before the server's proof: session id, flags, received. */
-const WELCOME_BYTES = SESSION_BYTES + 9;
-
-/** The longest a handshake may take before the socket is dropped. */
-export const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** For the doc-example test, which builds a WELCOME. */
+export { welcomeFrame } from './handshake-bytes';
 
 /** What the client learned. */
 export interface ClientHello {
@@ -129,7 +108,8 @@ export function clientHandshake(
 
 /**
  * Runs the server's side on an accepted socket, up to a proven AUTH; the
- * caller then answers WELCOME (`welcomeFrame`) or DENY (`denyFrame`).
+ * caller then answers WELCOME (`welcomeFrame`) or DENY (`denyFrame`),
+ * both in handshake-bytes.ts.
  */
 export function serverHandshake(socket: Socket, options: Common): Promise<ServerHello> {
   const { secret, maxFrame } = options;
@@ -171,152 +151,3 @@ export function serverHandshake(socket: Socket, options: Common): Promise<Server
   });
 }
 
-/**
- * WELCOME: the session id, whether it was resumed, the session bytes
- * received from the client, and the server's proof (`hello.proof`; empty
- * without a secret).
- */
-export function welcomeFrame(sessionId: Buffer, resumed: boolean, received: number, proof: Buffer): Buffer {
-  return connectionFrame(TcpKind.WELCOME, Buffer.concat([sessionId, Buffer.of(resumed ? WelcomeFlag.RESUMED : 0), u64(received), proof]));
-}
-
-/** DENY with a reason code and text (at most 200 bytes of it). */
-export function denyFrame(code: number, reason: string): Buffer {
-  return connectionFrame(TcpKind.DENY, Buffer.concat([Buffer.of(code), Buffer.from(reason, 'utf8').subarray(0, 200)]));
-}
-
-/** The DENY code for an error this side raised during the handshake. */
-export function denyCodeOf(err: unknown): number {
-  if (err instanceof AuthError) return DenyCode.AUTH;
-  if (err instanceof TransportClosedError) return DenyCode.UNKNOWN_SESSION;
-  return DenyCode.PROTOCOL;
-}
-
-type Step<R> = (kind: number, body: Buffer, step: number, finish: (result: R) => void) => void;
-
-/**
- * Feeds the socket's frames to `step` (0, 1, ...) until it calls `finish`;
- * rejects on a timeout, the socket's end, a frame error or a throw from
- * `step` (after sending DENY for it, unless the peer had sent DENY).
- */
-function exchange<R extends { leftover: Buffer | undefined }>(socket: Socket, timeoutMs = HANDSHAKE_TIMEOUT_MS, step: Step<R>): Promise<R> {
-  return new Promise<R>((resolve, reject) => {
-    let count = 0;
-    let settled = false;
-    let result: R | undefined;
-    const cleanup = () => {
-      settled = true;
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.off('close', onClose);
-      socket.off('error', onError);
-    };
-    const fail = (err: Error, tell: boolean) => {
-      if (settled) return;
-      cleanup();
-      parser.stop();
-      if (tell && !socket.destroyed) {
-        socket.end(denyFrame(denyCodeOf(err), err.message));
-        // A peer that never closes its side is not waited for.
-        const grace = setTimeout(() => socket.destroy(), DENY_GRACE_MS);
-        socket.once('close', () => clearTimeout(grace));
-      } else {
-        socket.destroy();
-      }
-      reject(err);
-    };
-    const parser = new FrameParser((kind, channel, buf, start, end) => {
-      if (channel !== 0) throw new FrameError(`a channel frame (channel ${channel}) before the handshake finished`);
-      step(kind, buf.subarray(start, end), count++, (done) => {
-        result = done;
-        parser.detach();
-      });
-    }, HANDSHAKE_MAX_FRAME);
-    const onData = (chunk: Buffer) => {
-      try {
-        parser.push(chunk);
-      } catch (err) {
-        fail(err as Error, !peerDenials.has(err as Error));
-        return;
-      }
-      if (!result) return;
-      // Whatever followed the last handshake frame is the connection's.
-      result.leftover = parser.remainder();
-      cleanup();
-      socket.pause();
-      resolve(result);
-    };
-    const onClose = () => fail(new TransportClosedError('the peer closed the connection during the handshake'), false);
-    const onError = (err: Error) => fail(new TransportClosedError(`socket error during the handshake: ${err.message}`, { cause: err }), false);
-    const timer = setTimeout(() => fail(new TransportClosedError(`the handshake did not finish within ${timeoutMs} ms`), true), timeoutMs);
-    socket.on('data', onData);
-    socket.on('close', onClose);
-    socket.on('error', onError);
-  });
-}
-
-/** magic, version, flags, maxFrame: the first 10 bytes of CONNECT and CHALLENGE. */
-function preface(flags: number, maxFrame: number): Buffer {
-  const out = Buffer.alloc(10);
-  MAGIC.copy(out, 0);
-  out[4] = TCP_VERSION;
-  out[5] = flags;
-  out.writeUInt32LE(maxFrame, 6);
-  return out;
-}
-
-function readPreface(body: Buffer): { flags: number; maxFrame: number } {
-  if (body.length < 10 || !body.subarray(0, 4).equals(MAGIC)) throw new FrameError('not an rxwire TCP peer (bad magic)');
-  if (body[4] !== TCP_VERSION) throw new FrameError(`peer speaks TCP protocol ${body[4]}, this end ${TCP_VERSION}`);
-  const flags = body[5];
-  const expected = 10 + NONCE_BYTES;
-  if (body.length !== expected) throw new FrameError(`handshake body of ${body.length} bytes, expected ${expected}`);
-  const maxFrame = body.readUInt32LE(6);
-  if (maxFrame < 1024) throw new FrameError(`peer's maxFrame ${maxFrame} is below 1024`);
-  return { flags, maxFrame };
-}
-
-function hmac(secret: Buffer, label: Buffer, nc: Buffer, ns: Buffer): Buffer {
-  return createHmac('sha256', secret).update(label).update(nc).update(ns).digest();
-}
-
-function proofMatches(secret: Buffer, label: Buffer, nc: Buffer, ns: Buffer, proof: Buffer): boolean {
-  const expected = hmac(secret, label, nc, ns);
-  return proof.length === expected.length && timingSafeEqual(proof, expected);
-}
-
-/** Errors that stand for the peer's own DENY: no DENY goes back for them. */
-const peerDenials = new WeakSet<Error>();
-/** Errors that stand for the server's DENY of an unknown session. */
-const sessionRefusals = new WeakSet<Error>();
-
-/** Did the server refuse to resume the session (it no longer has it)? */
-export function isSessionRefusal(err: unknown): boolean {
-  return err instanceof Error && sessionRefusals.has(err);
-}
-
-/** The error a DENY from the peer stands for (body: u8 code, UTF-8 reason). */
-export function denied(body: Buffer): Error {
-  const reason = body.subarray(1).toString('utf8');
-  const err =
-    body[0] === DenyCode.AUTH
-      ? new AuthError(`the peer refused authentication: ${reason}`)
-      : body[0] === DenyCode.UNKNOWN_SESSION
-        ? new TransportClosedError(`the server has no such session: ${reason}`)
-        : new FrameError(`the peer refused the handshake: ${reason}`);
-  peerDenials.add(err);
-  if (body[0] === DenyCode.UNKNOWN_SESSION) sessionRefusals.add(err);
-  return err;
-}
-
-function u64(n: number): Buffer {
-  const out = Buffer.alloc(8);
-  out.writeBigUInt64LE(BigInt(n));
-  return out;
-}
-
-function readU64(buf: Buffer, at: number): number {
-  const n = buf.readBigUInt64LE(at);
-  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new FrameError(`a byte count of ${n} is beyond 2^53`);
-  return Number(n);
-}

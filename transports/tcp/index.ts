@@ -21,4 +21,4 @@ export { listen, TcpServer } from './server';
 export { connect } from './client';
 export { TcpConnection, isTcpEnd } from './connection';
 export type { TcpEnd, TcpOpenOptions, TcpConnectionState, TcpConnectionStats } from './connection';
-export type { ListenOptions, ConnectOptions, ReconnectOptions, CommonOptions } from './options';
+export type { ListenOptions, ConnectOptions, ReconnectOptions, CommonOptions, HeartbeatOptions } from './options';

@@ -3,6 +3,7 @@
  * validation at the door (TypeError / RangeError naming the option).
  */
 import type { TlsOptions, ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type { HeartbeatSettings } from './heartbeat';
 
 const MiB = 1 << 20;
 
@@ -20,6 +21,25 @@ export interface CommonOptions {
   window?: number;
   /** Bound of the connection's write buffer, bytes: channels get no room while this much waits for the socket. Default 1 MiB. */
   highWaterMark?: number;
+  /**
+   * Notices a peer that goes silent with its socket open (a stopped process,
+   * a machine gone from the network): after `interval` ms without a byte
+   * from the peer this end sends PING (the peer answers PONG); after
+   * `timeout` ms without one, the connection ends and its channels error
+   * with `TransportClosedError` ("the peer was silent for N ms"), or, with
+   * `reconnect`, the client resumes. `false` turns it off (so does an
+   * `interval` or `timeout` of `Infinity`). A peer answers PING whatever its
+   * own setting. Default `{ interval: 5000, timeout: 15000 }`.
+   */
+  heartbeat?: boolean | HeartbeatOptions;
+}
+
+/** The heartbeat's timing (see `CommonOptions.heartbeat`). */
+export interface HeartbeatOptions {
+  /** Milliseconds of quiet before this end sends PING. Default 5000, or `timeout / 3` when only `timeout` is given. */
+  interval?: number;
+  /** Milliseconds of silence after which the peer is taken for gone; more than `interval`. Default 3 × `interval`. */
+  timeout?: number;
 }
 
 /** Options of `tcp.listen`. */
@@ -68,6 +88,8 @@ export interface Settings {
   maxFrame: number;
   window: number;
   highWaterMark: number;
+  /** Undefined: no heartbeat. */
+  heartbeat: HeartbeatSettings | undefined;
 }
 
 export interface ListenSettings extends Settings {
@@ -83,6 +105,11 @@ export interface ConnectSettings extends Settings {
   tls: TlsConnectionOptions | undefined;
   reconnect: Required<ReconnectOptions> | undefined;
 }
+
+/** The default heartbeat interval, ms; the timeout is three of them. */
+export const HEARTBEAT_INTERVAL_MS = 5000;
+/** The longest delay a Node timer takes (a longer one fires at once). */
+const MAX_TIMER_MS = 0x7fffffff;
 
 /** The largest maxFrame: a frame's length must fit its u32 field. */
 export const MAX_MAX_FRAME = 0xffffffff - 9;
@@ -117,7 +144,40 @@ function common(options: CommonOptions): Settings {
     maxFrame,
     window: positive(window, 'options.window'),
     highWaterMark: positive(highWaterMark, 'options.highWaterMark'),
+    heartbeat: heartbeatSettings(options.heartbeat),
   };
+}
+
+/**
+ * The `heartbeat` option after defaults and checks (undefined: off).
+ * @param name the option's name in messages
+ * @throws TypeError / RangeError naming the option
+ */
+export function heartbeatSettings(heartbeat: unknown, name = 'options.heartbeat'): HeartbeatSettings | undefined {
+  if (heartbeat === false) return undefined;
+  if (heartbeat === undefined || heartbeat === true) heartbeat = {};
+  if (typeof heartbeat !== 'object' || heartbeat === null) throw new TypeError(`${name} must be a boolean or { interval, timeout }`);
+  const given = heartbeat as HeartbeatOptions;
+  const check = (value: unknown, field: string): number => {
+    if (value === Infinity) return value;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TIMER_MS) {
+      throw new RangeError(`${name}.${field} must be an integer number of milliseconds from 1 to ${MAX_TIMER_MS}, or Infinity (off)`);
+    }
+    return value;
+  };
+  const interval = given.interval === undefined ? undefined : check(given.interval, 'interval');
+  const timeout = given.timeout === undefined ? undefined : check(given.timeout, 'timeout');
+  if (interval === Infinity || timeout === Infinity) return undefined;
+  const settings =
+    interval !== undefined
+      ? { interval, timeout: timeout ?? Math.min(3 * interval, MAX_TIMER_MS) }
+      : timeout !== undefined
+        ? { interval: Math.max(1, Math.floor(timeout / 3)), timeout }
+        : { interval: HEARTBEAT_INTERVAL_MS, timeout: 3 * HEARTBEAT_INTERVAL_MS };
+  if (settings.timeout <= settings.interval) {
+    throw new RangeError(`${name}.timeout (${settings.timeout}) must be more than ${name}.interval (${settings.interval})`);
+  }
+  return settings;
 }
 
 function secretOf(secret: unknown): Buffer | undefined {

@@ -11,7 +11,8 @@ import * as tls from 'node:tls';
 import { Observable, Subject } from 'rxjs';
 import { TransportClosedError } from '../../core/errors';
 import { TcpConnection, type Lifeline } from './connection';
-import { denyFrame, serverHandshake, welcomeFrame, type ServerHello } from './handshake';
+import { denyFrame, welcomeFrame } from './handshake-bytes';
+import { serverHandshake, type ServerHello } from './handshake';
 import { listenSettings, type ListenOptions, type ListenSettings } from './options';
 import { DenyCode, SESSION_BYTES } from './wire';
 

@@ -45,6 +45,10 @@ export const TcpKind = {
   CLOSE: 0x25,
   /** either way, resumable sessions only: Avro long, session bytes received in all */
   CACK: 0x26,
+  /** either way after the handshake: empty; asks the peer for a PONG (heartbeat) */
+  PING: 0x27,
+  /** either way after the handshake: empty; the answer to a PING */
+  PONG: 0x28,
 } as const;
 export type TcpKind = (typeof TcpKind)[keyof typeof TcpKind];
 
@@ -65,6 +69,8 @@ const CONNECTION_KINDS = new Set<number>([
   TcpKind.DENY,
   TcpKind.CLOSE,
   TcpKind.CACK,
+  TcpKind.PING,
+  TcpKind.PONG,
 ]);
 
 /** Is `kind` assigned, and does it belong on `channel` (0: connection kinds, else channel kinds)? */

@@ -1,0 +1,54 @@
+/**
+ * What a TCP connection shows its users besides the class itself: the
+ * options of `conn.open`, its state and stats, and the checks of a channel's
+ * name and codec at the door.
+ */
+import type { Codec } from '../../core/codec';
+import type { WireOptions } from '../../core/wire-subject';
+import { MAX_NAME_BYTES } from './wire';
+
+/** Options of `conn.open`: the WireSubject's, and this channel's receive window. */
+export type TcpOpenOptions = WireOptions & {
+  /** This channel's receive window, bytes (default: the connection's `window`). */
+  window?: number;
+};
+
+/**
+ * A connection's state: `live` (a socket is attached), `dropped` (a
+ * resumable session waiting for its client to come back) or `gone`.
+ */
+export type TcpConnectionState = 'live' | 'dropped' | 'gone';
+
+/** What `conn.stats()` reports: a snapshot of what the connection holds and has moved. */
+export interface TcpConnectionStats {
+  readonly state: TcpConnectionState;
+  /** Channels open on this end (opened and not yet over both ways). */
+  readonly channels: number;
+  /**
+   * Bytes waiting to go out: frames encoded but not yet handed to the socket,
+   * plus the socket's own write buffer. Channels get no room while this is
+   * at `highWaterMark`, so it stays within about `highWaterMark` plus one
+   * batch (64 KiB) and one frame, however slow the peer reads.
+   */
+  readonly bufferedBytes: number;
+  /**
+   * Session bytes sent and not yet acknowledged by the peer. A resumable
+   * session keeps them for replay; channels get no room while this is at
+   * max(4 × `highWaterMark`, 1 MiB). Without resume, always 0.
+   */
+  readonly unackedBytes: number;
+  /** Session bytes (frames of channels, headers included) sent and received in all. */
+  readonly sentBytes: number;
+  readonly receivedBytes: number;
+}
+
+/** A codec by its shape: codecs made outside core/codec.ts (rpcCodec) are codecs too. */
+export function looksLikeCodec(x: unknown): x is Codec<unknown> {
+  const c = x as Codec<unknown> | undefined;
+  return typeof c === 'object' && c !== null && typeof c.encodeInto === 'function' && typeof c.decode === 'function' && typeof c.fingerprint === 'string';
+}
+
+export function checkName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name.length === 0) throw new TypeError('a channel name must be a non-empty string');
+  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) throw new RangeError(`a channel name must be at most ${MAX_NAME_BYTES} bytes of UTF-8`);
+}

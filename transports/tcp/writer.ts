@@ -1,0 +1,181 @@
+/**
+ * The write side of a TCP connection: channel frames gathered in `out`
+ * (output.ts), handed to the socket in corked groups, bounded by the socket's
+ * drain, and recorded for replay (session.ts) when the session is resumable.
+ *
+ * Contract. Channels write frames into `out` and call `wrote()`; a full
+ * 64 KiB batch waits with the others and they go out together in one writev
+ * once FLUSH_BYTES of them wait, or at the end of the turn. Channels ask
+ * `roomToWrite()` before writing and, when there is none, wait
+ * (`waitForRoom`) until the socket drains or the peer acknowledges replayed
+ * bytes. While no socket is attached (a resumable session waiting for its
+ * client), frames are still recorded for replay and go out on `attach`.
+ * Connection frames (CACK, PING, PONG, CLOSE) bypass `out`: they are not
+ * session bytes (`control`).
+ */
+import type { Socket } from 'node:net';
+import type { TcpChannel } from './channel';
+import { BATCH_BYTES, FrameOut } from './output';
+import { ReplayBuffer } from './session';
+import type { Settings } from './options';
+
+/** A receiver of a resumable session acknowledges (CACK) at least every this many session bytes. */
+export const CACK_BYTES = 256 * 1024;
+/** The least replay bound: well above CACK_BYTES, so acknowledgements always come before a writer stalls. */
+const MIN_REPLAY_BYTES = 4 * CACK_BYTES;
+/**
+ * Full batches are handed to the socket together, in one writev, once this
+ * many bytes of them wait (or at the end of the turn): on loopback a write
+ * costs the receiver's side of the stack too, and one write per 64 KiB
+ * batch took twice the time per byte of one per group.
+ */
+const FLUSH_BYTES = 256 * 1024;
+
+export class ConnectionWriter {
+  /** Where channels encode their frames. */
+  readonly out = new FrameOut();
+  private readonly replay: ReplayBuffer;
+  private readonly replayLimit: number;
+  private readonly highWaterMark: number;
+  /** The socket frames go to; undefined while dropped and once stopped. */
+  private socket: Socket | undefined;
+  private stopped = false;
+  private flushTimer: ReturnType<typeof setImmediate> | undefined;
+  /** Full batches taken from `out` and not yet handed to the socket (see FLUSH_BYTES). */
+  private unsent: Buffer[] = [];
+  private unsentBytes = 0;
+  private readonly waiting = new Set<TcpChannel<unknown>>();
+
+  constructor(
+    settings: Settings,
+    private readonly resumable: boolean,
+  ) {
+    this.replay = new ReplayBuffer(resumable);
+    this.highWaterMark = settings.highWaterMark;
+    this.replayLimit = Math.max(4 * settings.highWaterMark, MIN_REPLAY_BYTES);
+  }
+
+  /** Encoded bytes not yet handed to the socket, and the socket's own write buffer. */
+  get bufferedBytes(): number {
+    return this.out.size + this.unsentBytes + (this.socket ? this.socket.writableLength : 0);
+  }
+
+  /** Session bytes sent and not acknowledged (resumable sessions; else 0). */
+  get unackedBytes(): number {
+    return this.resumable ? this.replay.unacked : 0;
+  }
+
+  /** Session bytes taken for sending in all, written or not. */
+  get sentBytes(): number {
+    return this.replay.sent + this.unsentBytes + this.out.size;
+  }
+
+  /**
+   * Writes to `socket` from now on: first what the peer had not received of
+   * a resumed session (from `peerReceived` on), then what waits.
+   * @throws FrameError when `peerReceived` is outside what was sent and not acknowledged
+   */
+  attach(socket: Socket, peerReceived: number): void {
+    // Record what waits before replaying, so it goes out once, after what came before it.
+    const pending = this.take();
+    const replayed = this.replay.replayFrom(peerReceived);
+    this.socket = socket;
+    this.write(this.resumable ? replayed : pending);
+    this.notifyRoom();
+  }
+
+  /** The socket is gone: frames are recorded for a replay (resumable) until the next `attach`. */
+  detach(): void {
+    this.socket = undefined;
+  }
+
+  /** The connection is over: what waits goes to the socket (if any), and nothing more is written. */
+  stop(): void {
+    this.flush();
+    this.stopped = true;
+    this.socket = undefined;
+    this.waiting.clear();
+  }
+
+  /** Writes a connection frame (channel 0) to the socket now, if one is attached. */
+  control(frame: Buffer): void {
+    this.socket?.write(frame);
+  }
+
+  /** The peer has received `received` session bytes in all (CACK). @throws FrameError when out of range */
+  ack(received: number): void {
+    this.replay.ack(received);
+    this.notifyRoom();
+  }
+
+  roomToWrite(): boolean {
+    if (this.stopped) return true; // the channel's own state refuses
+    if (this.bufferedBytes >= this.highWaterMark) return false;
+    if (this.resumable && this.replay.unacked + this.out.size >= this.replayLimit) return false;
+    return true;
+  }
+
+  waitForRoom(channel: TcpChannel<unknown>): void {
+    this.waiting.add(channel);
+  }
+
+  /** A channel wrote to `out`: a full batch waits with the others, which go out at FLUSH_BYTES or at the end of the turn. */
+  wrote(): void {
+    if (this.out.size >= BATCH_BYTES) {
+      const chunk = this.out.take();
+      this.unsent.push(chunk);
+      this.unsentBytes += chunk.length;
+      if (this.unsentBytes >= FLUSH_BYTES) return this.flush();
+    }
+    this.scheduleFlush();
+  }
+
+  /** Wakes the channels that found no room, if there is room now. */
+  notifyRoom(): void {
+    if (this.waiting.size === 0 || !this.roomToWrite()) return;
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    for (const channel of waiting) channel.roomAvailable();
+  }
+
+  /** Hands the waiting batches and what `out` holds to the socket, in one writev (recording them for replay). */
+  flush(): void {
+    if (this.flushTimer) {
+      clearImmediate(this.flushTimer);
+      this.flushTimer = undefined;
+    }
+    if (this.stopped) return;
+    this.write(this.take());
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.stopped) return;
+    this.flushTimer = setImmediate(() => {
+      this.flushTimer = undefined;
+      this.flush();
+      // The bytes just handed over may have left room without a 'drain' (the kernel took them all).
+      this.notifyRoom();
+    });
+  }
+
+  /** Takes what waits (full batches and `out`), recorded as sent. */
+  private take(): Buffer[] {
+    const chunks = this.unsent;
+    if (this.out.size > 0) chunks.push(this.out.take());
+    if (chunks.length === 0) return chunks;
+    this.unsent = [];
+    this.unsentBytes = 0;
+    for (const chunk of chunks) this.replay.record(chunk);
+    return chunks;
+  }
+
+  private write(chunks: Buffer[]): void {
+    const socket = this.socket;
+    if (!socket || chunks.length === 0) return;
+    // Once written, a chunk's buffer is reused, unless the replay buffer keeps it.
+    const recycle = !this.resumable;
+    socket.cork();
+    for (const chunk of chunks) socket.write(chunk, recycle ? () => this.out.recycle(chunk) : undefined);
+    socket.uncork();
+  }
+}
