@@ -5,7 +5,7 @@
  * asserts on speed; waits are for events, with generous limits.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Config, freeLocalHosts, initialize, type HostAddress } from '../../index';
@@ -371,10 +371,19 @@ describe('a cluster of real processes', () => {
     const hostfile = hostfileOf(hosts, 'hosts-stop.txt');
     const driver = writeDriver();
     const stopped = track(spawn(process.execPath, [...TS_NODE, driver, '-n', '2', '-p', '1', '-w', '1', '-h', hostfile], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }));
-    // Process 0 here, with a small heartbeat: a silent peer is given up on quickly.
-    const here = initialize(Config.cluster({ hosts, process: 0, workers: 1, heartbeat: { interval: 100, timeout: 600 } }), RUNTIME_WORKER, { mode: 'forever' });
-    const outcome = failure(here.join());
-    await until(() => stopped.out().includes('running 1\n'), 120_000);
+    // Process 0 here, with a small heartbeat (a silent peer is given up on
+    // quickly) and a long start (the child starts ts-node on a shared machine).
+    // Its worker says it runs (every link up) by a file.
+    const marker = join(dir, 'marker.worker.js');
+    writeFileSync(
+      marker,
+      `const run = require(${JSON.stringify(RUNTIME_WORKER)}).default;
+       exports.default = (worker, args) => { require('node:fs').writeFileSync(args.ran, ''); return run(worker, args); };`,
+    );
+    const ran = join(dir, 'running-0');
+    const config = Config.cluster({ hosts, process: 0, workers: 1, connectTimeout: 120_000, heartbeat: { interval: 100, timeout: 600 } });
+    const outcome = failure(initialize(config, marker, { mode: 'forever', ran }).join());
+    await until(() => stopped.out().includes('running 1\n') && existsSync(ran), 120_000);
     stopped.child.kill('SIGSTOP');
     const lost = await outcome;
     expect(lost.workerIndex).toBe(0);

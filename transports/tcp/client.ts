@@ -5,7 +5,8 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { AuthError, FrameError, TransportClosedError } from '../../core/errors';
-import { TcpConnection, type Lifeline } from './connection';
+import { TcpConnection } from './connection';
+import type { Lifeline } from './connection-types';
 import { clientHandshake } from './handshake';
 import { NO_SESSION, isSessionRefusal } from './handshake-bytes';
 import { connectSettings, type ConnectOptions, type ConnectSettings } from './options';
@@ -72,7 +73,7 @@ function dial(settings: ConnectSettings): { socket: net.Socket; ready: Promise<v
  * `giveUpAfter` ms have passed since the drop. An AuthError, a FrameError,
  * or a server that no longer has the session end it at once.
  */
-class Reconnector implements Lifeline {
+class Reconnector implements Lifeline<TcpConnection> {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private socket: net.Socket | undefined;
   private conn: TcpConnection | undefined;

@@ -1,11 +1,30 @@
 /**
- * What a TCP connection shows its users besides the class itself: the
- * options of `conn.open`, its state and stats, and the checks of a channel's
- * name and codec at the door.
+ * The types around a TCP connection (connection.ts): the options of
+ * `conn.open`, its state and stats, what the server or client gives it
+ * (`ConnectionSetup`, `Lifeline`), and the checks of a channel's name and
+ * codec at the door. Generic in the connection's class, which imports them.
  */
 import type { Codec } from '../../core/codec';
 import type { WireOptions } from '../../core/wire-subject';
+import type { Settings } from './options';
 import { MAX_NAME_BYTES } from './wire';
+
+/** What a dropped socket means for a connection `C` (server: wait for the client; client: reconnect). */
+export interface Lifeline<C> {
+  /** The socket dropped without CLOSE: return true if a resume will be tried (the connection waits), false to end it. */
+  dropped(conn: C): boolean;
+  /** The connection ended for good (close, CLOSE, a fatal error, or no resume). */
+  gone(conn: C, err: Error): void;
+}
+
+/** @internal What the server or client knows when it makes a connection `C`. */
+export interface ConnectionSetup<C> {
+  settings: Settings;
+  sessionId: Buffer;
+  resumable: boolean;
+  peerMaxFrame: number;
+  lifeline: Lifeline<C>;
+}
 
 /** Options of `conn.open`: the WireSubject's, and this channel's receive window. */
 export type TcpOpenOptions = WireOptions & {

@@ -16,8 +16,7 @@ import type { Codec } from '../../core/codec';
 import { TransportClosedError } from '../../core/errors';
 import { WireSubject } from '../../core/wire-subject';
 import type { ChannelHost, TcpChannel } from './channel';
-import { checkName, looksLikeCodec, type TcpConnectionState, type TcpConnectionStats, type TcpOpenOptions } from './connection-types';
-import { denied } from './handshake-bytes';
+import { checkName, looksLikeCodec, type ConnectionSetup, type Lifeline, type TcpConnectionState, type TcpConnectionStats, type TcpOpenOptions } from './connection-types';
 import { Heartbeat } from './heartbeat';
 import { Mux } from './mux';
 import { connectionFrame } from './output';
@@ -36,23 +35,6 @@ export interface TcpEnd {
   readonly transport: 'tcp';
   readonly connection: TcpConnection;
   readonly name: string;
-}
-
-/** What a dropped socket means for a connection (server: wait for the client; client: reconnect). */
-export interface Lifeline {
-  /** The socket dropped without CLOSE: return true if a resume will be tried (the connection waits), false to end it. */
-  dropped(conn: TcpConnection): boolean;
-  /** The connection ended for good (close, CLOSE, a fatal error, or no resume). */
-  gone(conn: TcpConnection, err: Error): void;
-}
-
-/** @internal What the server or client knows when it makes a connection. */
-export interface ConnectionSetup {
-  settings: Settings;
-  sessionId: Buffer;
-  resumable: boolean;
-  peerMaxFrame: number;
-  lifeline: Lifeline;
 }
 
 type State = TcpConnectionState;
@@ -76,7 +58,7 @@ export class TcpConnection {
   readonly sessionId: Buffer;
   private resolveClosed!: () => void;
   private readonly settings: Settings;
-  private readonly lifeline: Lifeline;
+  private readonly lifeline: Lifeline<TcpConnection>;
   private readonly resumable: boolean;
   private readonly peerMaxFrame: number;
   private readonly writer: ConnectionWriter;
@@ -92,7 +74,7 @@ export class TcpConnection {
   private portNumber = 0;
 
   /** @internal Made by `tcp.listen` / `tcp.connect`. */
-  constructor(setup: ConnectionSetup) {
+  constructor(setup: ConnectionSetup<TcpConnection>) {
     this.settings = setup.settings;
     this.sessionId = setup.sessionId;
     this.resumable = setup.resumable;
@@ -106,11 +88,10 @@ export class TcpConnection {
     this.reader = new ConnectionReader({
       mux: this.mux,
       writer: this.writer,
-      maxFrame: setup.settings.maxFrame,
-      highWaterMark: setup.settings.highWaterMark,
+      settings: setup.settings,
       resumable: setup.resumable,
       heartbeat: this.heartbeat,
-      ending: (kind, body) => this.peerEnded(kind, body),
+      ended: (err) => this.endForGood(err),
       fail: (err) => this.fail(err),
     });
   }
@@ -202,7 +183,7 @@ export class TcpConnection {
     socket.on('error', () => {
       // 'close' follows and decides; the error itself says no more than that the socket is gone.
     });
-    socket.on('close', () => generation === this.generation && this.onSocketClosed());
+    socket.on('close', () => generation === this.generation && this.lost(new TransportClosedError('the connection dropped')));
     try {
       this.writer.attach(socket, peerReceived);
     } catch (err) {
@@ -229,13 +210,6 @@ export class TcpConnection {
     return this.state === 'dropped';
   }
 
-  /** CLOSE (the peer ended the connection) or DENY (the client refused this server's WELCOME: its proof did not match). */
-  private peerEnded(kind: number, body: Buffer): void {
-    if (kind === TcpKind.DENY) return this.endForGood(denied(body)); // AuthError, reported on errors$
-    const reason = body.toString('utf8', 0, 200);
-    this.endForGood(new TransportClosedError(`the peer closed the connection${reason ? `: ${reason}` : ''}`));
-  }
-
   private makeHost(): ChannelHost {
     const { writer } = this;
     return {
@@ -252,8 +226,14 @@ export class TcpConnection {
 
   // ---- lifecycle ----------------------------------------------------------
 
-  private onSocketClosed(): void {
-    this.socket = undefined;
+  /**
+   * The socket is gone without CLOSE: it closed, or the heartbeat heard
+   * nothing from the peer for too long (`peerSilent`: the socket goes at
+   * once, since a silent peer would not answer a CLOSE). A resumable session
+   * waits for a resume (`lifeline`); any other ends with `err`.
+   */
+  private lost(err: Error): void {
+    this.detachSocket();
     this.writer.detach();
     this.heartbeat?.stop();
     this.reader.stop();
@@ -262,25 +242,11 @@ export class TcpConnection {
       this.state = 'dropped';
       return;
     }
-    this.endForGood(new TransportClosedError('the connection dropped'));
+    this.endForGood(err);
   }
 
-  /**
-   * The heartbeat heard nothing for `ms`: the socket goes at once (a silent
-   * peer would not answer a CLOSE), then as a dropped socket: a resumable
-   * session tries to resume, any other ends.
-   */
   private peerSilent(ms: number): void {
-    if (this.state !== 'live') return;
-    const err = new TransportClosedError(`the peer was silent for ${ms} ms (heartbeat timeout ${this.settings.heartbeat!.timeout} ms)`);
-    this.detachSocket();
-    this.writer.detach();
-    this.reader.stop();
-    if (this.resumable && this.lifeline.dropped(this)) {
-      this.state = 'dropped';
-      return;
-    }
-    this.endForGood(err);
+    this.lost(new TransportClosedError(`the peer was silent for ${ms} ms (heartbeat timeout ${this.settings.heartbeat!.timeout} ms)`));
   }
 
   /** A fatal error on the connection (malformed frame, bad acknowledgement): tell the peer, end. */

@@ -7,11 +7,13 @@
  * count of our session bytes), PING (answered with PONG), PONG — and handed
  * to the connection when they end it (CLOSE, DENY).
  */
-import { FrameError } from '../../core/errors';
+import { FrameError, TransportClosedError } from '../../core/errors';
 import type { TcpChannel } from './channel';
+import { denied } from './handshake-bytes';
 import type { Heartbeat } from './heartbeat';
 import type { Mux } from './mux';
 import { connectionFrame } from './output';
+import type { Settings } from './options';
 import { FrameParser } from './parser';
 import { LongRecord, TCP_HEADER, TcpKind } from './wire';
 import { CACK_BYTES, type ConnectionWriter } from './writer';
@@ -24,13 +26,16 @@ const PONG = connectionFrame(TcpKind.PONG);
 export interface ReaderSetup {
   mux: Mux;
   writer: ConnectionWriter;
-  maxFrame: number;
-  highWaterMark: number;
+  settings: Settings;
   /** Acknowledge received session bytes with CACK (a resumable session). */
   resumable: boolean;
   heartbeat: Heartbeat | undefined;
-  /** CLOSE or DENY from the peer: `body` is the frame's body. */
-  ending(kind: typeof TcpKind.CLOSE | typeof TcpKind.DENY, body: Buffer): void;
+  /**
+   * The peer ended the connection: CLOSE (`TransportClosedError` with its
+   * reason) or DENY (the client refused this server's WELCOME, its proof did
+   * not match: `AuthError`).
+   */
+  ended(err: Error): void;
   /** A malformed frame or a bad acknowledgement: the connection fails with `err`. */
   fail(err: FrameError): void;
 }
@@ -46,7 +51,7 @@ export class ConnectionReader {
 
   /** Reads a fresh socket from its first frame on. */
   attach(): void {
-    this.parser = new FrameParser((kind, channel, buf, start, end) => this.onFrame(kind, channel, buf, start, end), this.setup.maxFrame);
+    this.parser = new FrameParser((kind, channel, buf, start, end) => this.onFrame(kind, channel, buf, start, end), this.setup.settings.maxFrame);
     this.lastCack = this.received;
   }
 
@@ -91,14 +96,19 @@ export class ConnectionReader {
       case TcpKind.PING:
         // Answered whatever this end's own heartbeat says; not while the peer
         // leaves unread what this end sent (a PONG would only pile up).
-        if (setup.writer.bufferedBytes < setup.highWaterMark) setup.writer.control(PONG);
+        if (setup.writer.bufferedBytes < setup.settings.highWaterMark) setup.writer.control(PONG);
         return;
       case TcpKind.PONG:
         return; // life, noted for every chunk in `read`
-      case TcpKind.CLOSE:
+      case TcpKind.CLOSE: {
+        this.parser!.stop();
+        const reason = buf.toString('utf8', start, Math.min(end, start + 200));
+        setup.ended(new TransportClosedError(`the peer closed the connection${reason ? `: ${reason}` : ''}`));
+        return;
+      }
       case TcpKind.DENY:
         this.parser!.stop();
-        setup.ending(kind, buf.subarray(start, Math.min(end, start + 201)));
+        setup.ended(denied(buf.subarray(start, Math.min(end, start + 201))));
         return;
       default:
         throw new FrameError(`handshake frame kind 0x${kind.toString(16)} after the handshake`);

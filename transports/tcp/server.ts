@@ -10,7 +10,8 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { Observable, Subject } from 'rxjs';
 import { TransportClosedError } from '../../core/errors';
-import { TcpConnection, type Lifeline } from './connection';
+import { TcpConnection } from './connection';
+import type { Lifeline } from './connection-types';
 import { denyFrame, welcomeFrame } from './handshake-bytes';
 import { serverHandshake, type ServerHello } from './handshake';
 import { listenSettings, type ListenOptions, type ListenSettings } from './options';
@@ -167,7 +168,7 @@ export class TcpServer {
   }
 
   /** A dropped resumable session waits `resumeTimeout` ms for its client; its end is reported on errors$. */
-  private lifeline(): Lifeline {
+  private lifeline(): Lifeline<TcpConnection> {
     return {
       dropped: (conn) => {
         if (this.closing) return false;
