@@ -66,19 +66,21 @@ export function proofMatches(secret: Buffer, label: Buffer, nc: Buffer, ns: Buff
   return proof.length === expected.length && timingSafeEqual(proof, expected);
 }
 
-/** Errors that stand for the peer's own DENY: no DENY goes back for them. */
-const peerDenials = new WeakSet<Error>();
+/**
+ * The DENY code an error stands for, when it was made from the peer's DENY
+ * (`denied`): a hidden property of the error itself, so no DENY goes back for
+ * it, and a client does not retry a session the server no longer has.
+ */
+const DENY_CODE = Symbol('rxwire.tcp.denyCode');
 
 /** Does `err` stand for a DENY from the peer (so no DENY goes back)? */
 export function isPeerDenial(err: unknown): boolean {
-  return err instanceof Error && peerDenials.has(err);
+  return err instanceof Error && DENY_CODE in err;
 }
-/** Errors that stand for the server's DENY of an unknown session. */
-const sessionRefusals = new WeakSet<Error>();
 
 /** Did the server refuse to resume the session (it no longer has it)? */
 export function isSessionRefusal(err: unknown): boolean {
-  return err instanceof Error && sessionRefusals.has(err);
+  return isPeerDenial(err) && (err as Error & { [DENY_CODE]: number })[DENY_CODE] === DenyCode.UNKNOWN_SESSION;
 }
 
 /** The error a DENY from the peer stands for (body: u8 code, UTF-8 reason). */
@@ -90,8 +92,7 @@ export function denied(body: Buffer): Error {
       : body[0] === DenyCode.UNKNOWN_SESSION
         ? new TransportClosedError(`the server has no such session: ${reason}`)
         : new FrameError(`the peer refused the handshake: ${reason}`);
-  peerDenials.add(err);
-  if (body[0] === DenyCode.UNKNOWN_SESSION) sessionRefusals.add(err);
+  Object.defineProperty(err, DENY_CODE, { value: body[0], enumerable: false });
   return err;
 }
 
