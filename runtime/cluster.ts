@@ -41,7 +41,10 @@
  * `TransportClosedError` naming the peer, the runner ends the worker with it
  * (so `join()` rejects with `WorkerError`) whatever the user's function is
  * waiting for, and the link's own channels error with it too. Nothing waits
- * on a dead peer.
+ * on a dead peer. A peer that goes silent with its sockets open (its process
+ * stopped, its machine gone from the network) is the same: the TCP heartbeat
+ * (`ClusterConfig.heartbeat`) ends its links with `TransportClosedError`
+ * once it has said nothing for the heartbeat's timeout.
  *
  * Shutdown. When the worker's function has settled (its senders completed),
  * it says `done` on every link and waits, per link, for the peer's `done` or

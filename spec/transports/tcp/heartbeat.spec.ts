@@ -5,6 +5,7 @@ import { codec } from '../../../core/codec';
 import { TransportClosedError } from '../../../core/errors';
 import type { WireSubject } from '../../../core/wire-subject';
 import { tcp } from '../../../transports';
+import { Heartbeat } from '../../../transports/tcp/heartbeat';
 import { TcpKind } from '../../../transports/tcp/wire';
 import { closeAll, connect, listen, nextConnection } from '../../fixtures/tcp';
 import { frame, RawPeer } from '../../fixtures/tcp-raw';
@@ -76,6 +77,31 @@ describe('tcp heartbeat: options', () => {
     );
     await expect(tcp.listen({ heartbeat: 'often' as never })).rejects.toThrow(TypeError);
     await expect(tcp.connect({ port: 1, heartbeat: { interval: NaN } })).rejects.toThrow(/options.heartbeat.interval/);
+  });
+});
+
+describe("Heartbeat's ticks", () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('PINGs on each quiet tick, starts again when the peer is heard, and gives up once the silence reaches the timeout', () => {
+    const events: string[] = [];
+    const beat = new Heartbeat(
+      { interval: 100, timeout: 300 },
+      () => events.push('ping'),
+      (ms) => events.push(`silent ${ms}`),
+    );
+    beat.start();
+    jest.advanceTimersByTime(200); // two quiet ticks
+    expect(events).toEqual(['ping', 'ping']);
+    beat.alive();
+    jest.advanceTimersByTime(100); // heard: the count starts again, no PING
+    expect(events).toEqual(['ping', 'ping']);
+    jest.advanceTimersByTime(300); // ping, ping, then 300 ms of silence
+    expect(events).toEqual(['ping', 'ping', 'ping', 'ping', 'silent 300']);
+    jest.advanceTimersByTime(1000); // stopped: nothing more
+    expect(events).toHaveLength(5);
+    expect(jest.getTimerCount()).toBe(0);
   });
 });
 
