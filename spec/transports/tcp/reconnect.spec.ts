@@ -83,6 +83,36 @@ describe('tcp reconnect', () => {
     expect(await got).toEqual([1, 2, 3]);
   });
 
+  it("a resume's `received` acknowledges what the peer had; CACK counts go on across the resume (PROTOCOL.md)", async () => {
+    const server = await listen();
+    const p = await proxy(server.port);
+    const accepted = nextConnection(server);
+    const client = await connect({ port: p.port, reconnect: { initialDelay: 5 } });
+    const peer = await accepted;
+    const there = peer.open('bulk', raw);
+    const received = receiveBulk(there, 40);
+    const here = client.open('bulk', raw);
+    // 10 × 16 KiB: less than a CACK's worth, so the server has acknowledged none of it.
+    for (let seq = 0; seq < 10; seq++) await here.send(bulkPayload(seq));
+    await until(() => there.stats().received === 10);
+    expect(client.stats().unackedBytes).toBe(client.stats().sentBytes);
+    expect(client.stats().unackedBytes).toBeGreaterThan(10 * BULK_BYTES);
+    p.cut();
+    await until(() => p.accepted === 2); // the client came back: it had seen the drop
+    await until(() => client.stats().state === 'live'); // and resumed
+    // WELCOME said the server had it all: nothing is kept, nothing was sent again.
+    expect(client.stats().unackedBytes).toBe(0);
+    // 30 × 16 KiB more: past a CACK's worth (256 KiB), acknowledged by a count
+    // that goes on from before the cut (a count started again at 0 would be
+    // refused as going back, and fail the connection with FrameError).
+    for (let seq = 10; seq < 40; seq++) await here.send(bulkPayload(seq));
+    here.complete();
+    expect(await received).toBe(40);
+    await until(() => client.stats().unackedBytes < client.stats().sentBytes - 256 * 1024);
+    expect(peer.stats().receivedBytes).toBe(client.stats().sentBytes);
+    expect(client.stats().state).toBe('live');
+  });
+
   it('the replay buffer is bounded: a peer that stops acknowledging stops the writer at the bound; after a cut, all arrives once', async () => {
     const highWaterMark = 64 * 1024;
     const replayLimit = 1 << 20; // max(4 × highWaterMark, 1 MiB)
