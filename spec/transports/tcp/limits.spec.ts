@@ -54,6 +54,27 @@ describe('tcp limits', () => {
     expect(await roundTrip(server.port)).toBe('STILL HERE');
   });
 
+  it("the window overrun check allows the reader's own maxFrame over the window, no more (PROTOCOL.md)", async () => {
+    const window = 4096;
+    const maxFrame = 1024; // the server's; the raw peer announces 4 MiB for itself
+    const server = await listen({ maxFrame });
+    server.connections$.subscribe((conn) => conn.open('r', raw, { window })); // no subscriber: nothing is consumed or acknowledged
+    const reported = firstValueFrom(server.errors$);
+    const peer = await RawPeer.connect(server.port);
+    peer.send(frame(TcpKind.HELLO, 1, ChannelHelloRecord.encode({ name: 'r', ...helloOf(raw, 1 << 20) })));
+    await peer.next((f) => f.kind === TcpKind.ACK);
+    // Items of 1000 bytes (a 2-byte prefix for 998 bytes), one NEXT frame each.
+    const item = frame(TcpKind.NEXT, 1, Buffer.concat([LongRecord.encode(998), Buffer.alloc(998, 7)]));
+    for (let i = 0; i < 5; i++) peer.send(item); // 5000 ≤ window + this end's maxFrame (5120)
+    peer.send(frame(TcpKind.PING, 0));
+    await peer.next((f) => f.kind === TcpKind.PONG); // all 5 read, the connection still up
+    peer.send(item); // 6000 > 5120, though far below window + the peer's own maxFrame
+    const err = await reported;
+    expect(err).toBeInstanceOf(FrameError);
+    expect(err.message).toMatch(/overran its window of 4096 bytes/);
+    await peer.closed;
+  });
+
   it('malformed frames close that connection with FrameError', async () => {
     const server = await echoServer();
     const cases: Buffer[] = [
