@@ -6,7 +6,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { asWorkerError } from '../core/errors';
 import { loadDefault, type ModuleRef } from '../threads/load-module';
-import { startWorkers } from '../threads/start';
+import { startWorkers, type Crew } from '../threads/start';
 import { runnerPath } from '../threads/worker';
 import { toConfig, type ClusterConfig, type ConfigLike } from './config';
 import { Peers } from './context';
@@ -41,7 +41,7 @@ export interface Guards<R> {
  * import { Config, initialize } from 'rxwire';
  * const counts = await initialize(Config.process(4), new URL('./count.worker.js', import.meta.url)).join();
  * // count.worker.ts
- * export default (worker: WorkerContext) => words$.pipe(exchange(worker, 'words', Word, (w) => w.text), ...);
+ * export default (worker: WorkerContext) => words$.pipe(exchange({ worker, channel: 'words', codec: Word, key: (w) => w.text }), ...);
  * ```
  *
  * In a cluster (`Config.cluster`, or `-n` in `Config.fromArgs`) every process
@@ -57,10 +57,9 @@ export interface Guards<R> {
  *   the caller runs under ts-node)
  * @param args passed to every worker's function (structured-cloned)
  * @returns the guards, with `join()`
- * @throws TypeError, RangeError at once for a config that is none of these, or
- *   a module that is not a path or a `file:` URL (nothing is started); what
- *   starting a worker throws (`DataCloneError` for `args` that do not clone),
- *   once every worker started so far is terminated
+ * @throws TypeError, RangeError at once for a config that is none of these, a
+ *   module that is not a path or a `file:` URL, or `args` that do not
+ *   survive a structured clone (nothing is left running)
  */
 export function initialize<R = unknown>(config: ConfigLike, module: ModuleRef, args?: unknown): Guards<R> {
   const checked = toConfig(config);
@@ -115,11 +114,18 @@ function clusterSetups(config: ClusterConfig, args: unknown): Setups {
 
 function inThreads<R>(workerSetups: Setups, module: ModuleRef): Guards<R> {
   const meshPorts = (setup: RuntimeSetup) => setup.mesh.filter((port): port is MessagePort => port !== null);
-  const crew = startWorkers({
-    runner: runnerPath(__dirname, 'runner'),
-    plans: [...workerSetups].map(([index, setup]) => ({ module, index, setup, transferList: meshPorts(setup) })),
-    ports: [...workerSetups.values()].flatMap(meshPorts),
-  });
+  let crew: Crew<undefined>;
+  try {
+    crew = startWorkers({
+      runner: runnerPath(__dirname, 'runner'),
+      plans: [...workerSetups].map(([index, setup]) => ({ module, index, setup, transferList: meshPorts(setup) })),
+      ports: [...workerSetups.values()].flatMap(meshPorts),
+    });
+  } catch (err) {
+    // Only `args` in a setup is the user's: the rest is ports and numbers.
+    if ((err as Error | undefined)?.name !== 'DataCloneError') throw err;
+    throw new TypeError(`initialize: args must survive a structured clone (${(err as Error).message})`, { cause: err });
+  }
   const results = (async () => {
     try {
       const values = await crew.results;

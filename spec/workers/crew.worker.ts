@@ -1,0 +1,11 @@
+/**
+ * The user's side for spec/threads/start.spec.ts. `value`: every worker
+ * returns index × 10. `forever`: none returns. `exit` / `throw`: worker
+ * `failing` exits with code 3 / throws, the others never return.
+ */
+export default function crew(setup: { mode: 'value' | 'forever' | 'exit' | 'throw'; failing?: number }, index: number) {
+  if (setup.mode === 'value') return index * 10;
+  if (setup.mode === 'forever' || index !== setup.failing) return new Promise(() => {});
+  if (setup.mode === 'exit') process.exit(3);
+  throw new RangeError(`worker ${index} refuses`);
+}
