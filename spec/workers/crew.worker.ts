@@ -5,7 +5,8 @@
  */
 export default function crew(setup: { mode: 'value' | 'forever' | 'exit' | 'throw'; failing?: number }, index: number) {
   if (setup.mode === 'value') return index * 10;
-  if (setup.mode === 'forever' || index !== setup.failing) return new Promise(() => {});
+  // A pending promise alone would let the thread's event loop run dry and exit: a timer keeps it alive.
+  if (setup.mode === 'forever' || index !== setup.failing) return new Promise(() => setInterval(() => {}, 60_000));
   if (setup.mode === 'exit') process.exit(3);
   throw new RangeError(`worker ${index} refuses`);
 }
