@@ -179,6 +179,7 @@ export class WorkerPool<D, U, R = unknown> {
           return { down, up };
         }),
       onFailure: (err) => this.abort(err),
+      cloned: 'WorkerPool.spawn: options.args', // the rest of a setup is ends, schemas and numbers
     });
     const crew = this.crew;
     this.upDone = crew.wires.map(

@@ -6,7 +6,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { asWorkerError } from '../core/errors';
 import { loadDefault, type ModuleRef } from '../threads/load-module';
-import { startWorkers, type Crew } from '../threads/start';
+import { startWorkers } from '../threads/start';
 import { runnerPath } from '../threads/worker';
 import { toConfig, type ClusterConfig, type ConfigLike } from './config';
 import { Peers } from './context';
@@ -114,18 +114,12 @@ function clusterSetups(config: ClusterConfig, args: unknown): Setups {
 
 function inThreads<R>(workerSetups: Setups, module: ModuleRef): Guards<R> {
   const meshPorts = (setup: RuntimeSetup) => setup.mesh.filter((port): port is MessagePort => port !== null);
-  let crew: Crew<undefined>;
-  try {
-    crew = startWorkers({
-      runner: runnerPath(__dirname, 'runner'),
-      plans: [...workerSetups].map(([index, setup]) => ({ module, index, setup, transferList: meshPorts(setup) })),
-      ports: [...workerSetups.values()].flatMap(meshPorts),
-    });
-  } catch (err) {
-    // Only `args` in a setup is the user's: the rest is ports and numbers.
-    if ((err as Error | undefined)?.name !== 'DataCloneError') throw err;
-    throw new TypeError(`initialize: args must survive a structured clone (${(err as Error).message})`, { cause: err });
-  }
+  const crew = startWorkers({
+    runner: runnerPath(__dirname, 'runner'),
+    plans: [...workerSetups].map(([index, setup]) => ({ module, index, setup, transferList: meshPorts(setup) })),
+    ports: [...workerSetups.values()].flatMap(meshPorts),
+    cloned: 'initialize: args', // the rest of a setup is ports, numbers and the config
+  });
   const results = (async () => {
     try {
       const values = await crew.results;

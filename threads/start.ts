@@ -61,6 +61,13 @@ export interface StartOptions<W> {
   onFailure?: (err: WorkerError) => void;
   /** Node's resource limits, env, etc., for every worker. */
   worker?: HostOptions['worker'];
+  /**
+   * What names the user's part of each setup (`'initialize: args'`), when a
+   * setup that does not survive a structured clone can only be the user's
+   * fault: its `DataCloneError` is then thrown as a `TypeError` naming it.
+   * Default: thrown as it is.
+   */
+  cloned?: string;
 }
 
 /** The workers of one start, their wires, and their one teardown. */
@@ -99,10 +106,11 @@ export interface Crew<W> {
  *
  * @returns the running crew
  * @throws what starting a worker (`DataCloneError` for a setup that does not
- *   clone) or `connect` threw, after tearing down everything it had started
+ *   clone; see `cloned`) or `connect` threw, after tearing down everything it
+ *   had started
  */
 export function startWorkers<W = undefined>(options: StartOptions<W>): Crew<W> {
-  const { runner, plans, ports = [], connect, onFailure, worker } = options;
+  const { runner, plans, ports = [], connect, onFailure, worker, cloned } = options;
   const hosts: HostedWorker[] = [];
   const owned: Closable[] = [];
   const own = <C extends Closable>(wire: C): C => {
@@ -119,7 +127,8 @@ export function startWorkers<W = undefined>(options: StartOptions<W>): Crew<W> {
     for (const wire of owned) wire.close();
     for (const host of hosts) void host.terminate();
     for (const port of ports) port.close();
-    throw err;
+    if (cloned === undefined || (err as Error | undefined)?.name !== 'DataCloneError') throw err;
+    throw new TypeError(`${cloned} must survive a structured clone (${(err as Error).message})`, { cause: err });
   }
   return new Started(hosts, wires, owned, onFailure);
 }
