@@ -2,7 +2,8 @@
  * Starting worker threads on a user's module, compiled (`.js`) or, when the
  * parent runs TypeScript (ts-node, ts-jest), straight from `.ts`.
  * Everything in rxwire that starts threads goes through here: the runtime
- * (`initialize`), `WorkerPool` and `stage` all use {@link HostedWorker}.
+ * (`initialize`), `WorkerPool`, `stage` and `pipeline` start their workers
+ * with `startWorkers` (threads/start.ts), over {@link HostedWorker}.
  */
 import { Worker, type TransferListItem, type WorkerOptions } from 'node:worker_threads';
 import { extname, join } from 'node:path';
