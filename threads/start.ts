@@ -86,8 +86,9 @@ export interface Crew<W> {
    * Reports a failure that belongs to worker `index` (the error of a wire to
    * it: a dead thread's `TransportClosedError`, its `RemoteError`): mapped
    * to its `WorkerError` and passed to `onFailure`, once for the whole crew.
+   * @returns the mapped `WorkerError`
    */
-  fail(err: unknown, index: number): void;
+  fail(err: unknown, index: number): WorkerError;
   /** Closes every owned wire (once). */
   closeWires(): void;
   /**
