@@ -161,8 +161,6 @@ function rawValues<E>(made: Codec<E>, toBuffers: (envelope: E) => E): Codec<E> {
   };
 }
 
-export { asWorkerError as workerErrorOf } from '../core/errors';
-
 /**
  * Ordered `stage`: the outputs of the inputs sent and not yet emitted, one
  * slot per seq. Seqs are opened consecutively and emitted in order, so the
