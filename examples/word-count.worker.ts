@@ -18,7 +18,7 @@ export default function countWords(worker: WorkerContext, corpus: CorpusOptions)
   return from(mine()).pipe(
     mergeMap((line) => line.split(' ')),
     map((text) => ({ text })),
-    exchange(worker, 'words', Word, (word) => word.text), // equal words meet at one worker
+    exchange({ worker, channel: 'words', codec: Word, key: (word) => word.text }), // equal words meet at one worker
     reduce((counts, word) => counts.set(word.text, (counts.get(word.text) ?? 0) + 1), new Map<string, number>()),
     map((counts) => [...counts]), // the result crosses back to the main thread
   );

@@ -1,7 +1,19 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
-import type { Codec } from '../core/codec';
+import { isCodec, type Codec } from '../core/codec';
 import { route, type KeyValue } from '../core/hash';
 import type { AllocateOptions, ChannelId, WorkerContext } from '../runtime/context';
+
+/** Options of {@link exchange}: what to route and how, plus the links' own options. */
+export interface ExchangeOptions<T> extends AllocateOptions {
+  /** The context the worker's function was given. */
+  worker: WorkerContext;
+  /** The channel's name (a string or a number), the same in every worker. */
+  channel: ChannelId;
+  /** The values' codec. */
+  codec: Codec<T>;
+  /** The routing key of a value: a string, number, bigint or boolean. */
+  key: (value: T) => KeyValue;
+}
 
 /**
  * Inside a runtime worker: sends each value to the worker its key hashes to,
@@ -14,7 +26,7 @@ import type { AllocateOptions, ChannelId, WorkerContext } from '../runtime/conte
  * const Word = codec({ type: 'record', name: 'Word', fields: [{ name: 'text', type: 'string' }] } as const);
  * export default (worker: WorkerContext) =>
  *   words$.pipe(
- *     exchange(worker, 'words', Word, (w) => w.text),   // each word to one worker
+ *     exchange({ worker, channel: 'words', codec: Word, key: (w) => w.text }),   // each word to one worker
  *     reduce((counts, w) => counts.set(w.text, (counts.get(w.text) ?? 0) + 1), new Map()),
  *   );
  * ```
@@ -37,23 +49,18 @@ import type { AllocateOptions, ChannelId, WorkerContext } from '../runtime/conte
  * `Infinity`; pass a number to bound it, and a sender that goes over it
  * errors the stream with `QueueFullError`.
  *
- * @param worker the context the worker's function was given
- * @param channel the channel's name, the same in every worker
- * @param codec the values' schema
- * @param key the routing key of a value
- * @param options link options (see `AllocateOptions`)
+ * @param options the worker, channel, codec and key, and the links' options
+ *   (see {@link ExchangeOptions} and `AllocateOptions`)
  * @returns an operator emitting what was routed to this worker
+ * @throws TypeError at once when `worker`, `channel`, `codec` or `key` is
+ *   missing or of the wrong type (naming it); the links' options are checked
+ *   when the channel is allocated, at subscribe
  */
-export function exchange<T>(
-  worker: WorkerContext,
-  channel: ChannelId,
-  codec: Codec<T>,
-  key: (value: T) => KeyValue,
-  options: AllocateOptions = {},
-): MonoTypeOperatorFunction<T> {
+export function exchange<T>(options: ExchangeOptions<T>): MonoTypeOperatorFunction<T> {
+  const { worker, channel, codec, key, ...linkOptions } = checkOptions(options);
   return (source) =>
     new Observable<T>((subscriber) => {
-      const { senders, receiver } = worker.allocate(channel, codec, { maxQueue: Infinity, ...options });
+      const { senders, receiver } = worker.allocate(channel, codec, { maxQueue: Infinity, ...linkOptions });
       const peers = senders.length;
       const fail = (err: unknown) => {
         for (const sender of senders) sender.error(err);
@@ -82,4 +89,19 @@ export function exchange<T>(
         }),
       );
     });
+}
+
+/** Validates `exchange`'s options at the door, naming the one at fault. */
+function checkOptions<T>(options: ExchangeOptions<T>): ExchangeOptions<T> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('exchange: options must be an object { worker, channel, codec, key }');
+  }
+  const { worker, channel, codec, key } = options;
+  if (typeof worker !== 'object' || worker === null || typeof worker.allocate !== 'function') {
+    throw new TypeError("options.worker must be the WorkerContext the worker's function was given");
+  }
+  if (typeof channel !== 'string' && typeof channel !== 'number') throw new TypeError('options.channel must be a string or a number');
+  if (!isCodec(codec)) throw new TypeError('options.codec must be a codec (from codec(schema), or raw)');
+  if (typeof key !== 'function') throw new TypeError('options.key must be a function of a value');
+  return options;
 }

@@ -1,5 +1,6 @@
 /* Runtime operators */
 export { exchange } from './exchange';
+export type { ExchangeOptions } from './exchange';
 export { burstRecv } from './burst-recv';
 export type { BurstRecvOptions } from './burst-recv';
 

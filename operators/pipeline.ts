@@ -1,14 +1,14 @@
 import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import { isCodec, type Codec } from '../core/codec';
 import { RemoteError, WorkerError } from '../core/errors';
-import type { ModuleRef } from '../threads/load-module';
-import { open } from '../transports/open';
-import { specOf } from '../pool/types';
-import { HostedWorker, runnerPath } from '../threads/worker';
 import type { WireSubject } from '../core/wire-subject';
-import { transferList } from '../transports';
-import { pair, type ShmEnd } from '../transports/shm';
-import { inputCodec, outputCodec, workerErrorOf, type Input, type Output, type StageSetup } from './stage-internals';
+import type { ModuleRef } from '../threads/load-module';
+import { startWorkers, type Crew } from '../threads/start';
+import { runnerPath } from '../threads/worker';
+import { open } from '../transports/open';
+import { pair, shmTransferList, type ShmEnd } from '../transports/shm';
+import { specOf } from '../pool/types';
+import { inputCodec, outputCodec, type Input, type Output, type StageSetup } from './stage-internals';
 
 /** Options of {@link step}. */
 export interface StepOptions<I, O> {
@@ -153,11 +153,7 @@ function run(
   steps: Step<unknown, unknown>[],
 ): () => void {
   const last = steps.length - 1;
-  const hosts: HostedWorker[] = [];
-  /** Whether each step's worker has reported its result (it may then be released rather than terminated). */
-  const settled: boolean[] = steps.map(() => false);
-  let down: WireSubject<Input<unknown>> | undefined;
-  let up: WireSubject<Output<unknown>> | undefined;
+  let crew: Crew<{ down: WireSubject<Input<unknown>>; up: WireSubject<Output<unknown>> }> | undefined;
   let sourceSub: Subscription | undefined;
   let grace: ReturnType<typeof setTimeout> | undefined;
   let nextSeq = 0;
@@ -168,9 +164,7 @@ function run(
     ended = true;
     clearTimeout(grace);
     sourceSub?.unsubscribe();
-    down?.close();
-    up?.close();
-    hosts.forEach((host, index) => void (graceful && settled[index] ? host.close() : host.terminate()));
+    void crew?.end(graceful);
   };
   const fail = (err: unknown) => {
     if (ended) return;
@@ -181,47 +175,39 @@ function run(
   // links[k] goes into step k (from here when k = 0) and links[last + 1] back here; [writer's end, reader's end].
   const links: [ShmEnd, ShmEnd][] = [];
   for (let k = 0; k <= last + 1; k++) links.push(pair({ bytes: steps[Math.min(k, last)].bytes }));
-  const transferred = new Set<ShmEnd>();
   try {
-    const runner = runnerPath(__dirname, 'stage-worker');
-    steps.forEach(({ module, input, output }, index) => {
-      const setup: StageSetup = {
-        down: links[index][1],
-        up: links[index + 1][0],
-        input: specOf(input),
-        output: specOf(output),
-        chained: index > 0,
-      };
-      hosts.push(new HostedWorker({ runner, module, index, setup, transferList: transferList(setup.down, setup.up) }));
-      transferred.add(setup.down).add(setup.up);
+    crew = startWorkers({
+      runner: runnerPath(__dirname, 'stage-worker'),
+      plans: steps.map(({ module, input, output }, index) => {
+        const setup: StageSetup = {
+          down: links[index][1],
+          up: links[index + 1][0],
+          input: specOf(input),
+          output: specOf(output),
+          chained: index > 0,
+        };
+        return { module, index, setup, transferList: [...shmTransferList(setup.down), ...shmTransferList(setup.up)] };
+      }),
+      ports: links.flat().map((end) => end.live),
+      connect: (hosts, own) => {
+        // Nothing bounds what goes down but the rings: the rest waits here (see the comment above).
+        const down = own(open(links[0][0], inputCodec<unknown>(specOf(steps[0].input)), { worker: hosts[0].worker, maxQueue: Infinity }));
+        const up = own(open(links[last + 1][1], outputCodec<unknown>(specOf(steps[last].output)), { worker: hosts[last].worker }));
+        up.complete(); // this end only reads
+        return { down, up };
+      },
+      onFailure: fail,
     });
-    // Nothing bounds what goes down but the rings: the rest waits here (see the comment above).
-    down = open(links[0][0], inputCodec<unknown>(specOf(steps[0].input)), { worker: hosts[0].worker, maxQueue: Infinity });
-    down.subscribe({
-      // This thread's own failures (EncodeError, FrameError) as they are; the first step's as its WorkerError.
-      error: (err: unknown) => fail(err instanceof WorkerError || err instanceof RemoteError ? workerErrorOf(err, 0) : err),
-    });
-    up = open(links[last + 1][1], outputCodec<unknown>(specOf(steps[last].output)), { worker: hosts[last].worker });
-    up.complete(); // this end only reads
   } catch (err) {
-    down?.close();
-    up?.close();
-    for (const link of links) for (const end of link) if (!transferred.has(end)) end.live.close();
     fail(err);
     return () => teardown(false);
   }
-
-  hosts.forEach((host, index) =>
-    host.result.then(
-      () => {
-        settled[index] = true;
-      },
-      (err: unknown) => {
-        settled[index] = true;
-        fail(workerErrorOf(err, index));
-      },
-    ),
-  );
+  const { down, up } = crew.wires;
+  const started = crew;
+  down.subscribe({
+    // This thread's own failures (EncodeError, FrameError) as they are; the first step's as its WorkerError.
+    error: (err: unknown) => (err instanceof WorkerError || err instanceof RemoteError ? started.fail(err, 0) : fail(err)),
+  });
   up.subscribe({
     next: ({ values }) => {
       for (const value of values) {
@@ -234,7 +220,7 @@ function run(
     // last step is named.
     error: (err: unknown) => {
       if (ended || grace) return;
-      grace = setTimeout(() => fail(workerErrorOf(err, last)), REPORT_GRACE_MS);
+      grace = setTimeout(() => started.fail(err, last), REPORT_GRACE_MS);
     },
     complete: () => {
       if (ended) return;

@@ -21,7 +21,7 @@
  * `bytes`.
  */
 import { codec as codecOf, type Codec } from '../core/codec';
-import type { CodecSpec } from '../pool/types';
+import { codecFrom, type CodecSpec } from '../pool/types';
 import type { ShmEnd } from '../transports/shm';
 
 /** `seq` of outputs emitted before the worker got any input. */
@@ -71,7 +71,11 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** The codec of the down envelope around values of `spec`. */
+/**
+ * The codec of the down envelope around values of `spec`. A value that does
+ * not fit fails with the `EncodeError` of the user's own codec, naming the
+ * user's type and field (`cannot encode Trade.price`), not the envelope's.
+ */
 export function inputCodec<I>(spec: CodecSpec): Codec<Input<I>> {
   const made = codecOf({
     type: 'record',
@@ -81,7 +85,9 @@ export function inputCodec<I>(spec: CodecSpec): Codec<Input<I>> {
       { name: 'value', type: fieldType(spec) },
     ],
   } as never) as unknown as Codec<Input<I>>;
-  return spec.kind === 'raw' ? rawValues(made, (input) => ({ seq: input.seq, value: asBuffer(input.value as Uint8Array) as I })) : made;
+  const envelope =
+    spec.kind === 'raw' ? rawValues(made, (input) => ({ seq: input.seq, value: asBuffer(input.value as Uint8Array) as I })) : made;
+  return explained(envelope, codecFrom(spec) as Codec<I>);
 }
 
 /** The codec of the up envelope around values of `spec`. */
@@ -100,6 +106,46 @@ export function outputCodec<O>(spec: CodecSpec): Codec<Output<O>> {
     : made;
 }
 
+/**
+ * `envelope`, whose failures to check or encode an input are explained by
+ * `values`, the user's codec: its own `EncodeError` is thrown instead (the
+ * envelope's path would name the internal record). Only a failure pays for
+ * the second check.
+ */
+function explained<I>(envelope: Codec<Input<I>>, values: Codec<I>): Codec<Input<I>> {
+  const explain = (input: Input<I>, err: unknown): never => {
+    if (typeof input === 'object' && input !== null) values.check(input.value);
+    throw err;
+  };
+  return {
+    schema: envelope.schema,
+    fingerprint: envelope.fingerprint,
+    encode(input) {
+      try {
+        return envelope.encode(input);
+      } catch (err) {
+        return explain(input, err);
+      }
+    },
+    encodeInto(input, buffer, offset) {
+      try {
+        return envelope.encodeInto(input, buffer, offset);
+      } catch (err) {
+        return explain(input, err);
+      }
+    },
+    decode: (buffer, start, end) => envelope.decode(buffer, start, end),
+    resolve: (writer) => envelope.resolve(writer),
+    check(input: unknown): asserts input is Input<I> {
+      try {
+        envelope.check(input);
+      } catch (err) {
+        explain(input as Input<I>, err);
+      }
+    },
+  };
+}
+
 /** `made`, with raw values turned into Buffers before they are checked or encoded. */
 function rawValues<E>(made: Codec<E>, toBuffers: (envelope: E) => E): Codec<E> {
   return {
@@ -114,8 +160,6 @@ function rawValues<E>(made: Codec<E>, toBuffers: (envelope: E) => E): Codec<E> {
     },
   };
 }
-
-export { asWorkerError as workerErrorOf } from '../core/errors';
 
 /**
  * Ordered `stage`: the outputs of the inputs sent and not yet emitted, one

@@ -1,61 +1,23 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { isCodec, type Codec } from '../core/codec';
+import type { Codec } from '../core/codec';
 import { RemoteError, WorkerError } from '../core/errors';
 import { Fifo } from '../core/fifo';
-import { route, type KeyValue } from '../core/hash';
+import { route } from '../core/hash';
+import type { WireSubject } from '../core/wire-subject';
+import { duplexLinks } from '../threads/links';
 import type { ModuleRef } from '../threads/load-module';
+import { startWorkers, type Crew } from '../threads/start';
+import { runnerPath } from '../threads/worker';
 import { open } from '../transports/open';
 import { specOf } from '../pool/types';
-import { HostedWorker, runnerPath } from '../threads/worker';
-import type { WireSubject } from '../core/wire-subject';
-import { transferList } from '../transports';
-import { pair } from '../transports/shm';
-import { AFTER, BEFORE, OrderedSlots, inputCodec, outputCodec, workerErrorOf, type Input, type Output, type StageSetup } from './stage-internals';
+import { checkOptions, type Checked, type StageOptions } from './stage-options';
+import { AFTER, BEFORE, OrderedSlots, inputCodec, outputCodec, type Input, type Output, type StageSetup } from './stage-internals';
 
-/** Options of {@link stage}. */
-export interface StageOptions<I, O> {
-  /** How many worker threads run the module, a positive integer. Default 1. */
-  workers?: number;
-  /** The codec of the values going into the workers. */
-  input: Codec<I>;
-  /** The codec of the values the workers' operator emits. */
-  output: Codec<O>;
-  /**
-   * Emit outputs in the order of the inputs they came from, whichever worker
-   * ran them (see the `stage` comment for how outputs are attributed).
-   * `false` emits each output as soon as it arrives. Default true.
-   */
-  ordered?: boolean;
-  /**
-   * How many inputs may be in flight at once: sent to a worker and not yet
-   * finished there. Inputs beyond it wait in this thread's memory. When
-   * ordered, inputs finished but waiting for an earlier one are bounded too,
-   * at 16 × inFlight. A positive integer. Default 1024.
-   */
-  inFlight?: number;
-  /**
-   * Routes each input to worker `keyHash(key(v)) % workers`, so equal keys
-   * meet at one worker, in order (as `exchange` does). Without it, each input
-   * goes to the worker with the fewest inputs in flight.
-   */
-  key?: (value: I) => KeyValue;
-  /** Bytes of each shared ring, a power of two from 256 to 2^30; each worker has four. Default 256 KiB. */
-  bytes?: number;
-}
-
-interface Checked<I, O> {
-  workers: number;
-  input: Codec<I>;
-  output: Codec<O>;
-  ordered: boolean;
-  inFlight: number;
-  key: ((value: I) => KeyValue) | undefined;
-  bytes: number;
-}
+export type { StageOptions } from './stage-options';
 
 /** One worker and this thread's ends to it. */
 interface Member<I, O> {
-  host: HostedWorker;
+  index: number;
   down: WireSubject<Input<I>>;
   up: WireSubject<Output<O>>;
   /** The seqs of the inputs sent to it and not yet finished there, oldest first (a worker finishes its inputs in order). */
@@ -170,16 +132,13 @@ function run<I, O>(
   let inputsClosed = false;
   let ended = false;
 
+  let crew: Crew<Member<I, O>[]> | undefined;
   const teardown = (graceful: boolean) => {
     if (ended) return;
     ended = true;
     waiting.drain();
     slots.clear();
-    for (const member of members) {
-      member.down.close();
-      member.up.close();
-      void (graceful ? member.host.close() : member.host.terminate());
-    }
+    void crew?.end(graceful);
   };
   const fail = (err: unknown) => {
     if (ended) return;
@@ -270,52 +229,45 @@ function run<I, O>(
     finishIfDone();
   };
 
-  const runner = runnerPath(__dirname, 'stage-worker');
   const input = specOf(options.input as Codec<unknown>);
   const output = specOf(options.output as Codec<unknown>);
   const downCodec = inputCodec<I>(input);
   const upCodec = outputCodec<O>(output);
-  const start = (index: number): Member<I, O> => {
-    const [downHere, downThere] = pair({ bytes: options.bytes });
-    const [upHere, upThere] = pair({ bytes: options.bytes });
-    const setup: StageSetup = { down: downThere, up: upThere, input, output };
-    let host: HostedWorker | undefined;
-    let down: WireSubject<Input<I>> | undefined;
-    try {
-      host = new HostedWorker({ runner, module, index, setup, transferList: transferList(downThere, upThere) });
-      // inFlight, not this queue, bounds what goes down.
-      down = open(downHere, downCodec, { worker: host.worker, maxQueue: Infinity });
-      const up = open(upHere, upCodec, { worker: host.worker });
-      up.complete(); // this end only reads
-      return { host, down, up, pending: new Fifo(), ready: false, done: false };
-    } catch (err) {
-      // Our ends (one may be open already); theirs too unless they went to the worker.
-      down?.close();
-      if (host) void host.terminate();
-      for (const end of host ? [downHere, upHere] : [downHere, downThere, upHere, upThere]) end.live.close();
-      throw err;
-    }
-  };
+  const { links, ports } = duplexLinks(workers, options.bytes);
   try {
-    for (let index = 0; index < workers; index++) {
-      const member = start(index);
-      members.push(member);
-      member.host.result.catch((err: unknown) => fail(workerErrorOf(err, index)));
-    }
+    crew = startWorkers({
+      runner: runnerPath(__dirname, 'stage-worker'),
+      plans: links.map(({ there, transferList }, index) => {
+        const setup: StageSetup = { down: there.down, up: there.up, input, output };
+        return { module, index, setup, transferList };
+      }),
+      ports,
+      connect: (hosts, own) =>
+        hosts.map(({ worker }, index) => {
+          // inFlight, not this queue, bounds what goes down.
+          const down = own(open(links[index].here.down, downCodec, { worker, maxQueue: Infinity }));
+          const up = own(open(links[index].here.up, upCodec, { worker }));
+          up.complete(); // this end only reads
+          return { index, down, up, pending: new Fifo<number>(), ready: false, done: false };
+        }),
+      onFailure: fail,
+    });
   } catch (err) {
     fail(err);
     return () => teardown(false);
   }
+  const started = crew;
+  members.push(...started.wires);
   for (const member of members) {
     // Only the failures of the way down matter here: this thread's own (an
     // input that does not fit `options.input` or the ring: EncodeError,
     // FrameError) as they are; a dead thread's as its WorkerError.
     member.down.subscribe({
-      error: (err: unknown) => fail(err instanceof WorkerError || err instanceof RemoteError ? workerErrorOf(err, member.host.index) : err),
+      error: (err: unknown) => (err instanceof WorkerError || err instanceof RemoteError ? started.fail(err, member.index) : fail(err)),
     });
     member.up.subscribe({
       next: (envelope) => receive(member, envelope),
-      error: (err: unknown) => fail(workerErrorOf(err, member.host.index)),
+      error: (err: unknown) => started.fail(err, member.index),
       complete: () => retire(member),
     });
   }
@@ -337,24 +289,5 @@ function run<I, O>(
   };
 }
 
-/** Validates `stage`'s arguments at the door, naming the one at fault. */
 /** Ordered: how many finished inputs per `inFlight` may wait for their turn. */
 const HELD_PER_IN_FLIGHT = 16;
-
-function checkOptions<I, O>(module: ModuleRef, options: StageOptions<I, O>): Checked<I, O> {
-  if (typeof module !== 'string' && !(module instanceof URL)) throw new TypeError('stage: module must be a path or a file: URL');
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('stage: options must be an object with the codecs `input` and `output`');
-  }
-  const { workers = 1, input, output, ordered = true, inFlight = 1024, key, bytes = 256 * 1024 } = options;
-  if (!Number.isInteger(workers) || workers < 1) throw new RangeError('options.workers must be a positive integer');
-  if (!isCodec(input)) throw new TypeError('options.input must be a codec (from codec(schema), or raw)');
-  if (!isCodec(output)) throw new TypeError('options.output must be a codec (from codec(schema), or raw)');
-  if (typeof ordered !== 'boolean') throw new TypeError('options.ordered must be a boolean');
-  if (!Number.isInteger(inFlight) || inFlight < 1) throw new RangeError('options.inFlight must be a positive integer');
-  if (key !== undefined && typeof key !== 'function') throw new TypeError('options.key must be a function of a value');
-  if (!Number.isInteger(bytes) || bytes < 256 || bytes > 2 ** 30 || (bytes & (bytes - 1)) !== 0) {
-    throw new RangeError('options.bytes must be a power of two from 256 to 2^30');
-  }
-  return { workers, input: input as Codec<I>, output: output as Codec<O>, ordered, inFlight, key, bytes };
-}

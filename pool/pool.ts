@@ -4,58 +4,27 @@
  * bounded queue up from all of them. The worker side is pool/worker.ts.
  */
 import type { Observable } from 'rxjs';
-import { isCodec, type Codec } from '../core/codec';
-import { TransportClosedError, WorkerError, asWorkerError } from '../core/errors';
-import type { ModuleRef } from '../threads/load-module';
-import { open } from '../transports/open';
-import { HostedWorker, runnerPath } from '../threads/worker';
+import type { Codec } from '../core/codec';
+import { TransportClosedError, WorkerError } from '../core/errors';
 import type { WireSubject } from '../core/wire-subject';
-import { pair, type ShmEnd } from '../transports/shm';
-import { transferList } from '../transports';
-import { Credits, MAX_CAPACITY, createCredits } from './credits';
+import { duplexLinks } from '../threads/links';
+import type { ModuleRef } from '../threads/load-module';
+import { startWorkers, type Crew } from '../threads/start';
+import { runnerPath } from '../threads/worker';
+import { open } from '../transports/open';
+import { Credits, createCredits } from './credits';
+import { checkOptions, type Checked, type PoolOptions } from './options';
 import { specOf, type PoolSetup } from './types';
 import { UpQueue } from './up-queue';
 
-/** Options of {@link WorkerPool.spawn}. */
-export interface PoolOptions<D, U> {
-  /** The codec of the values the manager sends down to the workers. */
-  down: Codec<D>;
-  /** The codec of the values the workers send up to the manager. */
-  up: Codec<U>;
-  /**
-   * How many values the up queue holds, for the whole pool: values in the
-   * workers' up rings plus those waiting in the manager's queue. With it
-   * full, a worker's `up.send` waits and `up.trySend` returns false, until a
-   * value leaves the manager's queue or the pool stops. A positive integer,
-   * at most 2^30 - 1. Default 1024.
-   */
-  upCapacity?: number;
-  /** Passed to every worker's function as its second argument (structured-cloned). Default undefined. */
-  args?: unknown;
-  /**
-   * Bytes of each shared ring, a power of two from 256 to 2^30. Each worker
-   * has two pairs (down and up), two rings each. Default 256 KiB.
-   */
-  bytes?: number;
-}
+export type { PoolOptions } from './options';
 
 /** One worker and the manager's two ends to it. */
 interface Member<D, U> {
-  host: HostedWorker;
   /** Manager → worker; only its outgoing side is used. */
   down: WireSubject<D>;
   /** Worker → manager; only its incoming side is used. */
   up: WireSubject<U>;
-  /** Resolves when the worker's up stream completed (all its values are queued); rejects with `WorkerError`. */
-  upDone: Promise<void>;
-}
-
-interface Checked<D, U> {
-  down: Codec<D>;
-  up: Codec<U>;
-  upCapacity: number;
-  args: unknown;
-  bytes: number;
 }
 
 /**
@@ -153,7 +122,9 @@ export class WorkerPool<D, U, R = unknown> {
   readonly workers: number;
   /** Every value the workers send up; see the class comment. */
   readonly up$: Observable<U>;
-  private readonly members: Member<D, U>[] = [];
+  private readonly crew: Crew<Member<D, U>[]>;
+  /** Per worker, resolves when its up stream completed (all its values are queued); rejects with `WorkerError`. */
+  private readonly upDone: Promise<void>[];
   private readonly credits: Credits;
   private readonly queue: UpQueue<U>;
   private readonly downCodec: Codec<D>;
@@ -187,18 +158,41 @@ export class WorkerPool<D, U, R = unknown> {
     this.credits = new Credits(cell);
     this.queue = new UpQueue<U>(this.credits);
     this.up$ = this.queue.up$;
-    const runner = runnerPath(__dirname, 'worker');
-    for (let index = 0; index < n; index++) {
-      try {
-        this.members.push(this.start(index, runner, module, cell, options));
-      } catch (err) {
-        // A worker that could not start (a schema too large for its ring,
-        // args that do not clone): none of the others is left running.
-        this.closeWires();
-        for (const member of this.members) void member.host.terminate();
-        throw err;
-      }
-    }
+    const { links, ports } = duplexLinks(n, options.bytes);
+    const downCodec = specOf(options.down as Codec<unknown>);
+    const upCodec = specOf(options.up as Codec<unknown>);
+    // A worker that cannot start (a schema too large for its ring, args that
+    // do not clone) throws here, and none of the others is left running.
+    this.crew = startWorkers({
+      runner: runnerPath(__dirname, 'worker'),
+      plans: links.map(({ there, transferList }, index) => {
+        const setup: PoolSetup = { workers: n, down: there.down, up: there.up, downCodec, upCodec, credits: cell, args: options.args };
+        return { module, index, setup, transferList };
+      }),
+      ports,
+      connect: (hosts, own) =>
+        hosts.map(({ worker }, index) => {
+          // Down is unbounded: `next` holds what the ring cannot take yet.
+          const down = own(open(links[index].here.down, options.down, { worker, maxQueue: Infinity }));
+          const up = own(open(links[index].here.up, options.up, { worker }));
+          up.complete(); // the manager writes nothing up
+          return { down, up };
+        }),
+      onFailure: (err) => this.abort(err),
+      cloned: 'WorkerPool.spawn: options.args', // the rest of a setup is ends, schemas and numbers
+    });
+    const crew = this.crew;
+    this.upDone = crew.wires.map(
+      ({ up }, index) =>
+        new Promise<void>((resolve, reject) => {
+          up.bursts$.subscribe({
+            next: (values) => this.queue.push(values),
+            error: (err: unknown) => reject(crew.fail(err, index)),
+            complete: resolve,
+          });
+        }),
+    );
+    for (const upDone of this.upDone) upDone.catch(noop);
     this.done = this.run();
     this.done.catch(noop);
   }
@@ -220,7 +214,7 @@ export class WorkerPool<D, U, R = unknown> {
     }
     this.checkOpen('send');
     this.downCodec.check(value);
-    this.members[index].down.next(value);
+    this.crew.wires[index].down.next(value);
   }
 
   /**
@@ -231,7 +225,7 @@ export class WorkerPool<D, U, R = unknown> {
   broadcast(value: D): void {
     this.checkOpen('broadcast');
     this.downCodec.check(value);
-    for (const member of this.members) member.down.next(value);
+    for (const member of this.crew.wires) member.down.next(value);
   }
 
   /**
@@ -247,7 +241,7 @@ export class WorkerPool<D, U, R = unknown> {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    for (const member of this.members) member.down.complete();
+    for (const member of this.crew.wires) member.down.complete();
     this.credits.lift();
   }
 
@@ -266,70 +260,24 @@ export class WorkerPool<D, U, R = unknown> {
   async terminate(): Promise<void> {
     this.stopped = true;
     this.abort(new WorkerError('the pool was terminated', undefined, undefined));
-    await Promise.all(this.members.map((member) => member.host.terminate()));
+    await this.crew.terminate();
     await this.done.then(noop, noop);
-  }
-
-  private start(index: number, runner: string, module: ModuleRef, credits: SharedArrayBuffer, options: Checked<D, U>): Member<D, U> {
-    const [downHere, downThere] = pair({ bytes: options.bytes });
-    const [upHere, upThere] = pair({ bytes: options.bytes });
-    const setup: PoolSetup = {
-      workers: this.workers,
-      down: downThere,
-      up: upThere,
-      downCodec: specOf(options.down as Codec<unknown>),
-      upCodec: specOf(options.up as Codec<unknown>),
-      credits,
-      args: options.args,
-    };
-    let host: HostedWorker | undefined;
-    let down: WireSubject<D> | undefined;
-    try {
-      host = new HostedWorker({ runner, module, index, setup, transferList: transferList(downThere, upThere) });
-      const worker = host.worker;
-      // Down is unbounded: `next` holds what the ring cannot take yet.
-      down = open(downHere, options.down, { worker, maxQueue: Infinity });
-      const up = open(upHere, options.up, { worker });
-      up.complete(); // the manager writes nothing up
-      const upDone = new Promise<void>((resolve, reject) => {
-        up.bursts$.subscribe({
-          next: (values) => this.queue.push(values),
-          error: (err: unknown) => reject(asWorkerError(err, index)),
-          complete: resolve,
-        });
-      });
-      upDone.catch(noop);
-      return { host, down, up, upDone };
-    } catch (err) {
-      // Our ends (one may be open already); theirs too unless they went to the worker.
-      down?.close();
-      const ends = host ? [downHere, upHere] : [downHere, downThere, upHere, upThere];
-      if (host) void host.terminate();
-      for (const end of ends) closeEnd(end);
-      throw err;
-    }
   }
 
   /** The pool's life: every result and up stream, then release; or, on the first failure, terminate. */
   private async run(): Promise<R[]> {
     try {
-      const finished = Promise.all(
-        this.members.map(async (member) => {
-          const [value] = await Promise.all([member.host.result, member.upDone]);
-          return value as R;
-        }),
-      );
-      const results = await Promise.race([finished, this.aborted]);
-      this.closeWires();
-      await Promise.all(this.members.map((member) => member.host.close()));
+      const finished = Promise.all([this.crew.results, Promise.all(this.upDone)]);
+      const [results] = await Promise.race([finished, this.aborted]);
+      await this.crew.end(true);
       this.end({ kind: 'complete' });
-      return results;
+      return results as R[];
     } catch (err) {
-      await Promise.all(this.members.map((member) => Promise.all([member.host.terminate(), member.host.exited])));
+      await this.crew.terminate();
       // The threads are gone: each up wire reads what its worker published
       // (values sent before a throw included), then ends.
-      await Promise.all(this.members.map((member) => member.upDone.catch(noop)));
-      this.closeWires();
+      await Promise.all(this.upDone.map((upDone) => upDone.catch(noop)));
+      this.crew.closeWires();
       this.end({ kind: 'error', error: err });
       throw err;
     }
@@ -340,43 +288,9 @@ export class WorkerPool<D, U, R = unknown> {
     this.queue.end(ending);
   }
 
-  /** Completes what goes down and stops reading what comes up, on every member. */
-  private closeWires(): void {
-    for (const member of this.members) {
-      member.down.close();
-      member.up.close();
-    }
-  }
-
   private checkOpen(what: string): void {
     if (this.stopped || this.ended) throw new TransportClosedError(`${what}: the pool is ${this.ended ? 'over' : 'stopped'}`);
   }
-}
-
-/** Validates `spawn`'s arguments at the door, naming the one at fault. */
-function checkOptions<D, U>(n: number, module: ModuleRef, options: PoolOptions<D, U>): Checked<D, U> {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError('WorkerPool.spawn: n (the number of workers) must be a positive integer');
-  if (typeof module !== 'string' && !(module instanceof URL)) {
-    throw new TypeError('WorkerPool.spawn: module must be a path or a file: URL');
-  }
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('WorkerPool.spawn: options must be an object with the codecs `down` and `up`');
-  }
-  const { down, up, upCapacity = 1024, args, bytes = 256 * 1024 } = options;
-  if (!isCodec(down)) throw new TypeError('options.down must be a codec (from codec(schema), or raw)');
-  if (!isCodec(up)) throw new TypeError('options.up must be a codec (from codec(schema), or raw)');
-  if (!Number.isInteger(upCapacity) || upCapacity < 1) throw new RangeError('options.upCapacity must be a positive integer');
-  if (upCapacity > MAX_CAPACITY) throw new RangeError(`options.upCapacity must be at most ${MAX_CAPACITY}`);
-  if (!Number.isInteger(bytes) || bytes < 256 || bytes > 2 ** 30 || (bytes & (bytes - 1)) !== 0) {
-    throw new RangeError('options.bytes must be a power of two from 256 to 2^30');
-  }
-  return { down: down as Codec<D>, up: up as Codec<U>, upCapacity, args, bytes };
-}
-
-/** An up stream's failure as the `WorkerError` of worker `index`. */
-/** Closes the liveness port of an end that never reached its WireSubject or its worker. */
-function closeEnd(end: ShmEnd): void {
-  end.live.close();
 }
 
 function noop(): void {}

@@ -6,7 +6,8 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { asWorkerError } from '../core/errors';
 import { loadDefault, type ModuleRef } from '../threads/load-module';
-import { HostedWorker, runnerPath } from '../threads/worker';
+import { startWorkers } from '../threads/start';
+import { runnerPath } from '../threads/worker';
 import { toConfig, type ClusterConfig, type ConfigLike } from './config';
 import { Peers } from './context';
 import { runToResult } from '../threads/run';
@@ -40,7 +41,7 @@ export interface Guards<R> {
  * import { Config, initialize } from 'rxwire';
  * const counts = await initialize(Config.process(4), new URL('./count.worker.js', import.meta.url)).join();
  * // count.worker.ts
- * export default (worker: WorkerContext) => words$.pipe(exchange(worker, 'words', Word, (w) => w.text), ...);
+ * export default (worker: WorkerContext) => words$.pipe(exchange({ worker, channel: 'words', codec: Word, key: (w) => w.text }), ...);
  * ```
  *
  * In a cluster (`Config.cluster`, or `-n` in `Config.fromArgs`) every process
@@ -56,9 +57,15 @@ export interface Guards<R> {
  *   the caller runs under ts-node)
  * @param args passed to every worker's function (structured-cloned)
  * @returns the guards, with `join()`
+ * @throws TypeError, RangeError at once for a config that is none of these, a
+ *   module that is not a path or a `file:` URL, or `args` that do not
+ *   survive a structured clone (nothing is left running)
  */
 export function initialize<R = unknown>(config: ConfigLike, module: ModuleRef, args?: unknown): Guards<R> {
   const checked = toConfig(config);
+  if (typeof module !== 'string' && !(module instanceof URL)) {
+    throw new TypeError('initialize: module must be a path or a file: URL');
+  }
   if (checked.kind === 'thread') return inThisThread<R>(module, args);
   if (checked.kind === 'process') return inThreads<R>(setups(checked.workers, 0, checked.workers, args), module);
   return inThreads<R>(clusterSetups(checked, args), module);
@@ -106,30 +113,25 @@ function clusterSetups(config: ClusterConfig, args: unknown): Setups {
 }
 
 function inThreads<R>(workerSetups: Setups, module: ModuleRef): Guards<R> {
-  const runner = runnerPath(__dirname, 'runner');
-  const workers = [...workerSetups].map(
-    ([index, setup]) =>
-      new HostedWorker({
-        runner,
-        module,
-        index,
-        setup,
-        transferList: setup.mesh.filter((port): port is MessagePort => port !== null),
-      }),
-  );
-  const terminateAll = () => Promise.all(workers.map((w) => w.terminate())).then(() => {});
+  const meshPorts = (setup: RuntimeSetup) => setup.mesh.filter((port): port is MessagePort => port !== null);
+  const crew = startWorkers({
+    runner: runnerPath(__dirname, 'runner'),
+    plans: [...workerSetups].map(([index, setup]) => ({ module, index, setup, transferList: meshPorts(setup) })),
+    ports: [...workerSetups.values()].flatMap(meshPorts),
+    cloned: 'initialize: args', // the rest of a setup is ports, numbers and the config
+  });
   const results = (async () => {
     try {
-      const values = await Promise.all(workers.map((w) => w.result));
-      await Promise.all(workers.map((w) => w.close()));
+      const values = await crew.results;
+      await crew.end(true);
       return values as R[];
     } catch (err) {
-      await terminateAll();
+      await crew.terminate();
       throw err;
     }
   })();
   results.catch(() => {});
-  return { join: () => results, terminate: terminateAll };
+  return { join: () => results, terminate: () => crew.terminate() };
 }
 
 /** A port between every two workers: `mesh[i][j]` is i's port to j. */

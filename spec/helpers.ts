@@ -27,6 +27,39 @@ export function spawnWith(transport: TransportName, name: string, workerData: Re
 const live = new Set<Worker>();
 const exitCodes = new WeakMap<Worker, Promise<number>>();
 
+/**
+ * Every worker thread a test file starts — its own through `spawn`, and the
+ * library's (stage, pipeline, WorkerPool, initialize) — is registered here
+ * until it exits, and whatever is still running when the file ends is
+ * terminated, whatever the tests' outcome: a test that timed out leaves no
+ * thread behind to hold jest open. Registered by wrapping Node's `Worker`
+ * class for the file's duration (the threads are real; the library reads
+ * `Worker` from the module at each start). A file's own checks (`reapWorkers`
+ * in `afterEach`, `threadsBackTo`) still see every leak first.
+ */
+const started = new Set<Worker>();
+const ORIGINAL = Symbol.for('rxwire.spec.Worker');
+type WorkerModule = { Worker: typeof Worker; [ORIGINAL]?: typeof Worker };
+
+function trackWorkers(): void {
+  const threads = require('node:worker_threads') as WorkerModule;
+  const Original = (threads[ORIGINAL] ??= threads.Worker);
+  threads.Worker = class TrackedWorker extends Original {
+    constructor(...args: ConstructorParameters<typeof Worker>) {
+      super(...args);
+      started.add(this);
+      this.once('exit', () => started.delete(this));
+    }
+  };
+  afterAll(async () => {
+    threads.Worker = Original;
+    await Promise.all([...started].map((worker) => worker.terminate()));
+  });
+}
+
+// Only in a test file (a worker thread may import this module too).
+if (typeof afterAll === 'function') trackWorkers();
+
 
 /**
  * Starts spec/workers/<name>.worker.ts; it is terminated after the test if

@@ -2,12 +2,14 @@
  * Starting worker threads on a user's module, compiled (`.js`) or, when the
  * parent runs TypeScript (ts-node, ts-jest), straight from `.ts`.
  * Everything in rxwire that starts threads goes through here: the runtime
- * (`initialize`), `WorkerPool` and `stage` all use {@link HostedWorker}.
+ * (`initialize`), `WorkerPool`, `stage` and `pipeline` start their workers
+ * with `startWorkers` (threads/start.ts), over {@link HostedWorker}.
  */
 import { Worker, type TransferListItem, type WorkerOptions } from 'node:worker_threads';
 import { extname, join } from 'node:path';
 import { WorkerError, type ErrorData } from '../core/errors';
 import { isTypeScript, modulePath, type ModuleRef } from './load-module';
+import { typeScriptBootstrap } from './ts-bootstrap';
 import type { HostCommand, HostData, HostReport } from './worker-types';
 
 /** Options of {@link startWorker}: Node's own, less `eval`. */
@@ -15,9 +17,10 @@ export type StartWorkerOptions = Omit<WorkerOptions, 'eval'>;
 
 /**
  * Starts a worker thread on `module` (a path or a `file:` URL). A `.ts`
- * module is loaded through ts-node in transpile-only mode (ts-node must be
- * installed, as it is for development); a `.js`, `.cjs` or `.mjs` module
- * loads as Node loads it.
+ * module is compiled by ts-node in transpile-only mode (ts-node must be
+ * installed, as it is for development), each file once for every worker,
+ * through a cache on disk (threads/ts-bootstrap.ts); a `.js`, `.cjs` or
+ * `.mjs` module loads as Node loads it.
  *
  * @param module the worker's module
  * @param options Node's `WorkerOptions` (`workerData`, `transferList`, ...)
@@ -27,14 +30,10 @@ export function startWorker(module: ModuleRef, options: StartWorkerOptions = {})
   return launch(modulePath(module), false, options);
 }
 
-/** Starts `file`; registers ts-node first when it, or a module it will load (`typescript`), is TypeScript. */
+/** Starts `file`; with TypeScript support when it, or a module it will load (`typescript`), is TypeScript. */
 function launch(file: string, typescript: boolean, options: StartWorkerOptions): Worker {
   if (!typescript && !isTypeScript(file)) return new Worker(file, options);
-  const bootstrap = [
-    `require('ts-node').register({ transpileOnly: true, compilerOptions: { module: 'commonjs' } });`,
-    `require(${JSON.stringify(file)});`,
-  ].join('\n');
-  return new Worker(bootstrap, { ...options, eval: true });
+  return new Worker(typeScriptBootstrap(file), { ...options, eval: true });
 }
 
 /** The worker-side entry, in the same form (`.ts` or `.js`) as this file. */

@@ -151,7 +151,7 @@ function round(
   });
 
   return new Promise<RoundCheck>((resolve, reject) => {
-    source.pipe(exchange(worker, channel, Keyed, (r) => r.key, { transport: args.transport })).subscribe({
+    source.pipe(exchange({ worker, channel, codec: Keyed, key: (r) => r.key, transport: args.transport })).subscribe({
       next: check,
       error: reject,
       complete: () => {

@@ -79,8 +79,8 @@ describe('on worker threads', () => {
 describe('the operator in two contexts of this thread', () => {
   test('values are routed by key and both outputs complete', async () => {
     const [a, b] = peers();
-    const outA = lastValueFrom(from([1, 2, 3, 4, 5, 6]).pipe(exchange(a, 'n', Num, byValue), toArray()));
-    const outB = lastValueFrom(from([10, 11, 12, 13]).pipe(exchange(b, 'n', Num, byValue), toArray()));
+    const outA = lastValueFrom(from([1, 2, 3, 4, 5, 6]).pipe(exchange({ worker: a, channel: 'n', codec: Num, key: byValue }), toArray()));
+    const outB = lastValueFrom(from([10, 11, 12, 13]).pipe(exchange({ worker: b, channel: 'n', codec: Num, key: byValue }), toArray()));
     const [gotA, gotB] = await Promise.all([outA, outB]);
     for (const v of gotA) expect(route(v, 2)).toBe(0);
     for (const v of gotB) expect(route(v, 2)).toBe(1);
@@ -90,8 +90,8 @@ describe('the operator in two contexts of this thread', () => {
   test('empty sources complete both outputs', async () => {
     const [a, b] = peers();
     const out = await Promise.all([
-      lastValueFrom(EMPTY.pipe(exchange(a, 'n', Num, byValue), toArray())),
-      lastValueFrom((EMPTY as Observable<number>).pipe(exchange(b, 'n', Num, byValue), toArray())),
+      lastValueFrom(EMPTY.pipe(exchange({ worker: a, channel: 'n', codec: Num, key: byValue }), toArray())),
+      lastValueFrom((EMPTY as Observable<number>).pipe(exchange({ worker: b, channel: 'n', codec: Num, key: byValue }), toArray())),
     ]);
     expect(out).toEqual([[], []]);
   });
@@ -103,8 +103,8 @@ describe('the operator in two contexts of this thread', () => {
       if (n === 3) throw boom;
       return n;
     };
-    const outA = lastValueFrom(of(1, 2, 3, 4).pipe(exchange(a, 'n', Num, keyA)));
-    const outB = lastValueFrom(new Subject<number>().pipe(exchange(b, 'n', Num, byValue)));
+    const outA = lastValueFrom(of(1, 2, 3, 4).pipe(exchange({ worker: a, channel: 'n', codec: Num, key: keyA })));
+    const outB = lastValueFrom(new Subject<number>().pipe(exchange({ worker: b, channel: 'n', codec: Num, key: byValue })));
     await expect(outA).rejects.toBe(boom);
     const errB = await outB.catch((e) => e);
     expect(errB).toBeInstanceOf(RemoteError);
@@ -113,14 +113,14 @@ describe('the operator in two contexts of this thread', () => {
 
   test('a key that is not a value is a TypeError', async () => {
     const [a] = peers();
-    const out = lastValueFrom(of({ id: 1 }).pipe(exchange(a, 'n', codec({ type: 'record', name: 'R', fields: [{ name: 'id', type: 'int' }] } as const), (r) => r as never)));
+    const out = lastValueFrom(of({ id: 1 }).pipe(exchange({ worker: a, channel: 'n', codec: codec({ type: 'record', name: 'R', fields: [{ name: 'id', type: 'int' }] } as const), key: (r) => r as never })));
     await expect(out).rejects.toThrow(TypeError);
   });
 
   test('a source error errors this output and reaches the peer', async () => {
     const [a, b] = peers();
-    const outA = lastValueFrom(throwError(() => new Error('source broke')).pipe(exchange(a, 'n', Num, byValue)));
-    const outB = lastValueFrom(EMPTY.pipe(exchange(b, 'n', Num, byValue), toArray()));
+    const outA = lastValueFrom(throwError(() => new Error('source broke')).pipe(exchange({ worker: a, channel: 'n', codec: Num, key: byValue })));
+    const outB = lastValueFrom(EMPTY.pipe(exchange({ worker: b, channel: 'n', codec: Num, key: byValue }), toArray()));
     await expect(outA).rejects.toThrow('source broke');
     await expect(outB).rejects.toBeInstanceOf(RemoteError);
   });
@@ -129,8 +129,8 @@ describe('the operator in two contexts of this thread', () => {
     const [a, b] = peers();
     const source = new Subject<number>();
     const seen: number[] = [];
-    const sub = source.pipe(exchange(a, 'n', Num, byValue)).subscribe((v) => seen.push(v));
-    const outB = lastValueFrom(of(100).pipe(exchange(b, 'n', Num, () => 0), toArray()));
+    const sub = source.pipe(exchange({ worker: a, channel: 'n', codec: Num, key: byValue })).subscribe((v) => seen.push(v));
+    const outB = lastValueFrom(of(100).pipe(exchange({ worker: b, channel: 'n', codec: Num, key: () => 0 }), toArray()));
     source.next(1);
     sub.unsubscribe();
     // b gets what a sent before leaving, then completion, because a's senders completed on unsubscribe.
@@ -140,8 +140,8 @@ describe('the operator in two contexts of this thread', () => {
 
   test('a synchronous source stopped by take', async () => {
     const [a, b] = peers();
-    const outA = lastValueFrom(from([1, 2, 3, 4, 5, 6, 7, 8]).pipe(exchange(a, 'n', Num, () => 'all-here'), take(3), toArray()));
-    const outB = lastValueFrom(EMPTY.pipe(exchange(b, 'n', Num, byValue), toArray()));
+    const outA = lastValueFrom(from([1, 2, 3, 4, 5, 6, 7, 8]).pipe(exchange({ worker: a, channel: 'n', codec: Num, key: () => 'all-here' }), take(3), toArray()));
+    const outB = lastValueFrom(EMPTY.pipe(exchange({ worker: b, channel: 'n', codec: Num, key: byValue }), toArray()));
     const target = route('all-here', 2);
     const [gotA, gotB] = await Promise.all([outA, outB]);
     if (target === 0) expect(gotA).toEqual([1, 2, 3]);
@@ -150,7 +150,33 @@ describe('the operator in two contexts of this thread', () => {
 
   test('the same channel twice in one worker is refused', async () => {
     const [a] = peers();
-    lastValueFrom(EMPTY.pipe(exchange(a, 'n', Num, byValue))).catch(() => {});
-    await expect(lastValueFrom(EMPTY.pipe(exchange(a, 'n', Num, byValue)))).rejects.toThrow(/already allocated/);
+    lastValueFrom(EMPTY.pipe(exchange({ worker: a, channel: 'n', codec: Num, key: byValue }))).catch(() => {});
+    await expect(lastValueFrom(EMPTY.pipe(exchange({ worker: a, channel: 'n', codec: Num, key: byValue })))).rejects.toThrow(/already allocated/);
+  });
+});
+
+describe('options are checked at the door', () => {
+  // The door looks at the options only: nothing is allocated before subscribe.
+  const allocate = () => {
+    throw new Error('allocated at the door');
+  };
+  const worker = { index: 0, peers: 1, allocate } as unknown as WorkerContext;
+  const good = () => ({ worker, channel: 'n', codec: Num, key: byValue });
+  const cases: [string, unknown, RegExp][] = [
+    ['no options', undefined, /exchange: options/],
+    ['worker missing', { ...good(), worker: undefined }, /options\.worker/],
+    ['worker not a context', { ...good(), worker: {} }, /options\.worker/],
+    ['channel an object', { ...good(), channel: {} }, /options\.channel/],
+    ['codec a schema, not a codec', { ...good(), codec: 'long' }, /options\.codec/],
+    ['codec missing', { ...good(), codec: undefined }, /options\.codec/],
+    ['key not a function', { ...good(), key: 'id' }, /options\.key/],
+  ];
+  test.each(cases)('%s: TypeError naming it, before any subscribe', (_, options, message) => {
+    expect(() => exchange(options as never)).toThrow(TypeError);
+    expect(() => exchange(options as never)).toThrow(message);
+  });
+
+  test('a good options object is taken without allocating anything', () => {
+    expect(typeof exchange(good())).toBe('function');
   });
 });

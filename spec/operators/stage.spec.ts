@@ -169,6 +169,15 @@ describe('failures', () => {
     expect(err).toBeInstanceOf(EncodeError);
   });
 
+  test("an input that does not fit names the user's own type and field, not the stage's envelope", async () => {
+    const Point = codec({ type: 'record', name: 'Point', fields: [{ name: 'x', type: 'int' }, { name: 'y', type: 'int' }] } as const);
+    const bad = { x: 1, y: 'two' } as never;
+    const err = await failure(lastValueFrom(from([{ x: 0, y: 0 }, bad]).pipe(stage(worker('echo'), { input: Point, output: Point }), toArray())));
+    expect(err).toBeInstanceOf(EncodeError);
+    expect(err).toMatchObject({ path: 'Point.y', expected: 'int', actual: 'two' });
+    expect((err as Error).message).not.toMatch(/RxwireStage/);
+  });
+
   test('an input too large for the ring errors the stream with FrameError', async () => {
     const err = await failure(lastValueFrom(from([new Uint8Array(4000)]).pipe(stage(worker('echo'), { input: raw, output: raw, bytes: 1024 }), toArray())));
     expect(err).toBeInstanceOf(FrameError);

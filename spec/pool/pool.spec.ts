@@ -299,4 +299,11 @@ describe('WorkerPool', () => {
     }
     expect(started).toHaveLength(0);
   });
+
+  it('args that cannot cross to a thread are a TypeError naming them, and leave no thread running', () => {
+    expect(() => WorkerPool.spawn(3, WORKER, { down: Down, up: Mark, args: { mode: 'echo', then: () => 1 } as never })).toThrow(
+      /^WorkerPool\.spawn: options\.args must survive a structured clone/,
+    );
+    // afterEach checks that every thread it started has exited.
+  });
 });

@@ -161,4 +161,26 @@ describe('configs', () => {
     expect(() => initialize({ kind: 'galaxy' } as never, MODULE)).toThrow(/unknown config kind/);
     expect(() => initialize({ workers: -1 }, MODULE)).toThrow(RangeError);
   });
+
+  test('a module that is not a path or a file: URL is a TypeError naming it, and starts nothing', () => {
+    const before = liveThreads();
+    for (const config of [Config.thread(), Config.process(2)]) {
+      expect(() => initialize(config, 42 as never)).toThrow(TypeError);
+      expect(() => initialize(config, undefined as never)).toThrow(/initialize: module must be a path or a file: URL/);
+    }
+    expect(liveThreads()).toBe(before);
+  });
+
+  test('args that cannot cross to a thread are a TypeError naming them, and leave no thread behind', async () => {
+    const err = (() => {
+      try {
+        initialize(Config.process(3), MODULE, { mode: 'forever', callback: () => 1 });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(TypeError);
+    expect((err as Error).message).toMatch(/initialize: args/);
+    await threadsBackTo(baseline);
+  });
 });

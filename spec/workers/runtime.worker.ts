@@ -77,7 +77,7 @@ export default async function (worker: WorkerContext, args: { mode: string; coun
       return new Promise(() => {});
     }
     case 'bad-key':
-      return from([1, 2, 3]).pipe(exchange(worker, 'bad', codec('long'), () => ({}) as never));
+      return from([1, 2, 3]).pipe(exchange({ worker, channel: 'bad', codec: codec('long'), key: () => ({}) as never }));
     case 'uncloneable':
       return () => 'a function cannot cross threads';
     case 'forever':
@@ -103,7 +103,7 @@ export default async function (worker: WorkerContext, args: { mode: string; coun
       };
       const got = new Map<string, number[][]>();
       return from(values()).pipe(
-        exchange(worker, 'keyed', Keyed, (v) => (numeric ? Number(v.key) : v.key)),
+        exchange({ worker, channel: 'keyed', codec: Keyed, key: (v) => (numeric ? Number(v.key) : v.key) }),
         reduce((acc, v) => {
           let perSender = acc.get(v.key);
           if (!perSender) acc.set(v.key, (perSender = Array.from({ length: worker.peers }, () => [])));
