@@ -114,3 +114,13 @@ export function checkConcurrency(concurrency: number): void {
     throw new RangeError('options.concurrency must be a positive integer or Infinity');
   }
 }
+
+/** The longest delay of Node's timers (2^31 - 1 ms): a longer one fires after 1 ms. */
+const TIMEOUT_MAX = 2_147_483_647;
+
+/** Validates a `timeout` option: milliseconds from 0 to 2^31 - 1 (Node's longest timer), or `Infinity`. */
+export function checkTimeout(timeout: number): void {
+  if (!(timeout === Infinity || (typeof timeout === 'number' && timeout >= 0 && timeout <= TIMEOUT_MAX))) {
+    throw new RangeError('options.timeout must be a number of milliseconds from 0 to 2147483647, or Infinity');
+  }
+}
