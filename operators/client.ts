@@ -3,7 +3,7 @@ import type { Codec } from '../core/codec';
 import { RemoteError, TimeoutError, TransportClosedError } from '../core/errors';
 import { Fifo } from '../core/fifo';
 import { Deadlines, type DeadlineEntry } from './deadlines';
-import { RpcKind, checkConcurrency, checkTimeout, control, withBody, type RpcEnvelope } from './request-internals';
+import { RpcKind, checkCodecs, checkConcurrency, checkTimeout, control, withBody, type RpcEnvelope } from './request-internals';
 import { Connection, type RpcWire } from './rpc-connection';
 
 /** The default of `ClientOptions.timeout`, in ms. */
@@ -276,11 +276,26 @@ export class RequestClient<Q, A> {
  * @param wire envelopes both ways, usually `open(end, rpcCodec())`
  * @param options the codecs, the bound and the default timeout, see {@link ClientOptions}
  * @returns the first handle on the wire
+ * @throws TypeError when `wire` is not an Observable and Observer, or `options.request` or `options.reply` is not a codec
  * @throws RangeError when `options.concurrency` is not a positive integer or `Infinity`,
  *   or `options.timeout` is not a number of milliseconds from 0 to 2_147_483_647 or `Infinity`
  */
 export function client<Q, A>(wire: RpcWire, options: ClientOptions<Q, A>): RequestClient<Q, A> {
+  if (!isWire(wire)) throw new TypeError('client: wire must be an Observable and an Observer of envelopes (open(end, rpcCodec()))');
+  checkCodecs('client', options);
   checkConcurrency(options.concurrency ?? Infinity);
   checkTimeout(options.timeout ?? DEFAULT_TIMEOUT);
   return new RequestClient(new Connection(wire), options);
+}
+
+/** Can `x` be a client's wire: subscribed to, and sent envelopes with `next` and `complete`? */
+function isWire(x: unknown): x is RpcWire {
+  const wire = x as Partial<RpcWire> | null | undefined;
+  return (
+    typeof wire === 'object' &&
+    wire !== null &&
+    typeof wire.subscribe === 'function' &&
+    typeof wire.next === 'function' &&
+    typeof wire.complete === 'function'
+  );
 }

@@ -19,7 +19,7 @@
  * with ERROR. After CANCEL the server sends
  * nothing more for that id (and the client ignores anything still in flight).
  */
-import { codec, type Codec } from '../core/codec';
+import { codec, isCodec, type Codec } from '../core/codec';
 import type { ErrorData } from '../core/errors';
 import { EnvelopeCodec, type RpcEnvelope } from './rpc-envelope-codec';
 
@@ -123,4 +123,18 @@ export function checkTimeout(timeout: number): void {
   if (!(timeout === Infinity || (typeof timeout === 'number' && timeout >= 0 && timeout <= TIMEOUT_MAX))) {
     throw new RangeError('options.timeout must be a number of milliseconds from 0 to 2147483647, or Infinity');
   }
+}
+
+/**
+ * Checks the options object of `client` or `serve` (named by `api`) and its
+ * two codecs.
+ * @throws TypeError naming what is wrong
+ */
+export function checkCodecs(api: 'client' | 'serve', options: unknown): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${api}: options must be an object with the request and reply codecs`);
+  }
+  const { request, reply } = options as { request?: unknown; reply?: unknown };
+  if (!isCodec(request)) throw new TypeError(`${api}: options.request must be a codec (from codec(schema), or raw)`);
+  if (!isCodec(reply)) throw new TypeError(`${api}: options.reply must be a codec (from codec(schema), or raw)`);
 }

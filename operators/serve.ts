@@ -1,7 +1,7 @@
 import { Observable, isObservable, type OperatorFunction, type Subscription } from 'rxjs';
 import type { Codec } from '../core/codec';
 import { toErrorData } from '../core/errors';
-import { RpcKind, checkConcurrency, control, failure, withBody, type RpcEnvelope } from './request-internals';
+import { RpcKind, checkCodecs, checkConcurrency, control, failure, withBody, type RpcEnvelope } from './request-internals';
 
 /** What a handler may return: a value, a Promise of one, or an Observable (a streamed reply). */
 export type Reply<A> = A | PromiseLike<A> | Observable<A>;
@@ -95,8 +95,9 @@ interface Context {
  * @param handler computes the reply to one request
  * @param options the codecs, the concurrency and the signal, see {@link ServeOptions}
  * @returns an operator from incoming envelopes to outgoing envelopes
+ * @throws TypeError when `handler` is not a function, `options.request` or `options.reply` is not a codec,
+ *   or `options.signal` is not `'auto'`, `true` or `false`
  * @throws RangeError when `options.concurrency` is not a positive integer or `Infinity`
- * @throws TypeError when `options.signal` is not `'auto'`, `true` or `false`
  */
 export function serve<Q, A>(
   handler: (request: Q, signal: AbortSignal) => Reply<A>,
@@ -116,6 +117,8 @@ export function serve<Q, A>(
   handler: (request: Q, signal: AbortSignal) => Reply<A>,
   options: ServeOptions<Q, A>,
 ): OperatorFunction<RpcEnvelope, RpcEnvelope> {
+  if (typeof handler !== 'function') throw new TypeError('serve: handler must be a function');
+  checkCodecs('serve', options);
   const { request: requestCodec, reply: replyCodec, concurrency = Infinity, signal = 'auto' } = options;
   checkConcurrency(concurrency);
   if (signal !== 'auto' && signal !== true && signal !== false) {

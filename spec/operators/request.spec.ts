@@ -666,4 +666,26 @@ describe('request/serve in one thread', () => {
     for (const timeout of [0, 2 ** 31 - 1, Infinity]) rpc.clone({ timeout }).close();
     expect(() => serve((q: AskValue) => q.n, { request: Ask, reply: Answer, signal: 'yes' as never })).toThrow(TypeError);
   });
+
+  it('client() and serve() check their wire, codecs and handler at the door, with a TypeError naming it', () => {
+    const wire = new Subject<RpcEnvelope>();
+    const notCodecs = [undefined, null, 'long', {}, { encode: () => Buffer.alloc(0) }];
+    for (const bad of notCodecs) {
+      expect(() => client(wire, { request: bad as never, reply: Answer })).toThrow(new TypeError('client: options.request must be a codec (from codec(schema), or raw)'));
+      expect(() => client(wire, { request: Ask, reply: bad as never })).toThrow(new TypeError('client: options.reply must be a codec (from codec(schema), or raw)'));
+      expect(() => serve((q: AskValue) => q.n, { request: bad as never, reply: Answer })).toThrow(new TypeError('serve: options.request must be a codec (from codec(schema), or raw)'));
+      expect(() => serve((q: AskValue) => q.n, { request: Ask, reply: bad as never })).toThrow(new TypeError('serve: options.reply must be a codec (from codec(schema), or raw)'));
+    }
+    for (const bad of [undefined, null, 42, 'f', {}]) {
+      expect(() => serve(bad as never, { request: Ask, reply: Answer })).toThrow(new TypeError('serve: handler must be a function'));
+    }
+    for (const bad of [undefined, null, 'options']) {
+      expect(() => client(wire, bad as never)).toThrow(new TypeError('client: options must be an object with the request and reply codecs'));
+      expect(() => serve((q: AskValue) => q.n, bad as never)).toThrow(new TypeError('serve: options must be an object with the request and reply codecs'));
+    }
+    for (const bad of [undefined, null, {}, of(1), { next: () => {} }]) {
+      expect(() => client(bad as never, { request: Ask, reply: Answer })).toThrow(new TypeError('client: wire must be an Observable and an Observer of envelopes (open(end, rpcCodec()))'));
+    }
+    expect(wire.observed).toBe(false); // every refusal came before the client subscribed
+  });
 });
