@@ -3,8 +3,8 @@ import type { Codec } from '../core/codec';
 import { RemoteError, TimeoutError, TransportClosedError } from '../core/errors';
 import { Fifo } from '../core/fifo';
 import { Deadlines, type DeadlineEntry } from './deadlines';
-import { RpcKind, checkCodecs, checkConcurrency, checkTimeout, control, withBody, type RpcEnvelope } from './request-internals';
-import { Connection, type RpcWire } from './rpc-connection';
+import { CREDIT_BATCH, RpcKind, checkCodecs, checkConcurrency, checkTimeout, control, credit, withBody, type RpcEnvelope } from './request-internals';
+import { Connection, isWire, type RpcWire } from './rpc-connection';
 
 /** The default of `ClientOptions.timeout`, in ms. */
 const DEFAULT_TIMEOUT = 30_000;
@@ -49,6 +49,8 @@ interface Pending<A> extends DeadlineEntry<Pending<A>> {
   readonly subscriber: Subscriber<A>;
   /** REQUEST has gone out: a CANCEL is owed if it ends early. */
   sent: boolean;
+  /** NEXTs received since the last CREDIT sent for it. */
+  unacked: number;
   settled: boolean;
   cleanup?: () => void;
 }
@@ -130,6 +132,7 @@ export class RequestClient<Q, A> {
         body,
         subscriber,
         sent: false,
+        unacked: 0,
         settled: false,
         deadline: 0,
         prev: undefined,
@@ -188,6 +191,11 @@ export class RequestClient<Q, A> {
           return this.settle(entry, (s) => s.error(err));
         }
         entry.subscriber.next(value);
+        // The server may send STREAM_WINDOW NEXTs ahead: grant more as they arrive (serve-stream.ts).
+        if (++entry.unacked >= CREDIT_BATCH && !entry.settled) {
+          this.connection.send(credit(entry.id, entry.unacked));
+          entry.unacked = 0;
+        }
         return;
       }
       case RpcKind.REPLY: {
@@ -288,14 +296,3 @@ export function client<Q, A>(wire: RpcWire, options: ClientOptions<Q, A>): Reque
   return new RequestClient(new Connection(wire), options);
 }
 
-/** Can `x` be a client's wire: subscribed to, and sent envelopes with `next` and `complete`? */
-function isWire(x: unknown): x is RpcWire {
-  const wire = x as Partial<RpcWire> | null | undefined;
-  return (
-    typeof wire === 'object' &&
-    wire !== null &&
-    typeof wire.subscribe === 'function' &&
-    typeof wire.next === 'function' &&
-    typeof wire.complete === 'function'
-  );
-}

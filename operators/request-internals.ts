@@ -20,7 +20,7 @@
  * nothing more for that id (and the client ignores anything still in flight).
  */
 import { codec, isCodec, type Codec } from '../core/codec';
-import type { ErrorData } from '../core/errors';
+import { DecodeError, type ErrorData } from '../core/errors';
 import { EnvelopeCodec, type RpcEnvelope } from './rpc-envelope-codec';
 
 /** The kinds of envelope. */
@@ -37,6 +37,8 @@ export const RpcKind = {
   ERROR: 4,
   /** server → client: body is the one reply value, and the reply is complete (NEXT + COMPLETE in one) */
   REPLY: 5,
+  /** client → server: body is an Avro int n > 0: the server may send n more NEXTs for `id` */
+  CREDIT: 6,
 } as const;
 export type RpcKind = (typeof RpcKind)[keyof typeof RpcKind];
 
@@ -101,6 +103,34 @@ export function control(id: number, kind: RpcKind): RpcEnvelope {
 /** An envelope carrying `body`. */
 export function withBody(id: number, kind: RpcKind, body: Buffer): RpcEnvelope {
   return { id, kind, body, error: null };
+}
+
+/**
+ * The NEXTs a server may send for one request before the client's first
+ * CREDIT: every streamed reply starts with this much credit (fixed by the
+ * protocol, not negotiated).
+ */
+export const STREAM_WINDOW = 128;
+
+/** The client grants credit once it has received this many NEXTs since its last CREDIT. */
+export const CREDIT_BATCH = STREAM_WINDOW / 2;
+
+/** The body of CREDIT: the count of NEXTs granted. */
+const creditCount: Codec<number> = codec('int');
+
+/** A CREDIT envelope granting `count` more NEXTs for `id`. */
+export function credit(id: number, count: number): RpcEnvelope {
+  return { id, kind: RpcKind.CREDIT, body: creditCount.encode(count), error: null };
+}
+
+/**
+ * The count a CREDIT envelope grants.
+ * @throws DecodeError when its body is not an Avro int above 0
+ */
+export function creditOf(envelope: RpcEnvelope): number {
+  const count = creditCount.decode(envelope.body);
+  if (count <= 0) throw new DecodeError(`a CREDIT must grant a positive count of NEXTs, not ${count}`);
+  return count;
 }
 
 /** An ERROR envelope. */

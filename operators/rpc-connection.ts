@@ -120,3 +120,15 @@ function wireFailure(err: unknown): Error {
   if (err instanceof WorkerError || err instanceof TransportClosedError) return err;
   return new TransportClosedError(`the wire failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
+
+/** Can `x` be a client's wire: subscribed to, and sent envelopes with `next` and `complete`? */
+export function isWire(x: unknown): x is RpcWire {
+  const wire = x as Partial<RpcWire> | null | undefined;
+  return (
+    typeof wire === 'object' &&
+    wire !== null &&
+    typeof wire.subscribe === 'function' &&
+    typeof wire.next === 'function' &&
+    typeof wire.complete === 'function'
+  );
+}

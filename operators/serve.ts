@@ -1,7 +1,8 @@
-import { Observable, isObservable, type OperatorFunction, type Subscription } from 'rxjs';
+import { Observable, isObservable, type OperatorFunction } from 'rxjs';
 import type { Codec } from '../core/codec';
 import { toErrorData } from '../core/errors';
-import { RpcKind, checkCodecs, checkConcurrency, control, failure, withBody, type RpcEnvelope } from './request-internals';
+import { RpcKind, checkCodecs, checkConcurrency, failure, withBody, type RpcEnvelope } from './request-internals';
+import { StreamedReply } from './serve-stream';
 
 /** What a handler may return: a value, a Promise of one, or an Observable (a streamed reply). */
 export type Reply<A> = A | PromiseLike<A> | Observable<A>;
@@ -37,8 +38,8 @@ interface Context {
    * handler gets no signal (see `ServeOptions.signal`).
    */
   readonly abort: AbortController | undefined;
-  /** The reply's subscription, once the handler has been called. */
-  subscription?: Subscription;
+  /** The streamed reply, when the handler returned an Observable. */
+  stream?: StreamedReply<unknown>;
 }
 
 /**
@@ -182,7 +183,7 @@ export function serve<Q, A>(
         }
         // Each callback checks it still owns the slot: after CANCEL, nothing more goes out.
         const live = (): boolean => running.get(id) === context;
-        if (isObservable(result)) return stream(id, context, result as Observable<A>, live);
+        if (isObservable(result)) return stream(id, context, result as Observable<A>);
         if (!isPromiseLike(result)) {
           // A plain value: one REPLY, no Observable (the common, fast case).
           if (!live()) return;
@@ -205,35 +206,11 @@ export function serve<Q, A>(
         }
       };
 
-      /** A streamed reply: one NEXT per value, then COMPLETE or ERROR. */
-      const stream = (id: number, context: Context, reply$: Observable<A>, live: () => boolean): void => {
-        context.subscription = reply$.subscribe({
-          next: (value) => {
-            if (!live()) return;
-            let body: Buffer;
-            try {
-              body = replyCodec.encode(value);
-            } catch (err) {
-              context.subscription?.unsubscribe();
-              subscriber.next(failure(id, toErrorData(err)));
-              return finish(id);
-            }
-            subscriber.next(withBody(id, RpcKind.NEXT, body));
-          },
-          error: (err) => {
-            if (!live()) return;
-            subscriber.next(failure(id, toErrorData(err)));
-            finish(id);
-          },
-          complete: () => {
-            if (!live()) return;
-            subscriber.next(control(id, RpcKind.COMPLETE));
-            finish(id);
-          },
-        });
-        // A reply that ended synchronously already finished; an encode
-        // failure before `subscription` was set left it running.
-        if (!live()) context.subscription.unsubscribe();
+      /** A streamed reply: NEXTs under the client's credit, then COMPLETE or ERROR (see serve-stream.ts). */
+      const stream = (id: number, context: Context, reply$: Observable<A>): void => {
+        const reply = new StreamedReply(id, replyCodec, (envelope) => subscriber.next(envelope), () => finish(id));
+        context.stream = reply as StreamedReply<unknown>;
+        reply.start(reply$);
       };
 
       const cancel = (id: number): void => {
@@ -242,7 +219,7 @@ export function serve<Q, A>(
         if (!context) return;
         running.delete(id);
         context.abort?.abort();
-        context.subscription?.unsubscribe();
+        context.stream?.stop();
         finish(id);
       };
 
@@ -252,7 +229,7 @@ export function serve<Q, A>(
         running.clear();
         for (const context of contexts) {
           context.abort?.abort();
-          context.subscription?.unsubscribe();
+          context.stream?.stop();
         }
       };
 
@@ -264,6 +241,8 @@ export function serve<Q, A>(
             else waiting.set(envelope.id, envelope);
           } else if (envelope.kind === RpcKind.CANCEL) {
             cancel(envelope.id);
+          } else if (envelope.kind === RpcKind.CREDIT) {
+            running.get(envelope.id)?.stream?.grant(envelope);
           }
         },
         error: (err) => {

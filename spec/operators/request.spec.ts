@@ -22,10 +22,14 @@ type Report = { aborted?: number; streamStopped?: number; random?: { started: nu
 
 type Bounds = Pick<ClientOptions<AskValue, number>, 'concurrency' | 'timeout'>;
 
-/** A server thread and a client on it; `reports` collects what the worker posts on parentPort. */
-function start(transport: (typeof TRANSPORTS)[number], data: Record<string, unknown> = {}, bounds: Bounds = {}) {
-  const { here, worker } = spawnWith(transport, 'serve', data);
-  const wire = open(here, rpcCodec(), { worker });
+/**
+ * A server thread and a client on it; `reports` collects what the worker posts on parentPort.
+ * `window`: the bytes in flight each way (the port's `windowBytes` at both ends, or the shm rings' size).
+ */
+function start(transport: (typeof TRANSPORTS)[number], data: Record<string, unknown> = {}, bounds: Bounds = {}, window?: number) {
+  const windowBytes = transport === 'port' ? window : undefined;
+  const { here, worker } = spawnWith(transport, 'serve', { ...data, windowBytes }, window);
+  const wire = open(here, rpcCodec(), windowBytes === undefined ? { worker } : { worker, windowBytes });
   const rpc = client(wire, { request: Ask, reply: Answer, ...bounds });
   const reports: Report[] = [];
   worker.on('message', (m: Report) => reports.push(m));
@@ -361,6 +365,48 @@ describe.each(TRANSPORTS)('request/serve over %s', (transport) => {
     for (const err of await Promise.all(pending)) expect(err).toBeInstanceOf(WorkerError);
     expect(rpc.size).toBe(0);
     rpc.close();
+  });
+
+  it('a streamed reply a hundred times the server wire\'s maxQueue (and fifty times its window) arrives whole and in order, and other requests on the wire still get their replies', async () => {
+    const N = 100_000;
+    const { worker, rpc } = start(transport, { maxQueue: 1000 }, {}, 16 * 1024);
+    await served(rpc);
+    let count = 0;
+    let outOfOrder = 0;
+    /** How many values of the big reply had arrived when each small reply did. */
+    const seenAt: number[] = [];
+    const small: Promise<number>[] = [];
+    const big = new Promise<void>((resolve, reject) =>
+      request(rpc, ask('range', N)).subscribe({
+        next: (v) => {
+          if (v !== count) outOfOrder++;
+          count++;
+          if (count === 1000) {
+            for (let i = 0; i < 5; i++) small.push(lastValueFrom(request(rpc, ask('double', i))).then((d) => (seenAt.push(count), d)));
+          }
+        },
+        error: reject,
+        complete: resolve,
+      }),
+    );
+    await big;
+    expect(count).toBe(N);
+    expect(outOfOrder).toBe(0);
+    expect(await Promise.all(small)).toEqual([0, 2, 4, 6, 8]);
+    expect(Math.max(...seenAt)).toBeLessThan(N); // answered while the big reply was still streaming
+    expect(await firstValueFrom(request(rpc, ask('double', 21)))).toBe(42); // the wire is healthy
+    await closeAndJoin(rpc, worker);
+  });
+
+  it('unsubscribing halfway through a large streamed reply cancels it (the handler\'s signal fires) and the wire stays healthy', async () => {
+    const { worker, rpc, reports } = start(transport, { maxQueue: 1000 }, {}, 16 * 1024);
+    await served(rpc);
+    const got = await lastValueFrom(request(rpc, ask('range', 50_000)).pipe(take(5_000), toArray()));
+    expect(got).toEqual(Array.from({ length: 5_000 }, (_, i) => i));
+    await until(() => reports.some((r) => r.aborted === 50_000));
+    expect(await lastValueFrom(request(rpc, ask('range', 3)).pipe(toArray()))).toEqual([0, 1, 2]);
+    expect(await firstValueFrom(request(rpc, ask('double', 4)))).toBe(8);
+    await closeAndJoin(rpc, worker);
   });
 
   it('serve({ concurrency }) bounds the handlers running at once', async () => {
