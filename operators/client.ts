@@ -191,8 +191,9 @@ export class RequestClient<Q, A> {
           return this.settle(entry, (s) => s.error(err));
         }
         entry.subscriber.next(value);
-        // The server may send STREAM_WINDOW NEXTs ahead: grant more as they arrive (serve-stream.ts).
-        if (++entry.unacked >= CREDIT_BATCH && !entry.settled) {
+        // The server may send STREAM_WINDOW NEXTs ahead: grant more as they arrive (serve-stream.ts),
+        // unless the subscriber has left (its teardown, CANCEL, may not have run yet: mid-subscribe).
+        if (++entry.unacked >= CREDIT_BATCH && !entry.settled && !entry.subscriber.closed) {
           this.connection.send(credit(entry.id, entry.unacked));
           entry.unacked = 0;
         }

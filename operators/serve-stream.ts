@@ -77,8 +77,11 @@ export class StreamedReply<A> {
     try {
       count = creditOf(envelope);
     } catch (err) {
+      // Whatever waits, and whatever ending, gives way to the ERROR.
       this.waiting.drain();
-      return this.end(failure(this.id, toErrorData(err)));
+      this.ending = failure(this.id, toErrorData(err));
+      this.subscription?.unsubscribe();
+      return this.flush();
     }
     this.credit += count;
     this.flush();

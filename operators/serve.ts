@@ -58,7 +58,10 @@ interface Context {
  *
  * The handler gets the decoded request and an `AbortSignal`, and returns a
  * value, a Promise or an Observable. A value or a Promise's value goes back
- * as one REPLY envelope; an Observable as one NEXT per value and a COMPLETE.
+ * as one REPLY envelope; an Observable as one NEXT per value and a COMPLETE,
+ * under the client's credit: at most 128 NEXTs of one reply ahead of the
+ * client's CREDITs, the rest waiting here (encoded, in memory), so one huge
+ * reply is slow rather than filling the wire for every other request.
  * A throw, a rejection, an Observable's error, a request that does not
  * decode or a reply that does not encode go back as ERROR, which the client
  * receives as `RemoteError` (with the original `name`, `code` and stack).

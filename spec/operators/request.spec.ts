@@ -1,10 +1,11 @@
 import type { Worker } from 'node:worker_threads';
-import { EmptyError, Observable, Subject, firstValueFrom, lastValueFrom, of, take, toArray } from 'rxjs';
+import { EmptyError, Observable, Subject, firstValueFrom, lastValueFrom, of, range, take, toArray } from 'rxjs';
 import { type EncodeError, ErrorCode, RemoteError, TimeoutError, TransportClosedError, WorkerError } from '../../core/errors';
 import { open } from '../../transports/open';
 import { client, type ClientOptions, type RequestClient } from '../../operators/client';
 import { request } from '../../operators/request';
-import { RpcKind, rpcCodec, type RpcEnvelope } from '../../operators/request-internals';
+import { CREDIT_BATCH, RpcKind, STREAM_WINDOW, credit, rpcCodec, type RpcEnvelope } from '../../operators/request-internals';
+import { codec } from '../../core/codec';
 import { serve } from '../../operators/serve';
 import { Answer, Ask, type AskValue } from '../workers/serve.worker';
 import { TRANSPORTS, exited, reapWorkers, spawnWith, tick, until } from '../helpers';
@@ -47,6 +48,9 @@ async function failureOf<E = Error>(reply$: Observable<unknown>): Promise<E> {
 }
 
 const ask = (op: string, n = 0, ms = 0): AskValue => ({ op, n, ms });
+
+/** The body of a CREDIT envelope. */
+const Int = codec('int');
 
 /** Node timers holding the process open (an unref'd one is not counted). */
 const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
@@ -733,5 +737,55 @@ describe('request/serve in one thread', () => {
       expect(() => client(bad as never, { request: Ask, reply: Answer })).toThrow(new TypeError('client: wire must be an Observable and an Observer of envelopes (open(end, rpcCodec()))'));
     }
     expect(wire.observed).toBe(false); // every refusal came before the client subscribed
+  });
+
+  it('serve: a streamed reply sends STREAM_WINDOW NEXTs, then one more per credit granted; the ending follows the last value', () => {
+    const source = new Subject<RpcEnvelope>();
+    const out: RpcEnvelope[] = [];
+    source.pipe(serve((q: AskValue) => range(0, q.n), { request: Ask, reply: Answer })).subscribe((e) => out.push(e));
+    const n = STREAM_WINDOW + 40;
+    source.next({ id: 1, kind: RpcKind.REQUEST, body: Ask.encode(ask('x', n)), error: null });
+    const values = () => out.filter((e) => e.kind === RpcKind.NEXT).map((e) => Answer.decode(e.body));
+    expect(values()).toEqual(Array.from({ length: STREAM_WINDOW }, (_, i) => i));
+    expect(out.every((e) => e.id === 1 && e.kind === RpcKind.NEXT)).toBe(true); // no COMPLETE yet: 40 values wait
+    source.next(credit(2, 100)); // an id with no streamed reply: ignored
+    source.next(credit(1, 30));
+    expect(values()).toHaveLength(STREAM_WINDOW + 30);
+    source.next(credit(1, 30));
+    expect(values()).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(out.map((e) => e.kind).slice(-1)).toEqual([RpcKind.COMPLETE]);
+    expect(out).toHaveLength(n + 1);
+  });
+
+  it('serve: CANCEL drops the values waiting for credit; a malformed CREDIT ends that reply with ERROR (DecodeError)', () => {
+    const source = new Subject<RpcEnvelope>();
+    const out: RpcEnvelope[] = [];
+    source.pipe(serve((q: AskValue) => range(0, q.n), { request: Ask, reply: Answer })).subscribe((e) => out.push(e));
+    source.next({ id: 1, kind: RpcKind.REQUEST, body: Ask.encode(ask('x', 1000)), error: null });
+    source.next({ id: 1, kind: RpcKind.CANCEL, body: Buffer.alloc(0), error: null });
+    source.next(credit(1, 1000));
+    expect(out).toHaveLength(STREAM_WINDOW);
+    for (const body of [Buffer.from([0]), Buffer.from([1]), Buffer.from([0x80])]) {
+      out.length = 0;
+      source.next({ id: 2, kind: RpcKind.REQUEST, body: Ask.encode(ask('x', 1000)), error: null });
+      source.next({ id: 2, kind: RpcKind.CREDIT, body, error: null }); // 0, -1, truncated
+      source.next(credit(2, 1000));
+      expect(out).toHaveLength(STREAM_WINDOW + 1);
+      expect(out[STREAM_WINDOW].kind).toBe(RpcKind.ERROR);
+      expect(out[STREAM_WINDOW].error!.name).toBe('DecodeError');
+    }
+  });
+
+  it('the client grants credit as a streamed reply arrives, and none once it has unsubscribed', async () => {
+    const { rpc, sent } = loopback((q) => range(0, q.n));
+    const n = 10 * STREAM_WINDOW + 3;
+    expect(await lastValueFrom(request(rpc, ask('x', n)).pipe(toArray()))).toEqual(Array.from({ length: n }, (_, i) => i));
+    const credits = sent.filter((e) => e.kind === RpcKind.CREDIT);
+    expect(credits.length).toBeGreaterThan(0);
+    expect(credits.every((e) => e.id === 1 && Int.decode(e.body) === CREDIT_BATCH)).toBe(true);
+    sent.length = 0;
+    expect(await lastValueFrom(request(rpc, ask('x', n)).pipe(take(3 * CREDIT_BATCH), toArray()))).toHaveLength(3 * CREDIT_BATCH);
+    expect(sent.map((e) => e.kind)).toEqual([RpcKind.REQUEST, RpcKind.CREDIT, RpcKind.CREDIT, RpcKind.CANCEL]);
+    rpc.close();
   });
 });
