@@ -1,23 +1,26 @@
 /**
- * The wire messages of request/reply, shared by `request` (client side) and
+ * The wire messages of request/reply, shared by the client (client.ts) and
  * `serve` (server side): one envelope record carries both directions over one
  * WireSubject. The user's request and reply values travel inside it as bytes,
  * encoded with the user's own codecs, so the envelope is the same for every
- * pair of request and reply types.
+ * pair of request and reply types. docs/PROTOCOL.md, "Request/reply", gives
+ * every byte and rule; in short:
  *
  *   record rxwire.RpcEnvelope {
  *     long   id      the request's id, chosen by the client, unique per wire
  *     int    kind    one of RpcKind
- *     bytes  body    REQUEST: the request value; NEXT, REPLY: one reply value; else empty
+ *     bytes  body    REQUEST: the request value; NEXT, REPLY: one reply value;
+ *                    CREDIT: an Avro int, the NEXTs granted; else empty
  *     union { null, rxwire.RpcError } error   ERROR only: the handler's error as data
  *   }
  *
- * Client → server: REQUEST, CANCEL. Server → client: REPLY, NEXT, COMPLETE,
- * ERROR. A plain reply (a value, or a Promise's value) is one REPLY: its one
- * value and the end in one message, half the messages of NEXT + COMPLETE. A
- * streamed reply (an Observable) is NEXTs then COMPLETE; a failed one ends
- * with ERROR. After CANCEL the server sends
- * nothing more for that id (and the client ignores anything still in flight).
+ * Client → server: REQUEST, CANCEL, CREDIT. Server → client: REPLY, NEXT,
+ * COMPLETE, ERROR. A plain reply (a value, or a Promise's value) is one
+ * REPLY: its one value and the end in one message, half the messages of
+ * NEXT + COMPLETE. A streamed reply (an Observable) is NEXTs then COMPLETE,
+ * at most STREAM_WINDOW NEXTs ahead of the client's CREDITs; a failed one
+ * ends with ERROR. After CANCEL the server sends nothing more for that id
+ * (and the client ignores anything still in flight).
  */
 import { codec, isCodec, type Codec } from '../core/codec';
 import { DecodeError, type ErrorData } from '../core/errors';
