@@ -87,6 +87,12 @@ export class StreamedReply<A> {
     this.flush();
   }
 
+  /** The client can grant no more (the server's input ended): sends the rest without waiting for credit. */
+  unlimit(): void {
+    this.credit = Infinity;
+    this.flush();
+  }
+
   /** Stops for good (CANCEL, or the server stops): unsubscribes the handler's Observable, drops what waits, sends nothing more. */
   stop(): void {
     this.done = true;

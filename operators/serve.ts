@@ -254,6 +254,8 @@ export function serve<Q, A>(
         },
         complete: () => {
           sourceDone = true;
+          // No CREDIT can be heard any more: streamed replies go on under the wire's own backpressure.
+          for (const context of [...running.values()]) context.stream?.unlimit();
           maybeComplete();
         },
       });

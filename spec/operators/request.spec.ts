@@ -788,4 +788,20 @@ describe('request/serve in one thread', () => {
     expect(sent.map((e) => e.kind)).toEqual([RpcKind.REQUEST, RpcKind.CREDIT, RpcKind.CREDIT, RpcKind.CANCEL]);
     rpc.close();
   });
+
+  it('serve: once its input completes (no CREDIT can arrive), a streamed reply sends the rest without waiting for credit', () => {
+    const source = new Subject<RpcEnvelope>();
+    const out: RpcEnvelope[] = [];
+    let completed = false;
+    source
+      .pipe(serve((q: AskValue) => range(0, q.n), { request: Ask, reply: Answer }))
+      .subscribe({ next: (e) => out.push(e), complete: () => (completed = true) });
+    source.next({ id: 1, kind: RpcKind.REQUEST, body: Ask.encode(ask('x', 3 * STREAM_WINDOW)), error: null });
+    expect(out).toHaveLength(STREAM_WINDOW);
+    expect(completed).toBe(false);
+    source.complete();
+    expect(out.filter((e) => e.kind === RpcKind.NEXT).map((e) => Answer.decode(e.body))).toEqual(Array.from({ length: 3 * STREAM_WINDOW }, (_, i) => i));
+    expect(out[out.length - 1].kind).toBe(RpcKind.COMPLETE);
+    expect(completed).toBe(true);
+  });
 });
