@@ -213,6 +213,7 @@ export function serve<Q, A>(
       const stream = (id: number, context: Context, reply$: Observable<A>): void => {
         const reply = new StreamedReply(id, replyCodec, (envelope) => subscriber.next(envelope), () => finish(id));
         context.stream = reply as StreamedReply<unknown>;
+        if (sourceDone) reply.unlimit(); // started from the queue after the input ended: no CREDIT can come
         reply.start(reply$);
       };
 

@@ -804,4 +804,30 @@ describe('request/serve in one thread', () => {
     expect(out[out.length - 1].kind).toBe(RpcKind.COMPLETE);
     expect(completed).toBe(true);
   });
+
+  it('serve: a streamed reply started from the queue after the input completed does not wait for credit either', () => {
+    const source = new Subject<RpcEnvelope>();
+    const out: RpcEnvelope[] = [];
+    let completed = false;
+    let release!: () => void;
+    source
+      .pipe(
+        serve((q: AskValue) => (q.op === 'hold' ? new Observable<number>((s) => void (release = () => s.complete())) : range(0, q.n)), {
+          request: Ask,
+          reply: Answer,
+          concurrency: 1,
+        }),
+      )
+      .subscribe({ next: (e) => out.push(e), complete: () => (completed = true) });
+    source.next({ id: 1, kind: RpcKind.REQUEST, body: Ask.encode(ask('hold')), error: null });
+    source.next({ id: 2, kind: RpcKind.REQUEST, body: Ask.encode(ask('x', 2 * STREAM_WINDOW)), error: null }); // waits for the slot
+    source.complete();
+    release();
+    expect(out.filter((e) => e.id === 2 && e.kind === RpcKind.NEXT)).toHaveLength(2 * STREAM_WINDOW);
+    expect(out.map((e) => [e.id, e.kind]).filter(([, kind]) => kind !== RpcKind.NEXT)).toEqual([
+      [1, RpcKind.COMPLETE],
+      [2, RpcKind.COMPLETE],
+    ]);
+    expect(completed).toBe(true);
+  });
 });
