@@ -6,7 +6,8 @@ import { client, type ClientOptions, type RequestClient } from '../../operators/
 import { request } from '../../operators/request';
 import { CREDIT_BATCH, RpcKind, STREAM_WINDOW, credit, rpcCodec, type RpcEnvelope } from '../../operators/request-internals';
 import { codec } from '../../core/codec';
-import { serve } from '../../operators/serve';
+import { serve, type Reply } from '../../operators/serve';
+import { closeAll, connect, listen, nextConnection } from '../fixtures/tcp';
 import { Answer, Ask, type AskValue } from '../workers/serve.worker';
 import { TRANSPORTS, exited, reapWorkers, spawnWith, tick, until } from '../helpers';
 
@@ -829,5 +830,58 @@ describe('request/serve in one thread', () => {
       [2, RpcKind.COMPLETE],
     ]);
     expect(completed).toBe(true);
+  });
+});
+
+describe('request/serve over tcp', () => {
+  afterEach(closeAll);
+
+  /** A server and a client on one tcp channel with a 16 KiB window; the server's wire holds at most 1000 values. */
+  async function overTcp() {
+    const server = await listen();
+    const accepted = nextConnection(server);
+    const conn = await connect({ port: server.port });
+    const peer = await accepted;
+    const aborted: number[] = [];
+    const serverWire = peer.open('rpc', rpcCodec(), { maxQueue: 1000, window: 16 * 1024 });
+    const handler = (q: AskValue, signal: AbortSignal): Reply<number> => {
+      signal.addEventListener('abort', () => aborted.push(q.n));
+      return q.op === 'range' ? range(0, q.n) : q.n * 2;
+    };
+    serverWire.pipe(serve(handler, { request: Ask, reply: Answer })).subscribe(serverWire);
+    const rpc = client(conn.open('rpc', rpcCodec(), { window: 16 * 1024 }), { request: Ask, reply: Answer });
+    return { rpc, aborted };
+  }
+
+  it('a streamed reply a hundred times the server wire\'s maxQueue arrives whole and in order, other requests answered meanwhile; a cancelled one stops', async () => {
+    const { rpc, aborted } = await overTcp();
+    const N = 100_000;
+    let count = 0;
+    let outOfOrder = 0;
+    const seenAt: number[] = [];
+    const small: Promise<number>[] = [];
+    await new Promise<void>((resolve, reject) =>
+      request(rpc, ask('range', N)).subscribe({
+        next: (v) => {
+          if (v !== count) outOfOrder++;
+          count++;
+          if (count === 1000) {
+            for (let i = 0; i < 5; i++) small.push(lastValueFrom(request(rpc, ask('double', i))).then((d) => (seenAt.push(count), d)));
+          }
+        },
+        error: reject,
+        complete: resolve,
+      }),
+    );
+    expect(count).toBe(N);
+    expect(outOfOrder).toBe(0);
+    expect(await Promise.all(small)).toEqual([0, 2, 4, 6, 8]);
+    expect(Math.max(...seenAt)).toBeLessThan(N);
+
+    const got = await lastValueFrom(request(rpc, ask('range', 50_000)).pipe(take(5_000), toArray()));
+    expect(got).toEqual(Array.from({ length: 5_000 }, (_, i) => i));
+    await until(() => aborted.includes(50_000));
+    expect(await firstValueFrom(request(rpc, ask('double', 21)))).toBe(42); // the wire is healthy
+    rpc.close();
   });
 });
