@@ -5,8 +5,11 @@ export { burstRecv } from './burst-recv';
 export type { BurstRecvOptions } from './burst-recv';
 
 /* Request/reply */
-export { client, request, RequestClient } from './request';
-export type { ClientOptions, RequestOptions, RpcWire } from './request';
+export { client, RequestClient } from './client';
+export type { ClientOptions } from './client';
+export { request } from './request';
+export type { RequestOptions } from './request';
+export type { RpcWire } from './rpc-connection';
 export { serve } from './serve';
 export type { ServeOptions, Reply } from './serve';
 export { rpcCodec, RpcKind } from './request-internals';

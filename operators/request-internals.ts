@@ -1,26 +1,29 @@
 /**
- * The wire messages of request/reply, shared by `request` (client side) and
+ * The wire messages of request/reply, shared by the client (client.ts) and
  * `serve` (server side): one envelope record carries both directions over one
  * WireSubject. The user's request and reply values travel inside it as bytes,
  * encoded with the user's own codecs, so the envelope is the same for every
- * pair of request and reply types.
+ * pair of request and reply types. docs/PROTOCOL.md, "Request/reply", gives
+ * every byte and rule; in short:
  *
  *   record rxwire.RpcEnvelope {
  *     long   id      the request's id, chosen by the client, unique per wire
  *     int    kind    one of RpcKind
- *     bytes  body    REQUEST: the request value; NEXT, REPLY: one reply value; else empty
+ *     bytes  body    REQUEST: the request value; NEXT, REPLY: one reply value;
+ *                    CREDIT: an Avro int, the NEXTs granted; else empty
  *     union { null, rxwire.RpcError } error   ERROR only: the handler's error as data
  *   }
  *
- * Client → server: REQUEST, CANCEL. Server → client: REPLY, NEXT, COMPLETE,
- * ERROR. A plain reply (a value, or a Promise's value) is one REPLY: its one
- * value and the end in one message, half the messages of NEXT + COMPLETE. A
- * streamed reply (an Observable) is NEXTs then COMPLETE; a failed one ends
- * with ERROR. After CANCEL the server sends
- * nothing more for that id (and the client ignores anything still in flight).
+ * Client → server: REQUEST, CANCEL, CREDIT. Server → client: REPLY, NEXT,
+ * COMPLETE, ERROR. A plain reply (a value, or a Promise's value) is one
+ * REPLY: its one value and the end in one message, half the messages of
+ * NEXT + COMPLETE. A streamed reply (an Observable) is NEXTs then COMPLETE,
+ * at most STREAM_WINDOW NEXTs ahead of the client's CREDITs; a failed one
+ * ends with ERROR. After CANCEL the server sends nothing more for that id
+ * (and the client ignores anything still in flight).
  */
-import { codec, type Codec } from '../core/codec';
-import type { ErrorData } from '../core/errors';
+import { codec, isCodec, type Codec } from '../core/codec';
+import { DecodeError, type ErrorData } from '../core/errors';
 import { EnvelopeCodec, type RpcEnvelope } from './rpc-envelope-codec';
 
 /** The kinds of envelope. */
@@ -37,6 +40,8 @@ export const RpcKind = {
   ERROR: 4,
   /** server → client: body is the one reply value, and the reply is complete (NEXT + COMPLETE in one) */
   REPLY: 5,
+  /** client → server: body is an Avro int n > 0: the server may send n more NEXTs for `id` */
+  CREDIT: 6,
 } as const;
 export type RpcKind = (typeof RpcKind)[keyof typeof RpcKind];
 
@@ -103,6 +108,34 @@ export function withBody(id: number, kind: RpcKind, body: Buffer): RpcEnvelope {
   return { id, kind, body, error: null };
 }
 
+/**
+ * The NEXTs a server may send for one request before the client's first
+ * CREDIT: every streamed reply starts with this much credit (fixed by the
+ * protocol, not negotiated).
+ */
+export const STREAM_WINDOW = 128;
+
+/** The client grants credit once it has received this many NEXTs since its last CREDIT. */
+export const CREDIT_BATCH = STREAM_WINDOW / 2;
+
+/** The body of CREDIT: the count of NEXTs granted. */
+const creditCount: Codec<number> = codec('int');
+
+/** A CREDIT envelope granting `count` more NEXTs for `id`. */
+export function credit(id: number, count: number): RpcEnvelope {
+  return { id, kind: RpcKind.CREDIT, body: creditCount.encode(count), error: null };
+}
+
+/**
+ * The count a CREDIT envelope grants.
+ * @throws DecodeError when its body is not an Avro int above 0
+ */
+export function creditOf(envelope: RpcEnvelope): number {
+  const count = creditCount.decode(envelope.body);
+  if (count <= 0) throw new DecodeError(`a CREDIT must grant a positive count of NEXTs, not ${count}`);
+  return count;
+}
+
 /** An ERROR envelope. */
 export function failure(id: number, error: ErrorData): RpcEnvelope {
   return { id, kind: RpcKind.ERROR, body: EMPTY, error };
@@ -113,4 +146,28 @@ export function checkConcurrency(concurrency: number): void {
   if (!(concurrency === Infinity || (Number.isInteger(concurrency) && concurrency > 0))) {
     throw new RangeError('options.concurrency must be a positive integer or Infinity');
   }
+}
+
+/** The longest delay of Node's timers (2^31 - 1 ms): a longer one fires after 1 ms. */
+const TIMEOUT_MAX = 2_147_483_647;
+
+/** Validates a `timeout` option: milliseconds from 0 to 2^31 - 1 (Node's longest timer), or `Infinity`. */
+export function checkTimeout(timeout: number): void {
+  if (!(timeout === Infinity || (typeof timeout === 'number' && timeout >= 0 && timeout <= TIMEOUT_MAX))) {
+    throw new RangeError('options.timeout must be a number of milliseconds from 0 to 2147483647, or Infinity');
+  }
+}
+
+/**
+ * Checks the options object of `client` or `serve` (named by `api`) and its
+ * two codecs.
+ * @throws TypeError naming what is wrong
+ */
+export function checkCodecs(api: 'client' | 'serve', options: unknown): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${api}: options must be an object with the request and reply codecs`);
+  }
+  const { request, reply } = options as { request?: unknown; reply?: unknown };
+  if (!isCodec(request)) throw new TypeError(`${api}: options.request must be a codec (from codec(schema), or raw)`);
+  if (!isCodec(reply)) throw new TypeError(`${api}: options.reply must be a codec (from codec(schema), or raw)`);
 }

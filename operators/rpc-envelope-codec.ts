@@ -68,22 +68,25 @@ export class EnvelopeCodec implements Codec<RpcEnvelope> {
     if (start < 0 || end > buffer.length || start > end) {
       throw new DecodeError(`range [${start}, ${end}) is outside a buffer of ${buffer.length} bytes`);
     }
-    const id = readVarint(buffer, start, end);
-    const kind = id === id ? readVarint(buffer, cursor, end) : NaN;
-    const length = kind === kind ? readVarint(buffer, cursor, end) : NaN;
+    // This decode's own cursor: nothing outlives the call, so a decode that
+    // runs inside another (a getter of the bytes) leaves it intact.
+    const at: Cursor = { pos: start };
+    const id = readVarint(buffer, at, end);
+    const kind = id === id ? readVarint(buffer, at, end) : NaN;
+    const length = kind === kind ? readVarint(buffer, at, end) : NaN;
     // Numbers beyond the fast path's range: avsc reads them, or says why not.
     if (length !== length) return this.avro.decode(buffer, start, end);
     if (kind > 0xffffffff) throw new DecodeError('the envelope kind is not an Avro int');
+    const from = at.pos;
     const bodyLength = unzigzag(length);
-    if (bodyLength < 0 || bodyLength > end - cursor) {
-      throw new DecodeError(`truncated: an envelope body of ${bodyLength} bytes, ${end - cursor} left`);
+    if (bodyLength < 0 || bodyLength > end - from) {
+      throw new DecodeError(`truncated: an envelope body of ${bodyLength} bytes, ${end - from} left`);
     }
-    const errorAt = cursor + bodyLength;
+    const errorAt = from + bodyLength;
     if (errorAt >= end) throw new DecodeError('truncated: the envelope ends before its error field');
     if (buffer[errorAt] !== 0) return this.avro.decode(buffer, start, end); // an error record: avsc reads it
     if (errorAt + 1 !== end) throw new DecodeError(`${end - errorAt - 1} trailing bytes after an RpcEnvelope`);
     const body = Buffer.allocUnsafe(bodyLength);
-    const from = cursor;
     if (bodyLength <= COPY_LOOP_MAX) {
       for (let i = 0; i < bodyLength; i++) body[i] = buffer[from + i];
     } else {
@@ -150,15 +153,18 @@ function writeVarint(buffer: Buffer, pos: number, z: number): number {
   return pos;
 }
 
-/** Where the last `readVarint` stopped (one module-level cursor: decode is not re-entrant). */
-let cursor = 0;
+/** Where one decode reads next: one per call, never shared. */
+interface Cursor {
+  pos: number;
+}
 
 /**
- * Reads one varint at `pos` and sets `cursor` past it; NaN for one beyond
+ * Reads one varint at `at.pos` and moves `at.pos` past it; NaN for one beyond
  * 2^53 (avsc takes longs up to 2^53 − 2, whose zig-zag forms are not all safe
  * integers: the caller leaves those rare bytes to avsc).
  */
-function readVarint(buffer: Uint8Array, pos: number, end: number): number {
+function readVarint(buffer: Uint8Array, at: Cursor, end: number): number {
+  let pos = at.pos;
   let value = 0;
   let scale = 1;
   for (;;) {
@@ -169,6 +175,6 @@ function readVarint(buffer: Uint8Array, pos: number, end: number): number {
     scale *= 0x80;
     if (scale > 2 ** 49) return NaN;
   }
-  cursor = pos;
+  at.pos = pos;
   return value > 2 ** 53 ? NaN : value;
 }

@@ -1,7 +1,8 @@
-import { Observable, isObservable, type OperatorFunction, type Subscription } from 'rxjs';
+import { Observable, isObservable, type OperatorFunction } from 'rxjs';
 import type { Codec } from '../core/codec';
 import { toErrorData } from '../core/errors';
-import { RpcKind, checkConcurrency, control, failure, withBody, type RpcEnvelope } from './request-internals';
+import { RpcKind, checkCodecs, checkConcurrency, failure, withBody, type RpcEnvelope } from './request-internals';
+import { StreamedReply } from './serve-stream';
 
 /** What a handler may return: a value, a Promise of one, or an Observable (a streamed reply). */
 export type Reply<A> = A | PromiseLike<A> | Observable<A>;
@@ -37,8 +38,8 @@ interface Context {
    * handler gets no signal (see `ServeOptions.signal`).
    */
   readonly abort: AbortController | undefined;
-  /** The reply's subscription, once the handler has been called. */
-  subscription?: Subscription;
+  /** The streamed reply, when the handler returned an Observable. */
+  stream?: StreamedReply<unknown>;
 }
 
 /**
@@ -57,7 +58,10 @@ interface Context {
  *
  * The handler gets the decoded request and an `AbortSignal`, and returns a
  * value, a Promise or an Observable. A value or a Promise's value goes back
- * as one REPLY envelope; an Observable as one NEXT per value and a COMPLETE.
+ * as one REPLY envelope; an Observable as one NEXT per value and a COMPLETE,
+ * under the client's credit: at most 128 NEXTs of one reply ahead of the
+ * client's CREDITs, the rest waiting here (encoded, in memory), so one huge
+ * reply is slow rather than filling the wire for every other request.
  * A throw, a rejection, an Observable's error, a request that does not
  * decode or a reply that does not encode go back as ERROR, which the client
  * receives as `RemoteError` (with the original `name`, `code` and stack).
@@ -95,8 +99,9 @@ interface Context {
  * @param handler computes the reply to one request
  * @param options the codecs, the concurrency and the signal, see {@link ServeOptions}
  * @returns an operator from incoming envelopes to outgoing envelopes
+ * @throws TypeError when `handler` is not a function, `options.request` or `options.reply` is not a codec,
+ *   or `options.signal` is not `'auto'`, `true` or `false`
  * @throws RangeError when `options.concurrency` is not a positive integer or `Infinity`
- * @throws TypeError when `options.signal` is not `'auto'`, `true` or `false`
  */
 export function serve<Q, A>(
   handler: (request: Q, signal: AbortSignal) => Reply<A>,
@@ -116,6 +121,8 @@ export function serve<Q, A>(
   handler: (request: Q, signal: AbortSignal) => Reply<A>,
   options: ServeOptions<Q, A>,
 ): OperatorFunction<RpcEnvelope, RpcEnvelope> {
+  if (typeof handler !== 'function') throw new TypeError('serve: handler must be a function');
+  checkCodecs('serve', options);
   const { request: requestCodec, reply: replyCodec, concurrency = Infinity, signal = 'auto' } = options;
   checkConcurrency(concurrency);
   if (signal !== 'auto' && signal !== true && signal !== false) {
@@ -179,7 +186,7 @@ export function serve<Q, A>(
         }
         // Each callback checks it still owns the slot: after CANCEL, nothing more goes out.
         const live = (): boolean => running.get(id) === context;
-        if (isObservable(result)) return stream(id, context, result as Observable<A>, live);
+        if (isObservable(result)) return stream(id, context, result as Observable<A>);
         if (!isPromiseLike(result)) {
           // A plain value: one REPLY, no Observable (the common, fast case).
           if (!live()) return;
@@ -202,35 +209,12 @@ export function serve<Q, A>(
         }
       };
 
-      /** A streamed reply: one NEXT per value, then COMPLETE or ERROR. */
-      const stream = (id: number, context: Context, reply$: Observable<A>, live: () => boolean): void => {
-        context.subscription = reply$.subscribe({
-          next: (value) => {
-            if (!live()) return;
-            let body: Buffer;
-            try {
-              body = replyCodec.encode(value);
-            } catch (err) {
-              context.subscription?.unsubscribe();
-              subscriber.next(failure(id, toErrorData(err)));
-              return finish(id);
-            }
-            subscriber.next(withBody(id, RpcKind.NEXT, body));
-          },
-          error: (err) => {
-            if (!live()) return;
-            subscriber.next(failure(id, toErrorData(err)));
-            finish(id);
-          },
-          complete: () => {
-            if (!live()) return;
-            subscriber.next(control(id, RpcKind.COMPLETE));
-            finish(id);
-          },
-        });
-        // A reply that ended synchronously already finished; an encode
-        // failure before `subscription` was set left it running.
-        if (!live()) context.subscription.unsubscribe();
+      /** A streamed reply: NEXTs under the client's credit, then COMPLETE or ERROR (see serve-stream.ts). */
+      const stream = (id: number, context: Context, reply$: Observable<A>): void => {
+        const reply = new StreamedReply(id, replyCodec, (envelope) => subscriber.next(envelope), () => finish(id));
+        context.stream = reply as StreamedReply<unknown>;
+        if (sourceDone) reply.unlimit(); // started from the queue after the input ended: no CREDIT can come
+        reply.start(reply$);
       };
 
       const cancel = (id: number): void => {
@@ -239,7 +223,7 @@ export function serve<Q, A>(
         if (!context) return;
         running.delete(id);
         context.abort?.abort();
-        context.subscription?.unsubscribe();
+        context.stream?.stop();
         finish(id);
       };
 
@@ -249,7 +233,7 @@ export function serve<Q, A>(
         running.clear();
         for (const context of contexts) {
           context.abort?.abort();
-          context.subscription?.unsubscribe();
+          context.stream?.stop();
         }
       };
 
@@ -261,6 +245,8 @@ export function serve<Q, A>(
             else waiting.set(envelope.id, envelope);
           } else if (envelope.kind === RpcKind.CANCEL) {
             cancel(envelope.id);
+          } else if (envelope.kind === RpcKind.CREDIT) {
+            running.get(envelope.id)?.stream?.grant(envelope);
           }
         },
         error: (err) => {
@@ -269,6 +255,8 @@ export function serve<Q, A>(
         },
         complete: () => {
           sourceDone = true;
+          // No CREDIT can be heard any more: streamed replies go on under the wire's own backpressure.
+          for (const context of [...running.values()]) context.stream?.unlimit();
           maybeComplete();
         },
       });

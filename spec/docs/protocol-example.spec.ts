@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { codec } from '../../core/codec';
-import { helloOf } from '../../core/frame';
+import { FrameKind, FrameWriter, helloOf, parseFrames } from '../../core/frame';
+import { CREDIT_BATCH, RpcKind, STREAM_WINDOW, credit, rpcCodec, type RpcEnvelope } from '../../operators/request-internals';
 import { welcomeFrame } from '../../transports/tcp/handshake';
 import { FrameParser } from '../../transports/tcp/parser';
 import { ChannelHelloRecord, LongRecord, TcpKind } from '../../transports/tcp/wire';
@@ -80,5 +81,61 @@ describe('docs/PROTOCOL.md, the TCP worked example', () => {
     expect(blocks[6]).toEqual(frame(TcpKind.NEXT, 1, Buffer.concat([LongRecord.encode(item.length), item])));
     expect(frames[7][0]).toEqual({ kind: TcpKind.STOP, channel: 1, body: Buffer.alloc(0) });
     expect(frames[8][0].body.toString()).toBe('conn.close()');
+  });
+});
+
+describe('docs/PROTOCOL.md, the request/reply section', () => {
+  const doc = readFileSync(join(__dirname, '../../docs/PROTOCOL.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## Request/reply'));
+  const example = section.slice(section.indexOf('### Worked example'));
+  /** The `hex` blocks of the worked example (fenced `hex`, so the TCP example's reader above never takes them). */
+  const blocks = [...example.matchAll(/```hex\n([0-9a-f ]+(?:\n[0-9a-f ]+)*)\n```/g)].map((m) => Buffer.from(m[1].replace(/\s+/g, ''), 'hex'));
+
+  /** One port-link NEXT frame carrying `envelope`, as the frame writer and the envelope codec write it. */
+  function nextFrame(envelope: RpcEnvelope): Buffer {
+    const writer = new FrameWriter();
+    writer.write(FrameKind.NEXT, rpcCodec(), envelope);
+    return Buffer.from(writer.take());
+  }
+
+  it('gives the envelope schema exactly as rpcCodec() has it (the nested record is rxwire.RpcError)', () => {
+    const json = section.match(/```json\n([\s\S]*?)\n```/)![1];
+    expect(JSON.parse(json)).toEqual(rpcCodec().schema);
+    expect(json).toContain('"rxwire.RpcError"');
+  });
+
+  it('gives the kinds and their numbers as RpcKind has them', () => {
+    const table = [...section.matchAll(/^\| ([A-Z]+) +\| (\d+) +\|/gm)].map((m) => [m[1], Number(m[2])]);
+    expect(Object.fromEntries(table)).toEqual(RpcKind);
+    expect(section).toContain(`credit of **${STREAM_WINDOW}** NEXTs`);
+    expect(section).toContain(`sends CREDIT ${CREDIT_BATCH} (\`CREDIT_BATCH\`)`);
+  });
+
+  it('has REQUEST, REPLY, CREDIT and ERROR frames as the encoders write them', () => {
+    expect(blocks).toHaveLength(4);
+    expect(blocks[0]).toEqual(nextFrame({ id: 1, kind: RpcKind.REQUEST, body: codec('string').encode('ACME'), error: null }));
+    expect(blocks[1]).toEqual(nextFrame({ id: 1, kind: RpcKind.REPLY, body: codec('double').encode(101.25), error: null }));
+    expect(blocks[2]).toEqual(nextFrame(credit(7, 64)));
+    const failed: RpcEnvelope = { id: 2, kind: RpcKind.ERROR, body: Buffer.alloc(0), error: { name: 'TypeError', message: 'no', code: 'E_X', stack: null } };
+    expect(blocks[3]).toEqual(nextFrame(failed));
+    // And each reads back, through the frame parser and the envelope codec, as what the text says.
+    const read = blocks.map((block) => {
+      const out: RpcEnvelope[] = [];
+      parseFrames(block, (kind, start, end) => {
+        expect(kind).toBe(FrameKind.NEXT);
+        out.push(rpcCodec().decode(block, start, end));
+      });
+      expect(out).toHaveLength(1);
+      return out[0];
+    });
+    expect(read.map((e) => [e.id, e.kind])).toEqual([
+      [1, RpcKind.REQUEST],
+      [1, RpcKind.REPLY],
+      [7, RpcKind.CREDIT],
+      [2, RpcKind.ERROR],
+    ]);
+    expect(read[3].error).toEqual(failed.error);
+    // The byte counts the headings give.
+    expect(blocks.map((b) => b.length)).toEqual([14, 17, 11, 28]);
   });
 });

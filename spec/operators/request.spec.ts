@@ -1,10 +1,13 @@
 import type { Worker } from 'node:worker_threads';
-import { EmptyError, Observable, Subject, firstValueFrom, lastValueFrom, of, take, toArray } from 'rxjs';
+import { EmptyError, Observable, Subject, firstValueFrom, lastValueFrom, of, range, take, toArray } from 'rxjs';
 import { type EncodeError, ErrorCode, RemoteError, TimeoutError, TransportClosedError, WorkerError } from '../../core/errors';
 import { open } from '../../transports/open';
-import { client, request, type ClientOptions, type RequestClient } from '../../operators/request';
-import { RpcKind, rpcCodec, type RpcEnvelope } from '../../operators/request-internals';
-import { serve } from '../../operators/serve';
+import { client, type ClientOptions, type RequestClient } from '../../operators/client';
+import { request } from '../../operators/request';
+import { CREDIT_BATCH, RpcKind, STREAM_WINDOW, credit, rpcCodec, type RpcEnvelope } from '../../operators/request-internals';
+import { codec } from '../../core/codec';
+import { serve, type Reply } from '../../operators/serve';
+import { closeAll, connect, listen, nextConnection } from '../fixtures/tcp';
 import { Answer, Ask, type AskValue } from '../workers/serve.worker';
 import { TRANSPORTS, exited, reapWorkers, spawnWith, tick, until } from '../helpers';
 
@@ -21,10 +24,14 @@ type Report = { aborted?: number; streamStopped?: number; random?: { started: nu
 
 type Bounds = Pick<ClientOptions<AskValue, number>, 'concurrency' | 'timeout'>;
 
-/** A server thread and a client on it; `reports` collects what the worker posts on parentPort. */
-function start(transport: (typeof TRANSPORTS)[number], data: Record<string, unknown> = {}, bounds: Bounds = {}) {
-  const { here, worker } = spawnWith(transport, 'serve', data);
-  const wire = open(here, rpcCodec(), { worker });
+/**
+ * A server thread and a client on it; `reports` collects what the worker posts on parentPort.
+ * `window`: the bytes in flight each way (the port's `windowBytes` at both ends, or the shm rings' size).
+ */
+function start(transport: (typeof TRANSPORTS)[number], data: Record<string, unknown> = {}, bounds: Bounds = {}, window?: number) {
+  const windowBytes = transport === 'port' ? window : undefined;
+  const { here, worker } = spawnWith(transport, 'serve', { ...data, windowBytes }, window);
+  const wire = open(here, rpcCodec(), windowBytes === undefined ? { worker } : { worker, windowBytes });
   const rpc = client(wire, { request: Ask, reply: Answer, ...bounds });
   const reports: Report[] = [];
   worker.on('message', (m: Report) => reports.push(m));
@@ -42,6 +49,9 @@ async function failureOf<E = Error>(reply$: Observable<unknown>): Promise<E> {
 }
 
 const ask = (op: string, n = 0, ms = 0): AskValue => ({ op, n, ms });
+
+/** The body of a CREDIT envelope. */
+const Int = codec('int');
 
 /** Node timers holding the process open (an unref'd one is not counted). */
 const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
@@ -362,6 +372,48 @@ describe.each(TRANSPORTS)('request/serve over %s', (transport) => {
     rpc.close();
   });
 
+  it('a streamed reply a hundred times the server wire\'s maxQueue (and fifty times its window) arrives whole and in order, and other requests on the wire still get their replies', async () => {
+    const N = 100_000;
+    const { worker, rpc } = start(transport, { maxQueue: 1000 }, {}, 16 * 1024);
+    await served(rpc);
+    let count = 0;
+    let outOfOrder = 0;
+    /** How many values of the big reply had arrived when each small reply did. */
+    const seenAt: number[] = [];
+    const small: Promise<number>[] = [];
+    const big = new Promise<void>((resolve, reject) =>
+      request(rpc, ask('range', N)).subscribe({
+        next: (v) => {
+          if (v !== count) outOfOrder++;
+          count++;
+          if (count === 1000) {
+            for (let i = 0; i < 5; i++) small.push(lastValueFrom(request(rpc, ask('double', i))).then((d) => (seenAt.push(count), d)));
+          }
+        },
+        error: reject,
+        complete: resolve,
+      }),
+    );
+    await big;
+    expect(count).toBe(N);
+    expect(outOfOrder).toBe(0);
+    expect(await Promise.all(small)).toEqual([0, 2, 4, 6, 8]);
+    expect(Math.max(...seenAt)).toBeLessThan(N); // answered while the big reply was still streaming
+    expect(await firstValueFrom(request(rpc, ask('double', 21)))).toBe(42); // the wire is healthy
+    await closeAndJoin(rpc, worker);
+  });
+
+  it('unsubscribing halfway through a large streamed reply cancels it (the handler\'s signal fires) and the wire stays healthy', async () => {
+    const { worker, rpc, reports } = start(transport, { maxQueue: 1000 }, {}, 16 * 1024);
+    await served(rpc);
+    const got = await lastValueFrom(request(rpc, ask('range', 50_000)).pipe(take(5_000), toArray()));
+    expect(got).toEqual(Array.from({ length: 5_000 }, (_, i) => i));
+    await until(() => reports.some((r) => r.aborted === 50_000));
+    expect(await lastValueFrom(request(rpc, ask('range', 3)).pipe(toArray()))).toEqual([0, 1, 2]);
+    expect(await firstValueFrom(request(rpc, ask('double', 4)))).toBe(8);
+    await closeAndJoin(rpc, worker);
+  });
+
   it('serve({ concurrency }) bounds the handlers running at once', async () => {
     const { worker, rpc } = start(transport, { concurrency: 3 });
     const replies = await Promise.all([...Array(30).keys()].map((n) => firstValueFrom(request(rpc, ask('busy', n, 2)))));
@@ -664,5 +716,172 @@ describe('request/serve in one thread', () => {
     }
     for (const timeout of [0, 2 ** 31 - 1, Infinity]) rpc.clone({ timeout }).close();
     expect(() => serve((q: AskValue) => q.n, { request: Ask, reply: Answer, signal: 'yes' as never })).toThrow(TypeError);
+  });
+
+  it('client() and serve() check their wire, codecs and handler at the door, with a TypeError naming it', () => {
+    const wire = new Subject<RpcEnvelope>();
+    const notCodecs = [undefined, null, 'long', {}, { encode: () => Buffer.alloc(0) }];
+    for (const bad of notCodecs) {
+      expect(() => client(wire, { request: bad as never, reply: Answer })).toThrow(new TypeError('client: options.request must be a codec (from codec(schema), or raw)'));
+      expect(() => client(wire, { request: Ask, reply: bad as never })).toThrow(new TypeError('client: options.reply must be a codec (from codec(schema), or raw)'));
+      expect(() => serve((q: AskValue) => q.n, { request: bad as never, reply: Answer })).toThrow(new TypeError('serve: options.request must be a codec (from codec(schema), or raw)'));
+      expect(() => serve((q: AskValue) => q.n, { request: Ask, reply: bad as never })).toThrow(new TypeError('serve: options.reply must be a codec (from codec(schema), or raw)'));
+    }
+    for (const bad of [undefined, null, 42, 'f', {}]) {
+      expect(() => serve(bad as never, { request: Ask, reply: Answer })).toThrow(new TypeError('serve: handler must be a function'));
+    }
+    for (const bad of [undefined, null, 'options']) {
+      expect(() => client(wire, bad as never)).toThrow(new TypeError('client: options must be an object with the request and reply codecs'));
+      expect(() => serve((q: AskValue) => q.n, bad as never)).toThrow(new TypeError('serve: options must be an object with the request and reply codecs'));
+    }
+    for (const bad of [undefined, null, {}, of(1), { next: () => {} }]) {
+      expect(() => client(bad as never, { request: Ask, reply: Answer })).toThrow(new TypeError('client: wire must be an Observable and an Observer of envelopes (open(end, rpcCodec()))'));
+    }
+    expect(wire.observed).toBe(false); // every refusal came before the client subscribed
+  });
+
+  it('serve: a streamed reply sends STREAM_WINDOW NEXTs, then one more per credit granted; the ending follows the last value', () => {
+    const source = new Subject<RpcEnvelope>();
+    const out: RpcEnvelope[] = [];
+    source.pipe(serve((q: AskValue) => range(0, q.n), { request: Ask, reply: Answer })).subscribe((e) => out.push(e));
+    const n = STREAM_WINDOW + 40;
+    source.next({ id: 1, kind: RpcKind.REQUEST, body: Ask.encode(ask('x', n)), error: null });
+    const values = () => out.filter((e) => e.kind === RpcKind.NEXT).map((e) => Answer.decode(e.body));
+    expect(values()).toEqual(Array.from({ length: STREAM_WINDOW }, (_, i) => i));
+    expect(out.every((e) => e.id === 1 && e.kind === RpcKind.NEXT)).toBe(true); // no COMPLETE yet: 40 values wait
+    source.next(credit(2, 100)); // an id with no streamed reply: ignored
+    source.next(credit(1, 30));
+    expect(values()).toHaveLength(STREAM_WINDOW + 30);
+    source.next(credit(1, 30));
+    expect(values()).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(out.map((e) => e.kind).slice(-1)).toEqual([RpcKind.COMPLETE]);
+    expect(out).toHaveLength(n + 1);
+  });
+
+  it('serve: CANCEL drops the values waiting for credit; a malformed CREDIT ends that reply with ERROR (DecodeError)', () => {
+    const source = new Subject<RpcEnvelope>();
+    const out: RpcEnvelope[] = [];
+    source.pipe(serve((q: AskValue) => range(0, q.n), { request: Ask, reply: Answer })).subscribe((e) => out.push(e));
+    source.next({ id: 1, kind: RpcKind.REQUEST, body: Ask.encode(ask('x', 1000)), error: null });
+    source.next({ id: 1, kind: RpcKind.CANCEL, body: Buffer.alloc(0), error: null });
+    source.next(credit(1, 1000));
+    expect(out).toHaveLength(STREAM_WINDOW);
+    for (const body of [Buffer.from([0]), Buffer.from([1]), Buffer.from([0x80])]) {
+      out.length = 0;
+      source.next({ id: 2, kind: RpcKind.REQUEST, body: Ask.encode(ask('x', 1000)), error: null });
+      source.next({ id: 2, kind: RpcKind.CREDIT, body, error: null }); // 0, -1, truncated
+      source.next(credit(2, 1000));
+      expect(out).toHaveLength(STREAM_WINDOW + 1);
+      expect(out[STREAM_WINDOW].kind).toBe(RpcKind.ERROR);
+      expect(out[STREAM_WINDOW].error!.name).toBe('DecodeError');
+    }
+  });
+
+  it('the client grants credit as a streamed reply arrives, and none once it has unsubscribed', async () => {
+    const { rpc, sent } = loopback((q) => range(0, q.n));
+    const n = 10 * STREAM_WINDOW + 3;
+    expect(await lastValueFrom(request(rpc, ask('x', n)).pipe(toArray()))).toEqual(Array.from({ length: n }, (_, i) => i));
+    const credits = sent.filter((e) => e.kind === RpcKind.CREDIT);
+    expect(credits.length).toBeGreaterThan(0);
+    expect(credits.every((e) => e.id === 1 && Int.decode(e.body) === CREDIT_BATCH)).toBe(true);
+    sent.length = 0;
+    expect(await lastValueFrom(request(rpc, ask('x', n)).pipe(take(3 * CREDIT_BATCH), toArray()))).toHaveLength(3 * CREDIT_BATCH);
+    expect(sent.map((e) => e.kind)).toEqual([RpcKind.REQUEST, RpcKind.CREDIT, RpcKind.CREDIT, RpcKind.CANCEL]);
+    rpc.close();
+  });
+
+  it('serve: once its input completes (no CREDIT can arrive), a streamed reply sends the rest without waiting for credit', () => {
+    const source = new Subject<RpcEnvelope>();
+    const out: RpcEnvelope[] = [];
+    let completed = false;
+    source
+      .pipe(serve((q: AskValue) => range(0, q.n), { request: Ask, reply: Answer }))
+      .subscribe({ next: (e) => out.push(e), complete: () => (completed = true) });
+    source.next({ id: 1, kind: RpcKind.REQUEST, body: Ask.encode(ask('x', 3 * STREAM_WINDOW)), error: null });
+    expect(out).toHaveLength(STREAM_WINDOW);
+    expect(completed).toBe(false);
+    source.complete();
+    expect(out.filter((e) => e.kind === RpcKind.NEXT).map((e) => Answer.decode(e.body))).toEqual(Array.from({ length: 3 * STREAM_WINDOW }, (_, i) => i));
+    expect(out[out.length - 1].kind).toBe(RpcKind.COMPLETE);
+    expect(completed).toBe(true);
+  });
+
+  it('serve: a streamed reply started from the queue after the input completed does not wait for credit either', () => {
+    const source = new Subject<RpcEnvelope>();
+    const out: RpcEnvelope[] = [];
+    let completed = false;
+    let release!: () => void;
+    source
+      .pipe(
+        serve((q: AskValue) => (q.op === 'hold' ? new Observable<number>((s) => void (release = () => s.complete())) : range(0, q.n)), {
+          request: Ask,
+          reply: Answer,
+          concurrency: 1,
+        }),
+      )
+      .subscribe({ next: (e) => out.push(e), complete: () => (completed = true) });
+    source.next({ id: 1, kind: RpcKind.REQUEST, body: Ask.encode(ask('hold')), error: null });
+    source.next({ id: 2, kind: RpcKind.REQUEST, body: Ask.encode(ask('x', 2 * STREAM_WINDOW)), error: null }); // waits for the slot
+    source.complete();
+    release();
+    expect(out.filter((e) => e.id === 2 && e.kind === RpcKind.NEXT)).toHaveLength(2 * STREAM_WINDOW);
+    expect(out.map((e) => [e.id, e.kind]).filter(([, kind]) => kind !== RpcKind.NEXT)).toEqual([
+      [1, RpcKind.COMPLETE],
+      [2, RpcKind.COMPLETE],
+    ]);
+    expect(completed).toBe(true);
+  });
+});
+
+describe('request/serve over tcp', () => {
+  afterEach(closeAll);
+
+  /** A server and a client on one tcp channel with a 16 KiB window; the server's wire holds at most 1000 values. */
+  async function overTcp() {
+    const server = await listen();
+    const accepted = nextConnection(server);
+    const conn = await connect({ port: server.port });
+    const peer = await accepted;
+    const aborted: number[] = [];
+    const serverWire = peer.open('rpc', rpcCodec(), { maxQueue: 1000, window: 16 * 1024 });
+    const handler = (q: AskValue, signal: AbortSignal): Reply<number> => {
+      signal.addEventListener('abort', () => aborted.push(q.n));
+      return q.op === 'range' ? range(0, q.n) : q.n * 2;
+    };
+    serverWire.pipe(serve(handler, { request: Ask, reply: Answer })).subscribe(serverWire);
+    const rpc = client(conn.open('rpc', rpcCodec(), { window: 16 * 1024 }), { request: Ask, reply: Answer });
+    return { rpc, aborted };
+  }
+
+  it('a streamed reply a hundred times the server wire\'s maxQueue arrives whole and in order, other requests answered meanwhile; a cancelled one stops', async () => {
+    const { rpc, aborted } = await overTcp();
+    const N = 100_000;
+    let count = 0;
+    let outOfOrder = 0;
+    const seenAt: number[] = [];
+    const small: Promise<number>[] = [];
+    await new Promise<void>((resolve, reject) =>
+      request(rpc, ask('range', N)).subscribe({
+        next: (v) => {
+          if (v !== count) outOfOrder++;
+          count++;
+          if (count === 1000) {
+            for (let i = 0; i < 5; i++) small.push(lastValueFrom(request(rpc, ask('double', i))).then((d) => (seenAt.push(count), d)));
+          }
+        },
+        error: reject,
+        complete: resolve,
+      }),
+    );
+    expect(count).toBe(N);
+    expect(outOfOrder).toBe(0);
+    expect(await Promise.all(small)).toEqual([0, 2, 4, 6, 8]);
+    expect(Math.max(...seenAt)).toBeLessThan(N);
+
+    const got = await lastValueFrom(request(rpc, ask('range', 50_000)).pipe(take(5_000), toArray()));
+    expect(got).toEqual(Array.from({ length: 5_000 }, (_, i) => i));
+    await until(() => aborted.includes(50_000));
+    expect(await firstValueFrom(request(rpc, ask('double', 21)))).toBe(42); // the wire is healthy
+    rpc.close();
   });
 });

@@ -91,4 +91,33 @@ describe('rpcCodec (hand-written fast path)', () => {
     expect(() => fast.decode(Buffer.from([2, 0x80, 0x80, 0x80, 0x80, 0x20, 0, 0]))).toThrow(DecodeError);
     expect(() => fast.decode(Buffer.from([2, 2, 0x80, 0x80, 0x80, 0x80, 0x01, 0]))).toThrow(DecodeError); // body longer than the bytes
   });
+
+  it('is re-entrant: a decode that runs inside another (a getter of the bytes) leaves the outer one intact', () => {
+    const outer: RpcEnvelope = { id: 3, kind: 2, body: body(5, 4), error: null };
+    const inner: RpcEnvelope = { id: 2 ** 40, kind: 5, body: body(30, 5), error: null };
+    const outerBytes = fast.encode(outer);
+    const innerBytes = fast.encode(inner);
+    const errorAt = outerBytes.length - 1; // the error union's index: read after the body's length, before the body
+    const decodedInside: RpcEnvelope[] = [];
+    // A view whose reads run code: here a decode of another envelope on the same codec, mid-decode.
+    const view = new Proxy(outerBytes, {
+      get(target, prop) {
+        if (prop === String(errorAt) && decodedInside.length === 0) decodedInside.push(fast.decode(innerBytes));
+        return target[prop as keyof typeof target];
+      },
+    });
+    const back = fast.decode(view as Uint8Array);
+    expect(decodedInside).toEqual([inner]);
+    expect(back).toEqual(outer);
+
+    // Two decodes interleaved step by step the same way, both directions.
+    const reverse = new Proxy(innerBytes, {
+      get(target, prop) {
+        if (prop === String(innerBytes.length - 1) && decodedInside.length === 1) decodedInside.push(fast.decode(outerBytes));
+        return target[prop as keyof typeof target];
+      },
+    });
+    expect(fast.decode(reverse as Uint8Array)).toEqual(inner);
+    expect(decodedInside).toEqual([inner, outer]);
+  });
 });

@@ -4,10 +4,11 @@
  * stream stopped) go over `parentPort`, so the wire carries only its own traffic.
  *
  * workerData: `end`, `concurrency` (of `serve`), `stopAfter` (the server's
- * incoming stream completes after that many envelopes: "told to stop").
+ * incoming stream completes after that many envelopes: "told to stop"),
+ * `maxQueue` and `windowBytes` (of the server's wire; `windowBytes` on a port end only).
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { EMPTY, Observable, finalize, interval, map, take } from 'rxjs';
+import { EMPTY, Observable, finalize, interval, map, range, take } from 'rxjs';
 import { codec, type ValueOf } from '../../core/codec';
 import { open } from '../../transports/open';
 import { rpcCodec } from '../../operators/request-internals';
@@ -61,6 +62,9 @@ function handle(q: AskValue, signal: AbortSignal): number | Promise<number> | Ob
         q.n > 0 ? take(q.n) : map((i) => i),
         finalize(() => report({ streamStopped: q.n })),
       );
+    case 'range':
+      // q.n values at once, synchronously: far more than the wire holds.
+      return range(0, q.n).pipe(finalize(() => report({ streamStopped: q.n })));
     case 'empty':
       // A streamed reply with no value: COMPLETE alone.
       return EMPTY;
@@ -100,8 +104,14 @@ function handle(q: AskValue, signal: AbortSignal): number | Promise<number> | Ob
 }
 
 if (!isMainThread) {
-  const { end, concurrency, stopAfter } = workerData as { end: never; concurrency?: number; stopAfter?: number };
-  const wire = open(end, rpcCodec());
+  const { end, concurrency, stopAfter, maxQueue, windowBytes } = workerData as {
+    end: never;
+    concurrency?: number;
+    stopAfter?: number;
+    maxQueue?: number;
+    windowBytes?: number;
+  };
+  const wire = open(end, rpcCodec(), windowBytes === undefined ? { maxQueue } : { maxQueue, windowBytes });
   const incoming = stopAfter === undefined ? wire : wire.pipe(take(stopAfter));
   incoming.pipe(serve(handle, { request: Ask, reply: Answer, concurrency })).subscribe(wire);
 }

@@ -1,7 +1,8 @@
 import { NEVER, lastValueFrom, range, toArray } from 'rxjs';
 import { codec, raw } from '../../../core/codec';
 import { QueueFullError, RemoteError, TimeoutError } from '../../../core/errors';
-import { client as rpcClient, request } from '../../../operators/request';
+import { client as rpcClient } from '../../../operators/client';
+import { request } from '../../../operators/request';
 import { rpcCodec } from '../../../operators/request-internals';
 import { serve, type Reply } from '../../../operators/serve';
 import type { WireSubject } from '../../../core/wire-subject';

@@ -1,0 +1,299 @@
+import { Observable, type Subscriber } from 'rxjs';
+import type { Codec } from '../core/codec';
+import { RemoteError, TimeoutError, TransportClosedError } from '../core/errors';
+import { Fifo } from '../core/fifo';
+import { Deadlines, type DeadlineEntry } from './deadlines';
+import { CREDIT_BATCH, RpcKind, checkCodecs, checkConcurrency, checkTimeout, control, credit, withBody, type RpcEnvelope } from './request-internals';
+import { Connection, isWire, type RpcWire } from './rpc-connection';
+
+/** The default of `ClientOptions.timeout`, in ms. */
+const DEFAULT_TIMEOUT = 30_000;
+
+/** Options of {@link client}. */
+export interface ClientOptions<Q, A> {
+  /** The codec of the requests (the server's `request` codec). */
+  request: Codec<Q>;
+  /** The codec of the replies (the server's `reply` codec). */
+  reply: Codec<A>;
+  /**
+   * The most requests of this handle in flight at once; further ones wait
+   * their turn, first come first served. A positive integer or `Infinity`
+   * (the default). Each `clone()` has its own bound.
+   */
+  concurrency?: number;
+  /**
+   * The deadline of this handle's requests that set no `timeout` of their
+   * own: milliseconds from subscription until such a request fails with
+   * `TimeoutError` and the server is sent CANCEL (the handler's signal
+   * aborts). Default 30_000 (30 s), so a handler that never replies cannot
+   * hang its caller; `Infinity`: no limit. At most 2_147_483_647 (Node's
+   * longest timer). Each `clone()` may set its own; a request's own
+   * `timeout` overrides it.
+   *
+   * Nearly free, unlike a per-request `timeout`: the handle keeps these
+   * requests in subscription order, which is deadline order (one timeout,
+   * a monotonic clock), under one timer due at the first deadline, and
+   * creates the `TimeoutError` when the deadline passes, so its stack is the
+   * timer's. A request's own `timeout` has a timer of its own and an error
+   * created at call time, whose stack shows the caller.
+   */
+  timeout?: number;
+}
+
+/** One subscribed request. */
+interface Pending<A> extends DeadlineEntry<Pending<A>> {
+  /** The handle that made it: replies are routed to its `receive`. */
+  readonly owner: RequestClient<unknown, A>;
+  readonly id: number;
+  readonly body: Buffer;
+  readonly subscriber: Subscriber<A>;
+  /** REQUEST has gone out: a CANCEL is owed if it ends early. */
+  sent: boolean;
+  /** NEXTs received since the last CREDIT sent for it. */
+  unacked: number;
+  settled: boolean;
+  cleanup?: () => void;
+}
+
+/**
+ * The client side of request/reply over one wire: a handle owning its
+ * pending requests. Make one with {@link client}; ask with `request`.
+ */
+export class RequestClient<Q, A> {
+  private readonly pending = new Set<Pending<A>>();
+  /** Subscribed requests waiting for a `concurrency` slot. */
+  private readonly queue = new Fifo<Pending<A>>();
+  private running = 0;
+  private closedWith: Error | undefined;
+  private readonly failAll = (err: Error): void => this.fail(err);
+  /** The pending requests under the default timeout (none when it is `Infinity`), the next to expire first. */
+  private readonly deadlines: Deadlines<Pending<A>> | undefined;
+
+  /** @internal Use `client(wire, options)`. */
+  constructor(
+    private readonly connection: Connection,
+    /** The codecs and the bound this handle was made with. */
+    readonly options: Readonly<ClientOptions<Q, A>>,
+  ) {
+    const { concurrency = Infinity, timeout = DEFAULT_TIMEOUT } = options;
+    checkConcurrency(concurrency);
+    checkTimeout(timeout);
+    this.deadlines = timeout === Infinity ? undefined : new Deadlines(timeout, this.expire);
+    connection.attach(this.failAll);
+  }
+
+  /** Requests of this handle not settled yet (in flight or waiting for a slot). */
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * An independent handle on the same wire: its own pending requests, its own
+   * `concurrency` bound and default `timeout` (each from `options`, else this
+   * one's) and its own `close`.
+   *
+   * @throws RangeError when `options.concurrency` or `options.timeout` is out of range
+   */
+  clone(options: Pick<ClientOptions<Q, A>, 'concurrency' | 'timeout'> = {}): RequestClient<Q, A> {
+    if (this.closedWith) throw this.closedWith;
+    const { concurrency = this.options.concurrency, timeout = this.options.timeout } = options;
+    return new RequestClient(this.connection, { ...this.options, concurrency, timeout });
+  }
+
+  /**
+   * Fails this handle's pending requests with `TransportClosedError` (the
+   * server is sent CANCEL for each), and refuses new ones. The last handle
+   * of a wire to close completes the wire and stops reading it.
+   */
+  close(): void {
+    this.fail(new TransportClosedError('the client is closed'));
+    this.connection.detach(this.failAll); // once per handle: a second call does nothing
+  }
+
+  /**
+   * @internal The Observable `request` returns: `timeout` is the request's
+   * own (undefined: the handle's), with `timeoutError` made at call time when finite.
+   */
+  ask(value: Q, timeout: number | undefined, signal: AbortSignal | undefined, timeoutError: TimeoutError | undefined): Observable<A> {
+    const ownTimer = timeoutError !== undefined; // a finite timeout of its own
+    return new Observable<A>((subscriber) => {
+      const ended = this.closedWith ?? this.connection.endedWith;
+      if (ended) return subscriber.error(ended);
+      if (signal?.aborted) return subscriber.error(signal.reason);
+      let body: Buffer;
+      try {
+        body = this.options.request.encode(value);
+      } catch (err) {
+        return subscriber.error(err);
+      }
+      const entry: Pending<A> = {
+        owner: this as RequestClient<unknown, A>,
+        id: this.connection.id(),
+        body,
+        subscriber,
+        sent: false,
+        unacked: 0,
+        settled: false,
+        deadline: 0,
+        prev: undefined,
+        next: undefined,
+      };
+      this.pending.add(entry);
+      if (timeout === undefined) this.deadlines?.track(entry);
+
+      // Timers and listeners of its own only when asked for: most requests have neither.
+      if (ownTimer || signal) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const onAbort = (): void => this.settle(entry, (s) => s.error(signal!.reason));
+        if (ownTimer) {
+          timer = setTimeout(() => this.settle(entry, (s) => s.error(timeoutError)), timeout);
+        }
+        signal?.addEventListener('abort', onAbort, { once: true });
+        entry.cleanup = () => {
+          if (timer !== undefined) clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+        };
+      }
+
+      if (this.running < (this.options.concurrency ?? Infinity)) this.start(entry);
+      else this.queue.push(entry);
+
+      // Unsubscribing before the end cancels the request (CANCEL to the server).
+      return () => this.settle(entry);
+    });
+  }
+
+  /** The deadlines of `expired` passed: each fails with a TimeoutError made now. */
+  private readonly expire = (expired: Pending<A>[]): void => {
+    for (const entry of expired) {
+      this.settle(entry, (s) => s.error(new TimeoutError(`no reply within ${this.options.timeout ?? DEFAULT_TIMEOUT} ms (the client's timeout)`)));
+    }
+  };
+
+  /** Sends REQUEST and routes the replies to `entry`. */
+  private start(entry: Pending<A>): void {
+    this.running++;
+    entry.sent = true;
+    this.connection.route(entry);
+    this.connection.send(withBody(entry.id, RpcKind.REQUEST, entry.body), (err) =>
+      this.settle(entry, (s) => s.error(err)),
+    );
+  }
+
+  /** @internal A reply envelope for `entry`, routed here by the connection. */
+  receive(entry: Pending<A>, envelope: RpcEnvelope): void {
+    switch (envelope.kind) {
+      case RpcKind.NEXT: {
+        let value: A;
+        try {
+          value = this.options.reply.decode(envelope.body);
+        } catch (err) {
+          return this.settle(entry, (s) => s.error(err));
+        }
+        entry.subscriber.next(value);
+        // The server may send STREAM_WINDOW NEXTs ahead: grant more as they arrive (serve-stream.ts),
+        // unless the subscriber has left (its teardown, CANCEL, may not have run yet: mid-subscribe).
+        if (++entry.unacked >= CREDIT_BATCH && !entry.settled && !entry.subscriber.closed) {
+          this.connection.send(credit(entry.id, entry.unacked));
+          entry.unacked = 0;
+        }
+        return;
+      }
+      case RpcKind.REPLY: {
+        let value: A;
+        try {
+          value = this.options.reply.decode(envelope.body);
+        } catch (err) {
+          entry.sent = false; // the server is done with it
+          return this.settle(entry, (s) => s.error(err));
+        }
+        entry.sent = false;
+        return this.settle(entry, (s) => {
+          s.next(value);
+          s.complete();
+        });
+      }
+      case RpcKind.COMPLETE:
+        entry.sent = false; // the server is done with it: no CANCEL owed
+        return this.settle(entry, (s) => s.complete());
+      case RpcKind.ERROR: {
+        entry.sent = false;
+        const data = envelope.error ?? { name: 'Error', message: 'the server failed without saying why', code: null, stack: null };
+        return this.settle(entry, (s) => s.error(new RemoteError(data)));
+      }
+    }
+  }
+
+  /**
+   * Ends `entry` exactly once: drops it from every map, clears its timer
+   * (the deadline list unrefs its own when empty), owes the server a CANCEL
+   * if it was still working on it, frees its slot, and only then tells the
+   * subscriber (`end`, absent on unsubscribe).
+   */
+  private settle(entry: Pending<A>, end?: (subscriber: Subscriber<A>) => void): void {
+    if (entry.settled) return;
+    entry.settled = true;
+    this.pending.delete(entry);
+    this.deadlines?.remove(entry);
+    entry.cleanup?.();
+    if (this.connection.unroute(entry)) {
+      this.running--;
+      if (entry.sent) this.connection.send(control(entry.id, RpcKind.CANCEL));
+      this.pump();
+    }
+    end?.(entry.subscriber);
+  }
+
+  /** Starts waiting requests while slots are free. */
+  private pump(): void {
+    const bound = this.options.concurrency ?? Infinity;
+    while (this.running < bound && this.queue.length > 0) {
+      const next = this.queue.shift()!;
+      if (!next.settled && !this.closedWith && !this.connection.endedWith) this.start(next);
+    }
+  }
+
+  private fail(err: Error): void {
+    this.closedWith ??= err;
+    for (const entry of [...this.pending]) this.settle(entry, (s) => s.error(err));
+    this.queue.drain();
+    this.deadlines?.close(); // the handle takes no more requests: its timer goes for good
+  }
+}
+
+/**
+ * A request/reply client over `wire` (opened with `rpcCodec()`), whose other
+ * end runs `serve`.
+ *
+ * ## Example
+ * ```ts
+ * import { codec, open } from 'rxwire';
+ * import { client, request, rpcCodec } from 'rxwire/operators';
+ * const prices = client(open(end, rpcCodec(), { worker }), { request: Quote, reply: codec('double'), concurrency: 64 });
+ * quotes$.pipe(mergeMap((q) => request(prices, q, { timeout: 100 }))).subscribe(render);
+ * prices.close();
+ * ```
+ *
+ * The client subscribes to the wire at once and owns it: replies are routed
+ * by id to the request that asked. When the wire errors or completes, every
+ * pending request fails (`WorkerError` when the wire was opened with
+ * `{ worker }` and the worker died; `TransportClosedError` otherwise) and
+ * new ones fail at once. Closing the last handle (see `clone`) completes the
+ * wire and stops reading it. A request with no reply fails with
+ * `TimeoutError` after the handle's `timeout` (30 s unless set).
+ *
+ * @param wire envelopes both ways, usually `open(end, rpcCodec())`
+ * @param options the codecs, the bound and the default timeout, see {@link ClientOptions}
+ * @returns the first handle on the wire
+ * @throws TypeError when `wire` is not an Observable and Observer, or `options.request` or `options.reply` is not a codec
+ * @throws RangeError when `options.concurrency` is not a positive integer or `Infinity`,
+ *   or `options.timeout` is not a number of milliseconds from 0 to 2_147_483_647 or `Infinity`
+ */
+export function client<Q, A>(wire: RpcWire, options: ClientOptions<Q, A>): RequestClient<Q, A> {
+  if (!isWire(wire)) throw new TypeError('client: wire must be an Observable and an Observer of envelopes (open(end, rpcCodec()))');
+  checkCodecs('client', options);
+  checkConcurrency(options.concurrency ?? Infinity);
+  checkTimeout(options.timeout ?? DEFAULT_TIMEOUT);
+  return new RequestClient(new Connection(wire), options);
+}
+

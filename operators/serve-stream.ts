@@ -1,0 +1,129 @@
+/**
+ * One streamed reply on the server side of `serve`: the handler's Observable
+ * goes out as NEXTs under the client's credit, then COMPLETE or ERROR.
+ *
+ * Flow control, per request: the server may send `STREAM_WINDOW` NEXTs for a
+ * request before the client's first CREDIT, and each CREDIT from the client
+ * grants its count more. Values the handler emits beyond the credit wait
+ * here, encoded, in arrival order; the ending (COMPLETE, or ERROR) goes out
+ * after the last of them and takes no credit. So a reply far larger than
+ * the wire (a synchronous `range(0, 1e6)`) never fills the wire's queue:
+ * the wire holds at most `STREAM_WINDOW` NEXTs of each reply, and the other
+ * requests' replies pass between them.
+ *
+ * An RxJS Observable cannot be paused: what waits for credit is held in
+ * this server's memory (one Buffer per value). A handler that can produce
+ * lazily should do so at the pace its own source allows.
+ */
+import type { Observable, Subscription } from 'rxjs';
+import type { Codec } from '../core/codec';
+import { toErrorData } from '../core/errors';
+import { Fifo } from '../core/fifo';
+import { RpcKind, STREAM_WINDOW, control, creditOf, failure, withBody, type RpcEnvelope } from './request-internals';
+
+export class StreamedReply<A> {
+  /** NEXTs this reply may still send before the client grants more. */
+  private credit = STREAM_WINDOW;
+  /** Encoded values waiting for credit, oldest first. */
+  private readonly waiting = new Fifo<Buffer>();
+  /** COMPLETE or ERROR, once the reply has ended: sent after the last waiting value. */
+  private ending: RpcEnvelope | undefined;
+  /** Nothing more is sent: the ending went out, or the reply was stopped. */
+  private done = false;
+  /** A flush is running (a send may call back in here: a CREDIT, a value, a CANCEL). */
+  private flushing = false;
+  private subscription: Subscription | undefined;
+
+  /**
+   * @param id the request's id
+   * @param codec the reply codec
+   * @param send puts one envelope on the wire
+   * @param finished called once, after the ending went out (not after `stop`)
+   */
+  constructor(
+    private readonly id: number,
+    private readonly codec: Codec<A>,
+    private readonly send: (envelope: RpcEnvelope) => void,
+    private readonly finished: () => void,
+  ) {}
+
+  /** Subscribes to the handler's Observable. */
+  start(reply$: Observable<A>): void {
+    this.subscription = reply$.subscribe({
+      next: (value) => {
+        if (this.ending || this.done) return;
+        let body: Buffer;
+        try {
+          body = this.codec.encode(value);
+        } catch (err) {
+          // The values before it still go out, then the ERROR.
+          return this.end(failure(this.id, toErrorData(err)));
+        }
+        this.waiting.push(body);
+        this.flush();
+      },
+      error: (err) => this.end(failure(this.id, toErrorData(err))),
+      complete: () => this.end(control(this.id, RpcKind.COMPLETE)),
+    });
+    // Ended during the subscribe call (a synchronous source, or a value that
+    // did not encode before `subscription` was set): nothing more is wanted.
+    if (this.ending || this.done) this.subscription.unsubscribe();
+  }
+
+  /** A CREDIT for this reply arrived: sends what it allows. A malformed one ends the reply with ERROR. */
+  grant(envelope: RpcEnvelope): void {
+    if (this.done) return;
+    let count: number;
+    try {
+      count = creditOf(envelope);
+    } catch (err) {
+      // Whatever waits, and whatever ending, gives way to the ERROR.
+      this.waiting.drain();
+      this.ending = failure(this.id, toErrorData(err));
+      this.subscription?.unsubscribe();
+      return this.flush();
+    }
+    this.credit += count;
+    this.flush();
+  }
+
+  /** The client can grant no more (the server's input ended): sends the rest without waiting for credit. */
+  unlimit(): void {
+    this.credit = Infinity;
+    this.flush();
+  }
+
+  /** Stops for good (CANCEL, or the server stops): unsubscribes the handler's Observable, drops what waits, sends nothing more. */
+  stop(): void {
+    this.done = true;
+    this.waiting.drain();
+    this.subscription?.unsubscribe();
+  }
+
+  /** The reply ended (completed, failed, or a value did not encode): the ending waits behind the values. */
+  private end(ending: RpcEnvelope): void {
+    if (this.ending || this.done) return;
+    this.ending = ending;
+    this.subscription?.unsubscribe();
+    this.flush();
+  }
+
+  /** Sends waiting values while there is credit; then the ending, once nothing waits. */
+  private flush(): void {
+    if (this.flushing) return; // the running flush sees the new credit or value
+    this.flushing = true;
+    try {
+      while (this.credit > 0 && this.waiting.length > 0 && !this.done) {
+        this.credit--;
+        this.send(withBody(this.id, RpcKind.NEXT, this.waiting.shift()!));
+      }
+    } finally {
+      this.flushing = false;
+    }
+    if (this.ending && this.waiting.length === 0 && !this.done) {
+      this.done = true;
+      this.send(this.ending);
+      this.finished();
+    }
+  }
+}
