@@ -4,7 +4,8 @@
  * Everything in rxwire that starts threads goes through here: the runtime
  * (`initialize`), `WorkerPool` and `stage` all use {@link HostedWorker}.
  */
-import { Worker, type TransferListItem, type WorkerOptions } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+import type { TransferListItem } from '../core/transfer';
 import { extname, join } from 'node:path';
 import { WorkerError, type ErrorData } from '../core/errors';
 import { isTypeScript, modulePath, type ModuleRef } from './load-module';
@@ -30,8 +31,12 @@ export function startWorker(module: ModuleRef, options: StartWorkerOptions = {})
 /** Starts `file`; registers ts-node first when it, or a module it will load (`typescript`), is TypeScript. */
 function launch(file: string, typescript: boolean, options: StartWorkerOptions): Worker {
   if (!typescript && !isTypeScript(file)) return new Worker(file, options);
+  // The worker's code is compiled to CommonJS whatever the user's tsconfig
+  // says: module and moduleResolution are overridden together (one without
+  // the other is TS5110/TS5095 under node16, nodenext or bundler), and
+  // `.ts` files compile as CommonJS even in a `"type": "module"` package.
   const bootstrap = [
-    `require('ts-node').register({ transpileOnly: true, compilerOptions: { module: 'commonjs' } });`,
+    `require('ts-node').register({ transpileOnly: true, compilerOptions: { module: 'commonjs', moduleResolution: 'node' }, moduleTypes: { '**/*.ts': 'cjs' } });`,
     `require(${JSON.stringify(file)});`,
   ].join('\n');
   return new Worker(bootstrap, { ...options, eval: true });
