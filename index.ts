@@ -1,6 +1,6 @@
 /* Codecs */
 export { codec, codecOfType, raw, isCodec } from './core/codec';
-export type { Codec, CodecOptions, ValueOf, InputOf } from './core/codec';
+export type { Codec, CodecOptions, EncodeInput, ValueOf, InputOf } from './core/codec';
 export type { Infer, InferInput, Schema, AvroPrimitive } from './core/schema';
 
 /* Subjects */

@@ -6,11 +6,11 @@
 import { createHash } from 'node:crypto';
 import * as avro from 'avsc';
 import { explainEncode, mismatch, typeName } from './codec-explain';
-import { isCodec, type Codec } from './codec-types';
+import { isCodec, type Codec, type EncodeInput } from './codec-types';
 import { DecodeError, EncodeError, SchemaMismatchError } from './errors';
 import type { Schema } from './schema';
 
-export class AvroCodec<T, In = T> implements Codec<T, In> {
+export class AvroCodec<T, In = never> implements Codec<T, In> {
   readonly schema: unknown;
   readonly fingerprint: string;
 
@@ -23,7 +23,7 @@ export class AvroCodec<T, In = T> implements Codec<T, In> {
     this.fingerprint = fingerprintOf(type);
   }
 
-  encode(value: In): Buffer {
+  encode(value: EncodeInput<T, In>): Buffer {
     if (this.validate) this.check(value);
     try {
       return this.type.toBuffer(value);
@@ -32,7 +32,7 @@ export class AvroCodec<T, In = T> implements Codec<T, In> {
     }
   }
 
-  encodeInto(value: In, buffer: Buffer, offset: number): number {
+  encodeInto(value: EncodeInput<T, In>, buffer: Buffer, offset: number): number {
     if (this.validate) this.check(value);
     try {
       return this.type.encode(value, buffer, offset);
@@ -83,7 +83,7 @@ export class AvroCodec<T, In = T> implements Codec<T, In> {
     return new AvroCodec<T, In>(this.type, resolver, this.validate);
   }
 
-  check(value: unknown): asserts value is In {
+  check(value: unknown): asserts value is T {
     // The fast check first; avsc tracks field paths only when given a hook,
     // which costs on every value, so the hook runs only to explain a failure.
     // A cyclic value overflows the stack in avsc: explainEncode names it.

@@ -7,12 +7,14 @@
 import type { Schema } from './schema';
 
 /**
- * Encodes values of `In` into bytes and decodes them back as values of `T`.
- * `In` is what a sender may pass: for a schema with defaulted fields those
- * fields are optional in `In` (avsc writes the default), while received
- * values (`T`) always have them. For codecs without defaults, `In` is `T`.
+ * Encodes values into bytes and decodes them back as values of `T`. `In`,
+ * when given, is what a sender may pass instead of `T`: for a schema with
+ * defaulted fields those fields are optional in `In` (avsc writes the
+ * default), while received values (`T`) always have them. Without `In`
+ * (`Codec<T>`), a codec encodes values of `T`. A `Codec<T, In>` is also a
+ * `Codec<T>`, so every API that takes a `Codec<T>` takes it and infers `T`.
  */
-export interface Codec<T, In = T> {
+export interface Codec<T, In = never> {
   /** The schema, in avsc's canonical JSON form (`{ type: 'bytes', raw: true }` for the raw codec). */
   readonly schema: unknown;
   /** Hex SHA-256 of the canonical schema: two codecs with equal fingerprints read each other's bytes as is. */
@@ -21,7 +23,7 @@ export interface Codec<T, In = T> {
    * Encodes `value` into a new buffer.
    * @throws EncodeError naming the field that does not fit.
    */
-  encode(value: In): Buffer;
+  encode(value: EncodeInput<T, In>): Buffer;
   /**
    * Encodes `value` straight into `buffer` at `offset`, with no intermediate
    * buffer. Returns the offset just past the last byte written; when the room
@@ -30,7 +32,7 @@ export interface Codec<T, In = T> {
    * grow its buffer or wait for room and try again.
    * @throws EncodeError naming the field that does not fit.
    */
-  encodeInto(value: In, buffer: Buffer, offset: number): number;
+  encodeInto(value: EncodeInput<T, In>, buffer: Buffer, offset: number): number;
   /**
    * Decodes the value in `buffer[start, end)`. The range must hold exactly one
    * value: a short or a long range is a {@link DecodeError}. The result never
@@ -44,15 +46,30 @@ export interface Codec<T, In = T> {
    * @throws SchemaMismatchError naming the field when the schemas cannot be resolved.
    */
   resolve(writer: Schema | Codec<unknown>): Codec<T, In>;
-  /** @throws EncodeError when `value` does not fit the schema. */
-  check(value: unknown): asserts value is In;
+  /**
+   * Checks `value` against the schema, as `encode` does before writing.
+   * Narrows to `T`, the type received (so that a `Codec<T, In>` is also a
+   * `Codec<T>`). A value
+   * that leaves out a defaulted field passes too (avsc writes the default):
+   * read such fields from what you receive, not from the value you checked.
+   * @throws EncodeError when `value` does not fit the schema.
+   */
+  check(value: unknown): asserts value is T;
 }
+
+/**
+ * What a `Codec<T, In>` encodes: `In`, or `T` when the codec has no separate
+ * input type (`In` left out, i.e. `never`). Defaulting `In` to a marker
+ * rather than to `T` keeps `T` inferred from what is decoded: a function
+ * taking a `Codec<T>` infers `T` as the received type, not the input type.
+ */
+export type EncodeInput<T, In> = [In] extends [never] ? T : In;
 
 /** The type of the values a codec delivers: `ValueOf<typeof Trade>`. */
 export type ValueOf<C> = C extends Codec<infer T, infer _In> ? T : never;
 
 /** The type of the values a codec accepts for sending (defaulted fields optional): `InputOf<typeof Trade>`. */
-export type InputOf<C> = C extends Codec<infer _T, infer In> ? In : never;
+export type InputOf<C> = C extends Codec<infer T, infer In> ? EncodeInput<T, In> : never;
 
 /** Options of `codec()` and `codecOfType()`. */
 export interface CodecOptions {

@@ -26,7 +26,7 @@ import type { Codec, CodecOptions } from './codec-types';
 import { SchemaMismatchError } from './errors';
 import type { Infer, InferInput, Schema } from './schema';
 
-export { isCodec, type Codec, type CodecOptions, type InputOf, type ValueOf } from './codec-types';
+export { isCodec, type Codec, type CodecOptions, type EncodeInput, type InputOf, type ValueOf } from './codec-types';
 
 /**
  * A codec for an Avro schema. A schema written as a literal with `as const`

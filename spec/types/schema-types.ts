@@ -2,7 +2,9 @@
  * Type-level tests: compiled by `tsc --noEmit` (spec/typecheck.spec.ts), never
  * run. Each `@ts-expect-error` must meet an error, or tsc fails.
  */
-import { codec, type InputOf, type ValueOf } from '../../core/codec';
+import { codec, type Codec, type InputOf, type ValueOf } from '../../core/codec';
+import type { WireSubject } from '../../core/wire-subject';
+import { open, type End } from '../../transports/open';
 
 type Equal<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false;
 function assertType<T extends true>(_proof?: T): void {}
@@ -161,3 +163,17 @@ Order.encode({ id: 1, qty: '3', leg: {} });
 const received = Order.decode(Order.encode({ id: 1, leg: {} }));
 const qty: number = received.qty;
 void qty;
+
+// A codec with defaulted fields still opens a WireSubject of the received type.
+// (Sending with defaulted fields left out through a WireSubject needs its
+// `next/send/trySend` to take the codec's input type: see the codec report.)
+declare const someEnd: End;
+const orders = open(someEnd, Order);
+assertType<Equal<typeof orders, WireSubject<ValueOf<typeof Order>>>>();
+// ... and a Codec<T, In> goes wherever a Codec<T> or any codec is taken.
+const anyCodec: Codec<unknown> = Order;
+const sameT: Codec<ValueOf<typeof Order>> = Order;
+void anyCodec;
+void sameT;
+// A codec without defaults encodes exactly its value type.
+assertType<Equal<InputOf<typeof Everything>, Everything>>();
