@@ -108,14 +108,15 @@ function findMismatch(reader: avro.Type, writer: avro.Type, path: string): { pat
     for (const field of (reader as avro.types.RecordType).fields) {
       const names = [field.name, ...(field.aliases ?? [])];
       const match = names.map((n) => writerFields.get(n)).find((t) => t !== undefined);
-      const at = `${path}.${field.name}`;
       if (match === undefined) {
         if (field.defaultValue() === undefined) {
-          return { path: at, reason: 'the writer has no such field and the reader gives no default' };
+          return { path: `${path}.${field.name}`, reason: 'the writer has no such field and the reader gives no default' };
         }
         continue;
       }
-      const inner = findMismatch(field.type, match, at);
+      // Inside rxwire's envelope the path restarts at the user's type.
+      const [r, w] = isEnvelope(reader) ? unwrapCollections(field.type, match) : [field.type, match];
+      const inner = findMismatch(r, w, isEnvelope(reader) ? typeName(r) : `${path}.${field.name}`);
       if (inner) return inner;
     }
     return undefined;
@@ -132,6 +133,20 @@ function findMismatch(reader: avro.Type, writer: avro.Type, path: string): { pat
     }
     return { path, reason: `cannot read ${describeType(writer)} as ${describeType(reader)}` };
   }
+}
+
+/** The item types of a reader's and a writer's arrays or maps, layer by layer, while both are of one kind. */
+function unwrapCollections(reader: avro.Type, writer: avro.Type): [avro.Type, avro.Type] {
+  while (reader.typeName === writer.typeName && (reader.typeName === 'array' || reader.typeName === 'map')) {
+    if (reader.typeName === 'array') {
+      reader = (reader as avro.types.ArrayType).itemsType;
+      writer = (writer as avro.types.ArrayType).itemsType;
+    } else {
+      reader = (reader as avro.types.MapType).valuesType;
+      writer = (writer as avro.types.MapType).valuesType;
+    }
+  }
+  return [reader, writer];
 }
 
 function isRecord(type: avro.Type): boolean {

@@ -227,6 +227,11 @@ describe('codec', () => {
     // A user value of a primitive type is named by its type.
     const ints = inputCodec({ kind: 'avro', schema: 'int' } as never);
     expect(catchError(() => ints.encode({ seq: 1, value: 'x' } as never))).toMatchObject({ path: 'int', expected: 'int' });
+    // A schema mismatch inside the envelope names the user's type too.
+    const Cheap = { ...(Trade.schema as object), fields: (Trade.schema as { fields: { name: string }[] }).fields.map((f) => (f.name === 'price' ? { ...f, type: 'string' } : f)) };
+    const cheap = { kind: 'avro', schema: Cheap } as never;
+    expect(catchError(() => down.resolve(inputCodec(cheap).schema as never))).toMatchObject({ code: ErrorCode.SCHEMA_MISMATCH, path: 'Trade.price' });
+    expect(catchError(() => up.resolve(outputCodec(cheap).schema as never))).toMatchObject({ code: ErrorCode.SCHEMA_MISMATCH, path: 'Trade.price' });
   });
 
   it('isCodec recognizes every codec with the Codec interface: codec(), raw, rpcCodec(), and nothing else', () => {
