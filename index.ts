@@ -1,7 +1,7 @@
 /* Codecs */
 export { codec, codecOfType, raw, isCodec } from './core/codec';
-export type { Codec, CodecOptions, ValueOf } from './core/codec';
-export type { Infer, Schema, AvroPrimitive } from './core/schema';
+export type { Codec, CodecOptions, EncodeInput, ValueOf, InputOf } from './core/codec';
+export type { Infer, InferInput, Schema, AvroPrimitive } from './core/schema';
 
 /* Subjects */
 export { open } from './transports/open';

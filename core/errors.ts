@@ -37,8 +37,9 @@ export class EncodeError extends RxwireError {
     readonly path: string,
     readonly expected: string,
     readonly actual: unknown,
+    options?: { cause?: unknown },
   ) {
-    super(`cannot encode ${path}: expected ${expected}, got ${describe(actual)}`);
+    super(`cannot encode ${path}: expected ${expected}, got ${describe(actual)}`, options);
   }
 }
 
@@ -147,22 +148,51 @@ export interface ErrorData {
   stack: string | null;
 }
 
-/** Turns anything thrown into the data that crosses the wire. */
+/**
+ * Turns anything thrown (or passed to `error()`) into the data that crosses
+ * the wire, keeping what a receiver can use (docs/PROTOCOL.md, "Errors as
+ * data"):
+ * - an `Error`: its name, message, `code` (a string, or a number as its
+ *   decimal text) and stack;
+ * - a string: the string is the message (`error('boom')` arrives as `boom`);
+ * - any other value: the message is its `message`, else its `reason` (when a
+ *   string), else its JSON text; the code is its `code` as above; the name is
+ *   its `name` when a string, else `Error`; and the stack field carries the
+ *   value's JSON text (null when it has none), so
+ *   `error({ code: 1337, reason: 'x' })` arrives with message `x`,
+ *   `remoteCode` `'1337'` and `remoteStack` `{"code":1337,"reason":"x"}`.
+ */
 export function toErrorData(err: unknown): ErrorData {
   if (err instanceof RemoteError) {
     // Forwarding a remote error keeps the original remote identity.
     return { name: err.remoteName, message: err.message, code: err.remoteCode ?? null, stack: err.remoteStack ?? null };
   }
   if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return {
-      name: err.name,
-      message: err.message,
-      code: typeof code === 'string' ? code : null,
-      stack: err.stack ?? null,
-    };
+    return { name: err.name, message: err.message, code: codeOf(err), stack: err.stack ?? null };
   }
-  return { name: 'Error', message: describe(err), code: null, stack: null };
+  if (typeof err === 'string') return { name: 'Error', message: err, code: null, stack: null };
+  const json = jsonOf(err);
+  const fields = typeof err === 'object' && err !== null ? (err as { name?: unknown; message?: unknown; reason?: unknown }) : {};
+  const message = typeof fields.message === 'string' ? fields.message : typeof fields.reason === 'string' ? fields.reason : (json ?? describe(err));
+  return { name: typeof fields.name === 'string' ? fields.name : 'Error', message, code: codeOf(err), stack: json };
+}
+
+/** A thrown value's `code` as the wire carries it: a string as is, a finite number as its decimal text. */
+function codeOf(err: unknown): string | null {
+  if (typeof err !== 'object' || err === null) return null;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') return code;
+  if (typeof code === 'number' && Number.isFinite(code)) return String(code);
+  return null;
+}
+
+/** `JSON.stringify(value)`, or null when the value has no JSON text (undefined, a function, a cycle, a bigint). */
+function jsonOf(value: unknown): string | null {
+  try {
+    return JSON.stringify(value) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** A short, safe rendering of a value for error messages. */

@@ -2,11 +2,13 @@
 // Writes the ESM entry points (dist/esm/*.mjs) over the CommonJS build, one
 // named export per export of the CommonJS module, so `import { codec } from
 // 'rxwire'` and `require('rxwire')` load the same code (no dual-package hazard).
+// Usage: node scripts/esm-entries.js [dist]   (dist/ of the checkout by default;
+// the tests build into a temporary directory and pass it here).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 
-const dist = path.join(__dirname, '..', 'dist');
+const dist = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'dist'));
 const entries = { index: 'index.js', operators: 'operators/index.js', transports: 'transports/index.js' };
 
 fs.mkdirSync(path.join(dist, 'esm'), { recursive: true });

@@ -1,20 +1,23 @@
 /**
  * The package's entry points, as a user loads them: `rxwire`,
  * `rxwire/operators` and `rxwire/transports`, from CommonJS and from ESM.
- * Builds dist/ first, so the test speaks for the current sources.
+ * Builds the package first (into a temporary directory, never into the
+ * checkout), so the test speaks for the current sources.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { buildPackage, root, type BuiltPackage } from './package-build';
 
-const root = join(__dirname, '..');
+let built: BuiltPackage | undefined;
 
 beforeAll(() => {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root });
-  execFileSync(process.execPath, ['scripts/esm-entries.js'], { cwd: root });
-}, 120_000);
+  built = buildPackage();
+}, 180_000);
 
-function node(args: string[]): string {
-  const result = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+afterAll(() => built?.remove());
+
+/** Runs node in the built package (`cwd`: its directory, so `rxwire` resolves to it), or in the checkout. */
+function node(args: string[], cwd = built!.dir): string {
+  const result = spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(result.stderr);
   return result.stdout.trim();
 }
@@ -62,7 +65,7 @@ describe('examples run as a user runs them', () => {
   });
 
   it('word count from TypeScript under ts-node, on 2 workers', () => {
-    const out = node(['-r', 'ts-node/register/transpile-only', 'examples/word-count.ts', '--workers=2']);
+    const out = node(['-r', 'ts-node/register/transpile-only', 'examples/word-count.ts', '--workers=2'], root);
     expect(out).toContain('on 2 worker(s)');
     expect(out).toContain('check: OK');
   });

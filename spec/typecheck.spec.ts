@@ -4,7 +4,8 @@
  * an error), and a canary that must fail, so the check is known to bite.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..');
@@ -22,17 +23,28 @@ describe('types', () => {
   });
 
   it('a value of the wrong shape for an inferred schema type does not compile', () => {
-    const project = join(root, 'spec', 'type-canary', 'tsconfig.json');
+    // The canary's tsconfig goes to a temporary directory: a test run writes
+    // nothing into the checkout.
+    const dir = mkdtempSync(join(tmpdir(), 'rxwire-canary-'));
+    const project = join(dir, 'tsconfig.json');
     writeFileSync(
       project,
-      JSON.stringify({ extends: '../../tsconfig.json', include: ['wrong-shape.ts'], exclude: [] }),
+      JSON.stringify({
+        extends: join(root, 'tsconfig.json'),
+        compilerOptions: { typeRoots: [join(root, 'node_modules', '@types')] },
+        files: [join(root, 'spec', 'type-canary', 'wrong-shape.ts')],
+        include: [],
+        exclude: [],
+      }),
     );
     try {
       const result = runTsc(project);
       expect(result.status).not.toBe(0);
       expect(result.stdout).toMatch(/wrong-shape\.ts\(5,\d+\): error TS2322/);
+      // ... and for that reason only (not a configuration error).
+      expect(result.stdout.match(/error TS\d+/g)).toEqual(['error TS2322']);
     } finally {
-      rmSync(project);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

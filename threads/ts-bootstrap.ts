@@ -67,7 +67,10 @@ function compile(module, filename) {
   const key = crypto.createHash('sha256').update(context).update('\0' + filename + '\0' + source).digest('hex');
   const cached = path.join(dir, key + '.js');
   if (usable && fs.existsSync(cached)) return module._compile(fs.readFileSync(cached, 'utf8'), filename);
-  service ??= require('ts-node').create({ transpileOnly: true, compilerOptions: { module: 'commonjs' } });
+  // CommonJS whatever the user's tsconfig says: module and moduleResolution are
+  // overridden together (one without the other is TS5110/TS5095 under node16,
+  // nodenext or bundler).
+  service ??= require('ts-node').create({ transpileOnly: true, compilerOptions: { module: 'commonjs', moduleResolution: 'node' } });
   const code = service.compile(source, filename);
   if (usable) {
     const temporary = cached + '.' + process.pid + '.' + require('node:worker_threads').threadId + '.tmp';

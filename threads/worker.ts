@@ -5,7 +5,8 @@
  * (`initialize`), `WorkerPool`, `stage` and `pipeline` start their workers
  * with `startWorkers` (threads/start.ts), over {@link HostedWorker}.
  */
-import { Worker, type TransferListItem, type WorkerOptions } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+import type { TransferListItem } from '../core/transfer';
 import { extname, join } from 'node:path';
 import { WorkerError, type ErrorData } from '../core/errors';
 import { isTypeScript, modulePath, type ModuleRef } from './load-module';

@@ -3,7 +3,7 @@ import * as shm from './shm';
 import * as tcp from './tcp';
 import type { PortEnd } from './port/index';
 import type { ShmEnd } from './shm';
-import type { TransferListItem } from 'node:worker_threads';
+import type { TransferListItem } from '../core/transfer';
 
 /* Transports */
 export { port, shm, tcp };

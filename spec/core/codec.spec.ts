@@ -1,4 +1,6 @@
-import { codec, raw } from '../../core/codec';
+import { codec, isCodec, raw } from '../../core/codec';
+import { inputCodec, outputCodec } from '../../operators/stage-internals';
+import { rpcCodec } from '../../operators/request-internals';
 import { DecodeError, EncodeError, ErrorCode, SchemaMismatchError } from '../../core/errors';
 import { rng } from '../fixtures/records';
 import { Trade, tradeAt } from '../fixtures/trade';
@@ -155,6 +157,99 @@ describe('codec', () => {
       expect(catchError(() => raw.resolve(Trade))).toBeInstanceOf(SchemaMismatchError);
       expect(catchError(() => Trade.resolve(raw))).toBeInstanceOf(SchemaMismatchError);
     });
+  });
+
+  describe('values that cannot be encoded faithfully (issue 14.7)', () => {
+    const Msg = codec({
+      type: 'record',
+      name: 'Msg',
+      fields: [
+        { name: 'text', type: 'string' },
+        { name: 'tags', type: { type: 'map', values: 'string' } },
+        { name: 'notes', type: { type: 'array', items: ['null', 'string'] } },
+      ],
+    } as const);
+    const ok = { text: 'ok', tags: {}, notes: [] };
+
+    it('a string with a lone surrogate fails with EncodeError naming the field, from encode and encodeInto', () => {
+      for (const text of ['a\uD800b', 'a\uDC00', '\uD83D', 'x'.repeat(100) + '\uDBFF']) {
+        for (const encode of [() => Msg.encode({ ...ok, text }), () => Msg.encodeInto({ ...ok, text }, Buffer.alloc(512), 0)]) {
+          const err = catchError(encode);
+          expect(err).toBeInstanceOf(EncodeError);
+          expect(err).toMatchObject({ code: ErrorCode.ENCODE, path: 'Msg.text', actual: text });
+          expect(err.message).toContain('no lone surrogate');
+        }
+      }
+      expect(catchError(() => Msg.encode({ ...ok, notes: [null, 'b\uD800'] }))).toMatchObject({ path: 'Msg.notes.1' });
+      expect(catchError(() => Msg.encode({ ...ok, tags: { k: 'v\uDFFF' } }))).toMatchObject({ path: 'Msg.tags.k' });
+      expect(catchError(() => Msg.encode({ ...ok, tags: { 'k\uD800': 'v' } }))).toMatchObject({ code: ErrorCode.ENCODE, path: 'Msg.tags.k\uD800' });
+    });
+
+    it('with validate: false a lone surrogate is still refused, and the field still named', () => {
+      const Fast = codec(Msg.schema as never, { validate: false }) as typeof Msg;
+      const err = catchError(() => Fast.encode({ ...ok, text: 'a\uD800b' }));
+      expect(err).toBeInstanceOf(EncodeError);
+      expect(err).toMatchObject({ path: 'Msg.text' });
+    });
+
+    it('every well-formed string round-trips unchanged, surrogate pairs included', () => {
+      const value = { text: 'é ü 😀 \uD83D\uDE00 中文 \u0000', tags: { 'ключ': '値' }, notes: ['x'.repeat(200) + '😀', null] };
+      expect(Msg.decode(Msg.encode(value))).toEqual(value);
+      // The check changes no byte: the schema and its fingerprint are avsc's own.
+      expect(Msg.schema).toEqual(codec(Msg.schema as never).schema);
+    });
+
+    it('a cyclic value in a recursive schema fails with EncodeError naming the field that closes the cycle', () => {
+      const Node = codec({ type: 'record', name: 'Node', fields: [{ name: 'value', type: 'int' }, { name: 'next', type: ['null', 'Node'] }] } as const);
+      type Node = { value: number; next: Node | null };
+      const head: Node = { value: 1, next: { value: 2, next: null } };
+      head.next!.next = head;
+      for (const c of [Node, codec(Node.schema as never, { validate: false }) as typeof Node]) {
+        const err = catchError(() => c.encode(head));
+        expect(err).toBeInstanceOf(EncodeError);
+        expect(err).toMatchObject({ code: ErrorCode.ENCODE, path: 'Node.next.next', expected: 'an acyclic value' });
+      }
+      // A value shared twice (not a cycle) is fine.
+      const shared: Node = { value: 3, next: null };
+      expect(Node.decode(Node.encode({ value: 1, next: { value: 2, next: shared } }))).toEqual({ value: 1, next: { value: 2, next: shared } });
+    });
+  });
+
+  it("errors name the user's type and field, not rxwire's envelope (issue 14.10)", () => {
+    const spec = { kind: 'avro', schema: Trade.schema } as never;
+    const down = inputCodec(spec);
+    const err = catchError(() => down.encode({ seq: 1, value: { ...tradeAt(0), price: 'cheap' } } as never));
+    expect(err).toMatchObject({ code: ErrorCode.ENCODE, path: 'Trade.price', expected: 'double' });
+    expect(err.message).toBe('cannot encode Trade.price: expected double, got "cheap"');
+    const up = outputCodec(spec);
+    const bad = { seq: 1, values: [tradeAt(1), { ...tradeAt(2), qty: 'many' }], last: true };
+    expect(catchError(() => up.encode(bad as never))).toMatchObject({ path: expect.stringMatching(/^Trade\.qty$/) });
+    // A user value of a primitive type is named by its type.
+    const ints = inputCodec({ kind: 'avro', schema: 'int' } as never);
+    expect(catchError(() => ints.encode({ seq: 1, value: 'x' } as never))).toMatchObject({ path: 'int', expected: 'int' });
+    // A schema mismatch inside the envelope names the user's type too.
+    const Cheap = { ...(Trade.schema as object), fields: (Trade.schema as { fields: { name: string }[] }).fields.map((f) => (f.name === 'price' ? { ...f, type: 'string' } : f)) };
+    const cheap = { kind: 'avro', schema: Cheap } as never;
+    expect(catchError(() => down.resolve(inputCodec(cheap).schema as never))).toMatchObject({ code: ErrorCode.SCHEMA_MISMATCH, path: 'Trade.price' });
+    expect(catchError(() => up.resolve(outputCodec(cheap).schema as never))).toMatchObject({ code: ErrorCode.SCHEMA_MISMATCH, path: 'Trade.price' });
+  });
+
+  it('isCodec recognizes every codec with the Codec interface: codec(), raw, rpcCodec(), and nothing else', () => {
+    expect(isCodec(Trade)).toBe(true);
+    expect(isCodec(raw)).toBe(true);
+    expect(isCodec(rpcCodec())).toBe(true);
+    expect(isCodec(inputCodec({ kind: 'raw' } as never))).toBe(true);
+    for (const x of [undefined, null, 42, 'int', {}, Trade.schema, { fingerprint: 'raw', encode() {} }, { ...Trade }]) {
+      expect(isCodec(x)).toBe(false);
+    }
+  });
+
+  it('resolve accepts a hand-written codec as the writer', () => {
+    const Older = codec({ type: 'record', name: 'P', fields: [{ name: 'x', type: 'int' }] } as const);
+    const Newer = codec({ type: 'record', name: 'P', fields: [{ name: 'x', type: 'long' }, { name: 'y', type: 'int', default: 7 }] } as const);
+    const handWritten = { ...Older, schema: Older.schema, fingerprint: Older.fingerprint, encode: Older.encode, encodeInto: Older.encodeInto, decode: Older.decode, resolve: Older.resolve, check: Older.check };
+    expect(isCodec(handWritten)).toBe(true);
+    expect(Newer.resolve(handWritten).decode(Older.encode({ x: 3 }))).toEqual({ x: 3, y: 7 });
   });
 
   it('validate: false skips the check (for values known to fit)', () => {

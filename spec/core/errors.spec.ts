@@ -1,6 +1,7 @@
 import * as rxwire from '../../index';
 import { ErrorCode, RemoteError, RxwireError, toErrorData } from '../../core/errors';
 import { ErrorRecord } from '../../core/frame';
+import { pairOf } from '../helpers';
 
 describe('errors', () => {
   const make: Record<string, () => RxwireError> = {
@@ -42,7 +43,50 @@ describe('errors', () => {
     expect(arrived.remoteStack).toBe(original.stack);
     // Forwarded again, it keeps the original identity.
     expect(toErrorData(arrived)).toMatchObject({ name: 'TypeError', code: 'E_PRICE' });
-    // Anything thrown, not only Errors.
-    expect(toErrorData('plain')).toMatchObject({ name: 'Error', message: '"plain"' });
+    // Anything thrown, not only Errors: a string is the message itself.
+    expect(toErrorData('plain')).toEqual({ name: 'Error', message: 'plain', code: null, stack: null });
+  });
+
+  it('a value that is not an Error keeps its code, message or reason, and its JSON text (issue 14.7)', () => {
+    const arrive = (thrown: unknown) => new RemoteError(ErrorRecord.decode(ErrorRecord.encode(toErrorData(thrown))));
+    expect(arrive({ code: 1337, reason: 'x' })).toMatchObject({
+      message: 'x',
+      remoteName: 'Error',
+      remoteCode: '1337',
+      remoteStack: '{"code":1337,"reason":"x"}',
+    });
+    expect(arrive({ name: 'Rejected', code: 'E_LIMIT', message: 'over the limit', limit: 5 })).toMatchObject({
+      message: 'over the limit',
+      remoteName: 'Rejected',
+      remoteCode: 'E_LIMIT',
+      remoteStack: '{"name":"Rejected","code":"E_LIMIT","message":"over the limit","limit":5}',
+    });
+    expect(arrive({ limit: 5 })).toMatchObject({ message: '{"limit":5}', remoteCode: undefined, remoteStack: '{"limit":5}' });
+    expect(arrive(42)).toMatchObject({ message: '42', remoteStack: '42' });
+    expect(arrive(undefined)).toMatchObject({ message: 'undefined', remoteStack: undefined });
+    const cyclic: Record<string, unknown> = { reason: 'loop' };
+    cyclic.self = cyclic;
+    expect(arrive(cyclic)).toMatchObject({ message: 'loop', remoteStack: undefined });
+    // An Error's numeric code travels as its decimal text too.
+    expect(arrive(Object.assign(new Error('m'), { code: 7 }))).toMatchObject({ remoteCode: '7' });
+  });
+
+  it.each(['port', 'shm'] as const)("error('boom') and error({ code, reason }) arrive as they were sent, over %s", async (transport) => {
+    for (const [sent, expected] of [
+      ['boom', { message: 'boom', remoteCode: undefined }],
+      [{ code: 1337, reason: 'x' }, { message: 'x', remoteCode: '1337', remoteStack: '{"code":1337,"reason":"x"}' }],
+    ] as const) {
+      const [a, b] = pairOf(transport);
+      const rx = rxwire.open(b, rxwire.codec('int'));
+      const got = new Promise<unknown>((resolve) => rx.subscribe({ error: resolve, complete: () => resolve('completed') }));
+      const tx = rxwire.open(a, rxwire.codec('int'));
+      tx.next(1);
+      tx.error(sent);
+      const err = await got;
+      expect(err).toBeInstanceOf(RemoteError);
+      expect(err).toMatchObject(expected);
+      tx.close();
+      rx.close();
+    }
   });
 });

@@ -1,0 +1,88 @@
+/**
+ * Strings that UTF-8 cannot carry. A JavaScript string is UTF-16 and may hold
+ * a lone surrogate (`'a\uD800b'`); UTF-8 has no bytes for it, so avsc would
+ * write replacement bytes and the reader would get a different string.
+ * rxwire refuses such strings instead, with an `EncodeError` naming the
+ * field. The test is `String.prototype.isWellFormed`, which V8 answers at
+ * once for strings held as one byte per character (all Latin-1 text), so
+ * ordinary values pay next to nothing.
+ *
+ * avsc freezes its types, so the check is built in when the schema is
+ * parsed: {@link strictStrings} is an avsc `typeHook` that makes every
+ * `string` type, and every map (for its keys), one of the subclasses below.
+ * Their schema, and so their bytes and fingerprint, are avsc's own.
+ */
+import * as avro from 'avsc';
+import { EncodeError } from './errors';
+
+/** avsc's internal hook signature for `_check` (avsc 5.7): reports the failing value and its type. */
+type Hook = (val: unknown, type: avro.Type) => void;
+
+/** The part of avsc's internal type protocol these subclasses override. */
+interface Internals {
+  _check(val: unknown, flags: number, hook?: Hook, path?: string[]): boolean;
+  _write(tap: { writeString(s: string): void }, val: unknown): void;
+}
+
+/** `String.prototype.isWellFormed` (ES2024; Node 20 has it, the project's `lib` does not declare it). */
+type WellFormedCheck = { isWellFormed(): boolean };
+
+/** Is `s` a string whose UTF-8 form decodes back to itself? */
+function wellFormed(s: unknown): boolean {
+  return typeof s === 'string' && (s as unknown as WellFormedCheck).isWellFormed();
+}
+
+const EXPECTED = 'a well-formed string (no lone surrogate)';
+
+/** avsc's string type, refusing strings with lone surrogates in the check and in the write. */
+class StrictString extends avro.types.StringType {
+  _check(val: unknown, _flags: number, hook?: Hook): boolean {
+    const ok = wellFormed(val);
+    if (!ok && hook) hook(val, this);
+    return ok;
+  }
+
+  _write(tap: { writeString(s: string): void }, val: unknown): void {
+    // Reached without a check only with `validate: false`; the codec then
+    // names the field by running the check.
+    if (!wellFormed(val)) throw new EncodeError('string', EXPECTED, val);
+    tap.writeString(val as string);
+  }
+}
+
+/** avsc's map type, refusing keys with lone surrogates when values are checked. */
+class StrictKeysMap extends avro.types.MapType {
+  _check(val: unknown, flags: number, hook?: Hook, path?: string[]): boolean {
+    const check = (avro.types.MapType.prototype as unknown as Internals)._check;
+    if (!check.call(this, val, flags, hook, path)) return false;
+    for (const key of Object.keys(val as object)) {
+      if (wellFormed(key)) continue;
+      if (hook && path) {
+        path.push(key);
+        hook(key, this);
+        path.pop();
+      }
+      return false;
+    }
+    return true;
+  }
+}
+
+/** The `typeHook` for `avro.Type.forSchema` that builds the strict types above. */
+export function strictStrings(schema: avro.Schema, opts: unknown): avro.Type | undefined {
+  if (schema === 'string') return new StrictString();
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return undefined;
+  const { type, logicalType } = schema as { type?: unknown; logicalType?: unknown };
+  if (logicalType !== undefined) return undefined;
+  if (type === 'string') return new StrictString();
+  if (type === 'map') return new StrictKeysMap(schema, opts);
+  return undefined;
+}
+
+/** What a strict type expected, when `actual` failed it for a lone surrogate: for messages. */
+export function surrogateExpectation(type: avro.Type, actual: unknown): string | undefined {
+  if (typeof actual !== 'string') return undefined;
+  if (type instanceof StrictString) return EXPECTED;
+  if (type instanceof StrictKeysMap) return `a map key that is ${EXPECTED}`;
+  return undefined;
+}
