@@ -3,7 +3,8 @@
  * per worker, one shm pair down (this thread → worker) and one up (worker →
  * this thread), each used one way.
  */
-import type { MessagePort, TransferListItem } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import type { TransferListItem } from '../core/transfer';
 import { pair, shmTransferList, type ShmEnd } from '../transports/shm';
 
 /** One worker's two pairs: `here` stays in this thread, `there` goes to the worker. */

@@ -12,7 +12,8 @@
  * start is closed (one that went to a worker is detached here, and closing
  * it does nothing), and the error is thrown to the caller.
  */
-import type { MessagePort, TransferListItem } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import type { TransferListItem } from '../core/transfer';
 import { asWorkerError, type WorkerError } from '../core/errors';
 import type { ModuleRef } from './load-module';
 import { HostedWorker, type HostOptions } from './worker';
