@@ -6,6 +6,7 @@
 import { Observable, Subject, type Subscriber, type TeardownLogic } from 'rxjs';
 import type { Channel, ChannelSink, Connect, WireStats } from './channel';
 import type { Codec } from './codec';
+import { noop, type Ending } from './ending';
 import { QueueFullError, TransportClosedError } from './errors';
 import { Fifo } from './fifo';
 
@@ -36,7 +37,6 @@ interface Pending<T> {
 }
 
 type ReadState = 'idle' | 'reading' | 'stopped';
-type Ending = { kind: 'complete' } | { kind: 'error'; error: unknown };
 
 /**
  * An RxJS `Subject` over one end of a transport.
@@ -399,7 +399,5 @@ function remove<V>(list: V[], item: V): void {
   const at = list.indexOf(item);
   if (at >= 0) list.splice(at, 1);
 }
-
-function noop(): void {}
 
 const RESOLVED = Promise.resolve();
