@@ -7,6 +7,7 @@ import { Observable, Subject, type Subscriber, type TeardownLogic } from 'rxjs';
 import type { Channel, ChannelSink, Connect, WireStats } from './channel';
 import type { Codec } from './codec';
 import { TransportClosedError, WorkerError } from './errors';
+import { FairTurn } from './fair-turn';
 import { Inbox } from './inbox';
 import { Outbox } from './outbox';
 
@@ -86,8 +87,7 @@ export class WireSubject<T> extends Subject<T> {
   private throttled = false;
   /** Reading is paused while delivered values wait for a turn of the event loop. */
   private sliced = false;
-  private turnArmed = false;
-  private lastTurn = performance.now();
+  private readonly turns = new FairTurn();
 
   /** @internal Use `open(end, codec)`. */
   constructor(
@@ -124,7 +124,7 @@ export class WireSubject<T> extends Subject<T> {
         ended: (ending) => (ending.kind === 'complete' ? this.channel.complete() : this.channel.error(ending.error)),
         failed: (err) => this.failOutgoing(err),
       },
-      { maxQueue, taken: () => this.fairTurn() },
+      { maxQueue, taken: () => this.turns.next() },
     );
     this.channel = connect(this.sink());
   }
@@ -218,24 +218,6 @@ export class WireSubject<T> extends Subject<T> {
     else if (this.inbox.reading) this.channel.resume();
   }
 
-  /**
-   * A resolved promise, except about every 2 ms of a loop that never leaves
-   * microtasks (`for (...) await wire.send(v)` while there is room): then one
-   * that waits a turn of the event loop, so this thread's own reading, timers
-   * and I/O are not starved.
-   */
-  private fairTurn(): Promise<void> {
-    if (!this.turnArmed) {
-      this.turnArmed = true;
-      setImmediate(() => {
-        this.turnArmed = false;
-        this.lastTurn = performance.now();
-      });
-    }
-    if (performance.now() - this.lastTurn < 2) return RESOLVED;
-    return new Promise((resolve) => setImmediate(resolve));
-  }
-
   private sink(): ChannelSink<T> {
     return {
       batch: (values) => this.inbox.batch(values),
@@ -257,5 +239,3 @@ export class WireSubject<T> extends Subject<T> {
 function isPeerGone(err: Error): boolean {
   return err instanceof TransportClosedError || err instanceof WorkerError;
 }
-
-const RESOLVED = Promise.resolve();
