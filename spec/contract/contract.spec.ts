@@ -330,6 +330,34 @@ describe.each(transports.map((t) => [t.name, t] as const))('WireSubject contract
     expect((await local).end).toBe('complete');
   });
 
+  it('a slow subscriber that leaves while values wait for a turn gets no more, and the writer is told', async () => {
+    const [a, b] = await t.pair(codec('int'), codec('int'));
+    const got: number[] = [];
+    const done = new Promise<void>((resolve, reject) =>
+      b.pipe(take(300)).subscribe({
+        next: (v) => {
+          got.push(v);
+          const until = performance.now() + 0.1;
+          while (performance.now() < until);
+        },
+        complete: resolve,
+        error: reject,
+      }),
+    );
+    for (let i = 0; i < 2000; i++) a.next(i);
+    await done;
+    expect(got).toEqual([...Array(300).keys()]);
+    // The end stopped reading: the writer learns it (its later sends reject).
+    let stoppedWith: unknown;
+    await until(() => {
+      a.send(0).catch((err: unknown) => (stoppedWith ??= err));
+      return stoppedWith !== undefined;
+    });
+    expect(stoppedWith).toBeInstanceOf(TransportClosedError);
+    const late = await new Promise((resolve) => b.subscribe({ error: resolve }));
+    expect(late).toBeInstanceOf(TransportClosedError);
+  });
+
   it("a slow synchronous subscriber still lets its thread's timers run", async () => {
     const N = 2000;
     const [a, b] = await t.pair(codec('int'), codec('int'));
