@@ -16,7 +16,8 @@ export interface WireOptions {
   /**
    * How many values `next` may hold locally while the transport's window is
    * full. One more errors the wire with `QueueFullError` (values already
-   * taken are still sent). `send` waits instead and is not counted.
+   * taken are still sent). `send` never fails so: it waits, however long the
+   * queue; the values of waiting `send`s do count toward this bound.
    * Default 65536; `Infinity` for no bound (memory is then the caller's).
    */
   maxQueue?: number;
