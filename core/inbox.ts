@@ -52,6 +52,8 @@ export class Inbox<T> {
   private readonly held = new Fifo<T[]>();
   private at = 0;
   private slice: ReturnType<typeof setImmediate> | undefined;
+  /** The transport is held (`link.hold(true)`) while a slice waits for its turn. */
+  private paused = false;
   /** Inside a delivery: a subscriber leaving does not stop reading until the value is delivered. */
   private delivering = false;
 
@@ -88,14 +90,18 @@ export class Inbox<T> {
 
   /** Values from one drain of the transport, in order. */
   batch(values: T[]): void {
+    const nested = this.delivering;
     this.delivering = true;
     try {
       for (const subscriber of this.burstSubscribers) if (!subscriber.closed) subscriber.next(values);
-      if (this.held.length > 0) this.held.push(values);
-      else this.deliverFrom(values, 0);
     } finally {
-      this.delivering = false;
+      this.delivering = nested;
     }
+    this.held.push(values);
+    // A batch that comes while one is delivered (a subscriber's call resumed
+    // the transport) or waits for its turn goes behind it, in order.
+    if (nested || this.slice) return;
+    this.pump();
     this.stopIfUnobserved();
     this.emitStats();
   }
@@ -147,9 +153,38 @@ export class Inbox<T> {
   }
 
   /**
-   * Delivers `values` from `from` on, each to the value subscribers present
-   * then; after SLICE_MS the rest is held for the next turn. Returns true
-   * when the batch is all out.
+   * Delivers the held batches in order, each value to the value subscribers
+   * present then, until they are all out (then what ended meanwhile) or a
+   * slice is used up (then the next turn goes on).
+   */
+  private pump(): void {
+    this.delivering = true;
+    try {
+      while (this.held.length > 0) {
+        const head = this.held.peek()!;
+        const from = this.at;
+        this.at = 0;
+        // Not all out: `holdRest` kept the place and armed the next slice.
+        if (!this.deliverFrom(head, from)) return;
+        this.held.shift();
+      }
+    } finally {
+      this.delivering = false;
+    }
+    if (this.paused) {
+      this.paused = false;
+      // Resuming may deliver what the transport held, at once (through
+      // `batch`, which then finishes the job).
+      this.link.hold(false);
+      if (this.held.length > 0 || this.slice) return;
+    }
+    const ending = this.endingHeld;
+    if (ending) this.finish(ending);
+  }
+
+  /**
+   * Delivers `values` from `from` on; after SLICE_MS the rest waits for the
+   * next turn. Returns true when the batch is all out (or nobody listens).
    */
   private deliverFrom(values: T[], from: number): boolean {
     const start = performance.now();
@@ -159,67 +194,43 @@ export class Inbox<T> {
       if (list.length === 1) list[0].next(values[i]);
       else for (const subscriber of list) if (!subscriber.closed) subscriber.next(values[i]);
       if ((i & (CLOCK_EVERY - 1)) === CLOCK_EVERY - 1 && i + 1 < values.length && performance.now() - start >= SLICE_MS) {
-        this.holdRest(values, i + 1);
+        this.holdRest(i + 1);
         return false;
       }
     }
     return true;
   }
 
-  /** Keeps `values` from `from` on for the next turn; the transport waits meanwhile. */
-  private holdRest(values: T[], from: number): void {
-    if (this.held.length === 0) {
-      this.held.push(values);
+  /** The head batch goes on from `from` at the next turn; the transport waits meanwhile. */
+  private holdRest(from: number): void {
+    this.at = from;
+    if (!this.paused) {
+      this.paused = true;
       this.link.hold(true);
     }
-    this.at = from;
-    this.slice = setImmediate(() => this.goOn());
-  }
-
-  /** The next turn: delivers held values (another slice at most), then what ended meanwhile. */
-  private goOn(): void {
-    this.slice = undefined;
-    this.delivering = true;
-    try {
-      while (this.held.length > 0) {
-        const head = this.held.peek()!;
-        const from = this.at;
-        this.at = 0;
-        if (this.subscribers.length === 0) {
-          this.held.drain();
-          break;
-        }
-        // Still more: `holdRest` set `at` and armed the next slice; the head stays.
-        if (!this.deliverFrom(head, from)) return;
-        this.held.shift();
-      }
-    } finally {
-      this.delivering = false;
-    }
-    // Resuming may deliver what the transport held, at once: that can be
-    // held here again, with the ending behind it.
-    this.link.hold(false);
-    if (this.held.length > 0) return;
-    this.emitStats();
-    const ending = this.endingHeld;
-    if (ending) this.finish(ending);
-    else this.stopIfUnobserved();
+    this.slice = setImmediate(() => {
+      this.slice = undefined;
+      this.pump();
+      this.stopIfUnobserved();
+      this.emitStats();
+    });
   }
 
   private stopIfUnobserved(): void {
     if (this.observed) return;
-    const wasHeld = this.held.length > 0;
-    if (wasHeld) {
-      // Nobody is left for what waits here.
-      this.held.drain();
-      if (this.slice) clearImmediate(this.slice);
-      this.slice = undefined;
-    }
+    // Nobody is left for what waits here.
+    this.held.drain();
+    this.at = 0;
+    if (this.slice) clearImmediate(this.slice);
+    this.slice = undefined;
     const ending = this.endingHeld;
     if (ending) this.finish(ending);
     else if (this.readState === 'reading') this.stop();
-    // Only now, with nothing more to read: let the transport go.
-    if (wasHeld) this.link.hold(false);
+    if (this.paused) {
+      // Only now, with nothing more to read: let the transport go.
+      this.paused = false;
+      this.link.hold(false);
+    }
   }
 
   private finish(ending: Ending): void {
