@@ -219,9 +219,14 @@ export class WireSubject<T> extends Subject<T> {
     else if (this.inbox.reading) this.channel.resume();
   }
 
+  /** Values from one drain of the transport (a seam the pipeline spec watches: what reaches this thread). */
+  private deliver(values: T[]): void {
+    this.inbox.batch(values);
+  }
+
   private sink(): ChannelSink<T> {
     return {
-      batch: (values) => this.inbox.batch(values),
+      batch: (values) => this.deliver(values),
       complete: () => this.inbox.end({ kind: 'complete' }),
       error: (err) => this.inbox.end({ kind: 'error', error: err }),
       writable: () => this.outbox.drain(),
