@@ -27,6 +27,8 @@
  *   ("not-equal"). No wake-up is lost; a sleep is also cut at `sliceMs`.
  */
 
+import { noop } from '../core/ending';
+
 /** Slot: credits left, or UNBOUNDED once the pool drains. */
 const CREDITS = 0;
 /** Slot: workers asleep (or about to sleep) on CREDITS. */
@@ -109,5 +111,3 @@ export class Credits {
     });
   }
 }
-
-function noop(): void {}

@@ -5,11 +5,9 @@
  * waiting for room goes on. Used only on the manager's thread.
  */
 import { Observable, type Subscriber } from 'rxjs';
+import type { Ending } from '../core/ending';
 import { Fifo } from '../core/fifo';
 import type { Credits } from './credits';
-
-/** How the queue ends once it is empty. */
-export type QueueEnding = { kind: 'complete' } | { kind: 'error'; error: unknown };
 
 interface BurstWaiter<U> {
   resolve: (values: U[]) => void;
@@ -20,7 +18,7 @@ export class UpQueue<U> {
   private readonly queue = new Fifo<U>();
   private readonly subscribers: Subscriber<U>[] = [];
   private readonly burstWaiters: BurstWaiter<U>[] = [];
-  private ending: QueueEnding | undefined;
+  private ending: Ending | undefined;
   private dispatching = false;
 
   constructor(private readonly credits: Credits) {}
@@ -53,8 +51,8 @@ export class UpQueue<U> {
     return new Promise<U[]>((resolve, reject) => this.burstWaiters.push({ resolve, reject }));
   }
 
-  /** No more values will arrive: subscribers and waiters end once the queue is empty. */
-  end(ending: QueueEnding): void {
+  /** No more values will arrive: subscribers and waiters end (with `ending`) once the queue is empty. */
+  end(ending: Ending): void {
     if (this.ending) return;
     this.ending = ending;
     this.dispatch();

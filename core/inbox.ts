@@ -1,0 +1,256 @@
+/**
+ * The receiving side of a WireSubject: its subscribers (values, bursts,
+ * stats), what the transport delivers to them, and when to read.
+ *
+ * Subject semantics, as RxJS's own `Subject`: each value goes to the
+ * subscribers present when *that value* is delivered, so one who arrives in
+ * the middle of a batch (`wire.pipe(take(1), switchMap(() => wire))`) gets
+ * the rest of it. The subscriber lists are copied on write, so a delivery
+ * reads the current list per value without copying it.
+ *
+ * Fairness: delivery yields to the event loop about every SLICE_MS of
+ * delivering. The rest of the batch waits here, the transport is paused
+ * (`hold(true)`) until a `setImmediate` goes on with it, so the thread's
+ * timers and I/O run in between. Order is kept: later batches and the
+ * ending wait behind the held values.
+ */
+import type { Subscriber } from 'rxjs';
+import type { WireStats } from './channel';
+import { noop, type Ending } from './ending';
+import { TransportClosedError } from './errors';
+import { Fifo } from './fifo';
+
+/** Milliseconds of delivering after which the rest of a batch waits for a turn of the event loop. */
+export const SLICE_MS = 4;
+/** The clock is read once per this many values (a power of two). */
+const CLOCK_EVERY = 8;
+
+/** What an inbox needs from its end. */
+export interface InboxLink {
+  /** Start (or go on) reading. */
+  resume(): void;
+  /** Stop reading for good: the last subscriber left. */
+  stop(): void;
+  /** Hold the transport while values wait here for a turn (true), or let it go on (false). */
+  hold(on: boolean): void;
+  /** This end's counters, for `stats$`. */
+  stats(): WireStats;
+}
+
+type ReadState = 'idle' | 'reading' | 'stopped';
+
+export class Inbox<T> {
+  private subscribers: readonly Subscriber<T>[] = [];
+  private burstSubscribers: readonly Subscriber<T[]>[] = [];
+  private statsSubscribers: readonly Subscriber<WireStats>[] = [];
+  private readState: ReadState = 'idle';
+  /** The ending delivered to subscribers. */
+  private ending: Ending | undefined;
+  /** An ending that arrived while values were held: delivered after them. */
+  private endingHeld: Ending | undefined;
+  /** Batches not yet delivered to every value subscriber, oldest first; `at` is where the head resumes. */
+  private readonly held = new Fifo<T[]>();
+  private at = 0;
+  private slice: ReturnType<typeof setImmediate> | undefined;
+  /** The transport is held (`link.hold(true)`) while a slice waits for its turn. */
+  private paused = false;
+  /** Inside a delivery: a subscriber leaving does not stop reading until the value is delivered. */
+  private delivering = false;
+
+  constructor(private readonly link: InboxLink) {}
+
+  /** Whether anyone is subscribed to values or bursts. */
+  get observed(): boolean {
+    return this.subscribers.length + this.burstSubscribers.length > 0;
+  }
+
+  /** Has the incoming stream ended (delivered, or waiting behind held values)? */
+  get done(): boolean {
+    return this.ending !== undefined || this.endingHeld !== undefined;
+  }
+
+  /** Reading and not ended: the transport may be resumed after a pause. */
+  get reading(): boolean {
+    return this.readState === 'reading' && !this.done;
+  }
+
+  subscribe(subscriber: Subscriber<T>): () => void {
+    return this.attach(subscriber, 'values');
+  }
+
+  subscribeBursts(subscriber: Subscriber<T[]>): () => void {
+    return this.attach(subscriber, 'bursts');
+  }
+
+  subscribeStats(subscriber: Subscriber<WireStats>): () => void {
+    subscriber.next(this.link.stats());
+    this.statsSubscribers = [...this.statsSubscribers, subscriber];
+    return () => (this.statsSubscribers = without(this.statsSubscribers, subscriber));
+  }
+
+  /** Values from one drain of the transport, in order. */
+  batch(values: T[]): void {
+    const nested = this.delivering;
+    this.delivering = true;
+    try {
+      for (const subscriber of this.burstSubscribers) if (!subscriber.closed) subscriber.next(values);
+    } finally {
+      this.delivering = nested;
+    }
+    this.held.push(values);
+    // A batch that comes while one is delivered (a subscriber's call resumed
+    // the transport) or waits for its turn goes behind it, in order.
+    if (nested || this.slice) return;
+    this.pump();
+    this.stopIfUnobserved();
+    this.emitStats();
+  }
+
+  /** The incoming stream ended (the first ending counts); after any held values. */
+  end(ending: Ending): void {
+    if (this.done) return;
+    if (this.held.length > 0) this.endingHeld = ending;
+    else this.finish(ending);
+  }
+
+  /** Stops reading for good (no-op once the stream ended). Held values still reach subscribers present. */
+  stop(): void {
+    if (this.readState === 'stopped' || this.done) return;
+    this.readState = 'stopped';
+    this.link.stop();
+  }
+
+  emitStats(): void {
+    if (this.statsSubscribers.length === 0) return;
+    const snapshot = this.link.stats();
+    for (const subscriber of this.statsSubscribers) subscriber.next(snapshot);
+  }
+
+  private attach(subscriber: Subscriber<T> | Subscriber<T[]>, kind: 'values' | 'bursts'): () => void {
+    const ending = this.ending;
+    if (ending) {
+      if (ending.kind === 'complete') subscriber.complete();
+      else subscriber.error(ending.error);
+      return noop;
+    }
+    if (this.readState === 'stopped' && !this.endingHeld) {
+      subscriber.error(new TransportClosedError('this end stopped reading when its last subscriber left'));
+      return noop;
+    }
+    if (kind === 'values') this.subscribers = [...this.subscribers, subscriber as Subscriber<T>];
+    else this.burstSubscribers = [...this.burstSubscribers, subscriber as Subscriber<T[]>];
+    if (this.readState === 'idle') {
+      this.readState = 'reading';
+      this.link.resume();
+    }
+    return () => {
+      if (kind === 'values') this.subscribers = without(this.subscribers, subscriber as Subscriber<T>);
+      else this.burstSubscribers = without(this.burstSubscribers, subscriber as Subscriber<T[]>);
+      // Inside a delivery, one leaving may make room for one arriving
+      // (`concat(wire.pipe(take(1)), wire)`): decided once the value is out.
+      if (!this.delivering) this.stopIfUnobserved();
+    };
+  }
+
+  /**
+   * Delivers the held batches in order, each value to the value subscribers
+   * present then, until they are all out (then what ended meanwhile) or a
+   * slice is used up (then the next turn goes on).
+   */
+  private pump(): void {
+    this.delivering = true;
+    try {
+      while (this.held.length > 0) {
+        const head = this.held.peek()!;
+        const from = this.at;
+        this.at = 0;
+        // Not all out: `holdRest` kept the place and armed the next slice.
+        if (!this.deliverFrom(head, from)) return;
+        this.held.shift();
+      }
+    } finally {
+      this.delivering = false;
+    }
+    if (this.paused) {
+      this.paused = false;
+      // Resuming may deliver what the transport held, at once (through
+      // `batch`, which then finishes the job).
+      this.link.hold(false);
+      if (this.held.length > 0 || this.slice) return;
+    }
+    const ending = this.endingHeld;
+    if (ending) this.finish(ending);
+  }
+
+  /**
+   * Delivers `values` from `from` on; after SLICE_MS the rest waits for the
+   * next turn. Returns true when the batch is all out (or nobody listens).
+   */
+  private deliverFrom(values: T[], from: number): boolean {
+    const start = performance.now();
+    for (let i = from; i < values.length; i++) {
+      const list = this.subscribers;
+      if (list.length === 0) return true; // nobody listens: the rest is for no one
+      if (list.length === 1) list[0].next(values[i]);
+      else for (const subscriber of list) if (!subscriber.closed) subscriber.next(values[i]);
+      if ((i & (CLOCK_EVERY - 1)) === CLOCK_EVERY - 1 && i + 1 < values.length && performance.now() - start >= SLICE_MS) {
+        this.holdRest(i + 1);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The head batch goes on from `from` at the next turn; the transport waits meanwhile. */
+  private holdRest(from: number): void {
+    this.at = from;
+    if (!this.paused) {
+      this.paused = true;
+      this.link.hold(true);
+    }
+    this.slice = setImmediate(() => {
+      this.slice = undefined;
+      this.pump();
+      this.stopIfUnobserved();
+      this.emitStats();
+    });
+  }
+
+  private stopIfUnobserved(): void {
+    if (this.observed) return;
+    // Nobody is left for what waits here.
+    this.held.drain();
+    this.at = 0;
+    if (this.slice) clearImmediate(this.slice);
+    this.slice = undefined;
+    const ending = this.endingHeld;
+    if (ending) this.finish(ending);
+    else if (this.readState === 'reading') this.stop();
+    if (this.paused) {
+      // Only now, with nothing more to read: let the transport go.
+      this.paused = false;
+      this.link.hold(false);
+    }
+  }
+
+  private finish(ending: Ending): void {
+    this.ending = ending;
+    this.endingHeld = undefined;
+    const all = [...this.subscribers, ...this.burstSubscribers];
+    this.subscribers = [];
+    this.burstSubscribers = [];
+    for (const subscriber of all) {
+      if (ending.kind === 'complete') subscriber.complete();
+      else subscriber.error(ending.error);
+    }
+    this.emitStats();
+    const stats = this.statsSubscribers;
+    this.statsSubscribers = [];
+    for (const subscriber of stats) subscriber.complete();
+  }
+}
+
+function without<V>(list: readonly V[], item: V): readonly V[] {
+  const at = list.indexOf(item);
+  return at < 0 ? list : [...list.slice(0, at), ...list.slice(at + 1)];
+}
