@@ -16,6 +16,7 @@ import { Credits, createCredits } from './credits';
 import { checkOptions, type Checked, type PoolOptions } from './options';
 import { specOf, type PoolSetup } from './types';
 import { UpQueue } from './up-queue';
+import { noop } from '../core/ending';
 
 export type { PoolOptions } from './options';
 
@@ -293,4 +294,3 @@ export class WorkerPool<D, U, R = unknown> {
   }
 }
 
-function noop(): void {}

@@ -17,6 +17,7 @@ import type { TransferListItem } from '../core/transfer';
 import { asWorkerError, type WorkerError } from '../core/errors';
 import type { ModuleRef } from './load-module';
 import { HostedWorker, type HostOptions } from './worker';
+import { noop } from '../core/ending';
 
 /** One worker to start. */
 export interface WorkerPlan {
@@ -183,4 +184,3 @@ class Started<W> implements Crew<W> {
   }
 }
 
-function noop(): void {}
