@@ -8,8 +8,15 @@
 import type { Worker } from 'node:worker_threads';
 import { TransportClosedError, WorkerError } from '../core/errors';
 
-/** How long to wait, after a link closed, for the worker's own error and exit. */
-export const EXIT_GRACE_MS = 1000;
+/**
+ * How long to wait, after a link closed, for the worker's own error and exit.
+ * The exit event follows the port's close by a few ms on a quiet machine but
+ * by over a second on a loaded 2-core one (seen in CI-like runs: the pool's
+ * "exits with code 3" case got a bare "the other end is gone"). Only a worker
+ * that closes its end on purpose and lives on waits this long, so it is
+ * generous.
+ */
+export const EXIT_GRACE_MS = 5000;
 
 export class PeerWatch {
   private workerFailure: WorkerError | undefined;
