@@ -3,10 +3,11 @@
  * ending. Rules (docs/PROTOCOL.md, "Flow control" and "HELLO"):
  *
  * - A writer sends no value before the reader has accepted its schema (the
- *   reader's first ACK, `ACK 0`, answers an accepted HELLO). Until then it
- *   takes values up to the send window it knows (its own, where the writer
- *   announces the window; none, where the reader does) and holds them,
- *   encoded, here; a REJECT discards them unsent and fails the writer.
+ *   reader's first ACK, `ACK 0`, answers an accepted HELLO). Until then,
+ *   where the writer announces the window (port, shm) and so knows its bound
+ *   from the start, it takes up to one window of values and holds them,
+ *   encoded, here (a REJECT discards them unsent and fails the writer);
+ *   where the reader announces it (tcp), `offer` is false until `ACK 0`.
  * - Then it keeps `sent − acked < window`; an ACK outside
  *   `[acked, sent]` is a FrameError.
  * - COMPLETE or ERROR goes out after every value taken before it.
@@ -38,6 +39,8 @@ export class Outgoing<T> {
   private ending: Ending | undefined;
   /** No frame may be written any more (the peer is gone). */
   private cut = false;
+  /** Bytes of values taken before acceptance, at most: the writer's own window where it announces it, else none. */
+  private readonly holdLimit: number;
 
   constructor(
     private readonly transport: SessionTransport,
@@ -46,6 +49,7 @@ export class Outgoing<T> {
     ownWindow: number | undefined,
   ) {
     this.window = ownWindow;
+    this.holdLimit = ownWindow ?? 0;
   }
 
   /** Everything this direction owes is written (or will never be). */
@@ -97,7 +101,7 @@ export class Outgoing<T> {
   wake(): void {
     this.pump();
     if (!this.blocked || this.done) return;
-    const room = this.accepted ? this.held.length === 0 && this.hasCredit() && this.transportRoom() : this.heldBytes < (this.window ?? 0);
+    const room = this.accepted ? this.held.length === 0 && this.hasCredit() && this.transportRoom() : this.heldBytes < this.holdLimit;
     if (!room) return;
     this.blocked = false;
     this.sink.writable();
@@ -119,7 +123,7 @@ export class Outgoing<T> {
   }
 
   private hold(value: T): boolean {
-    if (this.heldBytes >= (this.window ?? 0)) {
+    if (this.heldBytes >= this.holdLimit) {
       this.blocked = true;
       return false;
     }

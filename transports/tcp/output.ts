@@ -11,6 +11,7 @@
  */
 import type { Codec } from '../../core/codec';
 import { FrameError } from '../../core/errors';
+import { varLongBytes, writeVarLong } from '../../core/varint';
 import { TCP_HEADER, TcpKind } from './wire';
 
 /** A batch is handed off once it reaches this many bytes. */
@@ -63,13 +64,13 @@ export class FrameOut {
       throw err;
     }
     const n = end - (at + 1);
-    const prefix = prefixBytes(n);
+    const prefix = varLongBytes(n);
     if (prefix > 1) {
       this.ensure(end + prefix - 1);
       this.buf.copyWithin(at + prefix, at + 1, end);
       end += prefix - 1;
     }
-    writePrefix(this.buf, at, n);
+    writeVarLong(this.buf, at, n);
     const item = prefix + n;
     if (item > maxBody) {
       this.pos = before;
@@ -181,24 +182,4 @@ function writeHeader(buf: Buffer, at: number, kind: number, channel: number, bod
   buf.writeUInt32LE(bodyLength + TCP_HEADER - 4, at);
   buf[at + 4] = kind;
   buf.writeUInt32LE(channel, at + 5);
-}
-
-/** Bytes of the Avro long `n` (n ≥ 0): zig-zag 2n, 7 bits a byte. */
-function prefixBytes(n: number): number {
-  let z = n * 2;
-  let bytes = 1;
-  while (z >= 0x80) {
-    z = Math.floor(z / 0x80);
-    bytes++;
-  }
-  return bytes;
-}
-
-function writePrefix(buf: Buffer, at: number, n: number): void {
-  let z = n * 2;
-  while (z >= 0x80) {
-    buf[at++] = (z & 0x7f) | 0x80;
-    z = Math.floor(z / 0x80);
-  }
-  buf[at] = z;
 }
