@@ -222,7 +222,8 @@ export class ShmChannel<T> implements Channel<T> {
     this.blocked = false;
     this.updateRef();
     this.sink.writable();
-    return this.blocked ? 'idle' : 'done';
+    // The sink may have ended the stream meanwhile, with no room for the ending: keep waiting for it.
+    return this.blocked || this.pendingEnd ? 'idle' : 'done';
   }
 
   /** The reader stopped, refused the schema or is gone: close the outgoing side. */
