@@ -34,9 +34,6 @@ export interface PortOptions {
   worker?: Worker;
 }
 
-/** The option names the port transport takes (for `open`'s check at the door). */
-export const PORT_OPTIONS = ['windowBytes', 'batchBytes', 'maxFrameBytes', 'worker'] as const;
-
 const MiB = 1 << 20;
 
 /** Opens a session over `link`; `connectPort` gives this to WireSubject. */

@@ -28,7 +28,7 @@ import type { Codec } from '../../core/codec';
 import { openPortChannel, type PortOptions } from './channel';
 import { linkOf, type PortEnd, type PortLike } from './link';
 
-export { PORT_OPTIONS, type PortOptions } from './channel';
+export type { PortOptions } from './channel';
 
 export type { PortEnd, PortLike } from './link';
 
