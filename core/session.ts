@@ -23,6 +23,7 @@ import { Outgoing } from './session-out';
 import type { SessionOptions, SessionTransport } from './session-transport';
 
 export type { SessionOptions, SessionTransport } from './session-transport';
+export { PROTOCOL_PATH } from './session-in';
 
 export class Session<T> implements Channel<T> {
   private readonly out: Outgoing<T>;
@@ -68,7 +69,7 @@ export class Session<T> implements Channel<T> {
         this.out.close(new TransportClosedError('the reader stopped: its last subscriber left'), true);
         break;
       case FrameKind.REJECT:
-        this.out.close(rejection(RejectRecord.decode(buf, start, end)), false);
+        this.out.close(rejectionError(RejectRecord.decode(buf, start, end)), false);
         break;
       default:
         throw new FrameError(`frame kind 0x${kind.toString(16)} has no place in a session`);
@@ -179,8 +180,8 @@ export class Session<T> implements Channel<T> {
   }
 }
 
-/** The writer's error for a REJECT: the schema refused, or the protocol. */
-function rejection(reject: { path: string; message: string }): Error {
+/** The writer's error for a REJECT: the schema refused, or the protocol (path `<protocol>`). */
+export function rejectionError(reject: { path: string; message: string }): Error {
   return reject.path === PROTOCOL_PATH
     ? new FrameError(`the reader refused this end: ${reject.message}`)
     : new SchemaMismatchError(reject.path, `the reader refused this schema: ${reject.message}`);

@@ -60,6 +60,17 @@ export const RECORD_ALIGN = 8;
 /** The longest record body: the header keeps 27 bits for the length. */
 export const MAX_BODY = (1 << 27) - 1;
 
+/** Where a sleeper waits: the counter to watch and the slot that counts sleepers. */
+export interface WaitCell {
+  index: number;
+  waiters: number;
+}
+
+/** Rounds a record's size up to RECORD_ALIGN. */
+export function align(n: number): number {
+  return (n + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1);
+}
+
 export function consumerBase(k: number): number {
   return (4 + k) * LINE;
 }
