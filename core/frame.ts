@@ -48,17 +48,15 @@ export const ErrorRecord: Codec<ErrorData> = codec({
   ],
 } as const);
 
-export const HelloRecord = codec({
-  type: 'record',
-  name: 'HelloRecord',
-  namespace: 'rxwire',
-  fields: [
-    { name: 'version', type: 'int' },
-    { name: 'fingerprint', type: 'string' },
-    { name: 'schema', type: 'string' },
-    { name: 'window', type: 'long' },
-  ],
-} as const);
+/** The fields of a HELLO body, in order (TCP's channel HELLO puts the channel's name before them). */
+export const HELLO_FIELDS = [
+  { name: 'version', type: 'int' },
+  { name: 'fingerprint', type: 'string' },
+  { name: 'schema', type: 'string' },
+  { name: 'window', type: 'long' },
+] as const;
+
+export const HelloRecord = codec({ type: 'record', name: 'HelloRecord', namespace: 'rxwire', fields: HELLO_FIELDS } as const);
 export type Hello = typeof HelloRecord extends Codec<infer T> ? T : never;
 
 /** The HELLO a writer of `writer` sends first, announcing `window` bytes. */

@@ -10,7 +10,7 @@
  *   body              kind-specific
  */
 import { codec, type Codec } from '../../core/codec';
-import { FrameKind } from '../../core/frame';
+import { FrameKind, HELLO_FIELDS } from '../../core/frame';
 
 /** Bytes before a frame's body: length, kind, channel. */
 export const TCP_HEADER = 9;
@@ -118,13 +118,7 @@ export const ChannelHelloRecord = codec({
   type: 'record',
   name: 'ChannelHelloRecord',
   namespace: 'rxwire.tcp',
-  fields: [
-    { name: 'name', type: 'string' },
-    { name: 'version', type: 'int' },
-    { name: 'fingerprint', type: 'string' },
-    { name: 'schema', type: 'string' },
-    { name: 'window', type: 'long' },
-  ],
+  fields: [{ name: 'name', type: 'string' }, ...HELLO_FIELDS],
 } as const);
 export type ChannelHello = typeof ChannelHelloRecord extends Codec<infer T> ? T : never;
 
