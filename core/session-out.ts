@@ -57,9 +57,9 @@ export class Outgoing<T> {
     return this.done && this.ending === undefined;
   }
 
-  /** A writer waits for room. */
+  /** A writer waits for room, or values or the ending wait to go out (for acceptance, for credit). */
   get waiting(): boolean {
-    return this.blocked && !this.done;
+    return (this.blocked && !this.done) || this.held.length > 0 || this.ending !== undefined;
   }
 
   /** The reader's HELLO announced its receive window (where the reader announces it). */

@@ -19,7 +19,7 @@ import type { Codec } from '../../core/codec';
 import { FrameError, RemoteError, SchemaMismatchError } from '../../core/errors';
 import { ErrorRecord, HelloRecord, readerForHello } from '../../core/frame';
 import { PeerWatch } from '../peer-watch';
-import { RECORD_HEADER, RecordKind, ReaderState, align, mapRing, writeReason, type RingMemory } from './layout';
+import { RECORD_HEADER, RecordKind, ReaderState, align, mapRing, stillReading, writeReason, type RingMemory } from './layout';
 import { RingReader } from './ring';
 import { Pump, checkStrategy, type Step, type WaitStrategy } from './wait';
 import { Writing } from './writing';
@@ -164,6 +164,8 @@ export class ShmChannel<T> implements Channel<T> {
           bytes += align(end - start + RECORD_HEADER); // the record as it sits in the ring, padding included
         } else if (kind === RecordKind.HELLO) {
           this.decoder = readerForHello(this.codec, HelloRecord.decode(data, start, end));
+          // The schema is accepted: the writer may publish its values.
+          if (this.reader.state() === ReaderState.READING) this.reader.setState(ReaderState.ACCEPTED);
         } else if (kind === RecordKind.COMPLETE) {
           ending = {};
         } else if (kind === RecordKind.ERROR) {
@@ -204,7 +206,7 @@ export class ShmChannel<T> implements Channel<T> {
     this.inDone = true;
     this.readPump.stop();
     // Tell the writer to stop, unless the state already says why (REJECTED).
-    if (this.reader.state() === ReaderState.READING) this.reader.setState(ReaderState.STOPPED);
+    if (stillReading(this.reader.state())) this.reader.setState(ReaderState.STOPPED);
     this.sink.error(err);
     this.maybeClose();
   }
@@ -220,7 +222,7 @@ export class ShmChannel<T> implements Channel<T> {
   private peerLeft(): void {
     if (this.closed || this.peerGone) return;
     this.peerGone = true;
-    if (!this.out.done || this.out.ending || this.out.blocked) this.out.readerLeft();
+    if (!this.out.done || this.out.owes || this.out.blocked) this.out.readerLeft();
     if (!this.inDone) {
       if (this.reading) this.readPump.start();
       // Wake our own pump if it sleeps on the ring.
@@ -231,7 +233,7 @@ export class ShmChannel<T> implements Channel<T> {
 
   private maybeClose(): void {
     const incomingOver = this.inDone || (this.peerGone && !this.reading);
-    if (this.out.done && !this.out.ending && incomingOver) this.shutdown();
+    if (this.out.done && !this.out.owes && incomingOver) this.shutdown();
     else this.updateRef();
   }
 
@@ -247,7 +249,7 @@ export class ShmChannel<T> implements Channel<T> {
 
   private updateRef(): void {
     if (this.closed) return;
-    const waiting = this.holding || (this.reading && !this.inDone) || this.out.blocked || this.out.ending;
+    const waiting = this.holding || (this.reading && !this.inDone) || this.out.blocked || this.out.owes;
     if (waiting) this.live.ref();
     else this.live.unref();
   }

@@ -115,6 +115,11 @@ export class RingWriter {
     if (Atomics.load(this.memory.header, DATA_WAITERS) > 0) Atomics.notify(this.memory.header, PUBLISHED);
   }
 
+  /** Drops every record written since the last publish (the reader refused them). */
+  discard(): void {
+    this.claimed = this.published;
+  }
+
   /** Has room for `wanted` bytes appeared since the last refusal? */
   hasRoom(): boolean {
     this.gate = this.slowest();

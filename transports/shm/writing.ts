@@ -3,6 +3,12 @@
  * ring, published in batches (core/batcher.ts), the ending written however
  * full the ring is (it waits for room), and the reader's state word (STOPPED,
  * REJECTED) turned into the outgoing side's end.
+ *
+ * As on every transport, a writer sends no value before the reader has
+ * accepted its schema: only the HELLO is published until the reader's state
+ * word says ACCEPTED. Values written meanwhile wait unpublished in the ring
+ * (so at most one ring of them: the window), and a REJECTED reader makes
+ * the writer drop them unsent and fail with SchemaMismatchError.
  */
 import { Batcher } from '../../core/batcher';
 import type { ChannelSink } from '../../core/channel';
@@ -10,7 +16,7 @@ import type { Codec } from '../../core/codec';
 import { FrameError, TransportClosedError, toErrorData } from '../../core/errors';
 import { ErrorRecord, HelloRecord, helloOf } from '../../core/frame';
 import { PROTOCOL_PATH, rejectionError } from '../../core/session';
-import { RecordKind, ReaderState, readReason, type RingMemory } from './layout';
+import { RecordKind, ReaderState, readReason, stillReading, type RingMemory } from './layout';
 import { RingWriter } from './ring';
 import { Pump, type PumpOptions, type Step } from './wait';
 
@@ -36,6 +42,11 @@ export class Writing<T> {
   private readonly pump: Pump;
   private readonly batcher = new Batcher(() => this.publish(), PUBLISH_EVERY);
   private unpublished = 0;
+  /** The reader accepted the schema: what is written may be published. */
+  private accepted = false;
+  /** Values (and their bytes) written before acceptance: not sent after all if the reader refuses. */
+  private heldCount = 0;
+  private heldBytes = 0;
   private pendingEnd: { kind: RecordKind; error?: unknown } | undefined;
 
   constructor(
@@ -49,7 +60,7 @@ export class Writing<T> {
       memory.header,
       pumpOptions,
       () => this.awaitRoom(),
-      () => this.writer.hasRoom() || this.writer.readerState() !== ReaderState.READING || host.peerGone() !== undefined,
+      () => ((this.blocked || this.pendingEnd !== undefined) && this.writer.hasRoom()) || this.readerMoved() || host.peerGone() !== undefined,
       () => this.writer.spaceCell(),
     );
     const hello = helloOf(codec, memory.capacity);
@@ -64,6 +75,11 @@ export class Writing<T> {
     return this.pendingEnd !== undefined;
   }
 
+  /** Something written still has to go out: the ending, or records waiting for acceptance. */
+  get owes(): boolean {
+    return this.pendingEnd !== undefined || (!this.accepted && this.writer.pending);
+  }
+
   /** Bytes published and not yet released by the reader. */
   get inFlightBytes(): number {
     return this.writer.used();
@@ -71,7 +87,7 @@ export class Writing<T> {
 
   offer(value: T): boolean {
     if (this.done) throw new TransportClosedError('the outgoing stream is closed');
-    if (this.writer.readerState() !== ReaderState.READING) {
+    if (!stillReading(this.writer.readerState())) {
       this.readerLeft();
       throw new TransportClosedError('the reader is not reading');
     }
@@ -86,6 +102,10 @@ export class Writing<T> {
     this.sent++;
     this.sentBytes += bytes;
     this.unpublished += bytes;
+    if (!this.accepted) {
+      this.heldCount++;
+      this.heldBytes += bytes;
+    }
     // Published at the end of this turn (not a microtask: a loop of `await send()` would then publish
     // every single record), at once past PUBLISH_EVERY, and after each drain of the reader.
     this.batcher.wrote(this.unpublished);
@@ -104,6 +124,7 @@ export class Writing<T> {
     this.batcher.cancel();
     this.unpublished = 0;
     if (!this.writer.pending) return;
+    if (!this.accepted && !this.checkAccepted()) return;
     this.writer.publish();
     this.host.sink.flushed();
   }
@@ -124,7 +145,33 @@ export class Writing<T> {
     this.pump.stop();
   }
 
+  /** Has the reader accepted the schema? If it is still deciding, the pump watches its state word. */
+  private checkAccepted(): boolean {
+    const state = this.writer.readerState();
+    if (state === ReaderState.ACCEPTED) {
+      this.accepted = true;
+      this.heldCount = this.heldBytes = 0;
+      return true;
+    }
+    if (state === ReaderState.READING && !this.host.peerGone()) this.pump.start();
+    else this.readerLeft();
+    return false;
+  }
+
+  /** The reader's state word says something this side has not acted on yet. */
+  private readerMoved(): boolean {
+    const state = this.writer.readerState();
+    return !stillReading(state) || (state === ReaderState.ACCEPTED && !this.accepted);
+  }
+
   private close(err: Error, stopped: boolean): void {
+    if (!this.accepted && this.writer.pending) {
+      // Refused (or gone) before acceptance: what waited was never sent.
+      this.writer.discard();
+      this.sent -= this.heldCount;
+      this.sentBytes -= this.heldBytes;
+      this.heldCount = this.heldBytes = 0;
+    }
     if (this.done && !this.pendingEnd && !this.blocked) return this.host.changed();
     this.done = true;
     this.pendingEnd = undefined;
@@ -160,22 +207,26 @@ export class Writing<T> {
     }
   }
 
-  /** One step of the space pump: room, or the reader gone. */
+  /** One step of the space pump: acceptance, room, or the reader gone. */
   private awaitRoom(): Step {
-    if (this.writer.readerState() !== ReaderState.READING || this.host.peerGone()) {
+    if (!stillReading(this.writer.readerState()) || this.host.peerGone()) {
       this.readerLeft();
       return 'done';
     }
-    if (!this.writer.hasRoom()) return 'idle';
-    if (this.pendingEnd) {
-      this.writeEnd();
-      return this.pendingEnd ? 'idle' : 'done';
+    if (!this.accepted && this.writer.readerState() === ReaderState.ACCEPTED) {
+      // Accepted: what waited goes out.
+      this.publish();
+      this.host.changed();
     }
-    this.blocked = false;
-    this.host.changed();
-    this.host.sink.writable();
+    if (this.pendingEnd) {
+      if (this.writer.hasRoom()) this.writeEnd();
+    } else if (this.blocked && this.writer.hasRoom()) {
+      this.blocked = false;
+      this.host.changed();
+      this.host.sink.writable();
+    }
     // The sink may have ended the stream meanwhile, with no room for the ending: keep waiting for it.
-    return this.blocked || this.pendingEnd ? 'idle' : 'done';
+    return this.blocked || this.pendingEnd || (!this.accepted && this.writer.pending) ? 'idle' : 'done';
   }
 }
 
