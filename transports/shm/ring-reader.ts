@@ -3,21 +3,8 @@
  * in ./ring.ts.
  */
 import { FrameError } from '../../core/errors';
-import {
-  AFTER,
-  CURSOR,
-  CURSOR_WAITERS,
-  DATA_WAITERS,
-  PUBLISHED,
-  READER_STATE,
-  RECORD_HEADER,
-  RecordKind,
-  SPACE_WAITERS,
-  align,
-  consumerBase,
-  type RingMemory,
-} from './layout';
-import type { WaitCell } from './layout';
+import { AFTER, CURSOR, CURSOR_WAITERS, DATA_WAITERS, PUBLISHED, READER_STATE, RECORD_HEADER, RecordKind, SPACE_WAITERS, align, consumerBase } from './layout';
+import type { RingMemory, WaitCell } from './layout';
 
 /** Called for each record: its kind and where its body lies in `data`. */
 export type RecordVisitor = (kind: RecordKind, data: Buffer, start: number, end: number) => void;

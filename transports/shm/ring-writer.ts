@@ -4,20 +4,8 @@
  */
 import type { Codec } from '../../core/codec';
 import { FrameError } from '../../core/errors';
-import {
-  CURSOR,
-  DATA_WAITERS,
-  MAX_BODY,
-  PUBLISHED,
-  READER_STATE,
-  RECORD_HEADER,
-  RecordKind,
-  SPACE_WAITERS,
-  align,
-  consumerBase,
-  type RingMemory,
-} from './layout';
-import type { WaitCell } from './layout';
+import { CURSOR, DATA_WAITERS, MAX_BODY, PUBLISHED, READER_STATE, RECORD_HEADER, RecordKind, SPACE_WAITERS, align, consumerBase } from './layout';
+import type { RingMemory, WaitCell } from './layout';
 
 /** The producing side of a ring. */
 export class RingWriter {
