@@ -30,6 +30,8 @@ export class Session<T> implements Channel<T> {
   private readonly in: Incoming<T>;
   private holding = false;
   private closed = false;
+  /** What `keepAlive` was last told (undefined: nothing yet), so it is told only of changes. */
+  private kept: boolean | undefined;
 
   constructor(
     private readonly transport: SessionTransport,
@@ -170,7 +172,10 @@ export class Session<T> implements Channel<T> {
     if (this.closed) return;
     if (this.out.finished && this.in.over && !this.in.stopOwed) return this.shutdown();
     const { in: incoming } = this;
-    this.transport.keepAlive(this.holding || (!incoming.paused && !incoming.done) || this.out.waiting);
+    const keep = this.holding || (!incoming.paused && !incoming.done) || this.out.waiting;
+    if (keep === this.kept) return;
+    this.kept = keep;
+    this.transport.keepAlive(keep);
   }
 
   private shutdown(): void {
