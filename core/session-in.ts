@@ -184,7 +184,7 @@ export class Incoming<T> {
 
   private writeStop(): void {
     if (this.cut) return;
-    if (!this.helloSeen) {
+    if (!this.helloSeen && this.options.quietUntilHello) {
       this.stopOwed = true;
       return;
     }

@@ -47,6 +47,7 @@ export class Outgoing<T> {
     private readonly codec: Codec<T>,
     private readonly sink: ChannelSink<T>,
     ownWindow: number | undefined,
+    private readonly quiet = false,
   ) {
     this.window = ownWindow;
     this.holdLimit = ownWindow ?? 0;
@@ -138,15 +139,23 @@ export class Outgoing<T> {
 
   /** Writes what waited for acceptance and credit, then the ending once nothing waits before it. */
   private pump(): void {
-    if (!this.accepted || this.cut) return;
+    if (this.cut) return;
+    if (!this.accepted) {
+      // An ending with no value before it needs no acceptance (unless the transport must stay quiet).
+      if (this.ending && this.held.length === 0 && !this.quiet) this.writeEnding();
+      return;
+    }
     while (this.held.length > 0 && this.hasCredit() && this.transportRoom()) {
       const bytes = this.held.shift()!;
       this.heldBytes -= bytes.length;
       this.sentBytes += this.transport.write(FrameKind.NEXT, raw, bytes);
       this.sent++;
     }
-    const ending = this.ending;
-    if (!ending || this.held.length > 0) return;
+    if (this.ending && this.held.length === 0) this.writeEnding();
+  }
+
+  private writeEnding(): void {
+    const ending = this.ending!;
     this.ending = undefined;
     if (ending.kind === 'complete') this.transport.write(FrameKind.COMPLETE);
     else this.transport.write(FrameKind.ERROR, ErrorRecord, toErrorData(ending.error));

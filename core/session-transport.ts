@@ -64,4 +64,10 @@ export interface SessionOptions {
   maxFrame: number;
   /** Bytes of credit a NEXT frame costs beyond its body (port: its 5-byte header; tcp: 0). */
   nextOverhead: number;
+  /**
+   * Send nothing but HELLO before the peer's HELLO (tcp: the peer holds only
+   * the HELLO of a channel it has not opened). Else an ending with no value
+   * before it, or a STOP, goes out at once. Default false.
+   */
+  quietUntilHello?: boolean;
 }

@@ -39,7 +39,7 @@ export class Session<T> implements Channel<T> {
     sink: ChannelSink<T>,
     private readonly options: SessionOptions,
   ) {
-    this.out = new Outgoing(transport, codec, sink, options.announces === 'send' ? options.window : undefined);
+    this.out = new Outgoing(transport, codec, sink, options.announces === 'send' ? options.window : undefined, options.quietUntilHello);
     this.in = new Incoming(transport, codec, sink, options);
   }
 

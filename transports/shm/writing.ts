@@ -77,7 +77,7 @@ export class Writing<T> {
 
   /** Something written still has to go out: the ending, or records waiting for acceptance. */
   get owes(): boolean {
-    return this.pendingEnd !== undefined || (!this.accepted && this.writer.pending);
+    return this.pendingEnd !== undefined || (!this.accepted && this.heldCount > 0 && this.writer.pending);
   }
 
   /** Bytes published and not yet released by the reader. */
@@ -124,7 +124,8 @@ export class Writing<T> {
     this.batcher.cancel();
     this.unpublished = 0;
     if (!this.writer.pending) return;
-    if (!this.accepted && !this.checkAccepted()) return;
+    // Values wait for acceptance; an ending with no value before it does not.
+    if (!this.accepted && this.heldCount > 0 && !this.checkAccepted()) return;
     this.writer.publish();
     this.host.sink.flushed();
   }
@@ -226,7 +227,7 @@ export class Writing<T> {
       this.host.sink.writable();
     }
     // The sink may have ended the stream meanwhile, with no room for the ending: keep waiting for it.
-    return this.blocked || this.pendingEnd || (!this.accepted && this.writer.pending) ? 'idle' : 'done';
+    return this.blocked || this.pendingEnd || this.owes ? 'idle' : 'done';
   }
 }
 

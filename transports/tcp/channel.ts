@@ -63,7 +63,7 @@ export class TcpChannel<T> implements Channel<T>, SessionTransport {
     sink: ChannelSink<T>,
     readonly window: number,
   ) {
-    this.session = new Session(this, codec, sink, { window, announces: 'receive', maxFrame: host.maxFrame, nextOverhead: 0 });
+    this.session = new Session(this, codec, sink, { window, announces: 'receive', maxFrame: host.maxFrame, nextOverhead: 0, quietUntilHello: true });
   }
 
   // ---- from the connection ------------------------------------------------
