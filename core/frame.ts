@@ -48,17 +48,15 @@ export const ErrorRecord: Codec<ErrorData> = codec({
   ],
 } as const);
 
-export const HelloRecord = codec({
-  type: 'record',
-  name: 'HelloRecord',
-  namespace: 'rxwire',
-  fields: [
-    { name: 'version', type: 'int' },
-    { name: 'fingerprint', type: 'string' },
-    { name: 'schema', type: 'string' },
-    { name: 'window', type: 'long' },
-  ],
-} as const);
+/** The fields of a HELLO body, in order (TCP's channel HELLO puts the channel's name before them). */
+export const HELLO_FIELDS = [
+  { name: 'version', type: 'int' },
+  { name: 'fingerprint', type: 'string' },
+  { name: 'schema', type: 'string' },
+  { name: 'window', type: 'long' },
+] as const;
+
+export const HelloRecord = codec({ type: 'record', name: 'HelloRecord', namespace: 'rxwire', fields: HELLO_FIELDS } as const);
 export type Hello = typeof HelloRecord extends Codec<infer T> ? T : never;
 
 /** The HELLO a writer of `writer` sends first, announcing `window` bytes. */
@@ -100,18 +98,32 @@ export const AckRecord: Codec<number> = codec('long');
 const KNOWN = new Set<number>(Object.values(FrameKind));
 
 /**
- * Appends frames to a growing buffer that is handed off whole (transferred)
- * by `take()`. Buffers are never pooled, so transferring one detaches
- * nothing else. Capacity adapts: a batch starts at the size of the last one.
+ * Writes a frame header at `at`: u32 LE length (the bytes after it), u8 kind,
+ * and, for a transport whose frames carry one (TCP), u32 LE channel id.
  */
-export class FrameWriter {
-  private buf: Buffer;
-  private pos = 0;
-  private lastSize: number;
+export function writeFrameHeader(buf: Buffer, at: number, kind: number, bodyLength: number, channel?: number): void {
+  if (channel === undefined) {
+    buf.writeUInt32LE(bodyLength + 1, at);
+    buf[at + 4] = kind;
+  } else {
+    buf.writeUInt32LE(bodyLength + 5, at);
+    buf[at + 4] = kind;
+    buf.writeUInt32LE(channel, at + 5);
+  }
+}
 
-  constructor(private readonly minCapacity = 4096) {
-    this.lastSize = minCapacity;
-    this.buf = Buffer.allocUnsafeSlow(minCapacity);
+/**
+ * A growing buffer that values are encoded straight into (no per-value
+ * allocation): the one frame writer. `FrameWriter` below writes the port's
+ * frames with it; TCP's `FrameOut` (transports/tcp/output.ts) extends it with
+ * channel ids and items.
+ */
+export class EncodeBuffer {
+  protected buf: Buffer;
+  protected pos = 0;
+
+  constructor(capacity: number) {
+    this.buf = Buffer.allocUnsafeSlow(capacity);
   }
 
   /** Bytes written since the last take. */
@@ -119,26 +131,57 @@ export class FrameWriter {
     return this.pos;
   }
 
+  /**
+   * Encodes `value` at `offset`, growing the buffer until it fits with
+   * `slack` bytes to spare after it; returns the offset after the value.
+   * @throws EncodeError when the value does not fit the schema (`pos` is unchanged)
+   */
+  protected encodeAt<T>(codec: Codec<T>, value: T, offset: number, slack = 0): number {
+    for (;;) {
+      this.ensure(offset + slack);
+      const end = codec.encodeInto(value, this.buf, offset);
+      if (end >= 0) {
+        this.ensure(end + slack);
+        return end;
+      }
+      this.ensure(this.buf.length - end + slack);
+    }
+  }
+
+  /** Grows the buffer to at least `size` bytes, keeping all of it (a value being encoded lies past `pos`). */
+  protected ensure(size: number): void {
+    if (size <= this.buf.length) return;
+    let next = this.buf.length * 2;
+    while (next < size) next *= 2;
+    const grown = Buffer.allocUnsafeSlow(next);
+    this.buf.copy(grown, 0, 0, this.buf.length);
+    this.buf = grown;
+  }
+}
+
+/**
+ * Appends frames to a growing buffer that is handed off whole (transferred)
+ * by `take()`. Buffers are never pooled, so transferring one detaches
+ * nothing else. Capacity adapts: a batch starts at the size of the last one.
+ */
+export class FrameWriter extends EncodeBuffer {
+  constructor(private readonly minCapacity = 4096) {
+    super(minCapacity);
+  }
+
   /** Appends a frame whose body is `value` under `bodyCodec`; returns the frame's size in bytes. */
   write<T>(kind: FrameKind, bodyCodec: Codec<T>, value: T): number {
     const start = this.pos;
-    for (;;) {
-      const end = bodyCodec.encodeInto(value, this.buf, start + FRAME_HEADER);
-      if (end >= 0) {
-        this.buf.writeUInt32LE(end - start - 4, start);
-        this.buf[start + 4] = kind;
-        this.pos = end;
-        return end - start;
-      }
-      this.grow(this.buf.length - end);
-    }
+    const end = this.encodeAt(bodyCodec, value, start + FRAME_HEADER);
+    writeFrameHeader(this.buf, start, kind, end - start - FRAME_HEADER);
+    this.pos = end;
+    return end - start;
   }
 
   /** Appends a frame with an empty body. */
   writeEmpty(kind: FrameKind): number {
-    if (this.buf.length - this.pos < FRAME_HEADER) this.grow(this.buf.length + FRAME_HEADER);
-    this.buf.writeUInt32LE(1, this.pos);
-    this.buf[this.pos + 4] = kind;
+    this.ensure(this.pos + FRAME_HEADER);
+    writeFrameHeader(this.buf, this.pos, kind, 0);
     this.pos += FRAME_HEADER;
     return FRAME_HEADER;
   }
@@ -151,18 +194,9 @@ export class FrameWriter {
   /** Hands off what was written (the caller owns it) and starts a fresh buffer. */
   take(): Uint8Array {
     const out = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos);
-    this.lastSize = Math.max(this.minCapacity, this.pos);
-    this.buf = Buffer.allocUnsafeSlow(this.lastSize);
+    this.buf = Buffer.allocUnsafeSlow(Math.max(this.minCapacity, this.pos));
     this.pos = 0;
     return out;
-  }
-
-  private grow(atLeast: number): void {
-    let size = this.buf.length * 2;
-    while (size < atLeast) size *= 2;
-    const next = Buffer.allocUnsafeSlow(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
   }
 }
 

@@ -8,6 +8,29 @@ import { connectShm, isShmEnd, type ShmEnd } from './shm';
 import type { ShmOptions } from './shm/channel';
 import { isTcpEnd, type TcpEnd, type TcpOpenOptions } from './tcp';
 
+/*
+ * The options each kind of end takes, checked at the door. Typed as records
+ * of every key, so a new option that is not listed here fails to compile.
+ */
+const WIRE: Record<keyof WireOptions, true> = { maxQueue: true, pauseReadsWhileQueued: true };
+const PORT: Record<keyof PortOptions, true> = { windowBytes: true, batchBytes: true, maxFrameBytes: true, worker: true };
+const SHM: Record<keyof ShmOptions, true> = { wait: true, spinMicros: true, worker: true };
+const TCP: Record<Exclude<keyof TcpOpenOptions, keyof WireOptions>, true> = { window: true };
+
+/**
+ * Refuses an option the end does not take (`wait` for a port end,
+ * `windowBytes` for an shm end, a misspelt name): it would be ignored in
+ * silence. Keys whose value is `undefined` pass.
+ * @throws TypeError naming the option and the kind of end
+ */
+function checkOptions(options: object, kind: string, own: object): void {
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined || key in WIRE || key in own) continue;
+    const takes = [...Object.keys(WIRE), ...Object.keys(own)].join(', ');
+    throw new TypeError(`open: options.${key} does not apply to a ${kind} end (it takes ${takes})`);
+  }
+}
+
 /** Every end descriptor `open` accepts. */
 export type End = PortLike | ShmEnd | TcpEnd;
 
@@ -29,12 +52,23 @@ export type OpenOptions = WireOptions & PortOptions & ShmOptions & TcpOpenOption
  *   `MessagePort`, `Worker` or `parentPort`, or a TCP connection's
  *   `conn.end(name)` (then the same as `conn.open(name, codec, options)`)
  * @param codec the schema of the values both ways
- * @param options see `WireOptions` and the transport's options
+ * @param options see `WireOptions` and the transport's options; an option
+ *   the end does not take is a `TypeError` naming it
  * @returns the Subject over that end
  */
 export function open<T>(end: End, codec: Codec<T>, options: OpenOptions = {}): WireSubject<T> {
-  if (isTcpEnd(end)) return end.connection.open(end.name, codec, options);
-  if (isShmEnd(end)) return new WireSubject(connectShm(end, codec, options), codec, options);
-  if (isPortLike(end)) return new WireSubject(connectPort(end, codec, options), codec, options);
+  if (typeof options !== 'object' || options === null) throw new TypeError('open: options must be an object');
+  if (isTcpEnd(end)) {
+    checkOptions(options, 'tcp', TCP);
+    return end.connection.open(end.name, codec, options);
+  }
+  if (isShmEnd(end)) {
+    checkOptions(options, 'shm', SHM);
+    return new WireSubject(connectShm(end, codec, options), codec, options);
+  }
+  if (isPortLike(end)) {
+    checkOptions(options, 'port', PORT);
+    return new WireSubject(connectPort(end, codec, options), codec, options);
+  }
   throw new TypeError('open: end must be a transport end (from port.pair() or shm.pair(), or conn.end(name) of a TCP connection), a MessagePort, a Worker or parentPort');
 }

@@ -297,7 +297,7 @@ describe.each(TRANSPORTS)('burstRecv on a WireSubject over %s', (transport) => {
     it('gets every value once and in order, in bounded bursts that never hold the marker sent during them', async () => {
       const flag = new Int32Array(new SharedArrayBuffer(4));
       const { here, worker } = spawnWith(transport, 'burst', { count: N, flag: flag.buffer, windowBytes: WINDOW }, WINDOW);
-      const wire = open(here, codec('long'), { worker, windowBytes: WINDOW });
+      const wire = open(here, codec('long'), { worker, ...(transport === 'port' && { windowBytes: WINDOW }) });
       const sent = report<{ markers: number }>(worker);
       const source = throughMap ? wire.pipe(map((v) => v)) : wire;
       const bursts: number[][] = [];

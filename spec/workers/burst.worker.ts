@@ -10,7 +10,7 @@ import { codec } from '../../core/codec';
 import { open } from '../../transports/open';
 
 const { end, count, flag, windowBytes } = workerData as { end: never; count: number; flag: SharedArrayBuffer; windowBytes: number };
-const wire = open(end, codec('long'), { windowBytes });
+const wire = open(end, codec('long'), (end as { transport?: string }).transport === 'port' ? { windowBytes } : {});
 const seen = new Int32Array(flag);
 
 (async () => {

@@ -7,21 +7,22 @@
  * then NEXT values, then COMPLETE or ERROR. The reader's answer travels in the
  * ring's header, not as records: its cursor is the acknowledgement, and its
  * state word says STOPPED (last subscriber left), REJECTED (schema refused,
- * reason in the header) or GONE.
+ * reason in the header) or GONE. The writing direction is ./writing.ts; this
+ * file reads, and ends the channel.
  *
  * Liveness: each end holds one port of a MessageChannel that carries no
  * message; when a thread dies its port closes and the other end is told.
  */
-import type { MessagePort } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Channel, ChannelSink, WireStats } from '../../core/channel';
 import type { Codec } from '../../core/codec';
-import { FrameError, RemoteError, SchemaMismatchError, TransportClosedError, toErrorData } from '../../core/errors';
-import { ErrorRecord, HelloRecord, helloOf, readerForHello } from '../../core/frame';
+import { FrameError, RemoteError, SchemaMismatchError } from '../../core/errors';
+import { ErrorRecord, HelloRecord, readerForHello } from '../../core/frame';
 import { PeerWatch } from '../peer-watch';
-import type { Worker } from 'node:worker_threads';
-import { RECORD_HEADER, RecordKind, ReaderState, mapRing, readReason, writeReason, type RingMemory } from './layout';
-import { RingReader, RingWriter } from './ring';
+import { RECORD_HEADER, RecordKind, ReaderState, align, mapRing, stillReading, writeReason, type RingMemory } from './layout';
+import { RingReader } from './ring';
 import { Pump, checkStrategy, type Step, type WaitStrategy } from './wait';
+import { Writing } from './writing';
 
 /** Options of the shm transport (with `WireOptions`, given to `open`). */
 export interface ShmOptions {
@@ -40,26 +41,12 @@ export interface ShmLink {
   live: MessagePort;
 }
 
-/** Unpublished bytes after which a write publishes at once instead of at the end of the turn. */
-const PUBLISH_EVERY = 16 * 1024;
-
 export class ShmChannel<T> implements Channel<T> {
-  private readonly writer: RingWriter;
+  private readonly out: Writing<T>;
   private readonly reader: RingReader;
-  private readonly txMemory: RingMemory;
   private readonly rxMemory: RingMemory;
   private readonly readPump: Pump;
-  private readonly spacePump: Pump;
   private readonly live: MessagePort;
-  private publishScheduled: ReturnType<typeof setImmediate> | undefined;
-  private unpublished = 0;
-
-  // Outgoing.
-  private sent = 0;
-  private sentBytes = 0;
-  private outDone = false;
-  private blocked = false;
-  private pendingEnd: { kind: RecordKind; error?: unknown } | undefined;
 
   // Incoming.
   private decoder: Codec<T> | undefined;
@@ -82,9 +69,7 @@ export class ShmChannel<T> implements Channel<T> {
     const { wait = 'auto', spinMicros = 50, worker } = options;
     const strategy = checkStrategy(wait);
     if (!(spinMicros >= 0)) throw new RangeError('options.spinMicros must be a non-negative number');
-    this.txMemory = mapRing(link.tx);
     this.rxMemory = mapRing(link.rx);
-    this.writer = new RingWriter(this.txMemory);
     this.reader = new RingReader(this.rxMemory, 0);
     this.live = link.live;
     // The live port is this channel's handle on the event loop (see updateRef).
@@ -96,18 +81,11 @@ export class ShmChannel<T> implements Channel<T> {
       () => this.reader.available() > 0 || this.peerGone,
       () => this.reader.dataCell(),
     );
-    this.spacePump = new Pump(
-      this.txMemory.header,
-      pumpOptions,
-      () => this.awaitRoom(),
-      () => this.writer.hasRoom() || this.writer.readerState() !== ReaderState.READING || this.peerGone,
-      () => this.writer.spaceCell(),
-    );
-    const hello = helloOf(codec, this.txMemory.capacity);
-    if (!this.writer.tryWrite(RecordKind.HELLO, HelloRecord, hello)) {
-      throw new FrameError(`the schema (${hello.schema.length} bytes) does not fit a ring of ${this.txMemory.capacity} bytes`);
-    }
-    this.writer.publish();
+    this.out = new Writing(mapRing(link.tx), codec, {
+      sink,
+      peerGone: () => (this.peerGone ? this.watch.failure : undefined),
+      changed: () => this.maybeClose(),
+    }, pumpOptions);
     this.live.on('close', this.onLiveClosed);
     this.watch = new PeerWatch(worker, () => this.peerLeft());
     this.updateRef();
@@ -116,37 +94,15 @@ export class ShmChannel<T> implements Channel<T> {
   // ---- outgoing -----------------------------------------------------------
 
   offer(value: T): boolean {
-    if (this.outDone) throw new TransportClosedError('the outgoing stream is closed');
-    if (this.writer.readerState() !== ReaderState.READING) {
-      this.readerLeft();
-      throw new TransportClosedError('the reader is not reading');
-    }
-    const before = this.writer.position;
-    if (!this.writer.tryWrite(RecordKind.NEXT, this.codec, value)) {
-      this.blocked = true;
-      this.spacePump.start();
-      this.updateRef();
-      return false;
-    }
-    const bytes = (this.writer.position - before) | 0;
-    this.sent++;
-    this.sentBytes += bytes;
-    this.unpublished += bytes;
-    // Publish in batches: at once past PUBLISH_EVERY bytes, else at the end
-    // of this turn of the event loop (not a microtask: a loop of
-    // `await send()` would then publish every single record), and after each
-    // drain of the reader, so a reply written while delivering goes out at once.
-    if (this.unpublished >= PUBLISH_EVERY) this.publish();
-    else if (!this.publishScheduled) this.publishScheduled = setImmediate(this.publish);
-    return true;
+    return this.out.offer(value);
   }
 
   complete(): void {
-    this.end({ kind: RecordKind.COMPLETE });
+    this.out.end({ kind: RecordKind.COMPLETE });
   }
 
   error(err: unknown): void {
-    this.end({ kind: RecordKind.ERROR, error: err });
+    this.out.end({ kind: RecordKind.ERROR, error: err });
   }
 
   hold(waiting: boolean): void {
@@ -156,96 +112,12 @@ export class ShmChannel<T> implements Channel<T> {
 
   stats(): Omit<WireStats, 'queued' | 'dropped'> {
     return {
-      sent: this.sent,
-      sentBytes: this.sentBytes,
+      sent: this.out.sent,
+      sentBytes: this.out.sentBytes,
       received: this.received,
       receivedBytes: this.receivedBytes,
-      inFlightBytes: this.writer.used(),
+      inFlightBytes: this.out.inFlightBytes,
     };
-  }
-
-  private readonly publish = (): void => {
-    if (this.publishScheduled) clearImmediate(this.publishScheduled);
-    this.publishScheduled = undefined;
-    this.unpublished = 0;
-    if (!this.writer.pending) return;
-    this.writer.publish();
-    this.sink.flushed();
-  };
-
-  private end(ending: { kind: RecordKind; error?: unknown }): void {
-    if (this.outDone) return;
-    this.outDone = true;
-    this.pendingEnd = ending;
-    this.writeEnd();
-  }
-
-  /** Writes the pending COMPLETE or ERROR, now or when room appears. */
-  private writeEnd(): void {
-    const ending = this.pendingEnd;
-    if (!ending) return;
-    const written =
-      ending.kind === RecordKind.ERROR
-        ? this.writeError(ending.error)
-        : this.writer.tryWriteEmpty(RecordKind.COMPLETE);
-    if (!written) {
-      this.spacePump.start();
-      this.updateRef();
-      return;
-    }
-    this.pendingEnd = undefined;
-    this.publish();
-    this.maybeClose();
-  }
-
-  private writeError(error: unknown): boolean {
-    const data = toErrorData(error);
-    try {
-      return this.writer.tryWrite(RecordKind.ERROR, ErrorRecord, data);
-    } catch {
-      // A stack too large for the ring: the message alone still crosses.
-      return this.writer.tryWrite(RecordKind.ERROR, ErrorRecord, { ...data, stack: null, message: data.message.slice(0, 256) });
-    }
-  }
-
-  /** One step of the space pump: room, or the reader gone. */
-  private awaitRoom(): Step {
-    if (this.writer.readerState() !== ReaderState.READING || this.peerGone) {
-      this.readerLeft();
-      return 'done';
-    }
-    if (!this.writer.hasRoom()) return 'idle';
-    if (this.pendingEnd) {
-      this.writeEnd();
-      return this.pendingEnd ? 'idle' : 'done';
-    }
-    this.blocked = false;
-    this.updateRef();
-    this.sink.writable();
-    return this.blocked ? 'idle' : 'done';
-  }
-
-  /** The reader stopped, refused the schema or is gone: close the outgoing side. */
-  private readerLeft(): void {
-    const state = this.writer.readerState();
-    let err: Error;
-    if (state === ReaderState.STOPPED) err = new TransportClosedError('the reader stopped: its last subscriber left');
-    else if (state === ReaderState.REJECTED) err = rejection(readReason(this.txMemory));
-    else err = this.watch.failure;
-    this.closeOutgoing(err, state === ReaderState.STOPPED);
-  }
-
-  private closeOutgoing(err: Error, stopped: boolean): void {
-    if (this.outDone && !this.pendingEnd && !this.blocked) {
-      this.maybeClose();
-      return;
-    }
-    this.outDone = true;
-    this.pendingEnd = undefined;
-    this.blocked = false;
-    this.spacePump.stop();
-    this.sink.writeClosed(err, stopped);
-    this.maybeClose();
   }
 
   // ---- incoming -----------------------------------------------------------
@@ -273,7 +145,7 @@ export class ShmChannel<T> implements Channel<T> {
   private drain(): Step {
     if (this.inDone) return 'done';
     // A reply sent from a promise continuation since the last drain goes out now.
-    if (this.writer.pending) this.publish();
+    this.out.publish();
     if (this.reader.available() === 0) {
       if (!this.peerGone) return 'idle';
       // The writer's thread is gone and everything it published has been read.
@@ -289,9 +161,11 @@ export class ShmChannel<T> implements Channel<T> {
         if (kind === RecordKind.NEXT) {
           if (!this.decoder) throw new FrameError('a value arrived before the writer said hello');
           values.push(this.decoder.decode(data, start, end));
-          bytes += (end - start + RECORD_HEADER + 7) & ~7; // the record as it sits in the ring, padding included
+          bytes += align(end - start + RECORD_HEADER); // the record as it sits in the ring, padding included
         } else if (kind === RecordKind.HELLO) {
           this.decoder = readerForHello(this.codec, HelloRecord.decode(data, start, end));
+          // The schema is accepted: the writer may publish its values.
+          if (this.reader.state() === ReaderState.READING) this.reader.setState(ReaderState.ACCEPTED);
         } else if (kind === RecordKind.COMPLETE) {
           ending = {};
         } else if (kind === RecordKind.ERROR) {
@@ -311,7 +185,7 @@ export class ShmChannel<T> implements Channel<T> {
     this.received += values.length;
     this.receivedBytes += bytes;
     if (values.length > 0) this.sink.batch(values);
-    this.publish();
+    this.out.publish();
     if (ending && !this.inDone) {
       if (ending.error) this.fail(ending.error);
       else this.finish();
@@ -332,7 +206,7 @@ export class ShmChannel<T> implements Channel<T> {
     this.inDone = true;
     this.readPump.stop();
     // Tell the writer to stop, unless the state already says why (REJECTED).
-    if (this.reader.state() === ReaderState.READING) this.reader.setState(ReaderState.STOPPED);
+    if (stillReading(this.reader.state())) this.reader.setState(ReaderState.STOPPED);
     this.sink.error(err);
     this.maybeClose();
   }
@@ -341,14 +215,14 @@ export class ShmChannel<T> implements Channel<T> {
 
   private readonly onLiveClosed = (): void => {
     if (this.closed) return;
-    this.watch.linkClosed(!this.inDone || !this.outDone);
+    this.watch.linkClosed(!this.inDone || !this.out.done);
   };
 
   /** The other thread is gone: read what it published, then end both ways. */
   private peerLeft(): void {
     if (this.closed || this.peerGone) return;
     this.peerGone = true;
-    if (!this.outDone || this.pendingEnd || this.blocked) this.readerLeft();
+    if (!this.out.done || this.out.owes || this.out.blocked) this.out.readerLeft();
     if (!this.inDone) {
       if (this.reading) this.readPump.start();
       // Wake our own pump if it sleeps on the ring.
@@ -359,16 +233,15 @@ export class ShmChannel<T> implements Channel<T> {
 
   private maybeClose(): void {
     const incomingOver = this.inDone || (this.peerGone && !this.reading);
-    if (this.outDone && !this.pendingEnd && incomingOver) this.shutdown();
+    if (this.out.done && !this.out.owes && incomingOver) this.shutdown();
     else this.updateRef();
   }
 
   private shutdown(): void {
     if (this.closed) return;
-    this.publish();
     this.closed = true;
+    this.out.stop();
     this.readPump.stop();
-    this.spacePump.stop();
     this.watch.unwatch();
     this.live.off('close', this.onLiveClosed);
     this.live.close();
@@ -376,17 +249,8 @@ export class ShmChannel<T> implements Channel<T> {
 
   private updateRef(): void {
     if (this.closed) return;
-    const waiting = this.holding || (this.reading && !this.inDone) || this.blocked || this.pendingEnd !== undefined;
+    const waiting = this.holding || (this.reading && !this.inDone) || this.out.blocked || this.out.owes;
     if (waiting) this.live.ref();
     else this.live.unref();
-  }
-}
-
-function rejection(reason: string): Error {
-  try {
-    const { path, reason: why } = JSON.parse(reason) as { path: string; reason: string };
-    return new SchemaMismatchError(path, `the reader refused this schema: ${why}`);
-  } catch {
-    return new FrameError(`the reader refused this end: ${reason}`);
   }
 }

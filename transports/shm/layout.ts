@@ -45,7 +45,17 @@ export const MAX_CONSUMERS = 30;
 const REASON_BYTES = 1024;
 const MAGIC_VALUE = 0x52585731; // "RXW1"
 
-export const ReaderState = { READING: 0, STOPPED: 1, REJECTED: 2, GONE: 3 } as const;
+/**
+ * A consumer's state word. READING until the reader has read the writer's
+ * HELLO; then ACCEPTED (the writer may publish values), or REJECTED (reason in
+ * the header). STOPPED: its last subscriber left.
+ */
+export const ReaderState = { READING: 0, STOPPED: 1, REJECTED: 2, GONE: 3, ACCEPTED: 4 } as const;
+
+/** Is a reader in this state still taking the writer's records (before or after acceptance)? */
+export function stillReading(state: number): boolean {
+  return state === ReaderState.READING || state === ReaderState.ACCEPTED;
+}
 
 /** Record kinds in the ring (4 bits). */
 export const RecordKind = { NEXT: 1, COMPLETE: 2, ERROR: 3, HELLO: 4, PAD: 15 } as const;
@@ -59,6 +69,17 @@ export const RECORD_HEADER = 8;
 export const RECORD_ALIGN = 8;
 /** The longest record body: the header keeps 27 bits for the length. */
 export const MAX_BODY = (1 << 27) - 1;
+
+/** Where a sleeper waits: the counter to watch and the slot that counts sleepers. */
+export interface WaitCell {
+  index: number;
+  waiters: number;
+}
+
+/** Rounds a record's size up to RECORD_ALIGN. */
+export function align(n: number): number {
+  return (n + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1);
+}
 
 export function consumerBase(k: number): number {
   return (4 + k) * LINE;

@@ -11,7 +11,7 @@
  * fields, symbols, items, values, size; named types referred to by full name.
  */
 import { DecodeError } from '../../core/errors';
-import { readVarLong } from './wire';
+import { readVarLong } from '../../core/varint';
 
 /** The most zero-byte items (e.g. `null`s) one value may hold in its arrays and maps. */
 export const MAX_EMPTY_ITEMS = 1 << 20;

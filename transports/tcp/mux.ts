@@ -103,19 +103,7 @@ export class Mux {
       throw new FrameError(`a frame for channel ${remoteId} before its HELLO`);
     }
     if (channel === PENDING) throw new FrameError(`a frame for channel ${remoteId}, which this end has not opened`);
-    switch (kind) {
-      case TcpKind.NEXT:
-        return channel.onNext(buf, start, end);
-      case TcpKind.COMPLETE:
-      case TcpKind.ERROR:
-        return channel.onEnding(kind, buf, start, end);
-      case TcpKind.ACK:
-        return channel.onAck(buf, start, end);
-      case TcpKind.STOP:
-        return channel.onStop(start, end);
-      case TcpKind.REJECT:
-        return channel.onReject(buf, start, end);
-    }
+    channel.onFrame(kind, buf, start, end);
   }
 
   private onHello(remoteId: number, buf: Buffer, start: number, end: number): void {

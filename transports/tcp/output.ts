@@ -11,6 +11,8 @@
  */
 import type { Codec } from '../../core/codec';
 import { FrameError } from '../../core/errors';
+import { EncodeBuffer, writeFrameHeader } from '../../core/frame';
+import { varLongBytes, writeVarLong } from '../../core/varint';
 import { TCP_HEADER, TcpKind } from './wire';
 
 /** A batch is handed off once it reaches this many bytes. */
@@ -20,9 +22,7 @@ const MAX_PREFIX = 5;
 /** Written buffers kept for reuse, at most. */
 const MAX_SPARE = 16;
 
-export class FrameOut {
-  private buf: Buffer;
-  private pos = 0;
+export class FrameOut extends EncodeBuffer {
   /** Where the NEXT frame that items are appended to begins, or -1. */
   private openStart = -1;
   private openChannel = 0;
@@ -34,12 +34,7 @@ export class FrameOut {
   private readonly spare: Buffer[] = [];
 
   constructor(private readonly capacity = 2 * BATCH_BYTES) {
-    this.buf = Buffer.allocUnsafeSlow(capacity);
-  }
-
-  /** Bytes written since the last take. */
-  get size(): number {
-    return this.pos;
+    super(capacity);
   }
 
   /**
@@ -63,13 +58,13 @@ export class FrameOut {
       throw err;
     }
     const n = end - (at + 1);
-    const prefix = prefixBytes(n);
+    const prefix = varLongBytes(n);
     if (prefix > 1) {
       this.ensure(end + prefix - 1);
       this.buf.copyWithin(at + prefix, at + 1, end);
       end += prefix - 1;
     }
-    writePrefix(this.buf, at, n);
+    writeVarLong(this.buf, at, n);
     const item = prefix + n;
     if (item > maxBody) {
       this.pos = before;
@@ -143,27 +138,9 @@ export class FrameOut {
     this.openStart = -1;
   }
 
-  /** Encodes at `offset`, growing the buffer until the value fits; returns the end. */
+  /** Encodes at `offset`, growing the buffer until the value fits with room for a prefix and a header after it. */
   private encode<T>(codec: Codec<T>, value: T, offset: number): number {
-    for (;;) {
-      this.ensure(offset + MAX_PREFIX);
-      const end = codec.encodeInto(value, this.buf, offset);
-      if (end >= 0) {
-        this.ensure(end + MAX_PREFIX + TCP_HEADER);
-        return end;
-      }
-      this.ensure(this.buf.length - end + MAX_PREFIX + TCP_HEADER);
-    }
-  }
-
-  private ensure(size: number): void {
-    if (size <= this.buf.length) return;
-    let next = this.buf.length * 2;
-    while (next < size) next *= 2;
-    const grown = Buffer.allocUnsafeSlow(next);
-    // Copies everything: an item being encoded lies past `pos` until it is done.
-    this.buf.copy(grown, 0, 0, this.buf.length);
-    this.buf = grown;
+    return this.encodeAt(codec, value, offset, MAX_PREFIX + TCP_HEADER);
   }
 }
 
@@ -178,27 +155,5 @@ export function connectionFrame(kind: TcpKind, body: Uint8Array = EMPTY): Buffer
 const EMPTY = new Uint8Array(0);
 
 function writeHeader(buf: Buffer, at: number, kind: number, channel: number, bodyLength: number): void {
-  buf.writeUInt32LE(bodyLength + TCP_HEADER - 4, at);
-  buf[at + 4] = kind;
-  buf.writeUInt32LE(channel, at + 5);
-}
-
-/** Bytes of the Avro long `n` (n ≥ 0): zig-zag 2n, 7 bits a byte. */
-function prefixBytes(n: number): number {
-  let z = n * 2;
-  let bytes = 1;
-  while (z >= 0x80) {
-    z = Math.floor(z / 0x80);
-    bytes++;
-  }
-  return bytes;
-}
-
-function writePrefix(buf: Buffer, at: number, n: number): void {
-  let z = n * 2;
-  while (z >= 0x80) {
-    buf[at++] = (z & 0x7f) | 0x80;
-    z = Math.floor(z / 0x80);
-  }
-  buf[at] = z;
+  writeFrameHeader(buf, at, kind, bodyLength, channel);
 }

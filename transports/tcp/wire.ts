@@ -10,7 +10,7 @@
  *   body              kind-specific
  */
 import { codec, type Codec } from '../../core/codec';
-import { FrameKind } from '../../core/frame';
+import { FrameKind, HELLO_FIELDS } from '../../core/frame';
 
 /** Bytes before a frame's body: length, kind, channel. */
 export const TCP_HEADER = 9;
@@ -124,13 +124,7 @@ export const ChannelHelloRecord = codec({
   type: 'record',
   name: 'ChannelHelloRecord',
   namespace: 'rxwire.tcp',
-  fields: [
-    { name: 'name', type: 'string' },
-    { name: 'version', type: 'int' },
-    { name: 'fingerprint', type: 'string' },
-    { name: 'schema', type: 'string' },
-    { name: 'window', type: 'long' },
-  ],
+  fields: [{ name: 'name', type: 'string' }, ...HELLO_FIELDS],
 } as const);
 export type ChannelHello = typeof ChannelHelloRecord extends Codec<infer T> ? T : never;
 
@@ -140,20 +134,5 @@ export const LongRecord: Codec<number> = codec('long');
 /** The longest channel name, in UTF-8 bytes. */
 export const MAX_NAME_BYTES = 1024;
 
-/**
- * Reads an Avro long (zig-zag varint) at `pos`, for checking lengths before
- * a body is decoded. Returns the value and the offset after it, or
- * undefined when the bytes end first or the varint is longer than 8 bytes
- * (more than 2^53, not a length we would accept anyway).
- */
-export function readVarLong(buf: Uint8Array, pos: number, end: number): { value: number; next: number } | undefined {
-  let n = 0;
-  let mul = 1;
-  for (let i = 0; i < 8 && pos < end; i++) {
-    const b = buf[pos++];
-    n += (b & 0x7f) * mul;
-    if ((b & 0x80) === 0) return { value: n % 2 === 0 ? n / 2 : -(n + 1) / 2, next: pos };
-    mul *= 128;
-  }
-  return undefined;
-}
+/** Reads an Avro long (see core/varint.ts). */
+export { readVarLong } from '../../core/varint';

@@ -1,0 +1,172 @@
+/**
+ * The writing half of a session: credit, acceptance, the held values and the
+ * ending. Rules (docs/PROTOCOL.md, "Flow control" and "HELLO"):
+ *
+ * - A writer sends no value before the reader has accepted its schema (the
+ *   reader's first ACK, `ACK 0`, answers an accepted HELLO). Until then,
+ *   where the writer announces the window (port, shm) and so knows its bound
+ *   from the start, it takes up to one window of values and holds them,
+ *   encoded, here (a REJECT discards them unsent and fails the writer);
+ *   where the reader announces it (tcp), `offer` is false until `ACK 0`.
+ * - Then it keeps `sent − acked < window`; an ACK outside
+ *   `[acked, sent]` is a FrameError.
+ * - COMPLETE or ERROR goes out after every value taken before it.
+ */
+import type { ChannelSink } from './channel';
+import { raw, type Codec } from './codec';
+import { FrameError, TransportClosedError, toErrorData } from './errors';
+import { Fifo } from './fifo';
+import { ErrorRecord, FrameKind } from './frame';
+import type { SessionTransport } from './session-transport';
+
+/** How the outgoing stream ends. */
+export type Ending = { kind: 'complete' } | { kind: 'error'; error: unknown };
+
+export class Outgoing<T> {
+  sent = 0;
+  sentBytes = 0;
+  ackedBytes = 0;
+  /** No more values are taken (ended, stopped, refused, gone). */
+  done = false;
+  /** The window this end keeps to; undefined until known (the reader's HELLO, where the reader announces it). */
+  private window: number | undefined;
+  /** The reader accepted the schema (its first ACK came). */
+  private accepted = false;
+  private blocked = false;
+  private readonly held = new Fifo<Buffer>();
+  private heldBytes = 0;
+  /** complete/error asked for and not yet written (it waits for acceptance and the held values). */
+  private ending: Ending | undefined;
+  /** No frame may be written any more (the peer is gone). */
+  private cut = false;
+  /** Bytes of values taken before acceptance, at most: the writer's own window where it announces it, else none. */
+  private readonly holdLimit: number;
+
+  constructor(
+    private readonly transport: SessionTransport,
+    private readonly codec: Codec<T>,
+    private readonly sink: ChannelSink<T>,
+    ownWindow: number | undefined,
+    private readonly quiet = false,
+  ) {
+    this.window = ownWindow;
+    this.holdLimit = ownWindow ?? 0;
+  }
+
+  /** Everything this direction owes is written (or will never be). */
+  get finished(): boolean {
+    return this.done && this.ending === undefined;
+  }
+
+  /** A writer waits for room, or values or the ending wait to go out (for acceptance, for credit). */
+  get waiting(): boolean {
+    return (this.blocked && !this.done) || this.held.length > 0 || this.ending !== undefined;
+  }
+
+  /** The reader's HELLO announced its receive window (where the reader announces it). */
+  readerWindow(window: number): void {
+    this.window = window;
+  }
+
+  offer(value: T): boolean {
+    if (this.done) throw new TransportClosedError('the outgoing stream is closed');
+    if (!this.accepted || this.held.length > 0) return this.hold(value);
+    if (!this.hasCredit() || !this.transportRoom()) {
+      this.blocked = true;
+      return false;
+    }
+    this.sentBytes += this.transport.write(FrameKind.NEXT, this.codec, value);
+    this.sent++;
+    return true;
+  }
+
+  end(ending: Ending): void {
+    if (this.done) return;
+    this.done = true;
+    this.ending = ending;
+    this.pump();
+  }
+
+  /** ACK: the reader consumed `acked` bytes in all; the first one accepts the schema. */
+  ack(acked: number): void {
+    if (acked < this.ackedBytes || acked > this.sentBytes) {
+      throw new FrameError(`ACK of ${acked} bytes is outside [${this.ackedBytes}, ${this.sentBytes}]`);
+    }
+    this.ackedBytes = acked;
+    this.accepted = true;
+    this.pump();
+    this.wake();
+  }
+
+  /** The transport has room again, or credit came back: wake a blocked writer. */
+  wake(): void {
+    this.pump();
+    if (!this.blocked || this.done) return;
+    const room = this.accepted ? this.held.length === 0 && this.hasCredit() && this.transportRoom() : this.heldBytes < this.holdLimit;
+    if (!room) return;
+    this.blocked = false;
+    this.sink.writable();
+  }
+
+  /**
+   * The reader stopped (`stopped`), refused the schema, or is gone: nothing
+   * more is written; held values are dropped unsent.
+   */
+  close(err: Error, stopped: boolean, cut = false): void {
+    this.cut ||= cut;
+    if (this.done && this.ending === undefined) return;
+    this.done = true;
+    this.ending = undefined;
+    this.held.drain();
+    this.heldBytes = 0;
+    this.blocked = false;
+    this.sink.writeClosed(err, stopped);
+  }
+
+  private hold(value: T): boolean {
+    if (this.heldBytes >= this.holdLimit) {
+      this.blocked = true;
+      return false;
+    }
+    const bytes = this.codec.encode(value);
+    if (bytes.length > this.transport.maxValueBytes) {
+      throw new FrameError(`a value of ${bytes.length} bytes exceeds the largest frame the peer accepts (${this.transport.maxValueBytes})`);
+    }
+    this.held.push(bytes);
+    this.heldBytes += bytes.length;
+    return true;
+  }
+
+  /** Writes what waited for acceptance and credit, then the ending once nothing waits before it. */
+  private pump(): void {
+    if (this.cut) return;
+    if (!this.accepted) {
+      // An ending with no value before it needs no acceptance (unless the transport must stay quiet).
+      if (this.ending && this.held.length === 0 && !this.quiet) this.writeEnding();
+      return;
+    }
+    while (this.held.length > 0 && this.hasCredit() && this.transportRoom()) {
+      const bytes = this.held.shift()!;
+      this.heldBytes -= bytes.length;
+      this.sentBytes += this.transport.write(FrameKind.NEXT, raw, bytes);
+      this.sent++;
+    }
+    if (this.ending && this.held.length === 0) this.writeEnding();
+  }
+
+  private writeEnding(): void {
+    const ending = this.ending!;
+    this.ending = undefined;
+    if (ending.kind === 'complete') this.transport.write(FrameKind.COMPLETE);
+    else this.transport.write(FrameKind.ERROR, ErrorRecord, toErrorData(ending.error));
+    this.transport.flush();
+  }
+
+  private hasCredit(): boolean {
+    return this.sentBytes - this.ackedBytes < (this.window ?? 0);
+  }
+
+  private transportRoom(): boolean {
+    return this.transport.roomToWrite ? this.transport.roomToWrite() : true;
+  }
+}

@@ -1,0 +1,154 @@
+import type { ChannelSink } from '../../core/channel';
+import { codec, type Codec } from '../../core/codec';
+import { FrameError, SchemaMismatchError, TransportClosedError } from '../../core/errors';
+import { AckRecord, FrameKind, RejectRecord, helloOf, type Hello } from '../../core/frame';
+import { Session } from '../../core/session';
+import type { SessionOptions, SessionTransport } from '../../core/session-transport';
+
+/* The session alone, over a transport that records what it is asked to write: no thread, no socket, no timer. */
+
+class Recorder implements SessionTransport {
+  frames: [FrameKind, unknown][] = [];
+  closed = 0;
+  readonly maxValueBytes = 1000;
+  write<V>(kind: FrameKind, _body?: Codec<V>, value?: V): number {
+    this.frames.push([kind, value]);
+    return kind === FrameKind.NEXT ? 10 : 0; // every value costs 10 bytes of credit
+  }
+  flush(): void {}
+  decodeNext<T>(reader: Codec<T>, buf: Buffer, start: number, end: number, into: T[]): number {
+    into.push(reader.decode(buf, start, end));
+    return end - start;
+  }
+  keepAlive(): void {}
+  close(): void {
+    this.closed++;
+  }
+  kinds(): FrameKind[] {
+    return this.frames.map(([kind]) => kind);
+  }
+}
+
+function sinkLog() {
+  const log: unknown[] = [];
+  const sink: ChannelSink<number> = {
+    batch: (values) => log.push(['batch', values]),
+    complete: () => log.push('complete'),
+    error: (err) => log.push(['error', err]),
+    writable: () => log.push('writable'),
+    writeClosed: (err, stopped) => log.push(['writeClosed', err, stopped]),
+    flushed: () => undefined,
+  };
+  return { log, sink };
+}
+
+const int = codec('int');
+const hello = (window: number): Hello => helloOf(int, window);
+const ack = (n: number) => AckRecord.encode(n);
+
+function session(options: Partial<SessionOptions> = {}) {
+  const transport = new Recorder();
+  const { log, sink } = sinkLog();
+  const s = new Session(transport, int, sink, { window: 40, announces: 'send', maxFrame: 100, nextOverhead: 0, ...options });
+  return { s, transport, log };
+}
+
+describe('session: writing', () => {
+  it('takes up to its own window before ACK 0, sends nothing until then, then what it took, in order', () => {
+    const { s, transport } = session();
+    let taken = 0;
+    while (s.offer(taken)) taken++;
+    expect(taken).toBe(40); // before acceptance the window counts encoded bytes: 0..39 take one byte each
+    expect(transport.kinds()).toEqual([]);
+    s.hello(hello(1 << 20));
+    s.receive(FrameKind.ACK, ack(0), 0, 1);
+    // Credit: 10 bytes a value, window 40: four go out, the rest wait for credit.
+    expect(transport.kinds().filter((k) => k === FrameKind.NEXT)).toHaveLength(4);
+    expect(s.stats()).toMatchObject({ sent: 4, inFlightBytes: 40 });
+  });
+
+  it('an ACK outside [acked, sent] is a FrameError', () => {
+    const { s } = session();
+    s.hello(hello(1 << 20));
+    s.receive(FrameKind.ACK, ack(0), 0, 1);
+    s.offer(1);
+    expect(() => s.receive(FrameKind.ACK, ack(11), 0, 1)).toThrow(FrameError);
+  });
+
+  it('REJECT drops what was held unsent and closes the writer with SchemaMismatchError', () => {
+    const { s, log } = session();
+    s.offer(1);
+    s.offer(2);
+    const body = RejectRecord.encode({ path: 'P.x', message: 'no default' });
+    s.receive(FrameKind.REJECT, body, 0, body.length);
+    const closed = log.find((e) => Array.isArray(e) && e[0] === 'writeClosed') as [string, Error, boolean];
+    expect(closed[1]).toBeInstanceOf(SchemaMismatchError);
+    expect(closed[2]).toBe(false);
+    expect(s.stats().sent).toBe(0);
+    expect(() => s.offer(3)).toThrow(TransportClosedError);
+  });
+
+  it('complete() waits for acceptance and the held values, then goes out after them', () => {
+    const { s, transport } = session();
+    s.offer(1);
+    s.complete();
+    expect(transport.kinds()).toEqual([]);
+    s.hello(hello(1 << 20));
+    s.receive(FrameKind.ACK, ack(0), 0, 1);
+    expect(transport.kinds()).toEqual([FrameKind.ACK, FrameKind.NEXT, FrameKind.COMPLETE]);
+  });
+});
+
+describe('session: reading', () => {
+  const next = (v: number) => int.encode(v);
+
+  it('answers an accepted HELLO with ACK 0, and ACKs every floor(window/4) bytes consumed', () => {
+    const { s, transport } = session();
+    s.hello(hello(8)); // the writer's window (announces: 'send'): ACK every 2 bytes
+    expect(transport.frames).toEqual([[FrameKind.ACK, 0]]);
+    s.resume();
+    for (const v of [1, 2, 3]) s.receive(FrameKind.NEXT, next(v), 0, 1);
+    s.deliver();
+    expect(transport.frames.at(-1)).toEqual([FrameKind.ACK, 3]);
+  });
+
+  it('a NEXT before HELLO, a second HELLO, and a writer past its window are FrameErrors', () => {
+    const a = session();
+    expect(() => a.s.receive(FrameKind.NEXT, next(1), 0, 1)).toThrow(/before the writer said hello/);
+    a.s.hello(hello(4));
+    expect(() => a.s.hello(hello(4))).toThrow(/a second HELLO/);
+    // Paused: nothing is consumed, so nothing is acknowledged. window 4 + maxFrame 100.
+    for (let i = 0; i < 104; i++) a.s.receive(FrameKind.NEXT, next(1), 0, 1);
+    expect(() => a.s.receive(FrameKind.NEXT, next(1), 0, 1)).toThrow(/overran its window of 4 bytes/);
+  });
+
+  it('holds data while paused and delivers it, then the ending, to the first subscriber', () => {
+    const { s, log } = session();
+    s.hello(hello(1 << 20));
+    s.receive(FrameKind.NEXT, next(7), 0, 1);
+    s.receive(FrameKind.COMPLETE, Buffer.alloc(0), 0, 0);
+    s.deliver();
+    expect(log).toEqual([]);
+    s.resume();
+    expect(log).toEqual([['batch', [7]], 'complete']);
+  });
+
+  it('a refused HELLO answers REJECT and fails the reader', () => {
+    const { s, transport, log } = session();
+    s.resume();
+    s.hello(helloOf(codec('string'), 100));
+    expect(transport.kinds()).toEqual([FrameKind.REJECT]);
+    expect((log[0] as [string, Error])[1]).toBeInstanceOf(SchemaMismatchError);
+  });
+
+  it('the peer gone: what arrived is delivered, then the error; the link is released once', () => {
+    const { s, transport, log } = session();
+    s.hello(hello(1 << 20));
+    s.receive(FrameKind.NEXT, next(5), 0, 1);
+    s.peerGone(new TransportClosedError('gone'));
+    expect(transport.closed).toBe(1);
+    s.resume();
+    expect(log[0]).toEqual(['writeClosed', expect.any(TransportClosedError), false]);
+    expect(log.slice(1)).toEqual([['batch', [5]], ['error', expect.any(TransportClosedError)]]);
+  });
+});

@@ -1,0 +1,63 @@
+import { codec } from '../../core/codec';
+import { open } from '../../transports/open';
+import { port, shm } from '../../transports';
+import { connect, listen } from '../../transports/tcp';
+
+/* open() at the door: an option the end does not take is refused, naming it, before anything is opened. */
+
+describe('open() refuses options that do not fit the end', () => {
+  it.each([
+    ['wait', 'spin'],
+    ['spinMicros', 10],
+    ['window', 1024],
+    ['windowsBytes', 1024], // misspelt
+  ])('a port end with options.%s', (key, value) => {
+    const [a, b] = port.pair();
+    expect(() => open(a, codec('int'), { [key]: value })).toThrow(new RegExp(`options\\.${key} does not apply to a port end`));
+    expect(() => open(a, codec('int'), { [key]: value })).toThrow(TypeError);
+    a.port.close();
+    b.port.close();
+  });
+
+  it.each([
+    ['windowBytes', 4096],
+    ['batchBytes', 4096],
+    ['maxFrameBytes', 4096],
+    ['window', 4096],
+  ])('an shm end with options.%s', (key, value) => {
+    const [a, b] = shm.pair({ bytes: 4096 });
+    expect(() => open(a, codec('int'), { [key]: value })).toThrow(new RegExp(`options\\.${key} does not apply to an? shm end`));
+    a.live.close();
+    b.live.close();
+  });
+
+  it('a tcp end with options.windowBytes or options.wait', async () => {
+    const server = await listen({ port: 0 });
+    const client = await connect({ port: server.port });
+    try {
+      expect(() => open(client.end('x'), codec('int'), { windowBytes: 4096 })).toThrow(/options\.windowBytes does not apply to a tcp end/);
+      expect(() => open(client.end('x'), codec('int'), { wait: 'spin' })).toThrow(TypeError);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
+  it('takes what fits, and an option set to undefined', () => {
+    const [a, b] = port.pair();
+    const tx = open(a, codec('int'), { windowBytes: 4096, maxQueue: 8, wait: undefined });
+    const [c, d] = shm.pair({ bytes: 4096 });
+    const rx = open(c, codec('int'), { wait: 'async', spinMicros: 0, pauseReadsWhileQueued: false });
+    tx.unsubscribe();
+    rx.unsubscribe();
+    b.port.close();
+    d.live.close();
+  });
+
+  it('refuses options that are not an object', () => {
+    const [a, b] = port.pair();
+    expect(() => open(a, codec('int'), 42 as never)).toThrow(TypeError);
+    a.port.close();
+    b.port.close();
+  });
+});

@@ -1,0 +1,159 @@
+/**
+ * A port channel: the core session (core/session.ts) over a `MessagePort`.
+ * This file is only the port's own part: frames (core/frame.ts) written into
+ * one buffer per batch, posted with its memory transferred, and each posted
+ * batch parsed and fed to the session.
+ */
+import type { Worker } from 'node:worker_threads';
+import { Batcher } from '../../core/batcher';
+import type { Channel, ChannelSink } from '../../core/channel';
+import type { Codec } from '../../core/codec';
+import { FrameError, describe as describeValue } from '../../core/errors';
+import { FRAME_HEADER, FrameKind, FrameWriter, HelloRecord, helloOf, parseFrames } from '../../core/frame';
+import { Session } from '../../core/session';
+import type { SessionTransport } from '../../core/session-transport';
+import { PeerWatch } from '../peer-watch';
+import type { Link } from './link';
+
+/** Options of the port transport (with `WireOptions`, given to `open`). */
+export interface PortOptions {
+  /**
+   * Bytes of NEXT frames (headers included) this end may have in flight,
+   * unconsumed by the reader; announced in HELLO, so the reader paces its
+   * ACKs by it. Default 4 MiB.
+   */
+  windowBytes?: number;
+  /** A batch is posted as soon as it reaches this size, without waiting for the turn to end. Default 64 KiB. */
+  batchBytes?: number;
+  /** The largest frame body (the bytes after the kind) either side accepts; a larger one is a `FrameError`. Default 64 MiB. */
+  maxFrameBytes?: number;
+  /**
+   * The worker on the other side. Its `error` or `exit` ends this end with
+   * `WorkerError` (message and stack) instead of a bare `TransportClosedError`.
+   */
+  worker?: Worker;
+}
+
+const MiB = 1 << 20;
+
+/** Opens a session over `link`; `connectPort` gives this to WireSubject. */
+export function openPortChannel<T>(link: Link, codec: Codec<T>, sink: ChannelSink<T>, options: PortOptions): Channel<T> {
+  const { windowBytes = 4 * MiB, batchBytes = 64 * 1024, maxFrameBytes = 64 * MiB, worker } = options;
+  const window = positive(windowBytes, 'options.windowBytes');
+  const maxFrame = positive(maxFrameBytes, 'options.maxFrameBytes');
+  const transport = new PortTransport(link, sink, positive(batchBytes, 'options.batchBytes'), maxFrame);
+  const session = new Session(transport, codec, sink, { window, announces: 'send', maxFrame, nextOverhead: FRAME_HEADER });
+  transport.start(session, helloOf(codec, window), worker);
+  return session;
+}
+
+class PortTransport implements SessionTransport {
+  private readonly writer = new FrameWriter();
+  private readonly batcher: Batcher;
+  private session!: Session<unknown>;
+  private watch!: PeerWatch;
+  private closed = false;
+
+  constructor(
+    private readonly link: Link,
+    private readonly sink: ChannelSink<unknown>,
+    batchBytes: number,
+    readonly maxValueBytes: number,
+  ) {
+    this.batcher = new Batcher(() => this.post(), batchBytes);
+  }
+
+  /** Says HELLO and starts listening. */
+  start<T>(session: Session<T>, hello: ReturnType<typeof helloOf>, worker: Worker | undefined): void {
+    this.session = session as Session<unknown>;
+    this.watch = new PeerWatch(worker, () => this.session.peerGone(this.watch.failure));
+    this.link.listen(
+      (data) => this.onBatch(data),
+      () => this.onLinkClosed(),
+    );
+    this.write(FrameKind.HELLO, HelloRecord, hello);
+    session.hold(false);
+  }
+
+  write<V>(kind: FrameKind, body?: Codec<V>, value?: V): number {
+    if (this.closed) return 0;
+    if (!body) {
+      this.writer.writeEmpty(kind);
+      this.batcher.wrote(this.writer.size);
+      return FRAME_HEADER;
+    }
+    const before = this.writer.size;
+    const bytes = this.writer.write(kind, body, value as V);
+    if (bytes - FRAME_HEADER > this.maxValueBytes) {
+      this.writer.truncate(before);
+      throw new FrameError(`a value of ${bytes - FRAME_HEADER} bytes exceeds options.maxFrameBytes (${this.maxValueBytes})`);
+    }
+    this.batcher.wrote(this.writer.size);
+    return bytes;
+  }
+
+  flush(): void {
+    this.batcher.flush();
+  }
+
+  decodeNext<T>(reader: Codec<T>, buf: Buffer, start: number, end: number, into: T[]): number {
+    into.push(reader.decode(buf, start, end));
+    return end - start + FRAME_HEADER;
+  }
+
+  keepAlive(waiting: boolean): void {
+    if (this.closed) return;
+    if (waiting) this.link.ref();
+    else this.link.unref();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.batcher.flush();
+    this.closed = true;
+    this.watch.unwatch();
+    this.link.close();
+  }
+
+  private post(): void {
+    if (this.writer.size === 0 || this.closed) return;
+    this.link.post(this.writer.take());
+    this.sink.flushed();
+  }
+
+  /** One posted batch: each frame to the session, then what it decoded to the subscribers. */
+  private onBatch(data: unknown): void {
+    const { session } = this;
+    if (!(data instanceof Uint8Array)) {
+      session.protocolError(new FrameError(`expected a batch of frames, got ${describeValue(data)}`));
+      return;
+    }
+    const batch = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    try {
+      parseFrames(
+        batch,
+        (kind, start, end) => {
+          if (kind === FrameKind.HELLO) session.hello(HelloRecord.decode(batch, start, end));
+          else session.receive(kind, batch, start, end);
+        },
+        this.maxValueBytes,
+      );
+    } catch (err) {
+      // What came before the bad frame stands.
+      session.deliver();
+      session.protocolError(err as Error);
+      return;
+    }
+    session.deliver();
+  }
+
+  private onLinkClosed(): void {
+    if (this.closed) return;
+    this.watch.linkClosed(true);
+  }
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer`);
+  return value;
+}

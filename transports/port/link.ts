@@ -1,0 +1,51 @@
+/**
+ * The moving parts a port channel needs from a `MessagePort`, a `Worker` or
+ * a worker's `parentPort`: post a batch (transferred), listen, close, ref.
+ */
+import type { MessagePort, Worker } from 'node:worker_threads';
+
+/** An end of a port link, as it travels in `workerData` (with `transferList(end)`). */
+export interface PortEnd {
+  readonly transport: 'port';
+  readonly port: MessagePort;
+}
+
+/** What `open` accepts as a port end: a pair's end, or a port, worker or `parentPort` itself. */
+export type PortLike = PortEnd | MessagePort | Worker;
+
+export interface Link {
+  post(bytes: Uint8Array): void;
+  listen(onMessage: (data: unknown) => void, onClose: () => void): void;
+  /** Stops listening; closes the port when the link owns it. */
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
+export function linkOf(end: PortLike): Link {
+  const target = (end as PortEnd).transport === 'port' ? (end as PortEnd).port : (end as MessagePort | Worker);
+  const isWorker = typeof (target as Worker).terminate === 'function';
+  // Only a port of our own pair is ours to close; a Worker or parentPort is the user's.
+  const owned = (end as PortEnd).transport === 'port';
+  let onMessage: ((data: unknown) => void) | undefined;
+  let onClose: (() => void) | undefined;
+  return {
+    post: (bytes) => target.postMessage(bytes, [bytes.buffer as ArrayBuffer]),
+    listen: (message, close) => {
+      onMessage = message;
+      onClose = close;
+      target.on('message', message);
+      target.on(isWorker ? 'exit' : 'close', close);
+    },
+    close: () => {
+      if (onMessage) target.off('message', onMessage);
+      if (onClose) target.off(isWorker ? 'exit' : 'close', onClose);
+      if (owned) (target as MessagePort).close();
+    },
+    ref: () => target.ref(),
+    unref: () => {
+      // Unref'ing a Worker object would let the process leave a running worker behind.
+      if (!isWorker) target.unref();
+    },
+  };
+}

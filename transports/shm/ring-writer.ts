@@ -1,0 +1,171 @@
+/**
+ * The producing side of a ring; the contract and memory ordering are stated
+ * in ./ring.ts.
+ */
+import type { Codec } from '../../core/codec';
+import { FrameError } from '../../core/errors';
+import { CURSOR, DATA_WAITERS, MAX_BODY, PUBLISHED, READER_STATE, RECORD_HEADER, RecordKind, SPACE_WAITERS, align, consumerBase } from './layout';
+import type { RingMemory, WaitCell } from './layout';
+
+/** The producing side of a ring. */
+export class RingWriter {
+  private claimed: number;
+  private published: number;
+  private gate: number;
+  /** The consumer that was slowest at the last `slowest()`. */
+  private slowestK = 0;
+  /** Bytes the last refused record needed (header and any padding included). */
+  wanted = 0;
+
+  constructor(readonly memory: RingMemory) {
+    this.claimed = this.published = Atomics.load(memory.header, PUBLISHED);
+    this.gate = this.slowest();
+  }
+
+  /** Where the next record goes (a wrapping byte position). */
+  get position(): number {
+    return this.claimed;
+  }
+
+  /** Records written but not yet published. */
+  get pending(): boolean {
+    return this.claimed !== this.published;
+  }
+
+  /**
+   * Encodes `value` as one record, in place in the ring. Returns false, having
+   * written nothing visible, when the ring has no room for it now.
+   * @throws FrameError when the record could never fit this ring
+   * @throws EncodeError (from the codec) when the value does not fit its schema
+   */
+  tryWrite<T>(kind: RecordKind, codec: Codec<T>, value: T): boolean {
+    const { capacity, mask, data } = this.memory;
+    let refreshed = false;
+    for (;;) {
+      const offset = this.claimed & mask;
+      const toEnd = capacity - offset;
+      const free = capacity - ((this.claimed - this.gate) | 0);
+      // Bytes we may write from `offset` without touching unread data.
+      const room = Math.min(toEnd, free);
+      if (room < toEnd && !refreshed) {
+        // Room short of the end: the cached gate may be stale. Reload it once
+        // before paying for a bounded view (a third of all writes did).
+        this.gate = this.slowest();
+        refreshed = true;
+        continue;
+      }
+      if (room >= RECORD_HEADER) {
+        const buf = room === toEnd ? data : this.bounded(offset + room);
+        const end = codec.encodeInto(value, buf, offset + RECORD_HEADER);
+        if (end >= 0) {
+          this.commit(offset, kind, end - offset - RECORD_HEADER);
+          return true;
+        }
+        const body = buf.length - offset - RECORD_HEADER - end;
+        const size = align(RECORD_HEADER + body);
+        if (size > capacity || body > MAX_BODY) {
+          throw new FrameError(`a record of ${body} bytes can never fit a ring of ${capacity} bytes`);
+        }
+        if (room === toEnd && free >= toEnd + size) {
+          // It fits after the end of the data region: pad to the end and wrap.
+          this.pad(offset, toEnd);
+          continue;
+        }
+        this.wanted = room === toEnd ? toEnd + size : size;
+      } else {
+        this.wanted = RECORD_HEADER;
+      }
+      if (refreshed) return false;
+      this.gate = this.slowest();
+      refreshed = true;
+    }
+  }
+
+  /** Writes a record with an empty body. Returns false when there is no room. */
+  tryWriteEmpty(kind: RecordKind): boolean {
+    // Records are 8-aligned, so an empty one always fits before the end.
+    if (this.memory.capacity - ((this.claimed - this.gate) | 0) < RECORD_HEADER) {
+      this.gate = this.slowest();
+      if (this.memory.capacity - ((this.claimed - this.gate) | 0) < RECORD_HEADER) {
+        this.wanted = RECORD_HEADER;
+        return false;
+      }
+    }
+    this.commit(this.claimed & this.memory.mask, kind, 0);
+    return true;
+  }
+
+  /** Makes every record written so far visible to the consumers: one store, one notify at most. */
+  publish(): void {
+    if (this.claimed === this.published) return;
+    this.published = this.claimed;
+    Atomics.store(this.memory.header, PUBLISHED, this.claimed);
+    if (Atomics.load(this.memory.header, DATA_WAITERS) > 0) Atomics.notify(this.memory.header, PUBLISHED);
+  }
+
+  /** Drops every record written since the last publish (the reader refused them). */
+  discard(): void {
+    this.claimed = this.published;
+  }
+
+  /** Has room for `wanted` bytes appeared since the last refusal? */
+  hasRoom(): boolean {
+    this.gate = this.slowest();
+    return this.memory.capacity - ((this.claimed - this.gate) | 0) >= this.wanted;
+  }
+
+  /** Where to sleep while the ring is full: on the slowest consumer's cursor. */
+  spaceCell(): WaitCell {
+    this.slowest();
+    return { index: consumerBase(this.slowestK) + CURSOR, waiters: SPACE_WAITERS };
+  }
+
+  /** Bytes published and not yet released by the slowest consumer. */
+  used(): number {
+    return (this.claimed - this.slowest()) | 0;
+  }
+
+  /** The state word each consumer keeps (ReaderState). */
+  readerState(k = 0): number {
+    return Atomics.load(this.memory.header, consumerBase(k) + READER_STATE);
+  }
+
+  private commit(offset: number, kind: RecordKind, body: number): void {
+    // The header goes in with a plain store: PUBLISHED, stored later, orders it.
+    this.memory.words[offset >> 2] = (body << 4) | kind;
+    this.claimed = (this.claimed + align(RECORD_HEADER + body)) | 0;
+  }
+
+  private pad(offset: number, toEnd: number): void {
+    this.memory.words[offset >> 2] = ((toEnd - RECORD_HEADER) << 4) | RecordKind.PAD;
+    this.claimed = (this.claimed + toEnd) | 0;
+  }
+
+  /** A view of the data region that ends at `end`, so avsc cannot write past free space. */
+  private bounded(end: number): Buffer {
+    const { data } = this.memory;
+    return Buffer.from(data.buffer, data.byteOffset, end);
+  }
+
+  /**
+   * The position of the slowest consumer (and its index in `slowestK`). One
+   * load per cursor, and the minimum of those same values: loading the
+   * slowest one again could see it pass another consumer, and the producer
+   * would overwrite that one's data. No allocation: this runs on the hot path.
+   */
+  private slowest(): number {
+    const { header, consumers } = this.memory;
+    let position = this.claimed;
+    let lag = -1;
+    for (let k = 0; k < consumers; k++) {
+      const cursor = Atomics.load(header, consumerBase(k) + CURSOR);
+      const behind = (this.claimed - cursor) | 0;
+      if (behind > lag) {
+        lag = behind;
+        this.slowestK = k;
+        position = cursor;
+      }
+    }
+    return position;
+  }
+}
