@@ -41,6 +41,12 @@ export interface ChannelSink<T> {
   writeClosed(err: Error, stopped: boolean): void;
   /** Frames went out (for `stats$`). */
   flushed(): void;
+  /**
+   * The reader accepted this end's schema: values taken before now (held by
+   * the transport, unsent) go out, and from now on a value taken is sent.
+   * Called once, before any value is sent; never after `writeClosed`.
+   */
+  accepted(): void;
 }
 
 /** Makes a channel that reports to `sink`; each transport's `open` has this shape. */
@@ -71,6 +77,13 @@ export interface Channel<T> {
   error(err: unknown): void;
   /** Keeps the event loop alive while true (someone waits on this end). */
   hold(waiting: boolean): void;
-  /** Counters maintained by the transport (WireSubject adds `queued`). */
-  stats(): Omit<WireStats, 'queued' | 'dropped'>;
+  /**
+   * Counters maintained by the transport (WireSubject adds `queued`), and
+   * `held`: values taken before the reader accepted the schema, not sent yet
+   * (WireSubject counts them in `queued`).
+   */
+  stats(): ChannelStats;
 }
+
+/** What a channel counts: WireStats but for WireSubject's own counters, plus values held before acceptance. */
+export type ChannelStats = Omit<WireStats, 'queued' | 'dropped'> & { held?: number };

@@ -5,7 +5,7 @@
  * stopping and the outgoing ending are remembered and replayed, in that
  * order, on the real channel when it connects.
  */
-import type { Channel, ChannelSink, Connect, WireStats } from './channel';
+import type { Channel, ChannelSink, ChannelStats, Connect } from './channel';
 
 type Ending = { kind: 'complete' } | { kind: 'error'; error: unknown };
 
@@ -91,7 +91,7 @@ export class DeferredChannel<T> implements Channel<T> {
     this.holding = waiting;
   }
 
-  stats(): Omit<WireStats, 'queued' | 'dropped'> {
+  stats(): ChannelStats {
     if (this.real) return this.real.stats();
     return { sent: 0, sentBytes: 0, received: 0, receivedBytes: 0, inFlightBytes: 0 };
   }

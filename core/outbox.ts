@@ -42,6 +42,12 @@ export interface OutboxOptions {
   taken?: () => Promise<void>;
   /** The error for `send` and `trySend` once the stream has ended here. */
   endedError?: () => Error;
+  /**
+   * Whether a value taken now is final (default: always). A transport takes
+   * values before the reader has accepted the schema and holds them; a
+   * `send` of such a value resolves on `confirm()` and rejects on `close()`.
+   */
+  confirmed?: () => boolean;
 }
 
 interface Pending<T> {
@@ -60,6 +66,9 @@ export class Outbox<T> {
   private endPassed = false;
   private closedBy: { error: Error; stopped: boolean } | undefined;
   private droppedCount = 0;
+  private readonly confirmed: () => boolean;
+  /** `send`s whose value was taken before the reader accepted: settled by `confirm` or `close`. */
+  private readonly unconfirmed = new Fifo<{ resolve: () => void; reject: (err: Error) => void }>();
 
   constructor(
     private readonly link: OutboxLink<T>,
@@ -68,6 +77,12 @@ export class Outbox<T> {
     this.maxQueue = options.maxQueue;
     this.taken = options.taken ?? (() => RESOLVED);
     this.endedError = options.endedError ?? (() => new TransportClosedError('this end has completed'));
+    this.confirmed = options.confirmed ?? (() => true);
+  }
+
+  /** The reader accepted: every `send` taken before now resolves. */
+  confirm(): void {
+    for (const pending of this.unconfirmed.drain()) pending.resolve();
   }
 
   /** Values waiting. */
@@ -93,7 +108,7 @@ export class Outbox<T> {
   /** Sends `value`, waiting for room; see the file comment. */
   send(value: T): Promise<void> {
     try {
-      if (this.trySend(value)) return this.taken();
+      if (this.trySend(value)) return this.confirmed() ? this.taken() : new Promise((resolve, reject) => this.unconfirmed.push({ resolve, reject }));
       this.link.check(value);
     } catch (err) {
       return Promise.reject(err);
@@ -170,7 +185,9 @@ export class Outbox<T> {
       }
       if (!taken) return;
       this.queue.shift();
-      head.resolve?.();
+      if (!head.resolve) continue;
+      if (this.confirmed()) head.resolve();
+      else this.unconfirmed.push({ resolve: head.resolve, reject: head.reject! });
     }
     this.link.emptied();
     const ending = this.ending;
@@ -187,6 +204,8 @@ export class Outbox<T> {
   close(error: Error, stopped: boolean): boolean {
     if (this.closedBy) return false;
     this.closedBy = { error, stopped };
+    // Taken before the reader accepted, never sent: refused with the rest.
+    for (const pending of this.unconfirmed.drain()) pending.reject(error);
     this.dropAll(error);
     this.link.emptied();
     return true;

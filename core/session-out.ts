@@ -3,11 +3,11 @@
  * ending. Rules (docs/PROTOCOL.md, "Flow control" and "HELLO"):
  *
  * - A writer sends no value before the reader has accepted its schema (the
- *   reader's first ACK, `ACK 0`, answers an accepted HELLO). Until then,
- *   where the writer announces the window (port, shm) and so knows its bound
- *   from the start, it takes up to one window of values and holds them,
- *   encoded, here (a REJECT discards them unsent and fails the writer);
- *   where the reader announces it (tcp), `offer` is false until `ACK 0`.
+ *   reader's first ACK, `ACK 0`, answers an accepted HELLO). Until then it
+ *   takes up to one window of values (its own `window` option, in bytes, on
+ *   every transport) and holds them, encoded, here; a REJECT discards them
+ *   unsent and fails the writer. `sink.accepted()` tells WireSubject when
+ *   they are accepted, so a `send` resolves only then (or rejects).
  * - Then it keeps `sent − acked < window`; an ACK outside
  *   `[acked, sent]` is a FrameError.
  * - COMPLETE or ERROR goes out after every value taken before it.
@@ -39,18 +39,21 @@ export class Outgoing<T> {
   private ending: Ending | undefined;
   /** No frame may be written any more (the peer is gone). */
   private cut = false;
-  /** Bytes of values taken before acceptance, at most: the writer's own window where it announces it, else none. */
-  private readonly holdLimit: number;
-
   constructor(
     private readonly transport: SessionTransport,
     private readonly codec: Codec<T>,
     private readonly sink: ChannelSink<T>,
     ownWindow: number | undefined,
+    /** Bytes of values taken before acceptance, at most: this end's own window option. */
+    private readonly holdLimit: number,
     private readonly quiet = false,
   ) {
     this.window = ownWindow;
-    this.holdLimit = ownWindow ?? 0;
+  }
+
+  /** Values taken before acceptance and not sent yet. */
+  get heldValues(): number {
+    return this.held.length;
   }
 
   /** Everything this direction owes is written (or will never be). */
@@ -93,8 +96,10 @@ export class Outgoing<T> {
       throw new FrameError(`ACK of ${acked} bytes is outside [${this.ackedBytes}, ${this.sentBytes}]`);
     }
     this.ackedBytes = acked;
+    const first = !this.accepted;
     this.accepted = true;
     this.pump();
+    if (first) this.sink.accepted();
     this.wake();
   }
 

@@ -14,7 +14,7 @@
  *
  * The link is released (`transport.close()`) when both directions are over.
  */
-import type { Channel, ChannelSink, WireStats } from './channel';
+import type { Channel, ChannelSink, ChannelStats } from './channel';
 import type { Codec } from './codec';
 import { FrameError, SchemaMismatchError, TransportClosedError } from './errors';
 import { AckRecord, FrameKind, RejectRecord, type Hello } from './frame';
@@ -39,7 +39,7 @@ export class Session<T> implements Channel<T> {
     sink: ChannelSink<T>,
     private readonly options: SessionOptions,
   ) {
-    this.out = new Outgoing(transport, codec, sink, options.announces === 'send' ? options.window : undefined, options.quietUntilHello);
+    this.out = new Outgoing(transport, codec, sink, options.announces === 'send' ? options.window : undefined, options.window, options.quietUntilHello);
     this.in = new Incoming(transport, codec, sink, options);
   }
 
@@ -154,7 +154,7 @@ export class Session<T> implements Channel<T> {
     this.check();
   }
 
-  stats(): Omit<WireStats, 'queued' | 'dropped'> {
+  stats(): ChannelStats {
     const { out } = this;
     return {
       sent: out.sent,
@@ -162,6 +162,7 @@ export class Session<T> implements Channel<T> {
       received: this.in.received,
       receivedBytes: this.in.receivedBytes,
       inFlightBytes: out.sentBytes - out.ackedBytes,
+      held: out.heldValues,
     };
   }
 

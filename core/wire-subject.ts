@@ -84,6 +84,8 @@ export class WireSubject<T> extends Subject<T> {
   private readonly pauseReadsWhileQueued: boolean;
   private readonly inbox: Inbox<T>;
   private readonly outbox: Outbox<T>;
+  /** The reader accepted this end's schema (until then, values taken are held unsent by the transport). */
+  private accepted = false;
   /** Reading is paused while values from `next` wait for room. */
   private throttled = false;
   /** Reading is paused while delivered values wait for a turn of the event loop. */
@@ -125,7 +127,7 @@ export class WireSubject<T> extends Subject<T> {
         ended: (ending) => (ending.kind === 'complete' ? this.channel.complete() : this.channel.error(ending.error)),
         failed: (err) => this.failOutgoing(err),
       },
-      { maxQueue, taken: () => this.turns.next() },
+      { maxQueue, taken: () => this.turns.next(), confirmed: () => this.accepted },
     );
     this.channel = connect(this.sink());
   }
@@ -167,7 +169,8 @@ export class WireSubject<T> extends Subject<T> {
 
   /** A snapshot of this end's counters. */
   stats(): WireStats {
-    return { ...this.channel.stats(), queued: this.outbox.length, dropped: this.outbox.dropped };
+    const { held = 0, ...counters } = this.channel.stats();
+    return { ...counters, queued: this.outbox.length + held, dropped: this.outbox.dropped };
   }
 
   /**
@@ -237,6 +240,10 @@ export class WireSubject<T> extends Subject<T> {
         this.inbox.end({ kind: 'error', error });
       },
       flushed: () => this.inbox.emitStats(),
+      accepted: () => {
+        this.accepted = true;
+        this.outbox.confirm();
+      },
     };
   }
 }

@@ -38,6 +38,7 @@ function sinkLog() {
     writable: () => log.push('writable'),
     writeClosed: (err, stopped) => log.push(['writeClosed', err, stopped]),
     flushed: () => undefined,
+    accepted: () => undefined,
   };
   return { log, sink };
 }

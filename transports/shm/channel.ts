@@ -14,7 +14,7 @@
  * message; when a thread dies its port closes and the other end is told.
  */
 import type { MessagePort, Worker } from 'node:worker_threads';
-import type { Channel, ChannelSink, WireStats } from '../../core/channel';
+import type { Channel, ChannelSink, ChannelStats } from '../../core/channel';
 import type { Codec } from '../../core/codec';
 import { FrameError, RemoteError, SchemaMismatchError } from '../../core/errors';
 import { ErrorRecord, HelloRecord, readerForHello } from '../../core/frame';
@@ -110,13 +110,14 @@ export class ShmChannel<T> implements Channel<T> {
     this.updateRef();
   }
 
-  stats(): Omit<WireStats, 'queued' | 'dropped'> {
+  stats(): ChannelStats {
     return {
       sent: this.out.sent,
       sentBytes: this.out.sentBytes,
       received: this.received,
       receivedBytes: this.receivedBytes,
       inFlightBytes: this.out.inFlightBytes,
+      held: this.out.heldValues,
     };
   }
 

@@ -81,6 +81,11 @@ export class Writing<T> {
   }
 
   /** Bytes published and not yet released by the reader. */
+  /** Values written before the reader accepted, not published yet. */
+  get heldValues(): number {
+    return this.accepted ? 0 : this.heldCount;
+  }
+
   get inFlightBytes(): number {
     return this.writer.used();
   }
@@ -152,6 +157,7 @@ export class Writing<T> {
     if (state === ReaderState.ACCEPTED) {
       this.accepted = true;
       this.heldCount = this.heldBytes = 0;
+      this.host.sink.accepted();
       return true;
     }
     if (state === ReaderState.READING && !this.host.peerGone()) this.pump.start();
@@ -203,8 +209,16 @@ export class Writing<T> {
       return this.writer.tryWrite(RecordKind.ERROR, ErrorRecord, data);
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
-      // A stack too large for the ring: the message alone still crosses.
-      return this.writer.tryWrite(RecordKind.ERROR, ErrorRecord, { ...data, stack: null, message: data.message.slice(0, 256) });
+    }
+    // Too large for the ring as a whole: the stack goes first, and only a
+    // message that alone cannot fit is cut, to what the ring holds.
+    const bare = { ...data, stack: null };
+    try {
+      return this.writer.tryWrite(RecordKind.ERROR, ErrorRecord, bare);
+    } catch (err) {
+      if (!(err instanceof FrameError)) throw err;
+      const room = Math.max(64, this.memory.capacity - 64 - Buffer.byteLength(data.name) - Buffer.byteLength(data.code ?? ''));
+      return this.writer.tryWrite(RecordKind.ERROR, ErrorRecord, { ...bare, message: truncateUtf8(data.message, room) });
     }
   }
 
@@ -241,4 +255,12 @@ function refusal(text: string): Error {
     if (!(err instanceof SyntaxError)) throw err;
   }
   return rejectionError(reject);
+}
+
+/** The longest prefix of `text` whose UTF-8 form fits `bytes`, whole characters only. */
+function truncateUtf8(text: string, bytes: number): string {
+  let cut = Math.min(text.length, bytes);
+  while (cut > 0 && Buffer.byteLength(text.slice(0, cut)) > bytes) cut = Math.floor(cut * 0.9);
+  if (cut > 0 && /[\uD800-\uDBFF]/.test(text[cut - 1])) cut--;
+  return text.slice(0, cut);
 }

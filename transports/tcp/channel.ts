@@ -11,7 +11,7 @@
  * The connection adds its own bound (socket buffer, replay buffer) through
  * `host.roomToWrite()`.
  */
-import type { Channel, ChannelSink, WireStats } from '../../core/channel';
+import type { Channel, ChannelSink, ChannelStats } from '../../core/channel';
 import type { Codec } from '../../core/codec';
 import { FrameKind } from '../../core/frame';
 import { Session } from '../../core/session';
@@ -182,7 +182,7 @@ export class TcpChannel<T> implements Channel<T>, SessionTransport {
     this.session.hold(waiting);
   }
 
-  stats(): Omit<WireStats, 'queued' | 'dropped'> {
+  stats(): ChannelStats {
     return this.session.stats();
   }
 }
