@@ -1,4 +1,5 @@
 import type { Codec } from '../../core/codec';
+import { TransportClosedError } from '../../core/errors';
 import { FrameKind, HelloRecord, helloOf } from '../../core/frame';
 import { Session } from '../../core/session';
 import type { SessionTransport } from '../../core/session-transport';
@@ -40,7 +41,12 @@ class ToyEnd<T> implements SessionTransport {
 
 /** Two WireSubjects joined in memory: `a` writes with `codecA` and reads `codecB`'s values, and the reverse. */
 export function toyPair<A, B>(codecA: Codec<A>, codecB: Codec<B>, options: WireOptions & { window?: number } = {}): [WireSubject<A>, WireSubject<B>] {
-  const { window = 64 * 1024, ...wire } = options;
+  return toyLink(codecA, codecB, options).ends;
+}
+
+/** The same, with `vanish[i]`: the peer of `ends[i]` is gone, as when its thread dies (the session is told). */
+export function toyLink<A, B>(codecA: Codec<A>, codecB: Codec<B>, options: WireOptions & { window?: number } = {}) {
+  const { window = 4 << 20, ...wire } = options; // 4 MiB, as port's default
   const ends = [new ToyEnd<A>(), new ToyEnd<B>()] as const;
   const open = <T>(end: ToyEnd<T>, codec: Codec<T>) =>
     new WireSubject<T>((sink) => {
@@ -50,5 +56,9 @@ export function toyPair<A, B>(codecA: Codec<A>, codecB: Codec<B>, options: WireO
     }, codec, wire);
   ends[0].peer = ends[1] as ToyEnd<unknown>;
   ends[1].peer = ends[0] as ToyEnd<unknown>;
-  return [open(ends[0], codecA), open(ends[1], codecB)];
+  const gone = (end: ToyEnd<unknown>) => () => end.session.peerGone(new TransportClosedError('the other end is gone'));
+  return {
+    ends: [open(ends[0], codecA), open(ends[1], codecB)] as [WireSubject<A>, WireSubject<B>],
+    vanish: [gone(ends[0] as ToyEnd<unknown>), gone(ends[1] as ToyEnd<unknown>)] as [() => void, () => void],
+  };
 }

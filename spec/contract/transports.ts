@@ -16,6 +16,7 @@ import type { WireSubject } from '../../core/wire-subject';
 import { open, type OpenOptions } from '../../transports/open';
 import { port, shm } from '../../transports';
 import { closeAll, connect, listen, nextConnection, proxy, type Proxy } from '../fixtures/tcp';
+import { toyLink } from './toy-transport';
 
 export interface TransportFixture {
   /** Shown in the test names. */
@@ -126,5 +127,11 @@ export const tcpFixture = fixture('tcp', async (codecA, codecB, options) => {
   };
 });
 
+/** The toy in-memory transport of docs/ARCHITECTURE.md: the interface's own test. */
+export const toyFixture = fixture('toy', async (codecA, codecB, options) => {
+  const { windowBytes, ...rest } = options as OpenOptions & { windowBytes?: number };
+  return toyLink(codecA, codecB, windowBytes ? { ...rest, window: windowBytes } : rest);
+});
+
 /** Every transport the contract suite runs over. */
-export const transports: TransportFixture[] = [portFixture, shmFixture, tcpFixture];
+export const transports: TransportFixture[] = [portFixture, shmFixture, tcpFixture, toyFixture];
