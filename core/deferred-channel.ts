@@ -6,8 +6,8 @@
  * order, on the real channel when it connects.
  */
 import type { Channel, ChannelSink, ChannelStats, Connect } from './channel';
+import type { Ending } from './ending';
 
-type Ending = { kind: 'complete' } | { kind: 'error'; error: unknown };
 
 export class DeferredChannel<T> implements Channel<T> {
   private real: Channel<T> | undefined;

@@ -13,14 +13,14 @@
  * - COMPLETE or ERROR goes out after every value taken before it.
  */
 import type { ChannelSink } from './channel';
+import type { Ending } from './ending';
 import { raw, type Codec } from './codec';
 import { FrameError, TransportClosedError, toErrorData } from './errors';
 import { Fifo } from './fifo';
 import { ErrorRecord, FrameKind } from './frame';
 import type { SessionTransport } from './session-transport';
 
-/** How the outgoing stream ends. */
-export type Ending = { kind: 'complete' } | { kind: 'error'; error: unknown };
+export type { Ending } from './ending';
 
 export class Outgoing<T> {
   sent = 0;

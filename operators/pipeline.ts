@@ -9,6 +9,7 @@ import { open } from '../transports/open';
 import { pair, shmTransferList, type ShmEnd } from '../transports/shm';
 import { specOf } from '../pool/types';
 import { inputCodec, outputCodec, type Input, type Output, type StageSetup } from './stage-internals';
+import { checkRingBytes } from '../transports/shm/layout';
 
 /** Options of {@link step}. */
 export interface StepOptions<I, O> {
@@ -59,9 +60,7 @@ export function step<I, O>(module: ModuleRef, options: StepOptions<I, O>): Step<
   if (workers !== 1) throw new RangeError('options.workers must be 1: a pipeline step runs on one worker for now');
   if (!isCodec(input)) throw new TypeError('options.input must be a codec (from codec(schema), or raw)');
   if (!isCodec(output)) throw new TypeError('options.output must be a codec (from codec(schema), or raw)');
-  if (!Number.isInteger(bytes) || bytes < 256 || bytes > 2 ** 30 || (bytes & (bytes - 1)) !== 0) {
-    throw new RangeError('options.bytes must be a power of two from 256 to 2^30');
-  }
+  checkRingBytes(bytes);
   return Object.freeze({ module, input: input as Codec<I>, output: output as Codec<O>, bytes });
 }
 

@@ -14,6 +14,7 @@
  */
 import type { Codec } from '../core/codec';
 import { DecodeError, type ErrorData } from '../core/errors';
+import { varLongBytes, writeVarLong } from '../core/varint';
 import type { Schema } from '../core/schema';
 
 /** One request/reply message. */
@@ -52,9 +53,9 @@ export class EnvelopeCodec implements Codec<RpcEnvelope> {
     const { body } = value;
     const end = offset + sizeOf(value);
     if (end > buffer.length) return buffer.length - end;
-    let pos = writeVarint(buffer, offset, zigzag(value.id));
-    pos = writeVarint(buffer, pos, zigzag(value.kind));
-    pos = writeVarint(buffer, pos, body.length * 2);
+    let pos = writeVarLong(buffer, offset, value.id);
+    pos = writeVarLong(buffer, pos, value.kind);
+    pos = writeVarLong(buffer, pos, body.length);
     if (body.length <= COPY_LOOP_MAX) {
       for (let i = 0; i < body.length; i++) buffer[pos + i] = body[i];
     } else {
@@ -123,34 +124,11 @@ function plain(value: RpcEnvelope): boolean {
 /** The encoded size of a plain envelope. */
 function sizeOf(value: RpcEnvelope): number {
   const length = value.body.length;
-  return varintSize(zigzag(value.id)) + varintSize(zigzag(value.kind)) + varintSize(length * 2) + length + 1;
-}
-
-/** Avro's zig-zag mapping of a safe integer, as a non-negative number (beyond 2^32, no bit operators). */
-function zigzag(n: number): number {
-  return n >= 0 ? n * 2 : -n * 2 - 1;
+  return varLongBytes(value.id) + varLongBytes(value.kind) + varLongBytes(length) + length + 1;
 }
 
 function unzigzag(z: number): number {
   return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-}
-
-function varintSize(z: number): number {
-  let size = 1;
-  while (z >= 0x80) {
-    z = Math.floor(z / 0x80);
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(buffer: Buffer, pos: number, z: number): number {
-  while (z >= 0x80) {
-    buffer[pos++] = (z % 0x80) | 0x80;
-    z = Math.floor(z / 0x80);
-  }
-  buffer[pos++] = z;
-  return pos;
 }
 
 /** Where one decode reads next: one per call, never shared. */

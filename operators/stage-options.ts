@@ -4,6 +4,7 @@
 import { isCodec, type Codec } from '../core/codec';
 import type { KeyValue } from '../core/hash';
 import type { ModuleRef } from '../threads/load-module';
+import { checkRingBytes } from '../transports/shm/layout';
 
 /** Options of {@link stage}. */
 export interface StageOptions<I, O> {
@@ -60,8 +61,6 @@ export function checkOptions<I, O>(module: ModuleRef, options: StageOptions<I, O
   if (typeof ordered !== 'boolean') throw new TypeError('options.ordered must be a boolean');
   if (!Number.isInteger(inFlight) || inFlight < 1) throw new RangeError('options.inFlight must be a positive integer');
   if (key !== undefined && typeof key !== 'function') throw new TypeError('options.key must be a function of a value');
-  if (!Number.isInteger(bytes) || bytes < 256 || bytes > 2 ** 30 || (bytes & (bytes - 1)) !== 0) {
-    throw new RangeError('options.bytes must be a power of two from 256 to 2^30');
-  }
+  checkRingBytes(bytes);
   return { workers, input: input as Codec<I>, output: output as Codec<O>, ordered, inFlight, key, bytes };
 }

@@ -4,6 +4,7 @@
 import { isCodec, type Codec } from '../core/codec';
 import type { ModuleRef } from '../threads/load-module';
 import { MAX_CAPACITY } from './credits';
+import { checkRingBytes } from '../transports/shm/layout';
 
 /** Options of {@link WorkerPool.spawn}. */
 export interface PoolOptions<D, U> {
@@ -51,8 +52,6 @@ export function checkOptions<D, U>(n: number, module: ModuleRef, options: PoolOp
   if (!isCodec(up)) throw new TypeError('options.up must be a codec (from codec(schema), or raw)');
   if (!Number.isInteger(upCapacity) || upCapacity < 1) throw new RangeError('options.upCapacity must be a positive integer');
   if (upCapacity > MAX_CAPACITY) throw new RangeError(`options.upCapacity must be at most ${MAX_CAPACITY}`);
-  if (!Number.isInteger(bytes) || bytes < 256 || bytes > 2 ** 30 || (bytes & (bytes - 1)) !== 0) {
-    throw new RangeError('options.bytes must be a power of two from 256 to 2^30');
-  }
+  checkRingBytes(bytes);
   return { down: down as Codec<D>, up: up as Codec<U>, upCapacity, args, bytes };
 }

@@ -116,12 +116,21 @@ export interface RingOptions {
   consumers?: readonly { after?: readonly number[] }[];
 }
 
+/**
+ * Checks a ring's data size: a power of two from 256 to 2^30 (every place
+ * that takes `bytes` for rings — shm.pair, stage, pipeline, WorkerPool — asks here).
+ * @throws RangeError naming `name`
+ */
+export function checkRingBytes(bytes: number, name = 'options.bytes'): void {
+  if (!Number.isInteger(bytes) || bytes < 256 || bytes > 2 ** 30 || (bytes & (bytes - 1)) !== 0) {
+    throw new RangeError(`${name} must be a power of two from 256 to 2^30`);
+  }
+}
+
 /** Allocates and formats a ring. */
 export function createRing(options: RingOptions = {}): SharedArrayBuffer {
   const { bytes = 1 << 20, consumers = [{}] } = options;
-  if (!Number.isInteger(bytes) || bytes < 256 || bytes > 1 << 30 || (bytes & (bytes - 1)) !== 0) {
-    throw new RangeError('options.bytes must be a power of two from 256 to 2^30');
-  }
+  checkRingBytes(bytes);
   if (consumers.length < 1 || consumers.length > MAX_CONSUMERS) {
     throw new RangeError(`options.consumers must list 1 to ${MAX_CONSUMERS} consumers`);
   }

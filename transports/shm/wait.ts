@@ -17,6 +17,7 @@
  */
 import { isMainThread } from 'node:worker_threads';
 import type { WaitCell } from './ring';
+import { noop } from '../../core/ending';
 
 export type WaitStrategy = 'auto' | 'spin' | 'yield' | 'block' | 'async';
 
@@ -215,4 +216,3 @@ export class Pump {
 /** The longest spin window `auto` grows to after short sleeps. */
 const MAX_SPIN_MS = 1;
 
-function noop(): void {}

@@ -61,12 +61,6 @@ export interface TcpConnectionStats {
   readonly receivedBytes: number;
 }
 
-/** A codec by its shape: codecs made outside core/codec.ts (rpcCodec) are codecs too. */
-export function looksLikeCodec(x: unknown): x is Codec<unknown> {
-  const c = x as Codec<unknown> | undefined;
-  return typeof c === 'object' && c !== null && typeof c.encodeInto === 'function' && typeof c.decode === 'function' && typeof c.fingerprint === 'string';
-}
-
 export function checkName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || name.length === 0) throw new TypeError('a channel name must be a non-empty string');
   if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) throw new RangeError(`a channel name must be at most ${MAX_NAME_BYTES} bytes of UTF-8`);

@@ -12,11 +12,11 @@
  * its socket stays open.
  */
 import type { Socket } from 'node:net';
-import type { Codec } from '../../core/codec';
+import { isCodec, type Codec } from '../../core/codec';
 import { TransportClosedError } from '../../core/errors';
 import { WireSubject } from '../../core/wire-subject';
 import type { ChannelHost, TcpChannel } from './channel';
-import { checkName, looksLikeCodec, type ConnectionSetup, type Lifeline, type TcpConnectionState, type TcpConnectionStats, type TcpOpenOptions } from './connection-types';
+import { checkName, type ConnectionSetup, type Lifeline, type TcpConnectionState, type TcpConnectionStats, type TcpOpenOptions } from './connection-types';
 import { Heartbeat } from './heartbeat';
 import { Mux } from './mux';
 import { connectionFrame } from './output';
@@ -129,7 +129,7 @@ export class TcpConnection {
    */
   open<T>(name: string, codec: Codec<T>, options: TcpOpenOptions = {}): WireSubject<T> {
     checkName(name);
-    if (!looksLikeCodec(codec)) throw new TypeError('conn.open: codec must be a Codec (from codec(), raw, rpcCodec(), ...)');
+    if (!isCodec(codec)) throw new TypeError('conn.open: codec must be a Codec (from codec(), raw, rpcCodec(), ...)');
     const window = options.window === undefined ? this.settings.window : positive(options.window, 'options.window');
     if (this.state === 'gone' || this.closing) throw new TransportClosedError(`conn.open("${name}"): the connection is closed`);
     if (this.mux.has(name)) throw new TypeError(`conn.open: a channel named "${name}" is already open on this connection`);
