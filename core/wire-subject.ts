@@ -5,7 +5,7 @@
  */
 import { Observable, Subject, type Subscriber, type TeardownLogic } from 'rxjs';
 import type { Channel, ChannelSink, Connect, WireStats } from './channel';
-import type { Codec } from './codec';
+import type { Codec, EncodeInput } from './codec';
 import { TransportClosedError, WorkerError } from './errors';
 import { FairTurn } from './fair-turn';
 import { Inbox } from './inbox';
@@ -79,7 +79,7 @@ export interface WireOptions {
  * rejects with the typed error) and `trySend` (false when full, throws the
  * typed error). All three share one FIFO order.
  */
-export class WireSubject<T> extends Subject<T> {
+export class WireSubject<T, in In = never> extends Subject<T> {
   private readonly channel: Channel<T>;
   private readonly pauseReadsWhileQueued: boolean;
   private readonly inbox: Inbox<T>;
@@ -95,7 +95,7 @@ export class WireSubject<T> extends Subject<T> {
   /** @internal Use `open(end, codec)`. */
   constructor(
     connect: Connect<T>,
-    private readonly codec: Codec<T>,
+    private readonly codec: Codec<T, In>,
     options: WireOptions = {},
   ) {
     super();
@@ -112,6 +112,7 @@ export class WireSubject<T> extends Subject<T> {
     });
     this.outbox = new Outbox<T>(
       {
+        // The channel encodes with the same codec, which fills in defaulted fields.
         offer: (value) => this.channel.offer(value),
         check: (value) => this.codec.check(value),
         queued: (byNext) => {
@@ -133,8 +134,8 @@ export class WireSubject<T> extends Subject<T> {
   }
 
   /** Encodes and sends `value`; never throws (see the class comment). */
-  override next(value: T): void {
-    this.outbox.next(value);
+  override next(value: T | EncodeInput<T, In>): void {
+    this.outbox.next(value as T);
   }
 
   /** Ends the outgoing stream with `err`, which the peer receives as `RemoteError`. */
@@ -180,8 +181,8 @@ export class WireSubject<T> extends Subject<T> {
    * `TransportClosedError` (this end completed, or the reader stopped or is
    * gone), or the error the reader refused this end's schema with.
    */
-  send(value: T): Promise<void> {
-    return this.outbox.send(value);
+  send(value: T | EncodeInput<T, In>): Promise<void> {
+    return this.outbox.send(value as T);
   }
 
   /**
@@ -190,8 +191,8 @@ export class WireSubject<T> extends Subject<T> {
    * @throws EncodeError when the value does not fit the schema
    * @throws TransportClosedError when this end completed, or the reader stopped or is gone
    */
-  trySend(value: T): boolean {
-    return this.outbox.trySend(value);
+  trySend(value: T | EncodeInput<T, In>): boolean {
+    return this.outbox.trySend(value as T);
   }
 
   /** Completes the outgoing stream (if open) and stops reading. The same as `unsubscribe()`. */

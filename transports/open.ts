@@ -56,19 +56,19 @@ export type OpenOptions = WireOptions & PortOptions & ShmOptions & TcpOpenOption
  *   the end does not take is a `TypeError` naming it
  * @returns the Subject over that end
  */
-export function open<T>(end: End, codec: Codec<T>, options: OpenOptions = {}): WireSubject<T> {
+export function open<T, In = never>(end: End, codec: Codec<T, In>, options: OpenOptions = {}): WireSubject<T, In> {
   if (typeof options !== 'object' || options === null) throw new TypeError('open: options must be an object');
   if (isTcpEnd(end)) {
     checkOptions(options, 'tcp', TCP);
-    return end.connection.open(end.name, codec, options);
+    return end.connection.open<T, In>(end.name, codec, options);
   }
   if (isShmEnd(end)) {
     checkOptions(options, 'shm', SHM);
-    return new WireSubject(connectShm(end, codec, options), codec, options);
+    return new WireSubject<T, In>(connectShm(end, codec as Codec<T>, options), codec, options);
   }
   if (isPortLike(end)) {
     checkOptions(options, 'port', PORT);
-    return new WireSubject(connectPort(end, codec, options), codec, options);
+    return new WireSubject<T, In>(connectPort(end, codec as Codec<T>, options), codec, options);
   }
   throw new TypeError('open: end must be a transport end (from port.pair() or shm.pair(), or conn.end(name) of a TCP connection), a MessagePort, a Worker or parentPort');
 }

@@ -164,12 +164,23 @@ const received = Order.decode(Order.encode({ id: 1, leg: {} }));
 const qty: number = received.qty;
 void qty;
 
-// A codec with defaulted fields still opens a WireSubject of the received type.
-// (Sending with defaulted fields left out through a WireSubject needs its
-// `next/send/trySend` to take the codec's input type: see the codec report.)
+// A codec with defaulted fields opens a WireSubject that receives complete
+// values and sends the codec's input type (defaulted fields optional).
 declare const someEnd: End;
 const orders = open(someEnd, Order);
-assertType<Equal<typeof orders, WireSubject<ValueOf<typeof Order>>>>();
+assertType<Equal<typeof orders, WireSubject<ValueOf<typeof Order>, InputOf<typeof Order>>>>();
+orders.next({ id: 1, leg: {} });
+void orders.send({ id: 2, qty: 5, leg: { venue: 'XLON' } });
+orders.trySend({ id: 3, leg: {} });
+// @ts-expect-error a field without a default is still required when sending
+orders.next({ qty: 3, leg: {} });
+orders.subscribe((o) => {
+  const q: number = o.qty; // received values are complete
+  void q;
+});
+// ... and it goes wherever a WireSubject of the received type is taken.
+const asReceived: WireSubject<ValueOf<typeof Order>> = orders;
+void asReceived;
 // ... and a Codec<T, In> goes wherever a Codec<T> or any codec is taken.
 const anyCodec: Codec<unknown> = Order;
 const sameT: Codec<ValueOf<typeof Order>> = Order;

@@ -127,14 +127,14 @@ export class TcpConnection {
    * @throws RangeError for a bad option
    * @throws TransportClosedError when the connection is closed
    */
-  open<T>(name: string, codec: Codec<T>, options: TcpOpenOptions = {}): WireSubject<T> {
+  open<T, In = never>(name: string, codec: Codec<T, In>, options: TcpOpenOptions = {}): WireSubject<T, In> {
     checkName(name);
     if (!isCodec(codec)) throw new TypeError('conn.open: codec must be a Codec (from codec(), raw, rpcCodec(), ...)');
     const window = options.window === undefined ? this.settings.window : positive(options.window, 'options.window');
     if (this.state === 'gone' || this.closing) throw new TransportClosedError(`conn.open("${name}"): the connection is closed`);
     if (this.mux.has(name)) throw new TypeError(`conn.open: a channel named "${name}" is already open on this connection`);
     let channel: TcpChannel<T> | undefined;
-    const wire = new WireSubject<T>((sink) => (channel = this.mux.add(name, codec, sink, window)), codec, options);
+    const wire = new WireSubject<T, In>((sink) => (channel = this.mux.add(name, codec as Codec<T>, sink, window)), codec, options);
     // Only now: binding may call the sink, which needs the WireSubject whole.
     this.mux.bindWaiting(channel as TcpChannel<unknown>);
     return wire;
