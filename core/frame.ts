@@ -36,16 +36,19 @@ export const FRAME_HEADER = 5;
 /** The version this build speaks, sent in HELLO. */
 export const PROTOCOL_VERSION = 1;
 
+/** The fields of an error as data, in every record that carries one (ErrorRecord here, RpcError in request/reply). */
+export const ERROR_FIELDS = [
+  { name: 'name', type: 'string' },
+  { name: 'message', type: 'string' },
+  { name: 'code', type: ['null', 'string'] },
+  { name: 'stack', type: ['null', 'string'] },
+] as const;
+
 export const ErrorRecord: Codec<ErrorData> = codec({
   type: 'record',
   name: 'ErrorRecord',
   namespace: 'rxwire',
-  fields: [
-    { name: 'name', type: 'string' },
-    { name: 'message', type: 'string' },
-    { name: 'code', type: ['null', 'string'] },
-    { name: 'stack', type: ['null', 'string'] },
-  ],
+  fields: ERROR_FIELDS,
 } as const);
 
 /** The fields of a HELLO body, in order (TCP's channel HELLO puts the channel's name before them). */

@@ -24,6 +24,7 @@
  */
 import { codec, isCodec, type Codec } from '../core/codec';
 import { DecodeError, type ErrorData } from '../core/errors';
+import { ERROR_FIELDS } from '../core/frame';
 import { EnvelopeCodec, type RpcEnvelope } from './rpc-envelope-codec';
 
 /** The kinds of envelope. */
@@ -47,7 +48,9 @@ export type RpcKind = (typeof RpcKind)[keyof typeof RpcKind];
 
 export type { RpcEnvelope } from './rpc-envelope-codec';
 
-const avroEnvelope: Codec<RpcEnvelope> = codec({
+// The nested RpcError shares ErrorRecord's field list, whose type the schema
+// inference does not follow through a union: the envelope's type is stated.
+const avroEnvelope = codec({
   type: 'record',
   name: 'RpcEnvelope',
   namespace: 'rxwire',
@@ -62,17 +65,12 @@ const avroEnvelope: Codec<RpcEnvelope> = codec({
         {
           type: 'record',
           name: 'RpcError',
-          fields: [
-            { name: 'name', type: 'string' },
-            { name: 'message', type: 'string' },
-            { name: 'code', type: ['null', 'string'] },
-            { name: 'stack', type: ['null', 'string'] },
-          ],
+          fields: ERROR_FIELDS,
         },
       ],
     },
   ],
-} as const);
+} as const) as Codec<RpcEnvelope>;
 
 /** The envelope codec: the avsc one, with a hand-written fast path for envelopes without an error. */
 const envelope: Codec<RpcEnvelope> = new EnvelopeCodec(avroEnvelope);
