@@ -120,7 +120,8 @@ export class Session<T> implements Channel<T> {
 
   offer(value: T): boolean {
     const taken = this.out.offer(value);
-    if (!taken) this.check();
+    // A value held before acceptance (or a blocked writer) must keep the loop alive.
+    if (!taken || this.kept !== true) this.check();
     return taken;
   }
 

@@ -110,6 +110,8 @@ export class Writing<T> {
     if (!this.accepted) {
       this.heldCount++;
       this.heldBytes += bytes;
+      // Values that wait for acceptance keep this thread alive.
+      if (this.heldCount === 1) this.host.changed();
     }
     // Published at the end of this turn (not a microtask: a loop of `await send()` would then publish
     // every single record), at once past PUBLISH_EVERY, and after each drain of the reader.
