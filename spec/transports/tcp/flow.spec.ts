@@ -121,7 +121,7 @@ describe('tcp flow', () => {
     const { client, peer } = await linked({ window: 4096 });
     const writer = client.open('full', codec('string'), { maxQueue: 10 });
     peer.open('full', codec('string')); // opened, never read
-    await until(() => writer.trySend('x'));
+    await writer.send('x'); // resolves once the reader has accepted the schema
     while (writer.trySend('y'.repeat(100)));
     expect(writer.stats().inFlightBytes).toBeGreaterThanOrEqual(4096);
     const failed = lastValueFrom(writer).catch((e) => e);
