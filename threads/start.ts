@@ -19,6 +19,9 @@ import type { ModuleRef } from './load-module';
 import { HostedWorker, type HostOptions } from './worker';
 import { noop } from '../core/ending';
 
+/** How long a consequential failure (a closed link) waits for its root cause. */
+const ROOT_CAUSE_GRACE_MS = 1000;
+
 /** One worker to start. */
 export interface WorkerPlan {
   /** The user's module the worker runs. */
@@ -140,6 +143,10 @@ class Started<W> implements Crew<W> {
   readonly results: Promise<unknown[]>;
   private failed = false;
   private over = false;
+  /** A failure caused by another's (a closed link), held while the root cause may still come. */
+  private consequence: WorkerError | undefined;
+  private graceTimer: ReturnType<typeof setTimeout> | undefined;
+  private rejectResults!: (err: WorkerError) => void;
   private wiresClosed = false;
 
   constructor(
@@ -148,19 +155,50 @@ class Started<W> implements Crew<W> {
     private readonly owned: Closable[],
     private readonly onFailure: ((err: WorkerError) => void) | undefined,
   ) {
-    this.results = Promise.all(
-      hosts.map((host) => host.result.catch((err: unknown) => Promise.reject(this.fail(err, host.index)))),
-    );
+    this.results = new Promise<unknown[]>((resolve, reject) => {
+      this.rejectResults = reject;
+      const values: unknown[] = new Array(hosts.length);
+      let left = hosts.length;
+      if (left === 0) resolve(values);
+      hosts.forEach((host, at) =>
+        host.result.then(
+          (value) => {
+            values[at] = value;
+            if (--left === 0) resolve(values);
+          },
+          (err: unknown) => this.fail(err, host.index),
+        ),
+      );
+    });
     this.results.catch(noop); // each failure is reported through onFailure; whoever awaits still sees it
   }
 
+  /**
+   * The crew's failure is its first root cause. A worker that failed only
+   * because a peer's link closed under it (`TransportClosedError`) is a
+   * consequence: the peer's own failure (its throw, its exit) usually
+   * follows within moments, and wins if it comes within ROOT_CAUSE_GRACE_MS.
+   */
   fail(err: unknown, index: number): WorkerError {
     const mapped = asWorkerError(err, index);
-    if (!this.failed && !this.over) {
-      this.failed = true;
-      this.onFailure?.(mapped);
+    if (this.over) this.rejectResults(mapped); // after the end: no report, but whoever awaits results learns it
+    if (this.failed || this.over) return mapped;
+    if (mapped.workerName !== 'TransportClosedError') {
+      this.report(mapped);
+    } else if (!this.consequence) {
+      this.consequence = mapped;
+      this.graceTimer = setTimeout(() => this.report(mapped), ROOT_CAUSE_GRACE_MS);
     }
     return mapped;
+  }
+
+  private report(failure: WorkerError): void {
+    if (this.failed) return;
+    this.failed = true;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    this.onFailure?.(failure);
+    this.rejectResults(failure);
   }
 
   closeWires(): void {
@@ -172,6 +210,8 @@ class Started<W> implements Crew<W> {
   async end(graceful: boolean): Promise<void> {
     if (this.over) return;
     this.over = true;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    if (this.consequence && !this.failed) this.rejectResults(this.consequence);
     this.closeWires();
     await Promise.all(this.hosts.map((host) => (graceful ? host.close() : host.terminate())));
   }
