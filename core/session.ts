@@ -120,8 +120,9 @@ export class Session<T> implements Channel<T> {
 
   offer(value: T): boolean {
     const taken = this.out.offer(value);
-    // A value held before acceptance (or a blocked writer) must keep the loop alive.
-    if (!taken || this.kept !== true) this.check();
+    // A blocked writer, or the first value held before acceptance, changes
+    // whether this end must keep the loop alive.
+    if (!taken || this.out.heldValues === 1) this.check();
     return taken;
   }
 
