@@ -11,7 +11,9 @@ describe('the test nats-server', () => {
   it('listens on an ephemeral port and answers a plain client, and comes back on the same port after a kill', async () => {
     expect(server.port).toBeGreaterThan(0);
     const nc = await connect({ servers: server.url });
-    const sub = nc.subscribe('t.echo', { max: 1, callback: (_e, m) => m.respond(m.data) });
+    const sub = nc.subscribe('t.echo', { max: 1, callback: (_e, m) => {
+        m.respond(m.data);
+      } });
     const reply = await nc.request('t.echo', 'hi', { timeout: 2000 });
     expect(reply.string()).toBe('hi');
     sub.unsubscribe();
