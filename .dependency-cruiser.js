@@ -2,8 +2,10 @@
  * The layer rule of docs/ARCHITECTURE.md: a folder imports only the layers
  * below it, and nothing imports in a circle. spec/architecture.spec.ts runs
  * this from `npm test`; by hand: `npx depcruise --config .dependency-cruiser.js
- * index.ts core transports threads runtime pool operators`.
+ * index.ts core transports threads runtime pool operators nats processes`.
  *
+ *   processes/            7  lightweight processes
+ *   nats/                 6  NATS services, subjects, JetStream, the NATS cluster glue
  *   operators/            5
  *   runtime/   pool/      4  (siblings: neither imports the other)
  *   threads/              3
@@ -11,16 +13,18 @@
  *   core/                 1
  * The entry point index.ts sits above them all.
  */
-const LIBRARY = '^(index\\.ts|core|transports|threads|runtime|pool|operators)(/|$)';
+const LIBRARY = '^(index\\.ts|core|transports|threads|runtime|pool|operators|nats|processes)(/|$)';
 
 /** For each layer, the folders above it, which it must not import. */
 const above = {
-  core: ['transports', 'threads', 'runtime', 'pool', 'operators'],
-  transports: ['threads', 'runtime', 'pool', 'operators'],
-  threads: ['runtime', 'pool', 'operators'],
-  runtime: ['pool', 'operators'],
-  pool: ['runtime', 'operators'],
-  operators: [],
+  core: ['transports', 'threads', 'runtime', 'pool', 'operators', 'nats', 'processes'],
+  transports: ['threads', 'runtime', 'pool', 'operators', 'nats', 'processes'],
+  threads: ['runtime', 'pool', 'operators', 'nats', 'processes'],
+  runtime: ['pool', 'operators', 'nats', 'processes'],
+  pool: ['runtime', 'operators', 'nats', 'processes'],
+  operators: ['nats', 'processes'],
+  nats: ['processes'],
+  processes: [],
 };
 
 const upward = Object.entries(above)

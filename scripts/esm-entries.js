@@ -9,7 +9,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const dist = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'dist'));
-const entries = { index: 'index.js', operators: 'operators/index.js', transports: 'transports/index.js' };
+const entries = { index: 'index.js', operators: 'operators/index.js', transports: 'transports/index.js', nats: 'nats/index.js', processes: 'processes/index.js' };
 
 fs.mkdirSync(path.join(dist, 'esm'), { recursive: true });
 for (const [name, file] of Object.entries(entries)) {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 const root = join(__dirname, '..');
 const depcruise = join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
 const config = join(root, '.dependency-cruiser.js');
-const LIBRARY = ['index.ts', 'core', 'transports', 'threads', 'runtime', 'pool', 'operators'];
+const LIBRARY = ['index.ts', 'core', 'transports', 'threads', 'runtime', 'pool', 'operators', 'nats', 'processes'];
 
 interface Run {
   code: number;

@@ -1,0 +1,2 @@
+/** The `rxwire/nats` entry point: NATS channels, subjects, services, JetStream and the NATS cluster. */
+export {};

@@ -1,0 +1,2 @@
+/** The `rxwire/processes` entry point: lightweight processes (spawn, mailboxes, links, registry, supervisors, typed protocols). */
+export {};
