@@ -1,5 +1,5 @@
 import { connect } from '@nats-io/transport-node';
-import { startNatsServer, type NatsServer } from './server';
+import { startNatsServer, type NatsServer } from '../../examples/nats-server';
 
 describe('the test nats-server', () => {
   let server: NatsServer;

@@ -1,4 +1,7 @@
 /**
+ * Used by the NATS tests (spec/nats/), the `nats` bench suite and the NATS
+ * examples (`npm run word-count:nats` starts one when no server is given).
+ *
  * A real nats-server for the tests: started on an ephemeral port of
  * 127.0.0.1 with JetStream on and a store directory of its own, stopped
  * (and its directory removed) after. Nothing is mocked.
