@@ -1,8 +1,9 @@
 /**
- * Frames: the envelope of the port transport (and of TCP to come).
+ * Frames: the envelope of the port transport, and (with a channel id) of TCP.
  * docs/PROTOCOL.md gives the bytes; this file is the only code that writes
- * or parses them. The shm transport keeps its own record layout in the ring
- * (transports/shm/layout.ts) but carries the same HELLO and ERROR bodies.
+ * them, and frame-reader.ts the only code that parses them. The shm
+ * transport keeps its own record layout in the ring (transports/shm/layout.ts)
+ * but carries the same HELLO and ERROR bodies.
  *
  *   u32 LE  length   bytes after this field: 1 (kind) + body
  *   u8      kind     one of FrameKind
@@ -10,6 +11,7 @@
  */
 import { codec, readerFor, type Codec } from './codec';
 import { FrameError, SchemaMismatchError, type ErrorData } from './errors';
+import { FrameReader, type FrameLayout } from './frame-reader';
 
 /** The kinds of frame. Data kinds (< 0x10) are in the stream; control kinds steer it. */
 export const FrameKind = {
@@ -206,32 +208,24 @@ export class FrameWriter extends EncodeBuffer {
 /** Called for each frame found: its kind and where its body lies. */
 export type FrameVisitor = (kind: FrameKind, bodyStart: number, bodyEnd: number) => void;
 
+/** The version-1 frame (the port's): the length and the kind, which must be one of FrameKind. */
+export const FRAME_LAYOUT: FrameLayout = {
+  header: FRAME_HEADER,
+  checkHeader(buf, at) {
+    const kind = buf[at + 4];
+    if (!KNOWN.has(kind)) throw new FrameError(`unknown frame kind 0x${kind.toString(16)}`);
+  },
+};
+
 /**
- * Parses a batch of whole frames, calling `visit` for each in order.
+ * Parses a batch of whole frames, calling `visit` for each in order (the
+ * one parser, core/frame-reader.ts, with the version-1 layout).
  * @throws FrameError on a truncated or oversized frame or an unknown kind;
  *   frames before the bad one have been visited.
  */
 export function parseFrames(batch: Buffer, visit: FrameVisitor, maxFrame = Number.MAX_SAFE_INTEGER): void {
-  let pos = 0;
-  const end = batch.length;
-  while (pos < end) {
-    if (end - pos < FRAME_HEADER) {
-      throw new FrameError(`truncated frame header: ${end - pos} bytes left at offset ${pos}`);
-    }
-    const length = batch.readUInt32LE(pos);
-    if (length < 1) throw new FrameError(`frame at offset ${pos} has length 0`);
-    if (length - 1 > maxFrame) {
-      throw new FrameError(`a frame body of ${length - 1} bytes exceeds the limit of ${maxFrame} bytes`);
-    }
-    const frameEnd = pos + 4 + length;
-    if (frameEnd > end) {
-      throw new FrameError(`frame at offset ${pos} declares ${length} bytes but only ${end - pos - 4} follow`);
-    }
-    const kind = batch[pos + 4];
-    if (!KNOWN.has(kind)) throw new FrameError(`unknown frame kind 0x${kind.toString(16)} at offset ${pos}`);
-    visit(kind as FrameKind, pos + FRAME_HEADER, frameEnd);
-    pos = frameEnd;
-  }
+  const reader = new FrameReader(FRAME_LAYOUT, (buf, start, end) => visit(buf[start + 4] as FrameKind, start + FRAME_HEADER, end), maxFrame);
+  reader.readBatch(batch);
 }
 
 /** Is this a data kind (part of the stream, subject to the reader's pace)? */

@@ -1,15 +1,17 @@
 /**
  * A port channel: the core session (core/session.ts) over a `MessagePort`.
  * This file is only the port's own part: frames (core/frame.ts) written into
- * one buffer per batch, posted with its memory transferred, and each posted
- * batch parsed and fed to the session.
+ * one buffer per batch (core/batcher.ts decides when it goes), posted with
+ * its memory transferred, and each posted batch parsed (core/frame-reader.ts)
+ * and fed to the session.
  */
 import type { Worker } from 'node:worker_threads';
 import { Batcher } from '../../core/batcher';
 import type { Channel, ChannelSink } from '../../core/channel';
 import type { Codec } from '../../core/codec';
 import { FrameError, describe as describeValue } from '../../core/errors';
-import { FRAME_HEADER, FrameKind, FrameWriter, HelloRecord, helloOf, parseFrames } from '../../core/frame';
+import { FRAME_HEADER, FRAME_LAYOUT, FrameKind, FrameWriter, HelloRecord, helloOf } from '../../core/frame';
+import { FrameReader } from '../../core/frame-reader';
 import { Session } from '../../core/session';
 import type { SessionTransport } from '../../core/session-transport';
 import { PeerWatch } from '../peer-watch';
@@ -50,6 +52,7 @@ export function openPortChannel<T>(link: Link, codec: Codec<T>, sink: ChannelSin
 class PortTransport implements SessionTransport {
   private readonly writer = new FrameWriter();
   private readonly batcher: Batcher;
+  private readonly reader: FrameReader;
   private session!: Session<unknown>;
   private watch!: PeerWatch;
   private closed = false;
@@ -61,6 +64,7 @@ class PortTransport implements SessionTransport {
     readonly maxValueBytes: number,
   ) {
     this.batcher = new Batcher(() => this.post(), batchBytes);
+    this.reader = new FrameReader(FRAME_LAYOUT, (buf, start, end) => this.onFrame(buf, start, end), maxValueBytes);
   }
 
   /** Says HELLO and starts listening. */
@@ -128,16 +132,8 @@ class PortTransport implements SessionTransport {
       session.protocolError(new FrameError(`expected a batch of frames, got ${describeValue(data)}`));
       return;
     }
-    const batch = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     try {
-      parseFrames(
-        batch,
-        (kind, start, end) => {
-          if (kind === FrameKind.HELLO) session.hello(HelloRecord.decode(batch, start, end));
-          else session.receive(kind, batch, start, end);
-        },
-        this.maxValueBytes,
-      );
+      this.reader.readBatch(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     } catch (err) {
       // What came before the bad frame stands.
       session.deliver();
@@ -145,6 +141,12 @@ class PortTransport implements SessionTransport {
       return;
     }
     session.deliver();
+  }
+
+  private onFrame(buf: Buffer, start: number, end: number): void {
+    const kind = buf[start + 4] as FrameKind;
+    if (kind === FrameKind.HELLO) this.session.hello(HelloRecord.decode(buf, start + FRAME_HEADER, end));
+    else this.session.receive(kind, buf, start + FRAME_HEADER, end);
   }
 
   private onLinkClosed(): void {

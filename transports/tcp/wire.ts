@@ -1,8 +1,8 @@
 /**
  * The TCP transport's bytes: frame layout, kinds, and the fixed bodies of
  * the connection handshake. docs/PROTOCOL.md ("TCP") is the reference; this
- * file and `parser.ts` / `output.ts` are the only code that writes or reads
- * them.
+ * file and `output.ts` (writing) / `parser.ts` (reading, through
+ * core/frame-reader.ts) are the only code that writes or reads them.
  *
  *   u32 LE  length    bytes after this field: 1 (kind) + 4 (channel) + body
  *   u8      kind      one of TcpKind
@@ -10,7 +10,9 @@
  *   body              kind-specific
  */
 import { codec, type Codec } from '../../core/codec';
+import { FrameError } from '../../core/errors';
 import { FrameKind, HELLO_FIELDS } from '../../core/frame';
+import type { FrameLayout } from '../../core/frame-reader';
 
 /** Bytes before a frame's body: length, kind, channel. */
 export const TCP_HEADER = 9;
@@ -77,6 +79,18 @@ const CONNECTION_KINDS = new Set<number>([
 export function kindFits(kind: number, channel: number): boolean {
   return channel === 0 ? CONNECTION_KINDS.has(kind) : CHANNEL_KINDS.has(kind);
 }
+
+/** TCP's frame header for the frame parser: length, kind, channel; the kind must fit the channel (`kindFits`). */
+export const TCP_LAYOUT: FrameLayout = {
+  header: TCP_HEADER,
+  checkHeader(buf, at) {
+    const kind = buf[at + 4];
+    const channel = buf.readUInt32LE(at + 5);
+    if (!kindFits(kind, channel)) {
+      throw new FrameError(`frame kind 0x${kind.toString(16)} is not valid on ${channel === 0 ? 'the connection (channel 0)' : `channel ${channel}`}`);
+    }
+  },
+};
 
 /** "RXWT": the first four bytes of CONNECT and CHALLENGE bodies. */
 export const MAGIC = Buffer.from('RXWT', 'ascii');
