@@ -3,16 +3,21 @@
  * written in one turn of the event loop goes out together at the end of that
  * turn (`setImmediate`, not a microtask: a loop of `await send()` would then
  * go out one value at a time), and at once when it reaches `thresholdBytes`.
+ * Port posts one transferred buffer per batch, shm publishes its ring
+ * cursor, TCP hands its waiting buffers to the socket in one corked writev.
  */
 export class Batcher {
   private scheduled: ReturnType<typeof setImmediate> | undefined;
 
   /**
-   * @param send takes what waits and sends it (it may find nothing to send)
+   * @param send takes what waits and sends it (it may find nothing to send);
+   *   `atTurnEnd` is true when the turn ended (nothing of the writer's is on
+   *   the stack then: a transport may wake writers that waited for room),
+   *   false when the threshold or a `flush()` sent it
    * @param thresholdBytes bytes waiting past which `wrote` sends at once
    */
   constructor(
-    private readonly send: () => void,
+    private readonly send: (atTurnEnd: boolean) => void,
     private readonly thresholdBytes: number,
   ) {}
 
@@ -25,7 +30,7 @@ export class Batcher {
   /** Sends what waits now. */
   flush(): void {
     this.cancel();
-    this.send();
+    this.send(false);
   }
 
   /** Forgets the end-of-turn send (the link is closed). */
@@ -36,6 +41,6 @@ export class Batcher {
 
   private readonly onTurnEnd = (): void => {
     this.scheduled = undefined;
-    this.send();
+    this.send(true);
   };
 }

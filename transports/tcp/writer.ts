@@ -3,9 +3,13 @@
  * (output.ts), handed to the socket in corked groups, bounded by the socket's
  * drain, and recorded for replay (session.ts) when the session is resumable.
  *
- * Contract. Channels write frames into `out` and call `wrote()`; a full
- * 64 KiB batch waits with the others and they go out together in one writev
- * once FLUSH_BYTES of them wait, or at the end of the turn. Channels ask
+ * Contract. Channels write frames into `out` and call `wrote()`; when the
+ * bytes go is core/batcher.ts's rule (the one every transport follows): at
+ * the end of the turn, or at once when FLUSH_BYTES wait. What this writer
+ * adds is the shape of a send: `out` is cut into batches of about 64 KiB as
+ * it fills (their buffers are reused once the socket has written them), and
+ * the waiting batches go to the socket together, corked, in one writev.
+ * Channels ask
  * `roomToWrite()` before writing and, when there is none, wait
  * (`waitForRoom`) until the socket drains or the peer acknowledges replayed
  * bytes. While no socket is attached (a resumable session waiting for its
@@ -14,6 +18,7 @@
  * session bytes (`control`).
  */
 import type { Socket } from 'node:net';
+import { Batcher } from '../../core/batcher';
 import type { TcpChannel } from './channel';
 import { BATCH_BYTES, FrameOut } from './output';
 import { ReplayBuffer } from './session';
@@ -24,10 +29,10 @@ export const CACK_BYTES = 256 * 1024;
 /** The least replay bound: well above CACK_BYTES, so acknowledgements always come before a writer stalls. */
 const MIN_REPLAY_BYTES = 4 * CACK_BYTES;
 /**
- * Full batches are handed to the socket together, in one writev, once this
- * many bytes of them wait (or at the end of the turn): on loopback a write
- * costs the receiver's side of the stack too, and one write per 64 KiB
- * batch took twice the time per byte of one per group.
+ * Batches are handed to the socket together, in one writev, once this many
+ * bytes wait (or at the end of the turn): on loopback a write costs the
+ * receiver's side of the stack too, and one write per 64 KiB batch took
+ * twice the time per byte of one per group.
  */
 const FLUSH_BYTES = 256 * 1024;
 
@@ -40,7 +45,7 @@ export class ConnectionWriter {
   /** The socket frames go to; undefined while dropped and once stopped. */
   private socket: Socket | undefined;
   private stopped = false;
-  private flushTimer: ReturnType<typeof setImmediate> | undefined;
+  private readonly batcher = new Batcher((atTurnEnd) => this.send(atTurnEnd), FLUSH_BYTES);
   /** Full batches taken from `out` and not yet handed to the socket (see FLUSH_BYTES). */
   private unsent: Buffer[] = [];
   private unsentBytes = 0;
@@ -119,15 +124,15 @@ export class ConnectionWriter {
     this.waiting.add(channel);
   }
 
-  /** A channel wrote to `out`: a full batch waits with the others, which go out at FLUSH_BYTES or at the end of the turn. */
+  /** A channel wrote to `out`: a full batch is set aside for the next send, which the batcher times. */
   wrote(): void {
+    if (this.stopped) return;
     if (this.out.size >= BATCH_BYTES) {
       const chunk = this.out.take();
       this.unsent.push(chunk);
       this.unsentBytes += chunk.length;
-      if (this.unsentBytes >= FLUSH_BYTES) return this.flush();
     }
-    this.scheduleFlush();
+    this.batcher.wrote(this.unsentBytes + this.out.size);
   }
 
   /** Wakes the channels that found no room, if there is room now. */
@@ -138,24 +143,16 @@ export class ConnectionWriter {
     for (const channel of waiting) channel.roomAvailable();
   }
 
-  /** Hands the waiting batches and what `out` holds to the socket, in one writev (recording them for replay). */
+  /** Hands the waiting batches and what `out` holds to the socket now, in one writev (recording them for replay). */
   flush(): void {
-    if (this.flushTimer) {
-      clearImmediate(this.flushTimer);
-      this.flushTimer = undefined;
-    }
-    if (this.stopped) return;
-    this.write(this.take());
+    this.batcher.flush();
   }
 
-  private scheduleFlush(): void {
-    if (this.flushTimer || this.stopped) return;
-    this.flushTimer = setImmediate(() => {
-      this.flushTimer = undefined;
-      this.flush();
-      // The bytes just handed over may have left room without a 'drain' (the kernel took them all).
-      this.notifyRoom();
-    });
+  private send(atTurnEnd: boolean): void {
+    if (this.stopped) return;
+    this.write(this.take());
+    // The bytes just handed over may have left room without a 'drain' (the kernel took them all).
+    if (atTurnEnd) this.notifyRoom();
   }
 
   /** Takes what waits (full batches and `out`), recorded as sent. */
