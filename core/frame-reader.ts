@@ -99,13 +99,18 @@ export class FrameReader {
    */
   scan(buf: Buffer, start: number, end: number): number {
     const { header } = this.layout;
+    const least = header - 4;
+    const most = least + this.maxBody;
     let pos = start;
     while (!this.stopped && pos < end) {
       const left = end - pos;
       if (left < 4) return pos;
-      const size = this.frameSize(buf.readUInt32LE(pos));
+      // The u32 LE length, read inline: this loop runs once per frame.
+      const length = (buf[pos] | (buf[pos + 1] << 8) | (buf[pos + 2] << 16)) + buf[pos + 3] * 0x1000000;
+      if (length < least || length > most) this.frameSize(length);
       if (left < header) return pos;
       this.layout.checkHeader(buf, pos);
+      const size = 4 + length;
       if (left < size) return pos;
       this.visit(buf, pos, pos + size);
       pos += size;

@@ -5,8 +5,9 @@
  * client.ts) and in what a dropped socket means (`Lifeline`).
  *
  * Writing is writer.ts's: channel frames are encoded into one buffer
- * (output.ts) and handed to the socket in corked groups, bounded by its
- * drain. Reading: each 'data' chunk is cut into frames in place (parser.ts);
+ * (output.ts) and handed to the socket in corked groups when core/batcher.ts
+ * says, bounded by its drain. Reading: each 'data' chunk is cut into frames
+ * in place (parser.ts, over core/frame-reader.ts);
  * every channel that decoded values gets them as one batch when the chunk is
  * done. A heartbeat (heartbeat.ts) notices a peer that stops talking while
  * its socket stays open.
