@@ -49,6 +49,26 @@ describe('port transport', () => {
     a.port.close();
   });
 
+  it('a frame split across two posted batches is a FrameError, not reassembled (a batch holds whole frames)', async () => {
+    const [a, b] = port.pair();
+    const rx = open(b, codec('string'));
+    const got: string[] = [];
+    const err = new Promise((resolve) => rx.subscribe({ next: (s) => got.push(s), error: resolve }));
+    const w = new FrameWriter();
+    w.write(FrameKind.HELLO, HelloRecord, { version: 1, fingerprint: codec('string').fingerprint, schema: '"string"', window: 1 << 20 });
+    w.write(FrameKind.NEXT, codec('string'), 'good');
+    a.port.postMessage(w.take());
+    w.write(FrameKind.NEXT, codec('string'), 'split');
+    const split = w.take();
+    a.port.postMessage(split.slice(0, 7)); // the header and a byte of the body
+    a.port.postMessage(split.slice(7));
+    const error = (await err) as Error;
+    expect(error).toBeInstanceOf(FrameError);
+    expect(error.message).toBe('frame at offset 0 declares 7 bytes but only 3 follow');
+    expect(got).toEqual(['good']);
+    a.port.close();
+  });
+
   it('bytes that do not decode: DecodeError', async () => {
     const [a, b] = port.pair();
     const rx = open(b, Trade);
