@@ -26,47 +26,42 @@ describe('port transport', () => {
     expect(await exited(worker)).toBe(0);
   });
 
-  it('garbage on the port: FrameError; values before it are delivered', async () => {
+  /** A string reader on a fresh pair, and a writer whose first frames are the peer's HELLO and the value 'good'. */
+  function stringReader() {
     const [a, b] = port.pair();
     const rx = open(b, codec('string'));
     const got: string[] = [];
-    const err = new Promise((resolve) => rx.subscribe({ next: (s) => got.push(s), error: resolve }));
+    const err = new Promise<Error>((resolve) => rx.subscribe({ next: (s) => got.push(s), error: resolve }));
     const w = new FrameWriter();
-    w.write(FrameKind.HELLO, HelloRecord, {
-      version: 1,
-      fingerprint: codec('string').fingerprint,
-      schema: '"string"',
-      window: 1 << 20,
-    });
+    w.write(FrameKind.HELLO, HelloRecord, { version: 1, fingerprint: codec('string').fingerprint, schema: '"string"', window: 1 << 20 });
     w.write(FrameKind.NEXT, codec('string'), 'good');
+    return { peer: a.port, got, err, w };
+  }
+
+  it('garbage on the port: FrameError; values before it are delivered', async () => {
+    const { peer, got, err, w } = stringReader();
     const frames = w.take();
     const garbage = new Uint8Array(frames.length + 3);
     garbage.set(frames);
     garbage.set([0xff, 0xff, 0xff], frames.length); // a truncated header
-    a.port.postMessage(garbage);
+    peer.postMessage(garbage);
     expect(await err).toBeInstanceOf(FrameError);
     expect(got).toEqual(['good']);
-    a.port.close();
+    peer.close();
   });
 
   it('a frame split across two posted batches is a FrameError, not reassembled (a batch holds whole frames)', async () => {
-    const [a, b] = port.pair();
-    const rx = open(b, codec('string'));
-    const got: string[] = [];
-    const err = new Promise((resolve) => rx.subscribe({ next: (s) => got.push(s), error: resolve }));
-    const w = new FrameWriter();
-    w.write(FrameKind.HELLO, HelloRecord, { version: 1, fingerprint: codec('string').fingerprint, schema: '"string"', window: 1 << 20 });
-    w.write(FrameKind.NEXT, codec('string'), 'good');
-    a.port.postMessage(w.take());
+    const { peer, got, err, w } = stringReader();
+    peer.postMessage(w.take());
     w.write(FrameKind.NEXT, codec('string'), 'split');
     const split = w.take();
-    a.port.postMessage(split.slice(0, 7)); // the header and a byte of the body
-    a.port.postMessage(split.slice(7));
-    const error = (await err) as Error;
+    peer.postMessage(split.slice(0, 7)); // the header and a byte of the body
+    peer.postMessage(split.slice(7));
+    const error = await err;
     expect(error).toBeInstanceOf(FrameError);
     expect(error.message).toBe('frame at offset 0 declares 7 bytes but only 3 follow');
     expect(got).toEqual(['good']);
-    a.port.close();
+    peer.close();
   });
 
   it('bytes that do not decode: DecodeError', async () => {
