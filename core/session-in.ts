@@ -57,7 +57,7 @@ export class Incoming<T> {
     private readonly options: SessionOptions,
   ) {
     this.window = options.window;
-    this.ackEvery = ackStep(this.window);
+    this.ackEvery = this.ackStep();
   }
 
   /** Whether the stream is over for this end's purposes (delivered, or waiting for a subscriber that may never come). */
@@ -76,7 +76,7 @@ export class Incoming<T> {
     this.helloSeen = true;
     if (this.options.announces === 'send') {
       this.window = hello.window;
-      this.ackEvery = ackStep(this.window);
+      this.ackEvery = this.ackStep();
     }
     try {
       this.reader = readerForHello(this.codec, hello);
@@ -101,7 +101,8 @@ export class Incoming<T> {
     if (kind === FrameKind.NEXT) {
       if (!this.helloSeen) throw new FrameError('a value arrived before the writer said hello');
       this.arrived += end - start + this.options.nextOverhead;
-      if (this.arrived - this.lastAck > this.window + this.options.maxFrame + this.options.nextOverhead) {
+      // (A transport whose room is the credit cannot be overrun: ackEvery is infinite there.)
+      if (this.arrived - this.lastAck > this.window + this.options.maxFrame + this.options.nextOverhead && this.ackEvery !== Number.POSITIVE_INFINITY) {
         throw new FrameError(`the writer overran its window of ${this.window} bytes`);
       }
       if (this.done || this.refused || this.peerEnded) return;
@@ -182,6 +183,11 @@ export class Incoming<T> {
     if (!this.peerEnded) this.writeStop();
   }
 
+  /** Bytes consumed between ACKs: a quarter window; none but ACK 0 where the transport's room is the credit. */
+  private ackStep(): number {
+    return this.transport.credit === 'room' ? Number.POSITIVE_INFINITY : Math.max(1, Math.floor(this.window / 4));
+  }
+
   private writeStop(): void {
     if (this.cut) return;
     if (!this.helloSeen && this.options.quietUntilHello) {
@@ -216,9 +222,6 @@ export class Incoming<T> {
   }
 }
 
-function ackStep(window: number): number {
-  return Math.max(1, Math.floor(window / 4));
-}
 
 export function expectEmpty(kind: number, start: number, end: number): void {
   if (end !== start) throw new FrameError(`frame kind 0x${kind.toString(16)} must have an empty body, has ${end - start} bytes`);

@@ -48,7 +48,8 @@ export class Outgoing<T> {
     private readonly holdLimit: number,
     private readonly quiet = false,
   ) {
-    this.window = ownWindow;
+    // A transport whose room is the credit (shm) is never short of credit: `write` says when it is full.
+    this.window = transport.credit === 'room' ? Number.POSITIVE_INFINITY : ownWindow;
   }
 
   /** Values taken before acceptance and not sent yet. */
@@ -68,17 +69,25 @@ export class Outgoing<T> {
 
   /** The reader's HELLO announced its receive window (where the reader announces it). */
   readerWindow(window: number): void {
-    this.window = window;
+    if (this.transport.credit !== 'room') this.window = window;
   }
 
   offer(value: T): boolean {
     if (this.done) throw new TransportClosedError('the outgoing stream is closed');
-    if (!this.accepted || this.held.length > 0) return this.hold(value);
-    if (!this.hasCredit() || !this.transportRoom()) {
+    if (!this.accepted) return this.hold(value);
+    // After acceptance, values still held from before go first: a new one waits for room like any other
+    // (holding it too would keep every later value on the slow, copying path while any are left).
+    if (this.held.length > 0 || !this.hasCredit() || !this.transportRoom()) {
       this.blocked = true;
       return false;
     }
-    this.sentBytes += this.transport.write(FrameKind.NEXT, this.codec, value);
+    const cost = this.transport.write(FrameKind.NEXT, this.codec, value);
+    if (cost < 0) {
+      // The transport's room is the credit, and it is full: it wakes us when there is room.
+      this.blocked = true;
+      return false;
+    }
+    this.sentBytes += cost;
     this.sent++;
     return true;
   }
@@ -134,8 +143,9 @@ export class Outgoing<T> {
       return false;
     }
     const bytes = this.codec.encode(value);
-    if (bytes.length > this.transport.maxValueBytes) {
-      throw new FrameError(`a value of ${bytes.length} bytes exceeds the largest frame the peer accepts (${this.transport.maxValueBytes})`);
+    const { maxValueBytes } = this.transport;
+    if (bytes.length > maxValueBytes) {
+      throw this.transport.tooLarge?.(bytes.length) ?? new FrameError(`a value of ${bytes.length} bytes exceeds the largest frame the peer accepts (${maxValueBytes})`);
     }
     this.held.push(bytes);
     this.heldBytes += bytes.length;
@@ -151,9 +161,12 @@ export class Outgoing<T> {
       return;
     }
     while (this.held.length > 0 && this.hasCredit() && this.transportRoom()) {
-      const bytes = this.held.shift()!;
+      const bytes = this.held.peek()!;
+      const cost = this.transport.write(FrameKind.NEXT, raw, bytes);
+      if (cost < 0) return; // no room (credit 'room'): the transport wakes us
+      this.held.shift();
       this.heldBytes -= bytes.length;
-      this.sentBytes += this.transport.write(FrameKind.NEXT, raw, bytes);
+      this.sentBytes += cost;
       this.sent++;
     }
     if (this.ending && this.held.length === 0) this.writeEnding();

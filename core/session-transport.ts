@@ -13,6 +13,13 @@
  *   connection); a vanished peer with `session.peerGone(err)`;
  * - the session calls `close()` once, when both directions are over.
  *
+ * A transport whose own buffer is the window (shm: the reader's cursor frees
+ * ring space) says `credit: 'room'`: the session then sends no ACK but
+ * `ACK 0` (the acceptance), polices no window, and writes a value while the
+ * transport takes it (`write` returns -1 when it has no room). Such a
+ * transport reads only while `reading(true)` (its buffer holds the rest) and
+ * reports its own bytes in flight.
+ *
  * docs/ARCHITECTURE.md shows a toy transport of thirty lines.
  */
 import type { Codec } from './codec';
@@ -22,7 +29,9 @@ export interface SessionTransport {
   /**
    * Appends one frame of `kind` whose body is `value` under `body` (no body:
    * empty). For NEXT, returns the bytes the value costs in credit (the
-   * transport's unit: a whole frame, an item); for others, anything.
+   * transport's unit: a whole frame, an item); for others, anything. With
+   * `credit: 'room'`, a NEXT that finds no room returns -1 having written
+   * nothing visible, and the transport calls `session.wake()` once there is room.
    * @throws EncodeError when the value does not fit the schema (nothing written)
    * @throws FrameError when the value is larger than the peer accepts (nothing written)
    */
@@ -37,6 +46,26 @@ export interface SessionTransport {
   decodeNext<T>(reader: Codec<T>, buf: Buffer, start: number, end: number, into: T[]): number;
   /** The longest encoded value the peer accepts, in bytes (checked before a value is held). */
   readonly maxValueBytes: number;
+  /** Optional: the error for a value of `bytes` over `maxValueBytes` (default: a FrameError naming both). */
+  tooLarge?(bytes: number): Error;
+  /**
+   * Optional: what returns a writer's credit. `'ack'` (the default): the
+   * reader's ACK frames (docs/PROTOCOL.md, "Flow control"). `'room'`: the
+   * transport's own buffer, which the reader frees as it reads (shm's ring):
+   * the reader sends `ACK 0` only, the writer counts no credit and writes
+   * while `write` takes values, and `inFlightBytes()` reports what is unread.
+   */
+  readonly credit?: 'ack' | 'room';
+  /**
+   * Optional: the session wants the peer's data frames now (true: a
+   * subscriber reads) or not (false: paused, or the stream is over). A
+   * transport that never calls it back pushes everything and the session
+   * holds data while paused; one whose buffer can hold the data itself (shm)
+   * reads only while true, except the peer's HELLO, which it always passes on.
+   */
+  reading?(on: boolean): void;
+  /** Optional, with `credit: 'room'`: bytes written that the reader has not consumed. */
+  inFlightBytes?(): number;
   /**
    * Optional: whether the transport's own buffers (a socket's) can take more
    * now. When it says false, the transport calls `session.wake()` once they

@@ -32,6 +32,8 @@ export class Session<T> implements Channel<T> {
   private closed = false;
   /** What `keepAlive` was last told (undefined: nothing yet), so it is told only of changes. */
   private kept: boolean | undefined;
+  /** What `reading` was last told. */
+  private reading = false;
 
   constructor(
     private readonly transport: SessionTransport,
@@ -59,6 +61,9 @@ export class Session<T> implements Channel<T> {
   receive(kind: number, buf: Buffer, start: number, end: number): void {
     switch (kind) {
       case FrameKind.NEXT:
+        // A value changes nothing `check` looks at (it is decoded or held): the hot path skips it.
+        this.in.data(kind, buf, start, end);
+        return;
       case FrameKind.COMPLETE:
       case FrameKind.ERROR:
         this.in.data(kind, buf, start, end);
@@ -163,7 +168,7 @@ export class Session<T> implements Channel<T> {
       sentBytes: out.sentBytes,
       received: this.in.received,
       receivedBytes: this.in.receivedBytes,
-      inFlightBytes: out.sentBytes - out.ackedBytes,
+      inFlightBytes: this.transport.inFlightBytes ? this.transport.inFlightBytes() : out.sentBytes - out.ackedBytes,
       held: out.heldValues,
     };
   }
@@ -173,8 +178,13 @@ export class Session<T> implements Channel<T> {
   /** Releases the link once both directions are over; else keeps the event loop alive while someone waits. */
   private check(): void {
     if (this.closed) return;
-    if (this.out.finished && this.in.over && !this.in.stopOwed) return this.shutdown();
     const { in: incoming } = this;
+    const reading = !incoming.paused && !incoming.done;
+    if (reading !== this.reading) {
+      this.reading = reading;
+      this.transport.reading?.(reading);
+    }
+    if (this.out.finished && incoming.over && !incoming.stopOwed) return this.shutdown();
     const keep = this.holding || (!incoming.paused && !incoming.done) || this.out.waiting;
     if (keep === this.kept) return;
     this.kept = keep;

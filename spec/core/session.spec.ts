@@ -153,3 +153,106 @@ describe('session: reading', () => {
     expect(log.slice(1)).toEqual([['batch', [5]], ['error', expect.any(TransportClosedError)]]);
   });
 });
+
+/** A transport whose own room is the credit (as shm's ring): it takes `room` values, then refuses with -1. */
+class RoomRecorder extends Recorder {
+  readonly credit = 'room';
+  room = 3;
+  inFlight = 0;
+  readings: boolean[] = [];
+  override write<V>(kind: FrameKind, body?: Codec<V>, value?: V): number {
+    if (kind === FrameKind.NEXT) {
+      if (this.room === 0) return -1;
+      this.room--;
+      this.inFlight += 10;
+    }
+    return super.write(kind, body, value);
+  }
+  reading(on: boolean): void {
+    this.readings.push(on);
+  }
+  inFlightBytes(): number {
+    return this.inFlight;
+  }
+  tooLarge(bytes: number): Error {
+    return new FrameError(`${bytes} bytes can never fit`);
+  }
+}
+
+function roomSession() {
+  const transport = new RoomRecorder();
+  const { log, sink } = sinkLog();
+  const s = new Session(transport, int, sink, { window: 40, announces: 'send', maxFrame: 100, nextOverhead: 0 });
+  return { s, transport, log };
+}
+
+describe("session: a transport whose room is the credit (credit: 'room')", () => {
+  const next = (v: number) => int.encode(v);
+
+  it('the reader sends ACK 0 only and polices no window', () => {
+    const { s, transport } = roomSession();
+    s.hello(hello(4));
+    s.resume();
+    // Far past window + maxFrame, all consumed: no ACK but the acceptance, no FrameError.
+    for (let i = 0; i < 500; i++) s.receive(FrameKind.NEXT, next(1), 0, 1);
+    s.deliver();
+    expect(transport.frames).toEqual([[FrameKind.ACK, 0]]);
+    expect(s.stats()).toMatchObject({ received: 500 });
+  });
+
+  it('the writer writes while the transport takes values; -1 blocks it, nothing counted, until wake()', () => {
+    const { s, transport, log } = roomSession();
+    s.hello(hello(1 << 20));
+    s.receive(FrameKind.ACK, ack(0), 0, 1);
+    let taken = 0;
+    while (s.offer(taken)) taken++;
+    expect(taken).toBe(3);
+    expect(s.stats()).toMatchObject({ sent: 3, sentBytes: 30, inFlightBytes: 30 });
+    expect(log.filter((e) => e === 'writable')).toHaveLength(0);
+    transport.room = 1;
+    transport.inFlight = 0; // the reader consumed them
+    s.wake();
+    expect(log.filter((e) => e === 'writable')).toHaveLength(1);
+    expect(s.offer(3)).toBe(true);
+    expect(s.stats()).toMatchObject({ sent: 4, inFlightBytes: 10 });
+  });
+
+  it('values held before acceptance go out in order as room allows, the ending after the last', () => {
+    const { s, transport } = roomSession();
+    for (let i = 0; i < 5; i++) expect(s.offer(i)).toBe(true);
+    s.complete();
+    s.hello(hello(1 << 20));
+    s.receive(FrameKind.ACK, ack(0), 0, 1);
+    const values = () => transport.frames.filter(([k]) => k === FrameKind.NEXT).map(([, v]) => int.decode(v as Buffer));
+    expect(values()).toEqual([0, 1, 2]);
+    expect(s.stats().held).toBe(2);
+    expect(transport.kinds()).not.toContain(FrameKind.COMPLETE);
+    transport.room = 10;
+    s.wake();
+    expect(values()).toEqual([0, 1, 2, 3, 4]);
+    expect(transport.kinds().at(-1)).toBe(FrameKind.COMPLETE);
+  });
+
+  it('tells the transport when it wants data: on resume, not while paused or once the stream is over', () => {
+    const { s, transport } = roomSession();
+    s.hello(hello(1 << 20));
+    s.resume();
+    s.pause();
+    s.resume();
+    s.receive(FrameKind.COMPLETE, Buffer.alloc(0), 0, 0);
+    s.deliver();
+    expect(transport.readings).toEqual([true, false, true, false]);
+  });
+
+  it("a value over maxValueBytes before acceptance fails with the transport's own error", () => {
+    const { s } = roomSession();
+    expect(() => s.offer(1)).not.toThrow();
+    const big = new Session(new RoomRecorder(), codec('bytes'), sinkLog().sink as unknown as ChannelSink<Buffer>, {
+      window: 1 << 20,
+      announces: 'send',
+      maxFrame: 100,
+      nextOverhead: 0,
+    });
+    expect(() => big.offer(Buffer.alloc(2000))).toThrow(/2002 bytes can never fit/);
+  });
+});

@@ -1,28 +1,35 @@
 /**
- * A WireSubject's channel over two shared rings, one per direction. After
- * setup nothing is posted: values are encoded straight into the ring with
- * `codec.encodeInto` and decoded straight out of it.
+ * The shm transport: the core session (core/session.ts) over two shared
+ * rings, one per direction. This file is only shm's own part; the session
+ * decides everything else (HELLO and the schema, acceptance, REJECT, STOP,
+ * endings, errors as data, the peer gone, stats).
  *
- * Records: HELLO first from each writer (the schema, as on every transport),
- * then NEXT values, then COMPLETE or ERROR. The reader's answer travels in the
- * ring's header, not as records: its cursor is the acknowledgement, and its
- * state word says STOPPED (last subscriber left), REJECTED (schema refused,
- * reason in the header) or GONE. The writing direction is ./writing.ts; this
- * file reads, and ends the channel.
+ * - Each end writes its outgoing direction's HELLO, NEXT, COMPLETE and ERROR
+ *   as records in its tx ring (./writing.ts), values encoded straight into it.
+ * - The reader's answers (ACK 0, STOP, REJECT) are words in the header of
+ *   the ring it reads, not records: a reader that holds a full ring unread
+ *   could not write a record past it. Its cursor is the credit
+ *   (`credit: 'room'`): no ACK beyond ACK 0.
+ * - It reads its rx ring only while the session wants data (`reading`),
+ *   except the first record, the writer's HELLO, which it reads at once, as
+ *   every reader must. While paused, the ring itself holds what arrives.
  *
  * Liveness: each end holds one port of a MessageChannel that carries no
  * message; when a thread dies its port closes and the other end is told.
+ * docs/PROTOCOL.md, "Shared memory", gives the bytes.
  */
 import type { MessagePort, Worker } from 'node:worker_threads';
-import type { Channel, ChannelSink, ChannelStats } from '../../core/channel';
+import type { Channel, ChannelSink } from '../../core/channel';
 import type { Codec } from '../../core/codec';
-import { FrameError, RemoteError, SchemaMismatchError } from '../../core/errors';
-import { ErrorRecord, HelloRecord, readerForHello } from '../../core/frame';
+import { FrameError, type ErrorData } from '../../core/errors';
+import { FrameKind, HelloRecord, RejectRecord, helloOf, type Hello } from '../../core/frame';
+import { Session } from '../../core/session';
+import type { SessionTransport } from '../../core/session-transport';
 import { PeerWatch } from '../peer-watch';
-import { RECORD_HEADER, RecordKind, ReaderState, align, mapRing, stillReading, writeReason, type RingMemory } from './layout';
-import { RingReader } from './ring';
-import { Pump, checkStrategy, type Step, type WaitStrategy } from './wait';
-import { Writing } from './writing';
+import { MAX_BODY, REASON_BYTES, RECORD_HEADER, RecordKind, ReaderState, align, mapRing, stillReading, writeReason, type RingMemory } from './layout';
+import { ShmReading } from './reading';
+import { checkStrategy, type PumpOptions, type WaitStrategy } from './wait';
+import { ShmWriting, truncateUtf8 } from './writing';
 
 /** Options of the shm transport (with `WireOptions`, given to `open`). */
 export interface ShmOptions {
@@ -41,208 +48,160 @@ export interface ShmLink {
   live: MessagePort;
 }
 
-export class ShmChannel<T> implements Channel<T> {
-  private readonly out: Writing<T>;
-  private readonly reader: RingReader;
-  private readonly rxMemory: RingMemory;
-  private readonly readPump: Pump;
+/** Opens a session over `link`; `connectShm` gives this to WireSubject. */
+export function openShmChannel<T>(link: ShmLink, codec: Codec<T>, sink: ChannelSink<T>, options: ShmOptions): Channel<T> {
+  const { wait = 'auto', spinMicros = 50, worker } = options;
+  const strategy = checkStrategy(wait);
+  if (!(spinMicros >= 0)) throw new RangeError('options.spinMicros must be a non-negative number');
+  const transport = new ShmTransport(link, sink, { strategy, spinMicros, sliceMs: 100, keepAlive: false });
+  // The window is the writer's ring (values held before acceptance: at most one ring of them).
+  const window = transport.capacity;
+  const session = new Session(transport, codec, sink, { window, announces: 'send', maxFrame: transport.maxValueBytes, nextOverhead: RECORD_HEADER });
+  transport.start(session, helloOf(codec, window), worker);
+  return session;
+}
+
+class ShmTransport implements SessionTransport {
+  readonly credit = 'room';
+  readonly maxValueBytes: number;
+  /** Bytes of the tx ring's data region. */
+  readonly capacity: number;
+  session!: Session<unknown>;
+  private readonly rx: RingMemory;
+  private readonly in: ShmReading;
+  private readonly out: ShmWriting;
   private readonly live: MessagePort;
-
-  // Incoming.
-  private decoder: Codec<T> | undefined;
-  private inDone = false;
-  private reading = false;
-  private received = 0;
-  private receivedBytes = 0;
-
-  private holding = false;
+  private watch!: PeerWatch;
+  private gone = false;
+  private kept = false;
+  /** The session is over; the link is released once an owed ending is written. */
+  private closing = false;
   private closed = false;
-  private peerGone = false;
-  private readonly watch: PeerWatch;
 
   constructor(
     link: ShmLink,
-    private readonly codec: Codec<T>,
-    private readonly sink: ChannelSink<T>,
-    options: ShmOptions,
+    private readonly sink: ChannelSink<unknown>,
+    pumpOptions: PumpOptions,
   ) {
-    const { wait = 'auto', spinMicros = 50, worker } = options;
-    const strategy = checkStrategy(wait);
-    if (!(spinMicros >= 0)) throw new RangeError('options.spinMicros must be a non-negative number');
-    this.rxMemory = mapRing(link.rx);
-    this.reader = new RingReader(this.rxMemory, 0);
+    const tx = mapRing(link.tx);
+    this.capacity = tx.capacity;
+    this.maxValueBytes = Math.min(tx.capacity - RECORD_HEADER, MAX_BODY);
+    this.rx = mapRing(link.rx);
     this.live = link.live;
-    // The live port is this channel's handle on the event loop (see updateRef).
-    const pumpOptions = { strategy, spinMicros, sliceMs: 100, keepAlive: false };
-    this.readPump = new Pump(
-      this.rxMemory.header,
-      pumpOptions,
-      () => this.drain(),
-      () => this.reader.available() > 0 || this.peerGone,
-      () => this.reader.dataCell(),
-    );
-    this.out = new Writing(mapRing(link.tx), codec, {
-      sink,
-      peerGone: () => (this.peerGone ? this.watch.failure : undefined),
-      changed: () => this.maybeClose(),
-    }, pumpOptions);
+    this.in = new ShmReading(this.rx, () => this.out.publish(), pumpOptions);
+    this.out = new ShmWriting(tx, this, pumpOptions);
+  }
+
+  /** Says HELLO, reads the peer's, and watches the peer's thread. */
+  start<T>(session: Session<T>, hello: Hello, worker: Worker | undefined): void {
+    this.session = this.in.session = session as Session<unknown>;
+    this.write(FrameKind.HELLO, HelloRecord, hello);
+    this.in.start();
     this.live.on('close', this.onLiveClosed);
     this.watch = new PeerWatch(worker, () => this.peerLeft());
-    this.updateRef();
+    session.hold(false);
   }
 
-  // ---- outgoing -----------------------------------------------------------
+  // ---- SessionTransport -----------------------------------------------------
 
-  offer(value: T): boolean {
-    return this.out.offer(value);
+  write<V>(kind: FrameKind, body?: Codec<V>, value?: V): number {
+    if (kind === FrameKind.NEXT) return this.out.next(body!, value as V);
+    if (this.closed) return 0;
+    switch (kind) {
+      case FrameKind.HELLO:
+        this.out.hello(value as Hello);
+        break;
+      case FrameKind.COMPLETE:
+        this.out.end(RecordKind.COMPLETE);
+        break;
+      case FrameKind.ERROR:
+        this.out.end(RecordKind.ERROR, value as ErrorData);
+        break;
+      case FrameKind.ACK:
+        // Only ACK 0 (credit is room): the schema is accepted, unless this end stopped first.
+        if (value === 0 && this.in.state === ReaderState.READING) this.in.setState(ReaderState.ACCEPTED);
+        break;
+      case FrameKind.STOP:
+        // A REJECT already said why the writer must stop.
+        if (stillReading(this.in.state)) this.in.setState(ReaderState.STOPPED);
+        break;
+      case FrameKind.REJECT:
+        writeReason(this.rx, 0, rejectBody(value as { path: string; message: string }));
+        break;
+    }
+    return 0;
   }
 
-  complete(): void {
-    this.out.end({ kind: RecordKind.COMPLETE });
-  }
-
-  error(err: unknown): void {
-    this.out.end({ kind: RecordKind.ERROR, error: err });
-  }
-
-  hold(waiting: boolean): void {
-    this.holding = waiting;
-    this.updateRef();
-  }
-
-  stats(): ChannelStats {
-    return {
-      sent: this.out.sent,
-      sentBytes: this.out.sentBytes,
-      received: this.received,
-      receivedBytes: this.receivedBytes,
-      inFlightBytes: this.out.inFlightBytes,
-      held: this.out.heldValues,
-    };
-  }
-
-  // ---- incoming -----------------------------------------------------------
-
-  resume(): void {
-    if (this.inDone) return;
-    this.reading = true;
-    if (!this.readPump.running) this.readPump.start();
-    this.updateRef();
-  }
-
-  pause(): void {
-    this.readPump.stop();
-  }
-
-  stop(): void {
-    if (this.inDone) return;
-    this.inDone = true;
-    this.readPump.stop();
-    this.reader.setState(ReaderState.STOPPED);
-    this.maybeClose();
-  }
-
-  /** One step of the read pump: everything published so far, decoded, released, delivered. */
-  private drain(): Step {
-    if (this.inDone) return 'done';
-    // A reply sent from a promise continuation since the last drain goes out now.
+  flush(): void {
     this.out.publish();
-    if (this.reader.available() === 0) {
-      if (!this.peerGone) return 'idle';
-      // The writer's thread is gone and everything it published has been read.
-      this.fail(this.watch.failure);
-      return 'done';
-    }
-    const values: T[] = [];
-    let bytes = 0;
-    let ending: { error?: Error } | undefined;
-    try {
-      this.reader.read((kind, data, start, end) => {
-        if (ending) return;
-        if (kind === RecordKind.NEXT) {
-          if (!this.decoder) throw new FrameError('a value arrived before the writer said hello');
-          values.push(this.decoder.decode(data, start, end));
-          bytes += align(end - start + RECORD_HEADER); // the record as it sits in the ring, padding included
-        } else if (kind === RecordKind.HELLO) {
-          this.decoder = readerForHello(this.codec, HelloRecord.decode(data, start, end));
-          // The schema is accepted: the writer may publish its values.
-          if (this.reader.state() === ReaderState.READING) this.reader.setState(ReaderState.ACCEPTED);
-        } else if (kind === RecordKind.COMPLETE) {
-          ending = {};
-        } else if (kind === RecordKind.ERROR) {
-          ending = { error: new RemoteError(ErrorRecord.decode(data, start, end)) };
-        } else {
-          throw new FrameError(`unknown record kind ${kind}`);
-        }
-      });
-    } catch (err) {
-      ending = { error: err as Error };
-      if (err instanceof SchemaMismatchError) {
-        writeReason(this.rxMemory, ReaderState.REJECTED, 0, JSON.stringify({ path: err.path, reason: err.reason }));
-      }
-    }
-    // Decoded values own their memory: give the bytes back before delivering.
-    this.reader.release();
-    this.received += values.length;
-    this.receivedBytes += bytes;
-    if (values.length > 0) this.sink.batch(values);
-    this.out.publish();
-    if (ending && !this.inDone) {
-      if (ending.error) this.fail(ending.error);
-      else this.finish();
-      return 'done';
-    }
-    return this.inDone ? 'done' : 'progress';
   }
 
-  private finish(): void {
-    this.inDone = true;
-    this.readPump.stop();
-    this.sink.complete();
-    this.maybeClose();
+  decodeNext<T>(reader: Codec<T>, buf: Buffer, start: number, end: number, into: T[]): number {
+    into.push(reader.decode(buf, start, end));
+    return align(end - start + RECORD_HEADER); // the record as it sits in the ring, padding included
   }
 
-  private fail(err: Error): void {
-    if (this.inDone) return;
-    this.inDone = true;
-    this.readPump.stop();
-    // Tell the writer to stop, unless the state already says why (REJECTED).
-    if (stillReading(this.reader.state())) this.reader.setState(ReaderState.STOPPED);
-    this.sink.error(err);
-    this.maybeClose();
+  tooLarge(bytes: number): Error {
+    return new FrameError(`a record of ${bytes} bytes can never fit a ring of ${this.capacity} bytes`);
   }
 
-  // ---- lifecycle ----------------------------------------------------------
-
-  private readonly onLiveClosed = (): void => {
-    if (this.closed) return;
-    this.watch.linkClosed(!this.inDone || !this.out.done);
-  };
-
-  /** The other thread is gone: read what it published, then end both ways. */
-  private peerLeft(): void {
-    if (this.closed || this.peerGone) return;
-    this.peerGone = true;
-    if (!this.out.done || this.out.owes || this.out.blocked) this.out.readerLeft();
-    if (!this.inDone) {
-      if (this.reading) this.readPump.start();
-      // Wake our own pump if it sleeps on the ring.
-      Atomics.notify(this.rxMemory.header, this.reader.dataCell().index);
-    }
-    this.maybeClose();
+  reading(on: boolean): void {
+    if (!this.closed) this.in.reading(on);
   }
 
-  private maybeClose(): void {
-    const incomingOver = this.inDone || (this.peerGone && !this.reading);
-    if (this.out.done && !this.out.owes && incomingOver) this.shutdown();
+  inFlightBytes(): number {
+    return this.out.inFlight();
+  }
+
+  keepAlive(waiting: boolean): void {
+    this.kept = waiting;
+    this.updateRef();
+  }
+
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.in.stop();
+    this.changed();
+  }
+
+  // ---- WritingHost ----------------------------------------------------------
+
+  flushed(): void {
+    this.sink.flushed();
+  }
+
+  changed(): void {
+    if (this.closing && !this.out.owes) this.release();
     else this.updateRef();
   }
 
-  private shutdown(): void {
+  helloFirst(): void {
+    this.in.helloFirst();
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------
+
+  private readonly onLiveClosed = (): void => {
+    if (this.closed) return;
+    this.watch.linkClosed(!this.closing);
+  };
+
+  /** The other thread is gone: what it published is still read (now, or held for the first subscriber), then both ways end. */
+  private peerLeft(): void {
+    if (this.closed || this.gone) return;
+    this.gone = true;
+    this.out.drop();
+    if (this.closing) return this.release();
+    this.in.readRest();
+    this.session.peerGone(this.watch.failure);
+  }
+
+  private release(): void {
     if (this.closed) return;
     this.closed = true;
     this.out.stop();
-    this.readPump.stop();
+    this.in.stop();
     this.watch.unwatch();
     this.live.off('close', this.onLiveClosed);
     this.live.close();
@@ -250,8 +209,15 @@ export class ShmChannel<T> implements Channel<T> {
 
   private updateRef(): void {
     if (this.closed) return;
-    const waiting = this.holding || (this.reading && !this.inDone) || this.out.blocked || this.out.owes;
-    if (waiting) this.live.ref();
+    if (this.kept || this.out.owes) this.live.ref();
     else this.live.unref();
   }
+}
+
+/** A REJECT's body for the ring's reason area: a RejectRecord, its text cut to fit REASON_BYTES. */
+function rejectBody(reject: { path: string; message: string }): Buffer {
+  const path = truncateUtf8(reject.path, 256);
+  // Each string's Avro length takes at most 2 bytes below 8 KiB.
+  const room = REASON_BYTES - 4 - Buffer.byteLength(path);
+  return RejectRecord.encode({ path, message: truncateUtf8(reject.message, room) });
 }

@@ -18,7 +18,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { ChannelSink, Channel } from '../../core/channel';
 import type { Codec } from '../../core/codec';
-import { ShmChannel, type ShmOptions } from './channel';
+import { openShmChannel, type ShmOptions } from './channel';
 import { createRing, mapRing, RecordKind, ReaderState, type RingOptions } from './layout';
 import { RingReader, RingWriter } from './ring';
 
@@ -73,5 +73,5 @@ export function shmTransferList(end: ShmEnd): MessagePort[] {
 
 /** Opens the shm transport's channel; `open()` in lib calls this. */
 export function connectShm<T>(end: ShmEnd, codec: Codec<T>, options: ShmOptions = {}) {
-  return (sink: ChannelSink<T>): Channel<T> => new ShmChannel(end, codec, sink, options);
+  return (sink: ChannelSink<T>): Channel<T> => openShmChannel(end, codec, sink, options);
 }

@@ -12,7 +12,7 @@
  *   line 3   MAGIC, CAPACITY, CONSUMERS, REASON_LENGTH
  *   line 4+k consumer k: CURSOR, READER_STATE, CURSOR_WAITERS, AFTER (bit mask
  *            of the consumers it follows; 0 = it follows the producer)
- *   then     REASON: up to 1 KiB of UTF-8, why a reader refused the writer
+ *   then     REASON: up to 1 KiB, the RejectRecord (Avro) of a reader that refused the writer
  *   then     the data region, `capacity` bytes, a power of two
  *
  * Positions are byte counts since the ring was made, kept as wrapping 32-bit
@@ -42,15 +42,20 @@ export const CURSOR_WAITERS = 2;
 export const AFTER = 3;
 
 export const MAX_CONSUMERS = 30;
-const REASON_BYTES = 1024;
+/** Bytes of the reason area: room for a REJECT's RejectRecord body. */
+export const REASON_BYTES = 1024;
 const MAGIC_VALUE = 0x52585731; // "RXW1"
 
 /**
- * A consumer's state word. READING until the reader has read the writer's
- * HELLO; then ACCEPTED (the writer may publish values), or REJECTED (reason in
- * the header). STOPPED: its last subscriber left.
+ * A consumer's state word: the reader's answers of the session, in the ring
+ * the writer writes (docs/PROTOCOL.md, "Shared memory"). READING until the
+ * reader has read the writer's HELLO; then ACCEPTED (the session's ACK 0: the
+ * writer may write values), or REJECTED (its REJECT: a RejectRecord in the
+ * reason area). STOPPED: its STOP (the last subscriber left, or the reader
+ * refuses the rest). 3 is not used (it was GONE; a vanished peer is told by
+ * the liveness port).
  */
-export const ReaderState = { READING: 0, STOPPED: 1, REJECTED: 2, GONE: 3, ACCEPTED: 4 } as const;
+export const ReaderState = { READING: 0, STOPPED: 1, REJECTED: 2, ACCEPTED: 4 } as const;
 
 /** Is a reader in this state still taking the writer's records (before or after acceptance)? */
 export function stillReading(state: number): boolean {
@@ -173,19 +178,24 @@ export function mapRing(sab: SharedArrayBuffer): RingMemory {
   };
 }
 
-/** Writes why a reader refused the writer, then flips the state (the order matters: see readReason). */
-export function writeReason(memory: RingMemory, state: number, consumer: number, reason: string): void {
-  const area = Buffer.from(memory.sab, reasonOffset(memory.consumers), REASON_BYTES);
-  const length = area.write(reason.slice(0, REASON_BYTES / 4), 'utf8');
-  Atomics.store(memory.header, REASON_LENGTH, length);
+/**
+ * A reader refuses the writer: writes the RejectRecord body `reason` (at
+ * most REASON_BYTES), then flips consumer `consumer`'s state to REJECTED
+ * (the order matters: see readReason).
+ */
+export function writeReason(memory: RingMemory, consumer: number, reason: Uint8Array): void {
+  if (reason.length > REASON_BYTES) throw new RangeError(`a reason of ${reason.length} bytes exceeds ${REASON_BYTES}`);
+  Buffer.from(memory.sab, reasonOffset(memory.consumers), REASON_BYTES).set(reason);
+  Atomics.store(memory.header, REASON_LENGTH, reason.length);
   // The plain writes above happen before this store; a reader that loads
   // this state with Atomics.load sees them (JS atomics are sequentially consistent).
-  Atomics.store(memory.header, consumerBase(consumer) + READER_STATE, state);
+  Atomics.store(memory.header, consumerBase(consumer) + READER_STATE, ReaderState.REJECTED);
   Atomics.notify(memory.header, PUBLISHED);
   Atomics.notify(memory.header, consumerBase(consumer) + CURSOR);
 }
 
-export function readReason(memory: RingMemory): string {
-  const length = Atomics.load(memory.header, REASON_LENGTH);
-  return Buffer.from(memory.sab, reasonOffset(memory.consumers), length).toString('utf8');
+/** The RejectRecord body a refusing reader left (a copy: call it after loading REJECTED). */
+export function readReason(memory: RingMemory): Buffer {
+  const length = Math.min(Atomics.load(memory.header, REASON_LENGTH), REASON_BYTES);
+  return Buffer.from(Buffer.from(memory.sab, reasonOffset(memory.consumers), length));
 }

@@ -1,212 +1,229 @@
 /**
- * The writing direction of an shm channel: values encoded straight into the
- * ring, published in batches (core/batcher.ts), the ending written however
- * full the ring is (it waits for room), and the reader's state word (STOPPED,
- * REJECTED) turned into the outgoing side's end.
+ * The writing half of the shm transport (./channel.ts): the frames the
+ * session writes on this end's outgoing direction become records in the tx
+ * ring (HELLO, NEXT, COMPLETE, ERROR), and the reader's answers, which sit in
+ * that ring's header (its state word: ACCEPTED, STOPPED, REJECTED with a
+ * RejectRecord in the reason area), go back to the session as the frames
+ * they stand for (ACK 0, STOP, REJECT). docs/PROTOCOL.md, "Shared memory",
+ * gives the bytes.
  *
- * As on every transport, a writer sends no value before the reader has
- * accepted its schema: only the HELLO is published until the reader's state
- * word says ACCEPTED. Values written meanwhile wait unpublished in the ring
- * (so at most one ring of them: the window), and a REJECTED reader makes
- * the writer drop them unsent and fail with SchemaMismatchError.
+ * The ring's room is the credit (`credit: 'room'`): a value that does not fit
+ * now is refused (`next` returns -1, nothing written) and the session is
+ * woken once the reader has released enough. Records are published in
+ * batches (core/batcher.ts). An ending is written however full the ring is:
+ * it waits here for room, and the link is released only after it.
  */
 import { Batcher } from '../../core/batcher';
-import type { ChannelSink } from '../../core/channel';
 import type { Codec } from '../../core/codec';
-import { FrameError, TransportClosedError, toErrorData } from '../../core/errors';
-import { ErrorRecord, HelloRecord, helloOf } from '../../core/frame';
-import { PROTOCOL_PATH, rejectionError } from '../../core/session';
-import { RecordKind, ReaderState, readReason, stillReading, type RingMemory } from './layout';
+import { FrameError, type ErrorData } from '../../core/errors';
+import { AckRecord, ErrorRecord, FrameKind, HelloRecord, type Hello } from '../../core/frame';
+import type { Session } from '../../core/session';
+import { RecordKind, ReaderState, readReason, type RingMemory } from './layout';
 import { RingWriter } from './ring';
 import { Pump, type PumpOptions, type Step } from './wait';
 
 /** Unpublished bytes after which a write publishes at once instead of at the end of the turn. */
 const PUBLISH_EVERY = 16 * 1024;
 
-/** What the writing side needs from its channel. */
-export interface WritingHost<T> {
-  readonly sink: ChannelSink<T>;
-  /** The peer is gone (its thread died), and why. */
-  peerGone(): Error | undefined;
-  /** Something changed that may end the channel or change its hold on the event loop. */
+/** The bodies of the frames the reader's state word stands for. */
+const ACK_ZERO = AckRecord.encode(0);
+const EMPTY = Buffer.alloc(0);
+
+/** What the writing half needs from its transport. */
+export interface WritingHost {
+  /** The session this end runs (set before anything is written). */
+  readonly session: Session<unknown>;
+  /** Records went out (for `stats$`). */
+  flushed(): void;
+  /** Whether an ending is owed changed: the transport may release the link, or its hold on the event loop. */
   changed(): void;
+  /**
+   * Reads the peer's HELLO now if it is published and unread: the peer wrote
+   * it before any answer, so the session must see it first (as frames in
+   * order on other transports), e.g. a REJECT of it before a STOP.
+   */
+  helloFirst(): void;
 }
 
-export class Writing<T> {
-  sent = 0;
-  sentBytes = 0;
-  /** No more values are taken. */
-  done = false;
-  blocked = false;
+export class ShmWriting {
   private readonly writer: RingWriter;
   private readonly pump: Pump;
   private readonly batcher = new Batcher(() => this.publish(), PUBLISH_EVERY);
   private unpublished = 0;
-  /** The reader accepted the schema: what is written may be published. */
-  private accepted = false;
-  /** Values (and their bytes) written before acceptance: not sent after all if the reader refuses. */
-  private heldCount = 0;
-  private heldBytes = 0;
-  private pendingEnd: { kind: RecordKind; error?: unknown } | undefined;
+  /** The reader's state word as last passed on to the session. */
+  private answered: number = ReaderState.READING;
+  /** A value found no room (or the reader left): the session waits for `wake` or the answer. */
+  private blocked = false;
+  /** COMPLETE or ERROR waiting for room. */
+  private owed: { kind: RecordKind; error?: ErrorData } | undefined;
+  /** Nothing more goes out (the link is released, or the reader is gone). */
+  private over = false;
 
   constructor(
     private readonly memory: RingMemory,
-    private readonly codec: Codec<T>,
-    private readonly host: WritingHost<T>,
+    private readonly host: WritingHost,
     pumpOptions: PumpOptions,
   ) {
     this.writer = new RingWriter(memory);
     this.pump = new Pump(
       memory.header,
       pumpOptions,
-      () => this.awaitRoom(),
-      () => ((this.blocked || this.pendingEnd !== undefined) && this.writer.hasRoom()) || this.readerMoved() || host.peerGone() !== undefined,
+      () => this.step(),
+      () => this.writer.readerState() !== this.answered || ((this.blocked || this.owed !== undefined) && this.writer.hasRoom()),
       () => this.writer.spaceCell(),
     );
-    const hello = helloOf(codec, memory.capacity);
-    if (!this.writer.tryWrite(RecordKind.HELLO, HelloRecord, hello)) {
-      throw new FrameError(`the schema (${hello.schema.length} bytes) does not fit a ring of ${memory.capacity} bytes`);
-    }
-    this.writer.publish();
   }
 
-  /** The ending waits for room. */
-  get ending(): boolean {
-    return this.pendingEnd !== undefined;
-  }
-
-  /** Something written still has to go out: the ending, or records waiting for acceptance. */
+  /** An ending waits for room: the link stays open (and the thread alive) until it is written. */
   get owes(): boolean {
-    return this.pendingEnd !== undefined || (!this.accepted && this.heldCount > 0 && this.writer.pending);
+    return this.owed !== undefined;
   }
 
-  /** Bytes published and not yet released by the reader. */
-  /** Values written before the reader accepted, not published yet. */
-  get heldValues(): number {
-    return this.accepted ? 0 : this.heldCount;
-  }
-
-  get inFlightBytes(): number {
+  /** Bytes published or written and not yet released by the reader. */
+  inFlight(): number {
     return this.writer.used();
   }
 
-  offer(value: T): boolean {
-    if (this.done) throw new TransportClosedError('the outgoing stream is closed');
-    if (!stillReading(this.writer.readerState())) {
-      this.readerLeft();
-      throw new TransportClosedError('the reader is not reading');
+  /** Writes this end's HELLO, the ring's first record, and starts watching for the reader's answer. */
+  hello(hello: Hello): void {
+    if (!this.writer.tryWrite(RecordKind.HELLO, HelloRecord, hello)) {
+      throw new FrameError(`the schema (${hello.schema.length} bytes) does not fit a ring of ${this.memory.capacity} bytes`);
     }
+    this.publish();
+    this.pump.start();
+  }
+
+  /**
+   * One value, encoded straight into the ring; returns its bytes there
+   * (padding included), or -1 with nothing written when the ring is full or
+   * the reader no longer takes values (the pump then tells the session).
+   */
+  next<V>(codec: Codec<V>, value: V): number {
+    // One atomic load a value: a reader that stopped is noticed at the next value, not a ring later.
+    if (this.writer.readerState() !== ReaderState.ACCEPTED) return this.refuse();
     const before = this.writer.position;
-    if (!this.writer.tryWrite(RecordKind.NEXT, this.codec, value)) {
-      this.blocked = true;
-      this.pump.start();
-      this.host.changed();
-      return false;
-    }
+    if (!this.writer.tryWrite(RecordKind.NEXT, codec, value)) return this.refuse();
     const bytes = (this.writer.position - before) | 0;
-    this.sent++;
-    this.sentBytes += bytes;
     this.unpublished += bytes;
-    if (!this.accepted) {
-      this.heldCount++;
-      this.heldBytes += bytes;
-      // Values that wait for acceptance keep this thread alive.
-      if (this.heldCount === 1) this.host.changed();
-    }
     // Published at the end of this turn (not a microtask: a loop of `await send()` would then publish
-    // every single record), at once past PUBLISH_EVERY, and after each drain of the reader.
+    // every single record), at once past PUBLISH_EVERY, and after each drain of this end's reader.
     this.batcher.wrote(this.unpublished);
-    return true;
+    return bytes;
   }
 
-  end(ending: { kind: RecordKind; error?: unknown }): void {
-    if (this.done) return;
-    this.done = true;
-    this.pendingEnd = ending;
-    this.writeEnd();
+  /** COMPLETE or ERROR (its ErrorRecord): now, or as soon as there is room. */
+  end(kind: RecordKind, error?: ErrorData): void {
+    if (this.over) return;
+    this.owed = { kind, error };
+    this.writeOwed();
+    if (!this.owed) return;
+    this.start();
+    this.host.changed();
   }
 
-  /** Publishes what is written (a reply written while delivering goes out at once). */
+  /** Publishes what is written (one store, one notify at most). */
   publish(): void {
     this.batcher.cancel();
     this.unpublished = 0;
     if (!this.writer.pending) return;
-    // Values wait for acceptance; an ending with no value before it does not.
-    if (!this.accepted && this.heldCount > 0 && !this.checkAccepted()) return;
     this.writer.publish();
-    this.host.sink.flushed();
+    this.host.flushed();
   }
 
-  /** The reader stopped, refused the schema or is gone: close the outgoing side. */
-  readerLeft(): void {
-    const state = this.writer.readerState();
-    let err: Error;
-    if (state === ReaderState.STOPPED) err = new TransportClosedError('the reader stopped: its last subscriber left');
-    else if (state === ReaderState.REJECTED) err = refusal(readReason(this.memory));
-    else err = this.host.peerGone() ?? new TransportClosedError('the other end is gone');
-    this.close(err, state === ReaderState.STOPPED);
-  }
-
-  /** Nothing more goes out: the pump stops. */
+  /** The link is released: what is written goes out, nothing more does. */
   stop(): void {
     this.publish();
+    this.over = true;
     this.pump.stop();
   }
 
-  /** Has the reader accepted the schema? If it is still deciding, the pump watches its state word. */
-  private checkAccepted(): boolean {
+  /**
+   * The peer is gone: a STOP or REJECT it left in the state word still
+   * counts (it came first); then nothing more is written, an owed ending is dropped.
+   */
+  drop(): void {
     const state = this.writer.readerState();
-    if (state === ReaderState.ACCEPTED) {
-      this.accepted = true;
-      this.heldCount = this.heldBytes = 0;
-      this.host.sink.accepted();
-      return true;
-    }
-    if (state === ReaderState.READING && !this.host.peerGone()) this.pump.start();
-    else this.readerLeft();
-    return false;
-  }
-
-  /** The reader's state word says something this side has not acted on yet. */
-  private readerMoved(): boolean {
-    const state = this.writer.readerState();
-    return !stillReading(state) || (state === ReaderState.ACCEPTED && !this.accepted);
-  }
-
-  private close(err: Error, stopped: boolean): void {
-    if (!this.accepted && this.writer.pending) {
-      // Refused (or gone) before acceptance: what waited was never sent.
-      this.writer.discard();
-      this.sent -= this.heldCount;
-      this.sentBytes -= this.heldBytes;
-      this.heldCount = this.heldBytes = 0;
-    }
-    if (this.done && !this.pendingEnd && !this.blocked) return this.host.changed();
-    this.done = true;
-    this.pendingEnd = undefined;
+    if (!this.over && state !== this.answered && (state === ReaderState.STOPPED || state === ReaderState.REJECTED)) this.answer(state);
+    this.over = true;
+    this.owed = undefined;
     this.blocked = false;
+    this.batcher.cancel();
     this.pump.stop();
-    this.host.sink.writeClosed(err, stopped);
-    this.host.changed();
   }
 
-  /** Writes the pending COMPLETE or ERROR, now or when room appears. */
-  private writeEnd(): void {
-    const ending = this.pendingEnd;
-    if (!ending) return;
-    const written = ending.kind === RecordKind.ERROR ? this.writeError(ending.error) : this.writer.tryWriteEmpty(RecordKind.COMPLETE);
-    if (!written) {
-      this.pump.start();
-      this.host.changed();
-      return;
+  private refuse(): number {
+    this.blocked = true;
+    // A full ring of unpublished records would wait for the turn to end: the reader may have them now.
+    this.publish();
+    this.start();
+    return -1;
+  }
+
+  private start(): void {
+    if (!this.pump.running) this.pump.start();
+  }
+
+  /** One step of the pump: the reader's answer, then room for the ending or for a refused value. */
+  private step(): Step {
+    if (this.over) return 'done';
+    const state = this.writer.readerState();
+    if (state !== this.answered) this.answer(state);
+    if (this.over) return 'done';
+    if (this.owed && this.writer.hasRoom()) this.writeOwed();
+    if (this.blocked && !this.owed && this.answered === ReaderState.ACCEPTED && this.writer.hasRoom()) {
+      this.blocked = false;
+      this.host.session.wake(); // may refuse a value again (blocked, and the pump goes on)
     }
-    this.pendingEnd = undefined;
+    return this.answered === ReaderState.READING || this.blocked || this.owed ? 'idle' : 'done';
+  }
+
+  /** Passes a new state word on to the session as the frame it stands for. */
+  private answer(state: number): void {
+    const { session } = this.host;
+    this.host.helloFirst();
+    if (this.over) return; // reading it ended this direction
+    const was = this.answered;
+    this.answered = state;
+    try {
+      if (state === ReaderState.ACCEPTED && was === ReaderState.READING) {
+        session.receive(FrameKind.ACK, ACK_ZERO, 0, ACK_ZERO.length);
+      } else if (state === ReaderState.STOPPED || state === ReaderState.REJECTED) {
+        this.readerLeft();
+        if (state === ReaderState.STOPPED) session.receive(FrameKind.STOP, EMPTY, 0, 0);
+        else {
+          const reject = readReason(this.memory);
+          session.receive(FrameKind.REJECT, reject, 0, reject.length);
+        }
+      } else {
+        throw new FrameError(`the reader's state word went from ${was} to ${state}`);
+      }
+    } catch (err) {
+      // A state word or reason that makes no sense: the link is malformed.
+      this.readerLeft();
+      session.protocolError(err as Error);
+    }
+  }
+
+  /** The reader takes nothing more: what waits here is dropped. */
+  private readerLeft(): void {
+    this.over = true;
+    this.blocked = false;
+    if (this.owed) {
+      this.owed = undefined;
+      this.host.changed();
+    }
+  }
+
+  private writeOwed(): void {
+    const { kind, error } = this.owed!;
+    const written = kind === RecordKind.ERROR ? this.writeError(error!) : this.writer.tryWriteEmpty(kind);
+    if (!written) return;
+    this.owed = undefined;
     this.publish();
     this.host.changed();
   }
 
-  private writeError(error: unknown): boolean {
-    const data = toErrorData(error);
+  private writeError(data: ErrorData): boolean {
     try {
       return this.writer.tryWrite(RecordKind.ERROR, ErrorRecord, data);
     } catch (err) {
@@ -223,44 +240,10 @@ export class Writing<T> {
       return this.writer.tryWrite(RecordKind.ERROR, ErrorRecord, { ...bare, message: truncateUtf8(data.message, room) });
     }
   }
-
-  /** One step of the space pump: acceptance, room, or the reader gone. */
-  private awaitRoom(): Step {
-    if (!stillReading(this.writer.readerState()) || this.host.peerGone()) {
-      this.readerLeft();
-      return 'done';
-    }
-    if (!this.accepted && this.writer.readerState() === ReaderState.ACCEPTED) {
-      // Accepted: what waited goes out.
-      this.publish();
-      this.host.changed();
-    }
-    if (this.pendingEnd) {
-      if (this.writer.hasRoom()) this.writeEnd();
-    } else if (this.blocked && this.writer.hasRoom()) {
-      this.blocked = false;
-      this.host.changed();
-      this.host.sink.writable();
-    }
-    // The sink may have ended the stream meanwhile, with no room for the ending: keep waiting for it.
-    return this.blocked || this.pendingEnd || this.owes ? 'idle' : 'done';
-  }
-}
-
-/** The reader's refusal, as its state word's reason says (JSON `{ path, reason }`). */
-function refusal(text: string): Error {
-  let reject = { path: PROTOCOL_PATH, message: text };
-  try {
-    const { path, reason } = JSON.parse(text) as { path: string; reason: string };
-    reject = { path, message: reason };
-  } catch (err) {
-    if (!(err instanceof SyntaxError)) throw err;
-  }
-  return rejectionError(reject);
 }
 
 /** The longest prefix of `text` whose UTF-8 form fits `bytes`, whole characters only. */
-function truncateUtf8(text: string, bytes: number): string {
+export function truncateUtf8(text: string, bytes: number): string {
   let cut = Math.min(text.length, bytes);
   while (cut > 0 && Buffer.byteLength(text.slice(0, cut)) > bytes) cut = Math.floor(cut * 0.9);
   if (cut > 0 && /[\uD800-\uDBFF]/.test(text[cut - 1])) cut--;
