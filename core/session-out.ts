@@ -47,6 +47,12 @@ export class Outgoing<T> {
     /** Bytes of values taken before acceptance, at most: this end's own window option. */
     private readonly holdLimit: number,
     private readonly quiet = false,
+    /**
+     * Bytes a held value counts beyond its own: 0, or, where the transport's
+     * room is the credit, its per-value overhead (shm: the record header), so
+     * what is held fits about one window of that room.
+     */
+    private readonly holdOverhead = 0,
   ) {
     // A transport whose room is the credit (shm) is never short of credit: `write` says when it is full.
     this.window = transport.credit === 'room' ? Number.POSITIVE_INFINITY : ownWindow;
@@ -148,7 +154,7 @@ export class Outgoing<T> {
       throw this.transport.tooLarge?.(bytes.length) ?? new FrameError(`a value of ${bytes.length} bytes exceeds the largest frame the peer accepts (${maxValueBytes})`);
     }
     this.held.push(bytes);
-    this.heldBytes += bytes.length;
+    this.heldBytes += bytes.length + this.holdOverhead;
     return true;
   }
 
@@ -165,7 +171,7 @@ export class Outgoing<T> {
       const cost = this.transport.write(FrameKind.NEXT, raw, bytes);
       if (cost < 0) return; // no room (credit 'room'): the transport wakes us
       this.held.shift();
-      this.heldBytes -= bytes.length;
+      this.heldBytes -= bytes.length + this.holdOverhead;
       this.sentBytes += cost;
       this.sent++;
     }

@@ -41,7 +41,7 @@ export class Session<T> implements Channel<T> {
     sink: ChannelSink<T>,
     private readonly options: SessionOptions,
   ) {
-    this.out = new Outgoing(transport, codec, sink, options.announces === 'send' ? options.window : undefined, options.window, options.quietUntilHello);
+    this.out = new Outgoing(transport, codec, sink, options.announces === 'send' ? options.window : undefined, options.window, options.quietUntilHello, transport.credit === 'room' ? options.nextOverhead : 0);
     this.in = new Incoming(transport, codec, sink, options);
   }
 
