@@ -1,6 +1,7 @@
 /**
  * The runner's command line, parsed and validated:
- *   run.js [SUITE...] [--quick] [--runs N] [--json FILE] [--help]
+ *   run.js [SUITE...] [--quick] [--runs N] [--json FILE] [--chart FILE.svg]
+ *          [--results FILE.md] [--from FILE.json] [--help]
  * No suite named means every suite.
  */
 import * as fs from 'node:fs';
@@ -18,6 +19,12 @@ export interface RunOptions {
   readonly repetitions: number;
   /** Where to write the rows as JSON, if anywhere (an absolute path). */
   readonly json: string | undefined;
+  /** Where to draw the bar chart of the ratios (SVG), if anywhere. */
+  readonly chart: string | undefined;
+  /** Where to write the Markdown results (bench/RESULTS.md), if anywhere. */
+  readonly results: string | undefined;
+  /** Run nothing: read the rows of an earlier `--json` file (for --chart/--results). */
+  readonly from: string | undefined;
   /** Print the usage and stop. */
   readonly help: boolean;
 }
@@ -25,11 +32,14 @@ export interface RunOptions {
 /** The usage text, listing `suites`. */
 export function usage(suites: readonly Suite[]): string {
   return [
-    'usage: npm run bench -- [SUITE...] [--quick] [--runs N] [--json FILE]',
+    'usage: npm run bench -- [SUITE...] [--quick] [--runs N] [--json FILE] [--chart FILE.svg] [--results FILE.md] [--from FILE.json]',
     '  SUITE        one of the suites below (default: all)',
     '  --quick      short version of each suite (fewer values, 3 runs)',
     '  --runs N     measured repetitions per case and baseline (default 5, quick 3); the median is reported',
-    '  --json FILE  also write the rows as JSON: [{suite, case, unit, value, baseline, baselineValue, ratio}]',
+    '  --json FILE  also write the rows as JSON: [{suite, case, unit, value, baseline, baselineValue, ratio, role}]',
+    '  --chart FILE.svg    draw every figure\'s ratios (vs peer, vs floor) as a bar chart (vega-lite, SVG)',
+    '  --results FILE.md   write the run\'s table, command and machine as Markdown (bench/RESULTS.md)',
+    '  --from FILE.json    run nothing: take the rows of an earlier --json run (for --chart, --results)',
     'suites:',
     ...suites.map((s) => `  ${s.name.padEnd(12)} ${s.title}`),
   ].join('\n');
@@ -48,6 +58,9 @@ export function parseOptions(argv: readonly string[], registry: readonly Suite[]
       quick: { type: 'boolean', default: false },
       runs: { type: 'string' },
       json: { type: 'string' },
+      chart: { type: 'string' },
+      results: { type: 'string' },
+      from: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -65,16 +78,27 @@ export function parseOptions(argv: readonly string[], registry: readonly Suite[]
       throw new RangeError('--runs must be an integer from 1 to 100');
     }
   }
-  let json: string | undefined;
-  if (values.json !== undefined) {
-    if (values.json === '') throw new TypeError('--json needs a file name');
-    json = path.resolve(values.json);
-    // Fail now, not after a long run.
-    try {
-      fs.accessSync(path.dirname(json), fs.constants.W_OK);
-    } catch {
-      throw new RangeError(`--json: cannot write in ${path.dirname(json)} (no such directory, or not writable)`);
-    }
+  const json = outputFile('--json', values.json);
+  const chart = outputFile('--chart', values.chart);
+  const results = outputFile('--results', values.results);
+  let from: string | undefined;
+  if (values.from !== undefined) {
+    from = path.resolve(values.from);
+    if (!fs.existsSync(from)) throw new RangeError(`--from: no such file ${from}`);
+    if (positionals.length > 0) throw new TypeError('--from runs nothing: name no suite with it');
   }
-  return { suites: suites.length > 0 ? suites : [...registry], quick, repetitions, json, help: values.help ?? false };
+  return { suites: suites.length > 0 ? suites : [...registry], quick, repetitions, json, chart, results, from, help: values.help ?? false };
+}
+
+/** An output file's absolute path; fails now, not after a long run, when its folder cannot be written. */
+function outputFile(option: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value === '') throw new TypeError(`${option} needs a file name`);
+  const file = path.resolve(value);
+  try {
+    fs.accessSync(path.dirname(file), fs.constants.W_OK);
+  } catch {
+    throw new RangeError(`${option}: cannot write in ${path.dirname(file)} (no such directory, or not writable)`);
+  }
+  return file;
 }

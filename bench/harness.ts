@@ -17,9 +17,22 @@ export type Sample = Readonly<Record<string, number>>;
 export interface Runner {
   /** Shown as the baseline's name in a row (`JSON.stringify+parse`). */
   readonly name: string;
+  /**
+   * What the baseline stands for (ignored on a case's subject):
+   *  - `'peer'` (the default): what an rxwire user would use instead
+   *    (postMessage, piscina, bare net, the raw NATS client, nact);
+   *  - `'floor'`: the same job written bare in the bench, without the
+   *    library: the limit of this machine for it;
+   *  - `'reference'`: another rxwire figure the case is held against (the
+   *    request round trip against the shm WireSubject round trip).
+   */
+  readonly role?: Role;
   /** Runs one repetition; setup and teardown stay outside its timed part. */
   run(): Promise<Sample>;
 }
+
+/** See {@link Runner.role}. */
+export type Role = 'peer' | 'floor' | 'reference';
 
 /** A quantity a case reports; it becomes one row per baseline. */
 export interface Metric {
@@ -63,6 +76,8 @@ export interface Row {
   baseline: string;
   baselineValue: number;
   ratio: number;
+  /** The baseline's role: peer, floor or reference. */
+  role: Role;
   /** Not in the JSON: how the ratio was formed, for the printed row. */
   better: 'higher' | 'lower';
 }
@@ -115,6 +130,7 @@ export async function measureCase(suite: string, kase: Case, options: MeasureOpt
         baseline: baseline.name,
         baselineValue,
         ratio: metric.better === 'higher' ? value / baselineValue : baselineValue / value,
+        role: baseline.role ?? 'peer',
         better: metric.better,
       });
     });

@@ -6,7 +6,10 @@
 import * as fs from 'node:fs';
 import type { Row } from './harness';
 
-const WIDTH = { suite: 8, case: 48, value: 14, baseline: 28 } as const;
+const WIDTH = { suite: 8, case: 48, value: 14, baseline: 36 } as const;
+
+/** How a baseline's role shows in a printed row. */
+const ROLE_TAG = { peer: '', floor: '[floor] ', reference: '[rxwire] ' } as const;
 
 /** The header line printed above the rows. */
 export function header(): string {
@@ -27,7 +30,7 @@ export function formatRow(row: Row): string {
     row.suite.padEnd(WIDTH.suite),
     row.case.padEnd(WIDTH.case),
     formatValue(row.value, row.unit).padStart(WIDTH.value),
-    '  ' + row.baseline.padEnd(WIDTH.baseline),
+    '  ' + `${ROLE_TAG[row.role]}${row.baseline}`.padEnd(WIDTH.baseline),
     formatValue(row.baselineValue, row.unit).padStart(WIDTH.value),
     `  ${row.ratio.toFixed(2)}x (${direction})`,
   ].join(' ');
@@ -44,9 +47,9 @@ export function formatValue(value: number, unit: string): string {
   return `${value.toFixed(digits)} ${unit}`;
 }
 
-/** Writes the rows as a JSON array of {suite, case, unit, value, baseline, baselineValue, ratio}. */
+/** Writes the rows as a JSON array of {suite, case, unit, value, baseline, baselineValue, ratio, role}. */
 export function writeJson(file: string, rows: readonly Row[]): void {
-  const plain = rows.map(({ suite, case: name, unit, value, baseline, baselineValue, ratio }) => ({
+  const plain = rows.map(({ suite, case: name, unit, value, baseline, baselineValue, ratio, role }) => ({
     suite,
     case: name,
     unit,
@@ -54,6 +57,7 @@ export function writeJson(file: string, rows: readonly Row[]): void {
     baseline,
     baselineValue,
     ratio,
+    role,
   }));
   fs.writeFileSync(file, JSON.stringify(plain, null, 2) + '\n');
 }

@@ -6,10 +6,13 @@
  * a terminal. Exits 0 when every case ran, 1 when one failed, 2 on bad usage.
  * See bench/README.md.
  */
+import * as fs from 'node:fs';
 import { parseOptions, usage, type RunOptions } from './args';
 import { measureCase, type Row, type Suite } from './harness';
 import { ProgressLine } from './progress';
+import { writeChart } from './chart';
 import { formatRow, header, writeJson } from './report';
+import { markdownTable, resultsMarkdown } from './summary';
 import { codecSuite } from './suites/codec';
 import { exchangeSuite } from './suites/exchange';
 import { portSuite } from './suites/port';
@@ -34,6 +37,11 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
 
+  if (options.from) {
+    const rows = (JSON.parse(fs.readFileSync(options.from, 'utf8')) as Row[]).map((r) => ({ ...r, role: r.role ?? 'peer', better: r.unit === 'µs' ? 'lower' : 'higher' }) as Row);
+    await writeOutputs(options, rows, `npm run bench -- --from ${options.from}`);
+    return 0;
+  }
   const progress = new ProgressLine(process.stderr);
   const rows: Row[] = [];
   let failures = 0;
@@ -57,8 +65,16 @@ async function main(argv: readonly string[]): Promise<number> {
       }
     }
   }
+  process.stdout.write(`\n${markdownTable(rows)}\n`);
   if (options.json) writeJson(options.json, rows);
+  await writeOutputs(options, rows, `npm run bench -- ${argv.join(' ')}`.trim());
   return failures > 0 ? 1 : 0;
+}
+
+/** --chart and --results. */
+async function writeOutputs(options: RunOptions, rows: Row[], command: string): Promise<void> {
+  if (options.chart) await writeChart(options.chart, rows);
+  if (options.results) fs.writeFileSync(options.results, resultsMarkdown(rows, command, options.repetitions));
 }
 
 main(process.argv.slice(2)).then(

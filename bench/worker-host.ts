@@ -24,7 +24,9 @@ export type WorkerName =
   | 'ring-count'
   | 'rpc-echo'
   | 'tcp-bare-count'
-  | 'tcp-wire-count';
+  | 'tcp-wire-count'
+  | 'floor-count'
+  | 'floor-echo';
 
 /** A running benchmark worker. */
 export interface BenchWorker {

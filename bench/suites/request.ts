@@ -21,7 +21,9 @@ import { client, request, rpcCodec, type RequestClient } from '../../operators';
 import { shm, transferList, type WaitStrategy } from '../../transports';
 import type { Case, Runner, Sample, Suite } from '../harness';
 import type { RoundTripSize } from '../port/round-trip';
-import { rawPingPong, type DriveForm } from '../shm/round-trip';
+import { rawPingPong, shmRoundTrip, type DriveForm } from '../shm/round-trip';
+import { floorPingPong } from '../floor/ping-pong';
+import { underHog } from '../hog';
 import { quantileSorted } from '../stats';
 import { POOL_MASK, Trade, tradePool } from '../trade';
 import { awaitReport, startBenchWorker, type WorkerName } from '../worker-host';
@@ -42,13 +44,19 @@ export const requestSuite: Suite = {
         name: 'request round trip',
         metrics: [latency('p50', ''), latency('p99', '')],
         subject: requestRoundTrip(size, 'callback', 'auto'),
-        baselines: [rawPingPong(size, 'callback')],
+        baselines: [rawPingPong(size, 'callback'), { ...shmRoundTrip(size, 'callback'), role: 'reference' }, floorPingPong(size)],
       },
       {
         name: 'request round trip, await per trip',
         metrics: [latency('p50', ' (await)'), latency('p99', ' (await)')],
         subject: requestRoundTrip(size, 'await', 'auto'),
-        baselines: [rawPingPong(size, 'await')],
+        baselines: [rawPingPong(size, 'await'), floorPingPong(size)],
+      },
+      {
+        name: 'request round trip, CPU hog on the other core',
+        metrics: [latency('p50', ' (CPU hog)'), latency('p99', ' (CPU hog)')],
+        subject: underHog(requestRoundTrip(size, 'callback', 'auto')),
+        baselines: [underHog(rawPingPong(size, 'callback')), underHog(floorPingPong(size))],
       },
       {
         name: 'request round trip, wait spin',

@@ -14,6 +14,9 @@ import { rawBytesThroughput, shmBytesThroughput } from '../shm/bytes';
 import { ringBatchThroughput } from '../shm/ring';
 import { rawPingPong, shmRoundTrip } from '../shm/round-trip';
 import { shmWireThroughput } from '../shm/throughput';
+import { floorPingPong } from '../floor/ping-pong';
+import { underHog } from '../hog';
+import { floorFixedRing, floorTradeRing } from '../floor/throughput';
 
 const KIB = 1024;
 
@@ -35,7 +38,7 @@ export const shmSuite: Suite = {
         name: 'Trade throughput main→worker',
         metrics: [{ key: 'rate', label: 'Trade throughput main→worker (trySend)', unit: 'msgs/s', better: 'higher' }],
         subject: shmWireThroughput(trades),
-        baselines: [rawThroughput(trades), { ...wireThroughput(trades, 'trySend'), name: 'WireSubject over port' }],
+        baselines: [rawThroughput(trades), { ...wireThroughput(trades, 'trySend'), name: 'WireSubject over port', role: 'reference' }, floorTradeRing(trades)],
       },
       {
         name: 'Trade round trip',
@@ -44,7 +47,7 @@ export const shmSuite: Suite = {
           { key: 'p99', label: 'Trade round trip p99', unit: 'µs', better: 'lower' },
         ],
         subject: shmRoundTrip(rtt, 'callback'),
-        baselines: [rawPingPong(rtt, 'callback')],
+        baselines: [rawPingPong(rtt, 'callback'), floorPingPong(rtt)],
       },
       {
         name: 'Trade round trip, await per trip',
@@ -53,19 +56,32 @@ export const shmSuite: Suite = {
           { key: 'p99', label: 'Trade round trip p99 (await)', unit: 'µs', better: 'lower' },
         ],
         subject: shmRoundTrip(rtt, 'await'),
-        baselines: [rawPingPong(rtt, 'await')],
+        baselines: [rawPingPong(rtt, 'await'), floorPingPong(rtt)],
+      },
+      {
+        name: 'Trade round trip, CPU hog on the other core',
+        metrics: [
+          { key: 'p50', label: 'Trade round trip p50 (CPU hog)', unit: 'µs', better: 'lower' },
+          { key: 'p99', label: 'Trade round trip p99 (CPU hog)', unit: 'µs', better: 'lower' },
+        ],
+        subject: underHog(shmRoundTrip(rtt, 'callback')),
+        baselines: [underHog(rawPingPong(rtt, 'callback')), underHog(floorPingPong(rtt))],
       },
       {
         name: '64 KiB raw throughput main→worker',
         metrics: [{ key: 'mbps', label: '64 KiB raw throughput main→worker', unit: 'MB/s', better: 'higher' }],
         subject: shmBytesThroughput(big, 1 << 22),
-        baselines: [rawBytesThroughput(big)],
+        baselines: [rawBytesThroughput(big), floorFixedRing({ ...big, batch: 1, ringBytes: 1 << 22 })],
       },
       {
         name: '32 B records, bare ring, batch publish',
         metrics: [{ key: 'rate', label: '32 B records, ring batch 256', unit: 'records/s', better: 'higher' }],
         subject: ringBatchThroughput(ring),
-        baselines: [rawBytesThroughput(smallPosts, 'postMessage(32 B Uint8Array)'), shmBytesThroughput(smallWire, 1 << 20, 'WireSubject raw 32 B, shm')],
+        baselines: [
+          rawBytesThroughput(smallPosts, 'postMessage(32 B Uint8Array)'),
+          { ...shmBytesThroughput(smallWire, 1 << 20, 'WireSubject raw 32 B, shm'), role: 'reference' },
+          floorFixedRing({ ...ring, batch: ring.batch, ringBytes: ring.ringBytes }),
+        ],
       },
     ];
   },

@@ -27,13 +27,13 @@ export const tcpSuite: Suite = {
         name: 'Trade throughput over loopback',
         metrics: [{ key: 'rate', label: 'Trade throughput main→worker over loopback', unit: 'msgs/s', better: 'higher' }],
         subject: tcpWireThroughput(trades),
-        baselines: [bareTradeThroughput(trades)],
+        baselines: [{ ...bareTradeThroughput(trades), role: 'floor' }],
       },
       {
         name: '64 KiB frames over loopback',
         metrics: [{ key: 'mbps', label: '64 KiB frames main→worker over loopback', unit: 'MB/s', better: 'higher' }],
         subject: tcpBytesThroughput(big),
-        baselines: [bareBytesThroughput(big)],
+        baselines: [{ ...bareBytesThroughput(big), role: 'floor' }],
       },
     ];
   },

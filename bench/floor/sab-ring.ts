@@ -1,0 +1,51 @@
+/**
+ * The floor: the smallest single-producer single-consumer ring in a
+ * SharedArrayBuffer that still moves real records, written for the bench
+ * and nothing else (no kinds, no endings, no schema handshake, no
+ * validation, no backpressure beyond "full"). Shared by the main side
+ * (bench/floor/*.ts) and the floor workers (bench/workers/floor-*.worker.ts).
+ *
+ * Layout: an Int32Array header of two cache lines — `HEAD` (bytes written,
+ * published by the writer) and `TAIL` (bytes consumed, by the reader) —
+ * then `bytes` of data. Two record forms:
+ *   - variable: a 4-byte little-endian length, then the body; a length of
+ *     0xffffffff means "skip to the start of the ring" (a record never wraps);
+ *   - fixed: `slot` bytes per record, no length (the minimal ring).
+ * Cursors are 32-bit byte counts that wrap; positions are `cursor % bytes`
+ * with `bytes` a power of two.
+ */
+export const HEAD = 0;
+export const TAIL = 16; // its own 64-byte line
+const HEADER_BYTES = 128;
+export const SKIP = 0xffffffff;
+
+/** Both views of one floor ring. */
+export interface FloorRing {
+  readonly sab: SharedArrayBuffer;
+  readonly header: Int32Array;
+  readonly data: Buffer;
+  readonly mask: number;
+}
+
+/** A new ring of `bytes` data bytes (a power of two). */
+export function floorRing(bytes: number): SharedArrayBuffer {
+  if ((bytes & (bytes - 1)) !== 0) throw new RangeError('floor ring bytes must be a power of two');
+  return new SharedArrayBuffer(HEADER_BYTES + bytes);
+}
+
+/** Maps a ring made by {@link floorRing}. */
+export function mapFloorRing(sab: SharedArrayBuffer): FloorRing {
+  const bytes = sab.byteLength - HEADER_BYTES;
+  return { sab, header: new Int32Array(sab, 0, HEADER_BYTES / 4), data: Buffer.from(sab, HEADER_BYTES, bytes), mask: bytes - 1 };
+}
+
+/** Waits (spin, then `Atomics.wait`) until `header[index]` is no longer `seen`; false after `giveUpMs`. */
+export function waitChange(header: Int32Array, index: number, seen: number, giveUpMs = 10_000): boolean {
+  for (let i = 0; i < 2000; i++) if (Atomics.load(header, index) !== seen) return true;
+  const since = performance.now();
+  while (Atomics.load(header, index) === seen) {
+    if (performance.now() - since > giveUpMs) return false;
+    Atomics.wait(header, index, seen, 50);
+  }
+  return true;
+}

@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseOptions } from '../../bench/args';
+import { chartBars, chartSvg } from '../../bench/chart';
+import type { Row, Suite } from '../../bench/harness';
+import { formatRow } from '../../bench/report';
+import { figures, markdownTable, resultsMarkdown } from '../../bench/summary';
+
+const row = (over: Partial<Row>): Row => ({
+  suite: 'shm',
+  case: 'Trade throughput',
+  unit: 'msgs/s',
+  value: 3e6,
+  baseline: 'postMessage(object)',
+  baselineValue: 1e6,
+  ratio: 3,
+  role: 'peer',
+  better: 'higher',
+  ...over,
+});
+
+const ROWS: Row[] = [
+  row({}),
+  row({ baseline: 'WireSubject over port', ratio: 1.5, role: 'reference' }),
+  row({ baseline: 'bare SAB ring + avsc', baselineValue: 6e6, ratio: 0.5, role: 'floor' }),
+  row({ case: 'round trip p50', unit: 'µs', value: 2, baseline: 'postMessage', baselineValue: 40, ratio: 20, better: 'lower' }),
+];
+
+describe('bench report: peers, floors, references', () => {
+  it('groups the rows of one figure and sorts its baselines by role', () => {
+    const [throughput, rtt] = figures(ROWS);
+    expect(throughput.peers).toEqual([{ name: 'postMessage(object)', ratio: 3 }]);
+    expect(throughput.floors).toEqual([{ name: 'bare SAB ring + avsc', ratio: 0.5 }]);
+    expect(throughput.references).toEqual([{ name: 'WireSubject over port', ratio: 1.5 }]);
+    expect(rtt.floors).toEqual([]);
+  });
+
+  it('prints the role before a floor or reference baseline, and the table has one line per figure', () => {
+    expect(formatRow(ROWS[2])).toContain('[floor] bare SAB ring + avsc');
+    expect(formatRow(ROWS[1])).toContain('[rxwire] WireSubject over port');
+    expect(formatRow(ROWS[0])).not.toContain('[');
+    const table = markdownTable(ROWS).split('\n');
+    expect(table).toHaveLength(4);
+    expect(table[2]).toBe('| shm | Trade throughput | 3.00M msgs/s | 3.00× postMessage(object) | 0.50× bare SAB ring + avsc | 1.50× WireSubject over port |');
+    expect(table[3]).toContain('| — |');
+    expect(resultsMarkdown(ROWS, 'npm run bench -- shm', 5)).toMatch(/Command: `npm run bench -- shm`[\s\S]*median of 5 runs[\s\S]*\| shm \| Trade throughput/);
+  });
+
+  it('draws a bar per peer and floor ratio, with the caption, as SVG', async () => {
+    expect(chartBars(ROWS).map((b) => [b.figure, b.against, b.ratio])).toEqual([
+      ['shm: Trade throughput', 'vs peer', 3],
+      ['shm: Trade throughput', 'vs floor', 0.5],
+      ['shm: round trip p50', 'vs peer', 20],
+    ]);
+    const svg = await chartSvg(ROWS, 'a caption for the test');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('a caption for the test');
+    expect(svg).toContain('shm: round trip p50');
+    expect(svg.match(/aria-roledescription="bar"/g)).toHaveLength(3);
+  });
+});
+
+describe('bench command line: --chart, --results, --from', () => {
+  const suites: Suite[] = [{ name: 'shm', title: 'x', cases: () => [] }];
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'rxwire-bench-args-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('takes output files in writable folders and refuses others before running', () => {
+    const options = parseOptions(['shm', '--chart', join(dir, 'b.svg'), '--results', join(dir, 'R.md')], suites);
+    expect(options.chart).toBe(join(dir, 'b.svg'));
+    expect(options.results).toBe(join(dir, 'R.md'));
+    expect(() => parseOptions(['--chart', join(dir, 'nope', 'b.svg')], suites)).toThrow(/--chart: cannot write in/);
+    expect(() => parseOptions(['--results', ''], suites)).toThrow(/--results needs a file name/);
+  });
+
+  it('--from needs an existing file and no suite', () => {
+    const file = join(dir, 'rows.json');
+    writeFileSync(file, '[]');
+    expect(parseOptions(['--from', file, '--chart', join(dir, 'c.svg')], suites).from).toBe(file);
+    expect(() => parseOptions(['--from', join(dir, 'missing.json')], suites)).toThrow(/--from: no such file/);
+    expect(() => parseOptions(['shm', '--from', file], suites)).toThrow(/name no suite/);
+  });
+});
