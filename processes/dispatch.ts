@@ -73,7 +73,14 @@ export class Dispatcher {
     switch (e.kind) {
       case Kind.MSG:
       case Kind.REQUEST: {
-        const message = proc.entry.mailbox.decode(e.body);
+        let message: unknown;
+        try {
+          message = proc.entry.mailbox.decode(e.body);
+        } catch (err) {
+          // The sender encoded it with the same entry's codec: bytes that do not decode are a request's error, a message's loss.
+          if (e.kind === Kind.REQUEST) s.mesh.post(from, envelope(Kind.REPLY_ERROR, { call: e.call, text: 'failed', body: ErrorRecord.encode(toErrorData(err)) }));
+          return;
+        }
         if (e.kind === Kind.MSG) return proc.mailbox.push(message, e.tag, null);
         const asker = { thread: from, call: e.call, answered: false };
         (proc.asked ??= new Set()).add(asker);

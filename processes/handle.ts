@@ -53,7 +53,7 @@ export class Handle<M, R = never> implements Process<M, R> {
   }
 
   request(message: M, options: RequestOptions = {}): Promise<R> {
-    return this.scheduler.request(this.ref, this.codecs, message, options.timeout ?? 30_000);
+    return this.scheduler.request(this.ref, this.codecs, message, options.timeout ?? 30_000, checkTag(options.tag ?? 0));
   }
 
   link(tag = 0): void {

@@ -12,7 +12,7 @@ import type { EntryCodecs, EntryLike, Monitor, Process, ProcessRef, SpawnOptions
 export interface Ops {
   send(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, timer: boolean): void;
   sendAfter(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, ms: number): Timer;
-  request<R>(ref: ProcessRef, codecs: EntryCodecs<unknown, unknown, R>, message: unknown, timeout: number): Promise<R>;
+  request<R>(ref: ProcessRef, codecs: EntryCodecs<unknown, unknown, R>, message: unknown, timeout: number, tag: number): Promise<R>;
   link(owner: Proc, ref: ProcessRef, tag: number): void;
   unlink(owner: Proc, ref: ProcessRef): void;
   monitor(owner: Proc | null, ref: ProcessRef): Monitor;

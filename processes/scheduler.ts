@@ -108,7 +108,7 @@ export class Scheduler extends Bonds implements Ops {
     };
   }
 
-  request<R>(ref: ProcessRef, codecs: EntryCodecs<unknown, unknown, R>, message: unknown, timeout: number): Promise<R> {
+  request<R>(ref: ProcessRef, codecs: EntryCodecs<unknown, unknown, R>, message: unknown, timeout: number, tag: number): Promise<R> {
     const reply = codecs.reply;
     if (!reply) return Promise.reject(new TypeError('request: the entry declares no reply codec'));
     if (!(timeout > 0)) return Promise.reject(new RangeError('request: options.timeout must be a positive number'));
@@ -122,11 +122,11 @@ export class Scheduler extends Bonds implements Ops {
         if (target.mailbox.full) throw new MailboxFullError(`request: the mailbox of process ${ref.id} holds ${target.mailbox.bound} messages`);
         const asker: Asker = { thread: this.thread, call, answered: false };
         (target.asked ??= new Set()).add(asker);
-        target.mailbox.push(message, 0, asker);
+        target.mailbox.push(message, tag, asker);
         return answer as Promise<R>;
       }
       const body = codecs.mailbox.encode(message);
-      if (!this.mesh.tryPost(ref.thread, envelope(Kind.REQUEST, { to: ref.id, call, body }))) {
+      if (!this.mesh.tryPost(ref.thread, envelope(Kind.REQUEST, { to: ref.id, tag, call, body }))) {
         throw new MailboxFullError(`request: the link to thread ${ref.thread} is full`);
       }
       return answer.then((bytes) => reply.decode(bytes as Buffer));
