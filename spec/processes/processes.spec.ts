@@ -4,7 +4,7 @@ import type { ProcessNode } from '../../processes';
 import { liveThreads, threadsBackTo } from '../helpers';
 import { adder, badSender, crasher, finder, idle, notExported, once, ordered, parent, pinger, quick, recorder, selective, sender, swarm } from './entries';
 
-jest.setTimeout(180_000);
+jest.setTimeout(240_000);
 
 const T0 = { placement: { thread: 0 } } as const;
 const T1 = { placement: { thread: 1 } } as const;
