@@ -8,7 +8,7 @@
  * same thread it is checked against the codec (`codec.check`, so what does
  * not fit fails the same way, with `EncodeError`) and handed over as it is,
  * without a copy: a sender must not change a message after sending it.
- * That keeps the local path free of encoding (see the README's figures).
+ * That keeps the local path free of encoding.
  */
 import type { Codec } from '../core/codec';
 import { MailboxFullError, NameTakenError, NodeClosedError, ProcessExitedError, toErrorData } from '../core/errors';
