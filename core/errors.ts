@@ -17,6 +17,12 @@ export const ErrorCode = {
   TIMEOUT: 'ERR_RXWIRE_TIMEOUT',
   WORKER: 'ERR_RXWIRE_WORKER',
   AUTH: 'ERR_RXWIRE_AUTH',
+  PROCESS_EXITED: 'ERR_RXWIRE_PROCESS_EXITED',
+  PROCESS_KILLED: 'ERR_RXWIRE_PROCESS_KILLED',
+  NAME_TAKEN: 'ERR_RXWIRE_NAME_TAKEN',
+  MAILBOX_FULL: 'ERR_RXWIRE_MAILBOX_FULL',
+  ENTRY: 'ERR_RXWIRE_ENTRY',
+  NODE_CLOSED: 'ERR_RXWIRE_NODE_CLOSED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -204,4 +210,46 @@ export function describe(value: unknown): string {
   if (Buffer.isBuffer(value)) return `Buffer(${value.length})`;
   if (Array.isArray(value)) return `array(${value.length})`;
   return `object ${value.constructor?.name ?? 'Object'}`;
+}
+
+/* Processes (rxwire/processes) */
+
+/** The process ended before it could do what was asked (reply to a request, be registered); `reason` says how it ended. */
+export class ProcessExitedError extends RxwireError {
+  readonly code = ErrorCode.PROCESS_EXITED;
+  constructor(
+    message: string,
+    /** How the process ended (an `ExitReason`: 'normal', 'failed', 'killed', 'linked', 'thread', 'noproc', 'shutdown'). */
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
+/** This process was killed (by `kill()`, or by a linked process's failure): what its waiting `receive` rejects with. */
+export class ProcessKilledError extends RxwireError {
+  readonly code = ErrorCode.PROCESS_KILLED;
+}
+
+/** `register(name)` found the name held by a live process. */
+export class NameTakenError extends RxwireError {
+  readonly code = ErrorCode.NAME_TAKEN;
+  constructor(readonly processName: string) {
+    super(`the name ${JSON.stringify(processName)} is taken by a live process`);
+  }
+}
+
+/** A send found the mailbox (or the link to its thread) at its bound: nothing was sent. */
+export class MailboxFullError extends RxwireError {
+  readonly code = ErrorCode.MAILBOX_FULL;
+}
+
+/** A process entry that cannot be run: its module does not load, or does not export it under its name. */
+export class EntryError extends RxwireError {
+  readonly code = ErrorCode.ENTRY;
+}
+
+/** The process node is closed (or not started): nothing can be spawned or sent. */
+export class NodeClosedError extends RxwireError {
+  readonly code = ErrorCode.NODE_CLOSED;
 }

@@ -1,2 +1,31 @@
 /** The `rxwire/processes` entry point: lightweight processes (spawn, mailboxes, links, registry, supervisors, typed protocols). */
-export {};
+
+/* Types */
+export type {
+  Entry,
+  EntryCodecs,
+  EntryFunction,
+  EntryLike,
+  EntryResult,
+  Exit,
+  ExitReason,
+  Letter,
+  LinkDied,
+  Mailbox,
+  Monitor,
+  NodeOptions,
+  Placement,
+  Process,
+  ProcessDied,
+  ProcessNode,
+  ProcessRef,
+  ReceiveOptions,
+  RequestOptions,
+  Self,
+  Signal,
+  SpawnOptions,
+  Timer,
+} from './types';
+
+/* Errors */
+export * from './errors';

@@ -1,0 +1,12 @@
+/** The typed errors of rxwire/processes (defined in core/errors.ts with the others, re-exported here). */
+export {
+  EncodeError,
+  DecodeError,
+  EntryError,
+  MailboxFullError,
+  NameTakenError,
+  NodeClosedError,
+  ProcessExitedError,
+  ProcessKilledError,
+  TimeoutError,
+} from '../core/errors';

@@ -1,0 +1,336 @@
+/**
+ * The public interfaces of rxwire's lightweight processes (lunatic's
+ * `Process`, after Erlang): the handle {@link Process}, the {@link Mailbox},
+ * the entry a process runs, the options of `spawn`, and the signals a
+ * process receives when a linked or monitored process dies. Types only; the
+ * errors are in processes/errors.ts.
+ *
+ * Vocabulary. A *node* runs N worker threads (and the calling thread), each
+ * hosting many processes. A process is identified node-wide by a
+ * {@link ProcessRef}: the node's id, the thread that hosts it, and a number.
+ * A *handle* (`Process<M, R>`) is a ProcessRef plus the codecs needed to
+ * talk to it, plus an *owner*: the process on whose behalf `link`,
+ * `monitor` and `request` act (the process that spawned it or made it with
+ * `self.handle`; none for handles made outside a process).
+ */
+import type { Observable, Observer } from 'rxjs';
+import type { Codec } from '../core/codec';
+import type { ErrorData } from '../core/errors';
+
+/** A process's address, node-wide: the value an Avro `ProcessRef` field carries (see processes/ref.ts). */
+export interface ProcessRef {
+  /** The id of the node that hosts the process. */
+  readonly node: string;
+  /** The index of the thread that hosts it: 0..threads-1 for workers, `threads` for the node's own (calling) thread. */
+  readonly thread: number;
+  /** Its number, unique within the node for the node's lifetime (never reused). */
+  readonly id: number;
+}
+
+/** Why a process ended. */
+export type ExitReason =
+  /** Its entry returned, its Promise resolved or its Observable completed. */
+  | 'normal'
+  /** Its entry threw, its Promise rejected or its Observable errored (see `error`). */
+  | 'failed'
+  /** Someone called `kill()` on it. */
+  | 'killed'
+  /** A process linked to it failed, and it did not trap exits. */
+  | 'linked'
+  /** The thread that hosted it died (terminated, or crashed). */
+  | 'thread'
+  /** It never ran: its entry could not be loaded or its capture not decoded (see `error`). */
+  | 'noproc'
+  /** The node closed. */
+  | 'shutdown';
+
+/** How a process ended: the reason and, for `failed`, `noproc` and `linked`, the error as data. */
+export interface Exit {
+  readonly reason: ExitReason;
+  /** The error that ended it (for `linked`: the error of the process whose failure spread), as data. */
+  readonly error: ErrorData | null;
+}
+
+/**
+ * A linked process died abnormally and this process traps exits: the
+ * signal it receives instead of dying (see `SpawnOptions.trapExits`).
+ */
+export interface LinkDied extends Exit {
+  readonly type: 'LinkDied';
+  /** The tag given to the link (`link(tag)`, `SpawnOptions.linkTag`); 0 by default. */
+  readonly tag: number;
+  /** The linked process that died. */
+  readonly process: ProcessRef;
+}
+
+/** A monitored process ended (normally or not): what its monitor delivers. */
+export interface ProcessDied extends Exit {
+  readonly type: 'ProcessDied';
+  /** The id of the monitor (`Monitor.id`). */
+  readonly monitor: number;
+  /** The process that ended. */
+  readonly process: ProcessRef;
+}
+
+/** What arrives on `Mailbox.signals`. */
+export type Signal = LinkDied | ProcessDied;
+
+/** A timer set by `sendAfter`. */
+export interface Timer {
+  /** Cancels the send; true when it had not happened yet (it then never happens). */
+  cancel(): boolean;
+}
+
+/** A monitor set by `monitor()`: delivers `ProcessDied` once, when the process ends. */
+export interface Monitor {
+  /** Its id, as `ProcessDied.monitor` carries it. */
+  readonly id: number;
+  /**
+   * Resolves with the `ProcessDied` (also delivered to the owner's
+   * `signals`, when the owner is a process); never rejects. A monitor on a
+   * process that has already ended resolves with `reason: 'noproc'` unless
+   * the exit is still known.
+   */
+  readonly died: Promise<ProcessDied>;
+  /** Removes the monitor: `died` never settles if it had not yet (and holds nothing). */
+  cancel(): void;
+}
+
+/** Options of `request`. */
+export interface RequestOptions {
+  /** Milliseconds to wait for the reply; then the Promise rejects with `TimeoutError`. Default 30,000. */
+  timeout?: number;
+}
+
+/**
+ * A handle to a process, to which messages of type `M` can be sent and
+ * whose requests are answered with `R`. A handle is a value: it carries
+ * the process's {@link ProcessRef} (`ref`), which an Avro `ProcessRef`
+ * field carries across threads and machines (processes/ref.ts).
+ *
+ * It is an RxJS Observer: `source$.subscribe(handle)` sends every value;
+ * the source's `complete` and `error` do not end the process.
+ */
+export interface Process<M, R = never> extends Observer<M> {
+  /** The process's number (unique in its node). */
+  readonly id: number;
+  /** The id of the node that hosts it. */
+  readonly node: string;
+  /** Its address, as it travels in a message. */
+  readonly ref: ProcessRef;
+  /** The codec of its mailbox. */
+  readonly codec: Codec<M>;
+  /**
+   * Sends `message` (tag 0). Messages from one sender arrive in the order
+   * sent. A message to a process that has ended is dropped, as in Erlang.
+   * @throws EncodeError when `message` does not fit the mailbox's codec (nothing is sent)
+   * @throws MailboxFullError when the mailbox (or the link to its thread) is at its bound (nothing is sent)
+   * @throws NodeClosedError when the node is closed
+   */
+  send(message: M): void;
+  /** As `send`: the Observer side. */
+  next(message: M): void;
+  /** Sends `message` with `tag` (an integer), for selective receive (`receive({ tags })`). */
+  tagSend(tag: number, message: M): void;
+  /**
+   * Sends `message` once after `ms` milliseconds, unless cancelled first.
+   * The message is checked now (an `EncodeError` is thrown now).
+   */
+  sendAfter(message: M, ms: number, tag?: number): Timer;
+  /**
+   * Sends `message` as a request and resolves with exactly one reply
+   * (`Letter.reply` on the other side).
+   * Rejects with `TimeoutError` after `options.timeout`, with
+   * `ProcessExitedError` when the process ends (or has ended) without
+   * replying, and with `EncodeError` / `DecodeError` for a message or reply
+   * that does not fit its codec.
+   */
+  request(message: M, options?: RequestOptions): Promise<R>;
+  /**
+   * Links the owner to this process (both ways): when one fails, the
+   * other is killed, unless it traps exits and receives `LinkDied` with
+   * `tag`. Linking to a process that has already ended acts as if it just
+   * failed with reason `noproc`.
+   * @throws TypeError when the handle has no owner
+   */
+  link(tag?: number): void;
+  /** Removes the link between the owner and this process (both ways). */
+  unlink(): void;
+  /** Monitors this process: `ProcessDied` when it ends, for any reason, without killing anyone. */
+  monitor(): Monitor;
+  /**
+   * Kills the process: it is dead at once (its links and monitors fire,
+   * messages to it are dropped); its code stops at its next await of the
+   * mailbox (`receive` rejects with `ProcessKilledError`, the mailbox
+   * Observable completes). A process that never yields cannot be stopped
+   * from its own thread (see README).
+   */
+  kill(): void;
+  /**
+   * Registers this process under `name` in its node. The name is freed
+   * when the process ends.
+   * Rejects with `NameTakenError` when the name is held by a live process,
+   * and with `ProcessExitedError` when this process has ended.
+   */
+  register(name: string): Promise<void>;
+  /** Whether the process is still running (asks its thread). */
+  isAlive(): Promise<boolean>;
+}
+
+/** A message as it sits in a mailbox: the value, its tag, and the means to answer it when it is a request. */
+export interface Letter<M, R = never> {
+  readonly message: M;
+  /** The tag it was sent with (0 for `send`). */
+  readonly tag: number;
+  /** Whether the sender waits for a reply (`request`). */
+  readonly isRequest: boolean;
+  /**
+   * Answers a request, once.
+   * @throws TypeError when this letter is not a request or was answered already
+   * @throws EncodeError when `answer` does not fit the reply codec
+   */
+  reply(answer: R): void;
+}
+
+/** Options of `receive`. */
+export interface ReceiveOptions {
+  /** Take the first message (in arrival order) whose tag is one of these; others stay. Default: any tag. */
+  tags?: readonly number[];
+  /** Milliseconds to wait; then the Promise rejects with `TimeoutError`. Default: no limit. */
+  timeout?: number;
+}
+
+/**
+ * A process's mailbox: an Observable of its messages in arrival order
+ * (FIFO per sender), plus `receive` for selective receive by tag.
+ *
+ * Bounded: it holds at most `SpawnOptions.mailboxBound` messages; a local
+ * `send` to a full mailbox throws `MailboxFullError` and sends nothing.
+ * Messages from another thread also fail with `MailboxFullError` at the
+ * sender once the link to that thread is full; what is on the link already
+ * (at most the link's ring and queue) is taken in beyond the bound.
+ *
+ * One consumer at a time: while the Observable (or `letters`) has a
+ * subscriber, messages go to it, and `receive` takes only what is queued
+ * when no subscriber is; subscribe before the process's first await to
+ * see every message. Subscribe more than once and each message goes to the
+ * first subscriber only.
+ *
+ * When the process ends (or is killed) the Observable completes and every
+ * waiting `receive` rejects with `ProcessKilledError` / `ProcessExitedError`.
+ */
+export interface Mailbox<M, R = never> extends Observable<M> {
+  /** The messages with their tags and, for requests, their reply. */
+  readonly letters: Observable<Letter<M, R>>;
+  /** `LinkDied` (when trapping exits) and `ProcessDied` signals, in arrival order; queued until subscribed. */
+  readonly signals: Observable<Signal>;
+  /** The next message (matching `options.tags`), as it is removed from the mailbox. */
+  receive(options?: ReceiveOptions): Promise<M>;
+  /** As `receive`, with the tag and reply. */
+  receiveLetter(options?: ReceiveOptions): Promise<Letter<M, R>>;
+  /** The next signal. */
+  receiveSignal(options?: Pick<ReceiveOptions, 'timeout'>): Promise<Signal>;
+  /** Messages waiting in the mailbox. */
+  readonly size: number;
+}
+
+/** Where `spawn` places a process. */
+export type Placement =
+  /** The thread of the spawning process (for `node.spawn`: the least loaded worker). */
+  | 'same'
+  /** The worker hosting the fewest processes (as this thread last heard). */
+  | 'least-loaded'
+  /** Worker thread n (0..threads-1), or `threads` for the node's own thread. */
+  | { thread: number };
+
+/** Options of `spawn`. */
+export interface SpawnOptions {
+  /** Where to run it. Default `'same'`. */
+  placement?: Placement;
+  /**
+   * Link the new process to its parent (lunatic's `spawn_link`; needs a
+   * parent, i.e. `self.spawn`). Default false.
+   */
+  link?: boolean;
+  /** The tag of that link, carried by `LinkDied`. Default 0. */
+  linkTag?: number;
+  /** Start trapping exits: linked failures arrive as `LinkDied` instead of killing it. Default false. */
+  trapExits?: boolean;
+  /** Register the new process under this name before it runs (`NameTakenError` fails the spawn). */
+  name?: string;
+  /** How many messages its mailbox holds. Default 65,536. */
+  mailboxBound?: number;
+}
+
+/** Self: the handle a process gets to itself, plus what only a process can do. */
+export interface Self<M, R = never> extends Process<M, R> {
+  /** Spawns a child; `link`, `monitor` and `request` of the handle act for this process. */
+  spawn<C, M2, R2>(entry: EntryLike<C, M2, R2>, capture: C, options?: SpawnOptions): Process<M2, R2>;
+  /** Traps exits (true) or not: see `SpawnOptions.trapExits`. */
+  trapExits(on: boolean): void;
+  /** A handle to `ref` owned by this process, to talk to a process whose address came in a message. */
+  handle<M2, R2 = never>(ref: ProcessRef, entry: EntryCodecs<unknown, M2, R2>): Process<M2, R2>;
+  /** The process registered as `name`, as a handle owned by this process, or undefined. */
+  lookup<M2, R2 = never>(name: string, entry: EntryCodecs<unknown, M2, R2>): Promise<Process<M2, R2> | undefined>;
+}
+
+/** What an entry function may return: the process ends when it settles. */
+export type EntryResult = void | Promise<unknown> | Observable<unknown>;
+
+/** The function a process runs. */
+export type EntryFunction<C, M, R = never> = (capture: C, mailbox: Mailbox<M, R>, self: Self<M, R>) => EntryResult;
+
+/** The codecs of an entry: its capture, its mailbox, and (when it answers requests) its reply. */
+export interface EntryCodecs<C, M, R = never> {
+  capture: Codec<C>;
+  mailbox: Codec<M>;
+  reply?: Codec<R>;
+}
+
+/**
+ * A process entry: a function exported by a module, and its codecs. Code
+ * cannot cross threads, so a process is spawned by naming the module and
+ * export; the thread that runs it loads the module and calls the export.
+ * Made by `entry()` (processes/entry.ts).
+ */
+export interface Entry<C, M, R = never> extends EntryCodecs<C, M, R> {
+  /** Absolute path of the module that exports it. */
+  readonly module: string;
+  /** The name it is exported under. */
+  readonly name: string;
+  readonly run: EntryFunction<C, M, R>;
+}
+
+/** An entry, or its module and export name (the module is then loaded to find it). */
+export type EntryLike<C, M, R = never> = Entry<C, M, R> | { module: string | URL; name: string };
+
+/** Options of `startNode`. */
+export interface NodeOptions {
+  /** Worker threads. Default `os.availableParallelism()`. */
+  threads?: number;
+  /** The node's id (in every ProcessRef). Default a random UUID. */
+  id?: string;
+  /** Bytes of each ring between two threads. Default 1 MiB. */
+  ringBytes?: number;
+}
+
+/** A running node: its worker threads and the calling thread's share of it. */
+export interface ProcessNode {
+  /** Its id. */
+  readonly id: string;
+  /** How many worker threads it runs. */
+  readonly threads: number;
+  /** Spawns a process (placement default: least loaded worker). */
+  spawn<C, M, R = never>(entry: EntryLike<C, M, R>, capture: C, options?: SpawnOptions): Process<M, R>;
+  /** A handle to `ref` (which came in a message), with the entry's codecs. */
+  handle<M, R = never>(ref: ProcessRef, entry: EntryCodecs<unknown, M, R>): Process<M, R>;
+  /** The process registered as `name`, or undefined. */
+  lookup<M, R = never>(name: string, entry: EntryCodecs<unknown, M, R>): Promise<Process<M, R> | undefined>;
+  /** How many processes are alive on each thread (workers, then this thread). */
+  counts(): Promise<number[]>;
+  /**
+   * Ends every process (reason `shutdown`) and every thread, closing every
+   * ring, port and timer. Idempotent; resolves when all threads have exited.
+   */
+  close(): Promise<void>;
+}
