@@ -29,3 +29,8 @@ export type {
 
 /* Errors */
 export * from './errors';
+
+/* Nodes, entries, references */
+export { startNode } from './node';
+export { entry } from './entry';
+export { ProcessRefSchema, ProcessRefCodec } from './ref';

@@ -100,6 +100,8 @@ export interface Monitor {
 export interface RequestOptions {
   /** Milliseconds to wait for the reply; then the Promise rejects with `TimeoutError`. Default 30,000. */
   timeout?: number;
+  /** The tag the request is sent with, for selective receive (`receiveLetter({ tags })`). Default 0. */
+  tag?: number;
 }
 
 /**

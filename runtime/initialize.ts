@@ -135,7 +135,7 @@ function inThreads<R>(workerSetups: Setups, module: ModuleRef): Guards<R> {
 }
 
 /** A port between every two workers: `mesh[i][j]` is i's port to j. */
-function meshOf(count: number): (MessagePort | null)[][] {
+export function meshOf(count: number): (MessagePort | null)[][] {
   const mesh: (MessagePort | null)[][] = Array.from({ length: count }, () => new Array(count).fill(null));
   for (let i = 0; i < count; i++) {
     for (let j = i + 1; j < count; j++) {

@@ -1,0 +1,174 @@
+/**
+ * Links, monitors and exits: what a thread does when one of its processes
+ * ends, when a process elsewhere that one of its processes is linked to or
+ * monitors ends, and when a whole thread of the node dies.
+ *
+ * Rules (Erlang's). A link is both ways. When a process ends, each linked
+ * process hears of it: one that traps exits receives `LinkDied` (for every
+ * reason, `normal` included); one that does not is killed (reason `linked`,
+ * carrying the first error) unless the reason is `normal`. A monitor
+ * delivers `ProcessDied` once, for every reason, and kills no one. A link
+ * or monitor to a process that has already ended fires at once with reason
+ * `noproc`; processes of a thread that died end with reason `thread`.
+ */
+import { ErrorCode, type ErrorData } from '../core/errors';
+import { ErrorRecord } from '../core/frame';
+import { envelope, Kind } from './envelope';
+import type { Mesh } from './ops';
+import { State, type Proc } from './proc';
+import { refOf, refText } from './ref';
+import { RunQueue } from './runqueue';
+import type { Exit, ExitReason, Monitor, ProcessDied, ProcessRef } from './types';
+
+const EMPTY = Buffer.alloc(0);
+
+/** A monitor this thread holds (for its process `owner`, or for no process). */
+interface Watch {
+  readonly target: ProcessRef;
+  readonly owner: Proc | null;
+  resolve(died: ProcessDied): void;
+}
+
+/** The links and monitors of one thread. */
+export abstract class Bonds extends RunQueue {
+  private readonly watches = new Map<number, Watch>();
+  /** Per thread of the node: it has died (or closed). */
+  protected readonly gone: boolean[];
+  private lastId = 0;
+
+  constructor(
+    node: string,
+    thread: number,
+    counts: Int32Array,
+    readonly mesh: Mesh,
+    /** How many worker threads the node runs (the node's own thread is index `threads`). */
+    readonly threads: number,
+  ) {
+    super(node, thread, counts);
+    this.gone = new Array(threads + 1).fill(false);
+  }
+
+  /** Whether thread `thread` of the node has died. */
+  isGone(thread: number): boolean {
+    return this.gone[thread];
+  }
+
+  /** A new id, unique in the node: this thread's index times 2^32, plus a count. */
+  protected nextId(): number {
+    return this.thread * 2 ** 32 + ++this.lastId;
+  }
+
+  /** The ref of process `id` on `thread` of this node. */
+  refAt(thread: number, id: number): ProcessRef {
+    return refOf(this.node, thread, id);
+  }
+
+  link(owner: Proc, ref: ProcessRef, tag: number): void {
+    if (owner.state === State.DEAD || ref.id === owner.id) return;
+    owner.link(ref, tag);
+    if (ref.thread !== this.thread) {
+      this.mesh.post(ref.thread, envelope(Kind.LINK, { to: ref.id, from: owner.id, tag }));
+      return;
+    }
+    const other = this.procs.get(ref.id);
+    if (other) other.link(owner.ref, tag);
+    else this.linkExit(owner, ref, 'noproc', null);
+  }
+
+  unlink(owner: Proc, ref: ProcessRef): void {
+    owner.links?.delete(ref.id);
+    if (ref.thread === this.thread) this.procs.get(ref.id)?.links?.delete(owner.id);
+    else this.mesh.post(ref.thread, envelope(Kind.UNLINK, { to: ref.id, from: owner.id }));
+  }
+
+  kill(ref: ProcessRef): void {
+    if (ref.thread !== this.thread) this.mesh.post(ref.thread, envelope(Kind.KILL, { to: ref.id }));
+    else {
+      const proc = this.procs.get(ref.id);
+      if (proc) this.exit(proc, 'killed', null);
+    }
+  }
+
+  monitor(owner: Proc | null, ref: ProcessRef): Monitor {
+    const id = this.nextId();
+    let resolve!: (died: ProcessDied) => void;
+    const died = new Promise<ProcessDied>((r) => (resolve = r));
+    this.watches.set(id, { target: ref, owner, resolve });
+    if (ref.thread !== this.thread) {
+      if (this.gone[ref.thread]) this.down(id, ref, { reason: 'thread', error: null });
+      else this.mesh.post(ref.thread, envelope(Kind.MONITOR, { to: ref.id, tag: id }));
+    } else {
+      const target = this.procs.get(ref.id);
+      if (target) (target.watchers ??= new Map()).set(id, this.thread);
+      else this.down(id, ref, { reason: 'noproc', error: null });
+    }
+    const cancel = () => {
+      if (!this.watches.delete(id)) return;
+      if (ref.thread === this.thread) this.procs.get(ref.id)?.watchers?.delete(id);
+      else this.mesh.post(ref.thread, envelope(Kind.DEMONITOR, { to: ref.id, tag: id }));
+    };
+    return { id, died, cancel };
+  }
+
+  /** Monitor `monitor` of this thread fired: `ref` ended. */
+  down(monitor: number, ref: ProcessRef, exit: Exit): void {
+    const watch = this.watches.get(monitor);
+    if (!watch) return;
+    this.watches.delete(monitor);
+    const died: ProcessDied = { type: 'ProcessDied', monitor, process: ref, reason: exit.reason, error: exit.error };
+    watch.resolve(died);
+    if (watch.owner && watch.owner.state !== State.DEAD) watch.owner.mailbox.pushSignal(died);
+  }
+
+  /** The process at the other end of `proc`'s link to `ref` ended. */
+  linkExit(proc: Proc, ref: ProcessRef, reason: ExitReason, error: ErrorData | null): void {
+    const link = proc.links?.get(ref.id);
+    if (!link || proc.state === State.DEAD) return;
+    proc.links!.delete(ref.id);
+    if (proc.trap) proc.mailbox.pushSignal({ type: 'LinkDied', tag: link.tag, process: link.ref, reason, error });
+    else if (reason !== 'normal') this.exit(proc, 'linked', error ?? linkedError(ref, reason));
+  }
+
+  /** Tells `proc`'s links and monitors, here and on other threads, that it ended. */
+  protected ended(proc: Proc, exit: Exit): void {
+    const body = exit.error ? ErrorRecord.encode(exit.error) : EMPTY;
+    if (proc.links) {
+      for (const [id, link] of proc.links) {
+        if (link.ref.thread !== this.thread) {
+          if (!this.closing) this.mesh.post(link.ref.thread, envelope(Kind.EXIT, { to: id, from: proc.id, text: exit.reason, body }));
+        } else {
+          const other = this.procs.get(id);
+          if (other) this.linkExit(other, proc.ref, exit.reason, exit.error);
+        }
+      }
+      proc.links = null;
+    }
+    if (proc.watchers) {
+      for (const [monitor, thread] of proc.watchers) {
+        if (thread === this.thread) this.down(monitor, proc.ref, exit);
+        else if (!this.closing) this.mesh.post(thread, envelope(Kind.DOWN, { from: proc.id, tag: monitor, text: exit.reason, body }));
+      }
+      proc.watchers = null;
+    }
+  }
+
+  /**
+   * Thread `thread` died: the links of this thread's processes to its
+   * processes fire, and the monitors on them, with reason `thread`.
+   */
+  protected threadGone(thread: number): void {
+    if (this.gone[thread]) return;
+    this.gone[thread] = true;
+    const exit: Exit = { reason: 'thread', error: null };
+    for (const proc of [...this.procs.values()]) {
+      if (!proc.links) continue;
+      for (const link of [...proc.links.values()]) if (link.ref.thread === thread) this.linkExit(proc, link.ref, 'thread', null);
+    }
+    for (const [monitor, watch] of [...this.watches]) if (watch.target.thread === thread) this.down(monitor, watch.target, exit);
+  }
+}
+
+/** The error a process killed by a link carries, when the linked one ended without an error of its own. */
+function linkedError(ref: ProcessRef, reason: ExitReason): ErrorData {
+  return { name: 'ProcessExitedError', message: `linked process ${refText(ref)} ended (${reason})`, code: ErrorCode.PROCESS_EXITED, stack: null };
+}

@@ -1,0 +1,165 @@
+/**
+ * The receiving side of a thread's links: each Envelope from another thread
+ * of the node, applied to this thread's scheduler (the kinds and their
+ * fields: processes/envelope.ts).
+ *
+ * Order. Envelopes from one thread arrive in the order sent, so a process
+ * spawned here by thread A exists before anything A sends it. A third
+ * thread may learn the new process's ref from A and write to it before A's
+ * SPAWN is read here: what arrives for a process that this thread has not
+ * yet seen spawned (its id counts past the last one A spawned here) is held
+ * until the SPAWN comes, or dropped if A dies first.
+ */
+import { ProcessExitedError, toErrorData, type ErrorData } from '../core/errors';
+import { ErrorRecord } from '../core/frame';
+import { loadEntry } from './entry';
+import { envelope, Kind, type Envelope } from './envelope';
+import { Proc } from './proc';
+import type { Scheduler } from './scheduler';
+import type { Exit, ExitReason } from './types';
+
+const SPAN = 2 ** 32;
+
+/** Applies envelopes from the other threads to one scheduler. */
+export class Dispatcher {
+  /** Per creator thread: the id count of the last process it spawned here. */
+  private readonly spawned: number[] = [];
+  /** Envelopes for processes whose SPAWN has not arrived yet: [from thread, envelope]. */
+  private readonly held = new Map<number, [number, Envelope][]>();
+
+  constructor(private readonly s: Scheduler) {}
+
+  /** One envelope from thread `from`. */
+  receive(from: number, e: Envelope): void {
+    const s = this.s;
+    switch (e.kind) {
+      case Kind.SPAWN:
+        return this.spawn(from, e);
+      case Kind.REPLY:
+        return s.calls.resolve(e.call, e.body);
+      case Kind.REPLY_ERROR:
+        return s.calls.reject(e.call, new ProcessExitedError(`request: the process ended (${e.text}) without replying`, e.text));
+      case Kind.ANSWER:
+        return s.calls.resolve(e.call, e);
+      case Kind.REGISTER:
+      case Kind.LOOKUP:
+        void s.answerHome(e).then((answer) => s.mesh.post(from, answer));
+        return;
+      case Kind.UNREGISTER:
+        return s.registry?.unregister(e.text, e.from);
+      case Kind.DOWN:
+        return s.down(e.tag, s.refAt(from, e.from), exitOf(e));
+    }
+    const proc = s.procs.get(e.to);
+    if (proc) this.apply(proc, from, e);
+    else if (this.coming(e.to)) {
+      const list = this.held.get(e.to);
+      if (list) list.push([from, e]);
+      else this.held.set(e.to, [[from, e]]);
+    } else this.noproc(from, e);
+  }
+
+  /** Thread `thread` died: what waits for its spawns will never be delivered. */
+  threadGone(thread: number): void {
+    for (const [id, list] of [...this.held]) {
+      if (Math.floor(id / SPAN) !== thread) continue;
+      this.held.delete(id);
+      for (const [from, e] of list) this.noproc(from, e);
+    }
+  }
+
+  private apply(proc: Proc, from: number, e: Envelope): void {
+    const s = this.s;
+    switch (e.kind) {
+      case Kind.MSG:
+      case Kind.REQUEST: {
+        let message: unknown;
+        try {
+          message = proc.entry.mailbox.decode(e.body);
+        } catch (err) {
+          // The sender encoded it with the same entry's codec: bytes that do not decode are a request's error, a message's loss.
+          if (e.kind === Kind.REQUEST) s.mesh.post(from, envelope(Kind.REPLY_ERROR, { call: e.call, text: 'failed', body: ErrorRecord.encode(toErrorData(err)) }));
+          return;
+        }
+        if (e.kind === Kind.MSG) return proc.mailbox.push(message, e.tag, null);
+        const asker = { thread: from, call: e.call, answered: false };
+        (proc.asked ??= new Set()).add(asker);
+        return proc.mailbox.push(message, e.tag, asker);
+      }
+      case Kind.LINK:
+        return proc.link(s.refAt(from, e.from), e.tag);
+      case Kind.UNLINK:
+        proc.links?.delete(e.from);
+        return;
+      case Kind.EXIT:
+        return s.linkExit(proc, s.refAt(from, e.from), e.text as ExitReason, errorOf(e));
+      case Kind.MONITOR:
+        (proc.watchers ??= new Map()).set(e.tag, from);
+        return;
+      case Kind.DEMONITOR:
+        proc.watchers?.delete(e.tag);
+        return;
+      case Kind.KILL:
+        return s.exit(proc, 'killed', null);
+      case Kind.NAMED:
+        (proc.names ??= []).push(e.text);
+        return;
+      case Kind.ALIVE:
+        return s.mesh.post(from, envelope(Kind.ANSWER, { call: e.call, n: 1 }));
+    }
+  }
+
+  /** What is owed for an envelope to a process that does not exist (any more). */
+  private noproc(from: number, e: Envelope, error: ErrorData | null = null): void {
+    const s = this.s;
+    const body = error ? ErrorRecord.encode(error) : undefined;
+    switch (e.kind) {
+      case Kind.REQUEST:
+        return s.mesh.post(from, envelope(Kind.REPLY_ERROR, { call: e.call, text: 'noproc' }));
+      case Kind.LINK:
+        return s.mesh.post(from, envelope(Kind.EXIT, { to: e.from, from: e.to, text: 'noproc', body }));
+      case Kind.MONITOR:
+        return s.mesh.post(from, envelope(Kind.DOWN, { from: e.to, tag: e.tag, text: 'noproc', body }));
+      case Kind.NAMED:
+        return s.unname(e.text, e.to);
+      case Kind.ALIVE:
+        return s.mesh.post(from, envelope(Kind.ANSWER, { call: e.call, n: 0 }));
+    }
+  }
+
+  /** Whether process `id` may still be spawned here (by another thread, whose SPAWN is on its way). */
+  private coming(id: number): boolean {
+    const creator = Math.floor(id / SPAN);
+    return creator !== this.s.thread && (id % SPAN) > (this.spawned[creator] ?? 0) && !this.s.isGone(creator);
+  }
+
+  private spawn(from: number, e: Envelope): void {
+    const s = this.s;
+    this.spawned[from] = e.to % SPAN;
+    const held = this.held.get(e.to) ?? [];
+    this.held.delete(e.to);
+    const [module, name, registered] = e.text.split('\n');
+    let proc: Proc;
+    try {
+      const entry = loadEntry(module, name);
+      proc = new Proc(s, s.refAt(s.thread, e.to), entry, entry.capture.decode(e.body), e.n, (e.call & 1) === 1);
+    } catch (err) {
+      // It never runs: its parent's link and whatever was held for it hear `noproc`, with the error.
+      const error = toErrorData(err);
+      if (e.from !== 0) this.noproc(from, envelope(Kind.LINK, { to: e.to, from: e.from }), error);
+      for (const [f, h] of held) this.noproc(f, h, error);
+      return;
+    }
+    if (e.from !== 0) proc.link(s.refAt(from, e.from), e.tag);
+    s.admitNamed(proc, registered === '' ? undefined : registered);
+    for (const [f, h] of held) this.receive(f, h);
+  }
+}
+
+function errorOf(e: Envelope): ErrorData | null {
+  return e.body.length > 0 ? ErrorRecord.decode(e.body) : null;
+}
+
+function exitOf(e: Envelope): Exit {
+  return { reason: e.text as ExitReason, error: errorOf(e) };
+}

@@ -1,0 +1,87 @@
+/**
+ * The one record that crosses between two threads of a node: every message,
+ * request, reply, spawn and signal is an Envelope on the ring from the
+ * sending thread to the receiving one (one envelope channel per thread pair,
+ * batched by the session as any WireSubject). The sending thread is the
+ * ring's, so it is not in the record. Which fields a kind uses is listed at
+ * {@link Kind}; the others are 0 or empty.
+ */
+import { codec, type Codec } from '../core/codec';
+
+/** The kinds of envelope, with the fields each one uses. */
+export const Kind = {
+  /** A message: `to`, `tag`, `body` (encoded with the mailbox codec). */
+  MSG: 1,
+  /** A request: as MSG, plus `call` (the requester thread's call id). */
+  REQUEST: 2,
+  /** The reply to `call`: `body` encoded with the reply codec. */
+  REPLY: 3,
+  /** No reply to `call`: `text` is the target's exit reason (ProcessExitedError), or `body` an ErrorRecord. */
+  REPLY_ERROR: 4,
+  /** Start process `to`: `text` = module + '\n' + export + '\n' + name to register, `body` = capture, `from` = parent to link (0: none), `tag` = link tag, `n` = mailbox bound, `call` = flags (1: trap exits). */
+  SPAWN: 5,
+  /** Link `to` with `from` (on the sending thread), `tag` = `to`'s tag for the link. */
+  LINK: 6,
+  /** Remove the link between `to` and `from`. */
+  UNLINK: 7,
+  /** Linked process `from` (on the sending thread) ended: `text` = reason, `body` = ErrorRecord or empty. */
+  EXIT: 8,
+  /** Monitor `to` for the sending thread: `tag` = monitor id. */
+  MONITOR: 9,
+  /** Remove monitor `tag` from `to`. */
+  DEMONITOR: 10,
+  /** Monitored process `from` ended: `tag` = monitor id, `text` = reason, `body` = ErrorRecord or empty. */
+  DOWN: 11,
+  /** Kill `to`. */
+  KILL: 12,
+  /** To the node's thread: register `from` (hosted on thread `n`) as `text`; answered by ANSWER to `call`. */
+  REGISTER: 13,
+  /** To the node's thread: `text` no longer names `from` (it ended). */
+  UNREGISTER: 14,
+  /** To a host: process `to` now holds the name `text`. */
+  NAMED: 15,
+  /** To the node's thread: who is `text`? Answered by ANSWER to `call` (`n` = thread or -1, `from` = id). */
+  LOOKUP: 16,
+  /** To a host: is `to` alive? Answered by ANSWER to `call` (`n` = 1 or 0). */
+  ALIVE: 17,
+  /** The answer to `call`: `n`, `from`, `text` as the question says (`text` = the error's name, or empty). */
+  ANSWER: 18,
+} as const;
+
+/** One envelope. */
+export interface Envelope {
+  kind: number;
+  to: number;
+  from: number;
+  tag: number;
+  call: number;
+  n: number;
+  text: string;
+  body: Buffer;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The Avro codec of an Envelope. */
+export const EnvelopeCodec: Codec<Envelope> = codec(
+  {
+    type: 'record',
+    name: 'rxwire.Envelope',
+    fields: [
+      { name: 'kind', type: 'int' },
+      { name: 'to', type: 'long' },
+      { name: 'from', type: 'long' },
+      { name: 'tag', type: 'long' },
+      { name: 'call', type: 'long' },
+      { name: 'n', type: 'long' },
+      { name: 'text', type: 'string' },
+      { name: 'body', type: 'bytes' },
+    ],
+  } as const,
+  { validate: false },
+);
+
+/** An envelope of `kind` with the given fields (the rest 0 or empty). */
+export function envelope(kind: number, fields: Partial<Envelope>): Envelope {
+  return { kind, to: 0, from: 0, tag: 0, call: 0, n: 0, text: '', body: EMPTY, ...fields };
+}

@@ -1,0 +1,93 @@
+/**
+ * `startNode`: a node of lightweight processes — N worker threads, each
+ * hosting many processes, plus the calling thread, all linked by
+ * shared-memory rings. Workers start through the one worker start-up
+ * (threads/start.ts) and end through its Crew.
+ */
+import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import type { MessagePort } from 'node:worker_threads';
+import { meshOf } from '../runtime/initialize';
+import { startWorkers } from '../threads/start';
+import { runnerPath } from '../threads/worker';
+import type { WorkerSetup } from './runner';
+import { joinNode, type Joined } from './thread';
+import type { EntryCodecs, EntryLike, NodeOptions, Process, ProcessNode, ProcessRef, SpawnOptions } from './types';
+
+/**
+ * Starts a node: `options.threads` worker threads (default: the machine's
+ * parallelism) and this thread, linked by rings. Processes are spawned
+ * with `node.spawn` (and from a process, `self.spawn`).
+ *
+ * ## Example
+ * ```ts
+ * import { startNode } from 'rxwire/processes';
+ * import { counter } from './counter';
+ * const node = startNode({ threads: 2 });
+ * const c = node.spawn(counter, 0);
+ * c.send(5);
+ * console.log(await c.request(1)); // 6
+ * await node.close();
+ * ```
+ *
+ * @throws RangeError for a `threads` or `ringBytes` that is not an allowed integer
+ */
+export function startNode(options: NodeOptions = {}): ProcessNode {
+  const { threads = availableParallelism(), id = randomUUID(), ringBytes = 1 << 20 } = options;
+  if (!Number.isInteger(threads) || threads < 0 || threads > 1024) throw new RangeError('startNode: options.threads must be an integer from 0 to 1024');
+  if (!Number.isInteger(ringBytes) || ringBytes < 4096 || (ringBytes & (ringBytes - 1)) !== 0) {
+    throw new RangeError('startNode: options.ringBytes must be a power of two, at least 4096');
+  }
+  if (typeof id !== 'string' || id === '') throw new TypeError('startNode: options.id must be a non-empty string');
+  const counts = new SharedArrayBuffer(4 * (threads + 1));
+  const mesh = meshOf(threads + 1);
+  const runner = runnerPath(__dirname, 'runner');
+  const ports = (row: (MessagePort | null)[]) => row.filter((port): port is MessagePort => port !== null);
+  const setup = { node: id, threads, counts, ringBytes };
+  const crew = startWorkers({
+    runner,
+    plans: mesh.slice(0, threads).map((row, index) => {
+      const workerSetup: WorkerSetup = { ...setup, mesh: row };
+      return { module: runner, index, setup: workerSetup, transferList: ports(row) };
+    }),
+    ports: mesh.flatMap(ports),
+  });
+  return new Node(id, threads, new Int32Array(counts), joinNode(setup, threads, mesh[threads]), crew);
+}
+
+class Node implements ProcessNode {
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly threads: number,
+    private readonly live: Int32Array,
+    private readonly here: Joined,
+    private readonly crew: { end(graceful: boolean): Promise<void> },
+  ) {}
+
+  spawn<C, M, R = never>(entry: EntryLike<C, M, R>, capture: C, options: SpawnOptions = {}): Process<M, R> {
+    return this.here.scheduler.spawn(entry, capture, options, null);
+  }
+
+  handle<M, R = never>(ref: ProcessRef, entry: EntryCodecs<unknown, M, R>): Process<M, R> {
+    return this.here.scheduler.handle(ref, entry, null);
+  }
+
+  lookup<M, R = never>(name: string, entry: EntryCodecs<unknown, M, R>): Promise<Process<M, R> | undefined> {
+    return this.here.scheduler.lookup(name, entry, null);
+  }
+
+  counts(): Promise<number[]> {
+    return Promise.resolve(Array.from(this.live, (_, t) => Atomics.load(this.live, t)));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.here.scheduler.close();
+      await this.crew.end(true);
+      this.here.close();
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * What a handle asks of its thread's scheduler (implemented by
+ * processes/scheduler.ts; an interface of its own so that handles and the
+ * scheduler do not import each other).
+ */
+import type { Codec } from '../core/codec';
+import type { Envelope } from './envelope';
+import type { Proc } from './proc';
+import type { EntryCodecs, EntryLike, Monitor, Process, ProcessRef, SpawnOptions, Timer } from './types';
+
+/** The scheduler's side of every handle call (see `Process` for what each does). */
+export interface Ops {
+  send(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, timer: boolean): void;
+  sendAfter(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, ms: number): Timer;
+  request<R>(ref: ProcessRef, codecs: EntryCodecs<unknown, unknown, R>, message: unknown, timeout: number, tag: number): Promise<R>;
+  link(owner: Proc, ref: ProcessRef, tag: number): void;
+  unlink(owner: Proc, ref: ProcessRef): void;
+  monitor(owner: Proc | null, ref: ProcessRef): Monitor;
+  kill(ref: ProcessRef): void;
+  register(ref: ProcessRef, name: string): Promise<void>;
+  isAlive(ref: ProcessRef): Promise<boolean>;
+  spawn<C, M, R>(entry: EntryLike<C, M, R>, capture: C, options: SpawnOptions, parent: Proc | null): Process<M, R>;
+  handle<M, R>(ref: ProcessRef, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null): Process<M, R>;
+  lookup<M, R>(name: string, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null): Promise<Process<M, R> | undefined>;
+}
+
+/** The links from one thread to the others of its node. */
+export interface Mesh {
+  /** Posts `envelope` to `thread` if its link has room now; false when full. A gone thread takes (and drops) everything. */
+  tryPost(thread: number, envelope: Envelope): boolean;
+  /** Posts `envelope` to `thread`, queueing it until the link has room (for replies and signals, which must not be lost). */
+  post(thread: number, envelope: Envelope): void;
+}

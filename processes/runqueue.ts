@@ -1,0 +1,148 @@
+/**
+ * The heart of a thread's scheduler: its table of processes, the ready
+ * queue that starts processes and drains their mailboxes, and the one way a
+ * process ends. Cooperative: everything runs on the thread's event loop; a
+ * drain delivers at most BUDGET messages, then yields to the event loop
+ * (setImmediate) so rings, timers and I/O keep their turn.
+ */
+import { isObservable, type Observable } from 'rxjs';
+import { ProcessExitedError, ProcessKilledError, toErrorData, type ErrorData } from '../core/errors';
+import { State, type Host, type Proc } from './proc';
+import type { Asker } from './mailbox';
+import type { Exit, ExitReason, Self } from './types';
+
+/** Messages one drain delivers before it yields to the event loop. */
+const BUDGET = 50_000;
+
+/** The table and the run queue of one thread. */
+export abstract class RunQueue implements Host {
+  /** The live processes hosted here, by id. */
+  readonly procs = new Map<number, Proc>();
+  private readyQ: Proc[] = [];
+  private scheduled = false;
+  private readonly dying: [Proc, Exit][] = [];
+  private exiting = false;
+  /** The node is closing: ends are not told to other threads. */
+  protected closing = false;
+
+  constructor(
+    /** The node's id. */
+    readonly node: string,
+    /** This thread's index. */
+    readonly thread: number,
+    /** Live processes per thread, shared by every thread of the node (Atomics). */
+    protected readonly counts: Int32Array,
+  ) {}
+
+  /** Puts `proc` on the ready queue (once), to start it or drain its mailbox. */
+  ready(proc: Proc): void {
+    if (proc.queued || proc.state === State.DEAD) return;
+    proc.queued = true;
+    this.readyQ.push(proc);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.drain);
+    }
+  }
+
+  abstract answer(proc: Proc, asker: Asker, answer: unknown): void;
+
+  /** The handle a process gets to itself. */
+  protected abstract selfOf(proc: Proc): Self<unknown, unknown>;
+
+  /** Tells whoever must know that `proc` ended (links, monitors, names, askers). */
+  protected abstract ended(proc: Proc, exit: Exit): void;
+
+  /** Adds a new process to the table; it starts at its turn. */
+  protected admit(proc: Proc): void {
+    this.procs.set(proc.id, proc);
+    Atomics.add(this.counts, this.thread, 1);
+    this.ready(proc);
+  }
+
+  /**
+   * Ends `proc` now, for `reason`: it is dead at once (not in the table,
+   * messages to it dropped); its mailbox closes and its entry's Observable is
+   * unsubscribed; then `ended` tells the rest. Ends caused by this one (its
+   * links) are handled in turn, not recursively, so a long chain of links
+   * does not grow the stack.
+   */
+  exit(proc: Proc, reason: ExitReason, error: ErrorData | null): void {
+    if (proc.state === State.DEAD) return;
+    proc.state = State.DEAD;
+    this.procs.delete(proc.id);
+    Atomics.sub(this.counts, this.thread, 1);
+    this.dying.push([proc, { reason, error }]);
+    if (this.exiting) return;
+    this.exiting = true;
+    try {
+      for (let next = this.dying.shift(); next; next = this.dying.shift()) this.finish(next[0], next[1]);
+    } finally {
+      this.exiting = false;
+    }
+  }
+
+  private finish(proc: Proc, exit: Exit): void {
+    const { reason } = exit;
+    const killed = reason === 'killed' || reason === 'linked';
+    const message = `process ${proc.id} ${reason === 'normal' ? 'has ended' : `ended (${reason})`}`;
+    proc.mailbox.close(killed ? new ProcessKilledError(message) : new ProcessExitedError(message, reason));
+    const sub = proc.sub;
+    proc.sub = null;
+    sub?.unsubscribe();
+    this.ended(proc, exit);
+  }
+
+  private readonly drain = (): void => {
+    let used = 0;
+    let at = 0;
+    const queue = this.readyQ;
+    while (at < queue.length && used < BUDGET) {
+      const proc = queue[at++];
+      proc.queued = false;
+      if (proc.state === State.NEW) this.start(proc);
+      else if (proc.state === State.RUNNING) {
+        used += proc.mailbox.drain(BUDGET - used);
+        if (proc.mailbox.deliverable) this.ready(proc);
+      }
+    }
+    queue.splice(0, at);
+    if (queue.length > 0) setImmediate(this.drain);
+    else this.scheduled = false;
+  };
+
+  private start(proc: Proc): void {
+    proc.state = State.RUNNING;
+    const capture = proc.capture;
+    proc.capture = undefined;
+    let result: unknown;
+    try {
+      result = proc.entry.run(capture, proc.mailbox, this.selfOf(proc));
+    } catch (err) {
+      this.exit(proc, 'failed', toErrorData(err));
+      return;
+    }
+    if (isObservable(result)) {
+      const sub = (result as Observable<unknown>).subscribe({
+        error: (err: unknown) => this.exit(proc, 'failed', toErrorData(err)),
+        complete: () => this.exit(proc, 'normal', null),
+      });
+      if ((proc.state as State) === State.DEAD) sub.unsubscribe();
+      else proc.sub = sub;
+    } else if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+      (result as PromiseLike<unknown>).then(
+        () => this.exit(proc, 'normal', null),
+        (err: unknown) => this.exit(proc, 'failed', toErrorData(err)),
+      );
+    } else {
+      this.exit(proc, 'normal', null);
+    }
+    if ((proc.state as State) === State.RUNNING && proc.mailbox.deliverable) this.ready(proc);
+  }
+
+  /** Ends every process here (reason `shutdown`), telling no other thread. */
+  protected endAll(): void {
+    this.closing = true;
+    for (const proc of [...this.procs.values()]) this.exit(proc, 'shutdown', null);
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * A thread's scheduler: every handle call of the thread lands here. Local
+ * targets are served in place; others get an Envelope on the ring to their
+ * thread (processes/dispatch.ts is the receiving side).
+ *
+ * Messages are values. On another thread a message is encoded with the
+ * mailbox codec and decoded there (a copy, as lunatic serializes). On the
+ * same thread it is checked against the codec (`codec.check`, so what does
+ * not fit fails the same way, with `EncodeError`) and handed over as it is,
+ * without a copy: a sender must not change a message after sending it.
+ * That keeps the local path free of encoding (see the README's figures).
+ */
+import type { Codec } from '../core/codec';
+import { MailboxFullError, NameTakenError, NodeClosedError, ProcessExitedError, toErrorData } from '../core/errors';
+import { Bonds } from './bonds';
+import { Calls } from './calls';
+import { resolveEntry } from './entry';
+import { envelope, Kind, type Envelope } from './envelope';
+import { Handle, SelfHandle } from './handle';
+import type { Asker } from './mailbox';
+import type { Mesh, Ops } from './ops';
+import { Proc, State } from './proc';
+import { Registry } from './registry';
+import type { Entry, EntryCodecs, EntryLike, Exit, Process, ProcessRef, Self, SpawnOptions, Timer } from './types';
+
+/** The mailbox bound when `SpawnOptions.mailboxBound` is not given. */
+export const DEFAULT_BOUND = 65_536;
+
+/** One thread's scheduler. */
+export class Scheduler extends Bonds implements Ops {
+  readonly calls = new Calls();
+  /** The node's names (on the node's own thread only). */
+  readonly registry: Registry | null;
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+
+  constructor(node: string, thread: number, counts: Int32Array, mesh: Mesh, threads: number) {
+    super(node, thread, counts, mesh, threads);
+    this.registry = thread === threads ? new Registry((ref) => this.isAlive(ref), (ref, name) => this.named(ref, name)) : null;
+  }
+
+  spawn<C, M, R>(given: EntryLike<C, M, R>, capture: C, options: SpawnOptions, parent: Proc | null): Process<M, R> {
+    if (this.closing) throw new NodeClosedError('spawn: the node is closed');
+    const entry = resolveEntry(given);
+    const { link = false, linkTag = 0, trapExits = false, name, mailboxBound = DEFAULT_BOUND } = options;
+    const thread = this.placement(options, parent);
+    if (!Number.isSafeInteger(mailboxBound) || mailboxBound < 1) throw new RangeError('spawn: options.mailboxBound must be a positive integer');
+    if (link && !parent) throw new TypeError('spawn: options.link needs a parent process (use self.spawn)');
+    if (!Number.isSafeInteger(linkTag)) throw new TypeError('spawn: options.linkTag must be a safe integer');
+    if (name !== undefined && (typeof name !== 'string' || name === '')) throw new TypeError('spawn: options.name must be a non-empty string');
+    const ref = this.refAt(thread, this.nextId());
+    if (thread === this.thread) {
+      checkValue(entry.capture, capture);
+      const proc = new Proc(this, ref, entry as Entry<unknown, unknown, unknown>, capture, mailboxBound, trapExits);
+      if (link) this.link(parent!, ref, linkTag);
+      this.admitNamed(proc, name);
+    } else {
+      const body = entry.capture.encode(capture);
+      const text = `${entry.module}\n${entry.name}\n${name ?? ''}`;
+      const from = link ? parent!.id : 0;
+      this.mesh.post(thread, envelope(Kind.SPAWN, { to: ref.id, from, tag: linkTag, n: mailboxBound, call: trapExits ? 1 : 0, text, body }));
+      if (link) parent!.link(ref, linkTag);
+      if (this.gone[thread] && link) this.linkExit(parent!, ref, 'thread', null);
+    }
+    return new Handle(this, ref, entry, parent);
+  }
+
+  /** Adds `proc`; with a name, it starts only once the name is its (else it ends, `noproc`, with the NameTakenError). */
+  admitNamed(proc: Proc, name: string | undefined): void {
+    if (name === undefined) return this.admit(proc);
+    this.procs.set(proc.id, proc);
+    Atomics.add(this.counts, this.thread, 1);
+    this.register(proc.ref, name).then(
+      () => this.ready(proc),
+      (err: unknown) => this.exit(proc, 'noproc', toErrorData(err)),
+    );
+  }
+
+  send(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, timer: boolean): void {
+    if (ref.thread === this.thread) {
+      codec.check(message);
+      const target = this.procs.get(ref.id);
+      if (!target) return;
+      if (!timer && target.mailbox.full) throw new MailboxFullError(`send: the mailbox of process ${ref.id} holds ${target.mailbox.bound} messages`);
+      target.mailbox.push(message, tag, null);
+      return;
+    }
+    if (this.closing) throw new NodeClosedError('send: the node is closed');
+    const body = codec.encode(message);
+    const sent: Envelope = { kind: Kind.MSG, to: ref.id, from: 0, tag, call: 0, n: 0, text: '', body };
+    if (timer) this.mesh.post(ref.thread, sent);
+    else if (!this.mesh.tryPost(ref.thread, sent)) throw new MailboxFullError(`send: the link to thread ${ref.thread} is full`);
+  }
+
+  sendAfter(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, ms: number): Timer {
+    if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError('sendAfter: ms must be a non-negative number');
+    codec.check(message);
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.send(ref, codec, tag, message, true);
+    }, ms);
+    this.timers.add(timer);
+    return {
+      cancel: () => {
+        if (!this.timers.delete(timer)) return false;
+        clearTimeout(timer);
+        return true;
+      },
+    };
+  }
+
+  request<R>(ref: ProcessRef, codecs: EntryCodecs<unknown, unknown, R>, message: unknown, timeout: number, tag: number): Promise<R> {
+    const reply = codecs.reply;
+    if (!reply) return Promise.reject(new TypeError('request: the entry declares no reply codec'));
+    if (!(timeout > 0)) return Promise.reject(new RangeError('request: options.timeout must be a positive number'));
+    if (this.closing) return Promise.reject(new NodeClosedError('request: the node is closed'));
+    const [call, answer] = this.calls.start<unknown>(ref.thread, timeout, 'request', () => new ProcessExitedError(`request: the thread of process ${ref.id} died`, 'thread'));
+    try {
+      if (ref.thread === this.thread) {
+        codecs.mailbox.check(message);
+        const target = this.procs.get(ref.id);
+        if (!target) throw new ProcessExitedError(`request: process ${ref.id} has ended`, 'noproc');
+        if (target.mailbox.full) throw new MailboxFullError(`request: the mailbox of process ${ref.id} holds ${target.mailbox.bound} messages`);
+        const asker: Asker = { thread: this.thread, call, answered: false };
+        (target.asked ??= new Set()).add(asker);
+        target.mailbox.push(message, tag, asker);
+        return answer as Promise<R>;
+      }
+      const body = codecs.mailbox.encode(message);
+      if (!this.mesh.tryPost(ref.thread, envelope(Kind.REQUEST, { to: ref.id, tag, call, body }))) {
+        throw new MailboxFullError(`request: the link to thread ${ref.thread} is full`);
+      }
+      return answer.then((bytes) => reply.decode(bytes as Buffer));
+    } catch (err) {
+      this.calls.reject(call, err as Error);
+      return answer as Promise<R>;
+    }
+  }
+
+  answer(proc: Proc, asker: Asker, answer: unknown): void {
+    const codec = proc.entry.reply;
+    if (!codec) throw new TypeError(`reply: the entry ${proc.entry.name} declares no reply codec`);
+    if (asker.thread === this.thread) checkValue(codec, answer);
+    const body = asker.thread === this.thread ? null : codec.encode(answer);
+    asker.answered = true;
+    proc.asked?.delete(asker);
+    if (body === null) this.calls.resolve(asker.call, answer);
+    else this.mesh.post(asker.thread, envelope(Kind.REPLY, { call: asker.call, body }));
+  }
+
+  handle<M, R>(ref: ProcessRef, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null): Process<M, R> {
+    if (ref?.node !== this.node) throw new TypeError(`handle: ${JSON.stringify(ref?.node)} is not this node (${this.node})`);
+    if (!Number.isInteger(ref.thread) || ref.thread < 0 || ref.thread > this.threads) throw new RangeError(`handle: thread ${ref.thread} is not a thread of this node`);
+    return new Handle(this, { node: ref.node, thread: ref.thread, id: ref.id }, codecs, owner);
+  }
+
+  async lookup<M, R>(name: string, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null): Promise<Process<M, R> | undefined> {
+    const ref = await this.ask(Kind.LOOKUP, { text: name }, (e) => (e.n < 0 ? undefined : this.refAt(e.n, e.from)));
+    return ref ? new Handle(this, ref, codecs, owner) : undefined;
+  }
+
+  register(ref: ProcessRef, name: string): Promise<void> {
+    return this.ask(Kind.REGISTER, { from: ref.id, n: ref.thread, text: name }, () => undefined);
+  }
+
+  isAlive(ref: ProcessRef): Promise<boolean> {
+    if (ref.thread === this.thread) return Promise.resolve(this.procs.has(ref.id));
+    if (this.gone[ref.thread]) return Promise.resolve(false);
+    const [call, answer] = this.calls.start<Envelope | boolean>(ref.thread, undefined, 'isAlive', () => false);
+    this.mesh.post(ref.thread, envelope(Kind.ALIVE, { to: ref.id, call }));
+    return answer.then((e) => e !== false && (e as Envelope).n === 1);
+  }
+
+  /** A question for the node's own thread (the registry): answered in place there, else by an ANSWER envelope. */
+  private async ask<T>(kind: number, fields: Partial<Envelope>, read: (answer: Envelope) => T): Promise<T> {
+    if (this.closing) throw new NodeClosedError('the node is closed');
+    let got: Envelope;
+    if (this.registry) got = await this.answerHome(envelope(kind, fields));
+    else {
+      const [call, answer] = this.calls.start<Envelope>(this.threads, undefined, 'registry', () => new NodeClosedError('the node is closed'));
+      this.mesh.post(this.threads, envelope(kind, { ...fields, call }));
+      got = await answer;
+    }
+    if (got.text === 'NameTakenError') throw new NameTakenError(fields.text!);
+    if (got.text === 'ProcessExitedError') throw new ProcessExitedError(`register: process ${fields.from} has ended`, 'noproc');
+    return read(got);
+  }
+
+  /**
+   * On the node's own thread: the ANSWER to a REGISTER or LOOKUP (`text` is
+   * the name of the error that refused it, or empty).
+   */
+  async answerHome(question: Envelope): Promise<Envelope> {
+    const registry = this.registry!;
+    if (question.kind === Kind.LOOKUP) {
+      const ref = registry.lookup(question.text);
+      return envelope(Kind.ANSWER, { call: question.call, n: ref ? ref.thread : -1, from: ref ? ref.id : 0 });
+    }
+    try {
+      await registry.register(question.text, this.refAt(question.n, question.from));
+      return envelope(Kind.ANSWER, { call: question.call });
+    } catch (err) {
+      return envelope(Kind.ANSWER, { call: question.call, text: (err as Error).name });
+    }
+  }
+
+  /** Process `ref` now holds `name` (told by the registry). */
+  named(ref: ProcessRef, name: string): void {
+    if (ref.thread !== this.thread) return this.mesh.post(ref.thread, envelope(Kind.NAMED, { to: ref.id, text: name }));
+    const proc = this.procs.get(ref.id);
+    if (proc) (proc.names ??= []).push(name);
+    else this.unname(name, ref.id);
+  }
+
+  /** Frees `name`, held by process `id` of this thread, which ended. */
+  unname(name: string, id: number): void {
+    if (this.registry) this.registry.unregister(name, id);
+    else if (!this.closing) this.mesh.post(this.threads, envelope(Kind.UNREGISTER, { from: id, text: name }));
+  }
+
+  /** Answers request `asker` with the end of the process it asked. */
+  private refuse(asker: Asker, exit: Exit): void {
+    asker.answered = true;
+    if (asker.thread === this.thread) this.calls.reject(asker.call, new ProcessExitedError(`request: the process ended (${exit.reason}) without replying`, exit.reason));
+    else if (!this.closing) this.mesh.post(asker.thread, envelope(Kind.REPLY_ERROR, { call: asker.call, text: exit.reason }));
+  }
+
+  protected override ended(proc: Proc, exit: Exit): void {
+    if (proc.names) for (const name of proc.names) this.unname(name, proc.id);
+    if (proc.asked) for (const asker of proc.asked) this.refuse(asker, exit);
+    proc.asked = null;
+    super.ended(proc, exit);
+  }
+
+  protected selfOf(proc: Proc): Self<unknown, unknown> {
+    return new SelfHandle(this, proc);
+  }
+
+  /** The thread a spawn goes to. */
+  private placement(options: SpawnOptions, parent: Proc | null): number {
+    const { placement = 'same' } = options;
+    if (placement === 'same' && parent) return this.thread;
+    if (placement === 'same' || placement === 'least-loaded') return this.leastLoaded();
+    const thread = (placement as { thread?: unknown } | null)?.thread;
+    if (typeof thread !== 'number' || !Number.isInteger(thread) || thread < 0 || thread > this.threads) {
+      throw new RangeError(`spawn: options.placement must be 'same', 'least-loaded' or { thread } with 0 <= thread <= ${this.threads}`);
+    }
+    return thread;
+  }
+
+  /** The live worker hosting the fewest processes (the node's own thread when it has no workers). */
+  private leastLoaded(): number {
+    let best = this.threads;
+    let fewest = Infinity;
+    for (let t = 0; t < this.threads; t++) {
+      const n = Atomics.load(this.counts, t);
+      if (!this.gone[t] && n < fewest) [best, fewest] = [t, n];
+    }
+    return best;
+  }
+
+  /** Thread `thread` died: its calls settle, its processes' links and monitors fire, its names are freed. */
+  lose(thread: number): void {
+    this.calls.threadGone(thread);
+    this.threadGone(thread);
+    this.registry?.threadGone(thread);
+  }
+
+  /** The node closes: every process here ends (`shutdown`), every timer is cleared, every call rejects. */
+  close(): void {
+    if (this.closing) return;
+    this.endAll();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.calls.closeAll(new NodeClosedError('the node is closed'));
+  }
+
+  /** Whether process `id` is alive here (or not yet started). */
+  has(id: number): boolean {
+    const proc = this.procs.get(id);
+    return proc !== undefined && proc.state !== State.DEAD;
+  }
+
+}
+
+/** `codec.check(value)` (an assertion needs a declared type at its call). */
+function checkValue(codec: Codec<unknown>, value: unknown): void {
+  codec.check(value);
+}

@@ -1,0 +1,113 @@
+/**
+ * One thread's place in a node, the same on a worker and on the node's own
+ * thread: its scheduler, and its links to every other thread of the node —
+ * one envelope channel per thread pair, a shared-memory ring each way,
+ * opened by the runtime's `Peers` (runtime/context.ts) over the mesh of
+ * ports `startNode` made (runtime/initialize.ts's `meshOf`).
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { Subscription } from 'rxjs';
+import type { WireSubject } from '../core/wire-subject';
+import { Peers } from '../runtime/context';
+import { Dispatcher } from './dispatch';
+import { EnvelopeCodec, type Envelope } from './envelope';
+import type { Mesh } from './ops';
+import { Scheduler } from './scheduler';
+
+/** What every thread of a node is given. */
+export interface ThreadSetup {
+  /** The node's id. */
+  node: string;
+  /** How many worker threads the node runs. */
+  threads: number;
+  /** Live processes per thread (threads + 1 Int32 slots). */
+  counts: SharedArrayBuffer;
+  /** Bytes of each ring. */
+  ringBytes: number;
+}
+
+/** The channel every thread of a node allocates. */
+const CHANNEL = 'rxwire.processes';
+
+/** Envelopes one link holds while its ring is full (or not yet open), before a send fails with MailboxFullError. */
+export const LINK_QUEUE = 65_536;
+
+/**
+ * The links of one thread to the others, as the scheduler posts on them.
+ * An envelope goes into the ring at once when there is room; otherwise it
+ * waits in the link's queue (in order: nothing overtakes it), up to
+ * LINK_QUEUE envelopes for `tryPost`; `post` (replies, signals) always queues.
+ */
+class WireMesh implements Mesh {
+  /** Per thread: its link failed or closed (what is posted to it is dropped). */
+  readonly dead: boolean[];
+  /** Per thread: envelopes waiting for room. */
+  private readonly waiting: number[];
+
+  constructor(private readonly wires: readonly WireSubject<Envelope>[]) {
+    this.dead = wires.map(() => false);
+    this.waiting = wires.map(() => 0);
+  }
+
+  tryPost(thread: number, envelope: Envelope): boolean {
+    return this.waiting[thread] >= LINK_QUEUE ? this.dead[thread] : this.post(thread, envelope);
+  }
+
+  post(thread: number, envelope: Envelope): true {
+    if (this.dead[thread]) return true;
+    const wire = this.wires[thread];
+    try {
+      if (wire.trySend(envelope)) return true;
+    } catch {
+      // The link failed: its thread is gone, as its reading side reports too.
+      this.dead[thread] = true;
+      return true;
+    }
+    this.waiting[thread]++;
+    wire.send(envelope).then(
+      () => this.waiting[thread]--,
+      () => (this.dead[thread] = true), // the thread's death, reported by its reading side
+    );
+    return true;
+  }
+}
+
+/** A thread of a node, joined. */
+export interface Joined {
+  readonly scheduler: Scheduler;
+  /** Ends every process of this thread and closes its links. */
+  close(): void;
+}
+
+/** Joins thread `index` to its node over `mesh` (per thread, the port to it; null for itself). */
+export function joinNode(setup: ThreadSetup, index: number, mesh: readonly (MessagePort | null)[]): Joined {
+  const { node, threads, counts, ringBytes } = setup;
+  const peers = new Peers(index, threads + 1, mesh);
+  // Between two threads, each `senders[j]` is the one WireSubject both ways.
+  const wires = peers.allocate(CHANNEL, EnvelopeCodec, { bytes: ringBytes }).senders as unknown as WireSubject<Envelope>[];
+  const links = new WireMesh(wires);
+  const scheduler = new Scheduler(node, index, new Int32Array(counts), links, threads);
+  const dispatcher = new Dispatcher(scheduler);
+  let closed = false;
+  const lose = (thread: number) => {
+    links.dead[thread] = true;
+    if (closed) return;
+    scheduler.lose(thread);
+    dispatcher.threadGone(thread);
+  };
+  const subs: Subscription[] = [];
+  wires.forEach((wire, thread) => {
+    if (thread === index) return;
+    subs.push(wire.subscribe({ next: (e) => dispatcher.receive(thread, e), error: () => lose(thread), complete: () => lose(thread) }));
+  });
+  return {
+    scheduler,
+    close: () => {
+      if (closed) return;
+      closed = true;
+      scheduler.close();
+      for (const sub of subs) sub.unsubscribe();
+      peers.dispose();
+    },
+  };
+}
