@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { nactRing, nactSpawn } from './nact-programs';
+import { rxwireRing, rxwireSpawn } from './rxwire-programs';
 import type { MeasureData, MeasureReport, RingSample, SpawnSample } from './protocol';
 
 async function measure(data: MeasureData): Promise<SpawnSample | RingSample> {
@@ -14,6 +15,12 @@ async function measure(data: MeasureData): Promise<SpawnSample | RingSample> {
       return nactSpawn(data.n ?? 0);
     case 'nact-ring':
       return nactRing(data.size ?? 0, data.hops ?? 0);
+    case 'rxwire-spawn':
+      return rxwireSpawn(data.n ?? 0);
+    case 'rxwire-ring-one-thread':
+      return rxwireRing(data.size ?? 0, data.hops ?? 0, 'one');
+    case 'rxwire-ring-two-threads':
+      return rxwireRing(data.size ?? 0, data.hops ?? 0, 'two');
   }
 }
 

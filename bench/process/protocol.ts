@@ -5,7 +5,7 @@
  */
 
 /** The programs bench/process/measure.worker.ts can run. */
-export type ProgramName = 'nact-spawn' | 'nact-ring';
+export type ProgramName = 'nact-spawn' | 'nact-ring' | 'rxwire-spawn' | 'rxwire-ring-one-thread' | 'rxwire-ring-two-threads';
 
 /** workerData of the measuring worker. */
 export interface MeasureData {
