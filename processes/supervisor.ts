@@ -56,7 +56,11 @@ export const supervisor = entry(__filename, 'supervisor', { capture: SupervisorC
     let over = false;
 
     const start = (child: Child) => {
-      const handle = self.spawn(child.entry, child.capture, { link: true, name: child.spec.register ? child.spec.name : undefined });
+      // Linked right after the spawn, not with `spawn(..., { link: true })`: the same thing
+      // on the supervisor's thread, and it links both ways even where the spawn's own link
+      // is made before the child is admitted (the child would not be killed with us).
+      const handle = self.spawn(child.entry, child.capture, { name: child.spec.register ? child.spec.name : undefined });
+      handle.link();
       const monitor = handle.monitor();
       Object.assign(child, { handle, monitor });
       monitor.died.then((died) => ended(child, died));

@@ -86,9 +86,11 @@ export async function rxwireRing(size: number, hops: number, threads: 'one' | 't
   const node = await startNode({ threads: 2 });
   try {
     const placeOf = (i: number) => ({ placement: { thread: threads === 'one' ? node.threads : i % 2 } });
-    const first = node.spawn(relay, { next: null }, placeOf(0));
-    let prev = first;
-    for (let i = 1; i < size; i++) prev = node.spawn(relay, { next: prev.ref }, placeOf(i));
+    const relays = [node.spawn(relay, { next: null }, placeOf(0))];
+    for (let i = 1; i < size; i++) relays.push(node.spawn(relay, { next: relays[i - 1].ref }, placeOf(i)));
+    const [first, prev] = [relays[0], relays[size - 1]];
+    // every relay runs before the token goes round (a spawn on another thread is a message there)
+    if (!(await Promise.all(relays.map((r) => r.isAlive()))).every(Boolean)) throw new Error('a relay did not start');
     // warm the ring up: one lap, untimed
     await first.request({ k: size, next: prev.ref }, { timeout: 120_000 });
     const t0 = performance.now();

@@ -42,6 +42,9 @@ describe('typed protocols between processes on two threads', () => {
     const watcher = node.spawn(probe, null, { placement: { thread: 0 } });
     try {
       const them = node.spawn(server, { probe: watcher.ref, peer: null, mode: serverMode, numbers: [] }, { placement: { thread: 0 } });
+      // Both run before the client starts: a process is spawned on its thread by a message
+      // from this one, which a message from the client's thread could overtake.
+      expect(await them.isAlive()).toBe(true);
       node.spawn(client, { probe: watcher.ref, peer: them.ref, mode: clientMode, numbers }, { placement: { thread: 1 } });
       return (await watcher.request(`wait ${lines}`, WAIT)).sort();
     } finally {

@@ -33,6 +33,7 @@ describe('supervisors', () => {
   /** A supervisor of children a, b, c on worker 1, and a probe on worker 0 that hears their starts. */
   async function supervise(strategy: Strategy, restart: Partial<Record<string, Restart>> = {}, limit = { maxRestarts: 3, period: 60_000 }) {
     const watcher = node.spawn(probe, null, { placement: { thread: 0 } });
+    expect(await watcher.isAlive()).toBe(true); // it runs before the children report to it
     const children = ['a', 'b', 'c'].map((name) => ({ name, entry: child, capture: { name, probe: watcher.ref }, restart: restart[name] }));
     const sup = node.spawn(supervisor, supervisorSpec(children, { strategy, ...limit }), { placement: { thread: 1 } });
     const starts = (n: number) => watcher.request(`wait ${n}`, WAIT);
