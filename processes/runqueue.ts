@@ -103,7 +103,9 @@ export abstract class RunQueue implements Host {
       if (proc.state === State.NEW) this.start(proc);
       else if (proc.state === State.RUNNING) {
         used += proc.mailbox.drain(BUDGET - used);
-        if (proc.mailbox.deliverable) this.ready(proc);
+        // Out of budget with more to deliver: its turn comes again. Otherwise
+        // what it could not deliver waits for a consumer, and wakes it then.
+        if (used >= BUDGET && proc.mailbox.deliverable) this.ready(proc);
       }
     }
     queue.splice(0, at);

@@ -51,8 +51,8 @@ export class Scheduler extends Bonds implements Ops {
     if (thread === this.thread) {
       checkValue(entry.capture, capture);
       const proc = new Proc(this, ref, entry as Entry<unknown, unknown, unknown>, capture, mailboxBound, trapExits);
-      if (link) this.link(parent!, ref, linkTag);
       this.admitNamed(proc, name);
+      if (link) this.link(parent!, ref, linkTag);
     } else {
       const body = entry.capture.encode(capture);
       const text = `${entry.module}\n${entry.name}\n${name ?? ''}`;

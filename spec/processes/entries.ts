@@ -1,5 +1,5 @@
 /** Process entries the process specs spawn (loaded by every thread of a node, so they live in a module). */
-import { map, take, tap } from 'rxjs';
+import { map, mergeMap, take, tap } from 'rxjs';
 import { codec } from '../../core/codec';
 import { entry } from '../../processes/entry';
 import { ProcessRefSchema } from '../../processes/ref';
@@ -48,12 +48,12 @@ export const watcher = entry(__filename, 'watcher', Observer, (capture, mailbox,
   return mailbox.letters.pipe(tap((letter) => (letter.isRequest ? letter.reply(JSON.stringify(seen)) : seen.push(letter.message))));
 });
 
-/** Spawns `crasher`/`idle` children linked to itself per command; reports through `watcher`-like JSON. */
+/** Spawns children linked to itself, one per command (n = the link tag); `seen` answers with the signals it got, as JSON. */
 const ParentCmd = codec({
   type: 'record',
   name: 'ParentCmd',
   fields: [
-    { name: 'op', type: { type: 'enum', name: 'Op', symbols: ['spawnCrasher', 'spawnIdle', 'poke', 'seen', 'killChild', 'spawnOnOther'] } },
+    { name: 'op', type: { type: 'enum', name: 'Op', symbols: ['crasher', 'crasherFar', 'idle', 'idleFar', 'quick', 'threadKiller', 'poke', 'kill', 'seen'] } },
     { name: 'n', type: 'long', default: 0 },
   ],
 } as const);
@@ -61,48 +61,96 @@ export const parent = entry(__filename, 'parent', { capture: Observer.capture, m
   self.trapExits(capture.trap);
   const seen: unknown[] = [];
   const children: { send(n: number): void; kill(): void }[] = [];
+  const other = { thread: 1 - self.ref.thread };
   mailbox.signals.subscribe((signal) => seen.push({ type: signal.type, reason: signal.reason, tag: 'tag' in signal ? signal.tag : undefined, error: signal.error?.message }));
   return mailbox.letters.pipe(
     tap((letter) => {
       const { op, n } = letter.message;
-      if (op === 'spawnCrasher') children.push(self.spawn(crasher, null, { link: true, linkTag: n }));
-      if (op === 'spawnIdle') children.push(self.spawn(idle, null, { link: true, linkTag: n }));
-      if (op === 'spawnOnOther') children.push(self.spawn(threadKiller, null, { link: true, linkTag: n, placement: { thread: 1 - self.ref.thread } }));
+      const spawn = (child: typeof crasher, placement?: { thread: number }) => children.push(self.spawn(child, null, { link: true, linkTag: n, placement }));
+      if (op === 'crasher') spawn(crasher);
+      if (op === 'crasherFar') spawn(crasher, other);
+      if (op === 'idle') spawn(idle);
+      if (op === 'idleFar') spawn(idle, other);
+      if (op === 'quick') spawn(quick);
+      if (op === 'threadKiller') spawn(threadKiller, other);
       if (op === 'poke') children[n].send(n);
-      if (op === 'killChild') children[n].kill();
+      if (op === 'kill') children[n].kill();
       letter.reply(JSON.stringify(seen));
     }),
   );
 });
 
-/** Forwards every number it receives to the process in its capture (a ProcessRef), then ends after `count`. */
-const RelayCapture = codec({ type: 'record', name: 'Relay', fields: [{ name: 'to', type: ProcessRefSchema }, { name: 'count', type: 'long' }] } as const);
-export const relay = entry(__filename, 'relay', { capture: RelayCapture, mailbox: Long }, async (capture, mailbox, self) => {
+const Target = codec({
+  type: 'record',
+  name: 'Target',
+  fields: [{ name: 'to', type: ProcessRefSchema }, { name: 'base', type: 'long' }, { name: 'count', type: 'long' }],
+} as const);
+
+/** Sends base * 1e6 + i, for i = 1..count, to the process in its capture, then ends. */
+export const sender = entry(__filename, 'sender', { capture: Target, mailbox: Long }, (capture, _mailbox, self) => {
   const to = self.handle(capture.to, { capture: Unit, mailbox: Long });
-  for (let i = 0; i < capture.count; i++) to.send(await mailbox.receive());
+  for (let i = 1; i <= capture.count; i++) to.send(capture.base * 1e6 + i);
 });
 
-/** Sends 1..count to the process in its capture, then ends. */
-export const counter = entry(__filename, 'counter', { capture: RelayCapture, mailbox: Long }, (capture, _mailbox, self) => {
-  const to = self.handle(capture.to, { capture: Unit, mailbox: Long });
-  for (let i = 1; i <= capture.count; i++) to.send(i);
-});
-
-/** Receives `count` numbers and answers a request with whether they came in order per sender (sender = n >> 32... simplified: n / 1e6). */
+/** Receives `count` messages (tag 0), then answers a request (tag 1) with how many came out of order per sender. */
 export const ordered = entry(__filename, 'ordered', { capture: Long, mailbox: Long, reply: Str }, async (count, mailbox) => {
   const last = new Map<number, number>();
   let bad = 0;
   for (let i = 0; i < count; i++) {
     const n = await mailbox.receive({ tags: [0] });
-    const sender = Math.floor(n / 1e6);
-    const seq = n % 1e6;
-    if ((last.get(sender) ?? 0) + 1 !== seq) bad++;
-    last.set(sender, seq);
+    const from = Math.floor(n / 1e6);
+    if ((last.get(from) ?? 0) + 1 !== n % 1e6) bad++;
+    last.set(from, n % 1e6);
   }
   const letter = await mailbox.receiveLetter({ tags: [1] });
   letter.reply(JSON.stringify({ bad, senders: last.size }));
 });
 
-/** Not exported under its name: spawning it is an EntryError. */
+/** Takes a tag-2 message first, then a tag-1 one, then answers a tag-3 request with both, in that order. */
+export const selective = entry(__filename, 'selective', { capture: Unit, mailbox: Long, reply: Str }, async (_, mailbox) => {
+  const two = await mailbox.receive({ tags: [2] });
+  const one = await mailbox.receive({ tags: [1] });
+  const letter = await mailbox.receiveLetter({ tags: [3] });
+  letter.reply(JSON.stringify([two, one, mailbox.size]));
+});
+
+/** Keeps every message (tag 0); answers a tag-1 request with them, as JSON. */
+export const recorder = entry(__filename, 'recorder', { capture: Unit, mailbox: Long, reply: Str }, (_, mailbox) => {
+  const kept: number[] = [];
+  return mailbox.letters.pipe(tap((letter) => (letter.tag === 1 ? letter.reply(JSON.stringify(kept)) : kept.push(letter.message))));
+});
+
+const Ping = codec({ type: 'record', name: 'Ping', fields: [{ name: 'to', type: ProcessRefSchema }, { name: 'n', type: 'long' }] } as const);
+
+/** Answers {to, n} with what the adder at `to` answers for n: a handle that came in a message, used from this thread. */
+export const pinger = entry(__filename, 'pinger', { capture: Unit, mailbox: Ping, reply: Long }, (_, mailbox, self) =>
+  mailbox.letters.pipe(mergeMap(async (letter) => letter.reply(await self.handle(letter.message.to, adder).request(letter.message.n)))),
+);
+
+/** Answers n with what the adder registered as its capture's name answers (-1 when none is). */
+export const finder = entry(__filename, 'finder', { capture: Str, mailbox: Long, reply: Long }, (name, mailbox, self) =>
+  mailbox.letters.pipe(
+    mergeMap(async (letter) => {
+      const found = await self.lookup(name, adder);
+      letter.reply(found ? await found.request(letter.message) : -1);
+    }),
+  ),
+);
+
+/** Answers a request by sending a value that does not fit `to`'s mailbox: with the error's name, and lives on. */
+export const badSender = entry(__filename, 'badSender', { capture: Unit, mailbox: Ping, reply: Str }, (_, mailbox, self) =>
+  mailbox.letters.pipe(
+    tap((letter) => {
+      try {
+        self.handle(letter.message.to, adder).send('not a number' as unknown as number);
+        letter.reply('sent');
+      } catch (err) {
+        letter.reply((err as Error).name);
+      }
+    }),
+  ),
+);
+
+/** Not exported under its own name: spawning it is an EntryError. */
 const hidden = entry(__filename, 'hidden', { capture: Unit, mailbox: Long }, () => undefined);
 export const notExported = hidden;

@@ -1,0 +1,59 @@
+/** A worker thread of a node dies under its processes: links, monitors, requests and names on other threads hear of it. */
+import { ProcessExitedError, startNode } from '../../processes';
+import type { ProcessNode } from '../../processes';
+import { liveThreads, threadsBackTo } from '../helpers';
+import { adder, idle, parent, recorder } from './entries';
+
+jest.setTimeout(180_000);
+
+const T0 = { placement: { thread: 0 } } as const;
+const T1 = { placement: { thread: 1 } } as const;
+const LONG = { timeout: 120_000 };
+
+let node: ProcessNode | undefined;
+let baseline: number;
+
+beforeAll(() => {
+  baseline = liveThreads();
+});
+
+afterAll(async () => {
+  await node?.close();
+  await threadsBackTo(baseline);
+});
+
+it('a terminated thread fails links (LinkDied or death), monitors, requests and names of its processes', async () => {
+  node = startNode({ threads: 2 });
+  const plain = node.spawn(parent, { trap: false }, T0);
+  const trapping = node.spawn(parent, { trap: true }, T0);
+  const plainDown = plain.monitor();
+  await plain.request({ op: 'idleFar', n: 0 }, LONG);
+  await trapping.request({ op: 'threadKiller', n: 4 }, LONG);
+  const onT1 = node.spawn(idle, null, T1);
+  const onT1Down = onT1.monitor();
+  const named = node.spawn(adder, 1, T1);
+  await named.register('on-t1');
+  const silent = node.spawn(recorder, null, T1);
+  expect(JSON.parse(await silent.request(0, { ...LONG, tag: 1 }))).toEqual([]);
+  const waiting = silent.request(0, LONG); // tag 0: kept, never answered
+
+  await trapping.request({ op: 'poke', n: 0 }, LONG); // its child ends thread 1
+
+  expect((await onT1Down.died).reason).toBe('thread');
+  const died = await plainDown.died;
+  expect(died.reason).toBe('linked');
+  const err = await waiting.catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ProcessExitedError);
+  expect((err as ProcessExitedError).reason).toBe('thread');
+  let seen: unknown[] = [];
+  while (seen.length === 0) seen = JSON.parse(await trapping.request({ op: 'seen', n: 0 }, LONG));
+  expect(seen).toEqual([{ type: 'LinkDied', reason: 'thread', tag: 4 }]);
+  expect(await node.lookup('on-t1', adder)).toBeUndefined();
+  expect(await named.isAlive()).toBe(false);
+  // The node goes on on the threads it has left.
+  const survivor = node.spawn(adder, 5, { placement: 'least-loaded' });
+  expect(survivor.ref.thread).toBe(0);
+  expect(await survivor.request(1, LONG)).toBe(6);
+  await node.close();
+  node = undefined;
+});
