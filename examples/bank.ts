@@ -32,7 +32,7 @@ const ASK = { timeout: 60_000 };
 type Account = Process<ValueOf<typeof Order>, number>;
 
 async function main(): Promise<void> {
-  const node = await startNode({ threads: BRANCHES });
+  const node = startNode({ threads: BRANCHES });
   try {
     const t0 = performance.now();
     const branches = Array.from({ length: BRANCHES }, (_, b) =>

@@ -63,7 +63,7 @@ export const relay = entry(__filename, 'relay', RELAY, (capture, mailbox, self) 
 
 /** Spawns `n` idle processes on this thread and measures time and memory per process. */
 export async function rxwireSpawn(n: number): Promise<SpawnSample> {
-  const node = await startNode({ threads: 1 });
+  const node = startNode({ threads: 1 });
   try {
     const here = { placement: { thread: node.threads } } as const;
     const handles: Process<null>[] = new Array(n);
@@ -83,7 +83,7 @@ export async function rxwireSpawn(n: number): Promise<SpawnSample> {
 /** A ring of `size` relays passing a token `hops` times, on this thread or across worker threads 0 and 1. */
 export async function rxwireRing(size: number, hops: number, threads: 'one' | 'two'): Promise<RingSample> {
   if (hops % size !== 0) throw new RangeError('the ring size must divide the hops');
-  const node = await startNode({ threads: 2 });
+  const node = startNode({ threads: 2 });
   try {
     const placeOf = (i: number) => ({ placement: { thread: threads === 'one' ? node.threads : i % 2 } });
     const relays = [node.spawn(relay, { next: null }, placeOf(0))];

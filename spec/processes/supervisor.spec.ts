@@ -24,7 +24,7 @@ const WAIT = { timeout: 60_000 };
 describe('supervisors', () => {
   let node: ProcessNode;
   beforeAll(async () => {
-    node = await startNode({ threads: 2 });
+    node = startNode({ threads: 2 });
   });
   afterAll(async () => {
     await node?.close();
