@@ -133,7 +133,7 @@ export const ChildInfos: Codec<ChildInfo[]> = codec({
  * ## Example
  * ```ts
  * import { startNode, supervisor, supervisorSpec } from 'rxwire/processes';
- * const node = await startNode({ threads: 2 });
+ * const node = startNode({ threads: 2 });
  * const sup = node.spawn(supervisor, supervisorSpec([
  *   { name: 'ledger', entry: ledger, capture: { accounts: 100 } },
  *   { name: 'audit', entry: audit, capture: null, restart: 'transient' },

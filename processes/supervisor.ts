@@ -19,7 +19,7 @@
  * ## Example
  * ```ts
  * import { startNode, supervisor, supervisorSpec, supervisorChildren } from 'rxwire/processes';
- * const node = await startNode({ threads: 2 });
+ * const node = startNode({ threads: 2 });
  * const sup = node.spawn(supervisor, supervisorSpec([{ name: 'worker', entry: worker, capture: 7 }]));
  * const [{ ref }] = await supervisorChildren(sup);
  * ```
