@@ -112,7 +112,7 @@ export class Dispatcher {
   /** What is owed for an envelope to a process that does not exist (any more). */
   private noproc(from: number, e: Envelope, error: ErrorData | null = null): void {
     const s = this.s;
-    const body = error ? ErrorRecord.encode(error) : undefined;
+    const body = error ? ErrorRecord.encode(error) : Buffer.alloc(0);
     switch (e.kind) {
       case Kind.REQUEST:
         return s.mesh.post(from, envelope(Kind.REPLY_ERROR, { call: e.call, text: 'noproc' }));

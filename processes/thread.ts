@@ -7,6 +7,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Subscription } from 'rxjs';
+import { TransportClosedError } from '../core/errors';
 import type { WireSubject } from '../core/wire-subject';
 import { Peers } from '../runtime/context';
 import { Dispatcher } from './dispatch';
@@ -58,8 +59,9 @@ class WireMesh implements Mesh {
     const wire = this.wires[thread];
     try {
       if (wire.trySend(envelope)) return true;
-    } catch {
-      // The link failed: its thread is gone, as its reading side reports too.
+    } catch (err) {
+      if (!(err instanceof TransportClosedError)) throw err;
+      // The link closed: its thread is gone, as its reading side reports too.
       this.dead[thread] = true;
       return true;
     }

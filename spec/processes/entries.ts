@@ -154,3 +154,16 @@ export const badSender = entry(__filename, 'badSender', { capture: Unit, mailbox
 /** Not exported under its own name: spawning it is an EntryError. */
 const hidden = entry(__filename, 'hidden', { capture: Unit, mailbox: Long }, () => undefined);
 export const notExported = hidden;
+
+/** Spawns `count` `once` processes on its own thread, all alive together, then asks each; answers how many answered right. */
+export const swarm = entry(__filename, 'swarm', { capture: Long, mailbox: Long, reply: Long }, async (count, mailbox, self) => {
+  const letter = await mailbox.receiveLetter();
+  const procs = [];
+  for (let i = 0; i < count; i++) procs.push(self.spawn(once, i));
+  let right = 0;
+  for (let at = 0; at < count; at += 5000) {
+    const answers = await Promise.all(procs.slice(at, at + 5000).map((p) => p.request(1)));
+    answers.forEach((n, k) => (right += n === at + k + 1 ? 1 : 0));
+  }
+  letter.reply(right);
+});
