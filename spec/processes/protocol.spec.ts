@@ -37,18 +37,15 @@ describe('typed protocols between processes on two threads', () => {
     await node?.close();
   });
 
-  /**
-   * Runs a server (on worker 0) and a client (on worker 1, or with `together` on worker 0
-   * too) in the given modes; resolves with the `lines` lines they report, sorted.
-   */
-  async function play(serverMode: string, clientMode: string, numbers: number[], lines: number, together = false): Promise<string[]> {
+  /** Runs a server (on worker 0) and a client (on worker 1) in the given modes; resolves with the `lines` lines they report, sorted. */
+  async function play(serverMode: string, clientMode: string, numbers: number[], lines: number): Promise<string[]> {
     const watcher = node.spawn(probe, null, { placement: { thread: 0 } });
     try {
       const them = node.spawn(server, { probe: watcher.ref, peer: null, mode: serverMode, numbers: [] }, { placement: { thread: 0 } });
       // Both run before the client starts: a process is spawned on its thread by a message
       // from this one, which a message from the client's thread could overtake.
       expect(await them.isAlive()).toBe(true);
-      node.spawn(client, { probe: watcher.ref, peer: them.ref, mode: clientMode, numbers }, { placement: { thread: together ? 0 : 1 } });
+      node.spawn(client, { probe: watcher.ref, peer: them.ref, mode: clientMode, numbers }, { placement: { thread: 1 } });
       return (await watcher.request(`wait ${lines}`, WAIT)).sort();
     } finally {
       watcher.kill();
@@ -71,12 +68,8 @@ describe('typed protocols between processes on two threads', () => {
     expect(await play('crash', 'double', [21], 2)).toEqual(['client: ProtocolDroppedError ERR_RXWIRE_PROTOCOL_DROPPED failed', 'server: got 21']);
   });
 
-  // The next two run both sides on one thread: there the server may monitor a client that
-  // has ended already. Across threads that monitor's answer (DOWN, noproc) fails to encode
-  // in processes/dispatch.ts (`body: undefined`), which silently closes the link between the
-  // two threads; moved back across threads once that is fixed.
   it('a client that ends before the end: the server gets ProtocolDroppedError when it closes', async () => {
-    const lines = await play('double', 'vanish', [21], 2, true);
+    const lines = await play('double', 'vanish', [21], 2);
     expect(lines[0]).toMatch(/^server: ProtocolDroppedError ERR_RXWIRE_PROTOCOL_DROPPED (normal|noproc)$/);
     expect(lines[1]).toBe('server: got 21');
   });
@@ -89,7 +82,7 @@ describe('typed protocols between processes on two threads', () => {
   });
 
   it('a state used twice throws ProtocolError; the server then sees the client leave', async () => {
-    const lines = await play('double', 'twice', [21], 3, true);
+    const lines = await play('double', 'twice', [21], 3);
     expect(lines[0]).toBe('client: ProtocolError ERR_RXWIRE_PROTOCOL');
     expect(lines[1]).toMatch(/^server: ProtocolDroppedError ERR_RXWIRE_PROTOCOL_DROPPED (normal|noproc)$/);
     expect(lines[2]).toBe('server: got 21');
