@@ -47,3 +47,6 @@ export {
   AuthError,
 } from './core/errors';
 export type { ErrorData } from './core/errors';
+
+/* Errors of typed protocols and supervisors (rxwire/processes) */
+export { ProtocolError, ProtocolDroppedError, RestartLimitError } from './core/errors';

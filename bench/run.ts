@@ -16,13 +16,14 @@ import { markdownTable, resultsMarkdown } from './summary';
 import { codecSuite } from './suites/codec';
 import { exchangeSuite } from './suites/exchange';
 import { portSuite } from './suites/port';
+import { processSuite } from './suites/process';
 import { requestSuite } from './suites/request';
 import { shmSuite } from './suites/shm';
 import { stageSuite } from './suites/stage';
 import { tcpSuite } from './suites/tcp';
 
 /** Every suite, in the order a plain `npm run bench` runs them. */
-const SUITES: readonly Suite[] = [codecSuite, portSuite, shmSuite, requestSuite, exchangeSuite, stageSuite, tcpSuite];
+const SUITES: readonly Suite[] = [codecSuite, portSuite, shmSuite, requestSuite, exchangeSuite, stageSuite, tcpSuite, processSuite];
 
 async function main(argv: readonly string[]): Promise<number> {
   let options: RunOptions;

@@ -23,6 +23,9 @@ export const ErrorCode = {
   MAILBOX_FULL: 'ERR_RXWIRE_MAILBOX_FULL',
   ENTRY: 'ERR_RXWIRE_ENTRY',
   NODE_CLOSED: 'ERR_RXWIRE_NODE_CLOSED',
+  PROTOCOL: 'ERR_RXWIRE_PROTOCOL',
+  PROTOCOL_DROPPED: 'ERR_RXWIRE_PROTOCOL_DROPPED',
+  RESTART_LIMIT: 'ERR_RXWIRE_RESTART_LIMIT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -252,4 +255,42 @@ export class EntryError extends RxwireError {
 /** The process node is closed (or not started): nothing can be spawned or sent. */
 export class NodeClosedError extends RxwireError {
   readonly code = ErrorCode.NODE_CLOSED;
+}
+
+/* Typed protocols and supervisors (rxwire/processes) */
+
+/**
+ * A typed protocol used against its declaration: a state used twice (each
+ * state may be used once: its `send`, `receive`, `choose`, `offer` or
+ * `close` gives the next one), a message from the peer that is not the one
+ * the protocol expects next, or a peer speaking another protocol.
+ */
+export class ProtocolError extends RxwireError {
+  readonly code = ErrorCode.PROTOCOL;
+}
+
+/**
+ * The other side of a typed protocol left before `End`: its process ended
+ * (normally or not) or it dropped the session. `reason` says which (an
+ * `ExitReason` of its process, or 'dropped').
+ */
+export class ProtocolDroppedError extends RxwireError {
+  readonly code = ErrorCode.PROTOCOL_DROPPED;
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A supervisor restarted more than `maxRestarts` children within `period` ms, so it failed (and ended its children). */
+export class RestartLimitError extends RxwireError {
+  readonly code = ErrorCode.RESTART_LIMIT;
+  constructor(
+    readonly maxRestarts: number,
+    readonly period: number,
+  ) {
+    super(`more than ${maxRestarts} restarts within ${period} ms`);
+  }
 }

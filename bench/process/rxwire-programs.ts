@@ -1,0 +1,103 @@
+/**
+ * The process suite's rxwire programs: the same spawn and ring as nact's
+ * and Erlang's, on a process node started in the measuring worker (a
+ * fresh thread per repetition, bench/process/measure.worker.ts).
+ *
+ * - spawn: `node.spawn(idle, null)` `n` times onto the node's own thread
+ *   (this one), each process waiting in `mailbox.receive()`; µs per spawn,
+ *   and this thread's heap growth and the OS process's RSS growth per
+ *   process with all of them alive.
+ * - ring: `size` relays, each sending the token (a count down) on to the
+ *   next; all on this thread (one thread), or alternating between worker
+ *   threads 0 and 1 (two threads: every hop crosses). The first relay is
+ *   asked with `request` and answers when the token comes back at 0.
+ */
+import { codec, type ValueOf } from '../../core/codec';
+import { entry, ProcessRefSchema, startNode, type Letter, type Process } from '../../processes/index';
+import { perThing, readMemory } from './memory';
+import type { RingSample, SpawnSample } from './protocol';
+
+const Nothing = codec('null');
+
+/** An idle process: it waits for one message, then ends. */
+export const idle = entry(__filename, 'idle', { capture: Nothing, mailbox: Nothing }, (_, mailbox) => mailbox.receive());
+
+const Token = codec({
+  type: 'record',
+  name: 'BenchToken',
+  fields: [
+    { name: 'k', type: 'long' },
+    { name: 'next', type: ['null', ProcessRefSchema] },
+  ],
+} as const);
+type Token = ValueOf<typeof Token>;
+const Next = codec({ type: 'record', name: 'BenchRelay', fields: [{ name: 'next', type: ['null', ProcessRefSchema] }] } as const);
+const Long = codec('long');
+const RELAY = { capture: Next, mailbox: Token, reply: Long };
+
+/**
+ * A relay of the ring: sends each token on with its count less one. The
+ * first relay learns its next from the request that starts the ring, and
+ * answers it when the token reaches 0 (the ring's size divides the hops).
+ * A negative count ends the relay after passing it on.
+ */
+export const relay = entry(__filename, 'relay', RELAY, (capture, mailbox, self) => {
+  let next: Process<Token, number> | undefined = capture.next ? self.handle(capture.next, RELAY) : undefined;
+  let starter: Letter<Token, number> | undefined;
+  return new Promise<void>((resolve) => {
+    const sub = mailbox.letters.subscribe((letter) => {
+      const { k, next: given } = letter.message;
+      if (given) {
+        next = self.handle(given, RELAY);
+        starter = letter;
+      }
+      if (k === 0 && starter && !given) return starter.reply(0);
+      next!.send({ k: k < 0 ? k : k - 1, next: null });
+      if (k < 0) {
+        sub.unsubscribe();
+        resolve();
+      }
+    });
+  });
+});
+
+/** Spawns `n` idle processes on this thread and measures time and memory per process. */
+export async function rxwireSpawn(n: number): Promise<SpawnSample> {
+  const node = startNode({ threads: 1 });
+  try {
+    const here = { placement: { thread: node.threads } } as const;
+    const handles: Process<null>[] = new Array(n);
+    const before = readMemory();
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) handles[i] = node.spawn(idle, null, here);
+    const spawnUs = ((performance.now() - t0) * 1000) / n;
+    const after = readMemory();
+    const counts = await node.counts();
+    if (counts[node.threads] < n) throw new Error(`${counts[node.threads]} of ${n} processes alive`);
+    return { spawnUs, ...perThing(before, after, n) };
+  } finally {
+    await node.close();
+  }
+}
+
+/** A ring of `size` relays passing a token `hops` times, on this thread or across worker threads 0 and 1. */
+export async function rxwireRing(size: number, hops: number, threads: 'one' | 'two'): Promise<RingSample> {
+  if (hops % size !== 0) throw new RangeError('the ring size must divide the hops');
+  const node = startNode({ threads: 2 });
+  try {
+    const placeOf = (i: number) => ({ placement: { thread: threads === 'one' ? node.threads : i % 2 } });
+    const relays = [node.spawn(relay, { next: null }, placeOf(0))];
+    for (let i = 1; i < size; i++) relays.push(node.spawn(relay, { next: relays[i - 1].ref }, placeOf(i)));
+    const [first, prev] = [relays[0], relays[size - 1]];
+    // every relay runs before the token goes round (a spawn on another thread is a message there)
+    if (!(await Promise.all(relays.map((r) => r.isAlive()))).every(Boolean)) throw new Error('a relay did not start');
+    // warm the ring up: one lap, untimed
+    await first.request({ k: size, next: prev.ref }, { timeout: 120_000 });
+    const t0 = performance.now();
+    await first.request({ k: hops, next: prev.ref }, { timeout: 300_000 });
+    const seconds = (performance.now() - t0) / 1000;
+    return { rate: hops / seconds };
+  } finally {
+    await node.close();
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * Speaking a typed protocol over two processes' mailboxes: `connect` opens
+ * a session with another process, `accept` takes one that another process
+ * opens. Each hands back the state of the first step (processes/protocol-types.ts);
+ * each state's method sends or receives one {@link ProtocolMail} and hands
+ * back the next state.
+ *
+ * ## Example
+ * ```ts
+ * import { codec } from 'rxwire';
+ * import { accept, connect, end, entry, protocol, ProtocolMail, recv, send } from 'rxwire/processes';
+ * const Num = codec('double');
+ * export const Doubling = protocol('doubling', send(Num, recv(Num, end)));
+ *
+ * export const doubler = entry(__filename, 'doubler', { capture: codec('null'), mailbox: ProtocolMail }, async (_, mailbox, self) => {
+ *   const [n, answer] = await (await accept(Doubling.dual(), { self, mailbox })).receive();
+ *   await answer.send(n * 2).close();
+ * });
+ * // in another process, with `doubler` a handle to a doubler process:
+ * const [twice, done] = await connect(Doubling, { self, mailbox }, doubler).send(21).receive();
+ * await done.close();
+ * ```
+ *
+ * Failure: each side monitors the other. If the other side's process ends
+ * before `End` (normally or not), drops the session (`ProtocolDroppedError`
+ * after a timeout or a bad message there), or sends a message out of step,
+ * the waiting `receive` / `offer` / `close` rejects with
+ * `ProtocolDroppedError` (or `ProtocolError` for a message out of step,
+ * and the other side is told with a DROP), never hangs; a `send` after that
+ * throws the same error.
+ */
+import { randomInt } from 'node:crypto';
+import { raw } from '../core/codec';
+import { ProtocolDroppedError, ProtocolError } from '../core/errors';
+import { resolveStep, type AnyStep, type Protocol } from './protocol';
+import { OPEN_TAG, ProtocolMail, type ProtocolMailKind } from './protocol-mail';
+import type { Endpoint, ProtocolReceiveOptions, Step } from './protocol-types';
+import type { Mailbox, Monitor, Process, Self } from './types';
+
+/** The process that speaks: its own handle and its mailbox (of {@link ProtocolMail}). */
+export interface Speaker {
+  readonly self: Self<ProtocolMail, any>;
+  readonly mailbox: Mailbox<ProtocolMail, any>;
+}
+
+/** Options of {@link accept}. */
+export interface AcceptOptions {
+  /** Milliseconds to wait for a process to open a session; then `TimeoutError`. Default: no limit. */
+  timeout?: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Opens a session of `protocol` with `peer` (a process whose mailbox is
+ * {@link ProtocolMail} and that will `accept` the dual protocol), and gives
+ * the state of its first step. Nothing waits: the OPEN message goes out
+ * now, and a peer that speaks another protocol answers with a DROP that the
+ * first `receive` (or `close`) rejects with as `ProtocolDroppedError`.
+ *
+ * @param protocol the protocol, as this side speaks it
+ * @param speaker this process (`self`, `mailbox`)
+ * @param peer a handle to the other side
+ * @returns the state of the first step
+ */
+export function connect<S extends Step>(protocol: Protocol<S>, speaker: Speaker, peer: Process<ProtocolMail, any>): Endpoint<S> {
+  const tag = randomInt(1, OPEN_TAG);
+  const session = new Session(protocol.name, tag, speaker.mailbox, peer);
+  peer.tagSend(OPEN_TAG, { kind: 'OPEN', session: tag, step: 0, label: protocol.fingerprint, payload: EMPTY, from: speaker.self.ref });
+  return stateOf(session, protocol.start);
+}
+
+/**
+ * Takes the next session that another process opens with this one
+ * (`connect` with the dual of `protocol`), and gives the state of its
+ * first step. Rejects with `ProtocolError` when the opener speaks another
+ * protocol (the opener is told: its session fails with
+ * `ProtocolDroppedError`), and with `TimeoutError` after `options.timeout`.
+ *
+ * @param protocol the protocol, as this side speaks it
+ * @param speaker this process (`self`, `mailbox`)
+ */
+export async function accept<S extends Step>(protocol: Protocol<S>, speaker: Speaker, options: AcceptOptions = {}): Promise<Endpoint<S>> {
+  const open = await speaker.mailbox.receive({ tags: [OPEN_TAG], timeout: options.timeout });
+  if (open.kind !== 'OPEN' || open.from === null) {
+    throw new ProtocolError(`"${protocol.name}": expected an OPEN message on the open tag, got ${open.kind}`);
+  }
+  const peer = speaker.self.handle<ProtocolMail, any>(open.from, { capture: raw, mailbox: ProtocolMail });
+  const session = new Session(protocol.name, open.session, speaker.mailbox, peer);
+  if (open.label !== protocol.dual().fingerprint) {
+    const err = new ProtocolError(`"${protocol.name}": the opening process speaks another protocol (fingerprint ${open.label.slice(0, 12)}…)`);
+    session.abandon(err, 'the accepting process speaks another protocol');
+    throw err;
+  }
+  return stateOf(session, protocol.start);
+}
+
+/** One session between this process and a peer: the messages of one tag, both ways, in step. */
+class Session {
+  private sent = 0;
+  private received = 0;
+  private failure: Error | undefined;
+  private readonly monitor: Monitor;
+  /** Rejects with the failure once the session fails (a handler is attached, so it never goes unhandled). */
+  private readonly failed: Promise<never>;
+  private rejectFailed!: (err: Error) => void;
+
+  constructor(
+    readonly name: string,
+    readonly tag: number,
+    private readonly mailbox: Mailbox<ProtocolMail, any>,
+    private readonly peer: Process<ProtocolMail, any>,
+  ) {
+    this.failed = new Promise<never>((_, reject) => (this.rejectFailed = reject));
+    this.failed.catch(() => {});
+    this.monitor = peer.monitor();
+    this.monitor.died.then((died) => {
+      // What the peer sent before it ended is in the mailbox before its ProcessDied (one
+      // sender's messages and signals arrive in order), but a waiting receive may need a
+      // few more turns to hand it over: the failure waits one turn of the event loop, so
+      // a CLOSE or DROP that came first is taken first.
+      setImmediate(() =>
+        this.fail(new ProtocolDroppedError(`"${name}": the other side's process ended (${died.reason}) before the end of the protocol`, died.reason)),
+      );
+    });
+  }
+
+  /** Sends one message of this session. */
+  post(kind: ProtocolMailKind, label = '', payload: Buffer = EMPTY): void {
+    if (this.failure) throw this.failure;
+    this.peer.tagSend(this.tag, { kind, session: this.tag, step: this.sent++, label, payload, from: null });
+  }
+
+  /** The next message of this session, which must be a `kind` one. */
+  async take(kind: ProtocolMailKind, options: ProtocolReceiveOptions = {}): Promise<ProtocolMail> {
+    if (this.failure) throw this.failure;
+    const next = this.mailbox.receive({ tags: [this.tag], timeout: options.timeout });
+    next.catch(() => {}); // if the session fails first, this receive may settle later, unheard
+    let mail: ProtocolMail;
+    try {
+      mail = await Promise.race([next, this.failed]);
+    } catch (err) {
+      this.abandon(err as Error, (err as Error).message);
+      throw this.failure;
+    }
+    if (mail.kind === 'DROP') {
+      this.fail(new ProtocolDroppedError(`"${this.name}": the other side dropped the session: ${mail.label}`, 'dropped'));
+      throw this.failure;
+    }
+    if (mail.kind !== kind || mail.step !== this.received) {
+      const err = new ProtocolError(`"${this.name}": expected ${kind} #${this.received}, got ${mail.kind} #${mail.step}`);
+      this.abandon(err, err.message);
+      throw err;
+    }
+    this.received++;
+    return mail;
+  }
+
+  /** The session is over at both ends: the monitor goes. */
+  finish(): void {
+    this.monitor.cancel();
+    this.fail(new ProtocolError(`"${this.name}": the session is over`));
+  }
+
+  /** Ends the session on this side with `err`, and tells the other side why (a DROP), unless it failed already. */
+  abandon(err: Error, why: string): void {
+    if (this.failure) return;
+    try {
+      this.post('DROP', why);
+    } catch {
+      // the peer's mailbox is full or its node closed: its monitor of this process still tells it
+    }
+    this.fail(err);
+    this.monitor.cancel();
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.rejectFailed(err);
+  }
+}
+
+/** Each state may be used once. */
+function useOnce(state: { used: boolean; session: Session }, method: string): void {
+  if (state.used) throw new ProtocolError(`"${state.session.name}": ${method}() on a state already used (use the state it returned)`);
+  state.used = true;
+}
+
+/** The state object of `node`: only the method of its step works (the type shows only that one). */
+function stateOf<S>(session: Session, node: AnyStep): Endpoint<S> {
+  return new State(session, resolveStep(node)) as unknown as Endpoint<S>;
+}
+
+class State {
+  used = false;
+  constructor(
+    readonly session: Session,
+    private readonly step: Step,
+  ) {}
+
+  send(value: unknown): unknown {
+    const step = this.expect('send');
+    const payload = step.codec.encode(value); // an EncodeError leaves this state usable
+    useOnce(this, 'send');
+    this.session.post('VALUE', '', payload);
+    return stateOf(this.session, step.next);
+  }
+
+  async receive(options?: ProtocolReceiveOptions): Promise<[unknown, unknown]> {
+    const step = this.expect('recv');
+    useOnce(this, 'receive');
+    const mail = await this.session.take('VALUE', options);
+    let value: unknown;
+    try {
+      value = step.codec.decode(mail.payload);
+    } catch (err) {
+      this.session.abandon(err as Error, `a value that does not decode: ${(err as Error).message}`);
+      throw err;
+    }
+    return [value, stateOf(this.session, step.next)];
+  }
+
+  choose(label: string): unknown {
+    const step = this.expect('choose');
+    const next = (step.branches as Record<string, AnyStep>)[label];
+    if (!Object.hasOwn(step.branches, label)) throw new ProtocolError(`"${this.session.name}": no branch ${JSON.stringify(label)} to choose`);
+    useOnce(this, 'choose');
+    this.session.post('CHOICE', label);
+    return stateOf(this.session, next);
+  }
+
+  async offer(options?: ProtocolReceiveOptions): Promise<{ label: string; next: unknown }> {
+    const step = this.expect('offer');
+    useOnce(this, 'offer');
+    const mail = await this.session.take('CHOICE', options);
+    if (!Object.hasOwn(step.branches, mail.label)) {
+      const err = new ProtocolError(`"${this.session.name}": the other side chose ${JSON.stringify(mail.label)}, which is not offered`);
+      this.session.abandon(err, err.message);
+      throw err;
+    }
+    return { label: mail.label, next: stateOf(this.session, (step.branches as Record<string, AnyStep>)[mail.label]) };
+  }
+
+  async close(options?: ProtocolReceiveOptions): Promise<void> {
+    this.expect('end');
+    useOnce(this, 'close');
+    this.session.post('CLOSE');
+    await this.session.take('CLOSE', options);
+    this.session.finish();
+  }
+
+  /** This state's step, which must be a `op` one (a JavaScript caller may call any method). */
+  private expect<Op extends Step['op']>(op: Op): Extract<Step, { op: Op }> {
+    if (this.step.op !== op) throw new ProtocolError(`"${this.session.name}": this step is ${this.step.op}, not ${op}`);
+    return this.step as Extract<Step, { op: Op }>;
+  }
+}

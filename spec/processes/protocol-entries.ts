@@ -1,0 +1,127 @@
+/**
+ * Processes that speak typed protocols, for spec/processes/protocol.spec.ts:
+ * each reports what it did (or the error it met, by name and code) to the
+ * probe, so the test sees both sides.
+ */
+import { codec } from '../../core/codec';
+import {
+  accept,
+  choose,
+  connect,
+  end,
+  entry,
+  loop,
+  offer,
+  protocol,
+  ProcessRefSchema,
+  ProtocolMail,
+  recv,
+  send,
+  type Choose,
+  type Offer,
+  type Recv,
+  type Send,
+  type End,
+} from '../../processes/index';
+import { PROBE } from './protocol-probe';
+
+const Num = codec('double');
+
+/** The client sends a number and receives its double. */
+export const Doubling = protocol('doubling', send(Num, recv(Num, end)));
+/** The same shape with a string: a different protocol. */
+export const Naming = protocol('naming', send(codec('string'), recv(Num, end)));
+
+/** The client chooses `add` (a number) as often as it likes, then `total` and receives the sum. */
+interface Adder extends Choose<{ add: Send<number, Adder>; total: Recv<number, End> }> {}
+export const Adder = protocol('adder', loop<Adder>((again) => choose({ add: send(Num, again), total: recv(Num, end) })));
+/** The server side of Adder, declared on its own (not as a dual), to check that both agree. */
+interface Summing extends Offer<{ add: Recv<number, Summing>; total: Send<number, End> }> {}
+export const Summing = protocol('adder', loop<Summing>((again) => offer({ add: recv(Num, again), total: send(Num, end) })));
+
+const Capture = codec({
+  type: 'record',
+  name: 'ProtocolCapture',
+  fields: [
+    { name: 'probe', type: ProcessRefSchema },
+    { name: 'peer', type: ['null', 'rxwire.ProcessRef'] }, // defined once, above, then named
+    { name: 'mode', type: 'string' },
+    { name: 'numbers', type: { type: 'array', items: 'double' } },
+  ],
+} as const);
+
+const CODECS = { capture: Capture, mailbox: ProtocolMail };
+
+/** What an error is, for the probe: `name code [reason]`. */
+function describeError(err: unknown): string {
+  const e = err as { name?: string; code?: string; reason?: string };
+  return [e.name, e.code, e.reason].filter(Boolean).join(' ');
+}
+
+/**
+ * The server. Modes: `double` answers Doubling; `vanish` takes the number
+ * and ends without answering; `crash` takes it and throws; `sum` serves
+ * Adder; `wait-close` answers Doubling, then closes (and reports how the
+ * close went).
+ */
+export const server = entry(__filename, 'server', CODECS, async ({ probe, mode }, mailbox, self) => {
+  const report = self.handle(probe, PROBE);
+  try {
+    if (mode === 'sum') {
+      let state = await accept(Summing, { self, mailbox });
+      let sum = 0;
+      for (;;) {
+        const chosen = await state.offer();
+        if (chosen.label === 'total') {
+          await chosen.next.send(sum).close();
+          return report.send(`server: total ${sum}, closed`);
+        }
+        const [n, next] = await chosen.next.receive();
+        sum += n;
+        state = next;
+      }
+    }
+    const [n, answering] = await (await accept(Doubling.dual(), { self, mailbox })).receive();
+    report.send(`server: got ${n}`);
+    if (mode === 'vanish') return;
+    if (mode === 'crash') throw new Error('the server crashed');
+    await answering.send(n * 2).close();
+    report.send('server: closed');
+  } catch (err) {
+    if (mode === 'crash') throw err;
+    report.send(`server: ${describeError(err)}`);
+  }
+});
+
+/**
+ * The client. Modes: `double` asks Doubling with numbers[0]; `naming` opens
+ * Naming instead (another protocol); `sum` adds the numbers with Adder;
+ * `twice` uses a state twice; `vanish` sends its number and ends.
+ */
+export const client = entry(__filename, 'client', CODECS, async ({ probe, peer, mode, numbers }, mailbox, self) => {
+  const report = self.handle(probe, PROBE);
+  const them = self.handle(peer!, { capture: Capture, mailbox: ProtocolMail });
+  try {
+    if (mode === 'sum') {
+      let state = connect(Adder, { self, mailbox }, them);
+      for (const n of numbers) state = state.choose('add').send(n);
+      const [total, done] = await state.choose('total').receive();
+      await done.close();
+      return report.send(`client: total ${total}, closed`);
+    }
+    if (mode === 'naming') {
+      await connect(Naming, { self, mailbox }, them).send('twenty-one').receive();
+      return report.send('client: answered?');
+    }
+    const start = connect(Doubling, { self, mailbox }, them);
+    const waiting = start.send(numbers[0]);
+    if (mode === 'vanish') return;
+    if (mode === 'twice') start.send(numbers[0]);
+    const [twice, done] = await waiting.receive();
+    report.send(`client: got ${twice}`);
+    await done.close();
+    report.send('client: closed');
+  } catch (err) {
+    report.send(`client: ${describeError(err)}`);
+  }
+});

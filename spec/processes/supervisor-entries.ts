@@ -1,0 +1,31 @@
+/**
+ * Children for spec/processes/supervisor.spec.ts: each reports `start NAME`
+ * to the probe when it starts, and obeys `crash` (throws) and `exit` (ends
+ * normally).
+ */
+import { codec } from '../../core/codec';
+import { entry, ProcessRefSchema } from '../../processes/index';
+import { PROBE } from './protocol-probe';
+
+/** A child's capture: its name and the probe's address. */
+export const ChildCapture = codec({
+  type: 'record',
+  name: 'SupervisedCapture',
+  fields: [
+    { name: 'name', type: 'string' },
+    { name: 'probe', type: ProcessRefSchema },
+  ],
+} as const);
+
+/** What a child obeys. */
+export const Order = codec({ type: 'enum', name: 'Order', symbols: ['crash', 'exit'] } as const);
+
+/** The child's codecs (for `node.handle` on a child's ref). */
+export const CHILD = { capture: ChildCapture, mailbox: Order };
+
+/** A supervised child. */
+export const child = entry(__filename, 'child', CHILD, async ({ name, probe }, mailbox, self) => {
+  self.handle(probe, PROBE).send(`start ${name}`);
+  const order = await mailbox.receive();
+  if (order === 'crash') throw new Error(`${name} crashed on purpose`);
+});
