@@ -9,8 +9,7 @@
  * adds is the shape of a send: `out` is cut into batches of about 64 KiB as
  * it fills (their buffers are reused once the socket has written them), and
  * the waiting batches go to the socket together, corked, in one writev.
- * Channels ask
- * `roomToWrite()` before writing and, when there is none, wait
+ * Channels ask `roomToWrite()` before writing and, when there is none, wait
  * (`waitForRoom`) until the socket drains or the peer acknowledges replayed
  * bytes. While no socket is attached (a resumable session waiting for its
  * client), frames are still recorded for replay and go out on `attach`.
