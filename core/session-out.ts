@@ -9,7 +9,11 @@
  *   unsent and fails the writer. `sink.accepted()` tells WireSubject when
  *   they are accepted, so a `send` resolves only then (or rejects).
  * - Then it keeps `sent − acked < window`; an ACK outside
- *   `[acked, sent]` is a FrameError.
+ *   `[acked, sent]` is a FrameError. Where the transport's room is the
+ *   credit (`credit: 'room'`, shm) it writes while the transport takes
+ *   values instead, and a held value counts its transport overhead too.
+ * - After acceptance a new value never joins values still held: it waits
+ *   for room until they are all out.
  * - COMPLETE or ERROR goes out after every value taken before it.
  */
 import type { ChannelSink } from './channel';
