@@ -46,4 +46,5 @@ export {
   WorkerError,
   AuthError,
 } from './core/errors';
+export { GapError, ChannelTakenError } from './core/errors';
 export type { ErrorData } from './core/errors';
