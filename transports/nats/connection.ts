@@ -55,7 +55,10 @@ export class NatsWire {
     const status = nc.status();
     this.status = status as { stop?: () => void };
     void this.watch(status);
-    void nc.closed().then((err) => this.endAll(new TransportClosedError(`the NATS connection closed${err ? `: ${err.message}` : ''}`, { cause: err })));
+    void nc.closed().then((err) => {
+      this.endAll(new TransportClosedError(`the NATS connection closed${err ? `: ${err.message}` : ''}`, { cause: err }));
+      this.resolveClosed();
+    });
   }
 
   /**
