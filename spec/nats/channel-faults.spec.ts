@@ -189,7 +189,7 @@ describe('NATS channels: faults', () => {
     expect(await writerEnd).toBeInstanceOf(TransportClosedError);
     const end = await readerEnd;
     expect(end).toBeInstanceOf(TransportClosedError);
-    expect((end as Error).message).toContain('this end closed its NATS connection');
+    expect((end as Error).message).toBe('the other end closed its NATS connection');
     expect(a.nc.isClosed()).toBe(true);
     expect(() => a.open('later', Text)).toThrow(TransportClosedError);
   });
