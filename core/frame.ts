@@ -181,6 +181,21 @@ export class FrameWriter extends EncodeBuffer {
     return end - start;
   }
 
+  /**
+   * Appends a frame of `kind` whose body is `value` under `bodyCodec` (no
+   * codec: an empty body) when the body is at most `maxBody` bytes; returns
+   * the frame's size. A larger body is not kept: returns its size negated.
+   * @throws EncodeError when the value does not fit the schema (nothing kept)
+   */
+  writeWithin<T>(kind: FrameKind, maxBody: number, bodyCodec?: Codec<T>, value?: T): number {
+    if (!bodyCodec) return this.writeEmpty(kind);
+    const before = this.pos;
+    const bytes = this.write(kind, bodyCodec, value as T);
+    if (bytes - FRAME_HEADER <= maxBody) return bytes;
+    this.truncate(before);
+    return FRAME_HEADER - bytes;
+  }
+
   /** Appends a frame with an empty body. */
   writeEmpty(kind: FrameKind): number {
     this.ensure(this.pos + FRAME_HEADER);

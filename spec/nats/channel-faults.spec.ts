@@ -1,11 +1,12 @@
 import { createServer } from 'node:net';
 import { lastValueFrom, take, toArray } from 'rxjs';
-import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { codec } from '../../core/codec';
 import { AuthError, FrameError, GapError, TransportClosedError } from '../../core/errors';
 import type { WireSubject } from '../../core/wire-subject';
-import { startNatsServer, type NatsServer } from '../../examples/nats-server';
+import { startNatsServer } from '../../examples/nats-server';
 import { connect, type NatsWire } from '../../transports/nats';
+import { natsSuite } from './fixture';
 import { until } from '../helpers';
 
 /*
@@ -14,28 +15,9 @@ import { until } from '../helpers';
  * bytes on a channel's subject, close with channels open.
  */
 
-let server: NatsServer;
-const conns: NatsWire[] = [];
-const raws: NatsConnection[] = [];
-async function conn(url = server.url): Promise<NatsWire> {
-  const c = await connect({ servers: url });
-  conns.push(c);
-  return c;
-}
-async function rawClient(): Promise<NatsConnection> {
-  const nc = await natsConnect({ servers: server.url });
-  raws.push(nc);
-  return nc;
-}
-
-beforeAll(async () => {
-  server = await startNatsServer({ jetstream: false });
-});
-afterEach(async () => {
-  await Promise.all(conns.splice(0).map((c) => c.close()));
-  await Promise.all(raws.splice(0).map((nc) => nc.close()));
-});
-afterAll(() => server.stop());
+const nats = natsSuite();
+const conn = () => nats.conn();
+const rawClient = () => nats.raw();
 
 const Text = codec('string');
 
@@ -122,8 +104,10 @@ describe('NATS channels: faults', () => {
 
   it('a 4 MiB value under a server whose max_payload is 8 MiB is carried whole', async () => {
     const roomy = await startNatsServer({ jetstream: false, maxPayload: 8 << 20 });
+    const opened: NatsWire[] = [];
     try {
-      const [a, b] = [await conn(roomy.url), await conn(roomy.url)];
+      const [a, b] = [await connect({ servers: roomy.url }), await connect({ servers: roomy.url })];
+      opened.push(a, b);
       const writer = a.open('big', Text);
       const reader = b.open('big', Text);
       const got = lastValueFrom(reader.pipe(take(2), toArray()));
@@ -135,7 +119,7 @@ describe('NATS channels: faults', () => {
       expect(second.length).toBe(big.length);
       expect(second === big).toBe(true);
     } finally {
-      await Promise.all(conns.splice(0).map((c) => c.close()));
+      await Promise.all(opened.map((c) => c.close()));
       await roomy.stop();
     }
   });

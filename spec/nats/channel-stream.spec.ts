@@ -1,8 +1,8 @@
 import { Trade, tradeAt } from '../../bench/trade';
 import { RxwireError, TransportClosedError } from '../../core/errors';
 import type { WireSubject } from '../../core/wire-subject';
-import { startNatsServer, type NatsServer } from '../../examples/nats-server';
-import { connect, type NatsWire } from '../../transports/nats';
+import type { NatsWire } from '../../transports/nats';
+import { natsSuite } from './fixture';
 import { until } from '../helpers';
 
 /*
@@ -10,21 +10,8 @@ import { until } from '../helpers';
  * order, a slow consumer, the server killed mid-stream.
  */
 
-let server: NatsServer;
-const conns: NatsWire[] = [];
-async function conn(): Promise<NatsWire> {
-  const c = await connect({ servers: server.url });
-  conns.push(c);
-  return c;
-}
-
-beforeAll(async () => {
-  server = await startNatsServer({ jetstream: false });
-});
-afterEach(async () => {
-  await Promise.all(conns.splice(0).map((c) => c.close()));
-});
-afterAll(() => server.stop());
+const nats = natsSuite();
+const conn = () => nats.conn();
 
 /** The first value out of order, or how many came in order until the end; resolves on complete or error. */
 function verify(wire: WireSubject<Trade>): Promise<{ count: number; outOfOrder?: string; end: 'complete' | Error }> {
@@ -116,7 +103,7 @@ describe('NATS channels under load', () => {
     })();
     await until(() => received > 10_000);
     const reconnected = Promise.all([a, b].map((c) => nextStatus(c, 'reconnect')));
-    await server.restart();
+    await nats.server.restart();
     const [atReader, atWriter] = await Promise.all([readerEnd, writerEnd]);
     await producing;
     expect(atReader).toBeInstanceOf(TransportClosedError);

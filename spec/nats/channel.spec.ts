@@ -1,29 +1,15 @@
 import { lastValueFrom, take, toArray } from 'rxjs';
 import { codec } from '../../core/codec';
 import { ChannelTakenError, RemoteError, SchemaMismatchError } from '../../core/errors';
-import { startNatsServer, type NatsServer } from '../../examples/nats-server';
-import { connect, type NatsWire } from '../../transports/nats';
+import { natsSuite } from './fixture';
 
 /*
  * NATS channels against a real nats-server: pairing, values both ways,
  * endings, errors, schema handshake, a third opener.
  */
 
-let server: NatsServer;
-const conns: NatsWire[] = [];
-async function conn(): Promise<NatsWire> {
-  const c = await connect({ servers: server.url });
-  conns.push(c);
-  return c;
-}
-
-beforeAll(async () => {
-  server = await startNatsServer();
-});
-afterEach(async () => {
-  await Promise.all(conns.splice(0).map((c) => c.close()));
-});
-afterAll(() => server.stop());
+const nats = natsSuite();
+const conn = () => nats.conn();
 
 const Text = codec('string');
 

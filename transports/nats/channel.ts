@@ -98,17 +98,11 @@ export class NatsTransport implements SessionTransport {
     if (this.closed) return 0;
     const { writer } = this;
     if (writer.size === 0) writer.reserve(MESSAGE_HEADER);
-    if (!body) {
-      writer.writeEmpty(kind);
-      this.batcher.wrote(writer.size);
-      return FRAME_HEADER;
-    }
     const before = writer.size;
-    const bytes = writer.write(kind, body, value as V);
-    if (bytes - FRAME_HEADER > this.maxValueBytes) {
-      writer.truncate(before);
+    const bytes = writer.writeWithin(kind, this.maxValueBytes, body, value);
+    if (bytes < 0) {
       throw new FrameError(
-        `a value of ${bytes - FRAME_HEADER} bytes exceeds the largest a NATS channel carries here (${this.maxValueBytes} bytes: the server's max_payload of ${this.setup.maxPayload} less ${MESSAGE_HEADER + FRAME_HEADER} bytes of headers)`,
+        `a value of ${-bytes} bytes exceeds the largest a NATS channel carries here (${this.maxValueBytes} bytes: the server's max_payload of ${this.setup.maxPayload} less ${MESSAGE_HEADER + FRAME_HEADER} bytes of headers)`,
       );
     }
     if (writer.size > this.setup.maxPayload) this.moveToNextMessage(before, bytes);

@@ -77,17 +77,8 @@ class PortTransport implements SessionTransport {
 
   write<V>(kind: FrameKind, body?: Codec<V>, value?: V): number {
     if (this.closed) return 0;
-    if (!body) {
-      this.writer.writeEmpty(kind);
-      this.batcher.wrote(this.writer.size);
-      return FRAME_HEADER;
-    }
-    const before = this.writer.size;
-    const bytes = this.writer.write(kind, body, value as V);
-    if (bytes - FRAME_HEADER > this.maxValueBytes) {
-      this.writer.truncate(before);
-      throw new FrameError(`a value of ${bytes - FRAME_HEADER} bytes exceeds options.maxFrameBytes (${this.maxValueBytes})`);
-    }
+    const bytes = this.writer.writeWithin(kind, this.maxValueBytes, body, value);
+    if (bytes < 0) throw new FrameError(`a value of ${-bytes} bytes exceeds options.maxFrameBytes (${this.maxValueBytes})`);
     this.batcher.wrote(this.writer.size);
     return bytes;
   }
