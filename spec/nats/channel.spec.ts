@@ -1,6 +1,7 @@
 import { lastValueFrom, take, toArray } from 'rxjs';
 import { codec } from '../../core/codec';
 import { ChannelTakenError, RemoteError, SchemaMismatchError } from '../../core/errors';
+import { connect } from '../../transports/nats';
 import { natsSuite } from './fixture';
 
 /*
@@ -82,6 +83,15 @@ describe('NATS channels', () => {
     const paired = results.map((r, i) => [r, i] as const).filter(([r]) => typeof r === 'number');
     expect(paired[0][0]).toBe(paired[1][1]);
     expect(paired[1][0]).toBe(paired[0][1]);
+  });
+
+  it('checks names, codecs and options at the door', async () => {
+    const c = await conn();
+    for (const name of ['', '_open', 'a._to', 'a..b', 'a b', 'a.*', 'a.>']) expect(() => c.open(name, Text)).toThrow(TypeError);
+    expect(() => c.open('ok', {} as never)).toThrow(TypeError);
+    expect(() => c.open('ok', Text, { windowBytes: 0 })).toThrow(RangeError);
+    expect(() => c.open('ok', Text, { heartbeat: { interval: 100, timeout: 50 } })).toThrow(RangeError);
+    await expect(connect({ servers: nats.server.url, prefix: 'no-dot' })).rejects.toThrow(TypeError);
   });
 
   it('refuses a third end of a name with ChannelTakenError', async () => {

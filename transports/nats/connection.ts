@@ -88,6 +88,7 @@ export class NatsWire {
     if (!isCodec(codec)) throw new TypeError('conn.open: codec must be a Codec (from codec(), raw, ...)');
     const settings = openSettings(options);
     if (this.ending) throw new TransportClosedError(`conn.open("${name}"): ${this.ending.message}`);
+    if (this.nc.isClosed()) throw new TransportClosedError(`conn.open("${name}"): the NATS connection is closed`);
     const maxPayload = this.nc.info?.max_payload ?? 1 << 20;
     if (maxPayload <= MESSAGE_HEADER + 5) throw new RangeError(`conn.open: the server's max_payload of ${maxPayload} bytes leaves no room for a value`);
     const subjects = new ChannelSubjects(this.prefix, name);
