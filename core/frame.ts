@@ -260,6 +260,17 @@ export function parseFrames(batch: Buffer, visit: FrameVisitor, maxFrame = Numbe
   }
 }
 
+/**
+ * `SessionTransport.decodeNext` where a NEXT body is one value (the frames of
+ * the port and NATS transports): decodes it into `into`; its credit is the
+ * whole frame, header included.
+ * @throws DecodeError when the bytes are not a value of the writer's schema
+ */
+export function decodeFrameValue<T>(reader: Codec<T>, buf: Buffer, start: number, end: number, into: T[]): number {
+  into.push(reader.decode(buf, start, end));
+  return end - start + FRAME_HEADER;
+}
+
 /** Is this a data kind (part of the stream, subject to the reader's pace)? */
 export function isDataKind(kind: FrameKind): boolean {
   return kind < 0x10;

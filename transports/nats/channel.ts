@@ -11,7 +11,7 @@ import { Batcher } from '../../core/batcher';
 import type { ChannelSink } from '../../core/channel';
 import { raw, type Codec } from '../../core/codec';
 import { FrameError, GapError, TransportClosedError } from '../../core/errors';
-import { FRAME_HEADER, FrameKind, FrameWriter, HelloRecord, parseFrames, type Hello } from '../../core/frame';
+import { FRAME_HEADER, FrameKind, FrameWriter, HelloRecord, decodeFrameValue, parseFrames, type Hello } from '../../core/frame';
 import type { Session } from '../../core/session';
 import type { SessionTransport } from '../../core/session-transport';
 import { Heartbeat, type HeartbeatSettings } from '../tcp/heartbeat';
@@ -114,10 +114,7 @@ export class NatsTransport implements SessionTransport {
     this.batcher.flush();
   }
 
-  decodeNext<T>(reader: Codec<T>, buf: Buffer, start: number, end: number, into: T[]): number {
-    into.push(reader.decode(buf, start, end));
-    return end - start + FRAME_HEADER;
-  }
+  readonly decodeNext = decodeFrameValue;
 
   keepAlive(): void {
     // The NATS connection keeps the process alive while it is open; nothing to do per channel.

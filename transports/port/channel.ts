@@ -9,7 +9,7 @@ import { Batcher } from '../../core/batcher';
 import type { Channel, ChannelSink } from '../../core/channel';
 import type { Codec } from '../../core/codec';
 import { FrameError, describe as describeValue } from '../../core/errors';
-import { FRAME_HEADER, FrameKind, FrameWriter, HelloRecord, helloOf, parseFrames } from '../../core/frame';
+import { FRAME_HEADER, FrameKind, FrameWriter, HelloRecord, decodeFrameValue, helloOf, parseFrames } from '../../core/frame';
 import { Session } from '../../core/session';
 import type { SessionTransport } from '../../core/session-transport';
 import { PeerWatch } from '../peer-watch';
@@ -87,10 +87,7 @@ class PortTransport implements SessionTransport {
     this.batcher.flush();
   }
 
-  decodeNext<T>(reader: Codec<T>, buf: Buffer, start: number, end: number, into: T[]): number {
-    into.push(reader.decode(buf, start, end));
-    return end - start + FRAME_HEADER;
-  }
+  readonly decodeNext = decodeFrameValue;
 
   keepAlive(waiting: boolean): void {
     if (this.closed) return;
