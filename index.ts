@@ -46,6 +46,7 @@ export {
   WorkerError,
   AuthError,
 } from './core/errors';
+export { GapError, ChannelTakenError } from './core/errors';
 export type { ErrorData } from './core/errors';
 
 /* Errors of typed protocols and supervisors (rxwire/processes) */

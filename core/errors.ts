@@ -26,6 +26,8 @@ export const ErrorCode = {
   PROTOCOL: 'ERR_RXWIRE_PROTOCOL',
   PROTOCOL_DROPPED: 'ERR_RXWIRE_PROTOCOL_DROPPED',
   RESTART_LIMIT: 'ERR_RXWIRE_RESTART_LIMIT',
+  GAP: 'ERR_RXWIRE_GAP',
+  CHANNEL_TAKEN: 'ERR_RXWIRE_CHANNEL_TAKEN',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -147,6 +149,29 @@ export function asWorkerError(err: unknown, index: number): WorkerError {
 /** A peer failed authentication. */
 export class AuthError extends RxwireError {
   readonly code = ErrorCode.AUTH;
+}
+
+/**
+ * Messages were lost on a link that cannot replay them (NATS core drops
+ * messages for a slow consumer or across a server restart): the message with
+ * sequence number `expected` never came, `got` came instead. The stream ends
+ * with this error after the values that came before the hole, never with a
+ * hole delivered in silence.
+ */
+export class GapError extends RxwireError {
+  readonly code = ErrorCode.GAP;
+  constructor(
+    readonly expected: number,
+    readonly got: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A point-to-point channel name that already has its two ends (a third opener gets this). */
+export class ChannelTakenError extends RxwireError {
+  readonly code = ErrorCode.CHANNEL_TAKEN;
 }
 
 /** An error as it crosses the wire. */

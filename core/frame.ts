@@ -183,12 +183,38 @@ export class FrameWriter extends EncodeBuffer {
     return end - start;
   }
 
+  /**
+   * Appends a frame of `kind` whose body is `value` under `bodyCodec` (no
+   * codec: an empty body) when the body is at most `maxBody` bytes; returns
+   * the frame's size. A larger body is not kept: returns its size negated.
+   * @throws EncodeError when the value does not fit the schema (nothing kept)
+   */
+  writeWithin<T>(kind: FrameKind, maxBody: number, bodyCodec?: Codec<T>, value?: T): number {
+    if (!bodyCodec) return this.writeEmpty(kind);
+    const before = this.pos;
+    const bytes = this.write(kind, bodyCodec, value as T);
+    if (bytes - FRAME_HEADER <= maxBody) return bytes;
+    this.truncate(before);
+    return FRAME_HEADER - bytes;
+  }
+
   /** Appends a frame with an empty body. */
   writeEmpty(kind: FrameKind): number {
     this.ensure(this.pos + FRAME_HEADER);
     writeFrameHeader(this.buf, this.pos, kind, 0);
     this.pos += FRAME_HEADER;
     return FRAME_HEADER;
+  }
+
+  /**
+   * Leaves `bytes` bytes for a header that the caller fills in after `take()`
+   * (NATS puts its message sequence number there); returns their offset.
+   */
+  reserve(bytes: number): number {
+    const at = this.pos;
+    this.ensure(at + bytes);
+    this.pos += bytes;
+    return at;
   }
 
   /** Drops everything written after `size` bytes (a frame that must not go out). */
@@ -226,6 +252,17 @@ export const FRAME_LAYOUT: FrameLayout = {
 export function parseFrames(batch: Buffer, visit: FrameVisitor, maxFrame = Number.MAX_SAFE_INTEGER): void {
   const reader = new FrameReader(FRAME_LAYOUT, (buf, start, end) => visit(buf[start + 4] as FrameKind, start + FRAME_HEADER, end), maxFrame);
   reader.readBatch(batch);
+}
+
+/**
+ * `SessionTransport.decodeNext` where a NEXT body is one value (the frames of
+ * the port and NATS transports): decodes it into `into`; its credit is the
+ * whole frame, header included.
+ * @throws DecodeError when the bytes are not a value of the writer's schema
+ */
+export function decodeFrameValue<T>(reader: Codec<T>, buf: Buffer, start: number, end: number, into: T[]): number {
+  into.push(reader.decode(buf, start, end));
+  return end - start + FRAME_HEADER;
 }
 
 /** Is this a data kind (part of the stream, subject to the reader's pace)? */

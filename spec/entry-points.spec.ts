@@ -81,4 +81,16 @@ describe('examples run as a user runs them', () => {
     const esm = node(['--input-type=module', '-e', `import { exchange, burstRecv } from 'rxwire/operators'; console.log(typeof exchange, typeof burstRecv)`]);
     expect([cjs, esm]).toEqual(['function function', 'function function']);
   });
+
+  it('rxwire/nats loads from both module systems, and its connect fails typed with no server', () => {
+    // Port 1 on loopback: refused at once.
+    const check = `.then(() => console.log('connected?'), (e) => console.log(typeof connect, typeof NatsWire, e instanceof TransportClosedError))`;
+    const cjs = node(['-e', `const { connect, NatsWire } = require('rxwire/nats'); const { TransportClosedError } = require('rxwire'); connect({ servers: '127.0.0.1:1' })${check}`]);
+    const esm = node([
+      '--input-type=module',
+      '-e',
+      `import { connect, NatsWire } from 'rxwire/nats'; import { TransportClosedError } from 'rxwire'; connect({ servers: '127.0.0.1:1' })${check}`,
+    ]);
+    expect([cjs, esm]).toEqual(['function function true', 'function function true']);
+  });
 });

@@ -3,7 +3,8 @@
  * fresh build, installed from the tarball into a new project together with
  * typescript 5.9.3, rxjs, ts-node (to run a `.ts` worker) and the NEWEST
  * `@types/node`. For each common tsconfig, a small program importing from
- * `rxwire`, `rxwire/operators` and `rxwire/transports` must compile WITHOUT
+ * `rxwire`, `rxwire/operators` and `rxwire/transports` (and `rxwire/nats`,
+ * but for `node10`: see NATS below) must compile WITHOUT
  * `skipLibCheck` (so rxwire's published `.d.ts` files are checked too) and
  * then run a `.ts` worker through `stage`.
  *
@@ -75,6 +76,29 @@ main().catch((err) => {
 });
 `;
 
+/**
+ * `rxwire/nats`, compiled (not run) beside MAIN: its types resolve and bite.
+ * Not under `node10`: there the @nats-io client's own declarations do not
+ * resolve (@nats-io/nats-core names a types file that does not exist and
+ * exports `./internal` without types), whoever imports them; README.md says
+ * so (`skipLibCheck`, or a newer moduleResolution).
+ */
+const NATS = `
+import { connect, type NatsWire } from 'rxwire/nats';
+import { codec } from 'rxwire';
+
+const Num = codec({ type: 'record', name: 'Num', fields: [{ name: 'n', type: 'int' }] } as const);
+
+export async function natsTypes(conn: NatsWire): Promise<void> {
+  const wire = conn.open('nums', Num);
+  // @ts-expect-error a Num, not a string
+  wire.next('one');
+  await wire.send({ n: 1 });
+  conn.nc.publish('x', 'y');
+}
+export const connectIs = typeof connect;
+`;
+
 /** The worker, run from source by ts-node under the user's tsconfig. */
 const WORKER = `
 import { map, type Observable } from 'rxjs';
@@ -140,6 +164,8 @@ describe('the packed package, installed into a fresh TypeScript project', () => 
     if (setup.esm) writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
     writeFileSync(join(dir, 'main.ts'), MAIN);
     writeFileSync(join(dir, 'double.worker.ts'), WORKER);
+    writeFileSync(join(dir, 'nats.ts'), NATS);
+    const files = setup.moduleResolution === 'node10' ? ['main.ts', 'double.worker.ts'] : ['main.ts', 'double.worker.ts', 'nats.ts'];
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
@@ -152,7 +178,7 @@ describe('the packed package, installed into a fresh TypeScript project', () => 
           types: ['node'],
           outDir: 'out',
         },
-        files: ['main.ts', 'double.worker.ts'],
+        files,
       }),
     );
     const tsc = run(process.execPath, [join(project!, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], dir);

@@ -10,7 +10,7 @@ import { Batcher } from '../../core/batcher';
 import type { Channel, ChannelSink } from '../../core/channel';
 import type { Codec } from '../../core/codec';
 import { FrameError, describe as describeValue } from '../../core/errors';
-import { FRAME_HEADER, FRAME_LAYOUT, FrameKind, FrameWriter, HelloRecord, helloOf } from '../../core/frame';
+import { FRAME_HEADER, FRAME_LAYOUT, FrameKind, FrameWriter, HelloRecord, decodeFrameValue, helloOf } from '../../core/frame';
 import { FrameReader } from '../../core/frame-reader';
 import { Session } from '../../core/session';
 import type { SessionTransport } from '../../core/session-transport';
@@ -81,17 +81,8 @@ class PortTransport implements SessionTransport {
 
   write<V>(kind: FrameKind, body?: Codec<V>, value?: V): number {
     if (this.closed) return 0;
-    if (!body) {
-      this.writer.writeEmpty(kind);
-      this.batcher.wrote(this.writer.size);
-      return FRAME_HEADER;
-    }
-    const before = this.writer.size;
-    const bytes = this.writer.write(kind, body, value as V);
-    if (bytes - FRAME_HEADER > this.maxValueBytes) {
-      this.writer.truncate(before);
-      throw new FrameError(`a value of ${bytes - FRAME_HEADER} bytes exceeds options.maxFrameBytes (${this.maxValueBytes})`);
-    }
+    const bytes = this.writer.writeWithin(kind, this.maxValueBytes, body, value);
+    if (bytes < 0) throw new FrameError(`a value of ${-bytes} bytes exceeds options.maxFrameBytes (${this.maxValueBytes})`);
     this.batcher.wrote(this.writer.size);
     return bytes;
   }
@@ -100,10 +91,7 @@ class PortTransport implements SessionTransport {
     this.batcher.flush();
   }
 
-  decodeNext<T>(reader: Codec<T>, buf: Buffer, start: number, end: number, into: T[]): number {
-    into.push(reader.decode(buf, start, end));
-    return end - start + FRAME_HEADER;
-  }
+  readonly decodeNext = decodeFrameValue;
 
   keepAlive(waiting: boolean): void {
     if (this.closed) return;
