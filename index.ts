@@ -47,3 +47,4 @@ export {
   AuthError,
 } from './core/errors';
 export type { ErrorData } from './core/errors';
+export { NoRespondersError } from './core/errors';

@@ -17,6 +17,7 @@ export const ErrorCode = {
   TIMEOUT: 'ERR_RXWIRE_TIMEOUT',
   WORKER: 'ERR_RXWIRE_WORKER',
   AUTH: 'ERR_RXWIRE_AUTH',
+  NO_RESPONDERS: 'ERR_RXWIRE_NO_RESPONDERS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -138,6 +139,20 @@ export function asWorkerError(err: unknown, index: number): WorkerError {
 /** A peer failed authentication. */
 export class AuthError extends RxwireError {
   readonly code = ErrorCode.AUTH;
+}
+
+/**
+ * Nobody listens where a request was sent: no member of a NATS service
+ * (`nats/serve`) is subscribed to its subject. `subject` names it.
+ */
+export class NoRespondersError extends RxwireError {
+  readonly code = ErrorCode.NO_RESPONDERS;
+  constructor(
+    readonly subject: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`no responders on ${subject}: no member of the service is running`, options);
+  }
 }
 
 /** An error as it crosses the wire. */

@@ -1,2 +1,12 @@
 /** The `rxwire/nats` entry point: NATS channels, subjects, services, JetStream and the NATS cluster. */
 export {};
+
+/* Subjects (pub/sub) */
+export { subject, NatsSubject } from '../transports/nats/subject';
+export type { SubjectOptions, NatsHandle } from '../transports/nats/subject';
+
+/* Services (request/reply over NATS) */
+export { serve } from './service';
+export type { ServeOptions, Service } from './service';
+export { client } from './service-client';
+export type { ClientOptions } from './service-client';
