@@ -72,26 +72,31 @@ function roundTrips(name: string, size: Size, url: (() => string) | undefined, t
 
 const pool = tradePool();
 
-async function rxwireTrips(serverNc: NatsConnection, clientNc: NatsConnection, { n, warmup }: Size): Promise<number[]> {
+/** Times `warmup + n` sequential round trips of `ask` (the last `n`, in µs), checking each reply's id. */
+async function timeTrips(ask: (t: Trade) => Promise<Trade>, { n, warmup }: Size): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < warmup + n; i++) {
+    const start = performance.now();
+    const reply = await ask(pool[i & POOL_MASK]);
+    const end = performance.now();
+    if (reply.id !== (i & POOL_MASK)) throw new Error(`reply ${reply.id} to request ${i & POOL_MASK}`);
+    if (i >= warmup) times.push((end - start) * 1000);
+  }
+  return times;
+}
+
+async function rxwireTrips(serverNc: NatsConnection, clientNc: NatsConnection, size: Size): Promise<number[]> {
   const svc = await serve({ nc: serverNc }, 'bench.echo', (t: Trade) => t, { request: Trade, reply: Trade });
   const c = client({ nc: clientNc }, 'bench.echo', { request: Trade, reply: Trade });
   try {
-    const times: number[] = [];
-    for (let i = 0; i < warmup + n; i++) {
-      const start = performance.now();
-      const reply = await lastValueFrom(request(c, pool[i & POOL_MASK]));
-      const end = performance.now();
-      if (reply.id !== (i & POOL_MASK)) throw new Error(`reply ${reply.id} to request ${i & POOL_MASK}`);
-      if (i >= warmup) times.push((end - start) * 1000);
-    }
-    return times;
+    return await timeTrips((t) => lastValueFrom(request(c, t)), size);
   } finally {
     c.close();
     await svc.stop();
   }
 }
 
-async function rawTrips(serverNc: NatsConnection, clientNc: NatsConnection, { n, warmup }: Size): Promise<number[]> {
+async function rawTrips(serverNc: NatsConnection, clientNc: NatsConnection, size: Size): Promise<number[]> {
   const sub = serverNc.subscribe('bench.raw.echo', {
     callback: (_err, msg) => {
       msg.respond(Trade.encode(Trade.decode(msg.data)));
@@ -99,16 +104,7 @@ async function rawTrips(serverNc: NatsConnection, clientNc: NatsConnection, { n,
   });
   await serverNc.flush();
   try {
-    const times: number[] = [];
-    for (let i = 0; i < warmup + n; i++) {
-      const start = performance.now();
-      const msg = await clientNc.request('bench.raw.echo', Trade.encode(pool[i & POOL_MASK]), { timeout: 30_000 });
-      const reply = Trade.decode(msg.data);
-      const end = performance.now();
-      if (reply.id !== (i & POOL_MASK)) throw new Error(`reply ${reply.id} to request ${i & POOL_MASK}`);
-      if (i >= warmup) times.push((end - start) * 1000);
-    }
-    return times;
+    return await timeTrips(async (t) => Trade.decode((await clientNc.request('bench.raw.echo', Trade.encode(t), { timeout: 30_000 })).data), size);
   } finally {
     sub.unsubscribe();
   }

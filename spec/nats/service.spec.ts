@@ -1,64 +1,43 @@
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { NEVER, firstValueFrom, lastValueFrom, range, toArray } from 'rxjs';
-import { startNatsServer, type NatsServer } from '../../examples/nats-server';
 import { codec } from '../../core/codec';
 import { ErrorCode, NoRespondersError, RemoteError, TimeoutError, TransportClosedError } from '../../core/errors';
-import { client, serve, type Service } from '../../nats';
+import { client, serve } from '../../nats';
 import { request } from '../../operators';
-import type { RequestClient } from '../../operators/client';
 import { until } from '../helpers';
+import { serviceFixture } from './service-fixture';
 
 const Quote = codec({ type: 'record', name: 'Quote', fields: [{ name: 'sym', type: 'string' }, { name: 'qty', type: 'int' }] } as const);
 const Price = codec('double');
 
 describe('serve / client over NATS request/reply', () => {
-  let server: NatsServer;
+  const f = serviceFixture();
   let nc: NatsConnection;
-  const services: Service[] = [];
-  const clients: RequestClient<unknown, unknown>[] = [];
-  const track = <Q, A>(c: RequestClient<Q, A>): RequestClient<Q, A> => {
-    clients.push(c as RequestClient<unknown, unknown>);
-    return c;
-  };
-
-  beforeAll(async () => {
-    server = await startNatsServer({ jetstream: false });
-    nc = await connect({ servers: server.url });
-  });
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
-    await Promise.all(services.splice(0).map((s) => s.stop()));
-  });
-  afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
+  beforeAll(() => {
+    nc = f.nc;
   });
 
   const price = (q: { sym: string; qty: number }): number => q.qty * (q.sym === 'ACME' ? 1.5 : 2);
 
   it('answers requests through request() of rxwire/operators', async () => {
-    services.push(await serve({ nc }, 'price', price, { request: Quote, reply: Price }));
-    const prices = track(client({ nc }, 'price', { request: Quote, reply: Price }));
+    f.service(await serve({ nc }, 'price', price, { request: Quote, reply: Price }));
+    const prices = f.client(client({ nc }, 'price', { request: Quote, reply: Price }));
     expect(await firstValueFrom(request(prices, { sym: 'ACME', qty: 4 }))).toBe(6);
     const many = await Promise.all(Array.from({ length: 200 }, (_, i) => firstValueFrom(request(prices, { sym: 'X', qty: i }))));
     expect(many).toEqual(Array.from({ length: 200 }, (_, i) => 2 * i));
   });
 
   it('answers a plain @nats-io client: Avro body in, Avro body and headers out', async () => {
-    services.push(await serve({ nc }, 'price', async (q: { sym: string; qty: number }) => price(q), { request: Quote, reply: Price }));
-    const plain = await connect({ servers: server.url });
-    try {
-      const reply = await plain.request('rxwire.svc.price', Quote.encode({ sym: 'ACME', qty: 2 }), { timeout: 10_000 });
-      expect(Price.decode(reply.data)).toBe(3);
-      expect(reply.headers?.get('Rxwire-Kind')).toBe('reply');
-      expect(reply.headers?.get('Rxwire-Schema')).toBe(Price.fingerprint);
-    } finally {
-      await plain.close();
-    }
+    f.service(await serve({ nc }, 'price', async (q: { sym: string; qty: number }) => price(q), { request: Quote, reply: Price }));
+    const plain = await f.connection();
+    const reply = await plain.request('rxwire.svc.price', Quote.encode({ sym: 'ACME', qty: 2 }), { timeout: 10_000 });
+    expect(Price.decode(reply.data)).toBe(3);
+    expect(reply.headers?.get('Rxwire-Kind')).toBe('reply');
+    expect(reply.headers?.get('Rxwire-Schema')).toBe(Price.fingerprint);
   });
 
   it('answers a plain client whose body does not decode with a typed error in the headers', async () => {
-    services.push(await serve({ nc }, 'price', price, { request: Quote, reply: Price }));
+    f.service(await serve({ nc }, 'price', price, { request: Quote, reply: Price }));
     const reply = await nc.request('rxwire.svc.price', new Uint8Array([0x02, 0x41]), { timeout: 10_000 }); // a string, no int
     expect(reply.headers?.get('Rxwire-Kind')).toBe('error');
     expect(reply.headers?.get('Rxwire-Error-Name')).toBe('DecodeError');
@@ -67,7 +46,7 @@ describe('serve / client over NATS request/reply', () => {
   });
 
   it('refuses a request whose Rxwire-Schema names another schema with SchemaMismatchError', async () => {
-    services.push(await serve({ nc }, 'price', price, { request: Quote, reply: Price }));
+    f.service(await serve({ nc }, 'price', price, { request: Quote, reply: Price }));
     const h = headers();
     h.set('Rxwire-Schema', codec('string').fingerprint);
     const reply = await nc.request('rxwire.svc.price', codec('string').encode('ACME'), { timeout: 10_000, headers: h });
@@ -76,12 +55,12 @@ describe('serve / client over NATS request/reply', () => {
   });
 
   it('fails with RemoteError when the handler throws, with its name, code and a message spanning lines', async () => {
-    services.push(
+    f.service(
       await serve({ nc }, 'boom', () => {
         throw Object.assign(new RangeError('bad qty\nsecond line 100%'), { code: 'E_QTY' });
       }, { request: Quote, reply: Price }),
     );
-    const c = track(client({ nc }, 'boom', { request: Quote, reply: Price }));
+    const c = f.client(client({ nc }, 'boom', { request: Quote, reply: Price }));
     const err = await firstValueFrom(request(c, { sym: 'A', qty: 1 })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
     expect(err).toMatchObject({ remoteName: 'RangeError', remoteCode: 'E_QTY', message: 'bad qty\nsecond line 100%' });
@@ -89,20 +68,20 @@ describe('serve / client over NATS request/reply', () => {
   });
 
   it('fails with NoRespondersError when no member runs', async () => {
-    const c = track(client({ nc }, 'nobody', { request: Quote, reply: Price }));
+    const c = f.client(client({ nc }, 'nobody', { request: Quote, reply: Price }));
     await expect(firstValueFrom(request(c, { sym: 'A', qty: 1 }))).rejects.toBeInstanceOf(NoRespondersError);
   });
 
   it('times out with TimeoutError, and the cancel reaches the handler (its signal aborts)', async () => {
     const aborted: string[] = [];
-    services.push(
+    f.service(
       await serve({ nc }, 'slow', (q: { sym: string }, signal: AbortSignal) =>
         new Promise<number>((_resolve, reject) => signal.addEventListener('abort', () => {
           aborted.push(q.sym);
           reject(new Error('aborted'));
         })), { request: Quote, reply: Price }),
     );
-    const c = track(client({ nc }, 'slow', { request: Quote, reply: Price }));
+    const c = f.client(client({ nc }, 'slow', { request: Quote, reply: Price }));
     await expect(firstValueFrom(request(c, { sym: 'T', qty: 1 }, { timeout: 300 }))).rejects.toBeInstanceOf(TimeoutError);
     await until(() => aborted.includes('T'));
     // An unsubscribe and an AbortSignal cancel too.
@@ -119,8 +98,8 @@ describe('serve / client over NATS request/reply', () => {
 
   it('streams an Observable reply in order under the client credit, to rxwire and plain clients', async () => {
     const N = 1000;
-    services.push(await serve({ nc }, 'count', (q: { qty: number }) => range(0, q.qty), { request: Quote, reply: codec('int') }));
-    const c = track(client({ nc }, 'count', { request: Quote, reply: codec('int') }));
+    f.service(await serve({ nc }, 'count', (q: { qty: number }) => range(0, q.qty), { request: Quote, reply: codec('int') }));
+    const c = f.client(client({ nc }, 'count', { request: Quote, reply: codec('int') }));
     expect(await lastValueFrom(request(c, { sym: '', qty: N }).pipe(toArray()))).toEqual(Array.from({ length: N }, (_, i) => i));
     // A plain client gets one message per value, then `complete` (it grants no credit: the member does).
     const got: number[] = [];
@@ -138,7 +117,7 @@ describe('serve / client over NATS request/reply', () => {
       await gate;
       return q.qty;
     }, { request: Quote, reply: Price });
-    const c = track(client({ nc }, 'drain', { request: Quote, reply: Price }));
+    const c = f.client(client({ nc }, 'drain', { request: Quote, reply: Price }));
     const running = firstValueFrom(request(c, { sym: '', qty: 9 }));
     await until(() => c.size === 1);
     await nc.flush();
@@ -153,7 +132,7 @@ describe('serve / client over NATS request/reply', () => {
   it('fails pending requests with TransportClosedError on close(), and the handler hears the cancel', async () => {
     let aborted = false;
     let started = false;
-    services.push(await serve({ nc }, 'hang', (_q: unknown, signal: AbortSignal) => {
+    f.service(await serve({ nc }, 'hang', (_q: unknown, signal: AbortSignal) => {
       started = true;
       signal.addEventListener('abort', () => (aborted = true));
       return NEVER;
