@@ -92,6 +92,9 @@ export function errorBody(error: ErrorData): Uint8Array {
 
 export const EMPTY = new Uint8Array(0);
 
+/** The most reply subjects one ping asks about (its body stays far below 1 MiB). */
+export const PING_MOST = 10_000;
+
 /**
  * A header value cannot hold CR or LF: `%`, CR and LF are written `%25`,
  * `%0D` and `%0A` (every other character as it is, UTF-8).

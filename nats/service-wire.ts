@@ -11,11 +11,12 @@
  *   again, with the same reply subject R, until it is (or the request's own
  *   deadline passes);
  * - while requests are in flight on a member, the member is pinged every
- *   `ackTimeout` ms on its control subject; "no responders" means its
- *   connection is gone: its requests are sent again (the queue group picks
- *   another member), except a streamed reply that has delivered a value,
- *   which fails with TransportClosedError (values already delivered cannot
- *   be taken back);
+ *   `ackTimeout` ms on its control subject (service-watch.ts); "no
+ *   responders" means its connection is gone, and its answer names the
+ *   requests it no longer holds (their reply was lost): such requests are
+ *   sent again (the queue group picks another member), except a streamed
+ *   reply that has delivered a value, which fails with TransportClosedError
+ *   (values already delivered cannot be taken back);
  * - the first member to acknowledge or answer owns the request; anything
  *   another member sends for it is dropped (and that member told to cancel),
  *   and nothing is accepted after the reply's end. So every request gets
@@ -24,10 +25,11 @@
  *   mid-way.
  */
 import { Observable, type Subscriber } from 'rxjs';
-import { createInbox, errors, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { NoRespondersError, SchemaMismatchError, TransportClosedError } from '../core/errors';
 import { Deadlines, type DeadlineEntry } from '../operators/deadlines';
 import { RpcKind, control, creditOf, withBody, type RpcEnvelope } from '../operators/request-internals';
+import { MemberWatch } from './service-watch';
 import { EMPTY, Header, Kind, errorOf, isNoResponders, kindHeaders, tooLarge } from './service-protocol';
 
 /** One request on the wire, until its reply ends or it is dropped. */
@@ -50,13 +52,12 @@ export class ServiceWire extends Observable<RpcEnvelope> {
   private observer: Subscriber<RpcEnvelope> | undefined;
   private ended: Error | undefined;
   private readonly calls = new Map<number, Call>();
-  /** The calls each member owns: pinged while not empty. */
-  private readonly members = new Map<string, Set<Call>>();
+  /** The members that own requests, pinged. */
+  private readonly watch: MemberWatch<Call>;
   private readonly unacked: Deadlines<Call>;
   private readonly inbox: string;
   private readonly sub: Subscription;
   private readonly requestHeaders = headers();
-  private pingTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * @param nc the connection
@@ -81,6 +82,10 @@ export class ServiceWire extends Observable<RpcEnvelope> {
     this.requestHeaders.set(Header.ACK, '1');
     this.requestHeaders.set(Header.SCHEMA, requestFingerprint);
     this.unacked = new Deadlines(ackTimeout, this.resend);
+    this.watch = new MemberWatch(nc, ackTimeout, (reply) => {
+      const call = this.calls.get(Number(reply.slice(this.inbox.length + 1)));
+      return call?.reply === reply ? call : undefined;
+    }, (call, why) => this.reclaim(call, why));
     // The connection's own inbox prefix (a connect option: permissions often allow only it); not in its declared type.
     this.inbox = createInbox((nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
     this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (_err, msg) => this.receive(msg) });
@@ -211,57 +216,26 @@ export class ServiceWire extends Observable<RpcEnvelope> {
   private own(call: Call, member: string): void {
     call.member = member;
     this.unacked.remove(call);
-    let owned = this.members.get(member);
-    if (!owned) this.members.set(member, (owned = new Set()));
-    owned.add(call);
-    this.pingSoon();
+    this.watch.add(call);
   }
 
   private drop(call: Call): void {
     this.calls.delete(call.id);
     this.unacked.remove(call);
-    if (call.member === undefined) return;
-    const owned = this.members.get(call.member);
-    owned?.delete(call);
-    if (owned?.size === 0) this.members.delete(call.member);
+    this.watch.remove(call);
   }
 
-  private pingSoon(): void {
-    if (this.pingTimer !== undefined || this.ended) return;
-    this.pingTimer = setTimeout(this.ping, this.ackTimeout);
-    this.pingTimer.unref(); // the requests' own deadlines keep the process up, not this
-  }
-
-  /** Asks every member that owns requests whether it is still there. */
-  private readonly ping = (): void => {
-    this.pingTimer = undefined;
-    if (this.ended || this.members.size === 0) return;
-    for (const member of this.members.keys()) {
-      this.nc.request(member, EMPTY, { timeout: this.ackTimeout, headers: kindHeaders(Kind.PING) }).then(
-        () => undefined,
-        (err: unknown) => {
-          // A ping that times out says nothing (a busy member); "no responders" says it is gone.
-          if (isNoRespondersError(err)) this.lost(member);
-        },
-      );
-    }
-    this.pingSoon();
-  };
-
-  /** `member` is gone: its requests go to the queue group again, but a reply half delivered fails. */
-  private lost(member: string): void {
-    const owned = this.members.get(member);
-    if (!owned || this.ended) return;
-    this.members.delete(member);
-    for (const call of owned) {
-      call.member = undefined;
-      if (call.streamed) {
-        this.drop(call);
-        call.reject(new TransportClosedError(`the member serving this request (${member}) is gone mid-reply: the values already delivered cannot be taken back, so it is not retried`));
-      } else {
-        this.post(call);
-      }
-    }
+  /**
+   * The owner of `call` no longer answers it: it goes to the queue group
+   * again, unless it has delivered values already (they cannot be taken
+   * back): then it fails with TransportClosedError saying `why`.
+   */
+  private reclaim(call: Call, why: string): void {
+    this.drop(call);
+    call.member = undefined;
+    if (call.streamed) return call.reject(new TransportClosedError(`${why} mid-reply: the values already delivered cannot be taken back, so it is not retried`));
+    this.calls.set(call.id, call);
+    this.post(call);
   }
 
   private control(member: string, reply: string, h: ReturnType<typeof headers>): void {
@@ -277,21 +251,13 @@ export class ServiceWire extends Observable<RpcEnvelope> {
   private end(err: Error, failed = true): void {
     if (this.ended) return;
     this.ended = err;
-    clearTimeout(this.pingTimer);
-    this.pingTimer = undefined;
+    this.watch.close();
     this.unacked.close();
     if (!this.sub.isClosed()) this.sub.unsubscribe();
     const calls = [...this.calls.values()];
     this.calls.clear();
-    this.members.clear();
     for (const call of calls) call.reject(err);
     if (failed) this.observer?.error(err);
     else this.observer?.complete();
   }
-}
-
-/** Is `err` the NATS client's "no responders" (as it is, or as a RequestError's cause)? */
-function isNoRespondersError(err: unknown): boolean {
-  if (err instanceof errors.NoRespondersError) return true;
-  return err instanceof errors.RequestError && err.isNoResponders();
 }

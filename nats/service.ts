@@ -227,7 +227,9 @@ export async function serve<Q, A>(
   const onControl = (msg: Msg): void => {
     const kind = msg.headers?.get(Header.KIND);
     if (kind === Kind.PING) {
-      if (msg.reply && !nc.isClosed()) nc.publish(msg.reply, EMPTY);
+      // The answer lists the Rs asked about that this member does not hold.
+      const asked = msg.data.length === 0 ? [] : Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.length).toString('utf8').split('\n');
+      if (msg.reply && !nc.isClosed()) nc.publish(msg.reply, Buffer.from(asked.filter((r) => !byReply.has(r)).join('\n')));
       return;
     }
     const id = msg.reply === undefined ? undefined : byReply.get(msg.reply);

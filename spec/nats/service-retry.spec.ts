@@ -1,4 +1,4 @@
-import type { NatsConnection } from '@nats-io/transport-node';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { NEVER, Observable, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { codec } from '../../core/codec';
 import { FrameError, TransportClosedError } from '../../core/errors';
@@ -93,5 +93,34 @@ describe('services over NATS: members that die, stall or answer twice', () => {
     const c = f.client(client({ nc }, 'r6', { request: Num, reply: codec('string') }));
     const err = await firstValueFrom(request(c, 2 * 1024 * 1024)).catch((e: unknown) => e);
     expect(err).toMatchObject({ remoteName: 'FrameError', remoteCode: 'ERR_RXWIRE_FRAME' });
+  });
+
+  it('sends a request again when its member, asked by ping, no longer holds it (its reply was lost)', async () => {
+    // A raw member speaking the protocol: acknowledges, never answers, and says by ping that it does not hold the request.
+    const raw = await f.connection();
+    const M = 'rxwire.svc.r7.member.raw';
+    let pinged = 0;
+    const queue = raw.subscribe('rxwire.svc.r7', {
+      queue: 'r7',
+      callback: (_e, msg) => {
+        const h = headers();
+        h.set('Rxwire-Kind', 'ack');
+        raw.publish(msg.reply!, new Uint8Array(0), { reply: M, headers: h });
+        queue.unsubscribe(); // leaves the group: the retry goes to the real member
+      },
+    });
+    raw.subscribe(M, {
+      callback: (_e, msg) => {
+        pinged++;
+        msg.respond(msg.data); // "I hold none of these"
+      },
+    });
+    await raw.flush();
+    const c = f.client(client({ nc }, 'r7', { request: Num, reply: Num, ackTimeout: 200 }));
+    const answer = firstValueFrom(request(c, 4));
+    await until(() => queue.isClosed());
+    f.service(await serve({ nc: await f.connection() }, 'r7', (n: number) => n * 3, { request: Num, reply: Num }));
+    expect(await answer).toBe(12);
+    expect(pinged).toBeGreaterThan(0);
   });
 });
