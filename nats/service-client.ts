@@ -43,7 +43,8 @@ export interface ClientOptions<Q, A> extends WireClientOptions<Q, A> {
  * request schema's fingerprint. What each request ends with: its reply
  * (once: never twice, even when it was retried); `RemoteError` (the
  * handler failed, or the member refused the request: a body that does not
- * decode, another schema); `NoRespondersError` (no member is running);
+ * decode, another schema); `NoRespondersError` (no member is running when it is first sent; a
+ * request sent again, after its member died, waits for one until its deadline);
  * `TimeoutError`, `signal.reason` or an unsubscribe (the member is sent a
  * cancel, the handler's signal aborts); `TransportClosedError` (the
  * client closed, the connection closed, or the member died after

@@ -44,6 +44,8 @@ interface Call extends DeadlineEntry<Call> {
   streamed: boolean;
   /** Cancelled before any member owned it: the first one to speak up is told to cancel. */
   cancelled: boolean;
+  /** Sent more than once: "no responders" then means "not yet" (members reconnecting), not a failure. */
+  retried: boolean;
   resolve(): void;
   reject(err: Error): void;
 }
@@ -101,7 +103,7 @@ export class ServiceWire extends Observable<RpcEnvelope> {
     return new Promise<void>((resolve, reject) => {
       if (this.ended) return reject(this.ended);
       const { id, body } = envelope;
-      const call: Call = { id, reply: `${this.inbox}.${id}`, body, member: undefined, streamed: false, cancelled: false, resolve, reject, deadline: 0, prev: undefined, next: undefined };
+      const call: Call = { id, reply: `${this.inbox}.${id}`, body, member: undefined, streamed: false, cancelled: false, retried: false, resolve, reject, deadline: 0, prev: undefined, next: undefined };
       this.calls.set(id, call);
       this.post(call);
     });
@@ -152,6 +154,7 @@ export class ServiceWire extends Observable<RpcEnvelope> {
         this.drop(call);
         call.resolve();
       } else if (this.calls.has(call.id)) {
+        call.retried = true;
         this.post(call);
       }
     }
@@ -168,6 +171,7 @@ export class ServiceWire extends Observable<RpcEnvelope> {
       return;
     }
     if (call.member === undefined && isNoResponders(h, msg.data)) {
+      if (call.retried) return; // sent again at the ack deadline, until the request's own deadline
       this.drop(call);
       return call.reject(new NoRespondersError(this.subject));
     }
@@ -235,6 +239,7 @@ export class ServiceWire extends Observable<RpcEnvelope> {
     call.member = undefined;
     if (call.streamed) return call.reject(new TransportClosedError(`${why} mid-reply: the values already delivered cannot be taken back, so it is not retried`));
     this.calls.set(call.id, call);
+    call.retried = true;
     this.post(call);
   }
 

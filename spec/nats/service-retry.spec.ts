@@ -1,4 +1,5 @@
-import { headers, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { startNatsServer } from '../../examples/nats-server';
 import { NEVER, Observable, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { codec } from '../../core/codec';
 import { FrameError, TransportClosedError } from '../../core/errors';
@@ -122,5 +123,35 @@ describe('services over NATS: members that die, stall or answer twice', () => {
     f.service(await serve({ nc: await f.connection() }, 'r7', (n: number) => n * 3, { request: Num, reply: Num }));
     expect(await answer).toBe(12);
     expect(pinged).toBeGreaterThan(0);
+  });
+
+  it('answers every request exactly once across a nats-server restart', async () => {
+    const own = await startNatsServer({ jetstream: false });
+    const options = { servers: own.url, reconnectTimeWait: 50, maxReconnectAttempts: -1 };
+    const [memberNc, clientNc] = [await connect(options), await connect(options)];
+    try {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let started = 0;
+      const svc = await serve({ nc: memberNc }, 'r8', async (n: number) => {
+        started++;
+        await gate;
+        return n;
+      }, { request: Num, reply: Num });
+      const c = client({ nc: clientNc }, 'r8', { request: Num, reply: Num, ackTimeout: 200, timeout: 60_000 });
+      const N = 50;
+      const replies = Promise.all(Array.from({ length: N }, (_, i) => lastValueFrom(request(c, i).pipe(toArray()))));
+      await until(() => started === N);
+      await own.kill();
+      release(); // the replies go out while the server is down
+      await own.restart();
+      expect(await replies).toEqual(Array.from({ length: N }, (_, i) => [i]));
+      c.close();
+      await svc.stop();
+    } finally {
+      await memberNc.close();
+      await clientNc.close();
+      await own.stop();
+    }
   });
 });
