@@ -212,6 +212,12 @@ function hasWildcard(name: string): boolean {
  *   stop it publishing: pub/sub has no end-of-stream on the wire, so no
  *   other subscriber hears of it.
  *
+ * Delivery is NATS core's: at most once, in publish order per publisher,
+ * with no backpressure. A subscriber that falls too far behind (the
+ * server's slow-consumer limit) or a server restart loses messages without
+ * any sign on the stream; for values that must all arrive use a channel
+ * (`conn.open`, which detects gaps) or a JetStream stream.
+ *
  * @param conn the NATS connection (`connect()` of rxwire/nats, or `{ nc }`)
  * @param name the NATS subject, used as is
  * @param codec the codec of the values
