@@ -154,4 +154,28 @@ describe('services over NATS: members that die, stall or answer twice', () => {
       await own.stop();
     }
   });
+
+  it('acknowledges requests waiting for a handler slot, so they are not re-sent however long they wait', async () => {
+    const memberNc = await f.connection();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let runs = 0;
+    let running = 0;
+    let most = 0;
+    f.service(await serve({ nc: memberNc }, 'r9', async (n: number) => {
+      runs++;
+      most = Math.max(most, ++running);
+      await gate;
+      running--;
+      return n;
+    }, { request: Num, reply: Num, concurrency: 1 }));
+    const c = f.client(client({ nc }, 'r9', { request: Num, reply: Num, ackTimeout: 100 }));
+    const replies = Promise.all(Array.from({ length: 5 }, (_, i) => firstValueFrom(request(c, i))));
+    // Several ack timeouts pass while 4 of them wait: the member is pinged meanwhile (5 requests + pings).
+    await until(() => memberNc.stats().inMsgs >= 5 + 3);
+    release();
+    expect(await replies).toEqual([0, 1, 2, 3, 4]);
+    expect(runs).toBe(5);
+    expect(most).toBe(1);
+  });
 });
