@@ -152,4 +152,19 @@ describe('serve / client over NATS request/reply', () => {
     expect(() => client({ nc }, 'ok', { request: Quote } as never)).toThrow(TypeError);
     return expect(serve({ nc }, 'a b', price, { request: Quote, reply: Price })).rejects.toThrow(TypeError);
   });
+
+  it('leaves no NATS subscription behind once the client is closed and the service stopped', async () => {
+    const subscriptions = (): number => (nc as unknown as { protocol: { subscriptions: { size(): number } } }).protocol.subscriptions.size();
+    const before = subscriptions();
+    const svc = await serve({ nc }, 'leak', price, { request: Quote, reply: Price });
+    const c = client({ nc }, 'leak', { request: Quote, reply: Price });
+    const d = c.clone();
+    expect(await firstValueFrom(request(d, { sym: 'X', qty: 1 }))).toBe(2);
+    expect(subscriptions()).toBe(before + 3); // the member's two, the client's inbox
+    c.close();
+    expect(subscriptions()).toBe(before + 3); // the clone still holds the wire
+    d.close();
+    await svc.stop();
+    expect(subscriptions()).toBe(before);
+  });
 });
