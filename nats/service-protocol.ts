@@ -18,7 +18,7 @@ import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-n
 import { FrameError, TransportClosedError, type ErrorData } from '../core/errors';
 import { checkSubject } from '../transports/nats/subject';
 
-/** Header names. NATS header names are case-insensitive on the wire but kept in this case. */
+/** Header names, matched exactly (case included) when read. */
 export const Header = {
   /** What a message is (see {@link Kind}); absent on a request. */
   KIND: 'Rxwire-Kind',
