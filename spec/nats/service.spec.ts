@@ -1,7 +1,7 @@
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { NEVER, firstValueFrom, lastValueFrom, range, toArray } from 'rxjs';
 import { codec } from '../../core/codec';
-import { ErrorCode, NoRespondersError, RemoteError, TimeoutError, TransportClosedError } from '../../core/errors';
+import { ErrorCode, NoRespondersError, RemoteError, SchemaMismatchError, TimeoutError, TransportClosedError } from '../../core/errors';
 import { client, serve } from '../../nats';
 import { request } from '../../operators';
 import { until } from '../helpers';
@@ -166,5 +166,11 @@ describe('serve / client over NATS request/reply', () => {
     d.close();
     await svc.stop();
     expect(subscriptions()).toBe(before);
+  });
+
+  it('fails with SchemaMismatchError when the member replies under another schema', async () => {
+    f.service(await serve({ nc }, 'other', price, { request: Quote, reply: Price }));
+    const c = f.client(client({ nc }, 'other', { request: Quote, reply: codec('float') }));
+    await expect(firstValueFrom(request(c, { sym: 'X', qty: 1 }))).rejects.toBeInstanceOf(SchemaMismatchError);
   });
 });
