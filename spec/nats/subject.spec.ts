@@ -126,6 +126,11 @@ describe('subject(): pub/sub on a NATS subject', () => {
     expect(() => mine.next({ seq: 1, sym: 'x' })).toThrow(TransportClosedError);
     theirs.next({ seq: 2, sym: 'y' });
     await until(() => other.length === 1);
+    expect(await firstValueFrom(mine.pipe(toArray()))).toEqual([]); // a later subscriber completes at once
+    const failing = subject({ nc: a }, 't.done', Tick);
+    const boom = new Error('boom');
+    failing.error(boom);
+    await expect(firstValueFrom(failing)).rejects.toBe(boom);
   });
 
   it('errors its subscribers with TransportClosedError when the connection closes', async () => {

@@ -54,6 +54,8 @@ export interface SubjectOptions {
  */
 export class NatsSubject<T, In = never> extends Observable<T> implements Observer<EncodeInput<T, In>> {
   private closedWith: Error | undefined;
+  /** How this handle ended (`complete()` or `error()`): a later subscriber ends the same way at once. */
+  private ending: ((s: Subscriber<T>) => void) | undefined;
   /** This handle's live subscribers and their NATS subscriptions. */
   private readonly live = new Map<Subscriber<T>, Subscription>();
 
@@ -93,7 +95,8 @@ export class NatsSubject<T, In = never> extends Observable<T> implements Observe
    * Ends this handle, not the subject: pub/sub has no end-of-stream on the
    * wire, so nothing is sent and other publishers and subscribers go on.
    * This handle's own subscribers complete (their NATS subscriptions are
-   * unsubscribed), and `next` throws from now on. `source$.subscribe(subj)`
+   * unsubscribed), so does any later one at once, and `next` throws from
+   * now on. `source$.subscribe(subj)`
    * therefore completes the handle's local subscribers when `source$` ends.
    */
   complete(): void {
@@ -101,8 +104,8 @@ export class NatsSubject<T, In = never> extends Observable<T> implements Observe
   }
 
   /**
-   * Like `complete()`, but this handle's subscribers error with `err`.
-   * Nothing is sent on the wire.
+   * Like `complete()`, but this handle's subscribers (and any later one)
+   * error with `err`. Nothing is sent on the wire.
    */
   error(err: unknown): void {
     this.end(err instanceof Error ? err : new Error(String(err)), (s) => s.error(err));
@@ -114,7 +117,7 @@ export class NatsSubject<T, In = never> extends Observable<T> implements Observe
   }
 
   private attach(subscriber: Subscriber<T>): (() => void) | void {
-    if (this.closedWith) return subscriber.complete();
+    if (this.ending) return this.ending(subscriber);
     let sub: Subscription;
     try {
       sub = this.conn.nc.subscribe(this.name, {
@@ -161,6 +164,7 @@ export class NatsSubject<T, In = never> extends Observable<T> implements Observe
   private end(reason: Error, tell: (s: Subscriber<T>) => void): void {
     if (this.closedWith) return;
     this.closedWith = reason;
+    this.ending = tell;
     const subscribers = [...this.live];
     this.live.clear();
     for (const [subscriber, sub] of subscribers) {
