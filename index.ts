@@ -51,3 +51,4 @@ export type { ErrorData } from './core/errors';
 
 /* Errors of typed protocols and supervisors (rxwire/processes) */
 export { ProtocolError, ProtocolDroppedError, RestartLimitError } from './core/errors';
+export { NoRespondersError } from './core/errors';

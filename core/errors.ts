@@ -28,6 +28,7 @@ export const ErrorCode = {
   RESTART_LIMIT: 'ERR_RXWIRE_RESTART_LIMIT',
   GAP: 'ERR_RXWIRE_GAP',
   CHANNEL_TAKEN: 'ERR_RXWIRE_CHANNEL_TAKEN',
+  NO_RESPONDERS: 'ERR_RXWIRE_NO_RESPONDERS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -172,6 +173,20 @@ export class GapError extends RxwireError {
 /** A point-to-point channel name that already has its two ends (a third opener gets this). */
 export class ChannelTakenError extends RxwireError {
   readonly code = ErrorCode.CHANNEL_TAKEN;
+}
+
+/**
+ * Nobody listens where a request was sent: no member of a NATS service
+ * (`nats/serve`) is subscribed to its subject. `subject` names it.
+ */
+export class NoRespondersError extends RxwireError {
+  readonly code = ErrorCode.NO_RESPONDERS;
+  constructor(
+    readonly subject: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`no responders on ${subject}: no member of the service is running`, options);
+  }
 }
 
 /** An error as it crosses the wire. */

@@ -3,3 +3,13 @@
 /* Connection and point-to-point channels */
 export { connect, NatsWire } from '../transports/nats';
 export type { NatsConnectOptions, NatsOpenOptions, NatsWireOptions } from '../transports/nats';
+
+/* Subjects (pub/sub) */
+export { subject, NatsSubject } from '../transports/nats/subject';
+export type { SubjectOptions, NatsHandle } from '../transports/nats/subject';
+
+/* Services (request/reply over NATS) */
+export { serve } from './service';
+export type { ServeOptions, Service } from './service';
+export { client } from './service-client';
+export type { ClientOptions } from './service-client';

@@ -5,13 +5,15 @@
  */
 import type { Case, Suite } from '../harness';
 import { natsChannelCases } from '../nats/channel';
+import { natsRequestCases } from '../nats/request';
 
 export const natsSuite: Suite = {
   name: 'nats',
-  title: 'rxwire over a local nats-server vs the raw @nats-io client: channel msgs/s',
+  title: 'rxwire over a local nats-server vs the raw @nats-io client: channel msgs/s, request/reply µs, JetStream msgs/s',
   cases({ quick }): Case[] {
     return [
       ...natsChannelCases({ quick }),
+      ...natsRequestCases({ quick }),
     ];
   },
 };

@@ -1,0 +1,268 @@
+/**
+ * The client side of a NATS service as an RpcWire (operators/rpc-connection.ts):
+ * the RequestClient of rxwire/operators sends its envelopes here and hears
+ * the replies from here, so timeouts, cancellation, concurrency, streamed
+ * replies and their credit are the ones every other transport has. This
+ * file adds what NATS needs underneath: each request on the service subject
+ * in a queue group, the member's acknowledgement, and the retry rule.
+ *
+ * Retry rule (docs/PROTOCOL.md, "NATS services and subjects"):
+ * - a request not acknowledged (or answered) within `ackTimeout` ms is sent
+ *   again, with the same reply subject R, until it is (or the request's own
+ *   deadline passes);
+ * - while requests are in flight on a member, the member is pinged every
+ *   `ackTimeout` ms on its control subject (service-watch.ts); "no
+ *   responders" means its connection is gone, and its answer names the
+ *   requests it no longer holds (their reply was lost): such requests are
+ *   sent again (the queue group picks another member), except a streamed
+ *   reply that has delivered a value, which fails with TransportClosedError
+ *   (values already delivered cannot be taken back);
+ * - the first member to acknowledge or answer owns the request; anything
+ *   another member sends for it is dropped (and that member told to cancel),
+ *   and nothing is accepted after the reply's end. So every request gets
+ *   exactly one reply (or one typed error), while its handler may run more
+ *   than once (at-least-once handling) when a member died or stalled
+ *   mid-way.
+ */
+import { Observable, type Subscriber } from 'rxjs';
+import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { NoRespondersError, SchemaMismatchError, TransportClosedError } from '../core/errors';
+import { Deadlines, type DeadlineEntry } from '../operators/deadlines';
+import { RpcKind, control, creditOf, withBody, type RpcEnvelope } from '../operators/request-internals';
+import { MemberWatch } from './service-watch';
+import { EMPTY, Header, Kind, errorOf, isNoResponders, kindHeaders, tooLarge } from './service-protocol';
+
+/** One request on the wire, until its reply ends or it is dropped. */
+interface Call extends DeadlineEntry<Call> {
+  readonly id: number;
+  /** R: where its replies come, and its name at the members. */
+  readonly reply: string;
+  readonly body: Buffer;
+  /** M, the control subject of the member that owns it, once one acknowledged or answered. */
+  member: string | undefined;
+  /** A NEXT was delivered: it can no longer be sent again. */
+  streamed: boolean;
+  /** Cancelled before any member owned it: the first one to speak up is told to cancel. */
+  cancelled: boolean;
+  /** Sent more than once: "no responders" then means "not yet" (members reconnecting), not a failure. */
+  retried: boolean;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+export class ServiceWire extends Observable<RpcEnvelope> {
+  private observer: Subscriber<RpcEnvelope> | undefined;
+  private ended: Error | undefined;
+  private readonly calls = new Map<number, Call>();
+  /** The members that own requests, pinged. */
+  private readonly watch: MemberWatch<Call>;
+  private readonly unacked: Deadlines<Call>;
+  private readonly inbox: string;
+  private readonly sub: Subscription;
+  private readonly requestHeaders = headers();
+
+  /**
+   * @param nc the connection
+   * @param subject the service subject
+   * @param replyFingerprint the reply codec's: a reply under another schema fails with SchemaMismatchError
+   * @param ackTimeout ms before an unacknowledged request is sent again, and between pings
+   */
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly subject: string,
+    requestFingerprint: string,
+    private readonly replyFingerprint: string,
+    private readonly ackTimeout: number,
+  ) {
+    super((subscriber) => {
+      if (this.ended) return subscriber.error(this.ended);
+      this.observer = subscriber;
+      return () => {
+        this.observer = undefined;
+      };
+    });
+    this.requestHeaders.set(Header.ACK, '1');
+    this.requestHeaders.set(Header.SCHEMA, requestFingerprint);
+    this.unacked = new Deadlines(ackTimeout, this.resend);
+    this.watch = new MemberWatch(nc, ackTimeout, (reply) => {
+      const call = this.calls.get(Number(reply.slice(this.inbox.length + 1)));
+      return call?.reply === reply ? call : undefined;
+    }, (call, why) => this.reclaim(call, why));
+    // The connection's own inbox prefix (a connect option: permissions often allow only it); not in its declared type.
+    this.inbox = createInbox((nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
+    this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (_err, msg) => this.receive(msg) });
+    void this.sub.closed.then((reason) => this.end(new TransportClosedError(reason ? `the reply subscription failed: ${reason.message}` : 'the NATS connection closed', { cause: reason })));
+  }
+
+  /** Sends a REQUEST: resolves when its reply has ended, rejects with why it cannot be answered. */
+  send(envelope: RpcEnvelope): Promise<void> {
+    if (envelope.kind !== RpcKind.REQUEST) {
+      this.next(envelope);
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      if (this.ended) return reject(this.ended);
+      const { id, body } = envelope;
+      const call: Call = { id, reply: `${this.inbox}.${id}`, body, member: undefined, streamed: false, cancelled: false, retried: false, resolve, reject, deadline: 0, prev: undefined, next: undefined };
+      this.calls.set(id, call);
+      this.post(call);
+    });
+  }
+
+  /** CANCEL and CREDIT, to the member that owns the request. */
+  next(envelope: RpcEnvelope): void {
+    const call = this.calls.get(envelope.id);
+    if (!call || this.ended) return;
+    if (envelope.kind === RpcKind.CANCEL) {
+      if (call.member === undefined) {
+        call.cancelled = true; // told when a member speaks up; dropped at the ack deadline otherwise
+        return;
+      }
+      this.control(call.member, call.reply, kindHeaders(Kind.CANCEL));
+      this.drop(call);
+      call.resolve();
+    } else if (envelope.kind === RpcKind.CREDIT && call.member !== undefined) {
+      const h = kindHeaders(Kind.CREDIT);
+      h.set(Header.CREDIT, String(creditOf(envelope)));
+      this.control(call.member, call.reply, h);
+    }
+  }
+
+  /** The last client handle closed: the inbox goes, and every timer. */
+  complete(): void {
+    this.end(new TransportClosedError('the client is closed'), false);
+  }
+
+  error(err: unknown): void {
+    this.end(err instanceof Error ? err : new TransportClosedError(String(err)));
+  }
+
+  /** (Re)sends `call` to the queue group and waits `ackTimeout` for a member to take it. */
+  private post(call: Call): void {
+    try {
+      this.nc.publish(this.subject, call.body, { reply: call.reply, headers: this.requestHeaders });
+    } catch (err) {
+      this.drop(call);
+      return call.reject(tooLarge(this.nc, err, call.body.length));
+    }
+    this.unacked.track(call);
+  }
+
+  private readonly resend = (expired: Call[]): void => {
+    for (const call of expired) {
+      if (call.cancelled) {
+        this.drop(call);
+        call.resolve();
+      } else if (this.calls.has(call.id)) {
+        call.retried = true;
+        this.post(call);
+      }
+    }
+  };
+
+  private receive(msg: Msg): void {
+    const call = this.calls.get(Number(msg.subject.slice(this.inbox.length + 1)));
+    const h = msg.headers;
+    const kind = h?.get(Header.KIND) ?? '';
+    const from = msg.reply || undefined;
+    if (!call) {
+      // A member still working on a request that has ended here: it should stop.
+      if (from && (kind === Kind.ACK || kind === Kind.NEXT)) this.control(from, msg.subject, kindHeaders(Kind.CANCEL));
+      return;
+    }
+    if (call.member === undefined && isNoResponders(h, msg.data)) {
+      if (call.retried) return; // sent again at the ack deadline, until the request's own deadline
+      this.drop(call);
+      return call.reject(new NoRespondersError(this.subject));
+    }
+    if (call.member === undefined && from) this.own(call, from);
+    else if (from !== call.member) {
+      // Another member took a retried request: the first one owns it.
+      if (from && (kind === Kind.ACK || kind === Kind.NEXT)) this.control(from, call.reply, kindHeaders(Kind.CANCEL));
+      return;
+    }
+    if (call.cancelled) {
+      if (from) this.control(from, call.reply, kindHeaders(Kind.CANCEL));
+      this.drop(call);
+      return call.resolve();
+    }
+    const schema = h?.get(Header.SCHEMA);
+    if (schema && schema !== this.replyFingerprint) {
+      if (from && kind === Kind.NEXT) this.control(from, call.reply, kindHeaders(Kind.CANCEL));
+      this.drop(call);
+      return call.reject(new SchemaMismatchError('<root>', `the reply was written with schema ${schema}, this client reads ${this.replyFingerprint}`));
+    }
+    const body = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.length);
+    switch (kind) {
+      case Kind.ACK:
+        return;
+      case Kind.NEXT:
+        call.streamed = true;
+        return this.observer?.next(withBody(call.id, RpcKind.NEXT, body));
+      case Kind.COMPLETE:
+        return this.finish(call, control(call.id, RpcKind.COMPLETE));
+      case Kind.ERROR:
+        return this.finish(call, { id: call.id, kind: RpcKind.ERROR, body: Buffer.alloc(0), error: errorOf(h, msg.data) });
+      default:
+        // `reply`, or no kind at all: a plain NATS responder's answer is a reply too.
+        return this.finish(call, withBody(call.id, RpcKind.REPLY, body));
+    }
+  }
+
+  /** `call`'s reply ended with `envelope`. */
+  private finish(call: Call, envelope: RpcEnvelope): void {
+    this.drop(call);
+    this.observer?.next(envelope);
+    call.resolve();
+  }
+
+  /** `member` owns `call` from now on: it is pinged while it does. */
+  private own(call: Call, member: string): void {
+    call.member = member;
+    this.unacked.remove(call);
+    this.watch.add(call);
+  }
+
+  private drop(call: Call): void {
+    this.calls.delete(call.id);
+    this.unacked.remove(call);
+    this.watch.remove(call);
+  }
+
+  /**
+   * The owner of `call` no longer answers it: it goes to the queue group
+   * again, unless it has delivered values already (they cannot be taken
+   * back): then it fails with TransportClosedError saying `why`.
+   */
+  private reclaim(call: Call, why: string): void {
+    this.drop(call);
+    call.member = undefined;
+    if (call.streamed) return call.reject(new TransportClosedError(`${why} mid-reply: the values already delivered cannot be taken back, so it is not retried`));
+    this.calls.set(call.id, call);
+    call.retried = true;
+    this.post(call);
+  }
+
+  private control(member: string, reply: string, h: ReturnType<typeof headers>): void {
+    if (this.nc.isClosed()) return;
+    try {
+      this.nc.publish(member, EMPTY, { reply, headers: h });
+    } catch {
+      // the connection is closing: the member stops on its own when its reply goes nowhere
+    }
+  }
+
+  /** Ends the wire: `err` for what is still pending, and for the reader when `failed` (else it completes). */
+  private end(err: Error, failed = true): void {
+    if (this.ended) return;
+    this.ended = err;
+    this.watch.close();
+    this.unacked.close();
+    if (!this.sub.isClosed()) this.sub.unsubscribe();
+    const calls = [...this.calls.values()];
+    this.calls.clear();
+    for (const call of calls) call.reject(err);
+    if (failed) this.observer?.error(err);
+    else this.observer?.complete();
+  }
+}

@@ -1,0 +1,279 @@
+import { Subject } from 'rxjs';
+import { nuid, type Msg, type MsgHdrs, type Subscription } from '@nats-io/transport-node';
+import type { Codec } from '../core/codec';
+import { SchemaMismatchError, toErrorData, type ErrorData } from '../core/errors';
+import { CREDIT_BATCH, RpcKind, checkCodecs, control, credit, withBody, type RpcEnvelope } from '../operators/request-internals';
+import { serve as serveEnvelopes, type Reply } from '../operators/serve';
+import { prefixOf, type NatsHandle } from '../transports/nats/subject';
+import { EMPTY, Header, Kind, checkServiceName, errorBody, errorHeaders, kindHeaders, memberSubject, serviceSubject, tooLarge } from './service-protocol';
+
+/** Options of {@link serve}. */
+export interface ServeOptions<Q, A> {
+  /** The codec of the requests (the clients' `request` codec). */
+  request: Codec<Q>;
+  /** The codec of the replies (the clients' `reply` codec). */
+  reply: Codec<A>;
+  /**
+   * The queue group this member joins on the service subject: of all the
+   * members of one group, each request reaches one. Default: the service's
+   * `name`, so every `serve` of one service shares the load. Members of
+   * different groups each get every request (each answers; a client takes
+   * the first answer).
+   */
+  queue?: string;
+  /**
+   * The most handlers running at once in this member; further requests
+   * wait here, in arrival order (they are acknowledged at once, so the
+   * client does not retry them elsewhere). A positive integer or `Infinity`
+   * (the default).
+   */
+  concurrency?: number;
+  /** Aborting it stops the service as `stop()` does. */
+  signal?: AbortSignal;
+  /**
+   * When the handler gets an `AbortSignal` (aborted when the client cancels:
+   * unsubscribe, its signal, its timeout) as its second argument: `'auto'`
+   * (the default: when the handler declares a second parameter), `true` or
+   * `false`, as `ServeOptions.signal` of rxwire/operators.
+   */
+  handlerSignal?: 'auto' | boolean;
+}
+
+/** A running member of a service: see {@link serve}. */
+export interface Service {
+  /** The subject requests are sent to: `<prefix>svc.<name>`. */
+  readonly subject: string;
+  /** This member's control subject (cancel, credit, ping): `<prefix>svc.<name>.member.<nuid>`. */
+  readonly member: string;
+  /**
+   * Stops taking requests (this member leaves the queue group at once, so
+   * new requests go to the other members), lets the requests it has taken
+   * finish and send their replies (a client may still cancel them), then
+   * leaves its control subject. Resolves when all that is done; calling it
+   * again returns the same Promise.
+   */
+  stop(): Promise<void>;
+  /** Resolves when the member has stopped: after `stop()`, or when the NATS connection closed (its handlers' signals abort). */
+  readonly closed: Promise<void>;
+}
+
+/** A request taken by this member, by local id. */
+interface Call {
+  /** The NATS subject its replies go to (R): also its name across retries. */
+  readonly reply: string;
+  /** From a plain NATS client (no `Rxwire-Ack`): no credit will come, so this member grants it. */
+  readonly plain: boolean;
+  /** NEXTs sent to a plain client since the last credit granted for it. */
+  nexts: number;
+}
+
+/**
+ * Serves requests on NATS under `name`: this process becomes one member of
+ * the service, in a queue group, so N processes on N machines share the
+ * load and each request is handled by one of them.
+ *
+ * ## Example
+ * ```ts
+ * import { codec } from 'rxwire';
+ * import { connect, serve, client } from 'rxwire/nats';
+ * import { request } from 'rxwire/operators';
+ * const conn = await connect({ servers: 'nats://127.0.0.1:4222' });
+ * const svc = await serve(conn, 'price', async (q, signal) => price(q.sym, { signal }), { request: Quote, reply: codec('double') });
+ * // anywhere else:
+ * const prices = client(conn, 'price', { request: Quote, reply: codec('double'), timeout: 1000 });
+ * const p = await firstValueFrom(request(prices, { sym: 'ACME' }));
+ * await svc.stop();
+ * ```
+ *
+ * The handler is the one of `serve` in rxwire/operators: it gets the
+ * decoded request (and an `AbortSignal`, see `handlerSignal`) and returns a
+ * value, a Promise or an Observable (a streamed reply: one NATS message per
+ * value, under the client's credit). A throw, a rejection, an Observable's
+ * error, a request that does not decode or a reply that does not encode go
+ * back as an error message (the client gets `RemoteError` with the original
+ * name and code); so does a request whose `Rxwire-Schema` header names
+ * another schema than `options.request`'s (`SchemaMismatchError`).
+ *
+ * A request from an rxwire client is acknowledged at once, before the
+ * handler runs; one from a plain NATS client (`nc.request(subject, avroBytes)`)
+ * gets no acknowledgement, only its reply. A request that reaches this
+ * member twice (a client retried it) runs once here. Requests without a
+ * NATS reply subject are ignored (nowhere to answer). See docs/PROTOCOL.md,
+ * "NATS services and subjects", for the messages and the retry rule.
+ *
+ * @param conn the NATS connection (`connect()` of rxwire/nats, or `{ nc }`)
+ * @param name the service's name: requests come on `<prefix>svc.<name>`
+ * @param handler computes the reply to one request
+ * @param options the codecs, queue group, concurrency and stop signal, see {@link ServeOptions}
+ * @returns the member, once the server has registered its subscriptions (a request made after cannot miss it)
+ * @throws TypeError when `name` is not a NATS subject without wildcards, `handler` is not a function, or a codec is missing
+ * @throws RangeError when `options.concurrency` is not a positive integer or `Infinity`
+ */
+export async function serve<Q, A>(
+  conn: NatsHandle,
+  name: string,
+  handler: (request: Q, signal: AbortSignal) => Reply<A>,
+  options: ServeOptions<Q, A>,
+): Promise<Service> {
+  checkServiceName('serve', name);
+  checkCodecs('serve', options);
+  const { request, reply, queue = name, concurrency, signal: stopSignal, handlerSignal = 'auto' } = options;
+  const envelopes = serveEnvelopes(handler as (q: Q, s: AbortSignal | undefined) => Reply<A>, { request, reply, concurrency, signal: handlerSignal });
+  const { nc } = conn;
+  const prefix = prefixOf(conn);
+  const subject = serviceSubject(prefix, name);
+  const member = memberSubject(prefix, name, nuid.next());
+  const requestFp = request.fingerprint;
+  const replyFp = reply.fingerprint;
+
+  const input = new Subject<RpcEnvelope>();
+  const calls = new Map<number, Call>();
+  const byReply = new Map<string, number>();
+  let nextId = 1;
+  let stopping: Promise<void> | undefined;
+  let closedResolve!: () => void;
+  const closed = new Promise<void>((resolve) => (closedResolve = resolve));
+
+  /**
+   * Publishes unless the connection is gone (then every client fails or
+   * retries on its own); returns why the client refused it (a body over
+   * the server's `max_payload`).
+   */
+  const publish = (to: string, body: Uint8Array, h: MsgHdrs): Error | undefined => {
+    if (nc.isClosed()) return undefined;
+    try {
+      nc.publish(to, body, { headers: h, reply: member });
+      return undefined;
+    } catch (err) {
+      return tooLarge(nc, err, body.length);
+    }
+  };
+  const forget = (id: number): void => {
+    const call = calls.get(id);
+    if (!call) return;
+    calls.delete(id);
+    byReply.delete(call.reply);
+    if (stopping && calls.size === 0) input.complete();
+  };
+  const fail = (to: string, error: ErrorData): void => void publish(to, errorBody(error), errorHeaders(error));
+  /** Sends one value of a reply; one that cannot be sent ends the reply with the error instead. */
+  const answer = (id: number, to: string, body: Uint8Array, h: MsgHdrs): void => {
+    const refused = publish(to, body, h);
+    if (!refused) return;
+    if (calls.has(id)) {
+      forget(id);
+      input.next(control(id, RpcKind.CANCEL)); // a streamed reply stops there
+    }
+    fail(to, toErrorData(refused));
+  };
+  // The same headers on every message of a kind (the client encodes them anew each publish).
+  const replyHeaders = kindHeaders(Kind.REPLY, replyFp);
+  const nextHeaders = kindHeaders(Kind.NEXT, replyFp);
+  const completeHeaders = kindHeaders(Kind.COMPLETE);
+  const ackHeaders = kindHeaders(Kind.ACK);
+
+  const output = input.pipe(envelopes).subscribe({
+    next: (envelope) => {
+      const { id } = envelope;
+      const call = calls.get(id);
+      if (!call) return; // cancelled: nothing more is sent for it
+      switch (envelope.kind) {
+        case RpcKind.REPLY:
+          forget(id);
+          return answer(id, call.reply, envelope.body, replyHeaders);
+        case RpcKind.NEXT:
+          answer(id, call.reply, envelope.body, nextHeaders);
+          // A plain client grants no credit: this member grants it on its behalf.
+          if (call.plain && calls.has(id) && ++call.nexts >= CREDIT_BATCH) {
+            call.nexts = 0;
+            input.next(credit(id, CREDIT_BATCH));
+          }
+          return;
+        case RpcKind.COMPLETE:
+          forget(id);
+          return void publish(call.reply, EMPTY, completeHeaders);
+        case RpcKind.ERROR:
+          forget(id);
+          return fail(call.reply, envelope.error ?? { name: 'Error', message: 'the handler failed without saying why', code: null, stack: null });
+      }
+    },
+    complete: () => closedResolve(),
+    error: () => closedResolve(),
+  });
+
+  const onRequest = (msg: Msg): void => {
+    const to = msg.reply;
+    if (!to) return;
+    const h = msg.headers;
+    const wantsAck = h?.get(Header.ACK) === '1';
+    if (byReply.has(to)) {
+      // A retry that reached the member already running it: acknowledged again, run once.
+      if (wantsAck) publish(to, EMPTY, ackHeaders);
+      return;
+    }
+    const schema = h?.get(Header.SCHEMA);
+    if (schema && schema !== requestFp) {
+      const mismatch = new SchemaMismatchError('<root>', `the request was written with schema ${schema}, service ${name} reads ${requestFp}`);
+      return fail(to, toErrorData(mismatch));
+    }
+    const id = nextId++;
+    calls.set(id, { reply: to, plain: !wantsAck, nexts: 0 });
+    byReply.set(to, id);
+    input.next(withBody(id, RpcKind.REQUEST, Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.length)));
+    // Still running (not answered at once): the client hears that this member has it.
+    if (wantsAck && calls.has(id)) publish(to, EMPTY, ackHeaders);
+  };
+
+  const onControl = (msg: Msg): void => {
+    const kind = msg.headers?.get(Header.KIND);
+    if (kind === Kind.PING) {
+      // The answer lists the Rs asked about that this member does not hold.
+      const asked = msg.data.length === 0 ? [] : Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.length).toString('utf8').split('\n');
+      if (msg.reply && !nc.isClosed()) nc.publish(msg.reply, Buffer.from(asked.filter((r) => !byReply.has(r)).join('\n')));
+      return;
+    }
+    const id = msg.reply === undefined ? undefined : byReply.get(msg.reply);
+    if (id === undefined) return; // ended already, or never here
+    if (kind === Kind.CANCEL) {
+      forget(id);
+      input.next(control(id, RpcKind.CANCEL));
+    } else if (kind === Kind.CREDIT) {
+      const count = Number(msg.headers?.get(Header.CREDIT));
+      // A malformed count reaches the reply as a CREDIT that does not decode: the request ends with an error.
+      input.next(Number.isInteger(count) && count > 0 && count < 2 ** 31 ? credit(id, count) : withBody(id, RpcKind.CREDIT, Buffer.alloc(0)));
+    }
+  };
+
+  const requests: Subscription = nc.subscribe(subject, { queue, callback: (err, msg) => {
+      if (!err) onRequest(msg);
+    } });
+  const controls: Subscription = nc.subscribe(member, { callback: (err, msg) => {
+      if (!err) onControl(msg);
+    } });
+
+  /** The connection is gone: every handler's signal aborts, the member is closed. */
+  const abandon = (): void => {
+    output.unsubscribe();
+    calls.clear();
+    byReply.clear();
+    closedResolve();
+  };
+  void controls.closed.then(abandon, abandon);
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      stopSignal?.removeEventListener('abort', onAbort);
+      if (!nc.isClosed() && !requests.isClosed()) await requests.drain().catch(() => requests.unsubscribe());
+      if (calls.size === 0) input.complete(); // else the last call to end completes it (forget)
+      await closed;
+      if (!controls.isClosed()) controls.unsubscribe();
+    })();
+    return stopping;
+  };
+  const onAbort = (): void => void stop();
+  if (stopSignal?.aborted) onAbort();
+  else stopSignal?.addEventListener('abort', onAbort, { once: true });
+
+  await nc.flush();
+  return { subject, member, stop, closed };
+}
