@@ -48,6 +48,7 @@ export class DurableSubject<T, In = never> extends Observable<T> implements Obse
   private jsm: Promise<JetStreamManager> | undefined;
   private closed: RxwireError | undefined;
   private closing: Promise<void> | undefined;
+  private readonly past = { received: 0, skipped: 0 }; // the counts of readers that have stopped
 
   constructor(
     private readonly conn: JetStreamConnection,
@@ -104,7 +105,8 @@ export class DurableSubject<T, In = never> extends Observable<T> implements Obse
 
   /** The counters of both sides. */
   stats(): DurableStats {
-    return { ...this.publisher.stats(), ...(this.reader?.stats() ?? { received: 0, skipped: 0, buffered: 0 }), };
+    const now = this.reader?.stats() ?? { received: 0, skipped: 0, buffered: 0 };
+    return { ...this.publisher.stats(), received: this.past.received + now.received, skipped: this.past.skipped + now.skipped, buffered: now.buffered };
   }
 
   /**
@@ -167,7 +169,11 @@ export class DurableSubject<T, In = never> extends Observable<T> implements Obse
   private stop(): void {
     const reader = this.reader;
     this.reader = undefined;
-    if (reader) this.stopping = Promise.all([this.stopping, reader.stop()]).then(() => undefined);
+    if (!reader) return;
+    this.stopping = Promise.all([this.stopping, reader.stop()]).then(() => undefined);
+    const { received, skipped } = reader.stats(); // final: a stopped reader delivers nothing more
+    this.past.received += received;
+    this.past.skipped += skipped;
   }
 
   private deliver(m: JsMsg, value: T): void {

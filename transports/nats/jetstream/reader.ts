@@ -13,8 +13,9 @@
  *   fingerprint: `term()` (JetStream will not hand it out again; it stays in
  *   the stream at its sequence), then the reader ends with DecodeError /
  *   SchemaMismatchError naming the sequence.
- * - A redelivery of a value this reader already took (its ack was lost with
- *   the server) is acknowledged and not delivered again.
+ * - A value this reader already took, handed out again (its ack was lost
+ *   with a server that went down, or that server lost the consumer's last
+ *   state and delivers it as new), is acknowledged and not delivered again.
  * - Delivery yields to the event loop every 5 ms (the rest of the pull
  *   waits, in order).
  */
@@ -189,7 +190,7 @@ export class Reader<T> {
 
   private take(m: JsMsg): void {
     const { codec, o } = this.ctx;
-    if (m.seq <= o.resumeAfter || (m.redelivered && this.taken.has(m.seq))) {
+    if (m.seq <= o.resumeAfter || this.taken.has(m.seq)) {
       m.ack();
       this.counts.skipped++;
       return;

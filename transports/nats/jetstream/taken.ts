@@ -14,6 +14,8 @@ export class TakenSeqs {
 
   /** Whether `seq` was taken. */
   has(seq: number): boolean {
+    const last = this.hi.length - 1;
+    if (last < 0 || seq > this.hi[last]) return false; // the common case: a value not seen yet
     const i = this.find(seq);
     return i >= 0 && seq <= this.hi[i];
   }
