@@ -30,8 +30,13 @@ export interface DurableAck {
   duplicate: boolean;
 }
 
-/** The header that carries the writer's schema fingerprint (docs/PROTOCOL.md, "JetStream"). */
+/** The header that carries the writer's schema tag (docs/PROTOCOL.md, "JetStream"). */
 export const SCHEMA_HEADER = 'Rxwire-Schema';
+
+/** A codec's schema tag: the first 16 hex digits (64 bits) of its fingerprint, enough to tell schemas apart. */
+export function schemaTag(codec: Codec<unknown, unknown>): string {
+  return codec.fingerprint.slice(0, 16);
+}
 
 interface Publish {
   bytes: Buffer;
@@ -68,6 +73,7 @@ export class DurablePublisher<T, In = never> {
   private ready: 'no' | 'waiting' | 'yes' = 'no';
   private readonly waits = new Map<NodeJS.Timeout, Publish>(); // publishes waiting to be tried again
   private readonly drained: (() => void)[] = [];
+  private readonly tag: string;
   private readonly counts = { sent: 0, acked: 0, duplicates: 0, retries: 0, dropped: 0 };
 
   constructor(
@@ -81,6 +87,7 @@ export class DurablePublisher<T, In = never> {
     private readonly whenReady: () => Promise<void>,
   ) {
     this.seq = o.firstSequence;
+    this.tag = schemaTag(codec as Codec<unknown, unknown>);
   }
 
   /** Publishes `value`; resolves with the stream's ack, rejects with a typed error (EncodeError: nothing sent). */
@@ -178,7 +185,7 @@ export class DurablePublisher<T, In = never> {
 
   private publish(p: Publish, deadline: number, retry: boolean): void {
     const h = headers();
-    h.set(SCHEMA_HEADER, this.codec.fingerprint);
+    h.set(SCHEMA_HEADER, this.tag);
     const timeout = Math.max(1, Math.min(5000, deadline - Date.now()));
     this.js.publish(this.o.subject, p.bytes, { msgID: p.id, headers: h, timeout }).then(
       (ack) => this.acked(p, ack, retry),

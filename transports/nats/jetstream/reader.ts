@@ -19,12 +19,13 @@
  * - Delivery yields to the event loop every 5 ms (the rest of the pull
  *   waits, in order).
  */
-import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { FetchMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Codec } from '../../../core/codec';
 import { DecodeError, SchemaMismatchError, TransportClosedError, type RxwireError } from '../../../core/errors';
+import { Fifo } from '../../../core/fifo';
 import type { ResolvedOptions } from './options';
-import { SCHEMA_HEADER } from './publisher';
+import { SCHEMA_HEADER, schemaTag } from './publisher';
 import { ensureConsumer, typed } from './setup';
 import { TakenSeqs } from './taken';
 
@@ -96,22 +97,28 @@ function flushed(nc: NatsConnection): Promise<void> {
 /** A running reader: `stop()` ends it (held values are nak'ed; an ephemeral consumer is deleted). */
 export class Reader<T> {
   private stopped = false;
-  private batch: ConsumerMessages | undefined;
+  private readonly queue = new Fifo<JsMsg>(); // arrived, not yet delivered (at most one pull's worth)
   private readonly held: JsMsg[] = []; // arrived after stop(), never to be delivered: nak'ed once our pull is over
   private readonly taken = new TakenSeqs();
   private readonly counts = { received: 0, skipped: 0 };
   private readonly finished: Promise<void>;
   private wait: { timer: NodeJS.Timeout; resolve(): void } | undefined;
+  private draining = false;
+  private immediate: NodeJS.Immediate | undefined;
+  private emptied: (() => void) | undefined;
+  private readonly drainLater = () => this.drain();
+  private readonly tag: string;
 
   constructor(
     private readonly ctx: ReaderContext<T>,
     private readonly sink: ReaderSink<T>,
   ) {
+    this.tag = schemaTag(ctx.codec);
     this.finished = this.run().catch((err: unknown) => this.end(typed(err, ctx.nc, `durable ${ctx.o.stream}: reading`)));
   }
 
   stats(): ReaderStats {
-    return { ...this.counts, buffered: this.batch?.getPending() ?? 0 };
+    return { ...this.counts, buffered: this.queue.length };
   }
 
   /**
@@ -127,6 +134,9 @@ export class Reader<T> {
 
   private halt(): void {
     this.stopped = true;
+    if (this.immediate) clearImmediate(this.immediate);
+    this.held.push(...this.queue.drain());
+    this.emptied?.();
     if (this.wait) {
       clearTimeout(this.wait.timer);
       this.wait.resolve();
@@ -140,12 +150,15 @@ export class Reader<T> {
     const name = await ensureConsumer(jsm, o);
     try {
       const consumer = await js.consumers.get(o.stream, name);
+      // The client's fetch takes a callback as consume does (its FetchMessages type leaves it out).
+      const pull = { max_messages: o.batch, expires: PULL_EXPIRES_MS, callback: (m: JsMsg) => this.arrive(m) } as FetchMessages;
       let failures = 0; // in a row
       while (!this.stopped && !nc.isClosed()) {
         try {
           // One pull at a time, never cancelled: whatever it brings reaches us (and is nak'ed if we stopped).
-          this.batch = await consumer.fetch({ max_messages: o.batch, expires: PULL_EXPIRES_MS });
-          await this.read(this.batch);
+          const ended = await (await consumer.fetch(pull)).closed();
+          if (ended instanceof Error) throw ended;
+          await this.delivered(); // the next pull once this one's values are taken
           failures = 0;
         } catch (err) {
           if (nc.isClosed()) break;
@@ -162,20 +175,40 @@ export class Reader<T> {
     }
   }
 
-  /** Delivers one pull's values in order, yielding to the event loop every SLICE_MS. */
-  private async read(batch: ConsumerMessages): Promise<void> {
-    let slice = Date.now();
-    for await (const m of batch) {
-      if (this.stopped) {
-        this.held.push(m);
-        continue;
-      }
-      this.take(m);
-      if (Date.now() - slice >= SLICE_MS) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        slice = Date.now();
+  private arrive(m: JsMsg): void {
+    if (this.stopped) {
+      this.held.push(m);
+      return;
+    }
+    this.queue.push(m);
+    if (!this.draining) this.drain();
+  }
+
+  /** Delivers what waits, in order, for up to SLICE_MS; the rest after a turn of the event loop. */
+  private drain(): void {
+    this.immediate = undefined;
+    this.draining = true;
+    const start = Date.now();
+    while (!this.stopped && this.queue.length > 0) {
+      this.take(this.queue.shift()!);
+      if (this.queue.length > 0 && Date.now() - start >= SLICE_MS) {
+        this.immediate = setImmediate(this.drainLater);
+        return; // still draining: arrivals queue meanwhile
       }
     }
+    this.draining = false;
+    this.emptied?.();
+  }
+
+  /** Resolves once the queue is empty (or reading stopped). */
+  private delivered(): Promise<void> {
+    if (this.queue.length === 0 || this.stopped) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.emptied = () => {
+        this.emptied = undefined;
+        resolve();
+      };
+    });
   }
 
   private pause(ms: number): Promise<void> {
@@ -196,9 +229,9 @@ export class Reader<T> {
       return;
     }
     const written = m.headers?.get(SCHEMA_HEADER);
-    if (written && written !== codec.fingerprint) {
+    if (written && written !== this.tag) {
       m.term(); // no reason text: nats-server 2.9 reads only a bare +TERM
-      return this.end(new SchemaMismatchError('(root)', `stream ${o.stream} seq ${m.seq} was written with schema fingerprint ${written}, this reader's is ${codec.fingerprint}`));
+      return this.end(new SchemaMismatchError('(root)', `stream ${o.stream} seq ${m.seq} was written with schema ${written}, this reader's is ${this.tag} (Rxwire-Schema)`));
     }
     let value: T;
     try {
