@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { codec } from '../../core/codec';
-import { DecodeError, EncodeError, SchemaMismatchError, TransportClosedError } from '../../core/errors';
+import { DecodeError, EncodeError, RemoteError, SchemaMismatchError, TransportClosedError } from '../../core/errors';
 import { startNatsServer, type NatsServer } from '../../examples/nats-server';
 import { durable } from '../../transports/nats/jetstream';
 import { tick, until } from '../helpers';
@@ -166,6 +166,36 @@ describe('durable (JetStream)', () => {
     await w.send({ n: 1, sym: 'a', x: 2 });
     const r = track(durable(c, stream, Tick));
     await expect(firstValueFrom(r)).rejects.toBeInstanceOf(SchemaMismatchError);
+  });
+
+  it('a consumer deleted under its reader: the reader errors with RemoteError JetStreamConsumerGone, never hangs', async () => {
+    const c = await conn();
+    const stream = name();
+    const d = track(durable(c, stream, Tick, { durable: 'doomed' }));
+    await d.send({ n: 1, sym: 'a' });
+    const seen: Tick[] = [];
+    const err = new Promise<unknown>((resolve) => d.subscribe({ next: (t) => seen.push(t), error: resolve }));
+    await until(() => seen.length === 1, 10_000);
+    const jsm = await jetstreamManager(c.nc);
+    await jsm.consumers.delete(stream, 'doomed');
+    const e = (await err) as RemoteError;
+    expect(e).toBeInstanceOf(RemoteError);
+    expect(e.remoteName).toBe('JetStreamConsumerGone');
+  });
+
+  it('the NATS connection closing ends the reader and the publishes still waiting with TransportClosedError', async () => {
+    const nc = await connect({ servers: server.url });
+    const stream = name();
+    const d = track(durable({ nc }, stream, Tick, { window: 1 }));
+    await d.send({ n: 1, sym: 'a' });
+    const err = new Promise<unknown>((resolve) => d.subscribe({ error: resolve }));
+    await until(() => d.stats().received === 1, 10_000);
+    const waiting = ticks(2, 50).map((t) => d.send(t).then(() => 'stored', (e: unknown) => e));
+    await nc.close();
+    expect(await err).toBeInstanceOf(TransportClosedError);
+    const outcomes = await Promise.all(waiting);
+    expect(outcomes.some((o) => o instanceof TransportClosedError)).toBe(true);
+    expect(outcomes.every((o) => o === 'stored' || o instanceof TransportClosedError)).toBe(true);
   });
 
   it('close() waits for what was taken to be stored, errors the subscribers with TransportClosedError and leaves nothing running', async () => {

@@ -19,14 +19,14 @@
  * - Delivery yields to the event loop every 5 ms (the rest of the pull
  *   waits, in order).
  */
-import type { FetchMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import { JetStreamApiError, type FetchMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Codec } from '../../../core/codec';
-import { DecodeError, SchemaMismatchError, TransportClosedError, type RxwireError } from '../../../core/errors';
+import { DecodeError, RemoteError, SchemaMismatchError, TransportClosedError, type RxwireError } from '../../../core/errors';
 import { Fifo } from '../../../core/fifo';
 import type { ResolvedOptions } from './options';
 import { SCHEMA_HEADER, schemaTag } from './publisher';
-import { ensureConsumer, typed } from './setup';
+import { CONSUMER_NOT_FOUND, ensureConsumer, STREAM_NOT_FOUND, typed } from './setup';
 import { TakenSeqs } from './taken';
 
 /** One value as it was stored, with its place in the stream. */
@@ -75,11 +75,18 @@ const FLUSH_MS = 2000;
 /** How long one pull request waits on the server for values (the client's minimum): a reader stopping on an idle stream finishes within it. */
 const PULL_EXPIRES_MS = 1000;
 
-/** JetStream says the consumer or its stream is gone (deleted, or not found). */
-function isGone(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  if (code === 10014 || code === 10059) return true;
-  return /consumer (deleted|not found)|stream not found/i.test(String((err as Error)?.message));
+/**
+ * Whether the consumer (or its stream) no longer exists: asked after a pull
+ * failed, since a pull to a deleted consumer only misses its heartbeats. A
+ * server that does not answer (restarting) is not an answer.
+ */
+async function gone(jsm: JetStreamManager, stream: string, name: string): Promise<boolean> {
+  try {
+    await jsm.consumers.info(stream, name);
+    return false;
+  } catch (err) {
+    return err instanceof JetStreamApiError && (err.code === CONSUMER_NOT_FOUND || err.code === STREAM_NOT_FOUND);
+  }
 }
 
 /** Resolves when the server has everything written so far, or after FLUSH_MS (a server that is down), or at once when closed. */
@@ -162,7 +169,8 @@ export class Reader<T> {
           failures = 0;
         } catch (err) {
           if (nc.isClosed()) break;
-          if (++failures >= 3 && isGone(err)) throw err;
+          failures++;
+          if (await gone(jsm, o.stream, name)) throw new RemoteError({ name: 'JetStreamConsumerGone', message: `durable ${o.stream}: consumer ${name} is gone (${(err as Error).message})`, code: null, stack: null });
           await this.pause(Math.min(2000, 50 * 2 ** failures)); // the server may be restarting: pull again
         }
       }

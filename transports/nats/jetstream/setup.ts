@@ -9,8 +9,8 @@ import { RemoteError, TimeoutError, TransportClosedError, type RxwireError } fro
 import { consumerConfig, streamConfig, type ResolvedOptions } from './options';
 
 /** JetStream's API error code for "stream not found" and "consumer not found". */
-const STREAM_NOT_FOUND = 10059;
-const CONSUMER_NOT_FOUND = 10014;
+export const STREAM_NOT_FOUND = 10059;
+export const CONSUMER_NOT_FOUND = 10014;
 
 function apiCode(err: unknown): number | undefined {
   return err instanceof JetStreamApiError ? err.code : undefined;
