@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { codec } from '../../core/codec';
-import { DecodeError, EncodeError, RemoteError, SchemaMismatchError, TransportClosedError } from '../../core/errors';
+import { DecodeError, EncodeError, QueueFullError, RemoteError, SchemaMismatchError, TransportClosedError } from '../../core/errors';
 import { startNatsServer, type NatsServer } from '../../examples/nats-server';
 import { durable } from '../../transports/nats/jetstream';
 import { tick, until } from '../helpers';
@@ -129,6 +129,20 @@ describe('durable (JetStream)', () => {
     await expect(d.send({ n: 3, sym: 'c' })).rejects.toBeInstanceOf(EncodeError);
     const jsm = await jetstreamManager(c.nc);
     expect((await jsm.streams.info(stream)).state.messages).toBe(1);
+  });
+
+  it('next queues up to maxQueue while the window is full; one more ends publishing with QueueFullError, and what was taken is still stored', async () => {
+    const c = await conn();
+    const stream = name();
+    const d = track(durable(c, stream, Tick, { window: 1, maxQueue: 2 }));
+    await d.send({ n: 0, sym: 'warm' });
+    const err = new Promise<unknown>((resolve) => d.subscribe({ error: resolve }));
+    for (const t of ticks(1, 4)) d.next(t); // 1 in flight, 2 queued, the 4th refused
+    expect(await err).toBeInstanceOf(QueueFullError);
+    await expect(d.send({ n: 9, sym: 'z' })).rejects.toBeInstanceOf(QueueFullError);
+    await until(() => d.stats().inFlight === 0, 10_000);
+    const jsm = await jetstreamManager(c.nc);
+    expect((await jsm.streams.info(stream)).state.messages).toBe(4); // the warm-up value and the 3 taken; the 4th was refused
   });
 
   it('bounds the publishes in flight: trySend is false while `window` await their ack, and true again after', async () => {

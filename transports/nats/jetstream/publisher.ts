@@ -69,7 +69,8 @@ export class DurablePublisher<T, In = never> {
   private retrying = 0;
   private seq: number;
   private done: 'open' | 'ending' | 'ended' = 'open';
-  private failure: RxwireError | undefined;
+  private failure: RxwireError | undefined; // publishing failed: nothing more is published
+  private refused: RxwireError | undefined; // next() ended publishing: what was taken still is
   private ready: 'no' | 'waiting' | 'yes' = 'no';
   private readonly waits = new Map<NodeJS.Timeout, Publish>(); // publishes waiting to be tried again
   private readonly drained: (() => void)[] = [];
@@ -106,9 +107,13 @@ export class DurablePublisher<T, In = never> {
     return true;
   }
 
-  /** Observer-style: queues up to `maxQueue`; an encode error or a full queue ends publishing with that error. Never throws. */
+  /**
+   * Observer-style: queues up to `maxQueue`. An encode error or a full queue
+   * ends publishing with that error (`onFailure`; later calls are refused
+   * with it), but the values already taken are still published. Never throws.
+   */
   next(value: EncodeInput<T, In>): void {
-    if (this.failure || this.done !== 'open') {
+    if (this.failure || this.refused || this.done !== 'open') {
       this.counts.dropped++;
       return;
     }
@@ -116,11 +121,11 @@ export class DurablePublisher<T, In = never> {
     try {
       bytes = this.codec.encode(value);
     } catch (err) {
-      this.fail(err as RxwireError);
+      this.refuse(err as RxwireError);
       return;
     }
-    if (this.queue.length >= this.o.maxQueue && this.inFlight >= this.o.window) {
-      this.fail(new QueueFullError(`durable ${this.o.stream}: ${this.queue.length} values already wait for the window (maxQueue ${this.o.maxQueue})`));
+    if (this.queue.length >= this.o.maxQueue) {
+      this.refuse(new QueueFullError(`durable ${this.o.stream}: ${this.queue.length} values already wait for the window (maxQueue ${this.o.maxQueue})`));
       return;
     }
     this.take(bytes);
@@ -155,6 +160,7 @@ export class DurablePublisher<T, In = never> {
 
   private usable(): void {
     if (this.failure) throw this.failure;
+    if (this.refused) throw this.refused;
     if (this.done !== 'open') throw new TransportClosedError(`durable ${this.o.stream}: publishing has ended`);
   }
 
@@ -226,6 +232,12 @@ export class DurablePublisher<T, In = never> {
     const e = retryable(err, this.nc) ? new TimeoutError(`durable ${this.o.stream}: message ${p.id} not acknowledged within publishTimeout (${this.o.publishTimeout} ms)`, { cause: err }) : typed(err, this.nc, `durable ${this.o.stream}: publish ${p.id}`);
     p.settle?.reject(e);
     this.fail(e);
+  }
+
+  /** Publishing ends with `err` for what comes next; what was taken is still published. */
+  private refuse(err: RxwireError): void {
+    this.refused = err;
+    this.onFailure(err);
   }
 
   private fail(err: RxwireError): void {
