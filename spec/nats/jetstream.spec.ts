@@ -71,6 +71,23 @@ describe('durable (JetStream)', () => {
     expect(info.ack_floor.stream_seq).toBe(400);
   });
 
+  it('subscribers share one reader: each value goes to every subscriber present, and one who leaves does not stop the others', async () => {
+    const c = await conn();
+    const stream = name();
+    const d = track(durable(c, stream, Tick, { durable: 'shared' }));
+    await Promise.all(ticks(1, 20).map((t) => d.send(t)));
+    const a: number[] = [];
+    const b: number[] = [];
+    const done = firstValueFrom(d.pipe(take(20), toArray()));
+    const subA = d.subscribe((t) => a.push(t.n));
+    d.pipe(take(5)).subscribe((t) => b.push(t.n));
+    await done;
+    subA.unsubscribe();
+    expect(a).toEqual(ticks(1, 20).map((t) => t.n));
+    expect(b).toEqual([1, 2, 3, 4, 5]);
+    expect(d.stats().received).toBe(20); // read (and acknowledged) once each, however many subscribers
+  });
+
   it('replays from a sequence and from a time', async () => {
     const c = await conn();
     const stream = name();

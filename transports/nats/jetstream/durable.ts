@@ -83,7 +83,12 @@ export class DurableSubject<T, In = never> extends Observable<T> implements Obse
     return this.publisher.trySend(value);
   }
 
-  /** Observer: publishes `value` (queued while the window is full). Never throws: an EncodeError or QueueFullError ends publishing and errors this subject's subscribers. */
+  /**
+   * Observer: publishes `value` (queued while the window is full). Never
+   * throws: an EncodeError or QueueFullError ends publishing (later values
+   * are refused, those already taken are still published) and errors this
+   * subject's subscribers, as on a WireSubject.
+   */
   next(value: EncodeInput<T, In>): void {
     this.publisher.next(value);
   }
@@ -218,6 +223,8 @@ export class DurableSubject<T, In = never> extends Observable<T> implements Obse
  * subscribers read them through a pull consumer — the durable consumer
  * `options.durable`, which remembers what was acknowledged across restarts,
  * or an ephemeral one per subscription. See docs/PROTOCOL.md, "JetStream".
+ * (Issue 12 sketches it as `jetstream.open(stream, codec, { durable })`; it
+ * is a free function taking the connection, as `serve` and `client` are.)
  *
  * ## Example
  * ```ts
