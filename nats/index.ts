@@ -13,3 +13,6 @@ export { serve } from './service';
 export type { ServeOptions, Service } from './service';
 export { client } from './service-client';
 export type { ClientOptions } from './service-client';
+
+/* JetStream */
+export { durable, DurableSubject, type DeliverFrom, type DurableAck, type DurableMessage, type DurableOptions, type DurableStats, type JetStreamConnection } from '../transports/nats/jetstream';
