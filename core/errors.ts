@@ -17,6 +17,7 @@ export const ErrorCode = {
   TIMEOUT: 'ERR_RXWIRE_TIMEOUT',
   WORKER: 'ERR_RXWIRE_WORKER',
   AUTH: 'ERR_RXWIRE_AUTH',
+  CLUSTER: 'ERR_RXWIRE_CLUSTER',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -138,6 +139,16 @@ export function asWorkerError(err: unknown, index: number): WorkerError {
 /** A peer failed authentication. */
 export class AuthError extends RxwireError {
   readonly code = ErrorCode.AUTH;
+}
+
+/**
+ * A process could not join its cluster: the processes disagree on its shape
+ * (`processes`, `workers`), two claim one index, or more processes than
+ * `processes` came under one cluster name (a stray, or a cluster already
+ * running under that name).
+ */
+export class ClusterError extends RxwireError {
+  readonly code = ErrorCode.CLUSTER;
 }
 
 /** An error as it crosses the wire. */
