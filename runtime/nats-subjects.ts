@@ -24,11 +24,14 @@ export function controlSubject(name: string, run: string): string {
 /**
  * The name of channel `key` between workers `a` and `b` of run `run`:
  * `cluster.<name>.<run>.<key token>.<lower>.<higher>`, the same at both ends.
- * A channel key that is not all letters, digits, `_`, `-` and `:` is written
- * as `x` and its UTF-8 bytes in hex, so no key can add a token or a wildcard.
+ * A channel key (`s:<string>` or `n:<number>`, see runtime/context.ts) whose
+ * rest is letters, digits, `_` and `-` becomes `s-<rest>` / `n-<rest>`; any
+ * other is `x` and the key's UTF-8 bytes in hex, so no key can add a token,
+ * a wildcard or a character a channel name refuses.
  */
 export function channelName(name: string, run: string, key: string, a: number, b: number): string {
-  const token = /^[A-Za-z0-9_:-]+$/.test(key) ? key : `x${Buffer.from(key, 'utf8').toString('hex')}`;
+  const plain = /^([sn]):([A-Za-z0-9_-]+)$/.exec(key);
+  const token = plain ? `${plain[1]}-${plain[2]}` : `x${Buffer.from(key, 'utf8').toString('hex')}`;
   return `cluster.${name}.${run}.${token}.${Math.min(a, b)}.${Math.max(a, b)}`;
 }
 
