@@ -127,7 +127,8 @@ export class NatsLinks implements RemoteLinks {
   /** Closes the connection (draining what was published); says `fail` first if the worker did not finish. */
   close(): Promise<void> {
     return (this.closing ??= (async () => {
-      if (!this.finishing) this.say({ type: 'fail', process: this.setup.process, worker: this.index, message: `worker ${this.index} failed` });
+      // A worker that failed on its own says so; one failed by a lost process does not (the others see that loss themselves).
+      if (!this.finishing && !this.failed) this.say({ type: 'fail', process: this.setup.process, worker: this.index, message: `worker ${this.index} failed` });
       this.finishing = true;
       clearInterval(this.timer);
       this.settle?.();

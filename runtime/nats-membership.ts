@@ -93,11 +93,13 @@ export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signa
       if (message.type === 'hello') {
         const shape = (h: HelloMessage) => `processes ${h.processes}, workers ${h.workers}, version ${h.v}`;
         if (message.processes !== hello.processes || message.workers !== hello.workers || message.v !== hello.v) {
+          say(hello); // the other may not have heard this one yet: it fails too
           fail(new ClusterError(`NATS cluster ${config.name}: process ${message.id} has ${shape(message)}, this one (${id}) ${shape(hello)}`));
           return;
         }
         heard.set(message.id, message);
         if (heard.size > config.processes) {
+          say(hello);
           fail(new ClusterError(`NATS cluster ${config.name}: ${heard.size} processes joined, more than its ${config.processes} (a stray process, or two clusters under one name?)`));
           return;
         }

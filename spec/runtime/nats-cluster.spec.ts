@@ -4,17 +4,20 @@
  * after). Nothing here asserts on speed; waits are for events.
  */
 import { Config, initialize } from '../../index';
-import { ClusterError, TimeoutError, WorkerError } from '../../core/errors';
+import { ClusterError, TimeoutError, TransportClosedError, WorkerError } from '../../core/errors';
 import { countInPlace } from '../../examples/corpus';
 import { startNatsServer, type NatsServer } from '../../examples/nats-server';
 import type { AllToAll } from '../workers/runtime.worker';
-import { liveThreads, threadsBackTo } from '../helpers';
+import { liveThreads, threadsBackTo, until } from '../helpers';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const RUNTIME_WORKER = join(__dirname, '..', 'workers', 'runtime.worker.ts');
 const WORD_COUNT_WORKER = require.resolve('../../examples/word-count.worker');
 
 let server: NatsServer;
+let dir: string;
 let baselineThreads = 0;
 let clusterNo = 0;
 /** A fresh cluster name per test, so no test hears another's. */
@@ -22,6 +25,7 @@ const fresh = () => `spec-${process.pid}-${++clusterNo}`;
 const FAST = { interval: 200, timeout: 2000 };
 
 beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rxwire-nats-cluster-spec-'));
   server = await startNatsServer({ jetstream: false });
   baselineThreads = liveThreads();
 });
@@ -30,7 +34,19 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
+
+/** A worker module that marks `<args.ran><index>` (a file) once its links are up, then runs `runtime.worker`'s mode. */
+function probe(): string {
+  const file = join(dir, 'probe.worker.js');
+  writeFileSync(
+    file,
+    `const run = require(${JSON.stringify(RUNTIME_WORKER)}).default;
+     exports.default = (worker, args) => { require('node:fs').writeFileSync(args.ran + worker.index, ''); return run(worker, args); };`,
+  );
+  return file;
+}
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   const err = await promise.then(
@@ -93,5 +109,80 @@ describe('a NATS cluster of initialize calls in this process', () => {
     const words = perWorker.flat().map(([w]) => w);
     expect(new Set(words).size).toBe(words.length);
     expect(perWorker.flat().sort()).toEqual([...countInPlace(corpus)].sort());
+  });
+});
+
+describe('a NATS cluster that cannot start or loses a process', () => {
+  test('a worker that throws fails the other process with WorkerError (TransportClosedError) at once', async () => {
+    const name = fresh();
+    // Worker 1 throws once linked; every other worker would wait forever. The
+    // heartbeat is long: the other process learns it from `fail`, not a timeout.
+    const config = Config.nats({ servers: server.url, name, processes: 2, workers: 2, heartbeat: { interval: 1000, timeout: 600_000 } });
+    const runs = [0, 1].map((p) => initialize(Config.nats({ ...config, process: p }), RUNTIME_WORKER, { mode: 'throw' }).join());
+    const [thrown, lost] = (await Promise.all(runs.map(rejection))) as WorkerError[];
+    expect(thrown).toBeInstanceOf(WorkerError);
+    expect(thrown.workerIndex).toBe(1);
+    expect(thrown.workerName).toBe('RangeError');
+    expect(lost).toBeInstanceOf(WorkerError);
+    expect(lost.workerName).toBe('TransportClosedError');
+    expect(lost.message).toMatch(/lost process 0 .*it failed: .*worker 1/);
+  });
+
+  test('given indices are kept; two processes claiming one index fail with ClusterError', async () => {
+    const name = fresh();
+    const run = (p: number) => initialize<AllToAll>(Config.nats({ servers: server.url, name, processes: 2, process: p }), RUNTIME_WORKER, { mode: 'all-to-all', count: 10 }).join();
+    const [one, zero] = await Promise.all([run(1), run(0)]);
+    expect([one[0].index, zero[0].index]).toEqual([1, 0]);
+
+    const again = fresh();
+    const clash = () => initialize(Config.nats({ servers: server.url, name: again, processes: 2, process: 0 }), RUNTIME_WORKER, { mode: 'forever' }).join();
+    const errors = await Promise.all([rejection(clash()), rejection(clash())]);
+    for (const err of errors) {
+      expect(err).toBeInstanceOf(ClusterError);
+      expect(err.message).toMatch(/both claim index 0/);
+    }
+  });
+
+  test('processes of different sizes refuse each other with ClusterError naming both', async () => {
+    const name = fresh();
+    const errors = await Promise.all(
+      [2, 3].map((processes) => rejection(initialize(Config.nats({ servers: server.url, name, processes }), RUNTIME_WORKER, { mode: 'forever' }).join())),
+    );
+    for (const err of errors) {
+      expect(err).toBeInstanceOf(ClusterError);
+      expect(err.message).toMatch(/has processes \d, workers 1, version 1, this one .* processes \d/);
+    }
+  });
+
+  test('three processes of a 2-process cluster starting at once all fail with ClusterError', async () => {
+    const config = Config.nats({ servers: server.url, name: fresh(), processes: 2 });
+    const errors = await Promise.all([0, 1, 2].map(() => rejection(initialize(config, RUNTIME_WORKER, { mode: 'forever' }).join())));
+    for (const err of errors) {
+      expect(err).toBeInstanceOf(ClusterError);
+      expect(err.message).toMatch(/more than its 2|disagree on who is in/);
+    }
+  });
+
+  test('a stray process with the name of a running cluster is refused with ClusterError', async () => {
+    const config = Config.nats({ servers: server.url, name: fresh(), processes: 2 });
+    const ran = join(dir, 'stray-running-');
+    const cluster = [0, 1].map(() => initialize(config, probe(), { mode: 'forever', ran }));
+    await until(() => existsSync(`${ran}0`) && existsSync(`${ran}1`), 120_000);
+    const stray = await rejection(initialize(config, RUNTIME_WORKER, { mode: 'forever' }).join());
+    expect(stray).toBeInstanceOf(ClusterError);
+    expect(stray.message).toContain('is already running with 2 processes; this process is not one of them');
+    await Promise.all(cluster.map((guards) => guards.terminate()));
+    for (const guards of cluster) expect(await rejection(guards.join())).toBeInstanceOf(WorkerError);
+  });
+
+  test('a process alone: TimeoutError saying how many came; no server: TransportClosedError', async () => {
+    const alone = await rejection(
+      initialize(Config.nats({ servers: server.url, name: fresh(), processes: 2, joinTimeout: 1000 }), RUNTIME_WORKER, { mode: 'forever' }).join(),
+    );
+    expect(alone).toBeInstanceOf(TimeoutError);
+    expect(alone.message).toContain('1 of 2 processes present after 1000 ms');
+    const nobody = await rejection(initialize(Config.nats({ servers: 'nats://127.0.0.1:1', name: fresh(), processes: 2 }), RUNTIME_WORKER, { mode: 'forever' }).join());
+    expect(nobody).toBeInstanceOf(TransportClosedError);
+    expect(nobody.message).toContain('cannot connect to nats://127.0.0.1:1');
   });
 });
