@@ -3,12 +3,13 @@
  * child processes, found through a real nats-server (started here, stopped
  * after). Nothing here asserts on speed; waits are for events.
  */
-import { Config, initialize } from '../../index';
+import { Config, initialize, type NatsClusterConfig } from '../../index';
 import { ClusterError, TimeoutError, TransportClosedError, WorkerError } from '../../core/errors';
 import { countInPlace } from '../../examples/corpus';
 import { startNatsServer, type NatsServer } from '../../examples/nats-server';
 import type { AllToAll } from '../workers/runtime.worker';
 import { liveThreads, threadsBackTo, until } from '../helpers';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -185,4 +186,72 @@ describe('a NATS cluster that cannot start or loses a process', () => {
     expect(nobody).toBeInstanceOf(TransportClosedError);
     expect(nobody.message).toContain('cannot connect to nats://127.0.0.1:1');
   });
+});
+
+describe('a NATS cluster of real processes', () => {
+  // Child processes start ts-node and worker threads on a shared machine: a
+  // generous limit against hangs, never a speed assertion.
+  const LIMIT = 240_000;
+  const root = join(__dirname, '..', '..');
+  const TS_NODE = ['-r', 'ts-node/register/transpile-only'];
+  const children = new Set<ChildProcess>();
+
+  afterEach(() => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    children.clear();
+  });
+
+  /** A child process, killed after the test if still alive; its output collected. */
+  function track(child: ChildProcess) {
+    children.add(child);
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (text: string) => (out += text));
+    child.stderr?.setEncoding('utf8').on('data', (text: string) => (out += text));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    return { child, out: () => out, exited };
+  }
+
+  /** A process of the cluster `config`: prints `running <index>` per worker once linked, then `outcome <json>` of join(). */
+  function member(config: NatsClusterConfig) {
+    const driver = join(dir, 'driver.js');
+    writeFileSync(
+      driver,
+      `const { Config, initialize } = require(${JSON.stringify(join(root, 'index'))});
+       const probe = ${JSON.stringify(probe())};
+       initialize(Config.nats(JSON.parse(process.argv[2])), probe, { mode: 'forever', ran: ${JSON.stringify(join(dir, `ran-${config.name}-`))} }).join().then(
+         () => console.log('outcome ' + JSON.stringify({ ok: true })),
+         (err) => {
+           console.log('outcome ' + JSON.stringify({ name: err.name, workerName: err.workerName, workerIndex: err.workerIndex, message: err.message }));
+           process.exitCode = 1;
+         },
+       );`,
+    );
+    return track(spawn(process.execPath, [...TS_NODE, driver, JSON.stringify(config)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }));
+  }
+
+  test('a process killed mid-run (SIGKILL) fails every other process with WorkerError, not a hang', async () => {
+    const config = Config.nats({ servers: server.url, name: fresh(), processes: 3, workers: 2, heartbeat: FAST, joinTimeout: 120_000 });
+    const runs = [0, 1, 2].map((p) => member({ ...config, process: p }));
+    const ran = (w: number) => existsSync(join(dir, `ran-${config.name}-${w}`));
+    await until(() => [0, 1, 2, 3, 4, 5].every(ran), 180_000);
+    runs[1].child.kill('SIGKILL');
+    for (const p of [0, 2]) {
+      expect(await runs[p].exited).toBe(1);
+      const outcome = JSON.parse(/outcome (.*)/.exec(runs[p].out())![1]);
+      expect(outcome).toMatchObject({ name: 'WorkerError', workerName: 'TransportClosedError' });
+      expect([2 * p, 2 * p + 1]).toContain(outcome.workerIndex);
+      expect(outcome.message).toMatch(/lost process 1 \(workers 2, 3 had not finished\): not heard for \d+ ms \(heartbeat timeout 2000 ms\)/);
+    }
+  }, LIMIT);
+
+  test('npm run word-count:nats (the launcher): a local nats-server, 2 processes × 2 workers, the union checked, the server stopped', async () => {
+    const launcher = track(spawn(process.execPath, [...TS_NODE, join(root, 'examples', 'word-count-nats.ts'), '--lines', '5000'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const code = await launcher.exited;
+    expect({ code, out: launcher.out() }).toMatchObject({ code: 0 });
+    expect(launcher.out()).toContain('check: OK, the union of 2 processes × 2 workers equals a single-threaded count');
+    const url = /started nats-server on (nats:\/\/[\d.]+:\d+)/.exec(launcher.out())![1];
+    // Its server is gone: nothing listens on its port any more.
+    const refused = await rejection(initialize(Config.nats({ servers: url, name: fresh(), processes: 1 }), RUNTIME_WORKER, { mode: 'forever' }).join());
+    expect(refused).toBeInstanceOf(TransportClosedError);
+  }, LIMIT);
 });
