@@ -8,7 +8,7 @@ import { ClusterError, TimeoutError, TransportClosedError, WorkerError } from '.
 import { countInPlace } from '../../examples/corpus';
 import { startNatsServer, type NatsServer } from '../../examples/nats-server';
 import type { AllToAll } from '../workers/runtime.worker';
-import { liveThreads, threadsBackTo, until } from '../helpers';
+import { liveSockets, liveThreads, threadsBackTo, until } from '../helpers';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ const WORD_COUNT_WORKER = require.resolve('../../examples/word-count.worker');
 let server: NatsServer;
 let dir: string;
 let baselineThreads = 0;
+let baselineSockets = 0;
 let clusterNo = 0;
 /** A fresh cluster name per test, so no test hears another's. */
 const fresh = () => `spec-${process.pid}-${++clusterNo}`;
@@ -29,9 +30,12 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rxwire-nats-cluster-spec-'));
   server = await startNatsServer({ jetstream: false });
   baselineThreads = liveThreads();
+  baselineSockets = liveSockets();
 });
 afterEach(async () => {
+  // No worker thread and no connection outlives a test (the server's listening socket is its own process's).
   await threadsBackTo(baselineThreads);
+  await until(() => liveSockets() <= baselineSockets, 5000);
 });
 afterAll(async () => {
   await server?.stop();
@@ -174,6 +178,25 @@ describe('a NATS cluster that cannot start or loses a process', () => {
     expect(stray.message).toContain('is already running with 2 processes; this process is not one of them');
     await Promise.all(cluster.map((guards) => guards.terminate()));
     for (const guards of cluster) expect(await rejection(guards.join())).toBeInstanceOf(WorkerError);
+  });
+
+  test('the NATS server killed mid-run fails every process with WorkerError (TransportClosedError), not a hang', async () => {
+    const own = await startNatsServer({ jetstream: false });
+    try {
+      const config = Config.nats({ servers: own.url, name: fresh(), processes: 2, workers: 2 });
+      const ran = join(dir, 'server-killed-');
+      const cluster = [0, 1].map(() => initialize(config, probe(), { mode: 'forever', ran }));
+      await until(() => [0, 1, 2, 3].every((w) => existsSync(`${ran}${w}`)), 120_000);
+      await own.kill();
+      for (const guards of cluster) {
+        const err = (await rejection(guards.join())) as WorkerError;
+        expect(err).toBeInstanceOf(WorkerError);
+        expect(err.workerName).toBe('TransportClosedError');
+        expect(err.message).toMatch(/lost the cluster .*its NATS connection closed/);
+      }
+    } finally {
+      await own.stop();
+    }
   });
 
   test('a process alone: TimeoutError saying how many came; no server: TransportClosedError', async () => {
