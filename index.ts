@@ -48,4 +48,5 @@ export {
   AuthError,
   ClusterError,
 } from './core/errors';
+export { GapError, ChannelTakenError } from './core/errors';
 export type { ErrorData } from './core/errors';

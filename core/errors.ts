@@ -17,6 +17,8 @@ export const ErrorCode = {
   TIMEOUT: 'ERR_RXWIRE_TIMEOUT',
   WORKER: 'ERR_RXWIRE_WORKER',
   AUTH: 'ERR_RXWIRE_AUTH',
+  GAP: 'ERR_RXWIRE_GAP',
+  CHANNEL_TAKEN: 'ERR_RXWIRE_CHANNEL_TAKEN',
   CLUSTER: 'ERR_RXWIRE_CLUSTER',
 } as const;
 
@@ -139,6 +141,29 @@ export function asWorkerError(err: unknown, index: number): WorkerError {
 /** A peer failed authentication. */
 export class AuthError extends RxwireError {
   readonly code = ErrorCode.AUTH;
+}
+
+/**
+ * Messages were lost on a link that cannot replay them (NATS core drops
+ * messages for a slow consumer or across a server restart): the message with
+ * sequence number `expected` never came, `got` came instead. The stream ends
+ * with this error after the values that came before the hole, never with a
+ * hole delivered in silence.
+ */
+export class GapError extends RxwireError {
+  readonly code = ErrorCode.GAP;
+  constructor(
+    readonly expected: number,
+    readonly got: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A point-to-point channel name that already has its two ends (a third opener gets this). */
+export class ChannelTakenError extends RxwireError {
+  readonly code = ErrorCode.CHANNEL_TAKEN;
 }
 
 /**

@@ -189,6 +189,17 @@ export class FrameWriter extends EncodeBuffer {
     return FRAME_HEADER;
   }
 
+  /**
+   * Leaves `bytes` bytes for a header that the caller fills in after `take()`
+   * (NATS puts its message sequence number there); returns their offset.
+   */
+  reserve(bytes: number): number {
+    const at = this.pos;
+    this.ensure(at + bytes);
+    this.pos += bytes;
+    return at;
+  }
+
   /** Drops everything written after `size` bytes (a frame that must not go out). */
   truncate(size: number): void {
     if (size < this.pos) this.pos = size;

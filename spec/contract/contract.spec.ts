@@ -76,6 +76,7 @@ async function fill<T>(wire: WireSubject<T>, value: T): Promise<number> {
 
 describe.each(transports.map((t) => [t.name, t] as const))('WireSubject contract over %s', (_name, t) => {
   afterEach(() => t.close());
+  afterAll(() => t.teardown?.());
 
   it('carries many values both ways, each once and in order (seeded; next and send mixed)', async () => {
     const N = 20_000;

@@ -17,6 +17,8 @@ import { open, type OpenOptions } from '../../transports/open';
 import { port, shm } from '../../transports';
 import { closeAll, connect, listen, nextConnection, proxy, type Proxy } from '../fixtures/tcp';
 import { toyLink } from './toy-transport';
+import { startNatsServer, type NatsServer } from '../../examples/nats-server';
+import { connect as natsConnect } from '../../transports/nats';
 
 export interface TransportFixture {
   /** Shown in the test names. */
@@ -27,6 +29,8 @@ export interface TransportFixture {
   peerGone<T>(end: WireSubject<T>): void;
   /** Closes every end and resource made since the last `close()` (afterEach). */
   close(): Promise<void>;
+  /** Optional: releases what the fixture keeps for the whole suite (a server), afterAll. */
+  teardown?(): Promise<void>;
 }
 
 /** What a fixture's `pair` makes, and how to make the peer of each end vanish. */
@@ -133,5 +137,53 @@ export const toyFixture = fixture('toy', async (codecA, codecB, options) => {
   return toyLink(codecA, codecB, windowBytes ? { ...rest, window: windowBytes } : rest);
 });
 
+/**
+ * Two NATS connections to a real nats-server (started at the first pair,
+ * stopped by `teardown`), one end on each. The peer vanishes as a killed
+ * process would: its NATS connection closes under it, nothing said, and the
+ * heartbeat (200 ms, timeout 1 s here) notices.
+ */
+export const natsFixture: TransportFixture = (() => {
+  let server: Promise<NatsServer> | undefined;
+  let made = 0;
+  const base = fixture('nats', async (codecA, codecB, options) => {
+    server ??= startNatsServer({ jetstream: false });
+    const { url } = await server;
+    const [ca, cb] = [await natsConnect({ servers: url }), await natsConnect({ servers: url })];
+    const name = `contract-${++made}`;
+    const natsOptions = { ...options, heartbeat: { interval: 200, timeout: 1000 } };
+    // A peer that vanishes before pairing is no peer yet: wait until both ends
+    // have paired, seen as each end's first data message (its HELLO) on NATS.
+    const said = new Set<string>();
+    const helloes = new Promise<void>((resolve) => {
+      const sub = ca.nc.subscribe(`rxwire.ch.${name}._to.>`, {
+        callback: (_err, msg) => {
+          if (said.add(msg.subject).size < 2) return;
+          sub.unsubscribe();
+          resolve();
+        },
+      });
+    });
+    await ca.nc.flush();
+    const ends = [ca.open(name, codecA, natsOptions), cb.open(name, codecB, natsOptions)] as [WireSubject<typeof codecA extends Codec<infer A> ? A : never>, WireSubject<typeof codecB extends Codec<infer B> ? B : never>];
+    await helloes;
+    return {
+      ends,
+      vanish: [() => void cb.nc.close(), () => void ca.nc.close()],
+      release: async () => {
+        await Promise.all([ca.close(), cb.close()]);
+      },
+    };
+  });
+  return {
+    ...base,
+    async teardown() {
+      const running = server;
+      server = undefined;
+      if (running) await (await running).stop();
+    },
+  };
+})();
+
 /** Every transport the contract suite runs over. */
-export const transports: TransportFixture[] = [portFixture, shmFixture, tcpFixture, toyFixture];
+export const transports: TransportFixture[] = [portFixture, shmFixture, tcpFixture, toyFixture, natsFixture];
