@@ -15,8 +15,7 @@
  *    rather than after a heartbeat timeout; then stops beating, leaves and
  *    drains its connection.
  */
-import type { NatsConnection } from '@nats-io/transport-node';
-import { TransportClosedError, WorkerError } from '../core/errors';
+import { WorkerError } from '../core/errors';
 import type { NatsClusterConfig } from './nats-config';
 import { joinCluster, type Membership } from './nats-membership';
 import { connectCluster, controlSubject, encodeMessage, type ControlMessage, type NatsWorkerSetup } from './nats-subjects';
@@ -41,9 +40,8 @@ export function natsCluster<R>(config: NatsClusterConfig, args: unknown, start: 
   const abort = new AbortController();
   let guards: Guards<R> | undefined;
   const results = (async () => {
-    const nc = await connectCluster(config, 'main').catch((err: Error) => {
-      throw new TransportClosedError(`NATS cluster ${config.name}: cannot connect to ${config.servers.join(', ')}: ${err.message}`, { cause: err });
-    });
+    const conn = await connectCluster(config, 'main');
+    const { nc } = conn;
     let membership: Membership | undefined;
     let beat: ReturnType<typeof setInterval> | undefined;
     const say = (message: ControlMessage) => {
@@ -66,7 +64,7 @@ export function natsCluster<R>(config: NatsClusterConfig, args: unknown, start: 
     } finally {
       clearInterval(beat);
       membership?.leave();
-      await close(nc);
+      await conn.close(); // what was published goes out first
     }
   })();
   results.catch(() => {});
@@ -78,10 +76,4 @@ export function natsCluster<R>(config: NatsClusterConfig, args: unknown, start: 
       await results.catch(() => {});
     },
   };
-}
-
-/** Drains the connection (what was published goes out), or closes it when that fails. */
-async function close(nc: NatsConnection): Promise<void> {
-  if (nc.isClosed()) return;
-  await nc.drain().catch(() => nc.close());
 }

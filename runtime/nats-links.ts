@@ -26,11 +26,11 @@
  * every peer is finished with it; then it drains its connection.
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { NatsWire } from '../transports/nats';
 import type { Codec } from '../core/codec';
 import { TimeoutError, TransportClosedError } from '../core/errors';
 import type { WireOptions, WireSubject } from '../core/wire-subject';
 import type { RemoteLinks } from './context';
-import { openNatsChannel, type NatsChannelOpener } from './nats-link';
 import { channelName, connectCluster, controlSubject, decodeMessage, encodeMessage, type ControlMessage, type NatsWorkerSetup } from './nats-subjects';
 
 export class NatsLinks implements RemoteLinks {
@@ -54,12 +54,15 @@ export class NatsLinks implements RemoteLinks {
   private settle: (() => void) | undefined;
   private closing: Promise<void> | undefined;
 
+  private readonly nc: NatsConnection;
+
   private constructor(
-    private readonly nc: NatsConnection,
+    private readonly conn: NatsWire,
     private readonly setup: NatsWorkerSetup,
     private readonly index: number,
-    private readonly opener: NatsChannelOpener,
   ) {
+    const { nc } = conn;
+    this.nc = nc;
     this.lost = new Promise((resolve) => (this.reportLost = resolve));
     this.allUp = new Promise((resolve) => (this.everyoneUp = resolve));
     const { config, process: me } = setup;
@@ -84,9 +87,9 @@ export class NatsLinks implements RemoteLinks {
    * `joinTimeout`, or `TransportClosedError` when a process is lost first,
    * having closed its connection.
    */
-  static async start(setup: NatsWorkerSetup, index: number, opener: NatsChannelOpener = openNatsChannel): Promise<NatsLinks> {
-    const nc = await connectCluster(setup.config, `w${index}`);
-    const links = new NatsLinks(nc, setup, index, opener);
+  static async start(setup: NatsWorkerSetup, index: number): Promise<NatsLinks> {
+    const conn = await connectCluster(setup.config, `w${index}`);
+    const links = new NatsLinks(conn, setup, index);
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
@@ -111,9 +114,18 @@ export class NatsLinks implements RemoteLinks {
     return peer < this.first || peer >= this.first + this.workers;
   }
 
+  /**
+   * Channel `channel` to worker `peer`: a NATS channel (`conn.open`) named
+   * by `channelName`, which both workers open. Its own heartbeat is off:
+   * the cluster's liveness (above) covers every channel of a process at
+   * once, from its main thread, which a busy worker thread cannot delay.
+   * The ends pair within `joinTimeout` (every worker is up by then).
+   */
   open(peer: number, channel: string, codec: Codec<unknown>, options: WireOptions & { window?: number }): WireSubject<unknown> {
     const { config, run } = this.setup;
-    return this.opener(this.nc, channelName(config.name, run, channel, this.index, peer), this.index < peer ? 0 : 1, codec, options);
+    const { window, ...wire } = options;
+    const name = channelName(config.name, run, channel, this.index, peer);
+    return this.conn.open(name, codec, { ...wire, ...(window === undefined ? {} : { windowBytes: window }), heartbeat: false, pairTimeout: config.joinTimeout });
   }
 
   /** The worker's function has settled: says `done`, waits for every remote worker's, then closes. */
@@ -132,9 +144,8 @@ export class NatsLinks implements RemoteLinks {
       this.finishing = true;
       clearInterval(this.timer);
       this.settle?.();
-      if (this.nc.isClosed()) return;
-      this.sub.unsubscribe();
-      await this.nc.drain().catch(() => this.nc.close());
+      if (!this.nc.isClosed()) this.sub.unsubscribe();
+      await this.conn.close(); // what was published goes out first
     })());
   }
 

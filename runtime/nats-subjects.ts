@@ -2,10 +2,10 @@
  * The subjects and messages of a NATS cluster (docs/PROTOCOL.md, "NATS
  * cluster"), shared by the main thread's side (nats-cluster.ts,
  * nats-membership.ts) and the workers' side (nats-links.ts). Control
- * messages are UTF-8 JSON objects with a `type`; channels carry the frames
- * of the port transport.
+ * messages are UTF-8 JSON objects with a `type`; channels are the NATS
+ * transport's (transports/nats, `conn.open`).
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsWire } from '../transports/nats';
 import type { NatsClusterConfig } from './nats-config';
 
 /** The version of the cluster's control messages (`v` in `hello`). */
@@ -103,11 +103,13 @@ export function decodeMessage<M extends { type: string }>(data: Uint8Array): M |
 }
 
 /**
- * A connection of the cluster: no reconnection (a channel must never resume
- * past what a server restart lost), so a lost server ends the run with a
- * typed error instead.
+ * A connection of the cluster (`transports/nats`' `connect`): no
+ * reconnection (a channel must never resume past what a server restart
+ * lost), so a lost server ends the run with a typed error instead.
+ * @throws AuthError when the server refuses the credentials
+ * @throws TransportClosedError when no server can be reached
  */
-export function connectCluster(config: NatsClusterConfig, role: string): Promise<NatsConnection> {
+export function connectCluster(config: NatsClusterConfig, role: string): Promise<NatsWire> {
   const { servers, user, pass, name } = config;
   return connect({ servers: [...servers], user, pass, name: `rxwire.cluster.${name}.${role}`, reconnect: false });
 }

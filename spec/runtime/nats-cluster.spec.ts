@@ -207,7 +207,7 @@ describe('a NATS cluster that cannot start or loses a process', () => {
     expect(alone.message).toContain('1 of 2 processes present after 1000 ms');
     const nobody = await rejection(initialize(Config.nats({ servers: 'nats://127.0.0.1:1', name: fresh(), processes: 2 }), RUNTIME_WORKER, { mode: 'forever' }).join());
     expect(nobody).toBeInstanceOf(TransportClosedError);
-    expect(nobody.message).toContain('cannot connect to nats://127.0.0.1:1');
+    expect(nobody.message).toContain('cannot connect to NATS at nats://127.0.0.1:1');
   });
 });
 
