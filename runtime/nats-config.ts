@@ -37,7 +37,9 @@ export interface NatsClusterOptions {
    * Liveness. Each process publishes a beat every `interval` ms; a process
    * not heard for `timeout` ms (killed, stopped, cut off) fails the workers
    * of every other process with `WorkerError`. Default `{ interval: 1000,
-   * timeout: 5000 }`; `timeout` must be more than `interval`. A process
+   * timeout: 5000 }`; with one of them given, as `tcp.connect`'s heartbeat
+   * (`timeout` 3 × `interval`, or `interval` a third of `timeout`);
+   * `timeout` must be more than `interval`. A process
    * whose main thread's event loop is held longer than `timeout` looks dead.
    */
   heartbeat?: { interval?: number; timeout?: number };
@@ -90,7 +92,7 @@ export function natsClusterConfig(options: NatsClusterOptions): NatsClusterConfi
   if (heartbeat !== undefined && (typeof heartbeat !== 'object' || heartbeat === null)) {
     throw new TypeError('Config.nats: options.heartbeat must be { interval, timeout }');
   }
-  const beat = heartbeatSettings({ interval: 1000, timeout: 5000, ...heartbeat }, 'Config.nats: options.heartbeat');
+  const beat = heartbeatSettings(heartbeat ?? { interval: 1000, timeout: 5000 }, 'Config.nats: options.heartbeat');
   if (!beat) throw new RangeError('Config.nats: options.heartbeat cannot be off (a dead process would never be noticed)');
   for (const [value, field] of [
     [user, 'user'],
