@@ -3,7 +3,7 @@
  * child processes, found through a real nats-server (started here, stopped
  * after). Nothing here asserts on speed; waits are for events.
  */
-import { Config, initialize, type NatsClusterConfig } from '../../index';
+import { Config, initialize, route, type NatsClusterConfig } from '../../index';
 import { ClusterError, TimeoutError, TransportClosedError, WorkerError } from '../../core/errors';
 import { countInPlace } from '../../examples/corpus';
 import { startNatsServer, type NatsServer } from '../../examples/nats-server';
@@ -114,6 +114,33 @@ describe('a NATS cluster of initialize calls in this process', () => {
     const words = perWorker.flat().map(([w]) => w);
     expect(new Set(words).size).toBe(words.length);
     expect(perWorker.flat().sort()).toEqual([...countInPlace(corpus)].sort());
+  });
+
+  test('exchange keeps per-key order across processes: each key at the one worker it routes to, every sender in order', async () => {
+    const name = fresh();
+    const count = 200;
+    const keyCount = 40;
+    const results = await Promise.all(
+      [0, 1].map((p) =>
+        initialize<[string, number[][]][]>(Config.nats({ servers: server.url, name, processes: 2, workers: 2, process: p }), RUNTIME_WORKER, {
+          mode: 'keys',
+          count,
+          keyCount,
+        }).join(),
+      ),
+    );
+    const owner = new Map<string, number>();
+    results.flat().forEach((perKey, index) => {
+      for (const [key, perSender] of perKey) {
+        expect(owner.has(key)).toBe(false); // a key lives at one worker only
+        owner.set(key, index);
+        expect(index).toBe(route(key, 4));
+        expect(perSender).toHaveLength(4);
+        for (const seqs of perSender) expect(seqs).toEqual([...Array(count).keys()]); // every sender's values, in order
+      }
+    });
+    expect(owner.size).toBe(keyCount);
+    expect(new Set([...owner.values()].map((w) => Math.floor(w / 2))).size).toBe(2); // keys on both processes
   });
 });
 
