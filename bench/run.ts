@@ -17,9 +17,10 @@ import { requestSuite } from './suites/request';
 import { shmSuite } from './suites/shm';
 import { stageSuite } from './suites/stage';
 import { tcpSuite } from './suites/tcp';
+import { natsSuite } from './suites/nats';
 
 /** Every suite, in the order a plain `npm run bench` runs them. */
-const SUITES: readonly Suite[] = [codecSuite, portSuite, shmSuite, requestSuite, exchangeSuite, stageSuite, tcpSuite];
+const SUITES: readonly Suite[] = [codecSuite, portSuite, shmSuite, requestSuite, exchangeSuite, stageSuite, tcpSuite, natsSuite];
 
 async function main(argv: readonly string[]): Promise<number> {
   let options: RunOptions;

@@ -77,6 +77,27 @@ describe('NATS channels', () => {
     expect(await fb).toBeInstanceOf(SchemaMismatchError);
   });
 
+  it('three ends opened at once: exactly two pair and carry values, the third gets ChannelTakenError', async () => {
+    const cs = [await conn(), await conn(), await conn()];
+    const wires = cs.map((c) => c.open('race', codec('int')));
+    const outcomes = wires.map(
+      (w, i) =>
+        new Promise<number | Error>((resolve) => {
+          w.subscribe({ next: resolve, error: resolve });
+          w.send(i).catch(() => undefined);
+        }),
+    );
+    const results = await Promise.all(outcomes);
+    const taken = results.filter((r) => r instanceof ChannelTakenError);
+    const values = results.filter((r): r is number => typeof r === 'number');
+    expect(taken.length).toBe(1);
+    expect(values.length).toBe(2);
+    // Each of the pair got the other's index.
+    const paired = results.map((r, i) => [r, i] as const).filter(([r]) => typeof r === 'number');
+    expect(paired[0][0]).toBe(paired[1][1]);
+    expect(paired[1][0]).toBe(paired[0][1]);
+  });
+
   it('refuses a third end of a name with ChannelTakenError', async () => {
     const [a, b, c] = [await conn(), await conn(), await conn()];
     const wa = a.open('three', Text);

@@ -81,10 +81,14 @@ export class NatsTransport implements SessionTransport {
     for (const message of early) this.onMessage(message);
   }
 
-  /** The link is over with `err` (pairing failed, the connection closed or dropped): both directions end. */
-  lost(err: Error): void {
+  /**
+   * The link is over with `err` (pairing failed, the connection closed or
+   * dropped, a hole, the heartbeat): both directions end; `bye` is what the
+   * peer is told.
+   */
+  lost(err: Error, bye = `the other end's link ended: ${err.message}`): void {
     if (this.closed) return;
-    this.reason = `the other end ended the link: ${err.message}`;
+    this.reason = bye;
     this.session.peerGone(err);
   }
 

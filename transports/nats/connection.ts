@@ -140,7 +140,7 @@ export class NatsWire {
    */
   async close(): Promise<void> {
     if (!this.ending) {
-      this.endAll(new TransportClosedError('this end closed its NATS connection'));
+      this.endAll(new TransportClosedError('this end closed its NATS connection'), 'the other end closed its NATS connection');
       try {
         if (this.owned && !this.nc.isClosed()) {
           await this.nc.flush();
@@ -154,10 +154,10 @@ export class NatsWire {
   }
 
   /** Ends every channel with `err`; no channel opens after. */
-  private endAll(err: Error): void {
+  private endAll(err: Error, bye?: string): void {
     this.ending ??= err;
     this.status.stop?.();
-    for (const transport of [...this.transports]) transport.lost(err);
+    for (const transport of [...this.transports]) transport.lost(err, bye);
     if (!this.owned) this.resolveClosed();
   }
 

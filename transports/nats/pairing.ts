@@ -16,9 +16,9 @@
  *   (ChannelTakenError); no responder or no answer in time: x is gone, try
  *   the next;
  * - `propose x` on `_pair.<own>`: unpaired and not proposing: pair with x,
- *   answer `accept`; paired: answer `taken`; proposing to y: answer once
- *   that is settled (`taken` if y accepted or refused, `accept` if y was
- *   gone).
+ *   answer `accept`; paired: answer `taken` (`accept` to its partner);
+ *   proposing to y: answer once that is settled (`taken` if y accepted or
+ *   refused; if y was gone, x's proposal is taken as if it came then).
  *
  * Proposals go from lower to higher ids only, so they never wait on each
  * other in a circle; two ends opened in any order pair, and a name with a
@@ -122,8 +122,13 @@ export class Pairing {
         else this.fail(taken(this.channelName));
       },
       () => {
-        // No responder, or no answer in time: that end is gone.
-        if (this.state === 'proposing') this.proposeNext();
+        // No responder, or no answer in time: that end is gone. A proposal
+        // that waited on ours comes from an end known to be there: take it.
+        if (this.state !== 'proposing') return;
+        const first = this.waiting.shift();
+        if (!first) return this.proposeNext();
+        this.state = 'looking';
+        this.told(first);
       },
     );
   }
