@@ -20,11 +20,12 @@
  * After the start, each member answers a hello from an id not among its
  * members with `busy` (the cluster is running), which fails that process's
  * start with `ClusterError`. A start that does not complete within
- * `joinTimeout` fails with `TimeoutError` saying how many processes came.
+ * `joinTimeout` fails with `TimeoutError` saying how many processes came;
+ * one whose connection closes, with `TransportClosedError`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { ClusterError, TimeoutError } from '../core/errors';
+import { ClusterError, TimeoutError, TransportClosedError } from '../core/errors';
 import type { NatsClusterConfig } from './nats-config';
 import { CLUSTER_VERSION, decodeMessage, encodeMessage, joinSubject, type HelloMessage, type JoinMessage } from './nats-subjects';
 
@@ -66,8 +67,10 @@ export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signa
       clearTimeout(deadline);
       signal.removeEventListener('abort', onAbort);
     };
+    let failed = false;
     const fail = (err: Error) => {
-      if (agreed) return;
+      if (agreed || failed) return;
+      failed = true;
       stop();
       sub?.unsubscribe();
       reject(err);
@@ -123,6 +126,7 @@ export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signa
     };
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort);
+    void nc.closed().then(() => fail(new TransportClosedError(`NATS cluster ${config.name}: the connection to NATS closed during the start`)));
     sub = nc.subscribe(subject, { callback: (err, msg) => {
         if (!err) onMessage(decodeMessage<JoinMessage>(msg.data));
       } });
