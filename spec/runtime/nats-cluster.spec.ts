@@ -4,7 +4,7 @@
  * after). Nothing here asserts on speed; waits are for events.
  */
 import { Config, initialize, route, type NatsClusterConfig } from '../../index';
-import { ClusterError, TimeoutError, TransportClosedError, WorkerError } from '../../core/errors';
+import { AuthError, ClusterError, TimeoutError, TransportClosedError, WorkerError } from '../../core/errors';
 import { countInPlace } from '../../examples/corpus';
 import { startNatsServer, type NatsServer } from '../../examples/nats-server';
 import type { AllToAll } from '../workers/runtime.worker';
@@ -221,6 +221,19 @@ describe('a NATS cluster that cannot start or loses a process', () => {
         expect(err.workerName).toBe('TransportClosedError');
         expect(err.message).toMatch(/lost the cluster .*its NATS connection closed/);
       }
+    } finally {
+      await own.stop();
+    }
+  });
+
+  test('a server with credentials: the right ones run the cluster, wrong ones are refused with AuthError', async () => {
+    const own = await startNatsServer({ jetstream: false, user: 'wc', pass: 'secret' });
+    try {
+      const config = Config.nats({ servers: own.url, name: fresh(), processes: 2, user: 'wc', pass: 'secret' });
+      const results = await Promise.all([0, 1].map(() => initialize<AllToAll>(config, RUNTIME_WORKER, { mode: 'all-to-all', count: 10 }).join()));
+      expect(results.flat().map((r) => r.completed)).toEqual([true, true]);
+      const refused = await rejection(initialize(Config.nats({ ...config, pass: 'wrong' }), RUNTIME_WORKER, { mode: 'forever' }).join());
+      expect(refused).toBeInstanceOf(AuthError);
     } finally {
       await own.stop();
     }
