@@ -25,7 +25,7 @@
  * was lost), so this worker stays, and its queued values keep draining, until
  * every peer is finished with it; then it drains its connection.
  */
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { NatsWire } from '../transports/nats';
 import type { Codec } from '../core/codec';
 import { TimeoutError, TransportClosedError } from '../core/errors';
@@ -70,9 +70,10 @@ export class NatsLinks implements RemoteLinks {
     this.first = me * config.workers;
     for (let peer = 0; peer < config.processes * config.workers; peer++) if (this.has(peer)) this.running.add(peer);
     this.heard = new Array(config.processes).fill(Date.now());
-    this.sub = nc.subscribe(controlSubject(config.name, setup.run), { callback: (err, msg) => {
-        if (!err) this.onControl(msg.data);
-      } });
+    const onMessage = (err: Error | null, msg: Msg) => {
+      if (!err) this.onControl(msg.data);
+    };
+    this.sub = nc.subscribe(controlSubject(config.name, setup.run), { callback: onMessage });
     const { interval, timeout } = config.heartbeat;
     this.timer = setInterval(() => this.check(interval, timeout), Math.max(1, Math.min(interval, Math.floor(timeout / 4))));
     this.say({ type: 'up', worker: index });
@@ -80,7 +81,6 @@ export class NatsLinks implements RemoteLinks {
     void nc.closed().then(() => this.processLost(undefined, 'its NATS connection closed (the server is gone?)'));
   }
 
-  /** Connects and starts listening; the user's function runs after. */
   /**
    * Connects, and resolves once every remote worker reads the control
    * subject (so no `done` is missed); rejects with `TimeoutError` past
@@ -99,6 +99,7 @@ export class NatsLinks implements RemoteLinks {
         }, setup.config.joinTimeout);
       });
       const lost = links.lost.then((err) => Promise.reject(err));
+      lost.catch(() => {}); // a loss after the start is the runner's to report
       await Promise.race([links.allUp, lost, timeout]);
       return links;
     } catch (err) {

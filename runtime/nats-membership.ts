@@ -127,9 +127,11 @@ export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signa
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort);
     void nc.closed().then(() => fail(new TransportClosedError(`NATS cluster ${config.name}: the connection to NATS closed during the start`)));
-    sub = nc.subscribe(subject, { callback: (err, msg) => {
+    sub = nc.subscribe(subject, {
+      callback: (err, msg) => {
         if (!err) onMessage(decodeMessage<JoinMessage>(msg.data));
-      } });
+      },
+    });
     say(hello);
     if (config.processes === 1) {
       members = [id];
