@@ -60,6 +60,9 @@ export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signa
   const say = (message: JoinMessage) => {
     if (!nc.isClosed()) nc.publish(subject, encodeMessage(message));
   };
+  const leave = () => {
+    if (!nc.isClosed()) sub?.unsubscribe();
+  };
 
   return new Promise<Membership>((resolve, reject) => {
     const stop = () => {
@@ -72,14 +75,14 @@ export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signa
       if (agreed || failed) return;
       failed = true;
       stop();
-      sub?.unsubscribe();
+      leave();
       reject(err);
     };
     const onAbort = () => fail(signal.reason as Error);
     const done = (index: number) => {
       stop();
       const run = createHash('sha256').update(members!.join(',')).digest('hex').slice(0, 16);
-      agreed = { process: index, run, leave: () => sub?.unsubscribe() };
+      agreed = { process: index, run, leave };
       resolve(agreed);
     };
     const onMessage = (message: JoinMessage | undefined) => {
