@@ -20,6 +20,7 @@ export { initialize } from './runtime/initialize';
 export type { Guards } from './runtime/initialize';
 export { Config } from './runtime/config';
 export type { ThreadConfig, ProcessConfig, ClusterConfig, ClusterOptions, ConfigLike } from './runtime/config';
+export type { NatsClusterConfig, NatsClusterOptions } from './runtime/config';
 export { freeLocalHosts } from './runtime/hosts';
 export type { HostAddress } from './runtime/hosts';
 export type { WorkerContext, Channels, Sender, ChannelId, AllocateOptions } from './runtime/context';
@@ -45,6 +46,7 @@ export {
   TimeoutError,
   WorkerError,
   AuthError,
+  ClusterError,
 } from './core/errors';
 export { GapError, ChannelTakenError } from './core/errors';
 export type { ErrorData } from './core/errors';

@@ -29,6 +29,7 @@ export const ErrorCode = {
   GAP: 'ERR_RXWIRE_GAP',
   CHANNEL_TAKEN: 'ERR_RXWIRE_CHANNEL_TAKEN',
   NO_RESPONDERS: 'ERR_RXWIRE_NO_RESPONDERS',
+  CLUSTER: 'ERR_RXWIRE_CLUSTER',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -187,6 +188,16 @@ export class NoRespondersError extends RxwireError {
   ) {
     super(`no responders on ${subject}: no member of the service is running`, options);
   }
+}
+
+/**
+ * A process could not join its cluster: the processes disagree on its shape
+ * (`processes`, `workers`), two claim one index, or more processes than
+ * `processes` came under one cluster name (a stray, or a cluster already
+ * running under that name).
+ */
+export class ClusterError extends RxwireError {
+  readonly code = ErrorCode.CLUSTER;
 }
 
 /** An error as it crosses the wire. */

@@ -21,7 +21,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { freeLocalHosts } from '../index'; // in your app: from 'rxwire'
-import { DEFAULT_CORPUS, countInPlace } from './corpus';
+import { DEFAULT_CORPUS } from './corpus';
+import { checkUnion, count, prefixLines } from './launch';
 import type { ClusterCounts } from './word-count';
 
 async function main(): Promise<number> {
@@ -67,62 +68,11 @@ async function main(): Promise<number> {
       console.log(`check: FAILED, exit codes ${codes.join(', ')}`);
       return 1;
     }
-    return check(received, processes, workers, lines);
+    return checkUnion(received, processes, workers, lines);
   } finally {
     stopAll();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** The union of every process's counts against the one-loop count. */
-function check(received: ClusterCounts[], processes: number, workers: number, lines: number): number {
-  const counts = new Map<string, number>();
-  let twice = 0;
-  for (const { perWorker } of received) {
-    for (const pairs of perWorker) {
-      for (const [word, n] of pairs) {
-        if (counts.has(word)) twice++; // a word counted by two workers: exchange failed
-        counts.set(word, n);
-      }
-    }
-  }
-  const expected = countInPlace({ ...DEFAULT_CORPUS, lines });
-  const all = received.length === processes && received.every(({ perWorker }) => perWorker.length === workers);
-  const same = all && twice === 0 && counts.size === expected.size && [...expected].every(([w, n]) => counts.get(w) === n);
-  const total = [...counts.values()].reduce((a, b) => a + b, 0);
-  console.log(`union: ${total.toLocaleString('en-US')} words, ${counts.size} distinct, from ${received.length} processes`);
-  console.log(
-    same
-      ? `check: OK, the union of ${processes} processes × ${workers} workers equals a single-threaded count`
-      : `check: FAILED, the union differs from a single-threaded count (${twice} word(s) counted twice, ${received.length} of ${processes} processes reported)`,
-  );
-  return same ? 0 : 1;
-}
-
-/** Copies a child's output to ours, each line prefixed. */
-function prefixLines(child: ChildProcess, prefix: string): void {
-  for (const [stream, out] of [
-    [child.stdout, process.stdout],
-    [child.stderr, process.stderr],
-  ] as const) {
-    let rest = '';
-    stream?.setEncoding('utf8');
-    stream?.on('data', (text: string) => {
-      const lines = (rest + text).split('\n');
-      rest = lines.pop()!;
-      for (const line of lines) out.write(`${prefix}${line}\n`);
-    });
-    stream?.on('end', () => rest && out.write(`${prefix}${rest}\n`));
-  }
-}
-
-/** A positive integer option (`-n 3`, `--lines=500`), or its default. */
-function count(argv: readonly string[], flag: string, fallback: number): number {
-  const at = argv.findIndex((arg) => arg === flag || arg.startsWith(`${flag}=`));
-  if (at < 0) return fallback;
-  const value = Number(argv[at].includes('=') ? argv[at].slice(flag.length + 1) : argv[at + 1]);
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${flag} must be a positive integer`);
-  return value;
 }
 
 main().then(

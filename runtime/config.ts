@@ -5,6 +5,9 @@
  */
 import { heartbeatSettings, type HeartbeatOptions } from '../transports/tcp/options';
 import { checkPortRanges, defaultHosts, parseHost, readHostfile, type HostAddress } from './hosts';
+import { natsClusterConfig, type NatsClusterConfig, type NatsClusterOptions } from './nats-config';
+
+export type { NatsClusterConfig, NatsClusterOptions } from './nats-config';
 
 /** One worker, in the calling thread: for debugging and tests. */
 export interface ThreadConfig {
@@ -41,7 +44,7 @@ export interface ClusterConfig {
   readonly heartbeat?: false | { readonly interval: number; readonly timeout: number };
 }
 
-export type Config = ThreadConfig | ProcessConfig | ClusterConfig;
+export type Config = ThreadConfig | ProcessConfig | ClusterConfig | NatsClusterConfig;
 
 /** Options of `Config.cluster`. */
 export interface ClusterOptions {
@@ -133,6 +136,27 @@ export const Config = {
     return { ...config, ...(secret === undefined ? {} : { secret }), ...(beat === undefined ? {} : { heartbeat: beat }) };
   },
   /**
+   * This process's part of a cluster found through NATS, with no hostfile
+   * (see `NatsClusterOptions` and runtime/nats-cluster.ts): every process
+   * connects to `servers`, they find each other under `name`, `initialize`
+   * waits until all `processes` are there, then starts `workers` threads in
+   * each. Threads of one process are linked by shared-memory rings, workers
+   * of two processes by channels over NATS. A process that dies fails
+   * `join()` in every other process with `WorkerError` within
+   * `heartbeat.timeout`.
+   *
+   * ## Example
+   * ```ts
+   * import { Config, initialize } from 'rxwire';
+   * // the same line on every machine; indices are assigned at the start
+   * await initialize(Config.nats({ servers: 'nats://10.0.0.9:4222', name: 'wc', processes: 2, workers: 4 }), './count.worker.js').join();
+   * ```
+   * @throws TypeError / RangeError naming the option at fault
+   */
+  nats(options: NatsClusterOptions): NatsClusterConfig {
+    return natsClusterConfig(options);
+  },
+  /**
    * Reads a command line as timely's `Config::from_args` does:
    *
    * - `-w N` / `--workers N`: worker threads per process (default 1);
@@ -175,12 +199,13 @@ export type ConfigLike = Config | { readonly workers: number };
 /** Checks a config at the door. */
 export function toConfig(config: ConfigLike): Config {
   if (typeof config !== 'object' || config === null) {
-    throw new TypeError('initialize: config must be Config.thread(), Config.process(n), Config.cluster({ ... }) or { workers: n }');
+    throw new TypeError('initialize: config must be Config.thread(), Config.process(n), Config.cluster({ ... }), Config.nats({ ... }) or { workers: n }');
   }
   if ('kind' in config) {
     if (config.kind === 'thread') return config;
     if (config.kind === 'process') return Config.process(config.workers);
     if (config.kind === 'cluster') return Config.cluster(config);
+    if (config.kind === 'nats') return Config.nats(config);
     throw new TypeError(`initialize: unknown config kind ${JSON.stringify((config as { kind: unknown }).kind)}`);
   }
   return Config.process(config.workers);

@@ -12,6 +12,7 @@ import { toConfig, type ClusterConfig, type ConfigLike } from './config';
 import { Peers } from './context';
 import { runToResult } from '../threads/run';
 import type { RuntimeSetup } from './runner';
+import { natsCluster } from './nats-cluster';
 
 /** What `initialize` returns: the running workers. */
 export interface Guards<R> {
@@ -68,6 +69,10 @@ export function initialize<R = unknown>(config: ConfigLike, module: ModuleRef, a
   }
   if (checked.kind === 'thread') return inThisThread<R>(module, args);
   if (checked.kind === 'process') return inThreads<R>(setups(checked.workers, 0, checked.workers, args), module);
+  if (checked.kind === 'nats') {
+    const { workers, processes } = checked;
+    return natsCluster<R>(checked, args, (nats) => inThreads<R>(setups(workers, nats.process * workers, processes * workers, args, { nats }), module));
+  }
   return inThreads<R>(clusterSetups(checked, args), module);
 }
 
@@ -95,13 +100,13 @@ function inThisThread<R>(module: ModuleRef, args: unknown): Guards<R> {
 type Setups = Map<number, RuntimeSetup>;
 
 /** The setups of `count` worker threads with global indices `first` on, among `peers` workers. */
-function setups(count: number, first: number, peers: number, args: unknown, cluster?: ClusterConfig): Setups {
+function setups(count: number, first: number, peers: number, args: unknown, remote: Pick<RuntimeSetup, 'cluster' | 'nats'> = {}): Setups {
   const local = meshOf(count);
   const result: Setups = new Map();
   local.forEach((ports, t) => {
     const mesh: (MessagePort | null)[] = new Array(peers).fill(null);
     ports.forEach((port, u) => (mesh[first + u] = port));
-    result.set(first + t, cluster ? { peers, mesh, args, cluster } : { peers, mesh, args });
+    result.set(first + t, { peers, mesh, args, ...remote });
   });
   return result;
 }
@@ -109,7 +114,7 @@ function setups(count: number, first: number, peers: number, args: unknown, clus
 /** This process's workers in a cluster: linked by rings among themselves, by TCP to the rest. */
 function clusterSetups(config: ClusterConfig, args: unknown): Setups {
   const { workers, hosts } = config;
-  return setups(workers, config.process * workers, hosts.length * workers, args, config);
+  return setups(workers, config.process * workers, hosts.length * workers, args, { cluster: config });
 }
 
 function inThreads<R>(workerSetups: Setups, module: ModuleRef): Guards<R> {

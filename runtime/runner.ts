@@ -5,6 +5,8 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { ClusterLinks } from './cluster';
 import type { ClusterConfig } from './config';
+import type { NatsLinks } from './nats-links';
+import type { NatsWorkerSetup } from './nats-subjects';
 import { Peers } from './context';
 import { runToResult } from '../threads/run';
 
@@ -17,15 +19,18 @@ export interface RuntimeSetup {
   args: unknown;
   /** In a cluster, the config, to link this worker to the other processes' workers. */
   cluster?: ClusterConfig;
+  /** In a NATS cluster, what the start agreed on, to link this worker to the other processes' workers over NATS. */
+  nats?: NatsWorkerSetup;
 }
 
 export async function run(userExport: (...params: never[]) => unknown, setup: unknown, index: number) {
-  const { peers, mesh, args, cluster } = setup as RuntimeSetup;
-  let remote: ClusterLinks | undefined;
+  const { peers, mesh, args, cluster, nats } = setup as RuntimeSetup;
+  let remote: ClusterLinks | NatsLinks | undefined;
   try {
     // In a cluster, every link is up before the user's function starts. (Loaded
     // only then, so threads of one process never load the TCP transport.)
     if (cluster) remote = await (await import('./cluster')).ClusterLinks.start(cluster, index);
+    if (nats) remote = await (await import('./nats-links')).NatsLinks.start(nats, index);
   } catch (err) {
     for (const port of mesh) port?.close();
     throw err;

@@ -1,6 +1,6 @@
 /** Test helpers: real worker threads, always reaped. */
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import type { TransferListItem, Worker } from 'node:worker_threads';
 import { startWorker, type StartWorkerOptions } from '../threads/worker';
 import { port, shm, transferList, type PortEnd, type ShmEnd } from '../transports';
@@ -144,4 +144,15 @@ export function liveThreads(): number {
 /** Waits until the process is back to `baseline` threads (a thread ends a moment after its exit event). */
 export async function threadsBackTo(baseline: number): Promise<void> {
   await until(() => liveThreads() <= baseline, 5000);
+}
+
+/** Sockets this process holds (Linux: /proc/self/fd), worker threads' included. */
+export function liveSockets(): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
+    } catch {
+      return false; // the fd closed while we looked
+    }
+  }).length;
 }

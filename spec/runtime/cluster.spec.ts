@@ -5,7 +5,7 @@
  * asserts on speed; waits are for events, with generous limits.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Config, freeLocalHosts, initialize, type HostAddress } from '../../index';
@@ -13,7 +13,7 @@ import { WorkerError } from '../../core/errors';
 import { countInPlace, DEFAULT_CORPUS } from '../../examples/corpus';
 import type { ClusterCounts } from '../../examples/word-count';
 import type { AllToAll } from '../workers/runtime.worker';
-import { liveThreads, threadsBackTo, until } from '../helpers';
+import { liveSockets, liveThreads, threadsBackTo, until } from '../helpers';
 
 const root = join(__dirname, '..', '..');
 const RUNTIME_WORKER = join(root, 'spec', 'workers', 'runtime.worker.ts');
@@ -25,17 +25,6 @@ let baselineSockets = 0;
 const children = new Set<ChildProcess>();
 /** Children that lead a process group of their own (a launcher and its children). */
 const groups = new Set<ChildProcess>();
-
-/** Sockets this process holds (Linux: /proc/self/fd), worker threads' included. */
-function liveSockets(): number {
-  return readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
-    } catch {
-      return false; // the fd closed while we looked
-    }
-  }).length;
-}
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'rxwire-cluster-spec-'));

@@ -1,0 +1,166 @@
+/**
+ * The start of a NATS cluster, in each process's main thread: the processes
+ * under one cluster name find each other, agree on who is in, and each
+ * learns its index (docs/PROTOCOL.md, "NATS cluster").
+ *
+ * 1. Each process picks a random id, subscribes to `rxwire.cluster.<name>.join`
+ *    and publishes `hello` there every 250 ms (a process that subscribes later
+ *    hears the next one).
+ * 2. A hello of another shape (`processes`, `workers`, version) fails the
+ *    start with `ClusterError` naming both; more distinct ids than
+ *    `processes` (a stray, or two clusters under one name) too.
+ * 3. Once it has heard exactly `processes` ids (its own included), it says
+ *    `ready` with the ids, sorted (and hellos go on until the start is over). A `ready` with other
+ *    members fails the start with `ClusterError`.
+ * 4. Once every member said `ready` with the same members, the start is over.
+ *    Indices: each process that gave `process` has it (two giving one index
+ *    fail with `ClusterError`); the others take the free indices in the
+ *    order of their ids. The run's id is a hash of the members' ids.
+ *
+ * After the start, each member answers a hello from an id not among its
+ * members with `busy` (the cluster is running), which fails that process's
+ * start with `ClusterError`. A start that does not complete within
+ * `joinTimeout` fails with `TimeoutError` saying how many processes came;
+ * one whose connection closes, with `TransportClosedError`.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { ClusterError, TimeoutError, TransportClosedError } from '../core/errors';
+import type { NatsClusterConfig } from './nats-config';
+import { CLUSTER_VERSION, decodeMessage, encodeMessage, joinSubject, type HelloMessage, type JoinMessage } from './nats-subjects';
+
+/** Milliseconds between two hellos of a process that has not heard everyone. */
+export const HELLO_INTERVAL_MS = 250;
+
+/** What the start agreed on. */
+export interface Membership {
+  /** This process's index. */
+  readonly process: number;
+  /** The run's id: 16 hex digits, a token of every subject of the run. */
+  readonly run: string;
+  /** Answers strays with `busy` until called; call once the run is over. */
+  readonly leave: () => void;
+}
+
+/**
+ * Runs the start (see the top of this file) on `nc`.
+ * @param signal aborts the start (its reason is the rejection)
+ */
+export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signal: AbortSignal): Promise<Membership> {
+  const id = randomBytes(8).toString('hex');
+  const subject = joinSubject(config.name);
+  const hello: HelloMessage = { type: 'hello', v: CLUSTER_VERSION, id, processes: config.processes, workers: config.workers, process: config.process ?? null };
+  const heard = new Map<string, HelloMessage>([[id, hello]]);
+  const readies = new Map<string, string>();
+  let members: string[] | undefined;
+  let agreed: Membership | undefined;
+  let sub: Subscription | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  const say = (message: JoinMessage) => {
+    if (!nc.isClosed()) nc.publish(subject, encodeMessage(message));
+  };
+  const leave = () => {
+    if (!nc.isClosed()) sub?.unsubscribe();
+  };
+
+  return new Promise<Membership>((resolve, reject) => {
+    const stop = () => {
+      clearInterval(timer);
+      clearTimeout(deadline);
+      signal.removeEventListener('abort', onAbort);
+    };
+    let failed = false;
+    const fail = (err: Error) => {
+      if (agreed || failed) return;
+      failed = true;
+      stop();
+      leave();
+      reject(err);
+    };
+    const onAbort = () => fail(signal.reason as Error);
+    const done = (index: number) => {
+      stop();
+      const run = createHash('sha256').update(members!.join(',')).digest('hex').slice(0, 16);
+      agreed = { process: index, run, leave };
+      resolve(agreed);
+    };
+    const onMessage = (message: JoinMessage | undefined) => {
+      if (!message || (message.type !== 'busy' && message.id === id)) return;
+      if (message.type === 'busy') {
+        if (message.to === id) fail(new ClusterError(`NATS cluster ${config.name} is already running with ${message.processes} processes; this process is not one of them`));
+        return;
+      }
+      if (agreed) {
+        // The run is on: a hello from outside it is refused.
+        if (message.type === 'hello' && !members!.includes(message.id)) say({ type: 'busy', to: message.id, processes: config.processes });
+        return;
+      }
+      if (message.type === 'hello') {
+        const shape = (h: HelloMessage) => `processes ${h.processes}, workers ${h.workers}, version ${h.v}`;
+        if (message.processes !== hello.processes || message.workers !== hello.workers || message.v !== hello.v) {
+          say(hello); // the other may not have heard this one yet: it fails too
+          fail(new ClusterError(`NATS cluster ${config.name}: process ${message.id} has ${shape(message)}, this one (${id}) ${shape(hello)}`));
+          return;
+        }
+        heard.set(message.id, message);
+        if (heard.size > config.processes) {
+          say(hello);
+          fail(new ClusterError(`NATS cluster ${config.name}: ${heard.size} processes joined, more than its ${config.processes} (a stray process, or two clusters under one name?)`));
+          return;
+        }
+        if (heard.size === config.processes && !members) {
+          members = [...heard.keys()].sort(); // (hellos go on until the start is over: a peer may not have heard this one yet)
+          say({ type: 'ready', id, members });
+          readies.set(id, members.join(','));
+        }
+      } else if (message.type === 'ready' && Array.isArray(message.members)) {
+        readies.set(message.id, message.members.join(','));
+      }
+      if (members && members.every((m) => readies.get(m) === members!.join(','))) {
+        try {
+          done(indexOf(id, members, heard, config));
+        } catch (err) {
+          fail(err as Error);
+        }
+      } else if (members && [...readies.values()].some((list) => list !== members!.join(','))) {
+        fail(new ClusterError(`NATS cluster ${config.name}: the processes disagree on who is in (more than ${config.processes} processes under one name?)`));
+      }
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort);
+    void nc.closed().then(() => fail(new TransportClosedError(`NATS cluster ${config.name}: the connection to NATS closed during the start`)));
+    sub = nc.subscribe(subject, {
+      callback: (err, msg) => {
+        if (!err) onMessage(decodeMessage<JoinMessage>(msg.data));
+      },
+    });
+    say(hello);
+    if (config.processes === 1) {
+      members = [id];
+      return done(config.process ?? 0);
+    }
+    timer = setInterval(() => say(hello), HELLO_INTERVAL_MS);
+    deadline = setTimeout(
+      () => fail(new TimeoutError(`NATS cluster ${config.name}: ${heard.size} of ${config.processes} processes present after ${config.joinTimeout} ms`)),
+      config.joinTimeout,
+    );
+  });
+}
+
+/** This process's index among `members` (see the top of this file). */
+function indexOf(id: string, members: readonly string[], heard: ReadonlyMap<string, HelloMessage>, config: NatsClusterConfig): number {
+  const taken = new Map<number, string>();
+  for (const m of members) {
+    const given = heard.get(m)!.process;
+    if (given === null) continue;
+    if (!Number.isInteger(given) || given < 0 || given >= config.processes || taken.has(given)) {
+      throw new ClusterError(`NATS cluster ${config.name}: processes ${taken.get(given) ?? '?'} and ${m} both claim index ${given} (or it is out of range)`);
+    }
+    taken.set(given, m);
+  }
+  const free = Array.from({ length: config.processes }, (_, i) => i).filter((i) => !taken.has(i));
+  const unassigned = members.filter((m) => heard.get(m)!.process === null);
+  const given = heard.get(id)!.process;
+  return given ?? free[unassigned.indexOf(id)];
+}
