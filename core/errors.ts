@@ -5,43 +5,10 @@
  * arrive as {@link RemoteError}.
  */
 
-/** Stable codes, one per error class. */
-export const ErrorCode = {
-  ENCODE: 'ERR_RXWIRE_ENCODE',
-  DECODE: 'ERR_RXWIRE_DECODE',
-  FRAME: 'ERR_RXWIRE_FRAME',
-  SCHEMA_MISMATCH: 'ERR_RXWIRE_SCHEMA_MISMATCH',
-  REMOTE: 'ERR_RXWIRE_REMOTE',
-  QUEUE_FULL: 'ERR_RXWIRE_QUEUE_FULL',
-  TRANSPORT_CLOSED: 'ERR_RXWIRE_TRANSPORT_CLOSED',
-  TIMEOUT: 'ERR_RXWIRE_TIMEOUT',
-  WORKER: 'ERR_RXWIRE_WORKER',
-  AUTH: 'ERR_RXWIRE_AUTH',
-  PROCESS_EXITED: 'ERR_RXWIRE_PROCESS_EXITED',
-  PROCESS_KILLED: 'ERR_RXWIRE_PROCESS_KILLED',
-  NAME_TAKEN: 'ERR_RXWIRE_NAME_TAKEN',
-  MAILBOX_FULL: 'ERR_RXWIRE_MAILBOX_FULL',
-  ENTRY: 'ERR_RXWIRE_ENTRY',
-  NODE_CLOSED: 'ERR_RXWIRE_NODE_CLOSED',
-  PROTOCOL: 'ERR_RXWIRE_PROTOCOL',
-  PROTOCOL_DROPPED: 'ERR_RXWIRE_PROTOCOL_DROPPED',
-  RESTART_LIMIT: 'ERR_RXWIRE_RESTART_LIMIT',
-  GAP: 'ERR_RXWIRE_GAP',
-  CHANNEL_TAKEN: 'ERR_RXWIRE_CHANNEL_TAKEN',
-  NO_RESPONDERS: 'ERR_RXWIRE_NO_RESPONDERS',
-  CLUSTER: 'ERR_RXWIRE_CLUSTER',
-} as const;
+import { ErrorCode, RxwireError } from './error-base';
 
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-/** The base class of every error rxwire raises itself. */
-export abstract class RxwireError extends Error {
-  abstract readonly code: ErrorCode;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export { ErrorCode, RxwireError } from './error-base';
+export * from './process-errors';
 
 /** A value does not fit its schema. `path` names the field, `expected` its type. */
 export class EncodeError extends RxwireError {
@@ -267,81 +234,3 @@ export function describe(value: unknown): string {
 }
 
 /* Processes (rxwire/processes) */
-
-/** The process ended before it could do what was asked (reply to a request, be registered); `reason` says how it ended. */
-export class ProcessExitedError extends RxwireError {
-  readonly code = ErrorCode.PROCESS_EXITED;
-  constructor(
-    message: string,
-    /** How the process ended (an `ExitReason`: 'normal', 'failed', 'killed', 'linked', 'thread', 'noproc', 'shutdown'). */
-    readonly reason: string,
-  ) {
-    super(message);
-  }
-}
-
-/** This process was killed (by `kill()`, or by a linked process's failure): what its waiting `receive` rejects with. */
-export class ProcessKilledError extends RxwireError {
-  readonly code = ErrorCode.PROCESS_KILLED;
-}
-
-/** `register(name)` found the name held by a live process. */
-export class NameTakenError extends RxwireError {
-  readonly code = ErrorCode.NAME_TAKEN;
-  constructor(readonly processName: string) {
-    super(`the name ${JSON.stringify(processName)} is taken by a live process`);
-  }
-}
-
-/** A send found the mailbox (or the link to its thread) at its bound: nothing was sent. */
-export class MailboxFullError extends RxwireError {
-  readonly code = ErrorCode.MAILBOX_FULL;
-}
-
-/** A process entry that cannot be run: its module does not load, or does not export it under its name. */
-export class EntryError extends RxwireError {
-  readonly code = ErrorCode.ENTRY;
-}
-
-/** The process node is closed (or not started): nothing can be spawned or sent. */
-export class NodeClosedError extends RxwireError {
-  readonly code = ErrorCode.NODE_CLOSED;
-}
-
-/* Typed protocols and supervisors (rxwire/processes) */
-
-/**
- * A typed protocol used against its declaration: a state used twice (each
- * state may be used once: its `send`, `receive`, `choose`, `offer` or
- * `close` gives the next one), a message from the peer that is not the one
- * the protocol expects next, or a peer speaking another protocol.
- */
-export class ProtocolError extends RxwireError {
-  readonly code = ErrorCode.PROTOCOL;
-}
-
-/**
- * The other side of a typed protocol left before `End`: its process ended
- * (normally or not) or it dropped the session. `reason` says which (an
- * `ExitReason` of its process, or 'dropped').
- */
-export class ProtocolDroppedError extends RxwireError {
-  readonly code = ErrorCode.PROTOCOL_DROPPED;
-  constructor(
-    message: string,
-    readonly reason: string,
-  ) {
-    super(message);
-  }
-}
-
-/** A supervisor restarted more than `maxRestarts` children within `period` ms, so it failed (and ended its children). */
-export class RestartLimitError extends RxwireError {
-  readonly code = ErrorCode.RESTART_LIMIT;
-  constructor(
-    readonly maxRestarts: number,
-    readonly period: number,
-  ) {
-    super(`more than ${maxRestarts} restarts within ${period} ms`);
-  }
-}
