@@ -13,6 +13,9 @@ import { Credits } from './credits';
 import { codecFrom, type PoolSetup, type PoolWorker } from './types';
 import { UpSender } from './up-sender';
 
+/** How long a failed worker waits for its taken values to reach the ring (see `flushed`). */
+const FLUSH_MS = 1000;
+
 /** The `PoolWorker` a worker's function gets. */
 class PoolContext implements PoolWorker<unknown, unknown> {
   readonly workers: number;
@@ -43,6 +46,19 @@ class PoolContext implements PoolWorker<unknown, unknown> {
     else this.up.error(error);
   }
 
+  /**
+   * After a failure, before it is reported (the manager then terminates this
+   * thread): waits until the up wire holds no value of its own, so what the
+   * function sent before it threw is in the ring, behind it the error; at
+   * most FLUSH_MS (a manager that reads nothing would leave the ring full).
+   * Values sent before the reader accepted the schema are held by the
+   * session until its answer is seen: without this they died with the thread.
+   */
+  async flushed(): Promise<void> {
+    const until = performance.now() + FLUSH_MS;
+    while (this.upWire.stats().queued > 0 && performance.now() < until) await new Promise((resolve) => setImmediate(resolve));
+  }
+
   /** Released by the manager: closes both ends so the thread can exit. */
   dispose(): void {
     this.up.dispose();
@@ -58,6 +74,7 @@ export async function run(userExport: (...params: never[]) => unknown, setup: un
     const value = await runToResult(userExport, [context, poolSetup.args], (error) => context.finish(error));
     return { value, release: () => context.dispose() };
   } catch (err) {
+    await context.flushed();
     context.dispose();
     throw err;
   }
