@@ -39,12 +39,16 @@ export function mapFloorRing(sab: SharedArrayBuffer): FloorRing {
   return { sab, header: new Int32Array(sab, 0, HEADER_BYTES / 4), data: Buffer.from(sab, HEADER_BYTES, bytes), mask: bytes - 1 };
 }
 
-/** Waits (spin, then `Atomics.wait`) until `header[index]` is no longer `seen`; false after `giveUpMs`. */
+/** How long a floor side busy-polls before it sleeps: long enough that a round trip never pays a wake-up while the other side is running. */
+const SPIN_MS = 1;
+
+/** Waits (spin up to SPIN_MS, then `Atomics.wait`) until `header[index]` is no longer `seen`; false after `giveUpMs`. */
 export function waitChange(header: Int32Array, index: number, seen: number, giveUpMs = 10_000): boolean {
-  for (let i = 0; i < 2000; i++) if (Atomics.load(header, index) !== seen) return true;
   const since = performance.now();
   while (Atomics.load(header, index) === seen) {
-    if (performance.now() - since > giveUpMs) return false;
+    const waited = performance.now() - since;
+    if (waited < SPIN_MS) continue;
+    if (waited > giveUpMs) return false;
     Atomics.wait(header, index, seen, 50);
   }
   return true;
