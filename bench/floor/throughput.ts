@@ -34,51 +34,56 @@ const MAX_TRADE = 256;
 export function floorTradeRing(size: FloorSize, name = 'bare SAB ring + avsc'): Runner {
   const pool = tradePool();
   const type = avro.Type.forSchema(Trade.schema as avro.Schema);
-  const batch = size.batch ?? 64;
-  return {
-    name,
-    role: 'floor',
-    async run(): Promise<Sample> {
-      const sab = floorRing(size.ringBytes ?? 1 << 20);
-      const ring = mapFloorRing(sab);
-      const total = size.warmup + size.n;
-      const bench = startBenchWorker('floor-count', { ring: sab, count: total, warmup: size.warmup, form: 'avro', slot: 0, schema: Trade.schema, idMask: POOL_MASK }, []);
-      let head = 0;
-      const write = (from: number, to: number): void => {
-        const { data, header, mask } = ring;
-        const bytes = mask + 1;
-        for (let i = from; i < to; ) {
-          const end = Math.min(i + batch, to);
-          for (; i < end; i++) {
-            let at = head & mask;
-            if (bytes - at < MAX_TRADE) {
-              room(ring, head, bytes - at);
-              data.writeUInt32LE(SKIP, at);
-              head = (head + (bytes - at)) | 0;
-              at = 0;
-            }
-            room(ring, head, MAX_TRADE);
-            const next = type.encode(pool[i & POOL_MASK], data, at + 4);
-            data.writeUInt32LE(next - at - 4, at);
-            head = (head + (next - at)) | 0;
-          }
-          Atomics.store(header, HEAD, head);
-          Atomics.notify(header, HEAD);
-        }
-      };
-      try {
-        return await timeSends(bench, size, write);
-      } finally {
-        await bench.stop();
-      }
-    },
-  };
+  const reader = { form: 'avro', slot: 0, schema: Trade.schema, idMask: POOL_MASK };
+  return floorRunner(name, size, size.batch ?? 64, reader, (ring, head, i) => {
+    const { data, mask } = ring;
+    const bytes = mask + 1;
+    let at = head & mask;
+    if (bytes - at < MAX_TRADE) {
+      room(ring, head, bytes - at);
+      data.writeUInt32LE(SKIP, at);
+      head = (head + (bytes - at)) | 0;
+      at = 0;
+    }
+    room(ring, head, MAX_TRADE);
+    const next = type.encode(pool[i & POOL_MASK], data, at + 4);
+    data.writeUInt32LE(next - at - 4, at);
+    return (head + (next - at)) | 0;
+  });
 }
 
 /** Bare fixed-slot SAB ring: `bytes`-byte records copied in, read in place. */
 export function floorFixedRing(size: FloorSize & { readonly bytes: number }, name = `fixed-slot SAB ring, ${size.bytes} B`): Runner {
   const pool = bytesPool(size.bytes, 256);
-  const batch = size.batch ?? 256;
+  const reader = { form: 'fixed', slot: size.bytes, schema: 'null', idMask: 255 };
+  const runner = floorRunner(name, size, size.batch ?? 256, reader, (ring, head, i) => {
+    room(ring, head, size.bytes);
+    ring.data.set(pool[i & 255], head & ring.mask);
+    return (head + size.bytes) | 0;
+  });
+  if (size.bytes < 1024) return runner;
+  return {
+    ...runner,
+    async run(): Promise<Sample> {
+      const sample = await runner.run();
+      return { ...sample, mbps: (sample.rate * size.bytes) / 1e6 };
+    },
+  };
+}
+
+/**
+ * Writes record `i` at cursor `head` (waiting for room with {@link room}),
+ * returns the cursor after it.
+ */
+type WriteRecord = (ring: FloorRing, head: number, i: number) => number;
+
+/**
+ * The floor runner both forms share: a fresh ring and `floor-count` worker
+ * (told how to read by `reader`) per repetition, records written by `write`,
+ * published every `batch` records with one store and one notify, timed by
+ * `timeSends`.
+ */
+function floorRunner(name: string, size: FloorSize, batch: number, reader: object, write: WriteRecord): Runner {
   return {
     name,
     role: 'floor',
@@ -86,24 +91,18 @@ export function floorFixedRing(size: FloorSize & { readonly bytes: number }, nam
       const sab = floorRing(size.ringBytes ?? 1 << 20);
       const ring = mapFloorRing(sab);
       const total = size.warmup + size.n;
-      const bench = startBenchWorker('floor-count', { ring: sab, count: total, warmup: size.warmup, form: 'fixed', slot: size.bytes, schema: 'null', idMask: 255 }, []);
+      const bench = startBenchWorker('floor-count', { ring: sab, count: total, warmup: size.warmup, ...reader }, []);
       let head = 0;
-      const write = (from: number, to: number): void => {
-        const { data, header, mask } = ring;
+      const writeRange = (from: number, to: number): void => {
         for (let i = from; i < to; ) {
           const end = Math.min(i + batch, to);
-          for (; i < end; i++) {
-            room(ring, head, size.bytes);
-            data.set(pool[i & 255], head & mask);
-            head = (head + size.bytes) | 0;
-          }
-          Atomics.store(header, HEAD, head);
-          Atomics.notify(header, HEAD);
+          for (; i < end; i++) head = write(ring, head, i);
+          Atomics.store(ring.header, HEAD, head);
+          Atomics.notify(ring.header, HEAD);
         }
       };
       try {
-        const sample = await timeSends(bench, size, write);
-        return size.bytes >= 1024 ? { ...sample, mbps: (sample.rate * size.bytes) / 1e6 } : sample;
+        return await timeSends(bench, size, writeRange);
       } finally {
         await bench.stop();
       }
