@@ -1,8 +1,9 @@
 /**
  * What the cluster launchers of the word count share
  * (examples/word-count-cluster.ts over TCP, examples/word-count-nats.ts over
- * NATS): children's output copied with a prefix, a count flag, and the check
- * of the union of every process's counts against a count made in one loop.
+ * NATS): children's output copied with a prefix, a count flag, their exit
+ * codes, and the check of the union of every process's counts against a
+ * count made in one loop.
  */
 import type { ChildProcess } from 'node:child_process';
 import { DEFAULT_CORPUS, countInPlace } from './corpus';
@@ -35,6 +36,25 @@ export function checkUnion(received: readonly ProcessCounts[], processes: number
       : `check: FAILED, the union differs from a single-threaded count (${twice} word(s) counted twice, ${received.length} of ${processes} processes reported)`,
   );
   return same ? 0 : 1;
+}
+
+/** Resolves with a child's exit code (128 when a signal ended it); `failed` runs first when it is not 0. */
+export function exitCode(child: ChildProcess, failed?: () => void): Promise<number> {
+  return new Promise<number>((resolve) => {
+    child.once('exit', (code, signal) => {
+      if (code !== 0) failed?.();
+      resolve(code ?? (signal ? 128 : 1));
+    });
+  });
+}
+
+/** The launcher's verdict: every process exited 0, then the union of their counts is checked (see checkUnion). */
+export function verdict(codes: readonly number[], received: readonly ProcessCounts[], processes: number, workers: number, lines: number): number {
+  if (codes.some((code) => code !== 0)) {
+    console.log(`check: FAILED, exit codes ${codes.join(', ')}`);
+    return 1;
+  }
+  return checkUnion(received, processes, workers, lines);
 }
 
 /** Copies a child's output to ours, each line prefixed. */

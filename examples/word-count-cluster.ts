@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { freeLocalHosts } from '../index'; // in your app: from 'rxwire'
 import { DEFAULT_CORPUS } from './corpus';
-import { checkUnion, count, prefixLines } from './launch';
+import { count, exitCode, prefixLines, verdict } from './launch';
 import type { ClusterCounts } from './word-count';
 
 async function main(): Promise<number> {
@@ -56,19 +56,9 @@ async function main(): Promise<number> {
       child.on('message', (message: ClusterCounts) => {
         if (message?.type === 'word-counts') received.push(message);
       });
-      return new Promise<number>((resolve) => {
-        child.once('exit', (code, signal) => {
-          if (code !== 0) stopAll(); // the others cannot finish without it
-          resolve(code ?? (signal ? 128 : 1));
-        });
-      });
+      return exitCode(child, stopAll); // the others cannot finish without a failed one
     });
-    const codes = await Promise.all(exits);
-    if (codes.some((code) => code !== 0)) {
-      console.log(`check: FAILED, exit codes ${codes.join(', ')}`);
-      return 1;
-    }
-    return checkUnion(received, processes, workers, lines);
+    return verdict(await Promise.all(exits), received, processes, workers, lines);
   } finally {
     stopAll();
     rmSync(dir, { recursive: true, force: true });

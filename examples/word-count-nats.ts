@@ -26,7 +26,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { extname, join } from 'node:path';
 import { Config, initialize } from '../index'; // in your app: from 'rxwire'
 import { DEFAULT_CORPUS } from './corpus';
-import { checkUnion, count, flag, prefixLines, type ProcessCounts } from './launch';
+import { count, exitCode, flag, prefixLines, verdict, type ProcessCounts } from './launch';
 import { startNatsServer, type NatsServer } from './nats-server';
 
 /** What a member sends its launcher (when it has one: `process.send`). */
@@ -81,16 +81,9 @@ async function launcher(): Promise<number> {
       child.on('message', (message: MemberCounts) => {
         if (message?.type === 'nats-word-counts') received.push(message);
       });
-      return new Promise<number>((resolve) => {
-        child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-      });
+      return exitCode(child);
     });
-    const codes = await Promise.all(exits);
-    if (codes.some((code) => code !== 0)) {
-      console.log(`check: FAILED, exit codes ${codes.join(', ')}`);
-      return 1;
-    }
-    return checkUnion(received, processes, workers, lines);
+    return verdict(await Promise.all(exits), received, processes, workers, lines);
   } finally {
     stopAll();
     await server?.stop();
