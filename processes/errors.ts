@@ -8,5 +8,8 @@ export {
   NodeClosedError,
   ProcessExitedError,
   ProcessKilledError,
+  ProtocolDroppedError,
+  ProtocolError,
+  RestartLimitError,
   TimeoutError,
 } from '../core/errors';

@@ -54,4 +54,3 @@ export {
   type Strategy,
   type SupervisorOptions,
 } from './supervisor-spec';
-export { ProtocolDroppedError, ProtocolError, RestartLimitError } from '../core/errors';
