@@ -22,11 +22,14 @@ interface Frame {
   body: Buffer;
 }
 
-/** The hex blocks under "## TCP transport" → "### Worked example", in order. */
+/** The hex blocks under "## TCP transport" → "### Worked example", in order, up to the next "## " section. */
 function exampleBlocks(): Buffer[] {
   const doc = readFileSync(join(__dirname, '../../docs/PROTOCOL.md'), 'utf8');
   const tcp = doc.slice(doc.indexOf('## TCP transport'));
-  const example = tcp.slice(tcp.indexOf('### Worked example'));
+  const from = tcp.slice(tcp.indexOf('### Worked example'));
+  // Up to the next top-level section: blocks of later sections are theirs.
+  const next = from.search(/\n## /);
+  const example = next < 0 ? from : from.slice(0, next);
   return [...example.matchAll(/```\n([0-9a-f ]+(?:\n[0-9a-f ]+)*)\n```/g)].map((m) => Buffer.from(m[1].replace(/\s+/g, ''), 'hex'));
 }
 
