@@ -3,6 +3,7 @@
  * in the calling thread, N worker threads in this process, or a cluster of
  * processes of N worker threads each, linked by TCP.
  */
+import { basename } from 'node:path';
 import { heartbeatSettings, type HeartbeatOptions } from '../transports/tcp/options';
 import { checkPortRanges, defaultHosts, parseHost, readHostfile, type HostAddress } from './hosts';
 import { natsClusterConfig, type NatsClusterConfig, type NatsClusterOptions } from './nats-config';
@@ -162,7 +163,14 @@ export const Config = {
    * - `-w N` / `--workers N`: worker threads per process (default 1);
    * - `-n N` / `--processes N`: processes (default 1);
    * - `-p I` / `--process I`: this process's index (default 0);
-   * - `-h FILE` / `--hostfile FILE`: one `host:port` per line, per process.
+   * - `-h FILE` / `--hostfile FILE`: one `host:port` per line, per process;
+   * - `--nats SERVERS`: find the other processes through NATS instead of a
+   *   hostfile (`Config.nats`), SERVERS one URL or several joined by commas;
+   *   `-p` is then optional (absent: an index is assigned at the start);
+   * - `--name NAME`: the NATS cluster's name, default the program's file
+   *   name without its extension (the same program on every machine finds
+   *   its own kind; characters other than letters, digits, `_` and `-`
+   *   become `_`).
    *
    * (`--name=value` and, for numbers, `-w4` work too.) With `-n` above 1 it
    * gives `cluster`, whose addresses come from the hostfile or, without one,
@@ -185,6 +193,8 @@ export const Config = {
         `${given!.flag} must be an integer from 0 to ${processes - 1} (one index per process of -n ${processes}), got ${JSON.stringify(given!.text)}`,
       );
     }
+    const nats = readFlag(argv, '', 'nats');
+    if (nats !== undefined) return natsFromArgs(argv, nats, processes, workers, given === undefined ? undefined : index);
     if (processes === 1) return workers > 1 ? Config.process(workers) : Config.thread();
     const hostfile = readFlag(argv, 'h', 'hostfile');
     if (hostfile?.text === '') throw new TypeError(`${hostfile.flag} needs a file name`);
@@ -219,11 +229,22 @@ function readFlag(argv: readonly string[], short: string, long: string): { text:
   let found: { text: string; flag: string } | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === `-${short}` || arg === `--${long}`) found = { text: argv[++i] ?? '', flag: arg };
+    if ((short !== '' && arg === `-${short}`) || arg === `--${long}`) found = { text: argv[++i] ?? '', flag: arg };
     else if (arg.startsWith(`--${long}=`)) found = { text: arg.slice(long.length + 3), flag: `--${long}` };
-    else if (/^-[a-z]\d+$/.test(arg) && arg[1] === short) found = { text: arg.slice(2), flag: `-${short}` };
+    else if (short !== '' && /^-[a-z]\d+$/.test(arg) && arg[1] === short) found = { text: arg.slice(2), flag: `-${short}` };
   }
   return found;
+}
+
+/** `Config.fromArgs` with `--nats`: the servers, the name (`--name`, or the program's), the counts and the index if given. */
+function natsFromArgs(argv: readonly string[], nats: { text: string; flag: string }, processes: number, workers: number, index: number | undefined): Config {
+  const servers = nats.text.split(',').map((server) => server.trim()).filter((server) => server !== '');
+  if (servers.length === 0) throw new TypeError(`${nats.flag} needs a server URL, e.g. nats://127.0.0.1:4222`);
+  const named = readFlag(argv, '', 'name');
+  if (named?.text === '') throw new TypeError(`${named.flag} needs a cluster name`);
+  const program = basename(process.argv[1] ?? 'rxwire').replace(/\.[^.]*$/, '');
+  const name = named?.text ?? (program.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64) || 'rxwire');
+  return Config.nats({ servers, name, processes, workers, ...(index === undefined ? {} : { process: index }) });
 }
 
 /** A count flag's value (1 when absent). */

@@ -154,6 +154,31 @@ describe('configs', () => {
     expect(() => Config.fromArgs(['--workers=0'])).toThrow('--workers must be a positive integer');
   });
 
+  test('fromArgs with --nats gives a NATS cluster: servers, name, counts, and -p only when given', () => {
+    expect(Config.fromArgs(['-n', '2', '-w', '3', '--nats', 'nats://127.0.0.1:4222', '--name', 'wc'])).toMatchObject({
+      kind: 'nats',
+      servers: ['nats://127.0.0.1:4222'],
+      name: 'wc',
+      processes: 2,
+      workers: 3,
+    });
+    expect(Config.fromArgs(['-n', '2', '--nats', 'nats://127.0.0.1:4222', '--name', 'wc'])).not.toHaveProperty('process');
+    expect(Config.fromArgs(['-n', '2', '-p', '1', '--nats=a:4222,b:4222', '--name=wc'])).toMatchObject({ servers: ['a:4222', 'b:4222'], process: 1 });
+    // No --name: the program's file name, made a legal cluster name.
+    const program = process.argv[1];
+    try {
+      process.argv[1] = '/srv/word count.v2.js';
+      expect(Config.fromArgs(['-n', '2', '--nats', 'a:4222'])).toMatchObject({ name: 'word_count_v2' });
+    } finally {
+      process.argv[1] = program;
+    }
+    // --name without --nats is the program's own argument.
+    expect(Config.fromArgs(['--name', 'x', '-w', '2'])).toEqual({ kind: 'process', workers: 2 });
+    expect(() => Config.fromArgs(['-n', '2', '--nats'])).toThrow('--nats needs a server URL');
+    expect(() => Config.fromArgs(['-n', '2', '--nats', 'a:4222', '--name', ''])).toThrow('--name needs a cluster name');
+    expect(() => Config.fromArgs(['-n', '2', '--nats', 'a:4222', '--name', 'no.dots'])).toThrow(TypeError);
+  });
+
   test('bad configs are refused at the door', () => {
     expect(() => Config.process(0)).toThrow(RangeError);
     expect(() => Config.process(1.5)).toThrow(RangeError);
