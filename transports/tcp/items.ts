@@ -33,12 +33,26 @@ export function checkItems(buf: Buffer, start: number, end: number): number {
 }
 
 /**
+ * A value of the raw codec at least this large is delivered as a view of
+ * the bytes received (`buf.subarray`), not as a copy. It is still a buffer
+ * of the application's own: the buffers the frame reader visits are never
+ * written again (each socket chunk is a fresh buffer, and a frame that
+ * straddles chunks is assembled into a fresh one), so nothing overwrites it.
+ * The view keeps the memory it lies in alive (at most 4 values of this size
+ * share a 64 KiB chunk); smaller values are copied, so a small value does not
+ * hold a large chunk. For 64 KiB values the copy cost the receiver an
+ * allocation and a copy per value.
+ */
+export const RAW_VIEW_BYTES = 16 * 1024;
+
+/**
  * Decodes the items of a checked NEXT body into `into`, each through `guard`
  * first when the writer's schema needs one; returns the body's bytes (the
- * unit of credit).
+ * unit of credit). Raw values of RAW_VIEW_BYTES or more are views, not copies.
  * @throws DecodeError when an item is not a value of the writer's schema (the items before it are in `into`)
  */
 export function decodeItems<T>(reader: Codec<T>, guard: Guard | undefined, buf: Buffer, start: number, end: number, into: T[]): number {
+  const view = reader.fingerprint === 'raw' ? RAW_VIEW_BYTES : Number.POSITIVE_INFINITY;
   let pos = start;
   while (pos < end) {
     // checkItems has vouched for every prefix. One byte (a value under 64 bytes) is the common case: no object.
@@ -51,7 +65,7 @@ export function decodeItems<T>(reader: Codec<T>, guard: Guard | undefined, buf: 
       itemEnd = itemStart + prefix.value;
     }
     guard?.(buf, itemStart, itemEnd);
-    into.push(reader.decode(buf, itemStart, itemEnd));
+    into.push(itemEnd - itemStart >= view ? (buf.subarray(itemStart, itemEnd) as T) : reader.decode(buf, itemStart, itemEnd));
     pos = itemEnd;
   }
   return end - start;
