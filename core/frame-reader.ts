@@ -12,6 +12,9 @@
  * - `push(chunk)` reads a byte stream (TCP's socket chunks): frames whole in
  *   a chunk are visited in place, with no copy; a frame split across chunks
  *   is assembled into a buffer allocated once its length has been checked.
+ *   The reader never writes a buffer it has visited: a frame lies either in
+ *   the caller's chunk or in a buffer of its own, allocated for it and never
+ *   reused (TCP hands large raw values out as views of them).
  *
  * Each frame is checked as soon as its bytes allow, in this order: the
  * length as soon as its 4 bytes are there (below the header, or a body over

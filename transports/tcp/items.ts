@@ -7,6 +7,7 @@ import type { Codec } from '../../core/codec';
 import { FrameError } from '../../core/errors';
 import { readVarLong } from '../../core/varint';
 import type { Guard } from './bounded';
+import { TCP_HEADER } from './wire';
 
 /**
  * Checks that a NEXT body is a sequence of whole items and returns its size.
@@ -33,12 +34,24 @@ export function checkItems(buf: Buffer, start: number, end: number): number {
 }
 
 /**
- * Decodes the items of a checked NEXT body into `into`, each through `guard`
- * first when the writer's schema needs one; returns the body's bytes (the
- * unit of credit).
- * @throws DecodeError when an item is not a value of the writer's schema (the items before it are in `into`)
+ * A value of the raw codec that is the only item of a frame filling its
+ * whole buffer is delivered as a view of that buffer (`buf.subarray`), not
+ * as a copy. That is the case of a frame assembled from two socket reads
+ * (frame-reader.ts allocates it for that frame alone: every 64 KiB value,
+ * reads being 64 KiB) and of a socket read holding exactly one frame. The
+ * view is still a buffer of the application's own: the frame reader never
+ * writes a buffer it has visited, and no other value or held frame lies in
+ * it, so the application may keep it, write it, or even transfer its
+ * `ArrayBuffer` (which holds only the frame's header besides it). Any other
+ * raw value is copied (a frame sharing its read with others). For 64 KiB
+ * values the copy cost the receiver a zero-filled allocation and a copy each.
  */
+function ownsBuffer(buf: Buffer, bodyStart: number, itemEnd: number): boolean {
+  return buf.byteOffset === 0 && bodyStart === TCP_HEADER && itemEnd === buf.buffer.byteLength;
+}
+
 export function decodeItems<T>(reader: Codec<T>, guard: Guard | undefined, buf: Buffer, start: number, end: number, into: T[]): number {
+  const rawAlone = reader.fingerprint === 'raw' && ownsBuffer(buf, start, end);
   let pos = start;
   while (pos < end) {
     // checkItems has vouched for every prefix. One byte (a value under 64 bytes) is the common case: no object.
@@ -51,7 +64,8 @@ export function decodeItems<T>(reader: Codec<T>, guard: Guard | undefined, buf: 
       itemEnd = itemStart + prefix.value;
     }
     guard?.(buf, itemStart, itemEnd);
-    into.push(reader.decode(buf, itemStart, itemEnd));
+    // The only item when it ends the body that began at `start` (checkItems vouched for the body).
+    into.push(rawAlone && pos === start && itemEnd === end ? (buf.subarray(itemStart, itemEnd) as T) : reader.decode(buf, itemStart, itemEnd));
     pos = itemEnd;
   }
   return end - start;
