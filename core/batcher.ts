@@ -8,23 +8,50 @@
  */
 export class Batcher {
   private scheduled: ReturnType<typeof setImmediate> | undefined;
+  /** An early send is queued as a microtask. */
+  private earlyQueued = false;
+  /** A turn began since the last send (or none yet): the next write may go early. */
+  private quiet = true;
 
   /**
    * @param send takes what waits and sends it (it may find nothing to send);
    *   `atTurnEnd` is true when the turn ended (nothing of the writer's is on
    *   the stack then: a transport may wake writers that waited for room),
-   *   false when the threshold or a `flush()` sent it
+   *   false when the threshold, an early send or a `flush()` sent it
    * @param thresholdBytes bytes waiting past which `wrote` sends at once
+   * @param early send the first write of a turn when the microtasks queued
+   *   before it have run, not at the turn's end: a lone value (an echo, a
+   *   reply, a request) then goes out as soon as the code that wrote it
+   *   returns, without waiting for a whole turn of the event loop and without
+   *   scheduling one. The writes after it in the same turn wait for the
+   *   turn's end (or the threshold) as without, so a burst still goes out in
+   *   batches, at the cost of one small extra send per turn. A turn begins
+   *   after each turn-end send and whenever the transport calls `newTurn()`
+   *   (port: a batch arrived). Port uses it: there a send is a `postMessage`,
+   *   and waiting for the turn's end is latency the peer sees.
    */
   constructor(
     private readonly send: (atTurnEnd: boolean) => void,
     private readonly thresholdBytes: number,
+    private readonly early = false,
   ) {}
 
   /** Something was written: `waiting` bytes wait in all. */
   wrote(waiting: number): void {
-    if (waiting >= this.thresholdBytes) this.flush();
-    else this.scheduled ??= setImmediate(this.onTurnEnd);
+    if (waiting >= this.thresholdBytes) return this.flush();
+    if (this.scheduled || this.earlyQueued) return;
+    if (this.early && this.quiet) {
+      this.quiet = false;
+      this.earlyQueued = true;
+      queueMicrotask(this.onEarly);
+    } else {
+      this.scheduled = setImmediate(this.onTurnEnd);
+    }
+  }
+
+  /** A new turn of the event loop began (the transport read something): the next write may go early. */
+  newTurn(): void {
+    this.quiet = true;
   }
 
   /** Sends what waits now. */
@@ -37,10 +64,18 @@ export class Batcher {
   cancel(): void {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
+    this.earlyQueued = false;
   }
 
   private readonly onTurnEnd = (): void => {
     this.scheduled = undefined;
+    this.quiet = true;
     this.send(true);
+  };
+
+  private readonly onEarly = (): void => {
+    if (!this.earlyQueued) return; // flushed or cancelled meanwhile
+    this.earlyQueued = false;
+    this.send(false);
   };
 }

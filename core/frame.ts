@@ -222,6 +222,18 @@ export class FrameWriter extends EncodeBuffer {
     if (size < this.pos) this.pos = size;
   }
 
+  /**
+   * Hands off what was written as a string of one char (0–255) per byte,
+   * and keeps this buffer for the next frames (port posts a small batch so:
+   * structured-cloning a short string costs much less than posting an
+   * `ArrayBuffer`, and no fresh buffer is allocated).
+   */
+  takeLatin1(): string {
+    const out = this.buf.toString('latin1', 0, this.pos);
+    this.pos = 0;
+    return out;
+  }
+
   /** Hands off what was written (the caller owns it) and starts a fresh buffer. */
   take(): Uint8Array {
     const out = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos);

@@ -20,8 +20,8 @@ import type { ChannelSink } from './channel';
 import type { Ending } from './ending';
 import { raw, type Codec } from './codec';
 import { FrameError, TransportClosedError, toErrorData } from './errors';
-import { Fifo } from './fifo';
 import { ErrorRecord, FrameKind } from './frame';
+import { HeldValues } from './held';
 import type { SessionTransport } from './session-transport';
 
 export type { Ending } from './ending';
@@ -37,7 +37,7 @@ export class Outgoing<T> {
   /** The reader accepted the schema (its first ACK came). */
   private accepted = false;
   private blocked = false;
-  private readonly held = new Fifo<Buffer>();
+  private readonly held = new HeldValues();
   private heldBytes = 0;
   /** complete/error asked for and not yet written (it waits for acceptance and the held values). */
   private ending: Ending | undefined;
@@ -152,13 +152,12 @@ export class Outgoing<T> {
       this.blocked = true;
       return false;
     }
-    const bytes = this.codec.encode(value);
     const { maxValueBytes } = this.transport;
-    if (bytes.length > maxValueBytes) {
-      throw this.transport.tooLarge?.(bytes.length) ?? new FrameError(`a value of ${bytes.length} bytes exceeds the largest frame the peer accepts (${maxValueBytes})`);
+    const size = this.held.push(this.codec, value, maxValueBytes);
+    if (size < 0) {
+      throw this.transport.tooLarge?.(-size) ?? new FrameError(`a value of ${-size} bytes exceeds the largest frame the peer accepts (${maxValueBytes})`);
     }
-    this.held.push(bytes);
-    this.heldBytes += bytes.length + this.holdOverhead;
+    this.heldBytes += size + this.holdOverhead;
     return true;
   }
 
@@ -171,7 +170,7 @@ export class Outgoing<T> {
       return;
     }
     while (this.held.length > 0 && this.hasCredit() && this.transportRoom()) {
-      const bytes = this.held.peek()!;
+      const bytes = this.held.peek();
       const cost = this.transport.write(FrameKind.NEXT, raw, bytes);
       if (cost < 0) return; // no room (credit 'room'): the transport wakes us
       this.held.shift();

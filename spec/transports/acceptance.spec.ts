@@ -3,6 +3,7 @@ import { SchemaMismatchError } from '../../core/errors';
 import { AckRecord, FrameKind, FrameWriter, HelloRecord, RejectRecord, helloOf, parseFrames } from '../../core/frame';
 import { open } from '../../transports/open';
 import { port } from '../../transports';
+import { batchBytes } from '../../transports/port/link';
 
 /*
  * Issue 14.3 on the port transport: a writer sends no value before the reader
@@ -18,8 +19,8 @@ const turns = async (n = 5) => {
 /** Records the kinds of every frame the wire under test posts to `peer`. */
 function kindsPosted(peer: import('node:worker_threads').MessagePort): number[] {
   const kinds: number[] = [];
-  peer.on('message', (data: Uint8Array) => {
-    parseFrames(Buffer.from(data.buffer, data.byteOffset, data.byteLength), (kind) => void kinds.push(kind));
+  peer.on('message', (data: unknown) => {
+    parseFrames(batchBytes(data)!, (kind) => void kinds.push(kind));
   });
   return kinds;
 }

@@ -89,4 +89,38 @@ describe('port transport', () => {
     expect(await err).toBeInstanceOf(TransportClosedError);
     await expect(rx.send(1)).rejects.toBeInstanceOf(TransportClosedError);
   });
+
+  it('a batch posted as a string of bytes (one char each) is read as the same frames', async () => {
+    const [a, b] = port.pair();
+    const all = lastValueFrom(open(b, codec('string')).pipe(toArray()));
+    const w = new FrameWriter();
+    w.write(FrameKind.HELLO, HelloRecord, { version: 1, fingerprint: codec('string').fingerprint, schema: '"string"', window: 1 << 20 });
+    w.write(FrameKind.NEXT, codec('string'), 'good');
+    w.write(FrameKind.NEXT, codec('string'), 'naïve ☃');
+    w.writeEmpty(FrameKind.COMPLETE);
+    a.port.postMessage(w.takeLatin1());
+    expect(await all).toEqual(['good', 'naïve ☃']);
+    a.port.close();
+  });
+
+  it('a small batch goes as a string, a large one as its transferred buffer; both arrive whole and in order', async () => {
+    const [a, b] = port.pair();
+    const seen: string[] = [];
+    // A second listener beside the reader's own: what kind of message each batch was.
+    a.port.on('message', (data: unknown) => seen.push(typeof data === 'string' ? 'string' : data instanceof Uint8Array ? 'bytes' : typeof data));
+    const reader = open(a, codec('string'));
+    const all = lastValueFrom(reader.pipe(toArray()));
+    const wire = open(b, codec('string'), { batchBytes: 1 << 20 });
+    const large = 'x'.repeat(10_000);
+    await wire.send('small');
+    await wire.send(large);
+    wire.complete();
+    expect(await all).toEqual(['small', large]);
+    expect(seen).toContain('string');
+    expect(seen).toContain('bytes');
+    // Each batch is one or the other, and the large value went as bytes.
+    expect(seen.every((kind) => kind === 'string' || kind === 'bytes')).toBe(true);
+    wire.close();
+    reader.close();
+  });
 });

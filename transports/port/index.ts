@@ -1,7 +1,9 @@
 /**
  * The port transport: frames over a `MessagePort`, a `Worker` or a worker's
  * `parentPort`. Frames written in one turn of the event loop are coalesced
- * into one `postMessage`, whose buffer is transferred, not copied.
+ * into one `postMessage` (the first of a turn go at once, so a lone value
+ * does not wait for the turn's end); a large batch's buffer is transferred,
+ * not copied, a small one (≤ 2 KiB) goes as a latin1 string.
  *
  * ## Example
  * ```ts

@@ -14,12 +14,25 @@ export interface PortEnd {
 export type PortLike = PortEnd | MessagePort | Worker;
 
 export interface Link {
-  post(bytes: Uint8Array): void;
+  /** Posts a batch: bytes are transferred; a string (one char per byte) is cloned. */
+  post(batch: Uint8Array | string): void;
   listen(onMessage: (data: unknown) => void, onClose: () => void): void;
   /** Stops listening; closes the port when the link owns it. */
   close(): void;
   ref(): void;
   unref(): void;
+}
+
+/**
+ * The bytes of a batch as it arrives on a port: a `Uint8Array` (posted with
+ * its buffer transferred), or a string of one char (0–255) per byte (a small
+ * batch: a string posts faster than an `ArrayBuffer`). Anything else:
+ * undefined (the caller's FrameError).
+ */
+export function batchBytes(data: unknown): Buffer | undefined {
+  if (typeof data === 'string') return Buffer.from(data, 'latin1');
+  if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return undefined;
 }
 
 export function linkOf(end: PortLike): Link {
@@ -30,7 +43,7 @@ export function linkOf(end: PortLike): Link {
   let onMessage: ((data: unknown) => void) | undefined;
   let onClose: (() => void) | undefined;
   return {
-    post: (bytes) => target.postMessage(bytes, [bytes.buffer as ArrayBuffer]),
+    post: (batch) => (typeof batch === 'string' ? target.postMessage(batch) : target.postMessage(batch, [batch.buffer as ArrayBuffer])),
     listen: (message, close) => {
       onMessage = message;
       onClose = close;
