@@ -6,7 +6,13 @@
  *   in a short busy loop, then once per event-loop turn (so microtasks,
  *   timers and I/O still run), for `spinMicros`; then it sleeps with
  *   `Atomics.waitAsync`, and the other side, seeing a sleeper, notifies. A busy
- *   link never pays a wake-up; an idle end uses no CPU.
+ *   link never pays a wake-up; an idle end uses no CPU. The window adapts
+ *   ({@link SpinBudget}): it grows while sleeps end soon after they began,
+ *   it is smaller on a machine of 2 cores and none on 1, and it shrinks to
+ *   nothing for a while after this thread is seen preempted while it polled
+ *   (the OS gave its core to another thread): a spinning end then only keeps
+ *   the peer, or the thread the peer waits on, off the core, and a sleeper
+ *   is woken ahead of spinners by the scheduler.
  * - `spin`: polls without sleeping, in busy slices of about a millisecond
  *   with an event-loop turn between slices. Lowest latency, a core per end.
  * - `yield`: polls once per event-loop turn.
@@ -15,6 +21,7 @@
  * - `async`: sleeps in `Atomics.waitAsync` at once: never blocks an event loop,
  *   costs a wake-up (tens of µs) per wait.
  */
+import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import type { WaitCell } from './ring';
 import { noop } from '../../core/ending';
@@ -76,15 +83,10 @@ export class Pump {
   private hopping = false;
   private stopped = true;
   private lastProgress = 0;
-  /**
-   * `auto`'s current spin window, in ms. It adapts: a sleep that data ends
-   * soon after it began (the peer answered, but a moment too late) doubles
-   * it, up to MAX_SPIN_MS; a sleep that runs out its slice halves it back
-   * towards `spinMicros`. Without this, a round trip slower than the window
-   * makes both ends sleep, each wake-up makes the next round trip slower
-   * still, and a link stays in that slow state (seen: 130 µs instead of 4).
-   */
-  private spinMs: number;
+  /** When the last idle poll of `auto` ran (0: none since the last progress or sleep). */
+  private lastPoll = 0;
+  /** `auto`'s spin window: how long it polls after progress before it sleeps. */
+  private readonly budget: SpinBudget;
   private sleptAt = 0;
 
   constructor(
@@ -94,13 +96,14 @@ export class Pump {
     private readonly ready: () => boolean,
     private readonly cell: () => WaitCell,
   ) {
-    this.spinMs = options.spinMicros / 1000;
+    this.budget = new SpinBudget(options.spinMicros / 1000);
   }
 
   /** Starts (or resumes) pumping. */
   start(): void {
     this.stopped = false;
     this.lastProgress = performance.now();
+    this.lastPoll = 0;
     if (!this.scheduled && !this.sleeping && !this.hopping) this.schedule();
   }
 
@@ -133,6 +136,7 @@ export class Pump {
       const now = performance.now();
       if (result === 'progress') {
         this.lastProgress = now;
+        this.lastPoll = 0;
         idleSince = 0;
         if (now > turnEnd) return this.schedule();
         // Hop through the microtask queue before polling on: promise
@@ -156,7 +160,12 @@ export class Pump {
         case 'async':
           return this.sleep();
         case 'auto':
-          if (now - this.lastProgress > this.spinMs) return this.sleep();
+          if (this.lastPoll !== 0) this.budget.polled(now - this.lastPoll, now);
+          this.lastPoll = now;
+          if (now - this.lastProgress > this.budget.window(now)) {
+            this.lastPoll = 0;
+            return this.sleep();
+          }
           if (now - idleSince < SYNC_SPIN_MS) continue;
           return this.schedule();
       }
@@ -175,14 +184,6 @@ export class Pump {
       this.hopping = false;
       this.run(turnEnd);
     });
-  }
-
-  /** Tunes `auto`'s spin window after a sleep of `sleptMs` (see `spinMs`). */
-  private adapt(outcome: 'ok' | 'not-equal' | 'timed-out', sleptMs: number): void {
-    const base = this.options.spinMicros / 1000;
-    if (base === 0) return; // the user asked for no spinning at all
-    if (outcome === 'timed-out') this.spinMs = Math.max(base, this.spinMs / 2);
-    else if (sleptMs < 4 * Math.max(this.spinMs, 0.05)) this.spinMs = Math.min(MAX_SPIN_MS, Math.max(this.spinMs * 2, 0.01));
   }
 
   private block(): void {
@@ -211,7 +212,7 @@ export class Pump {
     const keepAlive = this.options.keepAlive === false ? undefined : setTimeout(noop, this.options.sliceMs + 10);
     result.value.then((outcome) => {
       if (keepAlive) clearTimeout(keepAlive);
-      if (this.options.strategy === 'auto') this.adapt(outcome, performance.now() - this.sleptAt);
+      if (this.options.strategy === 'auto') this.budget.slept(outcome, performance.now() - this.sleptAt);
       Atomics.sub(this.header, waiters, 1);
       this.sleeping = false;
       if (!this.stopped && !this.scheduled && !this.hopping) this.run();
@@ -219,6 +220,77 @@ export class Pump {
   }
 }
 
-/** The longest spin window `auto` grows to after short sleeps. */
+/** The longest spin window `auto` grows to after short sleeps, with 3 cores or more. */
 const MAX_SPIN_MS = 1;
+/** The same with 2 cores: the two ends of a link then hold both, and any other thread preempts one. */
+const MAX_SPIN_MS_2_CORES = 0.2;
+/**
+ * A gap this long between two idle polls of a spinning pump (a few µs apart
+ * when it has its core) says the OS took the core away: CFS slices are a
+ * millisecond or more. Event-loop work between polls across turns counts
+ * too, which only makes `auto` sleep sooner in a busy thread.
+ */
+const PREEMPTED_MS = 0.5;
+/** How long `auto` stops spinning after it saw itself preempted. */
+const CONTENDED_MS = 200;
+
+/**
+ * `auto`'s spin window: how long a pump keeps polling after its last
+ * progress before it sleeps (ms, from `performance.now()`; times are passed
+ * in, so it is a plain state machine).
+ *
+ * - It starts at `spinMicros` and adapts to the link: a sleep that data
+ *   ends soon after it began (the peer answered, but a moment too late)
+ *   doubles it, up to 1 ms (0.2 ms on a machine of 2 cores); a sleep that
+ *   runs out its slice halves it back towards `spinMicros`. Without this, a
+ *   round trip slower than the window makes both ends sleep, each wake-up
+ *   makes the next round trip slower still, and a link stays in that slow
+ *   state (seen: 130 µs instead of 4).
+ * - With one core it is 0: spinning only keeps the peer from running.
+ * - When this thread is seen preempted while polling (a gap of
+ *   PREEMPTED_MS between two idle polls), the window is 0 for the next
+ *   CONTENDED_MS: the machine has more runnable threads than cores, a
+ *   spinning end spends its time slice and is then off its core for
+ *   milliseconds (request p99 of 1–14 ms under a CPU hog on 2 cores, where a
+ *   sleeper that the scheduler wakes at once answered in ~0.1 ms), and
+ *   the peer may be the thread it keeps waiting. A sleep then costs a
+ *   wake-up, tens of µs.
+ */
+export class SpinBudget {
+  private windowMs: number;
+  private readonly maxMs: number;
+  private contendedUntil = 0;
+
+  /**
+   * @param baseMs the window after activity, `spinMicros` / 1000 (0: never spin, never adapt)
+   * @param cores the machine's parallelism
+   */
+  constructor(
+    private readonly baseMs: number,
+    cores = availableParallelism(),
+  ) {
+    this.maxMs = baseMs === 0 || cores <= 1 ? 0 : cores === 2 ? Math.max(baseMs, MAX_SPIN_MS_2_CORES) : Math.max(baseMs, MAX_SPIN_MS);
+    this.windowMs = Math.min(baseMs, this.maxMs);
+  }
+
+  /** The window now: 0 while contended. */
+  window(now: number): number {
+    return now < this.contendedUntil ? 0 : this.windowMs;
+  }
+
+  /** An idle poll came `gapMs` after the previous one. */
+  polled(gapMs: number, now: number): void {
+    if (gapMs >= PREEMPTED_MS) {
+      this.contendedUntil = now + CONTENDED_MS;
+      this.windowMs = Math.min(this.baseMs, this.maxMs);
+    }
+  }
+
+  /** A sleep of `sleptMs` ended with `outcome` (Atomics.waitAsync's). */
+  slept(outcome: 'ok' | 'not-equal' | 'timed-out', sleptMs: number): void {
+    if (this.maxMs === 0) return; // the user asked for no spinning at all, or one core
+    if (outcome === 'timed-out') this.windowMs = Math.max(Math.min(this.baseMs, this.maxMs), this.windowMs / 2);
+    else if (sleptMs < 4 * Math.max(this.windowMs, 0.05)) this.windowMs = Math.min(this.maxMs, Math.max(this.windowMs * 2, 0.01));
+  }
+}
 
