@@ -3,7 +3,7 @@ import type { Codec } from '../core/codec';
 import { RemoteError, TimeoutError, TransportClosedError } from '../core/errors';
 import { Fifo } from '../core/fifo';
 import { Deadlines, type DeadlineEntry } from './deadlines';
-import { CREDIT_BATCH, RpcKind, checkCodecs, checkConcurrency, checkTimeout, control, credit, withBody, type RpcEnvelope } from './request-internals';
+import { CREDIT_BATCH, RpcKind, bodyOf, checkCodecs, checkConcurrency, checkTimeout, control, credit, withBody, type RpcEnvelope } from './request-internals';
 import { Connection, isWire, type RpcWire } from './rpc-connection';
 
 /** The default of `ClientOptions.timeout`, in ms. */
@@ -122,7 +122,7 @@ export class RequestClient<Q, A> {
       if (signal?.aborted) return subscriber.error(signal.reason);
       let body: Buffer;
       try {
-        body = this.options.request.encode(value);
+        body = bodyOf(this.options.request, value);
       } catch (err) {
         return subscriber.error(err);
       }
