@@ -13,6 +13,9 @@ import { Answer, Ask, type AskValue } from '../workers/serve.worker';
 import { exited, reapWorkers, spawnWith } from '../helpers';
 import { open } from '../../transports/open';
 import { rpcCodec } from '../../operators/request-internals';
+import { codec } from '../../core/codec';
+import { shm } from '../../transports';
+import { RingReader, mapRing } from '../../transports/shm';
 
 describe('SpinBudget (auto wait)', () => {
   it('starts at spinMicros and doubles after sleeps that data ends soon, up to 1 ms with 3 cores or more', () => {
@@ -50,6 +53,45 @@ describe('SpinBudget (auto wait)', () => {
     expect(budget.window(1000)).toBe(0);
     expect(budget.window(1199)).toBe(0);
     expect(budget.window(1200)).toBe(0.05);
+  });
+});
+
+describe('a reply written after an await on a delivered value', () => {
+  it('is published within a microtask of being written, not at the end of the pump\'s hops or of the turn', async () => {
+    const [a, b] = shm.pair();
+    const asker = open(a, codec('int'));
+    const echo = open(b, codec('int'));
+    // Never reads: available() is every byte the echo end has published so far.
+    const published = new RingReader(mapRing(b.tx), 0);
+    const seen: number[] = [];
+    const atWrite: number[] = [];
+    const soonAfter: number[] = [];
+    echo.subscribe({
+      next: async (v) => {
+        await Promise.resolve(); // a continuation a few ticks after the delivery, as `await` makes
+        await null;
+        echo.next(v + 1);
+        atWrite.push(published.available());
+        // Three ticks later: the pump, hopping, has published it (it would at hop 16 or the turn's end).
+        queueMicrotask(() => queueMicrotask(() => queueMicrotask(() => soonAfter.push(published.available()))));
+      },
+    });
+    asker.subscribe((v) => seen.push(v));
+    try {
+      for (const v of [1, 2, 3]) {
+        asker.next(v);
+        const want = seen.length + 1;
+        await new Promise<void>((resolve) => {
+          const poll = (): unknown => (seen.length >= want ? resolve() : setImmediate(poll));
+          poll();
+        });
+      }
+      expect(seen).toEqual([2, 3, 4]);
+      for (let i = 0; i < 3; i++) expect(soonAfter[i]).toBeGreaterThan(atWrite[i]);
+    } finally {
+      asker.close();
+      echo.close();
+    }
   });
 });
 

@@ -95,6 +95,12 @@ export class Pump {
     private readonly step: () => Step,
     private readonly ready: () => boolean,
     private readonly cell: () => WaitCell,
+    /**
+     * Called at each microtask hop after a delivery (see `hop`): the reading
+     * half publishes there what a continuation just wrote, so its reply goes
+     * out at once instead of after the last hop.
+     */
+    private readonly hopped?: () => void,
   ) {
     this.budget = new SpinBudget(options.spinMicros / 1000);
   }
@@ -180,6 +186,7 @@ export class Pump {
    */
   private hop(depth: number, turnEnd: number): void {
     queueMicrotask(() => {
+      this.hopped?.();
       if (depth > 1) return this.hop(depth - 1, turnEnd);
       this.hopping = false;
       this.run(turnEnd);
