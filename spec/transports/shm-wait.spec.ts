@@ -7,7 +7,7 @@
  */
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
 import { firstValueFrom } from 'rxjs';
-import { SpinBudget } from '../../transports/shm/wait';
+import { SpinBudget } from '../../transports/shm/spin-budget';
 import { client, request, type RequestClient } from '../../operators';
 import { Answer, Ask, type AskValue } from '../workers/serve.worker';
 import { exited, reapWorkers, spawnWith } from '../helpers';
