@@ -21,21 +21,21 @@ describe('SpinBudget (auto wait)', () => {
   it('starts at spinMicros and doubles after sleeps that data ends soon, up to 1 ms with 3 cores or more', () => {
     const budget = new SpinBudget(0.05, 8);
     expect(budget.window(0)).toBe(0.05);
-    for (let i = 0; i < 10; i++) budget.slept('ok', 0.01);
+    for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 0);
     expect(budget.window(0)).toBe(1);
   });
 
   it('grows to 0.2 ms at most with 2 cores, and halves back to spinMicros after sleeps that time out', () => {
     const budget = new SpinBudget(0.05, 2);
-    for (let i = 0; i < 10; i++) budget.slept('ok', 0.01);
+    for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 0);
     expect(budget.window(0)).toBe(0.2);
-    for (let i = 0; i < 10; i++) budget.slept('timed-out', 100);
+    for (let i = 0; i < 10; i++) budget.slept('timed-out', 100, 0);
     expect(budget.window(0)).toBe(0.05);
   });
 
   it('never spins with one core, nor with spinMicros 0', () => {
     for (const budget of [new SpinBudget(0.05, 1), new SpinBudget(0, 8)]) {
-      budget.slept('ok', 0.001);
+      budget.slept('ok', 0.001, 0);
       expect(budget.window(0)).toBe(0);
     }
   });
@@ -46,13 +46,22 @@ describe('SpinBudget (auto wait)', () => {
 
   it('a thread preempted while polling stops spinning for 200 ms, starting over at spinMicros after', () => {
     const budget = new SpinBudget(0.05, 2);
-    for (let i = 0; i < 10; i++) budget.slept('ok', 0.01);
+    for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 0);
     budget.polled(0.004, 1000); // polls a few µs apart: it has its core
     expect(budget.window(1000)).toBe(0.2);
     budget.polled(3, 1000); // a 3 ms gap between two polls: its core was taken
     expect(budget.window(1000)).toBe(0);
     expect(budget.window(1199)).toBe(0);
     expect(budget.window(1200)).toBe(0.05);
+  });
+
+  it('short sleeps while contended do not grow the window it returns to', () => {
+    const budget = new SpinBudget(0.05, 2);
+    budget.polled(3, 1000);
+    for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 1000 + i);
+    expect(budget.window(1200)).toBe(0.05);
+    budget.slept('ok', 0.01, 1200); // contention over: a short sleep grows it again
+    expect(budget.window(1200)).toBe(0.1);
   });
 });
 

@@ -25,7 +25,7 @@ const CONTENDED_MS = 200;
  *
  * - It starts at `spinMicros` and adapts to the link: a sleep that data
  *   ends soon after it began (the peer answered, but a moment too late)
- *   doubles it, up to 1 ms (0.2 ms on a machine of 2 cores); a sleep that
+ *   doubles it (not while contended, see `slept`), up to 1 ms (0.2 ms on a machine of 2 cores); a sleep that
  *   runs out its slice halves it back towards `spinMicros`. Without this, a
  *   round trip slower than the window makes both ends sleep, each wake-up
  *   makes the next round trip slower still, and a link stays in that slow
@@ -70,9 +70,16 @@ export class SpinBudget {
     }
   }
 
-  /** A sleep of `sleptMs` ended with `outcome` (Atomics.waitAsync's). */
-  slept(outcome: 'ok' | 'not-equal' | 'timed-out', sleptMs: number): void {
+  /**
+   * A sleep of `sleptMs` ended with `outcome` (Atomics.waitAsync's) at `now`.
+   * While contended a short sleep does not grow the window: data then comes
+   * soon after a sleep because sleeping gave the peer the core, and a
+   * window grown on that would spin the peer off it again once the
+   * contention seems over.
+   */
+  slept(outcome: 'ok' | 'not-equal' | 'timed-out', sleptMs: number, now: number): void {
     if (this.maxMs === 0) return; // the user asked for no spinning at all, or one core
+    if (now < this.contendedUntil && outcome !== 'timed-out') return;
     if (outcome === 'timed-out') this.windowMs = Math.max(Math.min(this.baseMs, this.maxMs), this.windowMs / 2);
     else if (sleptMs < 4 * Math.max(this.windowMs, 0.05)) this.windowMs = Math.min(this.maxMs, Math.max(this.windowMs * 2, 0.01));
   }

@@ -145,11 +145,10 @@ export class Pump {
         this.lastProgress = now;
         this.lastPoll = 0;
         idleSince = 0;
-        if (now > turnEnd) return this.schedule();
         // Hop through the microtask queue before polling on: promise
         // continuations of what was just delivered (a reply sent after an
-        // `await`) run first, and their records are published by the next
-        // step. Still within this turn's budget.
+        // `await`) run first, and their records are published at the next
+        // hop. Then on within this turn's budget, or in the next turn.
         this.hopping = true;
         this.hop(HOPS, turnEnd);
         return;
@@ -190,7 +189,8 @@ export class Pump {
       this.hopped?.();
       if (depth > 1) return this.hop(depth - 1, turnEnd);
       this.hopping = false;
-      this.run(turnEnd);
+      if (performance.now() > turnEnd) this.schedule();
+      else this.run(turnEnd);
     });
   }
 
@@ -220,7 +220,10 @@ export class Pump {
     const keepAlive = this.options.keepAlive === false ? undefined : setTimeout(noop, this.options.sliceMs + 10);
     result.value.then((outcome) => {
       if (keepAlive) clearTimeout(keepAlive);
-      if (this.options.strategy === 'auto') this.budget.slept(outcome, performance.now() - this.sleptAt);
+      if (this.options.strategy === 'auto') {
+        const now = performance.now();
+        this.budget.slept(outcome, now - this.sleptAt, now);
+      }
       Atomics.sub(this.header, waiters, 1);
       this.sleeping = false;
       if (!this.stopped && !this.scheduled && !this.hopping) this.run();
