@@ -3,7 +3,7 @@ import type { Codec } from '../core/codec';
 import { RemoteError, TimeoutError, TransportClosedError } from '../core/errors';
 import { Fifo } from '../core/fifo';
 import { Deadlines, type DeadlineEntry } from './deadlines';
-import { CREDIT_BATCH, RpcKind, checkCodecs, checkConcurrency, checkTimeout, control, credit, withBody, type RpcEnvelope } from './request-internals';
+import { CREDIT_BATCH, RpcKind, bodyOf, checkCodecs, checkConcurrency, checkTimeout, control, credit, withBody, type RpcEnvelope } from './request-internals';
 import { Connection, isWire, type RpcWire } from './rpc-connection';
 
 /** The default of `ClientOptions.timeout`, in ms. */
@@ -122,7 +122,7 @@ export class RequestClient<Q, A> {
       if (signal?.aborted) return subscriber.error(signal.reason);
       let body: Buffer;
       try {
-        body = this.options.request.encode(value);
+        body = bodyOf(this.options.request, value);
       } catch (err) {
         return subscriber.error(err);
       }
@@ -144,7 +144,7 @@ export class RequestClient<Q, A> {
       // Timers and listeners of its own only when asked for: most requests have neither.
       if (ownTimer || signal) {
         let timer: ReturnType<typeof setTimeout> | undefined;
-        const onAbort = (): void => this.settle(entry, (s) => s.error(signal!.reason));
+        const onAbort = (): void => void this.settle(entry, (s) => s.error(signal!.reason));
         if (ownTimer) {
           timer = setTimeout(() => this.settle(entry, (s) => s.error(timeoutError)), timeout);
         }
@@ -157,7 +157,6 @@ export class RequestClient<Q, A> {
 
       if (this.running < (this.options.concurrency ?? Infinity)) this.start(entry);
       else this.queue.push(entry);
-
       // Unsubscribing before the end cancels the request (CANCEL to the server).
       return () => this.settle(entry);
     });
@@ -175,9 +174,12 @@ export class RequestClient<Q, A> {
     this.running++;
     entry.sent = true;
     this.connection.route(entry);
-    this.connection.send(withBody(entry.id, RpcKind.REQUEST, entry.body), (err) =>
-      this.settle(entry, (s) => s.error(err)),
-    );
+    this.connection.send(withBody(entry.id, RpcKind.REQUEST, entry.body), entry);
+  }
+
+  /** @internal The transport refused the REQUEST of `entry`: it fails with the transport's error. */
+  refused(entry: Pending<A>, err: Error): void {
+    if (this.settle(entry)) entry.subscriber.error(err);
   }
 
   /** @internal A reply envelope for `entry`, routed here by the connection. */
@@ -188,7 +190,7 @@ export class RequestClient<Q, A> {
         try {
           value = this.options.reply.decode(envelope.body);
         } catch (err) {
-          return this.settle(entry, (s) => s.error(err));
+          return void this.settle(entry, (s) => s.error(err));
         }
         entry.subscriber.next(value);
         // The server may send STREAM_WINDOW NEXTs ahead: grant more as they arrive (serve-stream.ts),
@@ -200,38 +202,36 @@ export class RequestClient<Q, A> {
         return;
       }
       case RpcKind.REPLY: {
+        entry.sent = false; // the server is done with it
         let value: A;
         try {
           value = this.options.reply.decode(envelope.body);
         } catch (err) {
-          entry.sent = false; // the server is done with it
-          return this.settle(entry, (s) => s.error(err));
+          return void this.settle(entry, (s) => s.error(err));
         }
-        entry.sent = false;
-        return this.settle(entry, (s) => {
-          s.next(value);
-          s.complete();
-        });
+        if (!this.settle(entry)) return;
+        entry.subscriber.next(value);
+        return entry.subscriber.complete();
       }
       case RpcKind.COMPLETE:
         entry.sent = false; // the server is done with it: no CANCEL owed
-        return this.settle(entry, (s) => s.complete());
+        return void this.settle(entry, (s) => s.complete());
       case RpcKind.ERROR: {
         entry.sent = false;
         const data = envelope.error ?? { name: 'Error', message: 'the server failed without saying why', code: null, stack: null };
-        return this.settle(entry, (s) => s.error(new RemoteError(data)));
+        return void this.settle(entry, (s) => s.error(new RemoteError(data)));
       }
     }
   }
 
   /**
-   * Ends `entry` exactly once: drops it from every map, clears its timer
-   * (the deadline list unrefs its own when empty), owes the server a CANCEL
-   * if it was still working on it, frees its slot, and only then tells the
-   * subscriber (`end`, absent on unsubscribe).
+   * Ends `entry` exactly once: drops it from every map, clears its timer (the deadline list unrefs
+   * its own when empty), owes the server a CANCEL if it was still working on it, frees its slot,
+   * and only then tells the subscriber (`end`, absent on unsubscribe). True when it ended `entry`
+   * now (a caller without `end` then tells the subscriber: no closure a reply).
    */
-  private settle(entry: Pending<A>, end?: (subscriber: Subscriber<A>) => void): void {
-    if (entry.settled) return;
+  private settle(entry: Pending<A>, end?: (subscriber: Subscriber<A>) => void): boolean {
+    if (entry.settled) return false;
     entry.settled = true;
     this.pending.delete(entry);
     this.deadlines?.remove(entry);
@@ -242,6 +242,7 @@ export class RequestClient<Q, A> {
       this.pump();
     }
     end?.(entry.subscriber);
+    return true;
   }
 
   /** Starts waiting requests while slots are free. */

@@ -33,7 +33,11 @@ export type RpcWire = Observable<RpcEnvelope> &
 export interface Routed {
   readonly id: number;
   /** The handle that made it: its replies go to `owner.receive(this, envelope)`. */
-  readonly owner: { receive(entry: Routed, envelope: RpcEnvelope): void };
+  readonly owner: {
+    receive(entry: Routed, envelope: RpcEnvelope): void;
+    /** The transport refused the REQUEST of `entry` (see `Connection.send`). */
+    refused(entry: Routed, err: Error): void;
+  };
 }
 
 export class Connection {
@@ -77,21 +81,25 @@ export class Connection {
     return this.inFlight.delete(entry.id);
   }
 
-  /** Sends `envelope`; `refused` hears why, if the transport refuses it (when the wire can say). */
-  send(envelope: RpcEnvelope, refused?: (err: Error) => void): void {
+  /**
+   * Sends `envelope`; with `entry`, its owner hears why if the transport
+   * refuses it (when the wire can say), through `owner.refused`: no callback
+   * is made per request.
+   */
+  send(envelope: RpcEnvelope, entry?: Routed): void {
     if (this.ended) return;
     const { wire } = this;
-    if (!refused || !wire.send) return wire.next(envelope);
+    if (!entry || !wire.send) return wire.next(envelope);
     if (wire.trySend) {
       try {
         if (wire.trySend(envelope)) return;
       } catch (err) {
         // Told later, as a rejected send would be: the caller is mid-start.
-        queueMicrotask(() => refused(err as Error));
+        queueMicrotask(() => entry.owner.refused(entry, err as Error));
         return;
       }
     }
-    wire.send(envelope).catch(refused);
+    wire.send(envelope).catch((err: Error) => entry.owner.refused(entry, err));
   }
 
   attach(onEnd: (err: Error) => void): void {

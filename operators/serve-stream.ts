@@ -19,7 +19,7 @@ import type { Observable, Subscription } from 'rxjs';
 import type { Codec } from '../core/codec';
 import { toErrorData } from '../core/errors';
 import { Fifo } from '../core/fifo';
-import { RpcKind, STREAM_WINDOW, control, creditOf, failure, withBody, type RpcEnvelope } from './request-internals';
+import { RpcKind, bodyOf, STREAM_WINDOW, control, creditOf, failure, withBody, type RpcEnvelope } from './request-internals';
 
 export class StreamedReply<A> {
   /** NEXTs this reply may still send before the client grants more. */
@@ -54,7 +54,7 @@ export class StreamedReply<A> {
         if (this.ending || this.done) return;
         let body: Buffer;
         try {
-          body = this.codec.encode(value);
+          body = bodyOf(this.codec, value);
         } catch (err) {
           // The values before it still go out, then the ERROR.
           return this.end(failure(this.id, toErrorData(err)));

@@ -1,7 +1,7 @@
 import { Observable, isObservable, type OperatorFunction } from 'rxjs';
 import type { Codec } from '../core/codec';
 import { toErrorData } from '../core/errors';
-import { RpcKind, checkCodecs, checkConcurrency, failure, withBody, type RpcEnvelope } from './request-internals';
+import { RpcKind, bodyOf, checkCodecs, checkConcurrency, failure, withBody, type RpcEnvelope } from './request-internals';
 import { StreamedReply } from './serve-stream';
 
 /** What a handler may return: a value, a Promise of one, or an Observable (a streamed reply). */
@@ -163,7 +163,7 @@ export function serve<Q, A>(
       const replyWith = (id: number, value: A): void => {
         let body: Buffer;
         try {
-          body = replyCodec.encode(value);
+          body = bodyOf(replyCodec, value);
         } catch (err) {
           return subscriber.next(failure(id, toErrorData(err)));
         }

@@ -1,6 +1,6 @@
 import { codec } from '../../core/codec';
 import { DecodeError, EncodeError } from '../../core/errors';
-import { rpcCodec, type RpcEnvelope } from '../../operators/request-internals';
+import { bodyOf, rpcCodec, type RpcEnvelope } from '../../operators/request-internals';
 
 /*
  * The hand-written envelope codec against avsc's own codec of the same
@@ -119,5 +119,29 @@ describe('rpcCodec (hand-written fast path)', () => {
     });
     expect(fast.decode(reverse as Uint8Array)).toEqual(inner);
     expect(decodedInside).toEqual([inner, outer]);
+  });
+});
+
+describe('bodyOf (request and reply bodies)', () => {
+  const Quote = codec({ type: 'record', name: 'Quote', fields: [{ name: 'sym', type: 'string' }, { name: 'px', type: 'double' }] } as const);
+
+  it('gives the bytes codec.encode gives, short (copied by a loop), medium, and larger than its scratch', () => {
+    for (const length of [0, 1, 40, 63, 64, 65, 200, 4000, 4096, 5000, 100_000]) {
+      const q = { sym: 'x'.repeat(length), px: length / 3 };
+      const body = bodyOf(Quote, q);
+      expect(body.equals(Quote.encode(q))).toBe(true);
+      expect(Quote.decode(body)).toEqual(q);
+    }
+  });
+
+  it('each body owns its bytes: the next one does not overwrite it', () => {
+    const a = bodyOf(Quote, { sym: 'AAA', px: 1 });
+    const b = bodyOf(Quote, { sym: 'BBB', px: 2 });
+    expect(Quote.decode(a)).toEqual({ sym: 'AAA', px: 1 });
+    expect(Quote.decode(b)).toEqual({ sym: 'BBB', px: 2 });
+  });
+
+  it('a value that does not fit fails with EncodeError, as codec.encode does', () => {
+    expect(() => bodyOf(Quote, { sym: 1, px: 'no' } as never)).toThrow(EncodeError);
   });
 });

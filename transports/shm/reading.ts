@@ -38,6 +38,7 @@ export class ShmReading {
       () => this.drain(),
       () => this.reader.available() > 0,
       () => this.reader.dataCell(),
+      publish,
     );
   }
 

@@ -6,7 +6,13 @@
  *   in a short busy loop, then once per event-loop turn (so microtasks,
  *   timers and I/O still run), for `spinMicros`; then it sleeps with
  *   `Atomics.waitAsync`, and the other side, seeing a sleeper, notifies. A busy
- *   link never pays a wake-up; an idle end uses no CPU.
+ *   link never pays a wake-up; an idle end uses no CPU. The window adapts
+ *   ({@link SpinBudget}): it grows while sleeps end soon after they began,
+ *   it is smaller on a machine of 2 cores and none on 1, and it shrinks to
+ *   nothing for a while after this thread is seen preempted while it polled
+ *   (the OS gave its core to another thread): a spinning end then only keeps
+ *   the peer, or the thread the peer waits on, off the core, and a sleeper
+ *   is woken ahead of spinners by the scheduler.
  * - `spin`: polls without sleeping, in busy slices of about a millisecond
  *   with an event-loop turn between slices. Lowest latency, a core per end.
  * - `yield`: polls once per event-loop turn.
@@ -18,6 +24,8 @@
 import { isMainThread } from 'node:worker_threads';
 import type { WaitCell } from './ring';
 import { noop } from '../../core/ending';
+import { SpinBudget } from './spin-budget';
+
 
 export type WaitStrategy = 'auto' | 'spin' | 'yield' | 'block' | 'async';
 
@@ -76,15 +84,10 @@ export class Pump {
   private hopping = false;
   private stopped = true;
   private lastProgress = 0;
-  /**
-   * `auto`'s current spin window, in ms. It adapts: a sleep that data ends
-   * soon after it began (the peer answered, but a moment too late) doubles
-   * it, up to MAX_SPIN_MS; a sleep that runs out its slice halves it back
-   * towards `spinMicros`. Without this, a round trip slower than the window
-   * makes both ends sleep, each wake-up makes the next round trip slower
-   * still, and a link stays in that slow state (seen: 130 µs instead of 4).
-   */
-  private spinMs: number;
+  /** When the last idle poll of `auto` ran (0: none since the last progress or sleep). */
+  private lastPoll = 0;
+  /** `auto`'s spin window: how long it polls after progress before it sleeps. */
+  private readonly budget: SpinBudget;
   private sleptAt = 0;
 
   constructor(
@@ -93,14 +96,21 @@ export class Pump {
     private readonly step: () => Step,
     private readonly ready: () => boolean,
     private readonly cell: () => WaitCell,
+    /**
+     * Called at each microtask hop after a delivery (see `hop`): the reading
+     * half publishes there what a continuation just wrote, so its reply goes
+     * out at once instead of after the last hop.
+     */
+    private readonly hopped?: () => void,
   ) {
-    this.spinMs = options.spinMicros / 1000;
+    this.budget = new SpinBudget(options.spinMicros / 1000);
   }
 
   /** Starts (or resumes) pumping. */
   start(): void {
     this.stopped = false;
     this.lastProgress = performance.now();
+    this.lastPoll = 0;
     if (!this.scheduled && !this.sleeping && !this.hopping) this.schedule();
   }
 
@@ -133,12 +143,12 @@ export class Pump {
       const now = performance.now();
       if (result === 'progress') {
         this.lastProgress = now;
+        this.lastPoll = 0;
         idleSince = 0;
-        if (now > turnEnd) return this.schedule();
         // Hop through the microtask queue before polling on: promise
         // continuations of what was just delivered (a reply sent after an
-        // `await`) run first, and their records are published by the next
-        // step. Still within this turn's budget.
+        // `await`) run first, and their records are published at the next
+        // hop. Then on within this turn's budget, or in the next turn.
         this.hopping = true;
         this.hop(HOPS, turnEnd);
         return;
@@ -156,7 +166,12 @@ export class Pump {
         case 'async':
           return this.sleep();
         case 'auto':
-          if (now - this.lastProgress > this.spinMs) return this.sleep();
+          if (this.lastPoll !== 0) this.budget.polled(now - this.lastPoll, now);
+          this.lastPoll = now;
+          if (now - this.lastProgress > this.budget.window(now)) {
+            this.lastPoll = 0;
+            return this.sleep();
+          }
           if (now - idleSince < SYNC_SPIN_MS) continue;
           return this.schedule();
       }
@@ -171,18 +186,12 @@ export class Pump {
    */
   private hop(depth: number, turnEnd: number): void {
     queueMicrotask(() => {
+      this.hopped?.();
       if (depth > 1) return this.hop(depth - 1, turnEnd);
       this.hopping = false;
-      this.run(turnEnd);
+      if (performance.now() > turnEnd) this.schedule();
+      else this.run(turnEnd);
     });
-  }
-
-  /** Tunes `auto`'s spin window after a sleep of `sleptMs` (see `spinMs`). */
-  private adapt(outcome: 'ok' | 'not-equal' | 'timed-out', sleptMs: number): void {
-    const base = this.options.spinMicros / 1000;
-    if (base === 0) return; // the user asked for no spinning at all
-    if (outcome === 'timed-out') this.spinMs = Math.max(base, this.spinMs / 2);
-    else if (sleptMs < 4 * Math.max(this.spinMs, 0.05)) this.spinMs = Math.min(MAX_SPIN_MS, Math.max(this.spinMs * 2, 0.01));
   }
 
   private block(): void {
@@ -211,14 +220,13 @@ export class Pump {
     const keepAlive = this.options.keepAlive === false ? undefined : setTimeout(noop, this.options.sliceMs + 10);
     result.value.then((outcome) => {
       if (keepAlive) clearTimeout(keepAlive);
-      if (this.options.strategy === 'auto') this.adapt(outcome, performance.now() - this.sleptAt);
+      if (this.options.strategy === 'auto') {
+        const now = performance.now();
+        this.budget.slept(outcome, now - this.sleptAt, now);
+      }
       Atomics.sub(this.header, waiters, 1);
       this.sleeping = false;
       if (!this.stopped && !this.scheduled && !this.hopping) this.run();
     });
   }
 }
-
-/** The longest spin window `auto` grows to after short sleeps. */
-const MAX_SPIN_MS = 1;
-
