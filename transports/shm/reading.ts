@@ -14,13 +14,6 @@ import type { Lending } from './lending';
 import { RingReader, type RecordVisitor } from './ring';
 import { Pump, type PumpOptions, type Step } from './wait';
 
-/**
- * Records decoded and delivered at a time: small enough that a run's values
- * die young, large enough that the per-run costs (a release, a delivery)
- * stay small per record.
- */
-const DRAIN_RECORDS = 256;
-
 export class ShmReading {
   /** The session this end runs (set before the pump starts). */
   session!: Session<unknown>;
@@ -128,52 +121,32 @@ export class ShmReading {
 
   /**
    * Everything published, to the session, then what it decoded to the
-   * subscribers. With `release` (the session reads), in runs of at most
-   * DRAIN_RECORDS records, each delivered before the next is decoded, while
-   * the session still wants data: the values of a run are garbage soon
-   * after (a whole ring decoded at once outlives a scavenge, and the
-   * collector then copies it), and the writer gets room back sooner. The
-   * bytes of a run go back to the writer before its values are delivered
-   * (they own their memory), or after, when lent.
+   * subscribers. With `release`, the bytes go back to the writer before the
+   * values are delivered (they own their memory).
    */
   private readAll(release: boolean): void {
-    if (!release) {
-      this.readRun(Number.POSITIVE_INFINITY);
-      this.session.deliver();
-      return;
-    }
-    // Only what is published now: a writer that keeps up does not keep this step for ever.
-    let left = this.reader.available();
-    while (left > 0 && this.wanted && !this.broken && !this.stopped) {
-      const from = this.reader.position;
-      if (!this.readRun(DRAIN_RECORDS)) return;
-      left -= (this.reader.position - from) | 0;
-      if (!this.lending) {
-        this.reader.release();
-        this.session.deliver();
-        continue;
-      }
-      // Lent values point into the ring: delivered first, then the bytes go
-      // back, unless delivery paused reading (the inbox holds some of them for
-      // a later turn, or this end's way out is full): then at resume.
-      this.session.deliver();
-      this.owed = true;
-      if (this.wanted) this.giveBack();
-    }
-  }
-
-  /** Up to `max` records to the session; false when one broke the protocol (what came before is delivered, the session told). */
-  private readRun(max: number): boolean {
+    const { session } = this;
     try {
-      this.reader.read(this.visit, max);
-      return true;
+      this.reader.read(this.visit);
     } catch (err) {
       // What came before the bad record stands.
       this.broken = true;
-      this.session.deliver();
-      this.session.protocolError(err as Error);
-      return false;
+      session.deliver();
+      session.protocolError(err as Error);
+      return;
     }
+    if (!this.lending) {
+      if (release) this.reader.release();
+      session.deliver();
+      return;
+    }
+    // Lent values point into the ring: delivered first, then the bytes go
+    // back, unless delivery paused reading (the inbox holds some of them for
+    // a later turn, or this end's way out is full): then at resume.
+    session.deliver();
+    if (!release) return;
+    this.owed = true;
+    if (this.wanted) this.giveBack();
   }
 
   /** A lending drain's bytes go back to the writer (its values are delivered), lent copies are detached. */
