@@ -14,7 +14,7 @@ import { isTcpEnd, type TcpEnd, type TcpOpenOptions } from './tcp';
  */
 const WIRE: Record<keyof WireOptions, true> = { maxQueue: true, pauseReadsWhileQueued: true };
 const PORT: Record<keyof PortOptions, true> = { windowBytes: true, batchBytes: true, maxFrameBytes: true, worker: true };
-const SHM: Record<keyof ShmOptions, true> = { wait: true, spinMicros: true, worker: true };
+const SHM: Record<keyof ShmOptions, true> = { wait: true, spinMicros: true, worker: true, borrow: true };
 const TCP: Record<Exclude<keyof TcpOpenOptions, keyof WireOptions>, true> = { window: true };
 
 /**

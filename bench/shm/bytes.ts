@@ -23,6 +23,12 @@ export interface BytesSize {
   readonly bytes: number;
 }
 
+/** Options of {@link shmBytesThroughput}. */
+export interface ShmBytesOptions {
+  /** Borrowed delivery in the worker (`open(end, raw, { borrow: true })`): views into the ring, not copies. */
+  readonly borrow?: boolean;
+}
+
 /** Distinct payloads cycled through; a power of two. */
 const POOL = 16;
 const MASK = POOL - 1;
@@ -39,9 +45,10 @@ export function bytesPool(bytes: number, pool = POOL): Uint8Array[] {
 
 /**
  * rxwire: a WireSubject with the `raw` codec over `shm.pair({ bytes: ringBytes })`
- * to `wire-bytes-count`: `trySend`, and `await send` when the ring is full.
+ * to `wire-bytes-count`: `trySend`, and `await send` when the ring is full;
+ * with `borrow`, the worker reads each value as a view into the ring.
  */
-export function shmBytesThroughput(size: BytesSize, ringBytes: number, name = 'WireSubject raw over shm'): Runner {
+export function shmBytesThroughput(size: BytesSize, ringBytes: number, name = 'WireSubject raw over shm', options: ShmBytesOptions = {}): Runner {
   const pool = bytesPool(size.bytes);
   return {
     name,
@@ -50,7 +57,7 @@ export function shmBytesThroughput(size: BytesSize, ringBytes: number, name = 'W
       const total = size.warmup + size.n;
       const bench = startBenchWorker(
         'wire-bytes-count',
-        { end: there, count: total, warmup: size.warmup, mask: MASK },
+        { end: there, count: total, warmup: size.warmup, mask: MASK, borrow: options.borrow },
         transferList(there),
       );
       const wire = open(here, raw, { worker: bench.worker });

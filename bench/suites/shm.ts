@@ -74,6 +74,12 @@ export const shmSuite: Suite = {
         baselines: [rawBytesThroughput(big), floorFixedRing({ ...big, batch: 1, ringBytes: 1 << 22 })],
       },
       {
+        name: '64 KiB raw throughput main→worker, borrowed',
+        metrics: [{ key: 'mbps', label: '64 KiB raw throughput main→worker (borrow)', unit: 'MB/s', better: 'higher' }],
+        subject: shmBytesThroughput(big, 1 << 22, 'WireSubject raw over shm, borrow', { borrow: true }),
+        baselines: [rawBytesThroughput(big), floorFixedRing({ ...big, batch: 1, ringBytes: 1 << 22 })],
+      },
+      {
         name: '32 B records, bare ring, batch publish',
         metrics: [{ key: 'rate', label: '32 B records, ring batch 256', unit: 'records/s', better: 'higher' }],
         subject: ringBatchThroughput(ring),

@@ -38,6 +38,8 @@ export interface BytesWorkerData {
   readonly warmup: number;
   /** Value i carries `i & mask` in its first byte. */
   readonly mask: number;
+  /** `wire-bytes-count` over shm: open with `{ borrow: true }` (views into the ring, not copies). */
+  readonly borrow?: boolean;
 }
 
 /**

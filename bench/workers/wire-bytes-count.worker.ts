@@ -1,6 +1,7 @@
 /**
  * Shm suite worker: reads byte values from an rxwire WireSubject with the
- * `raw` codec (each one a fresh copy out of the transport), checks each one's
+ * `raw` codec (each one a fresh copy out of the transport, or with `borrow`
+ * a view into the shm ring valid during the callback), checks each one's
  * first byte (its sequence number `& mask`: FIFO, nothing lost), reports
  * `warm` once it has `warmup` values and `done` once it has `count`. Closes
  * its end when the main side completes, then exits.
@@ -10,9 +11,10 @@ import { raw } from '../../core/codec';
 import { open } from '../../transports/open';
 import type { BytesWorkerData, WorkerReport } from './protocol';
 
-const { end, count, warmup, mask } = workerData as BytesWorkerData;
+const { end, count, warmup, mask, borrow } = workerData as BytesWorkerData;
 const report = (r: WorkerReport) => parentPort!.postMessage(r);
-const wire = open(end!, raw);
+// Borrowed (shm only): each value is a view into the ring, read here within its callback.
+const wire = open(end!, raw, borrow ? { borrow } : {});
 let received = 0;
 let outOfOrder = 0;
 wire.subscribe({

@@ -27,6 +27,7 @@ import { Session } from '../../core/session';
 import type { SessionTransport } from '../../core/session-transport';
 import { PeerWatch } from '../peer-watch';
 import { MAX_BODY, REASON_BYTES, RECORD_HEADER, RecordKind, ReaderState, align, mapRing, stillReading, writeReason, type RingMemory } from './layout';
+import { Lending, lendingOf } from './lending';
 import { ShmReading } from './reading';
 import { checkStrategy, type PumpOptions, type WaitStrategy } from './wait';
 import { ShmWriting, truncateUtf8 } from './writing';
@@ -39,6 +40,17 @@ export interface ShmOptions {
   spinMicros?: number;
   /** As for the port transport: the worker on the other side, for `WorkerError`. */
   worker?: Worker;
+  /**
+   * Borrowed delivery, for the `raw` codec only: each value delivered is a
+   * `Buffer` view into the ring itself, not a copy, valid only until the
+   * `next` callback that received it returns (the ring's bytes then go back
+   * to the writer, which overwrites them). Copy what you keep
+   * (`Buffer.from(view)`). `'debug'`: each value is a copy instead, detached
+   * once that callback returns, so a kept view fails loudly (its length is 0;
+   * `Buffer` reads throw `RangeError`). Default false: each value is its own
+   * copy. See README, "Borrowed delivery".
+   */
+  borrow?: boolean | 'debug';
 }
 
 /** The parts of an shm end a channel uses. */
@@ -53,7 +65,8 @@ export function openShmChannel<T>(link: ShmLink, codec: Codec<T>, sink: ChannelS
   const { wait = 'auto', spinMicros = 50, worker } = options;
   const strategy = checkStrategy(wait);
   if (!(spinMicros >= 0)) throw new RangeError('options.spinMicros must be a non-negative number');
-  const transport = new ShmTransport(link, sink, { strategy, spinMicros, sliceMs: 100, keepAlive: false });
+  const lending = lendingOf(options.borrow, codec);
+  const transport = new ShmTransport(link, sink, { strategy, spinMicros, sliceMs: 100, keepAlive: false }, lending);
   // The window is the writer's ring (values held before acceptance: at most one ring of them).
   const window = transport.capacity;
   const session = new Session(transport, codec, sink, { window, announces: 'send', maxFrame: transport.maxValueBytes, nextOverhead: RECORD_HEADER });
@@ -82,13 +95,15 @@ class ShmTransport implements SessionTransport {
     link: ShmLink,
     private readonly sink: ChannelSink<unknown>,
     pumpOptions: PumpOptions,
+    /** Borrowed delivery (`options.borrow`): values are lent out of the ring, not decoded; undefined: decoded. */
+    private readonly lending: Lending | undefined,
   ) {
     const tx = mapRing(link.tx);
     this.capacity = tx.capacity;
     this.maxValueBytes = Math.min(tx.capacity - RECORD_HEADER, MAX_BODY);
     this.rx = mapRing(link.rx);
     this.live = link.live;
-    this.in = new ShmReading(this.rx, () => this.out.publish(), pumpOptions);
+    this.in = new ShmReading(this.rx, () => this.out.publish(), pumpOptions, lending);
     this.out = new ShmWriting(tx, this, pumpOptions);
   }
 
@@ -137,7 +152,8 @@ class ShmTransport implements SessionTransport {
   }
 
   decodeNext<T>(reader: Codec<T>, buf: Buffer, start: number, end: number, into: T[]): number {
-    into.push(reader.decode(buf, start, end));
+    if (this.lending) into.push(this.lending.lend(buf, start, end) as T);
+    else into.push(reader.decode(buf, start, end));
     return align(end - start + RECORD_HEADER); // the record as it sits in the ring, padding included
   }
 

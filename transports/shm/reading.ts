@@ -10,6 +10,7 @@ import { FrameError } from '../../core/errors';
 import { HelloRecord } from '../../core/frame';
 import type { Session } from '../../core/session';
 import { RecordKind, type RingMemory } from './layout';
+import type { Lending } from './lending';
 import { RingReader, type RecordVisitor } from './ring';
 import { Pump, type PumpOptions, type Step } from './wait';
 
@@ -22,6 +23,8 @@ export class ShmReading {
   broken = false;
   private helloSeen = false;
   private stopped = false;
+  /** Lent values of a drain are still in subscribers' hands: the drain's bytes go back when reading resumes. */
+  private owed = false;
   private readonly reader: RingReader;
   private readonly pump: Pump;
 
@@ -30,6 +33,8 @@ export class ShmReading {
     /** Called at each step of the pump, before it reads: a reply written since goes out now. */
     private readonly publish: () => void,
     pumpOptions: PumpOptions,
+    /** Borrowed delivery: the bytes of a drain go back only after its values are delivered. */
+    private readonly lending?: Lending,
   ) {
     this.reader = new RingReader(memory, 0);
     this.pump = new Pump(
@@ -59,6 +64,8 @@ export class ShmReading {
   /** The session wants data frames now, or not. */
   reading(on: boolean): void {
     this.wanted = on;
+    // Held values of a lending drain have all been delivered before the inbox lets reading resume.
+    if (on) this.giveBack();
     // Until the writer's HELLO is read, the pump runs either way (it reads only that record while paused).
     if (on || !this.helloSeen) this.start();
     else this.pump.stop();
@@ -68,6 +75,7 @@ export class ShmReading {
   stop(): void {
     this.stopped = true;
     this.pump.stop();
+    this.giveBack();
   }
 
   /** Reads the peer's HELLO now if it is published and unread (see WritingHost.helloFirst). */
@@ -128,8 +136,26 @@ export class ShmReading {
       session.protocolError(err as Error);
       return;
     }
-    if (release) this.reader.release();
+    if (!this.lending) {
+      if (release) this.reader.release();
+      session.deliver();
+      return;
+    }
+    // Lent values point into the ring: delivered first, then the bytes go
+    // back, unless delivery paused reading (the inbox holds some of them for
+    // a later turn, or this end's way out is full): then at resume.
     session.deliver();
+    if (!release) return;
+    this.owed = true;
+    if (this.wanted) this.giveBack();
+  }
+
+  /** A lending drain's bytes go back to the writer (its values are delivered), lent copies are detached. */
+  private giveBack(): void {
+    if (!this.owed) return;
+    this.owed = false;
+    this.lending!.returned();
+    this.reader.release();
   }
 
   private readonly visitHello: RecordVisitor = (kind, data, start, end) => {

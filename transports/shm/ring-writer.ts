@@ -14,6 +14,9 @@ export class RingWriter {
   private gate: number;
   /** The consumer that was slowest at the last `slowest()`. */
   private slowestK = 0;
+  /** The last bounded view of the data region (see `bounded`), and where it ends. */
+  private boundedView: Buffer = Buffer.alloc(0);
+  private boundedEnd = -1;
   /** Bytes the last refused record needed (header and any padding included). */
   wanted = 0;
 
@@ -141,10 +144,19 @@ export class RingWriter {
     this.claimed = (this.claimed + toEnd) | 0;
   }
 
-  /** A view of the data region that ends at `end`, so avsc cannot write past free space. */
+  /**
+   * A view of the data region that ends at `end`, so avsc cannot write past
+   * free space. Kept while `end` stays the same: in a ring kept full by a
+   * slower reader nearly every write needs one, and `end` (the free space's
+   * end) moves only when the reader releases, not with each write.
+   */
   private bounded(end: number): Buffer {
-    const { data } = this.memory;
-    return Buffer.from(data.buffer, data.byteOffset, end);
+    if (end !== this.boundedEnd) {
+      const { data } = this.memory;
+      this.boundedView = Buffer.from(data.buffer, data.byteOffset, end);
+      this.boundedEnd = end;
+    }
+    return this.boundedView;
   }
 
   /**

@@ -1,0 +1,42 @@
+/**
+ * avsc's `Tap` (a buffer and a position, with Avro's read and write
+ * methods) and the `_read` / `_write` of its types: not in avsc's typings,
+ * stable across avsc 5.x (its own `Type#decode` and `Type#encode` are these
+ * two calls around a fresh Tap and a fresh `{ value, offset }` result).
+ * AvroCodec keeps one Tap and reuses it, so a decode allocates only the
+ * value, and an encode nothing.
+ */
+import type * as avro from 'avsc';
+const utils = require('avsc/lib/utils') as { Tap: new (buf: Buffer, pos: number) => Tap };
+
+/** A position in a buffer; past `buf.length` once a read or write ran off its end. */
+export interface Tap {
+  buf: Buffer;
+  pos: number;
+}
+
+/** The internal read and write of an avsc type or resolver. */
+interface TapIo {
+  _read(tap: Tap): unknown;
+  _write(tap: Tap, value: unknown): void;
+}
+
+/** A Tap of its own, for one codec, pointed at each call's buffer. */
+export function newTap(): Tap {
+  return new utils.Tap(Buffer.alloc(0), 0);
+}
+
+/** A Tap at `buf[pos]`. */
+export function newTapAt(buf: Buffer, pos: number): Tap {
+  return new utils.Tap(buf, pos);
+}
+
+/** Reads one value at `tap.pos` (as the writer's schema when `resolver` is given), moving `tap.pos` past it. */
+export function readAt(type: avro.Type, resolver: avro.Resolver | undefined, tap: Tap): unknown {
+  return ((resolver ?? type) as unknown as TapIo)._read(tap);
+}
+
+/** Writes `value` at `tap.pos`, moving `tap.pos` past it (past `tap.buf.length` when it does not fit). */
+export function writeAt(type: avro.Type, tap: Tap, value: unknown): void {
+  (type as unknown as TapIo)._write(tap, value);
+}
