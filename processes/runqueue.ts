@@ -10,6 +10,7 @@ import { ProcessExitedError, ProcessKilledError, toErrorData, type ErrorData } f
 import { State, type Host, type Proc } from './proc';
 import type { Asker } from './mailbox';
 import type { Exit, ExitReason, Self } from './types';
+import { enter, leave } from './uncaught';
 
 /** Messages one drain delivers before it yields to the event loop. */
 const BUDGET = 50_000;
@@ -46,6 +47,10 @@ export abstract class RunQueue implements Host {
   }
 
   abstract answer(proc: Proc, asker: Asker, answer: unknown): void;
+
+  failed(proc: Proc, err: unknown): void {
+    this.exit(proc, 'failed', toErrorData(err));
+  }
 
   /** The handle a process gets to itself. */
   protected abstract selfOf(proc: Proc): Self<unknown, unknown>;
@@ -102,7 +107,12 @@ export abstract class RunQueue implements Host {
       proc.queued = false;
       if (proc.state === State.NEW) this.start(proc);
       else if (proc.state === State.RUNNING) {
-        used += proc.mailbox.drain(BUDGET - used);
+        const before = enter(proc);
+        try {
+          used += proc.mailbox.drain(BUDGET - used);
+        } finally {
+          leave(before);
+        }
         // Out of budget with more to deliver: its turn comes again. Otherwise
         // what it could not deliver waits for a consumer, and wakes it then.
         if (used >= BUDGET && proc.mailbox.deliverable) this.ready(proc);
@@ -118,11 +128,14 @@ export abstract class RunQueue implements Host {
     const capture = proc.capture;
     proc.capture = undefined;
     let result: unknown;
+    const before = enter(proc);
     try {
       result = proc.entry.run(capture, proc.mailbox, this.selfOf(proc));
     } catch (err) {
       this.exit(proc, 'failed', toErrorData(err));
       return;
+    } finally {
+      leave(before);
     }
     if (isObservable(result)) {
       const sub = (result as Observable<unknown>).subscribe({

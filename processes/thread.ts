@@ -14,6 +14,7 @@ import { Dispatcher } from './dispatch';
 import { EnvelopeCodec, type Envelope } from './envelope';
 import type { Mesh } from './ops';
 import { Scheduler } from './scheduler';
+import { catchUnhandled } from './uncaught';
 
 /** What every thread of a node is given. */
 export interface ThreadSetup {
@@ -84,6 +85,7 @@ export interface Joined {
 /** Joins thread `index` to its node over `mesh` (per thread, the port to it; null for itself). */
 export function joinNode(setup: ThreadSetup, index: number, mesh: readonly (MessagePort | null)[]): Joined {
   const { node, threads, counts, ringBytes } = setup;
+  catchUnhandled();
   const peers = new Peers(index, threads + 1, mesh);
   // Between two threads, each `senders[j]` is the one WireSubject both ways.
   const wires = peers.allocate(CHANNEL, EnvelopeCodec, { bytes: ringBytes }).senders as unknown as WireSubject<Envelope>[];
