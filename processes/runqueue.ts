@@ -49,7 +49,7 @@ export abstract class RunQueue implements Host {
   abstract answer(proc: Proc, asker: Asker, answer: unknown): void;
 
   failed(proc: Proc, err: unknown): void {
-    this.exit(proc, 'failed', toErrorData(err));
+    if (proc.state !== State.DEAD) this.exit(proc, 'failed', toErrorData(err));
   }
 
   /** The handle a process gets to itself. */
@@ -90,8 +90,8 @@ export abstract class RunQueue implements Host {
   private finish(proc: Proc, exit: Exit): void {
     const { reason } = exit;
     const killed = reason === 'killed' || reason === 'linked';
-    const message = `process ${proc.id} ${reason === 'normal' ? 'has ended' : `ended (${reason})`}`;
-    proc.mailbox.close(killed ? new ProcessKilledError(message) : new ProcessExitedError(message, reason));
+    const message = () => `process ${proc.id} ${reason === 'normal' ? 'has ended' : `ended (${reason})`}`;
+    proc.mailbox.close(killed ? () => new ProcessKilledError(message()) : () => new ProcessExitedError(message(), reason));
     const sub = proc.sub;
     proc.sub = null;
     sub?.unsubscribe();
@@ -139,7 +139,7 @@ export abstract class RunQueue implements Host {
     }
     if (isObservable(result)) {
       const sub = (result as Observable<unknown>).subscribe({
-        error: (err: unknown) => this.exit(proc, 'failed', toErrorData(err)),
+        error: (err: unknown) => this.failed(proc, err),
         complete: () => this.exit(proc, 'normal', null),
       });
       if ((proc.state as State) === State.DEAD) sub.unsubscribe();
@@ -147,7 +147,7 @@ export abstract class RunQueue implements Host {
     } else if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
       (result as PromiseLike<unknown>).then(
         () => this.exit(proc, 'normal', null),
-        (err: unknown) => this.exit(proc, 'failed', toErrorData(err)),
+        (err: unknown) => this.failed(proc, err),
       );
     } else {
       this.exit(proc, 'normal', null);
@@ -158,6 +158,14 @@ export abstract class RunQueue implements Host {
   /** Ends every process here (reason `shutdown`), telling no other thread. */
   protected endAll(): void {
     this.closing = true;
-    for (const proc of [...this.procs.values()]) this.exit(proc, 'shutdown', null);
+    // The errors that waiting receives reject with here all come from this call: their stacks would say nothing
+    // and cost most of the time of ending many processes.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      for (const proc of [...this.procs.values()]) this.exit(proc, 'shutdown', null);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
   }
 }
