@@ -1,34 +1,19 @@
 /** The known gaps of the first cut of processes, each closed: a name seen at once, a message that overtakes its spawn, two ProcessRef fields, a throw in subscribe. */
 import { codec } from '../../core/codec';
-import { ProcessRefSchema, startNode, type ProcessNode } from '../../processes';
-import { liveThreads, threadsBackTo } from '../helpers';
+import { ProcessRefSchema, startNode } from '../../processes';
 import { counter, hog, poster, takeOne, throwsInSubscribe } from './gap-entries';
+import { HERE, LONG, nodeForFile, T0, T1 } from './places';
 
 jest.setTimeout(240_000);
 
-const T0 = { placement: { thread: 0 } } as const;
-const T1 = { placement: { thread: 1 } } as const;
-const HERE = { placement: { thread: 2 } } as const;
-const LONG = { timeout: 120_000 };
-
-let node: ProcessNode;
-let baseline: number;
-
-beforeAll(async () => {
-  baseline = liveThreads();
-  node = startNode({ threads: 2 });
+const get = nodeForFile(async (node) => {
   for (const where of [T0, T1]) expect(await node.spawn(counter, null, where).request(0, { ...LONG, tag: 1 })).toBe(0);
-});
-
-afterAll(async () => {
-  await node?.close();
-  await threadsBackTo(baseline);
 });
 
 it('lookup(name) straight after spawn(..., { name }) finds the process, wherever it runs', async () => {
   for (const [i, where] of [T0, T1, HERE, T0, T1, HERE].entries()) {
-    const p = node.spawn(counter, null, { ...where, name: `at-once-${i}` });
-    const found = await node.lookup(`at-once-${i}`, counter);
+    const p = get().spawn(counter, null, { ...where, name: `at-once-${i}` });
+    const found = await get().lookup(`at-once-${i}`, counter);
     expect(found?.id).toBe(p.id);
     p.kill();
   }
@@ -66,8 +51,8 @@ it('a record takes ProcessRefSchema in two fields (the second becomes a referenc
 
 it('a throw in a plain subscribe callback fails that process only: its monitors fire, its thread and the others run on', async () => {
   for (const where of [T0, T1, HERE]) {
-    const p = node.spawn(throwsInSubscribe, null, where);
-    const other = node.spawn(throwsInSubscribe, null, where);
+    const p = get().spawn(throwsInSubscribe, null, where);
+    const other = get().spawn(throwsInSubscribe, null, where);
     const down = p.monitor();
     expect(await p.request(1, LONG)).toBe('got 1');
     p.send(0);
@@ -75,7 +60,7 @@ it('a throw in a plain subscribe callback fails that process only: its monitors 
     expect(died.reason).toBe('failed');
     expect(died.error?.message).toBe('thrown in subscribe');
     expect(await other.request(2, LONG)).toBe('got 2');
-    expect(await node.spawn(counter, null, where).request(0, { ...LONG, tag: 1 })).toBe(0);
+    expect(await get().spawn(counter, null, where).request(0, { ...LONG, tag: 1 })).toBe(0);
     other.kill();
   }
 });
