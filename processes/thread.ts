@@ -87,7 +87,10 @@ export function joinNode(setup: ThreadSetup, index: number, mesh: readonly (Mess
   const { node, threads, counts, ringBytes } = setup;
   catchUnhandled();
   const peers = new Peers(index, threads + 1, mesh);
-  // Between two threads, each `senders[j]` is the one WireSubject both ways.
+  // Between two threads, each `senders[j]` is the one WireSubject both ways. The rings keep the transport's
+  // default wait (`auto`, 50 µs spin window): a message that crosses threads costs a wake-up of the other
+  // thread, and profiles show that wait, not encoding or this layer, is the cross-thread hop (bench/README.md,
+  // `process`); longer spin windows were measured and did not help on a shared 2-core machine.
   const wires = peers.allocate(CHANNEL, EnvelopeCodec, { bytes: ringBytes }).senders as unknown as WireSubject<Envelope>[];
   const links = new WireMesh(wires);
   const scheduler = new Scheduler(node, index, new Int32Array(counts), links, threads);
