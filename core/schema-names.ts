@@ -6,8 +6,9 @@
  * reaches avsc, every definition identical to one met earlier (same full
  * name, same JSON) is replaced by a reference to it by its full name, as a
  * user would have written it. A different definition under a taken name is
- * left as it is (avsc refuses it: "duplicate type name"), and so is a
- * repeat of a name without a namespace met inside a namespace.
+ * left as it is (avsc refuses it: "duplicate type name"). Full names
+ * follow Avro: a dotted name is full, else the type's own `namespace`, else
+ * the enclosing one's.
  */
 
 const NAMED = new Set(['record', 'error', 'enum', 'fixed']);
@@ -28,8 +29,7 @@ function walk(node: unknown, namespace: string, seen: Map<string, string>): unkn
     const full = def.name.includes('.') || space === '' ? def.name : `${space}.${def.name}`;
     const text = JSON.stringify(def);
     const before = seen.get(full);
-    // (a name without a namespace cannot be referred to from inside a namespace: that repeat stays)
-    if (before === text && (full.includes('.') || namespace === '')) return full;
+    if (before === text) return full;
     if (before === undefined) seen.set(full, text);
     if (!Array.isArray(def.fields)) return def;
     const fields = (def.fields as Record<string, unknown>[]).map((field) => ({ ...field, type: walk(field.type, space, seen) }));
