@@ -22,6 +22,7 @@ import * as avro from 'avsc';
 import { AvroCodec } from './codec-avro';
 import { RawCodec } from './codec-raw';
 import { strictStrings } from './codec-strings';
+import { referOnce } from './schema-names';
 import type { Codec, CodecOptions } from './codec-types';
 import { SchemaMismatchError } from './errors';
 import type { Infer, InferInput, Schema } from './schema';
@@ -33,11 +34,15 @@ export { isCodec, type Codec, type CodecOptions, type EncodeInput, type InputOf,
  * gives the value type (see `Infer`), and the type a sender may pass (see
  * `InferInput`: defaulted fields optional).
  *
+ * A named type may be defined again, identically, further on in the schema
+ * (say `ProcessRefSchema` in two fields): the repeats are read as references
+ * to the first definition (core/schema-names.ts).
+ *
  * @param schema an Avro schema in its JSON form, best written `as const`
  * @param options see {@link CodecOptions}
  */
 export function codec<const S extends Schema>(schema: S, options: CodecOptions = {}): Codec<Infer<S>, InferInput<S>> {
-  const made: Codec<unknown> = new AvroCodec(avro.Type.forSchema(schema as avro.Schema, { typeHook: strictStrings }), undefined, options.validate ?? true);
+  const made: Codec<unknown> = new AvroCodec(avro.Type.forSchema(referOnce(schema) as avro.Schema, { typeHook: strictStrings }), undefined, options.validate ?? true);
   // Infer<S> cannot be related to the implementation's type generically
   // (it recurses through Schema), so the bridge is one cast, here.
   return made as never;

@@ -102,8 +102,7 @@ export class Dispatcher {
       case Kind.KILL:
         return s.exit(proc, 'killed', null);
       case Kind.NAMED:
-        (proc.names ??= []).push(e.text);
-        return;
+        return s.nameSettled(proc, e.text, e.n === 1 ? errorOf(e) : null);
       case Kind.ALIVE:
         return s.mesh.post(from, envelope(Kind.ANSWER, { call: e.call, n: 1 }));
     }
@@ -121,7 +120,8 @@ export class Dispatcher {
       case Kind.MONITOR:
         return s.mesh.post(from, envelope(Kind.DOWN, { from: e.to, tag: e.tag, text: 'noproc', body }));
       case Kind.NAMED:
-        return s.unname(e.text, e.to);
+        if (e.n === 0) s.unname(e.text, e.to);
+        return;
       case Kind.ALIVE:
         return s.mesh.post(from, envelope(Kind.ANSWER, { call: e.call, n: 0 }));
     }
@@ -151,7 +151,7 @@ export class Dispatcher {
       return;
     }
     if (e.from !== 0) proc.link(s.refAt(from, e.from), e.tag);
-    s.admitNamed(proc, registered === '' ? undefined : registered);
+    s.admitNamed(proc, registered !== '');
     for (const [f, h] of held) this.receive(f, h);
   }
 }

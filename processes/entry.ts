@@ -48,6 +48,9 @@ export function isEntry(x: unknown): x is Entry<unknown, unknown, unknown> {
   return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[ENTRY] === true;
 }
 
+/** Entries `resolveEntry` was given and found to be the export they name: the next spawn of one skips the look-up. */
+const found = new WeakSet<Entry<unknown, unknown, unknown>>();
+
 /** Entries found, by `module\nname`: a thread loads each module once. */
 const loaded = new Map<string, Entry<unknown, unknown, unknown>>();
 
@@ -84,7 +87,12 @@ export function loadEntry(module: string, name: string): Entry<unknown, unknown,
  * @throws TypeError when `given` is neither an entry nor `{ module, name }`
  */
 export function resolveEntry<C, M, R>(given: EntryLike<C, M, R>): Entry<C, M, R> {
-  if (isEntry(given)) return loadEntry(given.module, given.name) as Entry<C, M, R>;
+  if (found.has(given as Entry<unknown, unknown, unknown>)) return given as Entry<C, M, R>;
+  if (isEntry(given)) {
+    const entry = loadEntry(given.module, given.name) as Entry<C, M, R>;
+    if (entry === given) found.add(entry as Entry<unknown, unknown, unknown>);
+    return entry;
+  }
   const ref = given as { module?: unknown; name?: unknown } | undefined;
   if ((typeof ref?.module === 'string' || ref?.module instanceof URL) && typeof ref.name === 'string') {
     return loadEntry(modulePath(ref.module), ref.name) as Entry<C, M, R>;

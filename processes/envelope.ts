@@ -18,7 +18,7 @@ export const Kind = {
   REPLY: 3,
   /** No reply to `call`: `text` is the target's exit reason (ProcessExitedError), or `body` an ErrorRecord. */
   REPLY_ERROR: 4,
-  /** Start process `to`: `text` = module + '\n' + export + '\n' + name to register, `body` = capture, `from` = parent to link (0: none), `tag` = link tag, `n` = mailbox bound, `call` = flags (1: trap exits). */
+  /** Start process `to`: `text` = module + '\n' + export + '\n' + the name it is spawned under (the spawner registers it; the host starts the process on NAMED), `body` = capture, `from` = parent to link (0: none), `tag` = link tag, `n` = mailbox bound, `call` = flags (1: trap exits). */
   SPAWN: 5,
   /** Link `to` with `from` (on the sending thread), `tag` = `to`'s tag for the link. */
   LINK: 6,
@@ -34,11 +34,11 @@ export const Kind = {
   DOWN: 11,
   /** Kill `to`. */
   KILL: 12,
-  /** To the node's thread: register `from` (hosted on thread `n`) as `text`; answered by ANSWER to `call`. */
+  /** To the node's thread: register `from` (hosted on thread `n`) as `text`; answered by ANSWER to `call`. `tag` = 1: sent by the spawner at the spawn (the host waits for NAMED to start the process). */
   REGISTER: 13,
   /** To the node's thread: `text` no longer names `from` (it ended). */
   UNREGISTER: 14,
-  /** To a host: process `to` now holds the name `text`. */
+  /** To a host: process `to` now holds the name `text` (`n` = 0); or (`n` = 1) the name asked at its spawn is refused, `body` = ErrorRecord: it ends `noproc` without starting. */
   NAMED: 15,
   /** To the node's thread: who is `text`? Answered by ANSWER to `call` (`n` = thread or -1, `from` = id). */
   LOOKUP: 16,

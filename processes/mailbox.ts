@@ -1,6 +1,6 @@
 /**
- * A process's mailbox: a ring queue of messages (three parallel arrays:
- * message, tag, request; no object per message), delivered in arrival order
+ * A process's mailbox: a queue of messages (one array of message, tag,
+ * request triples; no object per message), delivered in arrival order
  * to one consumer at a time — the first subscriber of the Observable or of
  * `letters`, else the oldest waiting `receive` whose tags match — when the
  * thread's scheduler drains it (processes/scheduler.ts), never inside the
@@ -8,66 +8,32 @@
  */
 import { Observable, type Subscriber } from 'rxjs';
 import { TimeoutError } from '../core/errors';
+import { LetterOf, type Asker, type Consumer, type MailboxOwner, type Waiter } from './letter';
 import type { Letter, Mailbox, ReceiveOptions, Signal } from './types';
 
-/** A request waiting for its reply: who asked (thread and call id). */
-export interface Asker {
-  readonly thread: number;
-  readonly call: number;
-  answered: boolean;
-}
+export type { Asker, MailboxOwner } from './letter';
 
-/** What a mailbox needs from its process. */
-export interface MailboxOwner {
-  /** Something can be delivered: put the process on the ready queue. */
-  wake(): void;
-  /** Answers a request of this process. */
-  reply(asker: Asker, answer: unknown): void;
-}
+/** Slots per queued message in `q`: the message, its tag, its asker. */
+const SLOT = 3;
 
-interface Consumer {
-  readonly subscriber: Subscriber<unknown>;
-  readonly letters: boolean;
-}
-
-interface Waiter<T> {
-  readonly tags: readonly number[] | undefined;
-  readonly letter: boolean;
-  resolve(value: T): void;
-  reject(err: Error): void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
-class LetterOf<M, R> implements Letter<M, R> {
-  constructor(
-    readonly message: M,
-    readonly tag: number,
-    private readonly asker: Asker | null,
-    private readonly owner: MailboxOwner,
-  ) {}
-  get isRequest(): boolean {
-    return this.asker !== null;
-  }
-  reply(answer: R): void {
-    if (!this.asker) throw new TypeError('reply: this letter is not a request');
-    if (this.asker.answered) throw new TypeError('reply: this request was answered already');
-    this.owner.reply(this.asker, answer);
-  }
-}
-
-/** See {@link Mailbox}. */
+/**
+ * See {@link Mailbox}. Kept small for an idle process: the queue and the
+ * lists of consumers, waiters and signals are made on first use. The queue
+ * is one array of (message, tag, asker) triples between `head` and `tail`;
+ * it is reused from the start when it empties, so a process that gets one
+ * message at a time allocates nothing per message.
+ */
 export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
-  private msgs: unknown[] = [];
-  private tags: number[] = [];
-  private askers: (Asker | null)[] = [];
+  private q: unknown[] | null = null;
   private head = 0;
-  private readonly consumers: Consumer[] = [];
-  private waiters: Waiter<unknown>[] = [];
-  private sigs: Signal[] = [];
-  private sigConsumers: Subscriber<Signal>[] = [];
-  private sigWaiters: Waiter<Signal>[] = [];
-  /** Set when the process has ended: what a later `receive` rejects with. */
-  private ended: Error | null = null;
+  private tail = 0;
+  private consumers: Consumer[] | null = null;
+  private waiters: Waiter<unknown>[] | null = null;
+  private sigs: Signal[] | null = null;
+  private sigConsumers: Subscriber<Signal>[] | null = null;
+  private sigWaiters: Waiter<Signal>[] | null = null;
+  /** Set when the process has ended: makes what a later `receive` rejects with (an Error, with its stack, only when one is needed). */
+  private ended: (() => Error) | null = null;
   private lettersOf: Observable<Letter<M, R>> | undefined;
   private signalsOf: Observable<Signal> | undefined;
 
@@ -76,7 +42,12 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
     /** How many messages it holds. */
     readonly bound: number,
   ) {
-    super((subscriber) => this.consume(subscriber as Subscriber<unknown>, false));
+    super();
+  }
+
+  /** RxJS's subscribe hook: a method, not a closure per mailbox. */
+  protected _subscribe(subscriber: Subscriber<M>) {
+    return this.consume(subscriber as Subscriber<unknown>, false);
   }
 
   // Made on first use: most processes never read one of them, and an idle process should stay small.
@@ -87,33 +58,37 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
   get signals(): Observable<Signal> {
     return (this.signalsOf ??= new Observable<Signal>((subscriber) => {
       if (this.ended) return subscriber.complete();
-      this.sigConsumers.push(subscriber);
-      if (this.sigs.length > 0) this.owner.wake();
-      return () => remove(this.sigConsumers, subscriber);
+      const list = (this.sigConsumers ??= []);
+      list.push(subscriber);
+      if (this.sigs?.length) this.owner.wake();
+      return () => remove(list, subscriber);
     }));
   }
 
   get size(): number {
-    return this.msgs.length - this.head;
+    return (this.tail - this.head) / SLOT;
   }
 
   /** Whether it holds `bound` messages. */
   get full(): boolean {
-    return this.msgs.length - this.head >= this.bound;
+    return this.tail - this.head >= this.bound * SLOT;
   }
 
   /** Adds a message (the caller checked the bound); wakes the process if someone takes it. */
   push(message: unknown, tag: number, asker: Asker | null): void {
-    this.msgs.push(message);
-    this.tags.push(tag);
-    this.askers.push(asker);
-    if (this.consumers.length > 0 || this.waiters.length > 0) this.owner.wake();
+    const q = (this.q ??= []);
+    const at = this.tail;
+    q[at] = message;
+    q[at + 1] = tag;
+    q[at + 2] = asker;
+    this.tail = at + SLOT;
+    if (this.consumers?.length || this.waiters?.length) this.owner.wake();
   }
 
   /** Adds a signal. */
   pushSignal(signal: Signal): void {
-    this.sigs.push(signal);
-    if (this.sigConsumers.length > 0 || this.sigWaiters.length > 0) this.owner.wake();
+    (this.sigs ??= []).push(signal);
+    if (this.sigConsumers?.length || this.sigWaiters?.length) this.owner.wake();
   }
 
   receive(options?: ReceiveOptions): Promise<M> {
@@ -125,12 +100,13 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
   }
 
   receiveSignal(options: Pick<ReceiveOptions, 'timeout'> = {}): Promise<Signal> {
-    if (this.ended) return Promise.reject(this.ended);
+    if (this.ended) return Promise.reject(this.ended());
     return new Promise<Signal>((resolve, reject) => {
       const waiter: Waiter<Signal> = { tags: undefined, letter: false, resolve, reject, timer: undefined };
-      this.arm(waiter, options.timeout, () => remove(this.sigWaiters, waiter));
-      this.sigWaiters.push(waiter);
-      if (this.sigs.length > 0) this.owner.wake();
+      const list = (this.sigWaiters ??= []);
+      this.arm(waiter, options.timeout, () => remove(list, waiter));
+      list.push(waiter);
+      if (this.sigs?.length) this.owner.wake();
     });
   }
 
@@ -139,20 +115,22 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
    * consumers; returns how many messages it delivered.
    */
   drain(budget: number): number {
-    this.drainSignals();
+    if (this.sigs?.length) this.drainSignals();
     let n = 0;
-    while (n < budget && this.head < this.msgs.length && this.ended === null) {
-      const consumer = this.consumers[0];
+    const q = this.q;
+    while (n < budget && this.head < this.tail && this.ended === null) {
+      const consumer = this.consumers?.[0];
       if (consumer) {
-        const at = this.head++;
-        const message = this.msgs[at];
-        const tag = this.tags[at];
-        const asker = this.askers[at];
-        this.msgs[at] = undefined;
-        this.askers[at] = null;
+        const at = this.head;
+        this.head = at + SLOT;
+        const message = q![at];
+        const tag = q![at + 1] as number;
+        const asker = q![at + 2] as Asker | null;
+        q![at] = undefined;
+        q![at + 2] = null;
         n++;
         consumer.subscriber.next(consumer.letters ? new LetterOf(message, tag, asker, this.owner) : message);
-      } else if (this.waiters.length > 0) {
+      } else if (this.waiters?.length) {
         if (!this.matchWaiter()) break;
         n++;
       } else {
@@ -165,48 +143,47 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
 
   /** Whether `drain` has something to deliver now. */
   get deliverable(): boolean {
-    const messages = this.head < this.msgs.length && (this.consumers.length > 0 || this.waiters.length > 0);
-    return messages || (this.sigs.length > 0 && (this.sigConsumers.length > 0 || this.sigWaiters.length > 0));
+    const messages = this.head < this.tail && (this.consumers?.length || this.waiters?.length);
+    return !!messages || (!!this.sigs?.length && !!(this.sigConsumers?.length || this.sigWaiters?.length));
   }
 
   /**
    * The process ended: consumers complete, waiting receives reject with
-   * `err`, queued messages are dropped (the process answers their requests).
+   * an error `error()` makes, queued messages are dropped (the process answers their requests).
    */
-  close(err: Error): void {
+  close(error: () => Error): void {
     if (this.ended) return;
-    this.ended = err;
-    this.msgs = [];
-    this.tags = [];
-    this.askers = [];
-    this.head = 0;
-    const waiters = [...this.waiters, ...this.sigWaiters];
-    this.waiters = [];
-    this.sigWaiters = [];
+    this.ended = error;
+    this.q = null;
+    this.head = this.tail = 0;
+    const waiters = [...(this.waiters ?? []), ...(this.sigWaiters ?? [])];
+    this.waiters = this.sigWaiters = null;
     for (const waiter of waiters) {
       if (waiter.timer) clearTimeout(waiter.timer);
-      waiter.reject(err);
+      waiter.reject(error());
     }
-    for (const { subscriber } of this.consumers.splice(0)) subscriber.complete();
-    for (const subscriber of this.sigConsumers.splice(0)) subscriber.complete();
+    for (const { subscriber } of this.consumers?.splice(0) ?? []) subscriber.complete();
+    for (const subscriber of this.sigConsumers?.splice(0) ?? []) subscriber.complete();
   }
 
   private consume(subscriber: Subscriber<unknown>, letters: boolean) {
     if (this.ended) return subscriber.complete();
     const consumer: Consumer = { subscriber, letters };
-    this.consumers.push(consumer);
-    if (this.head < this.msgs.length) this.owner.wake();
-    return () => remove(this.consumers, consumer);
+    const list = (this.consumers ??= []);
+    list.push(consumer);
+    if (this.head < this.tail) this.owner.wake();
+    return () => remove(list, consumer);
   }
 
   private wait<T>(options: ReceiveOptions = {}, letter: boolean): Promise<T> {
-    if (this.ended) return Promise.reject(this.ended);
+    if (this.ended) return Promise.reject(this.ended());
     const { tags, timeout } = options;
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter<unknown> = { tags, letter, resolve: resolve as (value: unknown) => void, reject, timer: undefined };
-      this.arm(waiter, timeout, () => remove(this.waiters, waiter));
-      this.waiters.push(waiter);
-      if (this.head < this.msgs.length) this.owner.wake();
+      const list = (this.waiters ??= []);
+      this.arm(waiter, timeout, () => remove(list, waiter));
+      list.push(waiter);
+      if (this.head < this.tail) this.owner.wake();
     });
   }
 
@@ -221,23 +198,24 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
 
   /** Gives the oldest matching message to the first waiter that has one; false when none has. */
   private matchWaiter(): boolean {
-    for (let w = 0; w < this.waiters.length; w++) {
-      const waiter = this.waiters[w];
+    const waiters = this.waiters!;
+    const q = this.q!;
+    for (let w = 0; w < waiters.length; w++) {
+      const waiter = waiters[w];
       const at = this.find(waiter.tags);
       if (at < 0) continue;
-      this.waiters.splice(w, 1);
+      waiters.splice(w, 1);
       if (waiter.timer) clearTimeout(waiter.timer);
-      const message = this.msgs[at];
-      const tag = this.tags[at];
-      const asker = this.askers[at];
+      const message = q[at];
+      const tag = q[at + 1] as number;
+      const asker = q[at + 2] as Asker | null;
       if (at === this.head) {
-        this.msgs[at] = undefined;
-        this.askers[at] = null;
-        this.head++;
+        q[at] = undefined;
+        q[at + 2] = null;
+        this.head = at + SLOT;
       } else {
-        this.msgs.splice(at, 1);
-        this.tags.splice(at, 1);
-        this.askers.splice(at, 1);
+        q.splice(at, SLOT);
+        this.tail -= SLOT;
       }
       waiter.resolve(waiter.letter ? new LetterOf(message, tag, asker, this.owner) : message);
       return true;
@@ -247,16 +225,18 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
 
   private find(tags: readonly number[] | undefined): number {
     if (tags === undefined) return this.head;
-    for (let at = this.head; at < this.msgs.length; at++) if (tags.includes(this.tags[at])) return at;
+    const q = this.q!;
+    for (let at = this.head; at < this.tail; at += SLOT) if (tags.includes(q[at + 1] as number)) return at;
     return -1;
   }
 
   private drainSignals(): void {
-    while (this.sigs.length > 0 && this.ended === null) {
-      const consumer = this.sigConsumers[0];
-      const waiter = consumer ? undefined : this.sigWaiters.shift();
+    const sigs = this.sigs!;
+    while (sigs.length > 0 && this.ended === null) {
+      const consumer = this.sigConsumers?.[0];
+      const waiter = consumer ? undefined : this.sigWaiters?.shift();
       if (!consumer && !waiter) return;
-      const signal = this.sigs.shift()!;
+      const signal = sigs.shift()!;
       if (consumer) consumer.next(signal);
       else {
         if (waiter!.timer) clearTimeout(waiter!.timer);
@@ -265,19 +245,20 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
     }
   }
 
-  /** Drops the delivered slots at the front once they are most of the arrays. */
+  /**
+   * Once empty, the queue starts again at 0 (its slots were cleared as they
+   * were taken); a large one is let go. A long queue whose delivered front
+   * is most of it drops that front.
+   */
   private compact(): void {
-    if (this.head === this.msgs.length) {
+    if (this.head === this.tail) {
       if (this.head > 0) {
-        this.msgs.length = 0;
-        this.tags.length = 0;
-        this.askers.length = 0;
-        this.head = 0;
+        if (this.tail > 3 * 1024) this.q = null;
+        this.head = this.tail = 0;
       }
-    } else if (this.head > 1024 && this.head * 2 > this.msgs.length) {
-      this.msgs.splice(0, this.head);
-      this.tags.splice(0, this.head);
-      this.askers.splice(0, this.head);
+    } else if (this.head > 3 * 1024 && this.head * 2 > this.tail) {
+      this.q!.splice(0, this.head);
+      this.tail -= this.head;
       this.head = 0;
     }
   }

@@ -5,6 +5,7 @@
 import type { Subscription } from 'rxjs';
 import type { Entry, ProcessRef } from './types';
 import { MailboxImpl, type Asker, type MailboxOwner } from './mailbox';
+import type { Failable } from './uncaught';
 
 /** A process's life: made (waiting for its first turn), running, dead. */
 export const State = { NEW: 0, RUNNING: 1, DEAD: 2 } as const;
@@ -19,14 +20,18 @@ export interface LinkTo {
 /** What a process asks of the scheduler that hosts it. */
 export interface Host {
   ready(proc: Proc): void;
+  /** Ends `proc`, `failed` with `err` (a throw its code made where nothing caught it). */
+  failed(proc: Proc, err: unknown): void;
   answer(proc: Proc, asker: Asker, answer: unknown): void;
 }
 
 /** A process on its host thread. */
-export class Proc implements MailboxOwner {
+export class Proc implements MailboxOwner, Failable {
   state: State = State.NEW;
   /** On the scheduler's ready queue. */
   queued = false;
+  /** Spawned with a name: it starts once the registry says the name is its. */
+  waitsForName = false;
   trap: boolean;
   readonly mailbox: MailboxImpl<unknown, unknown>;
   /** By the other process's id. */
@@ -60,6 +65,10 @@ export class Proc implements MailboxOwner {
 
   wake(): void {
     this.host.ready(this);
+  }
+
+  fail(err: unknown): void {
+    this.host.failed(this, err);
   }
 
   reply(asker: Asker, answer: unknown): void {

@@ -49,8 +49,10 @@ export class Registry {
     this.named(ref, name);
   }
 
-  /** The holder of `name`, if any. */
-  lookup(name: string): ProcessRef | undefined {
+  /** The holder of `name`, if any, once the registrations of `name` in progress have settled. */
+  async lookup(name: string): Promise<ProcessRef | undefined> {
+    const busy = this.busy.get(name);
+    if (busy) await busy;
     return this.names.get(name);
   }
 

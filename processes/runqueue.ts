@@ -10,6 +10,7 @@ import { ProcessExitedError, ProcessKilledError, toErrorData, type ErrorData } f
 import { State, type Host, type Proc } from './proc';
 import type { Asker } from './mailbox';
 import type { Exit, ExitReason, Self } from './types';
+import { enter, leave } from './uncaught';
 
 /** Messages one drain delivers before it yields to the event loop. */
 const BUDGET = 50_000;
@@ -46,6 +47,10 @@ export abstract class RunQueue implements Host {
   }
 
   abstract answer(proc: Proc, asker: Asker, answer: unknown): void;
+
+  failed(proc: Proc, err: unknown): void {
+    if (proc.state !== State.DEAD) this.exit(proc, 'failed', toErrorData(err));
+  }
 
   /** The handle a process gets to itself. */
   protected abstract selfOf(proc: Proc): Self<unknown, unknown>;
@@ -85,8 +90,8 @@ export abstract class RunQueue implements Host {
   private finish(proc: Proc, exit: Exit): void {
     const { reason } = exit;
     const killed = reason === 'killed' || reason === 'linked';
-    const message = `process ${proc.id} ${reason === 'normal' ? 'has ended' : `ended (${reason})`}`;
-    proc.mailbox.close(killed ? new ProcessKilledError(message) : new ProcessExitedError(message, reason));
+    const message = () => `process ${proc.id} ${reason === 'normal' ? 'has ended' : `ended (${reason})`}`;
+    proc.mailbox.close(killed ? () => new ProcessKilledError(message()) : () => new ProcessExitedError(message(), reason));
     const sub = proc.sub;
     proc.sub = null;
     sub?.unsubscribe();
@@ -102,7 +107,12 @@ export abstract class RunQueue implements Host {
       proc.queued = false;
       if (proc.state === State.NEW) this.start(proc);
       else if (proc.state === State.RUNNING) {
-        used += proc.mailbox.drain(BUDGET - used);
+        const before = enter(proc);
+        try {
+          used += proc.mailbox.drain(BUDGET - used);
+        } finally {
+          leave(before);
+        }
         // Out of budget with more to deliver: its turn comes again. Otherwise
         // what it could not deliver waits for a consumer, and wakes it then.
         if (used >= BUDGET && proc.mailbox.deliverable) this.ready(proc);
@@ -118,15 +128,18 @@ export abstract class RunQueue implements Host {
     const capture = proc.capture;
     proc.capture = undefined;
     let result: unknown;
+    const before = enter(proc);
     try {
       result = proc.entry.run(capture, proc.mailbox, this.selfOf(proc));
     } catch (err) {
       this.exit(proc, 'failed', toErrorData(err));
       return;
+    } finally {
+      leave(before);
     }
     if (isObservable(result)) {
       const sub = (result as Observable<unknown>).subscribe({
-        error: (err: unknown) => this.exit(proc, 'failed', toErrorData(err)),
+        error: (err: unknown) => this.failed(proc, err),
         complete: () => this.exit(proc, 'normal', null),
       });
       if ((proc.state as State) === State.DEAD) sub.unsubscribe();
@@ -134,7 +147,7 @@ export abstract class RunQueue implements Host {
     } else if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
       (result as PromiseLike<unknown>).then(
         () => this.exit(proc, 'normal', null),
-        (err: unknown) => this.exit(proc, 'failed', toErrorData(err)),
+        (err: unknown) => this.failed(proc, err),
       );
     } else {
       this.exit(proc, 'normal', null);
@@ -145,6 +158,14 @@ export abstract class RunQueue implements Host {
   /** Ends every process here (reason `shutdown`), telling no other thread. */
   protected endAll(): void {
     this.closing = true;
-    for (const proc of [...this.procs.values()]) this.exit(proc, 'shutdown', null);
+    // The errors that waiting receives reject with here all come from this call: their stacks would say nothing
+    // and cost most of the time of ending many processes.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      for (const proc of [...this.procs.values()]) this.exit(proc, 'shutdown', null);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
   }
 }

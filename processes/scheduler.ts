@@ -11,8 +11,9 @@
  * That keeps the local path free of encoding.
  */
 import type { Codec } from '../core/codec';
-import { MailboxFullError, NameTakenError, NodeClosedError, ProcessExitedError, toErrorData } from '../core/errors';
-import { Bonds } from './bonds';
+import { MailboxFullError, NameTakenError, NodeClosedError, ProcessExitedError, toErrorData, type ErrorData } from '../core/errors';
+import { ErrorRecord } from '../core/frame';
+import { Naming } from './naming';
 import { Calls } from './calls';
 import { resolveEntry } from './entry';
 import { envelope, Kind, type Envelope } from './envelope';
@@ -27,16 +28,8 @@ import type { Entry, EntryCodecs, EntryLike, Exit, Process, ProcessRef, Self, Sp
 export const DEFAULT_BOUND = 65_536;
 
 /** One thread's scheduler. */
-export class Scheduler extends Bonds implements Ops {
-  readonly calls = new Calls();
-  /** The node's names (on the node's own thread only). */
-  readonly registry: Registry | null;
+export class Scheduler extends Naming implements Ops {
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
-
-  constructor(node: string, thread: number, counts: Int32Array, mesh: Mesh, threads: number) {
-    super(node, thread, counts, mesh, threads);
-    this.registry = thread === threads ? new Registry((ref) => this.isAlive(ref), (ref, name) => this.named(ref, name)) : null;
-  }
 
   spawn<C, M, R>(given: EntryLike<C, M, R>, capture: C, options: SpawnOptions, parent: Proc | null): Process<M, R> {
     if (this.closing) throw new NodeClosedError('spawn: the node is closed');
@@ -51,8 +44,9 @@ export class Scheduler extends Bonds implements Ops {
     if (thread === this.thread) {
       checkValue(entry.capture, capture);
       const proc = new Proc(this, ref, entry as Entry<unknown, unknown, unknown>, capture, mailboxBound, trapExits);
-      this.admitNamed(proc, name);
+      this.admitNamed(proc, name !== undefined);
       if (link) this.link(parent!, ref, linkTag);
+      if (name !== undefined) this.claimAtSpawn(ref, name);
     } else {
       const body = entry.capture.encode(capture);
       const text = `${entry.module}\n${entry.name}\n${name ?? ''}`;
@@ -60,19 +54,9 @@ export class Scheduler extends Bonds implements Ops {
       this.mesh.post(thread, envelope(Kind.SPAWN, { to: ref.id, from, tag: linkTag, n: mailboxBound, call: trapExits ? 1 : 0, text, body }));
       if (link) parent!.link(ref, linkTag);
       if (this.gone[thread] && link) this.linkExit(parent!, ref, 'thread', null);
+      if (name !== undefined) this.claimAtSpawn(ref, name);
     }
     return new Handle(this, ref, entry, parent);
-  }
-
-  /** Adds `proc`; with a name, it starts only once the name is its (else it ends, `noproc`, with the NameTakenError). */
-  admitNamed(proc: Proc, name: string | undefined): void {
-    if (name === undefined) return this.admit(proc);
-    this.procs.set(proc.id, proc);
-    Atomics.add(this.counts, this.thread, 1);
-    this.register(proc.ref, name).then(
-      () => this.ready(proc),
-      (err: unknown) => this.exit(proc, 'noproc', toErrorData(err)),
-    );
   }
 
   send(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, timer: boolean): void {
@@ -154,12 +138,8 @@ export class Scheduler extends Bonds implements Ops {
   }
 
   async lookup<M, R>(name: string, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null): Promise<Process<M, R> | undefined> {
-    const ref = await this.ask(Kind.LOOKUP, { text: name }, (e) => (e.n < 0 ? undefined : this.refAt(e.n, e.from)));
+    const ref = await this.lookupRef(name);
     return ref ? new Handle(this, ref, codecs, owner) : undefined;
-  }
-
-  register(ref: ProcessRef, name: string): Promise<void> {
-    return this.ask(Kind.REGISTER, { from: ref.id, n: ref.thread, text: name }, () => undefined);
   }
 
   isAlive(ref: ProcessRef): Promise<boolean> {
@@ -168,53 +148,6 @@ export class Scheduler extends Bonds implements Ops {
     const [call, answer] = this.calls.start<Envelope | boolean>(ref.thread, undefined, 'isAlive', () => false);
     this.mesh.post(ref.thread, envelope(Kind.ALIVE, { to: ref.id, call }));
     return answer.then((e) => e !== false && (e as Envelope).n === 1);
-  }
-
-  /** A question for the node's own thread (the registry): answered in place there, else by an ANSWER envelope. */
-  private async ask<T>(kind: number, fields: Partial<Envelope>, read: (answer: Envelope) => T): Promise<T> {
-    if (this.closing) throw new NodeClosedError('the node is closed');
-    let got: Envelope;
-    if (this.registry) got = await this.answerHome(envelope(kind, fields));
-    else {
-      const [call, answer] = this.calls.start<Envelope>(this.threads, undefined, 'registry', () => new NodeClosedError('the node is closed'));
-      this.mesh.post(this.threads, envelope(kind, { ...fields, call }));
-      got = await answer;
-    }
-    if (got.text === 'NameTakenError') throw new NameTakenError(fields.text!);
-    if (got.text === 'ProcessExitedError') throw new ProcessExitedError(`register: process ${fields.from} has ended`, 'noproc');
-    return read(got);
-  }
-
-  /**
-   * On the node's own thread: the ANSWER to a REGISTER or LOOKUP (`text` is
-   * the name of the error that refused it, or empty).
-   */
-  async answerHome(question: Envelope): Promise<Envelope> {
-    const registry = this.registry!;
-    if (question.kind === Kind.LOOKUP) {
-      const ref = registry.lookup(question.text);
-      return envelope(Kind.ANSWER, { call: question.call, n: ref ? ref.thread : -1, from: ref ? ref.id : 0 });
-    }
-    try {
-      await registry.register(question.text, this.refAt(question.n, question.from));
-      return envelope(Kind.ANSWER, { call: question.call });
-    } catch (err) {
-      return envelope(Kind.ANSWER, { call: question.call, text: (err as Error).name });
-    }
-  }
-
-  /** Process `ref` now holds `name` (told by the registry). */
-  named(ref: ProcessRef, name: string): void {
-    if (ref.thread !== this.thread) return this.mesh.post(ref.thread, envelope(Kind.NAMED, { to: ref.id, text: name }));
-    const proc = this.procs.get(ref.id);
-    if (proc) (proc.names ??= []).push(name);
-    else this.unname(name, ref.id);
-  }
-
-  /** Frees `name`, held by process `id` of this thread, which ended. */
-  unname(name: string, id: number): void {
-    if (this.registry) this.registry.unregister(name, id);
-    else if (!this.closing) this.mesh.post(this.threads, envelope(Kind.UNREGISTER, { from: id, text: name }));
   }
 
   /** Answers request `asker` with the end of the process it asked. */

@@ -14,6 +14,7 @@ import { Dispatcher } from './dispatch';
 import { EnvelopeCodec, type Envelope } from './envelope';
 import type { Mesh } from './ops';
 import { Scheduler } from './scheduler';
+import { catchUnhandled } from './uncaught';
 
 /** What every thread of a node is given. */
 export interface ThreadSetup {
@@ -84,8 +85,12 @@ export interface Joined {
 /** Joins thread `index` to its node over `mesh` (per thread, the port to it; null for itself). */
 export function joinNode(setup: ThreadSetup, index: number, mesh: readonly (MessagePort | null)[]): Joined {
   const { node, threads, counts, ringBytes } = setup;
+  catchUnhandled();
   const peers = new Peers(index, threads + 1, mesh);
-  // Between two threads, each `senders[j]` is the one WireSubject both ways.
+  // Between two threads, each `senders[j]` is the one WireSubject both ways. The rings keep the transport's
+  // default wait (`auto`, 50 µs spin window): a message that crosses threads costs a wake-up of the other
+  // thread, and profiles show that wait, not encoding or this layer, is the cross-thread hop (bench/README.md,
+  // `process`); longer spin windows were measured and did not help on a shared 2-core machine.
   const wires = peers.allocate(CHANNEL, EnvelopeCodec, { bytes: ringBytes }).senders as unknown as WireSubject<Envelope>[];
   const links = new WireMesh(wires);
   const scheduler = new Scheduler(node, index, new Int32Array(counts), links, threads);

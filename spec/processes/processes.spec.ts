@@ -2,14 +2,11 @@
 import { EncodeError, EntryError, MailboxFullError, NameTakenError, ProcessExitedError, ProcessKilledError, startNode, TimeoutError } from '../../processes';
 import type { ProcessNode } from '../../processes';
 import { liveThreads, threadsBackTo } from '../helpers';
+import { HERE, LONG, T0, T1 } from './places';
 import { adder, badSender, crasher, finder, idle, notExported, once, ordered, parent, pinger, quick, recorder, selective, sender, swarm } from './entries';
 
 jest.setTimeout(240_000);
 
-const T0 = { placement: { thread: 0 } } as const;
-const T1 = { placement: { thread: 1 } } as const;
-const HERE = { placement: { thread: 2 } } as const;
-const LONG = { timeout: 120_000 };
 
 let node: ProcessNode;
 let baseline: number;

@@ -2,13 +2,11 @@
 import { ProcessExitedError, startNode } from '../../processes';
 import type { ProcessNode } from '../../processes';
 import { liveThreads, threadsBackTo } from '../helpers';
+import { LONG, T0, T1 } from './places';
 import { adder, idle, parent, recorder } from './entries';
 
 jest.setTimeout(180_000);
 
-const T0 = { placement: { thread: 0 } } as const;
-const T1 = { placement: { thread: 1 } } as const;
-const LONG = { timeout: 120_000 };
 
 let node: ProcessNode | undefined;
 let baseline: number;
