@@ -10,6 +10,7 @@ export type {
   Exit,
   ExitReason,
   Letter,
+  LookupOptions,
   LinkDied,
   Mailbox,
   Monitor,

@@ -21,6 +21,7 @@ import type { Asker } from './mailbox';
 import type { Mesh, Ops } from './ops';
 import { Proc, State } from './proc';
 import { Registry } from './registry';
+import { tryFar } from './remote-ops';
 import type { Entry, EntryCodecs, EntryLike, Exit, Process, ProcessRef, Self, SpawnOptions, Timer } from './types';
 
 /** The mailbox bound when `SpawnOptions.mailboxBound` is not given. */
@@ -40,6 +41,7 @@ export class Scheduler extends Bonds implements Ops {
 
   spawn<C, M, R>(given: EntryLike<C, M, R>, capture: C, options: SpawnOptions, parent: Proc | null): Process<M, R> {
     if (this.closing) throw new NodeClosedError('spawn: the node is closed');
+    if (options.node !== undefined && options.node !== this.node) return this.far(options.node).spawn(given, capture, options, parent);
     const entry = resolveEntry(given);
     const { link = false, linkTag = 0, trapExits = false, name, mailboxBound = DEFAULT_BOUND } = options;
     const thread = this.placement(options, parent);
@@ -76,7 +78,7 @@ export class Scheduler extends Bonds implements Ops {
   }
 
   send(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, timer: boolean): void {
-    if (ref.thread === this.thread) {
+    if (ref.thread === this.thread && ref.node === this.node) {
       codec.check(message);
       const target = this.procs.get(ref.id);
       if (!target) return;
@@ -85,6 +87,7 @@ export class Scheduler extends Bonds implements Ops {
       return;
     }
     if (this.closing) throw new NodeClosedError('send: the node is closed');
+    if (ref.node !== this.node) return this.far(ref.node).send(ref, codec, tag, message);
     const body = codec.encode(message);
     const sent: Envelope = { kind: Kind.MSG, to: ref.id, from: 0, tag, call: 0, n: 0, text: '', body };
     if (timer) this.mesh.post(ref.thread, sent);
@@ -113,6 +116,7 @@ export class Scheduler extends Bonds implements Ops {
     if (!reply) return Promise.reject(new TypeError('request: the entry declares no reply codec'));
     if (!(timeout > 0)) return Promise.reject(new RangeError('request: options.timeout must be a positive number'));
     if (this.closing) return Promise.reject(new NodeClosedError('request: the node is closed'));
+    if (ref.node !== this.node) return tryFar(() => this.far(ref.node).request(ref, codecs, message, timeout, tag));
     const [call, answer] = this.calls.start<unknown>(ref.thread, timeout, 'request', () => new ProcessExitedError(`request: the thread of process ${ref.id} died`, 'thread'));
     try {
       if (ref.thread === this.thread) {
@@ -148,21 +152,24 @@ export class Scheduler extends Bonds implements Ops {
   }
 
   handle<M, R>(ref: ProcessRef, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null): Process<M, R> {
-    if (ref?.node !== this.node) throw new TypeError(`handle: ${JSON.stringify(ref?.node)} is not this node (${this.node})`);
+    if (typeof ref?.node !== 'string' || ref.node === '') throw new TypeError(`handle: ${JSON.stringify(ref?.node)} is not a node id`);
+    if (ref.node !== this.node) return new Handle(this, { node: ref.node, thread: ref.thread, id: ref.id }, codecs, owner);
     if (!Number.isInteger(ref.thread) || ref.thread < 0 || ref.thread > this.threads) throw new RangeError(`handle: thread ${ref.thread} is not a thread of this node`);
     return new Handle(this, { node: ref.node, thread: ref.thread, id: ref.id }, codecs, owner);
   }
 
-  async lookup<M, R>(name: string, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null): Promise<Process<M, R> | undefined> {
-    const ref = await this.ask(Kind.LOOKUP, { text: name }, (e) => (e.n < 0 ? undefined : this.refAt(e.n, e.from)));
+  async lookup<M, R>(name: string, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null, node = this.node): Promise<Process<M, R> | undefined> {
+    const ref = node !== this.node ? await this.far(node).lookup(name) : await this.ask(Kind.LOOKUP, { text: name }, (e) => (e.n < 0 ? undefined : this.refAt(e.n, e.from)));
     return ref ? new Handle(this, ref, codecs, owner) : undefined;
   }
 
   register(ref: ProcessRef, name: string): Promise<void> {
+    if (ref.node !== this.node) return tryFar(() => this.far(ref.node).register(ref, name));
     return this.ask(Kind.REGISTER, { from: ref.id, n: ref.thread, text: name }, () => undefined);
   }
 
   isAlive(ref: ProcessRef): Promise<boolean> {
+    if (ref.node !== this.node) return tryFar(() => this.far(ref.node).isAlive(ref));
     if (ref.thread === this.thread) return Promise.resolve(this.procs.has(ref.id));
     if (this.gone[ref.thread]) return Promise.resolve(false);
     const [call, answer] = this.calls.start<Envelope | boolean>(ref.thread, undefined, 'isAlive', () => false);
