@@ -182,6 +182,6 @@ export abstract class Bonds extends RunQueue {
 }
 
 /** The error a process killed by a link carries, when the linked one ended without an error of its own. */
-function linkedError(ref: ProcessRef, reason: ExitReason): ErrorData {
+export function linkedError(ref: ProcessRef, reason: ExitReason): ErrorData {
   return { name: 'ProcessExitedError', message: `linked process ${refText(ref)} ended (${reason})`, code: ErrorCode.PROCESS_EXITED, stack: null };
 }
