@@ -54,6 +54,7 @@ jest.setTimeout(120_000);
 let a: ClusterNode | undefined;
 let b: Child | undefined;
 let c: Child | undefined;
+let d: Child | undefined;
 
 beforeAll(async () => {
   b = await startChild('b', 1);
@@ -62,7 +63,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await a?.close();
-  await Promise.all([stopChild(b), stopChild(c)]);
+  await Promise.all([stopChild(b), stopChild(c), stopChild(d)]);
 });
 
 describe('remote processes', () => {
@@ -202,6 +203,26 @@ describe('remote processes', () => {
     const still = node.spawn(adder, 2, { node: 'b' });
     expect(await still.request(1)).toBe(3);
     still.kill();
+  });
+
+  test('a node silent past the heartbeat (SIGSTOP, socket open) drops off as if its socket had closed', async () => {
+    const node = a!;
+    d = await startChild('d', 0);
+    expect(await node.connect({ port: d.port })).toBe('d');
+    const target = node.spawn(adder, 1, { node: 'd' });
+    expect(await target.request(1)).toBe(2);
+    const monitor = target.monitor().died;
+    const inFlight = expect(target.request(1, { timeout: 60_000 })).rejects.toBeInstanceOf(NodeUnreachableError);
+    d.child.kill('SIGSTOP');
+    try {
+      expect(await monitor).toMatchObject({ reason: 'noconnection' });
+      await inFlight;
+      expect(node.nodes()).toEqual(['b']);
+    } finally {
+      const exited = new Promise((resolve) => d!.child.once('exit', resolve));
+      d.child.kill('SIGKILL');
+      await exited;
+    }
   });
 
   test('close: calls waiting on another node reject with NodeClosedError', async () => {
