@@ -58,8 +58,9 @@ export abstract class Bonds extends RunQueue {
 
   /** The link to node `node`, for a call to one of its processes. */
   protected far(node: string): RemoteOps {
-    if (!this.remote) throw new UnknownNodeError(node, `no link to node ${JSON.stringify(node)}: calls to another node are made from the node's own thread of a cluster node`);
-    return this.remote.to(node);
+    const ops = this.remote?.to(node);
+    if (ops) return ops;
+    throw new UnknownNodeError(node, this.remote ? undefined : `no link to node ${JSON.stringify(node)}: calls to another node are made from the node's own thread of a cluster node`);
   }
 
   /** A new id, unique in the node: this thread's index times 2^32, plus a count. */
@@ -86,7 +87,7 @@ export abstract class Bonds extends RunQueue {
   }
 
   unlink(owner: Proc, ref: ProcessRef): void {
-    if (ref.node !== this.node) return this.far(ref.node).unlink(owner, ref);
+    if (ref.node !== this.node) return this.remote?.to(ref.node)?.unlink(owner, ref); // a dropped node's links have fired already
     owner.links?.delete(ref.id);
     if (ref.thread === this.thread) this.procs.get(ref.id)?.links?.delete(owner.id);
     else this.mesh.post(ref.thread, envelope(Kind.UNLINK, { to: ref.id, from: owner.id }));

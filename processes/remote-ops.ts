@@ -4,29 +4,23 @@
  * node's own thread has them: the scheduler of a worker thread has no
  * `remote` and refuses calls to another node with `UnknownNodeError`.
  */
-import type { Codec } from '../core/codec';
-import type { Proc } from './proc';
-import type { EntryCodecs, EntryLike, Monitor, Process, ProcessRef, SpawnOptions } from './types';
+import type { Ops } from './ops';
+import type { ProcessRef } from './types';
 
-/** The calls to processes of one other node (see `Process` for what each does). */
-export interface RemoteOps {
-  spawn<C, M, R>(entry: EntryLike<C, M, R>, capture: C, options: SpawnOptions, parent: Proc | null): Process<M, R>;
-  send(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown): void;
-  request<R>(ref: ProcessRef, codecs: EntryCodecs<unknown, unknown, R>, message: unknown, timeout: number, tag: number): Promise<R>;
-  link(owner: Proc, ref: ProcessRef, tag: number): void;
-  unlink(owner: Proc, ref: ProcessRef): void;
-  monitor(owner: Proc | null, ref: ProcessRef): Monitor;
-  kill(ref: ProcessRef): void;
-  register(ref: ProcessRef, name: string): Promise<void>;
-  isAlive(ref: ProcessRef): Promise<boolean>;
+/**
+ * The calls to processes of one other node: those of a thread's scheduler
+ * (see `Process` for what each does; `send` ignores the timer flag), plus
+ * a lookup in that node's registry.
+ */
+export interface RemoteOps extends Pick<Ops, 'spawn' | 'send' | 'request' | 'link' | 'unlink' | 'monitor' | 'kill' | 'register' | 'isAlive'> {
   /** The ref registered as `name` on that node, if any. */
   lookup(name: string): Promise<ProcessRef | undefined>;
 }
 
 /** The node's links to other nodes, by node id. */
 export interface RemoteRouter {
-  /** The link to node `node`. @throws UnknownNodeError when there is none */
-  to(node: string): RemoteOps;
+  /** The link to node `node`, if there is one now. */
+  to(node: string): RemoteOps | undefined;
 }
 
 /** A call to another node: what finding its link throws (`UnknownNodeError`) rejects the Promise instead. */

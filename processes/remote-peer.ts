@@ -108,9 +108,11 @@ export class RemotePeer implements RemoteOps {
     return new Handle(this.s, ref, entry, parent);
   }
 
-  send(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown): void {
-    const body = codec.encode(message);
-    this.tryPost(nodeFrame(NodeKind.MSG, { to: ref.id, thread: ref.thread, tag, body }));
+  /** With `timer` (a `sendAfter` firing), never refused: dropped when the link is over. */
+  send(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, timer: boolean): void {
+    const frame = nodeFrame(NodeKind.MSG, { to: ref.id, thread: ref.thread, tag, body: codec.encode(message) });
+    if (timer) this.post(frame);
+    else this.tryPost(frame);
   }
 
   request<R>(ref: ProcessRef, codecs: EntryCodecs<unknown, unknown, R>, message: unknown, timeout: number, tag: number): Promise<R> {

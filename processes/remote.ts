@@ -21,7 +21,7 @@
  * thread.
  */
 import { Subscription } from 'rxjs';
-import { NodeClosedError, NodeUnreachableError, UnknownNodeError } from '../core/errors';
+import { NodeClosedError, NodeUnreachableError } from '../core/errors';
 import type { WireSubject } from '../core/wire-subject';
 import { connect, listen, type HeartbeatOptions, type TcpConnection, type TcpServer } from '../transports/tcp';
 import { startLocalNode, type Node } from './node';
@@ -123,13 +123,7 @@ class Cluster implements ClusterNode {
     private readonly tcp: { secret?: string | Buffer; heartbeat?: boolean | HeartbeatOptions },
   ) {
     this.s = local.here.scheduler;
-    this.s.remote = {
-      to: (id) => {
-        const peer = this.peers.get(id);
-        if (!peer) throw new UnknownNodeError(id);
-        return peer;
-      },
-    };
+    this.s.remote = { to: (id) => this.peers.get(id) };
   }
 
   get id(): string {

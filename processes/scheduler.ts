@@ -87,7 +87,7 @@ export class Scheduler extends Bonds implements Ops {
       return;
     }
     if (this.closing) throw new NodeClosedError('send: the node is closed');
-    if (ref.node !== this.node) return this.far(ref.node).send(ref, codec, tag, message);
+    if (ref.node !== this.node) return timer ? this.remote?.to(ref.node)?.send(ref, codec, tag, message, true) : this.far(ref.node).send(ref, codec, tag, message, false);
     const body = codec.encode(message);
     const sent: Envelope = { kind: Kind.MSG, to: ref.id, from: 0, tag, call: 0, n: 0, text: '', body };
     if (timer) this.mesh.post(ref.thread, sent);

@@ -108,6 +108,16 @@ describe('remote processes', () => {
     expect(await answer).toBe(42);
     r.kill();
     sum.kill();
+
+    // sendAfter to a process of another node: sent once, when the timer fires; a cancelled one never.
+    const far = node.spawn(collector, null, { node: 'b' });
+    const cancelled = far.sendAfter(1000, 1);
+    expect(cancelled.cancel()).toBe(true);
+    far.sendAfter(5, 10);
+    expect(await far.request(0)).toBe(5);
+    far.send(1);
+    expect(await far.request(0)).toBe(6);
+    far.kill();
   });
 
   test('links and monitors across nodes: trapped (LinkDied), untrapped (killed), and from a parent to a remote child', async () => {
