@@ -51,6 +51,7 @@ export interface Process<M, R = never> extends Observer<M> {
    * @throws EncodeError when `message` does not fit the mailbox's codec (nothing is sent)
    * @throws MailboxFullError when the mailbox (or the link to its thread) is at its bound (nothing is sent)
    * @throws NodeClosedError when the node is closed
+   * @throws UnknownNodeError when the process is on another node this thread has no link to (see `startClusterNode`)
    */
   send(message: M): void;
   /** As `send`: the Observer side. */
@@ -68,7 +69,9 @@ export interface Process<M, R = never> extends Observer<M> {
    * Rejects with `TimeoutError` after `options.timeout`, with
    * `ProcessExitedError` when the process ends (or has ended) without
    * replying, and with `EncodeError` / `DecodeError` for a message or reply
-   * that does not fit its codec.
+   * that does not fit its codec. For a process on another node: with
+   * `NodeUnreachableError` when that node drops off before the reply, and
+   * `UnknownNodeError` when there is no link to it.
    */
   request(message: M, options?: RequestOptions): Promise<R>;
   /**
