@@ -30,6 +30,8 @@ export const ErrorCode = {
   CHANNEL_TAKEN: 'ERR_RXWIRE_CHANNEL_TAKEN',
   NO_RESPONDERS: 'ERR_RXWIRE_NO_RESPONDERS',
   CLUSTER: 'ERR_RXWIRE_CLUSTER',
+  UNKNOWN_NODE: 'ERR_RXWIRE_UNKNOWN_NODE',
+  NODE_UNREACHABLE: 'ERR_RXWIRE_NODE_UNREACHABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

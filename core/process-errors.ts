@@ -78,3 +78,38 @@ export class RestartLimitError extends RxwireError {
     super(`more than ${maxRestarts} restarts within ${period} ms`);
   }
 }
+
+/* Remote processes (nodes of a cluster) */
+
+/**
+ * A call named a node this node has no link to: it never connected, its
+ * link dropped, or the call was made from a worker thread (calls to another
+ * node are made from the node's own thread: see README, "Remote processes").
+ */
+export class UnknownNodeError extends RxwireError {
+  readonly code = ErrorCode.UNKNOWN_NODE;
+  constructor(
+    /** The node named. */
+    readonly nodeName: string,
+    message = `no link to node ${JSON.stringify(nodeName)}`,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Another node cannot be reached: the connection was refused or its
+ * handshake failed (`connect`), or the node dropped off (its socket closed,
+ * or it was silent past the heartbeat) while a call to it was in flight.
+ */
+export class NodeUnreachableError extends RxwireError {
+  readonly code = ErrorCode.NODE_UNREACHABLE;
+  constructor(
+    /** The node (its id, or its address when the id is not known yet). */
+    readonly nodeName: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -11,12 +11,13 @@
  * or monitor to a process that has already ended fires at once with reason
  * `noproc`; processes of a thread that died end with reason `thread`.
  */
-import { ErrorCode, type ErrorData } from '../core/errors';
+import { ErrorCode, UnknownNodeError, type ErrorData } from '../core/errors';
 import { ErrorRecord } from '../core/frame';
 import { envelope, Kind } from './envelope';
 import type { Mesh } from './ops';
 import { State, type Proc } from './proc';
 import { refOf, refText } from './ref';
+import type { RemoteOps, RemoteRouter } from './remote-ops';
 import { RunQueue } from './runqueue';
 import type { Exit, ExitReason, Monitor, ProcessDied, ProcessRef } from './types';
 
@@ -35,6 +36,8 @@ export abstract class Bonds extends RunQueue {
   /** Per thread of the node: it has died (or closed). */
   protected readonly gone: boolean[];
   private lastId = 0;
+  /** The node's links to other nodes (on the node's own thread of a cluster node; see processes/remote.ts). */
+  remote: RemoteRouter | null = null;
 
   constructor(
     node: string,
@@ -53,6 +56,13 @@ export abstract class Bonds extends RunQueue {
     return this.gone[thread];
   }
 
+  /** The link to node `node`, for a call to one of its processes. */
+  protected far(node: string): RemoteOps {
+    const ops = this.remote?.to(node);
+    if (ops) return ops;
+    throw new UnknownNodeError(node, this.remote ? undefined : `no link to node ${JSON.stringify(node)}: calls to another node are made from the node's own thread of a cluster node`);
+  }
+
   /** A new id, unique in the node: this thread's index times 2^32, plus a count. */
   protected nextId(): number {
     return this.thread * 2 ** 32 + ++this.lastId;
@@ -64,6 +74,7 @@ export abstract class Bonds extends RunQueue {
   }
 
   link(owner: Proc, ref: ProcessRef, tag: number): void {
+    if (ref.node !== this.node) return this.far(ref.node).link(owner, ref, tag);
     if (owner.state === State.DEAD || ref.id === owner.id) return;
     owner.link(ref, tag);
     if (ref.thread !== this.thread) {
@@ -76,12 +87,14 @@ export abstract class Bonds extends RunQueue {
   }
 
   unlink(owner: Proc, ref: ProcessRef): void {
+    if (ref.node !== this.node) return this.remote?.to(ref.node)?.unlink(owner, ref); // a dropped node's links have fired already
     owner.links?.delete(ref.id);
     if (ref.thread === this.thread) this.procs.get(ref.id)?.links?.delete(owner.id);
     else this.mesh.post(ref.thread, envelope(Kind.UNLINK, { to: ref.id, from: owner.id }));
   }
 
   kill(ref: ProcessRef): void {
+    if (ref.node !== this.node) return this.far(ref.node).kill(ref);
     if (ref.thread !== this.thread) this.mesh.post(ref.thread, envelope(Kind.KILL, { to: ref.id }));
     else {
       const proc = this.procs.get(ref.id);
@@ -90,6 +103,7 @@ export abstract class Bonds extends RunQueue {
   }
 
   monitor(owner: Proc | null, ref: ProcessRef): Monitor {
+    if (ref.node !== this.node) return this.far(ref.node).monitor(owner, ref);
     const id = this.nextId();
     let resolve!: (died: ProcessDied) => void;
     const died = new Promise<ProcessDied>((r) => (resolve = r));
@@ -169,6 +183,6 @@ export abstract class Bonds extends RunQueue {
 }
 
 /** The error a process killed by a link carries, when the linked one ended without an error of its own. */
-function linkedError(ref: ProcessRef, reason: ExitReason): ErrorData {
+export function linkedError(ref: ProcessRef, reason: ExitReason): ErrorData {
   return { name: 'ProcessExitedError', message: `linked process ${refText(ref)} ended (${reason})`, code: ErrorCode.PROCESS_EXITED, stack: null };
 }

@@ -6,10 +6,12 @@ export {
   MailboxFullError,
   NameTakenError,
   NodeClosedError,
+  NodeUnreachableError,
   ProcessExitedError,
   ProcessKilledError,
   ProtocolDroppedError,
   ProtocolError,
   RestartLimitError,
   TimeoutError,
+  UnknownNodeError,
 } from '../core/errors';

@@ -6,7 +6,7 @@
 import type { Codec } from '../core/codec';
 import type { Ops } from './ops';
 import type { Proc } from './proc';
-import type { EntryCodecs, EntryLike, Monitor, Process, ProcessRef, RequestOptions, Self, SpawnOptions, Timer } from './types';
+import type { EntryCodecs, EntryLike, LookupOptions, Monitor, Process, ProcessRef, RequestOptions, Self, SpawnOptions, Timer } from './types';
 
 /** See {@link Process}. */
 export class Handle<M, R = never> implements Process<M, R> {
@@ -106,8 +106,8 @@ export class SelfHandle<M, R = never> extends Handle<M, R> implements Self<M, R>
     return this.scheduler.handle(ref, entry, this.proc);
   }
 
-  lookup<M2, R2 = never>(name: string, entry: EntryCodecs<unknown, M2, R2>): Promise<Process<M2, R2> | undefined> {
-    return this.scheduler.lookup(name, entry, this.proc);
+  lookup<M2, R2 = never>(name: string, entry: EntryCodecs<unknown, M2, R2>, options?: LookupOptions): Promise<Process<M2, R2> | undefined> {
+    return this.scheduler.lookup(name, entry, this.proc, options?.node);
   }
 }
 

@@ -10,6 +10,7 @@ export type {
   Exit,
   ExitReason,
   Letter,
+  LookupOptions,
   LinkDied,
   Mailbox,
   Monitor,
@@ -54,3 +55,6 @@ export {
   type Strategy,
   type SupervisorOptions,
 } from './supervisor-spec';
+
+/* Remote processes (nodes of a cluster, over TCP) */
+export { startClusterNode, type ClusterNode, type ClusterNodeOptions, type NodeAddress } from './remote';

@@ -52,7 +52,7 @@ export abstract class Naming extends Bonds {
    * straight after the spawn waits for it there), wherever the process runs.
    * The registry tells the host the outcome (NAMED), which starts the process.
    */
-  protected claimAtSpawn(ref: ProcessRef, name: string): void {
+  claimAtSpawn(ref: ProcessRef, name: string): void {
     this.ask(Kind.REGISTER, { from: ref.id, n: ref.thread, text: name, tag: 1 }, () => undefined).catch(() => undefined);
   }
 

@@ -12,7 +12,7 @@ import { startWorkers } from '../threads/start';
 import { runnerPath } from '../threads/worker';
 import type { WorkerSetup } from './runner';
 import { joinNode, type Joined } from './thread';
-import type { EntryCodecs, EntryLike, NodeOptions, Process, ProcessNode, ProcessRef, SpawnOptions } from './types';
+import type { EntryCodecs, EntryLike, LookupOptions, NodeOptions, Process, ProcessNode, ProcessRef, SpawnOptions } from './types';
 
 /**
  * Starts a node: `options.threads` worker threads (default: the machine's
@@ -33,6 +33,11 @@ import type { EntryCodecs, EntryLike, NodeOptions, Process, ProcessNode, Process
  * @throws RangeError for a `threads` or `ringBytes` that is not an allowed integer
  */
 export function startNode(options: NodeOptions = {}): ProcessNode {
+  return startLocalNode(options);
+}
+
+/** @internal `startNode`, giving the node's class (remote.ts reaches its own thread through it). */
+export function startLocalNode(options: NodeOptions): Node {
   const { threads = availableParallelism(), id = randomUUID(), ringBytes = 1 << 20 } = options;
   if (!Number.isInteger(threads) || threads < 0 || threads > 1024) throw new RangeError('startNode: options.threads must be an integer from 0 to 1024');
   if (!Number.isInteger(ringBytes) || ringBytes < 4096 || (ringBytes & (ringBytes - 1)) !== 0) {
@@ -55,14 +60,16 @@ export function startNode(options: NodeOptions = {}): ProcessNode {
   return new Node(id, threads, new Int32Array(counts), joinNode(setup, threads, mesh[threads]), crew);
 }
 
-class Node implements ProcessNode {
+/** @internal */
+export class Node implements ProcessNode {
   private closing: Promise<void> | undefined;
 
   constructor(
     readonly id: string,
     readonly threads: number,
     private readonly live: Int32Array,
-    private readonly here: Joined,
+    /** @internal The calling thread's share of the node (remote.ts links it to other nodes). */
+    readonly here: Joined,
     private readonly crew: { end(graceful: boolean): Promise<void> },
   ) {}
 
@@ -74,8 +81,8 @@ class Node implements ProcessNode {
     return this.here.scheduler.handle(ref, entry, null);
   }
 
-  lookup<M, R = never>(name: string, entry: EntryCodecs<unknown, M, R>): Promise<Process<M, R> | undefined> {
-    return this.here.scheduler.lookup(name, entry, null);
+  lookup<M, R = never>(name: string, entry: EntryCodecs<unknown, M, R>, options?: LookupOptions): Promise<Process<M, R> | undefined> {
+    return this.here.scheduler.lookup(name, entry, null, options?.node);
   }
 
   counts(): Promise<number[]> {

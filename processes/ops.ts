@@ -21,7 +21,7 @@ export interface Ops {
   isAlive(ref: ProcessRef): Promise<boolean>;
   spawn<C, M, R>(entry: EntryLike<C, M, R>, capture: C, options: SpawnOptions, parent: Proc | null): Process<M, R>;
   handle<M, R>(ref: ProcessRef, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null): Process<M, R>;
-  lookup<M, R>(name: string, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null): Promise<Process<M, R> | undefined>;
+  lookup<M, R>(name: string, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null, node?: string): Promise<Process<M, R> | undefined>;
 }
 
 /** The links from one thread to the others of its node. */

@@ -22,6 +22,7 @@ import type { Asker } from './mailbox';
 import type { Mesh, Ops } from './ops';
 import { Proc, State } from './proc';
 import { Registry } from './registry';
+import { tryFar } from './remote-ops';
 import type { Entry, EntryCodecs, EntryLike, Exit, Process, ProcessRef, Self, SpawnOptions, Timer } from './types';
 
 /** The mailbox bound when `SpawnOptions.mailboxBound` is not given. */
@@ -33,6 +34,7 @@ export class Scheduler extends Naming implements Ops {
 
   spawn<C, M, R>(given: EntryLike<C, M, R>, capture: C, options: SpawnOptions, parent: Proc | null): Process<M, R> {
     if (this.closing) throw new NodeClosedError('spawn: the node is closed');
+    if (options.node !== undefined && options.node !== this.node) return this.far(options.node).spawn(given, capture, options, parent);
     const entry = resolveEntry(given);
     const { link = false, linkTag = 0, trapExits = false, name, mailboxBound = DEFAULT_BOUND } = options;
     const thread = this.placement(options, parent);
@@ -60,7 +62,7 @@ export class Scheduler extends Naming implements Ops {
   }
 
   send(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, timer: boolean): void {
-    if (ref.thread === this.thread) {
+    if (ref.thread === this.thread && ref.node === this.node) {
       codec.check(message);
       const target = this.procs.get(ref.id);
       if (!target) return;
@@ -69,6 +71,7 @@ export class Scheduler extends Naming implements Ops {
       return;
     }
     if (this.closing) throw new NodeClosedError('send: the node is closed');
+    if (ref.node !== this.node) return timer ? this.remote?.to(ref.node)?.send(ref, codec, tag, message, true) : this.far(ref.node).send(ref, codec, tag, message, false);
     const body = codec.encode(message);
     const sent: Envelope = { kind: Kind.MSG, to: ref.id, from: 0, tag, call: 0, n: 0, text: '', body };
     if (timer) this.mesh.post(ref.thread, sent);
@@ -97,6 +100,7 @@ export class Scheduler extends Naming implements Ops {
     if (!reply) return Promise.reject(new TypeError('request: the entry declares no reply codec'));
     if (!(timeout > 0)) return Promise.reject(new RangeError('request: options.timeout must be a positive number'));
     if (this.closing) return Promise.reject(new NodeClosedError('request: the node is closed'));
+    if (ref.node !== this.node) return tryFar(() => this.far(ref.node).request(ref, codecs, message, timeout, tag));
     const [call, answer] = this.calls.start<unknown>(ref.thread, timeout, 'request', () => new ProcessExitedError(`request: the thread of process ${ref.id} died`, 'thread'));
     try {
       if (ref.thread === this.thread) {
@@ -132,17 +136,24 @@ export class Scheduler extends Naming implements Ops {
   }
 
   handle<M, R>(ref: ProcessRef, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null): Process<M, R> {
-    if (ref?.node !== this.node) throw new TypeError(`handle: ${JSON.stringify(ref?.node)} is not this node (${this.node})`);
+    if (typeof ref?.node !== 'string' || ref.node === '') throw new TypeError(`handle: ${JSON.stringify(ref?.node)} is not a node id`);
+    if (ref.node !== this.node) return new Handle(this, { node: ref.node, thread: ref.thread, id: ref.id }, codecs, owner);
     if (!Number.isInteger(ref.thread) || ref.thread < 0 || ref.thread > this.threads) throw new RangeError(`handle: thread ${ref.thread} is not a thread of this node`);
     return new Handle(this, { node: ref.node, thread: ref.thread, id: ref.id }, codecs, owner);
   }
 
-  async lookup<M, R>(name: string, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null): Promise<Process<M, R> | undefined> {
-    const ref = await this.lookupRef(name);
+  async lookup<M, R>(name: string, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null, node = this.node): Promise<Process<M, R> | undefined> {
+    const ref = node !== this.node ? await this.far(node).lookup(name) : await this.lookupRef(name);
     return ref ? new Handle(this, ref, codecs, owner) : undefined;
   }
 
+  override register(ref: ProcessRef, name: string): Promise<void> {
+    if (ref.node !== this.node) return tryFar(() => this.far(ref.node).register(ref, name));
+    return super.register(ref, name);
+  }
+
   isAlive(ref: ProcessRef): Promise<boolean> {
+    if (ref.node !== this.node) return tryFar(() => this.far(ref.node).isAlive(ref));
     if (ref.thread === this.thread) return Promise.resolve(this.procs.has(ref.id));
     if (this.gone[ref.thread]) return Promise.resolve(false);
     const [call, answer] = this.calls.start<Envelope | boolean>(ref.thread, undefined, 'isAlive', () => false);

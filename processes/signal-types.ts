@@ -30,7 +30,9 @@ export type ExitReason =
   /** It never ran: its entry could not be loaded or its capture not decoded (see `error`). */
   | 'noproc'
   /** The node closed. */
-  | 'shutdown';
+  | 'shutdown'
+  /** The node that hosted it dropped off: its link closed, or it was silent past the heartbeat (as Erlang's `noconnection`). */
+  | 'noconnection';
 
 /** How a process ended: the reason and, for `failed`, `noproc` and `linked`, the error as data. */
 export interface Exit {

@@ -51,6 +51,7 @@ export interface Process<M, R = never> extends Observer<M> {
    * @throws EncodeError when `message` does not fit the mailbox's codec (nothing is sent)
    * @throws MailboxFullError when the mailbox (or the link to its thread) is at its bound (nothing is sent)
    * @throws NodeClosedError when the node is closed
+   * @throws UnknownNodeError when the process is on another node this thread has no link to (see `startClusterNode`)
    */
   send(message: M): void;
   /** As `send`: the Observer side. */
@@ -68,7 +69,9 @@ export interface Process<M, R = never> extends Observer<M> {
    * Rejects with `TimeoutError` after `options.timeout`, with
    * `ProcessExitedError` when the process ends (or has ended) without
    * replying, and with `EncodeError` / `DecodeError` for a message or reply
-   * that does not fit its codec.
+   * that does not fit its codec. For a process on another node: with
+   * `NodeUnreachableError` when that node drops off before the reply, and
+   * `UnknownNodeError` when there is no link to it.
    */
   request(message: M, options?: RequestOptions): Promise<R>;
   /**
@@ -185,6 +188,19 @@ export interface SpawnOptions {
   name?: string;
   /** How many messages its mailbox holds. Default 65,536. */
   mailboxBound?: number;
+  /**
+   * Spawn on this node of the cluster (its id) instead of this one: the
+   * process runs on that node's own thread (`placement` must be left out).
+   * Needs a node started with `startClusterNode` and linked to that node.
+   * Default: this node.
+   */
+  node?: string;
+}
+
+/** Options of `lookup`. */
+export interface LookupOptions {
+  /** Ask the registry of this node of the cluster (its id). Default: this node's. */
+  node?: string;
 }
 
 /** Self: the handle a process gets to itself, plus what only a process can do. */
@@ -195,8 +211,8 @@ export interface Self<M, R = never> extends Process<M, R> {
   trapExits(on: boolean): void;
   /** A handle to `ref` owned by this process, to talk to a process whose address came in a message. */
   handle<M2, R2 = never>(ref: ProcessRef, entry: EntryCodecs<unknown, M2, R2>): Process<M2, R2>;
-  /** The process registered as `name`, as a handle owned by this process, or undefined. */
-  lookup<M2, R2 = never>(name: string, entry: EntryCodecs<unknown, M2, R2>): Promise<Process<M2, R2> | undefined>;
+  /** The process registered as `name` (in `options.node`'s registry), as a handle owned by this process, or undefined. */
+  lookup<M2, R2 = never>(name: string, entry: EntryCodecs<unknown, M2, R2>, options?: LookupOptions): Promise<Process<M2, R2> | undefined>;
 }
 
 /** What an entry function may return: the process ends when it settles. */
@@ -249,8 +265,8 @@ export interface ProcessNode {
   spawn<C, M, R = never>(entry: EntryLike<C, M, R>, capture: C, options?: SpawnOptions): Process<M, R>;
   /** A handle to `ref` (which came in a message), with the entry's codecs. */
   handle<M, R = never>(ref: ProcessRef, entry: EntryCodecs<unknown, M, R>): Process<M, R>;
-  /** The process registered as `name`, or undefined. */
-  lookup<M, R = never>(name: string, entry: EntryCodecs<unknown, M, R>): Promise<Process<M, R> | undefined>;
+  /** The process registered as `name` (in `options.node`'s registry), or undefined. */
+  lookup<M, R = never>(name: string, entry: EntryCodecs<unknown, M, R>, options?: LookupOptions): Promise<Process<M, R> | undefined>;
   /** How many processes are alive on each thread (workers, then this thread). */
   counts(): Promise<number[]>;
   /**

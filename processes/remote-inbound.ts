@@ -1,0 +1,194 @@
+/**
+ * The receiving side of a link to another node, on the node's own thread:
+ * each NodeFrame from the peer (the kinds and their fields:
+ * processes/remote-frame.ts), applied through this thread's scheduler.
+ *
+ * The peer's calls are made here as this thread's own: a message or
+ * request to a process of a worker thread goes on through the scheduler
+ * (its bytes passed on as they came, decoded on the worker with the
+ * process's codec), a monitor is a monitor of this thread whose
+ * `ProcessDied` goes back as DOWN, a link is a monitor plus the peer's
+ * table of links (processes/remote-peer.ts). A spawn runs on this thread:
+ * its id comes from the block this node granted the peer in its HELLO.
+ */
+import { raw } from '../core/codec';
+import { ProcessExitedError, RemoteError, toErrorData, type ErrorData } from '../core/errors';
+import { ErrorRecord } from '../core/frame';
+import { loadEntry } from './entry';
+import { Proc } from './proc';
+import { NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from './remote-frame';
+import type { RemotePeer } from './remote-peer';
+import type { Exit, ExitReason, ProcessRef } from './types';
+
+const EMPTY = Buffer.alloc(0);
+/** Bytes passed on unchanged, for a process on a worker thread (which decodes them with its own codec). */
+const PASS = { capture: raw, mailbox: raw, reply: raw };
+
+/** Applies one frame from `peer`. */
+export function receiveFrame(peer: RemotePeer, f: NodeFrame): void {
+  const s = peer.s;
+  switch (f.kind) {
+    case NodeKind.REPLY:
+      return peer.calls.resolve(f.call, f.body);
+    case NodeKind.REPLY_ERROR:
+      return peer.calls.reject(f.call, replyError(f));
+    case NodeKind.ANSWER:
+      return peer.calls.resolve(f.call, f);
+    case NodeKind.DOWN:
+      return peer.down(f.tag, exitOf(f));
+    case NodeKind.LOOKUP:
+      void s.lookup(f.text, PASS, null).then(
+        (h) => answer(peer, f, { n: h ? h.ref.thread : -1, from: h ? h.ref.id : 0 }),
+        (err: Error) => answer(peer, f, { n: -1, text: err.name }),
+      );
+      return;
+    case NodeKind.SPAWN:
+      return spawn(peer, f);
+  }
+  const ref = targetOf(peer, f);
+  const from = peer.refAt(f.fromThread, f.from);
+  switch (f.kind) {
+    case NodeKind.MSG:
+      return message(peer, ref, f);
+    case NodeKind.REQUEST:
+      return request(peer, ref, f);
+    case NodeKind.LINK:
+      if (ref) peer.bond(ref, from, f.tag);
+      else peer.post(exitFrame(from, f, 'noproc', null));
+      return;
+    case NodeKind.UNLINK:
+      peer.unbond(f.to, from);
+      return;
+    case NodeKind.EXIT:
+      return peer.exited(f.to, from, exitOf(f));
+    case NodeKind.MONITOR:
+      return watch(peer, ref, f);
+    case NodeKind.DEMONITOR:
+      peer.watched.get(f.tag)?.cancel();
+      peer.watched.delete(f.tag);
+      return;
+    case NodeKind.KILL:
+      if (ref) s.kill(ref);
+      return;
+    case NodeKind.REGISTER:
+      if (!ref) return answer(peer, f, { text: 'ProcessExitedError' });
+      void s.register(ref, f.text).then(
+        () => answer(peer, f, {}),
+        (err: Error) => answer(peer, f, { text: err.name }),
+      );
+      return;
+    case NodeKind.ALIVE:
+      if (!ref) return answer(peer, f, { n: 0 });
+      void s.isAlive(ref).then((alive) => answer(peer, f, { n: alive ? 1 : 0 }));
+      return;
+  }
+}
+
+/** The error of a REPLY_ERROR frame. */
+export function replyError(f: NodeFrame): Error {
+  if (f.text !== '') return new ProcessExitedError(`request: the process ended (${f.text}) without replying`, f.text);
+  return new RemoteError(ErrorRecord.decode(f.body));
+}
+
+/** The process of this node a frame names, or null when `thread` is not one of this node's threads. */
+function targetOf(peer: RemotePeer, f: NodeFrame): ProcessRef | null {
+  const s = peer.s;
+  return Number.isInteger(f.thread) && f.thread >= 0 && f.thread <= s.threads ? s.refAt(f.thread, f.to) : null;
+}
+
+function message(peer: RemotePeer, ref: ProcessRef | null, f: NodeFrame): void {
+  const s = peer.s;
+  if (!ref) return;
+  if (ref.thread !== s.thread) return s.send(ref, PASS.mailbox, f.tag, f.body, true);
+  const proc = s.procs.get(ref.id);
+  if (!proc) return; // a message to a process that has ended is dropped, as in Erlang
+  let value: unknown;
+  try {
+    value = proc.entry.mailbox.decode(f.body);
+  } catch {
+    return; // encoded by the sender with the same entry's codec: bytes that do not decode are a message's loss
+  }
+  proc.mailbox.push(value, f.tag, null);
+}
+
+function request(peer: RemotePeer, ref: ProcessRef | null, f: NodeFrame): void {
+  const s = peer.s;
+  const fail = (err: unknown) => peer.post(replyErrorFrame(f.call, err));
+  if (!ref) return fail(new ProcessExitedError('request: no such thread', 'noproc'));
+  const timeout = Math.max(1, f.n);
+  if (ref.thread !== s.thread) {
+    s.request(ref, PASS, f.body, timeout, f.tag).then((bytes) => peer.post(nodeFrame(NodeKind.REPLY, { call: f.call, body: Buffer.from(bytes) })), fail);
+    return;
+  }
+  const proc = s.procs.get(ref.id);
+  if (!proc) return fail(new ProcessExitedError('', 'noproc'));
+  const { entry } = proc;
+  try {
+    const value = entry.mailbox.decode(f.body);
+    s.request(ref, entry, value, timeout, f.tag).then((reply) => peer.post(nodeFrame(NodeKind.REPLY, { call: f.call, body: entry.reply!.encode(reply) })), fail);
+  } catch (err) {
+    fail(err);
+  }
+}
+
+function watch(peer: RemotePeer, ref: ProcessRef | null, f: NodeFrame): void {
+  const from = { thread: peer.s.thread, id: f.to };
+  if (!ref) return peer.post(downFrame(from, f.tag, { reason: 'noproc', error: null }));
+  const monitor = peer.s.monitor(null, ref);
+  peer.watched.set(f.tag, monitor);
+  void monitor.died.then((died) => {
+    if (peer.watched.get(f.tag) !== monitor) return;
+    peer.watched.delete(f.tag);
+    const error = died.reason === 'noproc' ? (died.error ?? peer.failed.get(ref.id) ?? null) : died.error;
+    peer.post(downFrame(ref, f.tag, { reason: died.reason, error }));
+  });
+}
+
+/** A spawn by the peer: the process runs on this thread under the id the peer chose in its block. */
+function spawn(peer: RemotePeer, f: NodeFrame): void {
+  const s = peer.s;
+  const parent = f.from !== 0 ? peer.refAt(f.fromThread, f.from) : null;
+  const block = f.to - s.thread * 2 ** 32 - SPAWN_BLOCK.base - peer.setup.granted * SPAWN_BLOCK.slotSpan;
+  const [module, name, registered] = f.text.split('\n');
+  let proc: Proc;
+  try {
+    if (f.thread !== s.thread || !(block > 0 && block < SPAWN_BLOCK.slotSpan) || s.procs.has(f.to)) {
+      throw new RangeError(`spawn: id ${f.to} on thread ${f.thread} is not in the block this node granted ${peer.id}`);
+    }
+    const entry = loadEntry(module, name);
+    proc = new Proc(s, s.refAt(s.thread, f.to), entry, entry.capture.decode(f.body), f.n, (f.call & 1) === 1);
+  } catch (err) {
+    // It never runs: its parent's link, monitors and requests hear `noproc`, with the error.
+    const error = toErrorData(err);
+    peer.failed.set(f.to, error);
+    if (parent) peer.post(exitFrame(parent, { to: f.to, thread: s.thread }, 'noproc', error));
+    return;
+  }
+  const named = registered !== '' && registered !== undefined;
+  s.admitNamed(proc, named);
+  if (parent) peer.bond(proc.ref, parent, f.tag);
+  // The name is this node's (names are per node): claimed here, as a local spawn claims it; the process starts once it is its own.
+  if (named) s.claimAtSpawn(proc.ref, registered);
+}
+
+function answer(peer: RemotePeer, question: NodeFrame, fields: Partial<NodeFrame>): void {
+  peer.post(nodeFrame(NodeKind.ANSWER, { call: question.call, ...fields }));
+}
+
+function replyErrorFrame(call: number, err: unknown): NodeFrame {
+  if (err instanceof ProcessExitedError) return nodeFrame(NodeKind.REPLY_ERROR, { call, text: err.reason });
+  return nodeFrame(NodeKind.REPLY_ERROR, { call, body: ErrorRecord.encode(toErrorData(err)) });
+}
+
+/** EXIT to the peer's `to`: our `from` ended. */
+function exitFrame(to: ProcessRef, from: { to: number; thread: number }, reason: ExitReason, error: ErrorData | null): NodeFrame {
+  return nodeFrame(NodeKind.EXIT, { to: to.id, thread: to.thread, from: from.to, fromThread: from.thread, text: reason, body: error ? ErrorRecord.encode(error) : EMPTY });
+}
+
+function downFrame(from: { thread: number; id: number }, tag: number, exit: Exit): NodeFrame {
+  return nodeFrame(NodeKind.DOWN, { from: from.id, fromThread: from.thread, tag, text: exit.reason, body: exit.error ? ErrorRecord.encode(exit.error) : EMPTY });
+}
+
+function exitOf(f: NodeFrame): Exit {
+  return { reason: f.text as ExitReason, error: f.body.length > 0 ? ErrorRecord.decode(f.body) : null };
+}

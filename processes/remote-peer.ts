@@ -1,0 +1,297 @@
+/**
+ * This node's link to one other node of a cluster, on the node's own
+ * thread: the calls its processes make to the other node's processes (each
+ * a NodeFrame, processes/remote-frame.ts), and what this side keeps of them
+ * — the calls waiting for an answer, the links between a process here and
+ * one there, the monitors held on the other node's processes and those it
+ * holds on ours. When the link drops, everything kept settles at once:
+ * links fire with reason `noconnection`, monitors deliver `ProcessDied`
+ * with it, calls in flight reject with `NodeUnreachableError`.
+ *
+ * A link between a process here and one there is kept here (not in the
+ * process's own table of links, whose keys are ids of this node): this side
+ * monitors its own process and sends EXIT when it ends, and applies the
+ * EXIT that comes back (processes/remote-inbound.ts) as a local link would.
+ */
+import type { Codec } from '../core/codec';
+import { MailboxFullError, NameTakenError, NodeClosedError, NodeUnreachableError, ProcessExitedError, type ErrorData } from '../core/errors';
+import { ErrorRecord } from '../core/frame';
+import type { WireSubject } from '../core/wire-subject';
+import { linkedError } from './bonds';
+import { Calls } from './calls';
+import { resolveEntry } from './entry';
+import { Handle } from './handle';
+import { State, type Proc } from './proc';
+import { NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from './remote-frame';
+import type { RemoteOps } from './remote-ops';
+import type { Scheduler } from './scheduler';
+import { LINK_QUEUE } from './thread';
+import type { EntryCodecs, EntryLike, Exit, ExitReason, Monitor, Process, ProcessDied, ProcessRef, SpawnOptions } from './types';
+
+/** A link between a process of this node (`local`) and one of the peer (`remote`). */
+interface Bond {
+  readonly local: ProcessRef;
+  readonly remote: ProcessRef;
+  tag: number;
+  /** This side's monitor on `local` (its end sends EXIT). */
+  readonly watch: Monitor;
+}
+
+/** A monitor held here on a process of the peer. */
+interface Watch {
+  readonly target: ProcessRef;
+  readonly owner: Proc | null;
+  resolve(died: ProcessDied): void;
+}
+
+/** What the peer's HELLO said, and what this side granted it. */
+export interface PeerSetup {
+  /** The peer's node id. */
+  readonly id: string;
+  /** The index of the peer's own thread (where its remote spawns run). */
+  readonly thread: number;
+  /** The id block the peer granted this node's spawns. */
+  readonly slot: number;
+  /** The id block this node granted the peer's spawns. */
+  readonly granted: number;
+}
+
+/** Makes monitor ids for monitors on other nodes' processes: negative, unique on the node's own thread. */
+export type MonitorIds = () => number;
+
+/** The link to one other node. */
+export class RemotePeer implements RemoteOps {
+  readonly calls = new Calls();
+  /** Monitors the peer holds on this node's processes, by the peer's monitor id. */
+  readonly watched = new Map<number, Monitor>();
+  /** Spawns of the peer that could not start here, by id: the error their monitors and requests are told. */
+  readonly failed = new Map<number, ErrorData>();
+  /** Links, by the local process's id, then `thread/id` of the remote one. */
+  private readonly bonds = new Map<number, Map<string, Bond>>();
+  private readonly watches = new Map<number, Watch>();
+  private lastSpawn = 0;
+  private waiting = 0;
+  private over = false;
+
+  constructor(
+    readonly setup: PeerSetup,
+    readonly s: Scheduler,
+    private readonly wire: WireSubject<NodeFrame>,
+    private readonly monitorIds: MonitorIds,
+  ) {}
+
+  get id(): string {
+    return this.setup.id;
+  }
+
+  /** The ref of process `id` on the peer's thread `thread`. */
+  refAt(thread: number, id: number): ProcessRef {
+    return { node: this.setup.id, thread, id };
+  }
+
+  spawn<C, M, R>(given: EntryLike<C, M, R>, capture: C, options: SpawnOptions, parent: Proc | null): Process<M, R> {
+    const { link = false, linkTag = 0, trapExits = false, name, mailboxBound = 65_536, placement } = options;
+    if (placement !== undefined) throw new TypeError('spawn: options.placement cannot be given with options.node (a remote spawn runs on that node\'s own thread)');
+    if (link && !parent) throw new TypeError('spawn: options.link needs a parent process (use self.spawn)');
+    if (!Number.isSafeInteger(mailboxBound) || mailboxBound < 1) throw new RangeError('spawn: options.mailboxBound must be a positive integer');
+    if (!Number.isSafeInteger(linkTag)) throw new TypeError('spawn: options.linkTag must be a safe integer');
+    if (name !== undefined && (typeof name !== 'string' || name === '')) throw new TypeError('spawn: options.name must be a non-empty string');
+    const entry = resolveEntry(given);
+    const body = entry.capture.encode(capture);
+    if (this.lastSpawn + 1 >= SPAWN_BLOCK.slotSpan) throw new RangeError(`spawn: this link to node ${this.id} has used its ${SPAWN_BLOCK.slotSpan - 1} remote spawns (reconnect for more)`);
+    const { thread, slot } = this.setup;
+    const ref = this.refAt(thread, thread * 2 ** 32 + SPAWN_BLOCK.base + slot * SPAWN_BLOCK.slotSpan + ++this.lastSpawn);
+    const text = `${entry.module}\n${entry.name}\n${name ?? ''}`;
+    const from = link ? parent!.ref : null;
+    this.post(nodeFrame(NodeKind.SPAWN, { to: ref.id, thread, text, body, from: from?.id ?? 0, fromThread: from?.thread ?? 0, tag: linkTag, n: mailboxBound, call: trapExits ? 1 : 0 }));
+    if (from) this.bond(from, ref, linkTag);
+    return new Handle(this.s, ref, entry, parent);
+  }
+
+  /** With `timer` (a `sendAfter` firing), never refused: dropped when the link is over. */
+  send(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, timer: boolean): void {
+    const frame = nodeFrame(NodeKind.MSG, { to: ref.id, thread: ref.thread, tag, body: codec.encode(message) });
+    if (timer) this.post(frame);
+    else this.tryPost(frame);
+  }
+
+  request<R>(ref: ProcessRef, codecs: EntryCodecs<unknown, unknown, R>, message: unknown, timeout: number, tag: number): Promise<R> {
+    const [call, answer] = this.calls.start<Buffer>(0, timeout, 'request', () => this.unreachable('request'));
+    try {
+      const body = codecs.mailbox.encode(message);
+      this.tryPost(nodeFrame(NodeKind.REQUEST, { to: ref.id, thread: ref.thread, tag, call, n: Math.min(timeout, 2 ** 31 - 1), body }));
+    } catch (err) {
+      this.calls.reject(call, err as Error);
+    }
+    return answer.then((bytes) => codecs.reply!.decode(bytes));
+  }
+
+  link(owner: Proc, ref: ProcessRef, tag: number): void {
+    if (owner.state === State.DEAD) return;
+    this.bond(owner.ref, ref, tag);
+    this.post(nodeFrame(NodeKind.LINK, { to: ref.id, thread: ref.thread, from: owner.id, fromThread: owner.ref.thread, tag }));
+  }
+
+  unlink(owner: Proc, ref: ProcessRef): void {
+    if (this.unbond(owner.id, ref)) this.post(nodeFrame(NodeKind.UNLINK, { to: ref.id, thread: ref.thread, from: owner.id, fromThread: owner.ref.thread }));
+  }
+
+  monitor(owner: Proc | null, ref: ProcessRef): Monitor {
+    const id = this.monitorIds();
+    let resolve!: (died: ProcessDied) => void;
+    const died = new Promise<ProcessDied>((r) => (resolve = r));
+    this.watches.set(id, { target: ref, owner, resolve });
+    this.post(nodeFrame(NodeKind.MONITOR, { to: ref.id, thread: ref.thread, tag: id }));
+    const cancel = () => {
+      if (this.watches.delete(id)) this.post(nodeFrame(NodeKind.DEMONITOR, { to: ref.id, thread: ref.thread, tag: id }));
+    };
+    return { id, died, cancel };
+  }
+
+  kill(ref: ProcessRef): void {
+    this.post(nodeFrame(NodeKind.KILL, { to: ref.id, thread: ref.thread }));
+  }
+
+  async register(ref: ProcessRef, name: string): Promise<void> {
+    if (typeof name !== 'string' || name === '') throw new TypeError('register: name must be a non-empty string');
+    const answer = await this.ask('register', nodeFrame(NodeKind.REGISTER, { to: ref.id, thread: ref.thread, text: name }));
+    if (answer.text === 'NameTakenError') throw new NameTakenError(name);
+    if (answer.text !== '') throw new ProcessExitedError(`register: process ${ref.id} of node ${this.id} has ended`, 'noproc');
+  }
+
+  async isAlive(ref: ProcessRef): Promise<boolean> {
+    const answer = await this.ask('isAlive', nodeFrame(NodeKind.ALIVE, { to: ref.id, thread: ref.thread }));
+    return answer.n === 1;
+  }
+
+  async lookup(name: string): Promise<ProcessRef | undefined> {
+    if (typeof name !== 'string' || name === '') throw new TypeError('lookup: name must be a non-empty string');
+    const answer = await this.ask('lookup', nodeFrame(NodeKind.LOOKUP, { text: name }));
+    return answer.n < 0 ? undefined : this.refAt(answer.n, answer.from);
+  }
+
+  /** The peer linked its process `remote` to our `local` (or a spawn asked to): keep the link, watch `local`. */
+  bond(local: ProcessRef, remote: ProcessRef, tag: number): void {
+    let mine = this.bonds.get(local.id);
+    const key = `${remote.thread}/${remote.id}`;
+    const known = mine?.get(key);
+    if (known) return void (known.tag = tag);
+    const watch = this.s.monitor(null, local);
+    (mine ??= new Map()).set(key, { local, remote, tag, watch });
+    this.bonds.set(local.id, mine);
+    void watch.died.then((died) => {
+      if (this.take(local.id, key) === undefined) return;
+      const body = died.error ? ErrorRecord.encode(died.error) : Buffer.alloc(0);
+      this.post(nodeFrame(NodeKind.EXIT, { to: remote.id, thread: remote.thread, from: local.id, fromThread: local.thread, text: died.reason, body }));
+    });
+  }
+
+  /** Removes the link between `local` (an id here) and `remote`; false when there was none. */
+  unbond(local: number, remote: ProcessRef): boolean {
+    const bond = this.take(local, `${remote.thread}/${remote.id}`);
+    bond?.watch.cancel();
+    return bond !== undefined;
+  }
+
+  /** The peer's process `remote`, linked to our `local`, ended: the link fires here as a local one would. */
+  exited(local: number, remote: ProcessRef, exit: Exit): void {
+    const bond = this.take(local, `${remote.thread}/${remote.id}`);
+    if (!bond) return;
+    bond.watch.cancel();
+    this.fire(bond, exit);
+  }
+
+  /** Monitor `monitor` (held here) fired: the peer's process ended. */
+  down(monitor: number, exit: Exit): void {
+    const watch = this.watches.get(monitor);
+    if (!watch) return;
+    this.watches.delete(monitor);
+    const died: ProcessDied = { type: 'ProcessDied', monitor, process: watch.target, reason: exit.reason, error: exit.error };
+    watch.resolve(died);
+    if (watch.owner && watch.owner.state !== State.DEAD) watch.owner.mailbox.pushSignal(died);
+  }
+
+  /** Posts `frame` (replies, signals: queued while the connection is full, never refused). */
+  post(frame: NodeFrame): void {
+    if (this.over) return;
+    try {
+      if (this.wire.trySend(frame)) return;
+    } catch {
+      return; // the connection closed: its reading side reports the drop
+    }
+    this.waiting++;
+    this.wire.send(frame).then(
+      () => this.waiting--,
+      () => undefined, // the drop, reported by the reading side
+    );
+  }
+
+  /**
+   * The link dropped (`noconnection`) or this node closes (`shutdown`, with
+   * `closing`): everything kept settles now and nothing more is sent.
+   */
+  drop(reason: ExitReason, closing?: Error): void {
+    if (this.over) return;
+    this.over = true;
+    if (closing) this.calls.closeAll(closing);
+    else this.calls.threadGone(0);
+    const exit: Exit = { reason, error: null };
+    for (const mine of [...this.bonds.values()]) {
+      for (const bond of mine.values()) {
+        bond.watch.cancel();
+        if (!closing) this.fire(bond, exit);
+      }
+    }
+    this.bonds.clear();
+    for (const monitor of [...this.watches.keys()]) this.down(monitor, exit);
+    for (const watch of this.watched.values()) watch.cancel();
+    this.watched.clear();
+  }
+
+  /** Sends a message or request: a typed error, nothing sent, when the connection holds LINK_QUEUE frames unsent. */
+  private tryPost(frame: NodeFrame): void {
+    if (this.over) throw new NodeClosedError(`the link to node ${this.id} is closed`);
+    if (this.waiting >= LINK_QUEUE) throw new MailboxFullError(`send: the link to node ${this.id} is full`);
+    this.post(frame);
+  }
+
+  /** A question to the peer, answered by ANSWER; the drop rejects it. */
+  private ask(what: string, frame: NodeFrame): Promise<NodeFrame> {
+    const [call, answer] = this.calls.start<NodeFrame>(0, undefined, what, () => this.unreachable(what));
+    frame.call = call;
+    this.post(frame);
+    return answer;
+  }
+
+  private unreachable(what: string): Error {
+    return new NodeUnreachableError(this.id, `${what}: node ${this.id} dropped off before it answered`);
+  }
+
+  private take(local: number, key: string): Bond | undefined {
+    const mine = this.bonds.get(local);
+    const bond = mine?.get(key);
+    if (!bond) return undefined;
+    mine!.delete(key);
+    if (mine!.size === 0) this.bonds.delete(local);
+    return bond;
+  }
+
+  /**
+   * A link fires on our `bond.local`: a process on this thread that traps
+   * exits receives `LinkDied`; one that does not is killed (`linked`)
+   * unless the reason is `normal`. A process on a worker thread is killed
+   * (`killed`) for any reason but `normal`: the worker cannot be told of a
+   * link it does not hold.
+   */
+  private fire(bond: Bond, exit: Exit): void {
+    const { local, remote, tag } = bond;
+    if (local.thread !== this.s.thread) {
+      if (exit.reason !== 'normal') this.s.kill(local);
+      return;
+    }
+    const proc = this.s.procs.get(local.id);
+    if (!proc || proc.state === State.DEAD) return;
+    if (proc.trap) proc.mailbox.pushSignal({ type: 'LinkDied', tag, process: remote, reason: exit.reason, error: exit.error });
+    else if (exit.reason !== 'normal') this.s.exit(proc, 'linked', exit.error ?? linkedError(remote, exit.reason));
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * Remote processes: this jest process is node `a` (no workers: every
+ * process of it runs on its own thread, the gateway); nodes `b` (one
+ * worker) and `c` are real child processes (spec/processes/remote-child.ts)
+ * linked over TCP on 127.0.0.1, ephemeral ports.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { EncodeError, EntryError, NodeClosedError, NodeUnreachableError, ProcessExitedError, UnknownNodeError } from '../../core/errors';
+import { startClusterNode, type ClusterNode } from '../../processes/remote';
+import { absent } from './remote-absent';
+import { adder, collector, crasher, farParent, idle, relay, watcher } from './remote-entries';
+
+const TS_NODE = ['-r', 'ts-node/register/transpile-only'];
+const HEARTBEAT = { interval: 250, timeout: 1500 };
+
+interface Child {
+  child: ChildProcess;
+  port: number;
+}
+
+/** Starts node `id` in a child process; resolves with its port once it listens. */
+function startChild(id: string, threads: number): Promise<Child> {
+  const child = fork(join(__dirname, 'remote-child.ts'), [id, String(threads)], { execArgv: TS_NODE, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve({ child, port: (m as { port: number }).port }));
+    child.once('exit', (code, signal) => reject(new Error(`node ${id} exited (${code ?? signal}) before it listened`)));
+  });
+}
+
+/** Closes a child node (or kills it if it does not exit), and waits for its exit. */
+async function stopChild(node: Child | undefined): Promise<void> {
+  const child = node?.child;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (child.connected) child.send('close');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+jest.setTimeout(120_000);
+
+let a: ClusterNode | undefined;
+let b: Child | undefined;
+let c: Child | undefined;
+let d: Child | undefined;
+
+beforeAll(async () => {
+  b = await startChild('b', 1);
+  a = await startClusterNode({ id: 'a', threads: 0, listen: { port: 0 }, peers: [{ port: b.port }], heartbeat: HEARTBEAT });
+});
+
+afterAll(async () => {
+  await a?.close();
+  await Promise.all([stopChild(b), stopChild(c), stopChild(d)]);
+});
+
+describe('remote processes', () => {
+  test('a process spawned on another node answers requests; lookup across nodes, and a name reused after exit', async () => {
+    const node = a!;
+    expect(node.nodes()).toEqual(['b']);
+    const p = node.spawn(adder, 5, { node: 'b', name: 'acc' });
+    expect(p.node).toBe('b');
+    expect(await p.request(1)).toBe(6);
+    expect(await p.isAlive()).toBe(true);
+    expect((await node.lookup('acc', adder, { node: 'b' }))?.ref).toEqual(p.ref);
+    expect(await node.lookup('acc', adder)).toBeUndefined(); // a's own registry has no such name
+
+    const died = p.monitor().died;
+    p.kill();
+    expect(await died).toMatchObject({ type: 'ProcessDied', reason: 'killed', process: p.ref });
+    expect(await p.isAlive()).toBe(false);
+    expect(await node.lookup('acc', adder, { node: 'b' })).toBeUndefined();
+    await expect(p.request(1)).rejects.toMatchObject({ name: 'ProcessExitedError', reason: 'noproc' });
+
+    const q = node.spawn(adder, 7, { node: 'b', name: 'acc' });
+    expect(await q.request(1)).toBe(8);
+    const found = await node.lookup('acc', adder, { node: 'b' });
+    expect(found?.ref).toEqual(q.ref);
+    expect(q.ref.id).not.toBe(p.ref.id);
+    await q.register('acc-too');
+    expect((await node.lookup('acc-too', adder, { node: 'b' }))?.ref).toEqual(q.ref);
+
+    // A process on b's worker thread, registered there, reached through b's own thread.
+    const w = await node.lookup('w-adder', adder, { node: 'b' });
+    expect(w?.ref).toMatchObject({ node: 'b', thread: 0 });
+    expect(await Promise.all([1, 2, 3].map((n) => w!.request(n)))).toEqual([101, 102, 103]);
+    q.kill();
+  });
+
+  test('a handle sent inside a message to another node is used there', async () => {
+    const node = a!;
+    const sum = node.spawn(collector, null);
+    const r = node.spawn(relay, null, { node: 'b' });
+    const answer = sum.request(0);
+    r.send({ n: 21, replyTo: sum.ref });
+    expect(await answer).toBe(42);
+    r.kill();
+    sum.kill();
+
+    // sendAfter to a process of another node: sent once, when the timer fires; a cancelled one never.
+    const far = node.spawn(collector, null, { node: 'b' });
+    const cancelled = far.sendAfter(1000, 1);
+    expect(cancelled.cancel()).toBe(true);
+    far.sendAfter(5, 10);
+    expect(await far.request(0)).toBe(5);
+    far.send(1);
+    expect(await far.request(0)).toBe(6);
+    far.kill();
+  });
+
+  test('links and monitors across nodes: trapped (LinkDied), untrapped (killed), and from a parent to a remote child', async () => {
+    const node = a!;
+    const target = node.spawn(idle, null, { node: 'b' });
+    const w = node.spawn(watcher, { target: target.ref, trap: true, tag: 7 });
+    expect(await w.request(0)).toBe('[]'); // linked and monitoring
+    target.kill();
+    const seen = JSON.parse(await w.request(2)) as { type: string; reason: string; tag?: number; node: string }[];
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        { type: 'LinkDied', reason: 'killed', tag: 7, node: 'b' },
+        expect.objectContaining({ type: 'ProcessDied', reason: 'killed', node: 'b' }),
+      ]),
+    );
+
+    // Not trapping: a failure there kills the linked process here, carrying the error.
+    const boom = node.spawn(crasher, null, { node: 'b' });
+    const v = node.spawn(watcher, { target: boom.ref, trap: false, tag: 1 });
+    expect(await v.request(0)).toBe('[]');
+    const vDied = v.monitor().died;
+    boom.send(1);
+    const dead = await vDied;
+    expect(dead.reason).toBe('linked');
+    expect(dead.error?.message).toBe('crash 1');
+
+    // A normal end there does not kill a linked process here.
+    const quiet = node.spawn(watcher, { target: target.ref, trap: false, tag: 2 }); // target has ended: the link fires at once, noproc
+    expect((await quiet.monitor().died).reason).toBe('linked');
+
+    // A parent here, its linked child there: the parent's failure kills the child.
+    const parent = node.spawn(farParent, 'b');
+    const childRef = await parent.request(0);
+    expect(childRef.node).toBe('b');
+    const childDied = node.handle(childRef, idle).monitor().died;
+    parent.send(1);
+    expect(await childDied).toMatchObject({ reason: 'linked', process: childRef });
+  });
+
+  test('bad input: an entry the remote node lacks, a capture or message that does not fit, an unknown node, a refused connection; everything else unharmed', async () => {
+    const node = a!;
+    const fine = node.spawn(adder, 1, { node: 'b' });
+
+    const missing = node.spawn(absent, 0, { node: 'b' });
+    const gone = await missing.monitor().died;
+    expect(gone.reason).toBe('noproc');
+    expect(gone.error?.name).toBe('EntryError');
+    expect(gone.error?.message).toMatch(/not deployed on the remote node/);
+    await expect(missing.request(1)).rejects.toBeInstanceOf(ProcessExitedError);
+
+    expect(() => node.spawn(adder, 'five' as unknown as number, { node: 'b' })).toThrow(EncodeError);
+    expect(() => fine.send('six' as unknown as number)).toThrow(EncodeError);
+    expect(() => node.spawn({ module: __filename, name: 'nothing' }, 0, { node: 'b' })).toThrow(EntryError);
+    expect(() => node.spawn(adder, 1, { node: 'b', placement: { thread: 0 } })).toThrow(TypeError);
+
+    expect(() => node.spawn(adder, 1, { node: 'zz' })).toThrow(UnknownNodeError);
+    const stranger = node.handle({ node: 'zz', thread: 0, id: 1 }, adder);
+    await expect(stranger.request(1)).rejects.toBeInstanceOf(UnknownNodeError);
+    await expect(node.lookup('acc', adder, { node: 'zz' })).rejects.toBeInstanceOf(UnknownNodeError);
+    await expect(node.connect({ port: await closedPort() })).rejects.toBeInstanceOf(NodeUnreachableError);
+
+    expect(await fine.request(41)).toBe(42);
+    expect(node.nodes()).toEqual(['b']);
+    fine.kill();
+  });
+
+  test('a node killed (SIGKILL): links fire with noconnection, monitors deliver ProcessDied, requests in flight reject', async () => {
+    const node = a!;
+    c = await startChild('c', 0);
+    expect(await node.connect({ port: c.port })).toBe('c');
+    const target = node.spawn(idle, null, { node: 'c' });
+    const trapped = node.spawn(watcher, { target: target.ref, trap: true, tag: 3 });
+    const linked = node.spawn(watcher, { target: target.ref, trap: false, tag: 4 });
+    expect(await trapped.request(0)).toBe('[]');
+    expect(await linked.request(0)).toBe('[]');
+    const monitor = target.monitor().died;
+    const linkedDied = linked.monitor().died;
+    const inFlight = expect(target.request(1, { timeout: 60_000 })).rejects.toBeInstanceOf(NodeUnreachableError);
+    const exited = new Promise((resolve) => c!.child.once('exit', resolve));
+    c.child.kill('SIGKILL');
+    await exited;
+
+    expect(await monitor).toMatchObject({ reason: 'noconnection', process: target.ref });
+    await inFlight;
+    const seen = JSON.parse(await trapped.request(2)) as { type: string; reason: string; tag?: number }[];
+    expect(seen).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'LinkDied', reason: 'noconnection', tag: 3 }), expect.objectContaining({ type: 'ProcessDied', reason: 'noconnection' })]));
+    expect((await linkedDied).reason).toBe('linked');
+    expect(node.nodes()).toEqual(['b']);
+    expect(() => target.send(1)).toThrow(UnknownNodeError);
+    trapped.kill();
+
+    // b is unharmed.
+    const still = node.spawn(adder, 2, { node: 'b' });
+    expect(await still.request(1)).toBe(3);
+    still.kill();
+  });
+
+  test('a node silent past the heartbeat (SIGSTOP, socket open) drops off as if its socket had closed', async () => {
+    const node = a!;
+    d = await startChild('d', 0);
+    expect(await node.connect({ port: d.port })).toBe('d');
+    const target = node.spawn(adder, 1, { node: 'd' });
+    expect(await target.request(1)).toBe(2);
+    const monitor = target.monitor().died;
+    const inFlight = expect(target.request(1, { timeout: 60_000 })).rejects.toBeInstanceOf(NodeUnreachableError);
+    d.child.kill('SIGSTOP');
+    try {
+      expect(await monitor).toMatchObject({ reason: 'noconnection' });
+      await inFlight;
+      expect(node.nodes()).toEqual(['b']);
+    } finally {
+      const exited = new Promise((resolve) => d!.child.once('exit', resolve));
+      d.child.kill('SIGKILL');
+      await exited;
+    }
+  });
+
+  test('close: calls waiting on another node reject with NodeClosedError', async () => {
+    const node = await startClusterNode({ id: 'a2', threads: 0, peers: [{ port: b!.port }], heartbeat: HEARTBEAT });
+    const silent = node.spawn(idle, null, { node: 'b' });
+    const waiting = expect(silent.request(1, { timeout: 60_000 })).rejects.toBeInstanceOf(NodeClosedError);
+    await node.close();
+    await waiting;
+  });
+});
