@@ -173,6 +173,8 @@ export class Pump {
             return this.sleep();
           }
           if (now - idleSince < SYNC_SPIN_MS) continue;
+          // Only gaps inside one synchronous spin say the core was taken: across turns the event loop's own work comes between.
+          this.lastPoll = 0;
           return this.schedule();
       }
     }
