@@ -43,10 +43,12 @@ describe('tcp raw values delivered as views of their own buffer', () => {
     const kept = await got;
     expect(kept.length).toBe(sent.length);
     kept.forEach((value, k) => expect(Buffer.compare(value, sent[k])).toBe(0));
-    // Values of 64 KiB and more straddle socket reads (64 KiB each): they are views, not copies (the
-    // point of the change), lying past their frame's header in an ArrayBuffer that holds nothing else.
-    const views = kept.filter((v) => v.length >= 64 * 1024 - 20);
-    expect(views.length).toBe(6 * 4);
+    // Values of 64 KiB and more straddle socket reads (64 KiB each) wherever a read begins: they are
+    // views, not copies (the point of the change), lying past their frame's header in an ArrayBuffer
+    // that holds nothing else. (A 64 KiB − 20 value's frame fits one read when a read begins with it,
+    // and is then copied: which happens depends on how the reads fall, so it is not checked here.)
+    const views = kept.filter((v) => v.length >= 64 * 1024);
+    expect(views.length).toBe(6 * 3);
     for (const v of views) {
       expect(v.byteOffset).toBeGreaterThan(0);
       expect(v.buffer.byteLength - v.length).toBeLessThanOrEqual(9 + 5);
