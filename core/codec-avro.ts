@@ -11,6 +11,12 @@ import { isCodec, type Codec, type EncodeInput } from './codec-types';
 import { DecodeError, EncodeError, SchemaMismatchError } from './errors';
 import type { Schema } from './schema';
 
+/** Where `encode` writes before copying out: one per thread. */
+const scratch = Buffer.allocUnsafe(4096);
+let scratchBusy = false;
+/** Values up to this length are copied out of the scratch byte by byte: cheaper than a native call. */
+const COPY_LOOP_MAX = 64;
+
 export class AvroCodec<T, In = never> implements Codec<T, In> {
   readonly schema: unknown;
   readonly fingerprint: string;
@@ -27,7 +33,34 @@ export class AvroCodec<T, In = never> implements Codec<T, In> {
     this.fingerprint = fingerprintOf(type);
   }
 
+  /**
+   * A fresh Buffer of the value's exact size, in an ArrayBuffer of its own.
+   * Encoded into a per-thread scratch and copied out (a loop for a short
+   * value) into unzeroed memory: avsc's `toBuffer` zeroes its Buffer and
+   * copies with a native call. A value larger than the scratch, or an encode
+   * nested in another (the scratch is in use), goes through `toBuffer`.
+   */
   encode(value: EncodeInput<T, In>): Buffer {
+    if (scratchBusy) return this.encodeFresh(value);
+    scratchBusy = true;
+    let end: number;
+    try {
+      end = this.encodeInto(value, scratch, 0);
+    } finally {
+      scratchBusy = false;
+    }
+    if (end < 0) return this.encodeFresh(value);
+    // Not from Node's shared pool (as `toBuffer`'s is not): the caller may transfer its ArrayBuffer.
+    const body = Buffer.allocUnsafeSlow(end);
+    if (end <= COPY_LOOP_MAX) {
+      for (let i = 0; i < end; i++) body[i] = scratch[i];
+    } else {
+      scratch.copy(body, 0, 0, end);
+    }
+    return body;
+  }
+
+  private encodeFresh(value: EncodeInput<T, In>): Buffer {
     if (this.validate) this.check(value);
     try {
       return this.type.toBuffer(value);

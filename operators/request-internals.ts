@@ -96,31 +96,14 @@ export function rpcCodec(): Codec<RpcEnvelope> {
 
 const EMPTY = Buffer.alloc(0);
 
-/** Where `bodyOf` encodes: one per thread, its bytes copied out at once. */
-const scratch = Buffer.allocUnsafe(4096);
-/** Bodies up to this length are copied out of the scratch byte by byte: cheaper than a native call. */
-const COPY_LOOP_MAX = 64;
-
 /**
- * `codec.encode(value)`, cheaper for the small values of a request or a
- * reply: encoded into a scratch buffer with `encodeInto` and copied into a
- * Buffer of the exact size (not zeroed; a loop for a short one). avsc's
- * `toBuffer` zeroes its Buffer and copies with a native call, about a tenth
- * of the request layer's own CPU time. A value larger than the scratch is
- * encoded by `codec.encode`. Same checks, same typed errors.
- *
+ * The body of a request or reply envelope: `codec.encode(value)`, a Buffer
+ * of its own (every codec's `encode` returns fresh bytes; the Avro codec's
+ * encodes into a scratch and copies out at the exact size).
  * @throws EncodeError when `value` does not fit the codec
  */
 export function bodyOf<V>(codec: Codec<V>, value: V): Buffer {
-  const end = codec.encodeInto(value, scratch, 0);
-  if (end < 0) return codec.encode(value);
-  const body = Buffer.allocUnsafe(end);
-  if (end <= COPY_LOOP_MAX) {
-    for (let i = 0; i < end; i++) body[i] = scratch[i];
-  } else {
-    scratch.copy(body, 0, 0, end);
-  }
-  return body;
+  return codec.encode(value);
 }
 
 /** An envelope without body or error. */
