@@ -18,50 +18,62 @@ import { shm } from '../../transports';
 import { RingReader, mapRing } from '../../transports/shm';
 
 describe('SpinBudget (auto wait)', () => {
-  it('starts at spinMicros and doubles after sleeps that data ends soon, up to 1 ms with 3 cores or more', () => {
-    const budget = new SpinBudget(0.05, 8);
-    expect(budget.window(0)).toBe(0.05);
-    for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 0);
-    expect(budget.window(0)).toBe(1);
+  const quiet = (): number => 0.5;
+
+  it('starts at spinMicros and doubles after sleeps that data ends soon, up to 1 ms', () => {
+    for (const cores of [2, 8]) {
+      const budget = new SpinBudget(0.05, cores, quiet);
+      expect(budget.window(0)).toBe(0.05);
+      for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 0);
+      expect(budget.window(0)).toBe(1);
+    }
   });
 
-  it('grows to 0.2 ms at most with 2 cores, and halves back to spinMicros after sleeps that time out', () => {
-    const budget = new SpinBudget(0.05, 2);
+  it('halves back to spinMicros after sleeps that time out', () => {
+    const budget = new SpinBudget(0.05, 2, quiet);
     for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 0);
-    expect(budget.window(0)).toBe(0.2);
     for (let i = 0; i < 10; i++) budget.slept('timed-out', 100, 0);
     expect(budget.window(0)).toBe(0.05);
   });
 
   it('never spins with one core, nor with spinMicros 0', () => {
-    for (const budget of [new SpinBudget(0.05, 1), new SpinBudget(0, 8)]) {
+    for (const budget of [new SpinBudget(0.05, 1, quiet), new SpinBudget(0, 8, quiet)]) {
       budget.slept('ok', 0.001, 0);
       expect(budget.window(0)).toBe(0);
     }
   });
 
-  it('a user window above the cap is kept as it is', () => {
-    expect(new SpinBudget(5, 2).window(0)).toBe(5);
+  it('a user window above the cap is kept as it is, loaded or not', () => {
+    expect(new SpinBudget(5, 2, quiet).window(0)).toBe(5);
+    expect(new SpinBudget(5, 2, () => 50).window(0)).toBe(5);
   });
 
-  it('a thread preempted while polling stops spinning for 200 ms, starting over at spinMicros after', () => {
-    const budget = new SpinBudget(0.05, 2);
+  it('spins 0.2 ms at most while the load average is above the cores plus one, read at most once a second', () => {
+    let load = 0.5;
+    let reads = 0;
+    const budget = new SpinBudget(0.05, 2, () => (reads++, load));
     for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 0);
-    budget.polled(0.004, 1000); // polls a few µs apart: it has its core
+    expect(budget.window(0)).toBe(1);
+    load = 3.5; // more runnable threads than the link's two ends and one more
+    expect(budget.window(999)).toBe(1); // not read again yet
     expect(budget.window(1000)).toBe(0.2);
-    budget.polled(3, 1000); // a 3 ms gap between two polls: its core was taken
-    expect(budget.window(1000)).toBe(0);
-    expect(budget.window(1199)).toBe(0);
-    expect(budget.window(1200)).toBe(0.05);
+    expect(budget.window(1500)).toBe(0.2);
+    load = 3; // the link's own two ends and one more: not loaded
+    expect(budget.window(2000)).toBe(1); // the window it had grows back at once
+    expect(reads).toBe(3);
   });
 
-  it('short sleeps while contended do not grow the window it returns to', () => {
-    const budget = new SpinBudget(0.05, 2);
-    budget.polled(3, 1000);
-    for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 1000 + i);
-    expect(budget.window(1200)).toBe(0.05);
-    budget.slept('ok', 0.01, 1200); // contention over: a short sleep grows it again
-    expect(budget.window(1200)).toBe(0.1);
+  it('short sleeps while loaded do not grow the window; sleeps that time out still shrink it', () => {
+    let load = 8;
+    const budget = new SpinBudget(0.05, 2, () => load);
+    for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, i);
+    expect(budget.window(10)).toBe(0.05);
+    load = 1;
+    budget.slept('ok', 0.01, 1010); // the load is gone: a short sleep grows it again
+    expect(budget.window(1010)).toBe(0.1);
+    load = 8;
+    budget.slept('timed-out', 100, 2020);
+    expect(budget.window(2020)).toBe(0.05);
   });
 });
 

@@ -7,12 +7,11 @@
  *   timers and I/O still run), for `spinMicros`; then it sleeps with
  *   `Atomics.waitAsync`, and the other side, seeing a sleeper, notifies. A busy
  *   link never pays a wake-up; an idle end uses no CPU. The window adapts
- *   ({@link SpinBudget}): it grows while sleeps end soon after they began,
- *   it is smaller on a machine of 2 cores and none on 1, and it shrinks to
- *   nothing for a while after this thread is seen preempted while it polled
- *   (the OS gave its core to another thread): a spinning end then only keeps
- *   the peer, or the thread the peer waits on, off the core, and a sleeper
- *   is woken ahead of spinners by the scheduler.
+ *   ({@link SpinBudget}): it grows (up to 1 ms) while sleeps end soon after they began,
+ *   none on a machine of 1 core, and at most 0.2 ms while the machine's
+ *   load average says it has more runnable threads than cores (a spinning
+ *   end then only keeps the peer, or the thread the peer waits on, off a
+ *   core).
  * - `spin`: polls without sleeping, in busy slices of about a millisecond
  *   with an event-loop turn between slices. Lowest latency, a core per end.
  * - `yield`: polls once per event-loop turn.
@@ -84,8 +83,6 @@ export class Pump {
   private hopping = false;
   private stopped = true;
   private lastProgress = 0;
-  /** When the last idle poll of `auto` ran (0: none since the last progress or sleep). */
-  private lastPoll = 0;
   /** `auto`'s spin window: how long it polls after progress before it sleeps. */
   private readonly budget: SpinBudget;
   private sleptAt = 0;
@@ -110,7 +107,6 @@ export class Pump {
   start(): void {
     this.stopped = false;
     this.lastProgress = performance.now();
-    this.lastPoll = 0;
     if (!this.scheduled && !this.sleeping && !this.hopping) this.schedule();
   }
 
@@ -143,8 +139,7 @@ export class Pump {
       const now = performance.now();
       if (result === 'progress') {
         this.lastProgress = now;
-        this.lastPoll = 0;
-        idleSince = 0;
+            idleSince = 0;
         // Hop through the microtask queue before polling on: promise
         // continuations of what was just delivered (a reply sent after an
         // `await`) run first, and their records are published at the next
@@ -166,15 +161,8 @@ export class Pump {
         case 'async':
           return this.sleep();
         case 'auto':
-          if (this.lastPoll !== 0) this.budget.polled(now - this.lastPoll, now);
-          this.lastPoll = now;
-          if (now - this.lastProgress > this.budget.window(now)) {
-            this.lastPoll = 0;
-            return this.sleep();
-          }
+          if (now - this.lastProgress > this.budget.window(now)) return this.sleep();
           if (now - idleSince < SYNC_SPIN_MS) continue;
-          // Only gaps inside one synchronous spin say the core was taken: across turns the event loop's own work comes between.
-          this.lastPoll = 0;
           return this.schedule();
       }
     }
