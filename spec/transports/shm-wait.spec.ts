@@ -48,17 +48,17 @@ describe('SpinBudget (auto wait)', () => {
     expect(new SpinBudget(5, 2, () => 50).window(0)).toBe(5);
   });
 
-  it('spins 0.2 ms at most while the load average is above the cores plus one, read at most once a second', () => {
+  it('spins 0.2 ms at most while the load average is above the cores plus two, read at most once a second', () => {
     let load = 0.5;
     let reads = 0;
     const budget = new SpinBudget(0.05, 2, () => (reads++, load));
     for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 0);
     expect(budget.window(0)).toBe(1);
-    load = 3.5; // more runnable threads than the link's two ends and one more
+    load = 4.5; // on 2 cores: more runnable threads than the link's two ends and two more
     expect(budget.window(999)).toBe(1); // not read again yet
     expect(budget.window(1000)).toBe(0.2);
     expect(budget.window(1500)).toBe(0.2);
-    load = 3; // the link's own two ends and one more: not loaded
+    load = 4; // the link's own two ends and two more: not loaded
     expect(budget.window(2000)).toBe(1); // the window it had grows back at once
     expect(reads).toBe(3);
   });

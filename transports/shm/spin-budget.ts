@@ -29,7 +29,8 @@ const LOAD_EVERY_MS = 1000;
  *   still, and a link stays in that slow state (seen: 130 µs instead of 4).
  * - With one core it is 0: spinning only keeps the peer from running.
  * - While the machine is loaded — the 1-minute load average above the
- *   cores plus one (the link's own two spinning ends count in it) — it is
+ *   cores plus two (a link's own two spinning ends count in it: a quiet
+ *   2-core machine running one link sits at 2–3) — it is
  *   at most 0.2 ms, and short sleeps do not grow it: there are more
  *   runnable threads than cores, and a spinning end keeps the peer, or the
  *   thread the peer waits on, off a core.
@@ -86,7 +87,7 @@ export class SpinBudget {
     if (this.maxMs === 0) return false;
     if (now - this.loadReadAt >= LOAD_EVERY_MS || now < this.loadReadAt) {
       this.loadReadAt = now;
-      this.loaded = this.load() > this.cores + 1;
+      this.loaded = this.load() > this.cores + 2;
     }
     return this.loaded;
   }
