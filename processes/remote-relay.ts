@@ -21,7 +21,8 @@
  */
 import { envelope, Kind, type Envelope } from './envelope';
 import { NodeFrameCodec, NodeKind, type NodeFrame } from './remote-frame';
-import type { FrameSink, RemotePeer } from './remote-peer';
+import type { FrameSink } from './remote-ops';
+import type { RemotePeer } from './remote-peer';
 import type { Scheduler } from './scheduler';
 
 const RELAY = 2 ** 40;

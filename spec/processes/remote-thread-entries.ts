@@ -34,10 +34,9 @@ export const farUser = entry(__filename, 'farUser', { capture: Str, mailbox: Lon
 export const farAsker = entry(__filename, 'farAsker', { capture: Str, mailbox: Long, reply: Str }, (node, mailbox, self) =>
   mailbox.letters.pipe(
     concatMap(async (letter) => {
-      const w = await self.lookup('w-adder', adder, { node });
-      if (!w) return letter.reply('none');
       try {
-        letter.reply(String(await w.request(letter.message, { timeout: 60_000 })));
+        const w = await self.lookup('w-adder', adder, { node });
+        letter.reply(w ? String(await w.request(letter.message, { timeout: 60_000 })) : 'none');
       } catch (err) {
         letter.reply((err as Error).name);
       }

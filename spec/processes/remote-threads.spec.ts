@@ -60,7 +60,7 @@ describe('calls to another node from a worker thread', () => {
   test('a handle sent in a message by a process of another node is used by a process on a worker', async () => {
     const taker = a!.spawn(refTaker, null, T0);
     const g = a!.spawn(greeter, taker.ref, { node: 'b' }); // sends its own ref to taker, from b
-    expect(await taker.request(0, LONG)).toBe(42);
+    expect(await taker.request(taker.ref, LONG)).toBe(42);
     g.kill();
     taker.kill();
   });
