@@ -1,7 +1,7 @@
 /**
  * Remote processes from every thread, and placement on the other node:
  * this jest process is node `a` with two real worker threads; nodes `b`
- * (one worker, `w-adder` on it) and `c` are real child processes
+ * (two workers, `w-adder` on worker 0) and `c` are real child processes
  * (spec/processes/remote-child.ts) linked over TCP on 127.0.0.1.
  * Processes on a's workers call b's and c's processes through a's own
  * thread (the gateway).
@@ -27,7 +27,7 @@ let baseline = 0;
 
 beforeAll(async () => {
   baseline = liveThreads();
-  b = await startChild('b', 1);
+  b = await startChild('b', 2);
   a = await startClusterNode({ id: 'a', threads: 2, listen: { port: 0 }, peers: [{ port: b.port }], heartbeat: HEARTBEAT });
   // Both workers are up once each has answered.
   expect(await a.spawn(adder, 1, T0).request(1, LONG)).toBe(2);
@@ -131,18 +131,19 @@ describe('placement on the other node', () => {
     expect(await died).toMatchObject({ reason: 'killed', process: p.ref });
     expect(await a!.lookup('placed', adder, { node: 'b' })).toBeUndefined();
 
-    const q = a!.spawn(adder, 4, { node: 'b', placement: 'least-loaded' });
-    expect(q.ref.thread).toBe(0); // b's only worker
-    expect(await q.request(1, LONG)).toBe(5);
+    // Spread over b's two workers (never its own thread): each spawn counts where the ones before it went.
+    const spread = Array.from({ length: 12 }, (_, i) => a!.spawn(adder, i, { node: 'b', placement: 'least-loaded' }));
+    const threads = new Set(spread.map((p) => p.ref.thread));
+    expect([...threads].sort()).toEqual([0, 1]);
+    expect(await Promise.all(spread.map((p) => p.request(1, LONG)))).toEqual(spread.map((_, i) => i + 1));
     const home = a!.spawn(adder, 5, { node: 'b', placement: 'same' });
-    expect(home.ref.thread).toBe(1); // b's own thread
+    expect(home.ref.thread).toBe(2); // b's own thread
     expect(await home.request(1, LONG)).toBe(6);
-    q.kill();
-    home.kill();
+    for (const p of [...spread, home]) p.kill();
   });
 
   test('bad placement and an entry the node lacks: typed errors, nothing else harmed', async () => {
-    expect(() => a!.spawn(adder, 1, { node: 'b', placement: { thread: 2 } })).toThrow(RangeError);
+    expect(() => a!.spawn(adder, 1, { node: 'b', placement: { thread: 3 } })).toThrow(RangeError); // b has threads 0, 1 and 2
     expect(() => a!.spawn(adder, 1, { node: 'b', placement: 'anywhere' as never })).toThrow(RangeError);
     const missing = a!.spawn(absent, 0, { node: 'b', placement: { thread: 0 } });
     const gone = await missing.monitor().died;
