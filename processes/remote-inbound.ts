@@ -17,9 +17,9 @@ import { ErrorRecord } from '../core/frame';
 import { loadEntry } from './entry';
 import { Proc } from './proc';
 import { envelope, Kind } from './envelope';
-import { NodeFrameCodec, NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from './remote-frame';
+import { NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from './remote-frame';
 import type { RemotePeer } from './remote-peer';
-import { relayIn } from './remote-relay';
+import { relayIn, relayLink } from './remote-relay';
 import type { Exit, ExitReason, ProcessRef } from './types';
 
 const EMPTY = Buffer.alloc(0);
@@ -185,8 +185,7 @@ function spawn(peer: RemotePeer, f: NodeFrame): void {
     if (parent) peer.bond(ref, parent, f.tag);
   } else {
     s.mesh.post(f.thread, envelope(Kind.SPAWN, { to: f.to, n: f.n, call: f.call & 1, text: f.text, body: f.body }));
-    const link = nodeFrame(NodeKind.LINK, { to: f.to, thread: f.thread, from: f.from, fromThread: f.fromThread, tag: f.tag });
-    if (parent) s.mesh.post(f.thread, envelope(Kind.FAR, { text: peer.id, body: NodeFrameCodec.encode(link) }));
+    if (parent) relayLink(peer, nodeFrame(NodeKind.LINK, { to: f.to, thread: f.thread, from: f.from, fromThread: f.fromThread, tag: f.tag }));
   }
   // The name is this node's (names are per node): claimed here, as a local spawn claims it; the process starts once it is its own.
   if (named) s.claimAtSpawn(ref, registered);

@@ -20,10 +20,11 @@
  * node closes).
  */
 import { envelope, Kind, type Envelope } from './envelope';
-import { NodeFrameCodec, NodeKind, type NodeFrame } from './remote-frame';
+import { NodeFrameCodec, NodeKind, nodeFrame, type NodeFrame } from './remote-frame';
 import type { FrameSink } from './remote-ops';
 import type { RemotePeer } from './remote-peer';
 import type { Scheduler } from './scheduler';
+import type { Monitor } from './types';
 
 const RELAY = 2 ** 40;
 
@@ -67,7 +68,55 @@ export function relayOut(peer: RemotePeer | undefined, from: number, e: Envelope
   if (!peer) return;
   const frame = NodeFrameCodec.decode(e.body);
   if (QUESTIONS.has(frame.kind)) frame.call = relayId(from, frame.call);
+  if (frame.kind === NodeKind.LINK || (frame.kind === NodeKind.SPAWN && frame.from !== 0)) shadow(peer, frame.fromThread, frame.from, frame.thread, frame.to);
+  else if (frame.kind === NodeKind.UNLINK || frame.kind === NodeKind.EXIT) unshadow(peer, frame.fromThread, frame.from, frame.thread, frame.to);
   peer.post(frame);
+}
+
+/** On the gateway: a LINK for a process of worker `f.thread` (a link the worker keeps), relayed there. */
+export function relayLink(peer: RemotePeer, f: NodeFrame): void {
+  shadow(peer, f.thread, f.to, f.fromThread, f.from);
+  peer.s.mesh.post(f.thread, far(peer.id, f));
+}
+
+/**
+ * A worker keeps its processes' links to other nodes, so if the worker
+ * itself dies it cannot send their EXIT: the gateway watches each such
+ * process (a monitor, set as the link's LINK passes through it, cancelled
+ * as its UNLINK or EXIT does) and sends EXIT `thread` for it when its
+ * thread dies. Per link: `localThread/localId remoteThread/remoteId`.
+ */
+const shadows = new WeakMap<RemotePeer, Map<string, Monitor>>();
+
+function shadow(peer: RemotePeer, thread: number, id: number, farThread: number, farId: number): void {
+  const s = peer.s;
+  if (thread === s.thread || !(thread >= 0 && thread < s.threads)) return;
+  let mine = shadows.get(peer);
+  if (!mine) shadows.set(peer, (mine = new Map()));
+  const key = `${thread}/${id} ${farThread}/${farId}`;
+  if (mine.has(key)) return;
+  const monitor = s.monitor(null, s.refAt(thread, id));
+  mine.set(key, monitor);
+  void monitor.died.then((died) => {
+    if (mine.get(key) !== monitor) return;
+    mine.delete(key);
+    if (died.reason === 'thread') peer.post(nodeFrame(NodeKind.EXIT, { to: farId, thread: farThread, from: id, fromThread: thread, text: 'thread' }));
+  });
+}
+
+function unshadow(peer: RemotePeer, thread: number, id: number, farThread: number, farId: number): void {
+  const mine = shadows.get(peer);
+  const key = `${thread}/${id} ${farThread}/${farId}`;
+  const monitor = mine?.get(key);
+  if (!monitor) return;
+  mine!.delete(key);
+  monitor.cancel();
+}
+
+/** On the gateway: the link to `peer` is over; its shadows go. */
+export function forgetShadows(peer: RemotePeer): void {
+  for (const monitor of shadows.get(peer)?.values() ?? []) monitor.cancel();
+  shadows.delete(peer);
 }
 
 /** On the gateway: gives frame `f` from `peer` to the worker it is for; false when it is the gateway's own. */
@@ -94,6 +143,11 @@ export function relayIn(peer: RemotePeer, f: NodeFrame): boolean {
     case NodeKind.UNLINK:
     case NodeKind.EXIT:
       if (!Number.isInteger(f.thread) || f.thread < 0 || f.thread >= s.threads) return false;
+      if (f.kind === NodeKind.LINK) {
+        relayLink(peer, f);
+        return true;
+      }
+      unshadow(peer, f.thread, f.to, f.fromThread, f.from);
       thread = f.thread;
       break;
     case NodeKind.LOAD:

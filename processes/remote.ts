@@ -32,7 +32,7 @@ import { receiveFrame } from './remote-inbound';
 import { NatsMeeting, type Carrier } from './remote-nats';
 import { RemotePeer } from './remote-peer';
 import { LOAD_INTERVAL, loadText } from './remote-place';
-import { relayOut, tellWorkers } from './remote-relay';
+import { forgetShadows, relayOut, tellWorkers } from './remote-relay';
 import type { Scheduler } from './scheduler';
 import type { EntryCodecs, EntryLike, LookupOptions, Process, ProcessRef, SpawnOptions } from './types';
 
@@ -180,6 +180,7 @@ class Cluster implements ClusterNode {
         if (!peer) return refuse('closed the link before its HELLO', err);
         if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
         peer.drop('noconnection');
+        forgetShadows(peer);
         tellWorkers(this.s, peer, false);
         close();
       };
@@ -219,6 +220,7 @@ class Cluster implements ClusterNode {
       const closed = new NodeClosedError('the node is closed');
       for (const peer of this.peers.values()) {
         peer.drop('shutdown', closed);
+        forgetShadows(peer);
         tellWorkers(this.s, peer, false, 0, true);
       }
       this.peers.clear();

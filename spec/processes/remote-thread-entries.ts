@@ -82,3 +82,11 @@ export const placedParent = entry(__filename, 'placedParent', { capture: Placed,
     }),
   );
 });
+
+/** Links itself to process `capture` (on another node) and answers a first request once linked; a message then ends its thread (process.exit on a worker ends only that thread). */
+export const linkedThreadKiller = entry(__filename, 'linkedThreadKiller', { capture: ProcessRefCodec, mailbox: Long, reply: Long }, async (target, mailbox, self) => {
+  self.handle(target, idle).link();
+  (await mailbox.receiveLetter()).reply(1);
+  await mailbox.receive();
+  process.exit(3);
+});

@@ -12,7 +12,7 @@ import { liveThreads, threadsBackTo } from '../helpers';
 import { absent } from './remote-absent';
 import { adder, idle, watcher } from './remote-entries';
 import { HEARTBEAT, killChild, startChild, stopChild, type Child } from './remote-nodes';
-import { farAsker, farUser, greeter, placedParent, refTaker } from './remote-thread-entries';
+import { farAsker, farUser, greeter, linkedThreadKiller, placedParent, refTaker } from './remote-thread-entries';
 
 jest.setTimeout(180_000);
 
@@ -152,5 +152,22 @@ describe('placement on the other node', () => {
     const fine = a!.spawn(adder, 1, { node: 'b', placement: { thread: 0 } });
     expect(await fine.request(1, LONG)).toBe(2);
     fine.kill();
+  });
+});
+
+describe('a worker thread that dies', () => {
+  // Last: it ends a's worker 1.
+  test("its processes' links to another node fire there, with reason thread", async () => {
+    const target = a!.spawn(idle, null, { node: 'b' });
+    const died = target.monitor().died;
+    const killer = a!.spawn(linkedThreadKiller, target.ref, T1);
+    expect(await killer.request(0, LONG)).toBe(1);
+    killer.send(1);
+    const down = await died;
+    expect(down.reason).toBe('linked');
+    expect(down.error?.message).toMatch(/ended \(thread\)/);
+    // The node goes on with its other worker.
+    const asker = a!.spawn(farAsker, 'b', T0);
+    expect(await asker.request(2, LONG)).toBe('102');
   });
 });
