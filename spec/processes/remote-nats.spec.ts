@@ -10,7 +10,7 @@ import { startNatsServer, type NatsServer } from '../../examples/nats-server';
 import { startClusterNode, type ClusterNode } from '../../processes/remote';
 import { liveThreads, threadsBackTo } from '../helpers';
 import { adder, idle, watcher } from './remote-entries';
-import { HEARTBEAT, killChild, startChild, stopChild, type Child } from './remote-nodes';
+import { closedPort, HEARTBEAT, killChild, startChild, stopChild, type Child } from './remote-nodes';
 import { farUser } from './remote-thread-entries';
 
 jest.setTimeout(180_000);
@@ -54,7 +54,7 @@ describe('remote processes over NATS', () => {
     user.kill();
   });
 
-  test('a node not on NATS: NodeUnreachableError; a node id without the nats option: TypeError', async () => {
+  test('bad input: a node not on NATS, one already linked, a node id without the nats option, an id NATS cannot carry, no NATS server', async () => {
     await expect(a!.connect('nobody')).rejects.toBeInstanceOf(NodeUnreachableError);
     await expect(a!.connect('b')).rejects.toBeInstanceOf(NodeUnreachableError); // already linked
     expect(a!.nodes()).toEqual(['b']);
@@ -64,6 +64,10 @@ describe('remote processes over NATS', () => {
     } finally {
       await plain.close();
     }
+    // An id that is not one subject token, and a NATS server that is not there: typed errors, the node closed again.
+    await expect(startClusterNode({ id: 'a.b', threads: 0, nats: { servers: server!.url } })).rejects.toBeInstanceOf(TypeError);
+    await expect(startClusterNode({ id: 'lonely', threads: 0, nats: { servers: `nats://127.0.0.1:${await closedPort()}` } })).rejects.toBeInstanceOf(NodeUnreachableError);
+    expect(await a!.spawn(adder, 1, { node: 'b' }).request(1, LONG)).toBe(2);
   });
 
   test('a node killed: its link drops (noconnection), LinkDied on a trapping process of a worker, requests in flight reject', async () => {

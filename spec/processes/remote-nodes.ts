@@ -3,6 +3,7 @@
  * process (spec/processes/remote-child.ts), started, stopped and killed.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const TS_NODE = ['-r', 'ts-node/register/transpile-only'];
@@ -41,4 +42,13 @@ export async function killChild(node: Child, signal: NodeJS.Signals = 'SIGKILL')
   const exited = new Promise((resolve) => node.child.once('exit', resolve));
   node.child.kill(signal);
   await exited;
+}
+
+/** A port nothing listens on. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

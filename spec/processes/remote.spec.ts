@@ -4,21 +4,11 @@
  * worker) and `c` are real child processes (spec/processes/remote-child.ts)
  * linked over TCP on 127.0.0.1, ephemeral ports.
  */
-import { createServer } from 'node:net';
 import { EncodeError, EntryError, NodeClosedError, NodeUnreachableError, ProcessExitedError, UnknownNodeError } from '../../core/errors';
 import { startClusterNode, type ClusterNode } from '../../processes/remote';
 import { absent } from './remote-absent';
 import { adder, collector, crasher, farParent, idle, relay, watcher } from './remote-entries';
-import { HEARTBEAT, startChild, stopChild, type Child } from './remote-nodes';
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { closedPort, HEARTBEAT, startChild, stopChild, type Child } from './remote-nodes';
 
 jest.setTimeout(120_000);
 
