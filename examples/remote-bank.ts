@@ -1,13 +1,15 @@
 /**
  * Remote processes, runnable with one command: `npm run remote-bank`.
  *
- * This process is node `teller`. It forks itself as node `vault` (another
- * OS process, linked over TCP on 127.0.0.1), spawns 100 account processes
- * on the vault, moves money between them with requests across the link,
+ * This process is node `teller` (two worker threads). It forks itself as
+ * node `vault` (another OS process with two worker threads, linked over
+ * TCP on 127.0.0.1), spawns 100 account processes on the vault's least
+ * loaded workers, moves money between them with requests across the link,
  * and checks the books. Then it kills the vault (SIGKILL) and shows what
- * the teller sees: an auditor process linked to a vault account, trapping
- * exits, receives `LinkDied` with reason `noconnection`, and a call to the
- * vault now fails with `UnknownNodeError`.
+ * the teller sees: an auditor process on one of the teller's worker
+ * threads, linked to a vault account and trapping exits, receives
+ * `LinkDied` with reason `noconnection`, and a call to the vault now fails
+ * with `UnknownNodeError`.
  */
 import { fork } from 'node:child_process';
 import { tap } from 'rxjs';
@@ -29,10 +31,11 @@ export const account = entry(__filename, 'account', { capture: Long, mailbox: Lo
   );
 });
 
-/** Links to the account it watches, trapping exits; answers one request with the first signal it got. */
+/** Links to the account it watches, trapping exits, and says so to a first request; answers the next with the first signal it got. */
 export const auditor = entry(__filename, 'auditor', { capture: ProcessRefCodec, mailbox: Long, reply: codec('string') }, async (watched, mailbox, self) => {
   self.trapExits(true);
   self.handle(watched, account).link(1);
+  (await mailbox.receiveLetter()).reply('linked');
   const signal = await mailbox.receiveSignal();
   const asked = await mailbox.receiveLetter();
   asked.reply(`${signal.type} (tag ${signal.type === 'LinkDied' ? signal.tag : '-'}) from node ${signal.process.node}: ${signal.reason}`);
@@ -40,7 +43,7 @@ export const auditor = entry(__filename, 'auditor', { capture: ProcessRefCodec, 
 
 /** The vault: a cluster node that listens, tells its parent its port, and runs until killed. */
 async function vault(): Promise<void> {
-  const node = await startClusterNode({ id: 'vault', threads: 0, listen: { port: 0 } });
+  const node = await startClusterNode({ id: 'vault', threads: 2, listen: { port: 0 } });
   process.send!({ port: node.port });
 }
 
@@ -50,9 +53,11 @@ async function teller(): Promise<void> {
     child.once('message', (m) => resolve(m as { port: number }));
     child.once('exit', (code) => reject(new Error(`the vault exited (${code}) before it listened`)));
   });
-  const node = await startClusterNode({ id: 'teller', threads: 0, peers: [{ port }] });
+  const node = await startClusterNode({ id: 'teller', threads: 2, peers: [{ port }] });
   try {
-    const accounts = Array.from({ length: 100 }, () => node.spawn(account, 1000, { node: 'vault' }));
+    const accounts = Array.from({ length: 100 }, () => node.spawn(account, 1000, { node: 'vault', placement: 'least-loaded' }));
+    const perThread = accounts.reduce((n, a) => ((n[a.ref.thread] = (n[a.ref.thread] ?? 0) + 1), n), [] as number[]);
+    console.log(`100 accounts on the vault's workers: ${perThread.join(' and ')}`);
     let seed = 42;
     const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
     const started = Date.now();
@@ -64,9 +69,9 @@ async function teller(): Promise<void> {
     const total = (await Promise.all(accounts.map((a) => a.request(0)))).reduce((sum, b) => sum + b, 0);
     console.log(`1,000 transfers between 100 accounts on node vault in ${Date.now() - started} ms; the books ${total === 100_000 ? 'balance' : 'DO NOT balance'} (${total})`);
 
-    const audit = node.spawn(auditor, accounts[0].ref);
+    const audit = node.spawn(auditor, accounts[0].ref, { placement: { thread: 0 } }); // on a worker of the teller
+    await audit.request(0); // linked (the link is kept on its worker: the dropped node fires it there)
     const told = audit.request(0);
-    // It links at its first turn, before the vault can be gone: the dropped link fires on this side either way.
     const gone = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await gone;

@@ -19,6 +19,8 @@ import type { Scheduler } from './scheduler';
 import type { Exit, ExitReason } from './types';
 
 const SPAN = 2 ** 32;
+/** Ids from here up in a thread's span are other nodes' spawns (processes/remote-frame.ts, SPAWN_BLOCK): not counted in `spawned`. */
+const REMOTE_IDS = 2 ** 31;
 
 /** Applies envelopes from the other threads to one scheduler. */
 export class Dispatcher {
@@ -49,6 +51,9 @@ export class Dispatcher {
         return s.registry?.unregister(e.text, e.from);
       case Kind.DOWN:
         return s.down(e.tag, s.refAt(from, e.from), exitOf(e));
+      case Kind.FAR:
+      case Kind.NODE:
+        return s.remote?.relay?.(from, e); // calls to other nodes, relayed (processes/remote-relay.ts)
     }
     const proc = s.procs.get(e.to);
     if (proc) this.apply(proc, from, e);
@@ -130,12 +135,12 @@ export class Dispatcher {
   /** Whether process `id` may still be spawned here (by another thread, whose SPAWN is on its way). */
   private coming(id: number): boolean {
     const creator = Math.floor(id / SPAN);
-    return creator !== this.s.thread && (id % SPAN) > (this.spawned[creator] ?? 0) && !this.s.isGone(creator);
+    return creator !== this.s.thread && id % SPAN < REMOTE_IDS && (id % SPAN) > (this.spawned[creator] ?? 0) && !this.s.isGone(creator);
   }
 
   private spawn(from: number, e: Envelope): void {
     const s = this.s;
-    this.spawned[from] = e.to % SPAN;
+    if (e.to % SPAN < REMOTE_IDS) this.spawned[from] = e.to % SPAN; // not an id of another node's spawn (SPAWN_BLOCK)
     const held = this.held.get(e.to) ?? [];
     this.held.delete(e.to);
     const [module, name, registered] = e.text.split('\n');

@@ -46,6 +46,10 @@ export const Kind = {
   ALIVE: 17,
   /** The answer to `call`: `n`, `from`, `text` as the question says (`text` = the error's name, or empty). */
   ANSWER: 18,
+  /** A NodeFrame relayed by the node's own thread (processes/remote-relay.ts): from a worker, to send to node `text`; to a worker, one node `text` sent for it. `body` = the frame (rxwire.NodeFrame). */
+  FAR: 19,
+  /** To a worker, from the node's own thread: node `text` linked (`n` = 1; `tag` = its own thread, `from` = the id block it granted, `call` = the block granted it, `to` = the link's spawn counter) or dropped off (`n` = 0; `tag` = 1: this node closes). */
+  NODE: 20,
 } as const;
 
 /** One envelope. */

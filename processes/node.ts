@@ -11,6 +11,7 @@ import { meshOf } from '../runtime/initialize';
 import { startWorkers } from '../threads/start';
 import { runnerPath } from '../threads/worker';
 import type { WorkerSetup } from './runner';
+import { LINK_COUNTERS } from './remote-frame';
 import { joinNode, type Joined } from './thread';
 import type { EntryCodecs, EntryLike, LookupOptions, NodeOptions, Process, ProcessNode, ProcessRef, SpawnOptions } from './types';
 
@@ -44,7 +45,7 @@ export function startLocalNode(options: NodeOptions): Node {
     throw new RangeError('startNode: options.ringBytes must be a power of two, at least 4096');
   }
   if (typeof id !== 'string' || id === '') throw new TypeError('startNode: options.id must be a non-empty string');
-  const counts = new SharedArrayBuffer(4 * (threads + 1));
+  const counts = new SharedArrayBuffer(4 * (threads + 1 + LINK_COUNTERS)); // live processes per thread, then the spawn counters of links to other nodes
   const mesh = meshOf(threads + 1);
   const runner = runnerPath(__dirname, 'runner');
   const ports = (row: (MessagePort | null)[]) => row.filter((port): port is MessagePort => port !== null);
@@ -57,7 +58,7 @@ export function startLocalNode(options: NodeOptions): Node {
     }),
     ports: mesh.flatMap(ports),
   });
-  return new Node(id, threads, new Int32Array(counts), joinNode(setup, threads, mesh[threads]), crew);
+  return new Node(id, threads, new Int32Array(counts, 0, threads + 1), joinNode(setup, threads, mesh[threads]), crew);
 }
 
 /** @internal */

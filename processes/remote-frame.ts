@@ -46,6 +46,8 @@ export const NodeKind = {
   ALIVE: 16,
   /** The answer to `call`: `n`, `from`, `text` as the question says (`text` = the refusing error's name, or empty). */
   ANSWER: 17,
+  /** The sender's loads: `text` = the live processes of each of its threads, its own thread last, as decimal numbers joined by ','. Sent after HELLO and every 200 ms while they change. */
+  LOAD: 18,
 } as const;
 
 /** One frame between two nodes. */
@@ -100,3 +102,12 @@ export const NODE_CHANNEL = 'rxwire.node';
  * `thread × 2^32 + 2^31 + slot × 2^22 + k`, k from 1 to 2^22 − 1.
  */
 export const SPAWN_BLOCK = { base: 2 ** 31, slotSpan: 2 ** 22, slots: 2 ** 9 } as const;
+
+/**
+ * Spawn counters of a node's links to other nodes: Int32 slots after the
+ * live counts in the node's shared buffer (`Scheduler.spawnCounters`), one
+ * per link (the n-th link made uses slot n mod LINK_COUNTERS, reset to 0),
+ * so that every thread of the node takes the `k` of its remote spawns from
+ * the one block the other node granted.
+ */
+export const LINK_COUNTERS = 256;

@@ -16,8 +16,10 @@ import { ProcessExitedError, RemoteError, toErrorData, type ErrorData } from '..
 import { ErrorRecord } from '../core/frame';
 import { loadEntry } from './entry';
 import { Proc } from './proc';
+import { envelope, Kind } from './envelope';
 import { NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from './remote-frame';
 import type { RemotePeer } from './remote-peer';
+import { relayIn, relayLink } from './remote-relay';
 import type { Exit, ExitReason, ProcessRef } from './types';
 
 const EMPTY = Buffer.alloc(0);
@@ -27,7 +29,10 @@ const PASS = { capture: raw, mailbox: raw, reply: raw };
 /** Applies one frame from `peer`. */
 export function receiveFrame(peer: RemotePeer, f: NodeFrame): void {
   const s = peer.s;
+  if (relayIn(peer, f)) return; // for a worker's link (on the gateway)
   switch (f.kind) {
+    case NodeKind.LOAD:
+      return peer.loads.update(f.text);
     case NodeKind.REPLY:
       return peer.calls.resolve(f.call, f.body);
     case NodeKind.REPLY_ERROR:
@@ -144,31 +149,46 @@ function watch(peer: RemotePeer, ref: ProcessRef | null, f: NodeFrame): void {
   });
 }
 
-/** A spawn by the peer: the process runs on this thread under the id the peer chose in its block. */
+/**
+ * A spawn by the peer, under the id the peer chose in the block this node
+ * granted it, on the thread it chose (`thread`, 0..threads): loaded and
+ * decoded here first, so that an entry or capture that fails is told as
+ * today; on a worker it starts from a SPAWN envelope, and its link to its
+ * parent is the worker's (a LINK frame relayed after it).
+ */
 function spawn(peer: RemotePeer, f: NodeFrame): void {
   const s = peer.s;
   const parent = f.from !== 0 ? peer.refAt(f.fromThread, f.from) : null;
   const block = f.to - s.thread * 2 ** 32 - SPAWN_BLOCK.base - peer.setup.granted * SPAWN_BLOCK.slotSpan;
   const [module, name, registered] = f.text.split('\n');
-  let proc: Proc;
+  const named = registered !== '' && registered !== undefined;
+  const here = f.thread === s.thread;
+  let proc: Proc | undefined;
   try {
-    if (f.thread !== s.thread || !(block > 0 && block < SPAWN_BLOCK.slotSpan) || s.procs.has(f.to)) {
-      throw new RangeError(`spawn: id ${f.to} on thread ${f.thread} is not in the block this node granted ${peer.id}`);
+    if (!Number.isInteger(f.thread) || f.thread < 0 || f.thread > s.threads || !(block > 0 && block < SPAWN_BLOCK.slotSpan) || s.procs.has(f.to)) {
+      throw new RangeError(`spawn: id ${f.to} on thread ${f.thread} is not in the block this node granted ${peer.id}, or not on one of its threads`);
     }
+    if (s.isGone(f.thread)) throw new RangeError(`spawn: thread ${f.thread} of node ${s.node} has died`);
     const entry = loadEntry(module, name);
-    proc = new Proc(s, s.refAt(s.thread, f.to), entry, entry.capture.decode(f.body), f.n, (f.call & 1) === 1);
+    const capture = entry.capture.decode(f.body);
+    if (here) proc = new Proc(s, s.refAt(s.thread, f.to), entry, capture, f.n, (f.call & 1) === 1);
   } catch (err) {
     // It never runs: its parent's link, monitors and requests hear `noproc`, with the error.
     const error = toErrorData(err);
     peer.failed.set(f.to, error);
-    if (parent) peer.post(exitFrame(parent, { to: f.to, thread: s.thread }, 'noproc', error));
+    if (parent) peer.post(exitFrame(parent, { to: f.to, thread: f.thread }, 'noproc', error));
     return;
   }
-  const named = registered !== '' && registered !== undefined;
-  s.admitNamed(proc, named);
-  if (parent) peer.bond(proc.ref, parent, f.tag);
+  const ref = s.refAt(f.thread, f.to);
+  if (proc) {
+    s.admitNamed(proc, named);
+    if (parent) peer.bond(ref, parent, f.tag);
+  } else {
+    s.mesh.post(f.thread, envelope(Kind.SPAWN, { to: f.to, n: f.n, call: f.call & 1, text: f.text, body: f.body }));
+    if (parent) relayLink(peer, nodeFrame(NodeKind.LINK, { to: f.to, thread: f.thread, from: f.from, fromThread: f.fromThread, tag: f.tag }));
+  }
   // The name is this node's (names are per node): claimed here, as a local spawn claims it; the process starts once it is its own.
-  if (named) s.claimAtSpawn(proc.ref, registered);
+  if (named) s.claimAtSpawn(ref, registered);
 }
 
 function answer(peer: RemotePeer, question: NodeFrame, fields: Partial<NodeFrame>): void {

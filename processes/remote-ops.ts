@@ -1,10 +1,14 @@
 /**
  * What a thread's scheduler asks of the node's links to other nodes
- * (implemented by processes/remote-peer.ts, one per linked node). Only the
- * node's own thread has them: the scheduler of a worker thread has no
- * `remote` and refuses calls to another node with `UnknownNodeError`.
+ * (implemented by processes/remote-peer.ts, one per linked node). The
+ * node's own thread has them over the connections; a worker thread of a
+ * cluster node has its own, relayed by the node's own thread
+ * (processes/remote-relay.ts). A call to a node with no link now is
+ * refused with `UnknownNodeError`.
  */
+import type { Envelope } from './envelope';
 import type { Ops } from './ops';
+import type { NodeFrame } from './remote-frame';
 import type { ProcessRef } from './types';
 
 /**
@@ -17,10 +21,12 @@ export interface RemoteOps extends Pick<Ops, 'spawn' | 'send' | 'request' | 'lin
   lookup(name: string): Promise<ProcessRef | undefined>;
 }
 
-/** The node's links to other nodes, by node id. */
+/** The node's links to other nodes, by node id (on the gateway: the connections; on a worker: its links through the gateway). */
 export interface RemoteRouter {
   /** The link to node `node`, if there is one now. */
   to(node: string): RemoteOps | undefined;
+  /** A FAR or NODE envelope from thread `from` (processes/remote-relay.ts). */
+  relay?(from: number, e: Envelope): void;
 }
 
 /** A call to another node: what finding its link throws (`UnknownNodeError`) rejects the Promise instead. */
@@ -30,4 +36,24 @@ export function tryFar<T>(call: () => Promise<T>): Promise<T> {
   } catch (err) {
     return Promise.reject(err);
   }
+}
+
+/**
+ * The ids a link makes: `monitor`, for monitors on the peer's processes
+ * (negative, unique on this thread: the gateway counts -1, -2, ...; a
+ * worker's are relayed ids, processes/remote-relay.ts); `spawn`, the `k` of
+ * the next spawn in the block the peer granted (a counter every thread of
+ * the node shares through Atomics).
+ */
+export interface LinkIds {
+  monitor(): number;
+  spawn(): number;
+}
+
+/** Where a link's frames go: the connection (on the gateway), or the ring to the gateway (on a worker). */
+export interface FrameSink {
+  /** Sends `frame` now if there is room; false when full. Throws when closed. */
+  trySend(frame: NodeFrame): boolean;
+  /** Sends `frame`, queued until there is room; rejects when closed. */
+  send(frame: NodeFrame): Promise<void>;
 }

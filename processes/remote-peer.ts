@@ -1,6 +1,7 @@
 /**
- * This node's link to one other node of a cluster, on the node's own
- * thread: the calls its processes make to the other node's processes (each
+ * A thread's link to one other node of a cluster (on the node's own thread,
+ * over the connection; on a worker, through the node's own thread:
+ * processes/remote-relay.ts): the calls the thread's processes make to the other node's processes (each
  * a NodeFrame, processes/remote-frame.ts), and what this side keeps of them
  * — the calls waiting for an answer, the links between a process here and
  * one there, the monitors held on the other node's processes and those it
@@ -8,22 +9,22 @@
  * links fire with reason `noconnection`, monitors deliver `ProcessDied`
  * with it, calls in flight reject with `NodeUnreachableError`.
  *
- * A link between a process here and one there is kept here (not in the
- * process's own table of links, whose keys are ids of this node): this side
+ * A link between a process of this thread and one there is kept here (not
+ * in the process's own table of links, whose keys are ids of this node): this side
  * monitors its own process and sends EXIT when it ends, and applies the
  * EXIT that comes back (processes/remote-inbound.ts) as a local link would.
  */
 import type { Codec } from '../core/codec';
 import { MailboxFullError, NameTakenError, NodeClosedError, NodeUnreachableError, ProcessExitedError, type ErrorData } from '../core/errors';
 import { ErrorRecord } from '../core/frame';
-import type { WireSubject } from '../core/wire-subject';
 import { linkedError } from './bonds';
 import { Calls } from './calls';
 import { resolveEntry } from './entry';
 import { Handle } from './handle';
 import { State, type Proc } from './proc';
 import { NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from './remote-frame';
-import type { RemoteOps } from './remote-ops';
+import type { FrameSink, LinkIds, RemoteOps } from './remote-ops';
+import { Loads, spawnOptions } from './remote-place';
 import type { Scheduler } from './scheduler';
 import { LINK_QUEUE } from './thread';
 import type { EntryCodecs, EntryLike, Exit, ExitReason, Monitor, Process, ProcessDied, ProcessRef, SpawnOptions } from './types';
@@ -56,9 +57,6 @@ export interface PeerSetup {
   readonly granted: number;
 }
 
-/** Makes monitor ids for monitors on other nodes' processes: negative, unique on the node's own thread. */
-export type MonitorIds = () => number;
-
 /** The link to one other node. */
 export class RemotePeer implements RemoteOps {
   readonly calls = new Calls();
@@ -69,15 +67,16 @@ export class RemotePeer implements RemoteOps {
   /** Links, by the local process's id, then `thread/id` of the remote one. */
   private readonly bonds = new Map<number, Map<string, Bond>>();
   private readonly watches = new Map<number, Watch>();
-  private lastSpawn = 0;
+  /** The peer's loads (LOAD frames), for `placement: 'least-loaded'`. */
+  readonly loads = new Loads();
   private waiting = 0;
   private over = false;
 
   constructor(
     readonly setup: PeerSetup,
     readonly s: Scheduler,
-    private readonly wire: WireSubject<NodeFrame>,
-    private readonly monitorIds: MonitorIds,
+    private readonly wire: FrameSink,
+    private readonly ids: LinkIds,
   ) {}
 
   get id(): string {
@@ -90,17 +89,15 @@ export class RemotePeer implements RemoteOps {
   }
 
   spawn<C, M, R>(given: EntryLike<C, M, R>, capture: C, options: SpawnOptions, parent: Proc | null): Process<M, R> {
-    const { link = false, linkTag = 0, trapExits = false, name, mailboxBound = 65_536, placement } = options;
-    if (placement !== undefined) throw new TypeError('spawn: options.placement cannot be given with options.node (a remote spawn runs on that node\'s own thread)');
-    if (link && !parent) throw new TypeError('spawn: options.link needs a parent process (use self.spawn)');
-    if (!Number.isSafeInteger(mailboxBound) || mailboxBound < 1) throw new RangeError('spawn: options.mailboxBound must be a positive integer');
-    if (!Number.isSafeInteger(linkTag)) throw new TypeError('spawn: options.linkTag must be a safe integer');
-    if (name !== undefined && (typeof name !== 'string' || name === '')) throw new TypeError('spawn: options.name must be a non-empty string');
+    const { link, linkTag, trapExits, name, mailboxBound } = spawnOptions(options, parent);
+    const thread = this.loads.place(options.placement, this.setup.thread);
     const entry = resolveEntry(given);
     const body = entry.capture.encode(capture);
-    if (this.lastSpawn + 1 >= SPAWN_BLOCK.slotSpan) throw new RangeError(`spawn: this link to node ${this.id} has used its ${SPAWN_BLOCK.slotSpan - 1} remote spawns (reconnect for more)`);
-    const { thread, slot } = this.setup;
-    const ref = this.refAt(thread, thread * 2 ** 32 + SPAWN_BLOCK.base + slot * SPAWN_BLOCK.slotSpan + ++this.lastSpawn);
+    const k = this.ids.spawn();
+    if (k >= SPAWN_BLOCK.slotSpan) throw new RangeError(`spawn: this link to node ${this.id} has used its ${SPAWN_BLOCK.slotSpan - 1} remote spawns (reconnect for more)`);
+    const { thread: home, slot } = this.setup;
+    const ref = this.refAt(thread, home * 2 ** 32 + SPAWN_BLOCK.base + slot * SPAWN_BLOCK.slotSpan + k);
+    this.loads.placed(thread);
     const text = `${entry.module}\n${entry.name}\n${name ?? ''}`;
     const from = link ? parent!.ref : null;
     this.post(nodeFrame(NodeKind.SPAWN, { to: ref.id, thread, text, body, from: from?.id ?? 0, fromThread: from?.thread ?? 0, tag: linkTag, n: mailboxBound, call: trapExits ? 1 : 0 }));
@@ -137,7 +134,7 @@ export class RemotePeer implements RemoteOps {
   }
 
   monitor(owner: Proc | null, ref: ProcessRef): Monitor {
-    const id = this.monitorIds();
+    const id = this.ids.monitor();
     let resolve!: (died: ProcessDied) => void;
     const died = new Promise<ProcessDied>((r) => (resolve = r));
     this.watches.set(id, { target: ref, owner, resolve });
@@ -277,18 +274,13 @@ export class RemotePeer implements RemoteOps {
   }
 
   /**
-   * A link fires on our `bond.local`: a process on this thread that traps
-   * exits receives `LinkDied`; one that does not is killed (`linked`)
-   * unless the reason is `normal`. A process on a worker thread is killed
-   * (`killed`) for any reason but `normal`: the worker cannot be told of a
-   * link it does not hold.
+   * A link fires on our `bond.local` (a process of this thread: a worker's
+   * links to other nodes are kept by that worker's own link, see
+   * processes/remote-uplink.ts): one that traps exits receives `LinkDied`;
+   * one that does not is killed (`linked`) unless the reason is `normal`.
    */
   private fire(bond: Bond, exit: Exit): void {
     const { local, remote, tag } = bond;
-    if (local.thread !== this.s.thread) {
-      if (exit.reason !== 'normal') this.s.kill(local);
-      return;
-    }
     const proc = this.s.procs.get(local.id);
     if (!proc || proc.state === State.DEAD) return;
     if (proc.trap) proc.mailbox.pushSignal({ type: 'LinkDied', tag, process: remote, reason: exit.reason, error: exit.error });

@@ -12,67 +12,33 @@
  * its own thread's index, the id block it grants the other's spawns).
  *
  * The node's own thread (the one that called `startClusterNode`) is its
- * gateway: it holds the connections, and calls to another node's processes
- * are made there — from this thread's code (`node.*`) and from processes it
- * hosts (`placement: { thread: node.threads }`, or every process of a node
- * with `threads: 0`). A call to another node from a worker thread fails
- * with `UnknownNodeError`. What arrives from another node is served for
- * processes on every thread. A remote spawn runs on the other node's own
- * thread.
+ * gateway: it holds the connections. A process on a worker thread calls
+ * another node's processes as one on the gateway does: its frames go to
+ * the gateway over the node's rings and on over the connection, and what
+ * comes back for it is relayed to its thread (processes/remote-relay.ts);
+ * its links and monitors on other nodes are kept on its own thread, so a
+ * node that drops off sends it `LinkDied` when it traps exits. A remote
+ * spawn runs where its `placement` says on the other node (default: that
+ * node's own thread); for 'least-loaded', each node tells its linked nodes
+ * its loads (LOAD frames, every LOAD_INTERVAL ms while they change).
  */
 import { Subscription } from 'rxjs';
 import { NodeClosedError, NodeUnreachableError } from '../core/errors';
-import type { WireSubject } from '../core/wire-subject';
 import { connect, listen, type HeartbeatOptions, type TcpConnection, type TcpServer } from '../transports/tcp';
 import { startLocalNode, type Node } from './node';
-import { NODE_CHANNEL, NodeFrameCodec, nodeFrame, NodeKind, SPAWN_BLOCK, type NodeFrame } from './remote-frame';
+import type { NatsConnectOptions, NatsWire } from '../transports/nats';
+import { LINK_COUNTERS, NODE_CHANNEL, NodeFrameCodec, nodeFrame, NodeKind, SPAWN_BLOCK } from './remote-frame';
 import { receiveFrame } from './remote-inbound';
+import { NatsMeeting, type Carrier } from './remote-nats';
 import { RemotePeer } from './remote-peer';
+import { LOAD_INTERVAL, loadText } from './remote-place';
+import { forgetShadows, relayOut, tellWorkers } from './remote-relay';
 import type { Scheduler } from './scheduler';
-import type { EntryCodecs, EntryLike, LookupOptions, NodeOptions, Process, ProcessNode, ProcessRef, SpawnOptions } from './types';
+import type { EntryCodecs, EntryLike, LookupOptions, Process, ProcessRef, SpawnOptions } from './types';
 
-/** Where another node listens. */
-export interface NodeAddress {
-  /** Its address. Default `127.0.0.1`. */
-  host?: string;
-  /** Its port. */
-  port: number;
-}
+import type { ClusterNode, ClusterNodeOptions, NodeAddress } from './remote-types';
 
-/** Options of `startClusterNode`: those of `startNode`, plus how it meets other nodes. */
-export interface ClusterNodeOptions extends NodeOptions {
-  /**
-   * The node's id in the cluster (in every ProcessRef, and what
-   * `SpawnOptions.node` / `LookupOptions.node` name). Required, unique in
-   * the cluster.
-   */
-  id: string;
-  /** Listen for other nodes on `{ host, port }` (port 0: an ephemeral one, see `node.port`). Default: do not listen. */
-  listen?: { host?: string; port?: number };
-  /** Nodes to connect to before the Promise resolves. Default none. */
-  peers?: NodeAddress[];
-  /** A shared secret every node of the cluster has (TCP's HMAC handshake; it never crosses the wire). Default none. */
-  secret?: string | Buffer;
-  /**
-   * How a node that goes silent with its socket open is noticed (TCP's
-   * heartbeat): past `timeout` ms of silence its link drops, as if its
-   * socket had closed. Default `{ interval: 5000, timeout: 15000 }`.
-   */
-  heartbeat?: boolean | HeartbeatOptions;
-}
-
-/** A running cluster node: a ProcessNode whose processes reach the processes of its linked nodes. */
-export interface ClusterNode extends ProcessNode {
-  /** The port it listens on (undefined when it does not listen). */
-  readonly port: number | undefined;
-  /**
-   * Connects to the node at `address`; resolves with its id.
-   * @throws NodeUnreachableError (rejects) when the connection is refused or its handshake fails (another secret, not a node, a node of the same id, or one already linked)
-   */
-  connect(address: NodeAddress): Promise<string>;
-  /** The ids of the nodes linked now. */
-  nodes(): string[];
-}
+export type { ClusterNode, ClusterNodeOptions, NodeAddress } from './remote-types';
 
 /**
  * Starts a cluster node: a process node (`startNode`'s threads and rings)
@@ -94,11 +60,12 @@ export interface ClusterNode extends ProcessNode {
  * @throws NodeUnreachableError (rejects) when a `peers` node cannot be linked (the node is closed again)
  */
 export async function startClusterNode(options: ClusterNodeOptions): Promise<ClusterNode> {
-  const { listen: listenOn, peers = [], secret, heartbeat, ...local } = options;
+  const { listen: listenOn, peers = [], secret, heartbeat, nats, ...local } = options;
   if (typeof local.id !== 'string' || local.id === '') throw new TypeError('startClusterNode: options.id must be a non-empty string');
-  if (!Array.isArray(peers)) throw new TypeError('startClusterNode: options.peers must be an array of { host, port }');
+  if (!Array.isArray(peers)) throw new TypeError('startClusterNode: options.peers must be an array of { host, port } or node ids');
   const node = new Cluster(startLocalNode(local), { secret, heartbeat });
   try {
+    if (nats) await node.meet(nats, heartbeat);
     if (listenOn) await node.listen(listenOn);
     for (const peer of peers) await node.connect(peer);
   } catch (err) {
@@ -111,19 +78,26 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
 class Cluster implements ClusterNode {
   private readonly s: Scheduler;
   private readonly peers = new Map<string, RemotePeer>();
-  private readonly conns = new Set<TcpConnection>();
+  private readonly carriers = new Set<Carrier>();
+  private nats: NatsMeeting | undefined;
   private readonly subs = new Subscription();
   private server: TcpServer | undefined;
   private lastSlot = 0;
   private lastMonitor = 0;
+  private lastLink = 0;
   private closing: Promise<void> | undefined;
+  private readonly counters: Int32Array;
+  private readonly loadTimer: ReturnType<typeof setInterval>;
+  private lastLoads = '';
 
   constructor(
     private readonly local: Node,
     private readonly tcp: { secret?: string | Buffer; heartbeat?: boolean | HeartbeatOptions },
   ) {
     this.s = local.here.scheduler;
-    this.s.remote = { to: (id) => this.peers.get(id) };
+    this.s.remote = { to: (id) => this.peers.get(id), relay: (from, e) => relayOut(this.peers.get(e.text), from, e) };
+    this.counters = this.s.spawnCounters();
+    this.loadTimer = setInterval(() => this.tellLoads(), LOAD_INTERVAL);
   }
 
   get id(): string {
@@ -160,11 +134,20 @@ class Cluster implements ClusterNode {
 
   async listen(on: { host?: string; port?: number }): Promise<void> {
     this.server = await listen({ host: on.host, port: on.port ?? 0, ...this.tcp });
-    this.subs.add(this.server.connections$.subscribe((conn) => void this.join(conn, `${conn.remoteAddress}:${conn.remotePort}`).catch(() => conn.close())));
+    this.subs.add(this.server.connections$.subscribe((conn) => void this.join(tcpCarrier(conn), `${conn.remoteAddress}:${conn.remotePort}`).catch(() => conn.close())));
   }
 
-  async connect(address: NodeAddress): Promise<string> {
+  /** Meets other nodes over NATS too. */
+  async meet(nats: NatsConnectOptions | NatsWire, heartbeat: boolean | HeartbeatOptions | undefined): Promise<void> {
+    this.nats = await NatsMeeting.start(nats, this.id, heartbeat, (carrier, where) => this.join(carrier, where), (id) => this.peers.has(id));
+  }
+
+  async connect(address: NodeAddress | string): Promise<string> {
     if (this.closing) throw new NodeClosedError('connect: the node is closed');
+    if (typeof address === 'string') {
+      if (!this.nats) throw new TypeError(`connect: node ${JSON.stringify(address)} is named by id, which needs the nats option (or give { host, port })`);
+      return this.nats.connect(address);
+    }
     const host = address?.host ?? '127.0.0.1';
     let conn: TcpConnection;
     try {
@@ -173,28 +156,33 @@ class Cluster implements ClusterNode {
       if (err instanceof RangeError || err instanceof TypeError) throw err;
       throw new NodeUnreachableError(`${host}:${address.port}`, `connect: cannot reach the node at ${host}:${address.port}: ${(err as Error).message}`, { cause: err });
     }
-    return this.join(conn, `${host}:${address.port}`);
+    return this.join(tcpCarrier(conn), `${host}:${address.port}`);
   }
 
-  /** Says HELLO on `conn` and waits for the peer's; then the link serves until the connection ends. */
-  private join(conn: TcpConnection, where: string): Promise<string> {
+  /** Says HELLO on `carrier` (a TCP connection's channel, or a NATS channel) and waits for the peer's; then the link serves until it ends. */
+  private join(carrier: Carrier, where: string): Promise<string> {
     if (this.closing) return Promise.reject(new NodeClosedError('the node is closed'));
-    this.conns.add(conn);
-    void conn.closed.then(() => this.conns.delete(conn));
+    this.carriers.add(carrier);
     const granted = ++this.lastSlot % SPAWN_BLOCK.slots;
-    const wire: WireSubject<NodeFrame> = conn.open(NODE_CHANNEL, NodeFrameCodec);
+    const { wire } = carrier;
+    const close = () => {
+      this.carriers.delete(carrier);
+      void carrier.close();
+    };
     void wire.send(nodeFrame(NodeKind.HELLO, { text: this.id, thread: this.s.thread, n: granted })).catch(() => undefined);
     return new Promise<string>((resolve, reject) => {
       let peer: RemotePeer | undefined;
       const refuse = (why: string, cause?: unknown) => {
         reject(new NodeUnreachableError(where, `the node at ${where} ${why}`, { cause }));
-        void conn.close();
+        close();
       };
       const ended = (err?: unknown) => {
         if (!peer) return refuse('closed the link before its HELLO', err);
         if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
         peer.drop('noconnection');
-        void conn.close();
+        forgetShadows(peer);
+        tellWorkers(this.s, peer, false);
+        close();
       };
       this.subs.add(
         wire.subscribe({
@@ -202,8 +190,13 @@ class Cluster implements ClusterNode {
             if (peer) return receiveFrame(peer, f);
             if (f.kind !== NodeKind.HELLO) return refuse(`spoke before its HELLO (kind ${f.kind})`);
             if (f.text === this.id || this.peers.has(f.text)) return refuse(`is node ${JSON.stringify(f.text)}, which is this node or already linked`);
-            peer = new RemotePeer({ id: f.text, thread: f.thread, slot: f.n, granted }, this.s, wire, () => -++this.lastMonitor);
+            const counter = this.lastLink++ % LINK_COUNTERS;
+            Atomics.store(this.counters, counter, 0);
+            const ids = { monitor: () => -++this.lastMonitor, spawn: () => Atomics.add(this.counters, counter, 1) + 1 };
+            peer = new RemotePeer({ id: f.text, thread: f.thread, slot: f.n, granted }, this.s, wire, ids);
             this.peers.set(peer.id, peer);
+            tellWorkers(this.s, peer, true, counter);
+            peer.post(nodeFrame(NodeKind.LOAD, { text: this.lastLoads || loadText(this.s.loads()) }));
             resolve(peer.id);
           },
           error: ended,
@@ -213,17 +206,36 @@ class Cluster implements ClusterNode {
     });
   }
 
+  /** Tells every linked node this node's loads (LOAD), when they changed since last told. */
+  private tellLoads(): void {
+    const text = loadText(this.s.loads());
+    if (text === this.lastLoads) return;
+    this.lastLoads = text;
+    for (const peer of this.peers.values()) peer.post(nodeFrame(NodeKind.LOAD, { text }));
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
+      clearInterval(this.loadTimer);
       const closed = new NodeClosedError('the node is closed');
-      for (const peer of this.peers.values()) peer.drop('shutdown', closed);
+      for (const peer of this.peers.values()) {
+        peer.drop('shutdown', closed);
+        forgetShadows(peer);
+        tellWorkers(this.s, peer, false, 0, true);
+      }
       this.peers.clear();
       this.s.remote = null;
-      await Promise.all([...this.conns].map((conn) => conn.close()));
+      await Promise.all([...this.carriers].map((carrier) => carrier.close()));
+      await this.nats?.close();
       await this.server?.close();
       this.subs.unsubscribe();
       await this.local.close();
     })();
     return this.closing;
   }
+}
+
+/** The carrier of a link over TCP: the channel `rxwire.node` of the connection. */
+function tcpCarrier(conn: TcpConnection): Carrier {
+  return { wire: conn.open(NODE_CHANNEL, NodeFrameCodec), close: () => conn.close() };
 }

@@ -3,6 +3,7 @@
  * joins the thread to its node and keeps it there until the node releases it.
  */
 import type { MessagePort } from 'node:worker_threads';
+import { joinCluster } from './remote-uplink';
 import { joinNode, type ThreadSetup } from './thread';
 
 /** What `startNode` hands each worker. */
@@ -15,6 +16,7 @@ export interface WorkerSetup extends ThreadSetup {
 export async function run(_module: unknown, setup: unknown, index: number) {
   const { mesh, ...thread } = setup as WorkerSetup;
   const joined = joinNode(thread, index, mesh);
+  joinCluster(joined.scheduler); // its calls to other nodes go through the node's own thread, when it is a cluster node
   return { value: undefined, release: () => joined.close() };
 }
 

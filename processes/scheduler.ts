@@ -23,6 +23,7 @@ import type { Mesh, Ops } from './ops';
 import { Proc, State } from './proc';
 import { Registry } from './registry';
 import { tryFar } from './remote-ops';
+import { LINK_COUNTERS } from './remote-frame';
 import type { Entry, EntryCodecs, EntryLike, Exit, Process, ProcessRef, Self, SpawnOptions, Timer } from './types';
 
 /** The mailbox bound when `SpawnOptions.mailboxBound` is not given. */
@@ -216,6 +217,16 @@ export class Scheduler extends Naming implements Ops {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.calls.closeAll(new NodeClosedError('the node is closed'));
+  }
+
+  /** @internal The live processes of each thread of the node, its own last (a LOAD frame's figures, processes/remote-place.ts). */
+  loads(): number[] {
+    return Array.from({ length: this.threads + 1 }, (_, t) => Atomics.load(this.counts, t));
+  }
+
+  /** @internal The node's shared spawn counters, one per link to another node (processes/remote-relay.ts, LINK_COUNTERS Int32s after the live counts). */
+  spawnCounters(): Int32Array {
+    return new Int32Array(this.counts.buffer, 4 * (this.threads + 1), LINK_COUNTERS);
   }
 
   /** Whether process `id` is alive here (or not yet started). */

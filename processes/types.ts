@@ -189,10 +189,12 @@ export interface SpawnOptions {
   /** How many messages its mailbox holds. Default 65,536. */
   mailboxBound?: number;
   /**
-   * Spawn on this node of the cluster (its id) instead of this one: the
-   * process runs on that node's own thread (`placement` must be left out).
-   * Needs a node started with `startClusterNode` and linked to that node.
-   * Default: this node.
+   * Spawn on this node of the cluster (its id) instead of this one, from
+   * any thread of a node started with `startClusterNode` and linked to that
+   * node. `placement` then names that node's threads: left out or 'same',
+   * its own thread; `{ thread }`, that thread of it; 'least-loaded', its
+   * worker with the fewest processes as it last reported (LOAD frames)
+   * plus those this node placed there since. Default: this node.
    */
   node?: string;
 }

@@ -4,50 +4,11 @@
  * worker) and `c` are real child processes (spec/processes/remote-child.ts)
  * linked over TCP on 127.0.0.1, ephemeral ports.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { EncodeError, EntryError, NodeClosedError, NodeUnreachableError, ProcessExitedError, UnknownNodeError } from '../../core/errors';
 import { startClusterNode, type ClusterNode } from '../../processes/remote';
 import { absent } from './remote-absent';
 import { adder, collector, crasher, farParent, idle, relay, watcher } from './remote-entries';
-
-const TS_NODE = ['-r', 'ts-node/register/transpile-only'];
-const HEARTBEAT = { interval: 250, timeout: 1500 };
-
-interface Child {
-  child: ChildProcess;
-  port: number;
-}
-
-/** Starts node `id` in a child process; resolves with its port once it listens. */
-function startChild(id: string, threads: number): Promise<Child> {
-  const child = fork(join(__dirname, 'remote-child.ts'), [id, String(threads)], { execArgv: TS_NODE, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    child.once('message', (m) => resolve({ child, port: (m as { port: number }).port }));
-    child.once('exit', (code, signal) => reject(new Error(`node ${id} exited (${code ?? signal}) before it listened`)));
-  });
-}
-
-/** Closes a child node (or kills it if it does not exit), and waits for its exit. */
-async function stopChild(node: Child | undefined): Promise<void> {
-  const child = node?.child;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  if (child.connected) child.send('close');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { closedPort, HEARTBEAT, startChild, stopChild, type Child } from './remote-nodes';
 
 jest.setTimeout(120_000);
 
@@ -171,7 +132,7 @@ describe('remote processes', () => {
     expect(() => node.spawn(adder, 'five' as unknown as number, { node: 'b' })).toThrow(EncodeError);
     expect(() => fine.send('six' as unknown as number)).toThrow(EncodeError);
     expect(() => node.spawn({ module: __filename, name: 'nothing' }, 0, { node: 'b' })).toThrow(EntryError);
-    expect(() => node.spawn(adder, 1, { node: 'b', placement: { thread: 0 } })).toThrow(TypeError);
+    expect(() => node.spawn(adder, 1, { node: 'b', placement: { thread: 2 } })).toThrow(RangeError); // b has one worker: threads 0 and 1
 
     expect(() => node.spawn(adder, 1, { node: 'zz' })).toThrow(UnknownNodeError);
     const stranger = node.handle({ node: 'zz', thread: 0, id: 1 }, adder);
