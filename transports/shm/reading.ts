@@ -14,6 +14,15 @@ import type { Lending } from './lending';
 import { RingReader, type RecordVisitor } from './ring';
 import { Pump, type PumpOptions, type Step } from './wait';
 
+/**
+ * Records the pump decodes and delivers at a time: few enough that a run's
+ * values die young (a whole ring of Trades decoded before the first is
+ * delivered outlived a scavenge, and the collector then copied it: GC was
+ * 17-27 % of the reader), many enough that a run's fixed costs (a release, a
+ * delivery) stay small per record. See bench/README.md, "shm reader runs".
+ */
+export const RUN_RECORDS = 256;
+
 export class ShmReading {
   /** The session this end runs (set before the pump starts). */
   session!: Session<unknown>;
@@ -84,14 +93,20 @@ export class ShmReading {
   }
 
   /**
-   * The writer is gone: what it published is passed on now, decoded if the
-   * session reads, else held by the session with the ring's bytes (not
-   * released: no one writes them any more).
+   * The writer is gone: ALL it published is passed to the session now, in
+   * one read, whether or not the session wants data (decoded if it reads,
+   * else held by it with the ring's bytes, which no one overwrites any more).
+   * Not in runs: the session ends the link right after this (`peerGone`),
+   * so a record left in the ring here, because delivering a run paused
+   * reading, would be lost, and the stream would fail instead of ending
+   * (the cause of the failure that took the runs out in 01b628e).
    */
   readRest(): void {
     this.pump.stop();
     if (this.broken || this.stopped) return;
-    if (this.helloSeen || this.readHello()) this.readAll(this.wanted);
+    if (!this.helloSeen && !this.readHello()) return;
+    if (!this.readRecords(Number.POSITIVE_INFINITY)) return;
+    this.passOn(this.wanted);
   }
 
   /** One step of the pump: the HELLO, then (while the session wants them) every published record. */
@@ -101,7 +116,7 @@ export class ShmReading {
     if (!this.helloSeen && !this.readHello()) return this.broken ? 'done' : 'idle';
     if (!this.wanted) return 'done';
     if (this.reader.available() === 0) return 'idle';
-    this.readAll(true);
+    this.readRuns();
     this.publish();
     return this.wanted && !this.broken ? 'progress' : 'done';
   }
@@ -121,30 +136,57 @@ export class ShmReading {
   }
 
   /**
-   * Everything published, to the session, then what it decoded to the
-   * subscribers. With `release`, the bytes go back to the writer before the
-   * values are delivered (they own their memory).
+   * What is published now, to the session and on to the subscribers, in runs
+   * of at most RUN_RECORDS records, each delivered before the next is read,
+   * while the session wants data. Only what is published when the step
+   * begins: a writer that keeps up does not hold the pump here for ever (the
+   * step then reports progress, and the pump comes back for the rest). A
+   * delivery that pauses reading (the inbox keeps values for a later turn,
+   * this end's way out is full) or stops it ends the step: the rest stays in
+   * the ring, unread, until `reading(true)` starts the pump again.
    */
-  private readAll(release: boolean): void {
-    const { session } = this;
+  private readRuns(): void {
+    let left = this.reader.available();
+    while (left > 0 && this.wanted && !this.broken && !this.stopped) {
+      const from = this.reader.position;
+      if (!this.readRecords(RUN_RECORDS)) return;
+      left -= (this.reader.position - from) | 0;
+      this.passOn(true);
+    }
+  }
+
+  /**
+   * Up to `max` records to the session; false when one broke the protocol
+   * (what came before it is delivered, and the session told).
+   */
+  private readRecords(max: number): boolean {
     try {
-      this.reader.read(this.visit);
+      this.reader.read(this.visit, max);
+      return true;
     } catch (err) {
       // What came before the bad record stands.
       this.broken = true;
-      session.deliver();
-      session.protocolError(err as Error);
-      return;
+      this.session.deliver();
+      this.session.protocolError(err as Error);
+      return false;
     }
+  }
+
+  /**
+   * What the records just read decoded to, to the subscribers. With
+   * `release`, their bytes go back to the writer: before the delivery when
+   * the values are copies (the session decoded them while it read, as it was
+   * reading; a paused session holds no record of a run); after it when they
+   * are lent, or at resume if delivery paused reading (the inbox holds some
+   * of the lent values for a later turn, or this end's way out is full).
+   */
+  private passOn(release: boolean): void {
     if (!this.lending) {
       if (release) this.reader.release();
-      session.deliver();
+      this.session.deliver();
       return;
     }
-    // Lent values point into the ring: delivered first, then the bytes go
-    // back, unless delivery paused reading (the inbox holds some of them for
-    // a later turn, or this end's way out is full): then at resume.
-    session.deliver();
+    this.session.deliver();
     if (!release) return;
     this.owed = true;
     if (this.wanted) this.giveBack();
