@@ -58,8 +58,7 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
   get signals(): Observable<Signal> {
     return (this.signalsOf ??= new Observable<Signal>((subscriber) => {
       if (this.ended) return subscriber.complete();
-      const list = (this.sigConsumers ??= []);
-      list.push(subscriber);
+      const list = (this.sigConsumers = added(this.sigConsumers, subscriber));
       if (this.sigs?.length) this.owner.wake();
       return () => remove(list, subscriber);
     }));
@@ -87,7 +86,7 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
 
   /** Adds a signal. */
   pushSignal(signal: Signal): void {
-    (this.sigs ??= []).push(signal);
+    this.sigs = added(this.sigs, signal);
     if (this.sigConsumers?.length || this.sigWaiters?.length) this.owner.wake();
   }
 
@@ -103,9 +102,8 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
     if (this.ended) return Promise.reject(this.ended());
     return new Promise<Signal>((resolve, reject) => {
       const waiter: Waiter<Signal> = { tags: undefined, letter: false, resolve, reject, timer: undefined };
-      const list = (this.sigWaiters ??= []);
-      this.arm(waiter, options.timeout, () => remove(list, waiter));
-      list.push(waiter);
+      this.arm(waiter, options.timeout, () => remove(this.sigWaiters, waiter));
+      this.sigWaiters = added(this.sigWaiters, waiter);
       if (this.sigs?.length) this.owner.wake();
     });
   }
@@ -169,8 +167,7 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
   private consume(subscriber: Subscriber<unknown>, letters: boolean) {
     if (this.ended) return subscriber.complete();
     const consumer: Consumer = { subscriber, letters };
-    const list = (this.consumers ??= []);
-    list.push(consumer);
+    const list = (this.consumers = added(this.consumers, consumer));
     if (this.head < this.tail) this.owner.wake();
     return () => remove(list, consumer);
   }
@@ -180,9 +177,8 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
     const { tags, timeout } = options;
     return new Promise<T>((resolve, reject) => {
       const waiter: Waiter<unknown> = { tags, letter, resolve: resolve as (value: unknown) => void, reject, timer: undefined };
-      const list = (this.waiters ??= []);
-      this.arm(waiter, timeout, () => remove(list, waiter));
-      list.push(waiter);
+      this.arm(waiter, timeout, () => remove(this.waiters, waiter));
+      this.waiters = added(this.waiters, waiter);
       if (this.head < this.tail) this.owner.wake();
     });
   }
@@ -264,7 +260,19 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
   }
 }
 
-function remove<T>(list: T[], item: T): void {
+/**
+ * `list` with `item` pushed, or a new list of `item` alone: an array literal
+ * holds one slot, where a push onto `[]` reserves 17 — 128 bytes more in
+ * each idle process waiting in a receive.
+ */
+function added<T>(list: T[] | null, item: T): T[] {
+  if (list === null) return [item];
+  list.push(item);
+  return list;
+}
+
+function remove<T>(list: T[] | null, item: T): void {
+  if (list === null) return;
   const at = list.indexOf(item);
   if (at >= 0) list.splice(at, 1);
 }
