@@ -13,7 +13,7 @@
  *   asked with `request` and answers when the token comes back at 0.
  */
 import { codec, type ValueOf } from '../../core/codec';
-import { entry, ProcessRefSchema, startNode, type Letter, type Process, type ProcessNode } from '../../processes/index';
+import { entry, ProcessRefSchema, startNode, type Letter, type NodeOptions, type Process, type ProcessNode } from '../../processes/index';
 import { probe } from './clock';
 import { perThing, readMemory } from './memory';
 import type { RingSample, SpawnSample } from './protocol';
@@ -97,10 +97,11 @@ export async function rxwireSpawn(n: number): Promise<SpawnSample> {
   }
 }
 
-/** A ring of `size` relays passing a token `hops` times, on this thread or across worker threads 0 and 1. */
-export async function rxwireRing(size: number, hops: number, threads: 'one' | 'two'): Promise<RingSample> {
+/** A ring of `size` relays passing a token `hops` times, on this thread or across worker threads 0 and 1 (the node's waits as `options` say: the suite uses the defaults, the probe may not). */
+export async function rxwireRing(size: number, hops: number, threads: 'one' | 'two', options: Pick<NodeOptions, 'wait' | 'spinMicros'> = {}): Promise<RingSample> {
   if (hops % size !== 0) throw new RangeError('the ring size must divide the hops');
-  const node = startNode({ threads: 2 });
+  const { wait, spinMicros } = options;
+  const node = startNode({ threads: 2, ...(wait && { wait }), ...(spinMicros !== undefined && { spinMicros }) });
   try {
     await workersUp(node);
     const placeOf = (i: number) => ({ placement: { thread: threads === 'one' ? node.threads : i % 2 } });
