@@ -82,16 +82,20 @@ export async function rxwireSpawn(n: number): Promise<SpawnSample> {
     await workersUp(node);
     const handles: Process<null>[] = new Array(n);
     const before = readMemory();
+    const probed = probe();
     const t0 = performance.now();
     for (let i = 0; i < n; i++) handles[i] = node.spawn(idle, null, here);
     const t1 = performance.now();
+    const loop = probed.stop(n);
     // each process has its first turn (it runs to its receive) once this task ends
     await new Promise<void>((resolve) => setImmediate(resolve));
     const t2 = performance.now();
     const after = readMemory();
     const counts = await node.counts();
     if (counts[node.threads] < n) throw new Error(`${counts[node.threads]} of ${n} processes alive`);
-    return { spawnUs: ((t1 - t0) * 1000) / n, startUs: ((t2 - t1) * 1000) / n, ...perThing(before, after, n) };
+    // spawnCpuUs: the loop's CPU time per spawn (bench/process/clock.ts), robust to a loaded machine; read by the probe
+    const cpu: Record<string, number> = loop && loop.cpuRate > 0 ? { spawnCpuUs: 1e6 / loop.cpuRate } : {};
+    return { spawnUs: ((t1 - t0) * 1000) / n, startUs: ((t2 - t1) * 1000) / n, ...cpu, ...perThing(before, after, n) };
   } finally {
     await node.close();
   }
