@@ -10,6 +10,9 @@ import type { EntryCodecs, EntryLike, LookupOptions, Monitor, Process, ProcessRe
 
 /** See {@link Process}. */
 export class Handle<M, R = never> implements Process<M, R> {
+  /** @internal The process itself when it lives on this handle's thread, once a send found it (the scheduler's cache: no table look-up per send). */
+  local: Proc | undefined = undefined;
+
   constructor(
     protected readonly scheduler: Ops,
     readonly ref: ProcessRef,
@@ -31,11 +34,11 @@ export class Handle<M, R = never> implements Process<M, R> {
   }
 
   send(message: M): void {
-    this.scheduler.send(this.ref, this.codecs.mailbox, 0, message, false);
+    this.scheduler.send(this.ref, this.codecs.mailbox, 0, message, false, this);
   }
 
   next(message: M): void {
-    this.scheduler.send(this.ref, this.codecs.mailbox, 0, message, false);
+    this.scheduler.send(this.ref, this.codecs.mailbox, 0, message, false, this);
   }
 
   /** The source's error does not end the process (see {@link Process}). */
@@ -45,7 +48,7 @@ export class Handle<M, R = never> implements Process<M, R> {
   complete(): void {}
 
   tagSend(tag: number, message: M): void {
-    this.scheduler.send(this.ref, this.codecs.mailbox, checkTag(tag), message, false);
+    this.scheduler.send(this.ref, this.codecs.mailbox, checkTag(tag), message, false, this);
   }
 
   sendAfter(message: M, ms: number, tag = 0): Timer {

@@ -12,7 +12,7 @@ import { startWorkers } from '../threads/start';
 import { runnerPath } from '../threads/worker';
 import type { WorkerSetup } from './runner';
 import { LINK_COUNTERS } from './remote-frame';
-import { joinNode, type Joined } from './thread';
+import { joinNode, type Joined, type NodeWait } from './thread';
 import type { EntryCodecs, EntryLike, LookupOptions, NodeOptions, Process, ProcessNode, ProcessRef, SpawnOptions } from './types';
 
 /**
@@ -31,25 +31,31 @@ import type { EntryCodecs, EntryLike, LookupOptions, NodeOptions, Process, Proce
  * await node.close();
  * ```
  *
- * @throws RangeError for a `threads` or `ringBytes` that is not an allowed integer
+ * @throws RangeError for a `threads` or `ringBytes` that is not an allowed integer, or a negative `spinMicros`
+ * @throws TypeError for an `id` that is not a non-empty string, or an unknown `wait`
  */
 export function startNode(options: NodeOptions = {}): ProcessNode {
   return startLocalNode(options);
 }
 
+/** NodeOptions.wait's strategies. */
+const WAITS: readonly NodeWait[] = ['auto', 'spin', 'yield', 'async'];
+
 /** @internal `startNode`, giving the node's class (remote.ts reaches its own thread through it). */
 export function startLocalNode(options: NodeOptions): Node {
-  const { threads = availableParallelism(), id = randomUUID(), ringBytes = 1 << 20 } = options;
+  const { threads = availableParallelism(), id = randomUUID(), ringBytes = 1 << 20, wait = 'auto', spinMicros = 50 } = options;
   if (!Number.isInteger(threads) || threads < 0 || threads > 1024) throw new RangeError('startNode: options.threads must be an integer from 0 to 1024');
   if (!Number.isInteger(ringBytes) || ringBytes < 4096 || (ringBytes & (ringBytes - 1)) !== 0) {
     throw new RangeError('startNode: options.ringBytes must be a power of two, at least 4096');
   }
   if (typeof id !== 'string' || id === '') throw new TypeError('startNode: options.id must be a non-empty string');
+  if (!WAITS.includes(wait)) throw new TypeError(`startNode: options.wait must be one of ${WAITS.join(', ')}`);
+  if (!(spinMicros >= 0) || !Number.isFinite(spinMicros)) throw new RangeError('startNode: options.spinMicros must be a non-negative number');
   const counts = new SharedArrayBuffer(4 * (threads + 1 + LINK_COUNTERS)); // live processes per thread, then the spawn counters of links to other nodes
   const mesh = meshOf(threads + 1);
   const runner = runnerPath(__dirname, 'runner');
   const ports = (row: (MessagePort | null)[]) => row.filter((port): port is MessagePort => port !== null);
-  const setup = { node: id, threads, counts, ringBytes };
+  const setup = { node: id, threads, counts, ringBytes, wait, spinMicros };
   const crew = startWorkers({
     runner,
     plans: mesh.slice(0, threads).map((row, index) => {

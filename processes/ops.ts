@@ -10,7 +10,8 @@ import type { EntryCodecs, EntryLike, Monitor, Process, ProcessRef, SpawnOptions
 
 /** The scheduler's side of every handle call (see `Process` for what each does). */
 export interface Ops {
-  send(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, timer: boolean): void;
+  /** `cache`: the sending handle, where a target on this thread is kept once found (see `Handle.local`). */
+  send(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, timer: boolean, cache?: { local: Proc | undefined }): void;
   sendAfter(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, ms: number): Timer;
   request<R>(ref: ProcessRef, codecs: EntryCodecs<unknown, unknown, R>, message: unknown, timeout: number, tag: number): Promise<R>;
   link(owner: Proc, ref: ProcessRef, tag: number): void;

@@ -19,7 +19,10 @@ const BUDGET = 50_000;
 export abstract class RunQueue implements Host {
   /** The live processes hosted here, by id. */
   readonly procs = new Map<number, Proc>();
-  private readyQ: Proc[] = [];
+  /** The ready queue: a ring of `readyQ.length` (a power of two) slots, `readyCount` of them from `readyAt` on. */
+  private readyQ: (Proc | undefined)[] = new Array(16);
+  private readyAt = 0;
+  private readyCount = 0;
   private scheduled = false;
   private readonly dying: [Proc, Exit][] = [];
   private exiting = false;
@@ -39,7 +42,8 @@ export abstract class RunQueue implements Host {
   ready(proc: Proc): void {
     if (proc.queued || proc.state === State.DEAD) return;
     proc.queued = true;
-    this.readyQ.push(proc);
+    if (this.readyCount === this.readyQ.length) this.grow();
+    this.readyQ[(this.readyAt + this.readyCount++) & (this.readyQ.length - 1)] = proc;
     if (!this.scheduled) {
       this.scheduled = true;
       queueMicrotask(this.drain);
@@ -98,12 +102,24 @@ export abstract class RunQueue implements Host {
     this.ended(proc, exit);
   }
 
+  /** Doubles the ready queue's ring, its queued processes first, in order. */
+  private grow(): void {
+    const old = this.readyQ;
+    const ring: (Proc | undefined)[] = new Array(old.length * 2);
+    for (let i = 0; i < this.readyCount; i++) ring[i] = old[(this.readyAt + i) & (old.length - 1)];
+    this.readyQ = ring;
+    this.readyAt = 0;
+  }
+
   private readonly drain = (): void => {
     let used = 0;
-    let at = 0;
-    const queue = this.readyQ;
-    while (at < queue.length && used < BUDGET) {
-      const proc = queue[at++];
+    while (this.readyCount > 0 && used < BUDGET) {
+      const queue = this.readyQ;
+      const at = this.readyAt;
+      const proc = queue[at]!;
+      queue[at] = undefined;
+      this.readyAt = (at + 1) & (queue.length - 1);
+      this.readyCount--;
       proc.queued = false;
       if (proc.state === State.NEW) this.start(proc);
       else if (proc.state === State.RUNNING) {
@@ -118,8 +134,7 @@ export abstract class RunQueue implements Host {
         if (used >= BUDGET && proc.mailbox.deliverable) this.ready(proc);
       }
     }
-    queue.splice(0, at);
-    if (queue.length > 0) setImmediate(this.drain);
+    if (this.readyCount > 0) setImmediate(this.drain);
     else this.scheduled = false;
   };
 

@@ -26,7 +26,14 @@ export interface ThreadSetup {
   counts: SharedArrayBuffer;
   /** Bytes of each ring. */
   ringBytes: number;
+  /** How the thread's ends of the rings wait (NodeOptions.wait). */
+  wait: NodeWait;
+  /** NodeOptions.spinMicros. */
+  spinMicros: number;
 }
+
+/** The wait strategies a node's threads may use (see NodeOptions.wait). */
+export type NodeWait = 'auto' | 'spin' | 'yield' | 'async';
 
 /** The channel every thread of a node allocates. */
 const CHANNEL = 'rxwire.processes';
@@ -84,14 +91,14 @@ export interface Joined {
 
 /** Joins thread `index` to its node over `mesh` (per thread, the port to it; null for itself). */
 export function joinNode(setup: ThreadSetup, index: number, mesh: readonly (MessagePort | null)[]): Joined {
-  const { node, threads, counts, ringBytes } = setup;
+  const { node, threads, counts, ringBytes, wait, spinMicros } = setup;
   catchUnhandled();
   const peers = new Peers(index, threads + 1, mesh);
-  // Between two threads, each `senders[j]` is the one WireSubject both ways. The rings keep the transport's
-  // default wait (`auto`, 50 µs spin window): a message that crosses threads costs a wake-up of the other
-  // thread, and profiles show that wait, not encoding or this layer, is the cross-thread hop (bench/README.md,
-  // `process`); longer spin windows were measured and did not help on a shared 2-core machine.
-  const wires = peers.allocate(CHANNEL, EnvelopeCodec, { bytes: ringBytes }).senders as unknown as WireSubject<Envelope>[];
+  // Between two threads, each `senders[j]` is the one WireSubject both ways. The rings wait as the node was
+  // told (default the transport's `auto`, 50 µs spin window): a message that crosses threads costs a wake-up of
+  // the other thread, and profiles show that wait, not encoding or this layer, is the cross-thread hop
+  // (bench/README.md, `process`).
+  const wires = peers.allocate(CHANNEL, EnvelopeCodec, { bytes: ringBytes, wait, spinMicros }).senders as unknown as WireSubject<Envelope>[];
   const links = new WireMesh(wires);
   const scheduler = new Scheduler(node, index, new Int32Array(counts), links, threads);
   const dispatcher = new Dispatcher(scheduler);

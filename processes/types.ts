@@ -255,6 +255,19 @@ export interface NodeOptions {
   id?: string;
   /** Bytes of each ring between two threads. Default 1 MiB. */
   ringBytes?: number;
+  /**
+   * How each thread of the node waits for envelopes from the others (the
+   * shm transport's wait strategy, see `ShmOptions.wait`): `'auto'` (the
+   * default) polls for `spinMicros` after activity, then sleeps until
+   * woken — an idle node uses no CPU, and a message to a sleeping thread
+   * costs its wake-up; `'spin'` never sleeps — the lowest latency between
+   * threads, and a core per thread for as long as the node runs; `'yield'`
+   * polls once per event-loop turn; `'async'` sleeps at once. (`'block'`
+   * is refused: it would stop the timers of the processes on the thread.)
+   */
+  wait?: 'auto' | 'spin' | 'yield' | 'async';
+  /** With `wait: 'auto'`, how long a thread polls after activity before it sleeps, in µs. Default 50 (it adapts: see `ShmOptions.spinMicros`). */
+  spinMicros?: number;
 }
 
 /** A running node: its worker threads and the calling thread's share of it. */

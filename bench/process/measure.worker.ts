@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { nactRing, nactSpawn } from './nact-programs';
+import { pingPong } from './pingpong';
 import { rxwireRing, rxwireSpawn } from './rxwire-programs';
 import type { MeasureData, MeasureReport, RingSample, SpawnSample } from './protocol';
 
@@ -18,9 +19,13 @@ async function measure(data: MeasureData): Promise<SpawnSample | RingSample> {
     case 'rxwire-spawn':
       return rxwireSpawn(data.n ?? 0);
     case 'rxwire-ring-one-thread':
-      return rxwireRing(data.size ?? 0, data.hops ?? 0, 'one');
+      return rxwireRing(data.size ?? 0, data.hops ?? 0, 'one', data);
     case 'rxwire-ring-two-threads':
-      return rxwireRing(data.size ?? 0, data.hops ?? 0, 'two');
+      return rxwireRing(data.size ?? 0, data.hops ?? 0, 'two', data);
+    case 'floor-ping-pong-spin':
+      return pingPong(data.hops ?? 0, 'spin');
+    case 'floor-ping-pong-wait':
+      return pingPong(data.hops ?? 0, 'wait');
   }
 }
 

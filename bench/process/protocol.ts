@@ -5,7 +5,14 @@
  */
 
 /** The programs bench/process/measure.worker.ts can run. */
-export type ProgramName = 'nact-spawn' | 'nact-ring' | 'rxwire-spawn' | 'rxwire-ring-one-thread' | 'rxwire-ring-two-threads';
+export type ProgramName =
+  | 'nact-spawn'
+  | 'nact-ring'
+  | 'rxwire-spawn'
+  | 'rxwire-ring-one-thread'
+  | 'rxwire-ring-two-threads'
+  | 'floor-ping-pong-spin'
+  | 'floor-ping-pong-wait';
 
 /** workerData of the measuring worker. */
 export interface MeasureData {
@@ -16,6 +23,10 @@ export interface MeasureData {
   readonly size?: number;
   /** Passes of the token (ring programs). */
   readonly hops?: number;
+  /** The node's NodeOptions.wait (rxwire rings; default the node's default). */
+  readonly wait?: 'auto' | 'spin' | 'yield' | 'async';
+  /** The node's NodeOptions.spinMicros (rxwire rings). */
+  readonly spinMicros?: number;
 }
 
 /** A spawn program's result: µs per spawn, heap and RSS bytes per live idle process. */

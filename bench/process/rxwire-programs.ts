@@ -13,7 +13,8 @@
  *   asked with `request` and answers when the token comes back at 0.
  */
 import { codec, type ValueOf } from '../../core/codec';
-import { entry, ProcessRefSchema, startNode, type Letter, type Process } from '../../processes/index';
+import { entry, ProcessRefSchema, startNode, type Letter, type NodeOptions, type Process, type ProcessNode } from '../../processes/index';
+import { probe } from './clock';
 import { perThing, readMemory } from './memory';
 import type { RingSample, SpawnSample } from './protocol';
 
@@ -61,42 +62,68 @@ export const relay = entry(__filename, 'relay', RELAY, (capture, mailbox, self) 
   });
 });
 
+/**
+ * Waits until every worker thread of `node` hosts processes. Until then a
+ * worker is still starting (loading and compiling modules), on the same two
+ * cores as what is timed: measured at load 7, it took half a core from a
+ * one-thread ring that never talks to it (bench/process/probe.ts).
+ */
+async function workersUp(node: ProcessNode): Promise<void> {
+  const probes = Array.from({ length: node.threads }, (_, thread) => node.spawn(idle, null, { placement: { thread } }));
+  if (!(await Promise.all(probes.map((p) => p.isAlive()))).every(Boolean)) throw new Error('a worker thread did not start');
+  for (const p of probes) p.send(null);
+}
+
 /** Spawns `n` idle processes on this thread and measures time and memory per process. */
 export async function rxwireSpawn(n: number): Promise<SpawnSample> {
   const node = startNode({ threads: 1 });
   try {
     const here = { placement: { thread: node.threads } } as const;
+    await workersUp(node);
     const handles: Process<null>[] = new Array(n);
     const before = readMemory();
+    const probed = probe();
     const t0 = performance.now();
     for (let i = 0; i < n; i++) handles[i] = node.spawn(idle, null, here);
-    const spawnUs = ((performance.now() - t0) * 1000) / n;
+    const t1 = performance.now();
+    const loop = probed.stop(n);
+    // each process has its first turn (it runs to its receive) once this task ends
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const t2 = performance.now();
     const after = readMemory();
     const counts = await node.counts();
     if (counts[node.threads] < n) throw new Error(`${counts[node.threads]} of ${n} processes alive`);
-    return { spawnUs, ...perThing(before, after, n) };
+    // spawnCpuUs: the loop's CPU time per spawn (bench/process/clock.ts), robust to a loaded machine; read by the probe
+    const cpu: Record<string, number> = loop && loop.cpuRate > 0 ? { spawnCpuUs: 1e6 / loop.cpuRate } : {};
+    return { spawnUs: ((t1 - t0) * 1000) / n, startUs: ((t2 - t1) * 1000) / n, ...cpu, ...perThing(before, after, n) };
   } finally {
     await node.close();
   }
 }
 
-/** A ring of `size` relays passing a token `hops` times, on this thread or across worker threads 0 and 1. */
-export async function rxwireRing(size: number, hops: number, threads: 'one' | 'two'): Promise<RingSample> {
+/** A ring of `size` relays passing a token `hops` times, on this thread or across worker threads 0 and 1 (the node's waits as `options` say: the suite uses the defaults, the probe may not). */
+export async function rxwireRing(size: number, hops: number, threads: 'one' | 'two', options: Pick<NodeOptions, 'wait' | 'spinMicros'> = {}): Promise<RingSample> {
   if (hops % size !== 0) throw new RangeError('the ring size must divide the hops');
-  const node = startNode({ threads: 2 });
+  const { wait, spinMicros } = options;
+  const node = startNode({ threads: 2, ...(wait && { wait }), ...(spinMicros !== undefined && { spinMicros }) });
   try {
+    await workersUp(node);
     const placeOf = (i: number) => ({ placement: { thread: threads === 'one' ? node.threads : i % 2 } });
     const relays = [node.spawn(relay, { next: null }, placeOf(0))];
     for (let i = 1; i < size; i++) relays.push(node.spawn(relay, { next: relays[i - 1].ref }, placeOf(i)));
     const [first, prev] = [relays[0], relays[size - 1]];
     // every relay runs before the token goes round (a spawn on another thread is a message there)
     if (!(await Promise.all(relays.map((r) => r.isAlive()))).every(Boolean)) throw new Error('a relay did not start');
-    // warm the ring up: one lap, untimed
-    await first.request({ k: size, next: prev.ref }, { timeout: 120_000 });
+    // Warm the ring up, untimed: as many hops as are timed, up to 100 laps, so that the timed stretch runs
+    // optimized code (a fresh worker per repetition starts cold; with one lap, a --quick run of 100k hops timed
+    // mostly V8 compiling the relay and the drain).
+    await first.request({ k: Math.min(hops, 100 * size), next: prev.ref }, { timeout: 120_000 });
+    const probed = probe();
     const t0 = performance.now();
     await first.request({ k: hops, next: prev.ref }, { timeout: 300_000 });
     const seconds = (performance.now() - t0) / 1000;
-    return { rate: hops / seconds };
+    // where the wall time went (bench/process/clock.ts): read by bench/process/probe.ts, not a row of the suite
+    return { rate: hops / seconds, ...probed.stop(hops) };
   } finally {
     await node.close();
   }

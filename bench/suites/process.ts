@@ -8,7 +8,9 @@
  *     within one thread, and across two threads (every hop crosses),
  *     which nact cannot do (its row there is its one-thread figure).
  * Targets (issue 13): spawn ≤ 2 µs, ≤ 1 KB a process, ≥ 4M hops/s in one
- * thread and ≥ 2× nact's rate; ≥ 1M hops/s across two threads.
+ * thread and ≥ 2× nact's rate; ≥ 1M hops/s across two threads. The
+ * two-thread ring is also held against its floor on this machine: a bare
+ * ping-pong of one shared Int32 between two threads.
  * A ratio > 1 means rxwire did better. Sizes in bench/README.md.
  */
 import type { Case, Runner, Suite } from '../harness';
@@ -62,7 +64,13 @@ export const processSuite: Suite = {
         name: 'ring of 1,000, across two threads',
         metrics: [{ key: 'rate', label: 'token ring of 1,000, two threads (hops)', unit: 'msgs/s', better: 'higher' }],
         subject: workerRunner('rxwire', { program: 'rxwire-ring-two-threads', size, hops: crossHops }),
-        baselines: [workerRunner('nact (one thread)', { program: 'nact-ring', size, hops: nactHops }), ...erlang(() => erlangRing(size, crossHops, 2))],
+        baselines: [
+          workerRunner('nact (one thread)', { program: 'nact-ring', size, hops: nactHops }),
+          ...erlang(() => erlangRing(size, crossHops, 2)),
+          // this machine's limit for a token crossing threads: one shared Int32 passed back and forth (bench/process/pingpong.ts)
+          { ...workerRunner('bare SAB ping-pong, wake-up per hop', { program: 'floor-ping-pong-wait', hops: crossHops }), role: 'floor' },
+          { ...workerRunner('bare SAB ping-pong, both spinning', { program: 'floor-ping-pong-spin', hops: crossHops }), role: 'floor' },
+        ],
       },
     ];
   },

@@ -41,6 +41,20 @@ describe('spawn, send and request', () => {
     expect(JSON.parse(await sink.request(0, { ...LONG, tag: 1 }))).toEqual({ bad: 0, senders: 3 });
   });
 
+  it("a node whose threads spin (wait: 'spin') or sleep at once (wait: 'async') delivers in order across threads, and closes", async () => {
+    for (const wait of ['spin', 'async'] as const) {
+      const other = startNode({ threads: 2, wait });
+      try {
+        const sink = other.spawn(ordered, 2 * 2000, T1);
+        other.spawn(sender, { to: sink.ref, base: 1, count: 2000 }, T0);
+        for (let i = 1; i <= 2000; i++) sink.send(2e6 + i); // from this thread
+        expect(JSON.parse(await sink.request(0, { ...LONG, tag: 1 }))).toEqual({ bad: 0, senders: 2 });
+      } finally {
+        await other.close();
+      }
+    }
+  });
+
   it('takes messages by tag (selective receive), leaving the others queued', async () => {
     for (const where of [T0, HERE]) {
       const p = node.spawn(selective, null, where);
@@ -254,6 +268,9 @@ describe('bad input', () => {
     expect(() => node.spawn(adder, 1, { link: true })).toThrow(TypeError);
     expect(() => node.spawn(adder, 1, { mailboxBound: 0 })).toThrow(RangeError);
     expect(() => startNode({ threads: -1 })).toThrow(RangeError);
+    // @ts-expect-error: 'block' would stop the timers of a thread's processes
+    expect(() => startNode({ threads: 0, wait: 'block' })).toThrow(TypeError);
+    expect(() => startNode({ threads: 0, spinMicros: -1 })).toThrow(RangeError);
   });
 });
 
