@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import * as avro from 'avsc';
 import { explainEncode, mismatch, typeName } from './codec-explain';
-import { newTap, newTapAt, readAt, writeAt, type Tap } from './codec-tap';
+import { newTap, newTapAt, readAt, type Tap } from './codec-tap';
+import { checkedWriter, type Writer } from './codec-writer';
 import { isCodec, type Codec, type EncodeInput } from './codec-types';
 import { DecodeError, EncodeError, SchemaMismatchError } from './errors';
 import type { Schema } from './schema';
@@ -23,6 +24,12 @@ export class AvroCodec<T, In = never> implements Codec<T, In> {
   /** Reused by every encodeInto and decode (one allocation less per value); a nested call makes its own. */
   private readonly tap: Tap = newTap();
   private tapBusy = false;
+  /**
+   * Writes a value at a Tap: with `validate`, the checked writer that checks
+   * each part as it writes it (core/codec-writer.ts: one walk, not `isValid`
+   * then a write); without, avsc's own write.
+   */
+  private readonly writer: Writer;
 
   constructor(
     readonly type: avro.Type,
@@ -31,14 +38,16 @@ export class AvroCodec<T, In = never> implements Codec<T, In> {
   ) {
     this.schema = type.schema();
     this.fingerprint = fingerprintOf(type);
+    this.writer = validate ? checkedWriter(type) : (type as unknown as Writer);
   }
 
   /**
    * A fresh Buffer of the value's exact size, in an ArrayBuffer of its own.
    * Encoded into a per-thread scratch and copied out (a loop for a short
    * value) into unzeroed memory: avsc's `toBuffer` zeroes its Buffer and
-   * copies with a native call. A value larger than the scratch, or an encode
-   * nested in another (the scratch is in use), goes through `toBuffer`.
+   * copies with a native call. A value larger than the scratch is encoded
+   * again into a buffer of the size the first try found missing; an encode
+   * nested in another (the scratch is in use) goes through `toBuffer`.
    */
   encode(value: EncodeInput<T, In>): Buffer {
     if (scratchBusy) return this.encodeFresh(value);
@@ -49,7 +58,7 @@ export class AvroCodec<T, In = never> implements Codec<T, In> {
     } finally {
       scratchBusy = false;
     }
-    if (end < 0) return this.encodeFresh(value);
+    if (end < 0) return this.encodeSized(value, scratch.length - end);
     // Not from Node's shared pool (as `toBuffer`'s is not): the caller may transfer its ArrayBuffer.
     const body = Buffer.allocUnsafeSlow(end);
     if (end <= COPY_LOOP_MAX) {
@@ -58,6 +67,13 @@ export class AvroCodec<T, In = never> implements Codec<T, In> {
       scratch.copy(body, 0, 0, end);
     }
     return body;
+  }
+
+  /** Encodes into a buffer of its own of `size` bytes, the size the value took in the scratch. */
+  private encodeSized(value: EncodeInput<T, In>, size: number): Buffer {
+    const body = Buffer.allocUnsafeSlow(size);
+    // Another size this time (a getter that answers differently): avsc's way.
+    return this.encodeInto(value, body, 0) === size ? body : this.encodeFresh(value);
   }
 
   private encodeFresh(value: EncodeInput<T, In>): Buffer {
@@ -69,11 +85,15 @@ export class AvroCodec<T, In = never> implements Codec<T, In> {
     }
   }
 
+  /**
+   * Checks and writes in one walk (see `writer`). When the value does not
+   * fit, the bytes from `offset` on may have been written before the part
+   * that does not fit was reached; the EncodeError is the one `check` throws.
+   */
   encodeInto(value: EncodeInput<T, In>, buffer: Buffer, offset: number): number {
-    if (this.validate) this.check(value);
     const tap = this.takeTap(buffer, offset);
     try {
-      writeAt(this.type, tap, value);
+      this.writer._write(tap, value);
     } catch (err) {
       throw this.encodeFailure(value, err);
     } finally {
@@ -159,10 +179,14 @@ export class AvroCodec<T, In = never> implements Codec<T, In> {
     this.tapBusy = false;
   }
 
-  /** What to throw when avsc fails to write `value` (only seen with `validate: false`). */
+  /**
+   * What to throw when writing `value` failed: the EncodeError `check` gives
+   * (a checked writer met a part that does not fit), or, for a value that
+   * fits (avsc failed some other way), one that carries avsc's error.
+   */
   private encodeFailure(value: unknown, err: unknown): EncodeError {
     const root = typeName(this.type);
-    return explainEncode(this.type, value, err) ?? new EncodeError(root, root, value, { cause: err });
+    return explainEncode(this.type, value, this.validate ? undefined : err) ?? new EncodeError(root, root, value, { cause: err });
   }
 }
 

@@ -28,14 +28,14 @@ interface Internals {
 type WellFormedCheck = { isWellFormed(): boolean };
 
 /** Is `s` a string whose UTF-8 form decodes back to itself? */
-function wellFormed(s: unknown): boolean {
+export function wellFormed(s: unknown): boolean {
   return typeof s === 'string' && (s as unknown as WellFormedCheck).isWellFormed();
 }
 
 const EXPECTED = 'a well-formed string (no lone surrogate)';
 
 /** avsc's string type, refusing strings with lone surrogates in the check and in the write. */
-class StrictString extends avro.types.StringType {
+export class StrictString extends avro.types.StringType {
   _check(val: unknown, _flags: number, hook?: Hook): boolean {
     const ok = wellFormed(val);
     if (!ok && hook) hook(val, this);
@@ -51,7 +51,7 @@ class StrictString extends avro.types.StringType {
 }
 
 /** avsc's map type, refusing keys with lone surrogates when values are checked. */
-class StrictKeysMap extends avro.types.MapType {
+export class StrictKeysMap extends avro.types.MapType {
   _check(val: unknown, flags: number, hook?: Hook, path?: string[]): boolean {
     const check = (avro.types.MapType.prototype as unknown as Internals)._check;
     if (!check.call(this, val, flags, hook, path)) return false;

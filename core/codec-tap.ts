@@ -15,10 +15,9 @@ export interface Tap {
   pos: number;
 }
 
-/** The internal read and write of an avsc type or resolver. */
+/** The internal read of an avsc type or resolver (the writes: core/codec-writer.ts). */
 interface TapIo {
   _read(tap: Tap): unknown;
-  _write(tap: Tap, value: unknown): void;
 }
 
 /** A Tap of its own, for one codec, pointed at each call's buffer. */
@@ -34,9 +33,4 @@ export function newTapAt(buf: Buffer, pos: number): Tap {
 /** Reads one value at `tap.pos` (as the writer's schema when `resolver` is given), moving `tap.pos` past it. */
 export function readAt(type: avro.Type, resolver: avro.Resolver | undefined, tap: Tap): unknown {
   return ((resolver ?? type) as unknown as TapIo)._read(tap);
-}
-
-/** Writes `value` at `tap.pos`, moving `tap.pos` past it (past `tap.buf.length` when it does not fit). */
-export function writeAt(type: avro.Type, tap: Tap, value: unknown): void {
-  (type as unknown as TapIo)._write(tap, value);
 }

@@ -29,7 +29,9 @@ export interface Codec<T, In = never> {
    * buffer. Returns the offset just past the last byte written; when the room
    * is too small, returns a negative number whose magnitude is the count of
    * missing bytes (the bytes already written are garbage), so the caller can
-   * grow its buffer or wait for room and try again.
+   * grow its buffer or wait for room and try again. A value that does not
+   * fit the schema may likewise have left garbage from `offset` on (never
+   * before `offset`, never past the buffer's end) before the error.
    * @throws EncodeError naming the field that does not fit.
    */
   encodeInto(value: EncodeInput<T, In>, buffer: Buffer, offset: number): number;

@@ -30,6 +30,8 @@ export const BATCH_BYTES = 64 * 1024;
 export const ITEMS_BYTES = 8 * 1024;
 /** Bytes an item's length prefix takes at most (an Avro long below 2^35). */
 const MAX_PREFIX = 5;
+/** Room kept after an encoded item: its prefix may grow to MAX_PREFIX bytes, and the item may move into a frame of its own. */
+const SLACK = MAX_PREFIX + TCP_HEADER;
 /** Written buffers kept for reuse, at most. */
 const MAX_SPARE = 16;
 
@@ -57,38 +59,37 @@ export class FrameOut extends EncodeBuffer {
    */
   appendItem<T>(channel: number, codec: Codec<T>, value: T, maxBody: number): number {
     const joins = this.openStart >= 0 && this.openChannel === channel;
-    const before = this.pos;
     if (!joins) this.closeFrame();
-    const frameStart = joins ? this.openStart : this.pos;
-    const at = joins ? this.pos : this.pos + TCP_HEADER;
-    let end: number;
-    try {
-      end = this.encode(codec, value, at + 1);
-    } catch (err) {
-      this.pos = before;
-      throw err;
-    }
+    // Nothing below moves `pos` before the item is whole: a value that does
+    // not fit its schema, or is too large, leaves only bytes past `pos`.
+    const before = this.pos;
+    const at = joins ? before : before + TCP_HEADER;
+    // The value goes straight after a one-byte prefix; the common case (room
+    // enough, with the slack after it) is one encodeInto and no growth.
+    let end = at + 1 + SLACK <= this.buf.length ? codec.encodeInto(value, this.buf, at + 1) : -1;
+    if (end < 0 || end + SLACK > this.buf.length) end = this.encode(codec, value, at + 1);
     const n = end - (at + 1);
-    const prefix = varLongBytes(n);
-    if (prefix > 1) {
-      this.ensure(end + prefix - 1);
-      this.buf.copyWithin(at + prefix, at + 1, end);
-      end += prefix - 1;
+    let item = n + 1;
+    if (n < 64) {
+      this.buf[at] = n << 1; // an Avro long below 64 is one byte: n zigzagged
+    } else {
+      const prefix = varLongBytes(n);
+      if (prefix > 1) {
+        this.buf.copyWithin(at + prefix, at + 1, end);
+        end += prefix - 1;
+      }
+      writeVarLong(this.buf, at, n);
+      item = prefix + n;
     }
-    writeVarLong(this.buf, at, n);
-    const item = prefix + n;
-    if (item > maxBody) {
-      this.pos = before;
-      throw new FrameError(`a value of ${item} bytes exceeds the peer's maxFrame (${maxBody})`);
-    }
-    if (joins && end - frameStart - TCP_HEADER > Math.min(maxBody, ITEMS_BYTES)) {
+    if (item > maxBody) throw new FrameError(`a value of ${item} bytes exceeds the peer's maxFrame (${maxBody})`);
+    if (!joins) {
+      this.startFrame(before, channel);
+    } else if (end - this.openStart - TCP_HEADER > (maxBody < ITEMS_BYTES ? maxBody : ITEMS_BYTES)) {
       // Too much for the open frame: move the item into a frame of its own.
       this.buf.copyWithin(at + TCP_HEADER, at, end);
       this.closeFrameAt(before);
       this.startFrame(before, channel);
       end += TCP_HEADER;
-    } else if (!joins) {
-      this.startFrame(frameStart, channel);
     }
     this.pos = end;
     return item;
@@ -151,7 +152,7 @@ export class FrameOut extends EncodeBuffer {
 
   /** Encodes at `offset`, growing the buffer until the value fits with room for a prefix and a header after it. */
   private encode<T>(codec: Codec<T>, value: T, offset: number): number {
-    return this.encodeAt(codec, value, offset, MAX_PREFIX + TCP_HEADER);
+    return this.encodeAt(codec, value, offset, SLACK);
   }
 }
 

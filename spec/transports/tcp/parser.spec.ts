@@ -1,5 +1,5 @@
-import { codec } from '../../../core/codec';
-import { DecodeError, FrameError } from '../../../core/errors';
+import { codec, raw } from '../../../core/codec';
+import { DecodeError, EncodeError, FrameError } from '../../../core/errors';
 import { guardFor } from '../../../transports/tcp/bounded';
 import { BATCH_BYTES, FrameOut, ITEMS_BYTES } from '../../../transports/tcp/output';
 import { FrameParser } from '../../../transports/tcp/parser';
@@ -65,6 +65,24 @@ describe('tcp framing', () => {
     out.appendItem(1, codec('string'), 'ok', 2048);
     expect(() => out.appendItem(1, codec('string'), 'y'.repeat(5000), 2048)).toThrow(FrameError);
     expect(items(parseAll([out.take()])[0].body, codec('string'))).toEqual(['ok']);
+  });
+
+  it('items of every prefix length, on interleaved channels, round-trip; a refused value in between leaves no byte', () => {
+    const out = new FrameOut(256); // small, so that values land at every distance from its end and make it grow
+    const sizes = [0, 1, 62, 63, 64, 65, 127, 128, 500, 8191, 8192, 8200, 70_000, 3, 2 ** 14 + 1];
+    const sent: { channel: number; bytes: Buffer }[] = [];
+    sizes.forEach((size, i) => {
+      const channel = 1 + (i % 3 === 2 ? 2 : 1); // runs of one channel, then another
+      const bytes = Buffer.alloc(size, i + 1);
+      out.appendItem(channel, raw, bytes, 1 << 20);
+      sent.push({ channel, bytes });
+      if (i % 4 === 0) expect(() => out.appendItem(channel, Trade, { ...tradeAt(i), qty: 0.5 } as never, 1 << 20)).toThrow(EncodeError);
+      if (i % 5 === 0) expect(() => out.appendItem(channel, raw, Buffer.alloc(3000), 2048)).toThrow(FrameError);
+    });
+    const frames = parseAll([out.take()]);
+    expect(frames.every((f) => f.kind === TcpKind.NEXT)).toBe(true);
+    const got = frames.flatMap((f) => items(f.body, raw).map((bytes) => ({ channel: f.channel, bytes })));
+    expect(got).toEqual(sent);
   });
 
   it('parses the same frames fed one byte at a time, and in random splits', () => {
