@@ -12,11 +12,9 @@ import { liveThreads, threadsBackTo } from '../helpers';
 import { adder, idle, watcher } from './remote-entries';
 import { closedPort, HEARTBEAT, killChild, startChild, stopChild, type Child } from './remote-nodes';
 import { farUser } from './remote-thread-entries';
+import { LONG, T0 } from './places';
 
 jest.setTimeout(180_000);
-
-const T0 = { placement: { thread: 0 } } as const;
-const LONG = { timeout: 120_000 };
 
 let server: NatsServer | undefined;
 let a: ClusterNode | undefined;

@@ -13,12 +13,9 @@ import { absent } from './remote-absent';
 import { adder, idle, watcher } from './remote-entries';
 import { HEARTBEAT, killChild, startChild, stopChild, type Child } from './remote-nodes';
 import { farAsker, farUser, greeter, linkedThreadKiller, placedParent, refTaker } from './remote-thread-entries';
+import { LONG, T0, T1 } from './places';
 
 jest.setTimeout(180_000);
-
-const T0 = { placement: { thread: 0 } } as const;
-const T1 = { placement: { thread: 1 } } as const;
-const LONG = { timeout: 120_000 };
 
 let a: ClusterNode | undefined;
 let b: Child | undefined;
