@@ -6,6 +6,8 @@
  * Port posts one transferred buffer per batch, shm publishes its ring
  * cursor, TCP hands its waiting buffers to the socket in one corked writev.
  */
+import { microtask, rethrowLater } from './microtask';
+
 export class Batcher {
   private scheduled: ReturnType<typeof setImmediate> | undefined;
   /** An early send is queued as a microtask. */
@@ -43,7 +45,7 @@ export class Batcher {
     if (this.early && this.quiet) {
       this.quiet = false;
       this.earlyQueued = true;
-      queueMicrotask(this.onEarly);
+      microtask(this.onEarly);
     } else {
       this.scheduled = setImmediate(this.onTurnEnd);
     }
@@ -76,6 +78,10 @@ export class Batcher {
   private readonly onEarly = (): void => {
     if (!this.earlyQueued) return; // flushed or cancelled meanwhile
     this.earlyQueued = false;
-    this.send(false);
+    try {
+      this.send(false);
+    } catch (err) {
+      rethrowLater(err);
+    }
   };
 }

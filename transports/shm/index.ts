@@ -41,13 +41,15 @@ export interface ShmEnd {
 export interface PairOptions {
   /** Bytes of each ring's data region, a power of two. Default 1 MiB. */
   bytes?: number;
+  /** Map both rings' memory now (default true): see {@link RingOptions.prefault}. */
+  prefault?: boolean;
 }
 
 /** Makes two linked ends, a ring each way: keep one, hand the other to a worker. */
 export function pair(options: PairOptions = {}): [ShmEnd, ShmEnd] {
-  const { bytes = 1 << 20 } = options;
-  const ab = createRing({ bytes });
-  const ba = createRing({ bytes });
+  const { bytes = 1 << 20, prefault } = options;
+  const ab = createRing({ bytes, prefault });
+  const ba = createRing({ bytes, prefault });
   const { port1, port2 } = new MessageChannel();
   // The liveness ports must not keep a thread alive by themselves.
   port1.unref();

@@ -39,8 +39,8 @@ export class ShmReading {
 
   constructor(
     memory: RingMemory,
-    /** Called at each step of the pump, before it reads: a reply written since goes out now. */
-    private readonly publish: () => void,
+    /** Called at each step of the pump, before it reads: a reply written since goes out now (true if anything went). */
+    private readonly publish: () => boolean,
     pumpOptions: PumpOptions,
     /** Borrowed delivery: the bytes of a drain go back only after its values are delivered. */
     private readonly lending?: Lending,

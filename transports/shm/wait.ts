@@ -24,6 +24,7 @@ import { isMainThread } from 'node:worker_threads';
 import type { WaitCell } from './ring';
 import { noop } from '../../core/ending';
 import { SpinBudget } from './spin-budget';
+import { microtask, rethrowLater } from '../../core/microtask';
 
 
 export type WaitStrategy = 'auto' | 'spin' | 'yield' | 'block' | 'async';
@@ -61,12 +62,26 @@ export interface PumpOptions {
 const TURN_MS = 1;
 /**
  * Nested microtask ticks a pump lets pass after delivering, before it polls
- * on (see `hop`). 16 since shm runs the session: an `await` on a reply then
- * resumes a few ticks later than it did, and with 8 the request sent from
- * it waited for the end of the turn (request round trip p50, await form,
- * `--quick --runs 5`: 7.3 µs before the move, 13.4 µs with 8, 8.9 µs with 16).
+ * on (see `hop`), at most. 16 since shm runs the session: an `await` on a
+ * reply then resumes a few ticks later than it did, and with 8 the request
+ * sent from it waited for the end of the turn (request round trip p50, await
+ * form, `--quick --runs 5`: 7.3 µs before the move, 13.4 µs with 8, 8.9 µs
+ * with 16).
  */
 const HOPS = 16;
+/** The fewest hops after a delivery. */
+const MIN_HOPS = 2;
+/**
+ * Every this many deliveries (a power of two) the pump makes all HOPS and
+ * sets its depth for the next ones to twice the deepest hop at which
+ * anything was published since the last such probe: a subscriber that
+ * answers from inside `next` publishes at the first hop and gets 2 hops, a
+ * reply sent after an `await` gets as many as it needs. Each hop makes
+ * garbage (~90 B), and on a round trip the scavenges it causes are the p99.
+ */
+const PROBE_EVERY = 64;
+/** Idle polls between two reads of the clock (see `run`). */
+const IDLE_POLLS = 16;
 /** How long `auto` busy-polls inside one turn before polling across turns. */
 const SYNC_SPIN_MS = 0.005;
 
@@ -81,6 +96,14 @@ export class Pump {
   private sleeping = false;
   /** A microtask hop is pending (see run). */
   private hopping = false;
+  /** Hops still to make, hops made, and the end of the turn they belong to (see `hop`). */
+  private hopsLeft = 0;
+  private hopsMade = 0;
+  private hopTurnEnd = 0;
+  /** How many hops follow a delivery now, and what the probes saw (see PROBE_EVERY). */
+  private hopDepth = HOPS;
+  private deepestPublish = 0;
+  private deliveries = 0;
   private stopped = true;
   private lastProgress = 0;
   /** `auto`'s spin window: how long it polls after progress before it sleeps. */
@@ -96,9 +119,9 @@ export class Pump {
     /**
      * Called at each microtask hop after a delivery (see `hop`): the reading
      * half publishes there what a continuation just wrote, so its reply goes
-     * out at once instead of after the last hop.
+     * out at once instead of after the last hop. True if it published anything.
      */
-    private readonly hopped?: () => void,
+    private readonly hopped?: () => boolean,
   ) {
     this.budget = new SpinBudget(options.spinMicros / 1000);
   }
@@ -128,7 +151,13 @@ export class Pump {
   private readonly run = (turnEnd = performance.now() + TURN_MS): void => {
     this.scheduled = undefined;
     if (this.stopped) return;
+    // While idle, the clock is read once every IDLE_POLLS polls, and `auto`
+    // asks its budget once per idle stretch: a double passed to a call that
+    // is not inlined is boxed, and a spin loop that allocates at every poll
+    // fills the young generation while it waits (a scavenge is a stall).
     let idleSince = 0;
+    let sleepAt = 0;
+    let polls = 0;
     for (;;) {
       const result = this.step();
       if (result === 'done') {
@@ -136,19 +165,23 @@ export class Pump {
         return;
       }
       if (this.stopped) return;
-      const now = performance.now();
       if (result === 'progress') {
-        this.lastProgress = now;
-            idleSince = 0;
+        this.lastProgress = performance.now();
         // Hop through the microtask queue before polling on: promise
         // continuations of what was just delivered (a reply sent after an
         // `await`) run first, and their records are published at the next
         // hop. Then on within this turn's budget, or in the next turn.
         this.hopping = true;
-        this.hop(HOPS, turnEnd);
+        this.hop(turnEnd);
         return;
       }
-      idleSince ||= now;
+      if (++polls < IDLE_POLLS && this.options.strategy !== 'yield') continue;
+      polls = 0;
+      const now = performance.now();
+      if (idleSince === 0) {
+        idleSince = now;
+        if (this.options.strategy === 'auto') sleepAt = this.lastProgress + this.budget.window(now);
+      }
       switch (this.options.strategy) {
         case 'spin':
           if (now > turnEnd) return this.schedule();
@@ -161,7 +194,7 @@ export class Pump {
         case 'async':
           return this.sleep();
         case 'auto':
-          if (now - this.lastProgress > this.budget.window(now)) return this.sleep();
+          if (now > sleepAt) return this.sleep();
           if (now - idleSince < SYNC_SPIN_MS) continue;
           return this.schedule();
       }
@@ -169,20 +202,40 @@ export class Pump {
   };
 
   /**
-   * Polls again after `depth` nested microtasks: an `await` on something
-   * just delivered resumes a few microtask ticks later (a Promise chain, an
-   * async function returning into another), and what it sends should be
-   * published before this pump spins on without yielding.
+   * Polls again after some nested microtasks (see HOPS, PROBE_EVERY): an
+   * `await` on something just delivered resumes a few microtask ticks later
+   * (a Promise chain, an async function returning into another), and what
+   * it sends should be published before this pump spins on without
+   * yielding. The hops carry their state in fields and use one bound step
+   * (no closure per hop): garbage made per delivery is what the round
+   * trip's p99 pays for.
    */
-  private hop(depth: number, turnEnd: number): void {
-    queueMicrotask(() => {
-      this.hopped?.();
-      if (depth > 1) return this.hop(depth - 1, turnEnd);
-      this.hopping = false;
-      if (performance.now() > turnEnd) this.schedule();
-      else this.run(turnEnd);
-    });
+  private hop(turnEnd: number): void {
+    let depth = this.hopDepth;
+    if ((++this.deliveries & (PROBE_EVERY - 1)) === 0) {
+      this.hopDepth = Math.min(HOPS, Math.max(MIN_HOPS, 2 * this.deepestPublish));
+      this.deepestPublish = 0;
+      depth = HOPS;
+    }
+    this.hopsLeft = depth;
+    this.hopsMade = 0;
+    this.hopTurnEnd = turnEnd;
+    microtask(this.hopStep);
   }
+
+  private readonly hopStep = (): void => {
+    try {
+      this.hopsMade++;
+      if (this.hopped?.() && this.hopsMade > this.deepestPublish) this.deepestPublish = this.hopsMade;
+      if (--this.hopsLeft > 0) return microtask(this.hopStep);
+      this.hopping = false;
+      if (performance.now() > this.hopTurnEnd) this.schedule();
+      else this.run(this.hopTurnEnd);
+    } catch (err) {
+      this.hopping = false;
+      rethrowLater(err);
+    }
+  };
 
   private block(): void {
     const { index, waiters } = this.cell();

@@ -121,13 +121,14 @@ export class ShmWriting {
     this.host.changed();
   }
 
-  /** Publishes what is written (one store, one notify at most). */
-  publish(): void {
+  /** Publishes what is written (one store, one notify at most); false if nothing was waiting. */
+  publish(): boolean {
     this.batcher.cancel();
     this.unpublished = 0;
-    if (!this.writer.pending) return;
+    if (!this.writer.pending) return false;
     this.writer.publish();
     this.host.flushed();
+    return true;
   }
 
   /** The link is released: what is written goes out, nothing more does. */

@@ -1,0 +1,29 @@
+/**
+ * A cheaper `queueMicrotask` for the hot paths (the shm pump's hops after a
+ * delivery, the batcher's early send).
+ *
+ * Node's `queueMicrotask` wraps every callback in an AsyncResource (a bound
+ * function and its scope): ~250 B of garbage and ~70 ns a call, measured on
+ * Node 20. `.then` on a Promise that is already settled queues the same kind
+ * of job on the same microtask queue, in the same order, for ~100 B and
+ * ~30 ns. On the shm round trip (16 hops per delivery at each end) that was
+ * 5 of the 7.4 KB of garbage a round trip made on the main thread, and the
+ * scavenges it caused were the round trip's p99.
+ *
+ * One difference: a task that throws rejects a Promise nobody holds instead
+ * of throwing an uncaught exception. So `task` must not throw; wrap its body
+ * with {@link rethrowLater} in a `catch` if it can.
+ */
+const SETTLED = Promise.resolve();
+
+/** Queues `task` to run as a microtask (see the module's comment: it must not throw). */
+export function microtask(task: () => void): void {
+  void SETTLED.then(task);
+}
+
+/** Throws `err` as an uncaught exception from a fresh microtask, as `queueMicrotask` would have. */
+export function rethrowLater(err: unknown): void {
+  queueMicrotask(() => {
+    throw err;
+  });
+}
