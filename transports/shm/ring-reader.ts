@@ -3,7 +3,7 @@
  * in ./ring.ts.
  */
 import { FrameError } from '../../core/errors';
-import { AFTER, CURSOR, CURSOR_WAITERS, DATA_WAITERS, PUBLISHED, READER_STATE, RECORD_HEADER, RecordKind, SPACE_WAITERS, align, consumerBase } from './layout';
+import { AFTER, CURSOR, CURSOR_WAITERS, DATA_WAITERS, PUBLISHED, READER_STATE, RECORD_HEADER, RecordKind, SPACE_WAITERS, SPACE_WANTED, align, consumerBase } from './layout';
 import type { RingMemory, WaitCell } from './layout';
 
 /** Called for each record: its kind and where its body lies in `data`. */
@@ -15,6 +15,8 @@ export class RingReader {
   private limit: number;
   private readonly base: number;
   private readonly after: number[];
+  /** The SPACE_WANTED this consumer last woke the producer for. */
+  private woken: number | undefined;
 
   constructor(
     readonly memory: RingMemory,
@@ -71,14 +73,30 @@ export class RingReader {
     return count;
   }
 
-  /** Gives the bytes read so far back to the producer (and to the stages that follow this one). */
+  /**
+   * Gives the bytes read so far back to the producer (and to the stages that
+   * follow this one). Wakes a producer asleep for room only once the cursor
+   * reaches the position it asked for (SPACE_WANTED): it stored that before
+   * counting itself in SPACE_WAITERS, and re-checks the cursor after, so a
+   * release it did not see is one whose loads here see both (JS atomics are
+   * sequentially consistent).
+   */
   release(): void {
     const { header } = this.memory;
-    if (Atomics.load(header, this.base + CURSOR) === this.cursor) return;
-    Atomics.store(header, this.base + CURSOR, this.cursor);
-    if (Atomics.load(header, SPACE_WAITERS) > 0 || Atomics.load(header, this.base + CURSOR_WAITERS) > 0) {
-      Atomics.notify(header, this.base + CURSOR);
+    const cursor = this.cursor;
+    if (Atomics.load(header, this.base + CURSOR) === cursor) return;
+    Atomics.store(header, this.base + CURSOR, cursor);
+    let wake = Atomics.load(header, this.base + CURSOR_WAITERS) > 0;
+    if (Atomics.load(header, SPACE_WAITERS) > 0) {
+      const wanted = Atomics.load(header, SPACE_WANTED);
+      // Once per position asked for: the producer counts itself out of SPACE_WAITERS only when it
+      // runs again, and the releases before that would each notify it again (to no use).
+      if (((cursor - wanted) | 0) >= 0 && wanted !== this.woken) {
+        this.woken = wanted;
+        wake = true;
+      }
     }
+    if (wake) Atomics.notify(header, this.base + CURSOR);
   }
 
   /** Where to sleep while nothing is readable. */

@@ -4,7 +4,7 @@
  */
 import type { Codec } from '../../core/codec';
 import { FrameError } from '../../core/errors';
-import { CURSOR, DATA_WAITERS, MAX_BODY, PUBLISHED, READER_STATE, RECORD_HEADER, RecordKind, SPACE_WAITERS, align, consumerBase } from './layout';
+import { CURSOR, DATA_WAITERS, MAX_BODY, PUBLISHED, READER_STATE, RECORD_HEADER, RecordKind, SPACE_WAITERS, SPACE_WANTED, WAKE_SHIFT, align, consumerBase } from './layout';
 import type { RingMemory, WaitCell } from './layout';
 
 /** The producing side of a ring. */
@@ -117,9 +117,20 @@ export class RingWriter {
     return this.memory.capacity - ((this.claimed - this.gate) | 0) >= this.wanted;
   }
 
-  /** Where to sleep while the ring is full: on the slowest consumer's cursor. */
+  /**
+   * Where to sleep while the ring is full: on the slowest consumer's cursor.
+   * Also stores SPACE_WANTED (layout.ts), the cursor position at which a
+   * consumer wakes this producer: once a quarter of the ring is free (or
+   * the `wanted` bytes, if more), never past what is published (a consumer
+   * cannot release beyond that). Call it before counting in SPACE_WAITERS.
+   */
   spaceCell(): WaitCell {
     this.slowest();
+    const { header, capacity } = this.memory;
+    const need = Math.min(capacity, Math.max(this.wanted, capacity >> WAKE_SHIFT));
+    let at = (this.claimed + need - capacity) | 0;
+    if (((at - this.published) | 0) > 0) at = this.published;
+    Atomics.store(header, SPACE_WANTED, at);
     return { index: consumerBase(this.slowestK) + CURSOR, waiters: SPACE_WAITERS };
   }
 
