@@ -3,7 +3,7 @@ import { codec, raw } from '../../core/codec';
 import { FrameError, TransportClosedError } from '../../core/errors';
 import { open } from '../../transports/open';
 import { shm } from '../../transports';
-import { RecordKind, mapRing } from '../../transports/shm/layout';
+import { DATA_WAITERS, PUBLISHED, RecordKind, mapRing } from '../../transports/shm/layout';
 import { RingReader, RingWriter } from '../../transports/shm/ring';
 import type { WaitStrategy } from '../../transports/shm/wait';
 import { RecordChecker, recordCodec, rng } from '../fixtures/records';
@@ -218,6 +218,32 @@ describe('shm ring in one thread', () => {
     Atomics.sub(memory.header, waiters, 1);
     expect(writer.hasRoom()).toBe(true);
     expect(writer.tryWrite(RecordKind.NEXT, bytes, Buffer.alloc(502, 9))).toBe(true);
+  });
+
+  it('a publish notifies a reader once per sleep it counted (DATA_SLEEPS), however long it takes to count itself out', async () => {
+    const sab = shm.ring({ bytes: 1024 });
+    const memory = mapRing(sab);
+    const writer = new RingWriter(memory);
+    const reader = new RingReader(mapRing(sab));
+    const bytes = codec('bytes');
+    const publishOne = () => {
+      expect(writer.tryWrite(RecordKind.NEXT, bytes, Buffer.alloc(23, 1))).toBe(true);
+      writer.publish();
+    };
+    /** A reader's sleep on PUBLISHED, `counted` through dataCell (as the pump does) or not; never counted out. */
+    const sleep = async (counted: boolean): Promise<string> => {
+      const { index, waiters } = counted ? reader.dataCell() : { index: PUBLISHED, waiters: DATA_WAITERS };
+      Atomics.add(memory.header, waiters, 1);
+      const waited = Atomics.waitAsync(memory.header, index, Atomics.load(memory.header, index), 300);
+      const outcome = waited.async ? waited.value : Promise.resolve(waited.value);
+      publishOne();
+      return outcome;
+    };
+    expect(await sleep(true)).toBe('ok');
+    // DATA_WAITERS still counts the first sleep; a new counted sleep is woken all the same.
+    expect(await sleep(true)).toBe('ok');
+    // A sleep the reader did not count gets no notify: the writer has woken this count already.
+    expect(await sleep(false)).toBe('timed-out');
   });
 
   it('a record that can never fit fails with FrameError naming both sizes', async () => {
