@@ -3,7 +3,7 @@ import { codec, raw } from '../../core/codec';
 import { FrameError, TransportClosedError } from '../../core/errors';
 import { open } from '../../transports/open';
 import { shm } from '../../transports';
-import { RecordKind, mapRing } from '../../transports/shm/layout';
+import { DATA_WAITERS, PUBLISHED, RecordKind, mapRing } from '../../transports/shm/layout';
 import { RingReader, RingWriter } from '../../transports/shm/ring';
 import type { WaitStrategy } from '../../transports/shm/wait';
 import { RecordChecker, recordCodec, rng } from '../fixtures/records';
@@ -135,6 +135,115 @@ describe('shm ring in one thread', () => {
     writer.publish();
     reader.read((_k, data, start, end) => seen.push(bytes.decode(data, start, end)[0]));
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 9]);
+  });
+
+  it('a writer asleep for room is woken once a quarter of the ring is free, once, and not at each release before', async () => {
+    const sab = shm.ring({ bytes: 1024 });
+    const memory = mapRing(sab);
+    const writer = new RingWriter(memory);
+    const reader = new RingReader(mapRing(sab));
+    const bytes = codec('bytes');
+    // 8 header + 1 length + 23 bytes = 32 a record: 32 of them fill the ring.
+    let n = 0;
+    while (writer.tryWrite(RecordKind.NEXT, bytes, Buffer.alloc(23, n))) n++;
+    expect(n).toBe(32);
+    writer.publish();
+    // The writer's way to sleep (as the pump does it): where, count in, re-check, wait.
+    const sleep = () => {
+      const { index, waiters } = writer.spaceCell();
+      Atomics.add(memory.header, waiters, 1);
+      const waited = Atomics.waitAsync(memory.header, index, Atomics.load(memory.header, index), 10_000);
+      let outcome: string | undefined;
+      if (waited.async) void waited.value.then((o) => (outcome = o));
+      return { async: waited.async, outcome: () => outcome, done: () => Atomics.sub(memory.header, waiters, 1) };
+    };
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    const releaseOne = () => {
+      expect(reader.read(() => undefined, 1)).toBe(1);
+      reader.release();
+    };
+    const first = sleep();
+    expect(first.async).toBe(true);
+    // 7 records (224 bytes) released one at a time: short of a quarter (256 bytes), no wake-up.
+    for (let i = 0; i < 7; i++) releaseOne();
+    await tick();
+    expect(first.outcome()).toBeUndefined();
+    // The eighth reaches it.
+    releaseOne();
+    await until(() => first.outcome() !== undefined);
+    expect(first.outcome()).toBe('ok');
+    first.done();
+    // Room for 8 records now; the writer fills it and sleeps again: the next quarter wakes it again.
+    let more = 0;
+    while (writer.tryWrite(RecordKind.NEXT, bytes, Buffer.alloc(23, 0))) more++;
+    expect(more).toBe(8);
+    writer.publish();
+    const second = sleep();
+    for (let i = 0; i < 7; i++) releaseOne();
+    await tick();
+    expect(second.outcome()).toBeUndefined();
+    releaseOne();
+    await until(() => second.outcome() !== undefined);
+    expect(second.outcome()).toBe('ok');
+    second.done();
+  });
+
+  it('a writer asleep for a record larger than a quarter of the ring is woken once that record fits', async () => {
+    const sab = shm.ring({ bytes: 1024 });
+    const memory = mapRing(sab);
+    const writer = new RingWriter(memory);
+    const reader = new RingReader(mapRing(sab));
+    const bytes = codec('bytes');
+    // Seven records of 128 bytes (8 header + 2 length + 118); one of 512 bytes then needs the 128
+    // left before the end (a PAD) and 512 at the start: 640 bytes, more than a quarter (256).
+    for (let n = 0; n < 7; n++) expect(writer.tryWrite(RecordKind.NEXT, bytes, Buffer.alloc(118, n))).toBe(true);
+    writer.publish();
+    expect(writer.tryWrite(RecordKind.NEXT, bytes, Buffer.alloc(502, 9))).toBe(false);
+    const { index, waiters } = writer.spaceCell();
+    Atomics.add(memory.header, waiters, 1);
+    const waited = Atomics.waitAsync(memory.header, index, Atomics.load(memory.header, index), 10_000);
+    expect(waited.async).toBe(true);
+    let outcome: string | undefined;
+    if (waited.async) void waited.value.then((o) => (outcome = o));
+    for (let i = 0; i < 3; i++) {
+      reader.read(() => undefined, 1);
+      reader.release();
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(outcome).toBeUndefined(); // 512 bytes free: not yet
+    reader.read(() => undefined, 1);
+    reader.release();
+    await until(() => outcome !== undefined);
+    expect(outcome).toBe('ok');
+    Atomics.sub(memory.header, waiters, 1);
+    expect(writer.hasRoom()).toBe(true);
+    expect(writer.tryWrite(RecordKind.NEXT, bytes, Buffer.alloc(502, 9))).toBe(true);
+  });
+
+  it('a publish notifies a reader once per sleep it counted (DATA_SLEEPS), however long it takes to count itself out', async () => {
+    const sab = shm.ring({ bytes: 1024 });
+    const memory = mapRing(sab);
+    const writer = new RingWriter(memory);
+    const reader = new RingReader(mapRing(sab));
+    const bytes = codec('bytes');
+    const publishOne = () => {
+      expect(writer.tryWrite(RecordKind.NEXT, bytes, Buffer.alloc(23, 1))).toBe(true);
+      writer.publish();
+    };
+    /** A reader's sleep on PUBLISHED, `counted` through dataCell (as the pump does) or not; never counted out. */
+    const sleep = async (counted: boolean): Promise<string> => {
+      const { index, waiters } = counted ? reader.dataCell() : { index: PUBLISHED, waiters: DATA_WAITERS };
+      Atomics.add(memory.header, waiters, 1);
+      const waited = Atomics.waitAsync(memory.header, index, Atomics.load(memory.header, index), 300);
+      const outcome = waited.async ? waited.value : Promise.resolve(waited.value);
+      publishOne();
+      return outcome;
+    };
+    expect(await sleep(true)).toBe('ok');
+    // DATA_WAITERS still counts the first sleep; a new counted sleep is woken all the same.
+    expect(await sleep(true)).toBe('ok');
+    // A sleep the reader did not count gets no notify: the writer has woken this count already.
+    expect(await sleep(false)).toBe('timed-out');
   });
 
   it('a record that can never fit fails with FrameError naming both sizes', async () => {

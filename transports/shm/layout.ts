@@ -7,8 +7,10 @@
  * fight over a line they do not share):
  *
  *   line 0   PUBLISHED      byte position up to which records are published (producer)
- *   line 1   DATA_WAITERS   consumers asleep on PUBLISHED (consumers)
- *   line 2   SPACE_WAITERS  producer asleep on a consumer cursor (producer)
+ *   line 1   DATA_WAITERS   consumers asleep on PUBLISHED (consumers),
+ *            DATA_SLEEPS    how many times a consumer went to sleep on it (consumers)
+ *   line 2   SPACE_WAITERS  producer asleep on a consumer cursor (producer),
+ *            SPACE_WANTED   the cursor position it wants to be woken at (producer)
  *   line 3   MAGIC, CAPACITY, CONSUMERS, REASON_LENGTH
  *   line 4+k consumer k: CURSOR, READER_STATE, CURSOR_WAITERS, AFTER (bit mask
  *            of the consumers it follows; 0 = it follows the producer)
@@ -29,7 +31,30 @@ export const LINE = 16; // Int32 slots per 64-byte cache line
 
 export const PUBLISHED = 0;
 export const DATA_WAITERS = LINE;
+/**
+ * Counts the sleeps on PUBLISHED: a consumer adds 1 before it counts itself
+ * in DATA_WAITERS (RingReader.dataCell). The producer notifies once per
+ * value of it, not at every publish while DATA_WAITERS > 0: a consumer
+ * counts itself out only when it runs again, and until then each publish
+ * (one per 64 KiB record) notified it again, to no use (3.8 µs each).
+ */
+export const DATA_SLEEPS = DATA_WAITERS + 1;
 export const SPACE_WAITERS = 2 * LINE;
+/**
+ * Where a producer asleep for room wants to be woken: a consumer notifies
+ * when its release moves its CURSOR to or past this position (wrapping
+ * compare), not at every release. The producer stores it before it sleeps
+ * (RingWriter.spaceCell): a quarter of the ring free, or the record it
+ * waits for if larger. One wake-up per quarter ring instead of one per
+ * release: with a full ring (Trade throughput, 1 MiB ring, load 7-10 on 2
+ * cores) the reader notified the main thread's `waitAsync` 2,900-3,800
+ * times per million Trades, each holding the reader 30 µs on average;
+ * now about 50 times (bench/README.md, "Notes: shm wake-ups and per-value
+ * cost").
+ */
+export const SPACE_WANTED = SPACE_WAITERS + 1;
+/** The share of the ring a producer asleep for room waits to see free (SPACE_WANTED): capacity >> this. */
+export const WAKE_SHIFT = 2;
 export const MAGIC = 3 * LINE;
 export const CAPACITY = MAGIC + 1;
 export const CONSUMERS = MAGIC + 2;

@@ -22,6 +22,14 @@ import { Pump, type PumpOptions, type Step } from './wait';
  * delivery) stay small per record. See bench/README.md, "shm reader runs".
  */
 export const RUN_RECORDS = 256;
+/**
+ * And at most this share of the ring (capacity >> RUN_SHIFT bytes): with
+ * large records a run of 256 was the whole ring (64 records of 64 KiB in
+ * 4 MiB), so the writer, waiting for room, got none until the reader had
+ * copied or delivered all of it, and the two ends took turns instead of
+ * running together.
+ */
+export const RUN_SHIFT = 3;
 
 export class ShmReading {
   /** The session this end runs (set before the pump starts). */
@@ -36,6 +44,8 @@ export class ShmReading {
   private owed = false;
   private readonly reader: RingReader;
   private readonly pump: Pump;
+  /** The most bytes of the ring one run reads. */
+  private readonly runBytes: number;
 
   constructor(
     memory: RingMemory,
@@ -46,6 +56,7 @@ export class ShmReading {
     private readonly lending?: Lending,
   ) {
     this.reader = new RingReader(memory, 0);
+    this.runBytes = memory.capacity >> RUN_SHIFT;
     this.pump = new Pump(
       memory.header,
       pumpOptions,
@@ -137,7 +148,7 @@ export class ShmReading {
 
   /**
    * What is published now, to the session and on to the subscribers, in runs
-   * of at most RUN_RECORDS records, each delivered before the next is read,
+   * of at most RUN_RECORDS records (and an eighth of the ring), each delivered before the next is read,
    * while the session wants data. Only what is published when the step
    * begins: a writer that keeps up does not hold the pump here for ever (the
    * step then reports progress, and the pump comes back for the rest). A
@@ -149,7 +160,7 @@ export class ShmReading {
     let left = this.reader.available();
     while (left > 0 && this.wanted && !this.broken && !this.stopped) {
       const from = this.reader.position;
-      if (!this.readRecords(RUN_RECORDS)) return;
+      if (!this.readRecords(RUN_RECORDS, this.runBytes)) return;
       left -= (this.reader.position - from) | 0;
       this.passOn(true);
     }
@@ -159,9 +170,9 @@ export class ShmReading {
    * Up to `max` records to the session; false when one broke the protocol
    * (what came before it is delivered, and the session told).
    */
-  private readRecords(max: number): boolean {
+  private readRecords(max: number, maxBytes?: number): boolean {
     try {
-      this.reader.read(this.visit, max);
+      this.reader.read(this.visit, max, maxBytes);
       return true;
     } catch (err) {
       // What came before the bad record stands.

@@ -3,7 +3,7 @@
  * in ./ring.ts.
  */
 import { FrameError } from '../../core/errors';
-import { AFTER, CURSOR, CURSOR_WAITERS, DATA_WAITERS, PUBLISHED, READER_STATE, RECORD_HEADER, RecordKind, SPACE_WAITERS, align, consumerBase } from './layout';
+import { AFTER, CURSOR, CURSOR_WAITERS, DATA_SLEEPS, DATA_WAITERS, PUBLISHED, READER_STATE, RECORD_HEADER, RecordKind, SPACE_WAITERS, SPACE_WANTED, align, consumerBase } from './layout';
 import type { RingMemory, WaitCell } from './layout';
 
 /** Called for each record: its kind and where its body lies in `data`. */
@@ -15,6 +15,8 @@ export class RingReader {
   private limit: number;
   private readonly base: number;
   private readonly after: number[];
+  /** The SPACE_WANTED this consumer last woke the producer for. */
+  private woken: number | undefined;
 
   constructor(
     readonly memory: RingMemory,
@@ -42,17 +44,19 @@ export class RingReader {
 
   /**
    * Visits the records between the cursor and the barrier as loaded now
-   * (nothing published during the visit is included), up to `maxRecords`.
+   * (nothing published during the visit is included), up to `maxRecords`,
+   * and no record begun once `maxBytes` of the ring are read.
    * The cursor moves locally; the producer sees the room only at `release()`.
    * Returns the number of records visited.
    * @throws FrameError when a record header is corrupt
    */
-  read(visit: RecordVisitor, maxRecords = Number.POSITIVE_INFINITY): number {
+  read(visit: RecordVisitor, maxRecords = Number.POSITIVE_INFINITY, maxBytes = Number.POSITIVE_INFINITY): number {
     const { capacity, mask, data, words } = this.memory;
     const limit = this.barrier();
-    let cursor = this.cursor;
+    const from = this.cursor;
+    let cursor = from;
     let count = 0;
-    while (cursor !== limit && count < maxRecords) {
+    while (cursor !== limit && count < maxRecords && ((cursor - from) | 0) < maxBytes) {
       const offset = cursor & mask;
       const word = words[offset >> 2];
       const kind = (word & 15) as RecordKind;
@@ -71,19 +75,42 @@ export class RingReader {
     return count;
   }
 
-  /** Gives the bytes read so far back to the producer (and to the stages that follow this one). */
+  /**
+   * Gives the bytes read so far back to the producer (and to the stages that
+   * follow this one). Wakes a producer asleep for room only once the cursor
+   * reaches the position it asked for (SPACE_WANTED): it stored that before
+   * counting itself in SPACE_WAITERS, and re-checks the cursor after, so a
+   * release it did not see is one whose loads here see both (JS atomics are
+   * sequentially consistent).
+   */
   release(): void {
     const { header } = this.memory;
-    if (Atomics.load(header, this.base + CURSOR) === this.cursor) return;
-    Atomics.store(header, this.base + CURSOR, this.cursor);
-    if (Atomics.load(header, SPACE_WAITERS) > 0 || Atomics.load(header, this.base + CURSOR_WAITERS) > 0) {
-      Atomics.notify(header, this.base + CURSOR);
+    const cursor = this.cursor;
+    if (Atomics.load(header, this.base + CURSOR) === cursor) return;
+    Atomics.store(header, this.base + CURSOR, cursor);
+    let wake = Atomics.load(header, this.base + CURSOR_WAITERS) > 0;
+    if (Atomics.load(header, SPACE_WAITERS) > 0) {
+      const wanted = Atomics.load(header, SPACE_WANTED);
+      // Once per position asked for: the producer counts itself out of SPACE_WAITERS only when it
+      // runs again, and the releases before that would each notify it again (to no use).
+      if (((cursor - wanted) | 0) >= 0 && wanted !== this.woken) {
+        this.woken = wanted;
+        wake = true;
+      }
     }
+    if (wake) Atomics.notify(header, this.base + CURSOR);
   }
 
-  /** Where to sleep while nothing is readable. */
+  /**
+   * Where to sleep while nothing is readable. On PUBLISHED it counts the
+   * sleep in DATA_SLEEPS first (the producer notifies once per count): call
+   * it once per sleep, before counting in the waiters slot.
+   */
   dataCell(): WaitCell {
-    if (this.after.length === 0) return { index: PUBLISHED, waiters: DATA_WAITERS };
+    if (this.after.length === 0) {
+      Atomics.add(this.memory.header, DATA_SLEEPS, 1);
+      return { index: PUBLISHED, waiters: DATA_WAITERS };
+    }
     const k = this.laggard();
     return { index: consumerBase(k) + CURSOR, waiters: consumerBase(k) + CURSOR_WAITERS };
   }

@@ -4,7 +4,7 @@
  */
 import type { Codec } from '../../core/codec';
 import { FrameError } from '../../core/errors';
-import { CURSOR, DATA_WAITERS, MAX_BODY, PUBLISHED, READER_STATE, RECORD_HEADER, RecordKind, SPACE_WAITERS, align, consumerBase } from './layout';
+import { CURSOR, DATA_SLEEPS, DATA_WAITERS, MAX_BODY, PUBLISHED, READER_STATE, RECORD_HEADER, RecordKind, SPACE_WAITERS, SPACE_WANTED, WAKE_SHIFT, align, consumerBase } from './layout';
 import type { RingMemory, WaitCell } from './layout';
 
 /** The producing side of a ring. */
@@ -17,6 +17,8 @@ export class RingWriter {
   /** The last bounded view of the data region (see `bounded`), and where it ends. */
   private boundedView: Buffer = Buffer.alloc(0);
   private boundedEnd = -1;
+  /** The DATA_SLEEPS the consumers were last notified for. */
+  private notified: number | undefined;
   /** Bytes the last refused record needed (header and any padding included). */
   wanted = 0;
 
@@ -98,12 +100,23 @@ export class RingWriter {
     return true;
   }
 
-  /** Makes every record written so far visible to the consumers: one store, one notify at most. */
+  /**
+   * Makes every record written so far visible to the consumers: one store,
+   * and one notify at most, once per sleep of the consumers (DATA_SLEEPS):
+   * a consumer that went to sleep counted that sleep before it counted
+   * itself in DATA_WAITERS and re-checked PUBLISHED, so a sleep these loads
+   * do not see is one that sees this store.
+   */
   publish(): void {
     if (this.claimed === this.published) return;
     this.published = this.claimed;
-    Atomics.store(this.memory.header, PUBLISHED, this.claimed);
-    if (Atomics.load(this.memory.header, DATA_WAITERS) > 0) Atomics.notify(this.memory.header, PUBLISHED);
+    const { header } = this.memory;
+    Atomics.store(header, PUBLISHED, this.claimed);
+    if (Atomics.load(header, DATA_WAITERS) === 0) return;
+    const sleeps = Atomics.load(header, DATA_SLEEPS);
+    if (sleeps === this.notified) return;
+    this.notified = sleeps;
+    Atomics.notify(header, PUBLISHED);
   }
 
   /** Drops every record written since the last publish (the reader refused them). */
@@ -117,9 +130,20 @@ export class RingWriter {
     return this.memory.capacity - ((this.claimed - this.gate) | 0) >= this.wanted;
   }
 
-  /** Where to sleep while the ring is full: on the slowest consumer's cursor. */
+  /**
+   * Where to sleep while the ring is full: on the slowest consumer's cursor.
+   * Also stores SPACE_WANTED (layout.ts), the cursor position at which a
+   * consumer wakes this producer: once a quarter of the ring is free (or
+   * the `wanted` bytes, if more), never past what is published (a consumer
+   * cannot release beyond that). Call it before counting in SPACE_WAITERS.
+   */
   spaceCell(): WaitCell {
     this.slowest();
+    const { header, capacity } = this.memory;
+    const need = Math.min(capacity, Math.max(this.wanted, capacity >> WAKE_SHIFT));
+    let at = (this.claimed + need - capacity) | 0;
+    if (((at - this.published) | 0) > 0) at = this.published;
+    Atomics.store(header, SPACE_WANTED, at);
     return { index: consumerBase(this.slowestK) + CURSOR, waiters: SPACE_WAITERS };
   }
 
