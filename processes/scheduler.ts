@@ -44,9 +44,11 @@ export class Scheduler extends Naming implements Ops {
     if (!Number.isSafeInteger(linkTag)) throw new TypeError('spawn: options.linkTag must be a safe integer');
     if (name !== undefined && (typeof name !== 'string' || name === '')) throw new TypeError('spawn: options.name must be a non-empty string');
     const ref = this.refAt(thread, this.nextId());
+    const handle = new Handle(this, ref, entry, parent);
     if (thread === this.thread) {
       checkValue(entry.capture, capture);
       const proc = new Proc(this, ref, entry as Entry<unknown, unknown, unknown>, capture, mailboxBound, trapExits);
+      handle.local = proc; // its first send skips the table
       this.admitNamed(proc, name !== undefined);
       if (link) this.link(parent!, ref, linkTag);
       if (name !== undefined) this.claimAtSpawn(ref, name);
@@ -59,7 +61,7 @@ export class Scheduler extends Naming implements Ops {
       if (this.gone[thread] && link) this.linkExit(parent!, ref, 'thread', null);
       if (name !== undefined) this.claimAtSpawn(ref, name);
     }
-    return new Handle(this, ref, entry, parent);
+    return handle;
   }
 
   send(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, timer: boolean, cache?: { local: Proc | undefined }): void {
