@@ -11,7 +11,9 @@
  * (bench/README.md, `process`). V8 keeps such an object's entries in an
  * array while the counts are dense and in a hash table once they are
  * sparse (processes that ended are deleted), so a long-lived node does
- * not keep a slot per process it ever ran.
+ * not keep a slot per process it ever ran: 1M entries took 10.7 MB, and
+ * 0.01 MB once all but every 1,000th were deleted; 2M more set and deleted
+ * after that added nothing (node --expose-gc, heap after gc()).
  */
 import type { Proc } from './proc';
 
