@@ -174,7 +174,7 @@ export abstract class Bonds extends RunQueue {
     if (this.gone[thread]) return;
     this.gone[thread] = true;
     const exit: Exit = { reason: 'thread', error: null };
-    for (const proc of [...this.procs.values()]) {
+    for (const proc of this.procs.values()) {
       if (!proc.links) continue;
       for (const link of [...proc.links.values()]) if (link.ref.thread === thread) this.linkExit(proc, link.ref, 'thread', null);
     }

@@ -10,6 +10,7 @@ import { ProcessExitedError, ProcessKilledError, toErrorData, type ErrorData } f
 import { State, type Host, type Proc } from './proc';
 import type { Asker } from './mailbox';
 import type { Exit, ExitReason, Self } from './types';
+import { ProcTable } from './table';
 import { enter, leave } from './uncaught';
 
 /** Messages one drain delivers before it yields to the event loop. */
@@ -18,7 +19,7 @@ const BUDGET = 50_000;
 /** The table and the run queue of one thread. */
 export abstract class RunQueue implements Host {
   /** The live processes hosted here, by id. */
-  readonly procs = new Map<number, Proc>();
+  readonly procs = new ProcTable();
   /** The ready queue: a ring of `readyQ.length` (a power of two) slots, `readyCount` of them from `readyAt` on. */
   private readyQ: (Proc | undefined)[] = new Array(16);
   private readyAt = 0;
@@ -178,7 +179,7 @@ export abstract class RunQueue implements Host {
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
-      for (const proc of [...this.procs.values()]) this.exit(proc, 'shutdown', null);
+      for (const proc of this.procs.values()) this.exit(proc, 'shutdown', null);
     } finally {
       Error.stackTraceLimit = limit;
     }

@@ -44,9 +44,11 @@ export class Scheduler extends Naming implements Ops {
     if (!Number.isSafeInteger(linkTag)) throw new TypeError('spawn: options.linkTag must be a safe integer');
     if (name !== undefined && (typeof name !== 'string' || name === '')) throw new TypeError('spawn: options.name must be a non-empty string');
     const ref = this.refAt(thread, this.nextId());
+    const handle = new Handle(this, ref, entry, parent);
     if (thread === this.thread) {
       checkValue(entry.capture, capture);
       const proc = new Proc(this, ref, entry as Entry<unknown, unknown, unknown>, capture, mailboxBound, trapExits);
+      handle.local = proc; // its first send skips the table
       this.admitNamed(proc, name !== undefined);
       if (link) this.link(parent!, ref, linkTag);
       if (name !== undefined) this.claimAtSpawn(ref, name);
@@ -59,15 +61,16 @@ export class Scheduler extends Naming implements Ops {
       if (this.gone[thread] && link) this.linkExit(parent!, ref, 'thread', null);
       if (name !== undefined) this.claimAtSpawn(ref, name);
     }
-    return new Handle(this, ref, entry, parent);
+    return handle;
   }
 
   send(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, timer: boolean, cache?: { local: Proc | undefined }): void {
     if (ref.thread === this.thread && ref.node === this.node) {
       codec.check(message);
-      // A handle keeps its target once found: the table is keyed by 2^32-scale ids (doubles, hashed on each
-      // look-up), and skipping it took a one-thread ring from 5.2M to 7.4M hops per CPU-second (medians of 5,
-      // bench/process/probe.js). A dead target is looked up again, not found, and let go.
+      // A handle keeps its target once found (a spawn's handle from the start): skipping the table took a
+      // one-thread ring from 5.2M to 7.4M hops per CPU-second (medians of 5, bench/process/probe.js) when it was a
+      // Map keyed by 2^32-scale ids; it is cheaper now (processes/table.ts), the cache still saves the look-up.
+      // A dead target is looked up again, not found, and let go.
       let target = cache?.local;
       if (target === undefined || target.state === State.DEAD) {
         target = this.procs.get(ref.id);

@@ -114,10 +114,15 @@ export async function rxwireRing(size: number, hops: number, threads: 'one' | 't
     const [first, prev] = [relays[0], relays[size - 1]];
     // every relay runs before the token goes round (a spawn on another thread is a message there)
     if (!(await Promise.all(relays.map((r) => r.isAlive()))).every(Boolean)) throw new Error('a relay did not start');
-    // Warm the ring up, untimed: as many hops as are timed, up to 100 laps, so that the timed stretch runs
-    // optimized code (a fresh worker per repetition starts cold; with one lap, a --quick run of 100k hops timed
-    // mostly V8 compiling the relay and the drain).
-    await first.request({ k: Math.min(hops, 100 * size), next: prev.ref }, { timeout: 120_000 });
+    // Warm the ring up, untimed, so that the timed stretch runs optimized code (a fresh worker per repetition
+    // starts cold; with one lap, a --quick run of 100k hops timed mostly V8 compiling the relay and the drain).
+    // Across threads: as many hops as are timed, up to 100 laps. In one thread: 1,000 laps (1M hops, 0.1-0.3 s):
+    // V8 compiles on background threads, and on the 2 shared cores those compiles (the run queue's drain took
+    // 97 ms, --trace-opt) outlasted a warm-up of 100 laps and ran beside the timed stretch of a --quick run: its
+    // thread had 0.4-0.5 of a core and the wall rate was 2.6M hops/s where its own CPU rate was 5-6M
+    // (bench/process/probe.js ring-one 100000, load 4.5; bench/README.md, `process`).
+    const warm = threads === 'one' ? 1000 * size : Math.min(hops, 100 * size);
+    await first.request({ k: warm, next: prev.ref }, { timeout: 120_000 });
     const probed = probe();
     const t0 = performance.now();
     await first.request({ k: hops, next: prev.ref }, { timeout: 300_000 });
