@@ -7,7 +7,7 @@
  */
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
 import { firstValueFrom } from 'rxjs';
-import { SpinBudget } from '../../transports/shm/spin-budget';
+import { Contention, SpinBudget } from '../../transports/shm/spin-budget';
 import { client, request, type RequestClient } from '../../operators';
 import { Answer, Ask, type AskValue } from '../workers/serve.worker';
 import { exited, reapWorkers, spawnWith } from '../helpers';
@@ -22,7 +22,7 @@ describe('SpinBudget (auto wait)', () => {
 
   it('starts at spinMicros and doubles after sleeps that data ends soon, up to 1 ms', () => {
     for (const cores of [2, 8]) {
-      const budget = new SpinBudget(0.05, cores, quiet);
+      const budget = new SpinBudget(0.05, cores, quiet, null);
       expect(budget.window(0)).toBe(0.05);
       for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 0);
       expect(budget.window(0)).toBe(1);
@@ -30,28 +30,28 @@ describe('SpinBudget (auto wait)', () => {
   });
 
   it('halves back to spinMicros after sleeps that time out', () => {
-    const budget = new SpinBudget(0.05, 2, quiet);
+    const budget = new SpinBudget(0.05, 2, quiet, null);
     for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 0);
     for (let i = 0; i < 10; i++) budget.slept('timed-out', 100, 0);
     expect(budget.window(0)).toBe(0.05);
   });
 
   it('never spins with one core, nor with spinMicros 0', () => {
-    for (const budget of [new SpinBudget(0.05, 1, quiet), new SpinBudget(0, 8, quiet)]) {
+    for (const budget of [new SpinBudget(0.05, 1, quiet, null), new SpinBudget(0, 8, quiet, null)]) {
       budget.slept('ok', 0.001, 0);
       expect(budget.window(0)).toBe(0);
     }
   });
 
   it('a user window above the cap is kept as it is, loaded or not', () => {
-    expect(new SpinBudget(5, 2, quiet).window(0)).toBe(5);
-    expect(new SpinBudget(5, 2, () => 50).window(0)).toBe(5);
+    expect(new SpinBudget(5, 2, quiet, null).window(0)).toBe(5);
+    expect(new SpinBudget(5, 2, () => 50, null).window(0)).toBe(5);
   });
 
   it('spins 0.2 ms at most while the load average is above the cores plus two, read at most once a second', () => {
     let load = 0.5;
     let reads = 0;
-    const budget = new SpinBudget(0.05, 2, () => (reads++, load));
+    const budget = new SpinBudget(0.05, 2, () => (reads++, load), null);
     for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 0);
     expect(budget.window(0)).toBe(1);
     load = 4.5; // on 2 cores: more runnable threads than the link's two ends and two more
@@ -65,7 +65,7 @@ describe('SpinBudget (auto wait)', () => {
 
   it('short sleeps while loaded do not grow the window; sleeps that time out still shrink it', () => {
     let load = 8;
-    const budget = new SpinBudget(0.05, 2, () => load);
+    const budget = new SpinBudget(0.05, 2, () => load, null);
     for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, i);
     expect(budget.window(10)).toBe(0.05);
     load = 1;
@@ -74,6 +74,58 @@ describe('SpinBudget (auto wait)', () => {
     load = 8;
     budget.slept('timed-out', 100, 2020);
     expect(budget.window(2020)).toBe(0.05);
+  });
+});
+
+describe('Contention (auto wait: is this thread short of a core?)', () => {
+  /** A thread's scheduler delay, moved by hand. */
+  function clock() {
+    let delay = 0;
+    return { contention: new Contention(() => delay), wait: (ms: number) => (delay += ms) };
+  }
+
+  it('two periods in a row with over a fifth of them spent waiting for a core: contended for 100 ms', () => {
+    const { contention, wait } = clock();
+    expect(contention.contended(0)).toBe(false);
+    wait(2); // 2 ms of 5 waiting for a core
+    expect(contention.contended(5)).toBe(false); // one period: a passing helper thread, ridden out
+    wait(2);
+    expect(contention.contended(10)).toBe(true);
+    expect(contention.contended(109)).toBe(true); // read again at 15, 20, ...: no more waiting, still held
+    expect(contention.contended(111)).toBe(false);
+  });
+
+  it('one long stall between quiet periods is not contention', () => {
+    const { contention, wait } = clock();
+    expect(contention.contended(0)).toBe(false);
+    wait(4);
+    expect(contention.contended(5)).toBe(false);
+    wait(0.5); // a tenth of the next period
+    expect(contention.contended(10)).toBe(false);
+    wait(4);
+    expect(contention.contended(15)).toBe(false);
+  });
+
+  it('reads the delay at most every 5 ms', () => {
+    let reads = 0;
+    const contention = new Contention(() => (reads++, 0));
+    for (let t = 0; t < 20; t += 0.5) contention.contended(t);
+    expect(reads).toBe(4);
+  });
+
+  it('a contended thread does not spin, unless its user asked for more than the 1 ms cap', () => {
+    const { contention, wait } = clock();
+    const quiet = (): number => 0.5;
+    const budget = new SpinBudget(0.05, 2, quiet, contention);
+    const own = new SpinBudget(5, 2, quiet, contention);
+    expect(budget.window(0)).toBe(0.05);
+    wait(2);
+    budget.window(5);
+    wait(2);
+    expect(budget.window(10)).toBe(0);
+    expect(own.window(10)).toBe(5);
+    for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 20); // short sleeps while contended do not grow it
+    expect(budget.window(200)).toBe(0.05);
   });
 });
 
