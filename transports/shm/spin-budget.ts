@@ -29,6 +29,8 @@ const LOAD_EVERY_MS = 1000;
  *   makes both ends sleep, each wake-up makes the next round trip slower
  *   still, and a link stays in that slow state (seen: 130 µs instead of 4).
  * - With one core it is 0: spinning only keeps the peer from running.
+ * - While this thread is contended ({@link Contention}: it keeps waiting for
+ *   a core) it is 0, and short sleeps do not grow it.
  * - While the machine is loaded — the 1-minute load average above the
  *   cores plus two (a link's own two spinning ends count in it: a quiet
  *   2-core machine running one link sits at 2–3) — it is

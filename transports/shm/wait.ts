@@ -8,10 +8,12 @@
  *   `Atomics.waitAsync`, and the other side, seeing a sleeper, notifies. A busy
  *   link never pays a wake-up; an idle end uses no CPU. The window adapts
  *   ({@link SpinBudget}): it grows (up to 1 ms) while sleeps end soon after they began,
- *   none on a machine of 1 core, and at most 0.2 ms while the machine's
+ *   none on a machine of 1 core, none while the thread itself keeps waiting
+ *   for a core (Linux's scheduler delay, `Contention` in ./spin-budget.ts: a CPU hog or
+ *   other programs), and at most 0.2 ms while the machine's
  *   load average says it has more runnable threads than cores (a spinning
  *   end then only keeps the peer, or the thread the peer waits on, off a
- *   core).
+ *   core). A sleep lasts until the peer's notify (no timeout: see `sleep`).
  * - `spin`: polls without sleeping, in busy slices of about a millisecond
  *   with an event-loop turn between slices. Lowest latency, a core per end.
  * - `yield`: polls once per event-loop turn.
