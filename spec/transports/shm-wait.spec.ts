@@ -8,6 +8,8 @@
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
 import { firstValueFrom } from 'rxjs';
 import { Contention, SpinBudget } from '../../transports/shm/spin-budget';
+import { Pump, type Step } from '../../transports/shm/wait';
+import { DATA_WAITERS, PUBLISHED, createRing } from '../../transports/shm/layout';
 import { client, request, type RequestClient } from '../../operators';
 import { Answer, Ask, type AskValue } from '../workers/serve.worker';
 import { exited, reapWorkers, spawnWith } from '../helpers';
@@ -126,6 +128,53 @@ describe('Contention (auto wait: is this thread short of a core?)', () => {
     expect(own.window(10)).toBe(5);
     for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 20); // short sleeps while contended do not grow it
     expect(budget.window(200)).toBe(0.05);
+  });
+});
+
+describe('a pump asleep (no timeout: it waits for a notify)', () => {
+  /** Resolves once `done()` holds, polling each turn; fails after 5 s. */
+  async function until(done: () => boolean): Promise<void> {
+    const give = Date.now() + 5000;
+    while (!done()) {
+      if (Date.now() > give) throw new Error('timed out');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  function sleeper() {
+    const header = new Int32Array(createRing({ bytes: 256 }), 0, 64);
+    const state = { steps: 0, ready: false };
+    const pump = new Pump(
+      header,
+      // A minute: were the sleep to time out, these tests would time out first.
+      { strategy: 'async', spinMicros: 0, sliceMs: 60_000, keepAlive: false },
+      (): Step => (state.steps++, state.ready ? 'done' : 'idle'),
+      () => state.ready,
+      () => ({ index: PUBLISHED, waiters: DATA_WAITERS }),
+    );
+    return { header, state, pump };
+  }
+
+  it('is woken by stop(), and then does nothing', async () => {
+    const { header, state, pump } = sleeper();
+    pump.start();
+    await until(() => Atomics.load(header, DATA_WAITERS) === 1);
+    const steps = state.steps;
+    pump.stop();
+    await until(() => Atomics.load(header, DATA_WAITERS) === 0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(state.steps).toBe(steps);
+  });
+
+  it('is woken by start(): what became ready without a notify is seen', async () => {
+    const { header, state, pump } = sleeper();
+    pump.start();
+    await until(() => Atomics.load(header, DATA_WAITERS) === 1);
+    state.ready = true; // no store to PUBLISHED, no notify: only the pump's own wake reaches it
+    pump.start(); // still asleep: start() must wake it
+    await until(() => !pump.running);
+    expect(state.steps).toBeGreaterThan(1);
+    expect(Atomics.load(header, DATA_WAITERS)).toBe(0);
   });
 });
 
