@@ -7,7 +7,9 @@
  */
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
 import { firstValueFrom } from 'rxjs';
-import { SpinBudget } from '../../transports/shm/spin-budget';
+import { Contention, SpinBudget } from '../../transports/shm/spin-budget';
+import { Pump, type Step } from '../../transports/shm/wait';
+import { DATA_WAITERS, PUBLISHED, createRing } from '../../transports/shm/layout';
 import { client, request, type RequestClient } from '../../operators';
 import { Answer, Ask, type AskValue } from '../workers/serve.worker';
 import { exited, reapWorkers, spawnWith } from '../helpers';
@@ -22,7 +24,7 @@ describe('SpinBudget (auto wait)', () => {
 
   it('starts at spinMicros and doubles after sleeps that data ends soon, up to 1 ms', () => {
     for (const cores of [2, 8]) {
-      const budget = new SpinBudget(0.05, cores, quiet);
+      const budget = new SpinBudget(0.05, cores, quiet, null);
       expect(budget.window(0)).toBe(0.05);
       for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 0);
       expect(budget.window(0)).toBe(1);
@@ -30,28 +32,28 @@ describe('SpinBudget (auto wait)', () => {
   });
 
   it('halves back to spinMicros after sleeps that time out', () => {
-    const budget = new SpinBudget(0.05, 2, quiet);
+    const budget = new SpinBudget(0.05, 2, quiet, null);
     for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 0);
     for (let i = 0; i < 10; i++) budget.slept('timed-out', 100, 0);
     expect(budget.window(0)).toBe(0.05);
   });
 
   it('never spins with one core, nor with spinMicros 0', () => {
-    for (const budget of [new SpinBudget(0.05, 1, quiet), new SpinBudget(0, 8, quiet)]) {
+    for (const budget of [new SpinBudget(0.05, 1, quiet, null), new SpinBudget(0, 8, quiet, null)]) {
       budget.slept('ok', 0.001, 0);
       expect(budget.window(0)).toBe(0);
     }
   });
 
   it('a user window above the cap is kept as it is, loaded or not', () => {
-    expect(new SpinBudget(5, 2, quiet).window(0)).toBe(5);
-    expect(new SpinBudget(5, 2, () => 50).window(0)).toBe(5);
+    expect(new SpinBudget(5, 2, quiet, null).window(0)).toBe(5);
+    expect(new SpinBudget(5, 2, () => 50, null).window(0)).toBe(5);
   });
 
   it('spins 0.2 ms at most while the load average is above the cores plus two, read at most once a second', () => {
     let load = 0.5;
     let reads = 0;
-    const budget = new SpinBudget(0.05, 2, () => (reads++, load));
+    const budget = new SpinBudget(0.05, 2, () => (reads++, load), null);
     for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 0);
     expect(budget.window(0)).toBe(1);
     load = 4.5; // on 2 cores: more runnable threads than the link's two ends and two more
@@ -65,7 +67,7 @@ describe('SpinBudget (auto wait)', () => {
 
   it('short sleeps while loaded do not grow the window; sleeps that time out still shrink it', () => {
     let load = 8;
-    const budget = new SpinBudget(0.05, 2, () => load);
+    const budget = new SpinBudget(0.05, 2, () => load, null);
     for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, i);
     expect(budget.window(10)).toBe(0.05);
     load = 1;
@@ -74,6 +76,105 @@ describe('SpinBudget (auto wait)', () => {
     load = 8;
     budget.slept('timed-out', 100, 2020);
     expect(budget.window(2020)).toBe(0.05);
+  });
+});
+
+describe('Contention (auto wait: is this thread short of a core?)', () => {
+  /** A thread's scheduler delay, moved by hand. */
+  function clock() {
+    let delay = 0;
+    return { contention: new Contention(() => delay), wait: (ms: number) => (delay += ms) };
+  }
+
+  it('two periods in a row with over a fifth of them spent waiting for a core: contended for 100 ms', () => {
+    const { contention, wait } = clock();
+    expect(contention.contended(0)).toBe(false);
+    wait(2); // 2 ms of 5 waiting for a core
+    expect(contention.contended(5)).toBe(false); // one period: a passing helper thread, ridden out
+    wait(2);
+    expect(contention.contended(10)).toBe(true);
+    expect(contention.contended(109)).toBe(true); // read again at 15, 20, ...: no more waiting, still held
+    expect(contention.contended(111)).toBe(false);
+  });
+
+  it('one long stall between quiet periods is not contention', () => {
+    const { contention, wait } = clock();
+    expect(contention.contended(0)).toBe(false);
+    wait(4);
+    expect(contention.contended(5)).toBe(false);
+    wait(0.5); // a tenth of the next period
+    expect(contention.contended(10)).toBe(false);
+    wait(4);
+    expect(contention.contended(15)).toBe(false);
+  });
+
+  it('reads the delay at most every 5 ms', () => {
+    let reads = 0;
+    const contention = new Contention(() => (reads++, 0));
+    for (let t = 0; t < 20; t += 0.5) contention.contended(t);
+    expect(reads).toBe(4);
+  });
+
+  it('a contended thread does not spin, unless its user asked for more than the 1 ms cap', () => {
+    const { contention, wait } = clock();
+    const quiet = (): number => 0.5;
+    const budget = new SpinBudget(0.05, 2, quiet, contention);
+    const own = new SpinBudget(5, 2, quiet, contention);
+    expect(budget.window(0)).toBe(0.05);
+    wait(2);
+    budget.window(5);
+    wait(2);
+    expect(budget.window(10)).toBe(0);
+    expect(own.window(10)).toBe(5);
+    for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 20); // short sleeps while contended do not grow it
+    expect(budget.window(200)).toBe(0.05);
+  });
+});
+
+describe('a pump asleep (no timeout: it waits for a notify)', () => {
+  /** Resolves once `done()` holds, polling each turn; fails after 5 s. */
+  async function until(done: () => boolean): Promise<void> {
+    const give = Date.now() + 5000;
+    while (!done()) {
+      if (Date.now() > give) throw new Error('timed out');
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  function sleeper() {
+    const header = new Int32Array(createRing({ bytes: 256 }), 0, 64);
+    const state = { steps: 0, ready: false };
+    const pump = new Pump(
+      header,
+      // A minute: were the sleep to time out, these tests would time out first.
+      { strategy: 'async', spinMicros: 0, sliceMs: 60_000, keepAlive: false },
+      (): Step => (state.steps++, state.ready ? 'done' : 'idle'),
+      () => state.ready,
+      () => ({ index: PUBLISHED, waiters: DATA_WAITERS }),
+    );
+    return { header, state, pump };
+  }
+
+  it('is woken by stop(), and then does nothing', async () => {
+    const { header, state, pump } = sleeper();
+    pump.start();
+    await until(() => Atomics.load(header, DATA_WAITERS) === 1);
+    const steps = state.steps;
+    pump.stop();
+    await until(() => Atomics.load(header, DATA_WAITERS) === 0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(state.steps).toBe(steps);
+  });
+
+  it('is woken by start(): what became ready without a notify is seen', async () => {
+    const { header, state, pump } = sleeper();
+    pump.start();
+    await until(() => Atomics.load(header, DATA_WAITERS) === 1);
+    state.ready = true; // no store to PUBLISHED, no notify: only the pump's own wake reaches it
+    pump.start(); // still asleep: start() must wake it
+    await until(() => !pump.running);
+    expect(state.steps).toBeGreaterThan(1);
+    expect(Atomics.load(header, DATA_WAITERS)).toBe(0);
   });
 });
 

@@ -2,6 +2,7 @@
  * How long the `auto` wait strategy (./wait.ts) spins before it sleeps, and
  * how that adapts to the link and to the load on the machine.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 
 /** The longest spin window `auto` grows to after short sleeps. */
@@ -28,6 +29,8 @@ const LOAD_EVERY_MS = 1000;
  *   makes both ends sleep, each wake-up makes the next round trip slower
  *   still, and a link stays in that slow state (seen: 130 µs instead of 4).
  * - With one core it is 0: spinning only keeps the peer from running.
+ * - While this thread is contended ({@link Contention}: it keeps waiting for
+ *   a core) it is 0, and short sleeps do not grow it.
  * - While the machine is loaded — the 1-minute load average above the
  *   cores plus two (a link's own two spinning ends count in it: a quiet
  *   2-core machine running one link sits at 2–3) — it is
@@ -54,18 +57,24 @@ export class SpinBudget {
    * @param baseMs the window after activity, `spinMicros` / 1000 (0: never spin, never adapt)
    * @param cores the machine's parallelism
    * @param load the machine's 1-minute load average (read at most once a second)
+   * @param contention this thread's {@link Contention} (one per thread; null: none is measured)
    */
   constructor(
     private readonly baseMs: number,
     private readonly cores = availableParallelism(),
     private readonly load: () => number = () => loadavg()[0],
+    private readonly contention: Contention | null = threadContention(),
   ) {
     this.maxMs = baseMs === 0 || cores <= 1 ? 0 : Math.max(baseMs, MAX_SPIN_MS);
     this.windowMs = Math.min(baseMs, this.maxMs);
   }
 
-  /** The window now: at most 0.2 ms while the machine is loaded. */
+  /**
+   * The window now: 0 while this thread is contended (unless the user's own
+   * window is above the 1 ms cap), at most 0.2 ms while the machine is loaded.
+   */
   window(now: number): number {
+    if (this.maxMs > 0 && this.baseMs <= MAX_SPIN_MS && this.contention?.contended(now)) return 0;
     return this.isLoaded(now) ? Math.min(this.windowMs, Math.max(this.baseMs, LOADED_SPIN_MS)) : this.windowMs;
   }
 
@@ -79,7 +88,7 @@ export class SpinBudget {
   slept(outcome: 'ok' | 'not-equal' | 'timed-out', sleptMs: number, now: number): void {
     if (this.maxMs === 0) return; // the user asked for no spinning at all, or one core
     if (outcome === 'timed-out') this.windowMs = Math.max(Math.min(this.baseMs, this.maxMs), this.windowMs / 2);
-    else if (this.isLoaded(now)) return;
+    else if (this.contention?.contended(now) || this.isLoaded(now)) return;
     else if (sleptMs < 4 * Math.max(this.windowMs, 0.05)) this.windowMs = Math.min(this.maxMs, Math.max(this.windowMs * 2, 0.01));
   }
 
@@ -91,4 +100,83 @@ export class SpinBudget {
     }
     return this.loaded;
   }
+}
+
+/** How often a thread's scheduler delay is read (while a pump polls). */
+const CHECK_MS = 5;
+/** Share of a check period spent runnable but off a core that counts as contended. */
+const CONTENDED_SHARE = 0.2;
+/** Contended periods in a row before spinning stops: one stall (a GC helper, a kernel thread) is ridden out. */
+const CONTENDED_PERIODS = 2;
+/** How long spinning stays off once contended; then it is tried again. */
+const HOLD_MS = 100;
+
+/**
+ * Is this thread short of a core? Read from the scheduler itself: the time
+ * the thread spent runnable but waiting for a CPU (Linux's schedstat
+ * `run_delay`), every 5 ms while a pump polls. Over a fifth of two periods
+ * in a row means more runnable threads than cores right now (a CPU hog,
+ * other programs), not a passing helper thread; spinning then stops for
+ * 100 ms, after which it is tried again.
+ *
+ * Why: both ends of a busy link spin, one per core on 2 cores; with a third
+ * runnable thread the scheduler shares 2 cores among 3 and takes a core
+ * from a spinning end for a time slice (ms), during which the other end
+ * spins for nothing, and the round trip waits the whole slice (shm round
+ * trip p99 ~2 ms under one CPU hog, vs ~90 µs for postMessage, whose
+ * threads sleep). Ends that sleep instead use little CPU, so the scheduler
+ * lets them preempt the hog the moment they are woken. The load average
+ * (SpinBudget's other rule) sees a hog only tens of seconds later, and not
+ * one hog on 2 cores at all. Elsewhere than Linux nothing is measured.
+ */
+export class Contention {
+  private checkedAt = -Infinity;
+  private delayAt = 0;
+  private periods = 0;
+  private until = -Infinity;
+
+  /** @param delay this thread's total scheduler delay so far, in ms (read every 5 ms at most) */
+  constructor(private readonly delay: () => number) {}
+
+  /** Is this thread contended at `now` (ms, `performance.now()`)? */
+  contended(now: number): boolean {
+    const elapsed = now - this.checkedAt;
+    if (elapsed >= CHECK_MS) {
+      const delay = this.delay();
+      const short = delay - this.delayAt > CONTENDED_SHARE * elapsed;
+      this.periods = short ? this.periods + 1 : 0;
+      if (this.periods >= CONTENDED_PERIODS) this.until = now + HOLD_MS;
+      this.checkedAt = now;
+      this.delayAt = delay;
+    }
+    return now < this.until;
+  }
+}
+
+let perThread: Contention | null | undefined;
+
+/**
+ * This thread's Contention (one per thread: a module instance is per
+ * thread), reading `/proc/thread-self/schedstat` through one descriptor
+ * opened by this thread and closed when it exits; null where there is
+ * no such file.
+ */
+function threadContention(): Contention | null {
+  if (perThread !== undefined) return perThread;
+  perThread = null;
+  let fd: number;
+  try {
+    fd = openSync('/proc/thread-self/schedstat', 'r');
+  } catch {
+    return null; // not Linux, or no schedstat: no contention is measured
+  }
+  process.once('exit', () => closeSync(fd));
+  const buf = Buffer.alloc(96);
+  perThread = new Contention(() => {
+    // "<ns on cpu> <ns runnable, waiting> <timeslices>"
+    const text = buf.toString('latin1', 0, readSync(fd, buf, 0, buf.length, 0));
+    const from = text.indexOf(' ') + 1;
+    return Number(text.slice(from, text.indexOf(' ', from))) / 1e6;
+  });
+  return perThread;
 }

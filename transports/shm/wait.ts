@@ -8,10 +8,12 @@
  *   `Atomics.waitAsync`, and the other side, seeing a sleeper, notifies. A busy
  *   link never pays a wake-up; an idle end uses no CPU. The window adapts
  *   ({@link SpinBudget}): it grows (up to 1 ms) while sleeps end soon after they began,
- *   none on a machine of 1 core, and at most 0.2 ms while the machine's
+ *   none on a machine of 1 core, none while the thread itself keeps waiting
+ *   for a core (Linux's scheduler delay, `Contention` in ./spin-budget.ts: a CPU hog or
+ *   other programs), and at most 0.2 ms while the machine's
  *   load average says it has more runnable threads than cores (a spinning
  *   end then only keeps the peer, or the thread the peer waits on, off a
- *   core).
+ *   core). A sleep lasts until the peer's notify (no timeout: see `sleep`).
  * - `spin`: polls without sleeping, in busy slices of about a millisecond
  *   with an event-loop turn between slices. Lowest latency, a core per end.
  * - `yield`: polls once per event-loop turn.
@@ -49,7 +51,11 @@ export interface PumpOptions {
   strategy: WaitStrategy;
   /** How long `auto` keeps polling after the last progress before it sleeps. */
   spinMicros: number;
-  /** The longest single sleep; flags are re-checked after it even with no notify. */
+  /**
+   * The longest single sleep of `block`, and of a pump that keeps its thread
+   * alive (`keepAlive`); flags are re-checked after it even with no notify.
+   * Other sleeps last until a notify (the peer's, or `start`/`stop`'s own).
+   */
   sliceMs: number;
   /**
    * Keep the thread alive while asleep (a pending `waitAsync` does not).
@@ -109,6 +115,8 @@ export class Pump {
   /** `auto`'s spin window: how long it polls after progress before it sleeps. */
   private readonly budget: SpinBudget;
   private sleptAt = 0;
+  /** The header slot the current sleep waits on. */
+  private sleepIndex = 0;
 
   constructor(
     private readonly header: Int32Array,
@@ -130,14 +138,16 @@ export class Pump {
   start(): void {
     this.stopped = false;
     this.lastProgress = performance.now();
-    if (!this.scheduled && !this.sleeping && !this.hopping) this.schedule();
+    if (this.sleeping) this.wake();
+    else if (!this.scheduled && !this.hopping) this.schedule();
   }
 
-  /** Stops pumping; a sleeping waitAsync is left to expire harmlessly. */
+  /** Stops pumping; a sleeping waitAsync is woken, and then does nothing. */
   stop(): void {
     this.stopped = true;
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
+    if (this.sleeping) this.wake();
   }
 
   get running(): boolean {
@@ -245,6 +255,14 @@ export class Pump {
     Atomics.sub(this.header, waiters, 1);
   }
 
+  /**
+   * Ends this pump's sleep now: a notify on the slot it sleeps on (any other
+   * sleeper there wakes too, finds nothing new, and sleeps again).
+   */
+  private wake(): void {
+    Atomics.notify(this.header, this.sleepIndex);
+  }
+
   private sleep(): void {
     const { index, waiters } = this.cell();
     Atomics.add(this.header, waiters, 1);
@@ -253,14 +271,21 @@ export class Pump {
       Atomics.sub(this.header, waiters, 1);
       return this.schedule();
     }
-    const result = Atomics.waitAsync(this.header, index, seen, this.options.sliceMs);
+    // No timeout unless the pump holds the thread alive: a waitAsync with one
+    // costs a delayed task on the event loop (an extra loop wake-up to arm a
+    // timer, and the timer's own later) per sleep, ~13 µs a wake-up in a
+    // round trip (bench/README.md, "Tails"). The ring's protocol never loses
+    // a notify (./ring.ts), and start() and stop() wake a sleep themselves.
+    const keepsAlive = this.options.keepAlive !== false;
+    const result = keepsAlive ? Atomics.waitAsync(this.header, index, seen, this.options.sliceMs) : Atomics.waitAsync(this.header, index, seen);
     if (!result.async) {
       Atomics.sub(this.header, waiters, 1);
       return this.schedule();
     }
     this.sleeping = true;
+    this.sleepIndex = index;
     this.sleptAt = performance.now();
-    const keepAlive = this.options.keepAlive === false ? undefined : setTimeout(noop, this.options.sliceMs + 10);
+    const keepAlive = keepsAlive ? setTimeout(noop, this.options.sliceMs + 10) : undefined;
     result.value.then((outcome) => {
       if (keepAlive) clearTimeout(keepAlive);
       if (this.options.strategy === 'auto') {
