@@ -33,7 +33,7 @@ export interface ChannelHost {
   roomToWrite(): boolean;
   /** Calls `channel.roomAvailable()` once the connection has room again. */
   waitForRoom(channel: TcpChannel<unknown>): void;
-  /** Frames were appended to `out`: write them soon (at once past the batch size). */
+  /** Frames were appended to `out`: write them soon (at once past the batch size, or when `urgent`). */
   wrote(urgent?: boolean): void;
   /** Calls `channel.deliverPending()` after the current read. */
   deliverLater(channel: TcpChannel<unknown>): void;
@@ -134,7 +134,10 @@ export class TcpChannel<T> implements Channel<T>, SessionTransport {
     if (kind === FrameKind.NEXT) bytes = out.appendItem(this.localId, body!, value as V, this.host.peerMaxFrame);
     else if (body) bytes = out.writeFrame(kind, this.localId, body, value as V);
     else bytes = out.writeEmpty(kind, this.localId);
-    this.host.wrote();
+    // An ACK goes out at once, not at the end of the turn: a turn may read
+    // up to 32 socket chunks (libuv's read loop), 2 MiB more to decode and
+    // deliver before the writer, perhaps waiting for this credit, hears of it.
+    this.host.wrote(kind === FrameKind.ACK);
     return bytes;
   }
 
