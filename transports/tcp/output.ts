@@ -32,7 +32,7 @@ export const ITEMS_BYTES = 8 * 1024;
 const MAX_PREFIX = 5;
 /** Room kept after an encoded item: its prefix may grow to MAX_PREFIX bytes, and the item may move into a frame of its own. */
 const SLACK = MAX_PREFIX + TCP_HEADER;
-/** Written buffers kept for reuse, at most. */
+/** Written buffers kept for reuse, at most, unless the writer asks for more (`maxSpare`). */
 const MAX_SPARE = 16;
 
 export class FrameOut extends EncodeBuffer {
@@ -52,7 +52,16 @@ export class FrameOut extends EncodeBuffer {
    */
   private readonly spare: Buffer[] = [];
 
-  constructor(private readonly capacity = 2 * BATCH_BYTES) {
+  /**
+   * @param capacity bytes of each buffer (a value that does not fit grows it, and that buffer is not reused)
+   * @param maxSpare written buffers kept for reuse, at most: as many as may
+   *   be in flight at once (the writer's highWaterMark over BATCH_BYTES, and
+   *   a flush's worth), so a steady stream allocates none
+   */
+  constructor(
+    private readonly capacity = 2 * BATCH_BYTES,
+    private readonly maxSpare = MAX_SPARE,
+  ) {
     super(capacity);
   }
 
@@ -137,7 +146,7 @@ export class FrameOut extends EncodeBuffer {
    */
   recycle(chunk: Buffer): void {
     const whole = chunk.buffer;
-    if (whole.byteLength !== this.capacity || chunk.byteOffset !== 0 || this.spare.length >= MAX_SPARE) return;
+    if (whole.byteLength !== this.capacity || chunk.byteOffset !== 0 || this.spare.length >= this.maxSpare) return;
     this.spare.push(Buffer.from(whole, 0, this.capacity));
   }
 

@@ -67,4 +67,28 @@ describe('tcp raw values delivered as views of their own buffer', () => {
     for (const value of alive) value.fill(0xee);
     for (const value of alive) expect(value.every((b) => b === 0xee)).toBe(true);
   });
+
+  it('a burst of 64 KiB values as fast as the window allows arrives whole: no buffer is reused while the socket still holds it', async () => {
+    // The sender reuses its written buffers as soon as the socket says it
+    // has written them (transports/tcp/writer.ts, reclaim): every value here
+    // says at every byte which one it is, so a buffer reused too early
+    // would show as a value with another's bytes.
+    const server = await listen();
+    const accepted = nextConnection(server);
+    const client = await connect({ port: server.port });
+    const peer = await accepted;
+    const there = peer.open('burst', raw);
+    const got = lastValueFrom(there.pipe(toArray()));
+    const here = client.open('burst', raw, { window: 1 << 20 });
+    const COUNT = 400;
+    const pool = Array.from({ length: 7 }, (_, k) => payload(k, 64 * 1024));
+    for (let i = 0; i < COUNT; i++) {
+      const value = pool[i % pool.length];
+      if (!here.trySend(value)) await here.send(value);
+    }
+    here.complete();
+    const kept = await got;
+    expect(kept.length).toBe(COUNT);
+    kept.forEach((value, i) => expect(Buffer.compare(value, pool[i % pool.length])).toBe(0));
+  });
 });
