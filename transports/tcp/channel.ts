@@ -19,7 +19,7 @@ import type { SessionTransport } from '../../core/session-transport';
 import { varLongBytes } from '../../core/varint';
 import { guardFor, type Guard } from './bounded';
 import { checkItems, decodeItems } from './items';
-import type { FrameOut } from './output';
+import { ITEMS_BYTES, type FrameOut } from './output';
 import type { ChannelHello } from './wire';
 
 /** What a channel needs from its connection. */
@@ -33,13 +33,25 @@ export interface ChannelHost {
   roomToWrite(): boolean;
   /** Calls `channel.roomAvailable()` once the connection has room again. */
   waitForRoom(channel: TcpChannel<unknown>): void;
-  /** Frames were appended to `out`: write them soon (at once past the batch size). */
+  /** Frames were appended to `out`: write them soon (at once past the batch size, or when `urgent`). */
   wrote(urgent?: boolean): void;
   /** Calls `channel.deliverPending()` after the current read. */
   deliverLater(channel: TcpChannel<unknown>): void;
   /** Both directions are over: forget the channel (its name may be opened again). */
   retire(channel: TcpChannel<unknown>): void;
 }
+
+/**
+ * A NEXT frame with a body of at least this many bytes (half a full frame,
+ * ITEMS_BYTES) is delivered as soon as it is read; smaller ones, and the
+ * endings, when the socket read that holds them is done. A 64 KiB read of
+ * small values decoded about 2 300 of them before any was delivered, so
+ * each lived through more of the young generation: the receiver's
+ * scavenges copied them (GC 15 % of its samples against 12 % for the bare
+ * baseline). Values of one channel still arrive in order: delivering hands
+ * over everything decoded before, and an ending waits for the end of the read.
+ */
+const DELIVER_NOW_BYTES = ITEMS_BYTES / 2;
 
 /** No guard computed yet (undefined means "none needed"). */
 const UNSET = Symbol('unset');
@@ -80,8 +92,12 @@ export class TcpChannel<T> implements Channel<T>, SessionTransport {
    * @throws FrameError on a protocol violation (the connection ends)
    */
   onFrame(kind: number, buf: Buffer, start: number, end: number): void {
-    if (kind === FrameKind.NEXT) checkItems(buf, start, end);
-    this.session.receive(kind, buf, start, end);
+    if (kind === FrameKind.NEXT) {
+      checkItems(buf, start, end);
+      this.session.receive(kind, buf, start, end);
+      // A full frame's values go out now, not with the rest of the read (see DELIVER_NOW_BYTES).
+      if (end - start >= DELIVER_NOW_BYTES) return this.session.deliver();
+    } else this.session.receive(kind, buf, start, end);
     if (kind <= FrameKind.ERROR && !this.deliveryQueued) {
       this.deliveryQueued = true;
       this.host.deliverLater(this as TcpChannel<unknown>);
@@ -118,7 +134,10 @@ export class TcpChannel<T> implements Channel<T>, SessionTransport {
     if (kind === FrameKind.NEXT) bytes = out.appendItem(this.localId, body!, value as V, this.host.peerMaxFrame);
     else if (body) bytes = out.writeFrame(kind, this.localId, body, value as V);
     else bytes = out.writeEmpty(kind, this.localId);
-    this.host.wrote();
+    // An ACK goes out at once, not at the end of the turn: a turn may read
+    // up to 32 socket chunks (libuv's read loop), 2 MiB more to decode and
+    // deliver before the writer, perhaps waiting for this credit, hears of it.
+    this.host.wrote(kind === FrameKind.ACK);
     return bytes;
   }
 

@@ -8,8 +8,8 @@
  * (output.ts) and handed to the socket in corked groups when core/batcher.ts
  * says, bounded by its drain. Reading: each 'data' chunk is cut into frames
  * in place (parser.ts, over core/frame-reader.ts);
- * every channel that decoded values gets them as one batch when the chunk is
- * done. A heartbeat (heartbeat.ts) notices a peer that stops talking while
+ * a channel delivers a full NEXT frame's values at once, the rest it decoded
+ * as one batch when the chunk is done. A heartbeat (heartbeat.ts) notices a peer that stops talking while
  * its socket stays open.
  */
 import type { Socket } from 'node:net';
@@ -219,7 +219,7 @@ export class TcpConnection {
       maxFrame: this.settings.maxFrame,
       roomToWrite: () => writer.roomToWrite(),
       waitForRoom: (channel) => writer.waitForRoom(channel),
-      wrote: () => writer.wrote(),
+      wrote: (urgent) => (urgent ? writer.flush() : writer.wrote()),
       deliverLater: (channel) => this.reader.deliverLater(channel),
       retire: (channel) => this.mux.retire(channel),
     };

@@ -32,7 +32,7 @@ export const ITEMS_BYTES = 8 * 1024;
 const MAX_PREFIX = 5;
 /** Room kept after an encoded item: its prefix may grow to MAX_PREFIX bytes, and the item may move into a frame of its own. */
 const SLACK = MAX_PREFIX + TCP_HEADER;
-/** Written buffers kept for reuse, at most. */
+/** Written buffers kept for reuse, at most, unless the writer asks for more (`maxSpare`). */
 const MAX_SPARE = 16;
 
 export class FrameOut extends EncodeBuffer {
@@ -40,13 +40,28 @@ export class FrameOut extends EncodeBuffer {
   private openStart = -1;
   private openChannel = 0;
   /**
+   * Bytes the last item's length prefix took: the next value is encoded
+   * after as many. Guessing 1 for a 64 KiB value cost a second copy of it
+   * (its bytes moved up by the 3-byte prefix), 2 for a Trade a move of each.
+   */
+  private prefixGuess = 1;
+  /**
    * Buffers given back once the socket wrote them, for `take` to reuse:
    * fresh memory costs a page fault per 4 KiB the first time it is written,
    * which made copying a 64 KiB value into a new buffer twice as slow.
    */
   private readonly spare: Buffer[] = [];
 
-  constructor(private readonly capacity = 2 * BATCH_BYTES) {
+  /**
+   * @param capacity bytes of each buffer (a value that does not fit grows it, and that buffer is not reused)
+   * @param maxSpare written buffers kept for reuse, at most: as many as may
+   *   be in flight at once (the writer's highWaterMark over BATCH_BYTES, and
+   *   a flush's worth), so a steady stream allocates none
+   */
+  constructor(
+    private readonly capacity = 2 * BATCH_BYTES,
+    private readonly maxSpare = MAX_SPARE,
+  ) {
     super(capacity);
   }
 
@@ -64,23 +79,24 @@ export class FrameOut extends EncodeBuffer {
     // not fit its schema, or is too large, leaves only bytes past `pos`.
     const before = this.pos;
     const at = joins ? before : before + TCP_HEADER;
-    // The value goes straight after a one-byte prefix; the common case (room
-    // enough, with the slack after it) is one encodeInto and no growth.
-    let end = at + 1 + SLACK <= this.buf.length ? codec.encodeInto(value, this.buf, at + 1) : -1;
-    if (end < 0 || end + SLACK > this.buf.length) end = this.encode(codec, value, at + 1);
-    const n = end - (at + 1);
-    let item = n + 1;
-    if (n < 64) {
-      this.buf[at] = n << 1; // an Avro long below 64 is one byte: n zigzagged
-    } else {
-      const prefix = varLongBytes(n);
-      if (prefix > 1) {
-        this.buf.copyWithin(at + prefix, at + 1, end);
-        end += prefix - 1;
-      }
-      writeVarLong(this.buf, at, n);
-      item = prefix + n;
+    // The value goes straight after as many bytes as the last item's length
+    // took (a stream's values tend to be alike in size): the common case,
+    // room enough with the slack after it, is one encodeInto and no move.
+    const guess = this.prefixGuess;
+    const from = at + guess;
+    let end = from + SLACK <= this.buf.length ? codec.encodeInto(value, this.buf, from) : -1;
+    if (end < 0 || end + SLACK > this.buf.length) end = this.encode(codec, value, from);
+    const n = end - from;
+    const prefix = n < 64 ? 1 : varLongBytes(n);
+    if (prefix !== guess) {
+      // Another length: the bytes move once (SLACK covers a longer prefix).
+      this.buf.copyWithin(at + prefix, from, end);
+      end += prefix - guess;
+      this.prefixGuess = prefix;
     }
+    if (prefix === 1) this.buf[at] = n << 1; // an Avro long below 64 is one byte: n zigzagged
+    else writeVarLong(this.buf, at, n);
+    const item = prefix + n;
     if (item > maxBody) throw new FrameError(`a value of ${item} bytes exceeds the peer's maxFrame (${maxBody})`);
     if (!joins) {
       this.startFrame(before, channel);
@@ -130,7 +146,7 @@ export class FrameOut extends EncodeBuffer {
    */
   recycle(chunk: Buffer): void {
     const whole = chunk.buffer;
-    if (whole.byteLength !== this.capacity || chunk.byteOffset !== 0 || this.spare.length >= MAX_SPARE) return;
+    if (whole.byteLength !== this.capacity || chunk.byteOffset !== 0 || this.spare.length >= this.maxSpare) return;
     this.spare.push(Buffer.from(whole, 0, this.capacity));
   }
 

@@ -1,8 +1,9 @@
 /**
  * The read side of a TCP connection: each 'data' chunk of the attached
  * socket is cut into frames in place (parser.ts); channel frames go to the
- * mux and count as session bytes, and every channel that decoded values gets
- * them as one batch when the chunk is done. Connection frames (channel 0)
+ * mux and count as session bytes; a channel delivers the values of a full
+ * NEXT frame at once (channel.ts, DELIVER_NOW_BYTES), and the rest it
+ * decoded as one batch when the chunk is done. Connection frames (channel 0)
  * are handled here when they concern the byte stream — CACK (the peer's
  * count of our session bytes), PING (answered with PONG), PONG — and handed
  * to the connection when they end it (CLOSE, DENY).

@@ -18,6 +18,7 @@
  */
 import type { Socket } from 'node:net';
 import { Batcher } from '../../core/batcher';
+import { Fifo } from '../../core/fifo';
 import type { TcpChannel } from './channel';
 import { BATCH_BYTES, FrameOut } from './output';
 import { ReplayBuffer } from './session';
@@ -34,10 +35,18 @@ const MIN_REPLAY_BYTES = 4 * CACK_BYTES;
  * twice the time per byte of one per group.
  */
 const FLUSH_BYTES = 256 * 1024;
+/** The most written buffers kept for reuse, whatever the highWaterMark (8 MiB of 128 KiB buffers). */
+const MAX_SPARE = 64;
 
 export class ConnectionWriter {
-  /** Where channels encode their frames. */
-  readonly out = new FrameOut();
+  /**
+   * Where channels encode their frames. Its spare buffers cover what may be
+   * in flight (the highWaterMark, a flush, and the one being filled; at most
+   * MAX_SPARE): with 16 at most, a stream of 64 KiB values (one buffer
+   * each) outran them and allocated fresh 128 KiB buffers, whose external
+   * memory made the sender collect garbage (GC 20 % of its samples).
+   */
+  readonly out: FrameOut;
   private readonly replay: ReplayBuffer;
   private readonly replayLimit: number;
   private readonly highWaterMark: number;
@@ -49,11 +58,15 @@ export class ConnectionWriter {
   private unsent: Buffer[] = [];
   private unsentBytes = 0;
   private readonly waiting = new Set<TcpChannel<unknown>>();
+  /** Chunks handed to the socket and not yet given back to `out` (not resumable), oldest first, and their bytes. */
+  private readonly inSocket = new Fifo<Buffer>();
+  private inSocketBytes = 0;
 
   constructor(
     settings: Settings,
     private readonly resumable: boolean,
   ) {
+    this.out = new FrameOut(undefined, Math.min(MAX_SPARE, Math.ceil((settings.highWaterMark + FLUSH_BYTES) / BATCH_BYTES) + 2));
     this.replay = new ReplayBuffer(resumable);
     this.highWaterMark = settings.highWaterMark;
     this.replayLimit = Math.max(4 * settings.highWaterMark, MIN_REPLAY_BYTES);
@@ -91,6 +104,7 @@ export class ConnectionWriter {
   /** The socket is gone: frames are recorded for a replay (resumable) until the next `attach`. */
   detach(): void {
     this.socket = undefined;
+    this.forgetInSocket();
   }
 
   /** The connection is over: what waits goes to the socket (if any), and nothing more is written. */
@@ -98,6 +112,7 @@ export class ConnectionWriter {
     this.flush();
     this.stopped = true;
     this.socket = undefined;
+    this.forgetInSocket();
     this.waiting.clear();
   }
 
@@ -136,6 +151,7 @@ export class ConnectionWriter {
 
   /** Wakes the channels that found no room, if there is room now. */
   notifyRoom(): void {
+    this.reclaim();
     if (this.waiting.size === 0 || !this.roomToWrite()) return;
     const waiting = [...this.waiting];
     this.waiting.clear();
@@ -168,10 +184,42 @@ export class ConnectionWriter {
   private write(chunks: Buffer[]): void {
     const socket = this.socket;
     if (!socket || chunks.length === 0) return;
-    // Once written, a chunk's buffer is reused, unless the replay buffer keeps it.
-    const recycle = !this.resumable;
     socket.cork();
-    for (const chunk of chunks) socket.write(chunk, recycle ? () => this.out.recycle(chunk) : undefined);
+    for (const chunk of chunks) socket.write(chunk);
     socket.uncork();
+    // Once written, a chunk's buffer is reused, unless the replay buffer keeps it.
+    if (this.resumable) return;
+    for (const chunk of chunks) {
+      this.inSocket.push(chunk);
+      this.inSocketBytes += chunk.length;
+    }
+    this.reclaim();
+  }
+
+  /**
+   * Gives `out` back the chunks the socket has written. Chunks complete in
+   * order, so the bytes it still holds (`writableLength`, connection frames
+   * written after a chunk included) are the last ones handed to it: a chunk
+   * followed by at least that many bytes of later chunks is written. Asked
+   * after each write (the kernel usually takes a writev whole, at once) and
+   * on 'drain', not in write callbacks, which Node runs only once the
+   * writing loop yields: a burst of a whole window (64 values of 64 KiB)
+   * then needed a fresh buffer per value.
+   */
+  private reclaim(): void {
+    const socket = this.socket;
+    if (!socket) return;
+    const pending = socket.writableLength;
+    for (let head = this.inSocket.peek(); head && this.inSocketBytes - head.length >= pending; head = this.inSocket.peek()) {
+      this.inSocket.shift();
+      this.inSocketBytes -= head.length;
+      this.out.recycle(head);
+    }
+  }
+
+  /** The socket is gone: what it held is not known to be written, so none of it is reused. */
+  private forgetInSocket(): void {
+    this.inSocket.drain();
+    this.inSocketBytes = 0;
   }
 }

@@ -85,6 +85,29 @@ describe('tcp framing', () => {
     expect(got).toEqual(sent);
   });
 
+  it('a run of 64 KiB values, each after a value of another prefix length, each a frame of its own: prefix, payload, no byte moved wrong', () => {
+    // appendItem encodes a value after as many prefix bytes as the last item's took:
+    // here the guess is wrong at every switch (1 ↔ 3 bytes) and right within a run.
+    const out = new FrameOut();
+    const sent: Buffer[] = [];
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < 12; i++) {
+      const bytes = Buffer.alloc(i % 4 === 3 ? 5 : 64 * 1024, i);
+      bytes[0] = 0xa0 + i;
+      bytes[bytes.length - 1] = 0xb0 + i;
+      out.appendItem(1, raw, bytes, 1 << 20);
+      sent.push(bytes);
+      if (out.size >= BATCH_BYTES) chunks.push(out.take());
+    }
+    chunks.push(out.take());
+    const frames = parseAll(chunks);
+    expect(frames.flatMap((f) => items(f.body, raw))).toEqual(sent);
+    for (const f of frames.filter((f) => f.body.length > 1000)) {
+      expect(readVarLong(f.body, 0, f.body.length)).toEqual({ value: 64 * 1024, next: 3 });
+      expect(f.body.length).toBe(3 + 64 * 1024);
+    }
+  });
+
   it('parses the same frames fed one byte at a time, and in random splits', () => {
     const out = new FrameOut();
     for (let i = 0; i < 200; i++) {
