@@ -38,6 +38,16 @@ describe('SpinBudget (auto wait)', () => {
     expect(budget.window(0)).toBe(0.05);
   });
 
+  it('halves back after long sleeps that a notify ended too (the channels sleep with no timeout: 100 ms idle counts as one)', () => {
+    const budget = new SpinBudget(0.05, 2, quiet, null);
+    for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 0);
+    expect(budget.window(0)).toBe(1);
+    budget.slept('ok', 99, 0);
+    expect(budget.window(0)).toBe(1);
+    for (let i = 0; i < 10; i++) budget.slept('ok', 100, 0);
+    expect(budget.window(0)).toBe(0.05);
+  });
+
   it('never spins with one core, nor with spinMicros 0', () => {
     for (const budget of [new SpinBudget(0.05, 1, quiet, null), new SpinBudget(0, 8, quiet, null)]) {
       budget.slept('ok', 0.001, 0);
@@ -86,15 +96,25 @@ describe('Contention (auto wait: is this thread short of a core?)', () => {
     return { contention: new Contention(() => delay), wait: (ms: number) => (delay += ms) };
   }
 
-  it('two periods in a row with over a fifth of them spent waiting for a core: contended for 100 ms', () => {
+  it('four periods in a row with over half of them spent waiting for a core: contended for 100 ms', () => {
     const { contention, wait } = clock();
     expect(contention.contended(0)).toBe(false);
-    wait(2); // 2 ms of 5 waiting for a core
-    expect(contention.contended(5)).toBe(false); // one period: a passing helper thread, ridden out
-    wait(2);
-    expect(contention.contended(10)).toBe(true);
-    expect(contention.contended(109)).toBe(true); // read again at 15, 20, ...: no more waiting, still held
-    expect(contention.contended(111)).toBe(false);
+    for (const t of [5, 10, 15]) {
+      wait(3); // 3 ms of 5 waiting for a core
+      expect(contention.contended(t)).toBe(false); // fewer than four: ridden out
+    }
+    wait(3);
+    expect(contention.contended(20)).toBe(true);
+    expect(contention.contended(119)).toBe(true); // read again at 25, 30, ...: no more waiting, still held
+    expect(contention.contended(121)).toBe(false);
+  });
+
+  it('a third of each period waiting (one CPU hog beside a spinning link on 2 cores) is not contention', () => {
+    const { contention, wait } = clock();
+    for (let t = 0; t <= 100; t += 5) {
+      expect(contention.contended(t)).toBe(false);
+      wait(5 / 3);
+    }
   });
 
   it('one long stall between quiet periods is not contention', () => {
@@ -121,12 +141,14 @@ describe('Contention (auto wait: is this thread short of a core?)', () => {
     const budget = new SpinBudget(0.05, 2, quiet, contention);
     const own = new SpinBudget(5, 2, quiet, contention);
     expect(budget.window(0)).toBe(0.05);
-    wait(2);
-    budget.window(5);
-    wait(2);
-    expect(budget.window(10)).toBe(0);
-    expect(own.window(10)).toBe(5);
-    for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 20); // short sleeps while contended do not grow it
+    for (const t of [5, 10, 15]) {
+      wait(3);
+      budget.window(t);
+    }
+    wait(3);
+    expect(budget.window(20)).toBe(0);
+    expect(own.window(20)).toBe(5);
+    for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 30); // short sleeps while contended do not grow it
     expect(budget.window(200)).toBe(0.05);
   });
 });

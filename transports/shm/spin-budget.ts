@@ -14,6 +14,8 @@ const MAX_SPIN_MS = 1;
  * hogs: p50 4–8 ms with 1 ms, ~0.5 ms with 0.2 ms.
  */
 const LOADED_SPIN_MS = 0.2;
+/** A sleep this long (ms) means the link went idle: the window halves back, as after a timeout. */
+const IDLE_SLEEP_MS = 100;
 /** How often the load average is read (the kernel updates it every 5 s). */
 const LOAD_EVERY_MS = 1000;
 
@@ -80,14 +82,16 @@ export class SpinBudget {
 
   /**
    * A sleep of `sleptMs` ended with `outcome` (Atomics.waitAsync's) at `now`.
-   * While loaded a short sleep does not grow the window: data then comes
+   * A sleep of 100 ms or more counts as timed out whatever ended it: the
+   * channels' sleeps have no timeout (./wait.ts), and an idle link should
+   * still shrink its window back. While loaded a short sleep does not grow the window: data then comes
    * soon after a sleep because sleeping gave the peer the core, and a
    * window grown on that would spin the peer off it again once the load
    * is gone.
    */
   slept(outcome: 'ok' | 'not-equal' | 'timed-out', sleptMs: number, now: number): void {
     if (this.maxMs === 0) return; // the user asked for no spinning at all, or one core
-    if (outcome === 'timed-out') this.windowMs = Math.max(Math.min(this.baseMs, this.maxMs), this.windowMs / 2);
+    if (outcome === 'timed-out' || sleptMs >= IDLE_SLEEP_MS) this.windowMs = Math.max(Math.min(this.baseMs, this.maxMs), this.windowMs / 2);
     else if (this.contention?.contended(now) || this.isLoaded(now)) return;
     else if (sleptMs < 4 * Math.max(this.windowMs, 0.05)) this.windowMs = Math.min(this.maxMs, Math.max(this.windowMs * 2, 0.01));
   }
@@ -104,18 +108,30 @@ export class SpinBudget {
 
 /** How often a thread's scheduler delay is read (while a pump polls). */
 const CHECK_MS = 5;
-/** Share of a check period spent runnable but off a core that counts as contended. */
-const CONTENDED_SHARE = 0.2;
+/**
+ * Share of a check period spent runnable but off a core that counts as
+ * contended. Half, over four periods: with a fifth over two (the first
+ * setting) the rule fired on a quiet 2-core machine — a fresh link's first
+ * ~100 ms share the cores with V8's compiler threads — and a quiet shm
+ * round trip's p50 went 4.5 → 16–28 µs in one run in two, p99 ~60 → 120–170 µs
+ * (lead, /tmp/s20/hic2.js alternated); 0.3 over 2 or 3, and 0.25 over 3,
+ * still fired (p99 70–130 µs). At a half over four it never fired quietly
+ * (p99 60–63 µs, as without the rule). The price: one CPU hog on 2 cores
+ * leaves a spinning end ~a third of its time waiting, under a half, so the
+ * rule sits out that case (p99 ~2.1 ms, as without it; at a fifth it was
+ * 145–170 µs); it acts under heavier load, which is where it was measured.
+ */
+const CONTENDED_SHARE = 0.5;
 /** Contended periods in a row before spinning stops: one stall (a GC helper, a kernel thread) is ridden out. */
-const CONTENDED_PERIODS = 2;
+const CONTENDED_PERIODS = 4;
 /** How long spinning stays off once contended; then it is tried again. */
 const HOLD_MS = 100;
 
 /**
  * Is this thread short of a core? Read from the scheduler itself: the time
  * the thread spent runnable but waiting for a CPU (Linux's schedstat
- * `run_delay`), every 5 ms while a pump polls. Over a fifth of two periods
- * in a row means more runnable threads than cores right now (a CPU hog,
+ * `run_delay`), every 5 ms while a pump polls. Over half of four periods
+ * in a row means many more runnable threads than cores right now (CPU hogs,
  * other programs), not a passing helper thread; spinning then stops for
  * 100 ms, after which it is tried again.
  *
