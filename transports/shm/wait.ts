@@ -86,7 +86,7 @@ const MIN_HOPS = 2;
  * garbage (~90 B), and on a round trip the scavenges it causes are the p99.
  */
 const PROBE_EVERY = 64;
-/** Idle polls between two reads of the clock (see `run`). */
+/** Idle polls between two reads of the clock while `auto` or `spin` polls (see `run`); `block` and `async` sleep at the first idle poll, `yield` yields. */
 const IDLE_POLLS = 16;
 /** How long `auto` busy-polls inside one turn before polling across turns. */
 const SYNC_SPIN_MS = 0.005;
@@ -185,7 +185,7 @@ export class Pump {
         this.hop(turnEnd);
         return;
       }
-      if (++polls < IDLE_POLLS && this.options.strategy !== 'yield') continue;
+      if (++polls < IDLE_POLLS && (this.options.strategy === 'auto' || this.options.strategy === 'spin')) continue;
       polls = 0;
       const now = performance.now();
       if (idleSince === 0) {
