@@ -59,6 +59,29 @@ export interface SuiteOptions {
   readonly quick: boolean;
 }
 
+/**
+ * How many round trips a round-trip case times, and how many it makes first,
+ * untimed (port, shm and request suites; `n` is the timed count of the full
+ * run, `quickN` of `--quick`).
+ *
+ * The warm-up is 60,000 round trips (10,000 quick), not the 2,000 it was,
+ * so that the timed ones run in the steady state the figures claim. Each
+ * case starts a fresh worker, whose V8 grows its young generation to
+ * 8–16 MiB a semi-space within its first milliseconds; every 4 KiB page of
+ * it faults the first time the allocator reaches it (~10 µs a fault on the
+ * 2-core VMs these figures come from), and a round trip leaves well under
+ * 1 KB of garbage on each thread, so the first lap over both semi-spaces
+ * takes some 60,000 round trips. With 2,000 the timed part sat inside it:
+ * the worker took a fault about every 5th round trip, and the p99 measured
+ * that, not the link (1,500–3,700 round trips in 20,000 over 15 µs against
+ * 170–300 after a long warm-up; 6cb6550, whose worker's young generation
+ * grew to 8 MiB, not 16, was hit less). The first lap is real and is
+ * written down as such in bench/README.md ("A fresh worker's first lap").
+ */
+export function roundTrips(quick: boolean, n = 20_000, quickN = 5_000): { n: number; warmup: number } {
+  return quick ? { n: quickN, warmup: 10_000 } : { n, warmup: 60_000 };
+}
+
 /** A named group of cases; `cases` builds them for the chosen size. */
 export interface Suite {
   readonly name: string;

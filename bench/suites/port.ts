@@ -5,7 +5,7 @@
  *   - round trip of one Trade, p50 and p99 in µs (ratio = baseline / value).
  * Either way a ratio > 1 means rxwire is faster.
  */
-import type { Case, Suite } from '../harness';
+import { roundTrips, type Case, type Suite } from '../harness';
 import { rawRoundTrip, wireRoundTrip } from '../port/round-trip';
 import { rawThroughput, wireThroughput } from '../port/throughput';
 
@@ -14,7 +14,7 @@ export const portSuite: Suite = {
   title: 'WireSubject over MessagePort vs raw postMessage: throughput (msgs/s), round trip (µs)',
   cases({ quick }): Case[] {
     const size = quick ? { n: 200_000, warmup: 20_000 } : { n: 1_000_000, warmup: 50_000 };
-    const rtt = quick ? { n: 5_000, warmup: 1_000 } : { n: 20_000, warmup: 2_000 };
+    const rtt = roundTrips(quick);
     return [
       {
         name: 'Trade throughput main→worker (await send)',

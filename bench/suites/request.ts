@@ -19,7 +19,7 @@ import { lastValueFrom } from 'rxjs';
 import { open } from '../../transports/open';
 import { client, request, rpcCodec, type RequestClient } from '../../operators';
 import { shm, transferList, type WaitStrategy } from '../../transports';
-import type { Case, Runner, Sample, Suite } from '../harness';
+import { roundTrips, type Case, type Runner, type Sample, type Suite } from '../harness';
 import type { RoundTripSize } from '../port/round-trip';
 import { rawPingPong, shmRoundTrip, type DriveForm } from '../shm/round-trip';
 import { floorPingPong } from '../floor/ping-pong';
@@ -36,7 +36,7 @@ export const requestSuite: Suite = {
   name: 'request',
   title: 'request/reply round trip over shm (client on main, serve in a worker) vs raw postMessage ping-pong: µs',
   cases({ quick }): Case[] {
-    const size = quick ? { n: 3_000, warmup: 1_000 } : { n: 20_000, warmup: 2_000 };
+    const size = roundTrips(quick, 20_000, 3_000);
     const latency = (key: 'p50' | 'p99', suffix: string) =>
       ({ key, label: `request round trip ${key}${suffix}`, unit: 'µs', better: 'lower' }) as const;
     return [

@@ -8,7 +8,7 @@
  *   - the bare ring: 32-byte records, one publish per batch, records/s.
  * A ratio > 1 means rxwire is faster. Sizes in bench/README.md.
  */
-import type { Case, Suite } from '../harness';
+import { roundTrips, type Case, type Suite } from '../harness';
 import { rawThroughput, wireThroughput } from '../port/throughput';
 import { rawBytesThroughput, shmBytesThroughput } from '../shm/bytes';
 import { ringBatchThroughput } from '../shm/ring';
@@ -25,7 +25,7 @@ export const shmSuite: Suite = {
   title: 'WireSubject and bare ring over shared memory vs raw postMessage: msgs/s, round trip (µs), MB/s, records/s',
   cases({ quick }): Case[] {
     const trades = quick ? { n: 200_000, warmup: 20_000 } : { n: 1_000_000, warmup: 50_000 };
-    const rtt = quick ? { n: 5_000, warmup: 1_000 } : { n: 20_000, warmup: 2_000 };
+    const rtt = roundTrips(quick);
     const big = quick ? { n: 2_000, warmup: 200, bytes: 64 * KIB } : { n: 10_000, warmup: 1_000, bytes: 64 * KIB };
     const small = { bytes: 32 };
     const ring = quick

@@ -1,6 +1,7 @@
 // node scripts/probes/shm-timeline.js DIST [wait]: one shm callback round trip of 22,000 Trades over a fresh shm.pair() (DIST: a built dist/, e.g. ./dist),
 // printing round trips 12,001-16,000 run-length encoded: fN = N trips under 8 µs, a number = one slower trip in µs.
-// It showed the page fault every ~105 trips of a fresh ring (session 20: 6bff7d2).
+// It showed the page fault every ~105 trips of a fresh ring (session 20: 6bff7d2), and a slow trip every ~5th: the echo
+// worker's young generation faulting in on its first lap (session 21: see shm-warm.js).
 const [arg = 'dist', wait = 'auto'] = process.argv.slice(2);
 const dir = require('node:path').resolve(arg);
 const { Worker } = require('worker_threads');
