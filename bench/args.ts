@@ -24,7 +24,8 @@ export interface RunOptions {
   /** Where to write the Markdown results (bench/RESULTS.md), if anywhere. */
   readonly results: string | undefined;
   /** Run nothing: read the rows of an earlier `--json` file (for --chart/--results). */
-  readonly from: string | undefined;
+  /** Earlier `--json` files to take the rows of (several: the median of each figure over them). */
+  readonly from: readonly string[] | undefined;
   /** Print the usage and stop. */
   readonly help: boolean;
 }
@@ -32,14 +33,15 @@ export interface RunOptions {
 /** The usage text, listing `suites`. */
 export function usage(suites: readonly Suite[]): string {
   return [
-    'usage: npm run bench -- [SUITE...] [--quick] [--runs N] [--json FILE] [--chart FILE.svg] [--results FILE.md] [--from FILE.json]',
+    'usage: npm run bench -- [SUITE...] [--quick] [--runs N] [--json FILE] [--chart FILE.svg] [--results FILE.md] [--from FILE.json ...]',
     '  SUITE        one of the suites below (default: all)',
     '  --quick      short version of each suite (fewer values, 3 runs)',
     '  --runs N     measured repetitions per case and baseline (default 5, quick 3); the median is reported',
     '  --json FILE  also write the rows as JSON: [{suite, case, unit, value, baseline, baselineValue, ratio, role}]',
     '  --chart FILE.svg    draw every figure\'s ratios (vs peer, vs floor) as a bar chart (vega-lite, SVG)',
     '  --results FILE.md   write the run\'s table, command and machine as Markdown (bench/RESULTS.md)',
-    '  --from FILE.json    run nothing: take the rows of an earlier --json run (for --chart, --results)',
+    '  --from FILE.json    run nothing: take the rows of an earlier --json run (for --chart, --results);',
+    '                      given more than once, each figure is the median over those runs',
     'suites:',
     ...suites.map((s) => `  ${s.name.padEnd(12)} ${s.title}`),
   ].join('\n');
@@ -60,7 +62,7 @@ export function parseOptions(argv: readonly string[], registry: readonly Suite[]
       json: { type: 'string' },
       chart: { type: 'string' },
       results: { type: 'string' },
-      from: { type: 'string' },
+      from: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -81,10 +83,10 @@ export function parseOptions(argv: readonly string[], registry: readonly Suite[]
   const json = outputFile('--json', values.json);
   const chart = outputFile('--chart', values.chart);
   const results = outputFile('--results', values.results);
-  let from: string | undefined;
+  let from: string[] | undefined;
   if (values.from !== undefined) {
-    from = path.resolve(values.from);
-    if (!fs.existsSync(from)) throw new RangeError(`--from: no such file ${from}`);
+    from = values.from.map((file) => path.resolve(file));
+    for (const file of from) if (!fs.existsSync(file)) throw new RangeError(`--from: no such file ${file}`);
     if (positionals.length > 0) throw new TypeError('--from runs nothing: name no suite with it');
   }
   return { suites: suites.length > 0 ? suites : [...registry], quick, repetitions, json, chart, results, from, help: values.help ?? false };

@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import { parseOptions, usage, type RunOptions } from './args';
 import { measureCase, type Row, type Suite } from './harness';
+import { medianOfRuns } from './merge';
 import { ProgressLine } from './progress';
 import { writeChart } from './chart';
 import { formatRow, header, writeJson } from './report';
@@ -40,8 +41,11 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   if (options.from) {
-    const rows = (JSON.parse(fs.readFileSync(options.from, 'utf8')) as Row[]).map((r) => ({ ...r, role: r.role ?? 'peer', better: r.unit === 'µs' ? 'lower' : 'higher' }) as Row);
-    await writeOutputs(options, rows, `npm run bench -- --from ${options.from}`);
+    const runs = options.from.map((file) =>
+      (JSON.parse(fs.readFileSync(file, 'utf8')) as Row[]).map((r) => ({ ...r, role: r.role ?? 'peer', better: r.unit === 'µs' ? 'lower' : 'higher' }) as Row),
+    );
+    const rows = runs.length === 1 ? runs[0] : medianOfRuns(runs);
+    await writeOutputs(options, rows, `npm run bench -- ${options.from.map((file) => `--from ${file}`).join(' ')}`, runs.length);
     return 0;
   }
   const progress = new ProgressLine(process.stderr);
@@ -74,9 +78,9 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 /** --chart and --results. */
-async function writeOutputs(options: RunOptions, rows: Row[], command: string): Promise<void> {
+async function writeOutputs(options: RunOptions, rows: Row[], command: string, fullRuns = 1): Promise<void> {
   if (options.chart) await writeChart(options.chart, rows);
-  if (options.results) fs.writeFileSync(options.results, resultsMarkdown(rows, command, options.repetitions));
+  if (options.results) fs.writeFileSync(options.results, resultsMarkdown(rows, command, options.repetitions, fullRuns));
 }
 
 main(process.argv.slice(2)).then(

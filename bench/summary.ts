@@ -54,13 +54,17 @@ export function markdownTable(rows: readonly Row[]): string {
 }
 
 /** bench/RESULTS.md's text: the command, the machine, the table, the ratio rule. */
-export function resultsMarkdown(rows: readonly Row[], command: string, repetitions: number): string {
+export function resultsMarkdown(rows: readonly Row[], command: string, repetitions: number, fullRuns = 1): string {
+  const each =
+    fullRuns > 1
+      ? `Each figure is the median over ${fullRuns} full runs (in each run, the median of its repetitions), every baseline measured in the same run as its subject.`
+      : `Each figure is the median of ${repetitions} runs, every baseline measured in the same run.`;
   return [
     '# Benchmark results',
     '',
     `Command: \`${command}\``,
     '',
-    `Machine: ${machineLine()}. Each figure is the median of ${repetitions} runs, every baseline measured in the same run.`,
+    `Machine: ${machineLine()}. ${each}`,
     'A ratio > 1 means rxwire did better (throughput: ours/base; latency: base/ours). The floor is the same job',
     'written bare in the bench (bench/floor/, bare net for tcp): its ratio says how close rxwire is to what',
     'this machine allows. See bench/README.md for what each case measures.',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseOptions } from '../../bench/args';
 import { chartBars, chartSvg } from '../../bench/chart';
 import type { Row, Suite } from '../../bench/harness';
+import { medianOfRuns } from '../../bench/merge';
 import { formatRow } from '../../bench/report';
 import { figures, markdownTable, resultsMarkdown } from '../../bench/summary';
 
@@ -78,8 +79,40 @@ describe('bench command line: --chart, --results, --from', () => {
   it('--from needs an existing file and no suite', () => {
     const file = join(dir, 'rows.json');
     writeFileSync(file, '[]');
-    expect(parseOptions(['--from', file, '--chart', join(dir, 'c.svg')], suites).from).toBe(file);
+    expect(parseOptions(['--from', file, '--chart', join(dir, 'c.svg')], suites).from).toEqual([file]);
+    const other = join(dir, 'rows2.json');
+    writeFileSync(other, '[]');
+    expect(parseOptions(['--from', file, '--from', other], suites).from).toEqual([file, other]);
+    expect(() => parseOptions(['--from', file, '--from', join(dir, 'missing.json')], suites)).toThrow(/--from: no such file .*missing\.json/);
     expect(() => parseOptions(['--from', join(dir, 'missing.json')], suites)).toThrow(/--from: no such file/);
     expect(() => parseOptions(['shm', '--from', file], suites)).toThrow(/name no suite/);
+  });
+});
+
+describe('several --from runs: the median of each figure', () => {
+  it('takes the median of value, baseline value and ratio per (suite, case, baseline), in first-seen order', () => {
+    const peer = (value: number, baselineValue: number) => row({ value, baselineValue, ratio: value / baselineValue });
+    const floor = (ratio: number) => row({ baseline: 'bare SAB ring', role: 'floor', value: 3e6, baselineValue: 3e6 / ratio, ratio });
+    const other = (value: number) => row({ suite: 'tcp', case: 'Trade', value, baselineValue: value, ratio: 1 });
+    const merged = medianOfRuns([
+      [peer(3e6, 1e6), floor(0.5)],
+      [peer(1e6, 1e6), floor(0.7), other(5)],
+      [peer(2e6, 0.5e6), floor(0.6), other(7)],
+    ]);
+    expect(merged.map((r) => [r.suite, r.baseline])).toEqual([
+      ['shm', 'postMessage(object)'],
+      ['shm', 'bare SAB ring'],
+      ['tcp', 'postMessage(object)'],
+    ]);
+    // The ratio is the median of each run's own ratio (3, 1, 4 -> 3), not median value / median baseline (2e6 / 1e6).
+    expect(merged[0]).toMatchObject({ value: 2e6, baselineValue: 1e6, ratio: 3, role: 'peer' });
+    expect(merged[1]).toMatchObject({ ratio: 0.6, role: 'floor' });
+    // In two runs of three: the mean of the middle two of two values.
+    expect(merged[2]).toMatchObject({ value: 6, ratio: 1 });
+  });
+
+  it('says in RESULTS.md that its figures are medians over the full runs', () => {
+    expect(resultsMarkdown([row({})], 'npm run bench -- --from a.json --from b.json --from c.json', 5, 3)).toContain('the median over 3 full runs');
+    expect(resultsMarkdown([row({})], 'npm run bench', 5)).toContain('the median of 5 runs');
   });
 });

@@ -1,0 +1,34 @@
+/**
+ * Several `--json` runs as one set of rows (`--from` given more than once),
+ * for the chart and bench/RESULTS.md: issue 15 asks for the medians of
+ * three full runs.
+ */
+import type { Row } from './harness';
+import { median } from './stats';
+
+/**
+ * For each figure (suite, case, baseline), the median over the runs of its
+ * value, its baseline's value and its ratio. The ratio is the median of the
+ * runs' own ratios, each formed within one run, where subject and baseline
+ * shared the machine's state — not a ratio of medians taken from different
+ * runs. A figure missing from some runs (its case failed there) is the
+ * median of the runs that have it. Rows keep the order in which they first
+ * appear.
+ */
+export function medianOfRuns(runs: readonly (readonly Row[])[]): Row[] {
+  const figures = new Map<string, Row[]>();
+  for (const rows of runs) {
+    for (const row of rows) {
+      const key = `${row.suite}\u0000${row.case}\u0000${row.baseline}`;
+      const seen = figures.get(key);
+      if (seen) seen.push(row);
+      else figures.set(key, [row]);
+    }
+  }
+  return [...figures.values()].map((rows) => ({
+    ...rows[0],
+    value: median(rows.map((r) => r.value)),
+    baselineValue: median(rows.map((r) => r.baselineValue)),
+    ratio: median(rows.map((r) => r.ratio)),
+  }));
+}
