@@ -45,7 +45,11 @@ async function main(argv: readonly string[]): Promise<number> {
       (JSON.parse(fs.readFileSync(file, 'utf8')) as Row[]).map((r) => ({ ...r, role: r.role ?? 'peer', better: r.unit === 'µs' ? 'lower' : 'higher' }) as Row),
     );
     const rows = runs.length === 1 ? runs[0] : medianOfRuns(runs);
-    await writeOutputs(options, rows, `npm run bench -- ${options.from.map((file) => `--from ${file}`).join(' ')}`, runs.length);
+    // Runs may be in parts (some suites in one file, the rest in another): count the runs of each suite.
+    const perSuite = new Map<string, number>();
+    for (const run of runs) for (const suite of new Set(run.map((r) => r.suite))) perSuite.set(suite, (perSuite.get(suite) ?? 0) + 1);
+    const fullRuns = perSuite.size > 0 ? Math.min(...perSuite.values()) : 1;
+    await writeOutputs(options, rows, `npm run bench -- ${options.from.map((file) => `--from ${file}`).join(' ')}`, fullRuns);
     return 0;
   }
   const progress = new ProgressLine(process.stderr);

@@ -57,7 +57,7 @@ export function markdownTable(rows: readonly Row[]): string {
 export function resultsMarkdown(rows: readonly Row[], command: string, repetitions: number, fullRuns = 1): string {
   const each =
     fullRuns > 1
-      ? `Each figure is the median over ${fullRuns} full runs (in each run, the median of its repetitions), every baseline measured in the same run as its subject.`
+      ? `Each figure is the median over ${fullRuns} full runs of its suite (in each run, the median of its repetitions), every baseline measured in the same run as its subject.`
       : `Each figure is the median of ${repetitions} runs, every baseline measured in the same run.`;
   return [
     '# Benchmark results',
