@@ -32,3 +32,14 @@ export function medianOfRuns(runs: readonly (readonly Row[])[]): Row[] {
     ratio: median(rows.map((r) => r.ratio)),
   }));
 }
+
+/**
+ * How many of `runs` measured each suite, at the fewest (1 for no rows):
+ * runs may come in parts, some suites in one file and the rest in another,
+ * so the count of files says nothing by itself. RESULTS.md states it.
+ */
+export function runsOfEverySuite(runs: readonly (readonly Row[])[]): number {
+  const perSuite = new Map<string, number>();
+  for (const rows of runs) for (const suite of new Set(rows.map((r) => r.suite))) perSuite.set(suite, (perSuite.get(suite) ?? 0) + 1);
+  return perSuite.size > 0 ? Math.min(...perSuite.values()) : 1;
+}

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import { parseOptions, usage, type RunOptions } from './args';
 import { measureCase, type Row, type Suite } from './harness';
-import { medianOfRuns } from './merge';
+import { medianOfRuns, runsOfEverySuite } from './merge';
 import { ProgressLine } from './progress';
 import { writeChart } from './chart';
 import { formatRow, header, writeJson } from './report';
@@ -45,11 +45,7 @@ async function main(argv: readonly string[]): Promise<number> {
       (JSON.parse(fs.readFileSync(file, 'utf8')) as Row[]).map((r) => ({ ...r, role: r.role ?? 'peer', better: r.unit === 'µs' ? 'lower' : 'higher' }) as Row),
     );
     const rows = runs.length === 1 ? runs[0] : medianOfRuns(runs);
-    // Runs may be in parts (some suites in one file, the rest in another): count the runs of each suite.
-    const perSuite = new Map<string, number>();
-    for (const run of runs) for (const suite of new Set(run.map((r) => r.suite))) perSuite.set(suite, (perSuite.get(suite) ?? 0) + 1);
-    const fullRuns = perSuite.size > 0 ? Math.min(...perSuite.values()) : 1;
-    await writeOutputs(options, rows, `npm run bench -- ${options.from.map((file) => `--from ${file}`).join(' ')}`, fullRuns);
+    await writeOutputs(options, rows, `npm run bench -- ${options.from.map((file) => `--from ${file}`).join(' ')}`, runsOfEverySuite(runs));
     return 0;
   }
   const progress = new ProgressLine(process.stderr);

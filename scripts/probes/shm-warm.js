@@ -11,13 +11,17 @@ const { open } = require(dir + '/transports/open.js');
 const { shm, transferList } = require(dir + '/transports/index.js');
 const { Trade, tradePool, POOL_MASK } = require(dir + '/bench/trade.js');
 
+/** This thread's minor page faults so far (Linux; field 10 of /proc/thread-self/stat). */
+function faults() {
+  return +require('node:fs').readFileSync('/proc/thread-self/stat', 'latin1').split(') ')[1].split(' ')[7];
+}
+
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { readFileSync } = require('node:fs');
 const v8 = require('node:v8');
 const { open } = require(workerData.dir + '/transports/open.js');
 const { Trade } = require(workerData.dir + '/bench/trade.js');
-const faults = () => +readFileSync('/proc/thread-self/stat', 'latin1').split(') ')[1].split(' ')[7];
+${faults}
 const wire = open(workerData.end, Trade);
 let k = 0, from = 0, to = 0;
 wire.subscribe({
@@ -30,11 +34,6 @@ wire.subscribe({
 });
 parentPort.postMessage('ready');
 `;
-
-/** This thread's minor page faults so far (Linux). */
-function faults() {
-  return +require('node:fs').readFileSync('/proc/thread-self/stat', 'latin1').split(') ')[1].split(' ')[7];
-}
 
 async function once(warmup) {
   const total = warmup + 20000;

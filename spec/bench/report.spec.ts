@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseOptions } from '../../bench/args';
 import { chartBars, chartSvg } from '../../bench/chart';
 import type { Row, Suite } from '../../bench/harness';
-import { medianOfRuns } from '../../bench/merge';
+import { medianOfRuns, runsOfEverySuite } from '../../bench/merge';
 import { formatRow } from '../../bench/report';
 import { figures, markdownTable, resultsMarkdown } from '../../bench/summary';
 
@@ -109,6 +109,14 @@ describe('several --from runs: the median of each figure', () => {
     expect(merged[1]).toMatchObject({ ratio: 0.6, role: 'floor' });
     // In two runs of three: the mean of the middle two of two values.
     expect(merged[2]).toMatchObject({ value: 6, ratio: 1 });
+  });
+
+  it('counts the runs of each suite, not the files, when runs come in parts', () => {
+    const shm = [row({})];
+    const tcp = [row({ suite: 'tcp' })];
+    expect(runsOfEverySuite([shm, shm, shm, tcp, tcp, tcp])).toBe(3);
+    expect(runsOfEverySuite([[...shm, ...tcp], shm, tcp])).toBe(2);
+    expect(runsOfEverySuite([[]])).toBe(1);
   });
 
   it('says in RESULTS.md that its figures are medians over the full runs', () => {
