@@ -28,7 +28,6 @@ import { noop } from '../../core/ending';
 import { SpinBudget } from './spin-budget';
 import { microtask, rethrowLater } from '../../core/microtask';
 
-
 export type WaitStrategy = 'auto' | 'spin' | 'yield' | 'block' | 'async';
 
 const STRATEGIES: readonly WaitStrategy[] = ['auto', 'spin', 'yield', 'block', 'async'];
@@ -57,37 +56,34 @@ export interface PumpOptions {
    * Other sleeps last until a notify (the peer's, or `start`/`stop`'s own).
    */
   sliceMs: number;
-  /**
-   * Keep the thread alive while asleep (a pending `waitAsync` does not).
-   * Default true; a channel that holds its own handle passes false.
-   */
+  /** Keep the thread alive while asleep (a pending `waitAsync` does not). Default true; a channel that holds its own handle passes false. */
   keepAlive?: boolean;
 }
 
 /** How long one macrotask may keep a pump busy before it lets the event loop run. */
 const TURN_MS = 1;
 /**
- * Nested microtask ticks a pump lets pass after delivering, before it polls
- * on (see `hop`), at most. 16 since shm runs the session: an `await` on a
- * reply then resumes a few ticks later than it did, and with 8 the request
- * sent from it waited for the end of the turn (request round trip p50, await
- * form, `--quick --runs 5`: 7.3 µs before the move, 13.4 µs with 8, 8.9 µs
- * with 16).
+ * Nested microtask ticks a pump lets pass after delivering, before it polls on (see `hop`), at most. 16 since
+ * shm runs the session: an `await` on a reply then resumes a few ticks later than it did, and with 8 the request
+ * sent from it waited for the end of the turn (request round trip p50, await form, `--quick --runs 5`: 7.3 µs
+ * before the move, 13.4 µs with 8, 8.9 µs with 16).
  */
 const HOPS = 16;
 /** The fewest hops after a delivery. */
 const MIN_HOPS = 2;
 /**
- * Every this many deliveries (a power of two) the pump makes all HOPS and
- * sets its depth for the next ones to twice the deepest hop at which
- * anything was published since the last such probe: a subscriber that
- * answers from inside `next` publishes at the first hop and gets 2 hops, a
- * reply sent after an `await` gets as many as it needs. Each hop makes
- * garbage (~90 B), and on a round trip the scavenges it causes are the p99.
+ * Every this many deliveries (a power of two) the pump makes all HOPS and sets its depth for the next ones to
+ * twice the deepest hop at which anything was published since the last such probe: a subscriber that answers
+ * from inside `next` publishes at the first hop and gets 2 hops, a reply sent after an `await` gets as many as
+ * it needs. Each hop makes garbage (~90 B), and on a round trip the scavenges it causes are the p99.
  */
 const PROBE_EVERY = 64;
-/** Idle polls between two reads of the clock while `auto` or `spin` polls (see `run`); `block` and `async` sleep at the first idle poll, `yield` yields. */
-const IDLE_POLLS = 16;
+/**
+ * Idle polls between two reads of the clock while `auto` or `spin` polls (see `run`); `block` and `async` sleep
+ * at the first idle poll, `yield` yields. An idle poll is ~15 ns, a clock read ~50 ns and a 16 B heap number:
+ * at 16 a thread waiting for a process ring's token made ~60 MB/s of garbage reading the clock.
+ */
+const IDLE_POLLS = 128;
 /** How long `auto` busy-polls inside one turn before polling across turns. */
 const SYNC_SPIN_MS = 0.005;
 
@@ -111,11 +107,12 @@ export class Pump {
   private deepestPublish = 0;
   private deliveries = 0;
   private stopped = true;
+  /** When the pump last progressed; 0 right after progress, read at the next idle poll, not per delivery (a clock read: ~50 ns and a 16 B heap number). */
   private lastProgress = 0;
   /** `auto`'s spin window: how long it polls after progress before it sleeps. */
   private readonly budget: SpinBudget;
+  /** When the current sleep began, and the header slot it waits on. */
   private sleptAt = 0;
-  /** The header slot the current sleep waits on. */
   private sleepIndex = 0;
 
   constructor(
@@ -158,7 +155,9 @@ export class Pump {
     this.scheduled = setImmediate(this.run);
   }
 
-  private readonly run = (turnEnd = performance.now() + TURN_MS): void => {
+  /** Polls; in a new turn, or (`sameTurn`, from a hop) in the hop's (a boolean, not the double: see below). */
+  private readonly run = (sameTurn?: boolean): void => {
+    const turnEnd = sameTurn === true ? this.hopTurnEnd : performance.now() + TURN_MS;
     this.scheduled = undefined;
     if (this.stopped) return;
     // While idle, the clock is read once every IDLE_POLLS polls, and `auto`
@@ -176,7 +175,7 @@ export class Pump {
       }
       if (this.stopped) return;
       if (result === 'progress') {
-        this.lastProgress = performance.now();
+        this.lastProgress = 0;
         // Hop through the microtask queue before polling on: promise
         // continuations of what was just delivered (a reply sent after an
         // `await`) run first, and their records are published at the next
@@ -190,6 +189,7 @@ export class Pump {
       const now = performance.now();
       if (idleSince === 0) {
         idleSince = now;
+        if (this.lastProgress === 0) this.lastProgress = now;
         if (this.options.strategy === 'auto') sleepAt = this.lastProgress + this.budget.window(now);
       }
       switch (this.options.strategy) {
@@ -240,7 +240,7 @@ export class Pump {
       if (--this.hopsLeft > 0) return microtask(this.hopStep);
       this.hopping = false;
       if (performance.now() > this.hopTurnEnd) this.schedule();
-      else this.run(this.hopTurnEnd);
+      else this.run(true);
     } catch (err) {
       this.hopping = false;
       rethrowLater(err);
