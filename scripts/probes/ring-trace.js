@@ -15,6 +15,7 @@ const dir = isMainThread ? path.resolve(arg) : process.env.RING_TRACE_DIST;
 process.env.RING_TRACE_DIST = dir; // the workers of the node inherit it and load the same build
 const P = require(dir + '/processes/index.js');
 const { codec } = require(dir + '/core/codec.js');
+const { quantileSorted } = require(dir + '/bench/stats.js');
 
 const Token = codec({ type: 'record', name: 'TraceToken', fields: [{ name: 'k', type: 'long' }, { name: 'next', type: ['null', P.ProcessRefSchema] }] });
 const Next = codec({ type: 'record', name: 'TraceRelay', fields: [{ name: 'next', type: ['null', P.ProcessRefSchema] }] });
@@ -59,7 +60,7 @@ exports.relay = P.entry(__filename, 'relay', RELAY, (capture, mailbox, self) => 
 
 function quantiles(name, xs) {
   xs.sort((a, b) => a - b);
-  const q = (p) => xs[Math.floor(p * (xs.length - 1))].toFixed(2);
+  const q = (p) => quantileSorted(xs, p).toFixed(2);
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
   console.log(`${name}: p10 ${q(0.1)} p50 ${q(0.5)} p90 ${q(0.9)} p99 ${q(0.99)} mean ${mean.toFixed(2)} µs (${xs.length} hops)`);
 }

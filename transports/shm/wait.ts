@@ -81,7 +81,7 @@ const PROBE_EVERY = 64;
 /**
  * Idle polls between two reads of the clock while `auto` or `spin` polls (see `run`); `block` and `async` sleep
  * at the first idle poll, `yield` yields. An idle poll is ~15 ns, a clock read ~50 ns and a 16 B heap number:
- * at 16 a thread waiting for a process ring's token made ~60 MB/s of garbage reading the clock.
+ * at 16 a spinning pump made ~45 MB/s of garbage reading the clock (a thread waiting for a process ring's token).
  */
 const IDLE_POLLS = 128;
 /** How long `auto` busy-polls inside one turn before polling across turns. */
