@@ -22,8 +22,14 @@ const SLOT = 3;
  * is one array of (message, tag, asker) triples between `head` and `tail`;
  * it is reused from the start when it empties, so a process that gets one
  * message at a time allocates nothing per message.
+ *
+ * Abstract: the process is its own mailbox (processes/proc.ts `Proc`
+ * extends this), one object where a mailbox and its process took two and
+ * a field each to point at the other (40 bytes of every process). The
+ * entry is given the process as its `Mailbox`; what else the object has is
+ * not part of that type.
  */
-export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
+export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R>, MailboxOwner {
   private q: unknown[] | null = null;
   private head = 0;
   private tail = 0;
@@ -33,15 +39,19 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
   private sig: SignalBox | null = null;
   /** Set when the process has ended: makes what a later `receive` rejects with (an Error, with its stack, only when one is needed). */
   private ended: (() => Error) | null = null;
-  private lettersOf: Observable<Letter<M, R>> | undefined;
 
   constructor(
-    private readonly owner: MailboxOwner,
     /** How many messages it holds. */
     readonly bound: number,
   ) {
     super();
   }
+
+  /** Something can be delivered: put the process on the ready queue. */
+  abstract wake(): void;
+
+  /** Answers a request of this process. */
+  abstract reply(asker: Asker, answer: unknown): void;
 
   /** RxJS's subscribe hook: a method, not a closure per mailbox. */
   protected _subscribe(subscriber: Subscriber<M>) {
@@ -50,7 +60,8 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
 
   // Made on first use: most processes never read one of them, and an idle process should stay small.
   get letters(): Observable<Letter<M, R>> {
-    return (this.lettersOf ??= new Observable<Letter<M, R>>((subscriber) => this.consume(subscriber as Subscriber<unknown>, true)));
+    const box = this.box;
+    return (box.letters ??= new Observable<Letter<unknown, unknown>>((subscriber) => this.consume(subscriber as Subscriber<unknown>, true))) as Observable<Letter<M, R>>;
   }
 
   get signals(): Observable<Signal> {
@@ -58,13 +69,13 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
     return (box.of ??= new Observable<Signal>((subscriber) => {
       if (this.ended) return subscriber.complete();
       const list = (box.consumers = added(box.consumers, subscriber));
-      if (box.queue.length) this.owner.wake();
+      if (box.queue.length) this.wake();
       return () => remove(list, subscriber);
     }));
   }
 
   private get box(): SignalBox {
-    return (this.sig ??= { queue: [], consumers: null, waiters: null, of: undefined });
+    return (this.sig ??= { queue: [], consumers: null, waiters: null, of: undefined, letters: undefined });
   }
 
   get size(): number {
@@ -84,14 +95,14 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
     q[at + 1] = tag;
     q[at + 2] = asker;
     this.tail = at + SLOT;
-    if (this.consumers?.length || this.waiters?.length) this.owner.wake();
+    if (this.consumers?.length || this.waiters?.length) this.wake();
   }
 
   /** Adds a signal. */
   pushSignal(signal: Signal): void {
     const box = this.box;
     box.queue.push(signal);
-    if (box.consumers?.length || box.waiters?.length) this.owner.wake();
+    if (box.consumers?.length || box.waiters?.length) this.wake();
   }
 
   receive(options?: ReceiveOptions): Promise<M> {
@@ -109,7 +120,7 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
       const box = this.box;
       this.arm(waiter, options.timeout, () => remove(box.waiters, waiter));
       box.waiters = added(box.waiters, waiter);
-      if (box.queue.length) this.owner.wake();
+      if (box.queue.length) this.wake();
     });
   }
 
@@ -132,7 +143,7 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
         q![at] = undefined;
         q![at + 2] = null;
         n++;
-        consumer.subscriber.next(consumer.letters ? new LetterOf(message, tag, asker, this.owner) : message);
+        consumer.subscriber.next(consumer.letters ? new LetterOf(message, tag, asker, this) : message);
       } else if (this.waiters?.length) {
         if (!this.matchWaiter()) break;
         n++;
@@ -175,7 +186,7 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
     if (this.ended) return subscriber.complete();
     const consumer: Consumer = { subscriber, letters };
     const list = (this.consumers = added(this.consumers, consumer));
-    if (this.head < this.tail) this.owner.wake();
+    if (this.head < this.tail) this.wake();
     return () => remove(list, consumer);
   }
 
@@ -186,7 +197,7 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
       const waiter: Waiter<unknown> = { tags, letter, resolve: resolve as (value: unknown) => void, reject, timer: undefined };
       this.arm(waiter, timeout, () => remove(this.waiters, waiter));
       this.waiters = added(this.waiters, waiter);
-      if (this.head < this.tail) this.owner.wake();
+      if (this.head < this.tail) this.wake();
     });
   }
 
@@ -220,7 +231,7 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
         q.splice(at, SLOT);
         this.tail -= SLOT;
       }
-      waiter.resolve(waiter.letter ? new LetterOf(message, tag, asker, this.owner) : message);
+      waiter.resolve(waiter.letter ? new LetterOf(message, tag, asker, this) : message);
       return true;
     }
     return false;
@@ -267,13 +278,18 @@ export class MailboxImpl<M, R> extends Observable<M> implements Mailbox<M, R> {
   }
 }
 
-/** A mailbox's signals (`LinkDied`, `ProcessDied`): one object, made on first use, in place of four fields in every mailbox. */
+/**
+ * A mailbox's signals (`LinkDied`, `ProcessDied`) and its `letters`
+ * Observable: one object, made on first use, in place of five fields in
+ * every mailbox.
+ */
 interface SignalBox {
   readonly queue: Signal[];
   consumers: Subscriber<Signal>[] | null;
   waiters: Waiter<Signal>[] | null;
   /** The `signals` Observable. */
   of: Observable<Signal> | undefined;
+  letters: Observable<Letter<unknown, unknown>> | undefined;
 }
 
 /**

@@ -1,10 +1,17 @@
 /**
- * One process as its host thread keeps it: a small object with its mailbox,
- * and its links, monitors, names and open requests made only when used.
+ * One process as its host thread keeps it: a small object that is also its
+ * mailbox (it extends processes/mailbox.ts `MailboxImpl`), with its links,
+ * monitors, names, open requests and the like in one object made only when
+ * one of them is used.
+ *
+ * Why so few fields: every process a spawn makes outlives the young
+ * generation, so the scavenger copies each of its bytes twice (and the OS
+ * faults in every page it lands on); at 100k spawns that copying was half
+ * of a spawn's CPU time (bench/README.md, `process`). A field is 8 bytes.
  */
 import type { Subscription } from 'rxjs';
 import type { Entry, ProcessRef } from './types';
-import { MailboxImpl, type Asker, type MailboxOwner } from './mailbox';
+import { MailboxImpl, type Asker } from './mailbox';
 import type { Failable } from './uncaught';
 
 /** A process's life: made (waiting for its first turn), running, dead. */
@@ -25,26 +32,28 @@ export interface Host {
   answer(proc: Proc, asker: Asker, answer: unknown): void;
 }
 
-/** A process on its host thread. */
-export class Proc implements MailboxOwner, Failable {
-  state: State = State.NEW;
-  /** On the scheduler's ready queue. */
-  queued = false;
-  /** Spawned with a name: it starts once the registry says the name is its. */
-  waitsForName = false;
+/** What most processes never have: one object, made on first use (one literal, so every one has the same shape). */
+interface Ties {
+  links: Map<number, LinkTo> | null;
+  watchers: Map<number, number> | null;
+  names: string[] | null;
+  asked: Set<Asker> | null;
+  sub: Subscription | null;
+  waitsForName: boolean;
   trap: boolean;
-  readonly mailbox: MailboxImpl<unknown, unknown>;
-  /** By the other process's id. */
-  links: Map<number, LinkTo> | null = null;
-  /** Monitors on this process: monitor id → the thread that watches. */
-  watchers: Map<number, number> | null = null;
-  names: string[] | null = null;
-  /** Requests received and not answered yet. */
-  asked: Set<Asker> | null = null;
-  /** The subscription to what the entry returned, when an Observable. */
-  sub: Subscription | null = null;
+}
+
+/** A process on its host thread; its mailbox is itself. */
+export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
+  state: State = State.NEW;
+  /**
+   * The next process on the host's ready list (processes/runqueue.ts): null
+   * for the last one, undefined when not on the list.
+   */
+  nextReady: Proc | null | undefined = undefined;
   /** The capture, until the process starts. */
   capture: unknown;
+  private ties: Ties | null = null;
 
   constructor(
     private readonly host: Host,
@@ -54,13 +63,73 @@ export class Proc implements MailboxOwner, Failable {
     bound: number,
     trap: boolean,
   ) {
+    super(bound);
     this.capture = capture;
-    this.trap = trap;
-    this.mailbox = new MailboxImpl(this, bound);
+    if (trap) this.tie().trap = true;
+  }
+
+  /** Its mailbox: itself. */
+  get mailbox(): MailboxImpl<unknown, unknown> {
+    return this;
   }
 
   get id(): number {
     return this.ref.id;
+  }
+
+  /** By the other process's id. */
+  get links(): Map<number, LinkTo> | null {
+    return this.ties?.links ?? null;
+  }
+  set links(links: Map<number, LinkTo> | null) {
+    if (links || this.ties) this.tie().links = links;
+  }
+
+  /** Monitors on this process: monitor id → the thread that watches. */
+  get watchers(): Map<number, number> | null {
+    return this.ties?.watchers ?? null;
+  }
+  set watchers(watchers: Map<number, number> | null) {
+    if (watchers || this.ties) this.tie().watchers = watchers;
+  }
+
+  get names(): string[] | null {
+    return this.ties?.names ?? null;
+  }
+  set names(names: string[] | null) {
+    if (names || this.ties) this.tie().names = names;
+  }
+
+  /** Requests received and not answered yet. */
+  get asked(): Set<Asker> | null {
+    return this.ties?.asked ?? null;
+  }
+  set asked(asked: Set<Asker> | null) {
+    if (asked || this.ties) this.tie().asked = asked;
+  }
+
+  /** The subscription to what the entry returned, when an Observable. */
+  get sub(): Subscription | null {
+    return this.ties?.sub ?? null;
+  }
+  set sub(sub: Subscription | null) {
+    if (sub || this.ties) this.tie().sub = sub;
+  }
+
+  /** Spawned with a name: it starts once the registry says the name is its. */
+  get waitsForName(): boolean {
+    return this.ties?.waitsForName ?? false;
+  }
+  set waitsForName(waits: boolean) {
+    if (waits || this.ties) this.tie().waitsForName = waits;
+  }
+
+  /** Exits of linked processes come as `LinkDied` signals instead of ending this one. */
+  get trap(): boolean {
+    return this.ties?.trap ?? false;
+  }
+  set trap(trap: boolean) {
+    if (trap || this.ties) this.tie().trap = trap;
   }
 
   wake(): void {
@@ -77,5 +146,10 @@ export class Proc implements MailboxOwner, Failable {
 
   link(ref: ProcessRef, tag: number): void {
     (this.links ??= new Map()).set(ref.id, { ref, tag });
+  }
+
+  /** The ties, made now if not yet (a setter given null or false on a process without them makes none). */
+  private tie(): Ties {
+    return (this.ties ??= { links: null, watchers: null, names: null, asked: null, sub: null, waitsForName: false, trap: false });
   }
 }
