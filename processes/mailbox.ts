@@ -16,6 +16,9 @@ export type { Asker, MailboxOwner } from './letter';
 /** Slots per queued message in `q`: the message, its tag, its asker. */
 const SLOT = 3;
 
+/** The mailbox bound when `SpawnOptions.mailboxBound` is not given. */
+export const DEFAULT_BOUND = 65_536;
+
 /**
  * See {@link Mailbox}. Kept small for an idle process: the queue and the
  * lists of consumers, waiters and signals are made on first use. The queue
@@ -35,16 +38,12 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
   private tail = 0;
   private consumers: Consumer[] | null = null;
   private waiters: Waiter<unknown>[] | null = null;
-  /** Its signals, made on the first signal, `signals` or `receiveSignal`. */
-  private sig: SignalBox | null = null;
-  /** Set when the process has ended: makes what a later `receive` rejects with (an Error, with its stack, only when one is needed). */
-  private ended: (() => Error) | null = null;
+  /** What few mailboxes need (signals, `letters`, a bound not the default, the end), made on first use by `makeExtra`. */
+  protected extra: MailboxExtra | null = null;
 
-  constructor(
-    /** How many messages it holds. */
-    readonly bound: number,
-  ) {
+  constructor(bound: number) {
     super();
+    if (bound !== DEFAULT_BOUND) this.box.bound = bound;
   }
 
   /** Something can be delivered: put the process on the ready queue. */
@@ -52,6 +51,22 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
 
   /** Answers a request of this process. */
   abstract reply(asker: Asker, answer: unknown): void;
+
+  /** The process has ended (its mailbox delivers nothing more; `close` follows). */
+  protected abstract get closed(): boolean;
+
+  /** A new {@link MailboxExtra} with nothing set (the process adds fields of its own: one object, one shape). */
+  protected abstract makeExtra(): MailboxExtra;
+
+  /** How many messages it holds. */
+  get bound(): number {
+    return this.extra?.bound ?? DEFAULT_BOUND;
+  }
+
+  /** Set when the process has ended: makes what a later `receive` rejects with (an Error, with its stack, only when one is needed). */
+  private get ended(): (() => Error) | null {
+    return this.extra?.ended ?? null;
+  }
 
   /** RxJS's subscribe hook: a method, not a closure per mailbox. */
   protected _subscribe(subscriber: Subscriber<M>) {
@@ -74,8 +89,8 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
     }));
   }
 
-  private get box(): SignalBox {
-    return (this.sig ??= { queue: [], consumers: null, waiters: null, of: undefined, letters: undefined });
+  private get box(): MailboxExtra {
+    return (this.extra ??= this.makeExtra());
   }
 
   get size(): number {
@@ -129,10 +144,10 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
    * consumers; returns how many messages it delivered.
    */
   drain(budget: number): number {
-    if (this.sig?.queue.length) this.drainSignals(this.sig);
+    if (this.extra?.queue.length) this.drainSignals(this.extra);
     let n = 0;
     const q = this.q;
-    while (n < budget && this.head < this.tail && this.ended === null) {
+    while (n < budget && this.head < this.tail && !this.closed) {
       const consumer = this.consumers?.[0];
       if (consumer) {
         const at = this.head;
@@ -158,7 +173,7 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
   /** Whether `drain` has something to deliver now. */
   get deliverable(): boolean {
     const messages = this.head < this.tail && (this.consumers?.length || this.waiters?.length);
-    const sig = this.sig;
+    const sig = this.extra;
     return !!messages || (!!sig?.queue.length && !!(sig.consumers?.length || sig.waiters?.length));
   }
 
@@ -168,18 +183,19 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
    */
   close(error: () => Error): void {
     if (this.ended) return;
-    this.ended = error;
+    const box = this.box;
+    box.ended = error;
     this.q = null;
     this.head = this.tail = 0;
-    const waiters = [...(this.waiters ?? []), ...(this.sig?.waiters ?? [])];
+    const waiters = [...(this.waiters ?? []), ...(box.waiters ?? [])];
     this.waiters = null;
-    if (this.sig) this.sig.waiters = null;
+    box.waiters = null;
     for (const waiter of waiters) {
       if (waiter.timer) clearTimeout(waiter.timer);
       waiter.reject(error());
     }
     for (const { subscriber } of this.consumers?.splice(0) ?? []) subscriber.complete();
-    for (const subscriber of this.sig?.consumers?.splice(0) ?? []) subscriber.complete();
+    for (const subscriber of box.consumers?.splice(0) ?? []) subscriber.complete();
   }
 
   private consume(subscriber: Subscriber<unknown>, letters: boolean) {
@@ -244,9 +260,9 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
     return -1;
   }
 
-  private drainSignals(box: SignalBox): void {
+  private drainSignals(box: MailboxExtra): void {
     const sigs = box.queue;
-    while (sigs.length > 0 && this.ended === null) {
+    while (sigs.length > 0 && !this.closed) {
       const consumer = box.consumers?.[0];
       const waiter = consumer ? undefined : box.waiters?.shift();
       if (!consumer && !waiter) return;
@@ -279,17 +295,21 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
 }
 
 /**
- * A mailbox's signals (`LinkDied`, `ProcessDied`) and its `letters`
- * Observable: one object, made on first use, in place of five fields in
- * every mailbox.
+ * What few mailboxes use: its signals (`LinkDied`, `ProcessDied`), its
+ * `letters` Observable, a bound other than the default, and its end. One
+ * object, made on first use, in place of eight fields in every mailbox;
+ * the process keeps its own rare fields in the same object
+ * (processes/proc.ts `Ties`).
  */
-interface SignalBox {
+export interface MailboxExtra {
   readonly queue: Signal[];
   consumers: Subscriber<Signal>[] | null;
   waiters: Waiter<Signal>[] | null;
   /** The `signals` Observable. */
   of: Observable<Signal> | undefined;
   letters: Observable<Letter<unknown, unknown>> | undefined;
+  bound: number;
+  ended: (() => Error) | null;
 }
 
 /**

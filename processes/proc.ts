@@ -11,7 +11,7 @@
  */
 import type { Subscription } from 'rxjs';
 import type { Entry, ProcessRef } from './types';
-import { MailboxImpl, type Asker } from './mailbox';
+import { DEFAULT_BOUND, MailboxImpl, type Asker, type MailboxExtra } from './mailbox';
 import type { Failable } from './uncaught';
 
 /** A process's life: made (waiting for its first turn), running, dead. */
@@ -32,8 +32,8 @@ export interface Host {
   answer(proc: Proc, asker: Asker, answer: unknown): void;
 }
 
-/** What most processes never have: one object, made on first use (one literal, so every one has the same shape). */
-interface Ties {
+/** What most processes never have, in the mailbox's extra object (made on first use; one literal, so every one has the same shape). */
+interface Ties extends MailboxExtra {
   links: Map<number, LinkTo> | null;
   watchers: Map<number, number> | null;
   names: string[] | null;
@@ -53,7 +53,6 @@ export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
   nextReady: Proc | null | undefined = undefined;
   /** The capture, until the process starts. */
   capture: unknown;
-  private ties: Ties | null = null;
 
   constructor(
     private readonly host: Host,
@@ -79,57 +78,57 @@ export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
 
   /** By the other process's id. */
   get links(): Map<number, LinkTo> | null {
-    return this.ties?.links ?? null;
+    return this.ties()?.links ?? null;
   }
   set links(links: Map<number, LinkTo> | null) {
-    if (links || this.ties) this.tie().links = links;
+    if (links || this.extra) this.tie().links = links;
   }
 
   /** Monitors on this process: monitor id → the thread that watches. */
   get watchers(): Map<number, number> | null {
-    return this.ties?.watchers ?? null;
+    return this.ties()?.watchers ?? null;
   }
   set watchers(watchers: Map<number, number> | null) {
-    if (watchers || this.ties) this.tie().watchers = watchers;
+    if (watchers || this.extra) this.tie().watchers = watchers;
   }
 
   get names(): string[] | null {
-    return this.ties?.names ?? null;
+    return this.ties()?.names ?? null;
   }
   set names(names: string[] | null) {
-    if (names || this.ties) this.tie().names = names;
+    if (names || this.extra) this.tie().names = names;
   }
 
   /** Requests received and not answered yet. */
   get asked(): Set<Asker> | null {
-    return this.ties?.asked ?? null;
+    return this.ties()?.asked ?? null;
   }
   set asked(asked: Set<Asker> | null) {
-    if (asked || this.ties) this.tie().asked = asked;
+    if (asked || this.extra) this.tie().asked = asked;
   }
 
   /** The subscription to what the entry returned, when an Observable. */
   get sub(): Subscription | null {
-    return this.ties?.sub ?? null;
+    return this.ties()?.sub ?? null;
   }
   set sub(sub: Subscription | null) {
-    if (sub || this.ties) this.tie().sub = sub;
+    if (sub || this.extra) this.tie().sub = sub;
   }
 
   /** Spawned with a name: it starts once the registry says the name is its. */
   get waitsForName(): boolean {
-    return this.ties?.waitsForName ?? false;
+    return this.ties()?.waitsForName ?? false;
   }
   set waitsForName(waits: boolean) {
-    if (waits || this.ties) this.tie().waitsForName = waits;
+    if (waits || this.extra) this.tie().waitsForName = waits;
   }
 
   /** Exits of linked processes come as `LinkDied` signals instead of ending this one. */
   get trap(): boolean {
-    return this.ties?.trap ?? false;
+    return this.ties()?.trap ?? false;
   }
   set trap(trap: boolean) {
-    if (trap || this.ties) this.tie().trap = trap;
+    if (trap || this.extra) this.tie().trap = trap;
   }
 
   wake(): void {
@@ -148,8 +147,35 @@ export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
     (this.links ??= new Map()).set(ref.id, { ref, tag });
   }
 
+  protected get closed(): boolean {
+    return this.state === State.DEAD;
+  }
+
+  protected makeExtra(): Ties {
+    return {
+      queue: [],
+      consumers: null,
+      waiters: null,
+      of: undefined,
+      letters: undefined,
+      bound: DEFAULT_BOUND,
+      ended: null,
+      links: null,
+      watchers: null,
+      names: null,
+      asked: null,
+      sub: null,
+      waitsForName: false,
+      trap: false,
+    };
+  }
+
+  private ties(): Ties | null {
+    return this.extra as Ties | null;
+  }
+
   /** The ties, made now if not yet (a setter given null or false on a process without them makes none). */
   private tie(): Ties {
-    return (this.ties ??= { links: null, watchers: null, names: null, asked: null, sub: null, waitsForName: false, trap: false });
+    return (this.extra ??= this.makeExtra()) as Ties;
   }
 }

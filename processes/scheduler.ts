@@ -18,7 +18,7 @@ import { Calls } from './calls';
 import { resolveEntry } from './entry';
 import { envelope, Kind, type Envelope } from './envelope';
 import { Handle, SelfHandle } from './handle';
-import type { Asker } from './mailbox';
+import { DEFAULT_BOUND, type Asker } from './mailbox';
 import type { Mesh, Ops } from './ops';
 import { Proc, State } from './proc';
 import { Registry } from './registry';
@@ -26,8 +26,7 @@ import { tryFar } from './remote-ops';
 import { LINK_COUNTERS } from './remote-frame';
 import type { Entry, EntryCodecs, EntryLike, Exit, Process, ProcessRef, Self, SpawnOptions, Timer } from './types';
 
-/** The mailbox bound when `SpawnOptions.mailboxBound` is not given. */
-export const DEFAULT_BOUND = 65_536;
+export { DEFAULT_BOUND } from './mailbox';
 
 /** One thread's scheduler. */
 export class Scheduler extends Naming implements Ops {
