@@ -27,7 +27,7 @@
  *   ("not-equal"). No wake-up is lost; a sleep is also cut at `sliceMs`.
  */
 
-import { noop } from '../core/ending';
+import { holdThread } from '../core/thread-hold';
 
 /** Slot: credits left, or UNBOUNDED once the pool drains. */
 const CREDITS = 0;
@@ -104,7 +104,7 @@ export class Credits {
       Atomics.sub(this.cells, WAITERS, 1);
       return Promise.resolve();
     }
-    const keepAlive = setTimeout(noop, sliceMs + 10);
+    const keepAlive = holdThread();
     return result.value.then(() => {
       clearTimeout(keepAlive);
       Atomics.sub(this.cells, WAITERS, 1);

@@ -24,7 +24,7 @@
  */
 import { isMainThread } from 'node:worker_threads';
 import type { WaitCell } from './ring';
-import { noop } from '../../core/ending';
+import { holdThread } from '../../core/thread-hold';
 import { SpinBudget } from './spin-budget';
 import { microtask, rethrowLater } from '../../core/microtask';
 
@@ -285,7 +285,7 @@ export class Pump {
     this.sleeping = true;
     this.sleepIndex = index;
     this.sleptAt = performance.now();
-    const keepAlive = keepsAlive ? setTimeout(noop, this.options.sliceMs + 10) : undefined;
+    const keepAlive = keepsAlive ? holdThread() : undefined;
     result.value.then((outcome) => {
       if (keepAlive) clearTimeout(keepAlive);
       if (this.options.strategy === 'auto') {
