@@ -1,10 +1,11 @@
 /**
  * What a mailbox hands out and asks for: a letter (a message with its tag
- * and, for a request, the way to reply), the asker of a request, and the
- * mailbox's owner (its process).
+ * and, for a request, the way to reply), the asker of a request, the
+ * mailbox's owner (its process), the object of its rare fields, and the
+ * lists of consumers and waiters it keeps.
  */
-import type { Subscriber } from 'rxjs';
-import type { Letter } from './types';
+import type { Observable, Subscriber } from 'rxjs';
+import type { Letter, Signal } from './types';
 
 /** A request waiting for its reply: who asked (thread and call id). */
 export interface Asker {
@@ -51,3 +52,37 @@ export class LetterOf<M, R> implements Letter<M, R> {
   }
 }
 
+/**
+ * What few mailboxes use: its signals (`LinkDied`, `ProcessDied`), its
+ * `letters` Observable, a bound other than the default, and its end. One
+ * object, made on first use, in place of eight fields in every mailbox;
+ * the process keeps its own rare fields in the same object
+ * (processes/proc.ts `Ties`).
+ */
+export interface MailboxExtra {
+  readonly queue: Signal[];
+  consumers: Subscriber<Signal>[] | null;
+  waiters: Waiter<Signal>[] | null;
+  /** The `signals` Observable. */
+  of: Observable<Signal> | undefined;
+  letters: Observable<Letter<unknown, unknown>> | undefined;
+  bound: number;
+  ended: (() => Error) | null;
+}
+
+/**
+ * `list` with `item` pushed, or a new list of `item` alone: an array literal
+ * holds one slot, where a push onto `[]` reserves 17 — 128 bytes more in
+ * each idle process waiting in a receive.
+ */
+export function added<T>(list: T[] | null, item: T): T[] {
+  if (list === null) return [item];
+  list.push(item);
+  return list;
+}
+
+export function remove<T>(list: T[] | null, item: T): void {
+  if (list === null) return;
+  const at = list.indexOf(item);
+  if (at >= 0) list.splice(at, 1);
+}

@@ -8,10 +8,10 @@
  */
 import { Observable, type Subscriber } from 'rxjs';
 import { TimeoutError } from '../core/errors';
-import { LetterOf, type Asker, type Consumer, type MailboxOwner, type Waiter } from './letter';
+import { added, LetterOf, remove, type Asker, type Consumer, type MailboxExtra, type MailboxOwner, type Waiter } from './letter';
 import type { Letter, Mailbox, ReceiveOptions, Signal } from './types';
 
-export type { Asker, MailboxOwner } from './letter';
+export type { Asker, MailboxExtra, MailboxOwner } from './letter';
 
 /** Slots per queued message in `q`: the message, its tag, its asker. */
 const SLOT = 3;
@@ -292,39 +292,4 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
       this.head = 0;
     }
   }
-}
-
-/**
- * What few mailboxes use: its signals (`LinkDied`, `ProcessDied`), its
- * `letters` Observable, a bound other than the default, and its end. One
- * object, made on first use, in place of eight fields in every mailbox;
- * the process keeps its own rare fields in the same object
- * (processes/proc.ts `Ties`).
- */
-export interface MailboxExtra {
-  readonly queue: Signal[];
-  consumers: Subscriber<Signal>[] | null;
-  waiters: Waiter<Signal>[] | null;
-  /** The `signals` Observable. */
-  of: Observable<Signal> | undefined;
-  letters: Observable<Letter<unknown, unknown>> | undefined;
-  bound: number;
-  ended: (() => Error) | null;
-}
-
-/**
- * `list` with `item` pushed, or a new list of `item` alone: an array literal
- * holds one slot, where a push onto `[]` reserves 17 — 128 bytes more in
- * each idle process waiting in a receive.
- */
-function added<T>(list: T[] | null, item: T): T[] {
-  if (list === null) return [item];
-  list.push(item);
-  return list;
-}
-
-function remove<T>(list: T[] | null, item: T): void {
-  if (list === null) return;
-  const at = list.indexOf(item);
-  if (at >= 0) list.splice(at, 1);
 }
