@@ -5,9 +5,10 @@
  * one of them is used.
  *
  * Why so few fields: every process a spawn makes outlives the young
- * generation, so the scavenger copies each of its bytes twice (and the OS
- * faults in every page it lands on); at 100k spawns that copying was half
- * of a spawn's CPU time (bench/README.md, `process`). A field is 8 bytes.
+ * generation, so the scavenger copies each of its bytes and the OS faults
+ * in every fresh page they land on (10–14 µs a 4 KiB page on the VMs
+ * measured); at 100k spawns that was most of a spawn's time
+ * (bench/README.md, `process`, session 23). A field is 8 bytes.
  */
 import type { Subscription } from 'rxjs';
 import type { Entry, ProcessRef } from './types';
