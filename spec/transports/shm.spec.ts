@@ -3,7 +3,7 @@ import { codec, raw } from '../../core/codec';
 import { FrameError, TransportClosedError } from '../../core/errors';
 import { open } from '../../transports/open';
 import { shm } from '../../transports';
-import { DATA_WAITERS, PUBLISHED, RecordKind, mapRing } from '../../transports/shm/layout';
+import { RecordKind, mapRing } from '../../transports/shm/layout';
 import { RingReader, RingWriter } from '../../transports/shm/ring';
 import type { WaitStrategy } from '../../transports/shm/wait';
 import { RecordChecker, recordCodec, rng } from '../fixtures/records';
@@ -220,30 +220,70 @@ describe('shm ring in one thread', () => {
     expect(writer.tryWrite(RecordKind.NEXT, bytes, Buffer.alloc(502, 9))).toBe(true);
   });
 
-  it('a publish notifies a reader once per sleep it counted (DATA_SLEEPS), however long it takes to count itself out', async () => {
-    const sab = shm.ring({ bytes: 1024 });
-    const memory = mapRing(sab);
-    const writer = new RingWriter(memory);
-    const reader = new RingReader(mapRing(sab));
+  describe('waking a reader asleep for data (DATA_SEEN)', () => {
     const bytes = codec('bytes');
-    const publishOne = () => {
-      expect(writer.tryWrite(RecordKind.NEXT, bytes, Buffer.alloc(23, 1))).toBe(true);
-      writer.publish();
-    };
-    /** A reader's sleep on PUBLISHED, `counted` through dataCell (as the pump does) or not; never counted out. */
-    const sleep = async (counted: boolean): Promise<string> => {
-      const { index, waiters } = counted ? reader.dataCell() : { index: PUBLISHED, waiters: DATA_WAITERS };
-      Atomics.add(memory.header, waiters, 1);
-      const waited = Atomics.waitAsync(memory.header, index, Atomics.load(memory.header, index), 300);
-      const outcome = waited.async ? waited.value : Promise.resolve(waited.value);
+    /** A ring of 1 KiB with its writer and one reader, in this thread. */
+    function ring() {
+      const sab = shm.ring({ bytes: 1024 });
+      const memory = mapRing(sab);
+      const writer = new RingWriter(memory);
+      const reader = new RingReader(mapRing(sab));
+      const publishOne = () => {
+        expect(writer.tryWrite(RecordKind.NEXT, bytes, Buffer.alloc(23, 1))).toBe(true);
+        writer.publish();
+      };
+      const consume = () => {
+        expect(reader.read(() => undefined)).toBe(1);
+        reader.release();
+      };
+      return { header: memory.header, reader, publishOne, consume };
+    }
+    /** The steps of a pump's sleep (wait.ts `enter`, then the wait), never counted out; `store` false skips the DATA_SEEN store. */
+    function sleeper(header: Int32Array, reader: RingReader) {
+      const cell = reader.dataCell();
+      return {
+        count: () => Atomics.add(header, cell.waiters, 1),
+        wait: (store = true): Promise<string> => {
+          const seen = Atomics.load(header, cell.index);
+          if (store) Atomics.store(header, cell.seenAt!, seen);
+          const waited = Atomics.waitAsync(header, cell.index, seen, 300);
+          return waited.async ? waited.value : Promise.resolve(waited.value);
+        },
+      };
+    }
+
+    it('a publish notifies a reader once per position it slept at, however long it takes to count itself out', async () => {
+      const { header, reader, publishOne, consume } = ring();
+      const s = sleeper(header, reader);
+      s.count();
+      let outcome = s.wait();
       publishOne();
-      return outcome;
-    };
-    expect(await sleep(true)).toBe('ok');
-    // DATA_WAITERS still counts the first sleep; a new counted sleep is woken all the same.
-    expect(await sleep(true)).toBe('ok');
-    // A sleep the reader did not count gets no notify: the writer has woken this count already.
-    expect(await sleep(false)).toBe('timed-out');
+      expect(await outcome).toBe('ok');
+      consume();
+      // DATA_WAITERS still counts the first sleep; a sleep at a new position is woken all the same.
+      s.count();
+      outcome = s.wait();
+      publishOne();
+      expect(await outcome).toBe('ok');
+      // A sleep that did not store what it saw gets no notify: the writer has woken that position already.
+      outcome = s.wait(false);
+      publishOne();
+      expect(await outcome).toBe('timed-out');
+    });
+
+    it('a reader that consumed a publish between counting itself and waiting is woken by the next one (the lost wake-up of the DATA_SLEEPS rule)', async () => {
+      // The interleaving that hung a bench round trip: the writer's notify for a publish goes out while the
+      // reader is counted but not yet waiting, and the reader then waits having seen that very publish. Keyed on a
+      // count of sleeps, the writer took that sleep as woken and skipped the next publish's notify.
+      const { header, reader, publishOne, consume } = ring();
+      const s = sleeper(header, reader);
+      s.count();
+      publishOne(); // notifies: DATA_WAITERS > 0, nobody waiting yet
+      consume();
+      const outcome = s.wait(); // sees the publish it consumed, finds nothing more, waits
+      publishOne();
+      expect(await outcome).toBe('ok');
+    });
   });
 
   it('a record that can never fit fails with FrameError naming both sizes', async () => {

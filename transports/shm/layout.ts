@@ -8,7 +8,7 @@
  *
  *   line 0   PUBLISHED      byte position up to which records are published (producer)
  *   line 1   DATA_WAITERS   consumers asleep on PUBLISHED (consumers),
- *            DATA_SLEEPS    how many times a consumer went to sleep on it (consumers)
+ *            DATA_SEEN      the PUBLISHED a consumer read before it last went to sleep (consumers)
  *   line 2   SPACE_WAITERS  producer asleep on a consumer cursor (producer),
  *            SPACE_WANTED   the cursor position it wants to be woken at (producer)
  *   line 3   MAGIC, CAPACITY, CONSUMERS, REASON_LENGTH
@@ -32,13 +32,21 @@ export const LINE = 16; // Int32 slots per 64-byte cache line
 export const PUBLISHED = 0;
 export const DATA_WAITERS = LINE;
 /**
- * Counts the sleeps on PUBLISHED: a consumer adds 1 before it counts itself
- * in DATA_WAITERS (RingReader.dataCell). The producer notifies once per
- * value of it, not at every publish while DATA_WAITERS > 0: a consumer
- * counts itself out only when it runs again, and until then each publish
- * (one per 64 KiB record) notified it again, to no use (3.8 µs each).
+ * The PUBLISHED a consumer read before it last went to sleep on PUBLISHED:
+ * it stores it after counting itself in DATA_WAITERS and reading PUBLISHED,
+ * before it re-checks and sleeps (WaitCell.seenAt). The producer notifies
+ * once per value of it, not at every publish while DATA_WAITERS > 0 (a
+ * consumer counts itself out only when it runs again, and until then each
+ * publish, one per 64 KiB record, notified it again, to no use: 3.8 µs
+ * each), and not when it equals the position just published (that
+ * sleeper has seen it). RingWriter.publish says why this never loses a
+ * wake-up. Until session 23 the slot counted sleeps (DATA_SLEEPS) and the
+ * producer notified once per count: a notify could go to a sleep that had
+ * not begun waiting and had already seen the publish, and the next
+ * publish, for the same count, then skipped a sleeper that needed it (a
+ * bench round trip hung: reader asleep, 40 bytes published and unread).
  */
-export const DATA_SLEEPS = DATA_WAITERS + 1;
+export const DATA_SEEN = DATA_WAITERS + 1;
 export const SPACE_WAITERS = 2 * LINE;
 /**
  * Where a producer asleep for room wants to be woken: a consumer notifies
@@ -100,10 +108,11 @@ export const RECORD_ALIGN = 8;
 /** The longest record body: the header keeps 27 bits for the length. */
 export const MAX_BODY = (1 << 27) - 1;
 
-/** Where a sleeper waits: the counter to watch and the slot that counts sleepers. */
+/** Where a sleeper waits: the counter to watch, the slot that counts sleepers, and where it stores the value it saw (if the waker asks). */
 export interface WaitCell {
   index: number;
   waiters: number;
+  seenAt?: number;
 }
 
 /** Rounds a record's size up to RECORD_ALIGN. */

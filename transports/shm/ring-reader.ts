@@ -3,8 +3,11 @@
  * in ./ring.ts.
  */
 import { FrameError } from '../../core/errors';
-import { AFTER, CURSOR, CURSOR_WAITERS, DATA_SLEEPS, DATA_WAITERS, PUBLISHED, READER_STATE, RECORD_HEADER, RecordKind, SPACE_WAITERS, SPACE_WANTED, align, consumerBase } from './layout';
+import { AFTER, CURSOR, CURSOR_WAITERS, DATA_SEEN, DATA_WAITERS, PUBLISHED, READER_STATE, RECORD_HEADER, RecordKind, SPACE_WAITERS, SPACE_WANTED, align, consumerBase } from './layout';
 import type { RingMemory, WaitCell } from './layout';
+
+/** A consumer that follows the producer sleeps on PUBLISHED and stores what it saw in DATA_SEEN (layout.ts). */
+const ON_PUBLISHED: WaitCell = { index: PUBLISHED, waiters: DATA_WAITERS, seenAt: DATA_SEEN };
 
 /** Called for each record: its kind and where its body lies in `data`. */
 export type RecordVisitor = (kind: RecordKind, data: Buffer, start: number, end: number) => void;
@@ -102,15 +105,12 @@ export class RingReader {
   }
 
   /**
-   * Where to sleep while nothing is readable. On PUBLISHED it counts the
-   * sleep in DATA_SLEEPS first (the producer notifies once per count): call
-   * it once per sleep, before counting in the waiters slot.
+   * Where to sleep while nothing is readable: on PUBLISHED (storing what it
+   * saw in DATA_SEEN, which the producer keys its notifies on), or on the
+   * CURSOR of the stage it follows.
    */
   dataCell(): WaitCell {
-    if (this.after.length === 0) {
-      Atomics.add(this.memory.header, DATA_SLEEPS, 1);
-      return { index: PUBLISHED, waiters: DATA_WAITERS };
-    }
+    if (this.after.length === 0) return ON_PUBLISHED;
     const k = this.laggard();
     return { index: consumerBase(k) + CURSOR, waiters: consumerBase(k) + CURSOR_WAITERS };
   }

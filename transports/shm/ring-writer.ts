@@ -4,7 +4,7 @@
  */
 import type { Codec } from '../../core/codec';
 import { FrameError } from '../../core/errors';
-import { CURSOR, DATA_SLEEPS, DATA_WAITERS, MAX_BODY, PUBLISHED, READER_STATE, RECORD_HEADER, RecordKind, SPACE_WAITERS, SPACE_WANTED, WAKE_SHIFT, align, consumerBase } from './layout';
+import { CURSOR, DATA_SEEN, DATA_WAITERS, MAX_BODY, PUBLISHED, READER_STATE, RECORD_HEADER, RecordKind, SPACE_WAITERS, SPACE_WANTED, WAKE_SHIFT, align, consumerBase } from './layout';
 import type { RingMemory, WaitCell } from './layout';
 
 /** The producing side of a ring. */
@@ -17,7 +17,7 @@ export class RingWriter {
   /** The last bounded view of the data region (see `bounded`), and where it ends. */
   private boundedView: Buffer = Buffer.alloc(0);
   private boundedEnd = -1;
-  /** The DATA_SLEEPS the consumers were last notified for. */
+  /** The DATA_SEEN the consumers were last notified for. */
   private notified: number | undefined;
   /** Bytes the last refused record needed (header and any padding included). */
   wanted = 0;
@@ -102,20 +102,27 @@ export class RingWriter {
 
   /**
    * Makes every record written so far visible to the consumers: one store,
-   * and one notify at most, once per sleep of the consumers (DATA_SLEEPS):
-   * a consumer that went to sleep counted that sleep before it counted
-   * itself in DATA_WAITERS and re-checked PUBLISHED, so a sleep these loads
-   * do not see is one that sees this store.
+   * and one notify at most per position a consumer went to sleep at
+   * (DATA_SEEN). Why no sleeper is missed (JS Atomics are sequentially
+   * consistent): a consumer counts itself in DATA_WAITERS, reads PUBLISHED
+   * (seen), stores seen in DATA_SEEN, re-checks, then waits on PUBLISHED
+   * while it still holds seen. If it sleeps, every publish of another
+   * position came after its wait began (else the wait would have found
+   * PUBLISHED changed), so these loads see its count and its DATA_SEEN (or
+   * a later sleeper's), and the notify reaches it. A sleeper whose seen is
+   * the position just published needs none: it has seen this store. And
+   * once notified for a seen value, a sleeper is woken, so the publishes
+   * until a consumer sleeps at another position skip it.
    */
   publish(): void {
     if (this.claimed === this.published) return;
-    this.published = this.claimed;
+    const at = (this.published = this.claimed);
     const { header } = this.memory;
-    Atomics.store(header, PUBLISHED, this.claimed);
+    Atomics.store(header, PUBLISHED, at);
     if (Atomics.load(header, DATA_WAITERS) === 0) return;
-    const sleeps = Atomics.load(header, DATA_SLEEPS);
-    if (sleeps === this.notified) return;
-    this.notified = sleeps;
+    const seen = Atomics.load(header, DATA_SEEN);
+    if (seen === at || seen === this.notified) return;
+    this.notified = seen;
     Atomics.notify(header, PUBLISHED);
   }
 

@@ -3,17 +3,14 @@
  * (a writer). Chosen per end with `options.wait`.
  *
  * - `auto` (default): spin-then-wait. After activity it keeps polling, first
- *   in a short busy loop, then once per event-loop turn (so microtasks,
- *   timers and I/O still run), for `spinMicros`; then it sleeps with
- *   `Atomics.waitAsync`, and the other side, seeing a sleeper, notifies. A busy
- *   link never pays a wake-up; an idle end uses no CPU. The window adapts
- *   ({@link SpinBudget}): it grows (up to 1 ms) while sleeps end soon after they began,
- *   none on a machine of 1 core, none while the thread itself keeps waiting
- *   for a core (Linux's scheduler delay, `Contention` in ./spin-budget.ts: a CPU hog or
- *   other programs), and at most 0.2 ms while the machine's
- *   load average says it has more runnable threads than cores (a spinning
- *   end then only keeps the peer, or the thread the peer waits on, off a
- *   core). A sleep lasts until the peer's notify (no timeout: see `sleep`).
+ *   in a short busy loop, then once per event-loop turn (so microtasks, timers
+ *   and I/O still run), for `spinMicros`; then it sleeps with `Atomics.waitAsync`,
+ *   and the other side, seeing a sleeper, notifies. A busy link never pays a
+ *   wake-up; an idle end uses no CPU. The window adapts ({@link SpinBudget}):
+ *   it grows (up to 1 ms) while sleeps end soon after they began, none on 1 core,
+ *   none while the thread keeps waiting for a core (`Contention`, ./spin-budget.ts),
+ *   at most 0.2 ms while the load average says there are more runnable threads
+ *   than cores. A sleep lasts until the peer's notify (no timeout: see `sleep`).
  * - `spin`: polls without sleeping, in busy slices of about a millisecond
  *   with an event-loop turn between slices. Lowest latency, a core per end.
  * - `yield`: polls once per event-loop turn.
@@ -248,9 +245,7 @@ export class Pump {
   };
 
   private block(): void {
-    const { index, waiters } = this.cell();
-    Atomics.add(this.header, waiters, 1);
-    const seen = Atomics.load(this.header, index);
+    const [{ index, waiters }, seen] = this.enter();
     if (!this.ready()) Atomics.wait(this.header, index, seen, this.options.sliceMs);
     Atomics.sub(this.header, waiters, 1);
   }
@@ -263,19 +258,24 @@ export class Pump {
     Atomics.notify(this.header, this.sleepIndex);
   }
 
+  /** Counts this pump in its cell's waiters, reads the value it will wait on and stores it where the waker keys its notifies (ring-writer.ts publish). */
+  private enter(): [cell: WaitCell, seen: number] {
+    const cell = this.cell();
+    Atomics.add(this.header, cell.waiters, 1);
+    const seen = Atomics.load(this.header, cell.index);
+    if (cell.seenAt !== undefined) Atomics.store(this.header, cell.seenAt, seen);
+    return [cell, seen];
+  }
+
   private sleep(): void {
-    const { index, waiters } = this.cell();
-    Atomics.add(this.header, waiters, 1);
-    const seen = Atomics.load(this.header, index);
+    const [{ index, waiters }, seen] = this.enter();
     if (this.ready()) {
       Atomics.sub(this.header, waiters, 1);
       return this.schedule();
     }
-    // No timeout unless the pump holds the thread alive: a waitAsync with one
-    // costs a delayed task on the event loop (an extra loop wake-up to arm a
-    // timer, and the timer's own later) per sleep, ~13 µs a wake-up in a
-    // round trip (bench/README.md, "Tails"). The ring's protocol never loses
-    // a notify (./ring.ts), and start() and stop() wake a sleep themselves.
+    // No timeout unless the pump holds the thread alive: one costs a delayed task (a loop wake-up to arm a timer,
+    // and the timer's own) per sleep, ~13 µs a wake-up in a round trip (bench/README.md, "Tails"). The ring's
+    // protocol never loses a notify (ring-writer.ts publish), and start() and stop() wake a sleep themselves.
     const keepsAlive = this.options.keepAlive !== false;
     const result = keepsAlive ? Atomics.waitAsync(this.header, index, seen, this.options.sliceMs) : Atomics.waitAsync(this.header, index, seen);
     if (!result.async) {
