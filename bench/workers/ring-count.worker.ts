@@ -53,9 +53,11 @@ while (received < count && !completed) {
   if (idleSince === 0) idleSince = now;
   if (now - idleSince < SPIN_MS) continue;
   if (now - idleSince > GIVE_UP_MS) break;
-  const { index, waiters } = reader.dataCell();
+  const { index, waiters, seenAt } = reader.dataCell();
   Atomics.add(header, waiters, 1);
   const seen = Atomics.load(header, index);
+  // What it saw, where the writer keys its notifies (DATA_SEEN, transports/shm/ring-writer.ts publish): without it the writer notifies one sleep and never the next.
+  if (seenAt !== undefined) Atomics.store(header, seenAt, seen);
   if (reader.available() === 0) Atomics.wait(header, index, seen, SLEEP_MS);
   Atomics.sub(header, waiters, 1);
 }
