@@ -7,13 +7,21 @@
 import { spawn } from 'node:child_process';
 import type { Runner, Sample } from './harness';
 
+/**
+ * The hog's program: it spins, and every 2^24 turns (a few ms) looks whether
+ * its parent is still the one that started it, and exits if not. A busy loop
+ * never sees the IPC channel close: a bench killed mid-case (SIGTERM, no
+ * `finally`) left a hog spinning on a core for good (seen in session 23).
+ */
+const HOG = 'process.send("spinning"); const parent = process.ppid; for (let i = 1; ; i++) if ((i & 0xffffff) === 0 && process.ppid !== parent) process.exit(0);';
+
 /** `runner`, with a spinning child process alive during each of its repetitions. */
 export function underHog(runner: Runner, name = `${runner.name}, CPU hog`): Runner {
   return {
     name,
     role: runner.role,
     async run(): Promise<Sample> {
-      const hog = spawn(process.execPath, ['-e', 'process.send("spinning"); for (;;) {}'], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+      const hog = spawn(process.execPath, ['-e', HOG], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
       try {
         await new Promise<void>((resolve, reject) => {
           hog.once('message', () => resolve());
