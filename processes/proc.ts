@@ -82,7 +82,7 @@ export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
     return this.ties()?.links ?? null;
   }
   set links(links: Map<number, LinkTo> | null) {
-    if (links || this.extra) this.tie().links = links;
+    this.put('links', links);
   }
 
   /** Monitors on this process: monitor id → the thread that watches. */
@@ -90,14 +90,14 @@ export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
     return this.ties()?.watchers ?? null;
   }
   set watchers(watchers: Map<number, number> | null) {
-    if (watchers || this.extra) this.tie().watchers = watchers;
+    this.put('watchers', watchers);
   }
 
   get names(): string[] | null {
     return this.ties()?.names ?? null;
   }
   set names(names: string[] | null) {
-    if (names || this.extra) this.tie().names = names;
+    this.put('names', names);
   }
 
   /** Requests received and not answered yet. */
@@ -105,7 +105,7 @@ export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
     return this.ties()?.asked ?? null;
   }
   set asked(asked: Set<Asker> | null) {
-    if (asked || this.extra) this.tie().asked = asked;
+    this.put('asked', asked);
   }
 
   /** The subscription to what the entry returned, when an Observable. */
@@ -113,7 +113,7 @@ export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
     return this.ties()?.sub ?? null;
   }
   set sub(sub: Subscription | null) {
-    if (sub || this.extra) this.tie().sub = sub;
+    this.put('sub', sub);
   }
 
   /** Spawned with a name: it starts once the registry says the name is its. */
@@ -121,7 +121,7 @@ export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
     return this.ties()?.waitsForName ?? false;
   }
   set waitsForName(waits: boolean) {
-    if (waits || this.extra) this.tie().waitsForName = waits;
+    this.put('waitsForName', waits);
   }
 
   /** Exits of linked processes come as `LinkDied` signals instead of ending this one. */
@@ -129,7 +129,7 @@ export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
     return this.ties()?.trap ?? false;
   }
   set trap(trap: boolean) {
-    if (trap || this.extra) this.tie().trap = trap;
+    this.put('trap', trap);
   }
 
   wake(): void {
@@ -171,11 +171,16 @@ export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
     };
   }
 
+  /** Sets one of the ties; a null or false on a process without them makes none. */
+  private put<K extends Exclude<keyof Ties, keyof MailboxExtra>>(key: K, value: Ties[K]): void {
+    if (value || this.extra) this.tie()[key] = value;
+  }
+
   private ties(): Ties | null {
     return this.extra as Ties | null;
   }
 
-  /** The ties, made now if not yet (a setter given null or false on a process without them makes none). */
+  /** The ties, made now if not yet. */
   private tie(): Ties {
     return (this.extra ??= this.makeExtra()) as Ties;
   }

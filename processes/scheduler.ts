@@ -26,8 +26,6 @@ import { tryFar } from './remote-ops';
 import { LINK_COUNTERS } from './remote-frame';
 import type { Entry, EntryCodecs, EntryLike, Exit, Process, ProcessRef, Self, SpawnOptions, Timer } from './types';
 
-export { DEFAULT_BOUND } from './mailbox';
-
 /** One thread's scheduler. */
 export class Scheduler extends Naming implements Ops {
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();

@@ -87,9 +87,9 @@ function awaitRoom(writer: shm.RingWriter): void {
     const waited = performance.now() - since;
     if (waited < SPIN_MS) continue;
     if (waited > STUCK_MS) throw new Error(`the ring has had no room for ${STUCK_MS} ms: the reader is gone or stuck`);
-    const { index, waiters } = writer.spaceCell();
-    Atomics.add(header, waiters, 1);
-    const seen = Atomics.load(header, index);
+    const cell = writer.spaceCell();
+    const { index, waiters } = cell;
+    const seen = shm.enterSleep(header, cell);
     if (!writer.hasRoom()) Atomics.wait(header, index, seen, SLEEP_MS);
     Atomics.sub(header, waiters, 1);
   }

@@ -10,7 +10,7 @@
  * data cell, counted in its waiters slot, so the writer's `publish()` wakes it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { RecordKind, RingReader, mapRing, type RecordKind as Kind } from '../../transports/shm';
+import { RecordKind, RingReader, enterSleep, mapRing, type RecordKind as Kind } from '../../transports/shm';
 import type { RingWorkerData, WorkerReport } from './protocol';
 
 /** Busy polling after the last record before sleeping. */
@@ -53,11 +53,10 @@ while (received < count && !completed) {
   if (idleSince === 0) idleSince = now;
   if (now - idleSince < SPIN_MS) continue;
   if (now - idleSince > GIVE_UP_MS) break;
-  const { index, waiters, seenAt } = reader.dataCell();
-  Atomics.add(header, waiters, 1);
-  const seen = Atomics.load(header, index);
-  // What it saw, where the writer keys its notifies (DATA_SEEN, transports/shm/ring-writer.ts publish): without it the writer notifies one sleep and never the next.
-  if (seenAt !== undefined) Atomics.store(header, seenAt, seen);
+  const cell = reader.dataCell();
+  const { index, waiters } = cell;
+  // Stores what it saw in DATA_SEEN too: the writer keys its notifies on it (without, it wakes one sleep and never the next).
+  const seen = enterSleep(header, cell);
   if (reader.available() === 0) Atomics.wait(header, index, seen, SLEEP_MS);
   Atomics.sub(header, waiters, 1);
 }

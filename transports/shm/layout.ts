@@ -115,6 +115,20 @@ export interface WaitCell {
   seenAt?: number;
 }
 
+/**
+ * A sleeper's first steps on `cell`: counts itself in the waiters slot,
+ * reads the value it will wait on and, if the cell asks (`seenAt`), stores
+ * it where the waker keys its notifies (DATA_SEEN). Returns that value; the
+ * caller re-checks, waits on `cell.index` with it unless the re-check found
+ * work, then counts itself out of `cell.waiters`.
+ */
+export function enterSleep(header: Int32Array, cell: WaitCell): number {
+  Atomics.add(header, cell.waiters, 1);
+  const seen = Atomics.load(header, cell.index);
+  if (cell.seenAt !== undefined) Atomics.store(header, cell.seenAt, seen);
+  return seen;
+}
+
 /** Rounds a record's size up to RECORD_ALIGN. */
 export function align(n: number): number {
   return (n + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1);

@@ -18,12 +18,13 @@
  * Each side caches the other's counter and reloads it only when the cached
  * value says "no room" or "nothing new", as the LMAX disruptor does.
  *
- * Sleeping. A side that sleeps first counts itself in a waiters slot, then
- * re-checks, then `Atomics.wait`s on the counter it needs to change with the
- * value it last saw. The other side stores its counter, then notifies only if
+ * Sleeping. A side that sleeps first counts itself in a waiters slot and
+ * reads the counter it needs to change (a reader also stores what it read in
+ * DATA_SEEN: `enterSleep` does these steps for a `dataCell` or `spaceCell`),
+ * then re-checks, then `Atomics.wait`s on that counter with the value it read. The other side stores its counter, then notifies only if
  * the waiters slot is non-zero. A store between the check and the wait makes
  * the wait return at once ("not-equal"), so no wake-up is lost.
  */
 export { RingWriter } from './ring-writer';
 export { RingReader, type RecordVisitor } from './ring-reader';
-export type { WaitCell } from './layout';
+export { enterSleep, type WaitCell } from './layout';

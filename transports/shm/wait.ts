@@ -20,7 +20,7 @@
  *   costs a wake-up (tens of µs) per wait.
  */
 import { isMainThread } from 'node:worker_threads';
-import type { WaitCell } from './ring';
+import { enterSleep, type WaitCell } from './ring';
 import { holdThread } from '../../core/thread-hold';
 import { SpinBudget } from './spin-budget';
 import { microtask, rethrowLater } from '../../core/microtask';
@@ -245,7 +245,9 @@ export class Pump {
   };
 
   private block(): void {
-    const [{ index, waiters }, seen] = this.enter();
+    const cell = this.cell();
+    const { index, waiters } = cell;
+    const seen = enterSleep(this.header, cell);
     if (!this.ready()) Atomics.wait(this.header, index, seen, this.options.sliceMs);
     Atomics.sub(this.header, waiters, 1);
   }
@@ -258,17 +260,10 @@ export class Pump {
     Atomics.notify(this.header, this.sleepIndex);
   }
 
-  /** Counts this pump in its cell's waiters, reads the value it will wait on and stores it where the waker keys its notifies (ring-writer.ts publish). */
-  private enter(): [cell: WaitCell, seen: number] {
-    const cell = this.cell();
-    Atomics.add(this.header, cell.waiters, 1);
-    const seen = Atomics.load(this.header, cell.index);
-    if (cell.seenAt !== undefined) Atomics.store(this.header, cell.seenAt, seen);
-    return [cell, seen];
-  }
-
   private sleep(): void {
-    const [{ index, waiters }, seen] = this.enter();
+    const cell = this.cell();
+    const { index, waiters } = cell;
+    const seen = enterSleep(this.header, cell);
     if (this.ready()) {
       Atomics.sub(this.header, waiters, 1);
       return this.schedule();
