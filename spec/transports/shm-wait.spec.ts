@@ -9,6 +9,7 @@ import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
 import { firstValueFrom } from 'rxjs';
 import { Contention, SpinBudget } from '../../transports/shm/spin-budget';
 import { Pump, type Step } from '../../transports/shm/wait';
+import { WATCH_MS, lostWakeUps } from '../../transports/shm/watchdog';
 import { DATA_WAITERS, PUBLISHED, createRing } from '../../transports/shm/layout';
 import { client, request, type RequestClient } from '../../operators';
 import { Answer, Ask, type AskValue } from '../workers/serve.worker';
@@ -197,6 +198,41 @@ describe('a pump asleep (no timeout: it waits for a notify)', () => {
     await until(() => !pump.running);
     expect(state.steps).toBeGreaterThan(1);
     expect(Atomics.load(header, DATA_WAITERS)).toBe(0);
+  });
+
+  it('whose wake-up never comes is woken by the watchdog, counted, and reported once as RXWIRE_LOST_WAKEUP', async () => {
+    const { header, state, pump } = sleeper();
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const before = lostWakeUps();
+      pump.start();
+      await until(() => Atomics.load(header, DATA_WAITERS) === 1);
+      state.ready = true; // a lost wake-up: ready, and neither a notify nor start() comes
+      await until(() => !pump.running);
+      expect(state.steps).toBeGreaterThan(1);
+      expect(lostWakeUps()).toBe(before + 1);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('no wake-up'), { code: 'RXWIRE_LOST_WAKEUP' });
+    } finally {
+      warn.mockRestore();
+      pump.stop();
+    }
+  });
+
+  it('with nothing ready is left asleep by the watchdog', async () => {
+    const { header, state, pump } = sleeper();
+    try {
+      const before = lostWakeUps();
+      pump.start();
+      await until(() => Atomics.load(header, DATA_WAITERS) === 1);
+      const steps = state.steps;
+      await new Promise((resolve) => setTimeout(resolve, 4 * WATCH_MS)); // four of its ticks
+      expect(state.steps).toBe(steps);
+      expect(Atomics.load(header, DATA_WAITERS)).toBe(1);
+      expect(lostWakeUps()).toBe(before);
+    } finally {
+      pump.stop();
+    }
   });
 });
 

@@ -10,7 +10,8 @@
  *   it grows (up to 1 ms) while sleeps end soon after they began, none on 1 core,
  *   none while the thread keeps waiting for a core (`Contention`, ./spin-budget.ts),
  *   at most 0.2 ms while the load average says there are more runnable threads
- *   than cores. A sleep lasts until the peer's notify (no timeout: see `sleep`).
+ *   than cores. A sleep lasts until the peer's notify (no timeout: see `sleep`;
+ *   ./watchdog.ts ends one whose notify never came).
  * - `spin`: polls without sleeping, in busy slices of about a millisecond
  *   with an event-loop turn between slices. Lowest latency, a core per end.
  * - `yield`: polls once per event-loop turn.
@@ -23,6 +24,7 @@ import { isMainThread } from 'node:worker_threads';
 import { enterSleep, type WaitCell } from './ring';
 import { holdThread } from '../../core/thread-hold';
 import { SpinBudget } from './spin-budget';
+import { unwatchSleep, watchSleep, type Sleeper } from './watchdog';
 import { microtask, rethrowLater } from '../../core/microtask';
 
 export type WaitStrategy = 'auto' | 'spin' | 'yield' | 'block' | 'async';
@@ -90,16 +92,15 @@ const SYNC_SPIN_MS = 0.005;
  * `cell` names where to sleep. Steps always run from a macrotask of the pump,
  * never inside `start()`.
  */
-export class Pump {
+export class Pump implements Sleeper {
   private scheduled: ReturnType<typeof setImmediate> | undefined;
   private sleeping = false;
   /** A microtask hop is pending (see run). */
   private hopping = false;
-  /** Hops still to make, hops made, and the end of the turn they belong to (see `hop`). */
+  /** Hops still to make, hops made, the end of the turn they belong to (see `hop`); depth, probes (PROBE_EVERY). */
   private hopsLeft = 0;
   private hopsMade = 0;
   private hopTurnEnd = 0;
-  /** How many hops follow a delivery now, and what the probes saw (see PROBE_EVERY). */
   private hopDepth = HOPS;
   private deepestPublish = 0;
   private deliveries = 0;
@@ -128,7 +129,6 @@ export class Pump {
     this.budget = new SpinBudget(options.spinMicros / 1000);
   }
 
-  /** Starts (or resumes) pumping. */
   start(): void {
     this.stopped = false;
     this.lastProgress = performance.now();
@@ -136,7 +136,7 @@ export class Pump {
     else if (!this.scheduled && !this.hopping) this.schedule();
   }
 
-  /** Stops pumping; a sleeping waitAsync is woken, and then does nothing. */
+  /** Stops pumping (a sleeping waitAsync is woken, and then does nothing); start() resumes. */
   stop(): void {
     this.stopped = true;
     if (this.scheduled) clearImmediate(this.scheduled);
@@ -252,12 +252,14 @@ export class Pump {
     Atomics.sub(this.header, waiters, 1);
   }
 
-  /**
-   * Ends this pump's sleep now: a notify on the slot it sleeps on (any other
-   * sleeper there wakes too, finds nothing new, and sleeps again).
-   */
-  private wake(): void {
+  /** Ends this pump's sleep now: a notify on its slot (another sleeper there wakes too, finds nothing, sleeps again). */
+  wake(): void {
     Atomics.notify(this.header, this.sleepIndex);
+  }
+
+  /** For the watchdog: asleep, running, and a step would progress. */
+  missedWakeUp(): boolean {
+    return this.sleeping && !this.stopped && this.ready();
   }
 
   private sleep(): void {
@@ -270,7 +272,8 @@ export class Pump {
     }
     // No timeout unless the pump holds the thread alive: one costs a delayed task (a loop wake-up to arm a timer,
     // and the timer's own) per sleep, ~13 µs a wake-up in a round trip (bench/README.md, "Tails"). The ring's
-    // protocol never loses a notify (ring-writer.ts publish), and start() and stop() wake a sleep themselves.
+    // protocol never loses a notify (ring-writer.ts publish), and start() and stop() wake a sleep themselves;
+    // the watchdog (./watchdog.ts) ends a sleep whose notify never came all the same.
     const keepsAlive = this.options.keepAlive !== false;
     const result = keepsAlive ? Atomics.waitAsync(this.header, index, seen, this.options.sliceMs) : Atomics.waitAsync(this.header, index, seen);
     if (!result.async) {
@@ -281,8 +284,10 @@ export class Pump {
     this.sleepIndex = index;
     this.sleptAt = performance.now();
     const keepAlive = keepsAlive ? holdThread() : undefined;
+    if (!keepsAlive) watchSleep(this);
     result.value.then((outcome) => {
       if (keepAlive) clearTimeout(keepAlive);
+      else unwatchSleep(this);
       if (this.options.strategy === 'auto') {
         const now = performance.now();
         this.budget.slept(outcome, now - this.sleptAt, now);
