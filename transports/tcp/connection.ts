@@ -23,7 +23,7 @@ import { Mux } from './mux';
 import { connectionFrame } from './output';
 import { positive, type Settings } from './options';
 import { ConnectionReader, PING } from './reader';
-import { TcpKind } from './wire';
+import { TcpKind, reasonBytes } from './wire';
 import { ConnectionWriter } from './writer';
 
 export type { TcpConnectionState, TcpConnectionStats, TcpOpenOptions } from './connection-types';
@@ -255,7 +255,7 @@ export class TcpConnection {
     if (this.state === 'gone') return;
     this.reader.stop();
     const socket = this.socket;
-    if (socket && this.state === 'live') socket.end(connectionFrame(TcpKind.CLOSE, Buffer.from(err.message.slice(0, 200), 'utf8')));
+    if (socket && this.state === 'live') socket.end(connectionFrame(TcpKind.CLOSE, reasonBytes(err.message)));
     this.endForGood(err);
   }
 

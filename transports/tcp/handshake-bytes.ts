@@ -7,7 +7,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AuthError, FrameError, TransportClosedError } from '../../core/errors';
 import { connectionFrame } from './output';
-import { DenyCode, MAGIC, NONCE_BYTES, SESSION_BYTES, TCP_VERSION, TcpKind, WelcomeFlag } from './wire';
+import { DenyCode, MAGIC, NONCE_BYTES, SESSION_BYTES, TCP_VERSION, TcpKind, WelcomeFlag, reasonBytes } from './wire';
 
 /** A session id of all zeros: AUTH asks for a new session. */
 export const NO_SESSION = Buffer.alloc(SESSION_BYTES);
@@ -24,9 +24,9 @@ export function welcomeFrame(sessionId: Buffer, resumed: boolean, received: numb
   return connectionFrame(TcpKind.WELCOME, Buffer.concat([sessionId, Buffer.of(resumed ? WelcomeFlag.RESUMED : 0), u64(received), proof]));
 }
 
-/** DENY with a reason code and text (at most 200 bytes of it). */
+/** DENY with a reason code and text (at most REASON_BYTES of it). */
 export function denyFrame(code: number, reason: string): Buffer {
-  return connectionFrame(TcpKind.DENY, Buffer.concat([Buffer.of(code), Buffer.from(reason, 'utf8').subarray(0, 200)]));
+  return connectionFrame(TcpKind.DENY, Buffer.concat([Buffer.of(code), reasonBytes(reason)]));
 }
 
 /** The DENY code for an error this side raised during the handshake. */

@@ -1,8 +1,8 @@
 /**
  * Runs one side of the TCP handshake over a socket: feeds its frames, one by
  * one, to that side's steps (handshake.ts) until they finish, within a time
- * limit and with frames of at most HANDSHAKE_MAX_FRAME bytes; on any failure
- * tells the peer why (DENY) where it can and drops the socket.
+ * limit and with frames of at most HANDSHAKE_MAX_FRAME bytes; on a failure
+ * other than the time limit tells the peer why (DENY) where it can; then drops the socket.
  */
 import type { Socket } from 'node:net';
 import { FrameError, TransportClosedError } from '../../core/errors';
@@ -73,7 +73,9 @@ export function exchange<R extends { leftover: Buffer | undefined }>(socket: Soc
     };
     const onClose = () => fail(new TransportClosedError('the peer closed the connection during the handshake'), false);
     const onError = (err: Error) => fail(new TransportClosedError(`socket error during the handshake: ${err.message}`, { cause: err }), false);
-    const timer = setTimeout(() => fail(new TransportClosedError(`the handshake did not finish within ${timeoutMs} ms`), true), timeoutMs);
+    // Dropped without a DENY: no code fits (2, "unknown session", would make a resuming client give up on a
+    // session the server still has), and a peer this slow may not be reading anyway. docs/PROTOCOL.md, "Handshake".
+    const timer = setTimeout(() => fail(new TransportClosedError(`the handshake did not finish within ${timeoutMs} ms`), false), timeoutMs);
     socket.on('data', onData);
     socket.on('close', onClose);
     socket.on('error', onError);

@@ -16,7 +16,7 @@ import type { Mux } from './mux';
 import { connectionFrame } from './output';
 import type { Settings } from './options';
 import { FrameParser } from './parser';
-import { LongRecord, TCP_HEADER, TcpKind } from './wire';
+import { LongRecord, REASON_BYTES, TCP_HEADER, TcpKind } from './wire';
 import { CACK_BYTES, type ConnectionWriter } from './writer';
 
 /** PING and PONG: empty connection frames, made once. */
@@ -103,13 +103,13 @@ export class ConnectionReader {
         return; // life, noted for every chunk in `read`
       case TcpKind.CLOSE: {
         this.parser!.stop();
-        const reason = buf.toString('utf8', start, Math.min(end, start + 200));
+        const reason = buf.toString('utf8', start, Math.min(end, start + REASON_BYTES));
         setup.ended(new TransportClosedError(`the peer closed the connection${reason ? `: ${reason}` : ''}`));
         return;
       }
       case TcpKind.DENY:
         this.parser!.stop();
-        setup.ended(denied(buf.subarray(start, Math.min(end, start + 201))));
+        setup.ended(denied(buf.subarray(start, Math.min(end, start + 1 + REASON_BYTES))));
         return;
       default:
         throw new FrameError(`handshake frame kind 0x${kind.toString(16)} after the handshake`);

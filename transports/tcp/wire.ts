@@ -145,6 +145,18 @@ export type ChannelHello = typeof ChannelHelloRecord extends Codec<infer T> ? T 
 /** An Avro long body (ACK, CACK). */
 export const LongRecord: Codec<number> = codec('long');
 
+/** The longest reason text of a DENY or CLOSE, in UTF-8 bytes. */
+export const REASON_BYTES = 200;
+
+/** A DENY's or CLOSE's reason: the text as UTF-8, cut to REASON_BYTES at a character's start. */
+export function reasonBytes(text: string): Buffer {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= REASON_BYTES) return bytes;
+  let end = REASON_BYTES;
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--; // a continuation byte: back to its character's first
+  return bytes.subarray(0, end);
+}
+
 /** The longest channel name, in UTF-8 bytes. */
 export const MAX_NAME_BYTES = 1024;
 

@@ -4,6 +4,10 @@ import { TransportClosedError } from '../../../core/errors';
 import { tcp } from '../../../transports';
 import { closeAll, connect, listen, nextConnection } from '../../fixtures/tcp';
 import { until } from '../../helpers';
+import { once } from 'node:events';
+import * as net from 'node:net';
+import { serverHandshake } from '../../../transports/tcp/handshake';
+import { REASON_BYTES, reasonBytes } from '../../../transports/tcp/wire';
 
 /* The careless user: wrong options, a name twice, use after close, leaving halfway. */
 
@@ -112,5 +116,36 @@ describe('tcp misuse', () => {
     const got = firstValueFrom(there!);
     again!.next(7);
     expect(await got).toBe(7);
+  });
+
+  it('a client silent through the handshake is dropped at the time limit with no DENY: a DENY code 2 would tell a resuming client its session is gone', async () => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    try {
+      const [socket] = (await once(server, 'connection')) as [net.Socket];
+      const got: Buffer[] = [];
+      client.on('data', (chunk: Buffer) => got.push(chunk));
+      const closed = once(client, 'close');
+      const handshake = serverHandshake(socket, { secret: undefined, maxFrame: 1 << 20, timeoutMs: 50 });
+      await expect(handshake).rejects.toBeInstanceOf(TransportClosedError);
+      await expect(handshake).rejects.toThrow('did not finish within 50 ms');
+      await closed;
+      expect(Buffer.concat(got).length).toBe(0);
+    } finally {
+      client.destroy();
+      server.close();
+    }
+  });
+
+  it('a DENY or CLOSE reason is cut to 200 UTF-8 bytes at a character, however the error message is spelled', () => {
+    expect(reasonBytes('short').toString()).toBe('short');
+    const euros = reasonBytes('€'.repeat(100)); // 3 bytes each: 300 in all
+    expect(euros.length).toBe(198);
+    expect(euros.toString('utf8')).toBe('€'.repeat(66));
+    const mixed = reasonBytes('a'.repeat(199) + '€€');
+    expect(mixed.length).toBeLessThanOrEqual(REASON_BYTES);
+    expect(mixed.toString('utf8')).toBe('a'.repeat(199));
   });
 });
