@@ -218,6 +218,7 @@ export class Incoming<T> {
     this.transport.flush();
     this.held = [];
     this.refused = true;
+    this.stopOwed = false; // a STOP owed since before the HELLO: the REJECT stops the writer as surely
     this.fail(err);
   }
 }

@@ -142,6 +142,16 @@ describe('session: reading', () => {
     expect((log[0] as [string, Error])[1]).toBeInstanceOf(SchemaMismatchError);
   });
 
+  it('a reader that stopped before the HELLO and then refuses it owes no STOP: the link is released when both ways are over', () => {
+    const { s, transport } = session({ quietUntilHello: true });
+    s.stop(); // before the HELLO: the STOP waits for it (TCP)
+    s.hello(helloOf(codec('string'), 100));
+    expect(transport.kinds()).toEqual([FrameKind.REJECT]); // the REJECT says it all, no STOP after it
+    s.receive(FrameKind.ACK, ack(0), 0, ack(0).length);
+    s.complete();
+    expect(transport.closed).toBe(1);
+  });
+
   it('the peer gone: what arrived is delivered, then the error; the link is released once', () => {
     const { s, transport, log } = session();
     s.hello(hello(1 << 20));
