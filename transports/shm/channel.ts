@@ -26,7 +26,7 @@ import { FrameKind, HelloRecord, RejectRecord, helloOf, type Hello } from '../..
 import { Session } from '../../core/session';
 import type { SessionTransport } from '../../core/session-transport';
 import { PeerWatch } from '../peer-watch';
-import { MAX_BODY, REASON_BYTES, RECORD_HEADER, RecordKind, ReaderState, align, mapRing, stillReading, writeReason, type RingMemory } from './layout';
+import { REASON_BYTES, RECORD_HEADER, RecordKind, ReaderState, align, largestValue, mapRing, stillReading, writeReason, type RingMemory } from './layout';
 import { Lending, lendingOf } from './lending';
 import { ShmReading } from './reading';
 import { checkStrategy, type PumpOptions, type WaitStrategy } from './wait';
@@ -100,7 +100,7 @@ class ShmTransport implements SessionTransport {
   ) {
     const tx = mapRing(link.tx);
     this.capacity = tx.capacity;
-    this.maxValueBytes = Math.min(tx.capacity - RECORD_HEADER, MAX_BODY);
+    this.maxValueBytes = largestValue(tx.capacity);
     this.rx = mapRing(link.rx);
     this.live = link.live;
     this.in = new ShmReading(this.rx, () => this.out.publish(), pumpOptions, lending);

@@ -19,10 +19,10 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { ChannelSink, Channel } from '../../core/channel';
 import type { Codec } from '../../core/codec';
 import { openShmChannel, type ShmOptions } from './channel';
-import { createRing, enterSleep, mapRing, RecordKind, ReaderState, type RingOptions } from './layout';
+import { createRing, enterSleep, largestValue, mapRing, RecordKind, ReaderState, type RingOptions } from './layout';
 import { RingReader, RingWriter } from './ring';
 
-export { RingReader, RingWriter, RecordKind, ReaderState, mapRing, enterSleep };
+export { RingReader, RingWriter, RecordKind, ReaderState, mapRing, enterSleep, largestValue };
 export type { ShmOptions, RingOptions };
 export type { WaitStrategy } from './wait';
 

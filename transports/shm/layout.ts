@@ -108,6 +108,11 @@ export const RECORD_ALIGN = 8;
 /** The longest record body: the header keeps 27 bits for the length. */
 export const MAX_BODY = (1 << 27) - 1;
 
+/** The largest NEXT body (an encoded value) a ring of `capacity` bytes carries. */
+export function largestValue(capacity: number): number {
+  return Math.min(capacity - RECORD_HEADER, MAX_BODY);
+}
+
 /** Where a sleeper waits: the counter to watch, the slot that counts sleepers, and where it stores the value it saw (if the waker asks). */
 export interface WaitCell {
   index: number;

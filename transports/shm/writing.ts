@@ -18,7 +18,7 @@ import type { Codec } from '../../core/codec';
 import { FrameError, type ErrorData } from '../../core/errors';
 import { AckRecord, ErrorRecord, FrameKind, HelloRecord, type Hello } from '../../core/frame';
 import type { Session } from '../../core/session';
-import { RecordKind, ReaderState, readReason, type RingMemory } from './layout';
+import { RecordKind, ReaderState, largestValue, readReason, type RingMemory } from './layout';
 import { RingWriter } from './ring';
 import { Pump, type PumpOptions, type Step } from './wait';
 
@@ -241,7 +241,7 @@ export class ShmWriting {
       return this.writer.tryWrite(RecordKind.ERROR, ErrorRecord, bare);
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
-      const room = Math.max(64, this.memory.capacity - 64 - Buffer.byteLength(data.name) - Buffer.byteLength(data.code ?? ''));
+      const room = Math.max(64, largestValue(this.memory.capacity) - 64 - Buffer.byteLength(data.name) - Buffer.byteLength(data.code ?? ''));
       return this.writer.tryWrite(RecordKind.ERROR, ErrorRecord, { ...bare, message: truncateUtf8(data.message, room) });
     }
   }
