@@ -11,7 +11,7 @@
  * or monitor to a process that has already ended fires at once with reason
  * `noproc`; processes of a thread that died end with reason `thread`.
  */
-import { ErrorCode, UnknownNodeError, type ErrorData } from '../core/errors';
+import { ErrorCode, NodeClosedError, UnknownNodeError, type ErrorData } from '../core/errors';
 import { ErrorRecord } from '../core/frame';
 import { envelope, Kind } from './envelope';
 import type { Mesh } from './ops';
@@ -78,6 +78,7 @@ export abstract class Bonds extends RunQueue {
     if (owner.state === State.DEAD || ref.id === owner.id) return;
     owner.link(ref, tag);
     if (ref.thread !== this.thread) {
+      if (this.gone[ref.thread]) return this.linkExit(owner, ref, 'thread', null); // as `monitor` says of it
       this.mesh.post(ref.thread, envelope(Kind.LINK, { to: ref.id, from: owner.id, tag }));
       return;
     }
@@ -104,10 +105,12 @@ export abstract class Bonds extends RunQueue {
 
   monitor(owner: Proc | null, ref: ProcessRef): Monitor {
     if (ref.node !== this.node) return this.far(ref.node).monitor(owner, ref);
+    if (this.closing) throw new NodeClosedError('monitor: the node is closed');
     const id = this.nextId();
     let resolve!: (died: ProcessDied) => void;
     const died = new Promise<ProcessDied>((r) => (resolve = r));
     this.watches.set(id, { target: ref, owner, resolve });
+    if (owner) (owner.watching ??= new Set()).add(id);
     if (ref.thread !== this.thread) {
       if (this.gone[ref.thread]) this.down(id, ref, { reason: 'thread', error: null });
       else this.mesh.post(ref.thread, envelope(Kind.MONITOR, { to: ref.id, tag: id }));
@@ -116,12 +119,18 @@ export abstract class Bonds extends RunQueue {
       if (target) (target.watchers ??= new Map()).set(id, this.thread);
       else this.down(id, ref, { reason: 'noproc', error: null });
     }
-    const cancel = () => {
-      if (!this.watches.delete(id)) return;
-      if (ref.thread === this.thread) this.procs.get(ref.id)?.watchers?.delete(id);
-      else this.mesh.post(ref.thread, envelope(Kind.DEMONITOR, { to: ref.id, tag: id }));
-    };
-    return { id, died, cancel };
+    return { id, died, cancel: () => this.unwatch(id) };
+  }
+
+  /** Monitor `id` of this thread is cancelled (by its owner, or as its owner ends). */
+  private unwatch(id: number): void {
+    const watch = this.watches.get(id);
+    if (!watch) return;
+    this.watches.delete(id);
+    watch.owner?.watching?.delete(id);
+    const ref = watch.target;
+    if (ref.thread === this.thread) this.procs.get(ref.id)?.watchers?.delete(id);
+    else if (!this.closing && !this.gone[ref.thread]) this.mesh.post(ref.thread, envelope(Kind.DEMONITOR, { to: ref.id, tag: id }));
   }
 
   /** Monitor `monitor` of this thread fired: `ref` ended. */
@@ -129,6 +138,7 @@ export abstract class Bonds extends RunQueue {
     const watch = this.watches.get(monitor);
     if (!watch) return;
     this.watches.delete(monitor);
+    watch.owner?.watching?.delete(monitor);
     const died: ProcessDied = { type: 'ProcessDied', monitor, process: ref, reason: exit.reason, error: exit.error };
     watch.resolve(died);
     if (watch.owner && watch.owner.state !== State.DEAD) watch.owner.mailbox.pushSignal(died);
@@ -163,6 +173,12 @@ export abstract class Bonds extends RunQueue {
         else if (!this.closing) this.mesh.post(thread, envelope(Kind.DOWN, { from: proc.id, tag: monitor, text: exit.reason, body }));
       }
       proc.watchers = null;
+    }
+    // Its own monitors end with it: a monitor's `died` never resolves for an owner that is gone (a supervisor
+    // killed would restart its children, unlinked, from the dead), and their entries are not kept.
+    if (proc.watching) {
+      for (const id of proc.watching) this.unwatch(id);
+      proc.watching = null;
     }
   }
 

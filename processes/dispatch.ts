@@ -8,12 +8,14 @@
  * thread may learn the new process's ref from A and write to it before A's
  * SPAWN is read here: what arrives for a process that this thread has not
  * yet seen spawned (its id counts past the last one A spawned here) is held
- * until the SPAWN comes, or dropped if A dies first.
+ * until the SPAWN comes, or answered `noproc` if A dies first, spawns a
+ * later id here, or too much is held for too long (./held.ts).
  */
-import { ProcessExitedError, toErrorData, type ErrorData } from '../core/errors';
+import { ProcessExitedError, RemoteError, toErrorData, type ErrorData } from '../core/errors';
 import { ErrorRecord } from '../core/frame';
 import { loadEntry } from './entry';
 import { envelope, Kind, type Envelope } from './envelope';
+import { Held } from './held';
 import { Proc } from './proc';
 import type { Scheduler } from './scheduler';
 import type { Exit, ExitReason } from './types';
@@ -26,8 +28,8 @@ const REMOTE_IDS = 2 ** 31;
 export class Dispatcher {
   /** Per creator thread: the id count of the last process it spawned here. */
   private readonly spawned: number[] = [];
-  /** Envelopes for processes whose SPAWN has not arrived yet: [from thread, envelope]. */
-  private readonly held = new Map<number, [number, Envelope][]>();
+  /** Envelopes for processes whose SPAWN has not arrived yet. */
+  private readonly held = new Held((from, e) => this.noproc(from, e));
 
   constructor(private readonly s: Scheduler) {}
 
@@ -40,7 +42,8 @@ export class Dispatcher {
       case Kind.REPLY:
         return s.calls.resolve(e.call, e.body);
       case Kind.REPLY_ERROR:
-        return s.calls.reject(e.call, new ProcessExitedError(`request: the process ended (${e.text}) without replying`, e.text));
+        // With an ErrorRecord, the request failed there (its body did not decode): that error, not an ending.
+        return s.calls.reject(e.call, e.body.length > 0 ? new RemoteError(ErrorRecord.decode(e.body)) : new ProcessExitedError(`request: the process ended (${e.text}) without replying`, e.text));
       case Kind.ANSWER:
         return s.calls.resolve(e.call, e);
       case Kind.REGISTER:
@@ -57,20 +60,17 @@ export class Dispatcher {
     }
     const proc = s.procs.get(e.to);
     if (proc) this.apply(proc, from, e);
-    else if (this.coming(e.to)) {
-      const list = this.held.get(e.to);
-      if (list) list.push([from, e]);
-      else this.held.set(e.to, [[from, e]]);
-    } else this.noproc(from, e);
+    else if (!this.coming(e.to) || !this.held.hold(e.to, from, e)) this.noproc(from, e);
   }
 
   /** Thread `thread` died: what waits for its spawns will never be delivered. */
   threadGone(thread: number): void {
-    for (const [id, list] of [...this.held]) {
-      if (Math.floor(id / SPAN) !== thread) continue;
-      this.held.delete(id);
-      for (const [from, e] of list) this.noproc(from, e);
-    }
+    this.held.dropWhere((id) => Math.floor(id / SPAN) === thread);
+  }
+
+  /** The thread is closing: nothing more is held. */
+  close(): void {
+    this.held.close();
   }
 
   private apply(proc: Proc, from: number, e: Envelope): void {
@@ -135,14 +135,19 @@ export class Dispatcher {
   /** Whether process `id` may still be spawned here (by another thread, whose SPAWN is on its way). */
   private coming(id: number): boolean {
     const creator = Math.floor(id / SPAN);
-    return creator !== this.s.thread && id % SPAN < REMOTE_IDS && (id % SPAN) > (this.spawned[creator] ?? 0) && !this.s.isGone(creator);
+    return creator <= this.s.threads && creator !== this.s.thread && id % SPAN < REMOTE_IDS && (id % SPAN) > (this.spawned[creator] ?? 0) && !this.s.isGone(creator);
   }
 
   private spawn(from: number, e: Envelope): void {
     const s = this.s;
-    if (e.to % SPAN < REMOTE_IDS) this.spawned[from] = e.to % SPAN; // not an id of another node's spawn (SPAWN_BLOCK)
-    const held = this.held.get(e.to) ?? [];
-    this.held.delete(e.to);
+    const count = e.to % SPAN;
+    const held = this.held.take(e.to);
+    if (count < REMOTE_IDS) {
+      // Not an id of another node's spawn (SPAWN_BLOCK). `from`'s SPAWNs come in the order of their ids: what is
+      // held for an earlier id of its will not come here (a ref naming the wrong thread).
+      this.spawned[from] = count;
+      this.held.dropWhere((id) => Math.floor(id / SPAN) === from && id % SPAN < count);
+    }
     const [module, name, registered] = e.text.split('\n');
     let proc: Proc;
     try {

@@ -4,6 +4,7 @@
  * handle a process gets to itself.
  */
 import type { Codec } from '../core/codec';
+import { checkName, checkOptions, checkTimeout } from './checks';
 import type { Ops } from './ops';
 import type { Proc } from './proc';
 import type { EntryCodecs, EntryLike, LookupOptions, Monitor, Process, ProcessRef, RequestOptions, Self, SpawnOptions, Timer } from './types';
@@ -55,8 +56,17 @@ export class Handle<M, R = never> implements Process<M, R> {
     return this.scheduler.sendAfter(this.ref, this.codecs.mailbox, checkTag(tag), message, ms);
   }
 
-  request(message: M, options: RequestOptions = {}): Promise<R> {
-    return this.scheduler.request(this.ref, this.codecs, message, options.timeout ?? 30_000, checkTag(options.tag ?? 0));
+  request(message: M, options?: RequestOptions): Promise<R> {
+    let timeout: number | undefined;
+    let tag: number;
+    try {
+      const { timeout: given = 30_000, tag: asked = 0 } = checkOptions(options, 'request: options') as RequestOptions;
+      timeout = checkTimeout(given, 'request: options.timeout', true);
+      tag = checkTag(asked);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.scheduler.request(this.ref, this.codecs, message, timeout, tag);
   }
 
   link(tag = 0): void {
@@ -77,8 +87,11 @@ export class Handle<M, R = never> implements Process<M, R> {
   }
 
   register(name: string): Promise<void> {
-    if (typeof name !== 'string' || name === '') return Promise.reject(new TypeError('register: name must be a non-empty string'));
-    return this.scheduler.register(this.ref, name);
+    try {
+      return this.scheduler.register(this.ref, checkName(name, 'register: name'));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   isAlive(): Promise<boolean> {

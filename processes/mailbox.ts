@@ -8,6 +8,7 @@
  */
 import { Observable, type Subscriber } from 'rxjs';
 import { TimeoutError } from '../core/errors';
+import { DEFAULT_BOUND, receiveOptions } from './checks';
 import { added, LetterOf, remove, type Asker, type Consumer, type MailboxExtra, type MailboxOwner, type Waiter } from './letter';
 import type { Letter, Mailbox, ReceiveOptions, Signal } from './types';
 
@@ -15,9 +16,6 @@ export type { Asker, MailboxExtra, MailboxOwner } from './letter';
 
 /** Slots per queued message in `q`: the message, its tag, its asker. */
 const SLOT = 3;
-
-/** The mailbox bound when `SpawnOptions.mailboxBound` is not given. */
-export const DEFAULT_BOUND = 65_536;
 
 /**
  * See {@link Mailbox}. Kept small for an idle process: the queue and the
@@ -51,6 +49,9 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
 
   /** Answers a request of this process. */
   abstract reply(asker: Asker, answer: unknown): void;
+
+  /** A request was taken without its Letter (so it cannot be answered): the asker is not kept; it times out. */
+  protected abstract unanswerable(asker: Asker): void;
 
   /** The process has ended (its mailbox delivers nothing more; `close` follows). */
   protected abstract get closed(): boolean;
@@ -128,12 +129,13 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
     return this.wait<Letter<M, R>>(options, true);
   }
 
-  receiveSignal(options: Pick<ReceiveOptions, 'timeout'> = {}): Promise<Signal> {
+  receiveSignal(options?: Pick<ReceiveOptions, 'timeout'>): Promise<Signal> {
     if (this.ended) return Promise.reject(this.ended());
     return new Promise<Signal>((resolve, reject) => {
+      const { timeout } = receiveOptions(options, 'receiveSignal'); // a throw here is the promise's rejection
       const waiter: Waiter<Signal> = { tags: undefined, letter: false, resolve, reject, timer: undefined };
       const box = this.box;
-      this.arm(waiter, options.timeout, () => remove(box.waiters, waiter));
+      this.arm(waiter, timeout, () => remove(box.waiters, waiter));
       box.waiters = added(box.waiters, waiter);
       if (box.queue.length) this.wake();
     });
@@ -158,6 +160,7 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
         q![at] = undefined;
         q![at + 2] = null;
         n++;
+        if (asker && !consumer.letters) this.unanswerable(asker);
         consumer.subscriber.next(consumer.letters ? new LetterOf(message, tag, asker, this) : message);
       } else if (this.waiters?.length) {
         if (!this.matchWaiter()) break;
@@ -206,10 +209,10 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
     return () => remove(list, consumer);
   }
 
-  private wait<T>(options: ReceiveOptions = {}, letter: boolean): Promise<T> {
+  private wait<T>(options: ReceiveOptions | undefined, letter: boolean): Promise<T> {
     if (this.ended) return Promise.reject(this.ended());
-    const { tags, timeout } = options;
     return new Promise<T>((resolve, reject) => {
+      const { tags, timeout } = receiveOptions(options, 'receive');
       const waiter: Waiter<unknown> = { tags, letter, resolve: resolve as (value: unknown) => void, reject, timer: undefined };
       this.arm(waiter, timeout, () => remove(this.waiters, waiter));
       this.waiters = added(this.waiters, waiter);
@@ -219,7 +222,6 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
 
   private arm(waiter: Waiter<never>, timeout: number | undefined, drop: () => void): void {
     if (timeout === undefined) return;
-    if (!(timeout >= 0)) throw new RangeError('receive: options.timeout must be a non-negative number');
     waiter.timer = setTimeout(() => {
       drop();
       waiter.reject(new TimeoutError(`receive: nothing arrived within ${timeout} ms`));
@@ -247,6 +249,7 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
         q.splice(at, SLOT);
         this.tail -= SLOT;
       }
+      if (asker && !waiter.letter) this.unanswerable(asker);
       waiter.resolve(waiter.letter ? new LetterOf(message, tag, asker, this) : message);
       return true;
     }

@@ -4,6 +4,7 @@
  * shared-memory rings. Workers start through the one worker start-up
  * (threads/start.ts) and end through its Crew.
  */
+import { checkOptions } from './checks';
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';
@@ -34,7 +35,7 @@ import type { EntryCodecs, EntryLike, LookupOptions, NodeOptions, Process, Proce
  * @throws RangeError for a `threads` or `ringBytes` that is not an allowed integer, or a negative `spinMicros`
  * @throws TypeError for an `id` that is not a non-empty string, or an unknown `wait`
  */
-export function startNode(options: NodeOptions = {}): ProcessNode {
+export function startNode(options?: NodeOptions): ProcessNode {
   return startLocalNode(options);
 }
 
@@ -42,11 +43,12 @@ export function startNode(options: NodeOptions = {}): ProcessNode {
 const WAITS: readonly NodeWait[] = ['auto', 'spin', 'yield', 'async'];
 
 /** @internal `startNode`, giving the node's class (remote.ts reaches its own thread through it). */
-export function startLocalNode(options: NodeOptions): Node {
-  const { threads = availableParallelism(), id = randomUUID(), ringBytes = 1 << 20, wait = 'auto', spinMicros = 50 } = options;
+export function startLocalNode(options: NodeOptions | undefined): Node {
+  const given = checkOptions(options, 'startNode: options') as NodeOptions;
+  const { threads = availableParallelism(), id = randomUUID(), ringBytes = 1 << 20, wait = 'auto', spinMicros = 50 } = given;
   if (!Number.isInteger(threads) || threads < 0 || threads > 1024) throw new RangeError('startNode: options.threads must be an integer from 0 to 1024');
-  if (!Number.isInteger(ringBytes) || ringBytes < 4096 || (ringBytes & (ringBytes - 1)) !== 0) {
-    throw new RangeError('startNode: options.ringBytes must be a power of two, at least 4096');
+  if (!Number.isInteger(ringBytes) || ringBytes < 4096 || ringBytes > 2 ** 30 || (ringBytes & (ringBytes - 1)) !== 0) {
+    throw new RangeError('startNode: options.ringBytes must be a power of two from 4096 to 2^30');
   }
   if (typeof id !== 'string' || id === '') throw new TypeError('startNode: options.id must be a non-empty string');
   if (!WAITS.includes(wait)) throw new TypeError(`startNode: options.wait must be one of ${WAITS.join(', ')}`);

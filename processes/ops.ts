@@ -13,7 +13,7 @@ export interface Ops {
   /** `cache`: the sending handle, where a target on this thread is kept once found (see `Handle.local`). */
   send(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, timer: boolean, cache?: { local: Proc | undefined }): void;
   sendAfter(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, ms: number): Timer;
-  request<R>(ref: ProcessRef, codecs: EntryCodecs<unknown, unknown, R>, message: unknown, timeout: number, tag: number): Promise<R>;
+  request<R>(ref: ProcessRef, codecs: EntryCodecs<unknown, unknown, R>, message: unknown, timeout: number | undefined, tag: number): Promise<R>;
   link(owner: Proc, ref: ProcessRef, tag: number): void;
   unlink(owner: Proc, ref: ProcessRef): void;
   monitor(owner: Proc | null, ref: ProcessRef): Monitor;

@@ -12,7 +12,8 @@
  */
 import type { Subscription } from 'rxjs';
 import type { Entry, ProcessRef } from './types';
-import { DEFAULT_BOUND, MailboxImpl, type Asker, type MailboxExtra } from './mailbox';
+import { DEFAULT_BOUND } from './checks';
+import { MailboxImpl, type Asker, type MailboxExtra } from './mailbox';
 import type { Failable } from './uncaught';
 
 /** A process's life: made (waiting for its first turn), running, dead. */
@@ -37,6 +38,7 @@ export interface Host {
 interface Ties extends MailboxExtra {
   links: Map<number, LinkTo> | null;
   watchers: Map<number, number> | null;
+  watching: Set<number> | null;
   names: string[] | null;
   asked: Set<Asker> | null;
   sub: Subscription | null;
@@ -91,6 +93,14 @@ export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
   }
   set watchers(watchers: Map<number, number> | null) {
     this.put('watchers', watchers);
+  }
+
+  /** The monitors this process owns (theirs ends with it: bonds.ts `ended`). */
+  get watching(): Set<number> | null {
+    return this.ties()?.watching ?? null;
+  }
+  set watching(watching: Set<number> | null) {
+    this.put('watching', watching);
   }
 
   get names(): string[] | null {
@@ -148,6 +158,10 @@ export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
     (this.links ??= new Map()).set(ref.id, { ref, tag });
   }
 
+  protected unanswerable(asker: Asker): void {
+    this.asked?.delete(asker);
+  }
+
   protected get closed(): boolean {
     return this.state === State.DEAD;
   }
@@ -163,6 +177,7 @@ export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
       ended: null,
       links: null,
       watchers: null,
+      watching: null,
       names: null,
       asked: null,
       sub: null,

@@ -65,9 +65,9 @@ const EMPTY = Buffer.alloc(0);
  */
 export function connect<S extends Step>(protocol: Protocol<S>, speaker: Speaker, peer: Process<ProtocolMail, any>): Endpoint<S> {
   const tag = randomInt(1, OPEN_TAG);
-  const session = new Session(protocol.name, tag, speaker.mailbox, peer);
+  // Sent before the session (and its monitor of the peer) is made: a send that throws leaves nothing behind.
   peer.tagSend(OPEN_TAG, { kind: 'OPEN', session: tag, step: 0, label: protocol.fingerprint, payload: EMPTY, from: speaker.self.ref });
-  return stateOf(session, protocol.start);
+  return stateOf(new Session(protocol.name, tag, speaker.mailbox, peer), protocol.start);
 }
 
 /**

@@ -122,7 +122,7 @@ function request(peer: RemotePeer, ref: ProcessRef | null, f: NodeFrame): void {
   if (!ref) return fail(new ProcessExitedError('request: no such thread', 'noproc'));
   const timeout = Math.max(1, f.n);
   if (ref.thread !== s.thread) {
-    s.request(ref, PASS, f.body, timeout, f.tag).then((bytes) => peer.post(nodeFrame(NodeKind.REPLY, { call: f.call, body: Buffer.from(bytes) })), fail);
+    s.request(ref, PASS, f.body, timeout, f.tag).then((bytes) => peer.post(nodeFrame(NodeKind.REPLY, { call: f.call, body: Buffer.from(bytes) }))).catch(fail);
     return;
   }
   const proc = s.procs.get(ref.id);
@@ -130,7 +130,8 @@ function request(peer: RemotePeer, ref: ProcessRef | null, f: NodeFrame): void {
   const { entry } = proc;
   try {
     const value = entry.mailbox.decode(f.body);
-    s.request(ref, entry, value, timeout, f.tag).then((reply) => peer.post(nodeFrame(NodeKind.REPLY, { call: f.call, body: entry.reply!.encode(reply) })), fail);
+    // A reply the connection cannot carry (over its maxFrame) is the request's error, as any other.
+    s.request(ref, entry, value, timeout, f.tag).then((reply) => peer.post(nodeFrame(NodeKind.REPLY, { call: f.call, body: entry.reply!.encode(reply) }))).catch(fail);
   } catch (err) {
     fail(err);
   }

@@ -15,7 +15,7 @@
  * EXIT that comes back (processes/remote-inbound.ts) as a local link would.
  */
 import type { Codec } from '../core/codec';
-import { MailboxFullError, NameTakenError, NodeClosedError, NodeUnreachableError, ProcessExitedError, type ErrorData } from '../core/errors';
+import { MailboxFullError, NameTakenError, NodeClosedError, NodeUnreachableError, ProcessExitedError, TransportClosedError, type ErrorData } from '../core/errors';
 import { ErrorRecord } from '../core/frame';
 import { linkedError } from './bonds';
 import { Calls } from './calls';
@@ -24,7 +24,8 @@ import { Handle } from './handle';
 import { State, type Proc } from './proc';
 import { NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from './remote-frame';
 import type { FrameSink, LinkIds, RemoteOps } from './remote-ops';
-import { Loads, spawnOptions } from './remote-place';
+import { Loads } from './remote-place';
+import { MAX_TIMER_MS, checkName, spawnOptions } from './checks';
 import type { Scheduler } from './scheduler';
 import { LINK_QUEUE } from './thread';
 import type { EntryCodecs, EntryLike, Exit, ExitReason, Monitor, Process, ProcessDied, ProcessRef, SpawnOptions } from './types';
@@ -89,7 +90,7 @@ export class RemotePeer implements RemoteOps {
   }
 
   spawn<C, M, R>(given: EntryLike<C, M, R>, capture: C, options: SpawnOptions, parent: Proc | null): Process<M, R> {
-    const { link, linkTag, trapExits, name, mailboxBound } = spawnOptions(options, parent);
+    const { link, linkTag, trapExits, name, mailboxBound } = spawnOptions(options, parent !== null);
     const thread = this.loads.place(options.placement, this.setup.thread);
     const entry = resolveEntry(given);
     const body = entry.capture.encode(capture);
@@ -112,11 +113,11 @@ export class RemotePeer implements RemoteOps {
     else this.tryPost(frame);
   }
 
-  request<R>(ref: ProcessRef, codecs: EntryCodecs<unknown, unknown, R>, message: unknown, timeout: number, tag: number): Promise<R> {
+  request<R>(ref: ProcessRef, codecs: EntryCodecs<unknown, unknown, R>, message: unknown, timeout: number | undefined, tag: number): Promise<R> {
     const [call, answer] = this.calls.start<Buffer>(0, timeout, 'request', () => this.unreachable('request'));
     try {
       const body = codecs.mailbox.encode(message);
-      this.tryPost(nodeFrame(NodeKind.REQUEST, { to: ref.id, thread: ref.thread, tag, call, n: Math.min(timeout, 2 ** 31 - 1), body }));
+      this.tryPost(nodeFrame(NodeKind.REQUEST, { to: ref.id, thread: ref.thread, tag, call, n: timeout ?? MAX_TIMER_MS, body })); // no limit: the longest a timer keeps
     } catch (err) {
       this.calls.reject(call, err as Error);
     }
@@ -150,7 +151,7 @@ export class RemotePeer implements RemoteOps {
   }
 
   async register(ref: ProcessRef, name: string): Promise<void> {
-    if (typeof name !== 'string' || name === '') throw new TypeError('register: name must be a non-empty string');
+    checkName(name, 'register: name');
     const answer = await this.ask('register', nodeFrame(NodeKind.REGISTER, { to: ref.id, thread: ref.thread, text: name }));
     if (answer.text === 'NameTakenError') throw new NameTakenError(name);
     if (answer.text !== '') throw new ProcessExitedError(`register: process ${ref.id} of node ${this.id} has ended`, 'noproc');
@@ -162,7 +163,7 @@ export class RemotePeer implements RemoteOps {
   }
 
   async lookup(name: string): Promise<ProcessRef | undefined> {
-    if (typeof name !== 'string' || name === '') throw new TypeError('lookup: name must be a non-empty string');
+    checkName(name, 'lookup: name');
     const answer = await this.ask('lookup', nodeFrame(NodeKind.LOOKUP, { text: name }));
     return answer.n < 0 ? undefined : this.refAt(answer.n, answer.from);
   }
@@ -208,18 +209,22 @@ export class RemotePeer implements RemoteOps {
     if (watch.owner && watch.owner.state !== State.DEAD) watch.owner.mailbox.pushSignal(died);
   }
 
-  /** Posts `frame` (replies, signals: queued while the connection is full, never refused). */
+  /** Posts `frame` (queued while the connection is full); throws FrameError for one it cannot carry (> maxFrame). */
   post(frame: NodeFrame): void {
     if (this.over) return;
     try {
       if (this.wire.trySend(frame)) return;
-    } catch {
-      return; // the connection closed: its reading side reports the drop
+    } catch (err) {
+      if (err instanceof TransportClosedError) return; // the connection closed: its reading side reports the drop
+      throw err;
     }
     this.waiting++;
     this.wire.send(frame).then(
       () => this.waiting--,
-      () => undefined, // the drop, reported by the reading side
+      (err) => {
+        this.waiting--; // a drop is reported by the reading side; anything else cost this frame, and is said
+        if (!(err instanceof TransportClosedError)) process.emitWarning(`rxwire: a frame to node ${this.id} was lost: ${(err as Error).message}`, { code: 'RXWIRE_ENVELOPE_LOST' });
+      },
     );
   }
 
@@ -256,7 +261,11 @@ export class RemotePeer implements RemoteOps {
   private ask(what: string, frame: NodeFrame): Promise<NodeFrame> {
     const [call, answer] = this.calls.start<NodeFrame>(0, undefined, what, () => this.unreachable(what));
     frame.call = call;
-    this.post(frame);
+    try {
+      this.post(frame);
+    } catch (err) {
+      this.calls.reject(call, err as Error);
+    }
     return answer;
   }
 

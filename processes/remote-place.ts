@@ -1,25 +1,13 @@
 /**
  * Where a spawn on another node runs, chosen by the spawner (the handle's
  * ProcessRef names the thread, and `spawn` returns it at once): the
- * options of a remote spawn, checked as a local spawn checks them, and the
  * other node's loads as its gateway last reported them (LOAD frames, every
  * LOAD_INTERVAL ms while they change; docs/PROTOCOL.md, "Remote processes").
  */
-import type { Proc } from './proc';
-import type { Placement, SpawnOptions } from './types';
+import type { Placement } from './types';
 
 /** How often (ms) a cluster node tells its linked nodes how many processes each of its threads hosts, when that changed. */
 export const LOAD_INTERVAL = 200;
-
-/** The options of a remote spawn, checked. */
-export function spawnOptions(options: SpawnOptions, parent: Proc | null) {
-  const { link = false, linkTag = 0, trapExits = false, name, mailboxBound = 65_536 } = options;
-  if (link && !parent) throw new TypeError('spawn: options.link needs a parent process (use self.spawn)');
-  if (!Number.isSafeInteger(mailboxBound) || mailboxBound < 1) throw new RangeError('spawn: options.mailboxBound must be a positive integer');
-  if (!Number.isSafeInteger(linkTag)) throw new TypeError('spawn: options.linkTag must be a safe integer');
-  if (name !== undefined && (typeof name !== 'string' || name === '')) throw new TypeError('spawn: options.name must be a non-empty string');
-  return { link, linkTag, trapExits, name, mailboxBound };
-}
 
 /** The text of a LOAD frame: the live processes of each thread of the node, its own thread last, as decimal numbers joined by ','. */
 export function loadText(counts: ArrayLike<number>): string {

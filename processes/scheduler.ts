@@ -15,10 +15,11 @@ import { MailboxFullError, NameTakenError, NodeClosedError, ProcessExitedError, 
 import { ErrorRecord } from '../core/frame';
 import { Naming } from './naming';
 import { Calls } from './calls';
+import { checkDelay, checkName, checkOptions, spawnOptions } from './checks';
 import { resolveEntry } from './entry';
 import { envelope, Kind, type Envelope } from './envelope';
 import { Handle, SelfHandle } from './handle';
-import { DEFAULT_BOUND, type Asker } from './mailbox';
+import type { Asker } from './mailbox';
 import type { Mesh, Ops } from './ops';
 import { Proc, State } from './proc';
 import { Registry } from './registry';
@@ -30,16 +31,15 @@ import type { Entry, EntryCodecs, EntryLike, Exit, Process, ProcessRef, Self, Sp
 export class Scheduler extends Naming implements Ops {
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
 
-  spawn<C, M, R>(given: EntryLike<C, M, R>, capture: C, options: SpawnOptions, parent: Proc | null): Process<M, R> {
+  spawn<C, M, R>(given: EntryLike<C, M, R>, capture: C, optionsGiven: SpawnOptions | undefined, parent: Proc | null): Process<M, R> {
     if (this.closing) throw new NodeClosedError('spawn: the node is closed');
+    // A dead parent's children would run unlinked and unwatched (a supervisor restarting them after its own end).
+    if (parent?.state === State.DEAD) throw new ProcessExitedError(`spawn: the parent process ${parent.id} has ended`, 'noproc');
+    const options = checkOptions(optionsGiven, 'spawn: options');
     if (options.node !== undefined && options.node !== this.node) return this.far(options.node).spawn(given, capture, options, parent);
     const entry = resolveEntry(given);
-    const { link = false, linkTag = 0, trapExits = false, name, mailboxBound = DEFAULT_BOUND } = options;
     const thread = this.placement(options, parent);
-    if (!Number.isSafeInteger(mailboxBound) || mailboxBound < 1) throw new RangeError('spawn: options.mailboxBound must be a positive integer');
-    if (link && !parent) throw new TypeError('spawn: options.link needs a parent process (use self.spawn)');
-    if (!Number.isSafeInteger(linkTag)) throw new TypeError('spawn: options.linkTag must be a safe integer');
-    if (name !== undefined && (typeof name !== 'string' || name === '')) throw new TypeError('spawn: options.name must be a non-empty string');
+    const { link, linkTag, trapExits, name, mailboxBound } = spawnOptions(options, parent !== null);
     const ref = this.refAt(thread, this.nextId());
     const handle = new Handle(this, ref, entry, parent);
     if (thread === this.thread) {
@@ -87,11 +87,12 @@ export class Scheduler extends Naming implements Ops {
   }
 
   sendAfter(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, ms: number): Timer {
-    if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError('sendAfter: ms must be a non-negative number');
+    checkDelay(ms, 'sendAfter: ms');
+    if (this.closing) throw new NodeClosedError('sendAfter: the node is closed');
     codec.check(message);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      this.send(ref, codec, tag, message, true);
+      if (!this.closing) this.send(ref, codec, tag, message, true);
     }, ms);
     this.timers.add(timer);
     return {
@@ -103,10 +104,9 @@ export class Scheduler extends Naming implements Ops {
     };
   }
 
-  request<R>(ref: ProcessRef, codecs: EntryCodecs<unknown, unknown, R>, message: unknown, timeout: number, tag: number): Promise<R> {
+  request<R>(ref: ProcessRef, codecs: EntryCodecs<unknown, unknown, R>, message: unknown, timeout: number | undefined, tag: number): Promise<R> {
     const reply = codecs.reply;
     if (!reply) return Promise.reject(new TypeError('request: the entry declares no reply codec'));
-    if (!(timeout > 0)) return Promise.reject(new RangeError('request: options.timeout must be a positive number'));
     if (this.closing) return Promise.reject(new NodeClosedError('request: the node is closed'));
     if (ref.node !== this.node) return tryFar(() => this.far(ref.node).request(ref, codecs, message, timeout, tag));
     const [call, answer] = this.calls.start<unknown>(ref.thread, timeout, 'request', () => new ProcessExitedError(`request: the thread of process ${ref.id} died`, 'thread'));
@@ -137,20 +137,26 @@ export class Scheduler extends Naming implements Ops {
     if (!codec) throw new TypeError(`reply: the entry ${proc.entry.name} declares no reply codec`);
     if (asker.thread === this.thread) checkValue(codec, answer);
     const body = asker.thread === this.thread ? null : codec.encode(answer);
+    // Posted before it counts as answered: a reply too large for the ring throws here and may be tried again.
+    if (body !== null) this.mesh.post(asker.thread, envelope(Kind.REPLY, { call: asker.call, body }));
     asker.answered = true;
     proc.asked?.delete(asker);
     if (body === null) this.calls.resolve(asker.call, answer);
-    else this.mesh.post(asker.thread, envelope(Kind.REPLY, { call: asker.call, body }));
   }
 
   handle<M, R>(ref: ProcessRef, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null): Process<M, R> {
     if (typeof ref?.node !== 'string' || ref.node === '') throw new TypeError(`handle: ${JSON.stringify(ref?.node)} is not a node id`);
+    if (!Number.isSafeInteger(ref.id) || ref.id < 0) throw new RangeError(`handle: process id ${ref.id} is not a non-negative safe integer`);
+    if (!Number.isSafeInteger(ref.thread) || ref.thread < 0) throw new RangeError(`handle: thread ${ref.thread} is not a thread index`);
     if (ref.node !== this.node) return new Handle(this, { node: ref.node, thread: ref.thread, id: ref.id }, codecs, owner);
-    if (!Number.isInteger(ref.thread) || ref.thread < 0 || ref.thread > this.threads) throw new RangeError(`handle: thread ${ref.thread} is not a thread of this node`);
+    if (ref.thread > this.threads) throw new RangeError(`handle: thread ${ref.thread} is not a thread of this node`);
+    // An id is its making thread times 2^32 plus a count (bonds.ts nextId): no thread past the node's made it.
+    if (Math.floor(ref.id / 2 ** 32) > this.threads) throw new RangeError(`handle: process id ${ref.id} was not made on this node`);
     return new Handle(this, { node: ref.node, thread: ref.thread, id: ref.id }, codecs, owner);
   }
 
   async lookup<M, R>(name: string, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null, node = this.node): Promise<Process<M, R> | undefined> {
+    checkName(name, 'lookup: name');
     const ref = node !== this.node ? await this.far(node).lookup(name) : await this.lookupRef(name);
     return ref ? new Handle(this, ref, codecs, owner) : undefined;
   }
@@ -161,6 +167,7 @@ export class Scheduler extends Naming implements Ops {
   }
 
   isAlive(ref: ProcessRef): Promise<boolean> {
+    if (this.closing) return Promise.reject(new NodeClosedError('isAlive: the node is closed'));
     if (ref.node !== this.node) return tryFar(() => this.far(ref.node).isAlive(ref));
     if (ref.thread === this.thread) return Promise.resolve(this.procs.has(ref.id));
     if (this.gone[ref.thread]) return Promise.resolve(false);

@@ -4,6 +4,7 @@
  * codecs and {@link supervisorSpec}; the process itself is in
  * processes/supervisor.ts.
  */
+import { checkName, checkOptions } from './checks';
 import { codec, type Codec } from '../core/codec';
 import { ProcessRefSchema } from './ref';
 import type { Entry, ProcessRef } from './types';
@@ -145,17 +146,20 @@ export const ChildInfos: Codec<ChildInfo[]> = codec({
  * @throws TypeError when a name is missing or repeated; RangeError for a bad `maxRestarts` or `period`
  * @throws EncodeError when a child's capture does not fit its entry's capture codec
  */
-export function supervisorSpec(children: readonly ChildSpec[], options: SupervisorOptions = {}): SupervisorCapture {
-  const { strategy = 'one-for-one', maxRestarts = 3, period = 5000 } = options;
+export function supervisorSpec(children: readonly ChildSpec[], options?: SupervisorOptions): SupervisorCapture {
+  const { strategy = 'one-for-one', maxRestarts = 3, period = 5000 } = checkOptions(options, 'supervisorSpec: options') as SupervisorOptions;
+  if (!Array.isArray(children)) throw new TypeError('supervisorSpec: children must be an array');
   if (!STRATEGIES.includes(strategy)) throw new TypeError(`options.strategy must be one of ${STRATEGIES.join(', ')}`);
-  if (!Number.isInteger(maxRestarts) || maxRestarts < 0) throw new RangeError('options.maxRestarts must be a non-negative integer');
-  if (!(period > 0)) throw new RangeError('options.period must be a positive number of milliseconds');
+  if (!Number.isInteger(maxRestarts) || maxRestarts < 0 || maxRestarts > 2 ** 31 - 1) throw new RangeError('options.maxRestarts must be an integer from 0 to 2^31 - 1');
+  if (typeof period !== 'number' || !(period > 0)) throw new RangeError('options.period must be a positive number of milliseconds');
   const names = new Set<string>();
   const specs = children.map((child) => {
     if (typeof child?.name !== 'string' || child.name === '') throw new TypeError('a supervisor child needs a non-empty name');
     if (names.has(child.name)) throw new TypeError(`two supervisor children are named ${JSON.stringify(child.name)}`);
     names.add(child.name);
     if (child.restart !== undefined && !RESTARTS.includes(child.restart)) throw new TypeError(`child ${child.name}: restart must be one of ${RESTARTS.join(', ')}`);
+    if (child.register !== undefined && typeof child.register !== 'boolean') throw new TypeError(`child ${child.name}: register must be a boolean`);
+    if (child.register) checkName(child.name, `child ${child.name}: a registered child's name`);
     return {
       name: child.name,
       module: child.entry.module,

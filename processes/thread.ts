@@ -7,9 +7,10 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Subscription } from 'rxjs';
-import { TransportClosedError } from '../core/errors';
+import { FrameError, TransportClosedError } from '../core/errors';
 import type { WireSubject } from '../core/wire-subject';
 import { Peers } from '../runtime/context';
+import { largestValue } from '../transports/shm';
 import { Dispatcher } from './dispatch';
 import { EnvelopeCodec, type Envelope } from './envelope';
 import type { Mesh } from './ops';
@@ -53,7 +54,11 @@ class WireMesh implements Mesh {
   /** Per thread: envelopes waiting for room. */
   private readonly waiting: number[];
 
-  constructor(private readonly wires: readonly WireSubject<Envelope>[]) {
+  constructor(
+    private readonly wires: readonly WireSubject<Envelope>[],
+    /** The largest encoded envelope a ring carries (shm `largestValue`). */
+    private readonly largest: number,
+  ) {
     this.dead = wires.map(() => false);
     this.waiting = wires.map(() => 0);
   }
@@ -64,6 +69,11 @@ class WireMesh implements Mesh {
 
   post(thread: number, envelope: Envelope): true {
     if (this.dead[thread]) return true;
+    // Checked here, not left to the ring: one that waits for room and then proves too large could only fail
+    // far from its caller. The envelope's fields around the body and text take at most 60 bytes.
+    if (envelope.body.length + 3 * envelope.text.length + 60 > this.largest) {
+      throw new FrameError(`a message of ${envelope.body.length} bytes does not fit the node's rings (${this.largest} bytes; NodeOptions.ringBytes)`);
+    }
     const wire = this.wires[thread];
     try {
       if (wire.trySend(envelope)) return true;
@@ -76,7 +86,14 @@ class WireMesh implements Mesh {
     this.waiting[thread]++;
     wire.send(envelope).then(
       () => this.waiting[thread]--,
-      () => (this.dead[thread] = true), // the thread's death, reported by its reading side
+      (err) => {
+        this.waiting[thread]--;
+        // The thread's death, reported by its reading side too. Nothing else is expected here: every value is
+        // checked at the door (processes/checks.ts) and its size above; were one refused all the same, the link
+        // stays up and the envelope's loss is reported (a warning), not taken for the thread's death.
+        if (err instanceof TransportClosedError) this.dead[thread] = true;
+        else process.emitWarning(`rxwire: an envelope to thread ${thread} was refused and lost: ${(err as Error).message}`, { code: 'RXWIRE_ENVELOPE_LOST' });
+      },
     );
     return true;
   }
@@ -99,7 +116,7 @@ export function joinNode(setup: ThreadSetup, index: number, mesh: readonly (Mess
   // the other thread, and profiles show that wait, not encoding or this layer, is the cross-thread hop
   // (bench/README.md, `process`).
   const wires = peers.allocate(CHANNEL, EnvelopeCodec, { bytes: ringBytes, wait, spinMicros }).senders as unknown as WireSubject<Envelope>[];
-  const links = new WireMesh(wires);
+  const links = new WireMesh(wires, largestValue(ringBytes));
   const scheduler = new Scheduler(node, index, new Int32Array(counts), links, threads);
   const dispatcher = new Dispatcher(scheduler);
   let closed = false;
@@ -120,6 +137,7 @@ export function joinNode(setup: ThreadSetup, index: number, mesh: readonly (Mess
       if (closed) return;
       closed = true;
       scheduler.close();
+      dispatcher.close();
       for (const sub of subs) sub.unsubscribe();
       peers.dispose();
     },

@@ -34,7 +34,12 @@ export interface RequestOptions {
  * field carries across threads and machines (processes/ref.ts).
  *
  * It is an RxJS Observer: `source$.subscribe(handle)` sends every value;
- * the source's `complete` and `error` do not end the process.
+ * the source's `complete` and `error` do not end the process. Unlike a
+ * WireSubject's, its `next` throws what `send` throws (there is no stream
+ * of its own to end instead): in a chain, RxJS reports the throw as an
+ * unhandled error, so a source that can outrun the mailbox's bound (a
+ * synchronous `range` of 100k into the default 65,536) should be paced —
+ * `concatMap((m) => handle.request(m))`, or batches.
  */
 export interface Process<M, R = never> extends Observer<M> {
   /** The process's number (unique in its node). */

@@ -29,3 +29,8 @@ export const child = entry(__filename, 'child', CHILD, async ({ name, probe }, m
   const order = await mailbox.receive();
   if (order === 'crash') throw new Error(`${name} crashed on purpose`);
 });
+
+/** A child that fails as it starts, every time. */
+export const failsAtStart = entry(__filename, 'failsAtStart', CHILD, () => {
+  throw new Error('fails at start, on purpose');
+});

@@ -16,7 +16,8 @@ import {
   type Restart,
   type Strategy,
 } from '../../processes/index';
-import { child, CHILD } from './supervisor-entries';
+import { TimeoutError } from '../../core/errors';
+import { child, CHILD, failsAtStart } from './supervisor-entries';
 import { probe } from './protocol-probe';
 
 const WAIT = { timeout: 60_000 };
@@ -137,13 +138,38 @@ describe('supervisors', () => {
       s.sup.kill();
       const reasons = (await Promise.all(deaths)).map((d) => d.reason);
       expect(reasons).toEqual(['linked', 'linked', 'linked']);
+      // And none is started again: a dead supervisor's monitors end with it (they used to fire, and it restarted
+      // its children, unlinked, from the dead).
+      await expect(s.watcher.request('wait 4', { timeout: 500 })).rejects.toBeInstanceOf(TimeoutError);
     } finally {
       s.close();
     }
   });
 
+  it('a child that fails as it starts, under a huge restart limit, does not starve its thread', async () => {
+    const watcher = node.spawn(probe, null, { placement: { thread: 0 } });
+    const capture = { name: 'f', probe: watcher.ref };
+    const neighbour = node.spawn(probe, null, { placement: { thread: 1 } });
+    const sup = node.spawn(supervisor, supervisorSpec([{ name: 'f', entry: failsAtStart, capture }], { maxRestarts: 2 ** 31 - 1, period: 1e9 }), {
+      placement: { thread: 1 },
+    });
+    try {
+      // Restarted once a turn, not in microtasks only: the thread still reads its rings and answers.
+      neighbour.send('hello');
+      expect(await neighbour.request('wait 1', WAIT)).toEqual(['hello']);
+      expect((await supervisorChildren(sup, WAIT))[0].restarts).toBeGreaterThan(0);
+    } finally {
+      sup.kill();
+      watcher.kill();
+      neighbour.kill();
+    }
+  });
+
   it('refuses a bad spec at the door', () => {
     const capture = { name: 'x', probe: { node: 'n', thread: 0, id: 1 } };
+    expect(() => supervisorSpec([], { maxRestarts: 2 ** 31 })).toThrow(RangeError); // an Avro int
+    expect(() => supervisorSpec([], null as never)).toThrow(TypeError);
+    expect(() => supervisorSpec([{ name: 'x', entry: child, capture, register: 'yes' as never }])).toThrow(TypeError);
     expect(() => supervisorSpec([{ name: 'x', entry: child, capture }, { name: 'x', entry: child, capture }])).toThrow(TypeError);
     expect(() => supervisorSpec([], { maxRestarts: -1 })).toThrow(RangeError);
     expect(() => supervisorSpec([{ name: 'x', entry: child, capture: { name: 'x' } as never }])).toThrow(expect.objectContaining({ code: 'ERR_RXWIRE_ENCODE' }));

@@ -1,0 +1,76 @@
+/**
+ * The checks at the processes layer's doors that several calls share: a
+ * time limit, a registered name, an options object. Each throws the typed
+ * error the README promises (TypeError for a wrong type, RangeError for a
+ * value out of range) at the call, before anything is queued or sent: a
+ * value that failed later, inside a link's queue, would fail far from its
+ * caller (and, before these checks, was taken for the other thread's death).
+ */
+import type { SpawnOptions } from './types';
+
+/** The longest delay a Node timer keeps: a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The longest registered name, in UTF-8 bytes (it travels in every REGISTER, LOOKUP and NAMED). */
+export const MAX_NAME_BYTES = 1024;
+
+/**
+ * A time limit in ms: `undefined` or `Infinity` is none (undefined is
+ * returned); otherwise a number from 0 (above 0 with `positive`) to
+ * MAX_TIMER_MS.
+ */
+export function checkTimeout(ms: unknown, what: string, positive = false): number | undefined {
+  if (ms === undefined || ms === Number.POSITIVE_INFINITY) return undefined;
+  if (typeof ms !== 'number') throw new TypeError(`${what} must be a number of milliseconds (or Infinity: no limit)`);
+  if (!(positive ? ms > 0 : ms >= 0) || ms > MAX_TIMER_MS) {
+    throw new RangeError(`${what} must be ${positive ? 'above 0' : '0 or more'} and at most ${MAX_TIMER_MS} ms, or Infinity (no limit)`);
+  }
+  return ms;
+}
+
+/** A delay in ms for a timer that must fire: 0 to MAX_TIMER_MS. */
+export function checkDelay(ms: unknown, what: string): number {
+  if (typeof ms !== 'number' || !(ms >= 0) || ms > MAX_TIMER_MS) throw new RangeError(`${what} must be a number of ms from 0 to ${MAX_TIMER_MS}`);
+  return ms;
+}
+
+/** A registered name: a non-empty, well-formed string (no lone surrogate) of at most MAX_NAME_BYTES UTF-8 bytes. */
+export function checkName(name: unknown, what: string): string {
+  if (typeof name !== 'string' || name === '') throw new TypeError(`${what} must be a non-empty string`);
+  if (/\p{Cs}/u.test(name)) throw new TypeError(`${what} has a lone surrogate (not a well-formed string)`);
+  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) throw new RangeError(`${what} is longer than ${MAX_NAME_BYTES} UTF-8 bytes`);
+  return name;
+}
+
+/** An options argument: undefined (none) or an object; `null` and other values are a TypeError. */
+export function checkOptions<T extends object>(options: T | undefined, what: string): T | Record<string, never> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${what} must be an object when given`);
+  return options;
+}
+
+/** `receive`'s options, checked: `tags` an array of safe integers, `timeout` as checkTimeout says. */
+export function receiveOptions(
+  options: { tags?: readonly number[]; timeout?: number } | undefined,
+  what: string,
+): { tags: readonly number[] | undefined; timeout: number | undefined } {
+  const { tags, timeout } = checkOptions(options, `${what}: options`) as { tags?: readonly number[]; timeout?: number };
+  if (tags !== undefined && (!Array.isArray(tags) || !tags.every((tag) => Number.isSafeInteger(tag)))) {
+    throw new TypeError(`${what}: options.tags must be an array of integer tags`);
+  }
+  return { tags, timeout: checkTimeout(timeout, `${what}: options.timeout`) };
+}
+
+/** The mailbox bound when `SpawnOptions.mailboxBound` is not given. */
+export const DEFAULT_BOUND = 65_536;
+
+/** A spawn's options (on this node or another), checked, with their defaults. */
+export function spawnOptions(options: SpawnOptions, hasParent: boolean) {
+  const { link = false, linkTag = 0, trapExits = false, name, mailboxBound = DEFAULT_BOUND } = options;
+  if (typeof link !== 'boolean' || typeof trapExits !== 'boolean') throw new TypeError('spawn: options.link and options.trapExits must be booleans');
+  if (link && !hasParent) throw new TypeError('spawn: options.link needs a parent process (use self.spawn)');
+  if (!Number.isSafeInteger(mailboxBound) || mailboxBound < 1) throw new RangeError('spawn: options.mailboxBound must be a positive integer');
+  if (!Number.isSafeInteger(linkTag)) throw new TypeError('spawn: options.linkTag must be a safe integer');
+  if (name !== undefined) checkName(name, 'spawn: options.name');
+  return { link, linkTag, trapExits, name, mailboxBound };
+}

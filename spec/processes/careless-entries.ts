@@ -1,0 +1,53 @@
+/** Entries of spec/processes/careless.spec.ts (loaded by every thread of a node, so they live in a module). */
+import { tap } from 'rxjs';
+import { codec } from '../../core/codec';
+import { entry } from '../../processes/entry';
+
+const Long = codec('long');
+const Str = codec('string');
+const Unit = codec('null');
+
+/** What a careless `receive` is given. */
+export const BAD_RECEIVES: readonly unknown[] = [
+  { tags: 5 },
+  { tags: [1.5] },
+  { tags: null },
+  null,
+  { timeout: null },
+  { timeout: -1 },
+  { timeout: 2 ** 31 },
+  { timeout: '10' },
+];
+
+/**
+ * On a request (tag 1), with a message (tag 0) waiting in its mailbox: calls
+ * `receive` with each of BAD_RECEIVES, then `receive({ timeout: Infinity })`
+ * (which takes the waiting message), and answers with what each did.
+ */
+export const careless = entry(__filename, 'careless', { capture: Unit, mailbox: Long, reply: Str }, async (_, mailbox) => {
+  for (;;) {
+    const letter = await mailbox.receiveLetter({ tags: [1] });
+    const results: string[] = [];
+    for (const options of [...BAD_RECEIVES, { timeout: Number.POSITIVE_INFINITY }]) {
+      try {
+        results.push(`ok ${await mailbox.receive(options as never)}`);
+      } catch (err) {
+        results.push((err as Error).constructor.name);
+      }
+    }
+    letter.reply(results.join(','));
+  }
+});
+
+/** Answers every request with the message plus one. */
+export const echo = entry(__filename, 'echo', { capture: Unit, mailbox: Long, reply: Long }, (_, mailbox) =>
+  mailbox.letters.pipe(tap((letter) => letter.reply(letter.message + 1))),
+);
+
+/** Takes strings: a handle made with it to an `echo` sends bytes that do not decode there. */
+export const stringly = entry(__filename, 'stringly', { capture: Unit, mailbox: Str, reply: Long }, () => undefined);
+
+/** On a request: spawns an `echo` where the request says (0: its own thread, 1: thread 0) and answers with its id. */
+export const spawner = entry(__filename, 'spawner', { capture: Unit, mailbox: Long, reply: Long }, (_, mailbox, self) =>
+  mailbox.letters.pipe(tap((letter) => letter.reply(self.spawn(echo, null, letter.message === 0 ? {} : { placement: { thread: 0 } }).id))),
+);

@@ -1,0 +1,162 @@
+/**
+ * The careless user of processes: options of the wrong type or out of
+ * range, names that cannot travel, refs that name no process, messages too
+ * large for the rings, calls after the node closed. Each gets a typed error
+ * at the call, and the threads (and every other process) go on.
+ */
+import { FrameError, NodeClosedError, RemoteError } from '../../core/errors';
+import { startNode } from '../../processes';
+import { Held, HELD_LIMIT, SWEEP_MS } from '../../processes/held';
+import type { Envelope } from '../../processes/envelope';
+import { BAD_RECEIVES, careless, echo, spawner, stringly } from './careless-entries';
+import { HERE, LONG, nodeForFile, T0, T1 } from './places';
+
+jest.setTimeout(120_000);
+
+const get = nodeForFile(async (node) => {
+  for (const where of [T0, T1]) expect(await node.spawn(echo, null, where).request(1, LONG)).toBe(2);
+});
+
+describe('receive with bad options', () => {
+  it.each([
+    ['a worker', T0],
+    ['the node’s own thread', HERE],
+  ])('on %s: each is refused with a typed error, the process goes on, and so does its thread', async (_, where) => {
+    const p = get().spawn(careless, null, where);
+    const neighbour = get().spawn(echo, null, where);
+    p.tagSend(0, 41); // waiting in the mailbox while the bad receives look for tags
+    const answer = await p.request(0, { ...LONG, tag: 1 });
+    expect(answer.split(',')).toEqual([
+      ...BAD_RECEIVES.map((_, i) => (i === 5 || i === 6 ? 'RangeError' : 'TypeError')),
+      'ok 41', // timeout Infinity: no limit, and the waiting message is taken
+    ]);
+    expect(await neighbour.request(1, LONG)).toBe(2);
+    p.tagSend(0, 42);
+    expect(await p.request(0, { ...LONG, tag: 1 })).toContain('ok 42'); // the process itself still runs
+    p.kill();
+    neighbour.kill();
+  });
+});
+
+describe('time limits', () => {
+  it('request: above 2^31 - 1 ms, zero, a string or null options are refused (rejected); Infinity is no limit', async () => {
+    const p = get().spawn(echo, null, T0);
+    await expect(p.request(1, { timeout: 2 ** 31 })).rejects.toBeInstanceOf(RangeError);
+    await expect(p.request(1, { timeout: 0 })).rejects.toBeInstanceOf(RangeError);
+    await expect(p.request(1, { timeout: '5' as never })).rejects.toBeInstanceOf(TypeError);
+    await expect(p.request(1, null as never)).rejects.toBeInstanceOf(TypeError);
+    expect(await p.request(1, { timeout: Number.POSITIVE_INFINITY })).toBe(2);
+    p.kill();
+  });
+
+  it('sendAfter: a delay a timer cannot keep (Infinity, 2^31) is a RangeError, nothing is sent', () => {
+    const p = get().spawn(echo, null, T0);
+    expect(() => p.sendAfter(1, Number.POSITIVE_INFINITY)).toThrow(RangeError);
+    expect(() => p.sendAfter(1, 2 ** 31)).toThrow(RangeError);
+    expect(() => p.sendAfter(1, '5' as never)).toThrow(RangeError);
+    p.kill();
+  });
+});
+
+describe('names', () => {
+  it('a lone surrogate, or a name over 1024 UTF-8 bytes, is refused at register, spawn and lookup', async () => {
+    const p = get().spawn(echo, null, T0);
+    await expect(p.register('a\uD800')).rejects.toBeInstanceOf(TypeError);
+    await expect(p.register('é'.repeat(513))).rejects.toBeInstanceOf(RangeError);
+    expect(() => get().spawn(echo, null, { ...T1, name: 'b\uDC00' })).toThrow(TypeError);
+    await expect(get().lookup('c\uD800', echo)).rejects.toBeInstanceOf(TypeError);
+    await expect(get().lookup(123 as never, echo)).rejects.toBeInstanceOf(TypeError);
+    // A well-formed pair of surrogates is a character like any other.
+    await p.register('emoji 😀');
+    expect((await get().lookup('emoji 😀', echo))?.id).toBe(p.id);
+    p.kill();
+  });
+
+  it('spawn options of the wrong type are refused, nothing is spawned', () => {
+    expect(() => get().spawn(echo, null, null as never)).toThrow(TypeError);
+    expect(() => get().spawn(echo, null, { trapExits: 'yes' as never })).toThrow(TypeError);
+    expect(() => startNode(null as never)).toThrow(TypeError);
+    expect(() => startNode({ ringBytes: 2 ** 31 })).toThrow(RangeError); // before any worker starts
+  });
+});
+
+describe('refs that name no process', () => {
+  it('an id no thread of the node made, a fractional one or NaN: RangeError at handle()', () => {
+    const node = get();
+    for (const id of [2 ** 40 + 1, 1.5, Number.NaN, -1]) {
+      expect(() => node.handle({ node: node.id, thread: 0, id }, echo)).toThrow(RangeError);
+    }
+  });
+
+  it('a ref naming the wrong thread: what is held for it is answered noproc once its maker spawns a later id there', async () => {
+    const node = get();
+    const maker = node.spawn(spawner, null, T1);
+    const onOwnThread = await maker.request(0, LONG); // an echo on thread 1, made by thread 1
+    const wrong = node.handle({ node: node.id, thread: 0, id: onOwnThread }, echo); // ...said to be on thread 0
+    const alive = wrong.isAlive(); // held on thread 0: the SPAWN of an id of thread 1 could still be on its way
+    const asked = wrong.request(1, LONG);
+    await maker.request(1, LONG); // thread 1 spawns a later id on thread 0: the earlier one will never come there
+    expect(await alive).toBe(false);
+    await expect(asked).rejects.toMatchObject({ reason: 'noproc' });
+    maker.kill();
+  });
+
+  it('the held envelopes are bounded in number and in time', () => {
+    jest.useFakeTimers();
+    try {
+      const dropped: number[] = [];
+      const held = new Held((_, e) => dropped.push(e.to));
+      const e = (to: number) => ({ to }) as Envelope;
+      let taken = 0;
+      for (let i = 0; i < HELD_LIMIT; i++) if (held.hold(7, 0, e(7))) taken++;
+      expect(taken).toBe(HELD_LIMIT);
+      expect(held.hold(8, 0, e(8))).toBe(false); // past the limit: the caller answers it at once
+      expect(held.take(7)).toHaveLength(HELD_LIMIT);
+      held.hold(9, 0, e(9));
+      jest.advanceTimersByTime(2 * SWEEP_MS);
+      expect(dropped).toEqual([]);
+      jest.advanceTimersByTime(SWEEP_MS); // its third sweep
+      expect(dropped).toEqual([9]);
+      expect(jest.getTimerCount()).toBe(0); // nothing held: the sweep stopped
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
+
+describe('messages', () => {
+  it('too large for the rings: FrameError at the call, every time, and the link goes on', async () => {
+    const node = startNode({ threads: 1, ringBytes: 4096 });
+    try {
+      const p = node.spawn(echo, null, T0);
+      const big = node.handle(p.ref, stringly);
+      expect(await p.request(1, LONG)).toBe(2);
+      for (let i = 0; i < 3; i++) expect(() => big.send('x'.repeat(5000))).toThrow(FrameError);
+      await expect(big.request('x'.repeat(5000), LONG)).rejects.toBeInstanceOf(FrameError);
+      expect(await p.request(2, LONG)).toBe(3); // the thread was not taken for dead
+    } finally {
+      await node.close();
+    }
+  });
+
+  it('a request whose bytes do not decode at the other end: RemoteError carrying the DecodeError, not an ending', async () => {
+    const p = get().spawn(echo, null, T0);
+    const wrong = get().handle(p.ref, stringly);
+    await expect(wrong.request('not a long at all', LONG)).rejects.toEqual(expect.any(RemoteError));
+    await expect(wrong.request('not a long at all', LONG)).rejects.toMatchObject({ remoteName: 'DecodeError' });
+    expect(await p.request(1, LONG)).toBe(2);
+    p.kill();
+  });
+});
+
+describe('after the node closed', () => {
+  it('sendAfter, isAlive and monitor are NodeClosedError, nothing is left running', async () => {
+    const node = startNode({ threads: 1 });
+    const p = node.spawn(echo, null, T0);
+    expect(await p.request(1, LONG)).toBe(2);
+    await node.close();
+    expect(() => p.sendAfter(1, 10)).toThrow(NodeClosedError);
+    await expect(p.isAlive()).rejects.toBeInstanceOf(NodeClosedError);
+    expect(() => p.monitor()).toThrow(NodeClosedError);
+  });
+});
