@@ -192,6 +192,15 @@ export class AvroCodec<T, In = never> implements Codec<T, In> {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * A schema in avsc's canonical form: full names, no `namespace`, every
+ * reference by full name — what a walk of a writer's schema may rely on
+ * (transports/tcp/bounded.ts), whatever valid Avro the writer sent.
+ */
+export function canonicalSchema(schema: unknown): unknown {
+  return avro.Type.forSchema(schema as avro.Schema).schema();
+}
+
 function fingerprintOf(type: avro.Type): string {
   return createHash('sha256').update(JSON.stringify(type.schema())).digest('hex');
 }

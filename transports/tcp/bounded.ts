@@ -7,7 +7,8 @@
  * `end - start + MAX_EMPTY_ITEMS` steps. Only schemas that contain an array
  * or a map need it (`guardFor` returns undefined for the others).
  *
- * It walks avsc's canonical schema form, as HELLO carries it: names, types,
+ * It walks avsc's canonical schema form (core/codec-avro.ts `canonicalSchema`
+ * of what the HELLO carries: a writer may send any valid Avro): names, types,
  * fields, symbols, items, values, size; named types referred to by full name.
  */
 import { DecodeError } from '../../core/errors';

@@ -13,6 +13,7 @@
  */
 import type { Channel, ChannelSink, ChannelStats } from '../../core/channel';
 import type { Codec } from '../../core/codec';
+import { canonicalSchema } from '../../core/codec-avro';
 import { FrameKind } from '../../core/frame';
 import { Session } from '../../core/session';
 import type { SessionTransport } from '../../core/session-transport';
@@ -147,7 +148,7 @@ export class TcpChannel<T> implements Channel<T>, SessionTransport {
 
   decodeNext<V>(reader: Codec<V>, buf: Buffer, start: number, end: number, into: V[]): number {
     if (this.guard === UNSET) {
-      this.guard = reader.fingerprint === 'raw' ? undefined : guardFor(JSON.parse(this.writerSchema));
+      this.guard = reader.fingerprint === 'raw' ? undefined : guardFor(canonicalSchema(JSON.parse(this.writerSchema)));
     }
     return decodeItems(reader, this.guard, buf, start, end, into);
   }

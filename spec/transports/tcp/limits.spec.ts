@@ -136,6 +136,22 @@ describe('tcp limits', () => {
     expect(err).toBeInstanceOf(DecodeError);
   });
 
+  it('a writer schema with a namespace and relative names (valid Avro, not the canonical form) is walked as Avro resolves it', async () => {
+    // Valid Avro that another language's library may well send: the namespace apart, a reference by full name.
+    const written = { type: 'record', name: 'P', namespace: 'a', fields: [{ name: 'kids', type: { type: 'array', items: 'a.P' } }] };
+    const P = codec(written as never) as ReturnType<typeof codec<{ kids: unknown[] }>>;
+    const server = await listen();
+    const got = new Promise<unknown>((resolve, reject) =>
+      server.connections$.subscribe((conn) => conn.open('ns', P).subscribe({ next: resolve, error: reject })),
+    );
+    const peer = await RawPeer.connect(server.port);
+    peer.send(frame(TcpKind.HELLO, 1, ChannelHelloRecord.encode({ name: 'ns', ...helloOf(P, 1 << 20), schema: JSON.stringify(written) })));
+    await peer.next((f) => f.kind === TcpKind.ACK);
+    const value = P.encode({ kids: [{ kids: [] }] });
+    peer.send(frame(TcpKind.NEXT, 1, Buffer.concat([Buffer.of(value.length * 2), value])));
+    expect(await got).toEqual({ kids: [{ kids: [] }] });
+  });
+
   it('maxFrame is configurable: a value over the peer\'s limit is refused by the writer, the stream goes on', async () => {
     const server = await listen({ maxFrame: 1024 });
     const accepted = new Promise<string[]>((resolve) =>
