@@ -1,5 +1,5 @@
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
-import { codec, raw } from '../../../core/codec';
+import { codec, raw, type Codec } from '../../../core/codec';
 import { DecodeError, FrameError } from '../../../core/errors';
 import { LongRecord, ChannelHelloRecord, TcpKind } from '../../../transports/tcp/wire';
 import { helloOf } from '../../../core/frame';
@@ -139,7 +139,7 @@ describe('tcp limits', () => {
   it('a writer schema with a namespace and relative names (valid Avro, not the canonical form) is walked as Avro resolves it', async () => {
     // Valid Avro that another language's library may well send: the namespace apart, a reference by full name.
     const written = { type: 'record', name: 'P', namespace: 'a', fields: [{ name: 'kids', type: { type: 'array', items: 'a.P' } }] };
-    const P = codec(written as never) as ReturnType<typeof codec<{ kids: unknown[] }>>;
+    const P = codec(written as never) as unknown as Codec<{ kids: unknown[] }>;
     const server = await listen();
     const got = new Promise<unknown>((resolve, reject) =>
       server.connections$.subscribe((conn) => conn.open('ns', P).subscribe({ next: resolve, error: reject })),
