@@ -102,7 +102,11 @@ describe('shm ring in one thread', () => {
         if (!sized) codec.nextSize();
         sized = true;
         const before = writer.position & 255;
-        if (!writer.tryWrite(RecordKind.NEXT, codec, seq)) break;
+        const from = writer.position;
+        if (!writer.tryWrite(RecordKind.NEXT, codec, seq)) {
+          if (writer.position !== from) padsSeen.add(256 - before); // refused, but padded to the end (a wrap)
+          break;
+        }
         if ((writer.position & 255) < before && (writer.position & 255) !== 0) padsSeen.add(256 - before);
         sized = false;
         seq++;
@@ -135,6 +139,16 @@ describe('shm ring in one thread', () => {
     writer.publish();
     reader.read((_k, data, start, end) => seen.push(bytes.decode(data, start, end)[0]));
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 9]);
+  });
+
+  it('a record over half the ring, written with the position mid-ring, wraps once the reader passes the pad (it used to wait for ever)', async () => {
+    const [a, b] = shm.pair({ bytes: 4096 });
+    const writer = open(a, raw);
+    const reader = open(b, raw);
+    const got = lastValueFrom(reader.pipe(take(4), toArray()));
+    for (const [size, fill] of [[100, 1], [2500, 2], [3000, 3], [3500, 4]]) await writer.send(Buffer.alloc(size, fill));
+    expect((await got).map((v) => [v.length, v[0]])).toEqual([[100, 1], [2500, 2], [3000, 3], [3500, 4]]);
+    writer.complete();
   });
 
   it('a writer asleep for room is woken once a quarter of the ring is free, once, and not at each release before', async () => {
@@ -194,8 +208,9 @@ describe('shm ring in one thread', () => {
     const writer = new RingWriter(memory);
     const reader = new RingReader(mapRing(sab));
     const bytes = codec('bytes');
-    // Seven records of 128 bytes (8 header + 2 length + 118); one of 512 bytes then needs the 128
-    // left before the end (a PAD) and 512 at the start: 640 bytes, more than a quarter (256).
+    // Seven records of 128 bytes (8 header + 2 length + 118); one of 512 bytes then cannot go in the 128
+    // left before the end: the writer pads them (published at once) and wants 512 at the start, more than
+    // a quarter (256).
     for (let n = 0; n < 7; n++) expect(writer.tryWrite(RecordKind.NEXT, bytes, Buffer.alloc(118, n))).toBe(true);
     writer.publish();
     expect(writer.tryWrite(RecordKind.NEXT, bytes, Buffer.alloc(502, 9))).toBe(false);

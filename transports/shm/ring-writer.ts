@@ -38,14 +38,17 @@ export class RingWriter {
   }
 
   /**
-   * Encodes `value` as one record, in place in the ring. Returns false, having
-   * written nothing visible, when the ring has no room for it now.
+   * Encodes `value` as one record, in place in the ring. Returns false when the
+   * ring has no room for it now, having written nothing but, for a record that
+   * must wrap, the PAD to the end of the region (published at once).
    * @throws FrameError when the record could never fit this ring
    * @throws EncodeError (from the codec) when the value does not fit its schema
    */
   tryWrite<T>(kind: RecordKind, codec: Codec<T>, value: T): boolean {
     const { capacity, mask, data } = this.memory;
     let refreshed = false;
+    /** The record's size, once known (a wrap pads before there is room to encode it again). */
+    let known = 0;
     for (;;) {
       const offset = this.claimed & mask;
       const toEnd = capacity - offset;
@@ -71,14 +74,18 @@ export class RingWriter {
         if (size > capacity || body > MAX_BODY) {
           throw new FrameError(`a record of ${body} bytes can never fit a ring of ${capacity} bytes`);
         }
-        if (room === toEnd && free >= toEnd + size) {
-          // It fits after the end of the data region: pad to the end and wrap.
+        if (room === toEnd && size > toEnd) {
+          // It can only go after the end of the data region: pad to the end now and wrap, published at once so
+          // that the reader can pass the pad. Waiting for room for both at once hung any record over half the
+          // ring whenever the position was mid-ring (pad + record > capacity: never free).
           this.pad(offset, toEnd);
+          this.publish();
+          known = size;
           continue;
         }
         this.wanted = room === toEnd ? toEnd + size : size;
       } else {
-        this.wanted = RECORD_HEADER;
+        this.wanted = Math.max(RECORD_HEADER, known);
       }
       if (refreshed) return false;
       this.gate = this.slowest();
