@@ -20,7 +20,7 @@ import type { ChannelSink } from './channel';
 import type { Ending } from './ending';
 import { raw, type Codec } from './codec';
 import { FrameError, TransportClosedError, toErrorData } from './errors';
-import { ErrorRecord, FrameKind } from './frame';
+import { ErrorRecord, FrameKind, errorWithin } from './frame';
 import { HeldValues } from './held';
 import type { SessionTransport } from './session-transport';
 
@@ -185,7 +185,7 @@ export class Outgoing<T> {
     const ending = this.ending!;
     this.ending = undefined;
     if (ending.kind === 'complete') this.transport.write(FrameKind.COMPLETE);
-    else this.transport.write(FrameKind.ERROR, ErrorRecord, toErrorData(ending.error));
+    else this.transport.write(FrameKind.ERROR, ErrorRecord, errorWithin(toErrorData(ending.error), this.transport.maxValueBytes));
     this.transport.flush();
   }
 

@@ -1,9 +1,9 @@
 import { lastValueFrom, take, toArray } from 'rxjs';
 import { codec } from '../../core/codec';
-import { DecodeError, FrameError, TransportClosedError } from '../../core/errors';
+import { DecodeError, FrameError, RemoteError, TransportClosedError } from '../../core/errors';
 import { FrameKind, FrameWriter, HelloRecord } from '../../core/frame';
 import { open } from '../../transports/open';
-import { port } from '../../transports';
+import { port, shm } from '../../transports';
 import { Trade } from '../fixtures/trade';
 import { exited, reapWorkers, spawn } from '../helpers';
 
@@ -88,6 +88,22 @@ describe('port transport', () => {
     a.port.close();
     expect(await err).toBeInstanceOf(TransportClosedError);
     await expect(rx.send(1)).rejects.toBeInstanceOf(TransportClosedError);
+  });
+
+  it.each([['port'], ['shm']])('an error too large for one frame (%s) still ends the stream: stack dropped, message cut; error() does not throw', async (kind) => {
+    const [a, b] = kind === 'port' ? port.pair() : shm.pair({ bytes: 4096 });
+    const options = kind === 'port' ? { maxFrameBytes: 4096 } : {};
+    const writer = open(a, codec('int'), options);
+    const reader = open(b, codec('int'), options);
+    const ended = lastValueFrom(reader).catch((err: unknown) => err);
+    const big = new Error('m'.repeat(10_000));
+    big.stack = 's'.repeat(10_000);
+    expect(() => writer.error(big)).not.toThrow();
+    const err = (await ended) as RemoteError;
+    expect(err).toBeInstanceOf(RemoteError);
+    expect(err.message).toMatch(/^m{3000,4096}$/);
+    expect(err.remoteStack).toBeUndefined();
+    expect(err.remoteName).toBe('Error');
   });
 
   it('a batch posted as a string of bytes (one char each) is read as the same frames', async () => {

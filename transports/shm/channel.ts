@@ -22,7 +22,7 @@ import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Channel, ChannelSink } from '../../core/channel';
 import type { Codec } from '../../core/codec';
 import { FrameError, type ErrorData } from '../../core/errors';
-import { FrameKind, HelloRecord, RejectRecord, helloOf, type Hello } from '../../core/frame';
+import { FrameKind, HelloRecord, RejectRecord, helloOf, truncateUtf8, type Hello } from '../../core/frame';
 import { Session } from '../../core/session';
 import type { SessionTransport } from '../../core/session-transport';
 import { PeerWatch } from '../peer-watch';
@@ -30,7 +30,7 @@ import { REASON_BYTES, RECORD_HEADER, RecordKind, ReaderState, align, largestVal
 import { Lending, lendingOf } from './lending';
 import { ShmReading } from './reading';
 import { checkStrategy, type PumpOptions, type WaitStrategy } from './wait';
-import { ShmWriting, truncateUtf8 } from './writing';
+import { ShmWriting } from './writing';
 
 /** Options of the shm transport (with `WireOptions`, given to `open`). */
 export interface ShmOptions {

@@ -16,7 +16,7 @@
 import { Batcher } from '../../core/batcher';
 import type { Codec } from '../../core/codec';
 import { FrameError, type ErrorData } from '../../core/errors';
-import { AckRecord, ErrorRecord, FrameKind, HelloRecord, type Hello } from '../../core/frame';
+import { AckRecord, ErrorRecord, FrameKind, HelloRecord, errorWithin, type Hello } from '../../core/frame';
 import type { Session } from '../../core/session';
 import { RecordKind, ReaderState, largestValue, readReason, type RingMemory } from './layout';
 import { RingWriter } from './ring';
@@ -228,29 +228,8 @@ export class ShmWriting {
     this.host.changed();
   }
 
+  /** An ERROR record: cut to what the ring carries as one record (core/frame.ts `errorWithin`), as the session cuts it. */
   private writeError(data: ErrorData): boolean {
-    try {
-      return this.writer.tryWrite(RecordKind.ERROR, ErrorRecord, data);
-    } catch (err) {
-      if (!(err instanceof FrameError)) throw err;
-    }
-    // Too large for the ring as a whole: the stack goes first, and only a
-    // message that alone cannot fit is cut, to what the ring holds.
-    const bare = { ...data, stack: null };
-    try {
-      return this.writer.tryWrite(RecordKind.ERROR, ErrorRecord, bare);
-    } catch (err) {
-      if (!(err instanceof FrameError)) throw err;
-      const room = Math.max(64, largestValue(this.memory.capacity) - 64 - Buffer.byteLength(data.name) - Buffer.byteLength(data.code ?? ''));
-      return this.writer.tryWrite(RecordKind.ERROR, ErrorRecord, { ...bare, message: truncateUtf8(data.message, room) });
-    }
+    return this.writer.tryWrite(RecordKind.ERROR, ErrorRecord, errorWithin(data, largestValue(this.memory.capacity)));
   }
-}
-
-/** The longest prefix of `text` whose UTF-8 form fits `bytes`, whole characters only. */
-export function truncateUtf8(text: string, bytes: number): string {
-  let cut = Math.min(text.length, bytes);
-  while (cut > 0 && Buffer.byteLength(text.slice(0, cut)) > bytes) cut = Math.floor(cut * 0.9);
-  if (cut > 0 && /[\uD800-\uDBFF]/.test(text[cut - 1])) cut--;
-  return text.slice(0, cut);
 }
