@@ -20,7 +20,8 @@ import type { ChannelSink } from './channel';
 import type { Ending } from './ending';
 import { raw, type Codec } from './codec';
 import { FrameError, TransportClosedError, toErrorData } from './errors';
-import { ErrorRecord, FrameKind, errorWithin } from './frame';
+import { errorWithin } from './error-fit';
+import { ErrorRecord, FrameKind } from './frame';
 import { HeldValues } from './held';
 import type { SessionTransport } from './session-transport';
 

@@ -16,7 +16,8 @@
 import { Batcher } from '../../core/batcher';
 import type { Codec } from '../../core/codec';
 import { FrameError, type ErrorData } from '../../core/errors';
-import { AckRecord, ErrorRecord, FrameKind, HelloRecord, errorWithin, type Hello } from '../../core/frame';
+import { errorWithin } from '../../core/error-fit';
+import { AckRecord, ErrorRecord, FrameKind, HelloRecord, type Hello } from '../../core/frame';
 import type { Session } from '../../core/session';
 import { RecordKind, ReaderState, largestValue, readReason, type RingMemory } from './layout';
 import { RingWriter } from './ring';
