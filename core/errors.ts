@@ -188,20 +188,43 @@ export interface ErrorData {
  *   value's JSON text (null when it has none), so
  *   `error({ code: 1337, reason: 'x' })` arrives with message `x`,
  *   `remoteCode` `'1337'` and `remoteStack` `{"code":1337,"reason":"x"}`.
+ * It never throws: an Error's field that is not a string is carried as its
+ * text (`name: 42` → `"42"`), and a value whose fields cannot be read at all
+ * (a getter that throws) as a generic Error saying so — an ending must go out.
  */
 export function toErrorData(err: unknown): ErrorData {
+  try {
+    return dataOf(err);
+  } catch {
+    return { name: 'Error', message: 'a thrown value whose fields cannot be read', code: null, stack: null };
+  }
+}
+
+function dataOf(err: unknown): ErrorData {
   if (err instanceof RemoteError) {
     // Forwarding a remote error keeps the original remote identity.
     return { name: err.remoteName, message: err.message, code: err.remoteCode ?? null, stack: err.remoteStack ?? null };
   }
   if (err instanceof Error) {
-    return { name: err.name, message: err.message, code: codeOf(err), stack: err.stack ?? null };
+    const stack = err.stack;
+    return { name: textOf(err.name, 'Error'), message: textOf(err.message, ''), code: codeOf(err), stack: stack == null ? null : textOf(stack, null) };
   }
   if (typeof err === 'string') return { name: 'Error', message: err, code: null, stack: null };
   const json = jsonOf(err);
   const fields = typeof err === 'object' && err !== null ? (err as { name?: unknown; message?: unknown; reason?: unknown }) : {};
   const message = typeof fields.message === 'string' ? fields.message : typeof fields.reason === 'string' ? fields.reason : (json ?? describe(err));
   return { name: typeof fields.name === 'string' ? fields.name : 'Error', message, code: codeOf(err), stack: json };
+}
+
+/** `value` if a string; else its text (`String`), or `fallback` when it is undefined or has none. */
+function textOf<F extends string | null>(value: unknown, fallback: F): string | F {
+  if (typeof value === 'string') return value;
+  if (value === undefined) return fallback;
+  try {
+    return String(value);
+  } catch {
+    return fallback;
+  }
 }
 
 /** A thrown value's `code` as the wire carries it: a string as is, a finite number as its decimal text. */

@@ -47,6 +47,24 @@ describe('errors', () => {
     expect(toErrorData('plain')).toEqual({ name: 'Error', message: 'plain', code: null, stack: null });
   });
 
+  it('an Error whose fields are not strings, or cannot be read, still makes data that encodes (never a throw)', () => {
+    const odd = Object.assign(new Error('m'), { name: 42 as unknown as string });
+    Object.defineProperty(odd, 'message', { value: { text: 'x' } });
+    odd.stack = { deep: true } as unknown as string;
+    const data = toErrorData(odd);
+    expect(data).toMatchObject({ name: '42', message: '[object Object]', stack: '[object Object]' });
+    expect(() => ErrorRecord.encode(data)).not.toThrow();
+    const hostile = new Error('h');
+    Object.defineProperty(hostile, 'name', {
+      get() {
+        throw new Error('no');
+      },
+    });
+    expect(toErrorData(hostile)).toEqual({ name: 'Error', message: 'a thrown value whose fields cannot be read', code: null, stack: null });
+    const noText = Object.assign(new Error('n'), { name: Object.create(null) as string });
+    expect(toErrorData(noText).name).toBe('Error');
+  });
+
   it('a value that is not an Error keeps its code, message or reason, and its JSON text (issue 14.7)', () => {
     const arrive = (thrown: unknown) => new RemoteError(ErrorRecord.decode(ErrorRecord.encode(toErrorData(thrown))));
     expect(arrive({ code: 1337, reason: 'x' })).toMatchObject({

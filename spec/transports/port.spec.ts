@@ -106,6 +106,15 @@ describe('port transport', () => {
     expect(err.remoteName).toBe('Error');
   });
 
+  it('error() with an Error whose name is a number ends the stream at the peer, and does not throw', async () => {
+    const [a, b] = port.pair();
+    const writer = open(a, codec('int'));
+    const reader = open(b, codec('int'));
+    const ended = lastValueFrom(reader).catch((err: unknown) => err);
+    expect(() => writer.error(Object.assign(new Error('m'), { name: 42 as unknown as string }))).not.toThrow();
+    expect(await ended).toMatchObject({ remoteName: '42', message: 'm' });
+  });
+
   it('a batch posted as a string of bytes (one char each) is read as the same frames', async () => {
     const [a, b] = port.pair();
     const all = lastValueFrom(open(b, codec('string')).pipe(toArray()));
