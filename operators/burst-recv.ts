@@ -61,9 +61,11 @@ export interface BurstRecvOptions {
  * @param options see {@link BurstRecvOptions}
  * @returns an operator from values to non-empty arrays of them, in order
  * @throws RangeError when `options.maxSize` is not a positive integer or `Infinity`
+ * @throws TypeError when `options.scheduler` is not a scheduler
  */
 export function burstRecv<T>(options: BurstRecvOptions = {}): OperatorFunction<T, T[]> {
   const { maxSize = Infinity, scheduler = asapScheduler } = options;
+  if (typeof (scheduler as Partial<SchedulerLike> | null)?.schedule !== 'function') throw new TypeError('burstRecv: options.scheduler must be an RxJS scheduler');
   if (!(maxSize === Infinity || (Number.isInteger(maxSize) && maxSize > 0))) {
     throw new RangeError('options.maxSize must be a positive integer or Infinity');
   }

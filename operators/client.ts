@@ -295,6 +295,12 @@ export function client<Q, A>(wire: RpcWire, options: ClientOptions<Q, A>): Reque
   checkCodecs('client', options);
   checkConcurrency(options.concurrency ?? Infinity);
   checkTimeout(options.timeout ?? DEFAULT_TIMEOUT);
+  // Two connections on one wire would each number their requests from 1, and take each other's replies.
+  if (CLIENT_WIRES.has(wire)) throw new TypeError('client: this wire has a client already: use its clone() for another handle');
+  CLIENT_WIRES.add(wire);
   return new RequestClient(new Connection(wire), options);
 }
+
+/** The wires `client` has made a connection on. */
+const CLIENT_WIRES = new WeakSet<object>();
 

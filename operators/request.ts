@@ -57,6 +57,8 @@ export interface RequestOptions {
 export function request<Q, A>(client: RequestClient<Q, A>, value: Q, options: RequestOptions = {}): Observable<A> {
   const { timeout, signal } = options;
   if (timeout !== undefined) checkTimeout(timeout);
+  // Checked here, before the client registers anything: a fake one failed at subscribe and left its entry behind.
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('request: options.signal must be an AbortSignal');
   const timeoutError = timeout === undefined || timeout === Infinity ? undefined : new TimeoutError(`no reply within ${timeout} ms`);
   return client.ask(value, timeout, signal, timeoutError);
 }

@@ -126,8 +126,8 @@ export const Config = {
     if (!Number.isInteger(index) || index < 0 || index >= hosts.length) {
       throw new RangeError(`Config.cluster: options.process must be an integer from 0 to ${hosts.length - 1} (one per host), got ${index}`);
     }
-    if (typeof connectTimeout !== 'number' || !(connectTimeout > 0) || !Number.isFinite(connectTimeout)) {
-      throw new RangeError('Config.cluster: options.connectTimeout must be a positive number of milliseconds');
+    if (typeof connectTimeout !== 'number' || !(connectTimeout > 0) || connectTimeout > 2 ** 31 - 1) {
+      throw new RangeError('Config.cluster: options.connectTimeout must be a number of milliseconds above 0, at most 2^31 - 1 (a Node timer)');
     }
     if (secret !== undefined && (typeof secret !== 'string' || secret === '')) {
       throw new TypeError('Config.cluster: options.secret must be a non-empty string');

@@ -79,8 +79,9 @@ export function initialize<R = unknown>(config: ConfigLike, module: ModuleRef, a
 function inThisThread<R>(module: ModuleRef, args: unknown): Guards<R> {
   const context = new Peers(0, 1, [null]);
   const results = (async () => {
-    const fn = await loadDefault(module, 'initialize');
     try {
+      // In the try: a module that is missing or throws as it loads is the WorkerError Config.process gives too.
+      const fn = await loadDefault(module, 'initialize');
       return [(await runToResult(fn, [context.asContext(), args], (error) => context.finish(error))) as R];
     } catch (err) {
       throw asWorkerError(err, 0);

@@ -86,8 +86,8 @@ export function natsClusterConfig(options: NatsClusterOptions): NatsClusterConfi
   if (index !== undefined && (!Number.isInteger(index) || index < 0 || index >= processes)) {
     throw new RangeError(`Config.nats: options.process must be an integer from 0 to ${processes - 1}, got ${index}`);
   }
-  if (typeof joinTimeout !== 'number' || !(joinTimeout > 0) || !Number.isFinite(joinTimeout)) {
-    throw new RangeError('Config.nats: options.joinTimeout must be a positive number of milliseconds');
+  if (typeof joinTimeout !== 'number' || !(joinTimeout > 0) || joinTimeout > 2 ** 31 - 1) {
+    throw new RangeError('Config.nats: options.joinTimeout must be a number of milliseconds above 0, at most 2^31 - 1 (a Node timer)');
   }
   if (heartbeat !== undefined && (typeof heartbeat !== 'object' || heartbeat === null)) {
     throw new TypeError('Config.nats: options.heartbeat must be { interval, timeout }');

@@ -1,7 +1,7 @@
 /**
  * `open(end, codec)`: the one way to get a WireSubject, whatever the transport.
  */
-import type { Codec } from '../core/codec';
+import { isCodec, type Codec } from '../core/codec';
 import { WireSubject, type WireOptions } from '../core/wire-subject';
 import { connectPort, isPortLike, type PortLike, type PortOptions } from './port/index';
 import { connectShm, isShmEnd, type ShmEnd } from './shm';
@@ -58,6 +58,7 @@ export type OpenOptions = WireOptions & PortOptions & ShmOptions & TcpOpenOption
  */
 export function open<T, In = never>(end: End, codec: Codec<T, In>, options: OpenOptions = {}): WireSubject<T, In> {
   if (typeof options !== 'object' || options === null) throw new TypeError('open: options must be an object');
+  if (!isCodec(codec)) throw new TypeError('open: codec must be a codec (from codec(schema), or raw)');
   if (isTcpEnd(end)) {
     checkOptions(options, 'tcp', TCP);
     return end.connection.open<T, In>(end.name, codec, options);

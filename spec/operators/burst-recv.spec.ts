@@ -236,6 +236,12 @@ describe('burstRecv on any Observable', () => {
     }
     expect(() => burstRecv({ maxSize: Infinity })).not.toThrow();
   });
+
+  it('refuses a scheduler that is not one, at the call (it threw later, inside the source\'s next, uncaught)', () => {
+    for (const scheduler of ['nope', null, {}, { schedule: 1 }]) {
+      expect(() => burstRecv({ scheduler: scheduler as never })).toThrow(new TypeError('burstRecv: options.scheduler must be an RxJS scheduler'));
+    }
+  });
 });
 
 describe.each(TRANSPORTS)('burstRecv on a WireSubject over %s', (transport) => {

@@ -741,6 +741,12 @@ describe('request/serve in one thread', () => {
       expect(() => client(bad as never, { request: Ask, reply: Answer })).toThrow(new TypeError('client: wire must be an Observable and an Observer of envelopes (open(end, rpcCodec()))'));
     }
     expect(wire.observed).toBe(false); // every refusal came before the client subscribed
+    // A second client on one wire would number its requests from 1 too, and take the first one's replies.
+    const first = client(wire, { request: Ask, reply: Answer });
+    expect(() => client(wire, { request: Ask, reply: Answer })).toThrow(/has a client already: use its clone\(\)/);
+    // A signal that is not an AbortSignal is refused before anything is registered (it used to leave an entry).
+    expect(() => request(first, ask('double', 1), { signal: {} as never })).toThrow(new TypeError('request: options.signal must be an AbortSignal'));
+    first.close();
   });
 
   it('serve: a streamed reply sends STREAM_WINDOW NEXTs, then one more per credit granted; the ending follows the last value', () => {

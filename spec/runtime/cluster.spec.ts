@@ -133,6 +133,7 @@ describe('Config.cluster', () => {
     expect(() => Config.cluster({ ...ok, process: -1 })).toThrow(RangeError);
     expect(() => Config.cluster({ ...ok, workers: 0 })).toThrow('Config.cluster: options.workers must be a positive integer');
     expect(() => Config.cluster({ ...ok, connectTimeout: 0 })).toThrow(RangeError);
+    expect(() => Config.cluster({ ...ok, connectTimeout: 1e10 })).toThrow(RangeError); // a Node timer would fire at once
     expect(() => Config.cluster({ ...ok, secret: 42 as never })).toThrow(TypeError);
     expect(() => Config.cluster({ ...ok, heartbeat: { interval: 0 } })).toThrow('Config.cluster: options.heartbeat.interval must be an integer');
     expect(() => Config.cluster({ ...ok, heartbeat: { interval: 500, timeout: 400 } })).toThrow(RangeError);

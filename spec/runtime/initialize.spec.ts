@@ -130,6 +130,11 @@ describe('failures', () => {
     expect(err.workerName).toBe('TypeError');
     expect(err.message).toContain('default export');
     await expect(initialize(Config.thread(), module).join()).rejects.toThrow(/default export/);
+    // In this thread too, the typed error of Config.process: WorkerError naming what the module threw.
+    const here = await failure(initialize(Config.thread(), module).join());
+    expect(here.workerName).toBe('TypeError');
+    const missing = await failure(initialize(Config.thread(), `${__dirname}/../workers/no-such.worker.ts`).join());
+    expect(missing.message).toMatch(/Cannot find module/);
   });
 
   test('terminate() ends every thread; join() rejects with WorkerError', async () => {

@@ -81,6 +81,7 @@ describe('Config.nats', () => {
     expect(() => Config.nats({ ...ok, workers: 1.5 })).toThrow(RangeError);
     expect(() => Config.nats({ ...ok, process: 2 })).toThrow(/options.process must be an integer from 0 to 1/);
     expect(() => Config.nats({ ...ok, joinTimeout: -1 })).toThrow(RangeError);
+    expect(() => Config.nats({ ...ok, joinTimeout: 2 ** 31 })).toThrow(RangeError); // a Node timer would fire at once
     expect(() => Config.nats({ ...ok, heartbeat: { interval: 500, timeout: 400 } })).toThrow(RangeError);
     expect(() => Config.nats({ ...ok, heartbeat: { interval: Infinity } })).toThrow(/cannot be off/);
     expect(() => initialize({ ...Config.nats(ok), processes: -1 }, RUNTIME_WORKER)).toThrow(RangeError);

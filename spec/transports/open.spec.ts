@@ -57,6 +57,7 @@ describe('open() refuses options that do not fit the end', () => {
   it('refuses options that are not an object', () => {
     const [a, b] = port.pair();
     expect(() => open(a, codec('int'), 42 as never)).toThrow(TypeError);
+    for (const bad of [null, {}, 'int']) expect(() => open(a, bad as never)).toThrow(new TypeError('open: codec must be a codec (from codec(schema), or raw)'));
     a.port.close();
     b.port.close();
   });
