@@ -6,8 +6,7 @@ import { Deadlines, type DeadlineEntry } from './deadlines';
 import { CREDIT_BATCH, RpcKind, bodyOf, checkCodecs, checkConcurrency, checkTimeout, control, credit, withBody, type RpcEnvelope } from './request-internals';
 import { Connection, isWire, type RpcWire } from './rpc-connection';
 
-/** The default of `ClientOptions.timeout`, in ms. */
-const DEFAULT_TIMEOUT = 30_000;
+const DEFAULT_TIMEOUT = 30_000; // ClientOptions.timeout's, in ms
 
 /** Options of {@link client}. */
 export interface ClientOptions<Q, A> {
@@ -16,9 +15,8 @@ export interface ClientOptions<Q, A> {
   /** The codec of the replies (the server's `reply` codec). */
   reply: Codec<A>;
   /**
-   * The most requests of this handle in flight at once; further ones wait
-   * their turn, first come first served. A positive integer or `Infinity`
-   * (the default). Each `clone()` has its own bound.
+   * The most requests of this handle in flight at once (the others wait, first come first served): a
+   * positive integer or `Infinity` (the default). Each `clone()` has its own bound.
    */
   concurrency?: number;
   /**
@@ -30,12 +28,11 @@ export interface ClientOptions<Q, A> {
    * longest timer). Each `clone()` may set its own; a request's own
    * `timeout` overrides it.
    *
-   * Nearly free, unlike a per-request `timeout`: the handle keeps these
-   * requests in subscription order, which is deadline order (one timeout,
-   * a monotonic clock), under one timer due at the first deadline, and
-   * creates the `TimeoutError` when the deadline passes, so its stack is the
-   * timer's. A request's own `timeout` has a timer of its own and an error
-   * created at call time, whose stack shows the caller.
+   * Nearly free, unlike a per-request `timeout`: these requests are kept in
+   * subscription order (= deadline order) under one timer due at the first
+   * deadline, and the `TimeoutError` is made then (its stack is the timer's).
+   * A request's own `timeout` has its own timer and an error made at call
+   * time, whose stack shows the caller.
    */
   timeout?: number;
 }
@@ -47,9 +44,8 @@ interface Pending<A> extends DeadlineEntry<Pending<A>> {
   readonly id: number;
   readonly body: Buffer;
   readonly subscriber: Subscriber<A>;
-  /** REQUEST has gone out: a CANCEL is owed if it ends early. */
+  /** REQUEST has gone out (a CANCEL is owed if it ends early); NEXTs received since the last CREDIT. */
   sent: boolean;
-  /** NEXTs received since the last CREDIT sent for it. */
   unacked: number;
   settled: boolean;
   cleanup?: () => void;
@@ -286,7 +282,8 @@ export class RequestClient<Q, A> {
  * @param wire envelopes both ways, usually `open(end, rpcCodec())`
  * @param options the codecs, the bound and the default timeout, see {@link ClientOptions}
  * @returns the first handle on the wire
- * @throws TypeError when `wire` is not an Observable and Observer, or `options.request` or `options.reply` is not a codec
+ * @throws TypeError when `wire` is not an Observable and Observer, or `options.request` or `options.reply` is not a codec,
+ *   or the wire has a client already (two would number their requests alike and take each other's replies: `clone` it)
  * @throws RangeError when `options.concurrency` is not a positive integer or `Infinity`,
  *   or `options.timeout` is not a number of milliseconds from 0 to 2_147_483_647 or `Infinity`
  */
@@ -295,12 +292,9 @@ export function client<Q, A>(wire: RpcWire, options: ClientOptions<Q, A>): Reque
   checkCodecs('client', options);
   checkConcurrency(options.concurrency ?? Infinity);
   checkTimeout(options.timeout ?? DEFAULT_TIMEOUT);
-  // Two connections on one wire would each number their requests from 1, and take each other's replies.
   if (CLIENT_WIRES.has(wire)) throw new TypeError('client: this wire has a client already: use its clone() for another handle');
   CLIENT_WIRES.add(wire);
   return new RequestClient(new Connection(wire), options);
 }
-
-/** The wires `client` has made a connection on. */
-const CLIENT_WIRES = new WeakSet<object>();
+const CLIENT_WIRES = new WeakSet<object>(); // the wires client() has made a connection on
 
