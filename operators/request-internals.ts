@@ -24,6 +24,7 @@
  */
 import { codec, isCodec, type Codec } from '../core/codec';
 import { DecodeError, type ErrorData } from '../core/errors';
+import { errorWithin } from '../core/error-fit';
 import { ERROR_FIELDS } from '../core/frame';
 import { EnvelopeCodec, type RpcEnvelope } from './rpc-envelope-codec';
 
@@ -144,9 +145,15 @@ export function creditOf(envelope: RpcEnvelope): number {
   return count;
 }
 
+/**
+ * The most bytes of a request's error (core/error-fit.ts `errorWithin`: the stack goes first): an error is
+ * one request's failure, and one too large for the wire would end the wire, every client's requests with it.
+ */
+export const ERROR_BYTES = 16 * 1024;
+
 /** An ERROR envelope. */
 export function failure(id: number, error: ErrorData): RpcEnvelope {
-  return { id, kind: RpcKind.ERROR, body: EMPTY, error };
+  return { id, kind: RpcKind.ERROR, body: EMPTY, error: errorWithin(error, ERROR_BYTES) };
 }
 
 /** Validates a `concurrency` option: a positive integer or `Infinity`. */

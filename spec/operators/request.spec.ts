@@ -493,6 +493,19 @@ describe('request/serve in one thread', () => {
     return { rpc, toServer, toClient, sent, server };
   }
 
+  it('a handler error too large for a wire is cut (stack first) to 16 KiB: one request fails, not the wire', async () => {
+    const huge = new Error('m'.repeat(100));
+    huge.stack = 's'.repeat(1 << 20); // a 1 MiB stack would fill a default shm ring and end the wire for every client
+    const { rpc } = loopback(() => {
+      throw huge;
+    });
+    const err = (await failureOf(request(rpc, ask('x', 1)))) as RemoteError;
+    expect(err).toBeInstanceOf(RemoteError);
+    expect(err.message).toBe('m'.repeat(100));
+    expect(err.remoteStack).toBeUndefined();
+    rpc.close();
+  });
+
   it('a handler that replies at once works; each subscription is one request (cold)', async () => {
     let calls = 0;
     const { rpc } = loopback((q) => (calls++, q.n + 1));
