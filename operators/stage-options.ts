@@ -56,6 +56,7 @@ export function checkOptions<I, O>(module: ModuleRef, options: StageOptions<I, O
   }
   const { workers = 1, input, output, ordered = true, inFlight = 1024, key, bytes = 256 * 1024 } = options;
   if (!Number.isInteger(workers) || workers < 1) throw new RangeError('options.workers must be a positive integer');
+  if (workers > 1024) throw new RangeError('options.workers must be at most 1024');
   if (!isCodec(input)) throw new TypeError('options.input must be a codec (from codec(schema), or raw)');
   if (!isCodec(output)) throw new TypeError('options.output must be a codec (from codec(schema), or raw)');
   if (typeof ordered !== 'boolean') throw new TypeError('options.ordered must be a boolean');

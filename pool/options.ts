@@ -41,6 +41,7 @@ export interface Checked<D, U> {
 /** Validates `spawn`'s arguments at the door, naming the one at fault. */
 export function checkOptions<D, U>(n: number, module: ModuleRef, options: PoolOptions<D, U>): Checked<D, U> {
   if (!Number.isInteger(n) || n < 1) throw new RangeError('WorkerPool.spawn: n (the number of workers) must be a positive integer');
+  if (n > 1024) throw new RangeError('WorkerPool.spawn: n (the number of workers) must be at most 1024');
   if (typeof module !== 'string' && !(module instanceof URL)) {
     throw new TypeError('WorkerPool.spawn: module must be a path or a file: URL');
   }

@@ -258,6 +258,8 @@ function toNumber(text: string): number {
 }
 
 function checkWorkers(workers: number, name: string): number {
+  // 1024 at most, as a node of processes: each worker costs rings and ports made at once (n² ports for a mesh).
   if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`${name} must be a positive integer`);
+  if (workers > 1024) throw new RangeError(`${name} must be at most 1024`);
   return workers;
 }

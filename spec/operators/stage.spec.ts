@@ -225,6 +225,7 @@ describe('unsubscribing', () => {
 describe('options are checked at the door', () => {
   const cases: [string, unknown, unknown, RegExp][] = [
     ['workers 0', MAP, { ...io, workers: 0 }, /options\.workers/],
+    ['workers 1e9', MAP, { ...io, workers: 1e9 }, /options\.workers must be at most 1024/],
     ['workers 1.5', MAP, { ...io, workers: 1.5 }, /options\.workers/],
     ['no input codec', MAP, { output: Tagged }, /options\.input/],
     ['output not a codec', MAP, { input: N, output: { type: 'long' } }, /options\.output/],

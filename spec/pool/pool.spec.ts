@@ -285,6 +285,7 @@ describe('WorkerPool', () => {
   it('refuses bad options at the door, naming the option, and starts no thread', () => {
     const codecs = { down: Down, up: Mark };
     expect(() => WorkerPool.spawn(0, WORKER, codecs)).toThrow(new RangeError('WorkerPool.spawn: n (the number of workers) must be a positive integer'));
+    expect(() => WorkerPool.spawn(1e9, WORKER, codecs)).toThrow(new RangeError('WorkerPool.spawn: n (the number of workers) must be at most 1024'));
     expect(() => WorkerPool.spawn(1.5, WORKER, codecs)).toThrow(RangeError);
     expect(() => WorkerPool.spawn(1, 42 as never, codecs)).toThrow(new TypeError('WorkerPool.spawn: module must be a path or a file: URL'));
     expect(() => WorkerPool.spawn(1, WORKER, undefined as never)).toThrow(TypeError);

@@ -132,6 +132,7 @@ describe('Config.cluster', () => {
     expect(() => Config.cluster({ ...ok, process: 2 })).toThrow(/options.process must be an integer from 0 to 1/);
     expect(() => Config.cluster({ ...ok, process: -1 })).toThrow(RangeError);
     expect(() => Config.cluster({ ...ok, workers: 0 })).toThrow('Config.cluster: options.workers must be a positive integer');
+    expect(() => Config.cluster({ ...ok, workers: 1e9 })).toThrow('Config.cluster: options.workers must be at most 1024'); // before any ring or port is made
     expect(() => Config.cluster({ ...ok, connectTimeout: 0 })).toThrow(RangeError);
     expect(() => Config.cluster({ ...ok, connectTimeout: 1e10 })).toThrow(RangeError); // a Node timer would fire at once
     expect(() => Config.cluster({ ...ok, secret: 42 as never })).toThrow(TypeError);
