@@ -122,7 +122,7 @@ function request(peer: RemotePeer, ref: ProcessRef | null, f: NodeFrame): void {
   if (!ref) return fail(new ProcessExitedError('request: no such thread', 'noproc'));
   const timeout = Math.max(1, f.n);
   if (ref.thread !== s.thread) {
-    s.request(ref, PASS, f.body, timeout, f.tag).then((bytes) => peer.post(nodeFrame(NodeKind.REPLY, { call: f.call, body: Buffer.from(bytes) }))).catch(fail);
+    s.request(ref, PASS, f.body, timeout, f.tag).then((bytes) => peer.offer(nodeFrame(NodeKind.REPLY, { call: f.call, body: Buffer.from(bytes) }))).catch(fail);
     return;
   }
   const proc = s.procs.get(ref.id);
@@ -131,7 +131,7 @@ function request(peer: RemotePeer, ref: ProcessRef | null, f: NodeFrame): void {
   try {
     const value = entry.mailbox.decode(f.body);
     // A reply the connection cannot carry (over its maxFrame) is the request's error, as any other.
-    s.request(ref, entry, value, timeout, f.tag).then((reply) => peer.post(nodeFrame(NodeKind.REPLY, { call: f.call, body: entry.reply!.encode(reply) }))).catch(fail);
+    s.request(ref, entry, value, timeout, f.tag).then((reply) => peer.offer(nodeFrame(NodeKind.REPLY, { call: f.call, body: entry.reply!.encode(reply) }))).catch(fail);
   } catch (err) {
     fail(err);
   }

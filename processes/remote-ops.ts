@@ -57,3 +57,15 @@ export interface FrameSink {
   /** Sends `frame`, queued until there is room; rejects when closed. */
   send(frame: NodeFrame): Promise<void>;
 }
+
+/** What the peer's HELLO said, and what this side granted it. */
+export interface PeerSetup {
+  /** The peer's node id. */
+  readonly id: string;
+  /** The index of the peer's own thread (where its remote spawns run). */
+  readonly thread: number;
+  /** The id block the peer granted this node's spawns. */
+  readonly slot: number;
+  /** The id block this node granted the peer's spawns. */
+  readonly granted: number;
+}

@@ -23,7 +23,7 @@ import { resolveEntry } from './entry';
 import { Handle } from './handle';
 import { State, type Proc } from './proc';
 import { NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from './remote-frame';
-import type { FrameSink, LinkIds, RemoteOps } from './remote-ops';
+import type { FrameSink, LinkIds, PeerSetup, RemoteOps } from './remote-ops';
 import { Loads } from './remote-place';
 import { MAX_TIMER_MS, checkName, spawnOptions } from './checks';
 import type { Scheduler } from './scheduler';
@@ -46,18 +46,6 @@ interface Watch {
   resolve(died: ProcessDied): void;
 }
 
-/** What the peer's HELLO said, and what this side granted it. */
-export interface PeerSetup {
-  /** The peer's node id. */
-  readonly id: string;
-  /** The index of the peer's own thread (where its remote spawns run). */
-  readonly thread: number;
-  /** The id block the peer granted this node's spawns. */
-  readonly slot: number;
-  /** The id block this node granted the peer's spawns. */
-  readonly granted: number;
-}
-
 /** The link to one other node. */
 export class RemotePeer implements RemoteOps {
   readonly calls = new Calls();
@@ -72,6 +60,7 @@ export class RemotePeer implements RemoteOps {
   readonly loads = new Loads();
   private waiting = 0;
   private over = false;
+  private warned = false;
 
   constructor(
     readonly setup: PeerSetup,
@@ -101,7 +90,7 @@ export class RemotePeer implements RemoteOps {
     this.loads.placed(thread);
     const text = `${entry.module}\n${entry.name}\n${name ?? ''}`;
     const from = link ? parent!.ref : null;
-    this.post(nodeFrame(NodeKind.SPAWN, { to: ref.id, thread, text, body, from: from?.id ?? 0, fromThread: from?.thread ?? 0, tag: linkTag, n: mailboxBound, call: trapExits ? 1 : 0 }));
+    this.offer(nodeFrame(NodeKind.SPAWN, { to: ref.id, thread, text, body, from: from?.id ?? 0, fromThread: from?.thread ?? 0, tag: linkTag, n: mailboxBound, call: trapExits ? 1 : 0 }));
     if (from) this.bond(from, ref, linkTag);
     return new Handle(this.s, ref, entry, parent);
   }
@@ -209,8 +198,17 @@ export class RemotePeer implements RemoteOps {
     if (watch.owner && watch.owner.state !== State.DEAD) watch.owner.mailbox.pushSignal(died);
   }
 
-  /** Posts `frame` (queued while the connection is full); throws FrameError for one it cannot carry (> maxFrame). */
+  /** Posts `frame` (signals, timers, relays: queued while the connection is full); never throws: a frame refused is lost, and said. */
   post(frame: NodeFrame): void {
+    try {
+      this.offer(frame);
+    } catch (err) {
+      this.lost(err);
+    }
+  }
+
+  /** As `post`, for a caller's own call: a frame the connection cannot carry (over its maxFrame) is its FrameError. */
+  offer(frame: NodeFrame): void {
     if (this.over) return;
     try {
       if (this.wire.trySend(frame)) return;
@@ -221,11 +219,15 @@ export class RemotePeer implements RemoteOps {
     this.waiting++;
     this.wire.send(frame).then(
       () => this.waiting--,
-      (err) => {
-        this.waiting--; // a drop is reported by the reading side; anything else cost this frame, and is said
-        if (!(err instanceof TransportClosedError)) process.emitWarning(`rxwire: a frame to node ${this.id} was lost: ${(err as Error).message}`, { code: 'RXWIRE_ENVELOPE_LOST' });
-      },
+      (err) => (this.waiting--, err instanceof TransportClosedError || this.lost(err)), // a drop: the reading side says it
     );
+  }
+
+  /** A frame was refused: said once a link (a closed link refuses every frame after it with its error). */
+  private lost(err: unknown): void {
+    if (this.warned) return;
+    this.warned = true;
+    process.emitWarning(`rxwire: a frame to node ${this.id} was lost: ${(err as Error).message}`, { code: 'RXWIRE_ENVELOPE_LOST' });
   }
 
   /**
@@ -254,7 +256,7 @@ export class RemotePeer implements RemoteOps {
   private tryPost(frame: NodeFrame): void {
     if (this.over) throw new NodeClosedError(`the link to node ${this.id} is closed`);
     if (this.waiting >= LINK_QUEUE) throw new MailboxFullError(`send: the link to node ${this.id} is full`);
-    this.post(frame);
+    this.offer(frame);
   }
 
   /** A question to the peer, answered by ANSWER; the drop rejects it. */
@@ -262,7 +264,7 @@ export class RemotePeer implements RemoteOps {
     const [call, answer] = this.calls.start<NodeFrame>(0, undefined, what, () => this.unreachable(what));
     frame.call = call;
     try {
-      this.post(frame);
+      this.offer(frame);
     } catch (err) {
       this.calls.reject(call, err as Error);
     }
