@@ -161,6 +161,11 @@ export class RingWriter {
     return { index: consumerBase(this.slowestK) + CURSOR, waiters: SPACE_WAITERS };
   }
 
+  /** The slowest consumer has released up to SPACE_WANTED: a writer asleep for room is owed its notify. */
+  wakeOwed(): boolean {
+    return ((this.slowest() - Atomics.load(this.memory.header, SPACE_WANTED)) | 0) >= 0;
+  }
+
   /** Bytes published and not yet released by the slowest consumer. */
   used(): number {
     return (this.claimed - this.slowest()) | 0;

@@ -6,7 +6,9 @@
  * read by exactly one thread (a RingReader). The producer never overtakes
  * the slowest consumer (multicast: every consumer sees every record); a
  * consumer that follows others (`after`) never overtakes them (chained
- * stages). A full ring makes `tryWrite` return false and write nothing.
+ * stages). A full ring makes `tryWrite` return false and write nothing —
+ * but a record that must wrap first pads the rest of the region as soon as
+ * that is free, and publishes (with whatever the batch had written before).
  *
  * Memory ordering. The producer writes a record's bytes with plain stores,
  * then publishes with one `Atomics.store` of PUBLISHED; a consumer reads

@@ -119,12 +119,10 @@ export class Pump implements Sleeper {
     private readonly step: () => Step,
     private readonly ready: () => boolean,
     private readonly cell: () => WaitCell,
-    /**
-     * Called at each microtask hop after a delivery (see `hop`): the reading
-     * half publishes there what a continuation just wrote, so its reply goes
-     * out at once instead of after the last hop. True if it published anything.
-     */
+    /** At each microtask hop after a delivery (see `hop`): the reading half publishes what a continuation wrote; true if it did. */
     private readonly hopped?: () => boolean,
+    /** For the watchdog: a notify is owed now (default `ready`; a writer is woken at SPACE_WANTED, not at its first free byte). */
+    private readonly due?: () => boolean,
   ) {
     this.budget = new SpinBudget(options.spinMicros / 1000);
   }
@@ -259,7 +257,7 @@ export class Pump implements Sleeper {
 
   /** For the watchdog: asleep, running, and a step would progress. */
   missedWakeUp(): boolean {
-    return this.sleeping && !this.stopped && this.ready();
+    return this.sleeping && !this.stopped && (this.due ?? this.ready)();
   }
 
   private sleep(): void {

@@ -72,6 +72,8 @@ export class ShmWriting {
       () => this.step(),
       () => this.writer.readerState() !== this.answered || ((this.blocked || this.owed !== undefined) && this.writer.hasRoom()),
       () => this.writer.spaceCell(),
+      undefined,
+      () => this.writer.readerState() !== this.answered || ((this.blocked || this.owed !== undefined) && this.writer.wakeOwed()),
     );
   }
 
