@@ -50,9 +50,6 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
   /** Answers a request of this process. */
   abstract reply(asker: Asker, answer: unknown): void;
 
-  /** A request was taken without its Letter (so it cannot be answered): the asker is not kept; it times out. */
-  protected abstract unanswerable(asker: Asker): void;
-
   /** The process has ended (its mailbox delivers nothing more; `close` follows). */
   protected abstract get closed(): boolean;
 
@@ -160,7 +157,6 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
         q![at] = undefined;
         q![at + 2] = null;
         n++;
-        if (asker && !consumer.letters) this.unanswerable(asker);
         consumer.subscriber.next(consumer.letters ? new LetterOf(message, tag, asker, this) : message);
       } else if (this.waiters?.length) {
         if (!this.matchWaiter()) break;
@@ -249,7 +245,6 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
         q.splice(at, SLOT);
         this.tail -= SLOT;
       }
-      if (asker && !waiter.letter) this.unanswerable(asker);
       waiter.resolve(waiter.letter ? new LetterOf(message, tag, asker, this) : message);
       return true;
     }

@@ -158,10 +158,6 @@ export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
     (this.links ??= new Map()).set(ref.id, { ref, tag });
   }
 
-  protected unanswerable(asker: Asker): void {
-    this.asked?.delete(asker);
-  }
-
   protected get closed(): boolean {
     return this.state === State.DEAD;
   }
