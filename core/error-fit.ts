@@ -16,7 +16,8 @@ export function truncateUtf8(text: string, bytes: number): string {
 /**
  * `data` as an ERROR body of at most `maxBytes` (a transport's largest body):
  * whole if it fits; else without its stack; else with its name and code cut
- * to 256 bytes and its message to what is left. An ending is always
+ * to 256 bytes each (an eighth of `maxBytes` if less) and its message to
+ * what is left. An ending is always
  * delivered: an error's size is no reason to lose it (docs/PROTOCOL.md,
  * "Errors as data").
  */
@@ -24,6 +25,7 @@ export function errorWithin(data: ErrorData, maxBytes: number): ErrorData {
   if (ErrorRecord.encode(data).length <= maxBytes) return data;
   const bare: ErrorData = { ...data, stack: null };
   if (ErrorRecord.encode(bare).length <= maxBytes) return bare;
-  const cut: ErrorData = { name: truncateUtf8(bare.name, 256), code: bare.code === null ? null : truncateUtf8(bare.code, 256), message: '', stack: null };
+  const most = Math.min(256, maxBytes >> 3); // name and code each: a small share of a small limit
+  const cut: ErrorData = { name: truncateUtf8(bare.name, most), code: bare.code === null ? null : truncateUtf8(bare.code, most), message: '', stack: null };
   return { ...cut, message: truncateUtf8(data.message, Math.max(0, maxBytes - ErrorRecord.encode(cut).length - 8)) };
 }
