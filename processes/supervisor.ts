@@ -98,20 +98,27 @@ export const supervisor = entry(__filename, 'supervisor', { capture: SupervisorC
       const at = children.indexOf(child);
       const again = spec.strategy === 'one-for-one' ? [child] : spec.strategy === 'one-for-all' ? children : children.slice(at);
       for (const other of [...again].reverse()) stop(other);
+      for (const other of again) if (other === child || other.spec.restart !== 'temporary') toRestart.add(other);
       // In the next turn: a child that fails as it starts would otherwise be restarted in microtasks only, and its
-      // thread (I/O, timers, every other process) would not run until the limit — for ever with a large one.
-      setImmediate(() => {
-        if (over) return;
-        try {
-          for (const other of again) {
-            if (other.handle || (other !== child && other.spec.restart === 'temporary')) continue;
-            other.restarts++;
-            start(other);
-          }
-        } catch (err) {
-          finish(err as Error); // the node is closing, or this supervisor ended: spawn refuses
+      // thread (I/O, timers, every other process) would not run until the limit — for ever with a large one. One
+      // restart a turn for all the deaths of that turn, in the children's order (rest-for-one: dependants after).
+      if (!restartQueued) setImmediate(restartAll);
+      restartQueued = true;
+    };
+    const toRestart = new Set<Child>();
+    let restartQueued = false;
+    const restartAll = () => {
+      restartQueued = false;
+      if (over) return;
+      try {
+        for (const other of children) {
+          if (!toRestart.delete(other) || other.handle) continue;
+          other.restarts++;
+          start(other);
         }
-      });
+      } catch (err) {
+        finish(err as Error); // the node is closing, or this supervisor ended: spawn refuses
+      }
     };
 
     const subscriptions = [
