@@ -17,9 +17,8 @@ export function truncateUtf8(text: string, bytes: number): string {
  * `data` as an ERROR body of at most `maxBytes` (a transport's largest body):
  * whole if it fits; else without its stack; else with its name and code cut
  * to 256 bytes each (an eighth of `maxBytes` if less) and its message to
- * what is left. An ending is always
- * delivered: an error's size is no reason to lose it (docs/PROTOCOL.md,
- * "Errors as data").
+ * what is left. An ending is always delivered: an error's size is no
+ * reason to lose it (docs/PROTOCOL.md, "Errors as data").
  */
 export function errorWithin(data: ErrorData, maxBytes: number): ErrorData {
   if (ErrorRecord.encode(data).length <= maxBytes) return data;

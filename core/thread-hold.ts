@@ -16,10 +16,10 @@
  */
 import { noop } from './ending';
 
-/** The longest delay `setTimeout` takes (about 24.8 days). */
-const NEVER_MS = 0x7fffffff;
+/** The longest delay Node's timers take, 2^31 − 1 ms (about 24.8 days): a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 0x7fffffff;
 
 /** A ref'd timer that keeps this thread alive until the caller clears it (`clearTimeout`). */
 export function holdThread(): ReturnType<typeof setTimeout> {
-  return setTimeout(noop, NEVER_MS);
+  return setTimeout(noop, MAX_TIMER_MS);
 }

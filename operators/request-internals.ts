@@ -25,6 +25,7 @@
 import { codec, isCodec, type Codec } from '../core/codec';
 import { DecodeError, type ErrorData } from '../core/errors';
 import { errorWithin } from '../core/error-fit';
+import { MAX_TIMER_MS } from '../core/thread-hold';
 import { ERROR_FIELDS } from '../core/frame';
 import { EnvelopeCodec, type RpcEnvelope } from './rpc-envelope-codec';
 
@@ -163,12 +164,9 @@ export function checkConcurrency(concurrency: number): void {
   }
 }
 
-/** The longest delay of Node's timers (2^31 - 1 ms): a longer one fires after 1 ms. */
-const TIMEOUT_MAX = 2_147_483_647;
-
 /** Validates a `timeout` option: milliseconds from 0 to 2^31 - 1 (Node's longest timer), or `Infinity`. */
 export function checkTimeout(timeout: number): void {
-  if (!(timeout === Infinity || (typeof timeout === 'number' && timeout >= 0 && timeout <= TIMEOUT_MAX))) {
+  if (!(timeout === Infinity || (typeof timeout === 'number' && timeout >= 0 && timeout <= MAX_TIMER_MS))) {
     throw new RangeError('options.timeout must be a number of milliseconds from 0 to 2147483647, or Infinity');
   }
 }

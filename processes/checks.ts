@@ -6,10 +6,10 @@
  * value that failed later, inside a link's queue, would fail far from its
  * caller (and, before these checks, was taken for the other thread's death).
  */
+import { MAX_TIMER_MS } from '../core/thread-hold';
 import type { SpawnOptions } from './types';
 
-/** The longest delay a Node timer keeps: a longer one fires after 1 ms. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+export { MAX_TIMER_MS };
 
 /** The longest registered name, in UTF-8 bytes (it travels in every REGISTER, LOOKUP and NAMED). */
 export const MAX_NAME_BYTES = 1024;

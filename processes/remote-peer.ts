@@ -27,7 +27,7 @@ import type { FrameSink, LinkIds, PeerSetup, RemoteOps } from './remote-ops';
 import { Loads } from './remote-place';
 import { MAX_TIMER_MS, checkName, spawnOptions } from './checks';
 import type { Scheduler } from './scheduler';
-import { LINK_QUEUE } from './thread';
+import { LINK_QUEUE, envelopeLost } from './thread';
 import type { EntryCodecs, EntryLike, Exit, ExitReason, Monitor, Process, ProcessDied, ProcessRef, SpawnOptions } from './types';
 
 /** A link between a process of this node (`local`) and one of the peer (`remote`). */
@@ -227,7 +227,7 @@ export class RemotePeer implements RemoteOps {
   private lost(err: unknown): void {
     if (this.warned) return;
     this.warned = true;
-    process.emitWarning(`rxwire: a frame to node ${this.id} was lost: ${(err as Error).message}`, { code: 'RXWIRE_ENVELOPE_LOST' });
+    envelopeLost(`node ${this.id}`, err);
   }
 
   /**

@@ -92,11 +92,16 @@ class WireMesh implements Mesh {
         // checked at the door (processes/checks.ts) and its size above; were one refused all the same, the link
         // stays up and the envelope's loss is reported (a warning), not taken for the thread's death.
         if (err instanceof TransportClosedError) this.dead[thread] = true;
-        else process.emitWarning(`rxwire: an envelope to thread ${thread} was refused and lost: ${(err as Error).message}`, { code: 'RXWIRE_ENVELOPE_LOST' });
+        else envelopeLost(`thread ${thread}`, err);
       },
     );
     return true;
   }
+}
+
+/** An envelope (or a frame to another node) refused after it was queued: lost, and said as a process warning. */
+export function envelopeLost(to: string, err: unknown): void {
+  process.emitWarning(`rxwire: an envelope to ${to} was refused and lost: ${(err as Error).message}`, { code: 'RXWIRE_ENVELOPE_LOST' });
 }
 
 /** A thread of a node, joined. */

@@ -3,6 +3,7 @@
  * in the calling thread, N worker threads in this process, or a cluster of
  * processes of N worker threads each, linked by TCP.
  */
+import { MAX_TIMER_MS } from '../core/thread-hold';
 import { basename } from 'node:path';
 import { heartbeatSettings, type HeartbeatOptions } from '../transports/tcp/options';
 import { checkPortRanges, defaultHosts, parseHost, readHostfile, type HostAddress } from './hosts';
@@ -126,7 +127,7 @@ export const Config = {
     if (!Number.isInteger(index) || index < 0 || index >= hosts.length) {
       throw new RangeError(`Config.cluster: options.process must be an integer from 0 to ${hosts.length - 1} (one per host), got ${index}`);
     }
-    if (typeof connectTimeout !== 'number' || !(connectTimeout > 0) || connectTimeout > 2 ** 31 - 1) {
+    if (typeof connectTimeout !== 'number' || !(connectTimeout > 0) || connectTimeout > MAX_TIMER_MS) {
       throw new RangeError('Config.cluster: options.connectTimeout must be a number of milliseconds above 0, at most 2^31 - 1 (a Node timer)');
     }
     if (secret !== undefined && (typeof secret !== 'string' || secret === '')) {

@@ -2,6 +2,7 @@
  * `Config.nats`: a cluster with no hostfile. Its options, their checks and
  * the checked config that `initialize` runs (runtime/nats-cluster.ts).
  */
+import { MAX_TIMER_MS } from '../core/thread-hold';
 import { heartbeatSettings } from '../transports/tcp/options';
 
 /** Options of `Config.nats`. */
@@ -86,7 +87,7 @@ export function natsClusterConfig(options: NatsClusterOptions): NatsClusterConfi
   if (index !== undefined && (!Number.isInteger(index) || index < 0 || index >= processes)) {
     throw new RangeError(`Config.nats: options.process must be an integer from 0 to ${processes - 1}, got ${index}`);
   }
-  if (typeof joinTimeout !== 'number' || !(joinTimeout > 0) || joinTimeout > 2 ** 31 - 1) {
+  if (typeof joinTimeout !== 'number' || !(joinTimeout > 0) || joinTimeout > MAX_TIMER_MS) {
     throw new RangeError('Config.nats: options.joinTimeout must be a number of milliseconds above 0, at most 2^31 - 1 (a Node timer)');
   }
   if (heartbeat !== undefined && (typeof heartbeat !== 'object' || heartbeat === null)) {

@@ -16,10 +16,9 @@
 import { Batcher } from '../../core/batcher';
 import type { Codec } from '../../core/codec';
 import { FrameError, type ErrorData } from '../../core/errors';
-import { errorWithin } from '../../core/error-fit';
 import { AckRecord, ErrorRecord, FrameKind, HelloRecord, type Hello } from '../../core/frame';
 import type { Session } from '../../core/session';
-import { RecordKind, ReaderState, largestValue, readReason, type RingMemory } from './layout';
+import { RecordKind, ReaderState, readReason, type RingMemory } from './layout';
 import { RingWriter } from './ring';
 import { Pump, type PumpOptions, type Step } from './wait';
 
@@ -29,6 +28,10 @@ const PUBLISH_EVERY = 16 * 1024;
 /** The bodies of the frames the reader's state word stands for. */
 const ACK_ZERO = AckRecord.encode(0);
 const EMPTY = Buffer.alloc(0);
+
+/** Room for what waits: now (the pump's check), or as far as the reader's notify is owed (the watchdog's). */
+const HAS_ROOM = (writer: RingWriter): boolean => writer.hasRoom();
+const WAKE_OWED = (writer: RingWriter): boolean => writer.wakeOwed();
 
 /** What the writing half needs from its transport. */
 export interface WritingHost {
@@ -70,11 +73,16 @@ export class ShmWriting {
       memory.header,
       pumpOptions,
       () => this.step(),
-      () => this.writer.readerState() !== this.answered || ((this.blocked || this.owed !== undefined) && this.writer.hasRoom()),
+      () => this.waitsFor(HAS_ROOM),
       () => this.writer.spaceCell(),
       undefined,
-      () => this.writer.readerState() !== this.answered || ((this.blocked || this.owed !== undefined) && this.writer.wakeOwed()),
+      () => this.waitsFor(WAKE_OWED), // for the watchdog: room as the reader's notify counts it
     );
+  }
+
+  /** A step would progress: the reader's state changed, or an ending or a blocked write has room (`room` says). */
+  private waitsFor(room: (writer: RingWriter) => boolean): boolean {
+    return this.writer.readerState() !== this.answered || ((this.blocked || this.owed !== undefined) && room(this.writer));
   }
 
   /** An ending waits for room: the link stays open (and the thread alive) until it is written. */
@@ -224,15 +232,11 @@ export class ShmWriting {
 
   private writeOwed(): void {
     const { kind, error } = this.owed!;
-    const written = kind === RecordKind.ERROR ? this.writeError(error!) : this.writer.tryWriteEmpty(kind);
+    // An ERROR's record is cut to this ring's largest value by the session already (core/error-fit.ts).
+    const written = kind === RecordKind.ERROR ? this.writer.tryWrite(RecordKind.ERROR, ErrorRecord, error!) : this.writer.tryWriteEmpty(kind);
     if (!written) return;
     this.owed = undefined;
     this.publish();
     this.host.changed();
-  }
-
-  /** An ERROR record: cut to what the ring carries as one record (core/frame.ts `errorWithin`), as the session cuts it. */
-  private writeError(data: ErrorData): boolean {
-    return this.writer.tryWrite(RecordKind.ERROR, ErrorRecord, errorWithin(data, largestValue(this.memory.capacity)));
   }
 }

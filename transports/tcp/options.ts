@@ -2,6 +2,7 @@
  * The options of `tcp.listen` and `tcp.connect`, their defaults, and their
  * validation at the door (TypeError / RangeError naming the option).
  */
+import { MAX_TIMER_MS } from '../../core/thread-hold';
 import type { TlsOptions, ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { HeartbeatSettings } from './heartbeat';
 
@@ -109,7 +110,6 @@ export interface ConnectSettings extends Settings {
 /** The default heartbeat interval, ms; the timeout is three of them. */
 export const HEARTBEAT_INTERVAL_MS = 5000;
 /** The longest delay a Node timer takes (a longer one fires at once). */
-const MAX_TIMER_MS = 0x7fffffff;
 
 /** The largest maxFrame: a frame's length must fit its u32 field. */
 export const MAX_MAX_FRAME = 0xffffffff - 9;
