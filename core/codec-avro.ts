@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import * as avro from 'avsc';
 import { explainEncode, mismatch, typeName } from './codec-explain';
-import { newTap, newTapAt, readAt, type Tap } from './codec-tap';
+import { newTap, newTapAt, readerOf, type Tap, type TapReader } from './codec-tap';
 import { checkedWriter, type Writer } from './codec-writer';
 import { isCodec, type Codec, type EncodeInput } from './codec-types';
 import { DecodeError, EncodeError, SchemaMismatchError } from './errors';
@@ -30,15 +30,18 @@ export class AvroCodec<T, In = never> implements Codec<T, In> {
    * then a write); without, avsc's own write.
    */
   private readonly writer: Writer;
+  /** Reads a value at a Tap: the resolver from the writer's schema, or the type itself. */
+  private readonly reader: TapReader;
 
   constructor(
     readonly type: avro.Type,
-    private readonly resolver: avro.Resolver | undefined,
+    resolver: avro.Resolver | undefined,
     private readonly validate: boolean,
   ) {
     this.schema = type.schema();
     this.fingerprint = fingerprintOf(type);
     this.writer = validate ? checkedWriter(type) : (type as unknown as Writer);
+    this.reader = readerOf(type, resolver);
   }
 
   /**
@@ -104,7 +107,7 @@ export class AvroCodec<T, In = never> implements Codec<T, In> {
   }
 
   decode(buffer: Uint8Array, start = 0, end = buffer.length): T {
-    const buf = asBuffer(buffer);
+    const buf = buffer instanceof Buffer ? buffer : asBuffer(buffer);
     if (start < 0 || end > buf.length || start > end) {
       throw new DecodeError(`range [${start}, ${end}) is outside a buffer of ${buf.length} bytes`);
     }
@@ -112,24 +115,47 @@ export class AvroCodec<T, In = never> implements Codec<T, In> {
     // told where to stop. A value that runs past `end` (into the next frame)
     // is caught below by its end position; one that runs past the buffer
     // leaves the position past it. No view is made (a fresh Buffer per value
-    // costs about a third of the decode), and the Tap is reused.
-    const tap = this.takeTap(buf, start);
+    // costs about a third of the decode), and the Tap is reused: this is the
+    // reader's hot path, so the Tap is taken here, not through `takeTap`.
+    if (this.tapBusy) return this.decodeNested(buf, start, end);
+    const tap = this.tap;
+    this.tapBusy = true;
+    tap.buf = buf;
+    tap.pos = start;
     let value: unknown;
     try {
-      value = readAt(this.type, this.resolver, tap);
+      value = this.reader._read(tap);
     } catch (err) {
-      throw new DecodeError(`bytes do not decode as ${typeName(this.type)}: ${(err as Error).message}`, { cause: err });
+      throw this.decodeFailure(err);
     } finally {
-      this.giveBack(tap);
+      tap.buf = EMPTY;
+      this.tapBusy = false;
     }
-    const at = tap.pos;
-    if (at > end) {
-      throw new DecodeError(`truncated: ${end - start} bytes do not hold a whole ${typeName(this.type)}`);
-    }
-    if (at !== end) {
-      throw new DecodeError(`${end - at} trailing bytes after a ${typeName(this.type)}`);
-    }
+    if (tap.pos !== end) throw this.badEnd(tap.pos, start, end);
     return value as T;
+  }
+
+  /** A decode inside another (a logical type's hook that uses this codec): a Tap of its own. */
+  private decodeNested(buf: Buffer, start: number, end: number): T {
+    const tap = newTapAt(buf, start);
+    let value: unknown;
+    try {
+      value = this.reader._read(tap);
+    } catch (err) {
+      throw this.decodeFailure(err);
+    }
+    if (tap.pos !== end) throw this.badEnd(tap.pos, start, end);
+    return value as T;
+  }
+
+  private decodeFailure(err: unknown): DecodeError {
+    return new DecodeError(`bytes do not decode as ${typeName(this.type)}: ${(err as Error).message}`, { cause: err });
+  }
+
+  /** The value ended at `at`, not at `end`: it ran past the range, or left bytes after it. */
+  private badEnd(at: number, start: number, end: number): DecodeError {
+    if (at > end) return new DecodeError(`truncated: ${end - start} bytes do not hold a whole ${typeName(this.type)}`);
+    return new DecodeError(`${end - at} trailing bytes after a ${typeName(this.type)}`);
   }
 
   resolve(writer: Schema | Codec<unknown>): Codec<T, In> {

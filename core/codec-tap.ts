@@ -16,7 +16,8 @@ export interface Tap {
 }
 
 /** The internal read of an avsc type or resolver (the writes: core/codec-writer.ts). */
-interface TapIo {
+export interface TapReader {
+  /** Reads one value at `tap.pos`, moving `tap.pos` past it. */
   _read(tap: Tap): unknown;
 }
 
@@ -30,7 +31,7 @@ export function newTapAt(buf: Buffer, pos: number): Tap {
   return new utils.Tap(buf, pos);
 }
 
-/** Reads one value at `tap.pos` (as the writer's schema when `resolver` is given), moving `tap.pos` past it. */
-export function readAt(type: avro.Type, resolver: avro.Resolver | undefined, tap: Tap): unknown {
-  return ((resolver ?? type) as unknown as TapIo)._read(tap);
+/** What reads a value of `type` at a Tap: as the writer's schema when `resolver` is given. */
+export function readerOf(type: avro.Type, resolver: avro.Resolver | undefined): TapReader {
+  return (resolver ?? type) as unknown as TapReader;
 }

@@ -102,10 +102,14 @@ export class Incoming<T> {
       if (!this.helloSeen) throw new FrameError('a value arrived before the writer said hello');
       this.arrived += end - start + this.options.nextOverhead;
       // (A transport whose room is the credit cannot be overrun: ackEvery is infinite there.)
-      if (this.arrived - this.lastAck > this.window + this.options.maxFrame + this.options.nextOverhead && this.ackEvery !== Number.POSITIVE_INFINITY) {
+      if (this.ackEvery !== Number.POSITIVE_INFINITY && this.arrived - this.lastAck > this.window + this.options.maxFrame + this.options.nextOverhead) {
         throw new FrameError(`the writer overran its window of ${this.window} bytes`);
       }
       if (this.done || this.refused || this.peerEnded) return;
+      // The hot path: a value decoded as it arrives (no second dispatch on the kind).
+      if (this.paused) this.held.push({ kind, buf, start, end });
+      else this.decodeValue(buf, start, end);
+      return;
     } else {
       if (kind === FrameKind.COMPLETE) expectEmpty(kind, start, end);
       if (this.peerEnded) return;
@@ -199,16 +203,29 @@ export class Incoming<T> {
   }
 
   private decode(kind: FrameKind, buf: Buffer, start: number, end: number): void {
+    if (kind === FrameKind.NEXT) return this.decodeValue(buf, start, end);
     if (this.ending) return;
     try {
-      if (kind === FrameKind.NEXT) this.valueBytes += this.transport.decodeNext(this.reader!, buf, start, end, this.values);
-      else if (kind === FrameKind.COMPLETE) this.ending = {};
+      if (kind === FrameKind.COMPLETE) this.ending = {};
       else this.ending = { error: new RemoteError(ErrorRecord.decode(buf, start, end)) };
     } catch (err) {
-      // A value that does not decode ends the incoming stream; the writer is told to stop.
-      this.ending = { error: err as Error };
-      this.refuseFurther();
+      this.failDecode(err as Error);
     }
+  }
+
+  private decodeValue(buf: Buffer, start: number, end: number): void {
+    if (this.ending) return;
+    try {
+      this.valueBytes += this.transport.decodeNext(this.reader!, buf, start, end, this.values);
+    } catch (err) {
+      this.failDecode(err as Error);
+    }
+  }
+
+  /** A value (or an ErrorRecord) that does not decode ends the incoming stream; the writer is told to stop. */
+  private failDecode(err: Error): void {
+    this.ending = { error: err };
+    this.refuseFurther();
   }
 
   /** The writer's schema or protocol cannot be read: tell it, and fail our subscribers. */
