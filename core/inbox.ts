@@ -22,8 +22,17 @@ import { Fifo } from './fifo';
 
 /** Milliseconds of delivering after which the rest of a batch waits for a turn of the event loop. */
 export const SLICE_MS = 4;
-/** The clock is read once per this many values (a power of two). */
-const CLOCK_EVERY = 8;
+/**
+ * The clock is read every `stride` values of a delivery: CLOCK_MIN at first
+ * and while values are slow, doubling up to CLOCK_MAX while the last stride
+ * took under FAST_STRIDE_MS (a clock read costs ~60 ns here, a fast value
+ * ~100 ns: at 8 it was 7 % of a Trade's delivery). So a subscriber that
+ * turns slow at once overruns the slice by at most CLOCK_MAX of its values,
+ * and a delivery shorter than the stride never reads the clock at all.
+ */
+const CLOCK_MIN = 8;
+const CLOCK_MAX = 64;
+const FAST_STRIDE_MS = SLICE_MS / 16;
 
 /** What an inbox needs from its end. */
 export interface InboxLink {
@@ -56,6 +65,8 @@ export class Inbox<T> {
   private paused = false;
   /** Inside a delivery: a subscriber leaving does not stop reading until the value is delivered. */
   private delivering = false;
+  /** Values between clock reads in a delivery (see CLOCK_MIN). */
+  private stride = CLOCK_MIN;
 
   constructor(private readonly link: InboxLink) {}
 
@@ -187,15 +198,26 @@ export class Inbox<T> {
    * next turn. Returns true when the batch is all out (or nobody listens).
    */
   private deliverFrom(values: T[], from: number): boolean {
-    const start = performance.now();
-    for (let i = from; i < values.length; i++) {
+    const count = values.length;
+    // A delivery shorter than the stride never reads the clock (a round trip's single value).
+    const start = count - from > this.stride ? performance.now() : 0;
+    let checked = start;
+    let check = from + this.stride;
+    for (let i = from; i < count; i++) {
       const list = this.subscribers;
       if (list.length === 0) return true; // nobody listens: the rest is for no one
       if (list.length === 1) list[0].next(values[i]);
       else for (const subscriber of list) if (!subscriber.closed) subscriber.next(values[i]);
-      if ((i & (CLOCK_EVERY - 1)) === CLOCK_EVERY - 1 && i + 1 < values.length && performance.now() - start >= SLICE_MS) {
-        this.holdRest(i + 1);
-        return false;
+      if (i + 1 === check && check < count) {
+        const now = performance.now();
+        if (now - start >= SLICE_MS) {
+          this.stride = CLOCK_MIN; // slow values: the next slice reads the clock often again
+          this.holdRest(check);
+          return false;
+        }
+        this.stride = now - checked < FAST_STRIDE_MS ? Math.min(this.stride * 2, CLOCK_MAX) : CLOCK_MIN;
+        checked = now;
+        check += this.stride;
       }
     }
     return true;

@@ -160,4 +160,45 @@ describe('shm reader runs', () => {
     const { values, end } = await seen;
     expect({ count: values.length, wrong, end }).toEqual({ count: n, wrong: 0, end: 'complete' });
   });
+
+  it('a subscriber that turns slow in the middle of a batch: the delivery yields within 64 of its slow values, then every 8', async () => {
+    // The inbox reads the clock every 8 values of a batch, and every 16, 32,
+    // 64 while values are fast (core/inbox.ts, CLOCK_MIN): a subscriber that
+    // turns slow at once overruns its 4 ms slice by at most 64 values, and
+    // the slices after that read it every 8 values again. One batch: the
+    // run of RUN_RECORDS values is all published before anyone subscribes.
+    // With fast values the clock is read after values 8, 24, 56, 120, 184:
+    // the slow ones begin just after 120. Upper bounds (load only ends
+    // slices sooner), and more turns than one.
+    const [a, b] = shm.pair({ bytes: 1 << 20 });
+    const tx = openEnd<number>(a, codec('int'));
+    const rx = openEnd<number>(b, codec('int'));
+    const fast = 121;
+    for (let i = 0; i < RUN_RECORDS - 1; i++) tx.next(i);
+    await tx.send(RUN_RECORDS - 1); // written and published: the reader takes them as one run
+    let turn = 0;
+    let ticking = true;
+    const tick = () => {
+      turn++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const turnOf: number[] = [];
+    const seen = collect(rx, (v) => {
+      if (v < fast) return;
+      turnOf.push(turn);
+      busy(SLICE_MS / 4);
+    });
+    tx.complete();
+    const { values, end } = await seen;
+    ticking = false;
+    expect(end).toBe('complete');
+    expect(values).toEqual(upTo(RUN_RECORDS));
+    const perTurn = new Map<number, number>();
+    for (const t of turnOf) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
+    const counts = [...perTurn.values()];
+    expect(counts[0]).toBeLessThanOrEqual(64);
+    expect(Math.max(...counts.slice(1))).toBeLessThanOrEqual(8);
+    expect(counts.length).toBeGreaterThanOrEqual(1 + Math.ceil((RUN_RECORDS - fast - 64) / 8));
+  });
 });
