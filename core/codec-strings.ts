@@ -13,6 +13,8 @@
  * Their schema, and so their bytes and fingerprint, are avsc's own.
  */
 import * as avro from 'avsc';
+import { readString, writeString } from './codec-reads';
+import type { Tap } from './codec-tap';
 import { EncodeError } from './errors';
 
 /** avsc's internal hook signature for `_check` (avsc 5.7): reports the failing value and its type. */
@@ -42,11 +44,16 @@ export class StrictString extends avro.types.StringType {
     return ok;
   }
 
-  _write(tap: { writeString(s: string): void }, val: unknown): void {
+  /** A short ASCII string without avsc's native call (core/codec-reads.ts). */
+  _read(tap: Tap): string {
+    return readString(tap);
+  }
+
+  _write(tap: Tap, val: unknown): void {
     // Reached without a check only with `validate: false`; the codec then
     // names the field by running the check.
     if (!wellFormed(val)) throw new EncodeError('string', EXPECTED, val);
-    tap.writeString(val as string);
+    writeString(tap, val as string);
   }
 }
 

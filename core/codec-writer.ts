@@ -29,6 +29,7 @@
  * the writers with `isValid` and `toBuffer`, value by value.
  */
 import * as avro from 'avsc';
+import { FastDouble, FastFloat } from './codec-reads';
 import { StrictKeysMap, StrictString, wellFormed } from './codec-strings';
 import type { Tap } from './codec-tap';
 
@@ -62,6 +63,8 @@ const STRICT = new Set<object>(
     avro.types.LongType,
     avro.types.FloatType,
     avro.types.DoubleType,
+    FastFloat,
+    FastDouble,
     avro.types.StringType,
     StrictString,
     avro.types.BytesType,
