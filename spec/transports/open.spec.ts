@@ -1,3 +1,5 @@
+import { MessageChannel } from 'node:worker_threads';
+import { ChannelTakenError } from '../../core/errors';
 import { codec } from '../../core/codec';
 import { open } from '../../transports/open';
 import { port, shm } from '../../transports';
@@ -60,5 +62,61 @@ describe('open() refuses options that do not fit the end', () => {
     for (const bad of [null, {}, 'int']) expect(() => open(a, bad as never)).toThrow(new TypeError('open: codec must be a codec (from codec(schema), or raw)'));
     a.port.close();
     b.port.close();
+  });
+});
+
+describe('open() twice on one end', () => {
+  /** Every value `wire` delivers within `ms`. */
+  const within = <T>(wire: { subscribe(o: { next(v: T): void; error(): void }): { unsubscribe(): void } }, ms: number) =>
+    new Promise<T[]>((resolve) => {
+      const got: T[] = [];
+      const sub = wire.subscribe({ next: (v) => got.push(v), error: () => undefined });
+      setTimeout(() => {
+        sub.unsubscribe();
+        resolve(got);
+      }, ms);
+    });
+
+  it.each([
+    ['an shm', () => shm.pair({ bytes: 4096 })],
+    ['a port', () => port.pair()],
+  ] as const)('%s end: the second open is a ChannelTakenError, and the first still gets every value once', async (_kind, pair) => {
+    const [a, b] = pair();
+    const tx = open(a, codec('int'));
+    const rx = open(b, codec('int'));
+    try {
+      expect(() => open(b, codec('int'))).toThrow(ChannelTakenError);
+      expect(() => open(b, codec('string'))).toThrow(/this end is open already/);
+      const seen = within<number>(rx, 200);
+      for (let i = 0; i < 10; i++) tx.next(i);
+      expect(await seen).toEqual([...Array(10).keys()]);
+      // Closed, an end of a pair stays taken: its ring or port is released.
+      rx.close();
+      expect(() => open(b, codec('int'))).toThrow(ChannelTakenError);
+    } finally {
+      tx.close();
+      rx.close();
+    }
+  });
+
+  it('a bare MessagePort (as a Worker or parentPort) is free again once its wire is closed: it is the user\'s, and outlives the wire', async () => {
+    const { port1, port2 } = new MessageChannel();
+    try {
+      const tx = open(port2, codec('int'));
+      const first = open(port1, codec('int'));
+      expect(() => open(port1, codec('int'))).toThrow(ChannelTakenError);
+      const seen = within<number>(first, 200);
+      tx.next(7);
+      expect(await seen).toEqual([7]);
+      first.close();
+      tx.close();
+      // Not ours to close: the port still works, and a new wire may claim it.
+      const again = open(port1, codec('int'));
+      expect(() => open(port1, codec('int'))).toThrow(ChannelTakenError);
+      again.close();
+    } finally {
+      port1.close();
+      port2.close();
+    }
   });
 });

@@ -3,6 +3,7 @@
  * a worker's `parentPort`: post a batch (transferred), listen, close, ref.
  */
 import type { MessagePort, Worker } from 'node:worker_threads';
+import { claimEnd, releaseEnd } from '../claims';
 
 /** An end of a port link, as it travels in `workerData` (with `transferList(end)`). */
 export interface PortEnd {
@@ -38,8 +39,9 @@ export function batchBytes(data: unknown): Buffer | undefined {
 export function linkOf(end: PortLike): Link {
   const target = (end as PortEnd).transport === 'port' ? (end as PortEnd).port : (end as MessagePort | Worker);
   const isWorker = typeof (target as Worker).terminate === 'function';
-  // Only a port of our own pair is ours to close; a Worker or parentPort is the user's.
+  // Only a port of our own pair is ours to close; a Worker or parentPort is the user's (and may be opened again once closed).
   const owned = (end as PortEnd).transport === 'port';
+  claimEnd(target);
   let onMessage: ((data: unknown) => void) | undefined;
   let onClose: (() => void) | undefined;
   return {
@@ -54,6 +56,7 @@ export function linkOf(end: PortLike): Link {
       if (onMessage) target.off('message', onMessage);
       if (onClose) target.off(isWorker ? 'exit' : 'close', onClose);
       if (owned) (target as MessagePort).close();
+      else releaseEnd(target);
     },
     ref: () => target.ref(),
     unref: () => {

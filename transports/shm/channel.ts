@@ -26,6 +26,7 @@ import { truncateUtf8 } from '../../core/error-fit';
 import { FrameKind, HelloRecord, RejectRecord, helloOf, type Hello } from '../../core/frame';
 import { Session } from '../../core/session';
 import type { SessionTransport } from '../../core/session-transport';
+import { claimEnd } from '../claims';
 import { PeerWatch } from '../peer-watch';
 import { REASON_BYTES, RECORD_HEADER, RecordKind, ReaderState, align, largestValue, mapRing, stillReading, writeReason, type RingMemory } from './layout';
 import { Lending, lendingOf } from './lending';
@@ -67,6 +68,7 @@ export function openShmChannel<T>(link: ShmLink, codec: Codec<T>, sink: ChannelS
   const strategy = checkStrategy(wait);
   if (!(spinMicros >= 0)) throw new RangeError('options.spinMicros must be a non-negative number');
   const lending = lendingOf(options.borrow, codec);
+  claimEnd(link.live); // for good: a released ring is not read again
   const transport = new ShmTransport(link, sink, { strategy, spinMicros, sliceMs: 100, keepAlive: false }, lending);
   // The window is the writer's ring (values held before acceptance: at most one ring of them).
   const window = transport.capacity;

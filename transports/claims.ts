@@ -1,0 +1,29 @@
+/**
+ * One WireSubject per end. The object that carries an end's traffic in this
+ * thread — a pair's MessagePort, a Worker, `parentPort`, an shm end's
+ * liveness port — is claimed when a channel opens on it. Opened twice, an
+ * shm end had two readers take every record (each value delivered twice,
+ * one cursor moved by both) and a port end failed both wires; now the
+ * second `open` throws ChannelTakenError. A MessagePort lives in one thread
+ * at a time (transferring it moves it), so a claim here covers the end
+ * wherever it travels.
+ */
+import { ChannelTakenError } from '../core/errors';
+
+const claimed = new WeakSet<object>();
+
+/**
+ * Claims `target` for one channel.
+ * @throws ChannelTakenError when a channel of this thread has it already
+ */
+export function claimEnd(target: object): void {
+  if (claimed.has(target)) {
+    throw new ChannelTakenError('open: this end is open already (one WireSubject per end: close that one first, or make another pair)');
+  }
+  claimed.add(target);
+}
+
+/** Lets `target` be opened again (a Worker or `parentPort` whose channel closed: they are the user's, and outlive it). */
+export function releaseEnd(target: object): void {
+  claimed.delete(target);
+}
