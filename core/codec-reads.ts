@@ -5,9 +5,8 @@
  * double here) and `Buffer#utf8Slice` (a native call: ~50 ns for a
  * five-letter symbol). The reads below give the same values for the same
  * bytes, in a few nanoseconds:
- *   - a double or float from a DataView when the buffer carries one
- *     ({@link withDataView}: the shm rings' data regions, which live as long
- *     as their channel), else assembled byte by byte in a scratch;
+ *   - a double or float assembled byte by byte in a scratch (~11 ns a
+ *     double, against ~18 through `readDoubleLE`'s checks);
  *   - a string of at most ASCII_MAX bytes, all below 0x80, with one
  *     `String.fromCharCode`; anything else through avsc's own read.
  * Past the end of the buffer they do what avsc's do: the position moves
@@ -16,31 +15,20 @@
 import * as avro from 'avsc';
 import type { Tap } from './codec-tap';
 
-const VIEW = Symbol('rxwire.dataView');
-
-/** A Buffer that may carry its DataView (see withDataView). */
-type Viewed = Buffer & { readonly [VIEW]?: DataView };
-
 /**
- * Gives a long-lived buffer a DataView over its bytes, which the reads
- * here then use; returns the buffer. Only for buffers the library owns and
- * keeps (a ring's data region): the view lives as long as the buffer.
+ * The scratch a number is assembled in, byte by byte (little-endian
+ * machines; others use Node's reads). Not a DataView on the buffer: a
+ * property added to the rings' data Buffers (to carry one) made every
+ * Buffer access on the shm paths polymorphic, and exchange over shm fell
+ * from 2.8M to 1.9M records/s (bench/README.md, session 25).
  */
-export function withDataView(buf: Buffer): Buffer {
-  Object.defineProperty(buf, VIEW, { value: new DataView(buf.buffer, buf.byteOffset, buf.byteLength) });
-  return buf;
-}
-
-/** The scratch a number is assembled in when the buffer has no view: little-endian machines only. */
 const scratch = new Float64Array(1);
 const scratchBytes = new Uint8Array(scratch.buffer);
 const scratch32 = new Float32Array(scratch.buffer, 0, 1);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** The little-endian double at `buf[pos]` (8 bytes in range). */
-export function doubleAt(buf: Viewed, pos: number): number {
-  const view = buf[VIEW];
-  if (view !== undefined) return view.getFloat64(pos, true);
+export function doubleAt(buf: Buffer, pos: number): number {
   if (!LITTLE_ENDIAN) return buf.readDoubleLE(pos);
   scratchBytes[0] = buf[pos];
   scratchBytes[1] = buf[pos + 1];
@@ -54,9 +42,7 @@ export function doubleAt(buf: Viewed, pos: number): number {
 }
 
 /** The little-endian float at `buf[pos]` (4 bytes in range). */
-export function floatAt(buf: Viewed, pos: number): number {
-  const view = buf[VIEW];
-  if (view !== undefined) return view.getFloat32(pos, true);
+export function floatAt(buf: Buffer, pos: number): number {
   if (!LITTLE_ENDIAN) return buf.readFloatLE(pos);
   scratchBytes[0] = buf[pos];
   scratchBytes[1] = buf[pos + 1];
@@ -66,9 +52,7 @@ export function floatAt(buf: Viewed, pos: number): number {
 }
 
 /** Writes `value` as a little-endian double at `buf[pos]` (8 bytes in range). */
-export function putDouble(buf: Viewed, pos: number, value: number): void {
-  const view = buf[VIEW];
-  if (view !== undefined) return view.setFloat64(pos, value, true);
+export function putDouble(buf: Buffer, pos: number, value: number): void {
   if (!LITTLE_ENDIAN) {
     buf.writeDoubleLE(value, pos);
     return;
@@ -85,9 +69,7 @@ export function putDouble(buf: Viewed, pos: number, value: number): void {
 }
 
 /** Writes `value` as a little-endian float at `buf[pos]` (4 bytes in range). */
-export function putFloat(buf: Viewed, pos: number, value: number): void {
-  const view = buf[VIEW];
-  if (view !== undefined) return view.setFloat32(pos, value, true);
+export function putFloat(buf: Buffer, pos: number, value: number): void {
   if (!LITTLE_ENDIAN) {
     buf.writeFloatLE(value, pos);
     return;

@@ -1,12 +1,12 @@
 /**
  * The codec's own reads and writes of doubles, floats and short ASCII
  * strings (core/codec-reads.ts) against avsc's, value by value: same values for the
- * same bytes, with and without a DataView on the buffer, at every offset,
+ * same bytes, in plain and shared memory, at every offset,
  * and the same failures for bytes that run short.
  */
 import * as avro from 'avsc';
 import { codec } from '../../core/codec';
-import { asciiAt, doubleAt, floatAt, withDataView } from '../../core/codec-reads';
+import { asciiAt, doubleAt, floatAt } from '../../core/codec-reads';
 import { DecodeError, EncodeError } from '../../core/errors';
 import { rng } from '../fixtures/records';
 
@@ -19,7 +19,7 @@ describe('codec reads and writes (doubles, floats, short strings)', () => {
   const ours = codec(Numbers);
   const theirs = avro.Type.forSchema(Numbers as unknown as avro.Schema);
 
-  it('decodes every value as avsc does, from plain buffers and from buffers with a DataView, at any offset', () => {
+  it('decodes every value as avsc does, from plain and shared-memory buffers, at any offset', () => {
     const random = rng(7);
     const values: { d: number; f: number; s: string }[] = [];
     for (const d of DOUBLES) for (const s of STRINGS) values.push({ d, f: Math.fround(d), s });
@@ -28,22 +28,22 @@ describe('codec reads and writes (doubles, floats, short strings)', () => {
       const n = Math.floor(random() * 12);
       values.push({ d: bytes.readDoubleLE(0), f: bytes.readFloatLE(0), s: String.fromCharCode(...Array.from({ length: n }, () => 32 + Math.floor(random() * 95))) });
     }
-    // Buffers with a view, whose memory starts mid-SharedArrayBuffer (as a ring's data region).
-    const viewed = withDataView(Buffer.from(new SharedArrayBuffer(1024 + 16), 16, 1024));
-    const into = withDataView(Buffer.from(new SharedArrayBuffer(1024 + 8), 8, 1024));
+    // Buffers whose memory starts mid-SharedArrayBuffer (as a ring's data region).
+    const shared = Buffer.from(new SharedArrayBuffer(1024 + 16), 16, 1024);
+    const into = Buffer.from(new SharedArrayBuffer(1024 + 8), 8, 1024);
     for (const value of values) {
       const bytes = theirs.toBuffer(value);
       expect(ours.encode(value)).toEqual(bytes);
       for (const offset of [0, 1, 3, 7]) {
         const plain = Buffer.alloc(offset + bytes.length + 5, 0xab);
         bytes.copy(plain, offset);
-        viewed.fill(0xab);
-        plain.copy(viewed);
+        shared.fill(0xab);
+        plain.copy(shared);
         // Written into either buffer at the offset: avsc's bytes.
         expect(ours.encodeInto(value, into, offset)).toBe(offset + bytes.length);
         expect(into.subarray(offset, offset + bytes.length)).toEqual(bytes);
         expect(ours.encodeInto(value, Buffer.alloc(plain.length), offset)).toBe(offset + bytes.length);
-        for (const buf of [plain, viewed]) {
+        for (const buf of [plain, shared]) {
           const got = ours.decode(buf, offset, offset + bytes.length);
           const want = theirs.fromBuffer(bytes) as typeof value;
           expect(Object.is(got.d, want.d) || (Number.isNaN(got.d) && Number.isNaN(want.d))).toBe(true);
@@ -54,8 +54,8 @@ describe('codec reads and writes (doubles, floats, short strings)', () => {
     }
   });
 
-  it('reads numbers at any offset of a viewed buffer whose memory starts mid-ArrayBuffer', () => {
-    const buf = withDataView(Buffer.from(new ArrayBuffer(64), 5, 40));
+  it('reads numbers at any offset of a buffer whose memory starts mid-ArrayBuffer', () => {
+    const buf = Buffer.from(new ArrayBuffer(64), 5, 40);
     for (let at = 0; at + 8 <= buf.length; at++) {
       buf.writeDoubleLE(Math.E * (at + 1), at);
       expect(doubleAt(buf, at)).toBe(Math.E * (at + 1));
@@ -77,7 +77,7 @@ describe('codec reads and writes (doubles, floats, short strings)', () => {
     for (const value of [{ d: 1.5, f: 2.5, s: 'ACME' }, { d: 1.5, f: 2.5, s: 'é'.repeat(40) }, { d: 1, f: 1, s: 'x'.repeat(70) }]) {
       const size = theirs.toBuffer(value).length;
       for (let room = 0; room < size; room++) {
-        for (const buf of [Buffer.alloc(room), withDataView(Buffer.from(new SharedArrayBuffer(room)))]) {
+        for (const buf of [Buffer.alloc(room), Buffer.from(new SharedArrayBuffer(room))]) {
           expect(ours.encodeInto(value, buf, 0)).toBe(room - size);
         }
       }
@@ -98,9 +98,9 @@ describe('codec reads and writes (doubles, floats, short strings)', () => {
   it('bytes cut short fail as truncated, for a double, a float and a string, whatever the buffer', () => {
     const bytes = ours.encode({ d: 1.5, f: 2.5, s: 'ACME' });
     for (let cut = 0; cut < bytes.length; cut++) {
-      const viewed = withDataView(Buffer.from(new SharedArrayBuffer(bytes.length)));
-      bytes.copy(viewed);
-      for (const buf of [bytes, viewed]) {
+      const shared = Buffer.from(new SharedArrayBuffer(bytes.length));
+      bytes.copy(shared);
+      for (const buf of [bytes, shared]) {
         // The range ends early inside a whole buffer: the value runs past it.
         expect(() => ours.decode(buf, 0, cut)).toThrow(DecodeError);
         // The buffer itself ends early.

@@ -26,7 +26,6 @@
  * record is never split: at the end of the data region a PAD record sends the
  * reader back to offset 0 (the space left there is always a multiple of 8).
  */
-import { withDataView } from '../../core/codec-reads';
 
 export const LINE = 16; // Int32 slots per 64-byte cache line
 
@@ -247,7 +246,7 @@ export function mapRing(sab: SharedArrayBuffer): RingMemory {
   return {
     sab,
     header: new Int32Array(sab, 0, reasonOffset(consumers) / 4),
-    data: withDataView(Buffer.from(sab, start, capacity)), // numbers read from a DataView (core/codec-reads.ts)
+    data: Buffer.from(sab, start, capacity),
     words: new Int32Array(sab, start, capacity / 4),
     capacity,
     mask: capacity - 1,
