@@ -26,9 +26,11 @@ export const SLICE_MS = 4;
  * The clock is read every `stride` values of a delivery: CLOCK_MIN at first
  * and while values are slow, doubling up to CLOCK_MAX while the last stride
  * took under FAST_STRIDE_MS (a clock read costs ~60 ns here, a fast value
- * ~100 ns: at 8 it was 7 % of a Trade's delivery). So a subscriber that
- * turns slow at once overruns the slice by at most CLOCK_MAX of its values,
- * and a delivery shorter than the stride never reads the clock at all.
+ * ~100 ns: at 8 it was 7 % of a Trade's delivery). A delivery no longer than
+ * the stride reads no clock (a round trip's single value), and sets the
+ * stride back to CLOCK_MIN if it was longer than that. So a subscriber that
+ * turns slow at once overruns a slice by at most CLOCK_MAX of its values,
+ * once; after that every 8.
  */
 const CLOCK_MIN = 8;
 const CLOCK_MAX = 64;
@@ -220,6 +222,9 @@ export class Inbox<T> {
         check += this.stride;
       }
     }
+    // Delivered unclocked (no longer than the stride): the stride falls back, so short batches
+    // that follow are clocked every 8 values again and a subscriber turned slow is caught there.
+    if (start === 0 && count - from > CLOCK_MIN) this.stride = CLOCK_MIN;
     return true;
   }
 

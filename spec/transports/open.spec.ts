@@ -119,4 +119,22 @@ describe('open() twice on one end', () => {
       port2.close();
     }
   });
+
+  it('an open that fails (a bad option, a schema too large for the ring) leaves the end free for a retry', async () => {
+    const [a, b] = port.pair();
+    const [c, d] = shm.pair({ bytes: 4096 });
+    const Huge = codec({ type: 'record', name: 'Huge', fields: Array.from({ length: 200 }, (_, i) => ({ name: `field_${i}`, type: 'string' })) } as never);
+    expect(() => open(b, codec('int'), { windowBytes: 0 })).toThrow(RangeError);
+    expect(() => open(d, Huge)).toThrow(/can never fit a ring of 4096 bytes/);
+    const wires = [open(a, codec('int')), open(b, codec('int')), open(c, codec('int')), open(d, codec('int'))];
+    try {
+      const [overPort, fromPort, overShm, fromShm] = wires;
+      const seen = Promise.all([within<number>(fromPort, 200), within<number>(fromShm, 200)]);
+      overPort.next(1);
+      overShm.next(2);
+      expect(await seen).toEqual([[1], [2]]);
+    } finally {
+      for (const wire of wires) wire.close();
+    }
+  });
 });

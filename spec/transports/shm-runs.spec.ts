@@ -201,4 +201,48 @@ describe('shm reader runs', () => {
     expect(Math.max(...counts.slice(1))).toBeLessThanOrEqual(8);
     expect(counts.length).toBeGreaterThanOrEqual(1 + Math.ceil((RUN_RECORDS - fast - 64) / 8));
   });
+
+  it('short batches after a long fast one: the first may go unclocked, the next ones yield every 8 values again', async () => {
+    // A long fast batch raises the stride to 64; a batch no longer than the
+    // stride reads no clock, and sets it back to 8 (core/inbox.ts). Each
+    // group of 50 slow values is written only when the last of the group
+    // before arrives, so each is a batch of its own.
+    const [a, b] = shm.pair({ bytes: 1 << 20 });
+    const tx = openEnd<number>(a, codec('int'));
+    const rx = openEnd<number>(b, codec('int'));
+    const group = 50;
+    const groups = 4;
+    const total = RUN_RECORDS + group * groups;
+    for (let i = 0; i < RUN_RECORDS - 1; i++) tx.next(i);
+    await tx.send(RUN_RECORDS - 1); // one fast batch, published before anyone subscribes
+    let turn = 0;
+    let ticking = true;
+    const tick = () => {
+      turn++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const turnOf: number[] = [];
+    const writeGroup = (from: number) => {
+      for (let i = from; i < from + group; i++) tx.next(i);
+      if (from + group === total) tx.complete();
+    };
+    const seen = collect(rx, (v) => {
+      if (v === RUN_RECORDS - 1 || (v >= RUN_RECORDS && (v - RUN_RECORDS) % group === group - 1 && v + 1 < total)) writeGroup(v + 1);
+      if (v < RUN_RECORDS) return;
+      turnOf.push(turn);
+      busy(SLICE_MS / 4);
+    });
+    const { values, end } = await seen;
+    ticking = false;
+    expect(end).toBe('complete');
+    expect(values).toEqual(upTo(total));
+    const perTurn = new Map<number, number>();
+    for (const t of turnOf) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
+    const counts = [...perTurn.values()];
+    // The first group may be delivered in one turn (unclocked: 50 ≤ 64); every group after is clocked every 8.
+    expect(counts[0]).toBeLessThanOrEqual(64);
+    expect(Math.max(...counts.slice(1))).toBeLessThanOrEqual(16);
+    expect(counts.length).toBeGreaterThanOrEqual(1 + ((groups - 1) * group) / 16);
+  });
 });

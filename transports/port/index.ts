@@ -57,5 +57,13 @@ export function portTransferList(end: PortEnd): MessagePort[] {
 
 /** Opens the port transport's channel; `open()` calls this. */
 export function connectPort<T>(end: PortLike, codec: Codec<T>, options: PortOptions = {}) {
-  return (sink: ChannelSink<T>): Channel<T> => openPortChannel(linkOf(end), codec, sink, options);
+  return (sink: ChannelSink<T>): Channel<T> => {
+    const link = linkOf(end); // claims the end (transports/claims.ts)
+    try {
+      return openPortChannel(link, codec, sink, options);
+    } catch (err) {
+      link.abandon(); // a bad option, a port that cannot post: the end stays free for a retry
+      throw err;
+    }
+  };
 }

@@ -20,6 +20,8 @@ export interface Link {
   listen(onMessage: (data: unknown) => void, onClose: () => void): void;
   /** Stops listening; closes the port when the link owns it. */
   close(): void;
+  /** The channel failed to open: stops listening and frees the end, leaving the port as it was (a retry may open it). */
+  abandon(): void;
   ref(): void;
   unref(): void;
 }
@@ -44,6 +46,11 @@ export function linkOf(end: PortLike): Link {
   claimEnd(target);
   let onMessage: ((data: unknown) => void) | undefined;
   let onClose: (() => void) | undefined;
+  const detach = (): void => {
+    if (onMessage) target.off('message', onMessage);
+    if (onClose) target.off(isWorker ? 'exit' : 'close', onClose);
+    onMessage = onClose = undefined;
+  };
   return {
     post: (batch) => (typeof batch === 'string' ? target.postMessage(batch) : target.postMessage(batch, [batch.buffer as ArrayBuffer])),
     listen: (message, close) => {
@@ -53,10 +60,13 @@ export function linkOf(end: PortLike): Link {
       target.on(isWorker ? 'exit' : 'close', close);
     },
     close: () => {
-      if (onMessage) target.off('message', onMessage);
-      if (onClose) target.off(isWorker ? 'exit' : 'close', onClose);
+      detach();
       if (owned) (target as MessagePort).close();
       else releaseEnd(target);
+    },
+    abandon: () => {
+      detach();
+      releaseEnd(target);
     },
     ref: () => target.ref(),
     unref: () => {

@@ -26,7 +26,7 @@ import { truncateUtf8 } from '../../core/error-fit';
 import { FrameKind, HelloRecord, RejectRecord, helloOf, type Hello } from '../../core/frame';
 import { Session } from '../../core/session';
 import type { SessionTransport } from '../../core/session-transport';
-import { claimEnd } from '../claims';
+import { claimEnd, releaseEnd } from '../claims';
 import { PeerWatch } from '../peer-watch';
 import { REASON_BYTES, RECORD_HEADER, RecordKind, ReaderState, align, largestValue, mapRing, stillReading, writeReason, type RingMemory } from './layout';
 import { Lending, lendingOf } from './lending';
@@ -68,13 +68,19 @@ export function openShmChannel<T>(link: ShmLink, codec: Codec<T>, sink: ChannelS
   const strategy = checkStrategy(wait);
   if (!(spinMicros >= 0)) throw new RangeError('options.spinMicros must be a non-negative number');
   const lending = lendingOf(options.borrow, codec);
-  claimEnd(link.live); // for good: a released ring is not read again
-  const transport = new ShmTransport(link, sink, { strategy, spinMicros, sliceMs: 100, keepAlive: false }, lending);
-  // The window is the writer's ring (values held before acceptance: at most one ring of them).
-  const window = transport.capacity;
-  const session = new Session(transport, codec, sink, { window, announces: 'send', maxFrame: transport.maxValueBytes, nextOverhead: RECORD_HEADER });
-  transport.start(session, helloOf(codec, window), worker);
-  return session;
+  claimEnd(link.live); // for good once open: a released ring is not read again
+  try {
+    const transport = new ShmTransport(link, sink, { strategy, spinMicros, sliceMs: 100, keepAlive: false }, lending);
+    // The window is the writer's ring (values held before acceptance: at most one ring of them).
+    const window = transport.capacity;
+    const session = new Session(transport, codec, sink, { window, announces: 'send', maxFrame: transport.maxValueBytes, nextOverhead: RECORD_HEADER });
+    transport.start(session, helloOf(codec, window), worker);
+    return session;
+  } catch (err) {
+    // Nothing started yet (the HELLO is written first: a schema too large for the ring throws there): a retry may open it.
+    releaseEnd(link.live);
+    throw err;
+  }
 }
 
 class ShmTransport implements SessionTransport {
