@@ -57,6 +57,25 @@ function collect<T>(rx: WireSubject<T>, next: (v: T) => void = () => undefined):
 
 const upTo = (n: number) => [...Array(n).keys()];
 
+/** Counts turns of the event loop (a setImmediate chain) until `stop()`. */
+function turnCounter(): { now(): number; stop(): void } {
+  let turn = 0;
+  let ticking = true;
+  const tick = () => {
+    turn++;
+    if (ticking) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return { now: () => turn, stop: () => void (ticking = false) };
+}
+
+/** How many of the recorded turns fell in each turn, in order. */
+function perTurn(turnOf: readonly number[]): number[] {
+  const counts = new Map<number, number>();
+  for (const t of turnOf) counts.set(t, (counts.get(t) ?? 0) + 1);
+  return [...counts.values()];
+}
+
 describe('shm reader runs', () => {
   it('the writer leaves with more than a run published and unread as this end resumes reading: every value still arrives, then complete', async () => {
     // The regression that took the runs out (01b628e): when the writer's
@@ -176,27 +195,19 @@ describe('shm reader runs', () => {
     const fast = 121;
     for (let i = 0; i < RUN_RECORDS - 1; i++) tx.next(i);
     await tx.send(RUN_RECORDS - 1); // written and published: the reader takes them as one run
-    let turn = 0;
-    let ticking = true;
-    const tick = () => {
-      turn++;
-      if (ticking) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const turns = turnCounter();
     const turnOf: number[] = [];
     const seen = collect(rx, (v) => {
       if (v < fast) return;
-      turnOf.push(turn);
+      turnOf.push(turns.now());
       busy(SLICE_MS / 4);
     });
     tx.complete();
     const { values, end } = await seen;
-    ticking = false;
+    turns.stop();
     expect(end).toBe('complete');
     expect(values).toEqual(upTo(RUN_RECORDS));
-    const perTurn = new Map<number, number>();
-    for (const t of turnOf) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
-    const counts = [...perTurn.values()];
+    const counts = perTurn(turnOf);
     expect(counts[0]).toBeLessThanOrEqual(64);
     expect(Math.max(...counts.slice(1))).toBeLessThanOrEqual(8);
     expect(counts.length).toBeGreaterThanOrEqual(1 + Math.ceil((RUN_RECORDS - fast - 64) / 8));
@@ -215,13 +226,7 @@ describe('shm reader runs', () => {
     const total = RUN_RECORDS + group * groups;
     for (let i = 0; i < RUN_RECORDS - 1; i++) tx.next(i);
     await tx.send(RUN_RECORDS - 1); // one fast batch, published before anyone subscribes
-    let turn = 0;
-    let ticking = true;
-    const tick = () => {
-      turn++;
-      if (ticking) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const turns = turnCounter();
     const turnOf: number[] = [];
     const writeGroup = (from: number) => {
       for (let i = from; i < from + group; i++) tx.next(i);
@@ -230,16 +235,14 @@ describe('shm reader runs', () => {
     const seen = collect(rx, (v) => {
       if (v === RUN_RECORDS - 1 || (v >= RUN_RECORDS && (v - RUN_RECORDS) % group === group - 1 && v + 1 < total)) writeGroup(v + 1);
       if (v < RUN_RECORDS) return;
-      turnOf.push(turn);
+      turnOf.push(turns.now());
       busy(SLICE_MS / 4);
     });
     const { values, end } = await seen;
-    ticking = false;
+    turns.stop();
     expect(end).toBe('complete');
     expect(values).toEqual(upTo(total));
-    const perTurn = new Map<number, number>();
-    for (const t of turnOf) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
-    const counts = [...perTurn.values()];
+    const counts = perTurn(turnOf);
     // The first group may be delivered in one turn (unclocked: 50 ≤ 64); every group after is clocked every 8.
     expect(counts[0]).toBeLessThanOrEqual(64);
     expect(Math.max(...counts.slice(1))).toBeLessThanOrEqual(16);
