@@ -7,7 +7,7 @@
  * caller (and, before these checks, was taken for the other thread's death).
  */
 import { MAX_TIMER_MS } from '../core/thread-hold';
-import type { SpawnOptions } from './types';
+import type { ReceiveOptions, SpawnOptions } from './types';
 
 export { MAX_TIMER_MS };
 
@@ -49,16 +49,14 @@ export function checkOptions<T extends object>(options: T | undefined, what: str
   return options;
 }
 
-/** `receive`'s options, checked: `tags` an array of safe integers, `timeout` as checkTimeout says. */
-export function receiveOptions(
-  options: { tags?: readonly number[]; timeout?: number } | undefined,
-  what: string,
-): { tags: readonly number[] | undefined; timeout: number | undefined } {
-  const { tags, timeout } = checkOptions(options, `${what}: options`) as { tags?: readonly number[]; timeout?: number };
+/** `receive`'s options, checked: `tags` an array of safe integers, `timeout` as checkTimeout says, `signal` an AbortSignal. */
+export function receiveOptions(options: ReceiveOptions | undefined, what: string): ReceiveOptions & { tags: readonly number[] | undefined } {
+  const { tags, timeout, signal } = checkOptions(options, `${what}: options`);
   if (tags !== undefined && (!Array.isArray(tags) || !tags.every((tag) => Number.isSafeInteger(tag)))) {
     throw new TypeError(`${what}: options.tags must be an array of integer tags`);
   }
-  return { tags, timeout: checkTimeout(timeout, `${what}: options.timeout`) };
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${what}: options.signal must be an AbortSignal`);
+  return { tags, timeout: checkTimeout(timeout, `${what}: options.timeout`), signal };
 }
 
 /** The mailbox bound when `SpawnOptions.mailboxBound` is not given. */

@@ -2,10 +2,12 @@
  * What a mailbox hands out and asks for: a letter (a message with its tag
  * and, for a request, the way to reply), the asker of a request, the
  * mailbox's owner (its process), the object of its rare fields, and the
- * lists of consumers and waiters it keeps.
+ * lists of consumers and waiters it keeps, and a waiter's time limit and
+ * abort signal.
  */
 import type { Observable, Subscriber } from 'rxjs';
-import type { Letter, Signal } from './types';
+import { TimeoutError } from '../core/errors';
+import type { Letter, ReceiveOptions, Signal } from './types';
 
 /** A request waiting for its reply: who asked (thread and call id). */
 export interface Asker {
@@ -32,7 +34,34 @@ export interface Waiter<T> {
   readonly letter: boolean;
   resolve(value: T): void;
   reject(err: Error): void;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Clears its time limit and abort listener (set by `armWaiter` when it has either). */
+  disarm: (() => void) | undefined;
+}
+
+/**
+ * Sets a waiting receive's time limit and abort signal: either drops it
+ * from its list (`drop`) and rejects it. False, with the waiter rejected,
+ * when the signal has aborted already (it is then not to be listed).
+ */
+export function armWaiter(waiter: Waiter<never>, { timeout, signal }: ReceiveOptions, drop: () => void): boolean {
+  if (signal?.aborted) {
+    waiter.reject(signal.reason);
+    return false;
+  }
+  if (timeout === undefined && signal === undefined) return true;
+  const quit = (err: Error): void => {
+    waiter.disarm!();
+    drop();
+    waiter.reject(err);
+  };
+  const timer = timeout === undefined ? undefined : setTimeout(() => quit(new TimeoutError(`receive: nothing arrived within ${timeout} ms`)), timeout);
+  const aborted = (): void => quit(signal!.reason);
+  signal?.addEventListener('abort', aborted, { once: true });
+  waiter.disarm = () => {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', aborted);
+  };
+  return true;
 }
 
 export class LetterOf<M, R> implements Letter<M, R> {

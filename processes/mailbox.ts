@@ -7,9 +7,8 @@
  * sender's call. Signals (`LinkDied`, `ProcessDied`) have a queue of their own.
  */
 import { Observable, type Subscriber } from 'rxjs';
-import { TimeoutError } from '../core/errors';
 import { DEFAULT_BOUND, receiveOptions } from './checks';
-import { added, LetterOf, remove, type Asker, type Consumer, type MailboxExtra, type MailboxOwner, type Waiter } from './letter';
+import { added, armWaiter, LetterOf, remove, type Asker, type Consumer, type MailboxExtra, type MailboxOwner, type Waiter } from './letter';
 import type { Letter, Mailbox, ReceiveOptions, Signal } from './types';
 
 export type { Asker, MailboxExtra, MailboxOwner } from './letter';
@@ -126,13 +125,13 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
     return this.wait<Letter<M, R>>(options, true);
   }
 
-  receiveSignal(options?: Pick<ReceiveOptions, 'timeout'>): Promise<Signal> {
+  receiveSignal(options?: Pick<ReceiveOptions, 'timeout' | 'signal'>): Promise<Signal> {
     if (this.ended) return Promise.reject(this.ended());
     return new Promise<Signal>((resolve, reject) => {
-      const { timeout } = receiveOptions(options, 'receiveSignal'); // a throw here is the promise's rejection
-      const waiter: Waiter<Signal> = { tags: undefined, letter: false, resolve, reject, timer: undefined };
+      const waiter: Waiter<Signal> = { tags: undefined, letter: false, resolve, reject, disarm: undefined };
       const box = this.box;
-      this.arm(waiter, timeout, () => remove(box.waiters, waiter));
+      // A throw in receiveOptions is the promise's rejection.
+      if (!armWaiter(waiter, receiveOptions(options, 'receiveSignal'), () => remove(box.waiters, waiter))) return;
       box.waiters = added(box.waiters, waiter);
       if (box.queue.length) this.wake();
     });
@@ -190,7 +189,7 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
     this.waiters = null;
     box.waiters = null;
     for (const waiter of waiters) {
-      if (waiter.timer) clearTimeout(waiter.timer);
+      waiter.disarm?.();
       waiter.reject(error());
     }
     for (const { subscriber } of this.consumers?.splice(0) ?? []) subscriber.complete();
@@ -208,20 +207,12 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
   private wait<T>(options: ReceiveOptions | undefined, letter: boolean): Promise<T> {
     if (this.ended) return Promise.reject(this.ended());
     return new Promise<T>((resolve, reject) => {
-      const { tags, timeout } = receiveOptions(options, 'receive');
-      const waiter: Waiter<unknown> = { tags, letter, resolve: resolve as (value: unknown) => void, reject, timer: undefined };
-      this.arm(waiter, timeout, () => remove(this.waiters, waiter));
+      const checked = receiveOptions(options, 'receive');
+      const waiter: Waiter<unknown> = { tags: checked.tags, letter, resolve: resolve as (value: unknown) => void, reject, disarm: undefined };
+      if (!armWaiter(waiter, checked, () => remove(this.waiters, waiter))) return;
       this.waiters = added(this.waiters, waiter);
       if (this.head < this.tail) this.wake();
     });
-  }
-
-  private arm(waiter: Waiter<never>, timeout: number | undefined, drop: () => void): void {
-    if (timeout === undefined) return;
-    waiter.timer = setTimeout(() => {
-      drop();
-      waiter.reject(new TimeoutError(`receive: nothing arrived within ${timeout} ms`));
-    }, timeout);
   }
 
   /** Gives the oldest matching message to the first waiter that has one; false when none has. */
@@ -233,7 +224,7 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
       const at = this.find(waiter.tags);
       if (at < 0) continue;
       waiters.splice(w, 1);
-      if (waiter.timer) clearTimeout(waiter.timer);
+      waiter.disarm?.();
       const message = q[at];
       const tag = q[at + 1] as number;
       const asker = q[at + 2] as Asker | null;
@@ -267,7 +258,7 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
       const signal = sigs.shift()!;
       if (consumer) consumer.next(signal);
       else {
-        if (waiter!.timer) clearTimeout(waiter!.timer);
+        waiter!.disarm?.();
         waiter!.resolve(signal);
       }
     }

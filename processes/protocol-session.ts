@@ -134,12 +134,15 @@ class Session {
   /** The next message of this session, which must be a `kind` one. */
   async take(kind: ProtocolMailKind, options: ProtocolReceiveOptions = {}): Promise<ProtocolMail> {
     if (this.failure) throw this.failure;
-    const next = this.mailbox.receive({ tags: [this.tag], timeout: options.timeout });
-    next.catch(() => {}); // if the session fails first, this receive may settle later, unheard
+    // If the session fails first, the receive is called off: its waiter would otherwise stay in the mailbox for good.
+    const callOff = new AbortController();
+    const next = this.mailbox.receive({ tags: [this.tag], timeout: options.timeout, signal: callOff.signal });
+    next.catch(() => {}); // it then rejects with the abort, unheard
     let mail: ProtocolMail;
     try {
       mail = await Promise.race([next, this.failed]);
     } catch (err) {
+      callOff.abort();
       this.abandon(err as Error, (err as Error).message);
       throw this.failure;
     }

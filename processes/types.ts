@@ -131,6 +131,8 @@ export interface ReceiveOptions {
   tags?: readonly number[];
   /** Milliseconds to wait; then the Promise rejects with `TimeoutError`. Default: no limit. */
   timeout?: number;
+  /** Stop waiting when it aborts: the Promise rejects with its `reason`, and what arrives stays in the mailbox. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -162,7 +164,7 @@ export interface Mailbox<M, R = never> extends Observable<M> {
   /** As `receive`, with the tag and reply. */
   receiveLetter(options?: ReceiveOptions): Promise<Letter<M, R>>;
   /** The next signal. */
-  receiveSignal(options?: Pick<ReceiveOptions, 'timeout'>): Promise<Signal>;
+  receiveSignal(options?: Pick<ReceiveOptions, 'timeout' | 'signal'>): Promise<Signal>;
   /** Messages waiting in the mailbox. */
   readonly size: number;
 }

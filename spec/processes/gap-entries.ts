@@ -55,3 +55,42 @@ export const throwsInSubscribe = entry(__filename, 'throwsInSubscribe', { captur
     });
   });
 });
+
+/** Settles a receive as a short report: what it resolved to, or its error's name and message. */
+function outcome(receive: () => Promise<unknown>): Promise<string> {
+  return receive().then(
+    (value) => `resolved ${value}`,
+    (err: Error) => `${err.name}: ${err.message}`,
+  );
+}
+
+/**
+ * Receives called off with an AbortSignal (already aborted; aborted while
+ * waiting; not a signal; aborted after it resolved), then answers a tag-1
+ * request with a report of each and of what the mailbox still holds: the
+ * test sends a tag-5 message first, which no called-off receive may take.
+ */
+export const abortable = entry(__filename, 'abortable', { capture: Unit, mailbox: Long, reply: Str }, async (_, mailbox, self) => {
+  const early = new AbortController();
+  early.abort(new RangeError('called off early'));
+  const waiting = new AbortController();
+  const report: Record<string, unknown> = {
+    early: await outcome(() => mailbox.receive({ signal: early.signal })),
+    whileWaiting: await outcome(() => {
+      const pending = mailbox.receive({ tags: [5], signal: waiting.signal });
+      waiting.abort();
+      return pending;
+    }),
+    notASignal: await outcome(() => mailbox.receive({ signal: {} as AbortSignal })),
+  };
+  const letter = await mailbox.receiveLetter({ tags: [1] });
+  report.queued = mailbox.size;
+  report.five = await mailbox.receive({ tags: [5], timeout: 10_000 });
+  const late = new AbortController();
+  self.tagSend(6, 6);
+  report.six = await mailbox.receive({ tags: [6], signal: late.signal, timeout: 10_000 });
+  late.abort(); // after it resolved: nothing happens
+  self.tagSend(7, 7);
+  report.seven = await mailbox.receive({ tags: [7], timeout: 10_000 });
+  letter.reply(JSON.stringify(report));
+});

@@ -1,7 +1,7 @@
 /** The known gaps of the first cut of processes, each closed: a name seen at once, a message that overtakes its spawn, two ProcessRef fields, a throw in subscribe. */
 import { codec } from '../../core/codec';
 import { ProcessRefSchema, startNode } from '../../processes';
-import { counter, hog, poster, takeOne, throwsInSubscribe } from './gap-entries';
+import { abortable, counter, hog, poster, takeOne, throwsInSubscribe } from './gap-entries';
 import { HERE, LONG, nodeForFile, T0, T1 } from './places';
 
 jest.setTimeout(240_000);
@@ -62,5 +62,22 @@ it('a throw in a plain subscribe callback fails that process only: its monitors 
     expect(await other.request(2, LONG)).toBe('got 2');
     expect(await get().spawn(counter, null, where).request(0, { ...LONG, tag: 1 })).toBe(0);
     other.kill();
+  }
+});
+
+it('a receive called off by its AbortSignal rejects with the reason and takes nothing: the message waits for the next receive', async () => {
+  for (const where of [T0, HERE]) {
+    const p = get().spawn(abortable, null, where);
+    p.tagSend(5, 5);
+    const report = JSON.parse(await p.request(0, { ...LONG, tag: 1 }));
+    expect(report).toEqual({
+      early: 'RangeError: called off early',
+      whileWaiting: 'AbortError: This operation was aborted',
+      notASignal: 'TypeError: receive: options.signal must be an AbortSignal',
+      queued: 1,
+      five: 5,
+      six: 6,
+      seven: 7,
+    });
   }
 });
