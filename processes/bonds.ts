@@ -23,8 +23,8 @@ import type { Exit, ExitReason, Monitor, ProcessDied, ProcessRef } from './types
 
 const EMPTY = Buffer.alloc(0);
 
-/** A monitor this thread holds (for its process `owner`, or for no process). */
-interface Watch {
+/** A monitor this thread holds (for its process `owner`, or for no process), on this node or another (remote-peer.ts). */
+export interface Watch {
   readonly target: ProcessRef;
   readonly owner: Proc | null;
   resolve(died: ProcessDied): void;
@@ -33,6 +33,8 @@ interface Watch {
 /** The links and monitors of one thread. */
 export abstract class Bonds extends RunQueue {
   private readonly watches = new Map<number, Watch>();
+  /** Monitors held here on other nodes' processes, owned by a process of this thread: how to cancel each (see heldFar). */
+  private readonly farWatches = new Map<number, () => void>();
   /** Per thread of the node: it has died (or closed). */
   protected readonly gone: boolean[];
   private lastId = 0;
@@ -122,8 +124,22 @@ export abstract class Bonds extends RunQueue {
     return { id, died, cancel: () => this.unwatch(id) };
   }
 
+  /** A monitor on another node's process (id < 0, unique on this thread) held by `owner` ends with it, as a local one. */
+  heldFar(owner: Proc | null, id: number, cancel: () => void): void {
+    if (!owner) return;
+    (owner.watching ??= new Set()).add(id);
+    this.farWatches.set(id, cancel);
+  }
+
+  /** That monitor fired or was cancelled. */
+  releasedFar(owner: Proc | null, id: number): void {
+    owner?.watching?.delete(id);
+    this.farWatches.delete(id);
+  }
+
   /** Monitor `id` of this thread is cancelled (by its owner, or as its owner ends). */
   private unwatch(id: number): void {
+    if (id < 0) return this.farWatches.get(id)?.();
     const watch = this.watches.get(id);
     if (!watch) return;
     this.watches.delete(id);

@@ -1,23 +1,19 @@
 /**
- * A thread's link to one other node of a cluster (on the node's own thread,
- * over the connection; on a worker, through the node's own thread:
- * processes/remote-relay.ts): the calls the thread's processes make to the other node's processes (each
- * a NodeFrame, processes/remote-frame.ts), and what this side keeps of them
- * — the calls waiting for an answer, the links between a process here and
- * one there, the monitors held on the other node's processes and those it
- * holds on ours. When the link drops, everything kept settles at once:
- * links fire with reason `noconnection`, monitors deliver `ProcessDied`
- * with it, calls in flight reject with `NodeUnreachableError`.
- *
- * A link between a process of this thread and one there is kept here (not
- * in the process's own table of links, whose keys are ids of this node): this side
- * monitors its own process and sends EXIT when it ends, and applies the
- * EXIT that comes back (processes/remote-inbound.ts) as a local link would.
+ * A thread's link to one other node of a cluster (on a worker, through the
+ * node's own thread: processes/remote-relay.ts): its processes' calls to the
+ * other node's (NodeFrames, processes/remote-frame.ts), and what this side
+ * keeps of them: calls waiting for an answer, links, monitors held there and
+ * held here. When the link drops, all settle at once: links fire with
+ * reason `noconnection`, monitors deliver `ProcessDied` with it, calls in
+ * flight reject with `NodeUnreachableError`. A link with a process there is
+ * kept here (not in the process's table of links, keyed by this node's ids):
+ * this side monitors its own process and sends EXIT when it ends, and
+ * applies the EXIT that comes back (remote-inbound.ts) as a local link would.
  */
 import type { Codec } from '../core/codec';
 import { MailboxFullError, NameTakenError, NodeClosedError, NodeUnreachableError, ProcessExitedError, TransportClosedError, type ErrorData } from '../core/errors';
 import { ErrorRecord } from '../core/frame';
-import { linkedError } from './bonds';
+import { linkedError, type Watch } from './bonds';
 import { Calls } from './calls';
 import { resolveEntry } from './entry';
 import { Handle } from './handle';
@@ -39,13 +35,6 @@ interface Bond {
   readonly watch: Monitor;
 }
 
-/** A monitor held here on a process of the peer. */
-interface Watch {
-  readonly target: ProcessRef;
-  readonly owner: Proc | null;
-  resolve(died: ProcessDied): void;
-}
-
 /** The link to one other node. */
 export class RemotePeer implements RemoteOps {
   readonly calls = new Calls();
@@ -55,6 +44,7 @@ export class RemotePeer implements RemoteOps {
   readonly failed = new Map<number, ErrorData>();
   /** Links, by the local process's id, then `thread/id` of the remote one. */
   private readonly bonds = new Map<number, Map<string, Bond>>();
+  /** Monitors held here on the peer's processes, by id. */
   private readonly watches = new Map<number, Watch>();
   /** The peer's loads (LOAD frames), for `placement: 'least-loaded'`. */
   readonly loads = new Loads();
@@ -127,12 +117,20 @@ export class RemotePeer implements RemoteOps {
     const id = this.ids.monitor();
     let resolve!: (died: ProcessDied) => void;
     const died = new Promise<ProcessDied>((r) => (resolve = r));
+    const cancel = () => void this.unwatch(id, true);
     this.watches.set(id, { target: ref, owner, resolve });
+    this.s.heldFar(owner, id, cancel); // it ends with its owner, as a monitor on this node does
     this.post(nodeFrame(NodeKind.MONITOR, { to: ref.id, thread: ref.thread, tag: id }));
-    const cancel = () => {
-      if (this.watches.delete(id)) this.post(nodeFrame(NodeKind.DEMONITOR, { to: ref.id, thread: ref.thread, tag: id }));
-    };
     return { id, died, cancel };
+  }
+
+  /** Forgets monitor `id` held here (and its owner's note of it); with `tell`, the peer drops it too. */
+  private unwatch(id: number, tell: boolean): Watch | undefined {
+    const watch = this.watches.get(id);
+    if (!watch || !this.watches.delete(id)) return undefined;
+    this.s.releasedFar(watch.owner, id);
+    if (tell) this.post(nodeFrame(NodeKind.DEMONITOR, { to: watch.target.id, thread: watch.target.thread, tag: id }));
+    return watch;
   }
 
   kill(ref: ProcessRef): void {
@@ -190,9 +188,8 @@ export class RemotePeer implements RemoteOps {
 
   /** Monitor `monitor` (held here) fired: the peer's process ended. */
   down(monitor: number, exit: Exit): void {
-    const watch = this.watches.get(monitor);
+    const watch = this.unwatch(monitor, false);
     if (!watch) return;
-    this.watches.delete(monitor);
     const died: ProcessDied = { type: 'ProcessDied', monitor, process: watch.target, reason: exit.reason, error: exit.error };
     watch.resolve(died);
     if (watch.owner && watch.owner.state !== State.DEAD) watch.owner.mailbox.pushSignal(died);

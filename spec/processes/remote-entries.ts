@@ -87,3 +87,20 @@ export const farParent = entry(__filename, 'farParent', { capture: Str, mailbox:
     }),
   );
 });
+
+/**
+ * Monitors `target` (another node's process); when that monitor fires, sends
+ * 1 to the collector `report`. Sends 10 there once the monitor is set, then
+ * ends at once, or (`stay`) waits for messages until killed.
+ */
+const Orphan = codec({
+  type: 'record',
+  name: 'Orphan',
+  fields: [{ name: 'target', type: ProcessRefSchema }, { name: 'report', type: ProcessRefSchema }, { name: 'stay', type: 'boolean' }],
+} as const);
+export const orphanWatcher = entry(__filename, 'orphanWatcher', { capture: Orphan, mailbox: Long }, ({ target, report, stay }, mailbox, self) => {
+  const out = self.handle(report, collector);
+  void self.handle(target, idle).monitor().died.then(() => out.send(1));
+  out.send(10);
+  return stay ? mailbox.pipe(map(() => undefined)) : undefined;
+});

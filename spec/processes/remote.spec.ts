@@ -7,7 +7,7 @@
 import { EncodeError, EntryError, NodeClosedError, NodeUnreachableError, ProcessExitedError, UnknownNodeError } from '../../core/errors';
 import { startClusterNode, type ClusterNode } from '../../processes/remote';
 import { absent } from './remote-absent';
-import { adder, collector, crasher, farParent, idle, relay, watcher } from './remote-entries';
+import { adder, collector, crasher, farParent, idle, orphanWatcher, relay, watcher } from './remote-entries';
 import { closedPort, HEARTBEAT, startChild, stopChild, type Child } from './remote-nodes';
 
 jest.setTimeout(120_000);
@@ -28,6 +28,25 @@ afterAll(async () => {
 });
 
 describe('remote processes', () => {
+  test("a process's monitor on another node's process ends with it: the target's later end resolves nothing there", async () => {
+    const node = a!;
+    for (const stay of [true, false]) {
+      const target = node.spawn(idle, null, { node: 'b' }); // on b's own thread, as b's DOWN and REPLY below
+      const sum = node.spawn(collector, null);
+      const watching = node.spawn(orphanWatcher, { target: target.ref, report: sum.ref, stay });
+      const ended = watching.monitor().died;
+      expect(await sum.request(0)).toBe(10); // its monitor is set
+      if (!stay) await ended;
+      target.kill();
+      // Frames from here to b, and b's answers, keep their order: its DOWN (if one is owed) comes before this reply.
+      expect(await node.spawn(adder, 1, { node: 'b' }).request(1)).toBe(2);
+      sum.send(100);
+      expect(await sum.request(0)).toBe(stay ? 111 : 110);
+      watching.kill();
+      sum.kill();
+    }
+  });
+
   test('a process spawned on another node answers requests; lookup across nodes, and a name reused after exit', async () => {
     const node = a!;
     expect(node.nodes()).toEqual(['b']);
