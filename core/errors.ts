@@ -191,13 +191,24 @@ export interface ErrorData {
  * It never throws: an Error's field that is not a string is carried as its
  * text (`name: 42` → `"42"`), and a value whose fields cannot be read at all
  * (a getter that throws) as a generic Error saying so — an ending must go out.
+ * For the same reason each text is made well-formed: a lone UTF-16 surrogate
+ * (`new Error('bad "\uD800"')`, a map key in an EncodeError's path), which
+ * the codec refuses in any string, becomes U+FFFD.
  */
 export function toErrorData(err: unknown): ErrorData {
+  let data: ErrorData;
   try {
-    return dataOf(err);
+    data = dataOf(err);
   } catch {
     return { name: 'Error', message: 'a thrown value whose fields cannot be read', code: null, stack: null };
   }
+  const { name, message, code, stack } = data;
+  return { name: whole(name), message: whole(message), code: code === null ? null : whole(code), stack: stack === null ? null : whole(stack) };
+}
+
+/** `text` with each lone surrogate replaced by U+FFFD (`String.prototype.toWellFormed`, ES2024: Node 20 has it, the project's `lib` does not declare it). */
+function whole(text: string): string {
+  return (text as unknown as { toWellFormed(): string }).toWellFormed();
 }
 
 function dataOf(err: unknown): ErrorData {

@@ -1,6 +1,6 @@
 import { concat, lastValueFrom, switchMap, take, toArray } from 'rxjs';
 import { codec } from '../../core/codec';
-import { ErrorCode, QueueFullError, RemoteError, RxwireError, SchemaMismatchError, TransportClosedError } from '../../core/errors';
+import { EncodeError, ErrorCode, QueueFullError, RemoteError, RxwireError, SchemaMismatchError, TransportClosedError } from '../../core/errors';
 import type { WireSubject } from '../../core/wire-subject';
 import { tick, until } from '../helpers';
 import { transports } from './transports';
@@ -128,6 +128,26 @@ describe.each(transports.map((t) => [t.name, t] as const))('WireSubject contract
     expect(err.remoteName).toBe('TypeError');
     expect(err.remoteCode).toBe('E_FEED');
     expect(err.remoteStack).toContain('contract.spec');
+  });
+
+  it('an error whose text has a lone surrogate still arrives (as U+FFFD), and so does the EncodeError of a map key with one', async () => {
+    const [a, b] = await t.pair(codec('int'), codec('int'));
+    const got = collect(b);
+    a.next(1);
+    a.error(new Error('no user named "ab\uD83D"'));
+    expect(await got).toMatchObject({ values: [1], end: { name: 'RemoteError', message: 'no user named "ab\uFFFD"' } });
+
+    const Tags = codec({ type: 'map', values: 'int' });
+    const [c, d] = await t.pair(Tags, Tags);
+    const atD = collect(d);
+    const atC = collect(c);
+    c.next({ ok: 1 });
+    expect(() => c.next({ 'k\uD800': 2 })).not.toThrow(); // next never throws: the stream ends with the EncodeError
+    const [there, here] = await Promise.all([atD, atC]);
+    expect(there.values).toEqual([{ ok: 1 }]);
+    expect(there.end).toBeInstanceOf(RemoteError);
+    expect((there.end as RemoteError).message).toContain('k\uFFFD');
+    expect(here.end).toBeInstanceOf(EncodeError);
   });
 
   it('backpressure: trySend is false when the window is full, send waits, next queues up to maxQueue then QueueFullError', async () => {

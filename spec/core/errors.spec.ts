@@ -65,6 +65,19 @@ describe('errors', () => {
     expect(toErrorData(noText).name).toBe('Error');
   });
 
+  it('each text is made well-formed: a lone surrogate becomes U+FFFD, so the data always encodes', () => {
+    const err = Object.assign(new Error('bad "x\uD800"'), { code: 'E\uDC00' });
+    err.name = 'Odd\uD83D';
+    const data = toErrorData(err);
+    expect(data).toMatchObject({ name: 'Odd\uFFFD', message: 'bad "x\uFFFD"', code: 'E\uFFFD' });
+    expect(data.stack).not.toMatch(/\p{Cs}/u);
+    expect(ErrorRecord.decode(ErrorRecord.encode(data))).toEqual(data);
+    expect(toErrorData('lone \uDBFF').message).toBe('lone \uFFFD');
+    expect(toErrorData({ reason: '\uD800' }).message).toBe('\uFFFD');
+    // A pair is a character, not two lone halves: kept.
+    expect(toErrorData(new Error('ok \uD83D\uDE00')).message).toBe('ok \uD83D\uDE00');
+  });
+
   it('a value that is not an Error keeps its code, message or reason, and its JSON text (issue 14.7)', () => {
     const arrive = (thrown: unknown) => new RemoteError(ErrorRecord.decode(ErrorRecord.encode(toErrorData(thrown))));
     expect(arrive({ code: 1337, reason: 'x' })).toMatchObject({

@@ -126,6 +126,8 @@ describe.each(TRANSPORTS)('request/serve over %s', (transport) => {
     const rejected = await failureOf<RemoteError>(request(rpc, ask('reject', 0, 2)));
     expect(rejected).toBeInstanceOf(RemoteError);
     expect(rejected.remoteName).toBe('RangeError');
+    // A lone surrogate in the text: it arrives as U+FFFD (it killed the server's thread before).
+    expect((await failureOf<RemoteError>(request(rpc, ask('failOddText', 3)))).message).toBe('no user named "ab\uFFFD" (3)');
     // The client still serves after a remote failure.
     expect(await firstValueFrom(request(rpc, ask('double', 1)))).toBe(2);
     await closeAndJoin(rpc, worker);

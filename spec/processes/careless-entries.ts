@@ -51,3 +51,9 @@ export const stringly = entry(__filename, 'stringly', { capture: Unit, mailbox: 
 export const spawner = entry(__filename, 'spawner', { capture: Unit, mailbox: Long, reply: Long }, (_, mailbox, self) =>
   mailbox.letters.pipe(tap((letter) => letter.reply(self.spawn(echo, null, letter.message === 0 ? {} : { placement: { thread: 0 } }).id))),
 );
+
+/** Fails, on its first message, with an error whose message holds a lone surrogate (text the codec refuses). */
+export const surrogateThrower = entry(__filename, 'surrogateThrower', { capture: Unit, mailbox: Long, reply: Long }, async (_, mailbox) => {
+  await mailbox.receive({ tags: [0] });
+  throw new Error('bad input "x\uD800"');
+});

@@ -8,7 +8,7 @@ import { FrameError, NodeClosedError, RemoteError } from '../../core/errors';
 import { startNode } from '../../processes';
 import { Held, HELD_LIMIT, SWEEP_MS } from '../../processes/held';
 import type { Envelope } from '../../processes/envelope';
-import { BAD_RECEIVES, careless, echo, spawner, stringly } from './careless-entries';
+import { BAD_RECEIVES, careless, echo, spawner, stringly, surrogateThrower } from './careless-entries';
 import { HERE, LONG, nodeForFile, T0, T1 } from './places';
 
 jest.setTimeout(120_000);
@@ -35,6 +35,22 @@ describe('receive with bad options', () => {
     expect(await p.request(0, { ...LONG, tag: 1 })).toContain('ok 42'); // the process itself still runs
     p.kill();
     neighbour.kill();
+  });
+});
+
+describe('failures whose text cannot travel', () => {
+  it.each([
+    ['a worker', T0],
+    ['the node’s own thread', HERE],
+  ])('on %s: a process failing with a lone surrogate in its message fails alone (U+FFFD in what its monitor and asker hear)', async (_, where) => {
+    const p = get().spawn(surrogateThrower, null, where);
+    const neighbour = get().spawn(echo, null, where);
+    const died = p.monitor().died;
+    const asking = p.request(0, { ...LONG, tag: 1 });
+    p.send(0);
+    expect(await died).toMatchObject({ reason: 'failed', error: { message: 'bad input "x\uFFFD"' } });
+    await expect(asking).rejects.toMatchObject({ name: 'ProcessExitedError', reason: 'failed' });
+    expect(await neighbour.request(1, LONG)).toBe(2); // its thread runs on
   });
 });
 

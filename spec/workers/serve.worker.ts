@@ -70,6 +70,9 @@ function handle(q: AskValue, signal: AbortSignal): number | Promise<number> | Ob
       return EMPTY;
     case 'fail':
       throw Object.assign(new TypeError(`no price for ${q.n}`), { code: 'E_PRICE' });
+    case 'failOddText':
+      // Text the codec refuses in any string (a lone surrogate): the failure must still reach the client.
+      throw new Error(`no user named "ab\uD83D" (${q.n})`);
     case 'reject':
       return delay(q.ms, signal, () => {
         throw new RangeError('too late');
