@@ -81,6 +81,17 @@ export function loadEntry(module: string, name: string): Entry<unknown, unknown,
 }
 
 /**
+ * The codecs a handle sends with (`node.handle`, `lookup`): `mailbox`, and
+ * `reply` when given, must be codecs — checked at the call, not at the first send.
+ * @throws TypeError naming `what`
+ */
+export function checkHandleCodecs(codecs: unknown, what: string): void {
+  const given = codecs as { mailbox?: unknown; reply?: unknown } | null | undefined;
+  if (!isCodec(given?.mailbox)) throw new TypeError(`${what}: codecs.mailbox must be a codec (an entry, or { mailbox, reply })`);
+  if (given!.reply !== undefined && !isCodec(given!.reply)) throw new TypeError(`${what}: codecs.reply must be a codec`);
+}
+
+/**
  * What `spawn` was given, as an entry this thread can also find again by
  * module and name (as the thread that runs it will).
  * @throws EntryError as {@link loadEntry}

@@ -16,7 +16,7 @@ import { ErrorRecord } from '../core/frame';
 import { Naming } from './naming';
 import { Calls } from './calls';
 import { checkDelay, checkName, checkOptions, spawnOptions } from './checks';
-import { resolveEntry } from './entry';
+import { checkHandleCodecs, resolveEntry } from './entry';
 import { envelope, Kind, type Envelope } from './envelope';
 import { Handle, SelfHandle } from './handle';
 import type { Asker } from './mailbox';
@@ -145,6 +145,7 @@ export class Scheduler extends Naming implements Ops {
   }
 
   handle<M, R>(ref: ProcessRef, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null): Process<M, R> {
+    checkHandleCodecs(codecs, 'handle');
     if (typeof ref?.node !== 'string' || ref.node === '') throw new TypeError(`handle: ${JSON.stringify(ref?.node)} is not a node id`);
     if (!Number.isSafeInteger(ref.id) || ref.id < 0) throw new RangeError(`handle: process id ${ref.id} is not a non-negative safe integer`);
     if (!Number.isSafeInteger(ref.thread) || ref.thread < 0) throw new RangeError(`handle: thread ${ref.thread} is not a thread index`);
@@ -157,6 +158,7 @@ export class Scheduler extends Naming implements Ops {
 
   async lookup<M, R>(name: string, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null, node = this.node): Promise<Process<M, R> | undefined> {
     checkName(name, 'lookup: name');
+    checkHandleCodecs(codecs, 'lookup');
     const ref = node !== this.node ? await this.far(node).lookup(name) : await this.lookupRef(name);
     return ref ? new Handle(this, ref, codecs, owner) : undefined;
   }

@@ -54,6 +54,18 @@ describe('failures whose text cannot travel', () => {
   });
 });
 
+describe('codecs that are not codecs', () => {
+  it('handle() and lookup() given no mailbox codec: TypeError at the call, not at the first send', async () => {
+    const p = get().spawn(echo, null, T0);
+    await p.register('codec-check');
+    expect(() => get().handle(p.ref, {} as never)).toThrow(new TypeError('handle: codecs.mailbox must be a codec (an entry, or { mailbox, reply })'));
+    expect(() => get().handle(p.ref, { mailbox: echo.mailbox, reply: 42 } as never)).toThrow(TypeError);
+    await expect(get().lookup('codec-check', { mailbox: 42 } as never)).rejects.toThrow(TypeError);
+    expect(await get().handle(p.ref, echo).request(1, LONG)).toBe(2); // with its entry's codecs, it answers
+    p.kill();
+  });
+});
+
 describe('time limits', () => {
   it('request: above 2^31 - 1 ms, zero, a string or null options are refused (rejected); Infinity is no limit', async () => {
     const p = get().spawn(echo, null, T0);
