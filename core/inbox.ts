@@ -5,8 +5,9 @@
  * Subject semantics, as RxJS's own `Subject`: each value goes to the
  * subscribers present when *that value* is delivered, so one who arrives in
  * the middle of a batch (`wire.pipe(take(1), switchMap(() => wire))`) gets
- * the rest of it. The subscriber lists are copied on write, so a delivery
- * reads the current list per value without copying it.
+ * the rest of it. Each value is delivered to a snapshot of the subscribers,
+ * taken again only after the list changed (RxJS's `currentObservers`): a
+ * subscribe or unsubscribe copies no list, so 100,000 come and go at once.
  *
  * Fairness: delivery yields to the event loop about every SLICE_MS of
  * delivering. The rest of the batch waits here, the transport is paused
@@ -51,7 +52,10 @@ export interface InboxLink {
 type ReadState = 'idle' | 'reading' | 'stopped';
 
 export class Inbox<T> {
-  private subscribers: readonly Subscriber<T>[] = [];
+  /** In the order they came (a Set: adding or removing one is O(1), in any order). */
+  private readonly subscribers = new Set<Subscriber<T>>();
+  /** What a delivery iterates: `subscribers` as it was when last read, or null once it has changed. */
+  private current: readonly Subscriber<T>[] | null = null;
   private burstSubscribers: readonly Subscriber<T[]>[] = [];
   private statsSubscribers: readonly Subscriber<WireStats>[] = [];
   private readState: ReadState = 'idle';
@@ -74,7 +78,12 @@ export class Inbox<T> {
 
   /** Whether anyone is subscribed to values or bursts. */
   get observed(): boolean {
-    return this.subscribers.length + this.burstSubscribers.length > 0;
+    return this.subscribers.size + this.burstSubscribers.length > 0;
+  }
+
+  /** The value and burst subscribers now (RxJS's deprecated `Subject#observers`, for code that counts them). */
+  get observers(): Subscriber<unknown>[] {
+    return [...this.subscribers, ...this.burstSubscribers];
   }
 
   /** Has the incoming stream ended (delivered, or waiting behind held values)? */
@@ -150,15 +159,16 @@ export class Inbox<T> {
       subscriber.error(new TransportClosedError('this end stopped reading when its last subscriber left'));
       return noop;
     }
-    if (kind === 'values') this.subscribers = [...this.subscribers, subscriber as Subscriber<T>];
+    if (kind === 'values') this.changed().add(subscriber as Subscriber<T>);
     else this.burstSubscribers = [...this.burstSubscribers, subscriber as Subscriber<T[]>];
     if (this.readState === 'idle') {
       this.readState = 'reading';
       this.link.resume();
     }
     return () => {
-      if (kind === 'values') this.subscribers = without(this.subscribers, subscriber as Subscriber<T>);
-      else this.burstSubscribers = without(this.burstSubscribers, subscriber as Subscriber<T[]>);
+      if (kind === 'values') {
+        if (this.subscribers.delete(subscriber as Subscriber<T>)) this.current = null;
+      } else this.burstSubscribers = without(this.burstSubscribers, subscriber as Subscriber<T[]>);
       // Inside a delivery, one leaving may make room for one arriving
       // (`concat(wire.pipe(take(1)), wire)`): decided once the value is out.
       if (!this.delivering) this.stopIfUnobserved();
@@ -206,7 +216,7 @@ export class Inbox<T> {
     let checked = start;
     let check = from + this.stride;
     for (let i = from; i < count; i++) {
-      const list = this.subscribers;
+      const list = this.current ?? (this.current = [...this.subscribers]);
       if (list.length === 0) return true; // nobody listens: the rest is for no one
       if (list.length === 1) list[0].next(values[i]);
       else for (const subscriber of list) if (!subscriber.closed) subscriber.next(values[i]);
@@ -243,6 +253,12 @@ export class Inbox<T> {
     });
   }
 
+  /** The value subscribers, about to change: the next delivery takes a new snapshot. */
+  private changed(): Set<Subscriber<T>> {
+    this.current = null;
+    return this.subscribers;
+  }
+
   private stopIfUnobserved(): void {
     if (this.observed) return;
     // Nobody is left for what waits here.
@@ -264,7 +280,7 @@ export class Inbox<T> {
     this.ending = ending;
     this.endingHeld = undefined;
     const all = [...this.subscribers, ...this.burstSubscribers];
-    this.subscribers = [];
+    this.changed().clear();
     this.burstSubscribers = [];
     for (const subscriber of all) {
       if (ending.kind === 'complete') subscriber.complete();

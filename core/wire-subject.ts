@@ -3,7 +3,7 @@
  * RxJS's `WebSocketSubject`. `next` encodes and sends; subscribers receive
  * what the other end sent; `complete` and `error` reach the other end.
  */
-import { Observable, Subject, type Subscriber, type TeardownLogic } from 'rxjs';
+import { Observable, ObjectUnsubscribedError, Subject, type Subscriber, type TeardownLogic } from 'rxjs';
 import type { Channel, ChannelSink, Connect, WireStats } from './channel';
 import type { Codec, EncodeInput } from './codec';
 import { TransportClosedError, WorkerError } from './errors';
@@ -131,6 +131,8 @@ export class WireSubject<T, in In = never> extends Subject<T> {
       { maxQueue, taken: () => this.turns.next(), confirmed: () => this.accepted },
     );
     this.channel = connect(this.sink());
+    // RxJS's deprecated `observers`, kept by the inbox here: read-only (Subject#unsubscribe's reset of it is ignored).
+    Object.defineProperty(this, 'observers', { get: () => (this.closed ? [] : this.inbox.observers), set: () => {}, configurable: true });
   }
 
   /** Encodes and sends `value`; never throws (see the class comment). */
@@ -138,19 +140,29 @@ export class WireSubject<T, in In = never> extends Subject<T> {
     this.outbox.next(value as T);
   }
 
-  /** Ends the outgoing stream with `err`, which the peer receives as `RemoteError`. */
+  /**
+   * Ends the outgoing stream with `err`, which the peer receives as `RemoteError`.
+   * @throws ObjectUnsubscribedError after `unsubscribe()`, as any Subject
+   */
   override error(err: unknown): void {
+    if (this.closed) throw new ObjectUnsubscribedError();
+    this.stopOut(err, true);
     this.outbox.end({ kind: 'error', error: err });
   }
 
-  /** Completes the outgoing stream, after every value already queued. */
+  /**
+   * Completes the outgoing stream, after every value already queued.
+   * @throws ObjectUnsubscribedError after `unsubscribe()`, as any Subject
+   */
   override complete(): void {
+    if (this.closed) throw new ObjectUnsubscribedError();
+    this.stopOut(undefined, false);
     this.outbox.end({ kind: 'complete' });
   }
 
-  /** Whether anyone is subscribed to the incoming values or bursts. */
+  /** Whether anyone is subscribed to the incoming values or bursts (false after `unsubscribe()`). */
   override get observed(): boolean {
-    return this.inbox.observed;
+    return !this.closed && this.inbox.observed;
   }
 
   /**
@@ -195,9 +207,12 @@ export class WireSubject<T, in In = never> extends Subject<T> {
     return this.outbox.trySend(value as T);
   }
 
-  /** Completes the outgoing stream (if open) and stops reading. The same as `unsubscribe()`. */
+  /** Completes the outgoing stream (if open) and stops reading. `unsubscribe()` does too, and then refuses `error` and `complete`. */
   close(): void {
-    if (!this.outbox.ended) this.outbox.end({ kind: 'complete' });
+    if (!this.outbox.ended) {
+      this.stopOut(undefined, false);
+      this.outbox.end({ kind: 'complete' });
+    }
     this.inbox.stop();
   }
 
@@ -206,8 +221,22 @@ export class WireSubject<T, in In = never> extends Subject<T> {
     super.unsubscribe();
   }
 
+  /**
+   * The Observer side ended (the first ending counts): RxJS's deprecated
+   * `isStopped`, `hasError` and `thrownError` describe this end's outgoing
+   * stream, the one `next`, `error` and `complete` feed.
+   */
+  private stopOut(err: unknown, failed: boolean): void {
+    if (this.isStopped) return;
+    this.isStopped = true;
+    if (!failed) return;
+    this.hasError = true;
+    this.thrownError = err;
+  }
+
   /** An error raised by `next`: the peer and this end's subscribers both get it. */
   private failOutgoing(err: unknown): void {
+    this.stopOut(err, true);
     this.outbox.end({ kind: 'error', error: err });
     this.inbox.stop();
     this.inbox.end({ kind: 'error', error: err });

@@ -1,0 +1,87 @@
+/**
+ * What a WireSubject keeps of RxJS's `Subject` surface beyond delivery
+ * (spec/contract covers delivery): the deprecated `observers`, `isStopped`,
+ * `hasError` and `thrownError`; `unsubscribe()` as RxJS's (`closed`,
+ * `observed`, `ObjectUnsubscribedError`); and 100,000 subscribers coming
+ * and going, as RxJS's own Subject spec has them. Over both in-thread
+ * transports.
+ */
+import { ObjectUnsubscribedError, type Subscription } from 'rxjs';
+import { codec } from '../../core/codec';
+import type { WireSubject } from '../../core/wire-subject';
+import { open } from '../../transports/open';
+import { pairOf, until } from '../helpers';
+
+const Int = codec('int');
+const opened: WireSubject<unknown>[] = [];
+
+function wires(transport: 'port' | 'shm'): [WireSubject<number>, WireSubject<number>] {
+  const [x, y] = pairOf(transport);
+  const ends: [WireSubject<number>, WireSubject<number>] = [open(x, Int), open(y, Int)];
+  opened.push(...(ends as WireSubject<unknown>[]));
+  return ends;
+}
+
+afterEach(() => {
+  for (const wire of opened.splice(0)) wire.close();
+});
+
+describe.each(['port', 'shm'] as const)('a WireSubject over %s as an RxJS Subject', (transport) => {
+  it('observers lists the subscribers of the incoming stream as they come and go', () => {
+    const [, b] = wires(transport);
+    expect(b.observers).toHaveLength(0);
+    const one = b.subscribe();
+    const two = b.subscribe();
+    expect(b.observers).toHaveLength(2);
+    one.unsubscribe();
+    expect(b.observers).toHaveLength(1);
+    expect(b.observed).toBe(true);
+    two.unsubscribe();
+    expect(b.observers).toHaveLength(0);
+    expect(b.observed).toBe(false);
+  });
+
+  it('isStopped, hasError and thrownError describe the outgoing stream; the first ending counts', () => {
+    const [a, b] = wires(transport);
+    expect([a.isStopped, a.hasError, a.thrownError]).toEqual([false, false, null]);
+    a.complete();
+    a.error(new Error('after the end'));
+    expect([a.isStopped, a.hasError, a.thrownError]).toEqual([true, false, null]);
+    const boom = new Error('boom');
+    b.error(boom);
+    expect([b.isStopped, b.hasError, b.thrownError]).toEqual([true, true, boom]);
+  });
+
+  it('after unsubscribe(): closed, not observed; error, complete and subscribe throw ObjectUnsubscribedError, next drops', () => {
+    const [a] = wires(transport);
+    a.subscribe();
+    expect(a.observed).toBe(true);
+    a.unsubscribe();
+    expect(a.closed).toBe(true);
+    expect(a.observed).toBe(false);
+    expect(a.observers).toEqual([]);
+    expect(() => a.error(new Error('late'))).toThrow(ObjectUnsubscribedError);
+    expect(() => a.complete()).toThrow(ObjectUnsubscribedError);
+    expect(() => a.subscribe()).toThrow(ObjectUnsubscribedError);
+    expect(() => a.next(1)).not.toThrow(); // next never throws (README)
+    expect(a.stats().dropped).toBe(1);
+  });
+
+  it('100,000 subscribers each get a value, then all leave', async () => {
+    const [a, b] = wires(transport);
+    const N = 100_000;
+    let received = 0;
+    const subscriptions: Subscription[] = [];
+    for (let i = 0; i < N; i++) subscriptions.push(b.subscribe(() => received++));
+    expect(b.observers).toHaveLength(N);
+    a.next(42);
+    a.next(43);
+    await until(() => received === 2 * N);
+    // Every other one first (not in the order they came), then the rest.
+    for (let i = 1; i < N; i += 2) subscriptions[i].unsubscribe();
+    expect(b.observers).toHaveLength(N / 2);
+    for (let i = 0; i < N; i += 2) subscriptions[i].unsubscribe();
+    expect(b.observed).toBe(false);
+    expect(received).toBe(2 * N);
+  });
+});
