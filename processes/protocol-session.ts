@@ -135,8 +135,14 @@ class Session {
   async take(kind: ProtocolMailKind, options: ProtocolReceiveOptions = {}): Promise<ProtocolMail> {
     if (this.failure) throw this.failure;
     // If the session fails first, the receive is called off: its waiter would otherwise stay in the mailbox for good.
+    // The caller's signal calls it off too (and so drops the session, as a timeout does).
+    const { timeout, signal } = options;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
     const callOff = new AbortController();
-    const next = this.mailbox.receive({ tags: [this.tag], timeout: options.timeout, signal: callOff.signal });
+    const relay = (): void => callOff.abort(signal!.reason);
+    if (signal?.aborted) relay();
+    else signal?.addEventListener('abort', relay, { once: true });
+    const next = this.mailbox.receive({ tags: [this.tag], timeout, signal: callOff.signal });
     next.catch(() => {}); // it then rejects with the abort, unheard
     let mail: ProtocolMail;
     try {
@@ -145,6 +151,8 @@ class Session {
       callOff.abort();
       this.abandon(err as Error, (err as Error).message);
       throw this.failure;
+    } finally {
+      signal?.removeEventListener('abort', relay);
     }
     if (mail.kind === 'DROP') {
       this.fail(new ProtocolDroppedError(`"${this.name}": the other side dropped the session: ${mail.label}`, 'dropped'));

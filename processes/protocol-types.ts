@@ -81,6 +81,8 @@ export type Endpoint<S> =
 export interface ProtocolReceiveOptions {
   /** Milliseconds to wait; then the Promise rejects with `TimeoutError` (and the session is dropped). Default: no limit. */
   timeout?: number;
+  /** Stop waiting when it aborts: the Promise rejects with its `reason`, and the session is dropped (the other side hears). */
+  signal?: AbortSignal;
 }
 
 /** At a `Send<A, N>` step. */

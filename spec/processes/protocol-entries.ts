@@ -96,7 +96,8 @@ export const server = entry(__filename, 'server', CODECS, async ({ probe, mode }
 /**
  * The client. Modes: `double` asks Doubling with numbers[0]; `naming` opens
  * Naming instead (another protocol); `sum` adds the numbers with Adder;
- * `twice` uses a state twice; `vanish` sends its number and ends.
+ * `twice` uses a state twice; `vanish` sends its number and ends; `abort`
+ * calls its receive off with an AbortSignal (aborted already).
  */
 export const client = entry(__filename, 'client', CODECS, async ({ probe, peer, mode, numbers }, mailbox, self) => {
   const report = self.handle(probe, PROBE);
@@ -117,7 +118,9 @@ export const client = entry(__filename, 'client', CODECS, async ({ probe, peer, 
     const waiting = start.send(numbers[0]);
     if (mode === 'vanish') return;
     if (mode === 'twice') start.send(numbers[0]);
-    const [twice, done] = await waiting.receive();
+    const calledOff = new AbortController();
+    if (mode === 'abort') calledOff.abort(Object.assign(new Error('called off'), { name: 'AbortError' }));
+    const [twice, done] = await waiting.receive({ signal: calledOff.signal });
     report.send(`client: got ${twice}`);
     await done.close();
     report.send('client: closed');

@@ -81,6 +81,10 @@ describe('typed protocols between processes on two threads', () => {
     ]);
   });
 
+  it('a receive called off by its AbortSignal rejects with the reason and drops the session: the server hears', async () => {
+    expect(await play('double', 'abort', [21], 3)).toEqual(['client: AbortError', 'server: ProtocolDroppedError ERR_RXWIRE_PROTOCOL_DROPPED dropped', 'server: got 21']);
+  });
+
   it('a state used twice throws ProtocolError; the server then sees the client leave', async () => {
     const lines = await play('double', 'twice', [21], 3);
     expect(lines[0]).toBe('client: ProtocolError ERR_RXWIRE_PROTOCOL');
