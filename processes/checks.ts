@@ -49,13 +49,18 @@ export function checkOptions<T extends object>(options: T | undefined, what: str
   return options;
 }
 
+/** An `options.signal`: undefined or an AbortSignal. @throws TypeError naming `what` */
+export function checkSignal(signal: unknown, what: string): void {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${what}: options.signal must be an AbortSignal`);
+}
+
 /** `receive`'s options, checked: `tags` an array of safe integers, `timeout` as checkTimeout says, `signal` an AbortSignal. */
 export function receiveOptions(options: ReceiveOptions | undefined, what: string): ReceiveOptions & { tags: readonly number[] | undefined } {
   const { tags, timeout, signal } = checkOptions(options, `${what}: options`);
   if (tags !== undefined && (!Array.isArray(tags) || !tags.every((tag) => Number.isSafeInteger(tag)))) {
     throw new TypeError(`${what}: options.tags must be an array of integer tags`);
   }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${what}: options.signal must be an AbortSignal`);
+  checkSignal(signal, what);
   return { tags, timeout: checkTimeout(timeout, `${what}: options.timeout`), signal };
 }
 

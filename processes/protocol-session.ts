@@ -32,6 +32,7 @@
 import { randomInt } from 'node:crypto';
 import { raw } from '../core/codec';
 import { ProtocolDroppedError, ProtocolError } from '../core/errors';
+import { checkSignal } from './checks';
 import { resolveStep, type AnyStep, type Protocol } from './protocol';
 import { OPEN_TAG, ProtocolMail, type ProtocolMailKind } from './protocol-mail';
 import type { Endpoint, ProtocolReceiveOptions, Step } from './protocol-types';
@@ -137,7 +138,7 @@ class Session {
     // If the session fails first, the receive is called off: its waiter would otherwise stay in the mailbox for good.
     // The caller's signal calls it off too (and so drops the session, as a timeout does).
     const { timeout, signal } = options;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('options.signal must be an AbortSignal');
+    checkSignal(signal, `"${this.name}"`);
     const callOff = new AbortController();
     const relay = (): void => callOff.abort(signal!.reason);
     if (signal?.aborted) relay();

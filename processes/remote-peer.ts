@@ -127,7 +127,8 @@ export class RemotePeer implements RemoteOps {
   /** Forgets monitor `id` held here (and its owner's note of it); with `tell`, the peer drops it too. */
   private unwatch(id: number, tell: boolean): Watch | undefined {
     const watch = this.watches.get(id);
-    if (!watch || !this.watches.delete(id)) return undefined;
+    if (!watch) return undefined;
+    this.watches.delete(id);
     this.s.releasedFar(watch.owner, id);
     if (tell) this.post(nodeFrame(NodeKind.DEMONITOR, { to: watch.target.id, thread: watch.target.thread, tag: id }));
     return watch;
