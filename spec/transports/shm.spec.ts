@@ -3,7 +3,7 @@ import { codec, raw } from '../../core/codec';
 import { FrameError, TransportClosedError } from '../../core/errors';
 import { open } from '../../transports/open';
 import { shm } from '../../transports';
-import { RecordKind, mapRing } from '../../transports/shm/layout';
+import { AFTER, CURSOR, CURSOR_WAITERS, LINE, MAX_CONSUMERS, READER_STATE, RecordKind, consumerBase, createRing, mapRing } from '../../transports/shm/layout';
 import { RingReader, RingWriter } from '../../transports/shm/ring';
 import type { WaitStrategy } from '../../transports/shm/wait';
 import { RecordChecker, recordCodec, rng } from '../fixtures/records';
@@ -85,6 +85,25 @@ describe('shm ring on real threads', () => {
 });
 
 describe('shm ring in one thread', () => {
+  it('is laid out as docs/PROTOCOL.md says: each reader\'s READER_STATE on a line apart from its CURSOR, data at byte 1408 for one reader, magic "RXW2"', () => {
+    const lineOf = (slot: number) => Math.floor(slot / LINE);
+    const slots = new Set<number>();
+    for (let k = 0; k < MAX_CONSUMERS; k++) {
+      const base = consumerBase(k);
+      expect(base).toBe(64 + 32 * k);
+      expect(lineOf(base + READER_STATE)).not.toBe(lineOf(base + CURSOR));
+      for (const slot of [CURSOR, CURSOR_WAITERS, AFTER, READER_STATE]) slots.add(base + slot);
+    }
+    expect(slots.size).toBe(4 * MAX_CONSUMERS); // no two readers share a slot
+    const sab = createRing({ bytes: 256 });
+    expect(sab.byteLength).toBe(1408 + 256);
+    expect([...new Uint8Array(sab, 48 * 4, 4)]).toEqual([0x32, 0x57, 0x58, 0x52]);
+    expect(mapRing(sab).data.byteOffset).toBe(1408);
+    // A ring of the first layout ("RXW1") is refused, not misread.
+    new Int32Array(sab)[48] = 0x52585731;
+    expect(() => mapRing(sab)).toThrow('not an rxwire ring');
+  });
+
   it('wraps around at every offset class: each size mod 8 lands at every distance from the end', () => {
     const sab = shm.ring({ bytes: 256 });
     const writer = new RingWriter(mapRing(sab));

@@ -12,8 +12,9 @@
  *   line 2   SPACE_WAITERS  producer asleep on a consumer cursor (producer),
  *            SPACE_WANTED   the cursor position it wants to be woken at (producer)
  *   line 3   MAGIC, CAPACITY, CONSUMERS, REASON_LENGTH
- *   line 4+k consumer k: CURSOR, READER_STATE, CURSOR_WAITERS, AFTER (bit mask
- *            of the consumers it follows; 0 = it follows the producer)
+ *   lines 4+2k, 5+2k  consumer k: CURSOR, CURSOR_WAITERS, AFTER (bit mask of the
+ *            consumers it follows; 0 = it follows the producer); on the next
+ *            line, alone, READER_STATE (see READER_STATE)
  *   then     REASON: up to 1 KiB, the RejectRecord (Avro) of a reader that refused the writer
  *   then     the data region, `capacity` bytes, a power of two
  *
@@ -68,16 +69,25 @@ export const CAPACITY = MAGIC + 1;
 export const CONSUMERS = MAGIC + 2;
 export const REASON_LENGTH = MAGIC + 3;
 
-/** Slot offsets within consumer k's line (`consumerBase(k) + ...`). */
+/** Slot offsets within consumer k's two lines (`consumerBase(k) + ...`). */
 export const CURSOR = 0;
-export const READER_STATE = 1;
+/**
+ * On a line of its own, apart from CURSOR: the producer loads it once per
+ * value, and the consumer stores CURSOR at every release. On one line each
+ * release took the line from the producer, and its next load took it back:
+ * two cache-line transfers per message on a round trip, one on each side's
+ * path. Apart, shm round trip p50 2.97–3.15 → 2.33–2.57 µs (9 runs each,
+ * alternated, bench/README.md "shm round trip: the reader's state apart").
+ */
+export const READER_STATE = LINE;
 export const CURSOR_WAITERS = 2;
 export const AFTER = 3;
 
 export const MAX_CONSUMERS = 30;
 /** Bytes of the reason area: room for a REJECT's RejectRecord body. */
 export const REASON_BYTES = 1024;
-const MAGIC_VALUE = 0x52585731; // "RXW1"
+/** "RXW2": the second layout (READER_STATE on its own line); an "RXW1" ring is refused, not misread. */
+const MAGIC_VALUE = 0x52585732;
 
 /**
  * A consumer's state word: the reader's answers of the session, in the ring
@@ -139,8 +149,9 @@ export function align(n: number): number {
   return (n + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1);
 }
 
+/** The first slot of consumer k's two lines. */
 export function consumerBase(k: number): number {
-  return (4 + k) * LINE;
+  return (4 + 2 * k) * LINE;
 }
 
 function reasonOffset(consumers: number): number {
