@@ -22,13 +22,8 @@ import { TransportClosedError } from '../core/errors';
 import type { Infer, Schema } from '../core/schema';
 import { WireSubject, type WireOptions } from '../core/wire-subject';
 import type { WireStats } from '../core/channel';
-import * as shm from '../transports/shm';
-import * as port from '../transports/port/index';
-import type { ShmOptions } from '../transports/shm/channel';
 import { transferList } from '../transports';
-import type { Connect } from '../core/channel';
-
-type End = shm.ShmEnd | port.PortEnd;
+import { channelKey, closeEnd, linkKind, type End, type LinkKind, type LinkOptions } from './link-kinds';
 
 /** A channel's name: the same in every worker. */
 export type ChannelId = string | number;
@@ -57,7 +52,7 @@ export interface Channels<T> {
 }
 
 /** Options of `allocate`. */
-export interface AllocateOptions extends Pick<ShmOptions, 'wait' | 'spinMicros'> {
+export interface AllocateOptions extends LinkOptions {
   /**
    * What links the workers of one process: `'shm'` (default), a shared-memory
    * ring each way per pair of workers, or `'port'`, a MessageChannel per pair
@@ -90,18 +85,12 @@ export interface WorkerContext {
   allocate<const S extends Schema>(channel: ChannelId, schema: S, options?: AllocateOptions): Channels<Infer<S>>;
 }
 
-/** The mesh message that hands a peer its end of a channel. */
-interface LinkMessage {
-  type: 'link';
-  channel: string;
-  end: End;
-}
-
-/** How one channel's links are made and opened. */
-interface LinkKind {
-  pair(): [End, End];
-  connect(end: End): Connect<unknown>;
-}
+/**
+ * The mesh messages: one hands a peer its end of a channel; `finished` says
+ * this worker's function has settled and it allocates nothing more (sent
+ * after every `link` it sent: a port keeps order).
+ */
+type MeshMessage = { type: 'link'; channel: string; end: End } | { type: 'finished' };
 
 /**
  * The links of this worker to the workers of other processes (a cluster).
@@ -129,7 +118,10 @@ export class Peers {
   private readonly arrived: Map<string, End>[];
   /** Per peer: deferred links waiting for their end. */
   private readonly waiting: Map<string, Waiting>[];
-  private readonly gone: boolean[];
+  /** Per peer: why it will never link another channel (its thread is gone, or its function finished), or null. */
+  private readonly gone: (string | null)[];
+  /** This worker's function has settled: it allocates nothing more. */
+  private finished = false;
 
   /**
    * @param mesh per peer, the port to it (null for this worker itself, and
@@ -144,11 +136,11 @@ export class Peers {
   ) {
     this.arrived = mesh.map(() => new Map());
     this.waiting = mesh.map(() => new Map());
-    this.gone = mesh.map(() => false);
+    this.gone = mesh.map(() => null);
     mesh.forEach((port, peer) => {
       if (!port) return;
-      port.on('message', (message: LinkMessage) => this.linkArrived(peer, message));
-      port.on('close', () => this.peerGone(peer));
+      port.on('message', (message: MeshMessage) => (message?.type === 'finished' ? this.peerGone(peer, 'finished') : this.linkArrived(peer, message)));
+      port.on('close', () => this.peerGone(peer, 'is gone'));
     });
   }
 
@@ -185,9 +177,9 @@ export class Peers {
         const wire = this.track(this.remote.open(peer, key, codec, window === undefined ? wireOptions : { ...wireOptions, window }));
         senders.push(wire);
         incoming.push(wire);
-      } else if (this.index < peer) {
+      } else if (this.index < peer && this.gone[peer] === null) {
         const [mine, theirs] = kind.pair();
-        const message: LinkMessage = { type: 'link', channel: key, end: theirs };
+        const message: MeshMessage = { type: 'link', channel: key, end: theirs };
         this.mesh[peer]!.postMessage(message, transferList(theirs));
         const wire = open(mine);
         senders.push(wire);
@@ -212,12 +204,19 @@ export class Peers {
       if (error !== undefined) wire.error(error);
       wire.close();
     }
+    if (this.finished) return;
+    // A channel this worker never allocated can never form: a peer waiting for its end of one fails now
+    // (TransportClosedError, then WorkerError from join) instead of waiting for ever, and an end a peer sent
+    // for one, now or later, is closed, which ends that peer's wire the same way.
+    this.finished = true;
+    for (const port of this.mesh) port?.postMessage({ type: 'finished' } satisfies MeshMessage);
+    for (const ends of this.arrived) for (const end of ends.values()) closeEnd(end);
+    for (const ends of this.arrived) ends.clear();
   }
 
   /** Closes the mesh, the remote links and any end that arrived for a channel never allocated here. */
   dispose(): void {
     this.finish();
-    for (const ends of this.arrived) for (const end of ends.values()) (end.transport === 'shm' ? end.live : end.port).close();
     for (const port of this.mesh) port?.close();
     void this.remote?.close();
   }
@@ -229,28 +228,29 @@ export class Peers {
     if (end) {
       this.arrived[peer].delete(key);
       channel.connect(kind.connect(end));
-    } else if (this.gone[peer]) {
-      channel.fail(goneError(peer));
+    } else if (this.gone[peer] !== null) {
+      channel.fail(goneError(peer, this.gone[peer]));
     } else {
       this.waiting[peer].set(key, { channel, kind });
     }
     return subject;
   }
 
-  private linkArrived(peer: number, message: LinkMessage): void {
+  private linkArrived(peer: number, message: MeshMessage): void {
     if (message?.type !== 'link') return;
     const waiting = this.waiting[peer].get(message.channel);
     if (!waiting) {
-      this.arrived[peer].set(message.channel, message.end);
+      if (this.finished) closeEnd(message.end);
+      else this.arrived[peer].set(message.channel, message.end);
       return;
     }
     this.waiting[peer].delete(message.channel);
     waiting.channel.connect(waiting.kind.connect(message.end));
   }
 
-  private peerGone(peer: number): void {
-    this.gone[peer] = true;
-    for (const { channel } of this.waiting[peer].values()) channel.fail(goneError(peer));
+  private peerGone(peer: number, why: string): void {
+    this.gone[peer] ??= why;
+    for (const { channel } of this.waiting[peer].values()) channel.fail(goneError(peer, this.gone[peer]));
     this.waiting[peer].clear();
   }
 
@@ -260,29 +260,6 @@ export class Peers {
   }
 }
 
-function linkKind(codec: Codec<unknown>, options: AllocateOptions): LinkKind {
-  const { transport = 'shm', bytes = 256 * 1024, wait, spinMicros } = options;
-  if (transport === 'shm') {
-    return {
-      pair: () => shm.pair({ bytes }),
-      connect: (end) => shm.connectShm(end as shm.ShmEnd, codec, { wait, spinMicros }),
-    };
-  }
-  if (transport === 'port') {
-    return {
-      pair: () => port.pair(),
-      connect: (end) => port.connectPort(end as port.PortEnd, codec, { windowBytes: bytes }),
-    };
-  }
-  throw new TypeError(`allocate: options.transport must be 'shm' or 'port'`);
-}
-
-function channelKey(channel: ChannelId): string {
-  if (typeof channel === 'string') return `s:${channel}`;
-  if (typeof channel === 'number' && Number.isFinite(channel)) return `n:${channel}`;
-  throw new TypeError('allocate: a channel id must be a string or a finite number');
-}
-
-function goneError(peer: number): TransportClosedError {
-  return new TransportClosedError(`worker ${peer} is gone before it allocated this channel`);
+function goneError(peer: number, why: string): TransportClosedError {
+  return new TransportClosedError(`worker ${peer} ${why} before it allocated this channel`);
 }

@@ -112,6 +112,14 @@ describe('failures', () => {
     expect(err.workerName).toBe('RangeError');
   });
 
+  test.each([0, 1, 2])('a worker (%i of 3) that finishes without allocating a channel its peers read fails them, not a hang', async (skip) => {
+    // Its peers waited for ever: those after it for its end of the channel, those before it for it to open theirs.
+    const err = await failure(initialize(Config.process(3), MODULE, { mode: 'skip', count: skip }).join());
+    expect(err.workerIndex).not.toBe(skip);
+    expect(err.workerName).toBe('TransportClosedError');
+    if (skip === 0) expect(err.message).toContain('worker 0 finished before it allocated this channel');
+  });
+
   test('allocating a channel twice is a TypeError in the worker', async () => {
     const err = await failure(initialize(Config.process(2), MODULE, { mode: 'allocate-twice' }).join());
     expect(err.workerName).toBe('TypeError');

@@ -83,6 +83,11 @@ export default async function (worker: WorkerContext, args: { mode: string; coun
     case 'forever':
       worker.allocate('marks', Mark);
       return new Promise(() => {});
+    case 'skip': {
+      // Worker `args.count` returns without allocating the channel the others read.
+      if (worker.index === count) return 'skipped';
+      return lastValueFrom(worker.allocate('marks', Mark).receiver, { defaultValue: null });
+    }
     case 'allocate-twice': {
       worker.allocate('marks', Mark);
       worker.allocate('marks', Mark);

@@ -1,0 +1,53 @@
+/**
+ * How the workers of one process link a channel (runtime/context.ts,
+ * `allocate`): a shared-memory pair per pair of workers, or a MessageChannel.
+ */
+import type { Codec } from '../core/codec';
+import type { Connect } from '../core/channel';
+import * as shm from '../transports/shm';
+import * as port from '../transports/port/index';
+import type { ShmOptions } from '../transports/shm/channel';
+
+export type End = shm.ShmEnd | port.PortEnd;
+
+/** What a link kind is made from (AllocateOptions' link fields). */
+export interface LinkOptions extends Pick<ShmOptions, 'wait' | 'spinMicros'> {
+  transport?: 'shm' | 'port';
+  bytes?: number;
+}
+
+/** How one channel's links are made and opened. */
+export interface LinkKind {
+  pair(): [End, End];
+  connect(end: End): Connect<unknown>;
+}
+
+/** The link kind `options` ask for. */
+export function linkKind(codec: Codec<unknown>, options: LinkOptions): LinkKind {
+  const { transport = 'shm', bytes = 256 * 1024, wait, spinMicros } = options;
+  if (transport === 'shm') {
+    return {
+      pair: () => shm.pair({ bytes }),
+      connect: (end) => shm.connectShm(end as shm.ShmEnd, codec, { wait, spinMicros }),
+    };
+  }
+  if (transport === 'port') {
+    return {
+      pair: () => port.pair(),
+      connect: (end) => port.connectPort(end as port.PortEnd, codec, { windowBytes: bytes }),
+    };
+  }
+  throw new TypeError(`allocate: options.transport must be 'shm' or 'port'`);
+}
+
+/** A channel id as the key both workers use. */
+export function channelKey(channel: string | number): string {
+  if (typeof channel === 'string') return `s:${channel}`;
+  if (typeof channel === 'number' && Number.isFinite(channel)) return `n:${channel}`;
+  throw new TypeError('allocate: a channel id must be a string or a finite number');
+}
+
+/** Closes an end that will never be opened here (its peer's wire then ends with TransportClosedError). */
+export function closeEnd(end: End): void {
+  (end.transport === 'shm' ? end.live : end.port).close();
+}
