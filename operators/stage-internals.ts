@@ -66,9 +66,14 @@ function fieldType(spec: CodecSpec): unknown {
   return spec.kind === 'raw' ? 'bytes' : spec.schema;
 }
 
-/** avsc's `bytes` wants a Buffer; the raw codec's values are any Uint8Array. */
+/**
+ * avsc's `bytes` wants a Buffer; the raw codec's values are any Uint8Array.
+ * Anything else is left as it is, for the check to refuse as `raw` does
+ * (`EncodeError`): a Uint16Array or a DataView was viewed as its bytes.
+ */
 function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (Buffer.isBuffer(bytes) || !(bytes instanceof Uint8Array)) return bytes as Buffer;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**

@@ -16,6 +16,7 @@ import { Credits, createCredits } from './credits';
 import { checkOptions, type Checked, type PoolOptions } from './options';
 import { specOf, type PoolSetup } from './types';
 import { UpQueue } from './up-queue';
+import { sendDown } from './down';
 import { noop } from '../core/ending';
 
 export type { PoolOptions } from './options';
@@ -65,7 +66,8 @@ interface Member<D, U> {
  * a worker has not read yet wait in its ring, then in the manager's memory.
  * Per worker they arrive in the order sent. Both throw at once, never
  * through a stream: `RangeError` for a bad index, `EncodeError` for a value
- * that does not fit `options.down`, `TransportClosedError` after `stop()` or
+ * that does not fit `options.down`, `FrameError` for one larger than a ring
+ * (`options.bytes`; pool/down.ts), `TransportClosedError` after `stop()` or
  * once the pool has ended. A worker reads `down$` only while subscribed:
  * before its first subscriber, what is sent to it waits; after its last
  * subscriber leaves, what is sent to it is dropped, as is what it never read
@@ -129,6 +131,7 @@ export class WorkerPool<D, U, R = unknown> {
   private readonly credits: Credits;
   private readonly queue: UpQueue<U>;
   private readonly downCodec: Codec<D>;
+  private readonly ringBytes: number;
   private readonly done: Promise<R[]>;
   private abort!: (err: WorkerError) => void;
   private readonly aborted = new Promise<never>((_, reject) => {
@@ -154,6 +157,7 @@ export class WorkerPool<D, U, R = unknown> {
   private constructor(n: number, module: ModuleRef, options: Checked<D, U>) {
     this.workers = n;
     this.downCodec = options.down;
+    this.ringBytes = options.bytes;
     this.aborted.catch(noop);
     const cell = createCredits(options.upCapacity);
     this.credits = new Credits(cell);
@@ -207,6 +211,7 @@ export class WorkerPool<D, U, R = unknown> {
    * Sends `value` down to worker `index`; never waits.
    * @throws RangeError when `index` is not a worker's index
    * @throws EncodeError when `value` does not fit `options.down`
+   * @throws FrameError when `value` is larger than a ring can ever hold (`options.bytes`)
    * @throws TransportClosedError after `stop()`, or once the pool has ended
    */
   send(index: number, value: D): void {
@@ -214,8 +219,7 @@ export class WorkerPool<D, U, R = unknown> {
       throw new RangeError(`send: index must be an integer from 0 to ${this.workers - 1}, got ${index}`);
     }
     this.checkOpen('send');
-    this.downCodec.check(value);
-    this.crew.wires[index].down.next(value);
+    sendDown(this.crew.wires[index].down, this.downCodec, this.ringBytes, value, 'send');
   }
 
   /**
@@ -226,7 +230,7 @@ export class WorkerPool<D, U, R = unknown> {
   broadcast(value: D): void {
     this.checkOpen('broadcast');
     this.downCodec.check(value);
-    for (const member of this.crew.wires) member.down.next(value);
+    for (const member of this.crew.wires) sendDown(member.down, this.downCodec, this.ringBytes, value, 'broadcast');
   }
 
   /**

@@ -113,6 +113,12 @@ describe('values', () => {
       from([new Uint8Array([1, 2]), Buffer.from([3])]).pipe(stage(worker('echo'), { input: raw, output: raw }), toArray()),
     );
     expect(out.map((b) => [...b])).toEqual([[1, 2], [3]]);
+    // Bytes in another kind of view are refused as raw refuses them, not read as their underlying bytes.
+    for (const bad of [new Uint16Array([1, 2]), new DataView(new ArrayBuffer(4))]) {
+      const err = await failure(lastValueFrom(from([bad as never]).pipe(stage(worker('echo'), { input: raw, output: raw }), toArray())));
+      expect(err).toBeInstanceOf(EncodeError);
+      expect((err as Error).message).toContain('expected Uint8Array');
+    }
   });
 
   test('a worker operator that completes early takes no more inputs; all of them completing completes the output', async () => {

@@ -1,6 +1,7 @@
 import { lastValueFrom, take, toArray } from 'rxjs';
 import threads = require('node:worker_threads');
-import { EncodeError, ErrorCode, TransportClosedError, WorkerError } from '../../core/errors';
+import { EncodeError, ErrorCode, FrameError, TransportClosedError, WorkerError } from '../../core/errors';
+import { codec, type ValueOf } from '../../core/codec';
 import { WorkerPool, type PoolOptions } from '../../pool/pool';
 import { tick, until } from '../helpers';
 import { COUNTER_SLOTS, Down, FULL, Mark, type FloodResult, type PoolArgs } from '../workers/pool.worker';
@@ -272,6 +273,44 @@ describe('WorkerPool', () => {
     for (let seq = 0; seq < 10_000; seq++) pool.send(0, { seq, to: 0 });
     expect((await pool.stopAndJoin()).map((r) => r.sent)).toEqual([10]);
     expect(perWorker(await drain(pool), 1)).toEqual({ counts: [10], outOfOrder: 0 });
+  });
+
+  describe('a value larger than the rings can ever hold', () => {
+    // The Down record with a string after it: the workers decode `seq` and `to` as ever.
+    const Padded = codec({
+      type: 'record',
+      name: 'Down',
+      fields: [
+        { name: 'seq', type: 'long' },
+        { name: 'to', type: 'int' },
+        { name: 'pad', type: 'string' },
+      ],
+    } as const);
+    const huge = 'x'.repeat(8192);
+
+    it('send and broadcast throw FrameError at once; the pool runs on and loses nothing else', async () => {
+      // It used to go down the wire and fail the worker's stream: the pool failed, blaming worker 0, and the values after it were lost.
+      const pool = WorkerPool.spawn<ValueOf<typeof Padded>, Mark, { index: number; received: number }>(2, WORKER, { down: Padded, up: Mark, args: { mode: 'echo' }, bytes: 4096 });
+      pool.send(0, { seq: 0, to: 0, pad: '' });
+      expect(() => pool.send(0, { seq: 1, to: 0, pad: huge })).toThrow(FrameError);
+      expect(() => pool.broadcast({ seq: 1, to: -1, pad: huge })).toThrow(FrameError);
+      pool.send(0, { seq: 2, to: 0, pad: '' });
+      pool.broadcast({ seq: 3, to: -1, pad: '' });
+      expect(await pool.stopAndJoin()).toEqual([
+        { index: 0, received: 3 },
+        { index: 1, received: 1 },
+      ]);
+      expect((await drain(pool)).map(({ worker, seq }) => [worker, seq]).sort()).toEqual([[0, 0], [0, 2], [0, 3], [1, 3]]);
+    });
+
+    it('behind values that wait for room, it throws FrameError at once too, not when its turn comes', async () => {
+      const pool = WorkerPool.spawn<ValueOf<typeof Padded>, Mark, FloodResult>(1, WORKER, { down: Padded, up: Mark, args: { mode: 'flood', count: 3 }, bytes: 4096 });
+      for (let seq = 0; seq < 1000; seq++) pool.send(0, { seq, to: 0, pad: '' }); // the ring holds a few hundred: the rest wait
+      expect(() => pool.send(0, { seq: 1000, to: 0, pad: huge })).toThrow(/can never fit the pool's rings of 4096 bytes/);
+      expect(() => pool.send(0, { seq: 1000, to: 0, pad: 5 as never })).toThrow(EncodeError);
+      pool.send(0, { seq: 1001, to: 0, pad: '' });
+      expect((await pool.stopAndJoin()).map((r) => r.sent)).toEqual([3]);
+    });
   });
 
   it('terminate ends every thread now; join and recvBurst reject with WorkerError', async () => {
