@@ -62,8 +62,9 @@ export class TcpChannel<T> implements Channel<T>, SessionTransport {
   remoteId: number | undefined;
   private readonly session: Session<T>;
   private guard: Guard | undefined | typeof UNSET = UNSET;
-  /** The writer's schema (canonical JSON) from its HELLO, for the guard. */
+  /** The writer's schema (JSON text) and fingerprint from its HELLO, for the guard. */
   private writerSchema = '';
+  private writerFingerprint = '';
   private deliveryQueued = false;
   /** The connection is gone: no more frames to it. */
   private detached = false;
@@ -85,6 +86,7 @@ export class TcpChannel<T> implements Channel<T>, SessionTransport {
   bind(remoteId: number, hello: ChannelHello): void {
     this.remoteId = remoteId;
     this.writerSchema = hello.schema;
+    this.writerFingerprint = hello.fingerprint;
     this.session.hello(hello);
   }
 
@@ -148,7 +150,11 @@ export class TcpChannel<T> implements Channel<T>, SessionTransport {
 
   decodeNext<V>(reader: Codec<V>, buf: Buffer, start: number, end: number, into: V[]): number {
     if (this.guard === UNSET) {
-      this.guard = reader.fingerprint === 'raw' ? undefined : guardFor(canonicalSchema(JSON.parse(this.writerSchema)));
+      // An equal fingerprint says "the reader's own schema" (the HELLO's text is then only parsed, not resolved: docs/PROTOCOL.md
+      // "Fingerprint and schema"), so that is the one walked: a writer's text that is not Avro under an equal fingerprint failed
+      // here at its first value with an untyped Error, and a different layout under it with a DecodeError for good values.
+      const same = reader.fingerprint === this.writerFingerprint;
+      this.guard = reader.fingerprint === 'raw' ? undefined : guardFor(same ? reader.schema : canonicalSchema(JSON.parse(this.writerSchema)));
     }
     return decodeItems(reader, this.guard, buf, start, end, into);
   }

@@ -152,6 +152,23 @@ describe('tcp limits', () => {
     expect(await got).toEqual({ kids: [{ kids: [] }] });
   });
 
+  it.each(['{}', '{"type":"array","items":"null"}'])('an equal fingerprint means the reader\'s own schema, whatever JSON the HELLO carries (%s): values are read and walked by it', async (text) => {
+    // The walk that bounds each item used the HELLO's text: `{}` failed the first value with an untyped Error,
+    // another layout a good value with DecodeError. docs/PROTOCOL.md, "Fingerprint and schema".
+    const written = { type: 'record', name: 'P', fields: [{ name: 'kids', type: { type: 'array', items: 'P' } }] };
+    const P = codec(written as never) as unknown as Codec<{ kids: unknown[] }>;
+    const server = await listen();
+    const got = new Promise<unknown>((resolve, reject) =>
+      server.connections$.subscribe((conn) => conn.open('same', P).subscribe({ next: resolve, error: reject })),
+    );
+    const peer = await RawPeer.connect(server.port);
+    peer.send(frame(TcpKind.HELLO, 1, ChannelHelloRecord.encode({ name: 'same', ...helloOf(P, 1 << 20), schema: text })));
+    await peer.next((f) => f.kind === TcpKind.ACK);
+    const value = P.encode({ kids: [{ kids: [] }, { kids: [] }] });
+    peer.send(frame(TcpKind.NEXT, 1, Buffer.concat([Buffer.of(value.length * 2), value])));
+    expect(await got).toEqual({ kids: [{ kids: [] }, { kids: [] }] });
+  });
+
   it('maxFrame is configurable: a value over the peer\'s limit is refused by the writer, the stream goes on', async () => {
     const server = await listen({ maxFrame: 1024 });
     const accepted = new Promise<string[]>((resolve) =>
