@@ -65,7 +65,7 @@ export function keyHash(key: KeyValue): number {
     case 'boolean':
       return key ? TRUE_HASH : FALSE_HASH;
     default:
-      throw new TypeError(`exchange: a key must be a string, number, bigint or boolean, got ${key === null ? 'null' : typeof key}`);
+      throw new TypeError(`keyHash: a key must be a string, number, bigint or boolean, got ${key === null ? 'null' : typeof key}`);
   }
 }
 

@@ -55,6 +55,7 @@ export interface RequestOptions {
  * @throws RangeError when `options.timeout` is not a number of milliseconds from 0 to 2_147_483_647 or `Infinity`
  */
 export function request<Q, A>(client: RequestClient<Q, A>, value: Q, options: RequestOptions = {}): Observable<A> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('request: options must be an object { timeout, signal }');
   const { timeout, signal } = options;
   if (timeout !== undefined) checkTimeout(timeout);
   // Checked here, before the client registers anything: a fake one failed at subscribe and left its entry behind.

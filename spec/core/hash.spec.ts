@@ -95,7 +95,7 @@ describe('keyHash', () => {
   });
 
   it('throws a TypeError naming the type for anything else', () => {
-    const message = 'exchange: a key must be a string, number, bigint or boolean, got';
+    const message = 'keyHash: a key must be a string, number, bigint or boolean, got';
     expect(() => keyHash({} as never)).toThrow(new TypeError(`${message} object`));
     expect(() => keyHash(undefined as never)).toThrow(new TypeError(`${message} undefined`));
     expect(() => keyHash(null as never)).toThrow(/got null$/);

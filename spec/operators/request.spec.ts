@@ -761,6 +761,8 @@ describe('request/serve in one thread', () => {
     expect(() => client(wire, { request: Ask, reply: Answer })).toThrow(/has a client already: use its clone\(\)/);
     // A signal that is not an AbortSignal is refused before anything is registered (it used to leave an entry).
     expect(() => request(first, ask('double', 1), { signal: {} as never })).toThrow(new TypeError('request: options.signal must be an AbortSignal'));
+    // Options that are not an object are a TypeError saying so (null was a destructuring TypeError from inside).
+    for (const bad of [null, 5, 'fast']) expect(() => request(first, ask('double', 1), bad as never)).toThrow(new TypeError('request: options must be an object { timeout, signal }'));
     first.close();
   });
 
