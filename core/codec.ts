@@ -27,6 +27,7 @@ import { referOnce } from './schema-names';
 import type { Codec, CodecOptions } from './codec-types';
 import { SchemaMismatchError } from './errors';
 import type { Infer, InferInput, Schema } from './schema';
+import { checkKnown } from './options';
 
 export { isCodec, type Codec, type CodecOptions, type EncodeInput, type InputOf, type ValueOf } from './codec-types';
 
@@ -43,7 +44,7 @@ export { isCodec, type Codec, type CodecOptions, type EncodeInput, type InputOf,
  * @param options see {@link CodecOptions}
  */
 export function codec<const S extends Schema>(schema: S, options: CodecOptions = {}): Codec<Infer<S>, InferInput<S>> {
-  const made: Codec<unknown> = new AvroCodec(avro.Type.forSchema(referOnce(schema) as avro.Schema, { typeHook }), undefined, options.validate ?? true);
+  const made: Codec<unknown> = new AvroCodec(avro.Type.forSchema(referOnce(schema) as avro.Schema, { typeHook }), undefined, validateOption(options, 'codec'));
   // Infer<S> cannot be related to the implementation's type generically
   // (it recurses through Schema), so the bridge is one cast, here.
   return made as never;
@@ -60,7 +61,18 @@ function typeHook(schema: avro.Schema, opts: unknown): avro.Type | undefined {
  * checked for lone surrogates unless it was built with the same typeHook.
  */
 export function codecOfType<T = unknown>(type: avro.Type, options: CodecOptions = {}): Codec<T> {
-  return new AvroCodec<T>(type, undefined, options.validate ?? true);
+  return new AvroCodec<T>(type, undefined, validateOption(options, 'codecOfType'));
+}
+
+const CODEC_OPTIONS: Record<keyof CodecOptions, true> = { validate: true };
+
+/** `options.validate`, checked: a boolean, default true; another key is a TypeError (core/options.ts). */
+function validateOption(options: CodecOptions, api: string): boolean {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${api}: options must be an object { validate }`);
+  checkKnown(options, CODEC_OPTIONS, `${api}: options`);
+  const { validate = true } = options;
+  if (typeof validate !== 'boolean') throw new TypeError(`${api}: options.validate must be a boolean`);
+  return validate;
 }
 
 /** The raw-bytes codec, for payloads that are already bytes. */

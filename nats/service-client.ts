@@ -1,6 +1,6 @@
 import type { ClientOptions as WireClientOptions, RequestClient } from '../operators/client';
 import { client as wireClient } from '../operators/client';
-import { checkCodecs, checkTimeout } from '../operators/request-internals';
+import { RPC_OPTIONS, checkCodecs, checkTimeout } from '../operators/request-internals';
 import { prefixOf, type NatsHandle } from '../transports/nats/subject';
 import { checkServiceName, serviceSubject } from './service-protocol';
 import { ServiceWire } from './service-wire';
@@ -21,6 +21,8 @@ export interface ClientOptions<Q, A> extends WireClientOptions<Q, A> {
    */
   ackTimeout?: number;
 }
+
+const CLIENT_OPTIONS: Record<keyof ClientOptions<unknown, unknown>, true> = { ...RPC_OPTIONS.client, ackTimeout: true };
 
 /**
  * A client of the NATS service `name` (see `serve` of rxwire/nats): a
@@ -62,10 +64,10 @@ export interface ClientOptions<Q, A> extends WireClientOptions<Q, A> {
  */
 export function client<Q, A>(conn: NatsHandle, name: string, options: ClientOptions<Q, A>): RequestClient<Q, A> {
   checkServiceName('client', name);
-  checkCodecs('client', options);
-  const { ackTimeout = DEFAULT_ACK_TIMEOUT } = options;
+  checkCodecs('client', options, CLIENT_OPTIONS);
+  const { ackTimeout = DEFAULT_ACK_TIMEOUT, ...wireOptions } = options;
   checkTimeout(ackTimeout);
   if (!(ackTimeout > 0 && ackTimeout !== Infinity)) throw new RangeError('options.ackTimeout must be a finite number of milliseconds above 0');
   const wire = new ServiceWire(conn.nc, serviceSubject(prefixOf(conn), name), options.request.fingerprint, options.reply.fingerprint, ackTimeout);
-  return wireClient(wire, options);
+  return wireClient(wire, wireOptions);
 }

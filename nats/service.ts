@@ -39,6 +39,8 @@ export interface ServeOptions<Q, A> {
   handlerSignal?: 'auto' | boolean;
 }
 
+const SERVE_OPTIONS: Record<keyof ServeOptions<unknown, unknown>, true> = { request: true, reply: true, queue: true, concurrency: true, signal: true, handlerSignal: true };
+
 /** A running member of a service: see {@link serve}. */
 export interface Service {
   /** The subject requests are sent to: `<prefix>svc.<name>`. */
@@ -116,7 +118,7 @@ export async function serve<Q, A>(
   options: ServeOptions<Q, A>,
 ): Promise<Service> {
   checkServiceName('serve', name);
-  checkCodecs('serve', options);
+  checkCodecs('serve', options, SERVE_OPTIONS);
   const { request, reply, queue = name, concurrency, signal: stopSignal, handlerSignal = 'auto' } = options;
   const envelopes = serveEnvelopes(handler as (q: Q, s: AbortSignal | undefined) => Reply<A>, { request, reply, concurrency, signal: handlerSignal });
   const { nc } = conn;

@@ -1,5 +1,6 @@
 import { Observable, asapScheduler, type OperatorFunction, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import { WireSubject } from '../core/wire-subject';
+import { checkKnown } from '../core/options';
 
 /** Options of {@link burstRecv}. */
 export interface BurstRecvOptions {
@@ -15,6 +16,8 @@ export interface BurstRecvOptions {
    */
   scheduler?: SchedulerLike;
 }
+
+const KNOWN: Record<keyof BurstRecvOptions, true> = { maxSize: true, scheduler: true };
 
 /**
  * Emits what arrived in arrays: each burst holds what had arrived when it
@@ -64,6 +67,8 @@ export interface BurstRecvOptions {
  * @throws TypeError when `options.scheduler` is not a scheduler
  */
 export function burstRecv<T>(options: BurstRecvOptions = {}): OperatorFunction<T, T[]> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('burstRecv: options must be an object { maxSize, scheduler }');
+  checkKnown(options, KNOWN, 'burstRecv: options');
   const { maxSize = Infinity, scheduler = asapScheduler } = options;
   if (typeof (scheduler as Partial<SchedulerLike> | null)?.schedule !== 'function') throw new TypeError('burstRecv: options.scheduler must be an RxJS scheduler');
   if (!(maxSize === Infinity || (Number.isInteger(maxSize) && maxSize > 0))) {

@@ -1,7 +1,8 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { isCodec, type Codec } from '../core/codec';
 import { keyHash, type KeyValue } from '../core/hash';
-import type { AllocateOptions, ChannelId, WorkerContext } from '../runtime/context';
+import { ALLOCATE_OPTIONS, type AllocateOptions, type ChannelId, type WorkerContext } from '../runtime/context';
+import { checkKnown } from '../core/options';
 
 /** Options of {@link exchange}: what to route and how, plus the links' own options. */
 export interface ExchangeOptions<T> extends AllocateOptions {
@@ -92,11 +93,14 @@ export function exchange<T>(options: ExchangeOptions<T>): MonoTypeOperatorFuncti
     });
 }
 
+const KNOWN: Record<keyof ExchangeOptions<unknown>, true> = { ...ALLOCATE_OPTIONS, worker: true, channel: true, codec: true, key: true };
+
 /** Validates `exchange`'s options at the door, naming the one at fault. */
 function checkOptions<T>(options: ExchangeOptions<T>): ExchangeOptions<T> {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('exchange: options must be an object { worker, channel, codec, key }');
   }
+  checkKnown(options, KNOWN, 'exchange: options');
   const { worker, channel, codec, key } = options;
   if (typeof worker !== 'object' || worker === null || typeof worker.allocate !== 'function') {
     throw new TypeError("options.worker must be the WorkerContext the worker's function was given");

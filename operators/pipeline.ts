@@ -10,6 +10,7 @@ import { pair, shmTransferList, type ShmEnd } from '../transports/shm';
 import { specOf } from '../pool/types';
 import { inputCodec, outputCodec, type Input, type Output, type StageSetup } from './stage-internals';
 import { checkRingBytes } from '../transports/shm/layout';
+import { checkKnown } from '../core/options';
 
 /** Options of {@link step}. */
 export interface StepOptions<I, O> {
@@ -26,6 +27,8 @@ export interface StepOptions<I, O> {
    */
   bytes?: number;
 }
+
+const KNOWN: Record<keyof StepOptions<unknown, unknown>, true> = { workers: true, input: true, output: true, bytes: true };
 
 /** One step of a {@link pipeline}, made by {@link step}: a description, nothing runs yet. */
 export interface Step<I, O> {
@@ -56,6 +59,7 @@ export function step<I, O>(module: ModuleRef, options: StepOptions<I, O>): Step<
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('step: options must be an object with the codecs `input` and `output`');
   }
+  checkKnown(options, KNOWN, 'step: options');
   const { workers = 1, input, output, bytes = 256 * 1024 } = options;
   if (workers !== 1) throw new RangeError('options.workers must be 1: a pipeline step runs on one worker for now');
   if (!isCodec(input)) throw new TypeError('options.input must be a codec (from codec(schema), or raw)');

@@ -27,6 +27,7 @@ import { DecodeError, type ErrorData } from '../core/errors';
 import { errorWithin } from '../core/error-fit';
 import { MAX_TIMER_MS } from '../core/thread-hold';
 import { ERROR_FIELDS } from '../core/frame';
+import { checkKnown } from '../core/options';
 import { EnvelopeCodec, type RpcEnvelope } from './rpc-envelope-codec';
 
 /** The kinds of envelope. */
@@ -171,15 +172,22 @@ export function checkTimeout(timeout: number): void {
   }
 }
 
+/** The keys of ClientOptions and ServeOptions (spec/types/option-keys.ts holds them to those types). */
+export const RPC_OPTIONS = {
+  client: { request: true, reply: true, concurrency: true, timeout: true },
+  serve: { request: true, reply: true, concurrency: true, signal: true },
+} as const;
+
 /**
  * Checks the options object of `client` or `serve` (named by `api`) and its
  * two codecs.
  * @throws TypeError naming what is wrong
  */
-export function checkCodecs(api: 'client' | 'serve', options: unknown): void {
+export function checkCodecs(api: 'client' | 'serve', options: unknown, known: Readonly<Record<string, true>> = RPC_OPTIONS[api]): void {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`${api}: options must be an object with the request and reply codecs`);
   }
+  checkKnown(options, known, `${api}: options`);
   const { request, reply } = options as { request?: unknown; reply?: unknown };
   if (!isCodec(request)) throw new TypeError(`${api}: options.request must be a codec (from codec(schema), or raw)`);
   if (!isCodec(reply)) throw new TypeError(`${api}: options.reply must be a codec (from codec(schema), or raw)`);

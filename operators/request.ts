@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs';
 import { TimeoutError } from '../core/errors';
 import type { RequestClient } from './client';
 import { checkTimeout } from './request-internals';
+import { checkKnown } from '../core/options';
 
 /** Options of {@link request}. */
 export interface RequestOptions {
@@ -19,6 +20,8 @@ export interface RequestOptions {
    */
   signal?: AbortSignal;
 }
+
+const KNOWN: Record<keyof RequestOptions, true> = { timeout: true, signal: true };
 
 /**
  * Asks the server behind `client` and emits its reply: cold, one request per
@@ -56,6 +59,7 @@ export interface RequestOptions {
  */
 export function request<Q, A>(client: RequestClient<Q, A>, value: Q, options: RequestOptions = {}): Observable<A> {
   if (typeof options !== 'object' || options === null) throw new TypeError('request: options must be an object { timeout, signal }');
+  checkKnown(options, KNOWN, 'request: options');
   const { timeout, signal } = options;
   if (timeout !== undefined) checkTimeout(timeout);
   // Checked here, before the client registers anything: a fake one failed at subscribe and left its entry behind.

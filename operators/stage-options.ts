@@ -5,6 +5,7 @@ import { isCodec, type Codec } from '../core/codec';
 import type { KeyValue } from '../core/hash';
 import type { ModuleRef } from '../threads/load-module';
 import { checkRingBytes } from '../transports/shm/layout';
+import { checkKnown } from '../core/options';
 
 /** Options of {@link stage}. */
 export interface StageOptions<I, O> {
@@ -48,12 +49,15 @@ export interface Checked<I, O> {
   bytes: number;
 }
 
+const KNOWN: Record<keyof StageOptions<unknown, unknown>, true> = { workers: true, input: true, output: true, ordered: true, inFlight: true, key: true, bytes: true };
+
 /** Validates `stage`'s arguments at the door, naming the one at fault. */
 export function checkOptions<I, O>(module: ModuleRef, options: StageOptions<I, O>): Checked<I, O> {
   if (typeof module !== 'string' && !(module instanceof URL)) throw new TypeError('stage: module must be a path or a file: URL');
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('stage: options must be an object with the codecs `input` and `output`');
   }
+  checkKnown(options, KNOWN, 'stage: options');
   const { workers = 1, input, output, ordered = true, inFlight = 1024, key, bytes = 256 * 1024 } = options;
   if (!Number.isInteger(workers) || workers < 1) throw new RangeError('options.workers must be a positive integer');
   if (workers > 1024) throw new RangeError('options.workers must be at most 1024');

@@ -5,6 +5,7 @@ import { isCodec, type Codec } from '../core/codec';
 import type { ModuleRef } from '../threads/load-module';
 import { MAX_CAPACITY } from './credits';
 import { checkRingBytes } from '../transports/shm/layout';
+import { checkKnown } from '../core/options';
 
 /** Options of {@link WorkerPool.spawn}. */
 export interface PoolOptions<D, U> {
@@ -29,6 +30,8 @@ export interface PoolOptions<D, U> {
   bytes?: number;
 }
 
+const KNOWN: Record<keyof PoolOptions<unknown, unknown>, true> = { down: true, up: true, upCapacity: true, args: true, bytes: true };
+
 /** The options, checked, with their defaults. */
 export interface Checked<D, U> {
   down: Codec<D>;
@@ -48,6 +51,7 @@ export function checkOptions<D, U>(n: number, module: ModuleRef, options: PoolOp
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('WorkerPool.spawn: options must be an object with the codecs `down` and `up`');
   }
+  checkKnown(options, KNOWN, 'WorkerPool.spawn: options');
   const { down, up, upCapacity = 1024, args, bytes = 256 * 1024 } = options;
   if (!isCodec(down)) throw new TypeError('options.down must be a codec (from codec(schema), or raw)');
   if (!isCodec(up)) throw new TypeError('options.up must be a codec (from codec(schema), or raw)');

@@ -7,7 +7,8 @@
  * caller (and, before these checks, was taken for the other thread's death).
  */
 import { MAX_TIMER_MS } from '../core/thread-hold';
-import type { ReceiveOptions, SpawnOptions } from './types';
+import { checkKnown } from '../core/options';
+import type { NodeOptions, ReceiveOptions, RequestOptions, SpawnOptions } from './types';
 
 export { MAX_TIMER_MS };
 
@@ -42,10 +43,19 @@ export function checkName(name: unknown, what: string): string {
   return name;
 }
 
-/** An options argument: undefined (none) or an object; `null` and other values are a TypeError. */
-export function checkOptions<T extends object>(options: T | undefined, what: string): T | Record<string, never> {
+/** The keys each options argument of this layer takes (core/options.ts): a misspelt one is a TypeError, not ignored. */
+export const OPTIONS = {
+  request: { timeout: true, tag: true } satisfies Record<keyof RequestOptions, true>,
+  receive: { tags: true, timeout: true, signal: true } satisfies Record<keyof ReceiveOptions, true>,
+  spawn: { placement: true, link: true, linkTag: true, trapExits: true, name: true, mailboxBound: true, node: true } satisfies Record<keyof SpawnOptions, true>,
+  node: { threads: true, id: true, ringBytes: true, wait: true, spinMicros: true } satisfies Record<keyof NodeOptions, true>,
+};
+
+/** An options argument: undefined (none) or an object of the `known` keys; `null` and other values are a TypeError. */
+export function checkOptions<T extends object>(options: T | undefined, what: string, known: Readonly<Record<string, true>>): T | Record<string, never> {
   if (options === undefined) return {};
   if (typeof options !== 'object' || options === null) throw new TypeError(`${what} must be an object when given`);
+  checkKnown(options, known, what);
   return options;
 }
 
@@ -56,7 +66,7 @@ export function checkSignal(signal: unknown, what: string): void {
 
 /** `receive`'s options, checked: `tags` an array of safe integers, `timeout` as checkTimeout says, `signal` an AbortSignal. */
 export function receiveOptions(options: ReceiveOptions | undefined, what: string): ReceiveOptions & { tags: readonly number[] | undefined } {
-  const { tags, timeout, signal } = checkOptions(options, `${what}: options`);
+  const { tags, timeout, signal } = checkOptions(options, `${what}: options`, OPTIONS.receive);
   if (tags !== undefined && (!Array.isArray(tags) || !tags.every((tag) => Number.isSafeInteger(tag)))) {
     throw new TypeError(`${what}: options.tags must be an array of integer tags`);
   }

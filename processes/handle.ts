@@ -4,7 +4,7 @@
  * handle a process gets to itself.
  */
 import type { Codec } from '../core/codec';
-import { checkName, checkOptions, checkTimeout } from './checks';
+import { checkName, checkOptions, OPTIONS, checkTimeout } from './checks';
 import type { Ops } from './ops';
 import type { Proc } from './proc';
 import type { EntryCodecs, EntryLike, LookupOptions, Monitor, Process, ProcessRef, RequestOptions, Self, SpawnOptions, Timer } from './types';
@@ -60,7 +60,7 @@ export class Handle<M, R = never> implements Process<M, R> {
     let timeout: number | undefined;
     let tag: number;
     try {
-      const { timeout: given = 30_000, tag: asked = 0 } = checkOptions(options, 'request: options') as RequestOptions;
+      const { timeout: given = 30_000, tag: asked = 0 } = checkOptions(options, 'request: options', OPTIONS.request) as RequestOptions;
       timeout = checkTimeout(given, 'request: options.timeout', true);
       tag = checkTag(asked);
     } catch (err) {

@@ -4,7 +4,7 @@
  * shared-memory rings. Workers start through the one worker start-up
  * (threads/start.ts) and end through its Crew.
  */
-import { checkOptions } from './checks';
+import { checkOptions, OPTIONS } from './checks';
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';
@@ -44,7 +44,7 @@ const WAITS: readonly NodeWait[] = ['auto', 'spin', 'yield', 'async'];
 
 /** @internal `startNode`, giving the node's class (remote.ts reaches its own thread through it). */
 export function startLocalNode(options: NodeOptions | undefined): Node {
-  const given = checkOptions(options, 'startNode: options') as NodeOptions;
+  const given = checkOptions(options, 'startNode: options', OPTIONS.node) as NodeOptions;
   const { threads = availableParallelism(), id = randomUUID(), ringBytes = 1 << 20, wait = 'auto', spinMicros = 50 } = given;
   if (!Number.isInteger(threads) || threads < 0 || threads > 1024) throw new RangeError('startNode: options.threads must be an integer from 0 to 1024');
   if (!Number.isInteger(ringBytes) || ringBytes < 4096 || ringBytes > 2 ** 30 || (ringBytes & (ringBytes - 1)) !== 0) {

@@ -22,7 +22,7 @@
  * node's own thread); for 'least-loaded', each node tells its linked nodes
  * its loads (LOAD frames, every LOAD_INTERVAL ms while they change).
  */
-import { checkOptions } from './checks';
+import { checkOptions, OPTIONS } from './checks';
 import { Subscription } from 'rxjs';
 import { NodeClosedError, NodeUnreachableError } from '../core/errors';
 import { connect, listen, type HeartbeatOptions, type TcpConnection, type TcpServer } from '../transports/tcp';
@@ -38,6 +38,9 @@ import type { Scheduler } from './scheduler';
 import type { EntryCodecs, EntryLike, LookupOptions, Process, ProcessRef, SpawnOptions } from './types';
 
 import type { ClusterNode, ClusterNodeOptions, NodeAddress } from './remote-types';
+
+/** Every key of ClusterNodeOptions: a node's and the cluster's. */
+const CLUSTER_OPTIONS: Record<keyof ClusterNodeOptions, true> = { ...OPTIONS.node, id: true, listen: true, peers: true, nats: true, secret: true, heartbeat: true };
 
 export type { ClusterNode, ClusterNodeOptions, NodeAddress } from './remote-types';
 
@@ -61,7 +64,7 @@ export type { ClusterNode, ClusterNodeOptions, NodeAddress } from './remote-type
  * @throws NodeUnreachableError (rejects) when a `peers` node cannot be linked (the node is closed again)
  */
 export async function startClusterNode(options: ClusterNodeOptions): Promise<ClusterNode> {
-  const { listen: listenOn, peers = [], secret, heartbeat, nats, ...local } = checkOptions(options, 'startClusterNode: options') as ClusterNodeOptions;
+  const { listen: listenOn, peers = [], secret, heartbeat, nats, ...local } = checkOptions(options, 'startClusterNode: options', CLUSTER_OPTIONS) as ClusterNodeOptions;
   if (typeof local.id !== 'string' || local.id === '') throw new TypeError('startClusterNode: options.id must be a non-empty string');
   if (!Array.isArray(peers)) throw new TypeError('startClusterNode: options.peers must be an array of { host, port } or node ids');
   const node = new Cluster(startLocalNode(local), { secret, heartbeat });

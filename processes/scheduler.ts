@@ -15,7 +15,7 @@ import { MailboxFullError, NameTakenError, NodeClosedError, ProcessExitedError, 
 import { ErrorRecord } from '../core/frame';
 import { Naming } from './naming';
 import { Calls } from './calls';
-import { checkDelay, checkName, checkOptions, spawnOptions } from './checks';
+import { checkDelay, checkName, checkOptions, OPTIONS, spawnOptions } from './checks';
 import { checkHandleCodecs, resolveEntry } from './entry';
 import { envelope, Kind, type Envelope } from './envelope';
 import { Handle, SelfHandle } from './handle';
@@ -35,7 +35,7 @@ export class Scheduler extends Naming implements Ops {
     if (this.closing) throw new NodeClosedError('spawn: the node is closed');
     // A dead parent's children would run unlinked and unwatched (a supervisor restarting them after its own end).
     if (parent?.state === State.DEAD) throw new ProcessExitedError(`spawn: the parent process ${parent.id} has ended`, 'noproc');
-    const options = checkOptions(optionsGiven, 'spawn: options');
+    const options = checkOptions(optionsGiven, 'spawn: options', OPTIONS.spawn);
     if (options.node !== undefined && options.node !== this.node) return this.far(options.node).spawn(given, capture, options, parent);
     const entry = resolveEntry(given);
     const thread = this.placement(options, parent);

@@ -51,6 +51,8 @@ export interface SupervisorOptions {
   period?: number;
 }
 
+const SUPERVISOR_OPTIONS: Record<keyof SupervisorOptions, true> = { strategy: true, maxRestarts: true, period: true };
+
 /** A supervisor's capture, as `supervisorSpec` makes it (each child's capture already encoded). */
 export interface SupervisorCapture {
   readonly strategy: Strategy;
@@ -147,7 +149,7 @@ export const ChildInfos: Codec<ChildInfo[]> = codec({
  * @throws EncodeError when a child's capture does not fit its entry's capture codec
  */
 export function supervisorSpec(children: readonly ChildSpec[], options?: SupervisorOptions): SupervisorCapture {
-  const { strategy = 'one-for-one', maxRestarts = 3, period = 5000 } = checkOptions(options, 'supervisorSpec: options') as SupervisorOptions;
+  const { strategy = 'one-for-one', maxRestarts = 3, period = 5000 } = checkOptions(options, 'supervisorSpec: options', SUPERVISOR_OPTIONS) as SupervisorOptions;
   if (!Array.isArray(children)) throw new TypeError('supervisorSpec: children must be an array');
   if (!STRATEGIES.includes(strategy)) throw new TypeError(`options.strategy must be one of ${STRATEGIES.join(', ')}`);
   if (!Number.isInteger(maxRestarts) || maxRestarts < 0 || maxRestarts > 2 ** 31 - 1) throw new RangeError('options.maxRestarts must be an integer from 0 to 2^31 - 1');

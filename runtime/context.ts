@@ -23,6 +23,7 @@ import type { Infer, Schema } from '../core/schema';
 import { WireSubject, type WireOptions } from '../core/wire-subject';
 import type { WireStats } from '../core/channel';
 import { transferList } from '../transports';
+import { checkKnown } from '../core/options';
 import { channelKey, closeEnd, linkKind, type End, type LinkKind, type LinkOptions } from './link-kinds';
 
 /** A channel's name: the same in every worker. */
@@ -69,6 +70,9 @@ export interface AllocateOptions extends LinkOptions {
   /** As `WireOptions.maxQueue`, per sender: values `next` may hold while a peer's ring is full. Default 65536. */
   maxQueue?: number;
 }
+
+/** Every key of AllocateOptions (core/options.ts `checkKnown`). */
+export const ALLOCATE_OPTIONS: Record<keyof AllocateOptions, true> = { transport: true, bytes: true, wait: true, spinMicros: true, maxQueue: true };
 
 /** What a worker module's default export gets. */
 export interface WorkerContext {
@@ -156,6 +160,8 @@ export class Peers {
   /** See `WorkerContext.allocate`. */
   allocate(channel: ChannelId, schema: unknown, options: AllocateOptions = {}): Channels<unknown> {
     const key = channelKey(channel);
+    if (typeof options !== 'object' || options === null) throw new TypeError('allocate: options must be an object');
+    checkKnown(options, ALLOCATE_OPTIONS, 'allocate: options');
     if (this.allocated.has(key)) {
       throw new TypeError(`allocate: channel ${JSON.stringify(channel)} is already allocated in worker ${this.index}`);
     }

@@ -3,6 +3,7 @@
  */
 import { isCodec, type Codec } from '../core/codec';
 import { WireSubject, type WireOptions } from '../core/wire-subject';
+import { unknownOption } from '../core/options';
 import { connectPort, isPortLike, type PortLike, type PortOptions } from './port/index';
 import { connectShm, isShmEnd, type ShmEnd } from './shm';
 import type { ShmOptions } from './shm/channel';
@@ -23,12 +24,10 @@ const TCP: Record<Exclude<keyof TcpOpenOptions, keyof WireOptions>, true> = { wi
  * silence. Keys whose value is `undefined` pass.
  * @throws TypeError naming the option and the kind of end
  */
-function checkOptions(options: object, kind: string, own: object): void {
-  for (const [key, value] of Object.entries(options)) {
-    if (value === undefined || key in WIRE || key in own) continue;
-    const takes = [...Object.keys(WIRE), ...Object.keys(own)].join(', ');
-    throw new TypeError(`open: options.${key} does not apply to a ${kind} end (it takes ${takes})`);
-  }
+function checkOptions(options: object, kind: string, own: Readonly<Record<string, true>>): void {
+  const takes = { ...WIRE, ...own };
+  const key = unknownOption(options, takes);
+  if (key !== undefined) throw new TypeError(`open: options.${key} does not apply to a ${kind} end (it takes ${Object.keys(takes).join(', ')})`);
 }
 
 /** Every end descriptor `open` accepts. */

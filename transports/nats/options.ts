@@ -6,6 +6,7 @@ import type { ConnectionOptions } from '@nats-io/transport-node';
 import type { WireOptions } from '../../core/wire-subject';
 import type { HeartbeatSettings } from '../tcp/heartbeat';
 import { heartbeatSettings, type HeartbeatOptions } from '../tcp/options';
+import { checkKnown } from '../../core/options';
 
 /** What `connect` takes beside the connection (rxwire's own part). */
 export interface NatsWireOptions {
@@ -43,6 +44,8 @@ export interface NatsOpenOptions extends WireOptions {
   pairTimeout?: number;
 }
 
+const OPEN_OPTIONS: Record<keyof NatsOpenOptions, true> = { maxQueue: true, pauseReadsWhileQueued: true, windowBytes: true, batchBytes: true, heartbeat: true, pairTimeout: true };
+
 /** `conn.open`'s NATS options after defaults and checks. */
 export interface OpenSettings {
   window: number;
@@ -59,6 +62,7 @@ const MiB = 1 << 20;
  */
 export function openSettings(options: NatsOpenOptions): OpenSettings {
   if (typeof options !== 'object' || options === null) throw new TypeError('conn.open: options must be an object');
+  checkKnown(options, OPEN_OPTIONS, 'conn.open: options');
   const { windowBytes = 4 * MiB, batchBytes = 64 * 1024, heartbeat, pairTimeout = 5000 } = options;
   return {
     window: positive(windowBytes, 'options.windowBytes'),

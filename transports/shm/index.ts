@@ -21,6 +21,7 @@ import type { Codec } from '../../core/codec';
 import { openShmChannel, type ShmOptions } from './channel';
 import { createRing, enterSleep, largestValue, mapRing, RecordKind, ReaderState, type RingOptions } from './layout';
 import { RingReader, RingWriter } from './ring';
+import { checkKnown } from '../../core/options';
 
 export { RingReader, RingWriter, RecordKind, ReaderState, mapRing, enterSleep, largestValue };
 export type { ShmOptions, RingOptions };
@@ -45,8 +46,12 @@ export interface PairOptions {
   prefault?: boolean;
 }
 
+const PAIR_OPTIONS: Record<keyof PairOptions, true> = { bytes: true, prefault: true };
+
 /** Makes two linked ends, a ring each way: keep one, hand the other to a worker. */
 export function pair(options: PairOptions = {}): [ShmEnd, ShmEnd] {
+  if (typeof options !== 'object' || options === null) throw new TypeError('shm.pair: options must be an object { bytes, prefault }');
+  checkKnown(options, PAIR_OPTIONS, 'shm.pair: options');
   const { bytes = 1 << 20, prefault } = options;
   const ab = createRing({ bytes, prefault });
   const ba = createRing({ bytes, prefault });

@@ -5,6 +5,7 @@
 import { MAX_TIMER_MS } from '../../core/thread-hold';
 import type { TlsOptions, ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { HeartbeatSettings } from './heartbeat';
+import { checkKnown } from '../../core/options';
 
 const MiB = 1 << 20;
 
@@ -83,6 +84,10 @@ export interface ConnectOptions extends CommonOptions {
   reconnect?: boolean | ReconnectOptions;
 }
 
+const COMMON: Record<keyof CommonOptions, true> = { secret: true, maxFrame: true, window: true, highWaterMark: true, heartbeat: true };
+const LISTEN: Record<keyof ListenOptions, true> = { ...COMMON, port: true, host: true, tls: true, resumeTimeout: true };
+const CONNECT: Record<keyof ConnectOptions, true> = { ...COMMON, port: true, host: true, tls: true, reconnect: true };
+
 /** Connection settings after defaults and validation. */
 export interface Settings {
   secret: Buffer | undefined;
@@ -116,6 +121,7 @@ export const MAX_MAX_FRAME = 0xffffffff - 9;
 
 export function listenSettings(options: ListenOptions): ListenSettings {
   if (typeof options !== 'object' || options === null) throw new TypeError('tcp.listen: options must be an object');
+  checkKnown(options, LISTEN, 'tcp.listen: options');
   const { port = 0, host = '127.0.0.1', tls, resumeTimeout = 30_000 } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError('options.port must be an integer from 0 to 65535');
   return {
@@ -129,6 +135,7 @@ export function listenSettings(options: ListenOptions): ListenSettings {
 
 export function connectSettings(options: ConnectOptions): ConnectSettings {
   if (typeof options !== 'object' || options === null) throw new TypeError('tcp.connect: options must be an object');
+  checkKnown(options, CONNECT, 'tcp.connect: options');
   const { port, host = '127.0.0.1', tls, reconnect = false } = options;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError('options.port must be an integer from 1 to 65535');
   return { ...common(options), port, host: hostOf(host), tls: tlsOf(tls), reconnect: reconnectOf(reconnect) };

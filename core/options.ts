@@ -1,0 +1,27 @@
+/**
+ * Options checked at the door: a key an API does not take — a misspelt name
+ * (`upCapcity`), or an option of another API — is a TypeError naming it and
+ * what the API takes, not ignored in silence. A key whose value is
+ * `undefined` passes (spreading optional settings is common). Each caller
+ * lists its keys as a record of every key of its options type
+ * (`Record<keyof Options, true>`), so an option added to the type and not
+ * to the list fails to compile.
+ */
+
+/** The first key of `options` that `known` does not list (and whose value is not undefined), if any. */
+export function unknownOption(options: object, known: Readonly<Record<string, true>>): string | undefined {
+  for (const key of Object.keys(options)) {
+    if (!Object.hasOwn(known, key) && (options as Record<string, unknown>)[key] !== undefined) return key;
+  }
+  return undefined;
+}
+
+/**
+ * Refuses a key of `options` that `known` does not list; `what` names the
+ * options argument (`'stage: options'`).
+ * @throws TypeError `<what>.<key> is not an option (it takes a, b, c)`
+ */
+export function checkKnown(options: object, known: Readonly<Record<string, true>>, what: string): void {
+  const key = unknownOption(options, known);
+  if (key !== undefined) throw new TypeError(`${what}.${key} is not an option (it takes ${Object.keys(known).join(', ')})`);
+}
