@@ -1,0 +1,58 @@
+/**
+ * Options checked at the door (core/options.ts): a key an API does not take
+ * is a TypeError naming it and what the API takes; a key whose value is
+ * undefined passes. Every API listed in the README is called here with a
+ * misspelt key; none of these calls starts a thread or opens a socket.
+ */
+import { Subject } from 'rxjs';
+import { codec, raw } from '../../core/codec';
+import { openSettings } from '../../transports/nats/options';
+import { shm, tcp } from '../../transports';
+import { open } from '../../transports/open';
+import { burstRecv, client, exchange, request, rpcCodec, serve, stage, step } from '../../operators';
+import { WorkerPool } from '../../pool/pool';
+import { startNode, supervisorSpec } from '../../processes';
+import type { WorkerContext } from '../../runtime/context';
+
+const worker = { index: 0, peers: 1, allocate: () => ({ senders: [], receiver: new Subject() }) } as unknown as WorkerContext;
+
+describe('options checked at the door', () => {
+  const cases: [string, () => unknown, RegExp][] = [
+    ['codec', () => codec('long', { vallidate: false } as never), /^codec: options\.vallidate is not an option \(it takes validate\)$/],
+    ['shm.pair', () => shm.pair({ byts: 256 } as never), /shm\.pair: options\.byts is not an option \(it takes bytes, prefault\)/],
+    ['exchange', () => exchange({ worker, channel: 'c', codec: raw, key: () => 1, maxqueue: 5 } as never), /exchange: options\.maxqueue is not an option \(it takes transport, bytes, wait, spinMicros, maxQueue, worker, channel, codec, key\)/],
+    ['burstRecv', () => burstRecv({ maxsize: 2 } as never), /burstRecv: options\.maxsize is not an option/],
+    ['stage', () => stage('x.js', { input: raw, output: raw, inflight: 2 } as never), /stage: options\.inflight is not an option \(it takes workers, input, output, ordered, inFlight, key, bytes\)/],
+    ['step', () => step('x.js', { input: raw, output: raw, worker: 1 } as never), /step: options\.worker is not an option/],
+    ['serve', () => serve(() => 1, { request: raw, reply: raw, concurency: 2 } as never), /serve: options\.concurency is not an option \(it takes request, reply, concurrency, signal\)/],
+    ['WorkerPool.spawn', () => WorkerPool.spawn(1, 'x.js', { down: raw, up: raw, upCapcity: 8 } as never), /WorkerPool\.spawn: options\.upCapcity is not an option/],
+    ['startNode', () => startNode({ thread: 2 } as never), /startNode: options\.thread is not an option \(it takes threads, id, ringBytes, wait, spinMicros\)/],
+    ['supervisorSpec', () => supervisorSpec([], { maxRestart: 1 } as never), /supervisorSpec: options\.maxRestart is not an option/],
+    ['NATS conn.open', () => openSettings({ hearbeat: false } as never), /conn\.open: options\.hearbeat is not an option/],
+  ];
+
+  it.each(cases)('%s', (_, call, message) => {
+    expect(call).toThrow(TypeError);
+    expect(call).toThrow(message);
+  });
+
+  it('tcp.listen and tcp.connect reject before any socket', async () => {
+    await expect(tcp.listen({ windw: 1 } as never)).rejects.toThrow(/tcp\.listen: options\.windw is not an option/);
+    await expect(tcp.connect({ port: 1, reconect: true } as never)).rejects.toThrow(/tcp\.connect: options\.reconect is not an option/);
+  });
+
+  it('client and request on a wire: the misspelt key is refused, the right one taken', () => {
+    const [a] = shm.pair({ bytes: 4096, prefault: false });
+    const wire = open(a, rpcCodec());
+    expect(() => client(wire, { request: raw, reply: raw, timout: 5 } as never)).toThrow(/client: options\.timout is not an option \(it takes request, reply, concurrency, timeout\)/);
+    const c = client(wire, { request: raw, reply: raw, timeout: undefined });
+    expect(() => request(c, Buffer.of(1), { timout: 5 } as never)).toThrow(/request: options\.timout is not an option \(it takes timeout, signal\)/);
+    c.close();
+    wire.unsubscribe();
+  });
+
+  it('a key whose value is undefined passes, and a well-spelt option is taken', () => {
+    expect(() => codec('long', { validate: undefined, other: undefined } as never)).not.toThrow();
+    expect(() => burstRecv({ maxSize: 2, extra: undefined } as never)).not.toThrow();
+  });
+});
