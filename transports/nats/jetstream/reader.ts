@@ -9,10 +9,14 @@
  * - Backpressure: one pull request at a time, for `batch` values; the next
  *   is sent once these are delivered (and the server never has more than
  *   `maxAckPending` values out unacknowledged).
- * - A value that does not decode, or carries another writer schema's
- *   fingerprint: `term()` (JetStream will not hand it out again; it stays in
- *   the stream at its sequence), then the reader ends with DecodeError /
- *   SchemaMismatchError naming the sequence.
+ * - A value that does not decode: `term()` (JetStream will not hand it out
+ *   again; it stays in the stream at its sequence), then the reader ends
+ *   with DecodeError naming the sequence. A value written under another
+ *   schema (its Rxwire-Schema tag) is not bad data but a reader with the
+ *   wrong codec: `nak()` (it stays the consumer's next value, for a reader
+ *   with the writer's schema), then the reader ends with
+ *   SchemaMismatchError. It was terminated until 3 December 2026: a
+ *   reader deployed with a newer codec destroyed the consumer's values.
  * - A value this reader already took, handed out again (its ack was lost
  *   with a server that went down, or that server lost the consumer's last
  *   state and delivers it as new), is acknowledged and not delivered again.
@@ -238,14 +242,14 @@ export class Reader<T> {
     }
     const written = m.headers?.get(SCHEMA_HEADER);
     if (written && written !== this.tag) {
-      m.term(); // no reason text: nats-server 2.9 reads only a bare +TERM
-      return this.end(new SchemaMismatchError('(root)', `stream ${o.stream} seq ${m.seq} was written with schema ${written}, this reader's is ${this.tag} (Rxwire-Schema)`));
+      m.nak(); // left for a reader with the writer's schema (and the rest of this pull with it: end() stops, stop() naks what is held)
+      return this.end(new SchemaMismatchError('(root)', `stream ${o.stream} seq ${m.seq} was written with schema ${written}, this reader's is ${this.tag} (Rxwire-Schema); the value stays the consumer's next`));
     }
     let value: T;
     try {
       value = codec.decode(m.data);
     } catch (err) {
-      m.term();
+      m.term(); // no reason text: nats-server 2.9 reads only a bare +TERM
       return this.end(new DecodeError(`stream ${o.stream} seq ${m.seq} (${m.data.length} bytes) does not decode: ${(err as Error).message}`, { cause: err }));
     }
     this.sink.deliver(m, value);
