@@ -83,6 +83,20 @@ describe('NATS channels under load', () => {
     expect(maxQueued).toBeLessThanOrEqual(1);
   }, 120_000);
 
+  it('close() while the server is down resolves, and really closes: no rejection from the client, no reconnecting left behind', async () => {
+    const a = await conn();
+    const wire = a.open('while-down', Trade);
+    const ended = new Promise<unknown>((resolve) => wire.subscribe({ error: resolve, complete: () => resolve('complete') }));
+    const down = nextStatus(a, 'disconnect');
+    await nats.server.kill();
+    await down;
+    // A failed flush used to skip the close: close() rejected with the client's RequestError and the client kept reconnecting.
+    await expect(a.close()).resolves.toBeUndefined();
+    expect(a.nc.isClosed()).toBe(true);
+    expect(await ended).toBeInstanceOf(TransportClosedError);
+    await nats.server.restart();
+  }, 60_000);
+
   it('the server killed and restarted mid-stream: both ends fail with TransportClosedError, never a hang, and the connection serves new channels after', async () => {
     const [a, b] = [await conn(), await conn()];
     const writer = a.open('restart', Trade);

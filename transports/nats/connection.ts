@@ -14,6 +14,7 @@ import { WireSubject } from '../../core/wire-subject';
 import { NatsTransport } from './channel';
 import { openSettings, type NatsConnectOptions, type NatsOpenOptions, type NatsWireOptions } from './options';
 import { Pairing } from './pairing';
+import { flushed } from './flush';
 import { ChannelSubjects, checkChannelName, checkPrefix, MESSAGE_HEADER } from './wire';
 
 /**
@@ -144,8 +145,11 @@ export class NatsWire {
       this.endAll(new TransportClosedError('this end closed its NATS connection'), 'the other end closed its NATS connection');
       try {
         if (this.owned && !this.nc.isClosed()) {
-          await this.nc.flush();
-          await this.nc.close();
+          // What was published goes out first if the server is there. A failed flush (the server down) used to
+          // skip the close: the client went on reconnecting, its timers kept the process alive, and close()
+          // rejected with the client's own error. Now the flush is bounded and the close always happens.
+          await flushed(this.nc);
+          await this.nc.close().catch(() => undefined); // closed either way: nc.closed() ends the channels
         }
       } finally {
         this.resolveClosed();

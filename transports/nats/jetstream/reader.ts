@@ -32,6 +32,7 @@ import type { ResolvedOptions } from './options';
 import { SCHEMA_HEADER, schemaTag } from './publisher';
 import { CONSUMER_NOT_FOUND, ensureConsumer, STREAM_NOT_FOUND, typed } from './setup';
 import { TakenSeqs } from './taken';
+import { flushed } from '../flush';
 
 /** One value as it was stored, with its place in the stream. */
 export interface DurableMessage<T> {
@@ -75,7 +76,6 @@ export interface ReaderStats {
 }
 
 const SLICE_MS = 5;
-const FLUSH_MS = 2000;
 /** How long one pull request waits on the server for values (the client's minimum): a reader stopping on an idle stream finishes within it. */
 const PULL_EXPIRES_MS = 1000;
 
@@ -91,18 +91,6 @@ async function gone(jsm: JetStreamManager, stream: string, name: string): Promis
   } catch (err) {
     return err instanceof JetStreamApiError && (err.code === CONSUMER_NOT_FOUND || err.code === STREAM_NOT_FOUND);
   }
-}
-
-/** Resolves when the server has everything written so far, or after FLUSH_MS (a server that is down), or at once when closed. */
-function flushed(nc: NatsConnection): Promise<void> {
-  if (nc.isClosed()) return Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_MS)));
-  const done = nc.flush().then(
-    () => undefined,
-    () => undefined, // closed meanwhile: nothing more can reach the server
-  );
-  return Promise.race([done, late]).finally(() => clearTimeout(timer));
 }
 
 /** A running reader: `stop()` ends it (held values are nak'ed; an ephemeral consumer is deleted). */
