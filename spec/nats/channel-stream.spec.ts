@@ -83,6 +83,22 @@ describe('NATS channels under load', () => {
     expect(maxQueued).toBeLessThanOrEqual(1);
   }, 120_000);
 
+  it('two ends opened while the server is down pair once it is back: an unpaired end says its id again', async () => {
+    // Their one announcement each went into the outage, and both waited for ever, with no error.
+    const [a, b] = [await conn(), await conn()];
+    const down = Promise.all([a, b].map((c) => nextStatus(c, 'disconnect')));
+    await nats.server.kill();
+    await down;
+    const wa = a.open('opened-in-outage', Trade);
+    const wb = b.open('opened-in-outage', Trade);
+    const back = Promise.all([a, b].map((c) => nextStatus(c, 'reconnect')));
+    await nats.server.restart();
+    await back;
+    const got = new Promise((resolve, reject) => wb.subscribe({ next: resolve, error: reject }));
+    await wa.send(tradeAt(7));
+    expect(await got).toEqual(tradeAt(7));
+  }, 60_000);
+
   it('close() while the server is down resolves, and really closes: no rejection from the client, no reconnecting left behind', async () => {
     const a = await conn();
     const wire = a.open('while-down', Trade);
