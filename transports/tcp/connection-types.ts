@@ -8,6 +8,7 @@ import type { Codec } from '../../core/codec';
 import type { WireOptions } from '../../core/wire-subject';
 import type { Settings } from './options';
 import { MAX_NAME_BYTES } from './wire';
+import { checkKnown } from '../../core/options';
 
 /** What a dropped socket means for a connection `C` (server: wait for the client; client: reconnect). */
 export interface Lifeline<C> {
@@ -31,6 +32,14 @@ export type TcpOpenOptions = WireOptions & {
   /** This channel's receive window, bytes (default: the connection's `window`). */
   window?: number;
 };
+
+const OPEN_OPTIONS: Record<keyof TcpOpenOptions, true> = { maxQueue: true, pauseReadsWhileQueued: true, window: true };
+
+/** `conn.open`'s options: an object of TcpOpenOptions' keys (a misspelt one is a TypeError: core/options.ts). */
+export function checkOpenOptions(options: TcpOpenOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('conn.open: options must be an object');
+  checkKnown(options, OPEN_OPTIONS, 'conn.open: options');
+}
 
 /**
  * A connection's state: `live` (a socket is attached), `dropped` (a

@@ -14,10 +14,10 @@
  */
 import type { Socket } from 'node:net';
 import { isCodec, type Codec } from '../../core/codec';
-import { TransportClosedError } from '../../core/errors';
+import { ChannelTakenError, TransportClosedError } from '../../core/errors';
 import { WireSubject } from '../../core/wire-subject';
 import type { ChannelHost, TcpChannel } from './channel';
-import { checkName, type ConnectionSetup, type Lifeline, type TcpConnectionState, type TcpConnectionStats, type TcpOpenOptions } from './connection-types';
+import { checkName, checkOpenOptions, type ConnectionSetup, type Lifeline, type TcpConnectionState, type TcpConnectionStats, type TcpOpenOptions } from './connection-types';
 import { Heartbeat } from './heartbeat';
 import { Mux } from './mux';
 import { connectionFrame } from './output';
@@ -124,16 +124,18 @@ export class TcpConnection {
    * (with its own codec: the schemas are resolved by Avro's rules, or both
    * ends fail with `SchemaMismatchError`). Values sent before the peer has
    * opened it wait, as on a full window.
-   * @throws TypeError for a bad name or codec, or a name already open on this connection
+   * @throws TypeError for a bad name or codec
+   * @throws ChannelTakenError for a name already open on this connection (one WireSubject per channel, as `open` and NATS say)
    * @throws RangeError for a bad option
    * @throws TransportClosedError when the connection is closed
    */
   open<T, In = never>(name: string, codec: Codec<T, In>, options: TcpOpenOptions = {}): WireSubject<T, In> {
     checkName(name);
+    checkOpenOptions(options);
     if (!isCodec(codec)) throw new TypeError('conn.open: codec must be a Codec (from codec(), raw, rpcCodec(), ...)');
     const window = options.window === undefined ? this.settings.window : positive(options.window, 'options.window');
     if (this.state === 'gone' || this.closing) throw new TransportClosedError(`conn.open("${name}"): the connection is closed`);
-    if (this.mux.has(name)) throw new TypeError(`conn.open: a channel named "${name}" is already open on this connection`);
+    if (this.mux.has(name)) throw new ChannelTakenError(`conn.open: a channel named "${name}" is already open on this connection (close that one first)`);
     let channel: TcpChannel<T> | undefined;
     const wire = new WireSubject<T, In>((sink) => (channel = this.mux.add(name, codec as Codec<T>, sink, window)), codec, options);
     // Only now: binding may call the sink, which needs the WireSubject whole.

@@ -1,6 +1,6 @@
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { codec } from '../../../core/codec';
-import { TransportClosedError } from '../../../core/errors';
+import { ChannelTakenError, TransportClosedError } from '../../../core/errors';
 import { tcp } from '../../../transports';
 import { closeAll, connect, listen, nextConnection } from '../../fixtures/tcp';
 import { until } from '../../helpers';
@@ -46,11 +46,12 @@ describe('tcp misuse', () => {
     await expect(tcp.connect({ port })).rejects.toBeInstanceOf(TransportClosedError);
   });
 
-  it('opening the same name twice on one connection is a TypeError; bad names and codecs too', async () => {
+  it('opening the same name twice on one connection is a ChannelTakenError; bad names, codecs and options are TypeErrors', async () => {
     const server = await listen();
     const client = await connect({ port: server.port });
     client.open('once', codec('int'));
-    expect(() => client.open('once', codec('int'))).toThrow(TypeError);
+    expect(() => client.open('once', codec('int'))).toThrow(ChannelTakenError);
+    expect(() => client.open('typo', codec('int'), { windw: 5 } as never)).toThrow(/conn\.open: options\.windw is not an option \(it takes maxQueue, pauseReadsWhileQueued, window\)/);
     expect(() => client.open('', codec('int'))).toThrow(TypeError);
     expect(() => client.open('x'.repeat(2000), codec('int'))).toThrow(RangeError);
     expect(() => client.open('c', {} as never)).toThrow(TypeError);
