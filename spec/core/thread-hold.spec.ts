@@ -8,7 +8,9 @@ import { exited, spawn } from '../helpers';
 
 /** What the worker posted before it exited, and its exit code. */
 async function run(how: 'credits' | 'held' | 'margin'): Promise<{ said: unknown[]; code: number }> {
-  const worker = spawn('hold', { how, sliceMs: 50, busyMs: 30 });
+  // The control ('margin') waits 500 ms, so that its worker's exit, ~30 ms in, is far from the wait's end on a loaded machine
+  // too (with a keep-alive of the wait's timeout plus 10 ms it raced the wait, and lost once in a CI run: 'settled').
+  const worker = spawn('hold', { how, sliceMs: how === 'margin' ? 500 : 50, busyMs: 30 });
   const said: unknown[] = [];
   worker.on('message', (message) => said.push(message));
   const code = await exited(worker);
@@ -24,8 +26,7 @@ describe('holdThread', () => {
     expect(await run('held')).toEqual({ said: ['settled'], code: 0 });
   });
 
-  it('is needed: a timer of the timeout plus 10 ms lets the worker exit mid-wait after a 30 ms turn', async () => {
-    // The way credits.ts and shm/wait.ts kept the thread before: the worker exits, the wait never settles.
+  it('is needed: a pending waitAsync alone keeps no worker alive (a keep-alive that ends first: the worker exits mid-wait)', async () => {
     expect(await run('margin')).toEqual({ said: [], code: 0 });
   });
 });
