@@ -138,7 +138,7 @@ export class GapError extends RxwireError {
   }
 }
 
-/** A point-to-point channel name that already has its two ends (a third opener gets this), or an end opened a second time (`open`: one WireSubject per end). */
+/** A point-to-point channel name that already has its two ends (a third opener gets this), an end opened a second time (`open`: one WireSubject per end), or a TCP channel name opened twice on one connection. */
 export class ChannelTakenError extends RxwireError {
   readonly code = ErrorCode.CHANNEL_TAKEN;
 }

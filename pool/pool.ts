@@ -134,9 +134,7 @@ export class WorkerPool<D, U, R = unknown> {
   private readonly ringBytes: number;
   private readonly done: Promise<R[]>;
   private abort!: (err: WorkerError) => void;
-  private readonly aborted = new Promise<never>((_, reject) => {
-    this.abort = reject;
-  });
+  private readonly aborted = new Promise<never>((_, reject) => void (this.abort = reject));
   private stopped = false;
   private ended = false;
 
@@ -219,6 +217,7 @@ export class WorkerPool<D, U, R = unknown> {
       throw new RangeError(`send: index must be an integer from 0 to ${this.workers - 1}, got ${index}`);
     }
     this.checkOpen('send');
+    this.downCodec.check(value); // as broadcast: a codec made with validate: false checks here all the same
     sendDown(this.crew.wires[index].down, this.downCodec, this.ringBytes, value, 'send');
   }
 

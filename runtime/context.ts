@@ -91,10 +91,12 @@ export interface WorkerContext {
 
 /**
  * The mesh messages: one hands a peer its end of a channel; `finished` says
- * this worker's function has settled and it allocates nothing more (sent
- * after every `link` it sent: a port keeps order).
+ * this worker's function has settled, with the channels it allocated: it
+ * allocates nothing more (sent after every `link` it sent: a port keeps
+ * order). A peer still links a channel the finished worker allocated (its
+ * end waits there for the link); any other can never form.
  */
-type MeshMessage = { type: 'link'; channel: string; end: End } | { type: 'finished' };
+type MeshMessage = { type: 'link'; channel: string; end: End } | { type: 'finished'; allocated: string[] };
 
 /**
  * The links of this worker to the workers of other processes (a cluster).
@@ -126,6 +128,8 @@ export class Peers {
   private readonly gone: (string | null)[];
   /** This worker's function has settled: it allocates nothing more. */
   private finished = false;
+  /** Per peer that finished: the channels it had allocated (it still takes their links). */
+  private readonly finishedWith: (Set<string> | undefined)[] = [];
 
   /**
    * @param mesh per peer, the port to it (null for this worker itself, and
@@ -143,7 +147,7 @@ export class Peers {
     this.gone = mesh.map(() => null);
     mesh.forEach((port, peer) => {
       if (!port) return;
-      port.on('message', (message: MeshMessage) => (message?.type === 'finished' ? this.peerGone(peer, 'finished') : this.linkArrived(peer, message)));
+      port.on('message', (message: MeshMessage) => (message?.type === 'finished' ? this.peerFinished(peer, message.allocated) : this.linkArrived(peer, message)));
       port.on('close', () => this.peerGone(peer, 'is gone'));
     });
   }
@@ -183,7 +187,7 @@ export class Peers {
         const wire = this.track(this.remote.open(peer, key, codec, window === undefined ? wireOptions : { ...wireOptions, window }));
         senders.push(wire);
         incoming.push(wire);
-      } else if (this.index < peer && this.gone[peer] === null) {
+      } else if (this.index < peer && (this.gone[peer] === null || this.finishedWith[peer]?.has(key))) {
         const [mine, theirs] = kind.pair();
         const message: MeshMessage = { type: 'link', channel: key, end: theirs };
         this.mesh[peer]!.postMessage(message, transferList(theirs));
@@ -215,7 +219,7 @@ export class Peers {
     // (TransportClosedError, then WorkerError from join) instead of waiting for ever, and an end a peer sent
     // for one, now or later, is closed, which ends that peer's wire the same way.
     this.finished = true;
-    for (const port of this.mesh) port?.postMessage({ type: 'finished' } satisfies MeshMessage);
+    for (const port of this.mesh) port?.postMessage({ type: 'finished', allocated: [...this.allocated] } satisfies MeshMessage);
     for (const ends of this.arrived) for (const end of ends.values()) closeEnd(end);
     for (const ends of this.arrived) ends.clear();
   }
@@ -252,6 +256,12 @@ export class Peers {
     }
     this.waiting[peer].delete(message.channel);
     waiting.channel.connect(waiting.kind.connect(message.end));
+  }
+
+  /** Peer `peer`'s function settled, having allocated `allocated`: a channel it did not allocate can never link. */
+  private peerFinished(peer: number, allocated: string[]): void {
+    this.finishedWith[peer] = new Set(allocated);
+    this.peerGone(peer, 'finished');
   }
 
   private peerGone(peer: number, why: string): void {

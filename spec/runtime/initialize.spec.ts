@@ -120,6 +120,16 @@ describe('failures', () => {
     if (skip === 0) expect(err.message).toContain('worker 0 finished before it allocated this channel');
   });
 
+  test('a worker that allocated a channel and finished still links it with a peer that allocates it later: nothing it sent is lost', async () => {
+    expect(await initialize(Config.process(2), MODULE, { mode: 'late' }).join()).toEqual([
+      [
+        { from: 1, seq: 0 },
+        { from: 1, seq: 1 },
+      ],
+      'sent',
+    ]);
+  });
+
   test('allocating a channel twice is a TypeError in the worker', async () => {
     const err = await failure(initialize(Config.process(2), MODULE, { mode: 'allocate-twice' }).join());
     expect(err.workerName).toBe('TypeError');

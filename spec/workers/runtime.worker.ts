@@ -83,6 +83,20 @@ export default async function (worker: WorkerContext, args: { mode: string; coun
     case 'forever':
       worker.allocate('marks', Mark);
       return new Promise(() => {});
+    case 'late': {
+      // Worker 1 allocates, sends and returns at once; worker 0 allocates only after that (its function has settled).
+      if (worker.index === 1) {
+        const { senders } = worker.allocate('marks', Mark);
+        senders[0].next({ from: 1, seq: 0 });
+        senders[0].next({ from: 1, seq: 1 });
+        for (const sender of senders) sender.complete();
+        return 'sent';
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const { senders, receiver } = worker.allocate('marks', Mark);
+      for (const sender of senders) sender.complete();
+      return lastValueFrom(receiver.pipe(toArray()));
+    }
     case 'skip': {
       // Worker `args.count` returns without allocating the channel the others read.
       if (worker.index === count) return 'skipped';

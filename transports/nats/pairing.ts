@@ -87,8 +87,12 @@ export class Pairing {
   /** Says this end's id on `_open`, and again later while it is unpaired (see the file comment). */
   private announce(): void {
     this.again = undefined;
-    if (this.state === 'paired' || this.state === 'over' || this.nc.isClosed()) return;
-    this.nc.publish(this.subjects.open, this.id);
+    if (this.state === 'paired' || this.state === 'over' || this.nc.isClosed() || this.nc.isDraining()) return;
+    try {
+      this.nc.publish(this.subjects.open, this.id);
+    } catch {
+      return; // closing or draining between the check and the publish: nothing more to announce
+    }
     this.again = setTimeout(() => this.announce(), this.againMs);
     this.again.unref(); // an unpaired end keeps no process alive by itself
     this.againMs = Math.min(LAST_AGAIN_MS, this.againMs * 2);

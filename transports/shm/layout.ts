@@ -76,7 +76,7 @@ export const CURSOR = 0;
  * value, and the consumer stores CURSOR at every release. On one line each
  * release took the line from the producer, and its next load took it back:
  * two cache-line transfers per message on a round trip, one on each side's
- * path. Apart, shm round trip p50 2.97–3.15 → 2.33–2.57 µs (9 runs each,
+ * path. Apart, shm round trip p50 2.92–3.15 → 2.33–2.57 µs (9 runs each,
  * alternated, bench/README.md "shm round trip: the reader's state apart").
  */
 export const READER_STATE = LINE;
