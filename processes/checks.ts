@@ -47,6 +47,7 @@ export function checkName(name: unknown, what: string): string {
 export const OPTIONS = {
   request: { timeout: true, tag: true } satisfies Record<keyof RequestOptions, true>,
   receive: { tags: true, timeout: true, signal: true } satisfies Record<keyof ReceiveOptions, true>,
+  receiveSignal: { timeout: true, signal: true } satisfies Record<'timeout' | 'signal', true>,
   spawn: { placement: true, link: true, linkTag: true, trapExits: true, name: true, mailboxBound: true, node: true } satisfies Record<keyof SpawnOptions, true>,
   node: { threads: true, id: true, ringBytes: true, wait: true, spinMicros: true } satisfies Record<keyof NodeOptions, true>,
 };
@@ -65,8 +66,8 @@ export function checkSignal(signal: unknown, what: string): void {
 }
 
 /** `receive`'s options, checked: `tags` an array of safe integers, `timeout` as checkTimeout says, `signal` an AbortSignal. */
-export function receiveOptions(options: ReceiveOptions | undefined, what: string): ReceiveOptions & { tags: readonly number[] | undefined } {
-  const { tags, timeout, signal } = checkOptions(options, `${what}: options`, OPTIONS.receive);
+export function receiveOptions(options: ReceiveOptions | undefined, what: string, known: Readonly<Record<string, true>> = OPTIONS.receive): ReceiveOptions & { tags: readonly number[] | undefined } {
+  const { tags, timeout, signal } = checkOptions(options, `${what}: options`, known);
   if (tags !== undefined && (!Array.isArray(tags) || !tags.every((tag) => Number.isSafeInteger(tag)))) {
     throw new TypeError(`${what}: options.tags must be an array of integer tags`);
   }

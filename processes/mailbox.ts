@@ -7,7 +7,7 @@
  * sender's call. Signals (`LinkDied`, `ProcessDied`) have a queue of their own.
  */
 import { Observable, type Subscriber } from 'rxjs';
-import { DEFAULT_BOUND, receiveOptions } from './checks';
+import { DEFAULT_BOUND, OPTIONS, receiveOptions } from './checks';
 import { added, armWaiter, LetterOf, remove, type Asker, type Consumer, type MailboxExtra, type MailboxOwner, type Waiter } from './letter';
 import type { Letter, Mailbox, ReceiveOptions, Signal } from './types';
 
@@ -131,7 +131,7 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
       const waiter: Waiter<Signal> = { tags: undefined, letter: false, resolve, reject, disarm: undefined };
       const box = this.box;
       // A throw in receiveOptions is the promise's rejection.
-      if (!armWaiter(waiter, receiveOptions(options, 'receiveSignal'), () => remove(box.waiters, waiter))) return;
+      if (!armWaiter(waiter, receiveOptions(options, 'receiveSignal', OPTIONS.receiveSignal), () => remove(box.waiters, waiter))) return;
       box.waiters = added(box.waiters, waiter);
       if (box.queue.length) this.wake();
     });

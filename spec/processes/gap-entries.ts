@@ -82,6 +82,8 @@ export const abortable = entry(__filename, 'abortable', { capture: Unit, mailbox
       return pending;
     }),
     notASignal: await outcome(() => mailbox.receive({ signal: {} as AbortSignal })),
+    // receiveSignal takes no tags (signals are not tagged): refused, not ignored.
+    signalTags: await outcome(() => mailbox.receiveSignal({ tags: [5] } as never)),
   };
   const letter = await mailbox.receiveLetter({ tags: [1] });
   report.queued = mailbox.size;

@@ -74,6 +74,7 @@ it('a receive called off by its AbortSignal rejects with the reason and takes no
       early: 'RangeError: called off early',
       whileWaiting: 'AbortError: This operation was aborted',
       notASignal: 'TypeError: receive: options.signal must be an AbortSignal',
+      signalTags: 'TypeError: receiveSignal: options.tags is not an option (it takes timeout, signal)',
       queued: 1,
       five: 5,
       six: 6,
