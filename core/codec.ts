@@ -68,7 +68,6 @@ const CODEC_OPTIONS: Record<keyof CodecOptions, true> = { validate: true };
 
 /** `options.validate`, checked: a boolean, default true; another key is a TypeError (core/options.ts). */
 function validateOption(options: CodecOptions, api: string): boolean {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${api}: options must be an object { validate }`);
   checkKnown(options, CODEC_OPTIONS, `${api}: options`);
   const { validate = true } = options;
   if (typeof validate !== 'boolean') throw new TypeError(`${api}: options.validate must be a boolean`);

@@ -17,11 +17,12 @@ export function unknownOption(options: object, known: Readonly<Record<string, tr
 }
 
 /**
- * Refuses a key of `options` that `known` does not list; `what` names the
- * options argument (`'stage: options'`).
- * @throws TypeError `<what>.<key> is not an option (it takes a, b, c)`
+ * Refuses options that are not an object, and a key that `known` does not
+ * list; `what` names the options argument (`'stage: options'`).
+ * @throws TypeError `<what> must be an object { a, b, c }`, or `<what>.<key> is not an option (it takes a, b, c)`
  */
-export function checkKnown(options: object, known: Readonly<Record<string, true>>, what: string): void {
+export function checkKnown(options: unknown, known: Readonly<Record<string, true>>, what: string): asserts options is object {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${what} must be an object { ${Object.keys(known).join(', ')} }`);
   const key = unknownOption(options, known);
   if (key !== undefined) throw new TypeError(`${what}.${key} is not an option (it takes ${Object.keys(known).join(', ')})`);
 }

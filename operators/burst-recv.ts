@@ -67,7 +67,6 @@ const KNOWN: Record<keyof BurstRecvOptions, true> = { maxSize: true, scheduler: 
  * @throws TypeError when `options.scheduler` is not a scheduler
  */
 export function burstRecv<T>(options: BurstRecvOptions = {}): OperatorFunction<T, T[]> {
-  if (typeof options !== 'object' || options === null) throw new TypeError('burstRecv: options must be an object { maxSize, scheduler }');
   checkKnown(options, KNOWN, 'burstRecv: options');
   const { maxSize = Infinity, scheduler = asapScheduler } = options;
   if (typeof (scheduler as Partial<SchedulerLike> | null)?.schedule !== 'function') throw new TypeError('burstRecv: options.scheduler must be an RxJS scheduler');

@@ -58,7 +58,6 @@ const KNOWN: Record<keyof RequestOptions, true> = { timeout: true, signal: true 
  * @throws RangeError when `options.timeout` is not a number of milliseconds from 0 to 2_147_483_647 or `Infinity`
  */
 export function request<Q, A>(client: RequestClient<Q, A>, value: Q, options: RequestOptions = {}): Observable<A> {
-  if (typeof options !== 'object' || options === null) throw new TypeError('request: options must be an object { timeout, signal }');
   checkKnown(options, KNOWN, 'request: options');
   const { timeout, signal } = options;
   if (timeout !== undefined) checkTimeout(timeout);

@@ -164,7 +164,6 @@ export class Peers {
   /** See `WorkerContext.allocate`. */
   allocate(channel: ChannelId, schema: unknown, options: AllocateOptions = {}): Channels<unknown> {
     const key = channelKey(channel);
-    if (typeof options !== 'object' || options === null) throw new TypeError('allocate: options must be an object');
     checkKnown(options, ALLOCATE_OPTIONS, 'allocate: options');
     if (this.allocated.has(key)) {
       throw new TypeError(`allocate: channel ${JSON.stringify(channel)} is already allocated in worker ${this.index}`);
@@ -220,8 +219,10 @@ export class Peers {
     // for one, now or later, is closed, which ends that peer's wire the same way.
     this.finished = true;
     for (const port of this.mesh) port?.postMessage({ type: 'finished', allocated: [...this.allocated] } satisfies MeshMessage);
-    for (const ends of this.arrived) for (const end of ends.values()) closeEnd(end);
-    for (const ends of this.arrived) ends.clear();
+    for (const ends of this.arrived) {
+      for (const end of ends.values()) closeEnd(end);
+      ends.clear();
+    }
   }
 
   /** Closes the mesh, the remote links and any end that arrived for a channel never allocated here. */

@@ -50,7 +50,6 @@ const PAIR_OPTIONS: Record<keyof PairOptions, true> = { bytes: true, prefault: t
 
 /** Makes two linked ends, a ring each way: keep one, hand the other to a worker. */
 export function pair(options: PairOptions = {}): [ShmEnd, ShmEnd] {
-  if (typeof options !== 'object' || options === null) throw new TypeError('shm.pair: options must be an object { bytes, prefault }');
   checkKnown(options, PAIR_OPTIONS, 'shm.pair: options');
   const { bytes = 1 << 20, prefault } = options;
   const ab = createRing({ bytes, prefault });

@@ -37,7 +37,6 @@ const OPEN_OPTIONS: Record<keyof TcpOpenOptions, true> = { maxQueue: true, pause
 
 /** `conn.open`'s options: an object of TcpOpenOptions' keys (a misspelt one is a TypeError: core/options.ts). */
 export function checkOpenOptions(options: TcpOpenOptions): void {
-  if (typeof options !== 'object' || options === null) throw new TypeError('conn.open: options must be an object');
   checkKnown(options, OPEN_OPTIONS, 'conn.open: options');
 }
 
