@@ -9,6 +9,7 @@ import { TransportClosedError } from '../core/errors';
 import type { WireSubject } from '../core/wire-subject';
 import type { ClusterConfig } from './config';
 import { formatHost, type HostAddress } from './hosts';
+import { neverAllocated } from './link-kinds';
 
 /** The control channel's name on every link (channel keys start with `s:` or `n:`). */
 const CONTROL = 'rxwire:cluster';
@@ -21,6 +22,8 @@ const Control = codec({
     { name: 'index', type: 'int' },
     { name: 'peers', type: 'int' },
     { name: 'workers', type: 'int' },
+    // On `done`: the channel keys this worker allocated (a channel it did not can never form; see cluster.ts).
+    { name: 'allocated', type: { type: 'array', items: 'string' }, default: [] },
   ],
 } as const);
 export type ControlMessage = ValueOf<typeof Control>;
@@ -64,7 +67,7 @@ export class Layout {
   }
 
   hello(): ControlMessage {
-    return { kind: 'hello', index: this.index, peers: this.peers, workers: this.workers };
+    return { kind: 'hello', index: this.index, peers: this.peers, workers: this.workers, allocated: [] };
   }
 
   /** Why a peer's hello does not fit this cluster, if it does not. */
@@ -87,6 +90,10 @@ export class Link {
   /** Why the connection is gone, once it is. */
   goneError: Error | undefined;
   peerDone = false;
+  /** Once the peer said `done`: the channels it allocated; it will never open another. */
+  peerAllocated: ReadonlySet<string> | undefined;
+  /** The channels opened on this link here. */
+  readonly opened = new Set<string>();
   /** Called once if the connection goes before the peer said `done`. */
   onLost: ((err: Error) => void) | undefined;
   private readonly control: WireSubject<ControlMessage>;
@@ -111,6 +118,8 @@ export class Link {
       next: (message) => {
         if (message.kind === 'hello') return helloArrived(message);
         this.peerDone = true;
+        this.peerAllocated = new Set(message.allocated);
+        for (const channel of this.opened) if (!this.peerAllocated.has(channel)) this.conn.neverOpened(channel, neverAllocated(this.peer));
         this.settle();
       },
       error: (err: Error) => this.gone(err),

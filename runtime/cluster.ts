@@ -55,13 +55,13 @@
  * then loses nothing either way.
  */
 import type { Codec } from '../core/codec';
-import { DeferredChannel } from '../core/deferred-channel';
 import { TransportClosedError } from '../core/errors';
 import { WireSubject, type WireOptions } from '../core/wire-subject';
 import { dial, Listener } from './cluster-connect';
 import { Layout, type Link } from './cluster-link';
 import type { ClusterConfig } from './config';
 import type { RemoteLinks } from './context';
+import { failedWire, neverAllocated } from './link-kinds';
 
 /**
  * The links of one cluster worker (see the top of this file). Made by
@@ -143,30 +143,30 @@ export class ClusterLinks implements RemoteLinks {
 
   open(peer: number, channel: string, codec: Codec<unknown>, options: WireOptions & { window?: number }): WireSubject<unknown> {
     const link = this.links.get(peer)!;
-    let failure = link.goneError;
-    if (!failure) {
+    let failure: Error | undefined;
+    if (link.peerAllocated && !link.peerAllocated.has(channel)) failure = neverAllocated(peer);
+    else if (link.goneError) failure = new TransportClosedError(`cluster: ${this.layout.describe(peer)} is gone: ${link.goneError.message}`, { cause: link.goneError });
+    else {
       try {
-        return link.conn.open(channel, codec, options);
+        const wire = link.conn.open(channel, codec, options);
+        link.opened.add(channel);
+        return wire;
       } catch (err) {
         if (!(err instanceof TransportClosedError)) throw err; // a bad option: the caller's to see
-        failure = err;
+        failure = new TransportClosedError(`cluster: ${this.layout.describe(peer)} is gone: ${err.message}`, { cause: err });
       }
     }
-    // The link is gone: a wire that fails both ways at once, as a dead thread's would.
-    let deferred!: DeferredChannel<unknown>;
-    const wire = new WireSubject((sink) => (deferred = new DeferredChannel(sink)), codec, options);
-    deferred.fail(new TransportClosedError(`cluster: ${this.layout.describe(peer)} is gone: ${failure.message}`, { cause: failure }));
-    return wire;
+    return failedWire(codec, options, failure);
   }
 
   /**
    * The worker's function has settled: says `done` on every link, waits for
    * each peer's `done` (or its connection to go), then closes everything.
    */
-  async farewell(): Promise<void> {
+  async farewell(allocated: string[]): Promise<void> {
     this.finishing = true;
     const links = [...this.links.values()];
-    for (const link of links) if (!link.goneError) link.say({ ...this.layout.hello(), kind: 'done' });
+    for (const link of links) if (!link.goneError) link.say({ ...this.layout.hello(), kind: 'done', allocated });
     await Promise.all(links.map((link) => link.settled));
     await this.close();
   }

@@ -218,11 +218,16 @@ export class Peers {
     // (TransportClosedError, then WorkerError from join) instead of waiting for ever, and an end a peer sent
     // for one, now or later, is closed, which ends that peer's wire the same way.
     this.finished = true;
-    for (const port of this.mesh) port?.postMessage({ type: 'finished', allocated: [...this.allocated] } satisfies MeshMessage);
+    for (const port of this.mesh) port?.postMessage({ type: 'finished', allocated: this.allocatedChannels() } satisfies MeshMessage);
     for (const ends of this.arrived) {
       for (const end of ends.values()) closeEnd(end);
       ends.clear();
     }
+  }
+
+  /** The keys of the channels this worker allocated (a remote peer links only those once it hears this worker finished). */
+  allocatedChannels(): string[] {
+    return [...this.allocated];
   }
 
   /** Closes the mesh, the remote links and any end that arrived for a channel never allocated here. */

@@ -4,6 +4,9 @@
  */
 import type { Codec } from '../core/codec';
 import type { Connect } from '../core/channel';
+import { DeferredChannel } from '../core/deferred-channel';
+import { TransportClosedError } from '../core/errors';
+import { WireSubject, type WireOptions } from '../core/wire-subject';
 import * as shm from '../transports/shm';
 import * as port from '../transports/port/index';
 import type { ShmOptions } from '../transports/shm/channel';
@@ -50,4 +53,17 @@ export function channelKey(channel: string | number): string {
 /** Closes an end that will never be opened here (its peer's wire then ends with TransportClosedError). */
 export function closeEnd(end: End): void {
   (end.transport === 'shm' ? end.live : end.port).close();
+}
+
+/** A wire that has failed both ways with `err` already, as a dead peer's would (a link that can never form). */
+export function failedWire(codec: Codec<unknown>, options: WireOptions, err: Error): WireSubject<unknown> {
+  let deferred!: DeferredChannel<unknown>;
+  const wire = new WireSubject((sink) => (deferred = new DeferredChannel(sink)), codec, options);
+  deferred.fail(err);
+  return wire;
+}
+
+/** Why a link to worker `peer` fails when it finished without allocating its channel. */
+export function neverAllocated(peer: number): TransportClosedError {
+  return new TransportClosedError(`worker ${peer} finished before it allocated this channel`);
 }

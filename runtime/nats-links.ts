@@ -31,6 +31,7 @@ import type { Codec } from '../core/codec';
 import { TimeoutError, TransportClosedError } from '../core/errors';
 import type { WireOptions, WireSubject } from '../core/wire-subject';
 import type { RemoteLinks } from './context';
+import { failedWire, neverAllocated } from './link-kinds';
 import { channelName, connectCluster, controlSubject, decodeMessage, encodeMessage, type ControlMessage, type NatsWorkerSetup } from './nats-subjects';
 
 export class NatsLinks implements RemoteLinks {
@@ -44,6 +45,10 @@ export class NatsLinks implements RemoteLinks {
   private readonly heard: number[];
   private readonly sub: Subscription;
   private readonly timer: ReturnType<typeof setInterval>;
+  /** Per remote worker: the channels opened to it here. */
+  private readonly opened = new Map<number, Set<string>>();
+  /** Per remote worker that said `done`: the channels it allocated (no other will ever pair). */
+  private readonly allocatedBy = new Map<number, ReadonlySet<string>>();
   /** Remote workers heard saying `up`. */
   private readonly up = new Set<number>();
   private readonly allUp: Promise<void>;
@@ -125,14 +130,17 @@ export class NatsLinks implements RemoteLinks {
   open(peer: number, channel: string, codec: Codec<unknown>, options: WireOptions & { window?: number }): WireSubject<unknown> {
     const { config, run } = this.setup;
     const { window, ...wire } = options;
+    if (this.allocatedBy.get(peer)?.has(channel) === false) return failedWire(codec, wire, neverAllocated(peer));
     const name = channelName(config.name, run, channel, this.index, peer);
+    if (!this.opened.has(peer)) this.opened.set(peer, new Set());
+    this.opened.get(peer)!.add(channel);
     return this.conn.open(name, codec, { ...wire, ...(window === undefined ? {} : { windowBytes: window }), heartbeat: false, pairTimeout: config.joinTimeout });
   }
 
   /** The worker's function has settled: says `done`, waits for every remote worker's, then closes. */
-  async farewell(): Promise<void> {
+  async farewell(allocated: string[]): Promise<void> {
     this.finishing = true;
-    this.say({ type: 'done', worker: this.index });
+    this.say({ type: 'done', worker: this.index, allocated });
     if (this.running.size > 0) await new Promise<void>((resolve) => (this.settle = resolve));
     await this.close();
   }
@@ -164,10 +172,21 @@ export class NatsLinks implements RemoteLinks {
     } else if (message?.type === 'beat') {
       if (Number.isInteger(message.process) && message.process >= 0 && message.process < this.heard.length) this.heard[message.process] = Date.now();
     } else if (message?.type === 'done') {
+      if (Array.isArray(message.allocated) && this.has(message.worker)) this.peerFinished(message.worker, message.allocated);
       this.running.delete(message.worker);
       if (this.running.size === 0) this.settle?.();
     } else if (message?.type === 'fail' && message.process !== this.setup.process) {
       this.processLost(message.process, `it failed: ${message.message}`);
+    }
+  }
+
+  /** Worker `peer` finished having allocated `allocated`: a channel opened to it of another key fails now. */
+  private peerFinished(peer: number, allocated: string[]): void {
+    const { config, run } = this.setup;
+    const known = new Set(allocated);
+    this.allocatedBy.set(peer, known);
+    for (const channel of this.opened.get(peer) ?? []) {
+      if (!known.has(channel)) this.conn.neverOpened(channelName(config.name, run, channel, this.index, peer), neverAllocated(peer));
     }
   }
 

@@ -74,8 +74,12 @@ export type ControlMessage =
   | { type: 'up'; worker: number }
   /** The process is alive: every `heartbeat.interval` ms from its main thread. */
   | { type: 'beat'; process: number }
-  /** Worker `worker` (global index) has finished: it sends and reads nothing more. */
-  | { type: 'done'; worker: number }
+  /**
+   * Worker `worker` (global index) has finished: it sends and reads nothing
+   * more, and `allocated` are the keys of the channels it allocated (a channel
+   * to it of another key can never pair: it fails at once).
+   */
+  | { type: 'done'; worker: number; allocated: string[] }
   /** Process `process` failed (a worker threw, or it was terminated); `message` says why. */
   | { type: 'fail'; process: number; worker: number | null; message: string };
 

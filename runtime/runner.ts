@@ -46,7 +46,7 @@ export async function run(userExport: (...params: never[]) => unknown, setup: un
     });
     lost.catch(() => {}); // it may lose the race, or come after it
     const value = await Promise.race([result, lost]);
-    await remote.farewell();
+    await remote.farewell(context.allocatedChannels());
     return { value, release: () => context.dispose() };
   } catch (err) {
     context.dispose();

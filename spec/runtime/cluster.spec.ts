@@ -246,6 +246,18 @@ describe('a cluster of two initialize calls in this process, over real sockets',
     expect(lost.message).toMatch(/process 0/);
   });
 
+  test.each([0, 1])('a worker (%i of 2, one per process) that finishes without allocating a channel its peer reads fails that peer, not a hang', async (skip) => {
+    const hosts = await freeLocalHosts(2, 1);
+    // The peer waited for ever for the channel's HELLO, and the one that finished for the peer's `done`.
+    const runs = [0, 1].map((p) => initialize(Config.cluster({ hosts, process: p, workers: 1 }), RUNTIME_WORKER, { mode: 'skip', count: skip }).join());
+    const [skipped, waited] = skip === 0 ? runs : [runs[1], runs[0]];
+    expect(await skipped).toEqual(['skipped']);
+    const err = await failure(waited);
+    expect(err.workerIndex).toBe(1 - skip);
+    expect(err.workerName).toBe('TransportClosedError');
+    expect(err.message).toContain(`worker ${skip} finished before it allocated this channel`);
+  });
+
   test('a worker thread that exits fails its process, and through it the other', async () => {
     const hosts = await freeLocalHosts(2, 1);
     // Worker 1 is process 1's only worker: it exits once linked.

@@ -161,6 +161,20 @@ describe('a NATS cluster that cannot start or loses a process', () => {
     expect(lost.message).toMatch(/lost process 0 .*it failed: .*worker 1/);
   });
 
+  test.each([0, 1])('a worker (%i of 2, one per process) that finishes without allocating a channel its peer reads fails that peer, not a hang', async (skip) => {
+    const name = fresh();
+    // The peer's end waited for ever to pair, and the one that finished for the peer's `done`.
+    const config = Config.nats({ servers: server.url, name, processes: 2, workers: 1 });
+    const runs = [0, 1].map((p) => initialize(Config.nats({ ...config, process: p }), RUNTIME_WORKER, { mode: 'skip', count: skip }).join());
+    const [skipped, waited] = skip === 0 ? runs : [runs[1], runs[0]];
+    expect(await skipped).toEqual(['skipped']);
+    const err = (await rejection(waited)) as WorkerError;
+    expect(err).toBeInstanceOf(WorkerError);
+    expect(err.workerIndex).toBe(1 - skip);
+    expect(err.workerName).toBe('TransportClosedError');
+    expect(err.message).toContain(`worker ${skip} finished before it allocated this channel`);
+  });
+
   test('given indices are kept; two processes claiming one index fail with ClusterError', async () => {
     const name = fresh();
     const run = (p: number) => initialize<AllToAll>(Config.nats({ servers: server.url, name, processes: 2, process: p }), RUNTIME_WORKER, { mode: 'all-to-all', count: 10 }).join();

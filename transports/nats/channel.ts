@@ -70,6 +70,11 @@ export class NatsTransport implements SessionTransport {
     session.hold(false);
   }
 
+  /** Is this end still unpaired, on the channel of `subjects`? */
+  unpairedOn(subjects: ChannelSubjects): boolean {
+    return this.peer === undefined && this.setup.subjects.open === subjects.open;
+  }
+
   /** Paired with the end `partner`: what waited goes out, what it sent early is read. */
   paired(partner: string): void {
     if (this.closed) return;

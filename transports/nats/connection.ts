@@ -134,6 +134,12 @@ export class NatsWire {
     return wire;
   }
 
+  /** @internal The other end of `name` will never open (a cluster worker that finished): an unpaired end of it here fails with `err`. */
+  neverOpened(name: string, err: Error): void {
+    const subjects = new ChannelSubjects(this.prefix, name);
+    for (const transport of [...this.transports]) if (transport.unpairedOn(subjects)) transport.lost(err);
+  }
+
   /**
    * Ends every open channel with `TransportClosedError` at both ends (what
    * was sent before goes out first) and, when `connect` made the NATS

@@ -7,10 +7,9 @@
  * Writing is writer.ts's: channel frames are encoded into one buffer
  * (output.ts) and handed to the socket in corked groups when core/batcher.ts
  * says, bounded by its drain. Reading: each 'data' chunk is cut into frames
- * in place (parser.ts, over core/frame-reader.ts);
- * a channel delivers a full NEXT frame's values at once, the rest it decoded
- * as one batch when the chunk is done. A heartbeat (heartbeat.ts) notices a peer that stops talking while
- * its socket stays open.
+ * in place (parser.ts, over core/frame-reader.ts); a channel delivers a full
+ * NEXT frame's values at once, the rest it decoded as one batch when the
+ * chunk is done. A heartbeat (heartbeat.ts) notices a silent peer.
  */
 import type { Socket } from 'node:net';
 import { isCodec, type Codec } from '../../core/codec';
@@ -183,9 +182,7 @@ export class TcpConnection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => generation === this.generation && this.reader.read(chunk));
     socket.on('drain', () => generation === this.generation && this.writer.notifyRoom());
-    socket.on('error', () => {
-      // 'close' follows and decides; the error itself says no more than that the socket is gone.
-    });
+    socket.on('error', () => {}); // 'close' follows and decides: the error says no more than that the socket is gone
     socket.on('close', () => generation === this.generation && this.lost(new TransportClosedError('the connection dropped')));
     try {
       this.writer.attach(socket, peerReceived);
@@ -201,6 +198,11 @@ export class TcpConnection {
   /** @internal The socket dropped and will not be resumed (resume timeout, reconnect gave up). */
   abandon(err: Error): void {
     this.endForGood(err);
+  }
+
+  /** @internal The peer will never open `name` (a cluster worker that finished): that channel, if still unpaired, fails with `err`. */
+  neverOpened(name: string, err: Error): void {
+    this.mux.neverOpened(name, err);
   }
 
   /** @internal Session bytes received from the peer in all (where a resume starts). */
@@ -230,10 +232,9 @@ export class TcpConnection {
   // ---- lifecycle ----------------------------------------------------------
 
   /**
-   * The socket is gone without CLOSE: it closed, or the heartbeat heard
-   * nothing from the peer for too long (`peerSilent`: the socket goes at
-   * once, since a silent peer would not answer a CLOSE). A resumable session
-   * waits for a resume (`lifeline`); any other ends with `err`.
+   * The socket is gone without CLOSE: it closed, or the heartbeat heard nothing from the peer for too long
+   * (`peerSilent`: the socket goes at once, since a silent peer would not answer a CLOSE). A resumable
+   * session waits for a resume (`lifeline`); any other ends with `err`.
    */
   private lost(err: Error): void {
     this.detachSocket();

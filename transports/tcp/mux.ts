@@ -83,6 +83,14 @@ export class Mux {
     if (channel.remoteId !== undefined && this.byRemote.get(channel.remoteId) === channel) this.byRemote.delete(channel.remoteId);
   }
 
+  /** The peer will never open `name`: the channel of that name, if its HELLO has not come, fails with `err`. */
+  neverOpened(name: string, err: Error): void {
+    const channel = this.byName.get(name);
+    if (!channel || channel.remoteId !== undefined) return;
+    this.retire(channel);
+    channel.connectionLost(err);
+  }
+
   /** Forgets everything (the connection is gone). */
   clear(): void {
     this.byName.clear();
