@@ -5,44 +5,18 @@ import { Fifo } from '../core/fifo';
 import { Deadlines, type DeadlineEntry } from './deadlines';
 import { CREDIT_BATCH, RpcKind, bodyOf, checkCodecs, checkConcurrency, checkTimeout, control, credit, withBody, type RpcEnvelope } from './request-internals';
 import { Connection, isWire, type RpcWire } from './rpc-connection';
+import { ValueEnvelope } from './rpc-envelope-codec';
+import { DEFAULT_TIMEOUT, type ClientOptions } from './client-options';
 
-const DEFAULT_TIMEOUT = 30_000; // ClientOptions.timeout's, in ms
-
-/** Options of {@link client}. */
-export interface ClientOptions<Q, A> {
-  /** The codec of the requests (the server's `request` codec). */
-  request: Codec<Q>;
-  /** The codec of the replies (the server's `reply` codec). */
-  reply: Codec<A>;
-  /**
-   * The most requests of this handle in flight at once (the others wait, first come first served): a
-   * positive integer or `Infinity` (the default). Each `clone()` has its own bound.
-   */
-  concurrency?: number;
-  /**
-   * The deadline of this handle's requests that set no `timeout` of their
-   * own: milliseconds from subscription until such a request fails with
-   * `TimeoutError` and the server is sent CANCEL (the handler's signal
-   * aborts). Default 30_000 (30 s), so a handler that never replies cannot
-   * hang its caller; `Infinity`: no limit. At most 2_147_483_647 (Node's
-   * longest timer). Each `clone()` may set its own; a request's own
-   * `timeout` overrides it.
-   *
-   * Nearly free, unlike a per-request `timeout`: these requests are kept in
-   * subscription order (= deadline order) under one timer due at the first
-   * deadline, and the `TimeoutError` is made then (its stack is the timer's).
-   * A request's own `timeout` has its own timer and an error made at call
-   * time, whose stack shows the caller.
-   */
-  timeout?: number;
-}
+export type { ClientOptions } from './client-options';
 
 /** One subscribed request. */
 interface Pending<A> extends DeadlineEntry<Pending<A>> {
   /** The handle that made it: replies are routed to its `receive`. */
   readonly owner: RequestClient<unknown, A>;
   readonly id: number;
-  readonly body: Buffer;
+  /** Its REQUEST: a ValueEnvelope when it starts at once on a WireSubject, else an envelope with its bytes. */
+  readonly request: RpcEnvelope;
   readonly subscriber: Subscriber<A>;
   /** REQUEST has gone out (a CANCEL is owed if it ends early); NEXTs received since the last CREDIT. */
   sent: boolean;
@@ -116,16 +90,19 @@ export class RequestClient<Q, A> {
       const ended = this.closedWith ?? this.connection.endedWith;
       if (ended) return subscriber.error(ended);
       if (signal?.aborted) return subscriber.error(signal.reason);
-      let body: Buffer;
+      const id = this.connection.id();
+      const now = this.running < (this.options.concurrency ?? Infinity);
+      let request: RpcEnvelope;
       try {
-        body = bodyOf(this.options.request, value);
+        // Encoded straight into the wire when it takes the request at once; else its bytes are made now.
+        request = now && this.connection.direct ? new ValueEnvelope(id, RpcKind.REQUEST, this.options.request, value) : withBody(id, RpcKind.REQUEST, bodyOf(this.options.request, value));
       } catch (err) {
         return subscriber.error(err);
       }
       const entry: Pending<A> = {
         owner: this as RequestClient<unknown, A>,
-        id: this.connection.id(),
-        body,
+        id,
+        request,
         subscriber,
         sent: false,
         unacked: 0,
@@ -151,8 +128,16 @@ export class RequestClient<Q, A> {
         };
       }
 
-      if (this.running < (this.options.concurrency ?? Infinity)) this.start(entry);
-      else this.queue.push(entry);
+      if (!now) this.queue.push(entry);
+      else {
+        try {
+          this.start(entry);
+        } catch (err) {
+          entry.sent = false; // the value did not encode: nothing went out
+          this.settle(entry);
+          return subscriber.error(err);
+        }
+      }
       // Unsubscribing before the end cancels the request (CANCEL to the server).
       return () => this.settle(entry);
     });
@@ -165,12 +150,15 @@ export class RequestClient<Q, A> {
     }
   };
 
-  /** Sends REQUEST and routes the replies to `entry`. */
+  /**
+   * Sends REQUEST and routes the replies to `entry`.
+   * @throws EncodeError of a ValueEnvelope's value (see `Connection.send`)
+   */
   private start(entry: Pending<A>): void {
     this.running++;
     entry.sent = true;
     this.connection.route(entry);
-    this.connection.send(withBody(entry.id, RpcKind.REQUEST, entry.body), entry);
+    this.connection.send(entry.request, entry);
   }
 
   /** @internal The transport refused the REQUEST of `entry`: it fails with the transport's error. */

@@ -6,7 +6,9 @@
  * its own pending requests.
  */
 import type { Observable, Observer, Subscription } from 'rxjs';
-import { TransportClosedError, WorkerError } from '../core/errors';
+import { EncodeError, TransportClosedError, WorkerError } from '../core/errors';
+import { WireSubject } from '../core/wire-subject';
+import { ValueEnvelope } from './rpc-envelope-codec';
 import type { RpcEnvelope } from './request-internals';
 
 /**
@@ -50,7 +52,11 @@ export class Connection {
   /** Called with the error when the wire ends: each handle fails its own pending. */
   private readonly onEnd = new Set<(err: Error) => void>();
 
+  /** The wire is a WireSubject: it encodes a value when it takes it, so a REQUEST may go as a ValueEnvelope. */
+  readonly direct: boolean;
+
   constructor(private readonly wire: RpcWire) {
+    this.direct = wire instanceof WireSubject;
     this.subscription = wire.subscribe({
       next: (envelope) => {
         const entry = this.inFlight.get(envelope.id);
@@ -85,6 +91,7 @@ export class Connection {
    * Sends `envelope`; with `entry`, its owner hears why if the transport
    * refuses it (when the wire can say), through `owner.refused`: no callback
    * is made per request.
+   * @throws EncodeError of a ValueEnvelope's value, before anything went out
    */
   send(envelope: RpcEnvelope, entry?: Routed): void {
     if (this.ended) return;
@@ -94,11 +101,14 @@ export class Connection {
       try {
         if (wire.trySend(envelope)) return;
       } catch (err) {
+        // A ValueEnvelope whose value does not encode: the caller's error, now (nothing went out).
+        if (envelope instanceof ValueEnvelope && envelope.unmade && err instanceof EncodeError) throw err;
         // Told later, as a rejected send would be: the caller is mid-start.
         queueMicrotask(() => entry.owner.refused(entry, err as Error));
         return;
       }
     }
+    void envelope.body; // it waits: its bytes are made now (of the value as it is now), or its EncodeError thrown
     wire.send(envelope).catch((err: Error) => entry.owner.refused(entry, err));
   }
 

@@ -49,20 +49,10 @@ export class EnvelopeCodec implements Codec<RpcEnvelope> {
   }
 
   encodeInto(value: RpcEnvelope, buffer: Buffer, offset: number): number {
+    // Before `plain`, which reads `body` and so would make a ValueEnvelope's bytes.
+    if (value instanceof ValueEnvelope && value.unmade) return value.encodeInto(buffer, offset);
     if (!plain(value)) return this.avro.encodeInto(value, buffer, offset);
-    const { body } = value;
-    const end = offset + sizeOf(value);
-    if (end > buffer.length) return buffer.length - end;
-    let pos = writeVarLong(buffer, offset, value.id);
-    pos = writeVarLong(buffer, pos, value.kind);
-    pos = writeVarLong(buffer, pos, body.length);
-    if (body.length <= COPY_LOOP_MAX) {
-      for (let i = 0; i < body.length; i++) buffer[pos + i] = body[i];
-    } else {
-      buffer.set(body, pos);
-    }
-    buffer[pos + body.length] = 0; // error: null
-    return end;
+    return encodePlain(value, buffer, offset);
   }
 
   decode(buffer: Uint8Array, start = 0, end = buffer.length): RpcEnvelope {
@@ -104,6 +94,80 @@ export class EnvelopeCodec implements Codec<RpcEnvelope> {
   check(value: unknown): asserts value is RpcEnvelope {
     this.avro.check(value);
   }
+}
+
+/**
+ * An outgoing envelope (no error) whose body is `codec`'s encoding of
+ * `value`, its bytes not made yet: `rpcCodec` writes the value straight into
+ * the transport's buffer behind the envelope's header, with no Buffer of its
+ * own and no copy (about 0.1 µs of a request round trip over shm). Reading
+ * `body` makes the bytes once (`codec.encode`, which may throw its
+ * EncodeError), and from then on those bytes are what goes, as for any
+ * envelope. The request client makes these only for a WireSubject, which
+ * encodes a value when it takes it, and reads `body` first for one it queues,
+ * so what goes is the value as it was when the request was made.
+ */
+export class ValueEnvelope<V> implements RpcEnvelope {
+  readonly error = null;
+  private bytes: Buffer | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly kind: number,
+    private readonly codec: Codec<V>,
+    private readonly value: V,
+  ) {}
+
+  get body(): Buffer {
+    return (this.bytes ??= this.codec.encode(this.value));
+  }
+
+  /** The body's bytes are not made: `encodeInto` writes the value itself. */
+  get unmade(): boolean {
+    return this.bytes === undefined;
+  }
+
+  /**
+   * As `EnvelopeCodec.encodeInto`: `id`, `kind`, the body's length and the
+   * value encoded in place, `error` null. The length's one byte is reserved
+   * before the value is written (a body under 64 bytes), and the body moved
+   * along when its length takes more. Throws the codec's EncodeError.
+   */
+  encodeInto(buffer: Buffer, offset: number): number {
+    const from = offset + varLongBytes(this.id) + varLongBytes(this.kind) + 1;
+    if (from >= buffer.length) return encodePlain(this, buffer, offset); // hardly room for the header: the bytes are made
+    const pos = writeVarLong(buffer, writeVarLong(buffer, offset, this.id), this.kind);
+    const end = this.codec.encodeInto(this.value, buffer, from);
+    if (end < 0) {
+      const bodyEnd = buffer.length - end; // where the value would end
+      return buffer.length - bodyEnd - varLongBytes(bodyEnd - from); // the longer length and the error byte too
+    }
+    const length = end - from;
+    const lengthBytes = varLongBytes(length);
+    const last = end + lengthBytes - 1; // where the error byte goes
+    if (last >= buffer.length) return buffer.length - last - 1;
+    if (lengthBytes > 1) buffer.copyWithin(pos + lengthBytes, from, end);
+    writeVarLong(buffer, pos, length);
+    buffer[last] = 0; // error: null
+    return last + 1;
+  }
+}
+
+/** Writes a plain envelope (see `plain`) at `buffer[offset]`: as `EnvelopeCodec.encodeInto`. */
+function encodePlain(value: RpcEnvelope, buffer: Buffer, offset: number): number {
+  const { body } = value;
+  const end = offset + sizeOf(value);
+  if (end > buffer.length) return buffer.length - end;
+  let pos = writeVarLong(buffer, offset, value.id);
+  pos = writeVarLong(buffer, pos, value.kind);
+  pos = writeVarLong(buffer, pos, body.length);
+  if (body.length <= COPY_LOOP_MAX) {
+    for (let i = 0; i < body.length; i++) buffer[pos + i] = body[i];
+  } else {
+    buffer.set(body, pos);
+  }
+  buffer[pos + body.length] = 0; // error: null
+  return end;
 }
 
 /**

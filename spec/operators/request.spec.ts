@@ -448,6 +448,28 @@ describe.each(TRANSPORTS)('request/serve over %s', (transport) => {
     await closeAndJoin(rpc, worker);
   });
 
+  it('a request that does not fit fails at subscription with EncodeError; nothing goes out and the wire goes on', async () => {
+    // Over a WireSubject a request that starts at once is encoded straight into the wire (ValueEnvelope):
+    // its EncodeError must still come at subscription, before anything is written.
+    const { worker, rpc } = start(transport);
+    let failed: unknown;
+    request(rpc, { op: 'double', n: 'one', ms: 0 } as unknown as AskValue).subscribe({ error: (err) => (failed = err) });
+    expect((failed as EncodeError).code).toBe(ErrorCode.ENCODE);
+    expect(rpc.size).toBe(0);
+    expect(await firstValueFrom(request(rpc, ask('double', 21)))).toBe(42);
+    await closeAndJoin(rpc, worker);
+  });
+
+  it('a request that waits for a slot goes as its value was when it was made, however the caller changes it after', async () => {
+    const { worker, rpc } = start(transport, {}, { concurrency: 1 });
+    const first = firstValueFrom(request(rpc, ask('promise', 1, 20)));
+    const waiting = ask('double', 5);
+    const second = firstValueFrom(request(rpc, waiting));
+    waiting.n = 1000; // after request(): the queued request was encoded when it was made
+    expect(await Promise.all([first, second])).toEqual([2, 10]);
+    await closeAndJoin(rpc, worker);
+  });
+
   it('a clone is an independent handle on the same wire', async () => {
     const { worker, rpc, reports } = start(transport);
     const other = rpc.clone();

@@ -1,6 +1,7 @@
 import { codec } from '../../core/codec';
 import { DecodeError, EncodeError } from '../../core/errors';
 import { bodyOf, rpcCodec, type RpcEnvelope } from '../../operators/request-internals';
+import { ValueEnvelope } from '../../operators/rpc-envelope-codec';
 
 /*
  * The hand-written envelope codec against avsc's own codec of the same
@@ -143,5 +144,48 @@ describe('bodyOf (request and reply bodies)', () => {
 
   it('a value that does not fit fails with EncodeError, as codec.encode does', () => {
     expect(() => bodyOf(Quote, { sym: 1, px: 'no' } as never)).toThrow(EncodeError);
+  });
+});
+
+describe('ValueEnvelope (a value encoded straight behind the envelope header)', () => {
+  const Text = codec('string');
+  const Quote = codec({ type: 'record', name: 'Quote', fields: [{ name: 'sym', type: 'string' }, { name: 'px', type: 'double' }] } as const);
+  const SIZES_IN = [0, 1, 40, 62, 63, 64, 65, 200, 8190, 8191, 8200, 70_000];
+
+  it('writes the bytes of the envelope with the encoded body, at any offset, for bodies whose length takes 1 to 3 bytes', () => {
+    for (const size of SIZES_IN) {
+      const text = 'y'.repeat(size);
+      const plainBytes = fast.encode({ id: 300, kind: 1, body: Text.encode(text), error: null });
+      for (const offset of [0, 7]) {
+        const room = Buffer.alloc(offset + plainBytes.length + 5, 0xee);
+        const end = fast.encodeInto(new ValueEnvelope(300, 1, Text, text), room, offset);
+        expect(end).toBe(offset + plainBytes.length);
+        expect(room.subarray(offset, end).equals(plainBytes)).toBe(true);
+        expect(room[end]).toBe(0xee); // nothing written past it
+      }
+    }
+  });
+
+  it('reports the exact bytes missing for every room short of the envelope, as a plain envelope does', () => {
+    for (const size of [0, 10, 63, 64, 300]) {
+      const text = 'z'.repeat(size);
+      const whole = fast.encode({ id: 5, kind: 2, body: Text.encode(text), error: null }).length;
+      for (let room = 0; room < whole; room++) {
+        expect(fast.encodeInto(new ValueEnvelope(5, 2, Text, text), Buffer.alloc(room), 0)).toBe(room - whole);
+      }
+    }
+  });
+
+  it('body makes the bytes once, and from then on they are what goes; a value that does not fit is EncodeError', () => {
+    const value = { sym: 'AAA', px: 1 };
+    const e = new ValueEnvelope(1, 1, Quote, value);
+    expect(e.unmade).toBe(true);
+    const made = e.body;
+    expect(e.unmade).toBe(false);
+    value.sym = 'BBB';
+    expect(fast.decode(fast.encode(e)).body.equals(made)).toBe(true);
+    expect(Quote.decode(fast.decode(fast.encode(e)).body)).toEqual({ sym: 'AAA', px: 1 });
+    expect(() => fast.encodeInto(new ValueEnvelope(1, 1, Quote, { sym: 1, px: 'no' } as never), Buffer.alloc(64), 0)).toThrow(EncodeError);
+    expect(() => new ValueEnvelope(1, 1, Quote, { sym: 1, px: 'no' } as never).body).toThrow(EncodeError);
   });
 });
