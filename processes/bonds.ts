@@ -12,16 +12,13 @@
  * `noproc`; processes of a thread that died end with reason `thread`.
  */
 import { ErrorCode, NodeClosedError, UnknownNodeError, type ErrorData } from '../core/errors';
-import { ErrorRecord } from '../core/frame';
-import { envelope, Kind } from './envelope';
+import { envelope, errorBody, ERROR_BYTES, Kind } from './envelope';
 import type { Mesh } from './ops';
 import { State, type Proc } from './proc';
 import { refOf, refText } from './ref';
 import type { RemoteOps, RemoteRouter } from './remote-ops';
 import { RunQueue } from './runqueue';
 import type { Exit, ExitReason, Monitor, ProcessDied, ProcessRef } from './types';
-
-const EMPTY = Buffer.alloc(0);
 
 /** A monitor this thread holds (for its process `owner`, or for no process), on this node or another (remote-peer.ts). */
 export interface Watch {
@@ -51,6 +48,11 @@ export abstract class Bonds extends RunQueue {
   ) {
     super(node, thread, counts);
     this.gone = new Array(threads + 1).fill(false);
+  }
+
+  /** The most bytes an error takes in an envelope here: ERROR_BYTES, less on small rings (the rest of the envelope fits too). */
+  get errorBytes(): number {
+    return Math.max(256, Math.min(ERROR_BYTES, this.mesh.largest - 256));
   }
 
   /** Whether thread `thread` of the node has died. */
@@ -171,7 +173,7 @@ export abstract class Bonds extends RunQueue {
 
   /** Tells `proc`'s links and monitors, here and on other threads, that it ended. */
   protected ended(proc: Proc, exit: Exit): void {
-    const body = exit.error ? ErrorRecord.encode(exit.error) : EMPTY;
+    const body = errorBody(exit.error, this.errorBytes);
     if (proc.links) {
       for (const [id, link] of proc.links) {
         if (link.ref.thread !== this.thread) {

@@ -14,7 +14,7 @@
 import { ProcessExitedError, RemoteError, toErrorData, type ErrorData } from '../core/errors';
 import { ErrorRecord } from '../core/frame';
 import { loadEntry } from './entry';
-import { envelope, Kind, type Envelope } from './envelope';
+import { envelope, errorBody, Kind, type Envelope } from './envelope';
 import { Held } from './held';
 import { Proc } from './proc';
 import type { Scheduler } from './scheduler';
@@ -83,7 +83,7 @@ export class Dispatcher {
           message = proc.entry.mailbox.decode(e.body);
         } catch (err) {
           // The sender encoded it with the same entry's codec: bytes that do not decode are a request's error, a message's loss.
-          if (e.kind === Kind.REQUEST) s.mesh.post(from, envelope(Kind.REPLY_ERROR, { call: e.call, text: 'failed', body: ErrorRecord.encode(toErrorData(err)) }));
+          if (e.kind === Kind.REQUEST) s.mesh.post(from, envelope(Kind.REPLY_ERROR, { call: e.call, text: 'failed', body: errorBody(toErrorData(err), s.errorBytes) }));
           return;
         }
         if (e.kind === Kind.MSG) return proc.mailbox.push(message, e.tag, null);
@@ -116,7 +116,7 @@ export class Dispatcher {
   /** What is owed for an envelope to a process that does not exist (any more). */
   private noproc(from: number, e: Envelope, error: ErrorData | null = null): void {
     const s = this.s;
-    const body = error ? ErrorRecord.encode(error) : Buffer.alloc(0);
+    const body = errorBody(error, this.s.errorBytes);
     switch (e.kind) {
       case Kind.REQUEST:
         return s.mesh.post(from, envelope(Kind.REPLY_ERROR, { call: e.call, text: 'noproc' }));

@@ -7,6 +7,9 @@
  * {@link Kind}; the others are 0 or empty.
  */
 import { codec, type Codec } from '../core/codec';
+import type { ErrorData } from '../core/errors';
+import { errorWithin } from '../core/error-fit';
+import { ErrorRecord } from '../core/frame';
 
 /** The kinds of envelope, with the fields each one uses. */
 export const Kind = {
@@ -65,6 +68,25 @@ export interface Envelope {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * The most bytes an error takes in an envelope or a frame to another node: a
+ * process's exit, a refused request. A larger one is cut (its stack first,
+ * then its message: core/error-fit.ts), so that telling links, monitors and
+ * askers of it can never fail for its size; on a node whose rings carry less
+ * (NodeOptions.ringBytes), less (Bonds.errorBytes).
+ */
+export const ERROR_BYTES = 16 * 1024;
+
+/** An envelope (or a frame to another node) refused after it was queued: lost, and said as a process warning. */
+export function envelopeLost(to: string, err: unknown): void {
+  process.emitWarning(`rxwire: an envelope to ${to} was refused and lost: ${(err as Error).message}`, { code: 'RXWIRE_ENVELOPE_LOST' });
+}
+
+/** `error` as an envelope's body (cut to `max` bytes), or an empty body. */
+export function errorBody(error: ErrorData | null, max = ERROR_BYTES): Buffer {
+  return error ? ErrorRecord.encode(errorWithin(error, max)) : EMPTY;
+}
 
 /** The Avro codec of an Envelope. */
 export const EnvelopeCodec: Codec<Envelope> = codec(

@@ -7,10 +7,9 @@
  * and frees its names when it ends.
  */
 import { NameTakenError, NodeClosedError, ProcessExitedError, toErrorData, type ErrorData } from '../core/errors';
-import { ErrorRecord } from '../core/frame';
 import { Bonds } from './bonds';
 import { Calls } from './calls';
-import { envelope, Kind, type Envelope } from './envelope';
+import { envelope, errorBody, Kind, type Envelope } from './envelope';
 import type { Mesh } from './ops';
 import type { Proc } from './proc';
 import { Registry } from './registry';
@@ -66,7 +65,6 @@ export abstract class Naming extends Bonds {
     }
   }
 
-
   register(ref: ProcessRef, name: string): Promise<void> {
     return this.ask(Kind.REGISTER, { from: ref.id, n: ref.thread, text: name }, () => undefined);
   }
@@ -116,7 +114,7 @@ export abstract class Naming extends Bonds {
 
   /** The name asked for process `ref` at its spawn is refused (told by the registry): it ends without starting. */
   private refused(ref: ProcessRef, name: string, error: ErrorData): void {
-    if (ref.thread !== this.thread) return this.mesh.post(ref.thread, envelope(Kind.NAMED, { to: ref.id, text: name, n: 1, body: ErrorRecord.encode(error) }));
+    if (ref.thread !== this.thread) return this.mesh.post(ref.thread, envelope(Kind.NAMED, { to: ref.id, text: name, n: 1, body: errorBody(error, this.errorBytes) }));
     const proc = this.procs.get(ref.id);
     if (proc) this.nameSettled(proc, name, error);
   }

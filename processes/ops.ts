@@ -31,4 +31,8 @@ export interface Mesh {
   tryPost(thread: number, envelope: Envelope): boolean;
   /** Posts `envelope` to `thread`, queueing it until the link has room (for replies and signals, which must not be lost). */
   post(thread: number, envelope: Envelope): void;
+  /** The largest encoded envelope a link carries. */
+  readonly largest: number;
+  /** @throws FrameError when `envelope` is larger than a link carries (`post` checks it too). */
+  fit(envelope: Envelope): void;
 }

@@ -16,13 +16,12 @@ import { ProcessExitedError, RemoteError, toErrorData, type ErrorData } from '..
 import { ErrorRecord } from '../core/frame';
 import { loadEntry } from './entry';
 import { Proc } from './proc';
-import { envelope, Kind } from './envelope';
+import { envelope, errorBody, Kind } from './envelope';
 import { NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from './remote-frame';
 import type { RemotePeer } from './remote-peer';
 import { relayIn, relayLink } from './remote-relay';
 import type { Exit, ExitReason, ProcessRef } from './types';
 
-const EMPTY = Buffer.alloc(0);
 /** Bytes passed on unchanged, for a process on a worker thread (which decodes them with its own codec). */
 const PASS = { capture: raw, mailbox: raw, reply: raw };
 
@@ -198,16 +197,16 @@ function answer(peer: RemotePeer, question: NodeFrame, fields: Partial<NodeFrame
 
 function replyErrorFrame(call: number, err: unknown): NodeFrame {
   if (err instanceof ProcessExitedError) return nodeFrame(NodeKind.REPLY_ERROR, { call, text: err.reason });
-  return nodeFrame(NodeKind.REPLY_ERROR, { call, body: ErrorRecord.encode(toErrorData(err)) });
+  return nodeFrame(NodeKind.REPLY_ERROR, { call, body: errorBody(toErrorData(err)) });
 }
 
 /** EXIT to the peer's `to`: our `from` ended. */
 function exitFrame(to: ProcessRef, from: { to: number; thread: number }, reason: ExitReason, error: ErrorData | null): NodeFrame {
-  return nodeFrame(NodeKind.EXIT, { to: to.id, thread: to.thread, from: from.to, fromThread: from.thread, text: reason, body: error ? ErrorRecord.encode(error) : EMPTY });
+  return nodeFrame(NodeKind.EXIT, { to: to.id, thread: to.thread, from: from.to, fromThread: from.thread, text: reason, body: errorBody(error) });
 }
 
 function downFrame(from: { thread: number; id: number }, tag: number, exit: Exit): NodeFrame {
-  return nodeFrame(NodeKind.DOWN, { from: from.id, fromThread: from.thread, tag, text: exit.reason, body: exit.error ? ErrorRecord.encode(exit.error) : EMPTY });
+  return nodeFrame(NodeKind.DOWN, { from: from.id, fromThread: from.thread, tag, text: exit.reason, body: errorBody(exit.error) });
 }
 
 function exitOf(f: NodeFrame): Exit {

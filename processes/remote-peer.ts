@@ -12,18 +12,18 @@
  */
 import type { Codec } from '../core/codec';
 import { MailboxFullError, NameTakenError, NodeClosedError, NodeUnreachableError, ProcessExitedError, TransportClosedError, type ErrorData } from '../core/errors';
-import { ErrorRecord } from '../core/frame';
 import { linkedError, type Watch } from './bonds';
 import { Calls } from './calls';
 import { resolveEntry } from './entry';
 import { Handle } from './handle';
 import { State, type Proc } from './proc';
+import { envelopeLost, errorBody } from './envelope';
 import { NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from './remote-frame';
 import type { FrameSink, LinkIds, PeerSetup, RemoteOps } from './remote-ops';
 import { Loads } from './remote-place';
 import { MAX_TIMER_MS, checkName, spawnOptions } from './checks';
 import type { Scheduler } from './scheduler';
-import { LINK_QUEUE, envelopeLost } from './thread';
+import { LINK_QUEUE } from './thread';
 import type { EntryCodecs, EntryLike, Exit, ExitReason, Monitor, Process, ProcessDied, ProcessRef, SpawnOptions } from './types';
 
 /** A link between a process of this node (`local`) and one of the peer (`remote`). */
@@ -167,7 +167,7 @@ export class RemotePeer implements RemoteOps {
     this.bonds.set(local.id, mine);
     void watch.died.then((died) => {
       if (this.take(local.id, key) === undefined) return;
-      const body = died.error ? ErrorRecord.encode(died.error) : Buffer.alloc(0);
+      const body = errorBody(died.error);
       this.post(nodeFrame(NodeKind.EXIT, { to: remote.id, thread: remote.thread, from: local.id, fromThread: local.thread, text: died.reason, body }));
     });
   }

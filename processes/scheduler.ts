@@ -17,7 +17,7 @@ import { Naming } from './naming';
 import { Calls } from './calls';
 import { checkDelay, checkName, checkOptions, OPTIONS, spawnOptions } from './checks';
 import { checkHandleCodecs, resolveEntry } from './entry';
-import { envelope, Kind, type Envelope } from './envelope';
+import { envelope, envelopeLost, Kind, type Envelope } from './envelope';
 import { Handle, SelfHandle } from './handle';
 import type { Asker } from './mailbox';
 import type { Mesh, Ops } from './ops';
@@ -62,6 +62,10 @@ export class Scheduler extends Naming implements Ops {
   }
 
   send(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown, timer: boolean, cache?: { local: Proc | undefined }): void {
+    if (this.closing) {
+      if (timer) return; // a timer (or another node's message) after the close: nothing to deliver to
+      throw new NodeClosedError('send: the node is closed');
+    }
     if (ref.thread === this.thread && ref.node === this.node) {
       codec.check(message);
       // A handle keeps its target once found (a spawn's handle from the start): skipping the table took a
@@ -74,11 +78,12 @@ export class Scheduler extends Naming implements Ops {
         if (cache) cache.local = target;
       }
       if (!target) return;
+      // A handle made with other codecs (node.handle, lookup): what the target takes is its own codec's.
+      if (target.entry.mailbox !== codec) checkValue(target.entry.mailbox, message);
       if (!timer && target.mailbox.full) throw new MailboxFullError(`send: the mailbox of process ${ref.id} holds ${target.mailbox.bound} messages`);
       target.mailbox.push(message, tag, null);
       return;
     }
-    if (this.closing) throw new NodeClosedError('send: the node is closed');
     if (ref.node !== this.node) return timer ? this.remote?.to(ref.node)?.send(ref, codec, tag, message, true) : this.far(ref.node).send(ref, codec, tag, message, false);
     const body = codec.encode(message);
     const sent: Envelope = { kind: Kind.MSG, to: ref.id, from: 0, tag, call: 0, n: 0, text: '', body };
@@ -90,9 +95,15 @@ export class Scheduler extends Naming implements Ops {
     checkDelay(ms, 'sendAfter: ms');
     if (this.closing) throw new NodeClosedError('sendAfter: the node is closed');
     codec.check(message);
+    const fire = this.later(ref, codec, tag, message);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      if (!this.closing) this.send(ref, codec, tag, message, true);
+      if (this.closing) return;
+      try {
+        fire();
+      } catch (err) {
+        envelopeLost(`process ${ref.id}`, err); // nothing checked at the call should fail here; a timer must not throw
+      }
     }, ms);
     this.timers.add(timer);
     return {
@@ -104,17 +115,33 @@ export class Scheduler extends Naming implements Ops {
     };
   }
 
+  /**
+   * What a `sendAfter` timer does when it fires, the message checked whole now: to another thread it is
+   * encoded now, its size too (a FrameError at the call, not from the timer), so the timer can only deliver
+   * it or drop it (its target or thread gone). To this thread it is handed over then (see the top of this
+   * file); to another node its connection takes it then (README: `maxFrame`, when it is taken).
+   */
+  private later(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown): () => void {
+    if (ref.node !== this.node || ref.thread === this.thread) return () => this.send(ref, codec, tag, message, true);
+    const sent: Envelope = { kind: Kind.MSG, to: ref.id, from: 0, tag, call: 0, n: 0, text: '', body: codec.encode(message) };
+    this.mesh.fit(sent);
+    return () => this.mesh.post(ref.thread, sent);
+  }
+
   request<R>(ref: ProcessRef, codecs: EntryCodecs<unknown, unknown, R>, message: unknown, timeout: number | undefined, tag: number): Promise<R> {
     const reply = codecs.reply;
     if (!reply) return Promise.reject(new TypeError('request: the entry declares no reply codec'));
     if (this.closing) return Promise.reject(new NodeClosedError('request: the node is closed'));
     if (ref.node !== this.node) return tryFar(() => this.far(ref.node).request(ref, codecs, message, timeout, tag));
+    // Its calls were settled when the thread died: one started after would wait for ever.
+    if (this.gone[ref.thread]) return Promise.reject(new ProcessExitedError(`request: the thread of process ${ref.id} died`, 'thread'));
     const [call, answer] = this.calls.start<unknown>(ref.thread, timeout, 'request', () => new ProcessExitedError(`request: the thread of process ${ref.id} died`, 'thread'));
     try {
       if (ref.thread === this.thread) {
         codecs.mailbox.check(message);
         const target = this.procs.get(ref.id);
         if (!target) throw new ProcessExitedError(`request: process ${ref.id} has ended`, 'noproc');
+        if (target.entry.mailbox !== codecs.mailbox) checkValue(target.entry.mailbox, message); // as in `send`
         if (target.mailbox.full) throw new MailboxFullError(`request: the mailbox of process ${ref.id} holds ${target.mailbox.bound} messages`);
         const asker: Asker = { thread: this.thread, call, answered: false };
         (target.asked ??= new Set()).add(asker);
@@ -221,6 +248,7 @@ export class Scheduler extends Naming implements Ops {
 
   /** Thread `thread` died: its calls settle, its processes' links and monitors fire, its names are freed. */
   lose(thread: number): void {
+    Atomics.store(this.counts, thread, 0); // its processes are gone (node.counts(), least-loaded placement)
     this.calls.threadGone(thread);
     this.threadGone(thread);
     this.registry?.threadGone(thread);

@@ -12,7 +12,7 @@ import type { WireSubject } from '../core/wire-subject';
 import { Peers } from '../runtime/context';
 import { largestValue } from '../transports/shm';
 import { Dispatcher } from './dispatch';
-import { EnvelopeCodec, type Envelope } from './envelope';
+import { EnvelopeCodec, envelopeLost, type Envelope } from './envelope';
 import type { Mesh } from './ops';
 import { Scheduler } from './scheduler';
 import { catchUnhandled } from './uncaught';
@@ -57,7 +57,7 @@ class WireMesh implements Mesh {
   constructor(
     private readonly wires: readonly WireSubject<Envelope>[],
     /** The largest encoded envelope a ring carries (shm `largestValue`). */
-    private readonly largest: number,
+    readonly largest: number,
   ) {
     this.dead = wires.map(() => false);
     this.waiting = wires.map(() => 0);
@@ -67,13 +67,19 @@ class WireMesh implements Mesh {
     return this.waiting[thread] >= LINK_QUEUE ? this.dead[thread] : this.post(thread, envelope);
   }
 
-  post(thread: number, envelope: Envelope): true {
-    if (this.dead[thread]) return true;
-    // Checked here, not left to the ring: one that waits for room and then proves too large could only fail
-    // far from its caller. The envelope's fields around the body and text take at most 60 bytes.
+  /**
+   * Checked at the door, not left to the ring: one that waits for room and then proves too large could only
+   * fail far from its caller. The envelope's fields around the body and text take at most 60 bytes.
+   */
+  fit(envelope: Envelope): void {
     if (envelope.body.length + 3 * envelope.text.length + 60 > this.largest) {
       throw new FrameError(`a message of ${envelope.body.length} bytes does not fit the node's rings (${this.largest} bytes; NodeOptions.ringBytes)`);
     }
+  }
+
+  post(thread: number, envelope: Envelope): true {
+    if (this.dead[thread]) return true;
+    this.fit(envelope);
     const wire = this.wires[thread];
     try {
       if (wire.trySend(envelope)) return true;
@@ -97,11 +103,6 @@ class WireMesh implements Mesh {
     );
     return true;
   }
-}
-
-/** An envelope (or a frame to another node) refused after it was queued: lost, and said as a process warning. */
-export function envelopeLost(to: string, err: unknown): void {
-  process.emitWarning(`rxwire: an envelope to ${to} was refused and lost: ${(err as Error).message}`, { code: 'RXWIRE_ENVELOPE_LOST' });
 }
 
 /** A thread of a node, joined. */

@@ -53,6 +53,12 @@ export const spawner = entry(__filename, 'spawner', { capture: Unit, mailbox: Lo
 );
 
 /** Fails, on its first message, with an error whose message holds a lone surrogate (text the codec refuses). */
+/** Fails, at its first message, with an Error whose message is `size` characters (and its stack as long again). */
+export const bigThrower = entry(__filename, 'bigThrower', { capture: Long, mailbox: Long, reply: Long }, async (size, mailbox) => {
+  await mailbox.receive({ tags: [0] });
+  throw new Error('m'.repeat(size));
+});
+
 export const surrogateThrower = entry(__filename, 'surrogateThrower', { capture: Unit, mailbox: Long, reply: Long }, async (_, mailbox) => {
   await mailbox.receive({ tags: [0] });
   throw new Error('bad input "x\uD800"');

@@ -8,7 +8,7 @@ import { FrameError, NodeClosedError, RemoteError } from '../../core/errors';
 import { startNode } from '../../processes';
 import { Held, HELD_LIMIT, SWEEP_MS } from '../../processes/held';
 import type { Envelope } from '../../processes/envelope';
-import { BAD_RECEIVES, careless, echo, spawner, stringly, surrogateThrower } from './careless-entries';
+import { BAD_RECEIVES, bigThrower, careless, echo, spawner, stringly, surrogateThrower } from './careless-entries';
 import { HERE, LONG, nodeForFile, T0, T1 } from './places';
 
 jest.setTimeout(120_000);
@@ -171,6 +171,31 @@ describe('messages', () => {
     }
   });
 
+  it('sendAfter of a message too large for the rings: FrameError at the call, not from the timer', async () => {
+    // It was checked for its type only, and the timer threw the FrameError as an uncaught exception.
+    const node = startNode({ threads: 1, ringBytes: 4096 });
+    try {
+      const p = node.spawn(echo, null, T0);
+      const big = node.handle(p.ref, stringly);
+      expect(() => big.sendAfter('x'.repeat(5000), 1)).toThrow(FrameError);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await p.request(1, LONG)).toBe(2);
+    } finally {
+      await node.close();
+    }
+  });
+
+  it('a handle with another mailbox codec, to a process on its own thread: EncodeError at the call, the target unharmed', async () => {
+    // Across threads the target's decode refuses it; on one thread the value was handed over as it was, and the
+    // target failed on a string in a mailbox of longs.
+    const p = get().spawn(echo, null, HERE);
+    const wrong = get().handle(p.ref, stringly);
+    expect(() => wrong.send('not a long')).toThrow(expect.objectContaining({ name: 'EncodeError' }));
+    await expect(wrong.request('not a long', LONG)).rejects.toMatchObject({ name: 'EncodeError' });
+    expect(await p.request(1, LONG)).toBe(2);
+    p.kill();
+  });
+
   it('a request whose bytes do not decode at the other end: RemoteError carrying the DecodeError, not an ending', async () => {
     const p = get().spawn(echo, null, T0);
     const wrong = get().handle(p.ref, stringly);
@@ -181,7 +206,58 @@ describe('messages', () => {
   });
 });
 
+describe('failures too large for the rings', () => {
+  it.each([
+    ['a worker', T0],
+    ['the node’s own thread', HERE],
+  ])('on %s: an error of 2 MB is cut (stack, then message) on its way to monitors and askers; its thread goes on', async (_, where) => {
+    // It threw FrameError from the exit notice: the worker thread died with every process on it, or the program.
+    const p = get().spawn(bigThrower, 2_000_000, where);
+    const neighbour = get().spawn(echo, null, where);
+    const watcher = get().spawn(echo, null, where === T0 ? T1 : T0);
+    const died = p.monitor().died;
+    const asking = p.request(0, { ...LONG, tag: 1 });
+    p.send(0);
+    const down = await died;
+    expect(down.reason).toBe('failed');
+    expect(down.error?.message.startsWith('mmm')).toBe(true);
+    await expect(asking).rejects.toMatchObject({ name: 'ProcessExitedError', reason: 'failed' });
+    expect(await neighbour.request(1, LONG)).toBe(2);
+    expect(await watcher.request(1, LONG)).toBe(2);
+    neighbour.kill();
+    watcher.kill();
+  });
+
+  it('on rings of 4 KiB an error of 2,000 characters reaches a monitor on another thread, cut to fit', async () => {
+    const node = startNode({ threads: 1, ringBytes: 4096 });
+    try {
+      const p = node.spawn(bigThrower, 2000, T0);
+      const neighbour = node.spawn(echo, null, T0);
+      const died = p.monitor().died; // on the node's own thread: the DOWN crosses a 4 KiB ring
+      p.send(0);
+      const down = await died;
+      expect(down.error?.message).toBe('m'.repeat(2000)); // the message whole, the stack cut
+      expect(down.error?.stack ?? null).toBeNull();
+      expect(await neighbour.request(1, LONG)).toBe(2);
+    } finally {
+      await node.close();
+    }
+  });
+});
+
 describe('after the node closed', () => {
+  it('send and tagSend to a process of the node’s own thread are NodeClosedError, as to a worker’s', async () => {
+    const node = startNode({ threads: 1 });
+    const here = node.spawn(echo, null, { placement: { thread: 1 } });
+    const there = node.spawn(echo, null, T0);
+    expect(await here.request(1, LONG)).toBe(2);
+    await node.close();
+    for (const p of [here, there]) {
+      expect(() => p.send(1)).toThrow(NodeClosedError);
+      expect(() => p.tagSend(3, 1)).toThrow(NodeClosedError);
+    }
+  });
+
   it('sendAfter, isAlive and monitor are NodeClosedError, nothing is left running', async () => {
     const node = startNode({ threads: 1 });
     const p = node.spawn(echo, null, T0);

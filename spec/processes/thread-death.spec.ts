@@ -48,6 +48,10 @@ it('a terminated thread fails links (LinkDied or death), monitors, requests and 
   expect(seen).toEqual([{ type: 'LinkDied', reason: 'thread', tag: 4 }]);
   expect(await node.lookup('on-t1', adder)).toBeUndefined();
   expect(await named.isAlive()).toBe(false);
+  // A request started after the death settles at once (its thread's calls were settled when it died), and the
+  // dead thread counts no process.
+  await expect(named.request(1, LONG)).rejects.toMatchObject({ name: 'ProcessExitedError', reason: 'thread' });
+  expect((await node.counts())[1]).toBe(0);
   // The node goes on on the threads it has left.
   const survivor = node.spawn(adder, 5, { placement: 'least-loaded' });
   expect(survivor.ref.thread).toBe(0);
