@@ -54,6 +54,9 @@ export class Dispatcher {
         return s.registry?.unregister(e.text, e.from);
       case Kind.DOWN:
         return s.down(e.tag, s.refAt(from, e.from), exitOf(e));
+      case Kind.FULL:
+      case Kind.ROOM:
+        return s.fullness.heard(from, e.from, e.kind === Kind.FULL);
       case Kind.FAR:
       case Kind.NODE:
         return s.remote?.relay?.(from, e); // calls to other nodes, relayed (processes/remote-relay.ts)
@@ -86,10 +89,14 @@ export class Dispatcher {
           if (e.kind === Kind.REQUEST) s.mesh.post(from, envelope(Kind.REPLY_ERROR, { call: e.call, text: 'failed', body: errorBody(toErrorData(err), s.errorBytes) }));
           return;
         }
-        if (e.kind === Kind.MSG) return proc.mailbox.push(message, e.tag, null);
-        const asker = { thread: from, call: e.call, answered: false };
-        (proc.asked ??= new Set()).add(asker);
-        return proc.mailbox.push(message, e.tag, asker);
+        if (e.kind === Kind.MSG) proc.mailbox.push(message, e.tag, null);
+        else {
+          const asker = { thread: from, call: e.call, answered: false };
+          (proc.asked ??= new Set()).add(asker);
+          proc.mailbox.push(message, e.tag, asker);
+        }
+        if (proc.mailbox.full) s.fullness.filled(proc, from);
+        return;
       }
       case Kind.LINK:
         return proc.link(s.refAt(from, e.from), e.tag);

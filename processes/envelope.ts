@@ -53,6 +53,10 @@ export const Kind = {
   FAR: 19,
   /** To a worker, from the node's own thread: node `text` linked (`n` = 1; `tag` = its own thread, `from` = the id block it granted, `call` = the block granted it, `to` = the link's spawn counter) or dropped off (`n` = 0; `tag` = 1: this node closes). */
   NODE: 20,
+  /** To a thread whose MSG or REQUEST filled a mailbox: process `from` (on the sending thread) holds its bound; its sends there are MailboxFullError until ROOM. */
+  FULL: 21,
+  /** Process `from` (on the sending thread), which said FULL, has room again (its mailbox drained to half its bound, or it ended). */
+  ROOM: 22,
 } as const;
 
 /** One envelope. */

@@ -165,8 +165,12 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
       }
     }
     this.compact();
+    this.drained();
     return n;
   }
+
+  /** Called after each drain (the process: processes/proc.ts). */
+  protected drained(): void {}
 
   /** Whether `drain` has something to deliver now. */
   get deliverable(): boolean {

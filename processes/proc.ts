@@ -32,6 +32,8 @@ export interface Host {
   /** Ends `proc`, `failed` with `err` (a throw its code made where nothing caught it). */
   failed(proc: Proc, err: unknown): void;
   answer(proc: Proc, asker: Asker, answer: unknown): void;
+  /** `proc`'s mailbox, full for some thread, has room again (processes/fullness.ts). */
+  room(proc: Proc): void;
 }
 
 /** What most processes never have, in the mailbox's extra object (made on first use; one literal, so every one has the same shape). */
@@ -44,6 +46,7 @@ interface Ties extends MailboxExtra {
   sub: Subscription | null;
   waitsForName: boolean;
   trap: boolean;
+  fullFor: Set<number> | null;
 }
 
 /** A process on its host thread; its mailbox is itself. */
@@ -134,6 +137,14 @@ export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
     this.put('waitsForName', waits);
   }
 
+  /** The threads told that its mailbox holds its bound (processes/fullness.ts). */
+  get fullFor(): Set<number> | null {
+    return this.ties()?.fullFor ?? null;
+  }
+  set fullFor(threads: Set<number> | null) {
+    this.put('fullFor', threads);
+  }
+
   /** Exits of linked processes come as `LinkDied` signals instead of ending this one. */
   get trap(): boolean {
     return this.ties()?.trap ?? false;
@@ -144,6 +155,11 @@ export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
 
   wake(): void {
     this.host.ready(this);
+  }
+
+  /** After a drain: threads told it was full hear that it has room, once it is down to half its bound. */
+  protected override drained(): void {
+    if (this.extra !== null && (this.extra as Ties).fullFor !== null && this.size <= this.bound >> 1) this.host.room(this);
   }
 
   fail(err: unknown): void {
@@ -179,6 +195,7 @@ export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
       sub: null,
       waitsForName: false,
       trap: false,
+      fullFor: null,
     };
   }
 

@@ -59,6 +59,8 @@ export abstract class RunQueue implements Host {
 
   abstract answer(proc: Proc, asker: Asker, answer: unknown): void;
 
+  abstract room(proc: Proc): void;
+
   failed(proc: Proc, err: unknown): void {
     if (proc.state !== State.DEAD) this.exit(proc, 'failed', toErrorData(err));
   }

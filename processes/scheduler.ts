@@ -23,6 +23,7 @@ import type { Asker } from './mailbox';
 import type { Mesh, Ops } from './ops';
 import { Proc, State } from './proc';
 import { Registry } from './registry';
+import { Fullness } from './fullness';
 import { tryFar } from './remote-ops';
 import { LINK_COUNTERS } from './remote-frame';
 import type { Entry, EntryCodecs, EntryLike, Exit, Process, ProcessRef, Self, SpawnOptions, Timer } from './types';
@@ -30,6 +31,8 @@ import type { Entry, EntryCodecs, EntryLike, Exit, Process, ProcessRef, Self, Sp
 /** One thread's scheduler. */
 export class Scheduler extends Naming implements Ops {
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  /** The bounds of mailboxes on other threads (processes/fullness.ts). */
+  readonly fullness = new Fullness(this.mesh);
 
   spawn<C, M, R>(given: EntryLike<C, M, R>, capture: C, optionsGiven: SpawnOptions | undefined, parent: Proc | null): Process<M, R> {
     if (this.closing) throw new NodeClosedError('spawn: the node is closed');
@@ -85,6 +88,7 @@ export class Scheduler extends Naming implements Ops {
       return;
     }
     if (ref.node !== this.node) return timer ? this.remote?.to(ref.node)?.send(ref, codec, tag, message, true) : this.far(ref.node).send(ref, codec, tag, message, false);
+    if (!timer) this.fullness.check(ref.id, 'send');
     const body = codec.encode(message);
     const sent: Envelope = { kind: Kind.MSG, to: ref.id, from: 0, tag, call: 0, n: 0, text: '', body };
     if (timer) this.mesh.post(ref.thread, sent);
@@ -148,6 +152,7 @@ export class Scheduler extends Naming implements Ops {
         target.mailbox.push(message, tag, asker);
         return answer as Promise<R>;
       }
+      this.fullness.check(ref.id, 'request');
       const body = codecs.mailbox.encode(message);
       if (!this.mesh.tryPost(ref.thread, envelope(Kind.REQUEST, { to: ref.id, tag, call, body }))) {
         throw new MailboxFullError(`request: the link to thread ${ref.thread} is full`);
@@ -205,6 +210,10 @@ export class Scheduler extends Naming implements Ops {
     return answer.then((e) => e !== false && (e as Envelope).n === 1);
   }
 
+  override room(proc: Proc): void {
+    this.fullness.room(proc);
+  }
+
   /** Answers request `asker` with the end of the process it asked. */
   private refuse(asker: Asker, exit: Exit): void {
     asker.answered = true;
@@ -216,6 +225,7 @@ export class Scheduler extends Naming implements Ops {
     if (proc.names) for (const name of proc.names) this.unname(name, proc.id);
     if (proc.asked) for (const asker of proc.asked) this.refuse(asker, exit);
     proc.asked = null;
+    if (!this.closing) this.fullness.room(proc); // the threads told FULL forget it
     super.ended(proc, exit);
   }
 
@@ -250,6 +260,7 @@ export class Scheduler extends Naming implements Ops {
   lose(thread: number): void {
     Atomics.store(this.counts, thread, 0); // its processes are gone (node.counts(), least-loaded placement)
     this.calls.threadGone(thread);
+    this.fullness.threadGone(thread);
     this.threadGone(thread);
     this.registry?.threadGone(thread);
   }

@@ -53,6 +53,20 @@ export const spawner = entry(__filename, 'spawner', { capture: Unit, mailbox: Lo
 );
 
 /** Fails, on its first message, with an error whose message holds a lone surrogate (text the codec refuses). */
+/** At a request (tag 1) for `ms`: waits `ms`, then takes every tag-0 message its mailbox holds and answers how many. */
+export const hoarder = entry(__filename, 'hoarder', { capture: Unit, mailbox: Long, reply: Long }, async (_, mailbox) => {
+  for (;;) {
+    const letter = await mailbox.receiveLetter({ tags: [1] });
+    await new Promise((resolve) => setTimeout(resolve, letter.message));
+    let taken = 0;
+    while (mailbox.size > 0) {
+      await mailbox.receive({ tags: [0] });
+      taken++;
+    }
+    letter.reply(taken);
+  }
+});
+
 /** Fails, at its first message, with an Error whose message is `size` characters (and its stack as long again). */
 export const bigThrower = entry(__filename, 'bigThrower', { capture: Long, mailbox: Long, reply: Long }, async (size, mailbox) => {
   await mailbox.receive({ tags: [0] });

@@ -4,11 +4,11 @@
  * large for the rings, calls after the node closed. Each gets a typed error
  * at the call, and the threads (and every other process) go on.
  */
-import { FrameError, NodeClosedError, RemoteError } from '../../core/errors';
+import { FrameError, MailboxFullError, NodeClosedError, RemoteError } from '../../core/errors';
 import { startNode } from '../../processes';
 import { Held, HELD_LIMIT, SWEEP_MS } from '../../processes/held';
 import type { Envelope } from '../../processes/envelope';
-import { BAD_RECEIVES, bigThrower, careless, echo, spawner, stringly, surrogateThrower } from './careless-entries';
+import { BAD_RECEIVES, bigThrower, careless, hoarder, echo, spawner, stringly, surrogateThrower } from './careless-entries';
 import { HERE, LONG, nodeForFile, T0, T1 } from './places';
 
 jest.setTimeout(120_000);
@@ -202,6 +202,36 @@ describe('messages', () => {
     await expect(wrong.request('not a long at all', LONG)).rejects.toEqual(expect.any(RemoteError));
     await expect(wrong.request('not a long at all', LONG)).rejects.toMatchObject({ remoteName: 'DecodeError' });
     expect(await p.request(1, LONG)).toBe(2);
+    p.kill();
+  });
+});
+
+describe('mailbox bounds across threads', () => {
+  it('a sender on another thread is refused once the mailbox is full, nothing sent is lost, and it may send again once the mailbox drained', async () => {
+    // The ring drained into the mailbox as fast as it filled: 2M messages into a mailbox bound to 1,000.
+    const p = get().spawn(hoarder, null, { ...T0, mailboxBound: 1000 });
+    const taking = p.request(300, { ...LONG, tag: 1 }); // it takes nothing for 300 ms
+    let sent = 0;
+    let refused: unknown;
+    for (let round = 0; round < 200 && refused === undefined; round++) {
+      for (let i = 0; i < 1000; i++) {
+        try {
+          p.send(i);
+          sent++;
+        } catch (err) {
+          refused = err;
+          break;
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(refused).toBeInstanceOf(MailboxFullError);
+    expect(() => p.send(0)).toThrow(MailboxFullError); // until it has room
+    await expect(p.request(0, { ...LONG, tag: 1 })).rejects.toBeInstanceOf(MailboxFullError);
+    expect(sent).toBeGreaterThanOrEqual(1000);
+    expect(await taking).toBe(sent); // every one sent is there, none twice
+    p.send(7); // it has room again (ROOM came before the reply)
+    expect(await p.request(0, { ...LONG, tag: 1 })).toBe(1);
     p.kill();
   });
 });
