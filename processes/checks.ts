@@ -8,7 +8,7 @@
  */
 import { MAX_TIMER_MS } from '../core/thread-hold';
 import { checkKnown } from '../core/options';
-import type { NodeOptions, ReceiveOptions, RequestOptions, SpawnOptions } from './types';
+import type { LookupOptions, NodeOptions, ReceiveOptions, RequestOptions, SpawnOptions } from './types';
 
 export { MAX_TIMER_MS };
 
@@ -50,6 +50,7 @@ export const OPTIONS = {
   receiveSignal: { timeout: true, signal: true } satisfies Record<'timeout' | 'signal', true>,
   spawn: { placement: true, link: true, linkTag: true, trapExits: true, name: true, mailboxBound: true, node: true } satisfies Record<keyof SpawnOptions, true>,
   node: { threads: true, id: true, ringBytes: true, wait: true, spinMicros: true } satisfies Record<keyof NodeOptions, true>,
+  lookup: { node: true } satisfies Record<keyof LookupOptions, true>,
 };
 
 /** An options argument: undefined (none) or an object of the `known` keys; `null` and other values are a TypeError. */

@@ -49,11 +49,11 @@ export class Handle<M, R = never> implements Process<M, R> {
   complete(): void {}
 
   tagSend(tag: number, message: M): void {
-    this.scheduler.send(this.ref, this.codecs.mailbox, checkTag(tag), message, false, this);
+    this.scheduler.send(this.ref, this.codecs.mailbox, checkTag(tag, 'tagSend: tag'), message, false, this);
   }
 
   sendAfter(message: M, ms: number, tag = 0): Timer {
-    return this.scheduler.sendAfter(this.ref, this.codecs.mailbox, checkTag(tag), message, ms);
+    return this.scheduler.sendAfter(this.ref, this.codecs.mailbox, checkTag(tag, 'sendAfter: tag'), message, ms);
   }
 
   request(message: M, options?: RequestOptions): Promise<R> {
@@ -62,7 +62,7 @@ export class Handle<M, R = never> implements Process<M, R> {
     try {
       const { timeout: given = 30_000, tag: asked = 0 } = checkOptions(options, 'request: options', OPTIONS.request) as RequestOptions;
       timeout = checkTimeout(given, 'request: options.timeout', true);
-      tag = checkTag(asked);
+      tag = checkTag(asked, 'request: options.tag');
     } catch (err) {
       return Promise.reject(err);
     }
@@ -71,7 +71,7 @@ export class Handle<M, R = never> implements Process<M, R> {
 
   link(tag = 0): void {
     if (!this.owner) throw new TypeError('link: this handle has no owner process (link from a process, with a handle it made)');
-    this.scheduler.link(this.owner, this.ref, checkTag(tag));
+    this.scheduler.link(this.owner, this.ref, checkTag(tag, 'link: tag'));
   }
 
   unlink(): void {
@@ -111,10 +111,11 @@ export class SelfHandle<M, R = never> extends Handle<M, R> implements Self<M, R>
   }
 
   spawn<C, M2, R2>(entry: EntryLike<C, M2, R2>, capture: C, options?: SpawnOptions): Process<M2, R2> {
-    return this.scheduler.spawn(entry, capture, options ?? {}, this.proc);
+    return this.scheduler.spawn(entry, capture, options, this.proc); // null is refused there, as by node.spawn
   }
 
   trapExits(on: boolean): void {
+    if (typeof on !== 'boolean') throw new TypeError('trapExits: on must be true or false');
     this.proc.trap = on;
   }
 
@@ -123,11 +124,11 @@ export class SelfHandle<M, R = never> extends Handle<M, R> implements Self<M, R>
   }
 
   lookup<M2, R2 = never>(name: string, entry: EntryCodecs<unknown, M2, R2>, options?: LookupOptions): Promise<Process<M2, R2> | undefined> {
-    return this.scheduler.lookup(name, entry, this.proc, options?.node);
+    return this.scheduler.lookup(name, entry, this.proc, options);
   }
 }
 
-function checkTag(tag: number): number {
-  if (!Number.isSafeInteger(tag)) throw new TypeError('a tag must be a safe integer');
+function checkTag(tag: number, what: string): number {
+  if (!Number.isSafeInteger(tag)) throw new TypeError(`${what} must be a safe integer`);
   return tag;
 }

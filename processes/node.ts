@@ -91,7 +91,7 @@ export class Node implements ProcessNode {
   }
 
   lookup<M, R = never>(name: string, entry: EntryCodecs<unknown, M, R>, options?: LookupOptions): Promise<Process<M, R> | undefined> {
-    return this.here.scheduler.lookup(name, entry, null, options?.node);
+    return this.here.scheduler.lookup(name, entry, null, options);
   }
 
   counts(): Promise<number[]> {

@@ -6,7 +6,7 @@
 import type { Codec } from '../core/codec';
 import type { Envelope } from './envelope';
 import type { Proc } from './proc';
-import type { EntryCodecs, EntryLike, Monitor, Process, ProcessRef, SpawnOptions, Timer } from './types';
+import type { EntryCodecs, EntryLike, LookupOptions, Monitor, Process, ProcessRef, SpawnOptions, Timer } from './types';
 
 /** The scheduler's side of every handle call (see `Process` for what each does). */
 export interface Ops {
@@ -20,9 +20,9 @@ export interface Ops {
   kill(ref: ProcessRef): void;
   register(ref: ProcessRef, name: string): Promise<void>;
   isAlive(ref: ProcessRef): Promise<boolean>;
-  spawn<C, M, R>(entry: EntryLike<C, M, R>, capture: C, options: SpawnOptions, parent: Proc | null): Process<M, R>;
+  spawn<C, M, R>(entry: EntryLike<C, M, R>, capture: C, options: SpawnOptions | undefined, parent: Proc | null): Process<M, R>;
   handle<M, R>(ref: ProcessRef, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null): Process<M, R>;
-  lookup<M, R>(name: string, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null, node?: string): Promise<Process<M, R> | undefined>;
+  lookup<M, R>(name: string, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null, options?: LookupOptions): Promise<Process<M, R> | undefined>;
 }
 
 /** The links from one thread to the others of its node. */

@@ -26,7 +26,7 @@ import { Registry } from './registry';
 import { Fullness } from './fullness';
 import { tryFar } from './remote-ops';
 import { LINK_COUNTERS } from './remote-frame';
-import type { Entry, EntryCodecs, EntryLike, Exit, Process, ProcessRef, Self, SpawnOptions, Timer } from './types';
+import type { Entry, EntryCodecs, EntryLike, Exit, LookupOptions, Process, ProcessRef, Self, SpawnOptions, Timer } from './types';
 
 /** One thread's scheduler. */
 export class Scheduler extends Naming implements Ops {
@@ -188,7 +188,8 @@ export class Scheduler extends Naming implements Ops {
     return new Handle(this, { node: ref.node, thread: ref.thread, id: ref.id }, codecs, owner);
   }
 
-  async lookup<M, R>(name: string, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null, node = this.node): Promise<Process<M, R> | undefined> {
+  async lookup<M, R>(name: string, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null, options?: LookupOptions): Promise<Process<M, R> | undefined> {
+    const { node = this.node } = checkOptions(options, 'lookup: options', OPTIONS.lookup) as LookupOptions;
     checkName(name, 'lookup: name');
     checkHandleCodecs(codecs, 'lookup');
     const ref = node !== this.node ? await this.far(node).lookup(name) : await this.lookupRef(name);

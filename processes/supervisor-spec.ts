@@ -5,7 +5,7 @@
  * processes/supervisor.ts.
  */
 import { checkName, checkOptions } from './checks';
-import { codec, type Codec } from '../core/codec';
+import { codec, isCodec, type Codec } from '../core/codec';
 import { ProcessRefSchema } from './ref';
 import type { Entry, ProcessRef } from './types';
 
@@ -162,6 +162,10 @@ export function supervisorSpec(children: readonly ChildSpec[], options?: Supervi
     if (child.restart !== undefined && !RESTARTS.includes(child.restart)) throw new TypeError(`child ${child.name}: restart must be one of ${RESTARTS.join(', ')}`);
     if (child.register !== undefined && typeof child.register !== 'boolean') throw new TypeError(`child ${child.name}: register must be a boolean`);
     if (child.register) checkName(child.name, `child ${child.name}: a registered child's name`);
+    const { entry } = child;
+    if (typeof entry?.module !== 'string' || typeof entry.name !== 'string' || !isCodec(entry.capture)) {
+      throw new TypeError(`child ${child.name}: entry must be an entry made by entry() (with its module, name and capture codec)`);
+    }
     return {
       name: child.name,
       module: child.entry.module,

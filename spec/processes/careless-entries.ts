@@ -44,6 +44,31 @@ export const echo = entry(__filename, 'echo', { capture: Unit, mailbox: Long, re
   mailbox.letters.pipe(tap((letter) => letter.reply(letter.message + 1))),
 );
 
+/** On a request: makes careless calls on its own handle and answers with the name of what each threw ('ok' if nothing). */
+export const selfCareless = entry(__filename, 'selfCareless', { capture: Unit, mailbox: Long, reply: Str }, (_, mailbox, self) =>
+  mailbox.letters.pipe(
+    tap(async (letter) => {
+      const names: string[] = [];
+      const calls: (() => unknown)[] = [
+        () => self.spawn(echo, null, null as never),
+        () => self.trapExits('no' as never),
+        () => self.lookup('x', echo, null as never),
+        () => self.lookup('x', echo, { nod: 'x' } as never),
+        () => self.tagSend(0.5, 1),
+      ];
+      for (const call of calls) {
+        try {
+          await call();
+          names.push('ok');
+        } catch (err) {
+          names.push((err as Error).name);
+        }
+      }
+      letter.reply(names.join(','));
+    }),
+  ),
+);
+
 /** Takes strings: a handle made with it to an `echo` sends bytes that do not decode there. */
 export const stringly = entry(__filename, 'stringly', { capture: Unit, mailbox: Str, reply: Long }, () => undefined);
 

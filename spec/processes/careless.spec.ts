@@ -5,10 +5,10 @@
  * at the call, and the threads (and every other process) go on.
  */
 import { FrameError, MailboxFullError, NodeClosedError, RemoteError } from '../../core/errors';
-import { startNode } from '../../processes';
+import { startNode, supervisorSpec } from '../../processes';
 import { Held, HELD_LIMIT, SWEEP_MS } from '../../processes/held';
 import type { Envelope } from '../../processes/envelope';
-import { BAD_RECEIVES, bigThrower, careless, hoarder, echo, spawner, stringly, surrogateThrower } from './careless-entries';
+import { BAD_RECEIVES, bigThrower, careless, hoarder, selfCareless, echo, spawner, stringly, surrogateThrower } from './careless-entries';
 import { HERE, LONG, nodeForFile, T0, T1 } from './places';
 
 jest.setTimeout(120_000);
@@ -98,6 +98,20 @@ describe('names', () => {
     await p.register('emoji 😀');
     expect((await get().lookup('emoji 😀', echo))?.id).toBe(p.id);
     p.kill();
+  });
+
+  it('null or misspelt lookup options, a trapExits that is not a boolean, a tag that is not an integer: TypeError, from a process too', async () => {
+    await expect(get().lookup('x', echo, null as never)).rejects.toThrow(TypeError);
+    await expect(get().lookup('x', echo, { nod: 'x' } as never)).rejects.toThrow(/nod/);
+    expect(() => get().spawn(echo, null, T0).tagSend(1.5, 1)).toThrow(/tagSend: tag/);
+    const p = get().spawn(selfCareless, null, T0);
+    expect(await p.request(0, LONG)).toBe('TypeError,TypeError,TypeError,TypeError,TypeError');
+    p.kill();
+  });
+
+  it('a supervisor child without an entry is a TypeError naming the child', () => {
+    expect(() => supervisorSpec([{ name: 'x', capture: 1 } as never])).toThrow(/child x: entry must be/);
+    expect(() => supervisorSpec([{ name: 'y', entry: { module: 'm', name: 'n' }, capture: 1 } as never])).toThrow(/child y: entry must be/);
   });
 
   it('spawn options of the wrong type are refused, nothing is spawned', () => {
