@@ -96,7 +96,8 @@ export class Connection {
   send(envelope: RpcEnvelope, entry?: Routed): void {
     if (this.ended) return;
     const { wire } = this;
-    if (!entry || !wire.send) return wire.next(envelope);
+    if (!wire.send) return wire.next(envelope);
+    if (!entry) return this.control(envelope);
     if (wire.trySend) {
       try {
         if (wire.trySend(envelope)) return;
@@ -110,6 +111,24 @@ export class Connection {
     }
     void envelope.body; // it waits: its bytes are made now (of the value as it is now), or its EncodeError thrown
     wire.send(envelope).catch((err: Error) => entry.owner.refused(entry, err));
+  }
+
+  /**
+   * CANCEL and CREDIT, through `send` rather than `next`: a WireSubject pauses
+   * reading while values from `next` wait for room (`pauseReadsWhileQueued`),
+   * and a client that stopped reading replies while the server, whose replies
+   * waited, had stopped reading requests, waited with it for good (a helper's
+   * probe: cancels and timeouts with the ring to the server full froze the
+   * wire). A wire that ended refuses it: that end is reported by the wire.
+   */
+  private control(envelope: RpcEnvelope): void {
+    const { wire } = this;
+    try {
+      if (wire.trySend?.(envelope)) return;
+    } catch {
+      return;
+    }
+    wire.send!(envelope).catch(() => {});
   }
 
   attach(onEnd: (err: Error) => void): void {

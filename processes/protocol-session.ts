@@ -32,11 +32,11 @@
 import { randomInt } from 'node:crypto';
 import { raw } from '../core/codec';
 import { ProtocolDroppedError, ProtocolError } from '../core/errors';
-import { checkSignal } from './checks';
+import { OPTIONS, receiveOptions } from './checks';
 import { resolveStep, type AnyStep, type Protocol } from './protocol';
 import { OPEN_TAG, ProtocolMail, type ProtocolMailKind } from './protocol-mail';
 import type { Endpoint, ProtocolReceiveOptions, Step } from './protocol-types';
-import type { Mailbox, Monitor, Process, Self } from './types';
+import type { Mailbox, Monitor, Process, ProcessRef, Self } from './types';
 
 /** The process that speaks: its own handle and its mailbox (of {@link ProtocolMail}). */
 export interface Speaker {
@@ -65,6 +65,8 @@ const EMPTY = Buffer.alloc(0);
  * @returns the state of the first step
  */
 export function connect<S extends Step>(protocol: Protocol<S>, speaker: Speaker, peer: Process<ProtocolMail, any>): Endpoint<S> {
+  // Both ends would share one mailbox and one tag: the opener would take its own messages as the answers.
+  if (sameProcess(speaker.self.ref, peer.ref)) throw new ProtocolError(`"${protocol.name}": a process cannot open a session with itself`);
   const tag = randomInt(1, OPEN_TAG);
   // Sent before the session (and its monitor of the peer) is made: a send that throws leaves nothing behind.
   peer.tagSend(OPEN_TAG, { kind: 'OPEN', session: tag, step: 0, label: protocol.fingerprint, payload: EMPTY, from: speaker.self.ref });
@@ -94,6 +96,10 @@ export async function accept<S extends Step>(protocol: Protocol<S>, speaker: Spe
     throw err;
   }
   return stateOf(session, protocol.start);
+}
+
+function sameProcess(a: ProcessRef, b: ProcessRef): boolean {
+  return a.node === b.node && a.thread === b.thread && a.id === b.id;
 }
 
 /** One session between this process and a peer: the messages of one tag, both ways, in step. */
@@ -126,19 +132,19 @@ class Session {
     });
   }
 
-  /** Sends one message of this session. */
+  /** Sends one message of this session; one the peer's mailbox or link refuses (it throws) is not counted: nothing went. */
   post(kind: ProtocolMailKind, label = '', payload: Buffer = EMPTY): void {
     if (this.failure) throw this.failure;
-    this.peer.tagSend(this.tag, { kind, session: this.tag, step: this.sent++, label, payload, from: null });
+    this.peer.tagSend(this.tag, { kind, session: this.tag, step: this.sent, label, payload, from: null });
+    this.sent++;
   }
 
   /** The next message of this session, which must be a `kind` one. */
-  async take(kind: ProtocolMailKind, options: ProtocolReceiveOptions = {}): Promise<ProtocolMail> {
+  async take(kind: ProtocolMailKind, options: ProtocolReceiveOptions): Promise<ProtocolMail> {
     if (this.failure) throw this.failure;
     // If the session fails first, the receive is called off: its waiter would otherwise stay in the mailbox for good.
     // The caller's signal calls it off too (and so drops the session, as a timeout does).
     const { timeout, signal } = options;
-    checkSignal(signal, `"${this.name}"`);
     const callOff = new AbortController();
     const relay = (): void => callOff.abort(signal!.reason);
     if (signal?.aborted) relay();
@@ -157,6 +163,7 @@ class Session {
     }
     if (mail.kind === 'DROP') {
       this.fail(new ProtocolDroppedError(`"${this.name}": the other side dropped the session: ${mail.label}`, 'dropped'));
+      this.monitor.cancel(); // the session is over: its monitor of the peer goes (it stayed, one per dropped session)
       throw this.failure;
     }
     if (mail.kind !== kind || mail.step !== this.received) {
@@ -194,9 +201,16 @@ class Session {
 }
 
 /** Each state may be used once. */
-function useOnce(state: { used: boolean; session: Session }, method: string): void {
+function unused(state: { used: boolean; session: Session }, method: string): void {
   if (state.used) throw new ProtocolError(`"${state.session.name}": ${method}() on a state already used (use the state it returned)`);
+}
+
+/** Checks a receive's options at the door: one that is refused leaves the state, and the session, as they were. */
+function receiveArgs(state: State, method: string, options: ProtocolReceiveOptions | undefined): ProtocolReceiveOptions {
+  unused(state, method);
+  const { timeout, signal } = receiveOptions(options, `"${state.session.name}": ${method}`, OPTIONS.receiveSignal);
   state.used = true;
+  return { timeout, signal };
 }
 
 /** The state object of `node`: only the method of its step works (the type shows only that one). */
@@ -214,15 +228,15 @@ class State {
   send(value: unknown): unknown {
     const step = this.expect('send');
     const payload = step.codec.encode(value); // an EncodeError leaves this state usable
-    useOnce(this, 'send');
-    this.session.post('VALUE', '', payload);
+    unused(this, 'send');
+    this.session.post('VALUE', '', payload); // so does a FrameError or MailboxFullError: nothing went
+    this.used = true;
     return stateOf(this.session, step.next);
   }
 
   async receive(options?: ProtocolReceiveOptions): Promise<[unknown, unknown]> {
     const step = this.expect('recv');
-    useOnce(this, 'receive');
-    const mail = await this.session.take('VALUE', options);
+    const mail = await this.session.take('VALUE', receiveArgs(this, 'receive', options));
     let value: unknown;
     try {
       value = step.codec.decode(mail.payload);
@@ -237,15 +251,15 @@ class State {
     const step = this.expect('choose');
     const next = (step.branches as Record<string, AnyStep>)[label];
     if (!Object.hasOwn(step.branches, label)) throw new ProtocolError(`"${this.session.name}": no branch ${JSON.stringify(label)} to choose`);
-    useOnce(this, 'choose');
+    unused(this, 'choose');
     this.session.post('CHOICE', label);
+    this.used = true;
     return stateOf(this.session, next);
   }
 
   async offer(options?: ProtocolReceiveOptions): Promise<{ label: string; next: unknown }> {
     const step = this.expect('offer');
-    useOnce(this, 'offer');
-    const mail = await this.session.take('CHOICE', options);
+    const mail = await this.session.take('CHOICE', receiveArgs(this, 'offer', options));
     if (!Object.hasOwn(step.branches, mail.label)) {
       const err = new ProtocolError(`"${this.session.name}": the other side chose ${JSON.stringify(mail.label)}, which is not offered`);
       this.session.abandon(err, err.message);
@@ -256,9 +270,14 @@ class State {
 
   async close(options?: ProtocolReceiveOptions): Promise<void> {
     this.expect('end');
-    useOnce(this, 'close');
-    this.session.post('CLOSE');
-    await this.session.take('CLOSE', options);
+    const args = receiveArgs(this, 'close', options);
+    try {
+      this.session.post('CLOSE');
+    } catch (err) {
+      this.used = false; // nothing went: the state may be closed again
+      throw err;
+    }
+    await this.session.take('CLOSE', args);
     this.session.finish();
   }
 

@@ -18,7 +18,7 @@
  * ```
  */
 import { createHash } from 'node:crypto';
-import type { Codec } from '../core/codec';
+import { isCodec, type Codec } from '../core/codec';
 import type { Branches, Choose, Dual, End, Offer, Recv, Send, Step } from './protocol-types';
 
 /** A declared protocol, seen from the side that speaks `S`; `dual()` is the other side. */
@@ -54,22 +54,22 @@ export function resolveStep(node: AnyStep): Step {
 
 /** This side sends a value of `codec`, then goes on with `next`. */
 export function send<A, N extends Step>(codec: Codec<A>, next: N): Send<A, N> {
-  return { op: 'send', codec, next };
+  return { op: 'send', codec: checkCodec(codec, 'send'), next: checkStep(next, 'send: next') };
 }
 
 /** This side receives a value of `codec`, then goes on with `next`. */
 export function recv<A, N extends Step>(codec: Codec<A>, next: N): Recv<A, N> {
-  return { op: 'recv', codec, next };
+  return { op: 'recv', codec: checkCodec(codec, 'recv'), next: checkStep(next, 'recv: next') };
 }
 
 /** This side picks one of `branches` by its label. */
 export function choose<B extends Branches>(branches: B): Choose<B> {
-  return { op: 'choose', branches: checkBranches(branches) };
+  return { op: 'choose', branches: checkBranches(branches, 'choose') };
 }
 
 /** The other side picks one of `branches` by its label. */
 export function offer<B extends Branches>(branches: B): Offer<B> {
-  return { op: 'offer', branches: checkBranches(branches) };
+  return { op: 'offer', branches: checkBranches(branches, 'offer') };
 }
 
 /** The end of the protocol. */
@@ -90,7 +90,8 @@ export function loop<S extends Step>(body: (again: S) => S): S {
 
 /** Declares a protocol whose first step is `start`, seen from the side that speaks it. */
 export function protocol<S extends Step>(name: string, start: S): Protocol<S> {
-  return makeProtocol(name, start);
+  if (typeof name !== 'string' || name === '') throw new TypeError('protocol: name must be a non-empty string');
+  return makeProtocol(name, checkStep(start, 'protocol: start'));
 }
 
 function makeProtocol<S extends Step>(name: string, start: S): Protocol<S> {
@@ -107,9 +108,26 @@ function makeProtocol<S extends Step>(name: string, start: S): Protocol<S> {
   return self;
 }
 
-function checkBranches<B extends Branches>(branches: B): B {
+function checkBranches<B extends Branches>(branches: B, what: string): B {
+  if (typeof branches !== 'object' || branches === null) throw new TypeError(`${what}: branches must be an object of steps by label`);
   if (Object.keys(branches).length === 0) throw new TypeError('a choice needs at least one branch');
+  for (const [label, step] of Object.entries(branches)) checkStep(step, `${what}: branch ${JSON.stringify(label)}`);
   return branches;
+}
+
+const OPS = ['send', 'recv', 'choose', 'offer', 'end', 'loop'];
+
+/** A step made by send, recv, choose, offer, end or a loop's placeholder; anything else is a TypeError naming `what`. */
+function checkStep<S>(step: S, what: string): S {
+  if (typeof step !== 'object' || step === null || !OPS.includes((step as { op?: string }).op!)) {
+    throw new TypeError(`${what} must be a protocol step (send, recv, choose, offer, end, or a loop's placeholder)`);
+  }
+  return step;
+}
+
+function checkCodec<A>(codec: Codec<A>, what: string): Codec<A> {
+  if (!isCodec(codec)) throw new TypeError(`${what}: codec must be a codec (codec(schema), raw, ...)`);
+  return codec;
 }
 
 /** The dual of `node`, sharing structure as `node` does (so loops stay loops). */

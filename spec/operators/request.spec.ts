@@ -460,6 +460,25 @@ describe.each(TRANSPORTS)('request/serve over %s', (transport) => {
     await closeAndJoin(rpc, worker);
   });
 
+  it('requests that time out while the way to the server is full leave the wire working: every request settles once', async () => {
+    // The CANCELs waited behind the full ring through `next`, which paused the client's reading; the server, whose
+    // replies waited, had paused reading too: each waited for the other for good.
+    const { worker, rpc } = start(transport, {}, {}, 16 * 1024);
+    const outcomes = await Promise.all(
+      [...Array(5000).keys()].map((n) => {
+        const hangs = n % 10 === 0;
+        return firstValueFrom(request(rpc, ask(hangs ? 'hang' : 'double', n), hangs ? { timeout: 1 } : {})).then(
+          (v) => v,
+          (err: Error) => err.name,
+        );
+      }),
+    );
+    outcomes.forEach((outcome, n) => expect(outcome).toBe(n % 10 === 0 ? 'TimeoutError' : 2 * n));
+    expect(await firstValueFrom(request(rpc, ask('double', 21)))).toBe(42);
+    expect(rpc.size).toBe(0);
+    await closeAndJoin(rpc, worker);
+  });
+
   it('a request that waits for a slot goes as its value was when it was made, however the caller changes it after', async () => {
     const { worker, rpc } = start(transport, {}, { concurrency: 1 });
     const first = firstValueFrom(request(rpc, ask('promise', 1, 20)));

@@ -32,6 +32,9 @@ export const Doubling = protocol('doubling', send(Num, recv(Num, end)));
 /** The same shape with a string: a different protocol. */
 export const Naming = protocol('naming', send(codec('string'), recv(Num, end)));
 
+/** The client sends a text and receives its length. */
+export const Texting = protocol('texting', send(codec('string'), recv(Num, end)));
+
 /** The client chooses `add` (a number) as often as it likes, then `total` and receives the sum. */
 interface Adder extends Choose<{ add: Send<number, Adder>; total: Recv<number, End> }> {}
 export const Adder = protocol('adder', loop<Adder>((again) => choose({ add: send(Num, again), total: recv(Num, end) })));
@@ -67,6 +70,12 @@ function describeError(err: unknown): string {
 export const server = entry(__filename, 'server', CODECS, async ({ probe, mode }, mailbox, self) => {
   const report = self.handle(probe, PROBE);
   try {
+    if (mode === 'length') {
+      const [text, answering] = await (await accept(Texting.dual(), { self, mailbox })).receive();
+      report.send(`server: got ${text}`);
+      await answering.send(text.length).close();
+      return report.send('server: closed');
+    }
     if (mode === 'sum') {
       let state = await accept(Summing, { self, mailbox });
       let sum = 0;
@@ -110,6 +119,22 @@ export const client = entry(__filename, 'client', CODECS, async ({ probe, peer, 
       await done.close();
       return report.send(`client: total ${total}, closed`);
     }
+    if (mode === 'too-big') {
+      // A value too large for the rings: FrameError, and the state is still usable (nothing went).
+      const start = connect(Texting, { self, mailbox }, them);
+      try {
+        start.send('x'.repeat(2_000_000));
+      } catch (err) {
+        report.send(`client: ${describeError(err)}`);
+      }
+      const [length, done] = await start.send('hello').receive();
+      await done.close();
+      return report.send(`client: got ${length}, closed`);
+    }
+    if (mode === 'self') {
+      connect(Doubling, { self, mailbox }, self.handle(self.ref, { capture: Capture, mailbox: ProtocolMail }));
+      return report.send('client: opened a session with itself');
+    }
     if (mode === 'naming') {
       await connect(Naming, { self, mailbox }, them).send('twenty-one').receive();
       return report.send('client: answered?');
@@ -120,6 +145,16 @@ export const client = entry(__filename, 'client', CODECS, async ({ probe, peer, 
     if (mode === 'twice') start.send(numbers[0]);
     const calledOff = new AbortController();
     if (mode === 'abort') calledOff.abort(Object.assign(new Error('called off'), { name: 'AbortError' }));
+    if (mode === 'bad-options') {
+      // Refused at the door: the state, and the session, stay as they were.
+      for (const options of [null, { timeout: -1 }, { timeuot: 5 }]) {
+        try {
+          await waiting.receive(options as never);
+        } catch (err) {
+          report.send(`client: ${describeError(err)}`);
+        }
+      }
+    }
     const [twice, done] = await waiting.receive({ signal: calledOff.signal });
     report.send(`client: got ${twice}`);
     await done.close();

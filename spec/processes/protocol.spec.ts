@@ -26,6 +26,16 @@ describe('typed protocols: declarations', () => {
     expect(() => offer({})).toThrow(TypeError);
     expect(protocol('ok', send(codec('int'), recv(codec('int'), end))).name).toBe('ok');
   });
+
+  it('refuses what is not a declaration with a TypeError naming it, at the declaration, not at run time', () => {
+    expect(() => protocol('x', {} as never)).toThrow(/protocol: start must be a protocol step/);
+    expect(() => protocol('x', null as never)).toThrow(/protocol: start/);
+    expect(() => protocol(123 as never, end)).toThrow(/protocol: name/);
+    expect(() => send({} as never, end)).toThrow(/send: codec must be a codec/);
+    expect(() => recv(codec('int'), undefined as never)).toThrow(/recv: next/);
+    expect(() => offer(null as never)).toThrow(/offer: branches/);
+    expect(() => offer({ a: 5 } as never)).toThrow(/offer: branch "a"/);
+  });
 });
 
 describe('typed protocols between processes on two threads', () => {
@@ -83,6 +93,26 @@ describe('typed protocols between processes on two threads', () => {
 
   it('a receive called off by its AbortSignal rejects with the reason and drops the session: the server hears', async () => {
     expect(await play('double', 'abort', [21], 3)).toEqual(['client: AbortError', 'server: ProtocolDroppedError ERR_RXWIRE_PROTOCOL_DROPPED dropped', 'server: got 21']);
+  });
+
+  it('a receive given bad options is refused (TypeError, RangeError) and the state, and the session, go on', async () => {
+    expect(await play('double', 'bad-options', [21], 7)).toEqual([
+      'client: RangeError',
+      'client: TypeError',
+      'client: TypeError',
+      'client: closed',
+      'client: got 42',
+      'server: closed',
+      'server: got 21',
+    ]);
+  });
+
+  it('a send too large for the rings is a FrameError and leaves the state usable: the session completes', async () => {
+    expect(await play('length', 'too-big', [], 4)).toEqual(['client: FrameError ERR_RXWIRE_FRAME', 'client: got 5, closed', 'server: closed', 'server: got hello']);
+  });
+
+  it('a process that opens a session with itself is refused (ProtocolError): it would take its own messages as answers', async () => {
+    expect(await play('double', 'self', [], 1)).toEqual(['client: ProtocolError ERR_RXWIRE_PROTOCOL']);
   });
 
   it('a state used twice throws ProtocolError; the server then sees the client leave', async () => {
