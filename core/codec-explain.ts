@@ -65,9 +65,15 @@ export function explainEncode(type: avro.Type, value: unknown, cause?: unknown):
     });
     if (ok) return undefined;
   } catch (err) {
-    const cycle = findCycle(value);
-    if (cycle === undefined) throw err;
-    return new EncodeError(userPath(type, cycle), 'an acyclic value', value, { cause: err });
+    let cycle: string[] | undefined;
+    try {
+      cycle = findCycle(value);
+    } catch {
+      cycle = undefined; // reading it throws again
+    }
+    if (cycle !== undefined) return new EncodeError(userPath(type, cycle), 'an acyclic value', value, { cause: err });
+    // Reading the value threw (a getter, a Proxy): it cannot be encoded, and says so as EncodeError, its own error the cause.
+    return new EncodeError(typeName(type), `${typeName(type)} (reading the value threw: ${(err as Error)?.message ?? err})`, value, { cause: err });
   }
   return failure ?? new EncodeError(typeName(type), typeName(type), value, { cause });
 }

@@ -11,7 +11,7 @@
  * applies the EXIT that comes back (remote-inbound.ts) as a local link would.
  */
 import type { Codec } from '../core/codec';
-import { MailboxFullError, NameTakenError, NodeClosedError, NodeUnreachableError, ProcessExitedError, TransportClosedError, type ErrorData } from '../core/errors';
+import { FrameError, MailboxFullError, NameTakenError, NodeClosedError, NodeUnreachableError, ProcessExitedError, TransportClosedError, type ErrorData } from '../core/errors';
 import { linkedError, type Watch } from './bonds';
 import { Calls } from './calls';
 import { resolveEntry } from './entry';
@@ -221,10 +221,12 @@ export class RemotePeer implements RemoteOps {
     );
   }
 
-  /** A frame was refused: said once a link (a closed link refuses every frame after it with its error). */
+  /** A frame was refused: said every time for its size (FrameError), else once a link (a closed link refuses every frame after it). */
   private lost(err: unknown): void {
-    if (this.warned) return;
-    this.warned = true;
+    if (!(err instanceof FrameError)) {
+      if (this.warned) return;
+      this.warned = true;
+    }
     envelopeLost(`node ${this.id}`, err);
   }
 

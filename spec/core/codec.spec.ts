@@ -215,6 +215,21 @@ describe('codec', () => {
     });
   });
 
+  it('a value whose getter throws fails with EncodeError (the getter\'s error its cause), from encode, encodeInto and check', () => {
+    // The getter's own RangeError escaped: explaining the failure read the getter again.
+    const Point = codec({ type: 'record', name: 'Point', fields: [{ name: 'x', type: 'int' }] } as const);
+    const boom = new RangeError('getter boom');
+    const value = Object.defineProperty({}, 'x', { enumerable: true, get: () => { throw boom; } }) as { x: number };
+    for (const c of [Point, codec(Point.schema as never, { validate: false }) as typeof Point]) {
+      for (const call of [() => c.encode(value), () => c.encodeInto(value, Buffer.alloc(64), 0), () => c.check(value)]) {
+        const err = catchError(call);
+        expect(err).toBeInstanceOf(EncodeError);
+        expect(err).toMatchObject({ code: ErrorCode.ENCODE, cause: boom });
+        expect(err.message).toContain('getter boom');
+      }
+    }
+  });
+
   it("errors name the user's type and field, not rxwire's envelope (issue 14.10)", () => {
     const spec = { kind: 'avro', schema: Trade.schema } as never;
     const down = inputCodec(spec);
