@@ -95,7 +95,9 @@ export class Node implements ProcessNode {
   }
 
   counts(): Promise<number[]> {
-    return Promise.resolve(Array.from(this.live, (_, t) => Atomics.load(this.live, t)));
+    // A dead thread's count stays where its death left it (its own decrements never came): it hosts none.
+    const { scheduler } = this.here;
+    return Promise.resolve(Array.from(this.live, (_, t) => (scheduler.isGone(t) ? 0 : Atomics.load(this.live, t))));
   }
 
   close(): Promise<void> {

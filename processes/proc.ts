@@ -159,7 +159,7 @@ export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
 
   /** After a drain: threads told it was full hear that it has room, once it is down to half its bound. */
   protected override drained(): void {
-    if (this.extra !== null && (this.extra as Ties).fullFor !== null && this.size <= this.bound >> 1) this.host.room(this);
+    if (this.extra !== null && (this.extra as Ties).fullFor !== null && this.size <= Math.floor(this.bound / 2)) this.host.room(this);
   }
 
   fail(err: unknown): void {

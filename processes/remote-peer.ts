@@ -5,10 +5,9 @@
  * keeps of them: calls waiting for an answer, links, monitors held there and
  * held here. When the link drops, all settle at once: links fire with
  * reason `noconnection`, monitors deliver `ProcessDied` with it, calls in
- * flight reject with `NodeUnreachableError`. A link with a process there is
- * kept here (not in the process's table of links, keyed by this node's ids):
- * this side monitors its own process and sends EXIT when it ends, and
- * applies the EXIT that comes back (remote-inbound.ts) as a local link would.
+ * flight reject with `NodeUnreachableError`. A link with a process there is kept here (not in the process's
+ * table of links, keyed by this node's ids): this side monitors its own process and sends EXIT when it ends,
+ * and applies the EXIT that comes back (remote-inbound.ts) as a local link would.
  */
 import type { Codec } from '../core/codec';
 import { FrameError, MailboxFullError, NameTakenError, NodeClosedError, NodeUnreachableError, ProcessExitedError, TransportClosedError, type ErrorData } from '../core/errors';
@@ -51,6 +50,7 @@ export class RemotePeer implements RemoteOps {
   private waiting = 0;
   private over = false;
   private warned = false;
+  private sizeWarnedAt = -Infinity;
 
   constructor(
     readonly setup: PeerSetup,
@@ -221,12 +221,12 @@ export class RemotePeer implements RemoteOps {
     );
   }
 
-  /** A frame was refused: said every time for its size (FrameError), else once a link (a closed link refuses every frame after it). */
+  /** A frame was refused: said for its size (FrameError) at most once a second, else once a link (a closed link refuses every frame after it). */
   private lost(err: unknown): void {
-    if (!(err instanceof FrameError)) {
-      if (this.warned) return;
-      this.warned = true;
-    }
+    const size = err instanceof FrameError;
+    if (size ? performance.now() - this.sizeWarnedAt < 1000 : this.warned) return;
+    if (size) this.sizeWarnedAt = performance.now();
+    else this.warned = true;
     envelopeLost(`node ${this.id}`, err);
   }
 

@@ -259,7 +259,6 @@ export class Scheduler extends Naming implements Ops {
 
   /** Thread `thread` died: its calls settle, its processes' links and monitors fire, its names are freed. */
   lose(thread: number): void {
-    Atomics.store(this.counts, thread, 0); // its processes are gone (node.counts(), least-loaded placement)
     this.calls.threadGone(thread);
     this.fullness.threadGone(thread);
     this.threadGone(thread);
@@ -277,7 +276,8 @@ export class Scheduler extends Naming implements Ops {
 
   /** @internal The live processes of each thread of the node, its own last (a LOAD frame's figures, processes/remote-place.ts). */
   loads(): number[] {
-    return Array.from({ length: this.threads + 1 }, (_, t) => Atomics.load(this.counts, t));
+    // A dead thread as the most loaded (never chosen by another node's least-loaded placement, whose spawn there would fail).
+    return Array.from({ length: this.threads + 1 }, (_, t) => (this.gone[t] ? DEAD_LOAD : Atomics.load(this.counts, t)));
   }
 
   /** @internal The node's shared spawn counters, one per link to another node (processes/remote-relay.ts, LINK_COUNTERS Int32s after the live counts). */
@@ -292,6 +292,9 @@ export class Scheduler extends Naming implements Ops {
   }
 
 }
+
+/** The load a dead thread reports to other nodes (LOAD frames): more than any live one's. */
+const DEAD_LOAD = 2 ** 31 - 1;
 
 /** `codec.check(value)` (an assertion needs a declared type at its call). */
 function checkValue(codec: Codec<unknown>, value: unknown): void {

@@ -77,9 +77,10 @@ export type ControlMessage =
   /**
    * Worker `worker` (global index) has finished: it sends and reads nothing
    * more, and `allocated` are the keys of the channels it allocated (a channel
-   * to it of another key can never pair: it fails at once).
+   * to it of another key can never pair: it fails at once). Left out when the
+   * list would take more than DONE_KEYS_BYTES (a `done` must fit a message).
    */
-  | { type: 'done'; worker: number; allocated: string[] }
+  | { type: 'done'; worker: number; allocated?: string[] }
   /** Process `process` failed (a worker threw, or it was terminated); `message` says why. */
   | { type: 'fail'; process: number; worker: number | null; message: string };
 

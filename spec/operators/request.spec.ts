@@ -35,7 +35,7 @@ function start(transport: (typeof TRANSPORTS)[number], data: Record<string, unkn
   const rpc = client(wire, { request: Ask, reply: Answer, ...bounds });
   const reports: Report[] = [];
   worker.on('message', (m: Report) => reports.push(m));
-  return { worker, rpc, reports };
+  return { worker, rpc, reports, wire };
 }
 
 /** The error `reply$` fails with (the test fails if it succeeds). */
@@ -451,11 +451,14 @@ describe.each(TRANSPORTS)('request/serve over %s', (transport) => {
   it('a request that does not fit fails at subscription with EncodeError; nothing goes out and the wire goes on', async () => {
     // Over a WireSubject a request that starts at once is encoded straight into the wire (ValueEnvelope):
     // its EncodeError must still come at subscription, before anything is written.
-    const { worker, rpc } = start(transport);
+    const { worker, rpc, wire } = start(transport);
+    expect(await firstValueFrom(request(rpc, ask('double', 1)))).toBe(2);
+    const before = wire.stats().sent;
     let failed: unknown;
     request(rpc, { op: 'double', n: 'one', ms: 0 } as unknown as AskValue).subscribe({ error: (err) => (failed = err) });
     expect((failed as EncodeError).code).toBe(ErrorCode.ENCODE);
     expect(rpc.size).toBe(0);
+    expect(wire.stats().sent).toBe(before); // nothing written
     expect(await firstValueFrom(request(rpc, ask('double', 21)))).toBe(42);
     await closeAndJoin(rpc, worker);
   });
@@ -476,6 +479,16 @@ describe.each(TRANSPORTS)('request/serve over %s', (transport) => {
     outcomes.forEach((outcome, n) => expect(outcome).toBe(n % 10 === 0 ? 'TimeoutError' : 2 * n));
     expect(await firstValueFrom(request(rpc, ask('double', 21)))).toBe(42);
     expect(rpc.size).toBe(0);
+    await closeAndJoin(rpc, worker);
+  });
+
+  it('requests that find the way full go as their values were when they were made, however the caller changes them after', async () => {
+    // Each starts at once: the first go straight into the ring, the rest wait for room, their bytes made then.
+    const { worker, rpc } = start(transport, {}, {}, 16 * 1024);
+    const asks = [...Array(3000).keys()].map((n) => ask('double', n));
+    const replies = Promise.all(asks.map((a) => firstValueFrom(request(rpc, a))));
+    for (const a of asks) a.n = -1;
+    expect(await replies).toEqual(asks.map((_, n) => 2 * n));
     await closeAndJoin(rpc, worker);
   });
 

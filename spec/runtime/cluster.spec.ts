@@ -246,10 +246,15 @@ describe('a cluster of two initialize calls in this process, over real sockets',
     expect(lost.message).toMatch(/process 0/);
   });
 
-  test.each([0, 1])('a worker (%i of 2, one per process) that finishes without allocating a channel its peer reads fails that peer, not a hang', async (skip) => {
+  test.each([
+    [0, 'skip'],
+    [1, 'skip'],
+    [0, 'skip-late'],
+  ])('a worker (%i of 2, one per process) that finishes without allocating a channel its peer reads fails that peer, not a hang (%s)', async (skip, mode) => {
     const hosts = await freeLocalHosts(2, 1);
-    // The peer waited for ever for the channel's HELLO, and the one that finished for the peer's `done`.
-    const runs = [0, 1].map((p) => initialize(Config.cluster({ hosts, process: p, workers: 1 }), RUNTIME_WORKER, { mode: 'skip', count: skip }).join());
+    // The peer waited for ever for the channel's HELLO, and the one that finished for the peer's `done`. With
+    // skip-late the peer allocates after it heard `done`.
+    const runs = [0, 1].map((p) => initialize(Config.cluster({ hosts, process: p, workers: 1 }), RUNTIME_WORKER, { mode, count: skip }).join());
     const [skipped, waited] = skip === 0 ? runs : [runs[1], runs[0]];
     expect(await skipped).toEqual(['skipped']);
     const err = await failure(waited);

@@ -161,11 +161,16 @@ describe('a NATS cluster that cannot start or loses a process', () => {
     expect(lost.message).toMatch(/lost process 0 .*it failed: .*worker 1/);
   });
 
-  test.each([0, 1])('a worker (%i of 2, one per process) that finishes without allocating a channel its peer reads fails that peer, not a hang', async (skip) => {
+  test.each([
+    [0, 'skip'],
+    [1, 'skip'],
+    [0, 'skip-late'],
+  ])('a worker (%i of 2, one per process) that finishes without allocating a channel its peer reads fails that peer, not a hang (%s)', async (skip, mode) => {
     const name = fresh();
-    // The peer's end waited for ever to pair, and the one that finished for the peer's `done`.
+    // The peer's end waited for ever to pair, and the one that finished for the peer's `done`. With skip-late the
+    // peer allocates after it heard `done`.
     const config = Config.nats({ servers: server.url, name, processes: 2, workers: 1 });
-    const runs = [0, 1].map((p) => initialize(Config.nats({ ...config, process: p }), RUNTIME_WORKER, { mode: 'skip', count: skip }).join());
+    const runs = [0, 1].map((p) => initialize(Config.nats({ ...config, process: p }), RUNTIME_WORKER, { mode, count: skip }).join());
     const [skipped, waited] = skip === 0 ? runs : [runs[1], runs[0]];
     expect(await skipped).toEqual(['skipped']);
     const err = (await rejection(waited)) as WorkerError;

@@ -97,9 +97,12 @@ export default async function (worker: WorkerContext, args: { mode: string; coun
       for (const sender of senders) sender.complete();
       return lastValueFrom(receiver.pipe(toArray()));
     }
-    case 'skip': {
-      // Worker `args.count` returns without allocating the channel the others read.
+    case 'skip':
+    case 'skip-late': {
+      // Worker `args.count` returns without allocating the channel the others read; with skip-late, the others
+      // allocate it only after 300 ms, once they have heard that it finished.
       if (worker.index === count) return 'skipped';
+      if (mode === 'skip-late') await new Promise((resolve) => setTimeout(resolve, 300));
       return lastValueFrom(worker.allocate('marks', Mark).receiver, { defaultValue: null });
     }
     case 'allocate-twice': {
