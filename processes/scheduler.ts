@@ -3,12 +3,10 @@
  * targets are served in place; others get an Envelope on the ring to their
  * thread (processes/dispatch.ts is the receiving side).
  *
- * Messages are values. On another thread a message is encoded with the
- * mailbox codec and decoded there (a copy, as lunatic serializes). On the
- * same thread it is checked against the codec (`codec.check`, so what does
- * not fit fails the same way, with `EncodeError`) and handed over as it is,
- * without a copy: a sender must not change a message after sending it.
- * That keeps the local path free of encoding.
+ * Messages are values. On another thread a message is encoded with the mailbox codec and decoded there (a
+ * copy, as lunatic serializes). On the same thread it is checked against the codec (`codec.check`, so what
+ * does not fit fails the same way, with `EncodeError`) and handed over as it is, without a copy: a sender must
+ * not change a message after sending it. That keeps the local path free of encoding.
  */
 import type { Codec } from '../core/codec';
 import { MailboxFullError, NameTakenError, NodeClosedError, ProcessExitedError, toErrorData, type ErrorData } from '../core/errors';
@@ -290,7 +288,6 @@ export class Scheduler extends Naming implements Ops {
     const proc = this.procs.get(id);
     return proc !== undefined && proc.state !== State.DEAD;
   }
-
 }
 
 /** The load a dead thread reports to other nodes (LOAD frames): more than any live one's. */
