@@ -248,6 +248,25 @@ describe('mailbox bounds across threads', () => {
     expect(await p.request(0, { ...LONG, tag: 1 })).toBe(1);
     p.kill();
   });
+
+  it('a full mailbox whose process ends says ROOM: sends to it are then dropped as to any ended process, not refused', async () => {
+    const p = get().spawn(hoarder, null, { ...T0, mailboxBound: 100 });
+    let refused: unknown;
+    for (let round = 0; round < 200 && refused === undefined; round++) {
+      for (let i = 0; i < 100 && refused === undefined; i++) {
+        try {
+          p.send(i);
+        } catch (err) {
+          refused = err;
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(refused).toBeInstanceOf(MailboxFullError);
+    p.kill();
+    expect(await p.isAlive()).toBe(false); // answered after its ROOM, on the same link
+    expect(() => p.send(1)).not.toThrow();
+  });
 });
 
 describe('failures too large for the rings', () => {
