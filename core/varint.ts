@@ -4,6 +4,7 @@
  * read or write lengths without a codec (TCP items, the bounded pre-check).
  * Values are JavaScript numbers, exact up to 2^53.
  */
+import { DecodeError } from './errors';
 
 /**
  * Reads an Avro long at `pos`. Returns the value and the offset after it, or
@@ -46,4 +47,35 @@ export function writeVarLong(buf: Uint8Array, at: number, n: number): number {
 
 function zigzag(n: number): number {
   return n >= 0 ? n * 2 : -n * 2 - 1;
+}
+
+/** Where one decode reads next: one per call, never shared. */
+export interface Cursor {
+  pos: number;
+}
+
+/**
+ * Reads one varint at `at.pos` and moves `at.pos` past it; NaN for one beyond
+ * 2^53 (avsc takes longs up to 2^53 − 2, whose zig-zag forms are not all safe
+ * integers: the caller leaves those rare bytes to avsc).
+ */
+export function readVarint(buffer: Uint8Array, at: Cursor, end: number): number {
+  let pos = at.pos;
+  let value = 0;
+  let scale = 1;
+  for (;;) {
+    if (pos >= end) throw new DecodeError('truncated: the record ends inside a number');
+    const byte = buffer[pos++];
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) break;
+    scale *= 0x80;
+    if (scale > 2 ** 49) return NaN;
+  }
+  at.pos = pos;
+  return value > 2 ** 53 ? NaN : value;
+}
+
+/** The number a zig-zag varint (`readVarint`) stands for. */
+export function unzigzag(z: number): number {
+  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
 }

@@ -14,7 +14,7 @@
  */
 import type { Codec } from '../core/codec';
 import { DecodeError, type ErrorData } from '../core/errors';
-import { varLongBytes, writeVarLong } from '../core/varint';
+import { readVarint, unzigzag, varLongBytes, writeVarLong, type Cursor } from '../core/varint';
 import type { Schema } from '../core/schema';
 
 /** One request/reply message. */
@@ -191,32 +191,3 @@ function sizeOf(value: RpcEnvelope): number {
   return varLongBytes(value.id) + varLongBytes(value.kind) + varLongBytes(length) + length + 1;
 }
 
-function unzigzag(z: number): number {
-  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-}
-
-/** Where one decode reads next: one per call, never shared. */
-interface Cursor {
-  pos: number;
-}
-
-/**
- * Reads one varint at `at.pos` and moves `at.pos` past it; NaN for one beyond
- * 2^53 (avsc takes longs up to 2^53 − 2, whose zig-zag forms are not all safe
- * integers: the caller leaves those rare bytes to avsc).
- */
-function readVarint(buffer: Uint8Array, at: Cursor, end: number): number {
-  let pos = at.pos;
-  let value = 0;
-  let scale = 1;
-  for (;;) {
-    if (pos >= end) throw new DecodeError('truncated: the envelope ends inside a number');
-    const byte = buffer[pos++];
-    value += (byte & 0x7f) * scale;
-    if (byte < 0x80) break;
-    scale *= 0x80;
-    if (scale > 2 ** 49) return NaN;
-  }
-  at.pos = pos;
-  return value > 2 ** 53 ? NaN : value;
-}

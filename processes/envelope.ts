@@ -7,7 +7,9 @@
  * {@link Kind}; the others are 0 or empty.
  */
 import { codec, type Codec } from '../core/codec';
-import type { ErrorData } from '../core/errors';
+import type { Schema } from '../core/schema';
+import { readVarint, unzigzag, varLongBytes, writeVarLong, type Cursor } from '../core/varint';
+import { DecodeError, type ErrorData } from '../core/errors';
 import { errorWithin } from '../core/error-fit';
 import { ErrorRecord } from '../core/frame';
 
@@ -92,8 +94,8 @@ export function errorBody(error: ErrorData | null, max = ERROR_BYTES): Buffer {
   return error ? ErrorRecord.encode(errorWithin(error, max)) : EMPTY;
 }
 
-/** The Avro codec of an Envelope. */
-export const EnvelopeCodec: Codec<Envelope> = codec(
+/** The Avro codec of an Envelope (avsc's), which the hand-written one below wraps. */
+const AvroEnvelope: Codec<Envelope> = codec(
   {
     type: 'record',
     name: 'rxwire.Envelope',
@@ -110,6 +112,115 @@ export const EnvelopeCodec: Codec<Envelope> = codec(
   } as const,
   { validate: false },
 );
+
+/** avsc's bound on a long given as a number: its zig-zag form must stay a safe integer. */
+const MAX_LONG = 2 ** 52;
+/** Bodies up to this length are copied byte by byte: cheaper than a native call. */
+const COPY_LOOP_MAX = 64;
+
+/**
+ * The codec of the envelope channel: byte for byte what avsc writes for the
+ * schema above, hand-written for the envelopes without text (every message,
+ * request and reply): avsc reads the five longs through its general reader
+ * and copies `bytes` with a native call. A micro-benchmark of a MSG
+ * envelope (2^33 + 517 as `to`, a one-byte body): encode ~80 → ~40 ns,
+ * decode ~170 → ~105 ns, of the ~2.4 µs of a token ring's hop between two
+ * threads. Envelopes with text, numbers out of the fast path's range and
+ * everything that is not encoding or decoding go to avsc's codec.
+ */
+class EnvelopeCodecImpl implements Codec<Envelope> {
+  readonly schema = AvroEnvelope.schema;
+  readonly fingerprint = AvroEnvelope.fingerprint;
+
+  encode(value: Envelope): Buffer {
+    if (!plain(value)) return AvroEnvelope.encode(value);
+    const buffer = Buffer.allocUnsafe(sizeOf(value));
+    this.encodeInto(value, buffer, 0);
+    return buffer;
+  }
+
+  encodeInto(value: Envelope, buffer: Buffer, offset: number): number {
+    if (!plain(value)) return AvroEnvelope.encodeInto(value, buffer, offset);
+    const end = offset + sizeOf(value);
+    if (end > buffer.length) return buffer.length - end;
+    let pos = writeVarLong(buffer, offset, value.kind);
+    pos = writeVarLong(buffer, pos, value.to);
+    pos = writeVarLong(buffer, pos, value.from);
+    pos = writeVarLong(buffer, pos, value.tag);
+    pos = writeVarLong(buffer, pos, value.call);
+    pos = writeVarLong(buffer, pos, value.n);
+    buffer[pos++] = 0; // text: ''
+    const { body } = value;
+    pos = writeVarLong(buffer, pos, body.length);
+    if (body.length <= COPY_LOOP_MAX) {
+      for (let i = 0; i < body.length; i++) buffer[pos + i] = body[i];
+    } else {
+      buffer.set(body, pos);
+    }
+    return end;
+  }
+
+  decode(buffer: Uint8Array, start = 0, end = buffer.length): Envelope {
+    if (start < 0 || end > buffer.length || start > end) {
+      throw new DecodeError(`range [${start}, ${end}) is outside a buffer of ${buffer.length} bytes`);
+    }
+    const at: Cursor = { pos: start };
+    const kind = readVarint(buffer, at, end);
+    const to = readVarint(buffer, at, end);
+    const from = readVarint(buffer, at, end);
+    const tag = readVarint(buffer, at, end);
+    const call = readVarint(buffer, at, end);
+    const n = readVarint(buffer, at, end);
+    const text = readVarint(buffer, at, end);
+    // Text, or a number past the fast path's range (NaN), or a kind that is not an int: avsc reads it, or says why not.
+    if (text !== 0 || kind > 0xffffffff || !(to + from + tag + call + n >= 0)) return AvroEnvelope.decode(buffer, start, end);
+    const length = unzigzag(readVarint(buffer, at, end));
+    const from0 = at.pos;
+    if (!(length >= 0) || length > end - from0) throw new DecodeError(`truncated: an envelope body of ${length} bytes, ${end - from0} left`);
+    if (from0 + length !== end) throw new DecodeError(`${end - from0 - length} trailing bytes after an Envelope`);
+    const body = Buffer.allocUnsafe(length);
+    if (length <= COPY_LOOP_MAX) {
+      for (let i = 0; i < length; i++) body[i] = buffer[from0 + i];
+    } else {
+      body.set(buffer.subarray(from0, end));
+    }
+    return { kind: unzigzag(kind), to: unzigzag(to), from: unzigzag(from), tag: unzigzag(tag), call: unzigzag(call), n: unzigzag(n), text: '', body };
+  }
+
+  resolve(writer: Schema | Codec<unknown>): Codec<Envelope> {
+    return (writer as Codec<unknown>).fingerprint === this.fingerprint ? this : AvroEnvelope.resolve(writer);
+  }
+
+  check(value: unknown): asserts value is Envelope {
+    AvroEnvelope.check(value);
+  }
+}
+
+/** An envelope the fast path writes: no text, an int kind, longs avsc takes as numbers, a byte body. */
+function plain(e: Envelope): boolean {
+  return (
+    e.text === '' &&
+    (e.kind | 0) === e.kind &&
+    safeLong(e.to) &&
+    safeLong(e.from) &&
+    safeLong(e.tag) &&
+    safeLong(e.call) &&
+    safeLong(e.n) &&
+    e.body instanceof Uint8Array
+  );
+}
+
+function safeLong(x: number): boolean {
+  return Number.isInteger(x) && Math.abs(x) <= MAX_LONG;
+}
+
+function sizeOf(e: Envelope): number {
+  const length = e.body.length;
+  return varLongBytes(e.kind) + varLongBytes(e.to) + varLongBytes(e.from) + varLongBytes(e.tag) + varLongBytes(e.call) + varLongBytes(e.n) + 1 + varLongBytes(length) + length;
+}
+
+/** The codec of an Envelope (the envelope channel's). */
+export const EnvelopeCodec: Codec<Envelope> = new EnvelopeCodecImpl();
 
 /** An envelope of `kind` with the given fields (the rest 0 or empty). */
 export function envelope(kind: number, fields: Partial<Envelope>): Envelope {
