@@ -11,12 +11,11 @@ import { checkedWriter, type Writer } from './codec-writer';
 import { isCodec, type Codec, type EncodeInput } from './codec-types';
 import { DecodeError, EncodeError, SchemaMismatchError } from './errors';
 import type { Schema } from './schema';
+import { copyBytes } from './bytes';
 
 /** Where `encode` writes before copying out: one per thread. */
 const scratch = Buffer.allocUnsafe(4096);
 let scratchBusy = false;
-/** Values up to this length are copied out of the scratch byte by byte: cheaper than a native call. */
-const COPY_LOOP_MAX = 64;
 
 export class AvroCodec<T, In = never> implements Codec<T, In> {
   readonly schema: unknown;
@@ -64,11 +63,7 @@ export class AvroCodec<T, In = never> implements Codec<T, In> {
     if (end < 0) return this.encodeSized(value, scratch.length - end);
     // Not from Node's shared pool (as `toBuffer`'s is not): the caller may transfer its ArrayBuffer.
     const body = Buffer.allocUnsafeSlow(end);
-    if (end <= COPY_LOOP_MAX) {
-      for (let i = 0; i < end; i++) body[i] = scratch[i];
-    } else {
-      scratch.copy(body, 0, 0, end);
-    }
+    copyBytes(body, 0, scratch, 0, end);
     return body;
   }
 

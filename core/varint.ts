@@ -23,6 +23,9 @@ export function readVarLong(buf: Uint8Array, pos: number, end: number): { value:
   return undefined;
 }
 
+/** avsc's bound on a long given as a number: its zig-zag form must stay a safe integer (larger ones go to avsc). */
+export const MAX_LONG = 2 ** 52;
+
 /** Bytes the Avro long `n` takes. */
 export function varLongBytes(n: number): number {
   let z = zigzag(n);

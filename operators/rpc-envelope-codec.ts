@@ -14,7 +14,8 @@
  */
 import type { Codec } from '../core/codec';
 import { DecodeError, type ErrorData } from '../core/errors';
-import { readVarint, unzigzag, varLongBytes, writeVarLong, type Cursor } from '../core/varint';
+import { copyBytes, bytesOf } from '../core/bytes';
+import { MAX_LONG, readVarint, unzigzag, varLongBytes, writeVarLong, type Cursor } from '../core/varint';
 import type { Schema } from '../core/schema';
 
 /** One request/reply message. */
@@ -24,12 +25,6 @@ export interface RpcEnvelope {
   body: Buffer;
   error: ErrorData | null;
 }
-
-/** avsc's bound on a long given as a number: its zig-zag form must stay a safe integer. */
-const MAX_LONG = 2 ** 52;
-
-/** Bodies up to this length are copied byte by byte: cheaper than a native call. */
-const COPY_LOOP_MAX = 64;
 
 export class EnvelopeCodec implements Codec<RpcEnvelope> {
   readonly schema: unknown;
@@ -77,13 +72,7 @@ export class EnvelopeCodec implements Codec<RpcEnvelope> {
     if (errorAt >= end) throw new DecodeError('truncated: the envelope ends before its error field');
     if (buffer[errorAt] !== 0) return this.avro.decode(buffer, start, end); // an error record: avsc reads it
     if (errorAt + 1 !== end) throw new DecodeError(`${end - errorAt - 1} trailing bytes after an RpcEnvelope`);
-    const body = Buffer.allocUnsafe(bodyLength);
-    if (bodyLength <= COPY_LOOP_MAX) {
-      for (let i = 0; i < bodyLength; i++) body[i] = buffer[from + i];
-    } else {
-      body.set(buffer.subarray(from, errorAt));
-    }
-    return { id: unzigzag(id), kind: unzigzag(kind), body, error: null };
+    return { id: unzigzag(id), kind: unzigzag(kind), body: bytesOf(buffer, from, errorAt), error: null };
   }
 
   resolve(writer: Schema | Codec<unknown>): Codec<RpcEnvelope> {
@@ -156,16 +145,13 @@ export class ValueEnvelope<V> implements RpcEnvelope {
 /** Writes a plain envelope (see `plain`) at `buffer[offset]`: as `EnvelopeCodec.encodeInto`. */
 function encodePlain(value: RpcEnvelope, buffer: Buffer, offset: number): number {
   const { body } = value;
-  const end = offset + sizeOf(value);
-  if (end > buffer.length) return buffer.length - end;
+  // The header first, its size found by writing it (a typed array drops writes past its end), then the room.
   let pos = writeVarLong(buffer, offset, value.id);
   pos = writeVarLong(buffer, pos, value.kind);
   pos = writeVarLong(buffer, pos, body.length);
-  if (body.length <= COPY_LOOP_MAX) {
-    for (let i = 0; i < body.length; i++) buffer[pos + i] = body[i];
-  } else {
-    buffer.set(body, pos);
-  }
+  const end = pos + body.length + 1;
+  if (end > buffer.length) return buffer.length - end;
+  copyBytes(buffer, pos, body);
   buffer[pos + body.length] = 0; // error: null
   return end;
 }

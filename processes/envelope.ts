@@ -8,7 +8,8 @@
  */
 import { codec, type Codec } from '../core/codec';
 import type { Schema } from '../core/schema';
-import { readVarint, unzigzag, varLongBytes, writeVarLong, type Cursor } from '../core/varint';
+import { copyBytes, bytesOf } from '../core/bytes';
+import { MAX_LONG, readVarint, unzigzag, varLongBytes, writeVarLong, type Cursor } from '../core/varint';
 import { DecodeError, type ErrorData } from '../core/errors';
 import { errorWithin } from '../core/error-fit';
 import { ErrorRecord } from '../core/frame';
@@ -113,11 +114,6 @@ const AvroEnvelope: Codec<Envelope> = codec(
   { validate: false },
 );
 
-/** avsc's bound on a long given as a number: its zig-zag form must stay a safe integer. */
-const MAX_LONG = 2 ** 52;
-/** Bodies up to this length are copied byte by byte: cheaper than a native call. */
-const COPY_LOOP_MAX = 64;
-
 /**
  * The codec of the envelope channel: byte for byte what avsc writes for the
  * schema above, hand-written for the envelopes without text (every message,
@@ -141,8 +137,7 @@ class EnvelopeCodecImpl implements Codec<Envelope> {
 
   encodeInto(value: Envelope, buffer: Buffer, offset: number): number {
     if (!plain(value)) return AvroEnvelope.encodeInto(value, buffer, offset);
-    const end = offset + sizeOf(value);
-    if (end > buffer.length) return buffer.length - end;
+    // The header first, its size found by writing it (a typed array drops writes past its end), then the room.
     let pos = writeVarLong(buffer, offset, value.kind);
     pos = writeVarLong(buffer, pos, value.to);
     pos = writeVarLong(buffer, pos, value.from);
@@ -152,11 +147,9 @@ class EnvelopeCodecImpl implements Codec<Envelope> {
     buffer[pos++] = 0; // text: ''
     const { body } = value;
     pos = writeVarLong(buffer, pos, body.length);
-    if (body.length <= COPY_LOOP_MAX) {
-      for (let i = 0; i < body.length; i++) buffer[pos + i] = body[i];
-    } else {
-      buffer.set(body, pos);
-    }
+    const end = pos + body.length;
+    if (end > buffer.length) return buffer.length - end;
+    copyBytes(buffer, pos, body);
     return end;
   }
 
@@ -178,12 +171,7 @@ class EnvelopeCodecImpl implements Codec<Envelope> {
     const from0 = at.pos;
     if (!(length >= 0) || length > end - from0) throw new DecodeError(`truncated: an envelope body of ${length} bytes, ${end - from0} left`);
     if (from0 + length !== end) throw new DecodeError(`${end - from0 - length} trailing bytes after an Envelope`);
-    const body = Buffer.allocUnsafe(length);
-    if (length <= COPY_LOOP_MAX) {
-      for (let i = 0; i < length; i++) body[i] = buffer[from0 + i];
-    } else {
-      body.set(buffer.subarray(from0, end));
-    }
+    const body = bytesOf(buffer, from0, end);
     return { kind: unzigzag(kind), to: unzigzag(to), from: unzigzag(from), tag: unzigzag(tag), call: unzigzag(call), n: unzigzag(n), text: '', body };
   }
 

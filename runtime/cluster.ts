@@ -143,19 +143,19 @@ export class ClusterLinks implements RemoteLinks {
 
   open(peer: number, channel: string, codec: Codec<unknown>, options: WireOptions & { window?: number }): WireSubject<unknown> {
     const link = this.links.get(peer)!;
-    let failure: Error | undefined;
-    if (link.peerAllocated && !link.peerAllocated.has(channel)) failure = neverAllocated(peer);
-    else if (link.goneError) failure = new TransportClosedError(`cluster: ${this.layout.describe(peer)} is gone: ${link.goneError.message}`, { cause: link.goneError });
-    else {
+    if (link.peerAllocated && !link.peerAllocated.has(channel)) return failedWire(codec, options, neverAllocated(peer));
+    let gone = link.goneError;
+    if (!gone) {
       try {
         const wire = link.conn.open(channel, codec, options);
         link.opened.add(channel);
         return wire;
       } catch (err) {
         if (!(err instanceof TransportClosedError)) throw err; // a bad option: the caller's to see
-        failure = new TransportClosedError(`cluster: ${this.layout.describe(peer)} is gone: ${err.message}`, { cause: err });
+        gone = err;
       }
     }
+    const failure = new TransportClosedError(`cluster: ${this.layout.describe(peer)} is gone: ${gone.message}`, { cause: gone });
     return failedWire(codec, options, failure);
   }
 
