@@ -24,6 +24,8 @@ const Control = codec({
     { name: 'workers', type: 'int' },
     // On `done`: the channel keys this worker allocated (a channel it did not can never form; see cluster.ts).
     { name: 'allocated', type: { type: 'array', items: 'string' }, default: [] },
+    // On `done`: false when the list was too long to send (`allocated` is then empty and means nothing).
+    { name: 'listed', type: 'boolean', default: true },
   ],
 } as const);
 export type ControlMessage = ValueOf<typeof Control>;
@@ -67,7 +69,7 @@ export class Layout {
   }
 
   hello(): ControlMessage {
-    return { kind: 'hello', index: this.index, peers: this.peers, workers: this.workers, allocated: [] };
+    return { kind: 'hello', index: this.index, peers: this.peers, workers: this.workers, allocated: [], listed: true };
   }
 
   /** Why a peer's hello does not fit this cluster, if it does not. */
@@ -90,7 +92,7 @@ export class Link {
   /** Why the connection is gone, once it is. */
   goneError: Error | undefined;
   peerDone = false;
-  /** Once the peer said `done`: the channels it allocated; it will never open another. */
+  /** Once the peer said `done` with its list: the channels it allocated; it will never open another. */
   peerAllocated: ReadonlySet<string> | undefined;
   /** The channels opened on this link here. */
   readonly opened = new Set<string>();
@@ -118,8 +120,10 @@ export class Link {
       next: (message) => {
         if (message.kind === 'hello') return helloArrived(message);
         this.peerDone = true;
-        this.peerAllocated = new Set(message.allocated);
-        for (const channel of this.opened) if (!this.peerAllocated.has(channel)) this.conn.neverOpened(channel, neverAllocated(this.peer));
+        if (message.listed) {
+          this.peerAllocated = new Set(message.allocated);
+          for (const channel of this.opened) if (!this.peerAllocated.has(channel)) this.conn.neverOpened(channel, neverAllocated(this.peer));
+        }
         this.settle();
       },
       error: (err: Error) => this.gone(err),

@@ -31,11 +31,9 @@ import type { Codec } from '../core/codec';
 import { TimeoutError, TransportClosedError } from '../core/errors';
 import type { WireOptions, WireSubject } from '../core/wire-subject';
 import type { RemoteLinks } from './context';
-import { failedWire, neverAllocated } from './link-kinds';
+import { failedWire, listsKeys, neverAllocated } from './link-kinds';
 import { channelName, connectCluster, controlSubject, decodeMessage, encodeMessage, type ControlMessage, type NatsWorkerSetup } from './nats-subjects';
 
-/** The most bytes of channel keys a `done` carries (NATS' default max_payload is 1 MiB). */
-const DONE_KEYS_BYTES = 256 * 1024;
 
 export class NatsLinks implements RemoteLinks {
   /** Resolves with a `TransportClosedError` when another process is lost while this worker runs. */
@@ -143,9 +141,7 @@ export class NatsLinks implements RemoteLinks {
   /** The worker's function has settled: says `done`, waits for every remote worker's, then closes. */
   async farewell(allocated: string[]): Promise<void> {
     this.finishing = true;
-    // A list too long for one message is left out: peers then fail nothing (a `done` must arrive).
-    const fits = allocated.reduce((bytes, key) => bytes + Buffer.byteLength(key) + 3, 0) <= DONE_KEYS_BYTES;
-    this.say({ type: 'done', worker: this.index, ...(fits ? { allocated } : {}) });
+    this.say({ type: 'done', worker: this.index, ...(listsKeys(allocated) ? { allocated } : {}) });
     if (this.running.size > 0) await new Promise<void>((resolve) => (this.settle = resolve));
     await this.close();
   }
