@@ -31,6 +31,9 @@ export class Dispatcher {
   /** Envelopes for processes whose SPAWN has not arrived yet. */
   private readonly held = new Held((from, e) => this.noproc(from, e));
 
+  /** When this thread last said that a message was lost for its bytes (at most once a second). */
+  private undecodableAt = -Infinity;
+
   constructor(private readonly s: Scheduler) {}
 
   /** One envelope from thread `from`. */
@@ -76,6 +79,22 @@ export class Dispatcher {
     this.held.close();
   }
 
+  /**
+   * A message whose bytes the process's mailbox codec refuses has no one to
+   * answer (a request's error goes back to its asker): it is lost, and said
+   * as a process warning, at most once a second on this thread.
+   */
+  private undecodable(proc: Proc, err: unknown): void {
+    const now = performance.now();
+    if (now - this.undecodableAt < 1000) return;
+    this.undecodableAt = now;
+    process.emitWarning(
+      `rxwire: a message to process ${proc.ref.id} did not decode with its mailbox codec and was lost ` +
+        `(was the sender's handle made with other codecs?): ${(err as Error).message}`,
+      { code: 'RXWIRE_MESSAGE_UNDECODABLE' },
+    );
+  }
+
   private apply(proc: Proc, from: number, e: Envelope): void {
     const s = this.s;
     switch (e.kind) {
@@ -87,6 +106,7 @@ export class Dispatcher {
         } catch (err) {
           // The sender encoded it with the same entry's codec: bytes that do not decode are a request's error, a message's loss.
           if (e.kind === Kind.REQUEST) s.mesh.post(from, envelope(Kind.REPLY_ERROR, { call: e.call, text: 'failed', body: errorBody(toErrorData(err), s.errorBytes) }));
+          else this.undecodable(proc, err);
           return;
         }
         if (e.kind === Kind.MSG) proc.mailbox.push(message, e.tag, null);

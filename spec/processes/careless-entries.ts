@@ -2,6 +2,7 @@
 import { tap } from 'rxjs';
 import { codec } from '../../core/codec';
 import { entry } from '../../processes/entry';
+import { ProcessRefSchema } from '../../processes/ref';
 
 const Long = codec('long');
 const Str = codec('string');
@@ -71,6 +72,12 @@ export const selfCareless = entry(__filename, 'selfCareless', { capture: Unit, m
 
 /** Takes strings: a handle made with it to an `echo` sends bytes that do not decode there. */
 export const stringly = entry(__filename, 'stringly', { capture: Unit, mailbox: Str, reply: Long }, () => undefined);
+
+/** Sends its capture (the ref of an `echo`, a mailbox of longs) a string through a `stringly` handle, then answers requests with 1. */
+export const misdialer = entry(__filename, 'misdialer', { capture: codec(ProcessRefSchema), mailbox: Long, reply: Long }, (target, mailbox, self) => {
+  self.handle(target, stringly).send('not a long');
+  return mailbox.letters.pipe(tap((letter) => letter.reply(1)));
+});
 
 /** On a request: spawns an `echo` where the request says (0: its own thread, 1: thread 0) and answers with its id. */
 export const spawner = entry(__filename, 'spawner', { capture: Unit, mailbox: Long, reply: Long }, (_, mailbox, self) =>

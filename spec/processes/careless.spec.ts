@@ -8,8 +8,9 @@ import { FrameError, MailboxFullError, NodeClosedError, RemoteError } from '../.
 import { startNode, supervisorSpec } from '../../processes';
 import { Held, HELD_LIMIT, SWEEP_MS } from '../../processes/held';
 import type { Envelope } from '../../processes/envelope';
-import { BAD_RECEIVES, bigThrower, careless, hoarder, selfCareless, echo, spawner, stringly, surrogateThrower } from './careless-entries';
+import { BAD_RECEIVES, bigThrower, careless, hoarder, misdialer, selfCareless, echo, spawner, stringly, surrogateThrower } from './careless-entries';
 import { HERE, LONG, nodeForFile, T0, T1 } from './places';
+import { until } from '../helpers';
 
 jest.setTimeout(120_000);
 
@@ -217,6 +218,22 @@ describe('messages', () => {
     await expect(wrong.request('not a long at all', LONG)).rejects.toMatchObject({ remoteName: 'DecodeError' });
     expect(await p.request(1, LONG)).toBe(2);
     p.kill();
+  });
+  it('a message whose bytes do not decode at the other thread is lost and said as a warning (RXWIRE_MESSAGE_UNDECODABLE), the target unharmed', async () => {
+    // Before, it was dropped without a word: a session opened with a process of another mailbox waited for ever.
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const p = get().spawn(echo, null, HERE);
+      const sender = get().spawn(misdialer, p.ref, T0); // sends `p` a string from thread 0
+      expect(await sender.request(0, LONG)).toBe(1); // its send went out before this reply
+      await until(() => warn.mock.calls.length > 0);
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining(`a message to process ${p.id} did not decode`), { code: 'RXWIRE_MESSAGE_UNDECODABLE' });
+      expect(await p.request(1, LONG)).toBe(2);
+      p.kill();
+      sender.kill();
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
 
