@@ -12,6 +12,7 @@ import { isCodec, type Codec, type EncodeInput } from './codec-types';
 import { DecodeError, EncodeError, SchemaMismatchError } from './errors';
 import type { Schema } from './schema';
 import { copyBytes } from './bytes';
+import { typeHook } from './codec-strings';
 
 /** Where `encode` writes before copying out: one per thread. */
 const scratch = Buffer.allocUnsafe(4096);
@@ -158,8 +159,8 @@ export class AvroCodec<T, In = never> implements Codec<T, In> {
     if (writer instanceof AvroCodec) writerType = writer.type;
     else if (isCodec(writer)) {
       if (writer.fingerprint === 'raw') throw new SchemaMismatchError('<root>', `raw bytes cannot be read as ${typeName(this.type)}`);
-      writerType = avro.Type.forSchema(writer.schema as avro.Schema);
-    } else writerType = avro.Type.forSchema(writer as avro.Schema);
+      writerType = avro.Type.forSchema(writer.schema as avro.Schema, { typeHook });
+    } else writerType = avro.Type.forSchema(writer as avro.Schema, { typeHook });
     if (fingerprintOf(writerType) === this.fingerprint) return this;
     let resolver: avro.Resolver;
     try {

@@ -14,6 +14,7 @@
  */
 import * as avro from 'avsc';
 import type { Tap } from './codec-tap';
+import { ExactLong, readLongAsDouble } from './codec-long';
 
 /**
  * The scratch a number is assembled in, byte by byte (little-endian
@@ -88,6 +89,10 @@ const avscFloatWrite = (avro.types.FloatType.prototype as unknown as { _write: P
 
 /** avsc's double type, read and written faster (same schema, bytes and values). */
 export class FastDouble extends avro.types.DoubleType {
+  _update(resolver: { _read: unknown }, type: avro.Type): void {
+    if (!fromLong(resolver, type)) avscDoubleUpdate.call(this, resolver, type);
+  }
+
   _read(tap: Tap): number {
     const pos = tap.pos;
     const end = pos + 8;
@@ -106,6 +111,10 @@ export class FastDouble extends avro.types.DoubleType {
 
 /** avsc's float type, read and written faster (same schema, bytes and values). */
 export class FastFloat extends avro.types.FloatType {
+  _update(resolver: { _read: unknown }, type: avro.Type): void {
+    if (!fromLong(resolver, type)) avscFloatUpdate.call(this, resolver, type);
+  }
+
   _read(tap: Tap): number {
     const pos = tap.pos;
     const end = pos + 4;
@@ -230,13 +239,24 @@ export function writeString(tap: Tap, s: string): void {
   (tap as WriteStringTap).writeString(s);
 }
 
-/** The avsc `typeHook` part for numbers: the fast double and float. */
+/** The avsc `typeHook` part for numbers: the fast double and float, the exact long. */
 export function fastNumbers(schema: avro.Schema): avro.Type | undefined {
   const name = typeof schema === 'string' ? schema : primitiveName(schema);
   if (name === 'double') return new FastDouble();
   if (name === 'float') return new FastFloat();
+  if (name === 'long') return new ExactLong();
   return undefined;
 }
+
+/** A double or float read from a long writer's bytes: avsc's Tap loses the sign below −2^52 (core/codec-long.ts). */
+function fromLong(resolver: { _read: unknown }, type: avro.Type): boolean {
+  if (type.typeName !== 'long') return false;
+  resolver._read = readLongAsDouble;
+  return true;
+}
+type Update = (this: avro.Type, resolver: unknown, type: avro.Type) => void;
+const avscDoubleUpdate = (avro.types.DoubleType.prototype as unknown as { _update: Update })._update;
+const avscFloatUpdate = (avro.types.FloatType.prototype as unknown as { _update: Update })._update;
 
 /** `{ type: 'double' }` (without a logical type) names 'double'; anything else undefined. */
 function primitiveName(schema: unknown): string | undefined {

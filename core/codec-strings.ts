@@ -13,7 +13,7 @@
  * Their schema, and so their bytes and fingerprint, are avsc's own.
  */
 import * as avro from 'avsc';
-import { readString, writeString } from './codec-reads';
+import { fastNumbers, readString, writeString } from './codec-reads';
 import type { Tap } from './codec-tap';
 import { EncodeError } from './errors';
 
@@ -84,6 +84,15 @@ export function strictStrings(schema: avro.Schema, opts: unknown): avro.Type | u
   if (type === 'string') return new StrictString();
   if (type === 'map') return new StrictKeysMap(schema, opts);
   return undefined;
+}
+
+/**
+ * rxwire's avsc types, the `typeHook` of every schema a codec reads or
+ * writes (its own, and a writer's it resolves): strings refused with lone
+ * surrogates (above), numbers read faster and longs exact (core/codec-reads.ts).
+ */
+export function typeHook(schema: avro.Schema, opts: unknown): avro.Type | undefined {
+  return strictStrings(schema, opts) ?? fastNumbers(schema);
 }
 
 /** What a strict type expected, when `actual` failed it for a lone surrogate: for messages. */

@@ -30,6 +30,7 @@
  */
 import * as avro from 'avsc';
 import { FastDouble, FastFloat } from './codec-reads';
+import { ExactLong } from './codec-long';
 import { StrictKeysMap, StrictString, wellFormed } from './codec-strings';
 import type { Tap } from './codec-tap';
 
@@ -61,6 +62,7 @@ const STRICT = new Set<object>(
     avro.types.BooleanType,
     avro.types.IntType,
     avro.types.LongType,
+    ExactLong,
     avro.types.FloatType,
     avro.types.DoubleType,
     FastFloat,

@@ -21,8 +21,7 @@
 import * as avro from 'avsc';
 import { AvroCodec } from './codec-avro';
 import { RawCodec } from './codec-raw';
-import { fastNumbers } from './codec-reads';
-import { strictStrings } from './codec-strings';
+import { typeHook } from './codec-strings';
 import { referOnce } from './schema-names';
 import type { Codec, CodecOptions } from './codec-types';
 import { SchemaMismatchError } from './errors';
@@ -48,11 +47,6 @@ export function codec<const S extends Schema>(schema: S, options: CodecOptions =
   // Infer<S> cannot be related to the implementation's type generically
   // (it recurses through Schema), so the bridge is one cast, here.
   return made as never;
-}
-
-/** rxwire's avsc types: strings refused with lone surrogates (core/codec-strings.ts), numbers read faster (core/codec-reads.ts). */
-function typeHook(schema: avro.Schema, opts: unknown): avro.Type | undefined {
-  return strictStrings(schema, opts) ?? fastNumbers(schema);
 }
 
 /**

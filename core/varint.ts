@@ -58,9 +58,11 @@ export interface Cursor {
 }
 
 /**
- * Reads one varint at `at.pos` and moves `at.pos` past it; NaN for one beyond
- * 2^53 (avsc takes longs up to 2^53 − 2, whose zig-zag forms are not all safe
- * integers: the caller leaves those rare bytes to avsc).
+ * Reads one varint at `at.pos` and moves `at.pos` past it; NaN for one of
+ * 2^53 or more (longs up to 2^53 − 2 are taken, whose zig-zag forms are not
+ * all safe integers: the caller leaves those rare bytes to the codec, whose
+ * long is exact, core/codec-long.ts). 2^53 itself is out too: a form of
+ * 2^53 + 1 adds up to it in floating point.
  */
 export function readVarint(buffer: Uint8Array, at: Cursor, end: number): number {
   let pos = at.pos;
@@ -75,7 +77,7 @@ export function readVarint(buffer: Uint8Array, at: Cursor, end: number): number 
     if (scale > 2 ** 49) return NaN;
   }
   at.pos = pos;
-  return value > 2 ** 53 ? NaN : value;
+  return value >= 2 ** 53 ? NaN : value;
 }
 
 /** The number a zig-zag varint (`readVarint`) stands for. */
