@@ -57,4 +57,4 @@ export {
 } from './supervisor-spec';
 
 /* Remote processes (nodes of a cluster, over TCP) */
-export { startClusterNode, type ClusterNode, type ClusterNodeOptions, type NodeAddress } from './remote';
+export { startClusterNode, type ClusterNats, type ClusterNode, type ClusterNodeOptions, type NodeAddress } from './remote';

@@ -20,6 +20,7 @@ import type { WireSubject } from '../core/wire-subject';
 import type { HeartbeatOptions } from '../transports/tcp';
 import { connect as natsConnect, NatsWire, type NatsConnectOptions } from '../transports/nats';
 import { NodeFrameCodec, type NodeFrame } from './remote-frame';
+import type { ClusterNats } from './remote-types';
 
 /** One link's carrier: the channel of NodeFrames, and how to end it. */
 export interface Carrier {
@@ -58,7 +59,7 @@ export class NatsMeeting {
    * @throws NodeUnreachableError (rejects) when NATS cannot be reached
    */
   static async start(
-    nats: NatsConnectOptions | NatsWire,
+    nats: ClusterNats,
     id: string,
     heartbeat: boolean | HeartbeatOptions | undefined,
     join: Join,
@@ -68,7 +69,7 @@ export class NatsMeeting {
     let conn: NatsWire;
     const owned = !(nats instanceof NatsWire);
     try {
-      conn = nats instanceof NatsWire ? nats : await natsConnect(nats);
+      conn = nats instanceof NatsWire ? nats : await natsConnect(nats as NatsConnectOptions);
     } catch (err) {
       if (err instanceof RangeError || err instanceof TypeError) throw err;
       throw new NodeUnreachableError('nats', `startClusterNode: cannot reach NATS: ${(err as Error).message}`, { cause: err });

@@ -1,7 +1,18 @@
 /** The options and the interface of a cluster node (`startClusterNode`, processes/remote.ts). */
 import type { HeartbeatOptions } from '../transports/tcp';
-import type { NatsConnectOptions, NatsWire } from '../transports/nats';
 import type { NodeOptions, ProcessNode } from './types';
+
+/**
+ * What `ClusterNodeOptions.nats` takes, typed without the NATS client's own
+ * declarations: rxwire/processes must compile where those do not resolve
+ * (`moduleResolution` `node10`), and only rxwire/nats loads them. At run
+ * time it is the @nats-io client's connection options plus rxwire's
+ * `prefix` (rxwire/nats `NatsConnectOptions`), or a connection from
+ * rxwire/nats `connect` (a `NatsWire`); both are assignable to this.
+ */
+export type ClusterNats =
+  | { servers?: string | string[]; prefix?: string; [option: string]: any }
+  | { readonly nc: object; open(name: string, ...rest: never[]): unknown; close(): Promise<void> };
 
 /** Where another node listens. */
 export interface NodeAddress {
@@ -35,7 +46,7 @@ export interface ClusterNodeOptions extends NodeOptions {
    * subject token (1 to 64 of `[A-Za-z0-9_-]`, not starting with `_`).
    * Default: no NATS.
    */
-  nats?: NatsConnectOptions | NatsWire;
+  nats?: ClusterNats;
   /** A shared secret every node of the cluster has (TCP's HMAC handshake; it never crosses the wire). Default none. */
   secret?: string | Buffer;
   /**

@@ -27,7 +27,6 @@ import { Subscription } from 'rxjs';
 import { NodeClosedError, NodeUnreachableError } from '../core/errors';
 import { connect, listen, type HeartbeatOptions, type TcpConnection, type TcpServer } from '../transports/tcp';
 import { startLocalNode, type Node } from './node';
-import type { NatsConnectOptions, NatsWire } from '../transports/nats';
 import { LINK_COUNTERS, NODE_CHANNEL, NodeFrameCodec, nodeFrame, NodeKind, SPAWN_BLOCK } from './remote-frame';
 import { receiveFrame } from './remote-inbound';
 import { NatsMeeting, type Carrier } from './remote-nats';
@@ -37,12 +36,12 @@ import { forgetShadows, relayOut, tellWorkers } from './remote-relay';
 import type { Scheduler } from './scheduler';
 import type { EntryCodecs, EntryLike, LookupOptions, Process, ProcessRef, SpawnOptions } from './types';
 
-import type { ClusterNode, ClusterNodeOptions, NodeAddress } from './remote-types';
+import type { ClusterNats, ClusterNode, ClusterNodeOptions, NodeAddress } from './remote-types';
 
 /** Every key of ClusterNodeOptions: a node's and the cluster's. */
 const CLUSTER_OPTIONS: Record<keyof ClusterNodeOptions, true> = { ...OPTIONS.node, id: true, listen: true, peers: true, nats: true, secret: true, heartbeat: true };
 
-export type { ClusterNode, ClusterNodeOptions, NodeAddress } from './remote-types';
+export type { ClusterNats, ClusterNode, ClusterNodeOptions, NodeAddress } from './remote-types';
 
 /**
  * Starts a cluster node: a process node (`startNode`'s threads and rings)
@@ -142,7 +141,7 @@ class Cluster implements ClusterNode {
   }
 
   /** Meets other nodes over NATS too. */
-  async meet(nats: NatsConnectOptions | NatsWire, heartbeat: boolean | HeartbeatOptions | undefined): Promise<void> {
+  async meet(nats: ClusterNats, heartbeat: boolean | HeartbeatOptions | undefined): Promise<void> {
     this.nats = await NatsMeeting.start(nats, this.id, heartbeat, (carrier, where) => this.join(carrier, where), (id) => this.peers.has(id));
   }
 

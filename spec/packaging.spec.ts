@@ -3,8 +3,8 @@
  * fresh build, installed from the tarball into a new project together with
  * typescript 5.9.3, rxjs, ts-node (to run a `.ts` worker) and the NEWEST
  * `@types/node`. For each common tsconfig, a small program importing from
- * `rxwire`, `rxwire/operators` and `rxwire/transports` (and `rxwire/nats`,
- * but for `node10`: see NATS below) must compile WITHOUT
+ * `rxwire`, `rxwire/operators` and `rxwire/transports`, `rxwire/processes`
+ * (and `rxwire/nats`, but for `node10`: see NATS below) must compile WITHOUT
  * `skipLibCheck` (so rxwire's published `.d.ts` files are checked too) and
  * then run a `.ts` worker through `stage`.
  *
@@ -99,6 +99,22 @@ export async function natsTypes(conn: NatsWire): Promise<void> {
 export const connectIs = typeof connect;
 `;
 
+/**
+ * `rxwire/processes`, compiled (not run) beside MAIN under every setup,
+ * `node10` too: its declarations must not load the NATS client's, although
+ * a cluster node takes NATS options (`ClusterNats`).
+ */
+const PROCESSES = `
+import { codec } from 'rxwire';
+import { startNode, type ClusterNodeOptions, type ProcessNode } from 'rxwire/processes';
+
+export const options: ClusterNodeOptions = { id: 'a', listen: { port: 0 }, nats: { servers: 'nats://127.0.0.1:4222', prefix: 'x.', user: 'u' } };
+// @ts-expect-error servers is a string or an array of them
+export const wrong: ClusterNodeOptions = { id: 'b', nats: { servers: 4222 } };
+export const start = (): ProcessNode => startNode({ threads: 1 });
+export const Num = codec('long');
+`;
+
 /** The worker, run from source by ts-node under the user's tsconfig. */
 const WORKER = `
 import { map, type Observable } from 'rxjs';
@@ -165,7 +181,8 @@ describe('the packed package, installed into a fresh TypeScript project', () => 
     writeFileSync(join(dir, 'main.ts'), MAIN);
     writeFileSync(join(dir, 'double.worker.ts'), WORKER);
     writeFileSync(join(dir, 'nats.ts'), NATS);
-    const files = setup.moduleResolution === 'node10' ? ['main.ts', 'double.worker.ts'] : ['main.ts', 'double.worker.ts', 'nats.ts'];
+    writeFileSync(join(dir, 'processes.ts'), PROCESSES);
+    const files = ['main.ts', 'double.worker.ts', 'processes.ts', ...(setup.moduleResolution === 'node10' ? [] : ['nats.ts'])];
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
