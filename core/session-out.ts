@@ -158,8 +158,13 @@ export class Outgoing<T> {
     if (size < 0) {
       throw this.transport.tooLarge?.(-size) ?? new FrameError(`a value of ${-size} bytes exceeds the largest frame the peer accepts (${maxValueBytes})`);
     }
-    this.heldBytes += size + this.holdOverhead;
+    this.heldBytes += this.holdCost(size);
     return true;
+  }
+
+  /** What a held value of `size` bytes counts against the bound: at least 1, so values of zero bytes are bounded too. */
+  private holdCost(size: number): number {
+    return Math.max(size + this.holdOverhead, 1);
   }
 
   /** Writes what waited for acceptance and credit, then the ending once nothing waits before it. */
@@ -175,7 +180,7 @@ export class Outgoing<T> {
       const cost = this.transport.write(FrameKind.NEXT, raw, bytes);
       if (cost < 0) return; // no room (credit 'room'): the transport wakes us
       this.held.shift();
-      this.heldBytes -= bytes.length + this.holdOverhead;
+      this.heldBytes -= this.holdCost(bytes.length);
       this.sentBytes += cost;
       this.sent++;
     }

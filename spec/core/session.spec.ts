@@ -55,6 +55,16 @@ function session(options: Partial<SessionOptions> = {}) {
 }
 
 describe('session: writing', () => {
+  it('before ACK 0, values of zero bytes count one byte each: a window of them is taken, not an unbounded number', () => {
+    const transport = new Recorder();
+    const { sink } = sinkLog();
+    const s = new Session(transport, codec('null'), sink, { window: 40, announces: 'send', maxFrame: 100, nextOverhead: 0 });
+    let taken = 0;
+    while (s.offer(null) && taken < 1000) taken++;
+    expect(taken).toBe(40); // before, every one was taken: they counted 0 bytes
+    expect(transport.kinds()).toEqual([]);
+  });
+
   it('takes up to its own window before ACK 0, sends nothing until then, then what it took, in order', () => {
     const { s, transport } = session();
     let taken = 0;
