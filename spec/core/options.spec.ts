@@ -29,6 +29,7 @@ describe('options checked at the door', () => {
     ['startNode', () => startNode({ thread: 2 } as never), /startNode: options\.thread is not an option \(it takes threads, id, ringBytes, wait, spinMicros\)/],
     ['supervisorSpec', () => supervisorSpec([], { maxRestart: 1 } as never), /supervisorSpec: options\.maxRestart is not an option/],
     ['NATS conn.open', () => openSettings({ hearbeat: false } as never), /conn\.open: options\.hearbeat is not an option/],
+    ['NATS conn.open heartbeat', () => openSettings({ heartbeat: { interval: 100, timout: 1 } as never }), /^conn\.open: options\.heartbeat\.timout is not an option \(it takes interval, timeout\)$/],
   ];
 
   it.each(cases)('%s', (_, call, message) => {

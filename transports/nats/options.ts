@@ -67,7 +67,7 @@ export function openSettings(options: NatsOpenOptions): OpenSettings {
   return {
     window: positive(windowBytes, 'options.windowBytes'),
     batchBytes: positive(batchBytes, 'options.batchBytes'),
-    heartbeat: heartbeatSettings(heartbeat),
+    heartbeat: heartbeatSettings(heartbeat, 'conn.open: options.heartbeat'),
     pairTimeout: positive(pairTimeout, 'options.pairTimeout'),
   };
 }

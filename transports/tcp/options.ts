@@ -87,6 +87,8 @@ export interface ConnectOptions extends CommonOptions {
 const COMMON: Record<keyof CommonOptions, true> = { secret: true, maxFrame: true, window: true, highWaterMark: true, heartbeat: true };
 const LISTEN: Record<keyof ListenOptions, true> = { ...COMMON, port: true, host: true, tls: true, resumeTimeout: true };
 const CONNECT: Record<keyof ConnectOptions, true> = { ...COMMON, port: true, host: true, tls: true, reconnect: true };
+const HEARTBEAT: Record<keyof HeartbeatOptions, true> = { interval: true, timeout: true };
+const RECONNECT: Record<keyof ReconnectOptions, true> = { initialDelay: true, maxDelay: true, factor: true, giveUpAfter: true };
 
 /** Connection settings after defaults and validation. */
 export interface Settings {
@@ -164,6 +166,7 @@ export function heartbeatSettings(heartbeat: unknown, name = 'options.heartbeat'
   if (heartbeat === false) return undefined;
   if (heartbeat === undefined || heartbeat === true) heartbeat = {};
   if (typeof heartbeat !== 'object' || heartbeat === null) throw new TypeError(`${name} must be a boolean or { interval, timeout }`);
+  checkKnown(heartbeat, HEARTBEAT, name); // a misspelt `timout` would leave the default in silence
   const given = heartbeat as HeartbeatOptions;
   const check = (value: unknown, field: string): number => {
     if (value === Infinity) return value;
@@ -216,6 +219,7 @@ function reconnectOf(reconnect: unknown): Required<ReconnectOptions> | undefined
   if (typeof reconnect !== 'object' || reconnect === null) {
     throw new TypeError('options.reconnect must be a boolean or { initialDelay, maxDelay, factor, giveUpAfter }');
   }
+  checkKnown(reconnect, RECONNECT, 'options.reconnect');
   const { initialDelay = 50, maxDelay = 2000, factor = 2, giveUpAfter = 30_000 } = reconnect as ReconnectOptions;
   const settings = {
     initialDelay: nonNegative(initialDelay, 'options.reconnect.initialDelay'),

@@ -39,6 +39,22 @@ describe('tcp misuse', () => {
     await expect(tcp.connect(options as never)).rejects.toBeInstanceOf(type);
   });
 
+  it('a misspelt key inside heartbeat or reconnect is a TypeError naming it, not the default used in silence', async () => {
+    /** Rejects with exactly this error: its class and its whole message. */
+    const refused = async (call: Promise<unknown>, error: Error) => {
+      await expect(call).rejects.toThrow(error);
+      await expect(call).rejects.toBeInstanceOf(error.constructor);
+    };
+    await refused(tcp.connect({ port: 1, heartbeat: { interval: 5000, timout: 1 } as never }), new TypeError('options.heartbeat.timout is not an option (it takes interval, timeout)'));
+    await refused(
+      tcp.connect({ port: 1, reconnect: { initalDelay: 5 } as never }),
+      new TypeError('options.reconnect.initalDelay is not an option (it takes initialDelay, maxDelay, factor, giveUpAfter)'),
+    );
+    await refused(tcp.listen({ heartbeat: { intervl: 5 } as never }), new TypeError('options.heartbeat.intervl is not an option (it takes interval, timeout)'));
+    // A key whose value is undefined passes, as at the top level: the error is the interval's.
+    await expect(tcp.connect({ port: 1, heartbeat: { interval: 0, timout: undefined } as never })).rejects.toThrow(/options.heartbeat.interval must be/);
+  });
+
   it('connect to a port nobody listens on: TransportClosedError', async () => {
     const server = await listen();
     const port = server.port;
