@@ -5,6 +5,7 @@
  */
 import { MAX_TIMER_MS } from '../core/thread-hold';
 import { basename } from 'node:path';
+import { checkKnown } from '../core/options';
 import { heartbeatSettings, type HeartbeatOptions } from '../transports/tcp/options';
 import { checkPortRanges, defaultHosts, parseHost, readHostfile, type HostAddress } from './hosts';
 import { natsClusterConfig, type NatsClusterConfig, type NatsClusterOptions } from './nats-config';
@@ -89,6 +90,12 @@ export interface ClusterOptions {
   heartbeat?: boolean | HeartbeatOptions;
 }
 
+const CLUSTER_OPTIONS: Record<keyof ClusterOptions, true> = { hosts: true, process: true, workers: true, connectTimeout: true, secret: true, heartbeat: true };
+/* The keys of the configs `initialize` checks itself (a cluster's and a NATS cluster's are checked as their options). */
+const THREAD_KEYS: Record<keyof ThreadConfig, true> = { kind: true };
+const PROCESS_KEYS: Record<keyof ProcessConfig, true> = { kind: true, workers: true };
+const WORKERS_KEYS: Record<'workers', true> = { workers: true };
+
 /**
  * The configs. `Config.process(n)` is a method, not a free function, so it
  * never shadows Node's global `process`; `Config.cluster` follows suit.
@@ -117,6 +124,9 @@ export const Config = {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError('Config.cluster: options must be { hosts, process, workers }');
     }
+    // A config given back with a change (`Config.cluster({ ...config, process: 1 })`) keeps its kind: that key passes.
+    const { kind, ...given } = options as ClusterOptions & { kind?: unknown };
+    checkKnown(kind === 'cluster' ? given : options, CLUSTER_OPTIONS, 'Config.cluster: options');
     const { hosts, process: index, workers = 1, connectTimeout = 30_000, secret, heartbeat } = options;
     if (!Array.isArray(hosts) || hosts.length === 0) {
       throw new TypeError(`Config.cluster: options.hosts must be a non-empty array of 'host:port'`);
@@ -212,13 +222,21 @@ export function toConfig(config: ConfigLike): Config {
   if (typeof config !== 'object' || config === null) {
     throw new TypeError('initialize: config must be Config.thread(), Config.process(n), Config.cluster({ ... }), Config.nats({ ... }) or { workers: n }');
   }
+  // A key no config has (`{ kind: 'thread', workers: 4 }`, `{ wokers: 4 }`) is refused, not left to give another config.
   if ('kind' in config) {
-    if (config.kind === 'thread') return config;
-    if (config.kind === 'process') return Config.process(config.workers);
+    if (config.kind === 'thread') {
+      checkKnown(config, THREAD_KEYS, 'initialize: config');
+      return config;
+    }
+    if (config.kind === 'process') {
+      checkKnown(config, PROCESS_KEYS, 'initialize: config');
+      return Config.process(config.workers);
+    }
     if (config.kind === 'cluster') return Config.cluster(config);
     if (config.kind === 'nats') return Config.nats(config);
     throw new TypeError(`initialize: unknown config kind ${JSON.stringify((config as { kind: unknown }).kind)}`);
   }
+  checkKnown(config, WORKERS_KEYS, 'initialize: config');
   return Config.process(config.workers);
 }
 

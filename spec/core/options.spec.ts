@@ -13,6 +13,8 @@ import { burstRecv, client, exchange, request, rpcCodec, serve, stage, step } fr
 import { WorkerPool } from '../../pool/pool';
 import { startNode, supervisorSpec } from '../../processes';
 import type { WorkerContext } from '../../runtime/context';
+import { Config, toConfig } from '../../runtime/config';
+import { initialize } from '../../runtime/initialize';
 
 const worker = { index: 0, peers: 1, allocate: () => ({ senders: [], receiver: new Subject() }) } as unknown as WorkerContext;
 
@@ -30,6 +32,21 @@ describe('options checked at the door', () => {
     ['supervisorSpec', () => supervisorSpec([], { maxRestart: 1 } as never), /supervisorSpec: options\.maxRestart is not an option/],
     ['NATS conn.open', () => openSettings({ hearbeat: false } as never), /conn\.open: options\.hearbeat is not an option/],
     ['NATS conn.open heartbeat', () => openSettings({ heartbeat: { interval: 100, timout: 1 } as never }), /^conn\.open: options\.heartbeat\.timout is not an option \(it takes interval, timeout\)$/],
+    [
+      'Config.cluster',
+      () => Config.cluster({ hosts: ['127.0.0.1:2101'], process: 0, wokers: 2 } as never),
+      /^Config\.cluster: options\.wokers is not an option \(it takes hosts, process, workers, connectTimeout, secret, heartbeat\)$/,
+    ],
+    ['Config.cluster heartbeat', () => Config.cluster({ hosts: ['127.0.0.1:2101'], process: 0, heartbeat: { intervl: 5 } as never }), /^Config\.cluster: options\.heartbeat\.intervl is not an option/],
+    [
+      'Config.nats',
+      () => Config.nats({ servers: 'nats://127.0.0.1:4222', name: 'wc', processes: 2, jointimeout: 1000 } as never),
+      /^Config\.nats: options\.jointimeout is not an option \(it takes servers, name, processes, workers, process, joinTimeout, heartbeat, user, pass\)$/,
+    ],
+    ['Config.nats heartbeat', () => Config.nats({ servers: 'nats://127.0.0.1:4222', name: 'wc', processes: 2, heartbeat: { timout: 1 } as never }), /^Config\.nats: options\.heartbeat\.timout is not an option/],
+    ['initialize { workers }', () => initialize({ workers: 2, threads: 4 } as never, 'x.js'), /^initialize: config\.threads is not an option \(it takes workers\)$/],
+    ['initialize thread', () => initialize({ kind: 'thread', workers: 4 } as never, 'x.js'), /^initialize: config\.workers is not an option \(it takes kind\)$/],
+    ['initialize process', () => initialize({ kind: 'process', workers: 2, wokers: 4 } as never, 'x.js'), /^initialize: config\.wokers is not an option \(it takes kind, workers\)$/],
   ];
 
   it.each(cases)('%s', (_, call, message) => {
@@ -50,6 +67,16 @@ describe('options checked at the door', () => {
     expect(() => request(c, Buffer.of(1), { timout: 5 } as never)).toThrow(/request: options\.timout is not an option \(it takes timeout, signal\)/);
     c.close();
     wire.unsubscribe();
+  });
+
+  it('a config given back with a change keeps its kind, which Config.cluster and Config.nats take (and initialize)', () => {
+    const cluster = Config.cluster({ hosts: ['127.0.0.1:2101', '127.0.0.1:2102'], process: 0 });
+    expect(Config.cluster({ ...cluster, process: 1 })).toEqual({ ...cluster, process: 1 });
+    expect(toConfig(cluster)).toEqual(cluster);
+    const nats = Config.nats({ servers: 'nats://127.0.0.1:4222', name: 'wc', processes: 2 });
+    expect(Config.nats({ ...nats, process: 1 })).toEqual({ ...nats, process: 1 });
+    expect(toConfig(nats)).toEqual(nats);
+    expect(() => Config.nats({ ...cluster } as never)).toThrow(/^Config\.nats: options\.kind is not an option/);
   });
 
   it('a key whose value is undefined passes, and a well-spelt option is taken', () => {
