@@ -7,6 +7,7 @@
 import { Subject } from 'rxjs';
 import { codec, raw } from '../../core/codec';
 import { openSettings } from '../../transports/nats/options';
+import { durable } from '../../transports/nats/jetstream';
 import { shm, tcp } from '../../transports';
 import { open } from '../../transports/open';
 import { burstRecv, client, exchange, request, rpcCodec, serve, stage, step } from '../../operators';
@@ -31,6 +32,7 @@ describe('options checked at the door', () => {
     ['startNode', () => startNode({ thread: 2 } as never), /startNode: options\.thread is not an option \(it takes threads, id, ringBytes, wait, spinMicros\)/],
     ['supervisorSpec', () => supervisorSpec([], { maxRestart: 1 } as never), /supervisorSpec: options\.maxRestart is not an option/],
     ['NATS conn.open', () => openSettings({ hearbeat: false } as never), /conn\.open: options\.hearbeat is not an option/],
+    ['NATS durable', () => durable({ nc: {} as never }, 'orders', raw, { durble: 'x' } as never), /^durable: options\.durble is not an option \(it takes durable, subject, /],
     ['NATS conn.open heartbeat', () => openSettings({ heartbeat: { interval: 100, timout: 1 } as never }), /^conn\.open: options\.heartbeat\.timout is not an option \(it takes interval, timeout\)$/],
     [
       'Config.cluster',

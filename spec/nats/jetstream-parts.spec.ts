@@ -59,5 +59,12 @@ describe('durable() options', () => {
     expect(() => resolveOptions(conn, 's', { batch: 10, maxAckPending: 5 })).toThrow(/options.batch/);
     expect(() => resolveOptions(conn, 's', { resumeAfter: -1 })).toThrow(/options.resumeAfter/);
     expect(() => resolveOptions(conn, 's', { retention: 'x' as never })).toThrow(/options.retention/);
+    // A misspelt key, `durble` above all, would give an ephemeral consumer without a word.
+    expect(() => resolveOptions(conn, 's', { durble: 'x' } as never)).toThrow(TypeError);
+    expect(() => resolveOptions(conn, 's', { durble: 'x' } as never)).toThrow(
+      /^durable: options\.durble is not an option \(it takes durable, subject, deliver, retention, storage, duplicateWindow, maxAckPending, batch, ackWait, window, maxQueue, producerId, firstSequence, publishTimeout, resumeAfter\)$/,
+    );
+    expect(() => resolveOptions(conn, 's', null as never)).toThrow(/^durable: options must be an object/);
+    expect(() => resolveOptions(conn, 's', { durable: 'x', extra: undefined } as never)).not.toThrow();
   });
 });

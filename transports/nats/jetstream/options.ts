@@ -5,6 +5,7 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, ReplayPolicy, RetentionPolicy, StorageType, type ConsumerConfig, type StreamConfig } from '@nats-io/jetstream';
+import { checkKnown } from '../../../core/options';
 
 /** What `durable()` needs of a connection: N1's `connect()` result satisfies it, and so does `{ nc }` around any NatsConnection. */
 export interface JetStreamConnection {
@@ -112,10 +113,29 @@ export interface DurableOptions {
 export type ResolvedOptions = Required<Omit<DurableOptions, 'durable'>> & { durable: string | undefined; stream: string };
 
 const NAME = /^[A-Za-z0-9_-]+$/;
+const OPTIONS: Record<keyof DurableOptions, true> = {
+  durable: true,
+  subject: true,
+  deliver: true,
+  retention: true,
+  storage: true,
+  duplicateWindow: true,
+  maxAckPending: true,
+  batch: true,
+  ackWait: true,
+  window: true,
+  maxQueue: true,
+  producerId: true,
+  firstSequence: true,
+  publishTimeout: true,
+  resumeAfter: true,
+};
 
 /** Checks `stream` and `options` at the door and fills in the defaults; TypeError/RangeError name the option. */
 export function resolveOptions(conn: JetStreamConnection, stream: string, options: DurableOptions): ResolvedOptions {
   if (typeof stream !== 'string' || !NAME.test(stream)) throw new TypeError(`stream must be a JetStream name (letters, digits, - and _), got ${JSON.stringify(stream)}`);
+  // A misspelt `durable` would give an ephemeral consumer, whose position is lost, without a word.
+  checkKnown(options, OPTIONS, 'durable: options');
   const {
     durable,
     subject = `${conn.prefix ?? 'rxwire.'}js.${stream}`,
