@@ -56,6 +56,20 @@ describe('open() refuses options that do not fit the end', () => {
     d.live.close();
   });
 
+  it.each([
+    ['an shm', 'spinMicros'],
+    ['an shm', 'maxQueue'],
+    ['a port', 'windowBytes'],
+    ['a port', 'batchBytes'],
+    ['a port', 'maxFrameBytes'],
+  ])('%s end refuses options.%s given as a string of digits, not a number', (kind, key) => {
+    const [a, b] = kind === 'an shm' ? shm.pair({ bytes: 4096, prefault: false }) : port.pair();
+    const call = () => open(a, codec('int'), { [key]: '4096' });
+    expect(call).toThrow(RangeError);
+    expect(call).toThrow(new RegExp(`^options\\.${key} must be a`));
+    for (const end of [a, b]) ('live' in end ? end.live : end.port).close();
+  });
+
   it('refuses options that are not an object', () => {
     const [a, b] = port.pair();
     expect(() => open(a, codec('int'), 42 as never)).toThrow(TypeError);

@@ -66,7 +66,8 @@ export interface ShmLink {
 export function openShmChannel<T>(link: ShmLink, codec: Codec<T>, sink: ChannelSink<T>, options: ShmOptions): Channel<T> {
   const { wait = 'auto', spinMicros = 50, worker } = options;
   const strategy = checkStrategy(wait);
-  if (!(spinMicros >= 0)) throw new RangeError('options.spinMicros must be a non-negative number');
+  // typeof first: `'5' >= 0` holds, and a string would be coerced where it is used (as startNode refuses it).
+  if (typeof spinMicros !== 'number' || !(spinMicros >= 0)) throw new RangeError('options.spinMicros must be a non-negative number');
   const lending = lendingOf(options.borrow, codec);
   claimEnd(link.live); // for good once open: a released ring is not read again
   try {
