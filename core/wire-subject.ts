@@ -100,6 +100,7 @@ export class WireSubject<T, in In = never> extends Subject<T> {
   ) {
     super();
     const { maxQueue = 65536, pauseReadsWhileQueued = true } = options;
+    if (typeof pauseReadsWhileQueued !== 'boolean') throw new TypeError('options.pauseReadsWhileQueued must be a boolean');
     this.pauseReadsWhileQueued = pauseReadsWhileQueued;
     if (!(Number.isInteger(maxQueue) || maxQueue === Infinity) || maxQueue < 0) {
       throw new RangeError('options.maxQueue must be a non-negative integer or Infinity');

@@ -7,6 +7,7 @@
 import { Subject } from 'rxjs';
 import { codec, raw } from '../../core/codec';
 import { openSettings } from '../../transports/nats/options';
+import { connect as natsConnect } from '../../transports/nats';
 import { durable } from '../../transports/nats/jetstream';
 import { shm, tcp } from '../../transports';
 import { open } from '../../transports/open';
@@ -48,12 +49,23 @@ describe('options checked at the door', () => {
     ['Config.nats heartbeat', () => Config.nats({ servers: 'nats://127.0.0.1:4222', name: 'wc', processes: 2, heartbeat: { timout: 1 } as never }), /^Config\.nats: options\.heartbeat\.timout is not an option/],
     ['initialize { workers }', () => initialize({ workers: 2, threads: 4 } as never, 'x.js'), /^initialize: config\.threads is not an option \(it takes workers\)$/],
     ['initialize thread', () => initialize({ kind: 'thread', workers: 4 } as never, 'x.js'), /^initialize: config\.workers is not an option \(it takes kind\)$/],
+    ['shm.ring', () => shm.ring({ byte: 1024 } as never), /^shm\.ring: options\.byte is not an option \(it takes bytes, consumers, prefault\)$/],
+    ['shm.ring consumer', () => shm.ring({ consumers: [{}, { afer: [0] }] } as never), /^shm\.ring: options\.consumers\[1\]\.afer is not an option \(it takes after\)$/],
     ['initialize process', () => initialize({ kind: 'process', workers: 2, wokers: 4 } as never, 'x.js'), /^initialize: config\.wokers is not an option \(it takes kind, workers\)$/],
   ];
 
   it.each(cases)('%s', (_, call, message) => {
     expect(call).toThrow(TypeError);
     expect(call).toThrow(message);
+  });
+
+  it('NATS connect: its second argument (rxwire’s own options) too, before any socket', async () => {
+    await expect(natsConnect({ servers: 'nats://127.0.0.1:1' }, { prefx: 'x.' } as never)).rejects.toThrow(/^connect: the second argument\.prefx is not an option \(it takes prefix\)$/);
+  });
+
+  it('a WireSubject’s pauseReadsWhileQueued is a boolean (a string was taken as true)', () => {
+    const [a] = shm.pair({ bytes: 4096, prefault: false });
+    expect(() => open(a, raw, { pauseReadsWhileQueued: 'no' } as never)).toThrow(new TypeError('options.pauseReadsWhileQueued must be a boolean'));
   });
 
   it('tcp.listen and tcp.connect reject before any socket', async () => {

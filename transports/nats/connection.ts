@@ -11,6 +11,7 @@ import { AuthError, TransportClosedError } from '../../core/errors';
 import { helloOf } from '../../core/frame';
 import { Session } from '../../core/session';
 import { WireSubject } from '../../core/wire-subject';
+import { checkKnown } from '../../core/options';
 import { NatsTransport } from './channel';
 import { openSettings, type NatsConnectOptions, type NatsOpenOptions, type NatsWireOptions } from './options';
 import { Pairing } from './pairing';
@@ -200,6 +201,7 @@ export class NatsWire {
  * @throws TransportClosedError when no server can be reached
  */
 export async function connect(options: NatsConnectOptions | NatsConnection = {}, wireOptions: NatsWireOptions = {}): Promise<NatsWire> {
+  checkKnown(wireOptions, { prefix: true }, 'connect: the second argument');
   if (isNatsConnection(options)) return new NatsWire(options, false, wireOptions);
   const { prefix, ...natsOptions } = options;
   checkPrefix(prefix ?? wireOptions.prefix ?? 'rxwire.');

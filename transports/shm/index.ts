@@ -64,8 +64,17 @@ export function pair(options: PairOptions = {}): [ShmEnd, ShmEnd] {
   ];
 }
 
-/** A bare ring for the low-level API: one producer, consumers as `options.consumers` says. */
+const RING_OPTIONS: Record<keyof RingOptions, true> = { bytes: true, consumers: true, prefault: true };
+
+/**
+ * A bare ring for the low-level API: one producer, consumers as `options.consumers` says.
+ * @throws TypeError for an unknown option (in `options` or a consumer), RangeError for a bad size or consumer list
+ */
 export function ring(options: RingOptions = {}): SharedArrayBuffer {
+  checkKnown(options, RING_OPTIONS, 'shm.ring: options');
+  const { consumers } = options;
+  if (consumers !== undefined && !Array.isArray(consumers)) throw new TypeError('shm.ring: options.consumers must be an array');
+  consumers?.forEach((consumer, k) => checkKnown(consumer, { after: true }, `shm.ring: options.consumers[${k}]`));
   return createRing(options);
 }
 
