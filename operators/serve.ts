@@ -1,7 +1,8 @@
 import { Observable, isObservable, type OperatorFunction } from 'rxjs';
 import type { Codec } from '../core/codec';
 import { toErrorData } from '../core/errors';
-import { RpcKind, bodyOf, checkCodecs, checkConcurrency, failure, withBody, type RpcEnvelope } from './request-internals';
+import { RpcKind, checkCodecs, checkConcurrency, failure, type RpcEnvelope } from './request-internals';
+import { directWire, sendReply } from './serve-reply';
 import { StreamedReply } from './serve-stream';
 
 /** What a handler may return: a value, a Promise of one, or an Observable (a streamed reply). */
@@ -96,6 +97,12 @@ interface Context {
  * Envelopes of other kinds (NEXT, COMPLETE, ERROR: a client's own kinds) and
  * CANCELs of unknown ids are ignored.
  *
+ * When the output goes straight into a WireSubject, as in the one-line
+ * server above, a one-value reply that the wire takes at once is encoded in
+ * place behind its envelope's header, with no body Buffer of its own (the
+ * client does the same for its requests). With anything between (an
+ * operator, another Observer) every envelope carries its bytes in `body`.
+ *
  * @param handler computes the reply to one request
  * @param options the codecs, the concurrency and the signal, see {@link ServeOptions}
  * @returns an operator from incoming envelopes to outgoing envelopes
@@ -159,16 +166,10 @@ export function serve<Q, A>(
         pump();
       };
 
+      /** The wire this output goes straight into, if it does (./serve-reply.ts). */
+      const direct = directWire(subscriber);
       /** Sends the one reply value as REPLY, or ERROR when it does not encode. */
-      const replyWith = (id: number, value: A): void => {
-        let body: Buffer;
-        try {
-          body = bodyOf(replyCodec, value);
-        } catch (err) {
-          return subscriber.next(failure(id, toErrorData(err)));
-        }
-        subscriber.next(withBody(id, RpcKind.REPLY, body));
-      };
+      const replyWith = (id: number, value: A): void => sendReply(subscriber, direct, replyCodec, id, value);
 
       const start = (envelope: RpcEnvelope): void => {
         const { id } = envelope;

@@ -1,7 +1,9 @@
 import type { Worker } from 'node:worker_threads';
-import { EmptyError, Observable, Subject, firstValueFrom, lastValueFrom, of, range, take, toArray } from 'rxjs';
+import { EmptyError, Observable, Subject, firstValueFrom, lastValueFrom, of, range, take, tap, toArray } from 'rxjs';
 import { type EncodeError, ErrorCode, RemoteError, TimeoutError, TransportClosedError, WorkerError } from '../../core/errors';
 import { open } from '../../transports/open';
+import { shm } from '../../transports';
+import { ValueEnvelope } from '../../operators/rpc-envelope-codec';
 import { client, type ClientOptions, type RequestClient } from '../../operators/client';
 import { request } from '../../operators/request';
 import { CREDIT_BATCH, RpcKind, STREAM_WINDOW, credit, rpcCodec, type RpcEnvelope } from '../../operators/request-internals';
@@ -963,5 +965,76 @@ describe('request/serve over tcp', () => {
     await until(() => aborted.includes(50_000));
     expect(await firstValueFrom(request(rpc, ask('double', 21)))).toBe(42); // the wire is healthy
     rpc.close();
+  });
+});
+
+describe('serve’s replies straight into the wire (operators/serve-reply.ts)', () => {
+  // Both ends in this thread over a real shm pair; the server is `wire.pipe(serve(…)).subscribe(wire)`.
+  const Str = codec('string');
+  const Num = codec('long');
+
+  function pairUp(bytes: number, pipeOut: (out$: Observable<RpcEnvelope>) => Observable<RpcEnvelope> = (o) => o) {
+    const [a, b] = shm.pair({ bytes, prefault: false });
+    const server = open(b, rpcCodec());
+    // 13 gets a number where the reply codec takes a string: it does not encode.
+    pipeOut(server.pipe(serve((n: number) => (n === 13 ? (13 as unknown as string) : 'r'.repeat(n % 200)), { request: Num, reply: Str }))).subscribe(server);
+    const wire = open(a, rpcCodec());
+    const rpc = client(wire, { request: Num, reply: Str, timeout: 10_000 });
+    const close = () => {
+      rpc.close();
+      wire.close();
+      server.close();
+    };
+    return { rpc, close };
+  }
+
+  /** How many REPLY envelopes were written in place by a ValueEnvelope during `run`. */
+  async function repliesInPlace(run: () => Promise<void>): Promise<number> {
+    const spy = jest.spyOn(ValueEnvelope.prototype, 'encodeInto');
+    try {
+      await run();
+      return spy.mock.contexts.filter((e) => (e as RpcEnvelope).kind === RpcKind.REPLY).length;
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('with nothing between, a reply is encoded in place; with an operator between, it goes as bytes; both answer alike', async () => {
+    for (const [between, expectInPlace] of [
+      [undefined, true],
+      [(o: Observable<RpcEnvelope>) => o.pipe(tap(() => {})), false],
+    ] as const) {
+      const { rpc, close } = pairUp(1 << 16, between);
+      const answers: string[] = [];
+      const inPlace = await repliesInPlace(async () => {
+        for (const n of [0, 5, 150]) answers.push(await firstValueFrom(request(rpc, n)));
+      });
+      expect(answers).toEqual(['', 'r'.repeat(5), 'r'.repeat(150)]);
+      expect(inPlace > 0).toBe(expectInPlace);
+      close();
+    }
+  });
+
+  it('a reply that does not encode is an ERROR (RemoteError EncodeError) and the server goes on', async () => {
+    const { rpc, close } = pairUp(1 << 16);
+    const inPlace = await repliesInPlace(async () => {
+      const bad = await failureOf<RemoteError>(request(rpc, 13));
+      expect(bad).toBeInstanceOf(RemoteError);
+      expect(bad.remoteName).toBe('EncodeError');
+      expect(await firstValueFrom(request(rpc, 7))).toBe('r'.repeat(7));
+    });
+    expect(inPlace).toBe(2); // both went the direct way: the refused one wrote nothing, the next one did
+    close();
+  });
+
+  it('on a way too small for them, thousands of replies in flight all arrive, each to its request', async () => {
+    const { rpc, close } = pairUp(4096);
+    try {
+      const ns = Array.from({ length: 3000 }, (_, i) => ((i * 7) % 400) || 1).filter((n) => n !== 13);
+      const got = await Promise.all(ns.map((n) => firstValueFrom(request(rpc, n))));
+      expect(got.every((s, i) => s === 'r'.repeat(ns[i] % 200))).toBe(true);
+    } finally {
+      close();
+    }
   });
 });
