@@ -33,6 +33,9 @@ export const crasher = entry(__filename, 'crasher', { capture: Unit, mailbox: Lo
 /** Waits for messages forever (until killed). */
 export const idle = entry(__filename, 'idle', { capture: Unit, mailbox: Long }, (_, mailbox) => mailbox.pipe(map(() => undefined)));
 
+/** Takes nothing: waits for a tag no one sends, so its mailbox fills to its bound. */
+export const deaf = entry(__filename, 'deaf', { capture: Unit, mailbox: Long }, (_, mailbox) => mailbox.receive({ tags: [-1] }).then(() => undefined));
+
 /** Ends its thread (process.exit in a worker ends only that thread) when it receives a message. */
 export const threadKiller = entry(__filename, 'threadKiller', { capture: Unit, mailbox: Long }, async (_, mailbox) => {
   await mailbox.receive();

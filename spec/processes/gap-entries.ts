@@ -84,6 +84,14 @@ export const abortable = entry(__filename, 'abortable', { capture: Unit, mailbox
     notASignal: await outcome(() => mailbox.receive({ signal: {} as AbortSignal })),
     // receiveSignal takes no tags (signals are not tagged): refused, not ignored.
     signalTags: await outcome(() => mailbox.receiveSignal({ tags: [5] } as never)),
+    // No signal comes: the timeout ends the wait, and the waiting tag-5 message is not taken for one.
+    signalTimeout: await outcome(() => mailbox.receiveSignal({ timeout: 5 })),
+    signalAborted: await outcome(() => {
+      const calledOff = new AbortController();
+      const pending = mailbox.receiveSignal({ signal: calledOff.signal });
+      calledOff.abort(new RangeError('no signal wanted'));
+      return pending;
+    }),
   };
   const letter = await mailbox.receiveLetter({ tags: [1] });
   report.queued = mailbox.size;

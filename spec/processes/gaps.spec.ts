@@ -75,6 +75,8 @@ it('a receive called off by its AbortSignal rejects with the reason and takes no
       whileWaiting: 'AbortError: This operation was aborted',
       notASignal: 'TypeError: receive: options.signal must be an AbortSignal',
       signalTags: 'TypeError: receiveSignal: options.tags is not an option (it takes timeout, signal)',
+      signalTimeout: 'TimeoutError: receive: nothing arrived within 5 ms',
+      signalAborted: 'RangeError: no signal wanted',
       queued: 1,
       five: 5,
       six: 6,

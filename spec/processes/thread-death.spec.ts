@@ -3,7 +3,7 @@ import { ProcessExitedError, startNode } from '../../processes';
 import type { ProcessNode } from '../../processes';
 import { liveThreads, threadsBackTo } from '../helpers';
 import { LONG, T0, T1 } from './places';
-import { adder, idle, parent, recorder } from './entries';
+import { adder, deaf, idle, parent, recorder } from './entries';
 
 jest.setTimeout(180_000);
 
@@ -34,10 +34,24 @@ it('a terminated thread fails links (LinkDied or death), monitors, requests and 
   const silent = node.spawn(recorder, null, T1);
   expect(JSON.parse(await silent.request(0, { ...LONG, tag: 1 }))).toEqual([]);
   const waiting = silent.request(0, LONG).catch((e: unknown) => e); // tag 0: kept, never answered
+  // A mailbox on thread 1 at its bound: this thread is told FULL, and refuses further sends to it.
+  const bounded = node.spawn(deaf, null, { ...T1, mailboxBound: 4 });
+  let refused: unknown;
+  for (let i = 0; i < 2000 && refused === undefined; i++) {
+    try {
+      bounded.send(0);
+    } catch (err) {
+      refused = err;
+    }
+    if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  expect(refused).toMatchObject({ name: 'MailboxFullError' });
 
   await trapping.request({ op: 'poke', n: 0 }, LONG); // its child ends thread 1
 
   expect((await onT1Down.died).reason).toBe('thread');
+  // Its thread's FULLs went with it (Fullness.threadGone): a send to the dead process is dropped, not refused as full.
+  expect(() => bounded.send(0)).not.toThrow();
   const died = await plainDown.died;
   expect(died.reason).toBe('linked');
   const err = await waiting;
