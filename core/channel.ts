@@ -87,3 +87,15 @@ export interface Channel<T> {
 
 /** What a channel counts: WireStats but for WireSubject's own counters, plus values held before acceptance. */
 export type ChannelStats = Omit<WireStats, 'queued' | 'dropped'> & { held?: number };
+
+/** What a WireSubject's inbox (core/inbox.ts) needs from its end. */
+export interface InboxLink {
+  /** Start (or go on) reading. */
+  resume(): void;
+  /** Stop reading for good: the last subscriber left. */
+  stop(): void;
+  /** Hold the transport while values wait here for a turn (true), or let it go on (false). */
+  hold(on: boolean): void;
+  /** This end's counters, for `stats$`. */
+  stats(): WireStats;
+}

@@ -9,45 +9,29 @@
  * taken again only after the list changed (RxJS's `currentObservers`): a
  * subscribe or unsubscribe copies no list, so 100,000 come and go at once.
  *
- * Fairness: delivery yields to the event loop about every SLICE_MS of
- * delivering. The rest of the batch waits here, the transport is paused
- * (`hold(true)`) until a `setImmediate` goes on with it, so the thread's
- * timers and I/O run in between. Order is kept: later batches and the
- * ending wait behind the held values.
+ * Fairness: delivery yields to the event loop about every SLICE_MS of delivering. The rest of the batch waits
+ * here, the transport is paused (`hold(true)`) until a `setImmediate` goes on with it, so the thread's timers
+ * and I/O run in between. Order is kept: later batches and the ending wait behind the held values.
  */
 import type { Subscriber } from 'rxjs';
-import type { WireStats } from './channel';
+import type { InboxLink, WireStats } from './channel';
 import { noop, type Ending } from './ending';
 import { TransportClosedError } from './errors';
 import { Fifo } from './fifo';
+import { microtask, rethrowLater } from './microtask';
 
 /** Milliseconds of delivering after which the rest of a batch waits for a turn of the event loop. */
 export const SLICE_MS = 4;
 /**
- * The clock is read every `stride` values of a delivery: CLOCK_MIN at first
- * and while values are slow, doubling up to CLOCK_MAX while the last stride
- * took under FAST_STRIDE_MS (a clock read costs ~60 ns here, a fast value
- * ~100 ns: at 8 it was 7 % of a Trade's delivery). A delivery no longer than
- * the stride reads no clock (a round trip's single value), and sets the
- * stride back to CLOCK_MIN if it was longer than that. So a subscriber that
- * turns slow at once overruns a slice by at most CLOCK_MAX of its values,
- * once; after that every 8.
+ * The clock is read every `stride` values of a delivery: CLOCK_MIN at first and while values are slow, doubling
+ * up to CLOCK_MAX while the last stride took under FAST_STRIDE_MS (a clock read costs ~60 ns here, a fast value
+ * ~100 ns: at 8 it was 7 % of a Trade's delivery). A delivery no longer than the stride reads no clock (a round
+ * trip's single value), and sets the stride back to CLOCK_MIN if it was longer than that. So a subscriber that
+ * turns slow at once overruns a slice by at most CLOCK_MAX of its values, once; after that every 8.
  */
 const CLOCK_MIN = 8;
 const CLOCK_MAX = 64;
 const FAST_STRIDE_MS = SLICE_MS / 16;
-
-/** What an inbox needs from its end. */
-export interface InboxLink {
-  /** Start (or go on) reading. */
-  resume(): void;
-  /** Stop reading for good: the last subscriber left. */
-  stop(): void;
-  /** Hold the transport while values wait here for a turn (true), or let it go on (false). */
-  hold(on: boolean): void;
-  /** This end's counters, for `stats$`. */
-  stats(): WireStats;
-}
 
 type ReadState = 'idle' | 'reading' | 'stopped';
 
@@ -142,6 +126,13 @@ export class Inbox<T> {
     this.link.stop();
   }
 
+  /** RxJS's `unsubscribe()` on this end: its subscribers get nothing more, not the rest of a batch nor an ending. */
+  drop(): void {
+    this.changed().clear();
+    this.burstSubscribers = [];
+    this.stopIfUnobserved();
+  }
+
   emitStats(): void {
     if (this.statsSubscribers.length === 0) return;
     const snapshot = this.link.stats();
@@ -163,7 +154,9 @@ export class Inbox<T> {
     else this.burstSubscribers = [...this.burstSubscribers, subscriber as Subscriber<T[]>];
     if (this.readState === 'idle') {
       this.readState = 'reading';
-      this.link.resume();
+      // Not inside `subscribe`: what a transport held for the first subscriber (a port delivers it on
+      // `resume`) comes after it returns, as from any Subject, to every subscriber present by then.
+      microtask(() => this.resumeNow());
     }
     return () => {
       if (kind === 'values') {
@@ -251,6 +244,14 @@ export class Inbox<T> {
       this.stopIfUnobserved();
       this.emitStats();
     });
+  }
+
+  private resumeNow(): void {
+    try {
+      if (this.readState === 'reading') this.link.resume(); // not if the subscriber left at once
+    } catch (err) {
+      rethrowLater(err);
+    }
   }
 
   /** The value subscribers, about to change: the next delivery takes a new snapshot. */

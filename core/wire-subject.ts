@@ -218,6 +218,7 @@ export class WireSubject<T, in In = never> extends Subject<T> {
   }
 
   override unsubscribe(): void {
+    this.inbox.drop();
     this.close();
     super.unsubscribe();
   }

@@ -67,6 +67,58 @@ describe.each(['port', 'shm'] as const)('a WireSubject over %s as an RxJS Subjec
     expect(a.stats().dropped).toBe(1);
   });
 
+  it('unsubscribe() inside a delivery: the value being delivered reaches the others, the rest of the batch no one', async () => {
+    const [a, b] = wires(transport);
+    const one: number[] = [];
+    const two: number[] = [];
+    b.subscribe((v) => {
+      one.push(v);
+      if (v === 1) b.unsubscribe();
+    });
+    b.subscribe((v) => two.push(v));
+    a.next(1);
+    a.next(2);
+    a.next(3); // one turn: one batch
+    await until(() => two.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect([one, two]).toEqual([[1], [1]]); // before, both got [1, 2, 3]
+  });
+
+  it('unsubscribe() between two slices of a slow delivery: nothing more, not the rest nor the ending', async () => {
+    const [a, b] = wires(transport);
+    const got: (number | string)[] = [];
+    b.subscribe({
+      next: (v) => {
+        got.push(v);
+        const until = performance.now() + 1; // a slow subscriber: delivery yields every few ms
+        while (performance.now() < until);
+      },
+      complete: () => got.push('C'),
+    });
+    for (let i = 0; i < 40; i++) a.next(i);
+    a.complete();
+    await until(() => got.length > 0);
+    b.unsubscribe();
+    const seen = got.length;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(seen).toBeLessThan(40);
+    expect(got).toHaveLength(seen);
+  });
+
+  it('values that came before the first subscriber reach it after subscribe returns, and every subscriber of that turn', async () => {
+    const [a, b] = wires(transport);
+    a.next(1);
+    a.next(2);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // they are here, held for the first subscriber
+    const seen: string[] = [];
+    let inside = true;
+    b.subscribe((v) => seen.push(`s1:${v}${inside ? ' inside subscribe' : ''}`));
+    inside = false;
+    b.subscribe((v) => seen.push(`s2:${v}`));
+    await until(() => seen.length === 4);
+    expect(seen).toEqual(['s1:1', 's2:1', 's1:2', 's2:2']); // a port delivered them inside the first subscribe, to it alone
+  });
+
   it('100,000 subscribers each get a value, then all leave', async () => {
     const [a, b] = wires(transport);
     const N = 100_000;
