@@ -244,7 +244,8 @@ export function fastNumbers(schema: avro.Schema): avro.Type | undefined {
   const name = typeof schema === 'string' ? schema : primitiveName(schema);
   if (name === 'double') return new FastDouble();
   if (name === 'float') return new FastFloat();
-  if (name === 'long') return new ExactLong();
+  // A long with a logicalType too: codecs register no logical types, so avsc would make it a plain long.
+  if (name === 'long' || (schema as { type?: unknown } | null)?.type === 'long') return new ExactLong();
   return undefined;
 }
 

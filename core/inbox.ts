@@ -33,7 +33,8 @@ const CLOCK_MIN = 8;
 const CLOCK_MAX = 64;
 const FAST_STRIDE_MS = SLICE_MS / 16;
 
-type ReadState = 'idle' | 'reading' | 'stopped';
+/** 'starting': subscribed, the first read queued (see `attach`). */
+type ReadState = 'idle' | 'starting' | 'reading' | 'stopped';
 
 export class Inbox<T> {
   /** In the order they came (a Set: adding or removing one is O(1), in any order). */
@@ -43,9 +44,8 @@ export class Inbox<T> {
   private burstSubscribers: readonly Subscriber<T[]>[] = [];
   private statsSubscribers: readonly Subscriber<WireStats>[] = [];
   private readState: ReadState = 'idle';
-  /** The ending delivered to subscribers. */
+  /** The ending delivered to subscribers; one that arrived while values were held, delivered after them. */
   private ending: Ending | undefined;
-  /** An ending that arrived while values were held: delivered after them. */
   private endingHeld: Ending | undefined;
   /** Batches not yet delivered to every value subscriber, oldest first; `at` is where the head resumes. */
   private readonly held = new Fifo<T[]>();
@@ -91,7 +91,7 @@ export class Inbox<T> {
   subscribeStats(subscriber: Subscriber<WireStats>): () => void {
     subscriber.next(this.link.stats());
     this.statsSubscribers = [...this.statsSubscribers, subscriber];
-    return () => (this.statsSubscribers = without(this.statsSubscribers, subscriber));
+    return () => (this.statsSubscribers = this.statsSubscribers.filter((s) => s !== subscriber));
   }
 
   /** Values from one drain of the transport, in order. */
@@ -121,6 +121,8 @@ export class Inbox<T> {
 
   /** Stops reading for good (no-op once the stream ended). Held values still reach subscribers present. */
   stop(): void {
+    // Subscribed and closed in one turn: what the transport held (an ending too) reaches the subscribers first.
+    if (this.readState === 'starting' && this.observed) this.resumeNow();
     if (this.readState === 'stopped' || this.done) return;
     this.readState = 'stopped';
     this.link.stop();
@@ -129,7 +131,7 @@ export class Inbox<T> {
   /** RxJS's `unsubscribe()` on this end: its subscribers get nothing more, not the rest of a batch nor an ending. */
   drop(): void {
     this.changed().clear();
-    this.burstSubscribers = [];
+    this.burstSubscribers = this.statsSubscribers = [];
     this.stopIfUnobserved();
   }
 
@@ -153,7 +155,7 @@ export class Inbox<T> {
     if (kind === 'values') this.changed().add(subscriber as Subscriber<T>);
     else this.burstSubscribers = [...this.burstSubscribers, subscriber as Subscriber<T[]>];
     if (this.readState === 'idle') {
-      this.readState = 'reading';
+      this.readState = 'starting';
       // Not inside `subscribe`: what a transport held for the first subscriber (a port delivers it on
       // `resume`) comes after it returns, as from any Subject, to every subscriber present by then.
       microtask(() => this.resumeNow());
@@ -161,7 +163,7 @@ export class Inbox<T> {
     return () => {
       if (kind === 'values') {
         if (this.subscribers.delete(subscriber as Subscriber<T>)) this.current = null;
-      } else this.burstSubscribers = without(this.burstSubscribers, subscriber as Subscriber<T[]>);
+      } else this.burstSubscribers = this.burstSubscribers.filter((s) => s !== subscriber);
       // Inside a delivery, one leaving may make room for one arriving
       // (`concat(wire.pipe(take(1)), wire)`): decided once the value is out.
       if (!this.delivering) this.stopIfUnobserved();
@@ -247,8 +249,10 @@ export class Inbox<T> {
   }
 
   private resumeNow(): void {
+    if (this.readState !== 'starting') return; // the subscriber left at once, or `stop` read first
+    this.readState = 'reading';
     try {
-      if (this.readState === 'reading') this.link.resume(); // not if the subscriber left at once
+      this.link.resume();
     } catch (err) {
       rethrowLater(err);
     }
@@ -269,7 +273,7 @@ export class Inbox<T> {
     this.slice = undefined;
     const ending = this.endingHeld;
     if (ending) this.finish(ending);
-    else if (this.readState === 'reading') this.stop();
+    else if (this.readState === 'reading' || this.readState === 'starting') this.stop();
     if (this.paused) {
       // Only now, with nothing more to read: let the transport go.
       this.paused = false;
@@ -292,9 +296,4 @@ export class Inbox<T> {
     this.statsSubscribers = [];
     for (const subscriber of stats) subscriber.complete();
   }
-}
-
-function without<V>(list: readonly V[], item: V): readonly V[] {
-  const at = list.indexOf(item);
-  return at < 0 ? list : [...list.slice(0, at), ...list.slice(at + 1)];
 }

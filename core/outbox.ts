@@ -76,7 +76,7 @@ export class Outbox<T> {
   ) {
     this.maxQueue = options.maxQueue;
     this.taken = options.taken ?? (() => RESOLVED);
-    this.endedError = options.endedError ?? (() => new TransportClosedError('this end has completed'));
+    this.endedError = options.endedError ?? (() => new TransportClosedError(this.ending?.kind === 'error' ? 'this end has errored' : 'this end has completed'));
     this.confirmed = options.confirmed ?? (() => true);
   }
 

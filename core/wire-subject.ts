@@ -106,7 +106,8 @@ export class WireSubject<T, in In = never> extends Subject<T> {
       throw new RangeError('options.maxQueue must be a non-negative integer or Infinity');
     }
     this.inbox = new Inbox<T>({
-      resume: () => this.channel.resume(),
+      // Not while this end is paused (a full way, a slice waiting): `setPaused` resumes it when both are over.
+      resume: () => this.throttled || this.sliced || this.channel.resume(),
       stop: () => this.channel.stop(),
       hold: (on) => this.setPaused('sliced', on),
       stats: () => this.stats(),
@@ -202,7 +203,7 @@ export class WireSubject<T, in In = never> extends Subject<T> {
    * Sends `value` if the transport's window has room now; returns false, and
    * sends nothing, when it is full (or when earlier values still wait).
    * @throws EncodeError when the value does not fit the schema
-   * @throws TransportClosedError when this end completed, or the reader stopped or is gone
+   * @throws TransportClosedError when this end completed or errored, or the reader stopped or is gone
    */
   trySend(value: T | EncodeInput<T, In>): boolean {
     return this.outbox.trySend(value as T);

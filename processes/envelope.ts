@@ -166,7 +166,7 @@ class EnvelopeCodecImpl implements Codec<Envelope> {
     const n = readVarint(buffer, at, end);
     const text = readVarint(buffer, at, end);
     // Text, or a number past the fast path's range (NaN), or a kind that is not an int: avsc reads it, or says why not.
-    if (text !== 0 || kind > 0xffffffff || !(to + from + tag + call + n >= 0)) return AvroEnvelope.decode(buffer, start, end);
+    if (text !== 0 || !(kind <= 0xffffffff) || !(to + from + tag + call + n >= 0)) return AvroEnvelope.decode(buffer, start, end);
     const length = unzigzag(readVarint(buffer, at, end));
     const from0 = at.pos;
     if (!(length >= 0) || length > end - from0) throw new DecodeError(`truncated: an envelope body of ${length} bytes, ${end - from0} left`);

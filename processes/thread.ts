@@ -73,7 +73,7 @@ class WireMesh implements Mesh {
    */
   fit(envelope: Envelope): void {
     if (envelope.body.length + 3 * envelope.text.length + 60 > this.largest) {
-      throw new FrameError(`a message of ${envelope.body.length} bytes does not fit the node's rings (${this.largest} bytes; NodeOptions.ringBytes)`);
+      throw new FrameError(`a message of ${envelope.body.length} bytes does not fit the node's rings (they carry ${Math.max(0, this.largest - 60 - 3 * envelope.text.length)} bytes of a message with this text; NodeOptions.ringBytes)`);
     }
   }
 

@@ -61,7 +61,7 @@ import { dial, Listener } from './cluster-connect';
 import { Layout, type Link } from './cluster-link';
 import type { ClusterConfig } from './config';
 import type { RemoteLinks } from './context';
-import { failedWire, listsKeys, neverAllocated } from './link-kinds';
+import { failedWire, listsKeys, neverAllocated, TCP_DONE_KEYS_BYTES } from './link-kinds';
 
 /**
  * The links of one cluster worker (see the top of this file). Made by
@@ -166,7 +166,7 @@ export class ClusterLinks implements RemoteLinks {
   async farewell(allocated: string[]): Promise<void> {
     this.finishing = true;
     const links = [...this.links.values()];
-    const listed = listsKeys(allocated);
+    const listed = listsKeys(allocated, TCP_DONE_KEYS_BYTES);
     for (const link of links) if (!link.goneError) link.say({ ...this.layout.hello(), kind: 'done', allocated: listed ? allocated : [], listed });
     await Promise.all(links.map((link) => link.settled));
     await this.close();

@@ -68,15 +68,17 @@ export function neverAllocated(peer: number): TransportClosedError {
   return new TransportClosedError(`worker ${peer} finished before it allocated this channel`);
 }
 
-/** The most bytes of channel keys a `done` lists (NATS' default max_payload is 1 MiB; a TCP frame 4 MiB). */
+/** The most bytes of channel keys a NATS `done` lists (NATS' default max_payload is 1 MiB). */
 export const DONE_KEYS_BYTES = 256 * 1024;
+/** The most a TCP cluster's `done` lists: its frames take 4 MiB (the connection's default maxFrame and window). */
+export const TCP_DONE_KEYS_BYTES = 3 * 1024 * 1024;
 
 /**
  * Whether a `done` lists these keys: a list too long for one message is left
  * out (a `done` must arrive), and a peer that gets no list then fails nothing.
  */
-export function listsKeys(allocated: readonly string[]): boolean {
+export function listsKeys(allocated: readonly string[], most = DONE_KEYS_BYTES): boolean {
   let bytes = 0;
   for (const key of allocated) bytes += Buffer.byteLength(key) + 3;
-  return bytes <= DONE_KEYS_BYTES;
+  return bytes <= most;
 }

@@ -18,7 +18,7 @@ const claimed = new WeakSet<object>();
  */
 export function claimEnd(target: object): void {
   if (claimed.has(target)) {
-    throw new ChannelTakenError('open: this end is open already (one WireSubject per end: close that one first, or make another pair)');
+    throw new ChannelTakenError('open: this end is taken (one WireSubject per end: a Worker, parentPort or MessagePort is free again once its wire has ended both ways; an end of a pair never is: make another pair)');
   }
   claimed.add(target);
 }

@@ -119,6 +119,37 @@ describe.each(['port', 'shm'] as const)('a WireSubject over %s as an RxJS Subjec
     expect(seen).toEqual(['s1:1', 's2:1', 's1:2', 's2:2']); // a port delivered them inside the first subscribe, to it alone
   });
 
+  it('subscribed and closed in one turn: what this end had read, and the ending, still reach the subscriber', async () => {
+    const [a, b] = wires(transport);
+    a.next(1);
+    a.next(2);
+    a.complete();
+    await new Promise((resolve) => setTimeout(resolve, 20)); // held for the first subscriber
+    const got: (number | string)[] = [];
+    b.subscribe({ next: (v) => got.push(v), complete: () => got.push('C') });
+    b.close(); // before the first read, which waits for subscribe to return
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // A port's frames were read already (messages held in memory); a ring's records were not read yet, and
+    // what waits unread in a transport is dropped at close (README). The port lost them when the first read
+    // waited for subscribe to return.
+    expect(got).toEqual(transport === 'port' ? [1, 2, 'C'] : []);
+  });
+
+  it('subscribed while this end’s own sends fill the way: it reads nothing until they can go (pauseReadsWhileQueued)', async () => {
+    // The peer sends, never reads; this end subscribes and, in the same turn, queues more than the way takes.
+    const [x, y] = pairOf(transport, 4096);
+    const a = open(x, Int, transport === 'port' ? { windowBytes: 64 } : {});
+    const b = open(y, Int, transport === 'port' ? { windowBytes: 64, maxQueue: 5000 } : { maxQueue: 5000 });
+    opened.push(a as WireSubject<unknown>, b as WireSubject<unknown>);
+    for (let i = 0; i < 50; i++) a.next(i);
+    const got: number[] = [];
+    b.subscribe((v) => got.push(v));
+    for (let i = 0; i < 3000; i++) b.next(i); // more than the way (and the peer's hold) takes: the rest queues
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(b.stats().queued).toBeGreaterThan(0);
+    expect(got).toEqual([]); // the first read, queued behind subscribe, resumed a paused end and took 5
+  });
+
   it('100,000 subscribers each get a value, then all leave', async () => {
     const [a, b] = wires(transport);
     const N = 100_000;

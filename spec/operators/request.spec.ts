@@ -1005,26 +1005,32 @@ describe('serve’s replies straight into the wire (operators/serve-reply.ts)', 
       [(o: Observable<RpcEnvelope>) => o.pipe(tap(() => {})), false],
     ] as const) {
       const { rpc, close } = pairUp(1 << 16, between);
-      const answers: string[] = [];
-      const inPlace = await repliesInPlace(async () => {
-        for (const n of [0, 5, 150]) answers.push(await firstValueFrom(request(rpc, n)));
-      });
-      expect(answers).toEqual(['', 'r'.repeat(5), 'r'.repeat(150)]);
-      expect(inPlace > 0).toBe(expectInPlace);
-      close();
+      try {
+        const answers: string[] = [];
+        const inPlace = await repliesInPlace(async () => {
+          for (const n of [0, 5, 150]) answers.push(await firstValueFrom(request(rpc, n)));
+        });
+        expect(answers).toEqual(['', 'r'.repeat(5), 'r'.repeat(150)]);
+        expect(inPlace > 0).toBe(expectInPlace);
+      } finally {
+        close();
+      }
     }
   });
 
   it('a reply that does not encode is an ERROR (RemoteError EncodeError) and the server goes on', async () => {
     const { rpc, close } = pairUp(1 << 16);
-    const inPlace = await repliesInPlace(async () => {
-      const bad = await failureOf<RemoteError>(request(rpc, 13));
-      expect(bad).toBeInstanceOf(RemoteError);
-      expect(bad.remoteName).toBe('EncodeError');
-      expect(await firstValueFrom(request(rpc, 7))).toBe('r'.repeat(7));
-    });
-    expect(inPlace).toBe(2); // both went the direct way: the refused one wrote nothing, the next one did
-    close();
+    try {
+      const inPlace = await repliesInPlace(async () => {
+        const bad = await failureOf<RemoteError>(request(rpc, 13));
+        expect(bad).toBeInstanceOf(RemoteError);
+        expect(bad.remoteName).toBe('EncodeError');
+        expect(await firstValueFrom(request(rpc, 7))).toBe('r'.repeat(7));
+      });
+      expect(inPlace).toBe(2); // both went the direct way: the refused one wrote nothing, the next one did
+    } finally {
+      close();
+    }
   });
 
   it('on a way too small for them, thousands of replies in flight all arrive, each to its request', async () => {

@@ -68,4 +68,26 @@ describe('EnvelopeCodec (hand-written fast path for envelopes without text)', ()
     }
     expect(() => EnvelopeCodec.decode(Buffer.alloc(12, 0xff))).toThrow(DecodeError);
   });
+
+  it('a number whose zig-zag form is 2^53 or more goes to avsc, whatever the field (the kind gave NaN)', () => {
+    const past = Buffer.from('8080808080808010', 'hex'); // the form 2^53: past the fast path
+    for (let field = 0; field < 6; field++) {
+      const numbers = [0, 2, 4, 6, 8, 10].map((b) => Buffer.from([b])); // kind, to, from, tag, call, n
+      numbers[field] = past;
+      const bytes = Buffer.concat([...numbers, Buffer.from([0, 2, 7])]); // text '', a 1-byte body
+      let ours: unknown;
+      let theirs: unknown;
+      try {
+        ours = EnvelopeCodec.decode(bytes);
+      } catch (err) {
+        ours = (err as Error).constructor.name;
+      }
+      try {
+        theirs = avro.decode(bytes);
+      } catch (err) {
+        theirs = (err as Error).constructor.name;
+      }
+      expect(ours).toEqual(theirs);
+    }
+  });
 });

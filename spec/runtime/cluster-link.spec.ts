@@ -2,15 +2,15 @@
  * One link of a hostfile cluster (runtime/cluster-link.ts) over a real TCP
  * connection on 127.0.0.1: what a peer's `done` does to the channels opened
  * to it. The whole cluster is in cluster.spec.ts; a `done` whose list is too
- * long to send needs hundreds of thousands of channels there, so the rule is
- * held here, one message at a time.
+ * long to send needs about 260,000 channels there, so the rule is held
+ * here, one message at a time.
  */
 import { firstValueFrom, materialize, toArray } from 'rxjs';
 import * as tcp from '../../transports/tcp';
 import { codec } from '../../core/codec';
 import { TransportClosedError } from '../../core/errors';
 import { Link } from '../../runtime/cluster-link';
-import { DONE_KEYS_BYTES, listsKeys } from '../../runtime/link-kinds';
+import { DONE_KEYS_BYTES, TCP_DONE_KEYS_BYTES, listsKeys } from '../../runtime/link-kinds';
 
 const Num = codec('int');
 
@@ -77,5 +77,8 @@ describe('a cluster link and its peer’s done', () => {
     expect(listsKeys(Array(fit).fill(key))).toBe(true);
     expect(listsKeys(Array(fit + 1).fill(key))).toBe(false);
     expect(listsKeys([])).toBe(true);
+    // A TCP cluster's done takes more (its frames take 4 MiB): the same 12-byte keys up to 3 MiB.
+    expect(listsKeys(Array(fit + 1).fill(key), TCP_DONE_KEYS_BYTES)).toBe(true);
+    expect(listsKeys(Array(Math.floor(TCP_DONE_KEYS_BYTES / 12) + 1).fill(key), TCP_DONE_KEYS_BYTES)).toBe(false);
   });
 });

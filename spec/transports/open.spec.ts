@@ -100,7 +100,7 @@ describe('open() twice on one end', () => {
     const rx = open(b, codec('int'));
     try {
       expect(() => open(b, codec('int'))).toThrow(ChannelTakenError);
-      expect(() => open(b, codec('string'))).toThrow(/this end is open already/);
+      expect(() => open(b, codec('string'))).toThrow(/this end is taken/);
       const seen = within<number>(rx, 200);
       for (let i = 0; i < 10; i++) tx.next(i);
       expect(await seen).toEqual([...Array(10).keys()]);
