@@ -142,8 +142,11 @@ function run<I, O>(
   };
   const fail = (err: unknown) => {
     if (ended) return;
+    // A worker that failed because this thread could not write it an input (told of the EncodeError or
+    // FrameError) is reported as that input's error, whichever news came first.
+    const mine = isRemote(err) ? members.find((m) => m.down.hasError && !isRemote(m.down.thrownError))?.down.thrownError : undefined;
     teardown(false);
-    subscriber.error(err);
+    subscriber.error(mine ?? err);
   };
   const finishIfDone = () => {
     // Every operator has completed: after the whole input, or early (`take` in every worker).
@@ -262,14 +265,11 @@ function run<I, O>(
     // Only the failures of the way down matter here: this thread's own (an
     // input that does not fit `options.input` or the ring: EncodeError,
     // FrameError) as they are; a dead thread's as its WorkerError.
-    member.down.subscribe({
-      error: (err: unknown) => (err instanceof WorkerError || err instanceof RemoteError ? started.fail(err, member.index) : fail(err)),
-    });
-    member.up.subscribe({
-      next: (envelope) => receive(member, envelope),
-      error: (err: unknown) => started.fail(err, member.index),
-      complete: () => retire(member),
-    });
+    // An input this thread could not write fails the way down here and, told, the worker (see `fail`); the way
+    // down's incoming side may have ended already (the worker completes it at once), so its error may not come.
+    const failed = (err: unknown, local: boolean) => (local || member.down.hasError ? fail(err) : started.fail(err, member.index));
+    member.down.subscribe({ error: (err: unknown) => failed(err, !isRemote(err)) });
+    member.up.subscribe({ next: (envelope) => receive(member, envelope), error: (err: unknown) => failed(err, false), complete: () => retire(member) });
   }
   const sourceSub = source.subscribe({
     next: (value) => {
@@ -291,3 +291,8 @@ function run<I, O>(
 
 /** Ordered: how many finished inputs per `inFlight` may wait for their turn. */
 const HELD_PER_IN_FLIGHT = 16;
+
+/** A failure that came from the other side (the worker), not from this thread's writing. */
+function isRemote(err: unknown): boolean {
+  return err instanceof WorkerError || err instanceof RemoteError;
+}

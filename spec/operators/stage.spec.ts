@@ -4,7 +4,7 @@
  * unsubscribe, bad options; no thread outlives a test.
  */
 import { promises as fs } from 'node:fs';
-import { concat, EMPTY, firstValueFrom, from, interval, lastValueFrom, map, range, scan, Subject, take, throwError, toArray } from 'rxjs';
+import { concat, EMPTY, firstValueFrom, from, interval, lastValueFrom, map, of, range, scan, Subject, take, throwError, toArray } from 'rxjs';
 import { codec, raw } from '../../core/codec';
 import { EncodeError, FrameError, WorkerError } from '../../core/errors';
 import { keyHash } from '../../core/hash';
@@ -173,6 +173,17 @@ describe('failures', () => {
   test('an input that does not fit the input codec errors the stream with EncodeError', async () => {
     const err = await failure(lastValueFrom(from([1, 2, 'three' as never, 4]).pipe(stage(MAP, { ...io, workers: 2 }), toArray())));
     expect(err).toBeInstanceOf(EncodeError);
+  });
+
+  test.each([[1024], [3000]])('an input that does not fit, after %i others (it waited its turn), is still EncodeError, not a WorkerError', async (before) => {
+    // Once it had waited behind the in-flight limit, the worker's side of the way down was over: the worker,
+    // told of the failure, failed first, and the input's error came out as a WorkerError blaming it.
+    const err = await failure(lastValueFrom(concat(range(0, before), of('x' as unknown as number), range(0, 10)).pipe(stage(MAP, { ...io, workers: 2 }), toArray())));
+    expect(err).toBeInstanceOf(EncodeError);
+    const big = await failure(
+      lastValueFrom(concat(range(0, 2000).pipe(map(() => new Uint8Array(8))), of(new Uint8Array(4000))).pipe(stage(worker('echo'), { input: raw, output: raw, bytes: 1024 }), toArray())),
+    );
+    expect(big).toBeInstanceOf(FrameError);
   });
 
   test("an input that does not fit names the user's own type and field, not the stage's envelope", async () => {
