@@ -78,6 +78,15 @@ export class TimeoutError extends RxwireError {
 }
 
 /** A worker thread threw or exited; carries its message, stack and index. */
+/**
+ * Why a worker that exited by itself is gone, for a WorkerError's message. Code 0 with work unfinished is
+ * a worker whose event loop ran out: its operator or function never settled and held nothing open.
+ */
+export function exitedText(code: number): string {
+  if (code !== 0) return `the worker exited with code ${code}`;
+  return 'the worker exited with code 0: nothing was left to run while its work was unfinished (an operator or function that never settles and holds no timer or handle)';
+}
+
 export class WorkerError extends RxwireError {
   readonly code = ErrorCode.WORKER;
   /** The name of the error the worker threw (`TypeError`, `EncodeError`, ...), when known. */

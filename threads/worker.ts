@@ -8,7 +8,7 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { TransferListItem } from '../core/transfer';
 import { extname, join } from 'node:path';
-import { WorkerError, type ErrorData } from '../core/errors';
+import { exitedText, WorkerError, type ErrorData } from '../core/errors';
 import { isTypeScript, modulePath, type ModuleRef } from './load-module';
 import { typeScriptBootstrap } from './ts-bootstrap';
 import type { HostCommand, HostData, HostReport } from './worker-types';
@@ -117,7 +117,7 @@ export class HostedWorker {
     this.worker.on('error', (err) => fail(new WorkerError(err.message, index, err.stack, { cause: err, name: err.name })));
     this.exited = new Promise((resolve) => {
       this.worker.once('exit', (code) => {
-        if (!this.killed) fail(new WorkerError(`the worker exited with code ${code} before it finished`, index, undefined));
+        if (!this.killed) fail(new WorkerError(code === 0 ? exitedText(0) : `${exitedText(code)} before it finished`, index, undefined));
         resolve(code);
       });
     });

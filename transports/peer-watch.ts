@@ -6,7 +6,7 @@
  * share it.
  */
 import type { Worker } from 'node:worker_threads';
-import { TransportClosedError, WorkerError } from '../core/errors';
+import { exitedText, TransportClosedError, WorkerError } from '../core/errors';
 
 /**
  * How long to wait, after a link closed, for the worker's own error and exit.
@@ -45,7 +45,7 @@ export class PeerWatch {
       worker.off('error', onError);
       // An exit with code 0 still fails a link that was not finished: the
       // worker is gone (terminate() before it ran also exits with 0).
-      this.workerFailure ??= new WorkerError(`the worker exited with code ${code}`, undefined, undefined);
+      this.workerFailure ??= new WorkerError(exitedText(code), undefined, undefined);
       if (this.closed) this.report();
     };
     worker.on('error', onError);
