@@ -77,6 +77,9 @@ export async function run(userExport: unknown, setup: unknown, _index: number): 
         return fail(err);
       }
       up.next(envelope);
+      // One the way up refused (too large for the ring: FrameError) ended it: this worker's run fails with it,
+      // so the failure is named after this worker, not after the next step, which only heard of it.
+      if (up.hasError) fail(up.thrownError);
     };
     outSub = (out$ as Observable<unknown>).subscribe({
       next: (value) => {

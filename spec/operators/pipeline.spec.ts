@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import { concat, EMPTY, from, interval, lastValueFrom, map, range, take, throwError, toArray } from 'rxjs';
 import { EncodeError, WorkerError } from '../../core/errors';
+import { raw } from '../../core/codec';
 import { WireSubject } from '../../core/wire-subject';
 import { pipeline, step, type Step } from '../../operators/pipeline';
 import { N } from '../workers/stage-map.worker';
@@ -127,6 +128,15 @@ describe('failures', () => {
     expect(err).toBeInstanceOf(WorkerError);
     expect((err as WorkerError).workerIndex).toBe(1);
     expect((err as WorkerError).workerName).toBe('EncodeError');
+  });
+
+  test.each([0, 1])('a value too large for the ring, emitted by step %i of 3, is a WorkerError naming that step', async (at) => {
+    // It was named after the last step (which only heard of it), a second late.
+    const steps = [0, 1, 2].map((i) => step(worker(i === at ? 'pipeline-big' : 'stage-echo'), { input: raw, output: raw }));
+    const err = await failure(lastValueFrom(from([new Uint8Array(4), new Uint8Array(1)]).pipe(pipeline(steps[0], steps[1], steps[2]), toArray())));
+    expect(err).toBeInstanceOf(WorkerError);
+    expect((err as WorkerError).workerIndex).toBe(at);
+    expect((err as WorkerError).workerName).toBe('FrameError');
   });
 
   test('an input that does not fit the first step input errors the stream with EncodeError', async () => {
