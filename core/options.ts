@@ -26,3 +26,13 @@ export function checkKnown(options: unknown, known: Readonly<Record<string, true
   const key = unknownOption(options, known);
   if (key !== undefined) throw new TypeError(`${what}.${key} is not an option (it takes ${Object.keys(known).join(', ')})`);
 }
+
+/**
+ * As {@link checkKnown}, for options that the config made from them may be
+ * given back as, with a change (`Config.cluster({ ...config, process: 1 })`):
+ * its `kind`, when it is `kind`, passes.
+ */
+export function checkKnownOrKind(options: object, known: Readonly<Record<string, true>>, what: string, kind: string): void {
+  const { kind: given, ...rest } = options as { kind?: unknown };
+  checkKnown(given === kind ? rest : options, known, what);
+}

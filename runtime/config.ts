@@ -5,7 +5,7 @@
  */
 import { MAX_TIMER_MS } from '../core/thread-hold';
 import { basename } from 'node:path';
-import { checkKnown } from '../core/options';
+import { checkKnown, checkKnownOrKind } from '../core/options';
 import { heartbeatSettings, type HeartbeatOptions } from '../transports/tcp/options';
 import { checkPortRanges, defaultHosts, parseHost, readHostfile, type HostAddress } from './hosts';
 import { natsClusterConfig, type NatsClusterConfig, type NatsClusterOptions } from './nats-config';
@@ -124,9 +124,7 @@ export const Config = {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError('Config.cluster: options must be { hosts, process, workers }');
     }
-    // A config given back with a change (`Config.cluster({ ...config, process: 1 })`) keeps its kind: that key passes.
-    const { kind, ...given } = options as ClusterOptions & { kind?: unknown };
-    checkKnown(kind === 'cluster' ? given : options, CLUSTER_OPTIONS, 'Config.cluster: options');
+    checkKnownOrKind(options, CLUSTER_OPTIONS, 'Config.cluster: options', 'cluster');
     const { hosts, process: index, workers = 1, connectTimeout = 30_000, secret, heartbeat } = options;
     if (!Array.isArray(hosts) || hosts.length === 0) {
       throw new TypeError(`Config.cluster: options.hosts must be a non-empty array of 'host:port'`);

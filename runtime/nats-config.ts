@@ -3,7 +3,7 @@
  * the checked config that `initialize` runs (runtime/nats-cluster.ts).
  */
 import { MAX_TIMER_MS } from '../core/thread-hold';
-import { checkKnown } from '../core/options';
+import { checkKnownOrKind } from '../core/options';
 import { heartbeatSettings } from '../transports/tcp/options';
 
 /** Options of `Config.nats`. */
@@ -76,9 +76,7 @@ export function natsClusterConfig(options: NatsClusterOptions): NatsClusterConfi
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('Config.nats: options must be { servers, name, processes, workers }');
   }
-  // A config given back with a change (`Config.nats({ ...config, process: 1 })`) keeps its kind: that key passes.
-  const { kind, ...given } = options as NatsClusterOptions & { kind?: unknown };
-  checkKnown(kind === 'nats' ? given : options, OPTIONS, 'Config.nats: options');
+  checkKnownOrKind(options, OPTIONS, 'Config.nats: options', 'nats');
   const { servers, name, processes, workers = 1, process: index, joinTimeout = 30_000, heartbeat, user, pass } = options;
   const list = typeof servers === 'string' ? [servers] : servers;
   if (!Array.isArray(list) || list.length === 0 || !list.every((s) => typeof s === 'string' && s !== '')) {

@@ -78,7 +78,7 @@ export type ControlMessage =
    * Worker `worker` (global index) has finished: it sends and reads nothing
    * more, and `allocated` are the keys of the channels it allocated (a channel
    * to it of another key can never pair: it fails at once). Left out when the
-   * list would take more than DONE_KEYS_BYTES (runtime/link-kinds.ts) (a `done` must fit a message).
+   * list would take more than DONE_KEYS_BYTES (runtime/link-kinds.ts): a `done` must fit a message.
    */
   | { type: 'done'; worker: number; allocated?: string[] }
   /** Process `process` failed (a worker threw, or it was terminated); `message` says why. */
