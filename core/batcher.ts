@@ -8,6 +8,30 @@
  */
 import { microtask, rethrowLater } from './microtask';
 
+/** The batchers with a send queued, kept only in a thread that called {@link sendQueuedAtCrash}. */
+let queued: Set<Batcher> | undefined;
+
+/**
+ * In this thread, an uncaught exception first sends what every batcher
+ * holds (through `uncaughtExceptionMonitor`, which changes nothing else):
+ * values written in the turn a thread crashed in, or before a timer that
+ * crashed it, reach the peer instead of dying unpublished with the thread.
+ * rxwire's worker threads call it (threads/worker-host.ts).
+ */
+export function sendQueuedAtCrash(): void {
+  if (queued) return;
+  queued = new Set();
+  process.on('uncaughtExceptionMonitor', () => {
+    for (const batcher of queued!) {
+      try {
+        batcher.flush();
+      } catch {
+        // a link that cannot send now has nothing to save
+      }
+    }
+  });
+}
+
 export class Batcher {
   private scheduled: ReturnType<typeof setImmediate> | undefined;
   /** An early send is queued as a microtask. */
@@ -49,6 +73,7 @@ export class Batcher {
     } else {
       this.scheduled = setImmediate(this.onTurnEnd);
     }
+    queued?.add(this);
   }
 
   /** A new turn of the event loop began (the transport read something): the next write may go early. */
@@ -67,17 +92,20 @@ export class Batcher {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
     this.earlyQueued = false;
+    queued?.delete(this);
   }
 
   private readonly onTurnEnd = (): void => {
     this.scheduled = undefined;
     this.quiet = true;
+    queued?.delete(this);
     this.send(true);
   };
 
   private readonly onEarly = (): void => {
     if (!this.earlyQueued) return; // flushed or cancelled meanwhile
     this.earlyQueued = false;
+    queued?.delete(this);
     try {
       this.send(false);
     } catch (err) {

@@ -1,6 +1,6 @@
 import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import { isCodec, type Codec } from '../core/codec';
-import { RemoteError, WorkerError } from '../core/errors';
+import { WorkerError } from '../core/errors';
 import type { WireSubject } from '../core/wire-subject';
 import type { ModuleRef } from '../threads/load-module';
 import { startWorkers, type Crew } from '../threads/start';
@@ -8,7 +8,7 @@ import { runnerPath } from '../threads/worker';
 import { open } from '../transports/open';
 import { pair, shmTransferList, type ShmEnd } from '../transports/shm';
 import { specOf } from '../pool/types';
-import { inputCodec, outputCodec, type Input, type Output, type StageSetup } from './stage-internals';
+import { LAST_VALUES_MS, inputCodec, isRemote, outputCodec, type Input, type Output, type StageSetup } from './stage-internals';
 import { checkRingBytes } from '../transports/shm/layout';
 import { checkKnown } from '../core/options';
 
@@ -161,6 +161,10 @@ function run(
   let grace: ReturnType<typeof setTimeout> | undefined;
   let nextSeq = 0;
   let ended = false;
+  /** The last step's output has ended (its values all delivered). */
+  let upEnded = false;
+  /** A step's own failure, held until what went through the chain before it is out (see `failAfterRest`). */
+  let dying: WorkerError | undefined;
 
   const teardown = (graceful: boolean) => {
     if (ended) return;
@@ -173,6 +177,24 @@ function run(
     if (ended) return;
     teardown(false);
     subscriber.error(err);
+  };
+  /**
+   * A step failed on its side (its report, its thread's exit): what it and
+   * the steps before it passed on comes first. Its failure goes down the
+   * chain behind those values (the next step reads the rest of its ring at
+   * its exit and passes the error on), so the last output's ending — or
+   * LAST_VALUES_MS — fails the stream with this error. Released, the step's
+   * thread exits once its ends are done. Values already in the chain were
+   * lost when the crew's news came first.
+   */
+  const failAfterRest = (err: WorkerError) => {
+    if (ended || dying) return;
+    const down = crew?.wires.down;
+    if (upEnded || (down?.hasError && !isRemote(down.thrownError))) return fail(err);
+    dying = err;
+    crew?.hosts[err.workerIndex ?? 0]?.release();
+    clearTimeout(grace);
+    grace = setTimeout(() => fail(err), LAST_VALUES_MS);
   };
 
   // links[k] goes into step k (from here when k = 0) and links[last + 1] back here; [writer's end, reader's end].
@@ -199,7 +221,7 @@ function run(
         up.complete(); // this end only reads
         return { down, up };
       },
-      onFailure: fail,
+      onFailure: failAfterRest,
     });
   } catch (err) {
     fail(err);
@@ -209,7 +231,7 @@ function run(
   const started = crew;
   down.subscribe({
     // This thread's own failures (EncodeError, FrameError) as they are; the first step's as its WorkerError.
-    error: (err: unknown) => (err instanceof WorkerError || err instanceof RemoteError ? started.fail(err, 0) : fail(err)),
+    error: (err: unknown) => (isRemote(err) ? started.fail(err, 0) : fail(err)),
   });
   up.subscribe({
     next: ({ values }) => {
@@ -222,10 +244,14 @@ function run(
     // it. Were none to come (a failure of a step's ring, not of its run), the
     // last step is named.
     error: (err: unknown) => {
+      upEnded = true;
+      if (dying) return fail(dying);
       if (ended || grace) return;
       grace = setTimeout(() => started.fail(err, last), REPORT_GRACE_MS);
     },
     complete: () => {
+      upEnded = true;
+      if (dying) return fail(dying);
       if (ended) return;
       teardown(true);
       subscriber.complete();

@@ -21,6 +21,9 @@
  * `bytes`.
  */
 import { codec as codecOf, type Codec } from '../core/codec';
+import { RemoteError, WorkerError } from '../core/errors';
+import type { Fifo } from '../core/fifo';
+import type { WireSubject } from '../core/wire-subject';
 import { codecFrom, type CodecSpec } from '../pool/types';
 import type { ShmEnd } from '../transports/shm';
 
@@ -253,3 +256,26 @@ export class OrderedSlots<O> {
     this.mask = capacity - 1;
   }
 }
+
+/** A failure that came from the other side (the worker), not from this thread's writing. */
+export function isRemote(err: unknown): boolean {
+  return err instanceof WorkerError || err instanceof RemoteError;
+}
+
+/** One worker of a `stage` and the main thread's ends to it. */
+export interface Member<I, O> {
+  index: number;
+  down: WireSubject<Input<I>>;
+  up: WireSubject<Output<O>>;
+  /** The seqs of the inputs sent to it and not yet finished there, oldest first (a worker finishes its inputs in order). */
+  pending: Fifo<number>;
+  /** Its operator has been subscribed and what it emitted then has arrived. */
+  ready: boolean;
+  /** Its operator has completed (its up stream with it): it takes no more inputs. */
+  done: boolean;
+}
+
+/** Ordered: how many finished inputs per `inFlight` may wait for their turn. */
+export const HELD_PER_IN_FLIGHT = 16;
+/** How long a worker's failure waits for the output wire to end behind what it sent (within ms, but an exit may follow its port's close by seconds: see PeerWatch). */
+export const LAST_VALUES_MS = 5000;

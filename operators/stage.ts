@@ -1,9 +1,8 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Codec } from '../core/codec';
-import { RemoteError, WorkerError } from '../core/errors';
+import type { WorkerError } from '../core/errors';
 import { Fifo } from '../core/fifo';
 import { route } from '../core/hash';
-import type { WireSubject } from '../core/wire-subject';
 import { duplexLinks } from '../threads/links';
 import type { ModuleRef } from '../threads/load-module';
 import { startWorkers, type Crew } from '../threads/start';
@@ -11,22 +10,9 @@ import { runnerPath } from '../threads/worker';
 import { open } from '../transports/open';
 import { specOf } from '../pool/types';
 import { checkOptions, type Checked, type StageOptions } from './stage-options';
-import { AFTER, BEFORE, OrderedSlots, inputCodec, outputCodec, type Input, type Output, type StageSetup } from './stage-internals';
+import { AFTER, BEFORE, HELD_PER_IN_FLIGHT, LAST_VALUES_MS, OrderedSlots, inputCodec, isRemote, outputCodec, type Input, type Member, type Output, type StageSetup } from './stage-internals';
 
 export type { StageOptions } from './stage-options';
-
-/** One worker and this thread's ends to it. */
-interface Member<I, O> {
-  index: number;
-  down: WireSubject<Input<I>>;
-  up: WireSubject<Output<O>>;
-  /** The seqs of the inputs sent to it and not yet finished there, oldest first (a worker finishes its inputs in order). */
-  pending: Fifo<number>;
-  /** Its operator has been subscribed and what it emitted then has arrived. */
-  ready: boolean;
-  /** Its operator has completed (its up stream with it): it takes no more inputs. */
-  done: boolean;
-}
 
 /**
  * Runs a worker module's RxJS operator on N worker threads: each input goes
@@ -92,9 +78,9 @@ interface Member<I, O> {
  * is unsubscribed. A source error errors the output at once. A worker's
  * operator that errors, a value that does not fit `output`, a module without
  * a default operator, or a thread that dies errors the output with
- * `WorkerError` whose `workerIndex` names the worker (its outputs not yet
- * emitted are dropped). An input that does not fit `input` errors it with
- * `EncodeError`, one too large for a ring with `FrameError`; a `key` that
+ * `WorkerError` whose `workerIndex` names the worker, after what that worker
+ * had sent (ordered: but for outputs still waiting for their turn or for the
+ * end). An input that does not fit `input` errors it with `EncodeError`, one too large for a ring with `FrameError`; a `key` that
  * throws, with its error. On any ending, and on unsubscribe, every thread is
  * ended (released after completion, terminated otherwise).
  *
@@ -127,10 +113,13 @@ function run<I, O>(
   /** Inputs sent to a worker and not yet finished there. */
   let inFlightNow = 0;
   /** Another input may go down: `inFlight` bounds the workers' queues; ordered, HELD_PER_IN_FLIGHT × it bounds what waits for its turn. */
-  const room = () => inFlightNow < inFlight && (!ordered || slots.size < inFlight * HELD_PER_IN_FLIGHT);
+  const room = () => !dying && inFlightNow < inFlight && (!ordered || slots.size < inFlight * HELD_PER_IN_FLIGHT);
   let sourceDone = false;
   let inputsClosed = false;
   let ended = false;
+  /** A worker's own failure, held while its thread is ended and what it had sent is read (see `failAfterRest`). */
+  let dying: WorkerError | undefined;
+  let lastValues: ReturnType<typeof setTimeout> | undefined;
 
   let crew: Crew<Member<I, O>[]> | undefined;
   const teardown = (graceful: boolean) => {
@@ -138,6 +127,7 @@ function run<I, O>(
     ended = true;
     waiting.drain();
     slots.clear();
+    clearTimeout(lastValues);
     void crew?.end(graceful);
   };
   const fail = (err: unknown) => {
@@ -147,6 +137,22 @@ function run<I, O>(
     const mine = isRemote(err) ? members.find((m) => m.down.hasError && !isRemote(m.down.thrownError))?.down.thrownError : undefined;
     teardown(false);
     subscriber.error(mine ?? err);
+  };
+  /**
+   * A worker failed on its side (its report, its thread's exit): what it sent
+   * before comes first. Its up wire ends after it (its ERROR; at its exit,
+   * after the ring is read to the end), and that ending (or LAST_VALUES_MS)
+   * fails the output with this error. Released, the thread exits once its
+   * ends are done. Values sent before an exit were lost when the crew's news
+   * came before the ring was read.
+   */
+  const failAfterRest = (err: WorkerError) => {
+    const member = members.find((m) => m.index === err.workerIndex);
+    if (ended || dying) return;
+    if (!member || member.done || members.some((m) => m.down.hasError && !isRemote(m.down.thrownError))) return fail(err);
+    dying = err;
+    crew?.hosts[member.index].release();
+    lastValues = setTimeout(() => fail(err), LAST_VALUES_MS);
   };
   const finishIfDone = () => {
     // Every operator has completed: after the whole input, or early (`take` in every worker).
@@ -253,7 +259,7 @@ function run<I, O>(
           up.complete(); // this end only reads
           return { index, down, up, pending: new Fifo<number>(), ready: false, done: false };
         }),
-      onFailure: fail,
+      onFailure: failAfterRest,
     });
   } catch (err) {
     fail(err);
@@ -267,9 +273,10 @@ function run<I, O>(
     // FrameError) as they are; a dead thread's as its WorkerError.
     // An input this thread could not write fails the way down here and, told, the worker (see `fail`); the way
     // down's incoming side may have ended already (the worker completes it at once), so its error may not come.
-    const failed = (err: unknown, local: boolean) => (local || member.down.hasError ? fail(err) : started.fail(err, member.index));
+    // While a worker's failure waits for its last values (`dying`), any ending is the moment to report it.
+    const failed = (err: unknown, local: boolean) => (dying ? fail(dying) : local || member.down.hasError ? fail(err) : started.fail(err, member.index));
     member.down.subscribe({ error: (err: unknown) => failed(err, !isRemote(err)) });
-    member.up.subscribe({ next: (envelope) => receive(member, envelope), error: (err: unknown) => failed(err, false), complete: () => retire(member) });
+    member.up.subscribe({ next: (envelope) => receive(member, envelope), error: (err: unknown) => failed(err, false), complete: () => (dying ? fail(dying) : retire(member)) });
   }
   const sourceSub = source.subscribe({
     next: (value) => {
@@ -287,12 +294,4 @@ function run<I, O>(
     sourceSub.unsubscribe();
     teardown(false);
   };
-}
-
-/** Ordered: how many finished inputs per `inFlight` may wait for their turn. */
-const HELD_PER_IN_FLIGHT = 16;
-
-/** A failure that came from the other side (the worker), not from this thread's writing. */
-function isRemote(err: unknown): boolean {
-  return err instanceof WorkerError || err instanceof RemoteError;
 }

@@ -5,6 +5,7 @@
  * runner close its ends so the thread exits by itself.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { sendQueuedAtCrash } from '../core/batcher';
 import { toErrorData } from '../core/errors';
 import { loadDefault } from './load-module';
 import type { HostCommand, HostData, HostReport, Runner } from './worker-types';
@@ -12,6 +13,8 @@ import type { HostCommand, HostData, HostReport, Runner } from './worker-types';
 // (not `module`: in a CommonJS file that name is taken)
 const { runner, module: userModule, index, setup } = (workerData as { rxwire: HostData }).rxwire;
 const port = parentPort!;
+// A throw that ends this thread (from a timer, a rejection nobody handles) lets what its ends hold go first.
+sendQueuedAtCrash();
 
 function report(message: HostReport): void {
   port.postMessage(message);

@@ -4,7 +4,7 @@
  * travel down the chain, early unsubscribe; no thread outlives a test.
  */
 import { promises as fs } from 'node:fs';
-import { concat, EMPTY, from, interval, lastValueFrom, map, range, take, throwError, toArray } from 'rxjs';
+import { concat, EMPTY, from, interval, lastValueFrom, map, range, take, tap, throwError, toArray, type Observable } from 'rxjs';
 import { EncodeError, WorkerError } from '../../core/errors';
 import { raw } from '../../core/codec';
 import { WireSubject } from '../../core/wire-subject';
@@ -119,6 +119,33 @@ describe('failures', () => {
     const err = await failure(lastValueFrom(range(0, 10).pipe(pipeline(echo, echo, exit, echo), toArray())));
     expect(err).toBeInstanceOf(WorkerError);
     expect((err as WorkerError).workerIndex).toBe(2);
+  });
+
+  describe('what a failing step sent before its failure comes out first', () => {
+    // The crew's news of the failure came before the chain's last ring was read: values were lost.
+    const echo = step(worker('stage-echo'), { input: N, output: N });
+    const got: number[] = [];
+    beforeEach(() => (got.length = 0));
+    const outcome = (...steps: Step<number, number>[]) => (source: Observable<number>) =>
+      failure(lastValueFrom(source.pipe(pipeline(...steps), tap((v) => got.push(v as number))))) as Promise<WorkerError>;
+
+    test('a step that never completes, whose thread runs out of work', async () => {
+      const err = await outcome(echo, step(worker('stage-never'), { input: N, output: N }))(range(0, 50));
+      expect(err.workerIndex).toBe(1);
+      expect(got).toEqual([...Array(50).keys()]);
+    });
+
+    test('a step whose operator throws', async () => {
+      const err = await outcome(echo, step(worker('stage-throw'), { input: N, output: N }), echo)(range(0, 4));
+      expect([err.workerIndex, err.workerName]).toEqual([1, 'BadInput']);
+      expect(got).toEqual([0, 1, 2]);
+    });
+
+    test('a step whose thread crashes from a timer, in the turn it sent values', async () => {
+      const err = await outcome(echo, step(worker('stage-crash'), { input: N, output: N }))(range(0, 10));
+      expect(err.message).toContain('crash in a timer');
+      expect(got).toEqual([...Array(10).keys(), ...Array.from({ length: 10 }, (_, i) => 100 + i)]);
+    });
   });
 
   test('a value that does not fit a step output is a WorkerError naming that step', async () => {
