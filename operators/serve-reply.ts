@@ -5,7 +5,7 @@
  */
 import type { Subscriber } from 'rxjs';
 import type { Codec } from '../core/codec';
-import { EncodeError, toErrorData } from '../core/errors';
+import { EncodeError, FrameError, toErrorData } from '../core/errors';
 import { WireSubject } from '../core/wire-subject';
 import { RpcKind, bodyOf, failure, withBody, type RpcEnvelope } from './request-internals';
 import { ValueEnvelope } from './rpc-envelope-codec';
@@ -30,7 +30,10 @@ export function directWire(subscriber: Subscriber<RpcEnvelope>): WireSubject<Rpc
  * requests), with no body Buffer of its own and no copy — about 0.1 µs of a
  * round trip over shm. Otherwise (no such wire, a full way, envelopes queued
  * before it, a wire that ended) the body is made now and the envelope goes
- * to the subscriber, in order behind what waits.
+ * to the subscriber, in order behind what waits (to the wire's `send` when
+ * the wire is known and open). A reply larger than the wire carries fails
+ * its request with an ERROR (FrameError) when the wire is known; otherwise it
+ * ends the wire, as any value too large for a wire's `next`.
  */
 export function sendReply<A>(subscriber: Subscriber<RpcEnvelope>, wire: WireSubject<RpcEnvelope> | undefined, codec: Codec<A>, id: number, value: A): void {
   if (wire && !subscriber.closed) {
@@ -38,9 +41,10 @@ export function sendReply<A>(subscriber: Subscriber<RpcEnvelope>, wire: WireSubj
     try {
       if (wire.trySend(envelope)) return;
     } catch (err) {
-      // Its value did not encode (nothing went out): an ERROR instead. Anything else is the wire's end, which the
-      // general path meets as the wire reports it (a value after the end is dropped and counted).
-      if (err instanceof EncodeError && envelope.unmade) return subscriber.next(failure(id, toErrorData(err)));
+      // Its value did not encode, or is larger than the wire carries (nothing went out): an ERROR for this request
+      // instead — through the wire's `next`, the FrameError would end it for every request. Anything else is the
+      // wire's end, which the general path meets as the wire reports it (a value after the end is dropped and counted).
+      if ((err instanceof EncodeError && envelope.unmade) || err instanceof FrameError) return subscriber.next(failure(id, toErrorData(err)));
     }
   }
   let body: Buffer;
@@ -49,5 +53,11 @@ export function sendReply<A>(subscriber: Subscriber<RpcEnvelope>, wire: WireSubj
   } catch (err) {
     return subscriber.next(failure(id, toErrorData(err)));
   }
-  subscriber.next(withBody(id, RpcKind.REPLY, body));
+  const reply = withBody(id, RpcKind.REPLY, body);
+  if (!wire || subscriber.closed || wire.hasError || wire.isStopped) return subscriber.next(reply);
+  // The wire is full: `send` waits in the same order as `next`, and refuses one too large for the wire with its
+  // FrameError — `next` would end the wire with it.
+  wire.send(reply).catch((err: unknown) => {
+    if (err instanceof FrameError && !subscriber.closed) subscriber.next(failure(id, toErrorData(err)));
+  });
 }

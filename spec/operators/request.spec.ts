@@ -7,7 +7,7 @@ import { ValueEnvelope } from '../../operators/rpc-envelope-codec';
 import { client, type ClientOptions, type RequestClient } from '../../operators/client';
 import { request } from '../../operators/request';
 import { CREDIT_BATCH, RpcKind, STREAM_WINDOW, credit, rpcCodec, type RpcEnvelope } from '../../operators/request-internals';
-import { codec } from '../../core/codec';
+import { codec, raw } from '../../core/codec';
 import { serve, type Reply } from '../../operators/serve';
 import { closeAll, connect, listen, nextConnection } from '../fixtures/tcp';
 import { Answer, Ask, type AskValue } from '../workers/serve.worker';
@@ -1041,6 +1041,30 @@ describe('serve’s replies straight into the wire (operators/serve-reply.ts)', 
       expect(got.every((s, i) => s === 'r'.repeat(ns[i] % 200))).toBe(true);
     } finally {
       close();
+    }
+  });
+
+  it('a reply larger than the wire carries fails that request with FrameError, not the wire — the way open or full', async () => {
+    // It ended the server's wire: every later request failed with TransportClosedError.
+    const [a, b] = shm.pair({ bytes: 1 << 16, prefault: false });
+    const server = open(b, rpcCodec());
+    server.pipe(serve((n: number) => Buffer.alloc(n, 7), { request: Num, reply: raw })).subscribe(server);
+    const wire = open(a, rpcCodec());
+    const rpc = client(wire, { request: Num, reply: raw, timeout: 10_000 });
+    const outcome = (n: number) =>
+      lastValueFrom(request(rpc, n)).then(
+        (bytes) => bytes.length,
+        (err: RemoteError) => err.remoteName,
+      );
+    try {
+      expect(await outcome(1 << 20)).toBe('FrameError'); // the way open: refused by trySend
+      // Two 40 KiB replies in one turn fill the 64 KiB way: the third waits, and then proves too large.
+      expect(await Promise.all([40_000, 40_000, 1 << 20, 5].map(outcome))).toEqual([40_000, 40_000, 'FrameError', 5]);
+      expect(await outcome(10)).toBe(10);
+    } finally {
+      rpc.close();
+      wire.close();
+      server.close();
     }
   });
 });
