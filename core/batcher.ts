@@ -12,16 +12,17 @@ import { microtask, rethrowLater } from './microtask';
 let queued: Set<Batcher> | undefined;
 
 /**
- * In this thread, an uncaught exception first sends what every batcher
- * holds (through `uncaughtExceptionMonitor`, which changes nothing else):
- * values written in the turn a thread crashed in, or before a timer that
- * crashed it, reach the peer instead of dying unpublished with the thread.
- * rxwire's worker threads call it (threads/worker-host.ts).
+ * In this thread, an uncaught exception or `process.exit()` first sends what
+ * every batcher holds (through `uncaughtExceptionMonitor` and `'exit'`,
+ * which change nothing else): values written in the turn a thread crashed
+ * or exited in reach the peer instead of dying unpublished with the thread
+ * (a shared ring's are published; a socket's or a port's may still be cut
+ * off by the exit). rxwire's worker threads call it (threads/worker-host.ts).
  */
 export function sendQueuedAtCrash(): void {
   if (queued) return;
   queued = new Set();
-  process.on('uncaughtExceptionMonitor', () => {
+  const sendAll = () => {
     for (const batcher of queued!) {
       try {
         batcher.flush();
@@ -29,7 +30,9 @@ export function sendQueuedAtCrash(): void {
         // a link that cannot send now has nothing to save
       }
     }
-  });
+  };
+  process.on('uncaughtExceptionMonitor', sendAll);
+  process.on('exit', sendAll);
 }
 
 export class Batcher {

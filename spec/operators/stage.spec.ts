@@ -204,6 +204,13 @@ describe('failures', () => {
     }
   });
 
+  test('a thread that calls process.exit: what it sent in that very turn, then its WorkerError', async () => {
+    const got: number[] = [];
+    const err = await failure(lastValueFrom(range(0, 10).pipe(stage(worker('quit'), { input: N, output: N, ordered: false }), tap((v) => got.push(v)))));
+    expect(err).toBeInstanceOf(WorkerError);
+    expect(got).toEqual([...Array(10).keys(), ...Array.from({ length: 10 }, (_, i) => 100 + i)]);
+  });
+
   test('a thread that crashes from a timer: what it sent in that very turn, then its WorkerError', async () => {
     // Written into the ring but not yet published (that waits for the turn's end) when the thread died.
     const got: number[] = [];
