@@ -85,7 +85,11 @@ export class Outgoing<T> {
 
   offer(value: T): boolean {
     if (this.done) throw new TransportClosedError('the outgoing stream is closed');
-    if (!this.accepted) return this.hold(value);
+    if (!this.accepted) {
+      this.transport.answerNow?.(); // may accept now (and write what was held), or end this direction
+      if (this.done) throw new TransportClosedError('the outgoing stream is closed');
+      if (!this.accepted) return this.hold(value);
+    }
     // After acceptance, values still held from before go first: a new one waits for room like any other
     // (holding it too would keep every later value on the slow, copying path while any are left).
     if (this.held.length > 0 || !this.hasCredit() || !this.transportRoom()) {

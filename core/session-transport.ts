@@ -64,6 +64,15 @@ export interface SessionTransport {
    * reads only while true, except the peer's HELLO, which it always passes on.
    */
   reading?(on: boolean): void;
+  /**
+   * Optional: passes the reader's answer to this end's HELLO to the session
+   * now (`ACK 0`, STOP, REJECT) if it is there to be seen without waiting
+   * (shm: the reader's state word), instead of at the transport's next
+   * step. The session asks before it holds a value: one taken after the
+   * reader accepted is then written at once, not held in this thread, where
+   * it would die with a thread that ends before that step.
+   */
+  answerNow?(): void;
   /** Optional, with `credit: 'room'`: bytes written that the reader has not consumed. */
   inFlightBytes?(): number;
   /**

@@ -9,6 +9,7 @@ import type { SessionOptions, SessionTransport } from '../../core/session-transp
 
 class Recorder implements SessionTransport {
   frames: [FrameKind, unknown][] = [];
+  answerNow?: () => void;
   closed = 0;
   readonly maxValueBytes = 1000;
   write<V>(kind: FrameKind, _body?: Codec<V>, value?: V): number {
@@ -63,6 +64,34 @@ describe('session: writing', () => {
     while (s.offer(null) && taken < 1000) taken++;
     expect(taken).toBe(40); // before, every one was taken: they counted 0 bytes
     expect(transport.kinds()).toEqual([]);
+  });
+
+  it("asks the transport for the reader's answer before holding a value: taken after an ACK 0 already there, it is written at once", () => {
+    // shm: the reader's state word said ACCEPTED before the writer's pump looked; the value was held in this
+    // thread until that step, and died with a thread that ended first (a process's first messages to a thread).
+    const { s, transport } = session();
+    let asked = 0;
+    let answer: (() => void) | undefined;
+    transport.answerNow = () => {
+      asked++;
+      answer?.();
+      answer = undefined;
+    };
+    expect(s.offer(1)).toBe(true);
+    expect([asked, transport.kinds()]).toEqual([1, []]); // nothing answered yet: held
+    s.hello(hello(1 << 20));
+    answer = () => s.receive(FrameKind.ACK, ack(0), 0, 1);
+    expect(s.offer(2)).toBe(true);
+    // The held value goes first, as its bytes (1 is 0x02 in Avro), then 2 itself: written, not held.
+    expect(transport.frames.filter(([kind]) => kind === FrameKind.NEXT).map(([, value]) => value)).toEqual([Buffer.from([2]), 2]);
+    expect(s.offer(3)).toBe(true);
+    expect(asked).toBe(2); // not asked once accepted
+    // An answer that ends this direction (STOP) is the offer's TransportClosedError, nothing taken.
+    const other = session();
+    other.s.hello(hello(1 << 20));
+    other.transport.answerNow = () => other.s.receive(FrameKind.STOP, Buffer.alloc(0), 0, 0);
+    expect(() => other.s.offer(1)).toThrow(TransportClosedError);
+    expect(other.transport.kinds()).not.toContain(FrameKind.NEXT);
   });
 
   it('takes up to its own window before ACK 0, sends nothing until then, then what it took, in order', () => {

@@ -95,6 +95,13 @@ export const sender = entry(__filename, 'sender', { capture: Target, mailbox: Lo
   for (let i = 1; i <= capture.count; i++) to.send(capture.base * 1e6 + i);
 });
 
+/** As `sender`, then ends its thread with `process.exit(3)` in that same turn. */
+export const senderThenExit = entry(__filename, 'senderThenExit', { capture: Target, mailbox: Long }, (capture, _mailbox, self) => {
+  const to = self.handle(capture.to, { capture: Unit, mailbox: Long });
+  for (let i = 1; i <= capture.count; i++) to.send(capture.base * 1e6 + i);
+  process.exit(3);
+});
+
 /** Receives `count` messages (tag 0), then answers a request (tag 1) with how many came out of order per sender. */
 export const ordered = entry(__filename, 'ordered', { capture: Long, mailbox: Long, reply: Str }, async (count, mailbox) => {
   const last = new Map<number, number>();

@@ -2,8 +2,8 @@
 import { ProcessExitedError, startNode } from '../../processes';
 import type { ProcessNode } from '../../processes';
 import { liveThreads, threadsBackTo } from '../helpers';
-import { LONG, T0, T1 } from './places';
-import { adder, deaf, idle, parent, recorder } from './entries';
+import { HERE, LONG, T0, T1 } from './places';
+import { adder, deaf, idle, parent, recorder, senderThenExit } from './entries';
 
 jest.setTimeout(180_000);
 
@@ -72,4 +72,16 @@ it('a terminated thread fails links (LinkDied or death), monitors, requests and 
   expect(await survivor.request(1, LONG)).toBe(6);
   await node.close();
   node = undefined;
+});
+
+it('what a process sent in the turn its thread exits (process.exit) reaches a process on the node thread, before the thread is known dead', async () => {
+  // Written into the ring but not published (that waits for the turn's end), or held until the writer's next
+  // step saw the reader's acceptance: lost with the thread in every run of a helper's probe.
+  await node?.close();
+  node = startNode({ threads: 2 });
+  const kept = node.spawn(recorder, null, HERE);
+  expect(await kept.request(0, { ...LONG, tag: 1 })).toBe('[]');
+  const dying = node.spawn(senderThenExit, { to: kept.ref, base: 0, count: 200 }, T1);
+  expect((await dying.monitor().died).reason).toBe('thread');
+  expect(JSON.parse(await kept.request(0, { ...LONG, tag: 1 }))).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
 });

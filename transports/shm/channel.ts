@@ -161,6 +161,10 @@ class ShmTransport implements SessionTransport {
     this.out.publish();
   }
 
+  answerNow(): void {
+    if (!this.closed) this.out.answerNow();
+  }
+
   decodeNext<T>(reader: Codec<T>, buf: Buffer, start: number, end: number, into: T[]): number {
     if (this.lending) into.push(this.lending.lend(buf, start, end) as T);
     else into.push(reader.decode(buf, start, end));

@@ -179,6 +179,13 @@ export class ShmWriting {
     if (!this.pump.running) this.pump.start();
   }
 
+  /** The reader's answer, if its state word has one this end has not passed on yet (see SessionTransport.answerNow). */
+  answerNow(): void {
+    if (this.over) return;
+    const state = this.writer.readerState();
+    if (state !== this.answered) this.answer(state);
+  }
+
   /** One step of the pump: the reader's answer, then room for the ending or for a refused value. */
   private step(): Step {
     if (this.over) return 'done';
