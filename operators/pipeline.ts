@@ -278,6 +278,9 @@ function checkSteps(steps: Step<unknown, unknown>[]): void {
   steps.forEach((s, index) => {
     const made = typeof s === 'object' && s !== null && isCodec(s.input) && isCodec(s.output) && typeof s.bytes === 'number';
     if (!made) throw new TypeError(`pipeline: step ${index} must be made by step(module, options)`);
+    // A look-alike of a step (an object literal, a spread of one) gets step()'s checks here, not a failure at subscribe.
+    if (typeof s.module !== 'string' && !(s.module instanceof URL)) throw new TypeError(`pipeline: step ${index}'s module must be a path or a file: URL`);
+    checkRingBytes(s.bytes, `pipeline: step ${index}'s bytes`);
     if (index > 0 && steps[index - 1].output.fingerprint !== s.input.fingerprint) {
       throw new TypeError(`pipeline: step ${index}'s input codec must have the schema of step ${index - 1}'s output codec`);
     }

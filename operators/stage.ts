@@ -80,9 +80,10 @@ export type { StageOptions } from './stage-options';
  * a default operator, or a thread that dies errors the output with
  * `WorkerError` whose `workerIndex` names the worker, after what that worker
  * had sent (ordered: but for outputs still waiting for their turn or for the
- * end). An input that does not fit `input` errors it with `EncodeError`, one too large for a ring with `FrameError`; a `key` that
- * throws, with its error. On any ending, and on unsubscribe, every thread is
- * ended (released after completion, terminated otherwise).
+ * end). An input that does not fit `input` errors it with `EncodeError`, one
+ * too large for a ring with `FrameError`; a `key` that throws, with its
+ * error. On any ending, and on unsubscribe, every thread is ended (released
+ * after completion, terminated otherwise).
  *
  * @param module the worker module (a path or a `file:` URL) whose default
  *   export is an `OperatorFunction<I, O>`

@@ -214,6 +214,9 @@ describe('steps are checked at the door', () => {
     ['module a number', () => step(42 as never, { input: N, output: N }), TypeError, /module/],
     ['no steps', () => pipeline(), TypeError, /at least one step/],
     ['not a step', () => pipeline({} as Step<unknown, unknown>), TypeError, /step 0/],
+    // Look-alikes made without step(): their bad bytes or module failed only at subscribe.
+    ['a look-alike with bad bytes', () => pipeline(parseStep, { ...keepStep, bytes: 1000 }), RangeError, /step 1's bytes/],
+    ['a look-alike with no module', () => pipeline({ ...parseStep, module: 7 as never }), TypeError, /step 0's module/],
     ['adjacent codecs differ', () => pipeline(parseStep, totalStep as never), TypeError, /step 1's input/],
   ])('%s', (_, make, kind, message) => {
     const before = liveThreads();
