@@ -148,8 +148,8 @@ function run<I, O>(
    * came before the ring was read.
    */
   const failAfterRest = (err: WorkerError) => {
-    const member = members.find((m) => m.index === err.workerIndex);
     if (ended || dying) return;
+    const member = members.find((m) => m.index === err.workerIndex);
     if (!member || member.done || members.some((m) => m.down.hasError && !isRemote(m.down.thrownError))) return fail(err);
     dying = err;
     crew?.hosts[member.index].release();

@@ -722,11 +722,8 @@ describe.each(cases)('RxJS 7.8 Subject-spec over a WireSubject pair (%s)', (_nam
       expect(got).toEqual([1, 'C']);
     });
   });
-  /*
-   * What spec/core/subject-compat.spec.ts keeps of the earlier port (it runs over port and shm only),
-   * here over every fixture.
-   */
-  describe('kept from subject-compat.spec.ts', () => {
+  /* The Subject surface beyond delivery (subject-compat.spec.ts keeps the in-thread-only cases). */
+  describe('the Subject surface beyond delivery', () => {
     it('isStopped, hasError and thrownError describe the outgoing stream; the first ending counts', async () => {
       const [a, b] = await pair(Int, Int);
       expect([a.isStopped, a.hasError, a.thrownError]).toEqual([false, false, null]);

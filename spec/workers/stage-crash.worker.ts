@@ -5,14 +5,19 @@
  */
 import { Observable } from 'rxjs';
 
-export default (in$: Observable<number>) =>
+/** The module's operator, with `end` as how its thread ends in the timer's turn (stage-quit.worker.ts uses it too). */
+export const sendsThenEnds = (end: () => void) => (in$: Observable<number>) =>
   new Observable<number>((out) =>
     in$.subscribe((n) => {
       out.next(n);
       if (n !== 9) return;
       setTimeout(() => {
         for (let i = 100; i < 110; i++) out.next(i);
-        throw new Error('crash in a timer');
+        end();
       }, 20);
     }),
   );
+
+export default sendsThenEnds(() => {
+  throw new Error('crash in a timer');
+});

@@ -3,16 +3,6 @@
  * starts a timer that sends ten more values (100..109) and then calls
  * `process.exit(0)`: its thread ends in the turn it wrote them.
  */
-import { Observable } from 'rxjs';
+import { sendsThenEnds } from './stage-crash.worker';
 
-export default (in$: Observable<number>) =>
-  new Observable<number>((out) =>
-    in$.subscribe((n) => {
-      out.next(n);
-      if (n !== 9) return;
-      setTimeout(() => {
-        for (let i = 100; i < 110; i++) out.next(i);
-        process.exit(0);
-      }, 20);
-    }),
-  );
+export default sendsThenEnds(() => process.exit(0));

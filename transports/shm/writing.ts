@@ -189,8 +189,7 @@ export class ShmWriting {
   /** One step of the pump: the reader's answer, then room for the ending or for a refused value. */
   private step(): Step {
     if (this.over) return 'done';
-    const state = this.writer.readerState();
-    if (state !== this.answered) this.answer(state);
+    this.answerNow();
     if (this.over) return 'done';
     if (this.owed && this.writer.hasRoom()) this.writeOwed();
     if (this.blocked && !this.owed && this.answered === ReaderState.ACCEPTED && this.writer.hasRoom()) {
