@@ -209,13 +209,21 @@ export class WireSubject<T, in In = never> extends Subject<T> {
     return this.outbox.trySend(value as T);
   }
 
-  /** Completes the outgoing stream (if open) and stops reading. `unsubscribe()` does too, and then refuses `error` and `complete`. */
+  /**
+   * Completes the outgoing stream (if open) and stops reading. The
+   * subscribers present get what this end had read, then its ending: the
+   * peer's if it was read, else `complete` — as RxJS's `webSocket` subject
+   * completes its subscribers when its client closes — so that
+   * `lastValueFrom(wire)` settles instead of waiting for ever. `unsubscribe()`
+   * does too, and then refuses `error` and `complete`.
+   */
   close(): void {
     if (!this.outbox.ended) {
       this.stopOut(undefined, false);
       this.outbox.end({ kind: 'complete' });
     }
     this.inbox.stop();
+    this.inbox.end({ kind: 'complete' });
   }
 
   override unsubscribe(): void {

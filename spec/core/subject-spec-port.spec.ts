@@ -25,7 +25,7 @@
  * at the receiving end).
  */
 import { AnonymousSubject } from 'rxjs/internal/Subject';
-import { config, delay, Observable, ObjectUnsubscribedError, of, Subject } from 'rxjs';
+import { config, delay, lastValueFrom, Observable, ObjectUnsubscribedError, of, Subject } from 'rxjs';
 import { codec, type Codec } from '../../core/codec';
 import { RemoteError, TransportClosedError } from '../../core/errors';
 import type { WireSubject } from '../../core/wire-subject';
@@ -803,7 +803,7 @@ describe.each(cases)('RxJS 7.8 Subject-spec over a WireSubject pair (%s)', (_nam
       expect(seen).toEqual(['s1:1', 's2:1', 's1:2', 's2:2']);
     });
 
-    it('subscribed and closed in one turn: what this end had read arrives whole (values and ending), or nothing', async () => {
+    it('subscribed and closed in one turn: what this end had read arrives whole (values and ending), or only the ending', async () => {
       const [a, b] = await pair(Int, Int);
       a.next(1);
       a.next(2);
@@ -814,10 +814,31 @@ describe.each(cases)('RxJS 7.8 Subject-spec over a WireSubject pair (%s)', (_nam
       b.close();
       await tick(QUIET_MS);
       // README: after close(), what this end had read (values, an ending) still reaches the subscribers;
-      // what waited unread in the transport is dropped. Port: [1, 2, 'C']; shm: [].
+      // what waited unread in the transport is dropped, and they complete. Port: [1, 2, 'C']; shm: ['C'].
       if (t.name === 'port') expect(got).toEqual([1, 2, 'C']);
-      else if (t.name === 'shm') expect(got).toEqual([]);
-      else expect([[], [1, 2, 'C']]).toContainEqual(got); // tcp and nats: [1, 2, 'C'] in every run so far
+      else if (t.name === 'shm') expect(got).toEqual(['C']);
+      else expect([['C'], [1, 2, 'C']]).toContainEqual(got); // tcp and nats: [1, 2, 'C'] in every run so far
+    });
+
+    it('close() with the peer still open: the subscribers present complete, lastValueFrom settles, a later subscriber completes', async () => {
+      const [a, b] = await pair(Int, Int);
+      const got: Seen = [];
+      b.subscribe({ next: (v) => got.push(v), complete: () => got.push('C'), error: (e) => got.push(`E:${(e as Error).name}`) });
+      const last = lastValueFrom(b, { defaultValue: -1 });
+      a.next(7);
+      await arrived(() => got.length === 1);
+      b.close();
+      await expect(last).resolves.toBe(7);
+      expect(got).toEqual([7, 'C']);
+      const late: Seen = [];
+      b.subscribe({ next: (v) => late.push(v), complete: () => late.push('C'), error: (e) => late.push(`E:${(e as Error).name}`) });
+      expect(late).toEqual(['C']);
+      // the peer sees this end's complete, and its writes after the reader stopped are refused, not hung
+      const peerEnd: Seen = [];
+      a.subscribe({ complete: () => peerEnd.push('C'), error: (e) => peerEnd.push(`E:${(e as Error).name}`) });
+      await arrived(() => peerEnd.length === 1);
+      expect(peerEnd).toEqual(['C']);
+      a.close();
     });
 
     it('100,000 subscribers each get a value, then all leave', async () => {
