@@ -10,10 +10,11 @@
  *   npm run build && node dist/bench/process/probe.js ring-one [hops] [runs] [wait] [spinMicros]
  *   node dist/bench/process/probe.js ring-two [hops] [runs] [wait] [spinMicros]
  *   node dist/bench/process/probe.js spawn [n] [runs]
- *   node dist/bench/process/probe.js floor-spin|floor-wait [hops] [runs]
+ *   node dist/bench/process/probe.js floor-spin|floor-wait|floor-ring [hops] [runs]
  *
  * `wait` and `spinMicros` are the node's (NodeOptions); the floors are a
- * bare two-thread ping-pong through shared memory (bench/process/pingpong.ts).
+ * bare two-thread ping-pong through shared memory (bench/process/pingpong.ts)
+ * and the ring of 1,000 written bare (bench/process/ring-floor.ts).
  */
 import { loadavg } from 'node:os';
 import { measureInWorker } from './measure';
@@ -32,8 +33,10 @@ function dataOf(what: string, count: number, wait: string | undefined, spin: str
       return { program: 'floor-ping-pong-spin', hops: count };
     case 'floor-wait':
       return { program: 'floor-ping-pong-wait', hops: count };
+    case 'floor-ring':
+      return { program: 'floor-ring-codec', size: 1000, hops: count };
   }
-  throw new TypeError(`probe: ${JSON.stringify(what)} is not ring-one, ring-two, spawn, floor-spin or floor-wait`);
+  throw new TypeError(`probe: ${JSON.stringify(what)} is not ring-one, ring-two, spawn, floor-spin, floor-wait or floor-ring`);
 }
 
 function format(value: number): string {

@@ -12,7 +12,8 @@ export type ProgramName =
   | 'rxwire-ring-one-thread'
   | 'rxwire-ring-two-threads'
   | 'floor-ping-pong-spin'
-  | 'floor-ping-pong-wait';
+  | 'floor-ping-pong-wait'
+  | 'floor-ring-codec';
 
 /** workerData of the measuring worker. */
 export interface MeasureData {

@@ -9,8 +9,9 @@
  *     which nact cannot do (its row there is its one-thread figure).
  * Targets (issue 13): spawn ≤ 2 µs, ≤ 1 KB a process, ≥ 4M hops/s in one
  * thread and ≥ 2× nact's rate; ≥ 1M hops/s across two threads. The
- * two-thread ring is also held against its floor on this machine: a bare
- * ping-pong of one shared Int32 between two threads.
+ * two-thread ring is also held against its floors on this machine: a bare
+ * ping-pong of one shared Int32 between two threads, and the same ring of
+ * 1,000 written bare (avsc records in a SAB ring, a table of relays).
  * A ratio > 1 means rxwire did better. Sizes in bench/README.md.
  */
 import type { Case, Runner, Suite } from '../harness';
@@ -70,6 +71,8 @@ export const processSuite: Suite = {
           // this machine's limit for a token crossing threads: one shared Int32 passed back and forth (bench/process/pingpong.ts)
           { ...workerRunner('bare SAB ping-pong, wake-up per hop', { program: 'floor-ping-pong-wait', hops: crossHops }), role: 'floor' },
           { ...workerRunner('bare SAB ping-pong, both spinning', { program: 'floor-ping-pong-spin', hops: crossHops }), role: 'floor' },
+          // the same ring written bare: avsc into a SAB ring, a table of relays, both threads spinning (bench/process/ring-floor.ts)
+          { ...workerRunner('bare SAB ring of 1,000 + avsc', { program: 'floor-ring-codec', size, hops: crossHops }), role: 'floor' },
         ],
       },
     ];
