@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { nactRing, nactSpawn } from './nact-programs';
 import { pingPong } from './pingpong';
 import { ringFloor } from './ring-floor';
+import { ringLayered } from './ring-layered';
 import { rxwireRing, rxwireSpawn } from './rxwire-programs';
 import type { MeasureData, MeasureReport, RingSample, SpawnSample } from './protocol';
 
@@ -29,6 +30,8 @@ async function measure(data: MeasureData): Promise<SpawnSample | RingSample> {
       return pingPong(data.hops ?? 0, 'wait');
     case 'floor-ring-codec':
       return ringFloor(data.size ?? 0, data.hops ?? 0);
+    case 'floor-ring-layered':
+      return ringLayered(data.size ?? 0, data.hops ?? 0);
   }
 }
 

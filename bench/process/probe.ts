@@ -10,11 +10,12 @@
  *   npm run build && node dist/bench/process/probe.js ring-one [hops] [runs] [wait] [spinMicros]
  *   node dist/bench/process/probe.js ring-two [hops] [runs] [wait] [spinMicros]
  *   node dist/bench/process/probe.js spawn [n] [runs]
- *   node dist/bench/process/probe.js floor-spin|floor-wait|floor-ring [hops] [runs]
+ *   node dist/bench/process/probe.js floor-spin|floor-wait|floor-ring|floor-layered [hops] [runs]
  *
  * `wait` and `spinMicros` are the node's (NodeOptions); the floors are a
  * bare two-thread ping-pong through shared memory (bench/process/pingpong.ts)
- * and the ring of 1,000 written bare (bench/process/ring-floor.ts).
+ * and the ring of 1,000 written bare (bench/process/ring-floor.ts); `floor-layered`
+ * is that ring with a scheduler's shape on top (bench/process/ring-layered.ts).
  */
 import { loadavg } from 'node:os';
 import { measureInWorker } from './measure';
@@ -35,8 +36,10 @@ function dataOf(what: string, count: number, wait: string | undefined, spin: str
       return { program: 'floor-ping-pong-wait', hops: count };
     case 'floor-ring':
       return { program: 'floor-ring-codec', size: 1000, hops: count };
+    case 'floor-layered':
+      return { program: 'floor-ring-layered', size: 1000, hops: count };
   }
-  throw new TypeError(`probe: ${JSON.stringify(what)} is not ring-one, ring-two, spawn, floor-spin, floor-wait or floor-ring`);
+  throw new TypeError(`probe: ${JSON.stringify(what)} is not ring-one, ring-two, spawn, floor-spin, floor-wait, floor-ring or floor-layered`);
 }
 
 function format(value: number): string {

@@ -13,7 +13,8 @@ export type ProgramName =
   | 'rxwire-ring-two-threads'
   | 'floor-ping-pong-spin'
   | 'floor-ping-pong-wait'
-  | 'floor-ring-codec';
+  | 'floor-ring-codec'
+  | 'floor-ring-layered';
 
 /** workerData of the measuring worker. */
 export interface MeasureData {

@@ -20,7 +20,7 @@ import { startWorker } from '../../threads/worker';
 import type { RingSample } from './protocol';
 
 /** The token: the count left and the relay it goes to. */
-const Token = avro.Type.forSchema({
+export const Token = avro.Type.forSchema({
   type: 'record',
   name: 'FloorToken',
   fields: [
@@ -29,7 +29,7 @@ const Token = avro.Type.forSchema({
   ],
 });
 
-interface TokenValue {
+export interface TokenValue {
   k: number;
   to: number;
 }
@@ -39,20 +39,26 @@ const CAPACITY = 1 << 16;
 /** Int32 header slots: the write index (published), the read index (released). */
 const HEADER = 2;
 
-/** One direction: a header and a data area in one SharedArrayBuffer. */
-interface Lane {
+/** One direction: a header and a data area in one SharedArrayBuffer; `written` is the writer's own index (published or not). */
+export interface Lane {
   readonly header: Int32Array;
   readonly data: Buffer;
+  written: number;
 }
 
-function laneOf(buffer: SharedArrayBuffer): Lane {
-  return { header: new Int32Array(buffer, 0, HEADER), data: Buffer.from(buffer, 8, CAPACITY) };
+export function laneOf(buffer: SharedArrayBuffer): Lane {
+  return { header: new Int32Array(buffer, 0, HEADER), data: Buffer.from(buffer, 8, CAPACITY), written: 0 };
 }
 
-/** Writes one record; the ring never fills with one token in flight, so a full ring is an error here. */
-function write(lane: Lane, value: TokenValue): void {
+/** A new pair of lanes' memory. */
+export function laneMemory(): SharedArrayBuffer {
+  return new SharedArrayBuffer(8 + CAPACITY);
+}
+
+/** Writes one record without publishing it (see `publish`); the ring never fills with one token in flight, so a full ring is an error here. */
+export function append(lane: Lane, value: TokenValue): void {
   const { header, data } = lane;
-  let at = Atomics.load(header, 0);
+  let at = lane.written;
   // a record never wraps: one that would not fit before the end starts at 0 (a length of -1 marks the rest unused)
   if ((at & (CAPACITY - 1)) + 64 > CAPACITY) {
     data.writeInt32LE(-1, at & (CAPACITY - 1));
@@ -63,7 +69,47 @@ function write(lane: Lane, value: TokenValue): void {
   const end = Token.encode(value, data, start + 4);
   if (end < 0) throw new Error('ring floor: a token did not fit');
   data.writeInt32LE(end - start - 4, start);
-  Atomics.store(header, 0, at + ((end - start + 7) & ~7));
+  lane.written = at + ((end - start + 7) & ~7);
+}
+
+/** Makes what was appended readable. */
+export function publish(lane: Lane): void {
+  Atomics.store(lane.header, 0, lane.written);
+}
+
+function write(lane: Lane, value: TokenValue): void {
+  append(lane, value);
+  publish(lane);
+}
+
+/**
+ * Reads every record published on `inbound` now, handing each token to
+ * `visit` until it returns false; false if it did (the rest stays unread),
+ * true when nothing is left.
+ */
+export function readPublished(inbound: Lane, visit: (token: TokenValue) => boolean): boolean {
+  const { header, data } = inbound;
+  const published = Atomics.load(header, 0);
+  let read = Atomics.load(header, 1);
+  while (read !== published) {
+    let start = read & (CAPACITY - 1);
+    let length = data.readInt32LE(start);
+    if (length < 0) {
+      read += CAPACITY - start;
+      start = 0;
+      length = data.readInt32LE(0);
+    }
+    const token = Token.decode(data, start + 4).value as TokenValue;
+    read += (length + 4 + 7) & ~7;
+    Atomics.store(header, 1, read);
+    if (!visit(token)) return false;
+  }
+  return true;
+}
+
+/** Whether a record is published and unread on `inbound`. */
+export function readable(inbound: Lane): boolean {
+  return Atomics.load(inbound.header, 0) !== Atomics.load(inbound.header, 1);
 }
 
 /**
@@ -72,24 +118,8 @@ function write(lane: Lane, value: TokenValue): void {
  * `relay` returns false when the ring is done on this side.
  */
 function play(inbound: Lane, relay: (token: TokenValue) => boolean): void {
-  const { header, data } = inbound;
-  let read = Atomics.load(header, 1);
   for (;;) {
-    const published = Atomics.load(header, 0);
-    if (published === read) continue;
-    while (read !== published) {
-      let start = read & (CAPACITY - 1);
-      let length = data.readInt32LE(start);
-      if (length < 0) {
-        read += CAPACITY - start;
-        start = 0;
-        length = data.readInt32LE(0);
-      }
-      const token = Token.decode(data, start + 4).value as TokenValue;
-      read += (length + 4 + 7) & ~7;
-      Atomics.store(header, 1, read);
-      if (!relay(token)) return;
-    }
+    if (readable(inbound) && !readPublished(inbound, relay)) return;
   }
 }
 
@@ -118,8 +148,7 @@ interface PartnerData {
  */
 export async function ringFloor(size: number, hops: number, warm = 100 * size): Promise<RingSample> {
   if (size % 2 !== 0 || hops % size !== 0 || warm % size !== 0) throw new RangeError('ring floor: an even size that divides the hops');
-  const toPartner = new SharedArrayBuffer(8 + CAPACITY);
-  const toMe = new SharedArrayBuffer(8 + CAPACITY);
+  const [toPartner, toMe] = [laneMemory(), laneMemory()];
   const worker = startWorker(__filename, { workerData: { ringFloor: { toPartner, toMe, size } } satisfies PartnerData });
   try {
     await new Promise<void>((resolve, reject) => {
