@@ -14,8 +14,8 @@ import type { Tap } from './codec-tap';
 
 /** Below this avsc's zig-zag form of a negative long is past 2^53. */
 const EXACT_BELOW = -(2 ** 52);
-/** avsc's range of a long (`isSafeLong`). */
-const LONG_MAX = 2 ** 53 - 2;
+/** avsc's range of a long (`isSafeLong`): the codec carries every integer from −LONG_MAX to LONG_MAX exactly. */
+export const LONG_MAX = 2 ** 53 - 2;
 const TWO_32 = 2 ** 32;
 
 interface LongTap extends Tap {

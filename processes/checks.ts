@@ -8,6 +8,7 @@
  */
 import { MAX_TIMER_MS } from '../core/thread-hold';
 import { checkKnown } from '../core/options';
+import { LONG_MAX } from '../core/codec-long';
 import type { LookupOptions, NodeOptions, ReceiveOptions, RequestOptions, SpawnOptions } from './types';
 
 export { MAX_TIMER_MS };
@@ -85,7 +86,19 @@ export function spawnOptions(options: SpawnOptions, hasParent: boolean) {
   if (typeof link !== 'boolean' || typeof trapExits !== 'boolean') throw new TypeError('spawn: options.link and options.trapExits must be booleans');
   if (link && !hasParent) throw new TypeError('spawn: options.link needs a parent process (use self.spawn)');
   if (!Number.isSafeInteger(mailboxBound) || mailboxBound < 1) throw new RangeError('spawn: options.mailboxBound must be a positive integer');
-  if (!Number.isSafeInteger(linkTag)) throw new TypeError('spawn: options.linkTag must be a safe integer');
+  checkTag(linkTag, 'spawn: options.linkTag');
   if (name !== undefined) checkName(name, 'spawn: options.name');
   return { link, linkTag, trapExits, name, mailboxBound };
+}
+
+/**
+ * A tag (tagSend, sendAfter, request's, link's, spawn's linkTag): an integer an Avro long carries exactly,
+ * from −(2^53 − 2) to 2^53 − 2, as it crosses threads and nodes in one. ±(2^53 − 1) is a safe integer the
+ * long refuses: refused here, on every thread, not only once it has to cross.
+ * @throws TypeError when `tag` is not an integer; RangeError when it is out of that range
+ */
+export function checkTag(tag: unknown, what: string): number {
+  if (!Number.isSafeInteger(tag)) throw new TypeError(`${what} must be an integer`);
+  if (Math.abs(tag as number) > LONG_MAX) throw new RangeError(`${what} must be from -(2^53 - 2) to 2^53 - 2 (an Avro long), got ${String(tag)}`);
+  return tag as number;
 }

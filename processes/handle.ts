@@ -4,7 +4,7 @@
  * handle a process gets to itself.
  */
 import type { Codec } from '../core/codec';
-import { checkName, checkOptions, OPTIONS, checkTimeout } from './checks';
+import { checkName, checkOptions, checkTag, OPTIONS, checkTimeout } from './checks';
 import type { Ops } from './ops';
 import type { Proc } from './proc';
 import type { EntryCodecs, EntryLike, LookupOptions, Monitor, Process, ProcessRef, RequestOptions, Self, SpawnOptions, Timer } from './types';
@@ -126,9 +126,4 @@ export class SelfHandle<M, R = never> extends Handle<M, R> implements Self<M, R>
   lookup<M2, R2 = never>(name: string, entry: EntryCodecs<unknown, M2, R2>, options?: LookupOptions): Promise<Process<M2, R2> | undefined> {
     return this.scheduler.lookup(name, entry, this.proc, options);
   }
-}
-
-function checkTag(tag: number, what: string): number {
-  if (!Number.isSafeInteger(tag)) throw new TypeError(`${what} must be a safe integer`);
-  return tag;
 }

@@ -7,6 +7,7 @@
 import { checkName, checkOptions } from './checks';
 import { codec, isCodec, type Codec } from '../core/codec';
 import { ProcessRefSchema } from './ref';
+import { loadEntry } from './entry';
 import type { Entry, ProcessRef } from './types';
 
 /**
@@ -147,6 +148,7 @@ export const ChildInfos: Codec<ChildInfo[]> = codec({
  * @param options strategy and restart limit
  * @throws TypeError when a name is missing or repeated; RangeError for a bad `maxRestarts` or `period`
  * @throws EncodeError when a child's capture does not fit its entry's capture codec
+ * @throws EntryError when a child's module does not load or does not export its entry under its name (as `spawn`)
  */
 export function supervisorSpec(children: readonly ChildSpec[], options?: SupervisorOptions): SupervisorCapture {
   const { strategy = 'one-for-one', maxRestarts = 3, period = 5000 } = checkOptions(options, 'supervisorSpec: options', SUPERVISOR_OPTIONS) as SupervisorOptions;
@@ -166,6 +168,8 @@ export function supervisorSpec(children: readonly ChildSpec[], options?: Supervi
     if (typeof entry?.module !== 'string' || typeof entry.name !== 'string' || !isCodec(entry.capture)) {
       throw new TypeError(`child ${child.name}: entry must be an entry made by entry() (with its module, name and capture codec)`);
     }
+    // As spawn does: an entry its module does not export is an EntryError here, not the supervisor's failure at its start.
+    loadEntry(entry.module, entry.name);
     return {
       name: child.name,
       module: child.entry.module,

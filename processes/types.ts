@@ -92,11 +92,12 @@ export interface Process<M, R = never> extends Observer<M> {
   /** Monitors this process: `ProcessDied` when it ends, for any reason, without killing anyone. */
   monitor(): Monitor;
   /**
-   * Kills the process: it is dead at once (its links and monitors fire,
-   * messages to it are dropped); its code stops at its next await of the
-   * mailbox (`receive` rejects with `ProcessKilledError`, the mailbox
-   * Observable completes). A process that never yields cannot be stopped
-   * from its own thread (see README).
+   * Kills the process: it is dead once its thread runs the kill — at once
+   * from its own thread (its links and monitors fire, messages to it are
+   * dropped); its code stops at its next await of the mailbox (`receive`
+   * rejects with `ProcessKilledError`, the mailbox Observable completes).
+   * A process that never yields holds its thread, so no kill reaches it
+   * (see README).
    */
   kill(): void;
   /**

@@ -109,3 +109,7 @@ export const surrogateThrower = entry(__filename, 'surrogateThrower', { capture:
   await mailbox.receive({ tags: [0] });
   throw new Error('bad input "x\uD800"');
 });
+
+/** An entry its module exports under another name only: spawn and supervisorSpec refuse it (EntryError). */
+const hidden = entry(__filename, 'hidden', { capture: Unit, mailbox: Long }, () => undefined);
+export const exportedElsewhere = hidden;

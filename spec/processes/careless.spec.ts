@@ -4,11 +4,11 @@
  * large for the rings, calls after the node closed. Each gets a typed error
  * at the call, and the threads (and every other process) go on.
  */
-import { FrameError, MailboxFullError, NodeClosedError, RemoteError } from '../../core/errors';
+import { EntryError, FrameError, MailboxFullError, NodeClosedError, RemoteError } from '../../core/errors';
 import { startNode, supervisorSpec } from '../../processes';
 import { Held, HELD_LIMIT, SWEEP_MS } from '../../processes/held';
 import type { Envelope } from '../../processes/envelope';
-import { BAD_RECEIVES, bigThrower, careless, hoarder, misdialer, selfCareless, echo, spawner, stringly, surrogateThrower } from './careless-entries';
+import { BAD_RECEIVES, bigThrower, careless, exportedElsewhere, hoarder, misdialer, selfCareless, echo, spawner, stringly, surrogateThrower } from './careless-entries';
 import { HERE, LONG, nodeForFile, T0, T1 } from './places';
 import { until } from '../helpers';
 
@@ -110,9 +110,32 @@ describe('names', () => {
     p.kill();
   });
 
+  it.each([
+    ['a worker', T0],
+    ['the node’s own thread', HERE],
+  ])('a tag on %s is an integer an Avro long carries: ±(2^53 − 2) travels, ±(2^53 − 1) is a RangeError at the call wherever the process is', async (_, where) => {
+    const p = get().spawn(echo, null, where);
+    for (const tag of [2 ** 53 - 2, -(2 ** 53 - 2)]) expect(await p.request(1, { ...LONG, tag })).toBe(2);
+    for (const tag of [2 ** 53 - 1, -(2 ** 53 - 1)]) {
+      expect(() => p.tagSend(tag, 1)).toThrow(RangeError);
+      await expect(p.request(1, { ...LONG, tag })).rejects.toThrow(RangeError);
+      expect(() => p.sendAfter(1, 10, tag)).toThrow(RangeError);
+      expect(() => get().spawn(echo, null, { ...where, linkTag: tag })).toThrow(RangeError);
+    }
+    expect(await p.request(5, LONG)).toBe(6); // and the process goes on
+    p.kill();
+  });
+
   it('a supervisor child without an entry is a TypeError naming the child', () => {
     expect(() => supervisorSpec([{ name: 'x', capture: 1 } as never])).toThrow(/child x: entry must be/);
     expect(() => supervisorSpec([{ name: 'y', entry: { module: 'm', name: 'n' }, capture: 1 } as never])).toThrow(/child y: entry must be/);
+  });
+
+  it('a supervisor child whose module does not export its entry under its name, or does not load: EntryError at supervisorSpec, as at spawn', () => {
+    expect(() => get().spawn(exportedElsewhere, null, T0)).toThrow(EntryError);
+    expect(() => supervisorSpec([{ name: 'h', entry: exportedElsewhere, capture: null }])).toThrow(EntryError);
+    const missing = { module: '/no/such/module.js', name: 'x', capture: exportedElsewhere.capture };
+    expect(() => supervisorSpec([{ name: 'm', entry: missing, capture: null }])).toThrow(EntryError);
   });
 
   it('spawn options of the wrong type are refused, nothing is spawned', () => {
