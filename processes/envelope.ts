@@ -1,8 +1,8 @@
 /**
  * The one record that crosses between two threads of a node: every message,
  * request, reply, spawn and signal is an Envelope on the ring from the
- * sending thread to the receiving one (one envelope channel per thread pair,
- * batched by the session as any WireSubject). The sending thread is the
+ * sending thread to the receiving one (one ring per ordered pair of threads,
+ * ./direct.ts). The sending thread is the
  * ring's, so it is not in the record. Which fields a kind uses is listed at
  * {@link Kind}; the others are 0 or empty.
  */

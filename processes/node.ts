@@ -14,6 +14,7 @@ import { runnerPath } from '../threads/worker';
 import type { WorkerSetup } from './runner';
 import { LINK_COUNTERS } from './remote-frame';
 import { joinNode, type Joined, type NodeWait } from './thread';
+import { directRings } from './direct';
 import type { EntryCodecs, EntryLike, LookupOptions, NodeOptions, Process, ProcessNode, ProcessRef, SpawnOptions } from './types';
 
 /**
@@ -57,7 +58,8 @@ export function startLocalNode(options: NodeOptions | undefined): Node {
   const mesh = meshOf(threads + 1);
   const runner = runnerPath(__dirname, 'runner');
   const ports = (row: (MessagePort | null)[]) => row.filter((port): port is MessagePort => port !== null);
-  const setup = { node: id, threads, counts, ringBytes, wait, spinMicros };
+  const rings = directRings(threads + 1, ringBytes);
+  const setup = { node: id, threads, counts, ringBytes, rings, wait, spinMicros };
   const crew = startWorkers({
     runner,
     plans: mesh.slice(0, threads).map((row, index) => {

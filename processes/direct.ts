@@ -1,0 +1,229 @@
+/**
+ * The direct path between two threads of a node: every envelope from one
+ * thread to another is written straight into a shared ring of their own
+ * (one per ordered pair, made by `startNode`) and read straight out of it
+ * by the receiving thread's pump — no WireSubject, session or inbox in
+ * between (bench/README.md, `process`: those layers were ~3 µs of a hop
+ * whose floor is ~0.25 µs). Every kind goes through the same ring, so what
+ * one thread sends another arrives in the order sent, as before.
+ *
+ * What the rings reuse: transports/shm's RingWriter and RingReader (the
+ * record format and its memory ordering), its Pump (how a thread polls and
+ * sleeps: NodeOptions.wait), and core's Batcher (a write is published at
+ * the next microtask, a burst at the end of the turn, and what a thread
+ * wrote is published if it crashes or exits). What the WireSubject links
+ * still do: tell a thread that another one died (processes/thread.ts), at
+ * which point what the dead thread published is read here to the end.
+ */
+import { Batcher } from '../core/batcher';
+import { FrameError } from '../core/errors';
+import { rethrowLater } from '../core/microtask';
+import { mapRing, RecordKind, RingReader, RingWriter } from '../transports/shm';
+import { createRing, type RingMemory } from '../transports/shm/layout';
+import { Pump, type PumpOptions } from '../transports/shm/wait';
+import { EnvelopeCodec, envelopeLost, type Envelope } from './envelope';
+import type { Mesh } from './ops';
+
+/** Envelopes one link holds while its ring is full, before a send fails with MailboxFullError. */
+export const LINK_QUEUE = 65_536;
+
+/** The ring from thread `from` to thread `to` in a node of `count` threads (the node's own included). */
+export function ringIndex(from: number, to: number, count: number): number {
+  return from * count + to;
+}
+
+/**
+ * The rings of a node of `count` threads (the node's own included): one per ordered pair, null on the diagonal.
+ * Not prefaulted: all are made here, on the calling thread, and on a large machine they are many (a node of
+ * 64 workers has 4,160); each page is mapped by the first write into it instead.
+ */
+export function directRings(count: number, bytes: number): (SharedArrayBuffer | null)[] {
+  const rings: (SharedArrayBuffer | null)[] = [];
+  for (let from = 0; from < count; from++) for (let to = 0; to < count; to++) rings.push(from === to ? null : createRing({ bytes, prefault: false }));
+  return rings;
+}
+
+/** What a thread writes to one other thread. */
+class Outgoing {
+  readonly writer: RingWriter;
+  /** Envelopes waiting for room, in order: nothing overtakes them. */
+  readonly queue: Envelope[] = [];
+  readonly batcher: Batcher;
+  private readonly room: Pump;
+
+  constructor(memory: RingMemory, options: PumpOptions) {
+    this.writer = new RingWriter(memory);
+    // Early: a lone envelope (a token, a reply) is published when the code that wrote it returns; a burst at
+    // the turn's end, or once a quarter of the ring waits.
+    this.batcher = new Batcher(() => this.writer.publish(), memory.capacity >> 2, true);
+    this.room = new Pump(memory.header, options, () => this.drain(), () => this.writer.hasRoom(), () => this.writer.spaceCell(), undefined, () => this.writer.wakeOwed());
+  }
+
+  /** Writes `envelope` now if nothing waits and the ring has room; else queues it until there is. */
+  write(envelope: Envelope): void {
+    if (this.queue.length === 0 && this.writer.tryWrite(RecordKind.NEXT, EnvelopeCodec, envelope)) {
+      this.batcher.wrote(this.writer.used());
+      return;
+    }
+    this.queue.push(envelope);
+    // What waits unpublished must go out, or the reader never makes the room this waits for.
+    this.batcher.flush();
+    if (this.queue.length === 1) this.room.start();
+  }
+
+  stop(): void {
+    this.room.stop();
+    this.batcher.cancel();
+    this.queue.length = 0;
+  }
+
+  private drain(): 'progress' | 'idle' | 'done' {
+    let wrote = false;
+    while (this.queue.length > 0) {
+      let written: boolean;
+      try {
+        written = this.writer.tryWrite(RecordKind.NEXT, EnvelopeCodec, this.queue[0]);
+      } catch (err) {
+        // Checked at the door (Mesh.fit) and by the checks of every value: not expected, and not the link's end.
+        envelopeLost('a thread of this node', err);
+        written = true;
+      }
+      if (!written) break;
+      this.queue.shift();
+      wrote = true;
+    }
+    if (wrote) this.batcher.flush();
+    if (this.queue.length === 0) return 'done';
+    return wrote ? 'progress' : 'idle';
+  }
+}
+
+/** What a thread reads from one other thread. */
+class Incoming {
+  private readonly reader: RingReader;
+  private readonly pump: Pump;
+  private readonly visit: (kind: RecordKind, data: Buffer, start: number, end: number) => void;
+
+  constructor(memory: RingMemory, options: PumpOptions, from: number, receive: (from: number, envelope: Envelope) => void, arrived: () => void) {
+    this.reader = new RingReader(memory, 0);
+    this.visit = (kind, data, start, end) => {
+      if (kind !== RecordKind.NEXT) return;
+      let envelope: Envelope;
+      try {
+        envelope = EnvelopeCodec.decode(data, start, end);
+      } catch (err) {
+        return envelopeLost(`this thread (from thread ${from})`, err);
+      }
+      receive(from, envelope);
+    };
+    this.pump = new Pump(memory.header, options, () => this.step(arrived), () => this.reader.available() > 0, () => this.reader.dataCell());
+  }
+
+  start(): void {
+    this.pump.start();
+  }
+
+  stop(): void {
+    this.pump.stop();
+  }
+
+  /** Everything published now, read and applied at once (the writer's thread is gone: nothing more comes). */
+  readRest(): void {
+    this.pump.stop();
+    while (this.reader.available() > 0) this.readOnce();
+  }
+
+  private step(arrived: () => void): 'progress' | 'idle' {
+    if (this.reader.available() === 0) return 'idle';
+    this.readOnce();
+    arrived();
+    return 'progress';
+  }
+
+  private readOnce(): void {
+    try {
+      this.reader.read(this.visit);
+    } finally {
+      this.reader.release();
+    }
+  }
+}
+
+/** A thread's direct links to every other thread of its node. */
+export class DirectMesh implements Mesh {
+  /** Per thread: it is gone (what is posted to it is dropped). */
+  readonly dead: boolean[];
+  private readonly out: (Outgoing | null)[];
+  private readonly in: (Incoming | null)[];
+
+  constructor(
+    rings: readonly (SharedArrayBuffer | null)[],
+    index: number,
+    count: number,
+    /** The largest encoded envelope a ring carries (shm `largestValue` of the node's ringBytes). */
+    readonly largest: number,
+    options: PumpOptions,
+    receive: (from: number, envelope: Envelope) => void,
+  ) {
+    const threads = Array.from({ length: count }, (_, t) => t);
+    this.dead = threads.map(() => false);
+    this.out = threads.map((t) => (t === index ? null : new Outgoing(mapRing(rings[ringIndex(index, t, count)]!), options)));
+    // A new turn for the batchers whenever something arrived: the sends it causes may go early again.
+    const arrived = () => {
+      for (const link of this.out) link?.batcher.newTurn();
+    };
+    // An error out of the dispatcher must not stop the read half-way (the records would be read again).
+    const apply = (from: number, envelope: Envelope) => {
+      try {
+        receive(from, envelope);
+      } catch (err) {
+        rethrowLater(err);
+      }
+    };
+    this.in = threads.map((t) => (t === index ? null : new Incoming(mapRing(rings[ringIndex(t, index, count)]!), options, t, apply, arrived)));
+  }
+
+  /** Starts reading (once whoever receives is ready). */
+  start(): void {
+    for (const link of this.in) link?.start();
+  }
+
+  tryPost(thread: number, envelope: Envelope): boolean {
+    return this.out[thread]!.queue.length >= LINK_QUEUE ? this.dead[thread] : this.post(thread, envelope);
+  }
+
+  /**
+   * Checked at the door, not left to the ring: one that waits for room and then proves too large could only
+   * fail far from its caller. The envelope's fields around the body and text take at most 60 bytes.
+   */
+  fit(envelope: Envelope): void {
+    if (envelope.body.length + 3 * envelope.text.length + 60 > this.largest) {
+      throw new FrameError(`a message of ${envelope.body.length} bytes does not fit the node's rings (they carry ${Math.max(0, this.largest - 60 - 3 * envelope.text.length)} bytes of a message with this text; NodeOptions.ringBytes)`);
+    }
+  }
+
+  post(thread: number, envelope: Envelope): true {
+    if (this.dead[thread]) return true;
+    this.fit(envelope);
+    this.out[thread]!.write(envelope);
+    return true;
+  }
+
+  /** Thread `thread` is gone: what it published is applied now, and nothing more goes to it. */
+  lose(thread: number): void {
+    if (this.dead[thread]) return;
+    this.dead[thread] = true;
+    this.out[thread]?.stop();
+    this.in[thread]?.readRest();
+  }
+
+  /** Stops: what was written goes out first; what waits for room is dropped, as the thread's end drops it. */
+  close(): void {
+    this.dead.fill(true);
+    for (const link of this.out) {
+      link?.batcher.flush();
+      link?.stop();
+    }
+    for (const link of this.in) link?.stop();
+  }
+}
