@@ -279,3 +279,9 @@ export interface Member<I, O> {
 export const HELD_PER_IN_FLIGHT = 16;
 /** How long a worker's failure waits for the output wire to end behind what it sent (within ms, but an exit may follow its port's close by seconds: see PeerWatch). */
 export const LAST_VALUES_MS = 5000;
+/**
+ * When a worker's up wire ended before the news of its failure (its ERROR, or its exit read to the end), all it
+ * sent is out: the failure waits only this long, or until another worker's up wire ends, for what the other
+ * workers had sent by then (it was LAST_VALUES_MS, the error 5 s late for nothing).
+ */
+export const OTHERS_MS = 100;

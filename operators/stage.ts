@@ -10,7 +10,7 @@ import { runnerPath } from '../threads/worker';
 import { open } from '../transports/open';
 import { specOf } from '../pool/types';
 import { checkOptions, type Checked, type StageOptions } from './stage-options';
-import { AFTER, BEFORE, HELD_PER_IN_FLIGHT, LAST_VALUES_MS, OrderedSlots, inputCodec, isRemote, outputCodec, type Input, type Member, type Output, type StageSetup } from './stage-internals';
+import { AFTER, BEFORE, HELD_PER_IN_FLIGHT, LAST_VALUES_MS, OTHERS_MS, OrderedSlots, inputCodec, isRemote, outputCodec, type Input, type Member, type Output, type StageSetup } from './stage-internals';
 
 export type { StageOptions } from './stage-options';
 
@@ -120,6 +120,7 @@ function run<I, O>(
   let ended = false;
   /** A worker's own failure, held while its thread is ended and what it had sent is read (see `failAfterRest`). */
   let dying: WorkerError | undefined;
+  const upEnded = new Set<number>(); // the workers whose up wire has ended
   let lastValues: ReturnType<typeof setTimeout> | undefined;
 
   let crew: Crew<Member<I, O>[]> | undefined;
@@ -143,9 +144,8 @@ function run<I, O>(
    * A worker failed on its side (its report, its thread's exit): what it sent
    * before comes first. Its up wire ends after it (its ERROR; at its exit,
    * after the ring is read to the end), and that ending (or LAST_VALUES_MS)
-   * fails the output with this error. Released, the thread exits once its
-   * ends are done. Values sent before an exit were lost when the crew's news
-   * came before the ring was read.
+   * fails the output with this error (if it ended before this news came,
+   * OTHERS_MS later). Released, the thread exits once its ends are done.
    */
   const failAfterRest = (err: WorkerError) => {
     if (ended || dying) return;
@@ -153,7 +153,7 @@ function run<I, O>(
     if (!member || member.done || members.some((m) => m.down.hasError && !isRemote(m.down.thrownError))) return fail(err);
     dying = err;
     crew?.hosts[member.index].release();
-    lastValues = setTimeout(() => fail(err), LAST_VALUES_MS);
+    lastValues = setTimeout(() => fail(err), upEnded.has(member.index) ? OTHERS_MS : LAST_VALUES_MS);
   };
   const finishIfDone = () => {
     // Every operator has completed: after the whole input, or early (`take` in every worker).
@@ -277,7 +277,8 @@ function run<I, O>(
     // While a worker's failure waits for its last values (`dying`), any ending is the moment to report it.
     const failed = (err: unknown, local: boolean) => (dying ? fail(dying) : local || member.down.hasError ? fail(err) : started.fail(err, member.index));
     member.down.subscribe({ error: (err: unknown) => failed(err, !isRemote(err)) });
-    member.up.subscribe({ next: (envelope) => receive(member, envelope), error: (err: unknown) => failed(err, false), complete: () => (dying ? fail(dying) : retire(member)) });
+    const upEnd = (then: () => void) => (upEnded.add(member.index), then());
+    member.up.subscribe({ next: (envelope) => receive(member, envelope), error: (err: unknown) => upEnd(() => failed(err, false)), complete: () => upEnd(() => (dying ? fail(dying) : retire(member))) });
   }
   const sourceSub = source.subscribe({
     next: (value) => {

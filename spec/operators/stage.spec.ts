@@ -9,6 +9,7 @@ import { codec, raw } from '../../core/codec';
 import { EncodeError, FrameError, WorkerError } from '../../core/errors';
 import { keyHash } from '../../core/hash';
 import { stage, type StageOptions } from '../../operators/stage';
+import { LAST_VALUES_MS } from '../../operators/stage-internals';
 import { N, Tagged } from '../workers/stage-map.worker';
 import { liveThreads, threadsBackTo } from '../helpers';
 
@@ -202,6 +203,29 @@ describe('failures', () => {
       expect((err as WorkerError).workerName).toBe('BadInput');
       expect(got).toEqual([0, 1, 2]);
     }
+  });
+
+  test.each([
+    ['throws', 'throw', 3],
+    ['exits', 'exit', 2],
+  ])('a worker that %s once it is up: its WorkerError comes as its up wire ends, not after the LAST_VALUES_MS fallback', async (_, name, at) => {
+    // The worker's ERROR (or its exit) ended its up wire before the crew's report came: the failure then
+    // waited for an ending that had already happened, and came out LAST_VALUES_MS (5 s) late. Not a speed
+    // check: the fallback is the only way the error could take that long.
+    const started = performance.now();
+    const got: number[] = [];
+    const err = await failure(
+      lastValueFrom(
+        interval(100).pipe(
+          take(at + 1),
+          stage(worker(name), { input: N, output: N }),
+          tap((v) => got.push(v)),
+        ),
+      ),
+    );
+    expect(err).toBeInstanceOf(WorkerError);
+    expect(got).toEqual([...Array(at).keys()]);
+    expect(performance.now() - started).toBeLessThan(LAST_VALUES_MS - 1000);
   });
 
   test('a thread that calls process.exit: what it sent in that very turn, then its WorkerError', async () => {
