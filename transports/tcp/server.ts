@@ -45,7 +45,10 @@ export async function listen(options: ListenOptions = {}): Promise<TcpServer> {
 export class TcpServer {
   /**
    * The connections that completed the handshake: hot, but those accepted
-   * before the first subscriber are held for it. Completes on `close()`.
+   * before the first subscriber are held for it. One that ended before it
+   * is handed out (its client closed it at once, or its first frames were
+   * malformed: the error is on `errors$`) is not, so the subscriber may
+   * `open` channels on what it gets. Completes on `close()`.
    */
   readonly connections$: Observable<TcpConnection>;
   /** Failures of single connections (AuthError, FrameError, a handshake cut short, ...): informational, hot. */
@@ -74,7 +77,7 @@ export class TcpServer {
     this.connections$ = new Observable<TcpConnection>((subscriber) => {
       const early = this.early;
       this.early = undefined;
-      for (const conn of early ?? []) subscriber.next(conn);
+      for (const conn of early ?? []) if (conn.stats().state !== 'gone') subscriber.next(conn);
       return this.accepted.subscribe(subscriber);
     });
     this.errors$ = this.errors.asObservable();
@@ -149,6 +152,8 @@ export class TcpServer {
     this.sessions.set(sessionId.toString('hex'), conn);
     socket.write(welcomeFrame(sessionId, false, 0, hello.proof));
     conn.attach(socket, hello.leftover, hello.received);
+    // The frames that came with the handshake may have ended it already (a FrameError, on errors$).
+    if (conn.stats().state === 'gone') return;
     if (this.early) this.early.push(conn);
     else this.accepted.next(conn);
   }

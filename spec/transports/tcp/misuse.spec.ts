@@ -7,13 +7,58 @@ import { until } from '../../helpers';
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { serverHandshake } from '../../../transports/tcp/handshake';
-import { REASON_BYTES, reasonBytes } from '../../../transports/tcp/wire';
+import { MAGIC, NONCE_BYTES, REASON_BYTES, reasonBytes, SESSION_BYTES, TcpKind } from '../../../transports/tcp/wire';
+import { RawPeer, frame } from '../../fixtures/tcp-raw';
+import { randomBytes } from 'node:crypto';
 
 /* The careless user: wrong options, a name twice, use after close, leaving halfway. */
 
 afterEach(closeAll);
 
 describe('tcp misuse', () => {
+  it.each([
+    ['a frame too long', () => frame(TcpKind.NEXT, 1).subarray(0, 4).fill(0xf0)],
+    ['a CLOSE', () => frame(TcpKind.CLOSE, 0, Buffer.from('bye'))],
+  ])('%s in the same write as the AUTH: connections$ hands out no connection that is already gone (the README server opens a channel on each)', async (_, tail) => {
+    // It did: conn.open threw TransportClosedError inside the subscriber, an uncaught error that ended the server's process.
+    const server = await listen();
+    const handed: string[] = [];
+    server.connections$.subscribe((conn) => {
+      handed.push(conn.stats().state);
+      conn.open('trades', codec('long')).subscribe({ error: () => {} });
+    });
+    const stranger = await RawPeer.open(server.port);
+    const preface = Buffer.concat([MAGIC, Buffer.of(1, 0), Buffer.of(0, 0, 64, 0), randomBytes(NONCE_BYTES)]);
+    stranger.send(frame(TcpKind.CONNECT, 0, preface));
+    await stranger.next((f) => f.kind === TcpKind.CHALLENGE);
+    stranger.send(Buffer.concat([frame(TcpKind.AUTH, 0, Buffer.alloc(SESSION_BYTES + 8)), tail()]));
+    await stranger.closed;
+    // A good client is still served, and is the only connection handed out.
+    const accepted = nextConnection(server);
+    const client = await connect({ port: server.port });
+    const there = (await accepted).open('s', codec('string'));
+    const got = firstValueFrom(there);
+    client.open('s', codec('string')).next('in');
+    expect(await got).toBe('in');
+    expect(handed).toEqual(['live']);
+  });
+
+  it('a client that connects and closes before anyone subscribes to connections$: not handed out, gone, to the first subscriber', async () => {
+    const server = await listen();
+    const early = await connect({ port: server.port });
+    await early.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const handed: string[] = [];
+    server.connections$.subscribe((conn) => {
+      handed.push(conn.stats().state);
+      conn.open('trades', codec('long')).subscribe({ error: () => {} });
+    });
+    const accepted = nextConnection(server);
+    await connect({ port: server.port });
+    await accepted;
+    expect(handed).toEqual(['live']);
+  });
+
   it.each([
     [{ port: -1 }, RangeError],
     [{ port: 70000 }, RangeError],
