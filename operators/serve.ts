@@ -1,8 +1,8 @@
 import { Observable, isObservable, type OperatorFunction } from 'rxjs';
 import type { Codec } from '../core/codec';
 import { toErrorData } from '../core/errors';
-import { RpcKind, checkCodecs, checkConcurrency, failure, type RpcEnvelope } from './request-internals';
-import { directWire, sendReply } from './serve-reply';
+import { RpcKind, checkCodecs, checkConcurrency, type RpcEnvelope } from './request-internals';
+import { directWire, sendFailure, sendReply } from './serve-reply';
 import { StreamedReply } from './serve-stream';
 
 /** What a handler may return: a value, a Promise of one, or an Observable (a streamed reply). */
@@ -182,7 +182,7 @@ export function serve<Q, A>(
           // undefined when no signal is wanted: the overloads above type the handler for that.
           result = handler(value, abort?.signal as AbortSignal);
         } catch (err) {
-          subscriber.next(failure(id, toErrorData(err)));
+          sendFailure(subscriber, direct, id, toErrorData(err));
           return finish(id);
         }
         // Each callback checks it still owns the slot: after CANCEL, nothing more goes out.
@@ -196,7 +196,7 @@ export function serve<Q, A>(
         }
         const fail = (err: unknown): void => {
           if (!live()) return;
-          subscriber.next(failure(id, toErrorData(err)));
+          sendFailure(subscriber, direct, id, toErrorData(err));
           finish(id);
         };
         try {

@@ -1044,6 +1044,40 @@ describe('serve’s replies straight into the wire (operators/serve-reply.ts)', 
     }
   });
 
+  it.each([4096, 16_384])('a handler error larger than a %i-byte ring carries is cut shorter: that request fails with it, not the wire', async (bytes) => {
+    // Cut to 16 KiB only, it ended the server's wire (a record that can never fit the ring): every request failed.
+    const [a, b] = shm.pair({ bytes, prefault: false });
+    const server = open(b, rpcCodec());
+    server
+      .pipe(
+        serve(
+          (n: number) => {
+            if (n < 0) throw new RangeError('y'.repeat(100_000));
+            return n + 1;
+          },
+          { request: Num, reply: Num },
+        ),
+      )
+      .subscribe(server);
+    const wire = open(a, rpcCodec());
+    const rpc = client(wire, { request: Num, reply: Num, timeout: 10_000 });
+    try {
+      expect(await lastValueFrom(request(rpc, 1))).toBe(2);
+      const err = await failureOf<RemoteError>(request(rpc, -1));
+      expect(err).toBeInstanceOf(RemoteError);
+      expect(err.remoteName).toBe('RangeError');
+      expect(err.message).toMatch(/^y+/);
+      // Two failing at once, behind values: the way full, then each cut as it goes.
+      const many = await Promise.all([-1, 5, -1, 6].map((n) => lastValueFrom(request(rpc, n)).then(String, (e: RemoteError) => e.remoteName)));
+      expect(many).toEqual(['RangeError', '6', 'RangeError', '7']);
+      expect(await lastValueFrom(request(rpc, 41))).toBe(42);
+    } finally {
+      rpc.close();
+      wire.close();
+      server.close();
+    }
+  });
+
   it('a reply larger than the wire carries fails that request with FrameError, not the wire — the way open or full', async () => {
     // It ended the server's wire: every later request failed with TransportClosedError.
     const [a, b] = shm.pair({ bytes: 1 << 16, prefault: false });
