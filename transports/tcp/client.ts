@@ -75,6 +75,8 @@ function dial(settings: ConnectSettings): { socket: net.Socket; ready: Promise<v
  */
 class Reconnector implements Lifeline<TcpConnection> {
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** `giveUpAfter` ms after the drop, whatever an attempt is doing then (one may be stuck in its handshake). */
+  private deadline: ReturnType<typeof setTimeout> | undefined;
   private socket: net.Socket | undefined;
   private conn: TcpConnection | undefined;
   private droppedAt = 0;
@@ -87,12 +89,20 @@ class Reconnector implements Lifeline<TcpConnection> {
     this.conn = conn;
     this.droppedAt = Date.now();
     this.delay = this.settings.reconnect!.initialDelay;
+    const { giveUpAfter } = this.settings.reconnect!;
+    clearTimeout(this.deadline);
+    this.deadline = setTimeout(() => {
+      this.socket?.destroy();
+      this.socket = undefined;
+      this.giveUp(new TransportClosedError(`the connection dropped and could not be resumed within ${giveUpAfter} ms`));
+    }, giveUpAfter);
     this.schedule();
     return !this.stopped;
   }
 
   gone(): void {
     this.stopped = true;
+    clearTimeout(this.deadline);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.socket?.destroy();
@@ -130,6 +140,7 @@ class Reconnector implements Lifeline<TcpConnection> {
         socket.destroy();
         return this.giveUp(new TransportClosedError('the server did not resume the session'));
       }
+      clearTimeout(this.deadline);
       conn.attach(socket, hello.leftover, hello.received);
     } catch (err) {
       this.socket = undefined;
@@ -140,6 +151,9 @@ class Reconnector implements Lifeline<TcpConnection> {
   }
 
   private giveUp(err: Error): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    clearTimeout(this.deadline);
     // Deferred: `dropped` may be running inside the connection's own close handling.
     setImmediate(() => this.conn?.abandon(err));
   }

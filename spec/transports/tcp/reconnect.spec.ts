@@ -178,6 +178,23 @@ describe('tcp reconnect', () => {
     await client.closed;
   });
 
+  it('gives up after giveUpAfter even while an attempt is stuck in its handshake (a peer that accepts and says nothing)', async () => {
+    // The attempt's 10 s handshake limit ended it: the channels ended ~10 s after the drop, not giveUpAfter.
+    const server = await listen();
+    const p = await proxy(server.port);
+    const accepted = nextConnection(server);
+    const client = await connect({ port: p.port, reconnect: { initialDelay: 5, maxDelay: 10, giveUpAfter: 300 } });
+    await accepted;
+    const here = client.open('stuck', codec('int'));
+    const ended = lastValueFrom(here).catch((e) => e);
+    p.silent = true; // the reconnect attempt connects, and its handshake never hears back
+    const droppedAt = performance.now();
+    p.cut();
+    expect(await ended).toBeInstanceOf(TransportClosedError);
+    expect(performance.now() - droppedAt).toBeLessThan(5000); // giveUpAfter (300 ms), not the handshake's 10 s limit
+    await client.closed;
+  });
+
   it('the server forgets a session after resumeTimeout: the client cannot resume', async () => {
     const server = await listen({ resumeTimeout: 0 });
     const p = await proxy(server.port);
