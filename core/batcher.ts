@@ -6,6 +6,7 @@
  * Port posts one transferred buffer per batch, shm publishes its ring
  * cursor, TCP hands its waiting buffers to the socket in one corked writev.
  */
+import { isMainThread } from 'node:worker_threads';
 import { microtask, rethrowLater } from './microtask';
 
 /** The batchers with a send queued, kept only in a thread that called {@link sendQueuedAtCrash}. */
@@ -17,7 +18,8 @@ let queued: Set<Batcher> | undefined;
  * which change nothing else): values written in the turn a thread crashed
  * or exited in reach the peer instead of dying unpublished with the thread
  * (a shared ring's are published; a socket's or a port's may still be cut
- * off by the exit). rxwire's worker threads call it (threads/worker-host.ts).
+ * off by the exit). rxwire's worker threads call it (threads/worker-host.ts),
+ * and so does the first batcher made in any other worker thread.
  */
 export function sendQueuedAtCrash(): void {
   if (queued) return;
@@ -63,7 +65,11 @@ export class Batcher {
     private readonly send: (atTurnEnd: boolean) => void,
     private readonly thresholdBytes: number,
     private readonly early = false,
-  ) {}
+  ) {
+    // Any worker thread that writes with rxwire, however it was started (threads/worker-host.ts, or a plain
+    // `startWorker` / `new Worker` whose module uses rxwire), publishes what it wrote before a crash or an exit.
+    if (!isMainThread) sendQueuedAtCrash();
+  }
 
   /** Something was written: `waiting` bytes wait in all. */
   wrote(waiting: number): void {

@@ -112,6 +112,16 @@ describe.each(TRANSPORTS)('WireSubject over %s', (transport) => {
     expect(await exited(worker)).toBe(1);
   });
 
+  it.each(['exit', 'throw'])('a thread started with startWorker that ends in the turn it wrote (%s): what it wrote, then WorkerError', async (how) => {
+    // Only threads started through the runtime's bootstrap published their last turn; this one lost all 50.
+    const { here, worker } = spawnWith(transport, 'trade', { mode: 'lastTurn', how });
+    const wire = open(here, Trade, { worker });
+    const got: number[] = [];
+    const failed = new Promise<Error>((resolve) => wire.subscribe({ next: (t) => got.push(t.id), error: resolve }));
+    expect(await failed).toBeInstanceOf(WorkerError);
+    expect(got).toEqual([...Array(51).keys()]);
+  });
+
   it('a worker terminated mid-stream ends a pending send and the subscribers', async () => {
     const { here, worker } = spawnWith(transport, 'trade', { mode: 'forever' }, 4096);
     const wire = open(here, Trade, { worker, ...(transport === 'port' && { windowBytes: 4096 }) });

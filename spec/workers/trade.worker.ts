@@ -77,6 +77,17 @@ switch (mode) {
     });
     break;
   }
+  case 'lastTurn': {
+    // Once its link is up, writes 50 trades and ends its thread in that same turn (exit 5, or an uncaught throw).
+    const wire = open(end, Trade);
+    wire.next(tradeAt(0));
+    setTimeout(() => {
+      for (let i = 1; i <= 50; i++) wire.next(tradeAt(i));
+      if (workerData.how === 'exit') process.exit(5);
+      throw new Error('the last turn');
+    }, 200);
+    break;
+  }
   case 'forever': {
     // Produces until the reader stops it, then reports how sending ended.
     const wire = open(end, Trade);
