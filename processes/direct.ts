@@ -22,7 +22,10 @@ import { mapRing, RecordKind, RingReader, RingWriter } from '../transports/shm';
 import { createRing, type RingMemory } from '../transports/shm/layout';
 import { Pump, type PumpOptions } from '../transports/shm/wait';
 import { EnvelopeCodec, envelopeLost, type Envelope } from './envelope';
+import { MessageRecord, readMessage, type MessageAt } from './message-record';
 import type { Mesh } from './ops';
+import type { Codec } from '../core/codec';
+import type { Cursor } from '../core/varint';
 
 /** Envelopes one link holds while its ring is full, before a send fails with MailboxFullError. */
 export const LINK_QUEUE = 65_536;
@@ -43,6 +46,12 @@ export function directRings(count: number, bytes: number): (SharedArrayBuffer | 
   return rings;
 }
 
+/** Where a thread's reads go: an envelope, or a MSG read in place (its body is `data[start, end)`, valid during the call). */
+export interface Sink {
+  receive(from: number, envelope: Envelope): void;
+  message(from: number, to: number, tag: number, data: Buffer, start: number, end: number): void;
+}
+
 /** What a thread writes to one other thread. */
 class Outgoing {
   readonly writer: RingWriter;
@@ -57,6 +66,20 @@ class Outgoing {
     // the turn's end, or once a quarter of the ring waits.
     this.batcher = new Batcher(() => this.writer.publish(), memory.capacity >> 2, true);
     this.room = new Pump(memory.header, options, () => this.drain(), () => this.writer.hasRoom(), () => this.writer.spaceCell(), undefined, () => this.writer.wakeOwed());
+  }
+
+  /** Writes a MSG in place (./message-record.ts) if nothing waits and the ring has room now; false when not (nothing written). */
+  writeMessage(record: MessageRecord): boolean {
+    if (this.queue.length > 0) return false;
+    try {
+      if (!this.writer.tryWrite(RecordKind.NEXT, record as unknown as Codec<unknown>, undefined)) return false;
+    } catch (err) {
+      // Too large for the ring: the general path says so at the door, with the message's size.
+      if (err instanceof FrameError) return false;
+      throw err;
+    }
+    this.batcher.wrote(this.writer.used());
+    return true;
   }
 
   /** Writes `envelope` now if nothing waits and the ring has room; else queues it until there is. */
@@ -104,10 +127,14 @@ class Incoming {
   private readonly pump: Pump;
   private readonly visit: (kind: RecordKind, data: Buffer, start: number, end: number) => void;
 
-  constructor(memory: RingMemory, options: PumpOptions, from: number, receive: (from: number, envelope: Envelope) => void, arrived: () => void) {
+  constructor(memory: RingMemory, options: PumpOptions, from: number, sink: Sink, arrived: () => void) {
     this.reader = new RingReader(memory, 0);
+    const { receive, message } = sink;
+    const msg: MessageAt = { to: 0, tag: 0, start: 0 };
+    const at: Cursor = { pos: 0 };
     this.visit = (kind, data, start, end) => {
       if (kind !== RecordKind.NEXT) return;
+      if (readMessage(data, start, end, msg, at)) return message(from, msg.to, msg.tag, data, msg.start, end);
       let envelope: Envelope;
       try {
         envelope = EnvelopeCodec.decode(data, start, end);
@@ -154,6 +181,7 @@ export class DirectMesh implements Mesh {
   /** Per thread: it is gone (what is posted to it is dropped). */
   readonly dead: boolean[];
   private readonly out: (Outgoing | null)[];
+  private readonly record = new MessageRecord();
   private readonly in: (Incoming | null)[];
 
   constructor(
@@ -163,7 +191,7 @@ export class DirectMesh implements Mesh {
     /** The largest encoded envelope a ring carries (shm `largestValue` of the node's ringBytes). */
     readonly largest: number,
     options: PumpOptions,
-    receive: (from: number, envelope: Envelope) => void,
+    sink: Sink,
   ) {
     const threads = Array.from({ length: count }, (_, t) => t);
     this.dead = threads.map(() => false);
@@ -173,14 +201,23 @@ export class DirectMesh implements Mesh {
       for (const link of this.out) link?.batcher.newTurn();
     };
     // An error out of the dispatcher must not stop the read half-way (the records would be read again).
-    const apply = (from: number, envelope: Envelope) => {
-      try {
-        receive(from, envelope);
-      } catch (err) {
-        rethrowLater(err);
-      }
+    const guarded: Sink = {
+      receive: (from, envelope) => {
+        try {
+          sink.receive(from, envelope);
+        } catch (err) {
+          rethrowLater(err);
+        }
+      },
+      message: (from, to, tag, data, start, end) => {
+        try {
+          sink.message(from, to, tag, data, start, end);
+        } catch (err) {
+          rethrowLater(err);
+        }
+      },
     };
-    this.in = threads.map((t) => (t === index ? null : new Incoming(mapRing(rings[ringIndex(t, index, count)]!), options, t, apply, arrived)));
+    this.in = threads.map((t) => (t === index ? null : new Incoming(mapRing(rings[ringIndex(t, index, count)]!), options, t, guarded, arrived)));
   }
 
   /** Starts reading (once whoever receives is ready). */
@@ -199,6 +236,22 @@ export class DirectMesh implements Mesh {
   fit(envelope: Envelope): void {
     if (envelope.body.length + 3 * envelope.text.length + 60 > this.largest) {
       throw new FrameError(`a message of ${envelope.body.length} bytes does not fit the node's rings (they carry ${Math.max(0, this.largest - 60 - 3 * envelope.text.length)} bytes of a message with this text; NodeOptions.ringBytes)`);
+    }
+  }
+
+  /** Writes a message to process `to` on `thread` straight into the ring if it can now; false to take the general path. */
+  sendNow(thread: number, to: number, tag: number, codec: Codec<unknown>, message: unknown): boolean {
+    if (this.dead[thread]) return true;
+    if (!MessageRecord.fits(to, tag)) return false;
+    const record = this.record;
+    record.to = to;
+    record.tag = tag;
+    record.codec = codec;
+    record.message = message;
+    try {
+      return this.out[thread]!.writeMessage(record);
+    } finally {
+      record.codec = record.message = undefined;
     }
   }
 

@@ -69,6 +69,14 @@ export class Dispatcher {
     else if (!this.coming(e.to) || !this.held.hold(e.to, from, e)) this.noproc(from, e);
   }
 
+  /** A MSG from thread `from` read in place (./message-record.ts): its body is `data[start, end)`, valid during the call. */
+  message(from: number, to: number, tag: number, data: Buffer, start: number, end: number): void {
+    const proc = this.s.procs.get(to);
+    // Not (yet) here: the general path, with the body copied out (it may be held for a SPAWN to come).
+    if (!proc) return this.receive(from, envelope(Kind.MSG, { to, tag, body: Buffer.from(data.subarray(start, end)) }));
+    this.deliver(proc, from, Kind.MSG, tag, 0, data, start, end);
+  }
+
   /** Thread `thread` died: what waits for its spawns will never be delivered. */
   threadGone(thread: number): void {
     this.held.dropWhere((id) => Math.floor(id / SPAN) === thread);
@@ -99,25 +107,8 @@ export class Dispatcher {
     const s = this.s;
     switch (e.kind) {
       case Kind.MSG:
-      case Kind.REQUEST: {
-        let message: unknown;
-        try {
-          message = proc.entry.mailbox.decode(e.body);
-        } catch (err) {
-          // The sender encoded it with the same entry's codec: bytes that do not decode are a request's error, a message's loss.
-          if (e.kind === Kind.REQUEST) s.mesh.post(from, envelope(Kind.REPLY_ERROR, { call: e.call, text: 'failed', body: errorBody(toErrorData(err), s.errorBytes) }));
-          else this.undecodable(proc, err);
-          return;
-        }
-        if (e.kind === Kind.MSG) proc.mailbox.push(message, e.tag, null);
-        else {
-          const asker = { thread: from, call: e.call, answered: false };
-          (proc.asked ??= new Set()).add(asker);
-          proc.mailbox.push(message, e.tag, asker);
-        }
-        if (proc.mailbox.full) s.fullness.filled(proc, from);
-        return;
-      }
+      case Kind.REQUEST:
+        return this.deliver(proc, from, e.kind, e.tag, e.call, e.body, 0, e.body.length);
       case Kind.LINK:
         return proc.link(s.refAt(from, e.from), e.tag);
       case Kind.UNLINK:
@@ -138,6 +129,27 @@ export class Dispatcher {
       case Kind.ALIVE:
         return s.mesh.post(from, envelope(Kind.ANSWER, { call: e.call, n: 1 }));
     }
+  }
+
+  /** A MSG or REQUEST's body `data[start, end)`, decoded with the process's mailbox codec, into its mailbox. */
+  private deliver(proc: Proc, from: number, kind: number, tag: number, call: number, data: Uint8Array, start: number, end: number): void {
+    const s = this.s;
+    let message: unknown;
+    try {
+      message = proc.entry.mailbox.decode(data, start, end);
+    } catch (err) {
+      // The sender encoded it with the same entry's codec: bytes that do not decode are a request's error, a message's loss.
+      if (kind === Kind.REQUEST) s.mesh.post(from, envelope(Kind.REPLY_ERROR, { call, text: 'failed', body: errorBody(toErrorData(err), s.errorBytes) }));
+      else this.undecodable(proc, err);
+      return;
+    }
+    if (kind === Kind.MSG) proc.mailbox.push(message, tag, null);
+    else {
+      const asker = { thread: from, call, answered: false };
+      (proc.asked ??= new Set()).add(asker);
+      proc.mailbox.push(message, tag, asker);
+    }
+    if (proc.mailbox.full) s.fullness.filled(proc, from);
   }
 
   /** What is owed for an envelope to a process that does not exist (any more). */

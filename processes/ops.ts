@@ -35,4 +35,6 @@ export interface Mesh {
   readonly largest: number;
   /** @throws FrameError when `envelope` is larger than a link carries (`post` checks it too). */
   fit(envelope: Envelope): void;
+  /** Writes a message straight into the link if it can now (true; a gone thread takes it too); false: the general path. */
+  sendNow?(thread: number, to: number, tag: number, codec: Codec<unknown>, message: unknown): boolean;
 }

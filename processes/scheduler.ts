@@ -87,6 +87,7 @@ export class Scheduler extends Naming implements Ops {
     }
     if (ref.node !== this.node) return timer ? this.remote?.to(ref.node)?.send(ref, codec, tag, message, true) : this.far(ref.node).send(ref, codec, tag, message, false);
     if (!timer) this.fullness.check(ref.id, 'send');
+    if (this.mesh.sendNow?.(ref.thread, ref.id, tag, codec, message)) return;
     const body = codec.encode(message);
     const sent: Envelope = { kind: Kind.MSG, to: ref.id, from: 0, tag, call: 0, n: 0, text: '', body };
     if (timer) this.mesh.post(ref.thread, sent);

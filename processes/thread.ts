@@ -65,7 +65,10 @@ export function joinNode(setup: ThreadSetup, index: number, mesh: readonly (Mess
   const lifelines = peers.allocate(CHANNEL, EnvelopeCodec, { bytes: LIFELINE_BYTES, wait, spinMicros }).senders as unknown as WireSubject<Envelope>[];
   let dispatcher: Dispatcher | undefined;
   const pumping = { strategy: checkStrategy(wait), spinMicros, sliceMs: 100, keepAlive: false };
-  const links = new DirectMesh(rings, index, threads + 1, largestValue(ringBytes), pumping, (from, e) => dispatcher!.receive(from, e));
+  const links = new DirectMesh(rings, index, threads + 1, largestValue(ringBytes), pumping, {
+    receive: (from, e) => dispatcher!.receive(from, e),
+    message: (from, to, tag, data, start, end) => dispatcher!.message(from, to, tag, data, start, end),
+  });
   const scheduler = new Scheduler(node, index, new Int32Array(counts), links, threads);
   dispatcher = new Dispatcher(scheduler);
   links.start();
