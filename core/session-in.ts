@@ -40,6 +40,8 @@ export class Incoming<T> {
   private window: number;
   private ackEvery: number;
   private refused = false;
+  /** Why this end refused the writer's schema (its HELLO), once it has. */
+  refusal: Error | undefined;
   private held: Held[] = [];
   private consumed = 0;
   private lastAck = 0;
@@ -235,6 +237,7 @@ export class Incoming<T> {
     this.transport.flush();
     this.held = [];
     this.refused = true;
+    this.refusal = err;
     this.stopOwed = false; // a STOP owed since before the HELLO: the REJECT stops the writer as surely
     this.fail(err);
   }

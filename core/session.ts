@@ -50,7 +50,10 @@ export class Session<T> implements Channel<T> {
   /** The peer's HELLO (decoded by the transport: its body may carry more, as TCP's channel name). */
   hello(hello: Hello): void {
     this.in.hello(hello);
-    if (this.options.announces === 'receive') this.out.readerWindow(hello.window);
+    // Refused: the pair fails on both ends, this end's own stream too — before the peer's ACK could let a
+    // value go out that the peer, told of the refusal, would then drop.
+    if (this.in.refusal) this.out.close(this.in.refusal, false);
+    else if (this.options.announces === 'receive') this.out.readerWindow(hello.window);
     this.check();
   }
 

@@ -244,6 +244,27 @@ describe.each(transports.map((t) => [t.name, t] as const))('WireSubject contract
     expect(a.stats().sent).toBe(0);
   });
 
+  it('a schema refused one way only fails the refusing end too: its own send rejects, though its schema was accepted, and nothing counts as sent', async () => {
+    // Port resolved the refuser's first send (the peer had accepted its schema), and the peer, told of the
+    // refusal, dropped the value; shm rejected it with TransportClosedError.
+    const V1 = codec({ type: 'record', name: 'Quote', fields: [{ name: 'sym', type: 'string' }] } as const);
+    const V2 = codec({
+      type: 'record',
+      name: 'Quote',
+      fields: [
+        { name: 'sym', type: 'string' },
+        { name: 'venue', type: 'string' },
+      ],
+    } as const);
+    const [a, b] = await t.pair(V1, V2);
+    const atA = failure(a);
+    const atB = failure(b);
+    await expect(within(b.send({ sym: 'ACME', venue: 'X' }), 10_000, "the refuser's send neither resolved nor rejected")).rejects.toBeInstanceOf(SchemaMismatchError);
+    expect(await within(atA, 10_000, 'the writer was not told')).toBeInstanceOf(SchemaMismatchError);
+    expect(await within(atB, 10_000, 'the refuser was not told')).toBeInstanceOf(SchemaMismatchError);
+    expect(b.stats().sent).toBe(0);
+  });
+
   it('the peer gone: subscribers and waiting sends end with a typed error, never a hang', async () => {
     const [a] = await t.pair(codec('string'), codec('string'), { windowBytes: 1024 });
     const ended = failure(a);
