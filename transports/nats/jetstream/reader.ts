@@ -123,8 +123,9 @@ export class Reader<T> {
   /**
    * Stops delivering at once; resolves when the consumer is left: the pull
    * request under way answered (it ends within PULL_EXPIRES_MS), the values
-   * it brought undelivered nak'ed (so the next reader gets them first, in
-   * order), and those acks and naks reached the server.
+   * it brought undelivered nak'ed (so the next reader gets them again — the
+   * server redelivers them, not necessarily before newer values), and those
+   * acks and naks reached the server.
    */
   stop(): Promise<void> {
     this.halt();
