@@ -2,7 +2,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { firstValueFrom, take, toArray, type Subscription } from 'rxjs';
 import { startNatsServer, type NatsServer } from '../../examples/nats-server';
 import { codec, raw } from '../../core/codec';
-import { DecodeError, EncodeError, TransportClosedError } from '../../core/errors';
+import { DecodeError, EncodeError, FrameError, TransportClosedError } from '../../core/errors';
 import { subject } from '../../nats';
 import { until } from '../helpers';
 
@@ -95,6 +95,19 @@ describe('subject(): pub/sub on a NATS subject', () => {
     const before = a.stats().outMsgs;
     expect(() => t.next({ seq: 'one', sym: 'x' } as never)).toThrow(EncodeError);
     expect(a.stats().outMsgs).toBe(before);
+  });
+
+  it("throws FrameError from next() for a value over the server's max_payload, sending nothing; the handle goes on", async () => {
+    // It threw TransportClosedError, though the connection was fine and the next value went out.
+    const t = subject({ nc: a }, 't.big', raw);
+    const got = firstValueFrom(subject({ nc: b }, 't.big', raw));
+    await b.flush();
+    const max = a.info!.max_payload;
+    const before = a.stats().outMsgs;
+    expect(() => t.next(new Uint8Array(max + 1))).toThrow(FrameError);
+    expect(a.stats().outMsgs).toBe(before);
+    t.next(Uint8Array.of(7));
+    expect(await got).toEqual(Buffer.of(7));
   });
 
   it('unsubscribing unsubscribes from NATS: the server delivers nothing more to that connection', async () => {

@@ -13,7 +13,7 @@
 import { Observable, type Observer, type Subscriber } from 'rxjs';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Codec, EncodeInput } from '../../core/codec-types';
-import { DecodeError, TransportClosedError } from '../../core/errors';
+import { DecodeError, FrameError, TransportClosedError } from '../../core/errors';
 
 /**
  * What the NATS functions of rxwire take: a NATS connection, and the prefix
@@ -77,6 +77,7 @@ export class NatsSubject<T, In = never> extends Observable<T> implements Observe
    * server has it. Nobody listening is not an error (pub/sub).
    *
    * @throws EncodeError when `value` does not fit the codec (nothing is sent)
+   * @throws FrameError when its bytes exceed the server's max_payload (nothing is sent; the handle goes on)
    * @throws TransportClosedError after `complete()` or `error()` on this handle, or when the connection is closed
    * @throws TypeError when the subject has wildcards (`*`, `>`): one can subscribe to it, not publish
    */
@@ -84,6 +85,8 @@ export class NatsSubject<T, In = never> extends Observable<T> implements Observe
     if (this.closedWith) throw new TransportClosedError(`subject ${this.name}: this handle was completed; nothing more is published`, { cause: this.closedWith });
     if (hasWildcard(this.name)) throw new TypeError(`subject ${this.name}: a subject with wildcards cannot be published to`);
     const bytes = this.codec.encode(value);
+    const max = this.conn.nc.info?.max_payload;
+    if (max !== undefined && bytes.length > max) throw new FrameError(`subject ${this.name}: a value of ${bytes.length} bytes exceeds the server's max_payload of ${max} bytes; nothing was sent`);
     try {
       this.conn.nc.publish(this.name, bytes);
     } catch (err) {
