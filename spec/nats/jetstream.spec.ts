@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { codec } from '../../core/codec';
-import { DecodeError, EncodeError, QueueFullError, RemoteError, SchemaMismatchError, TransportClosedError } from '../../core/errors';
+import { DecodeError, EncodeError, FrameError, QueueFullError, RemoteError, SchemaMismatchError, TransportClosedError } from '../../core/errors';
 import { startNatsServer, type NatsServer } from '../../examples/nats-server';
 import { durable } from '../../transports/nats/jetstream';
 import { tick, until } from '../helpers';
@@ -146,6 +146,21 @@ describe('durable (JetStream)', () => {
     await expect(d.send({ n: 3, sym: 'c' })).rejects.toBeInstanceOf(EncodeError);
     const jsm = await jetstreamManager(c.nc);
     expect((await jsm.streams.info(stream)).state.messages).toBe(1);
+  });
+
+  it("a value over the server's max_payload is a FrameError and nothing is sent; the producer goes on", async () => {
+    // It was published, the server refused it, and every later send failed with that refusal, for good.
+    const c = await conn();
+    const stream = name();
+    const d = track(durable(c, stream, Tick));
+    const big = { n: 0, sym: 'x'.repeat(c.nc.info!.max_payload) };
+    await expect(d.send(big)).rejects.toBeInstanceOf(FrameError);
+    expect(() => d.trySend(big)).toThrow(FrameError);
+    expect((await d.send({ n: 1, sym: 'a' })).seq).toBe(1);
+    expect(d.trySend({ n: 2, sym: 'b' })).toBe(true);
+    await d.close();
+    const jsm = await jetstreamManager(c.nc);
+    expect((await jsm.streams.info(stream)).state.messages).toBe(2);
   });
 
   it('next queues up to maxQueue while the window is full; one more ends publishing with QueueFullError, and what was taken is still stored', async () => {

@@ -15,7 +15,7 @@
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import type { Codec, EncodeInput } from '../../../core/codec';
-import { QueueFullError, TimeoutError, TransportClosedError, type RxwireError } from '../../../core/errors';
+import { FrameError, QueueFullError, TimeoutError, TransportClosedError, type RxwireError } from '../../../core/errors';
 import { Fifo } from '../../../core/fifo';
 import type { ResolvedOptions } from './options';
 import { retryable, typed } from './setup';
@@ -95,7 +95,7 @@ export class DurablePublisher<T, In = never> {
   send(value: EncodeInput<T, In>): Promise<DurableAck> {
     return new Promise<DurableAck>((resolve, reject) => {
       this.usable();
-      this.take(this.codec.encode(value), { resolve, reject });
+      this.take(this.fitting(this.codec.encode(value)), { resolve, reject });
     });
   }
 
@@ -103,7 +103,7 @@ export class DurablePublisher<T, In = never> {
   trySend(value: EncodeInput<T, In>): boolean {
     this.usable();
     if (this.inFlight + this.queue.length >= this.o.window || this.retrying > 0) return false;
-    this.take(this.codec.encode(value));
+    this.take(this.fitting(this.codec.encode(value)));
     return true;
   }
 
@@ -119,7 +119,7 @@ export class DurablePublisher<T, In = never> {
     }
     let bytes: Buffer;
     try {
-      bytes = this.codec.encode(value);
+      bytes = this.fitting(this.codec.encode(value));
     } catch (err) {
       this.refuse(err as RxwireError);
       return;
@@ -156,6 +156,18 @@ export class DurablePublisher<T, In = never> {
 
   stats(): PublisherStats {
     return { ...this.counts, inFlight: this.inFlight, queued: this.queue.length };
+  }
+
+  /**
+   * `bytes`, if the server takes a message of them with its headers: one it refuses (over max_payload) is a
+   * FrameError here, nothing taken — sent, the server's refusal failed the producer for good.
+   */
+  private fitting(bytes: Buffer): Buffer {
+    const max = this.nc.info?.max_payload;
+    // The headers: NATS/1.0, Nats-Msg-Id (producer id, a count), the schema tag, with room to spare.
+    const room = max === undefined ? Infinity : max - (64 + this.o.producerId.length + 16 + this.tag.length);
+    if (bytes.length > room) throw new FrameError(`durable ${this.o.stream}: a value of ${bytes.length} bytes exceeds what the server takes in a message with its headers (${room} bytes: max_payload ${max}); nothing was sent`);
+    return bytes;
   }
 
   private usable(): void {
