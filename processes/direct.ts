@@ -58,6 +58,8 @@ class Outgoing {
   /** Envelopes waiting for room, in order: nothing overtakes them. */
   readonly queue: Envelope[] = [];
   readonly batcher: Batcher;
+  /** Nothing was written since something last arrived here: the next write is published at once (see `wrote`). */
+  lone = true;
   private readonly room: Pump;
 
   constructor(memory: RingMemory, options: PumpOptions) {
@@ -78,16 +80,25 @@ class Outgoing {
       if (err instanceof FrameError) return false;
       throw err;
     }
-    this.batcher.wrote(this.writer.used());
+    this.wrote();
     return true;
+  }
+
+  /**
+   * The first write after something arrived (a token passed on, a reply) is published at once: the other
+   * thread may be spinning for it, and a microtask later is the rest of this drain later. The writes after it,
+   * until the next arrival, go as the batcher says (a burst in a few publishes, not one each).
+   */
+  private wrote(): void {
+    if (this.lone) {
+      this.lone = false;
+      this.writer.publish();
+    } else this.batcher.wrote(this.writer.used());
   }
 
   /** Writes `envelope` now if nothing waits and the ring has room; else queues it until there is. */
   write(envelope: Envelope): void {
-    if (this.queue.length === 0 && this.writer.tryWrite(RecordKind.NEXT, EnvelopeCodec, envelope)) {
-      this.batcher.wrote(this.writer.used());
-      return;
-    }
+    if (this.queue.length === 0 && this.writer.tryWrite(RecordKind.NEXT, EnvelopeCodec, envelope)) return this.wrote();
     this.queue.push(envelope);
     // What waits unpublished must go out, or the reader never makes the room this waits for.
     this.batcher.flush();
@@ -198,7 +209,11 @@ export class DirectMesh implements Mesh {
     this.out = threads.map((t) => (t === index ? null : new Outgoing(mapRing(rings[ringIndex(index, t, count)]!), options)));
     // A new turn for the batchers whenever something arrived: the sends it causes may go early again.
     const arrived = () => {
-      for (const link of this.out) link?.batcher.newTurn();
+      for (const link of this.out) {
+        if (link === null) continue;
+        link.batcher.newTurn();
+        link.lone = true;
+      }
     };
     // An error out of the dispatcher must not stop the read half-way (the records would be read again).
     const guarded: Sink = {
