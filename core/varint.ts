@@ -63,13 +63,25 @@ export interface Cursor {
  * all safe integers: the caller leaves those rare bytes to the codec, whose
  * long is exact, core/codec-long.ts). 2^53 itself is out too: a form of
  * 2^53 + 1 adds up to it in floating point.
+ * @throws DecodeError when the record ends inside the number
  */
 export function readVarint(buffer: Uint8Array, at: Cursor, end: number): number {
+  const value = scanVarint(buffer, at, end);
+  if (value === -1) throw new DecodeError('truncated: the record ends inside a number');
+  return value;
+}
+
+/**
+ * As {@link readVarint}, for a reader with a slower path to fall back on:
+ * -1 (and `at.pos` unmoved) when the record ends inside the number, instead
+ * of a DecodeError.
+ */
+export function scanVarint(buffer: Uint8Array, at: Cursor, end: number): number {
   let pos = at.pos;
   let value = 0;
   let scale = 1;
   for (;;) {
-    if (pos >= end) throw new DecodeError('truncated: the record ends inside a number');
+    if (pos >= end) return -1;
     const byte = buffer[pos++];
     value += (byte & 0x7f) * scale;
     if (byte < 0x80) break;

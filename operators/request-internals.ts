@@ -153,9 +153,9 @@ export function creditOf(envelope: RpcEnvelope): number {
  */
 export const ERROR_BYTES = 16 * 1024;
 
-/** An ERROR envelope. */
-export function failure(id: number, error: ErrorData): RpcEnvelope {
-  return { id, kind: RpcKind.ERROR, body: EMPTY, error: errorWithin(error, ERROR_BYTES) };
+/** An ERROR envelope, its error cut to `max` bytes. */
+export function failure(id: number, error: ErrorData, max = ERROR_BYTES): RpcEnvelope {
+  return { id, kind: RpcKind.ERROR, body: EMPTY, error: errorWithin(error, max) };
 }
 
 /** Validates a `concurrency` option: a positive integer or `Infinity`. */

@@ -6,7 +6,6 @@
 import type { Subscriber } from 'rxjs';
 import type { Codec } from '../core/codec';
 import { EncodeError, FrameError, toErrorData, type ErrorData } from '../core/errors';
-import { errorWithin } from '../core/error-fit';
 import { WireSubject } from '../core/wire-subject';
 import { RpcKind, bodyOf, failure, withBody, type RpcEnvelope } from './request-internals';
 import { ValueEnvelope } from './rpc-envelope-codec';
@@ -76,7 +75,7 @@ const SMALLER_CUTS = [1024, 128];
 export function sendFailure(subscriber: Subscriber<RpcEnvelope>, wire: WireSubject<RpcEnvelope> | undefined, id: number, error: ErrorData): void {
   if (!wire || subscriber.closed || wire.hasError || wire.isStopped) return subscriber.next(failure(id, error));
   const attempt = (cut: number): void => {
-    const envelope = cut === 0 ? failure(id, error) : { ...failure(id, error), error: errorWithin(error, SMALLER_CUTS[cut - 1]) };
+    const envelope = cut === 0 ? failure(id, error) : failure(id, error, SMALLER_CUTS[cut - 1]);
     // Anything but a size, or no shorter cut left: the wire's `next` has it (and ends the wire, as before).
     const smaller = (err: unknown) => (err instanceof FrameError && cut < SMALLER_CUTS.length ? attempt(cut + 1) : subscriber.next(envelope));
     try {

@@ -14,7 +14,7 @@
  * which starts this same file as the partner worker. The measuring thread
  * hosts the even relays, the partner the odd ones.
  */
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData, type Worker } from 'node:worker_threads';
 import * as avro from 'avsc';
 import { startWorker } from '../../threads/worker';
 import type { RingSample } from './protocol';
@@ -51,7 +51,7 @@ export function laneOf(buffer: SharedArrayBuffer): Lane {
 }
 
 /** A new pair of lanes' memory. */
-export function laneMemory(): SharedArrayBuffer {
+function laneMemory(): SharedArrayBuffer {
   return new SharedArrayBuffer(8 + CAPACITY);
 }
 
@@ -137,8 +137,32 @@ function relays(size: number, first: number, outbound: Lane, done: (k: number) =
   return (token) => table[token.to](token.k);
 }
 
-interface PartnerData {
-  readonly ringFloor: { readonly toPartner: SharedArrayBuffer; readonly toMe: SharedArrayBuffer; readonly size: number };
+/** What a ring's partner worker is given (under its program's key in `workerData`). */
+export interface PartnerSetup {
+  readonly toPartner: SharedArrayBuffer;
+  readonly toMe: SharedArrayBuffer;
+  readonly size: number;
+}
+
+/**
+ * Checks a ring's sizes, makes its two lanes and starts `file` as the partner
+ * worker (its setup under `key` in `workerData`); resolves once it says it is
+ * ready. Both ring programs (./ring-floor.ts, ./ring-layered.ts) start so.
+ */
+export async function startPartner(file: string, key: string, size: number, hops: number, warm: number): Promise<PartnerSetup & { worker: Worker }> {
+  if (size % 2 !== 0 || hops % size !== 0 || warm % size !== 0) throw new RangeError(`${key}: an even ring size that divides the hops`);
+  const setup: PartnerSetup = { toPartner: laneMemory(), toMe: laneMemory(), size };
+  const worker = startWorker(file, { workerData: { [key]: setup } });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+    });
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
+  return { ...setup, worker };
 }
 
 /**
@@ -147,14 +171,8 @@ interface PartnerData {
  * of the timed stretch, after one untimed stretch of `warm` hops.
  */
 export async function ringFloor(size: number, hops: number, warm = 100 * size): Promise<RingSample> {
-  if (size % 2 !== 0 || hops % size !== 0 || warm % size !== 0) throw new RangeError('ring floor: an even size that divides the hops');
-  const [toPartner, toMe] = [laneMemory(), laneMemory()];
-  const worker = startWorker(__filename, { workerData: { ringFloor: { toPartner, toMe, size } } satisfies PartnerData });
+  const { toPartner, toMe, worker } = await startPartner(__filename, 'ringFloor', size, hops, warm);
   try {
-    await new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
-      worker.once('error', reject);
-    });
     const [outbound, inbound] = [laneOf(toPartner), laneOf(toMe)];
     const mine = relays(size, 0, outbound, () => false);
     // Relay 0 starts a stretch (as the first relay's request does in rxwire's ring) and ends it when the count comes back to it at 0.
@@ -174,7 +192,7 @@ export async function ringFloor(size: number, hops: number, warm = 100 * size): 
 }
 
 // The partner: started by ringFloor with its workerData.
-const partner = !isMainThread && (workerData as Partial<PartnerData> | null)?.ringFloor;
+const partner = !isMainThread && (workerData as { ringFloor?: PartnerSetup } | null)?.ringFloor;
 if (partner) {
   const outbound = laneOf(partner.toMe);
   parentPort?.postMessage('ready');

@@ -18,8 +18,7 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Subject } from 'rxjs';
-import { startWorker } from '../../threads/worker';
-import { append, laneMemory, laneOf, publish, readable, readPublished, type Lane, type TokenValue } from './ring-floor';
+import { append, laneOf, publish, readable, readPublished, startPartner, type Lane, type PartnerSetup, type TokenValue } from './ring-floor';
 import type { RingSample } from './protocol';
 
 const SETTLED = Promise.resolve();
@@ -116,21 +115,11 @@ class LayeredSide {
   };
 }
 
-interface PartnerData {
-  readonly ringLayered: { readonly toPartner: SharedArrayBuffer; readonly toMe: SharedArrayBuffer; readonly size: number };
-}
-
 /** As ringFloor (./ring-floor.ts), through a LayeredSide on each thread; hops per second after one untimed stretch of `warm` hops. */
 export async function ringLayered(size: number, hops: number, warm = 100 * size): Promise<RingSample> {
-  if (size % 2 !== 0 || hops % size !== 0 || warm % size !== 0) throw new RangeError('layered ring: an even size that divides the hops');
-  const [toPartner, toMe] = [laneMemory(), laneMemory()];
-  const worker = startWorker(__filename, { workerData: { ringLayered: { toPartner, toMe, size } } satisfies PartnerData });
+  const { toPartner, toMe, worker } = await startPartner(__filename, 'ringLayered', size, hops, warm);
   let side: LayeredSide | undefined;
   try {
-    await new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
-      worker.once('error', reject);
-    });
     let finished = () => {};
     side = new LayeredSide(size, 0, laneOf(toMe), laneOf(toPartner), () => finished());
     side.start();
@@ -150,7 +139,7 @@ export async function ringLayered(size: number, hops: number, warm = 100 * size)
 }
 
 // The partner: started by ringLayered with its workerData.
-const partner = !isMainThread && (workerData as Partial<PartnerData> | null)?.ringLayered;
+const partner = !isMainThread && (workerData as { ringLayered?: PartnerSetup } | null)?.ringLayered;
 if (partner) {
   const side = new LayeredSide(partner.size, 1, laneOf(partner.toPartner), laneOf(partner.toMe), () => {});
   side.start();

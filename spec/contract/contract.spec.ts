@@ -224,17 +224,18 @@ describe.each(transports.map((t) => [t.name, t] as const))('WireSubject contract
     await expect(within(a.send({ sym: 'ACME' }), 10_000, 'send neither resolved nor rejected')).rejects.toBeInstanceOf(SchemaMismatchError);
   });
 
+  // A pair compatible one way only: the reader of V2 adds a field with no default, so it cannot read V1; V1 reads V2 (the field is dropped).
+  const V1 = codec({ type: 'record', name: 'Quote', fields: [{ name: 'sym', type: 'string' }] } as const);
+  const V2 = codec({
+    type: 'record',
+    name: 'Quote',
+    fields: [
+      { name: 'sym', type: 'string' },
+      { name: 'venue', type: 'string' },
+    ],
+  } as const);
+
   it('a schema refused one way only fails the writer too: its send rejects, its subscribers get the error, nothing counts as sent', async () => {
-    const V1 = codec({ type: 'record', name: 'Quote', fields: [{ name: 'sym', type: 'string' }] } as const);
-    // The reader adds a field with no default: it cannot read V1. V1 reads V2 (the field is dropped).
-    const V2 = codec({
-      type: 'record',
-      name: 'Quote',
-      fields: [
-        { name: 'sym', type: 'string' },
-        { name: 'venue', type: 'string' },
-      ],
-    } as const);
     const [a, b] = await t.pair(V1, V2);
     const atB = failure(b);
     const atA = failure(a);
@@ -247,15 +248,6 @@ describe.each(transports.map((t) => [t.name, t] as const))('WireSubject contract
   it('a schema refused one way only fails the refusing end too: its own send rejects, though its schema was accepted, and nothing counts as sent', async () => {
     // Port resolved the refuser's first send (the peer had accepted its schema), and the peer, told of the
     // refusal, dropped the value; shm rejected it with TransportClosedError.
-    const V1 = codec({ type: 'record', name: 'Quote', fields: [{ name: 'sym', type: 'string' }] } as const);
-    const V2 = codec({
-      type: 'record',
-      name: 'Quote',
-      fields: [
-        { name: 'sym', type: 'string' },
-        { name: 'venue', type: 'string' },
-      ],
-    } as const);
     const [a, b] = await t.pair(V1, V2);
     const atA = failure(a);
     const atB = failure(b);
