@@ -13,6 +13,7 @@
  */
 import { ErrorCode, NodeClosedError, UnknownNodeError, type ErrorData } from '../core/errors';
 import { envelope, errorBody, ERROR_BYTES, Kind } from './envelope';
+import { goneOps, type GoneHost, type RefOps } from './gone';
 import type { Mesh } from './ops';
 import { State, type Proc } from './proc';
 import { refOf, refText } from './ref';
@@ -28,7 +29,7 @@ export interface Watch {
 }
 
 /** The links and monitors of one thread. */
-export abstract class Bonds extends RunQueue {
+export abstract class Bonds extends RunQueue implements GoneHost {
   private readonly watches = new Map<number, Watch>();
   /** Monitors held here on other nodes' processes, owned by a process of this thread: how to cancel each (see heldFar). */
   private readonly farWatches = new Map<number, () => void>();
@@ -37,6 +38,8 @@ export abstract class Bonds extends RunQueue {
   private lastId = 0;
   /** The node's links to other nodes (on the node's own thread of a cluster node; see processes/remote.ts). */
   remote: RemoteRouter | null = null;
+  /** Calls to refs of an earlier run of their node (processes/gone.ts). */
+  private readonly goneCalls: RefOps = goneOps(this);
 
   constructor(
     node: string,
@@ -45,6 +48,8 @@ export abstract class Bonds extends RunQueue {
     readonly mesh: Mesh,
     /** How many worker threads the node runs (the node's own thread is index `threads`). */
     readonly threads: number,
+    /** The node's incarnation (ProcessRef.incarnation): drawn when it started. */
+    readonly incarnation: number,
   ) {
     super(node, thread, counts);
     this.gone = new Array(threads + 1).fill(false);
@@ -67,6 +72,22 @@ export abstract class Bonds extends RunQueue {
     throw new UnknownNodeError(node, this.remote ? undefined : `no link to node ${JSON.stringify(node)}: calls to another node are made from the node's own thread of a cluster node`);
   }
 
+  /** Whether `ref` names a process of this node as it runs now (not of another node, nor of this one before a restart). */
+  protected here(ref: ProcessRef): boolean {
+    return ref.node === this.node && ref.incarnation === this.incarnation;
+  }
+
+  /**
+   * The calls to `ref`, which is not {@link here}: the link to its node, or, when the ref is of an earlier run of
+   * its node (this one, or the linked one), calls that act on a process that has ended (processes/gone.ts).
+   * With `quiet`, undefined when its node is not linked; else that throws UnknownNodeError.
+   */
+  protected refOps(ref: ProcessRef, quiet = false): RefOps | undefined {
+    if (ref.node === this.node) return this.goneCalls;
+    const ops = quiet ? this.remote?.to(ref.node) : this.far(ref.node);
+    return ops === undefined || ops.incarnation === ref.incarnation ? ops : this.goneCalls;
+  }
+
   /** A new id, unique in the node: this thread's index times 2^32, plus a count. */
   protected nextId(): number {
     return this.thread * 2 ** 32 + ++this.lastId;
@@ -74,11 +95,11 @@ export abstract class Bonds extends RunQueue {
 
   /** The ref of process `id` on `thread` of this node. */
   refAt(thread: number, id: number): ProcessRef {
-    return refOf(this.node, thread, id);
+    return refOf(this.node, thread, id, this.incarnation);
   }
 
   link(owner: Proc, ref: ProcessRef, tag: number): void {
-    if (ref.node !== this.node) return this.far(ref.node).link(owner, ref, tag);
+    if (!this.here(ref)) return this.refOps(ref)!.link(owner, ref, tag);
     if (owner.state === State.DEAD || ref.id === owner.id) return;
     owner.link(ref, tag);
     if (ref.thread !== this.thread) {
@@ -92,14 +113,14 @@ export abstract class Bonds extends RunQueue {
   }
 
   unlink(owner: Proc, ref: ProcessRef): void {
-    if (ref.node !== this.node) return this.remote?.to(ref.node)?.unlink(owner, ref); // a dropped node's links have fired already
+    if (!this.here(ref)) return this.refOps(ref, true)?.unlink(owner, ref); // a dropped node's links have fired already
     owner.links?.delete(ref.id);
     if (ref.thread === this.thread) this.procs.get(ref.id)?.links?.delete(owner.id);
     else this.mesh.post(ref.thread, envelope(Kind.UNLINK, { to: ref.id, from: owner.id }));
   }
 
   kill(ref: ProcessRef): void {
-    if (ref.node !== this.node) return this.far(ref.node).kill(ref);
+    if (!this.here(ref)) return this.refOps(ref)!.kill(ref);
     if (ref.thread !== this.thread) this.mesh.post(ref.thread, envelope(Kind.KILL, { to: ref.id }));
     else {
       const proc = this.procs.get(ref.id);
@@ -108,13 +129,9 @@ export abstract class Bonds extends RunQueue {
   }
 
   monitor(owner: Proc | null, ref: ProcessRef): Monitor {
-    if (ref.node !== this.node) return this.far(ref.node).monitor(owner, ref);
-    if (this.closing) throw new NodeClosedError('monitor: the node is closed');
-    const id = this.nextId();
-    let resolve!: (died: ProcessDied) => void;
-    const died = new Promise<ProcessDied>((r) => (resolve = r));
-    this.watches.set(id, { target: ref, owner, resolve });
-    if (owner) (owner.watching ??= new Set()).add(id);
+    if (!this.here(ref)) return this.refOps(ref)!.monitor(owner, ref);
+    const monitor = this.watch(owner, ref);
+    const { id } = monitor;
     if (ref.thread !== this.thread) {
       if (this.gone[ref.thread]) this.down(id, ref, { reason: 'thread', error: null });
       else this.mesh.post(ref.thread, envelope(Kind.MONITOR, { to: ref.id, tag: id }));
@@ -123,7 +140,31 @@ export abstract class Bonds extends RunQueue {
       if (target) (target.watchers ??= new Map()).set(id, this.thread);
       else this.down(id, ref, { reason: 'noproc', error: null });
     }
+    return monitor;
+  }
+
+  /** A monitor held here by `owner` on `ref`, not yet told to the target's thread. */
+  private watch(owner: Proc | null, ref: ProcessRef): Monitor {
+    if (this.closing) throw new NodeClosedError('monitor: the node is closed');
+    const id = this.nextId();
+    let resolve!: (died: ProcessDied) => void;
+    const died = new Promise<ProcessDied>((r) => (resolve = r));
+    this.watches.set(id, { target: ref, owner, resolve });
+    if (owner) (owner.watching ??= new Set()).add(id);
     return { id, died, cancel: () => this.unwatch(id) };
+  }
+
+  monitorEnded(owner: Proc | null, ref: ProcessRef): Monitor {
+    const monitor = this.watch(owner, ref);
+    this.down(monitor.id, ref, { reason: 'noproc', error: null });
+    return monitor;
+  }
+
+  /** `owner`'s link to `ref` (with `tag`) fired: it receives LinkDied if it traps exits, else it ends unless the reason is `normal`. */
+  linkFired(owner: Proc, ref: ProcessRef, tag: number, reason: ExitReason, error: ErrorData | null): void {
+    if (owner.state === State.DEAD) return;
+    if (owner.trap) owner.mailbox.pushSignal({ type: 'LinkDied', tag, process: ref, reason, error });
+    else if (reason !== 'normal') this.exit(owner, 'linked', error ?? linkedError(ref, reason));
   }
 
   /** A monitor on another node's process (id < 0, unique on this thread) held by `owner` ends with it, as a local one. */
@@ -167,8 +208,7 @@ export abstract class Bonds extends RunQueue {
     const link = proc.links?.get(ref.id);
     if (!link || proc.state === State.DEAD) return;
     proc.links!.delete(ref.id);
-    if (proc.trap) proc.mailbox.pushSignal({ type: 'LinkDied', tag: link.tag, process: link.ref, reason, error });
-    else if (reason !== 'normal') this.exit(proc, 'linked', error ?? linkedError(ref, reason));
+    this.linkFired(proc, link.ref, link.tag, reason, error);
   }
 
   /** Tells `proc`'s links and monitors, here and on other threads, that it ended. */

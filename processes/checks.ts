@@ -9,7 +9,7 @@
 import { MAX_TIMER_MS } from '../core/thread-hold';
 import { checkKnown } from '../core/options';
 import { LONG_MAX } from '../core/codec-long';
-import type { LookupOptions, NodeOptions, ReceiveOptions, RequestOptions, SpawnOptions } from './types';
+import type { LookupOptions, NodeOptions, ProcessRef, ReceiveOptions, RequestOptions, SpawnOptions } from './types';
 
 export { MAX_TIMER_MS };
 
@@ -101,4 +101,14 @@ export function checkTag(tag: unknown, what: string): number {
   if (!Number.isSafeInteger(tag)) throw new TypeError(`${what} must be an integer`);
   if (Math.abs(tag as number) > LONG_MAX) throw new RangeError(`${what} must be from -(2^53 - 2) to 2^53 - 2 (an Avro long), got ${String(tag)}`);
   return tag as number;
+}
+
+/** A copy of `ref` (a plain ProcessRef), its parts checked: a TypeError or RangeError naming the part. */
+export function checkRef(ref: ProcessRef, what: string): ProcessRef {
+  if (typeof ref?.node !== 'string' || ref.node === '') throw new TypeError(`${what}: ${JSON.stringify(ref?.node)} is not a node id`);
+  if (!Number.isSafeInteger(ref.id) || ref.id < 0) throw new RangeError(`${what}: process id ${ref.id} is not a non-negative safe integer`);
+  if (!Number.isSafeInteger(ref.thread) || ref.thread < 0) throw new RangeError(`${what}: thread ${ref.thread} is not a thread index`);
+  const { incarnation } = ref;
+  if (!Number.isInteger(incarnation) || incarnation < 1 || incarnation >= 2 ** 31) throw new RangeError(`${what}: incarnation ${incarnation} is not an integer from 1 to 2^31 - 1`);
+  return { node: ref.node, thread: ref.thread, id: ref.id, incarnation };
 }

@@ -21,8 +21,8 @@ export abstract class Naming extends Bonds {
   /** The node's names (on the node's own thread only). */
   readonly registry: Registry | null;
 
-  constructor(node: string, thread: number, counts: Int32Array, mesh: Mesh, threads: number) {
-    super(node, thread, counts, mesh, threads);
+  constructor(node: string, thread: number, counts: Int32Array, mesh: Mesh, threads: number, incarnation: number) {
+    super(node, thread, counts, mesh, threads, incarnation);
     this.registry = thread === threads ? new Registry((ref) => this.isAlive(ref), (ref, name) => this.named(ref, name)) : null;
   }
 

@@ -5,7 +5,7 @@
  * (threads/start.ts) and end through its Crew.
  */
 import { checkOptions, OPTIONS } from './checks';
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';
 import { meshOf } from '../runtime/initialize';
@@ -59,7 +59,8 @@ export function startLocalNode(options: NodeOptions | undefined): Node {
   const runner = runnerPath(__dirname, 'runner');
   const ports = (row: (MessagePort | null)[]) => row.filter((port): port is MessagePort => port !== null);
   const rings = directRings(threads + 1, ringBytes);
-  const setup = { node: id, threads, counts, ringBytes, rings, wait, spinMicros };
+  // ProcessRef.incarnation: refs kept from an earlier run under the same id reach no process of this one (processes/gone.ts).
+  const setup = { node: id, incarnation: randomInt(1, 2 ** 31), threads, counts, ringBytes, rings, wait, spinMicros };
   const crew = startWorkers({
     runner,
     plans: mesh.slice(0, threads).map((row, index) => {

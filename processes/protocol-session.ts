@@ -37,6 +37,7 @@ import { resolveStep, type AnyStep, type Protocol } from './protocol';
 import { OPEN_TAG, ProtocolMail, type ProtocolMailKind } from './protocol-mail';
 import type { Endpoint, ProtocolReceiveOptions, Step } from './protocol-types';
 import type { Mailbox, Monitor, Process, ProcessRef, Self } from './types';
+import { sameRef } from './ref';
 
 /** The process that speaks: its own handle and its mailbox (of {@link ProtocolMail}). */
 export interface Speaker {
@@ -66,7 +67,7 @@ const EMPTY = Buffer.alloc(0);
  */
 export function connect<S extends Step>(protocol: Protocol<S>, speaker: Speaker, peer: Process<ProtocolMail, any>): Endpoint<S> {
   // Both ends would share one mailbox and one tag: the opener would take its own messages as the answers.
-  if (sameProcess(speaker.self.ref, peer.ref)) throw new ProtocolError(`"${protocol.name}": a process cannot open a session with itself`);
+  if (sameRef(speaker.self.ref, peer.ref)) throw new ProtocolError(`"${protocol.name}": a process cannot open a session with itself`);
   const tag = randomInt(1, OPEN_TAG);
   // Sent before the session (and its monitor of the peer) is made: a send that throws leaves nothing behind.
   peer.tagSend(OPEN_TAG, { kind: 'OPEN', session: tag, step: 0, label: protocol.fingerprint, payload: EMPTY, from: speaker.self.ref });
@@ -98,9 +99,6 @@ export async function accept<S extends Step>(protocol: Protocol<S>, speaker: Spe
   return stateOf(session, protocol.start);
 }
 
-function sameProcess(a: ProcessRef, b: ProcessRef): boolean {
-  return a.node === b.node && a.thread === b.thread && a.id === b.id;
-}
 
 /** One session between this process and a peer: the messages of one tag, both ways, in step. */
 class Session {

@@ -17,7 +17,7 @@
 import { codec, type Codec } from '../core/codec';
 import type { ProcessRef } from './types';
 
-/** The Avro schema of a process reference: `rxwire.ProcessRef { node: string, thread: int, id: long }`. */
+/** The Avro schema of a process reference: `rxwire.ProcessRef { node: string, thread: int, id: long, incarnation: int }`. */
 export const ProcessRefSchema = {
   type: 'record',
   name: 'rxwire.ProcessRef',
@@ -25,6 +25,7 @@ export const ProcessRefSchema = {
     { name: 'node', type: 'string' },
     { name: 'thread', type: 'int' },
     { name: 'id', type: 'long' },
+    { name: 'incarnation', type: 'int' },
   ],
 } as const;
 
@@ -32,8 +33,13 @@ export const ProcessRefSchema = {
 export const ProcessRefCodec: Codec<ProcessRef> = codec(ProcessRefSchema);
 
 /** A plain ProcessRef (no class, no extra fields) with these parts. */
-export function refOf(node: string, thread: number, id: number): ProcessRef {
-  return { node, thread, id };
+export function refOf(node: string, thread: number, id: number, incarnation: number): ProcessRef {
+  return { node, thread, id, incarnation };
+}
+
+/** Whether `a` and `b` name the same process (of the same run of its node). */
+export function sameRef(a: ProcessRef, b: ProcessRef): boolean {
+  return a.id === b.id && a.thread === b.thread && a.node === b.node && a.incarnation === b.incarnation;
 }
 
 /** `node/thread/id`, for messages and logs. */

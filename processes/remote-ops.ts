@@ -17,6 +17,8 @@ import type { ProcessRef } from './types';
  * a lookup in that node's registry.
  */
 export interface RemoteOps extends Pick<Ops, 'spawn' | 'send' | 'request' | 'link' | 'unlink' | 'monitor' | 'kill' | 'register' | 'isAlive'> {
+  /** The incarnation of that node, from its HELLO: a ref with another is of an earlier run of it (processes/gone.ts). */
+  readonly incarnation: number;
   /** The ref registered as `name` on that node, if any. */
   lookup(name: string): Promise<ProcessRef | undefined>;
 }
@@ -62,6 +64,8 @@ export interface FrameSink {
 export interface PeerSetup {
   /** The peer's node id. */
   readonly id: string;
+  /** The peer's incarnation (its HELLO's `tag`). */
+  readonly incarnation: number;
   /** The index of the peer's own thread (where its remote spawns run). */
   readonly thread: number;
   /** The id block the peer granted this node's spawns. */

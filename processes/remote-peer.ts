@@ -11,7 +11,7 @@
  */
 import type { Codec } from '../core/codec';
 import { FrameError, MailboxFullError, NameTakenError, NodeClosedError, NodeUnreachableError, ProcessExitedError, TransportClosedError, type ErrorData } from '../core/errors';
-import { linkedError, type Watch } from './bonds';
+import type { Watch } from './bonds';
 import { Calls } from './calls';
 import { resolveEntry } from './entry';
 import { Handle } from './handle';
@@ -63,9 +63,13 @@ export class RemotePeer implements RemoteOps {
     return this.setup.id;
   }
 
+  get incarnation(): number {
+    return this.setup.incarnation;
+  }
+
   /** The ref of process `id` on the peer's thread `thread`. */
   refAt(thread: number, id: number): ProcessRef {
-    return { node: this.setup.id, thread, id };
+    return { node: this.setup.id, thread, id, incarnation: this.setup.incarnation };
   }
 
   spawn<C, M, R>(given: EntryLike<C, M, R>, capture: C, options: SpawnOptions, parent: Proc | null): Process<M, R> {
@@ -284,17 +288,9 @@ export class RemotePeer implements RemoteOps {
     return bond;
   }
 
-  /**
-   * A link fires on our `bond.local` (a process of this thread: a worker's
-   * links to other nodes are kept by that worker's own link, see
-   * processes/remote-uplink.ts): one that traps exits receives `LinkDied`;
-   * one that does not is killed (`linked`) unless the reason is `normal`.
-   */
+  /** A link fires on our `bond.local`, a process of this thread (a worker's links to other nodes are kept by that worker's own link, see processes/remote-uplink.ts). */
   private fire(bond: Bond, exit: Exit): void {
-    const { local, remote, tag } = bond;
-    const proc = this.s.procs.get(local.id);
-    if (!proc || proc.state === State.DEAD) return;
-    if (proc.trap) proc.mailbox.pushSignal({ type: 'LinkDied', tag, process: remote, reason: exit.reason, error: exit.error });
-    else if (exit.reason !== 'normal') this.s.exit(proc, 'linked', exit.error ?? linkedError(remote, exit.reason));
+    const proc = this.s.procs.get(bond.local.id);
+    if (proc) this.s.linkFired(proc, bond.remote, bond.tag, exit.reason, exit.error);
   }
 }

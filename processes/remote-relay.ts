@@ -16,7 +16,7 @@
  * out and back; a worker's monitor id, made so by the worker) is
  * `-((thread + 1) × 2^40 + k)`: the other node echoes it unchanged. The
  * gateway tells each worker when a node links (NODE, `n` = 1, with what the
- * worker's link needs) and when it drops off (`n` = 0; `tag` = 1 when this
+ * worker's link needs; `body`: its incarnation) and when it drops off (`n` = 0; `tag` = 1 when this
  * node closes).
  */
 import { envelope, Kind, type Envelope } from './envelope';
@@ -160,9 +160,23 @@ export function relayIn(peer: RemotePeer, f: NodeFrame): boolean {
   return true;
 }
 
+/** NODE's `body` when a node links: its incarnation, a 32-bit big-endian integer. */
+function incarnationBytes(incarnation: number): Buffer {
+  const body = Buffer.alloc(4);
+  body.writeInt32BE(incarnation, 0);
+  return body;
+}
+
+/** The incarnation in a NODE envelope's `body` (see incarnationBytes). */
+export function incarnationOf(body: Buffer): number {
+  return body.readInt32BE(0);
+}
+
 /** On the gateway: tells every worker that node `peer` linked (`up`) or dropped off; `closing`: this node closes. */
 export function tellWorkers(s: Scheduler, peer: RemotePeer, up: boolean, counter = 0, closing = false): void {
-  const { id, thread, slot, granted } = peer.setup;
-  const told = up ? envelope(Kind.NODE, { text: id, n: 1, tag: thread, from: slot, call: granted, to: counter }) : envelope(Kind.NODE, { text: id, n: 0, tag: closing ? 1 : 0 });
+  const { id, thread, slot, granted, incarnation } = peer.setup;
+  const told = up
+    ? envelope(Kind.NODE, { text: id, n: 1, tag: thread, from: slot, call: granted, to: counter, body: incarnationBytes(incarnation) })
+    : envelope(Kind.NODE, { text: id, n: 0, tag: closing ? 1 : 0 });
   for (let t = 0; t < s.threads; t++) s.mesh.post(t, told);
 }

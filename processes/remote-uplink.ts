@@ -14,7 +14,7 @@ import { NodeFrameCodec } from './remote-frame';
 import { receiveFrame } from './remote-inbound';
 import type { RemoteRouter } from './remote-ops';
 import { RemotePeer } from './remote-peer';
-import { gatewaySink, relayId } from './remote-relay';
+import { gatewaySink, incarnationOf, relayId } from './remote-relay';
 import type { Scheduler } from './scheduler';
 
 /** A worker's links to other nodes. */
@@ -40,7 +40,7 @@ class Uplink implements RemoteRouter {
     const counters = s.spawnCounters();
     const counter = e.to;
     const ids = { spawn: () => Atomics.add(counters, counter, 1) + 1, monitor: () => relayId(s.thread, ++this.lastMonitor) };
-    this.peers.set(e.text, new RemotePeer({ id: e.text, thread: e.tag, slot: e.from, granted: e.call }, s, gatewaySink(s, e.text), ids));
+    this.peers.set(e.text, new RemotePeer({ id: e.text, incarnation: incarnationOf(e.body), thread: e.tag, slot: e.from, granted: e.call }, s, gatewaySink(s, e.text), ids));
   }
 
   private down(node: string, closing: boolean): void {

@@ -172,7 +172,7 @@ class Cluster implements ClusterNode {
       this.carriers.delete(carrier);
       void carrier.close();
     };
-    void wire.send(nodeFrame(NodeKind.HELLO, { text: this.id, thread: this.s.thread, n: granted })).catch(() => undefined);
+    void wire.send(nodeFrame(NodeKind.HELLO, { text: this.id, thread: this.s.thread, n: granted, tag: this.s.incarnation })).catch(() => undefined);
     return new Promise<string>((resolve, reject) => {
       let peer: RemotePeer | undefined;
       const refuse = (why: string, cause?: unknown) => {
@@ -193,10 +193,11 @@ class Cluster implements ClusterNode {
             if (peer) return receiveFrame(peer, f);
             if (f.kind !== NodeKind.HELLO) return refuse(`spoke before its HELLO (kind ${f.kind})`);
             if (f.text === this.id || this.peers.has(f.text)) return refuse(`is node ${JSON.stringify(f.text)}, which is this node or already linked`);
+            if (!(Number.isInteger(f.tag) && f.tag >= 1 && f.tag < 2 ** 31)) return refuse(`said HELLO with incarnation ${f.tag}, not an integer from 1 to 2^31 - 1`);
             const counter = this.lastLink++ % LINK_COUNTERS;
             Atomics.store(this.counters, counter, 0);
             const ids = { monitor: () => -++this.lastMonitor, spawn: () => Atomics.add(this.counters, counter, 1) + 1 };
-            peer = new RemotePeer({ id: f.text, thread: f.thread, slot: f.n, granted }, this.s, wire, ids);
+            peer = new RemotePeer({ id: f.text, incarnation: f.tag, thread: f.thread, slot: f.n, granted }, this.s, wire, ids);
             this.peers.set(peer.id, peer);
             tellWorkers(this.s, peer, true, counter);
             peer.post(nodeFrame(NodeKind.LOAD, { text: this.lastLoads || loadText(this.s.loads()) }));

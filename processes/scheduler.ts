@@ -13,7 +13,7 @@ import { MailboxFullError, NameTakenError, NodeClosedError, ProcessExitedError, 
 import { ErrorRecord } from '../core/frame';
 import { Naming } from './naming';
 import { Calls } from './calls';
-import { checkDelay, checkName, checkOptions, OPTIONS, spawnOptions } from './checks';
+import { checkDelay, checkName, checkOptions, checkRef, OPTIONS, spawnOptions } from './checks';
 import { checkHandleCodecs, resolveEntry } from './entry';
 import { envelope, envelopeLost, Kind, type Envelope } from './envelope';
 import { Handle, SelfHandle } from './handle';
@@ -67,7 +67,7 @@ export class Scheduler extends Naming implements Ops {
       if (timer) return; // a timer (or another node's message) after the close: nothing to deliver to
       throw new NodeClosedError('send: the node is closed');
     }
-    if (ref.thread === this.thread && ref.node === this.node) {
+    if (ref.thread === this.thread && this.here(ref)) {
       codec.check(message);
       // A handle keeps its target once found (a spawn's handle from the start): skipping the table took a
       // one-thread ring from 5.2M to 7.4M hops per CPU-second (medians of 5, bench/process/probe.js) when it was a
@@ -85,7 +85,7 @@ export class Scheduler extends Naming implements Ops {
       target.mailbox.push(message, tag, null);
       return;
     }
-    if (ref.node !== this.node) return timer ? this.remote?.to(ref.node)?.send(ref, codec, tag, message, true) : this.far(ref.node).send(ref, codec, tag, message, false);
+    if (!this.here(ref)) return this.refOps(ref, timer)?.send(ref, codec, tag, message, timer);
     if (!timer) this.fullness.check(ref.id, 'send');
     if (this.mesh.sendNow?.(ref.thread, ref.id, tag, codec, message)) return;
     const body = codec.encode(message);
@@ -125,7 +125,7 @@ export class Scheduler extends Naming implements Ops {
    * file); to another node its connection takes it then (README: `maxFrame`, when it is taken).
    */
   private later(ref: ProcessRef, codec: Codec<unknown>, tag: number, message: unknown): () => void {
-    if (ref.node !== this.node || ref.thread === this.thread) return () => this.send(ref, codec, tag, message, true);
+    if (!this.here(ref) || ref.thread === this.thread) return () => this.send(ref, codec, tag, message, true);
     const sent: Envelope = { kind: Kind.MSG, to: ref.id, from: 0, tag, call: 0, n: 0, text: '', body: codec.encode(message) };
     this.mesh.fit(sent);
     return () => this.mesh.post(ref.thread, sent);
@@ -135,7 +135,7 @@ export class Scheduler extends Naming implements Ops {
     const reply = codecs.reply;
     if (!reply) return Promise.reject(new TypeError('request: the entry declares no reply codec'));
     if (this.closing) return Promise.reject(new NodeClosedError('request: the node is closed'));
-    if (ref.node !== this.node) return tryFar(() => this.far(ref.node).request(ref, codecs, message, timeout, tag));
+    if (!this.here(ref)) return tryFar(() => this.refOps(ref)!.request(ref, codecs, message, timeout, tag));
     // Its calls were settled when the thread died: one started after would wait for ever.
     if (this.gone[ref.thread]) return Promise.reject(new ProcessExitedError(`request: the thread of process ${ref.id} died`, 'thread'));
     const [call, answer] = this.calls.start<unknown>(ref.thread, timeout, 'request', () => new ProcessExitedError(`request: the thread of process ${ref.id} died`, 'thread'));
@@ -177,14 +177,12 @@ export class Scheduler extends Naming implements Ops {
 
   handle<M, R>(ref: ProcessRef, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null): Process<M, R> {
     checkHandleCodecs(codecs, 'handle');
-    if (typeof ref?.node !== 'string' || ref.node === '') throw new TypeError(`handle: ${JSON.stringify(ref?.node)} is not a node id`);
-    if (!Number.isSafeInteger(ref.id) || ref.id < 0) throw new RangeError(`handle: process id ${ref.id} is not a non-negative safe integer`);
-    if (!Number.isSafeInteger(ref.thread) || ref.thread < 0) throw new RangeError(`handle: thread ${ref.thread} is not a thread index`);
-    if (ref.node !== this.node) return new Handle(this, { node: ref.node, thread: ref.thread, id: ref.id }, codecs, owner);
+    const copy = checkRef(ref, 'handle');
+    if (!this.here(copy)) return new Handle(this, copy, codecs, owner); // another node's, or of an earlier run of this one
     if (ref.thread > this.threads) throw new RangeError(`handle: thread ${ref.thread} is not a thread of this node`);
     // An id is its making thread times 2^32 plus a count (bonds.ts nextId): no thread past the node's made it.
     if (Math.floor(ref.id / 2 ** 32) > this.threads) throw new RangeError(`handle: process id ${ref.id} was not made on this node`);
-    return new Handle(this, { node: ref.node, thread: ref.thread, id: ref.id }, codecs, owner);
+    return new Handle(this, copy, codecs, owner);
   }
 
   async lookup<M, R>(name: string, codecs: EntryCodecs<unknown, M, R>, owner: Proc | null, options?: LookupOptions): Promise<Process<M, R> | undefined> {
@@ -196,13 +194,13 @@ export class Scheduler extends Naming implements Ops {
   }
 
   override register(ref: ProcessRef, name: string): Promise<void> {
-    if (ref.node !== this.node) return tryFar(() => this.far(ref.node).register(ref, name));
+    if (!this.here(ref)) return tryFar(() => this.refOps(ref)!.register(ref, name));
     return super.register(ref, name);
   }
 
   isAlive(ref: ProcessRef): Promise<boolean> {
     if (this.closing) return Promise.reject(new NodeClosedError('isAlive: the node is closed'));
-    if (ref.node !== this.node) return tryFar(() => this.far(ref.node).isAlive(ref));
+    if (!this.here(ref)) return tryFar(() => this.refOps(ref)!.isAlive(ref));
     if (ref.thread === this.thread) return Promise.resolve(this.procs.has(ref.id));
     if (this.gone[ref.thread]) return Promise.resolve(false);
     const [call, answer] = this.calls.start<Envelope | boolean>(ref.thread, undefined, 'isAlive', () => false);

@@ -13,6 +13,14 @@ export interface ProcessRef {
   readonly thread: number;
   /** Its number, unique within the node for the node's lifetime (never reused). */
   readonly id: number;
+  /**
+   * The node's incarnation: a number the node drew at random (1..2^31 − 1)
+   * when it started. A node restarted under the same `id` draws another, so
+   * a ref kept from before the restart names no process of the new one (it
+   * behaves as a process that has ended: `noproc`), though its `thread` and
+   * `id` may be those of a new process.
+   */
+  readonly incarnation: number;
 }
 
 /** Why a process ended. */

@@ -28,6 +28,7 @@ import { ProcessExitedError, RemoteError, RestartLimitError } from '../core/erro
 import { entry, loadEntry } from './entry';
 import { ChildInfos, SupervisorCapture, SupervisorCommand, type ChildInfo } from './supervisor-spec';
 import type { Entry, Exit, Monitor, Process, ProcessDied, ProcessRef, Signal } from './types';
+import { sameRef } from './ref';
 
 /** One child, and its current incarnation. */
 interface Child {
@@ -147,10 +148,6 @@ export function supervisorChildren(sup: Process<SupervisorCommand, ChildInfo[]>,
 
 function infoOf(child: Child): ChildInfo {
   return { name: child.spec.name, ref: child.handle?.ref ?? null, restarts: child.restarts };
-}
-
-function sameRef(a: ProcessRef, b: ProcessRef): boolean {
-  return a.id === b.id && a.thread === b.thread && a.node === b.node;
 }
 
 /** The error a supervisor fails with when the process linked to it died. */

@@ -22,6 +22,8 @@ import { catchUnhandled } from './uncaught';
 export interface ThreadSetup {
   /** The node's id. */
   node: string;
+  /** The node's incarnation (ProcessRef.incarnation), drawn when it started. */
+  incarnation: number;
   /** How many worker threads the node runs. */
   threads: number;
   /** Live processes per thread (threads + 1 Int32 slots). */
@@ -56,7 +58,7 @@ export interface Joined {
 
 /** Joins thread `index` to its node over `mesh` (per thread, the port to it; null for itself). */
 export function joinNode(setup: ThreadSetup, index: number, mesh: readonly (MessagePort | null)[]): Joined {
-  const { node, threads, counts, rings, ringBytes, wait, spinMicros } = setup;
+  const { node, incarnation, threads, counts, rings, ringBytes, wait, spinMicros } = setup;
   catchUnhandled();
   const peers = new Peers(index, threads + 1, mesh);
   // Envelopes go through the direct rings (./direct.ts), which poll and sleep as the node was told (default the
@@ -69,7 +71,7 @@ export function joinNode(setup: ThreadSetup, index: number, mesh: readonly (Mess
     receive: (from, e) => dispatcher!.receive(from, e),
     message: (from, to, tag, data, start, end) => dispatcher!.message(from, to, tag, data, start, end),
   });
-  const scheduler = new Scheduler(node, index, new Int32Array(counts), links, threads);
+  const scheduler = new Scheduler(node, index, new Int32Array(counts), links, threads, incarnation);
   dispatcher = new Dispatcher(scheduler);
   links.start();
   let closed = false;

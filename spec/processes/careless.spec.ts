@@ -150,8 +150,9 @@ describe('names', () => {
 describe('refs that name no process', () => {
   it('an id no thread of the node made, a fractional one or NaN: RangeError at handle()', () => {
     const node = get();
+    const { incarnation } = node.spawn(echo, null).ref;
     for (const id of [2 ** 40 + 1, 1.5, Number.NaN, -1]) {
-      expect(() => node.handle({ node: node.id, thread: 0, id }, echo)).toThrow(RangeError);
+      expect(() => node.handle({ node: node.id, thread: 0, id, incarnation }, echo)).toThrow(RangeError);
     }
   });
 
@@ -159,7 +160,7 @@ describe('refs that name no process', () => {
     const node = get();
     const maker = node.spawn(spawner, null, T1);
     const onOwnThread = await maker.request(0, LONG); // an echo on thread 1, made by thread 1
-    const wrong = node.handle({ node: node.id, thread: 0, id: onOwnThread }, echo); // ...said to be on thread 0
+    const wrong = node.handle({ ...maker.ref, thread: 0, id: onOwnThread }, echo); // ...said to be on thread 0
     const alive = wrong.isAlive(); // held on thread 0: the SPAWN of an id of thread 1 could still be on its way
     // Caught at once: thread 0's answer may come before thread 1's reply below (two links, no order between them).
     const asked = wrong.request(1, LONG).then(

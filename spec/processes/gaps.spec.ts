@@ -42,7 +42,7 @@ it('a message from a third thread that overtakes the spawn of its target is deli
 
 it('a record takes ProcessRefSchema in two fields (the second becomes a reference by name)', () => {
   const Two = codec({ type: 'record', name: 'TwoRefs', fields: [{ name: 'a', type: ProcessRefSchema }, { name: 'b', type: ProcessRefSchema }] } as const);
-  const value = { a: { node: 'n', thread: 1, id: 2 }, b: { node: 'm', thread: 0, id: 3 } };
+  const value = { a: { node: 'n', thread: 1, id: 2, incarnation: 7 }, b: { node: 'm', thread: 0, id: 3, incarnation: 2 ** 31 - 1 } };
   const back = Two.decode(Two.encode(value));
   expect({ a: { ...back.a }, b: { ...back.b } }).toEqual(value);
   const nested = codec({ type: 'record', name: 'Nested', fields: [{ name: 'x', type: ProcessRefSchema }, { name: 'inner', type: { type: 'record', name: 'Inner', fields: [{ name: 'y', type: ['null', ProcessRefSchema] }] } }] } as const);

@@ -105,7 +105,7 @@ describe('spawn, send and request', () => {
     const via = node.spawn(pinger, null, T0);
     expect(await via.request({ to: target.ref, n: 5 }, LONG)).toBe(1005);
     const json = JSON.parse(JSON.stringify({ h: target }));
-    expect(json.h).toEqual({ node: node.id, thread: 1, id: target.id });
+    expect(json.h).toEqual({ node: node.id, thread: 1, id: target.id, incarnation: target.ref.incarnation });
     expect(await node.handle(json.h, adder).request(1, LONG)).toBe(1001);
     target.kill();
     via.kill();

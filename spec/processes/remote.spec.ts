@@ -8,7 +8,7 @@ import { EncodeError, EntryError, NodeClosedError, NodeUnreachableError, Process
 import { startClusterNode, type ClusterNode } from '../../processes/remote';
 import { absent } from './remote-absent';
 import { adder, collector, crasher, farParent, idle, orphanWatcher, relay, watcher } from './remote-entries';
-import { closedPort, HEARTBEAT, startChild, stopChild, type Child } from './remote-nodes';
+import { closedPort, HEARTBEAT, killChild, startChild, stopChild, type Child } from './remote-nodes';
 
 jest.setTimeout(120_000);
 
@@ -154,7 +154,7 @@ describe('remote processes', () => {
     expect(() => node.spawn(adder, 1, { node: 'b', placement: { thread: 2 } })).toThrow(RangeError); // b has one worker: threads 0 and 1
 
     expect(() => node.spawn(adder, 1, { node: 'zz' })).toThrow(UnknownNodeError);
-    const stranger = node.handle({ node: 'zz', thread: 0, id: 1 }, adder);
+    const stranger = node.handle({ node: 'zz', thread: 0, id: 1, incarnation: 1 }, adder);
     await expect(stranger.request(1)).rejects.toBeInstanceOf(UnknownNodeError);
     await expect(node.lookup('acc', adder, { node: 'zz' })).rejects.toBeInstanceOf(UnknownNodeError);
     await expect(node.connect({ port: await closedPort() })).rejects.toBeInstanceOf(NodeUnreachableError);
@@ -193,6 +193,49 @@ describe('remote processes', () => {
     const still = node.spawn(adder, 2, { node: 'b' });
     expect(await still.request(1)).toBe(3);
     still.kill();
+  });
+
+  test('a node restarted under the same id: handles from its earlier run reach none of its new processes (noproc)', async () => {
+    const node = a!;
+    await stopChild(c); // killed by the test before, if it ran
+    const before = await startChild('c', 0);
+    c = before;
+    expect(await node.connect({ port: before.port })).toBe('c');
+    const old = node.spawn(adder, 1, { node: 'c' });
+    expect(await old.request(1)).toBe(2);
+    const dropped = old.monitor().died;
+    await killChild(before);
+    expect(await dropped).toMatchObject({ reason: 'noconnection' });
+    expect(node.nodes()).toEqual(['b']);
+
+    c = await startChild('c', 0);
+    expect(await node.connect({ port: c.port })).toBe('c');
+    const fresh = node.spawn(adder, 100, { node: 'c' }); // the first spawn of a fresh link to a fresh c: old's thread and id
+    expect(fresh.ref).toMatchObject({ node: 'c', thread: old.ref.thread, id: old.ref.id });
+    expect(fresh.ref.incarnation).not.toBe(old.ref.incarnation);
+    expect(await fresh.request(1)).toBe(101);
+
+    await expect(old.request(1)).rejects.toMatchObject({ name: 'ProcessExitedError', reason: 'noproc' });
+    expect(await old.isAlive()).toBe(false);
+    expect(await old.monitor().died).toMatchObject({ reason: 'noproc', process: old.ref });
+    await expect(old.register('old-c')).rejects.toMatchObject({ reason: 'noproc' });
+    old.send(5);
+    old.kill();
+    const watching = node.spawn(watcher, { target: old.ref, trap: true, tag: 5 });
+    const seen = JSON.parse(await watching.request(2)) as { type: string; reason: string; tag?: number }[];
+    expect(seen).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'LinkDied', reason: 'noproc', tag: 5 }), expect.objectContaining({ type: 'ProcessDied', reason: 'noproc' })]));
+    watching.kill();
+    // The handle, sent to c inside a message and used there, is of c's earlier run there too.
+    const relayed = node.spawn(watcher, { target: old.ref, trap: true, tag: 6 }, { node: 'c' });
+    expect(JSON.parse(await relayed.request(2))).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'LinkDied', reason: 'noproc', tag: 6 })]));
+    relayed.kill();
+
+    expect(await fresh.request(2)).toBe(102); // neither killed nor registered by the old handle
+    expect(await node.lookup('old-c', adder, { node: 'c' })).toBeUndefined();
+    const closed = fresh.monitor().died;
+    await stopChild(c);
+    await closed; // c dropped off here
+    expect(node.nodes()).toEqual(['b']);
   });
 
   test('a node silent past the heartbeat (SIGSTOP, socket open) drops off as if its socket had closed', async () => {

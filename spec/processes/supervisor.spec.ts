@@ -166,7 +166,7 @@ describe('supervisors', () => {
   });
 
   it('refuses a bad spec at the door', () => {
-    const capture = { name: 'x', probe: { node: 'n', thread: 0, id: 1 } };
+    const capture = { name: 'x', probe: { node: 'n', thread: 0, id: 1, incarnation: 1 } };
     expect(() => supervisorSpec([], { maxRestarts: 2 ** 31 })).toThrow(RangeError); // an Avro int
     expect(() => supervisorSpec([], null as never)).toThrow(TypeError);
     expect(() => supervisorSpec([{ name: 'x', entry: child, capture, register: 'yes' as never }])).toThrow(TypeError);
