@@ -86,7 +86,12 @@ export interface Channel<T> {
 }
 
 /** What a channel counts: WireStats but for WireSubject's own counters, plus values held before acceptance. */
-export type ChannelStats = Omit<WireStats, 'queued' | 'dropped'> & { held?: number };
+export type ChannelStats = Omit<WireStats, 'queued' | 'dropped'> & {
+  /** Values the session holds before the reader accepted (counted in `queued`). */
+  held?: number;
+  /** Held values dropped unsent because the reader stopped, refused or went (counted in `dropped`). */
+  droppedHeld?: number;
+};
 
 /** What a WireSubject's inbox (core/inbox.ts) needs from its end. */
 export interface InboxLink {

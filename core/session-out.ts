@@ -68,6 +68,9 @@ export class Outgoing<T> {
     return this.held.length;
   }
 
+  /** Held values dropped unsent at `close` (stats: `dropped`). */
+  droppedHeld = 0;
+
   /** Everything this direction owes is written (or will never be). */
   get finished(): boolean {
     return this.done && this.ending === undefined;
@@ -146,6 +149,7 @@ export class Outgoing<T> {
     if (this.done && this.ending === undefined) return;
     this.done = true;
     this.ending = undefined;
+    this.droppedHeld += this.held.length;
     this.held.drain();
     this.heldBytes = 0;
     this.blocked = false;

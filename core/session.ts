@@ -173,6 +173,7 @@ export class Session<T> implements Channel<T> {
       receivedBytes: this.in.receivedBytes,
       inFlightBytes: this.transport.inFlightBytes ? this.transport.inFlightBytes() : out.sentBytes - out.ackedBytes,
       held: out.heldValues,
+      droppedHeld: out.droppedHeld,
     };
   }
 

@@ -184,8 +184,8 @@ export class WireSubject<T, in In = never> extends Subject<T> {
 
   /** A snapshot of this end's counters. */
   stats(): WireStats {
-    const { held = 0, ...counters } = this.channel.stats();
-    return { ...counters, queued: this.outbox.length + held, dropped: this.outbox.dropped };
+    const { held = 0, droppedHeld = 0, ...counters } = this.channel.stats();
+    return { ...counters, queued: this.outbox.length + held, dropped: this.outbox.dropped + droppedHeld };
   }
 
   /**

@@ -2,7 +2,7 @@ import { concat, lastValueFrom, switchMap, take, toArray } from 'rxjs';
 import { codec } from '../../core/codec';
 import { EncodeError, ErrorCode, QueueFullError, RemoteError, RxwireError, SchemaMismatchError, TransportClosedError } from '../../core/errors';
 import type { WireSubject } from '../../core/wire-subject';
-import { tick, until } from '../helpers';
+import { tick, trySendThrows, until } from '../helpers';
 import { transports } from './transports';
 
 /*
@@ -293,6 +293,24 @@ describe.each(transports.map((t) => [t.name, t] as const))('WireSubject contract
     const dropped = a.stats().dropped;
     a.next(i);
     expect(a.stats().dropped).toBe(dropped + 1);
+  });
+
+  it('a burst the reader leaves halfway: every value nexted is counted once, as sent, dropped or queued', async () => {
+    const [a, b] = await t.pair(codec('long'), codec('long'), { windowBytes: 4096 });
+    const counted = () => {
+      const { sent, dropped, queued } = a.stats();
+      return sent + dropped + queued;
+    };
+    const ten = lastValueFrom(b.pipe(take(10), toArray()));
+    for (let i = 0; i < 1000; i++) a.next(i);
+    expect(counted()).toBe(1000);
+    expect(await ten).toEqual([...Array(10).keys()]);
+    await until(() => a.stats().queued === 0 && trySendThrows(a)); // the writer heard the reader leave: what waited is dropped
+    expect(counted()).toBe(1000);
+    const dropped = a.stats().dropped;
+    for (let i = 0; i < 10; i++) a.next(i);
+    expect(counted()).toBe(1010);
+    expect(a.stats().dropped).toBe(dropped + 10);
   });
 
   it('a subscriber that arrives mid-burst gets the rest of it, as on a Subject', async () => {
