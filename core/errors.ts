@@ -215,6 +215,11 @@ export function toErrorData(err: unknown): ErrorData {
   return { name: whole(name), message: whole(message), code: code === null ? null : whole(code), stack: stack === null ? null : whole(stack) };
 }
 
+/** The text of any thrown value, for a message that quotes it: an Error's message, a string, else its JSON or a short rendering (`null` → "null"). Never throws. */
+export function messageOf(err: unknown): string {
+  return toErrorData(err).message;
+}
+
 /** `text` with each lone surrogate replaced by U+FFFD (`String.prototype.toWellFormed`, ES2024: Node 20 has it, the project's `lib` does not declare it). */
 function whole(text: string): string {
   return (text as unknown as { toWellFormed(): string }).toWellFormed();

@@ -98,7 +98,7 @@ export function spawnOptions(options: SpawnOptions, hasParent: boolean) {
  * @throws TypeError when `tag` is not an integer; RangeError when it is out of that range
  */
 export function checkTag(tag: unknown, what: string): number {
-  if (!Number.isSafeInteger(tag)) throw new TypeError(`${what} must be an integer`);
+  if (!Number.isInteger(tag)) throw new TypeError(`${what} must be an integer`);
   if (Math.abs(tag as number) > LONG_MAX) throw new RangeError(`${what} must be from -(2^53 - 2) to 2^53 - 2 (an Avro long), got ${String(tag)}`);
   return tag as number;
 }

@@ -11,7 +11,7 @@
  * until the SPAWN comes, or answered `noproc` if A dies first, spawns a
  * later id here, or too much is held for too long (./held.ts).
  */
-import { ProcessExitedError, RemoteError, toErrorData, type ErrorData } from '../core/errors';
+import { messageOf, ProcessExitedError, RemoteError, toErrorData, type ErrorData } from '../core/errors';
 import { ErrorRecord } from '../core/frame';
 import { loadEntry } from './entry';
 import { envelope, errorBody, Kind, type Envelope } from './envelope';
@@ -32,7 +32,8 @@ export class Dispatcher {
   private readonly held = new Held((from, e) => this.noproc(from, e));
 
   /** When this thread last said that a message was lost for its bytes (at most once a second). */
-  private undecodableAt = -Infinity;
+  /** When each process last had a message said lost for its bytes (a process's flood is said once a second, another's still at once). */
+  private readonly undecodableAt = new WeakMap<Proc, number>();
 
   constructor(private readonly s: Scheduler) {}
 
@@ -90,15 +91,15 @@ export class Dispatcher {
   /**
    * A message whose bytes the process's mailbox codec refuses has no one to
    * answer (a request's error goes back to its asker): it is lost, and said
-   * as a process warning, at most once a second on this thread.
+   * as a process warning, at most once a second for each process.
    */
   private undecodable(proc: Proc, err: unknown): void {
     const now = performance.now();
-    if (now - this.undecodableAt < 1000) return;
-    this.undecodableAt = now;
+    if (now - (this.undecodableAt.get(proc) ?? -Infinity) < 1000) return;
+    this.undecodableAt.set(proc, now);
     process.emitWarning(
       `rxwire: a message to process ${proc.ref.id} did not decode with its mailbox codec and was lost ` +
-        `(was the sender's handle made with other codecs?): ${(err as Error).message}`,
+        `(was the sender's handle made with other codecs?): ${messageOf(err)}`,
       { code: 'RXWIRE_MESSAGE_UNDECODABLE' },
     );
   }

@@ -10,7 +10,7 @@ import { codec, type Codec } from '../core/codec';
 import type { Schema } from '../core/schema';
 import { copyBytes, bytesOf } from '../core/bytes';
 import { MAX_LONG, readVarint, unzigzag, varLongBytes, writeVarLong, type Cursor } from '../core/varint';
-import { DecodeError, type ErrorData } from '../core/errors';
+import { DecodeError, messageOf, type ErrorData } from '../core/errors';
 import { errorWithin } from '../core/error-fit';
 import { ErrorRecord } from '../core/frame';
 
@@ -87,7 +87,7 @@ export const ERROR_BYTES = 16 * 1024;
 
 /** An envelope (or a frame to another node) refused after it was queued: lost, and said as a process warning. */
 export function envelopeLost(to: string, err: unknown): void {
-  process.emitWarning(`rxwire: an envelope to ${to} was refused and lost: ${(err as Error).message}`, { code: 'RXWIRE_ENVELOPE_LOST' });
+  process.emitWarning(`rxwire: an envelope to ${to} was refused and lost: ${messageOf(err)}`, { code: 'RXWIRE_ENVELOPE_LOST' });
 }
 
 /** `error` as an envelope's body (cut to `max` bytes), or an empty body. */

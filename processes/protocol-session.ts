@@ -31,7 +31,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { raw } from '../core/codec';
-import { ProtocolDroppedError, ProtocolError } from '../core/errors';
+import { messageOf, ProtocolDroppedError, ProtocolError } from '../core/errors';
 import { OPTIONS, receiveOptions } from './checks';
 import { resolveStep, type AnyStep, type Protocol } from './protocol';
 import { OPEN_TAG, ProtocolMail, type ProtocolMailKind } from './protocol-mail';
@@ -104,11 +104,13 @@ export async function accept<S extends Step>(protocol: Protocol<S>, speaker: Spe
 class Session {
   private sent = 0;
   private received = 0;
-  private failure: Error | undefined;
+  /** Set with `failure` (which may be any value a signal was aborted with, null included). */
+  private over = false;
+  private failure: unknown;
   private readonly monitor: Monitor;
   /** Rejects with the failure once the session fails (a handler is attached, so it never goes unhandled). */
   private readonly failed: Promise<never>;
-  private rejectFailed!: (err: Error) => void;
+  private rejectFailed!: (err: unknown) => void;
 
   constructor(
     readonly name: string,
@@ -132,14 +134,14 @@ class Session {
 
   /** Sends one message of this session; one the peer's mailbox or link refuses (it throws) is not counted: nothing went. */
   post(kind: ProtocolMailKind, label = '', payload: Buffer = EMPTY): void {
-    if (this.failure) throw this.failure;
+    if (this.over) throw this.failure;
     this.peer.tagSend(this.tag, { kind, session: this.tag, step: this.sent, label, payload, from: null });
     this.sent++;
   }
 
   /** The next message of this session, which must be a `kind` one. */
   async take(kind: ProtocolMailKind, options: ProtocolReceiveOptions): Promise<ProtocolMail> {
-    if (this.failure) throw this.failure;
+    if (this.over) throw this.failure;
     // If the session fails first, the receive is called off: its waiter would otherwise stay in the mailbox for good.
     // The caller's signal calls it off too (and so drops the session, as a timeout does).
     const { timeout, signal } = options;
@@ -154,7 +156,7 @@ class Session {
       mail = await Promise.race([next, this.failed]);
     } catch (err) {
       callOff.abort();
-      this.abandon(err as Error, (err as Error).message);
+      this.abandon(err, messageOf(err));
       throw this.failure;
     } finally {
       signal?.removeEventListener('abort', relay);
@@ -180,8 +182,8 @@ class Session {
   }
 
   /** Ends the session on this side with `err`, and tells the other side why (a DROP), unless it failed already. */
-  abandon(err: Error, why: string): void {
-    if (this.failure) return;
+  abandon(err: unknown, why: string): void {
+    if (this.over) return;
     try {
       this.post('DROP', why);
     } catch {
@@ -191,8 +193,9 @@ class Session {
     this.monitor.cancel();
   }
 
-  private fail(err: Error): void {
-    if (this.failure) return;
+  private fail(err: unknown): void {
+    if (this.over) return;
+    this.over = true;
     this.failure = err;
     this.rejectFailed(err);
   }
@@ -239,7 +242,7 @@ class State {
     try {
       value = step.codec.decode(mail.payload);
     } catch (err) {
-      this.session.abandon(err as Error, `a value that does not decode: ${(err as Error).message}`);
+      this.session.abandon(err, `a value that does not decode: ${messageOf(err)}`);
       throw err;
     }
     return [value, stateOf(this.session, step.next)];

@@ -14,11 +14,13 @@
 import { raw } from '../core/codec';
 import { ProcessExitedError, RemoteError, toErrorData, type ErrorData } from '../core/errors';
 import { ErrorRecord } from '../core/frame';
+import { checkName, MAX_TIMER_MS } from './checks';
 import { loadEntry } from './entry';
 import { Proc } from './proc';
-import { envelope, errorBody, Kind } from './envelope';
+import { envelope, envelopeLost, errorBody, Kind } from './envelope';
 import { NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from './remote-frame';
 import type { RemotePeer } from './remote-peer';
+import { tryFar } from './remote-ops';
 import { relayIn, relayLink } from './remote-relay';
 import type { Exit, ExitReason, ProcessRef } from './types';
 
@@ -76,7 +78,7 @@ export function receiveFrame(peer: RemotePeer, f: NodeFrame): void {
       return;
     case NodeKind.REGISTER:
       if (!ref) return answer(peer, f, { text: 'ProcessExitedError' });
-      void s.register(ref, f.text).then(
+      void tryFar(() => s.register(ref, checkName(f.text, 'register: name'))).then( // a name refused as at register(): TypeError, RangeError
         () => answer(peer, f, {}),
         (err: Error) => answer(peer, f, { text: err.name }),
       );
@@ -103,7 +105,14 @@ function targetOf(peer: RemotePeer, f: NodeFrame): ProcessRef | null {
 function message(peer: RemotePeer, ref: ProcessRef | null, f: NodeFrame): void {
   const s = peer.s;
   if (!ref) return;
-  if (ref.thread !== s.thread) return s.send(ref, PASS.mailbox, f.tag, f.body, true);
+  if (ref.thread !== s.thread) {
+    try {
+      s.send(ref, PASS.mailbox, f.tag, f.body, true);
+    } catch (err) {
+      envelopeLost(`process ${ref.id} (from node ${peer.id})`, err); // too large for this node's rings: FrameError
+    }
+    return;
+  }
   const proc = s.procs.get(ref.id);
   if (!proc) return; // a message to a process that has ended is dropped, as in Erlang
   let value: unknown;
@@ -119,7 +128,7 @@ function request(peer: RemotePeer, ref: ProcessRef | null, f: NodeFrame): void {
   const s = peer.s;
   const fail = (err: unknown) => peer.post(replyErrorFrame(f.call, err));
   if (!ref) return fail(new ProcessExitedError('request: no such thread', 'noproc'));
-  const timeout = Math.max(1, f.n);
+  const timeout = Math.min(MAX_TIMER_MS, Math.max(1, f.n)); // what a timer keeps: 1 ms to 2^31 - 1
   if (ref.thread !== s.thread) {
     s.request(ref, PASS, f.body, timeout, f.tag).then((bytes) => peer.offer(nodeFrame(NodeKind.REPLY, { call: f.call, body: Buffer.from(bytes) }))).catch(fail);
     return;
@@ -164,6 +173,7 @@ function spawn(peer: RemotePeer, f: NodeFrame): void {
   const named = registered !== '' && registered !== undefined;
   const here = f.thread === s.thread;
   let proc: Proc | undefined;
+  const started = here ? null : envelope(Kind.SPAWN, { to: f.to, n: f.n, call: f.call & 1, text: f.text, body: f.body });
   try {
     if (!Number.isInteger(f.thread) || f.thread < 0 || f.thread > s.threads || !(block > 0 && block < SPAWN_BLOCK.slotSpan) || s.procs.has(f.to)) {
       throw new RangeError(`spawn: id ${f.to} on thread ${f.thread} is not in the block this node granted ${peer.id}, or not on one of its threads`);
@@ -172,6 +182,7 @@ function spawn(peer: RemotePeer, f: NodeFrame): void {
     const entry = loadEntry(module, name);
     const capture = entry.capture.decode(f.body);
     if (here) proc = new Proc(s, s.refAt(s.thread, f.to), entry, capture, f.n, (f.call & 1) === 1);
+    else s.mesh.fit(started!); // a capture too large for this node's rings: FrameError, as an entry that does not load
   } catch (err) {
     // It never runs: its parent's link, monitors and requests hear `noproc`, with the error.
     const error = toErrorData(err);
@@ -184,7 +195,7 @@ function spawn(peer: RemotePeer, f: NodeFrame): void {
     s.admitNamed(proc, named);
     if (parent) peer.bond(ref, parent, f.tag);
   } else {
-    s.mesh.post(f.thread, envelope(Kind.SPAWN, { to: f.to, n: f.n, call: f.call & 1, text: f.text, body: f.body }));
+    s.mesh.post(f.thread, started!);
     if (parent) relayLink(peer, nodeFrame(NodeKind.LINK, { to: f.to, thread: f.thread, from: f.from, fromThread: f.fromThread, tag: f.tag }));
   }
   // The name is this node's (names are per node): claimed here, as a local spawn claims it; the process starts once it is its own.

@@ -19,7 +19,8 @@
  * worker's link needs; `body`: its incarnation) and when it drops off (`n` = 0; `tag` = 1 when this
  * node closes).
  */
-import { envelope, Kind, type Envelope } from './envelope';
+import { FrameError, toErrorData } from '../core/errors';
+import { envelope, envelopeLost, errorBody, Kind, type Envelope } from './envelope';
 import { NodeFrameCodec, NodeKind, nodeFrame, type NodeFrame } from './remote-frame';
 import type { FrameSink } from './remote-ops';
 import type { RemotePeer } from './remote-peer';
@@ -151,13 +152,27 @@ export function relayIn(peer: RemotePeer, f: NodeFrame): boolean {
       thread = f.thread;
       break;
     case NodeKind.LOAD:
-      for (let t = 0; t < s.threads; t++) s.mesh.post(t, far(peer.id, f));
+      for (let t = 0; t < s.threads; t++) toWorker(s, t, peer, f);
       return false;
     default:
       return false;
   }
-  if (thread >= 0 && thread < s.threads) s.mesh.post(thread, far(peer.id, f));
+  if (thread >= 0 && thread < s.threads) toWorker(s, thread, peer, f);
   return true;
+}
+
+/**
+ * Gives frame `f` to worker `thread`. One too large for the node's rings (a peer's connection carries up to the
+ * rings' largest value less a margin, processes/remote.ts; a long node id or text can still pass it, or a peer
+ * that ignores it): a REPLY goes as the request's FrameError; another kind is dropped, said as RXWIRE_ENVELOPE_LOST.
+ */
+function toWorker(s: Scheduler, thread: number, peer: RemotePeer, f: NodeFrame): void {
+  try {
+    s.mesh.post(thread, far(peer.id, f));
+  } catch (err) {
+    if (f.kind === NodeKind.REPLY && err instanceof FrameError) return toWorker(s, thread, peer, nodeFrame(NodeKind.REPLY_ERROR, { call: f.call, body: errorBody(toErrorData(err), 512) }));
+    envelopeLost(`thread ${thread} (a frame from node ${peer.id})`, err);
+  }
 }
 
 /** NODE's `body` when a node links: its incarnation, a 32-bit big-endian integer. */

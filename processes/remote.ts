@@ -78,6 +78,9 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
   return node;
 }
 
+/** Room left in a ring's largest value for what wraps a frame on its way to a worker: the envelope, the peer's id, a spawn's text. */
+const FRAME_MARGIN = 1024;
+
 class Cluster implements ClusterNode {
   private readonly s: Scheduler;
   private readonly peers = new Map<string, RemotePeer>();
@@ -136,7 +139,7 @@ class Cluster implements ClusterNode {
   }
 
   async listen(on: { host?: string; port?: number }): Promise<void> {
-    this.server = await listen({ host: on.host, port: on.port ?? 0, ...this.tcp });
+    this.server = await listen({ host: on.host, port: on.port ?? 0, ...this.tcp, maxFrame: this.maxFrame });
     this.subs.add(this.server.connections$.subscribe((conn) => void this.join(tcpCarrier(conn), `${conn.remoteAddress}:${conn.remotePort}`).catch(() => conn.close())));
   }
 
@@ -154,12 +157,21 @@ class Cluster implements ClusterNode {
     const host = address?.host ?? '127.0.0.1';
     let conn: TcpConnection;
     try {
-      conn = await connect({ host, port: address?.port, ...this.tcp });
+      conn = await connect({ host, port: address?.port, ...this.tcp, maxFrame: this.maxFrame });
     } catch (err) {
       if (err instanceof RangeError || err instanceof TypeError) throw err;
       throw new NodeUnreachableError(`${host}:${address.port}`, `connect: cannot reach the node at ${host}:${address.port}: ${(err as Error).message}`, { cause: err });
     }
     return this.join(tcpCarrier(conn), `${host}:${address.port}`);
+  }
+
+  /**
+   * The largest frame this node's connections take: TCP's default (4 MiB), or less — what its rings carry less
+   * FRAME_MARGIN — so that a message, capture or reply too large for the rings a frame for a worker crosses is
+   * a FrameError at the sender's call (TCP tells each side the other's maxFrame) rather than lost here.
+   */
+  private get maxFrame(): number {
+    return Math.max(1024, Math.min(4 << 20, this.s.mesh.largest - FRAME_MARGIN));
   }
 
   /** Says HELLO on `carrier` (a TCP connection's channel, or a NATS channel) and waits for the peer's; then the link serves until it ends. */

@@ -1,6 +1,6 @@
 /** Entries of spec/processes/careless.spec.ts (loaded by every thread of a node, so they live in a module). */
 import { tap } from 'rxjs';
-import { codec } from '../../core/codec';
+import { codec, type Codec } from '../../core/codec';
 import { entry } from '../../processes/entry';
 import { ProcessRefSchema } from '../../processes/ref';
 
@@ -113,3 +113,37 @@ export const surrogateThrower = entry(__filename, 'surrogateThrower', { capture:
 /** An entry its module exports under another name only: spawn and supervisorSpec refuse it (EntryError). */
 const hidden = entry(__filename, 'hidden', { capture: Unit, mailbox: Long }, () => undefined);
 export const exportedElsewhere = hidden;
+
+/** A hand-written mailbox codec of longs that throws values that are no Error: `null` from decode for 13, `undefined` from check for 14. */
+export const Nullish: Codec<number> = {
+  schema: Long.schema,
+  fingerprint: Long.fingerprint,
+  encode: (value: number) => Long.encode(value),
+  encodeInto: (value: number, buffer: Buffer, offset: number) => Long.encodeInto(value, buffer, offset),
+  decode(buffer: Uint8Array, start?: number, end?: number): number {
+    const value = Long.decode(buffer, start, end);
+    if (value === 13) throw null; // eslint-disable-line no-throw-literal
+    return value;
+  },
+  resolve() {
+    return Nullish;
+  },
+  check(value: unknown): asserts value is number {
+    if (value === 14) throw undefined; // eslint-disable-line no-throw-literal
+    const long: Codec<number> = Long;
+    long.check(value);
+  },
+};
+
+/** Keeps every message; answers a request with what it kept, as JSON. */
+export const keeper = entry(__filename, 'keeper', { capture: Unit, mailbox: Nullish, reply: Str }, (_, mailbox) => {
+  const kept: number[] = [];
+  return mailbox.letters.pipe(tap((letter) => (letter.isRequest ? letter.reply(JSON.stringify(kept)) : kept.push(letter.message))));
+});
+
+/** Sends 12, 13 and 15 to the keeper at its capture; answers a request once they went. */
+export const keeperFeeder = entry(__filename, 'keeperFeeder', { capture: codec(ProcessRefSchema), mailbox: Long, reply: Long }, (target, mailbox, self) => {
+  const them = self.handle(target, keeper);
+  for (const n of [12, 13, 15]) them.send(n);
+  return mailbox.letters.pipe(tap((letter) => letter.reply(1)));
+});

@@ -4,11 +4,12 @@
  * large for the rings, calls after the node closed. Each gets a typed error
  * at the call, and the threads (and every other process) go on.
  */
+import { codec } from '../../core/codec';
 import { EntryError, FrameError, MailboxFullError, NodeClosedError, RemoteError } from '../../core/errors';
 import { startNode, supervisorSpec } from '../../processes';
 import { Held, HELD_LIMIT, SWEEP_MS } from '../../processes/held';
 import type { Envelope } from '../../processes/envelope';
-import { BAD_RECEIVES, bigThrower, careless, exportedElsewhere, hoarder, misdialer, selfCareless, echo, spawner, stringly, surrogateThrower } from './careless-entries';
+import { BAD_RECEIVES, bigThrower, careless, exportedElsewhere, hoarder, keeper, keeperFeeder, misdialer, selfCareless, echo, spawner, stringly, surrogateThrower } from './careless-entries';
 import { HERE, LONG, nodeForFile, T0, T1 } from './places';
 import { until } from '../helpers';
 
@@ -114,10 +115,10 @@ describe('names', () => {
   it.each([
     ['a worker', T0],
     ['the node’s own thread', HERE],
-  ])('a tag on %s is an integer an Avro long carries: ±(2^53 − 2) travels, ±(2^53 − 1) is a RangeError at the call wherever the process is', async (_, where) => {
+  ])('a tag on %s is an integer an Avro long carries: ±(2^53 − 2) travels, ±(2^53 − 1) and larger integers are a RangeError at the call wherever the process is', async (_, where) => {
     const p = get().spawn(echo, null, where);
     for (const tag of [2 ** 53 - 2, -(2 ** 53 - 2)]) expect(await p.request(1, { ...LONG, tag })).toBe(2);
-    for (const tag of [2 ** 53 - 1, -(2 ** 53 - 1)]) {
+    for (const tag of [2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53, -(2 ** 53), 2 ** 60]) {
       expect(() => p.tagSend(tag, 1)).toThrow(RangeError);
       await expect(p.request(1, { ...LONG, tag })).rejects.toThrow(RangeError);
       expect(() => p.sendAfter(1, 10, tag)).toThrow(RangeError);
@@ -192,6 +193,50 @@ describe('refs that name no process', () => {
       expect(jest.getTimerCount()).toBe(0); // nothing held: the sweep stopped
     } finally {
       jest.useRealTimers();
+    }
+  });
+});
+
+describe('codecs that throw values that are no Error', () => {
+  // Before 'messages': this thread says an undecodable message at most once a second.
+  it('a decode that throws null: the message is lost and said (RXWIRE_MESSAGE_UNDECODABLE), the thread and the target live on', async () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      // Into a process on this thread, from a worker: the warning is this thread's (before: an uncaught TypeError ended it).
+      const here = get().spawn(keeper, null, HERE);
+      const feeder = get().spawn(keeperFeeder, here.ref, T0);
+      expect(await feeder.request(0, LONG)).toBe(1);
+      expect(JSON.parse(await here.request(0, LONG))).toEqual([12, 15]);
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/did not decode .*: null$/), { code: 'RXWIRE_MESSAGE_UNDECODABLE' });
+      // Into a worker's process, from here: the worker lives on (before: it died, and every process on it).
+      const there = get().spawn(keeper, null, T0);
+      for (const n of [12, 13, 15]) there.send(n);
+      expect(JSON.parse(await there.request(0, LONG))).toEqual([12, 15]);
+      expect(await get().spawn(echo, null, T0).request(1, LONG)).toBe(2);
+      for (const p of [here, feeder, there]) p.kill();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it("a sendAfter whose target's own codec check throws undefined when it fires: dropped and said (RXWIRE_ENVELOPE_LOST), not thrown from the timer", async () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const p = get().spawn(keeper, null, HERE);
+      const plain = get().handle(p.ref, { capture: codec('null'), mailbox: codec('long') }); // checked at the call with another codec
+      plain.sendAfter(14, 1);
+      plain.sendAfter(12, 2);
+      await until(() => warn.mock.calls.some(([, options]) => (options as { code?: string })?.code === 'RXWIRE_ENVELOPE_LOST'));
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/refused and lost: undefined$/), { code: 'RXWIRE_ENVELOPE_LOST' });
+      let kept: number[] = [];
+      for (let tries = 0; kept.length === 0 && tries < 500; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 5)); // until the second timer fired
+        kept = JSON.parse(await p.request(0, LONG)) as number[];
+      }
+      expect(kept).toEqual([12]);
+      p.kill();
+    } finally {
+      warn.mockRestore();
     }
   });
 });

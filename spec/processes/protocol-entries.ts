@@ -55,7 +55,7 @@ const Capture = codec({
 
 const CODECS = { capture: Capture, mailbox: ProtocolMail };
 
-/** What an error is, for the probe: `name code [reason]`. */
+/** What an error is, for the probe: `name code [reason]` (`null`: a thrown null). */
 function describeError(err: unknown): string {
   const e = err as { name?: string; code?: string; reason?: string };
   return [e.name, e.code, e.reason].filter(Boolean).join(' ');
@@ -145,6 +145,7 @@ export const client = entry(__filename, 'client', CODECS, async ({ probe, peer, 
     if (mode === 'twice') start.send(numbers[0]);
     const calledOff = new AbortController();
     if (mode === 'abort') calledOff.abort(Object.assign(new Error('called off'), { name: 'AbortError' }));
+    if (mode === 'abort-null') calledOff.abort(null); // a reason that is no Error at all
     if (mode === 'bad-options') {
       // Refused at the door: the state, and the session, stay as they were.
       for (const options of [null, { timeout: -1 }, { timeuot: 5 }]) {
@@ -160,6 +161,7 @@ export const client = entry(__filename, 'client', CODECS, async ({ probe, peer, 
     await done.close();
     report.send('client: closed');
   } catch (err) {
-    report.send(`client: ${describeError(err)}`);
+    report.send(`client: ${err === null ? 'null' : describeError(err)}`);
+    if (mode === 'abort-null') await new Promise(() => {}); // alive: the server can learn only from the DROP
   }
 });

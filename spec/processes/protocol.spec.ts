@@ -95,6 +95,11 @@ describe('typed protocols between processes on two threads', () => {
     expect(await play('double', 'abort', [21], 3)).toEqual(['client: AbortError', 'server: ProtocolDroppedError ERR_RXWIRE_PROTOCOL_DROPPED dropped', 'server: got 21']);
   });
 
+  it('a receive called off with a reason that is no Error (null) rejects with it and still drops the session: the server hears at once', async () => {
+    // The client stays alive after: 'dropped' (not 'normal') is the DROP it sent.
+    expect(await play('double', 'abort-null', [21], 3)).toEqual(['client: null', 'server: ProtocolDroppedError ERR_RXWIRE_PROTOCOL_DROPPED dropped', 'server: got 21']);
+  });
+
   it('a receive given bad options is refused (TypeError, RangeError) and the state, and the session, go on', async () => {
     expect(await play('double', 'bad-options', [21], 7)).toEqual([
       'client: RangeError',

@@ -1,6 +1,6 @@
 /** Process entries the remote-process specs spawn, on this node and on the child nodes (spec/processes/remote-child.ts). */
 import { map, tap } from 'rxjs';
-import { codec } from '../../core/codec';
+import { codec, raw } from '../../core/codec';
 import { entry } from '../../processes/entry';
 import { ProcessRefCodec, ProcessRefSchema } from '../../processes/ref';
 import type { Letter } from '../../processes/types';
@@ -8,6 +8,11 @@ import type { Letter } from '../../processes/types';
 export const Long = codec('long');
 export const Str = codec('string');
 export const Unit = codec('null');
+
+/** Raw bytes in, capture and messages: answers a request with the length of what it was asked, plus the capture's. */
+export const sizer = entry(__filename, 'sizer', { capture: raw, mailbox: raw, reply: Long }, (capture, mailbox) =>
+  mailbox.letters.pipe(tap((letter) => letter.isRequest && letter.reply(letter.message.length + capture.length))),
+);
 
 /** Answers each request with the number plus its capture. */
 export const adder = entry(__filename, 'adder', { capture: Long, mailbox: Long, reply: Long }, (plus, mailbox) =>

@@ -1,7 +1,13 @@
 /** docs/PROTOCOL.md's node-to-node worked example, held to the NodeFrame codec (so the document cannot drift from the code). */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NodeFrameCodec, NodeKind, nodeFrame, SPAWN_BLOCK } from '../../processes/remote-frame';
+import { ErrorRecord } from '../../core/frame';
+import { NODE_CHANNEL, NodeFrameCodec, NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from '../../processes/remote-frame';
+import { startClusterNode } from '../../processes/remote';
+import { largestValue } from '../../transports/shm/layout';
+import { connect } from '../../transports/tcp';
+import { until } from '../helpers';
+import { adder } from './remote-entries';
 
 /** The frames of the worked example under "## Remote processes: node to node", by name. */
 function example(): Map<string, Buffer> {
@@ -28,7 +34,7 @@ test('the worked example is what the NodeFrame codec writes, and reads back', ()
   const first = SPAWN_BLOCK.base + 1 * SPAWN_BLOCK.slotSpan + 1;
   expect(first).toBe(0x80400001);
   const expected = {
-    HELLO: nodeFrame(NodeKind.HELLO, { text: 'a', thread: 0, n: 1 }),
+    HELLO: nodeFrame(NodeKind.HELLO, { text: 'a', thread: 0, n: 1, tag: 1000 }),
     REQUEST: nodeFrame(NodeKind.REQUEST, { call: 1, to: first, thread: 0, n: 30_000, body: Buffer.from([0x02]) }),
     REPLY: nodeFrame(NodeKind.REPLY, { call: 1, body: Buffer.from([0x0c]) }),
   };
@@ -36,5 +42,49 @@ test('the worked example is what the NodeFrame codec writes, and reads back', ()
   for (const [name, frame] of Object.entries(expected)) {
     expect(frames.get(name)!.toString('hex')).toBe(NodeFrameCodec.encode(frame).toString('hex'));
     expect(NodeFrameCodec.decode(frames.get(name)!)).toEqual(frame);
+  }
+});
+
+test('a peer that spawns onto a worker a capture within the connection but too large for the rings: noproc with a FrameError, and the node lives on', async () => {
+  const node = await startClusterNode({ id: 'ringed', threads: 1, ringBytes: 65536, listen: { port: 0 } });
+  const conn = await connect({ port: node.port!, maxFrame: 1 << 20 });
+  try {
+    const wire = conn.open(NODE_CHANNEL, NodeFrameCodec);
+    const frames: NodeFrame[] = [];
+    const sub = wire.subscribe((f) => frames.push(f));
+    wire.next(nodeFrame(NodeKind.HELLO, { text: 'raw', thread: 0, n: 1, tag: 7 }));
+    await until(() => frames.some((f) => f.kind === NodeKind.HELLO));
+    const hello = frames.find((f) => f.kind === NodeKind.HELLO)!;
+    const id = hello.thread * 2 ** 32 + SPAWN_BLOCK.base + hello.n * SPAWN_BLOCK.slotSpan + 1;
+    // module \n export \n a 1,000-character name: what the frame carries once, the ring's check counts thrice
+    const text = `${require.resolve('./remote-entries')}\nsizer\n${'n'.repeat(1000)}`;
+    const capture = Buffer.alloc(largestValue(65536) - 1024 - Buffer.byteLength(text) - 100); // the frame fits the node's maxFrame
+    wire.next(nodeFrame(NodeKind.SPAWN, { to: id, thread: 0, text, body: capture }));
+    wire.next(nodeFrame(NodeKind.MONITOR, { to: id, thread: 0, tag: 5 }));
+    await until(() => frames.some((f) => f.kind === NodeKind.DOWN));
+    const down = frames.find((f) => f.kind === NodeKind.DOWN)!;
+    expect(down).toMatchObject({ tag: 5, text: 'noproc' });
+    expect(ErrorRecord.decode(down.body)).toMatchObject({ name: 'FrameError' });
+    // A name register() refuses is refused from a peer too; a timeout past what a timer keeps is taken as that.
+    const target = node.spawn(adder, 1, { placement: { thread: 1 } });
+    const warn = jest.spyOn(process, 'emitWarning');
+    try {
+      wire.next(nodeFrame(NodeKind.REGISTER, { call: 1, to: target.id, thread: 1, text: '' }));
+      wire.next(nodeFrame(NodeKind.REGISTER, { call: 2, to: target.id, thread: 1, text: 'x'.repeat(2000) }));
+      wire.next(nodeFrame(NodeKind.REQUEST, { call: 3, to: target.id, thread: 1, n: 2 ** 40, body: Buffer.from([0x0a]) }));
+      await until(() => frames.filter((f) => f.kind === NodeKind.ANSWER || f.kind === NodeKind.REPLY).length === 3);
+      expect(frames.find((f) => f.kind === NodeKind.ANSWER && f.call === 1)?.text).toBe('TypeError');
+      expect(frames.find((f) => f.kind === NodeKind.ANSWER && f.call === 2)?.text).toBe('RangeError');
+      expect(frames.find((f) => f.call === 3)).toMatchObject({ kind: NodeKind.REPLY, body: Buffer.from([0x0c]) }); // 5 + 1
+      expect(warn.mock.calls.flat().map(String).join(' ')).not.toMatch(/TimeoutOverflow|32-bit signed/);
+    } finally {
+      warn.mockRestore();
+    }
+    expect(await node.lookup('', adder).catch((err: Error) => err.name)).toBe('TypeError');
+    sub.unsubscribe();
+    expect(await node.spawn(adder, 1, { placement: { thread: 0 } }).request(1)).toBe(2); // the worker and the node live on
+  } finally {
+    await conn.close();
+    await node.close();
   }
 });

@@ -6,11 +6,11 @@
  * Processes on a's workers call b's and c's processes through a's own
  * thread (the gateway).
  */
-import { ProcessExitedError } from '../../core/errors';
+import { FrameError, ProcessExitedError } from '../../core/errors';
 import { startClusterNode, type ClusterNode } from '../../processes/remote';
 import { liveThreads, threadsBackTo } from '../helpers';
 import { absent } from './remote-absent';
-import { adder, idle, watcher } from './remote-entries';
+import { adder, idle, sizer, watcher } from './remote-entries';
 import { HEARTBEAT, killChild, startChild, stopChild, type Child } from './remote-nodes';
 import { farAsker, farUser, greeter, linkedThreadKiller, placedParent, refTaker } from './remote-thread-entries';
 import { LONG, T0, T1 } from './places';
@@ -35,6 +35,24 @@ afterAll(async () => {
   await a?.close();
   await Promise.all([stopChild(b), stopChild(c)]);
   await threadsBackTo(baseline);
+});
+
+describe('values too large for the other node', () => {
+  test("a message, request or capture larger than the other node's rings is a FrameError at the call; one that fits arrives", async () => {
+    const big = Buffer.alloc(2 << 20); // over b's rings (1 MiB each), under TCP's default maxFrame (4 MiB)
+    const fits = Buffer.alloc((1 << 20) - 4096);
+    expect(() => a!.spawn(sizer, big, { node: 'b', placement: { thread: 0 } })).toThrow(FrameError);
+    for (const placement of [{ thread: 0 }, { thread: 2 }]) {
+      // b's worker (a frame for it crosses a ring there), b's own thread
+      const p = a!.spawn(sizer, Buffer.alloc(1), { node: 'b', placement });
+      expect(() => p.send(big)).toThrow(FrameError);
+      await expect(p.request(big, LONG)).rejects.toBeInstanceOf(FrameError);
+      p.send(fits);
+      expect(await p.request(fits, LONG)).toBe(fits.length + 1);
+      p.kill();
+    }
+    expect(await a!.spawn(adder, 1, { node: 'b', placement: { thread: 0 } }).request(1, LONG)).toBe(2); // b unharmed
+  });
 });
 
 describe('calls to another node from a worker thread', () => {
