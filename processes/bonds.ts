@@ -28,6 +28,9 @@ export interface Watch {
   resolve(died: ProcessDied): void;
 }
 
+/** Ends remembered by {@link Bonds.recentExit}. */
+const RECENT = 256;
+
 /** The links and monitors of one thread. */
 export abstract class Bonds extends RunQueue implements GoneHost {
   private readonly watches = new Map<number, Watch>();
@@ -36,6 +39,8 @@ export abstract class Bonds extends RunQueue implements GoneHost {
   /** Per thread of the node: it has died (or closed). */
   protected readonly gone: boolean[];
   private lastId = 0;
+  /** How the last RECENT processes of this thread that were spawned from another thread or node ended, by id (see recentExit). */
+  private readonly recent = new Map<number, Exit>();
   /** The node's links to other nodes (on the node's own thread of a cluster node; see processes/remote.ts). */
   remote: RemoteRouter | null = null;
   /** Calls to refs of an earlier run of their node (processes/gone.ts). */
@@ -109,7 +114,10 @@ export abstract class Bonds extends RunQueue implements GoneHost {
     }
     const other = this.procs.get(ref.id);
     if (other) other.link(owner.ref, tag);
-    else this.linkExit(owner, ref, 'noproc', null);
+    else {
+      const ended = this.recentExit(ref.id);
+      this.linkExit(owner, ref, ended?.reason ?? 'noproc', ended?.error ?? null);
+    }
   }
 
   unlink(owner: Proc, ref: ProcessRef): void {
@@ -138,7 +146,7 @@ export abstract class Bonds extends RunQueue implements GoneHost {
     } else {
       const target = this.procs.get(ref.id);
       if (target) (target.watchers ??= new Map()).set(id, this.thread);
-      else this.down(id, ref, { reason: 'noproc', error: null });
+      else this.down(id, ref, this.recentExit(ref.id) ?? { reason: 'noproc', error: null });
     }
     return monitor;
   }
@@ -211,8 +219,22 @@ export abstract class Bonds extends RunQueue implements GoneHost {
     this.linkFired(proc, link.ref, link.tag, reason, error);
   }
 
+  /**
+   * How process `id` of this thread ended, if it was spawned here from another thread or node (its SPAWN came
+   * as a message, which a monitor or link sent right after it follows) and is among the last RECENT of those
+   * that ended here: a monitor or link that comes just too late is told that, not `noproc`.
+   */
+  recentExit(id: number): Exit | undefined {
+    return this.recent.get(id);
+  }
+
   /** Tells `proc`'s links and monitors, here and on other threads, that it ended. */
   protected ended(proc: Proc, exit: Exit): void {
+    const count = proc.id % 2 ** 32;
+    if (proc.id - count !== this.thread * 2 ** 32 || count >= 2 ** 31) {
+      this.recent.set(proc.id, exit);
+      if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value!);
+    }
     const body = errorBody(exit.error, this.errorBytes);
     if (proc.links) {
       for (const [id, link] of proc.links) {

@@ -31,7 +31,6 @@ export class Dispatcher {
   /** Envelopes for processes whose SPAWN has not arrived yet. */
   private readonly held = new Held((from, e) => this.noproc(from, e));
 
-  /** When this thread last said that a message was lost for its bytes (at most once a second). */
   /** When each process last had a message said lost for its bytes (a process's flood is said once a second, another's still at once). */
   private readonly undecodableAt = new WeakMap<Proc, number>();
 
@@ -161,9 +160,13 @@ export class Dispatcher {
       case Kind.REQUEST:
         return s.mesh.post(from, envelope(Kind.REPLY_ERROR, { call: e.call, text: 'noproc' }));
       case Kind.LINK:
-        return s.mesh.post(from, envelope(Kind.EXIT, { to: e.from, from: e.to, text: 'noproc', body }));
-      case Kind.MONITOR:
-        return s.mesh.post(from, envelope(Kind.DOWN, { from: e.to, tag: e.tag, text: 'noproc', body }));
+      case Kind.MONITOR: {
+        // Spawned from there and ended before this came (a monitor set right after the spawn): how it ended.
+        const ended = error === null ? s.recentExit(e.to) : undefined;
+        const [text, told] = ended ? [ended.reason, errorBody(ended.error, s.errorBytes)] : ['noproc', body];
+        if (e.kind === Kind.LINK) return s.mesh.post(from, envelope(Kind.EXIT, { to: e.from, from: e.to, text, body: told }));
+        return s.mesh.post(from, envelope(Kind.DOWN, { from: e.to, tag: e.tag, text, body: told }));
+      }
       case Kind.NAMED:
         if (e.n === 0) s.unname(e.text, e.to);
         return;

@@ -24,6 +24,11 @@ export const once = entry(__filename, 'once', { capture: Long, mailbox: Long, re
 /** Ends at once, normally. */
 export const quick = entry(__filename, 'quick', { capture: Unit, mailbox: Long }, () => undefined);
 
+/** Throws at once, from its entry. */
+export const failsAtOnce = entry(__filename, 'failsAtOnce', { capture: Unit, mailbox: Long }, () => {
+  throw new Error('failed at once');
+});
+
 /** Throws when it receives a message. */
 export const crasher = entry(__filename, 'crasher', { capture: Unit, mailbox: Long }, async (_, mailbox) => {
   const n = await mailbox.receive();

@@ -14,6 +14,11 @@ export const sizer = entry(__filename, 'sizer', { capture: raw, mailbox: raw, re
   mailbox.letters.pipe(tap((letter) => letter.isRequest && letter.reply(letter.message.length + capture.length))),
 );
 
+/** Ends at once: normally, or (capture true) failing. */
+export const brief = entry(__filename, 'brief', { capture: codec('boolean'), mailbox: Long }, (fail) => {
+  if (fail) throw new Error('failed at once');
+});
+
 /** Answers each request with the number plus its capture. */
 export const adder = entry(__filename, 'adder', { capture: Long, mailbox: Long, reply: Long }, (plus, mailbox) =>
   mailbox.letters.pipe(tap((letter) => letter.reply(letter.message + plus))),

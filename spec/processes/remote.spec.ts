@@ -7,7 +7,7 @@
 import { EncodeError, EntryError, NodeClosedError, NodeUnreachableError, ProcessExitedError, UnknownNodeError } from '../../core/errors';
 import { startClusterNode, type ClusterNode } from '../../processes/remote';
 import { absent } from './remote-absent';
-import { adder, collector, crasher, farParent, idle, orphanWatcher, relay, watcher } from './remote-entries';
+import { adder, brief, collector, crasher, farParent, idle, orphanWatcher, relay, watcher } from './remote-entries';
 import { closedPort, HEARTBEAT, killChild, startChild, stopChild, type Child } from './remote-nodes';
 
 jest.setTimeout(120_000);
@@ -44,6 +44,18 @@ describe('remote processes', () => {
       expect(await sum.request(0)).toBe(stay ? 111 : 110);
       watching.kill();
       sum.kill();
+    }
+  });
+
+  test("a monitor set right after a spawn on another node tells how the process ended, though it ended before the monitor came", async () => {
+    for (let i = 0; i < 30; i++) {
+      for (const placement of [{ thread: 1 }, { thread: 0 }]) {
+        // b's own thread, and its worker (the spawn then crosses a ring there too)
+        const [ok, bad] = [false, true].map((fail) => a!.spawn(brief, fail, { node: 'b', placement }));
+        const [okDied, badDied] = await Promise.all([ok.monitor().died, bad.monitor().died]);
+        expect(okDied).toMatchObject({ reason: 'normal', error: null });
+        expect(badDied).toMatchObject({ reason: 'failed', error: { message: 'failed at once' } });
+      }
     }
   });
 
