@@ -169,16 +169,23 @@ export class NatsLinks implements RemoteLinks {
       if (!this.running.has(message.worker) || this.up.has(message.worker)) return;
       this.up.add(message.worker);
       this.say({ type: 'up', worker: this.index });
-      if (this.up.size === this.running.size) this.everyoneUp();
+      this.checkAllUp();
     } else if (message?.type === 'beat') {
       if (Number.isInteger(message.process) && message.process >= 0 && message.process < this.heard.length) this.heard[message.process] = Date.now();
     } else if (message?.type === 'done') {
       if (Array.isArray(message.allocated) && this.has(message.worker)) this.peerFinished(message.worker, message.allocated);
       this.running.delete(message.worker);
       if (this.running.size === 0) this.settle?.();
+      this.checkAllUp(); // its `done` may come before its `up` (a worker that returns at once), or after others' `up`
     } else if (message?.type === 'fail' && message.process !== this.setup.process) {
       this.processLost(message.process, `it failed: ${message.message}`);
     }
+  }
+
+  /** Every remote worker still running has said `up` (one that said `done` needs hearing no more): the start may go on. */
+  private checkAllUp(): void {
+    for (const peer of this.running) if (!this.up.has(peer)) return;
+    this.everyoneUp();
   }
 
   /** Worker `peer` finished having allocated `allocated`: a channel opened to it of another key fails now. */

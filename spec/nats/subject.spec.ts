@@ -160,6 +160,8 @@ describe('subject(): pub/sub on a NATS subject', () => {
     expect(() => subject({ nc: a }, 'a b', Tick)).toThrow(TypeError);
     expect(() => subject({ nc: a }, 'a..b', Tick)).toThrow(TypeError);
     expect(() => subject({ nc: a }, 't.x', Tick, { queue: '' })).toThrow(TypeError);
+    expect(() => subject({ nc: a }, 't.x', Tick, { queu: 'w' } as never)).toThrow('subject: options.queu is not an option (it takes queue)');
+    expect(() => subject({ nc: a }, 't.x', Tick, null as never)).toThrow(TypeError);
     expect(() => subject({ nc: a }, 't.*', Tick).next({ seq: 1, sym: 'x' })).toThrow(TypeError);
   });
 });

@@ -104,6 +104,17 @@ describe('a NATS cluster of initialize calls in this process', () => {
     }
   });
 
+  test('workers that return at once, before the others are up: every process joins (a `done` before its `up` counted as up)', async () => {
+    // Before, the worker that heard a peer's `done` before its `up` waited for that `up` until joinTimeout (6 of 6 runs).
+    const file = join(dir, 'at-once.worker.js');
+    writeFileSync(file, 'exports.default = (worker) => worker.index * 10;');
+    for (let round = 0; round < 3; round++) {
+      const name = fresh();
+      const results = await Promise.all([0, 1].map(() => initialize<number>(Config.nats({ servers: server.url, name, processes: 2, workers: 4, joinTimeout: 20_000 }), file).join()));
+      expect(results.flat().sort((a, b) => a - b)).toEqual([0, 10, 20, 30, 40, 50, 60, 70]);
+    }
+  });
+
   test('exchange: the word count over 2 processes × 2 workers equals the single-process count', async () => {
     const name = fresh();
     const corpus = { lines: 3000, wordsPerLine: 8, vocabulary: 400 };

@@ -14,6 +14,7 @@ import { Observable, type Observer, type Subscriber } from 'rxjs';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Codec, EncodeInput } from '../../core/codec-types';
 import { DecodeError, FrameError, TransportClosedError } from '../../core/errors';
+import { checkKnown } from '../../core/options';
 
 /**
  * What the NATS functions of rxwire take: a NATS connection, and the prefix
@@ -230,16 +231,20 @@ function hasWildcard(name: string): boolean {
  * @param codec the codec of the values
  * @param options `queue`, see {@link SubjectOptions}
  * @returns a hot Subject of the values published on `name`
- * @throws TypeError when `name` is not a NATS subject (empty, whitespace, an empty token) or `options.queue` is not a non-empty string without whitespace
+ * @throws TypeError when `name` is not a NATS subject (empty, whitespace, an empty token), `options` is not an object or has a key other than `queue`, or `options.queue` is not a non-empty string without whitespace
  */
 export function subject<T, In = never>(conn: NatsHandle, name: string, codec: Codec<T, In>, options: SubjectOptions = {}): NatsSubject<T, In> {
   checkSubject('subject', name);
+  checkKnown(options, SUBJECT_OPTIONS, 'subject: options');
   const { queue } = options;
   if (queue !== undefined && (typeof queue !== 'string' || queue === '' || /\s/.test(queue))) {
     throw new TypeError('subject: options.queue must be a non-empty string without whitespace');
   }
   return new NatsSubject(conn, name, codec, queue);
 }
+
+/** The keys `subject` takes. */
+const SUBJECT_OPTIONS: Record<keyof SubjectOptions, true> = { queue: true };
 
 /**
  * Checks that `name` is a NATS subject: dot-separated non-empty tokens,
