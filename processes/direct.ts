@@ -19,7 +19,8 @@ import { Batcher } from '../core/batcher';
 import { FrameError } from '../core/errors';
 import { rethrowLater } from '../core/microtask';
 import { mapRing, RecordKind, RingReader, RingWriter } from '../transports/shm';
-import { createRing, type RingMemory } from '../transports/shm/layout';
+import type { RingMemory } from '../transports/shm/layout';
+import { ringIndex } from './direct-rings';
 import { Pump, type PumpOptions } from '../transports/shm/wait';
 import { EnvelopeCodec, envelopeLost, type Envelope } from './envelope';
 import { MessageRecord, readMessage, type MessageAt } from './message-record';
@@ -30,26 +31,15 @@ import type { Cursor } from '../core/varint';
 /** Envelopes one link holds while its ring is full, before a send fails with MailboxFullError. */
 export const LINK_QUEUE = 65_536;
 
-/** The ring from thread `from` to thread `to` in a node of `count` threads (the node's own included). */
-export function ringIndex(from: number, to: number, count: number): number {
-  return from * count + to;
-}
-
-/**
- * The rings of a node of `count` threads (the node's own included): one per ordered pair, null on the diagonal.
- * Not prefaulted: all are made here, on the calling thread, and on a large machine they are many (a node of
- * 64 workers has 4,160); each page is mapped by the first write into it instead.
- */
-export function directRings(count: number, bytes: number): (SharedArrayBuffer | null)[] {
-  const rings: (SharedArrayBuffer | null)[] = [];
-  for (let from = 0; from < count; from++) for (let to = 0; to < count; to++) rings.push(from === to ? null : createRing({ bytes, prefault: false }));
-  return rings;
-}
 
 /** Where a thread's reads go: an envelope, or a MSG read in place (its body is `data[start, end)`, valid during the call). */
 export interface Sink {
   receive(from: number, envelope: Envelope): void;
   message(from: number, to: number, tag: number, data: Buffer, start: number, end: number): void;
+  /** Before a read: what it readies is run by `settle` (the scheduler's willDrain). */
+  unsettle(): void;
+  /** After a read: run what it delivered now (the scheduler's drainNow). */
+  settle(): void;
 }
 
 /** What a thread writes to one other thread. */
@@ -137,10 +127,14 @@ class Incoming {
   private readonly reader: RingReader;
   private readonly pump: Pump;
   private readonly visit: (kind: RecordKind, data: Buffer, start: number, end: number) => void;
+  private readonly settle: () => void;
+  private readonly unsettle: () => void;
 
   constructor(memory: RingMemory, options: PumpOptions, from: number, sink: Sink, arrived: () => void) {
     this.reader = new RingReader(memory, 0);
     const { receive, message } = sink;
+    this.settle = sink.settle;
+    this.unsettle = sink.unsettle;
     const msg: MessageAt = { to: 0, tag: 0, start: 0 };
     const at: Cursor = { pos: 0 };
     this.visit = (kind, data, start, end) => {
@@ -171,10 +165,16 @@ class Incoming {
     while (this.reader.available() > 0) this.readOnce();
   }
 
+  /** A read, and what it delivered run at once (`settle`), not a microtask later; `arrived` first (Outgoing.lone). */
   private step(arrived: () => void): 'progress' | 'idle' {
     if (this.reader.available() === 0) return 'idle';
-    this.readOnce();
     arrived();
+    this.unsettle();
+    try {
+      this.readOnce();
+    } finally {
+      this.settle();
+    }
     return 'progress';
   }
 
@@ -231,6 +231,8 @@ export class DirectMesh implements Mesh {
           rethrowLater(err);
         }
       },
+      settle: sink.settle, // throws nothing: the drain reports its own errors
+      unsettle: sink.unsettle,
     };
     this.in = threads.map((t) => (t === index ? null : new Incoming(mapRing(rings[ringIndex(t, index, count)]!), options, t, guarded, arrived)));
   }

@@ -14,7 +14,7 @@ import { runnerPath } from '../threads/worker';
 import type { WorkerSetup } from './runner';
 import { LINK_COUNTERS } from './remote-frame';
 import { joinNode, type Joined, type NodeWait } from './thread';
-import { directRings } from './direct';
+import { directRings } from './direct-rings';
 import type { EntryCodecs, EntryLike, LookupOptions, NodeOptions, Process, ProcessNode, ProcessRef, SpawnOptions } from './types';
 
 /**

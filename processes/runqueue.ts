@@ -29,6 +29,10 @@ export abstract class RunQueue implements Host {
   private readyFirst: Proc | null = null;
   private readyLast: Proc | null = null;
   private scheduled = false;
+  /** A drain is running (drainNow does not nest one). */
+  private draining = false;
+  /** A read is under way whose drainNow follows: `ready` queues no microtask drain meanwhile. */
+  private reading = false;
   private readonly dying: [Proc, Exit][] = [];
   private exiting = false;
   /** The node is closing: ends are not told to other threads. */
@@ -50,11 +54,28 @@ export abstract class RunQueue implements Host {
     if (this.readyLast === null) this.readyFirst = proc;
     else this.readyLast.nextReady = proc;
     this.readyLast = proc;
-    if (!this.scheduled) {
+    if (!this.scheduled && !this.reading) {
       this.scheduled = true;
       // core/microtask: Node's queueMicrotask wraps each task in an AsyncResource (~250 B), once per delivery here
       microtask(this.drainQueued);
     }
+  }
+
+  /**
+   * Runs the ready queue now, unless a drain is running: the direct path calls it right after a read
+   * (processes/direct.ts), so that what arrived runs — and what it sends goes out — before the pump polls
+   * on, not a microtask later. The drain queued by `ready` then finds nothing, or what came since.
+   */
+  drainNow(): void {
+    this.reading = false;
+    if (this.readyFirst === null) return;
+    if (!this.draining) return this.drainQueued();
+    // Inside a drain (a read from a process's code): that drain goes on while anything is ready.
+  }
+
+  /** A read begins whose {@link drainNow} follows at once. */
+  willDrain(): void {
+    this.reading = true;
   }
 
   abstract answer(proc: Proc, asker: Asker, answer: unknown): void;
@@ -121,6 +142,16 @@ export abstract class RunQueue implements Host {
   };
 
   private readonly drain = (): void => {
+    if (this.draining) return; // a drain from inside one (a setImmediate's cannot be): the outer one goes on
+    this.draining = true;
+    try {
+      this.drainReady();
+    } finally {
+      this.draining = false;
+    }
+  };
+
+  private drainReady(): void {
     let used = 0;
     while (this.readyFirst !== null && used < BUDGET) {
       const proc = this.readyFirst;
@@ -142,7 +173,7 @@ export abstract class RunQueue implements Host {
     }
     if (this.readyFirst !== null) setImmediate(this.drain);
     else this.scheduled = false;
-  };
+  }
 
   private start(proc: Proc): void {
     proc.state = State.RUNNING;

@@ -30,7 +30,7 @@ export interface ThreadSetup {
   counts: SharedArrayBuffer;
   /** Bytes of each ring. */
   ringBytes: number;
-  /** The node's direct rings, one per ordered pair of its threads (./direct.ts `ringIndex`; null from a thread to itself). */
+  /** The node's direct rings, one per ordered pair of its threads (./direct-rings.ts `ringIndex`; null from a thread to itself). */
   rings: (SharedArrayBuffer | null)[];
   /** How the thread's ends of the rings wait (NodeOptions.wait). */
   wait: NodeWait;
@@ -70,6 +70,8 @@ export function joinNode(setup: ThreadSetup, index: number, mesh: readonly (Mess
   const links = new DirectMesh(rings, index, threads + 1, largestValue(ringBytes), pumping, {
     receive: (from, e) => dispatcher!.receive(from, e),
     message: (from, to, tag, data, start, end) => dispatcher!.message(from, to, tag, data, start, end),
+    settle: () => scheduler.drainNow(),
+    unsettle: () => scheduler.willDrain(),
   });
   const scheduler = new Scheduler(node, index, new Int32Array(counts), links, threads, incarnation);
   dispatcher = new Dispatcher(scheduler);
