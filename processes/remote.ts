@@ -212,7 +212,8 @@ class Cluster implements ClusterNode {
             peer = new RemotePeer({ id: f.text, incarnation: f.tag, thread: f.thread, slot: f.n, granted }, this.s, wire, ids);
             this.peers.set(peer.id, peer);
             tellWorkers(this.s, peer, true, counter);
-            peer.post(nodeFrame(NodeKind.LOAD, { text: this.lastLoads || loadText(this.s.loads()) }));
+            this.lastLoads ||= loadText(this.s.loads()); // kept: the next tick tells only a change (it told this again)
+            peer.post(nodeFrame(NodeKind.LOAD, { text: this.lastLoads }));
             resolve(peer.id);
           },
           error: ended,

@@ -45,7 +45,7 @@ test('the worked example is what the NodeFrame codec writes, and reads back', ()
   }
 });
 
-test('a peer that spawns onto a worker a capture within the connection but too large for the rings: noproc with a FrameError, and the node lives on', async () => {
+test('a raw peer: LOAD only when it changes; a spawn onto a worker within the connection but too large for its rings is noproc with a FrameError; names register() refuses, timeouts past a timer; the node lives on', async () => {
   const node = await startClusterNode({ id: 'ringed', threads: 1, ringBytes: 65536, listen: { port: 0 } });
   const conn = await connect({ port: node.port!, maxFrame: 1 << 20 });
   try {
@@ -55,6 +55,11 @@ test('a peer that spawns onto a worker a capture within the connection but too l
     wire.next(nodeFrame(NodeKind.HELLO, { text: 'raw', thread: 0, n: 1, tag: 7 }));
     await until(() => frames.some((f) => f.kind === NodeKind.HELLO));
     const hello = frames.find((f) => f.kind === NodeKind.HELLO)!;
+    // LOAD right after HELLO, then only when the figures change: the 200 ms tick does not say the same again.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const loads = frames.filter((f) => f.kind === NodeKind.LOAD).map((f) => f.text);
+    expect(loads[0]).toMatch(/^\d+(,\d+)*$/);
+    for (let i = 1; i < loads.length; i++) expect(loads[i]).not.toBe(loads[i - 1]);
     const id = hello.thread * 2 ** 32 + SPAWN_BLOCK.base + hello.n * SPAWN_BLOCK.slotSpan + 1;
     // module \n export \n a 1,000-character name: what the frame carries once, the ring's check counts thrice
     const text = `${require.resolve('./remote-entries')}\nsizer\n${'n'.repeat(1000)}`;
