@@ -66,8 +66,7 @@ export type { StageOptions } from './stage-options';
  * finish. An input stays in flight until its worker has finished it; when
  * ordered, finished inputs whose outputs wait for an earlier one are bounded
  * separately, at 16 × `inFlight` inputs' worth, so one slow input does not
- * stop the other workers (it did at first: both workers went idle behind a
- * window full of finished results, and ordered ran at 4× piscina).
+ * stop the other workers.
  *
  * Ending. When the source completes, the remaining inputs are sent, each
  * worker's input completes, and the output completes once every worker's
@@ -79,11 +78,11 @@ export type { StageOptions } from './stage-options';
  * operator that errors, a value that does not fit `output`, a module without
  * a default operator, or a thread that dies errors the output with
  * `WorkerError` whose `workerIndex` names the worker, after what that worker
- * had sent (ordered: but for outputs still waiting for their turn or for the
+ * had sent and what the others sent before their wires ended or OTHERS_MS
+ * passed (ordered: but for outputs still waiting for their turn or for the
  * end). An input that does not fit `input` errors it with `EncodeError`, one
- * too large for a ring with `FrameError`; a `key` that throws, with its
- * error. On any ending, and on unsubscribe, every thread is ended (released
- * after completion, terminated otherwise).
+ * too large for a ring with `FrameError`; a `key` that throws, with its error.
+ * Every thread is then ended (released after completion, else terminated).
  *
  * @param module the worker module (a path or a `file:` URL) whose default
  *   export is an `OperatorFunction<I, O>`
@@ -104,12 +103,9 @@ function run<I, O>(
 ): () => void {
   const { workers, ordered, inFlight, key } = options;
   const members: Member<I, O>[] = [];
-  /** Inputs waiting for room in flight. */
-  const waiting = new Fifo<I>();
-  /** Ordered: the outputs of inputs sent and not yet emitted, by seq. */
-  const slots = new OrderedSlots<O>();
-  /** Ordered: outputs emitted after a worker's input completed. */
-  const tail: O[] = [];
+  const waiting = new Fifo<I>(); // inputs waiting for room in flight
+  const slots = new OrderedSlots<O>(); // ordered: the outputs of inputs sent and not yet emitted, by seq
+  const tail: O[] = []; // ordered: outputs emitted after a worker's input completed
   let nextSeq = 0;
   /** Inputs sent to a worker and not yet finished there. */
   let inFlightNow = 0;
@@ -141,11 +137,10 @@ function run<I, O>(
     subscriber.error(mine ?? err);
   };
   /**
-   * A worker failed on its side (its report, its thread's exit): what it sent
-   * before comes first. Its up wire ends after it (its ERROR; at its exit,
-   * after the ring is read to the end), and that ending (or LAST_VALUES_MS)
-   * fails the output with this error (if it ended before this news came,
-   * OTHERS_MS later). Released, the thread exits once its ends are done.
+   * A worker failed on its side (its report, its thread's exit): what it sent comes first. Its up wire ends after
+   * it (its ERROR; at its exit, after the ring is read to the end), or LAST_VALUES_MS passes; then the others have
+   * OTHERS_MS more (each ending restarts it) for what they sent, unless every up wire has ended: the output fails
+   * with this error. Released, the thread exits once its ends are done.
    */
   const failAfterRest = (err: WorkerError) => {
     if (ended || dying) return;
@@ -153,7 +148,14 @@ function run<I, O>(
     if (!member || member.done || members.some((m) => m.down.hasError && !isRemote(m.down.thrownError))) return fail(err);
     dying = err;
     crew?.hosts[member.index].release();
-    lastValues = setTimeout(() => fail(err), upEnded.has(member.index) ? OTHERS_MS : LAST_VALUES_MS);
+    lastValues = setTimeout(() => fail(err), LAST_VALUES_MS);
+    if (upEnded.has(member.index)) settle();
+  };
+  const settle = () => { // while a failure waits (`dying`), a wire ended: see failAfterRest
+    if (members.every((m) => upEnded.has(m.index))) return fail(dying);
+    if (!upEnded.has(dying!.workerIndex!)) return; // its own last values: LAST_VALUES_MS stands
+    clearTimeout(lastValues);
+    lastValues = setTimeout(() => fail(dying), OTHERS_MS);
   };
   const finishIfDone = () => {
     // Every operator has completed: after the whole input, or early (`take` in every worker).
@@ -269,16 +271,15 @@ function run<I, O>(
   const started = crew;
   members.push(...started.wires);
   for (const member of members) {
-    // Only the failures of the way down matter here: this thread's own (an
-    // input that does not fit `options.input` or the ring: EncodeError,
-    // FrameError) as they are; a dead thread's as its WorkerError.
-    // An input this thread could not write fails the way down here and, told, the worker (see `fail`); the way
-    // down's incoming side may have ended already (the worker completes it at once), so its error may not come.
-    // While a worker's failure waits for its last values (`dying`), any ending is the moment to report it.
-    const failed = (err: unknown, local: boolean) => (dying ? fail(dying) : local || member.down.hasError ? fail(err) : started.fail(err, member.index));
+    // Only the failures of the way down matter here: this thread's own (an input that does not fit `options.input`
+    // or the ring: EncodeError, FrameError) as they are; a dead thread's as its WorkerError. An input this thread
+    // could not write fails the way down here and, told, the worker (see `fail`); the way down's incoming side may
+    // have ended already (the worker completes it at once), so its error may not come. While a worker's failure
+    // waits (`dying`), an ending settles it (see failAfterRest).
+    const failed = (err: unknown, local: boolean) => (dying ? settle() : local || member.down.hasError ? fail(err) : started.fail(err, member.index));
     member.down.subscribe({ error: (err: unknown) => failed(err, !isRemote(err)) });
     const upEnd = (then: () => void) => (upEnded.add(member.index), then());
-    member.up.subscribe({ next: (envelope) => receive(member, envelope), error: (err: unknown) => upEnd(() => failed(err, false)), complete: () => upEnd(() => (dying ? fail(dying) : retire(member))) });
+    member.up.subscribe({ next: (envelope) => receive(member, envelope), error: (err: unknown) => upEnd(() => failed(err, false)), complete: () => upEnd(() => (dying ? settle() : retire(member))) });
   }
   const sourceSub = source.subscribe({
     next: (value) => {
