@@ -9,6 +9,7 @@
 import { MAX_TIMER_MS } from '../core/thread-hold';
 import { checkKnown } from '../core/options';
 import { LONG_MAX } from '../core/codec-long';
+import { refOf } from './ref';
 import type { LookupOptions, NodeOptions, ProcessRef, ReceiveOptions, RequestOptions, SpawnOptions } from './types';
 
 export { MAX_TIMER_MS };
@@ -110,5 +111,5 @@ export function checkRef(ref: ProcessRef, what: string): ProcessRef {
   if (!Number.isSafeInteger(ref.thread) || ref.thread < 0) throw new RangeError(`${what}: thread ${ref.thread} is not a thread index`);
   const { incarnation } = ref;
   if (!Number.isInteger(incarnation) || incarnation < 1 || incarnation >= 2 ** 31) throw new RangeError(`${what}: incarnation ${incarnation} is not an integer from 1 to 2^31 - 1`);
-  return { node: ref.node, thread: ref.thread, id: ref.id, incarnation };
+  return refOf(ref.node, ref.thread, ref.id, incarnation);
 }

@@ -36,10 +36,10 @@ export const LINK_QUEUE = 65_536;
 export interface Sink {
   receive(from: number, envelope: Envelope): void;
   message(from: number, to: number, tag: number, data: Buffer, start: number, end: number): void;
-  /** Before a read: what it readies is run by `settle` (the scheduler's willDrain). */
-  unsettle(): void;
+  /** Before a read: what it readies is run by `afterRead` (the scheduler's willDrain). */
+  beforeRead(): void;
   /** After a read: run what it delivered now (the scheduler's drainNow). */
-  settle(): void;
+  afterRead(): void;
 }
 
 /** What a thread writes to one other thread. */
@@ -127,14 +127,14 @@ class Incoming {
   private readonly reader: RingReader;
   private readonly pump: Pump;
   private readonly visit: (kind: RecordKind, data: Buffer, start: number, end: number) => void;
-  private readonly settle: () => void;
-  private readonly unsettle: () => void;
+  private readonly afterRead: () => void;
+  private readonly beforeRead: () => void;
 
   constructor(memory: RingMemory, options: PumpOptions, from: number, sink: Sink, arrived: () => void) {
     this.reader = new RingReader(memory, 0);
     const { receive, message } = sink;
-    this.settle = sink.settle;
-    this.unsettle = sink.unsettle;
+    this.afterRead = sink.afterRead;
+    this.beforeRead = sink.beforeRead;
     const msg: MessageAt = { to: 0, tag: 0, start: 0 };
     const at: Cursor = { pos: 0 };
     this.visit = (kind, data, start, end) => {
@@ -165,15 +165,15 @@ class Incoming {
     while (this.reader.available() > 0) this.readOnce();
   }
 
-  /** A read, and what it delivered run at once (`settle`), not a microtask later; `arrived` first (Outgoing.lone). */
+  /** A read, and what it delivered run at once (`afterRead`), not a microtask later; `arrived` first (Outgoing.lone). */
   private step(arrived: () => void): 'progress' | 'idle' {
     if (this.reader.available() === 0) return 'idle';
     arrived();
-    this.unsettle();
+    this.beforeRead();
     try {
       this.readOnce();
     } finally {
-      this.settle();
+      this.afterRead();
     }
     return 'progress';
   }
@@ -231,8 +231,8 @@ export class DirectMesh implements Mesh {
           rethrowLater(err);
         }
       },
-      settle: sink.settle, // throws nothing: the drain reports its own errors
-      unsettle: sink.unsettle,
+      afterRead: sink.afterRead, // throws nothing: the drain reports its own errors
+      beforeRead: sink.beforeRead,
     };
     this.in = threads.map((t) => (t === index ? null : new Incoming(mapRing(rings[ringIndex(t, index, count)]!), options, t, guarded, arrived)));
   }

@@ -19,6 +19,7 @@ import { State, type Proc } from './proc';
 import { envelopeLost, errorBody } from './envelope';
 import { NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from './remote-frame';
 import type { FrameSink, LinkIds, PeerSetup, RemoteOps } from './remote-ops';
+import { refOf } from './ref';
 import { Loads } from './remote-place';
 import { MAX_TIMER_MS, checkName, spawnOptions } from './checks';
 import type { Scheduler } from './scheduler';
@@ -69,7 +70,7 @@ export class RemotePeer implements RemoteOps {
 
   /** The ref of process `id` on the peer's thread `thread`. */
   refAt(thread: number, id: number): ProcessRef {
-    return { node: this.setup.id, thread, id, incarnation: this.setup.incarnation };
+    return refOf(this.setup.id, thread, id, this.setup.incarnation);
   }
 
   spawn<C, M, R>(given: EntryLike<C, M, R>, capture: C, options: SpawnOptions, parent: Proc | null): Process<M, R> {

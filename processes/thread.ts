@@ -70,8 +70,8 @@ export function joinNode(setup: ThreadSetup, index: number, mesh: readonly (Mess
   const links = new DirectMesh(rings, index, threads + 1, largestValue(ringBytes), pumping, {
     receive: (from, e) => dispatcher!.receive(from, e),
     message: (from, to, tag, data, start, end) => dispatcher!.message(from, to, tag, data, start, end),
-    settle: () => scheduler.drainNow(),
-    unsettle: () => scheduler.willDrain(),
+    beforeRead: () => scheduler.willDrain(),
+    afterRead: () => scheduler.drainNow(),
   });
   const scheduler = new Scheduler(node, index, new Int32Array(counts), links, threads, incarnation);
   dispatcher = new Dispatcher(scheduler);
