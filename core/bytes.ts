@@ -4,6 +4,7 @@
  * bytes a plain loop beats the native copy's fixed cost, and the bodies of
  * a round trip are tens of bytes.
  */
+import { Buffer } from 'node:buffer';
 
 /** Bytes up to this many are copied by a loop. */
 const LOOP_MAX = 64;

@@ -3,6 +3,7 @@
  * decodes exactly one value per range, and explains every failure with the
  * user's own type and field (core/codec-explain.ts).
  */
+import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import * as avro from 'avsc';
 import { explainEncode, mismatch, typeName } from './codec-explain';

@@ -2,6 +2,7 @@
  * The raw-bytes codec: for payloads that are already bytes. Bytes go on the
  * wire as they are (no length prefix, no schema); decode returns a copy.
  */
+import { Buffer } from 'node:buffer';
 import { isCodec, type Codec } from './codec-types';
 import { DecodeError, EncodeError, SchemaMismatchError } from './errors';
 import type { Schema } from './schema';

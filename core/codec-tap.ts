@@ -6,6 +6,7 @@
  * AvroCodec keeps one Tap and reuses it, so a decode allocates only the
  * value, and an encode nothing.
  */
+import { Buffer } from 'node:buffer';
 import type * as avro from 'avsc';
 const utils = require('avsc/lib/utils') as { Tap: new (buf: Buffer, pos: number) => Tap };
 

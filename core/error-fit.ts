@@ -2,6 +2,7 @@
  * Fitting text and errors into a link's limits: an ending is always
  * delivered, and an error's size is no reason to lose it.
  */
+import { Buffer } from 'node:buffer';
 import type { ErrorData } from './errors';
 import { ErrorRecord } from './frame';
 

@@ -5,6 +5,7 @@
  * arrive as {@link RemoteError}.
  */
 
+import { Buffer } from 'node:buffer';
 import { ErrorCode, RxwireError } from './error-base';
 
 export { ErrorCode, RxwireError } from './error-base';

@@ -4,6 +4,7 @@
  * a loop awaits comes from here: a resolved promise, except about every
  * TURN_MS: then one that waits a turn of the event loop.
  */
+import { performance } from 'node:perf_hooks';
 
 /** Milliseconds of microtask-only looping after which the loop waits a turn. */
 const TURN_MS = 2;

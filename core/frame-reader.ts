@@ -25,6 +25,7 @@
  * reader then stops for good). spec/core/frame-reader.spec.ts feeds it every split of a byte
  * string, byte by byte, without a network.
  */
+import { Buffer } from 'node:buffer';
 import { FrameError } from './errors';
 
 /** How one transport's frames begin. */

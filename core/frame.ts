@@ -9,6 +9,7 @@
  *   u8      kind     one of FrameKind
  *   body             kind-specific (an Avro value for NEXT)
  */
+import { Buffer } from 'node:buffer';
 import { codec, readerFor, type Codec } from './codec';
 import { FrameError, SchemaMismatchError, type ErrorData } from './errors';
 import { FrameReader, type FrameLayout } from './frame-reader';

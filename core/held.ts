@@ -6,6 +6,7 @@
  * tenth of a worker's time in the exchange bench, where every link is made
  * while values pour in). The buffer is let go once every value is out.
  */
+import { Buffer } from 'node:buffer';
 import type { Codec } from './codec';
 
 const FIRST_CAPACITY = 4096;

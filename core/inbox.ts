@@ -13,6 +13,7 @@
  * here, the transport is paused (`hold(true)`) until a `setImmediate` goes on with it, so the thread's timers
  * and I/O run in between. Order is kept: later batches and the ending wait behind the held values.
  */
+import { performance } from 'node:perf_hooks';
 import type { Subscriber } from 'rxjs';
 import type { InboxLink, WireStats } from './channel';
 import { noop, type Ending } from './ending';

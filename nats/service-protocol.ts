@@ -14,6 +14,7 @@
  * member's side (a retried request keeps its R, so a member that gets it
  * twice runs it once).
  */
+import { Buffer } from 'node:buffer';
 import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { FrameError, TransportClosedError, type ErrorData } from '../core/errors';
 import { checkSubject } from '../transports/nats/subject';

@@ -8,6 +8,7 @@
  * restart, a slow consumer): those are reclaimed. A ping that times out
  * says nothing (a busy member).
  */
+import { Buffer } from 'node:buffer';
 import { errors, type NatsConnection } from '@nats-io/transport-node';
 import { Kind, PING_MOST, kindHeaders } from './service-protocol';
 

@@ -24,6 +24,7 @@
  *   than once (at-least-once handling) when a member died or stalled
  *   mid-way.
  */
+import { Buffer } from 'node:buffer';
 import { Observable, type Subscriber } from 'rxjs';
 import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { NoRespondersError, SchemaMismatchError, TransportClosedError } from '../core/errors';

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { Subject } from 'rxjs';
 import { nuid, type Msg, type MsgHdrs, type Subscription } from '@nats-io/transport-node';
 import type { Codec } from '../core/codec';

@@ -9,6 +9,7 @@
  * insertion-ordered Set would do, but costs ~0.1 µs more a request (it
  * hashes each new entry).
  */
+import { performance } from 'node:perf_hooks';
 
 /**
  * How early the timer may fire: Node's timers run on the event loop's

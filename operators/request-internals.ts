@@ -22,6 +22,7 @@
  * ends with ERROR. After CANCEL the server sends nothing more for that id
  * (and the client ignores anything still in flight).
  */
+import { Buffer } from 'node:buffer';
 import { codec, isCodec, type Codec } from '../core/codec';
 import { DecodeError, type ErrorData } from '../core/errors';
 import { errorWithin } from '../core/error-fit';

@@ -12,6 +12,7 @@
  * `body` as a varint length and the bytes, `error` as a union index (0: null;
  * 1: an RpcError record follows).
  */
+import { Buffer } from 'node:buffer';
 import type { Codec } from '../core/codec';
 import { DecodeError, type ErrorData } from '../core/errors';
 import { copyBytes, bytesOf } from '../core/bytes';

@@ -20,6 +20,7 @@
  * encoded once, straight into the ring; the raw codec's bytes travel as Avro
  * `bytes`.
  */
+import { Buffer } from 'node:buffer';
 import { codec as codecOf, type Codec } from '../core/codec';
 import { RemoteError, WorkerError } from '../core/errors';
 import type { Fifo } from '../core/fifo';

@@ -5,6 +5,7 @@
  * `PoolWorker` context, completes the up stream when the function settles
  * (errors it, if the function failed), and closes both ends on release.
  */
+import { performance } from 'node:perf_hooks';
 import type { Observable } from 'rxjs';
 import { open } from '../transports/open';
 import { runToResult } from '../threads/run';

@@ -6,6 +6,7 @@
  * value that failed later, inside a link's queue, would fail far from its
  * caller (and, before these checks, was taken for the other thread's death).
  */
+import { Buffer } from 'node:buffer';
 import { MAX_TIMER_MS } from '../core/thread-hold';
 import { checkKnown } from '../core/options';
 import { LONG_MAX } from '../core/codec-long';

@@ -11,6 +11,8 @@
  * until the SPAWN comes, or answered `noproc` if A dies first, spawns a
  * later id here, or too much is held for too long (./held.ts).
  */
+import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import { messageOf, ProcessExitedError, RemoteError, toErrorData, type ErrorData } from '../core/errors';
 import { ErrorRecord } from '../core/frame';
 import { loadEntry } from './entry';

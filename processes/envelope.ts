@@ -6,6 +6,7 @@
  * ring's, so it is not in the record. Which fields a kind uses is listed at
  * {@link Kind}; the others are 0 or empty.
  */
+import { Buffer } from 'node:buffer';
 import { codec, type Codec } from '../core/codec';
 import type { Schema } from '../core/schema';
 import { copyBytes, bytesOf } from '../core/bytes';

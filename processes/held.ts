@@ -16,6 +16,7 @@
  *
  * The sweep's interval is unref'd and runs only while something is held.
  */
+import { performance } from 'node:perf_hooks';
 import type { Envelope } from './envelope';
 
 /** The most envelopes a thread holds for processes not yet spawned. */

@@ -29,6 +29,7 @@
  * and the other side is told with a DROP), never hangs; a `send` after that
  * throws the same error.
  */
+import { Buffer } from 'node:buffer';
 import { randomInt } from 'node:crypto';
 import { raw } from '../core/codec';
 import { messageOf, ProtocolDroppedError, ProtocolError } from '../core/errors';

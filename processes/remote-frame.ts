@@ -8,6 +8,7 @@
  * {@link NodeKind}, the others are 0 or empty. docs/PROTOCOL.md, "Remote
  * processes", gives the bytes.
  */
+import { Buffer } from 'node:buffer';
 import { codec, type Codec } from '../core/codec';
 
 /** The kinds of NodeFrame, with the fields each one uses. */

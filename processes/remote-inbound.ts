@@ -11,6 +11,7 @@
  * table of links (processes/remote-peer.ts). A spawn runs on this thread:
  * its id comes from the block this node granted the peer in its HELLO.
  */
+import { Buffer } from 'node:buffer';
 import { raw } from '../core/codec';
 import { ProcessExitedError, RemoteError, toErrorData, type ErrorData } from '../core/errors';
 import { ErrorRecord } from '../core/frame';

@@ -9,6 +9,7 @@
  * table of links, keyed by this node's ids): this side monitors its own process and sends EXIT when it ends,
  * and applies the EXIT that comes back (remote-inbound.ts) as a local link would.
  */
+import { performance } from 'node:perf_hooks';
 import type { Codec } from '../core/codec';
 import { FrameError, MailboxFullError, NameTakenError, NodeClosedError, NodeUnreachableError, ProcessExitedError, TransportClosedError, type ErrorData } from '../core/errors';
 import type { Watch } from './bonds';

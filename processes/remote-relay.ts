@@ -19,6 +19,7 @@
  * worker's link needs; `body`: its incarnation) and when it drops off (`n` = 0; `tag` = 1 when this
  * node closes).
  */
+import { Buffer } from 'node:buffer';
 import { FrameError, toErrorData } from '../core/errors';
 import { envelope, envelopeLost, errorBody, Kind, type Envelope } from './envelope';
 import { NodeFrameCodec, NodeKind, nodeFrame, type NodeFrame } from './remote-frame';

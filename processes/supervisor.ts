@@ -24,6 +24,7 @@
  * const [{ ref }] = await supervisorChildren(sup);
  * ```
  */
+import { performance } from 'node:perf_hooks';
 import { ProcessExitedError, RemoteError, RestartLimitError } from '../core/errors';
 import { entry, loadEntry } from './entry';
 import { ChildInfos, SupervisorCapture, SupervisorCommand, type ChildInfo } from './supervisor-spec';

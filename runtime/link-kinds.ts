@@ -2,6 +2,7 @@
  * How the workers of one process link a channel (runtime/context.ts,
  * `allocate`): a shared-memory pair per pair of workers, or a MessageChannel.
  */
+import { Buffer } from 'node:buffer';
 import type { Codec } from '../core/codec';
 import type { Connect } from '../core/channel';
 import { DeferredChannel } from '../core/deferred-channel';

@@ -5,6 +5,7 @@
  * messages are UTF-8 JSON objects with a `type`; channels are the NATS
  * transport's (transports/nats, `conn.open`).
  */
+import { Buffer } from 'node:buffer';
 import { connect, type NatsWire } from '../transports/nats';
 import type { NatsClusterConfig } from './nats-config';
 

@@ -6,6 +6,7 @@
  * the link with GapError); a heartbeat for a peer that vanished; BYE when
  * the link is released. Pairing (pairing.ts) finds the peer first.
  */
+import { Buffer } from 'node:buffer';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { Batcher } from '../../core/batcher';
 import type { ChannelSink } from '../../core/channel';

@@ -16,6 +16,7 @@
  *   rest           FRAMES: zero or more frames as on a port (u32 LE length, u8 kind, body)
  *                  PING, PONG: empty · BYE: a UTF-8 reason
  */
+import { Buffer } from 'node:buffer';
 import { FrameError } from '../../core/errors';
 
 /** Bytes before a data message's frames: u32 sequence number, u8 type. */

@@ -2,6 +2,7 @@
  * The moving parts a port channel needs from a `MessagePort`, a `Worker` or
  * a worker's `parentPort`: post a batch (transferred), listen, close, ref.
  */
+import { Buffer } from 'node:buffer';
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { claimEnd, releaseEnd } from '../claims';
 

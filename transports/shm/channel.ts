@@ -18,6 +18,7 @@
  * message; when a thread dies its port closes and the other end is told.
  * docs/PROTOCOL.md, "Shared memory", gives the bytes.
  */
+import { Buffer } from 'node:buffer';
 import type { MessagePort, Worker } from 'node:worker_threads';
 import type { Channel, ChannelSink } from '../../core/channel';
 import type { Codec } from '../../core/codec';

@@ -27,6 +27,7 @@
  * record is never split: at the end of the data region a PAD record sends the
  * reader back to offset 0 (the space left there is always a multiple of 8).
  */
+import { Buffer } from 'node:buffer';
 
 export const LINE = 16; // Int32 slots per 64-byte cache line
 

@@ -7,6 +7,7 @@
  * view kept past its callback fails loudly instead of reading bytes the
  * writer has overwritten.
  */
+import { Buffer } from 'node:buffer';
 import type { Codec } from '../../core/codec';
 
 /** How values are lent out of the ring. */

@@ -2,6 +2,7 @@
  * The producing side of a ring; the contract and memory ordering are stated
  * in ./ring.ts.
  */
+import { Buffer } from 'node:buffer';
 import type { Codec } from '../../core/codec';
 import { FrameError } from '../../core/errors';
 import { CURSOR, DATA_SEEN, DATA_WAITERS, MAX_BODY, PUBLISHED, READER_STATE, RECORD_HEADER, RecordKind, SPACE_WAITERS, SPACE_WANTED, WAKE_SHIFT, align, consumerBase } from './layout';

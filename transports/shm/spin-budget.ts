@@ -2,6 +2,7 @@
  * How long the `auto` wait strategy (./wait.ts) spins before it sleeps, and
  * how that adapts to the link and to the load on the machine.
  */
+import { Buffer } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 

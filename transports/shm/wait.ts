@@ -20,6 +20,7 @@
  * - `async`: sleeps in `Atomics.waitAsync` at once: never blocks an event loop,
  *   costs a wake-up (tens of µs) per wait.
  */
+import { performance } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
 import { enterSleep, type WaitCell } from './ring';
 import { holdThread } from '../../core/thread-hold';
@@ -89,10 +90,9 @@ const IDLE_POLLS = 128;
 const SYNC_SPIN_MS = 0.005;
 
 /**
- * Runs `step` until it reports `done`, waiting between idle steps as the
- * strategy says. `ready` must be cheap and true when a step would progress;
- * `cell` names where to sleep. Steps always run from a macrotask of the pump,
- * never inside `start()`.
+ * Runs `step` until it reports `done`, waiting between idle steps as the strategy says. `ready` must be cheap
+ * and true when a step would progress; `cell` names where to sleep. Steps always run from a macrotask of the
+ * pump, never inside `start()`.
  */
 export class Pump implements Sleeper {
   private scheduled: ReturnType<typeof setImmediate> | undefined;

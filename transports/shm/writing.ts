@@ -13,6 +13,7 @@
  * batches (core/batcher.ts). An ending is written however full the ring is:
  * it waits here for room, and the link is released only after it.
  */
+import { Buffer } from 'node:buffer';
 import { Batcher } from '../../core/batcher';
 import type { Codec } from '../../core/codec';
 import { FrameError, type ErrorData } from '../../core/errors';

@@ -4,6 +4,7 @@
  * (`ConnectionSetup`, `Lifeline`), and the checks of a channel's name and
  * codec at the door. Generic in the connection's class, which imports them.
  */
+import { Buffer } from 'node:buffer';
 import type { Codec } from '../../core/codec';
 import type { WireOptions } from '../../core/wire-subject';
 import type { Settings } from './options';

@@ -11,6 +11,7 @@
  * NEXT frame's values at once, the rest it decoded as one batch when the
  * chunk is done. A heartbeat (heartbeat.ts) notices a silent peer.
  */
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { isCodec, type Codec } from '../../core/codec';
 import { ChannelTakenError, TransportClosedError } from '../../core/errors';
@@ -149,9 +150,8 @@ export class TcpConnection {
   }
 
   /**
-   * Ends the connection: what was sent goes out first, then CLOSE; open
-   * channels end with `TransportClosedError` at both ends. Resolves when the
-   * socket is closed.
+   * Ends the connection: what was sent goes out first, then CLOSE; open channels end with
+   * `TransportClosedError` at both ends. Resolves when the socket is closed.
    */
   close(): Promise<void> {
     if (this.state === 'gone' || this.closing) return this.closed;

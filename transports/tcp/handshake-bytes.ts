@@ -4,6 +4,7 @@
  * for, the HMAC proofs, and the u64 byte counts. Building and reading only;
  * handshake.ts runs the exchange.
  */
+import { Buffer } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AuthError, FrameError, TransportClosedError } from '../../core/errors';
 import { connectionFrame } from './output';

@@ -24,6 +24,7 @@
  * HANDSHAKE_MAX_FRAME bytes, and the whole exchange to `timeoutMs`, so a
  * peer that is not authenticated can make this end hold next to nothing.
  */
+import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { AuthError, FrameError } from '../../core/errors';

@@ -2,6 +2,7 @@
  * The options of `tcp.listen` and `tcp.connect`, their defaults, and their
  * validation at the door (TypeError / RangeError naming the option).
  */
+import { Buffer } from 'node:buffer';
 import { MAX_TIMER_MS } from '../../core/thread-hold';
 import type { TlsOptions, ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { HeartbeatSettings } from './heartbeat';

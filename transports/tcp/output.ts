@@ -9,6 +9,7 @@
  * is a session byte (see session.ts); connection frames go to the socket
  * directly (`connectionFrame`).
  */
+import { Buffer } from 'node:buffer';
 import type { Codec } from '../../core/codec';
 import { FrameError } from '../../core/errors';
 import { EncodeBuffer, writeFrameHeader } from '../../core/frame';

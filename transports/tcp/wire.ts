@@ -9,6 +9,7 @@
  *   u32 LE  channel   the SENDER's id of the channel; 0 = the connection itself
  *   body              kind-specific
  */
+import { Buffer } from 'node:buffer';
 import { codec, type Codec } from '../../core/codec';
 import { FrameError } from '../../core/errors';
 import { FrameKind, HELLO_FIELDS } from '../../core/frame';
