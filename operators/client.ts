@@ -6,6 +6,7 @@ import { Deadlines, type DeadlineEntry } from './deadlines';
 import { CREDIT_BATCH, RpcKind, bodyOf, checkCodecs, checkConcurrency, checkTimeout, control, credit, withBody, type RpcEnvelope } from './request-internals';
 import { Connection, isWire, type RpcWire } from './rpc-connection';
 import { ValueEnvelope } from './rpc-envelope-codec';
+import { IdTable, byId } from './id-table';
 import { DEFAULT_TIMEOUT, type ClientOptions } from './client-options';
 
 export type { ClientOptions } from './client-options';
@@ -30,7 +31,7 @@ interface Pending<A> extends DeadlineEntry<Pending<A>> {
  * pending requests. Make one with {@link client}; ask with `request`.
  */
 export class RequestClient<Q, A> {
-  private readonly pending = new Set<Pending<A>>();
+  private readonly pending = new IdTable<Pending<A>>();
   /** Subscribed requests waiting for a `concurrency` slot. */
   private readonly queue = new Fifo<Pending<A>>();
   private running = 0;
@@ -217,7 +218,7 @@ export class RequestClient<Q, A> {
   private settle(entry: Pending<A>, end?: (subscriber: Subscriber<A>) => void): boolean {
     if (entry.settled) return false;
     entry.settled = true;
-    this.pending.delete(entry);
+    this.pending.delete(entry.id);
     this.deadlines?.remove(entry);
     entry.cleanup?.();
     if (this.connection.unroute(entry)) {
@@ -240,7 +241,7 @@ export class RequestClient<Q, A> {
 
   private fail(err: Error): void {
     this.closedWith ??= err;
-    for (const entry of [...this.pending]) this.settle(entry, (s) => s.error(err));
+    for (const entry of this.pending.values().sort(byId)) this.settle(entry, (s) => s.error(err));
     this.queue.drain();
     this.deadlines?.close(); // the handle takes no more requests: its timer goes for good
   }

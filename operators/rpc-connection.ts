@@ -10,6 +10,7 @@ import { EncodeError, TransportClosedError, WorkerError } from '../core/errors';
 import { WireSubject } from '../core/wire-subject';
 import { ValueEnvelope } from './rpc-envelope-codec';
 import type { RpcEnvelope } from './request-internals';
+import { IdTable } from './id-table';
 
 /**
  * What a client talks through: envelopes in and out, usually a
@@ -48,7 +49,7 @@ export class Connection {
   private ended: Error | undefined;
   private readonly subscription: Subscription;
   /** Every request in flight on this wire, whichever handle made it. */
-  private readonly inFlight = new Map<number, Routed>();
+  private readonly inFlight = new IdTable<Routed>();
   /** Called with the error when the wire ends: each handle fails its own pending. */
   private readonly onEnd = new Set<(err: Error) => void>();
 
@@ -79,7 +80,7 @@ export class Connection {
 
   /** Routes the replies to `entry.id` to `entry.owner` from now on. */
   route(entry: Routed): void {
-    this.inFlight.set(entry.id, entry);
+    this.inFlight.add(entry);
   }
 
   /** Routes nothing more to `entry.id`; false when it was not routed. */

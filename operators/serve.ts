@@ -4,6 +4,7 @@ import { toErrorData } from '../core/errors';
 import { RpcKind, checkCodecs, checkConcurrency, type RpcEnvelope } from './request-internals';
 import { directWire, sendFailure, sendReply } from './serve-reply';
 import { StreamedReply } from './serve-stream';
+import { IdTable, byId } from './id-table';
 
 /** What a handler may return: a value, a Promise of one, or an Observable (a streamed reply). */
 export type Reply<A> = A | PromiseLike<A> | Observable<A>;
@@ -34,6 +35,8 @@ export interface ServeOptions<Q, A> {
 }
 
 interface Context {
+  /** The request's id. */
+  readonly id: number;
   /**
    * Aborted on CANCEL, or when the output is unsubscribed; absent when the
    * handler gets no signal (see `ServeOptions.signal`).
@@ -138,7 +141,7 @@ export function serve<Q, A>(
   const wantsSignal = signal === 'auto' ? handler.length >= 2 : signal;
   return (source) =>
     new Observable<RpcEnvelope>((subscriber) => {
-      const running = new Map<number, Context>();
+      const running = new IdTable<Context>();
       /** Requests waiting for a slot, in arrival order. */
       const waiting = new Map<number, RpcEnvelope>();
       let sourceDone = false;
@@ -174,8 +177,8 @@ export function serve<Q, A>(
       const start = (envelope: RpcEnvelope): void => {
         const { id } = envelope;
         const abort = wantsSignal ? new AbortController() : undefined;
-        const context: Context = { abort };
-        running.set(id, context);
+        const context: Context = { id, abort };
+        running.add(context);
         let result: Reply<A>;
         try {
           const value = requestCodec.decode(envelope.body);
@@ -230,7 +233,7 @@ export function serve<Q, A>(
 
       const abortAll = (): void => {
         waiting.clear();
-        const contexts = [...running.values()];
+        const contexts = running.values().sort(byId);
         running.clear();
         for (const context of contexts) {
           context.abort?.abort();
@@ -257,7 +260,7 @@ export function serve<Q, A>(
         complete: () => {
           sourceDone = true;
           // No CREDIT can be heard any more: streamed replies go on under the wire's own backpressure.
-          for (const context of [...running.values()]) context.stream?.unlimit();
+          for (const context of running.values()) context.stream?.unlimit();
           maybeComplete();
         },
       });
