@@ -1,12 +1,15 @@
 /**
  * The calls a thread waits on: requests to processes (answered by REPLY)
  * and questions to other threads (register, lookup, alive: answered by
- * ANSWER). One map, by call id; each call settles once — by its answer, its
+ * ANSWER). One table, by call id (operators/id-table.ts); each call settles once — by its answer, its
  * timeout, the death of the thread it waits on, or the node's close.
  */
 import { TimeoutError } from '../core/errors';
+import { IdTable, byId } from '../operators/id-table';
 
 interface Pending {
+  /** The call id. */
+  readonly id: number;
   readonly thread: number;
   resolve(value: unknown): void;
   reject(err: Error): void;
@@ -18,7 +21,7 @@ interface Pending {
 /** The open calls of one thread. */
 export class Calls {
   private last = 0;
-  private readonly open = new Map<number, Pending>();
+  private readonly open = new IdTable<Pending>();
 
   /**
    * Opens a call waiting on `thread`.
@@ -31,14 +34,14 @@ export class Calls {
     // Made now, so that a timeout shows the caller's stack.
     const late = timeout === undefined ? undefined : new TimeoutError(`${what}: no answer within ${timeout} ms`);
     const promise = new Promise<T>((resolve, reject) => {
-      const pending: Pending = { thread, resolve: resolve as (value: unknown) => void, reject, gone, timer: undefined };
+      const pending: Pending = { id: call, thread, resolve: resolve as (value: unknown) => void, reject, gone, timer: undefined };
       if (late) {
         pending.timer = setTimeout(() => {
           this.open.delete(call);
           reject(late);
         }, timeout);
       }
-      this.open.set(call, pending);
+      this.open.add(pending);
     });
     return [call, promise];
   }
@@ -55,9 +58,9 @@ export class Calls {
 
   /** Thread `thread` died: every call waiting on it settles as its `gone` says. */
   threadGone(thread: number): void {
-    for (const [call, pending] of [...this.open]) {
+    for (const pending of this.open.values().sort(byId)) {
       if (pending.thread !== thread) continue;
-      this.take(call);
+      this.take(pending.id);
       const outcome = pending.gone();
       if (outcome instanceof Error) pending.reject(outcome);
       else pending.resolve(outcome);
@@ -66,7 +69,7 @@ export class Calls {
 
   /** Rejects every open call with `err`. */
   closeAll(err: Error): void {
-    for (const call of [...this.open.keys()]) this.take(call)!.reject(err);
+    for (const pending of this.open.values().sort(byId)) this.take(pending.id)?.reject(err);
   }
 
   private take(call: number): Pending | undefined {
