@@ -188,15 +188,15 @@ export function serve<Q, A>(
           sendFailure(subscriber, direct, id, toErrorData(err));
           return finish(id);
         }
-        // Each callback checks it still owns the slot: after CANCEL, nothing more goes out.
-        const live = (): boolean => running.get(id) === context;
         if (isObservable(result)) return stream(id, context, result as Observable<A>);
         if (!isPromiseLike(result)) {
-          // A plain value: one REPLY, no Observable (the common, fast case).
-          if (!live()) return;
+          // A plain value: one REPLY, no Observable, no closure (the common, fast case); unless the handler was cancelled.
+          if (running.get(id) !== context) return;
           replyWith(id, result as A);
           return finish(id);
         }
+        // Each callback checks it still owns the slot: after CANCEL, nothing more goes out.
+        const live = (): boolean => running.get(id) === context;
         const fail = (err: unknown): void => {
           if (!live()) return;
           sendFailure(subscriber, direct, id, toErrorData(err));

@@ -14,6 +14,7 @@
 import { ErrorCode, NodeClosedError, UnknownNodeError, type ErrorData } from '../core/errors';
 import { envelope, errorBody, ERROR_BYTES, Kind } from './envelope';
 import { goneOps, type GoneHost, type RefOps } from './gone';
+import { countOf, ID_SPAN, makerOf, REMOTE_IDS } from './ids';
 import type { Mesh } from './ops';
 import { State, type Proc } from './proc';
 import { refOf, refText } from './ref';
@@ -95,7 +96,7 @@ export abstract class Bonds extends RunQueue implements GoneHost {
 
   /** A new id, unique in the node: this thread's index times 2^32, plus a count. */
   protected nextId(): number {
-    return this.thread * 2 ** 32 + ++this.lastId;
+    return this.thread * ID_SPAN + ++this.lastId;
   }
 
   /** The ref of process `id` on `thread` of this node. */
@@ -230,8 +231,7 @@ export abstract class Bonds extends RunQueue implements GoneHost {
 
   /** Tells `proc`'s links and monitors, here and on other threads, that it ended. */
   protected ended(proc: Proc, exit: Exit): void {
-    const count = proc.id % 2 ** 32;
-    if (proc.id - count !== this.thread * 2 ** 32 || count >= 2 ** 31) {
+    if (makerOf(proc.id) !== this.thread || countOf(proc.id) >= REMOTE_IDS) {
       this.recent.set(proc.id, exit);
       if (this.recent.size > RECENT) this.recent.delete(this.recent.keys().next().value!);
     }

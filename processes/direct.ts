@@ -31,7 +31,6 @@ import type { Cursor } from '../core/varint';
 /** Envelopes one link holds while its ring is full, before a send fails with MailboxFullError. */
 export const LINK_QUEUE = 65_536;
 
-
 /** Where a thread's reads go: an envelope, or a MSG read in place (its body is `data[start, end)`, valid during the call). */
 export interface Sink {
   receive(from: number, envelope: Envelope): void;

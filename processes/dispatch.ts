@@ -18,17 +18,14 @@ import { ErrorRecord } from '../core/frame';
 import { loadEntry } from './entry';
 import { envelope, errorBody, Kind, type Envelope } from './envelope';
 import { Held } from './held';
+import { countOf, makerOf, REMOTE_IDS } from './ids';
 import { Proc } from './proc';
 import type { Scheduler } from './scheduler';
 import type { Exit, ExitReason } from './types';
 
-const SPAN = 2 ** 32;
-/** Ids from here up in a thread's span are other nodes' spawns (processes/remote-frame.ts, SPAWN_BLOCK): not counted in `spawned`. */
-const REMOTE_IDS = 2 ** 31;
-
 /** Applies envelopes from the other threads to one scheduler. */
 export class Dispatcher {
-  /** Per creator thread: the id count of the last process it spawned here. */
+  /** Per creator thread: the id count of the last process it spawned here (other nodes' spawns, counts from REMOTE_IDS up, not counted). */
   private readonly spawned: number[] = [];
   /** Envelopes for processes whose SPAWN has not arrived yet. */
   private readonly held = new Held((from, e) => this.noproc(from, e));
@@ -81,7 +78,7 @@ export class Dispatcher {
 
   /** Thread `thread` died: what waits for its spawns will never be delivered. */
   threadGone(thread: number): void {
-    this.held.dropWhere((id) => Math.floor(id / SPAN) === thread);
+    this.held.dropWhere((id) => makerOf(id) === thread);
   }
 
   /** The thread is closing: nothing more is held. */
@@ -179,19 +176,19 @@ export class Dispatcher {
 
   /** Whether process `id` may still be spawned here (by another thread, whose SPAWN is on its way). */
   private coming(id: number): boolean {
-    const creator = Math.floor(id / SPAN);
-    return creator <= this.s.threads && creator !== this.s.thread && id % SPAN < REMOTE_IDS && (id % SPAN) > (this.spawned[creator] ?? 0) && !this.s.isGone(creator);
+    const creator = makerOf(id);
+    return creator <= this.s.threads && creator !== this.s.thread && countOf(id) < REMOTE_IDS && countOf(id) > (this.spawned[creator] ?? 0) && !this.s.isGone(creator);
   }
 
   private spawn(from: number, e: Envelope): void {
     const s = this.s;
-    const count = e.to % SPAN;
+    const count = countOf(e.to);
     const held = this.held.take(e.to);
     if (count < REMOTE_IDS) {
       // Not an id of another node's spawn (SPAWN_BLOCK). `from`'s SPAWNs come in the order of their ids: what is
       // held for an earlier id of its will not come here (a ref naming the wrong thread).
       this.spawned[from] = count;
-      this.held.dropWhere((id) => Math.floor(id / SPAN) === from && id % SPAN < count);
+      this.held.dropWhere((id) => makerOf(id) === from && countOf(id) < count);
     }
     const [module, name, registered] = e.text.split('\n');
     let proc: Proc;

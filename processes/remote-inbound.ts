@@ -17,6 +17,7 @@ import { ProcessExitedError, RemoteError, toErrorData, type ErrorData } from '..
 import { ErrorRecord } from '../core/frame';
 import { checkName, MAX_TIMER_MS } from './checks';
 import { loadEntry } from './entry';
+import { ID_SPAN } from './ids';
 import { Proc } from './proc';
 import { envelope, envelopeLost, errorBody, Kind } from './envelope';
 import { NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from './remote-frame';
@@ -169,7 +170,7 @@ function watch(peer: RemotePeer, ref: ProcessRef | null, f: NodeFrame): void {
 function spawn(peer: RemotePeer, f: NodeFrame): void {
   const s = peer.s;
   const parent = f.from !== 0 ? peer.refAt(f.fromThread, f.from) : null;
-  const block = f.to - s.thread * 2 ** 32 - SPAWN_BLOCK.base - peer.setup.granted * SPAWN_BLOCK.slotSpan;
+  const block = f.to - s.thread * ID_SPAN - SPAWN_BLOCK.base - peer.setup.granted * SPAWN_BLOCK.slotSpan;
   const [module, name, registered] = f.text.split('\n');
   const named = registered !== '' && registered !== undefined;
   const here = f.thread === s.thread;

@@ -19,6 +19,7 @@ import { Handle } from './handle';
 import { State, type Proc } from './proc';
 import { envelopeLost, errorBody } from './envelope';
 import { NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from './remote-frame';
+import { ID_SPAN } from './ids';
 import type { FrameSink, LinkIds, PeerSetup, RemoteOps } from './remote-ops';
 import { refOf } from './ref';
 import { Loads } from './remote-place';
@@ -82,7 +83,7 @@ export class RemotePeer implements RemoteOps {
     const k = this.ids.spawn();
     if (k >= SPAWN_BLOCK.slotSpan) throw new RangeError(`spawn: this link to node ${this.id} has used its ${SPAWN_BLOCK.slotSpan - 1} remote spawns (reconnect for more)`);
     const { thread: home, slot } = this.setup;
-    const ref = this.refAt(thread, home * 2 ** 32 + SPAWN_BLOCK.base + slot * SPAWN_BLOCK.slotSpan + k);
+    const ref = this.refAt(thread, home * ID_SPAN + SPAWN_BLOCK.base + slot * SPAWN_BLOCK.slotSpan + k);
     this.loads.placed(thread);
     const text = `${entry.module}\n${entry.name}\n${name ?? ''}`;
     const from = link ? parent!.ref : null;

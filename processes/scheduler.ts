@@ -17,6 +17,7 @@ import { checkDelay, checkName, checkOptions, checkRef, OPTIONS, spawnOptions } 
 import { checkHandleCodecs, resolveEntry } from './entry';
 import { envelope, envelopeLost, Kind, type Envelope } from './envelope';
 import { Handle, SelfHandle } from './handle';
+import { makerOf } from './ids';
 import type { Asker } from './mailbox';
 import type { Mesh, Ops } from './ops';
 import { Proc, State } from './proc';
@@ -181,7 +182,7 @@ export class Scheduler extends Naming implements Ops {
     if (!this.here(copy)) return new Handle(this, copy, codecs, owner); // another node's, or of an earlier run of this one
     if (ref.thread > this.threads) throw new RangeError(`handle: thread ${ref.thread} is not a thread of this node`);
     // An id is its making thread times 2^32 plus a count (bonds.ts nextId): no thread past the node's made it.
-    if (Math.floor(ref.id / 2 ** 32) > this.threads) throw new RangeError(`handle: process id ${ref.id} was not made on this node`);
+    if (makerOf(ref.id) > this.threads) throw new RangeError(`handle: process id ${ref.id} was not made on this node`);
     return new Handle(this, copy, codecs, owner);
   }
 

@@ -16,9 +16,7 @@
  * after that added nothing (node --expose-gc, heap after gc()).
  */
 import type { Proc } from './proc';
-
-/** Ids per making thread. */
-const SPAN = 2 ** 32;
+import { ID_SPAN, makerOf } from './ids';
 
 type Row = Record<number, Proc>;
 
@@ -34,9 +32,9 @@ export class ProcTable {
   }
 
   get(id: number): Proc | undefined {
-    const maker = Math.floor(id / SPAN);
+    const maker = makerOf(id);
     const row = this.rows[maker];
-    return row === undefined ? undefined : row[id - maker * SPAN];
+    return row === undefined ? undefined : row[id - maker * ID_SPAN];
   }
 
   has(id: number): boolean {
@@ -45,18 +43,18 @@ export class ProcTable {
 
   /** Adds `proc` (its id is not in the table). */
   set(id: number, proc: Proc): void {
-    const maker = Math.floor(id / SPAN);
+    const maker = makerOf(id);
     if (!Number.isSafeInteger(id) || id < 0) throw new RangeError(`process id ${id} is not a non-negative safe integer`);
     const row = (this.rows[maker] ??= {});
-    const key = id - maker * SPAN;
+    const key = id - maker * ID_SPAN;
     if (row[key] === undefined) this.count++;
     row[key] = proc;
   }
 
   delete(id: number): boolean {
-    const maker = Math.floor(id / SPAN);
+    const maker = makerOf(id);
     const row = this.rows[maker];
-    const key = id - maker * SPAN;
+    const key = id - maker * ID_SPAN;
     if (row === undefined || row[key] === undefined) return false;
     delete row[key];
     this.count--;
