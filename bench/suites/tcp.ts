@@ -15,6 +15,9 @@ import { bareBytesThroughput, bareTradeThroughput } from '../tcp/throughput';
 import { tcpBytesThroughput, tcpWireThroughput } from '../tcp/wire';
 
 const KIB = 1024;
+const MIB = 1024 * KIB;
+/** Live application state each receiving worker holds in the third case (workers/app-state.ts). */
+const APP_STATE_MIB = 8;
 
 export const tcpSuite: Suite = {
   name: 'tcp',
@@ -34,6 +37,16 @@ export const tcpSuite: Suite = {
         metrics: [{ key: 'mbps', label: '64 KiB frames main→worker over loopback', unit: 'MB/s', better: 'higher' }],
         subject: tcpBytesThroughput(big),
         baselines: [{ ...bareBytesThroughput(big), role: 'floor' }],
+      },
+      {
+        // The same, with both receiving workers holding the same live objects
+        // (workers/app-state.ts): out of the heap-size band in which V8 runs a
+        // mark-compact after nearly every young collection while 64 KiB buffers
+        // stream in, which the floor's tiny heap stays under and rxwire's does not.
+        name: '64 KiB frames over loopback, receiver holding application state',
+        metrics: [{ key: 'mbps', label: `64 KiB frames main→worker over loopback, worker holding ${APP_STATE_MIB} MiB`, unit: 'MB/s', better: 'higher' }],
+        subject: tcpBytesThroughput(big, APP_STATE_MIB * MIB),
+        baselines: [{ ...bareBytesThroughput(big, { appStateBytes: APP_STATE_MIB * MIB }), role: 'floor' }],
       },
     ];
   },

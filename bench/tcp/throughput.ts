@@ -30,6 +30,13 @@ export interface BareOptions {
   readonly batchBytes?: number;
   /** The socket's `writableHighWaterMark`, default {@link BARE_HIGH_WATER_MARK}. */
   readonly highWaterMark?: number;
+  /** Bytes of live application state the receiving worker holds (workers/app-state.ts), default 0. */
+  readonly appStateBytes?: number;
+}
+
+/** The suffix a runner's name gets when its worker holds application state. */
+export function heldName(appStateBytes: number): string {
+  return appStateBytes > 0 ? `, worker holding ${Math.round(appStateBytes / (1 << 20))} MiB` : '';
 }
 
 /** The bare sender's write-buffer bound: the same as the tcp transport's default `highWaterMark`. */
@@ -69,9 +76,9 @@ export function bareTradeThroughput(size: ThroughputSize, options: BareOptions =
 export function bareBytesThroughput(size: BytesSize, options: BareOptions = {}): Runner {
   const pool = bytesPool(size.bytes, BYTES_POOL);
   return {
-    name: 'bare net, length + payload (writev)',
+    name: `bare net, length + payload (writev)${heldName(options.appStateBytes ?? 0)}`,
     run: () =>
-      withBareLink({ kind: 'bytes', count: size.warmup + size.n, warmup: size.warmup, mask: BYTES_MASK }, options, async (accepted, bench) => {
+      withBareLink({ kind: 'bytes', count: size.warmup + size.n, warmup: size.warmup, mask: BYTES_MASK, appStateBytes: options.appStateBytes }, options, async (accepted, bench) => {
         let writer: FrameWriter | undefined;
         const send: SendRange = async (from, to) => {
           writer ??= new FrameWriter(await accepted, pool);

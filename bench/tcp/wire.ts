@@ -17,7 +17,7 @@ import { bytesPool, type BytesSize } from '../shm/bytes';
 import { POOL_MASK, Trade, tradePool } from '../trade';
 import { startBenchWorker } from '../worker-host';
 import type { TcpWireCountData } from '../workers/tcp-wire-count.worker';
-import { BYTES_MASK, BYTES_POOL, HOST, withMbps } from './throughput';
+import { BYTES_MASK, BYTES_POOL, HOST, heldName, withMbps } from './throughput';
 
 /** How long the main side waits for the worker to close the connection after the channel completed. */
 const CLOSE_GRACE_MS = 2000;
@@ -31,14 +31,19 @@ export function tcpWireThroughput(size: ThroughputSize): Runner {
   };
 }
 
-/** rxwire: `bytes`-byte payloads over a WireSubject with the `raw` codec on a tcp connection, `trySend` / `await send`. */
-export function tcpBytesThroughput(size: BytesSize): Runner {
+/**
+ * rxwire: `bytes`-byte payloads over a WireSubject with the `raw` codec on a
+ * tcp connection, `trySend` / `await send`; the worker first holds
+ * `appStateBytes` of live objects (workers/app-state.ts).
+ */
+export function tcpBytesThroughput(size: BytesSize, appStateBytes = 0): Runner {
   const pool = bytesPool(size.bytes, BYTES_POOL);
+  const data = { kind: 'bytes', count: size.warmup + size.n, warmup: size.warmup, mask: BYTES_MASK, appStateBytes } as const;
   return {
-    name: 'WireSubject raw over tcp',
+    name: `WireSubject raw over tcp${heldName(appStateBytes)}`,
     run: async () =>
       withMbps(
-        await withWireLink('frames', raw, { kind: 'bytes', count: size.warmup + size.n, warmup: size.warmup, mask: BYTES_MASK }, pool, BYTES_MASK, size),
+        await withWireLink('frames', raw, data, pool, BYTES_MASK, size),
         size.bytes,
       ),
   };

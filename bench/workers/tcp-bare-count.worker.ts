@@ -13,6 +13,7 @@ import * as net from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { RecordParser, tradeType, type OnRecord } from '../tcp/bare';
 import { POOL_MASK } from '../trade';
+import { holdAppState } from './app-state';
 import type { WorkerReport } from './protocol';
 
 /** workerData of `tcp-bare-count`. */
@@ -26,9 +27,12 @@ export interface TcpBareCountData {
   readonly warmup: number;
   /** `bytes` only. */
   readonly mask?: number;
+  /** Bytes of live application state this worker holds before it connects (app-state.ts); default 0. */
+  readonly appStateBytes?: number;
 }
 
-const { host, port, kind, count, warmup, mask = 0 } = workerData as TcpBareCountData;
+const { host, port, kind, count, warmup, mask = 0, appStateBytes = 0 } = workerData as TcpBareCountData;
+holdAppState(appStateBytes);
 const report = (r: WorkerReport) => parentPort!.postMessage(r);
 
 let received = 0;

@@ -12,6 +12,7 @@ import { raw } from '../../core/codec';
 import type { WireSubject } from '../../core/wire-subject';
 import { tcp } from '../../transports';
 import { POOL_MASK, Trade } from '../trade';
+import { holdAppState } from './app-state';
 import type { WorkerReport } from './protocol';
 
 /** workerData of `tcp-wire-count`. */
@@ -27,9 +28,12 @@ export interface TcpWireCountData {
   readonly warmup: number;
   /** `bytes` only. */
   readonly mask?: number;
+  /** Bytes of live application state this worker holds before it connects (app-state.ts); default 0. */
+  readonly appStateBytes?: number;
 }
 
-const { host, port, channel, kind, count, warmup, mask = 0 } = workerData as TcpWireCountData;
+const { host, port, channel, kind, count, warmup, mask = 0, appStateBytes = 0 } = workerData as TcpWireCountData;
+holdAppState(appStateBytes);
 const report = (r: WorkerReport) => parentPort!.postMessage(r);
 
 async function main(): Promise<void> {
