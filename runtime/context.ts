@@ -64,7 +64,7 @@ export interface AllocateOptions extends LinkOptions {
   /**
    * Bytes of each ring (shm, a power of two) or of each link's window (port,
    * and TCP in a cluster). Default 256 KiB; on TCP, the transport's default
-   * window (1 MiB).
+   * window (4 MiB).
    */
   bytes?: number;
   /** As `WireOptions.maxQueue`, per sender: values `next` may hold while a peer's ring is full. Default 65536. */

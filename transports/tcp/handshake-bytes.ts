@@ -8,7 +8,7 @@ import { Buffer } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { AuthError, FrameError, TransportClosedError } from '../../core/errors';
 import { connectionFrame } from './output';
-import { DenyCode, MAGIC, NONCE_BYTES, SESSION_BYTES, TCP_VERSION, TcpKind, WelcomeFlag, reasonBytes } from './wire';
+import { DenyCode, MAGIC, NONCE_BYTES, REASON_BYTES, SESSION_BYTES, TCP_VERSION, TcpKind, WelcomeFlag, reasonBytes } from './wire';
 
 /** A session id of all zeros: AUTH asks for a new session. */
 export const NO_SESSION = Buffer.alloc(SESSION_BYTES);
@@ -86,7 +86,7 @@ export function isSessionRefusal(err: unknown): boolean {
 
 /** The error a DENY from the peer stands for (body: u8 code, UTF-8 reason). */
 export function denied(body: Buffer): Error {
-  const reason = body.subarray(1).toString('utf8');
+  const reason = body.subarray(1, 1 + REASON_BYTES).toString('utf8'); // a receiver reads at most REASON_BYTES of it
   const err =
     body[0] === DenyCode.AUTH
       ? new AuthError(`the peer refused authentication: ${reason}`)

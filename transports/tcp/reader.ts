@@ -109,7 +109,7 @@ export class ConnectionReader {
       }
       case TcpKind.DENY:
         this.parser!.stop();
-        setup.ended(denied(buf.subarray(start, Math.min(end, start + 1 + REASON_BYTES))));
+        setup.ended(denied(buf.subarray(start, end)));
         return;
       default:
         throw new FrameError(`handshake frame kind 0x${kind.toString(16)} after the handshake`);

@@ -139,6 +139,41 @@ describe('tcp authentication', () => {
     await client.closed;
   });
 
+  it('a DENY reason is read to 200 bytes at most, in the handshake and after it (docs/PROTOCOL.md, DENY)', async () => {
+    const reason = 'é'.repeat(125); // 250 bytes of UTF-8: over 200, and a body within the handshake's 256-byte frames
+    // In the handshake: a bare server answers CONNECT with an over-long DENY.
+    const bare = net.createServer((socket) => {
+      socket.once('data', () => socket.end(frame(TcpKind.DENY, 0, Buffer.concat([Buffer.of(DenyCode.AUTH), Buffer.from(reason)]))));
+      socket.on('error', () => {});
+    });
+    bare.listen(0, '127.0.0.1');
+    await once(bare, 'listening');
+    try {
+      const refused: Error = await tcp.connect({ port: (bare.address() as net.AddressInfo).port, secret: 's' }).catch((e) => e);
+      expect(refused).toBeInstanceOf(AuthError);
+      expect(refused.message).toContain('é'.repeat(100));
+      expect(refused.message).not.toContain('é'.repeat(101));
+    } finally {
+      await new Promise<void>((resolve) => bare.close(() => resolve()));
+    }
+    // After it: the server's connection ends with the reason cut the same way.
+    const server = await listen({ secret: 's' });
+    const reported = firstValueFrom(server.errors$);
+    const client = await RawPeer.open(server.port);
+    const nc = randomBytes(NONCE_BYTES);
+    client.send(frame(TcpKind.CONNECT, 0, Buffer.concat([MAGIC, Buffer.of(1, Flag.SECRET), Buffer.of(0, 0, 64, 0), nc])));
+    const ns = (await client.next((f) => f.kind === TcpKind.CHALLENGE)).body.subarray(10, 10 + NONCE_BYTES);
+    const proof = createHmac('sha256', 's').update('rxwire client').update(nc).update(ns).digest();
+    client.send(frame(TcpKind.AUTH, 0, Buffer.concat([proof, Buffer.alloc(SESSION_BYTES + 8)])));
+    await client.next((f) => f.kind === TcpKind.WELCOME);
+    client.send(frame(TcpKind.DENY, 0, Buffer.concat([Buffer.of(DenyCode.AUTH), Buffer.from(reason)])));
+    const after = await reported;
+    expect(after).toBeInstanceOf(AuthError);
+    expect(after.message).toContain('é'.repeat(100));
+    expect(after.message).not.toContain('é'.repeat(101));
+    await client.closed;
+  });
+
   it('TLS with a certificate made in the test, and a secret on top', async () => {
     const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
       keySize: 2048,
