@@ -144,7 +144,8 @@ export function credit(id: number, count: number): RpcEnvelope {
  */
 export function creditOf(envelope: RpcEnvelope): number {
   const count = creditCount.decode(envelope.body);
-  if (count <= 0) throw new DecodeError(`a CREDIT must grant a positive count of NEXTs, not ${count}`);
+  // avsc reads an int's varint without checking its range: a count past 2^31 − 1 is no Avro int.
+  if (!(count > 0 && count <= 0x7fffffff)) throw new DecodeError(`a CREDIT must grant a positive Avro int count of NEXTs, not ${count}`);
   return count;
 }
 

@@ -13,7 +13,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { raw } from '../core/codec';
-import { ProcessExitedError, RemoteError, toErrorData, type ErrorData } from '../core/errors';
+import { DecodeError, ProcessExitedError, RemoteError, toErrorData, type ErrorData } from '../core/errors';
 import { ErrorRecord } from '../core/frame';
 import { checkName, MAX_TIMER_MS } from './checks';
 import { loadEntry } from './entry';
@@ -95,7 +95,22 @@ export function receiveFrame(peer: RemotePeer, f: NodeFrame): void {
 /** The error of a REPLY_ERROR frame. */
 export function replyError(f: NodeFrame): Error {
   if (f.text !== '') return new ProcessExitedError(`request: the process ended (${f.text}) without replying`, f.text);
-  return new RemoteError(ErrorRecord.decode(f.body));
+  return new RemoteError(errorIn(f.body));
+}
+
+/**
+ * The ErrorRecord a peer's frame carries. One that does not decode stands as
+ * a DecodeError saying so: the call it answers still rejects, the link or
+ * monitor it fires still fires, and the link goes on (docs/PROTOCOL.md,
+ * "Remote processes: node to node"), rather than a throw out of the frame's
+ * handler, which would be an uncaught exception on this node's thread.
+ */
+function errorIn(body: Buffer): ErrorData {
+  try {
+    return ErrorRecord.decode(body);
+  } catch (err) {
+    return toErrorData(new DecodeError(`the peer's error record does not decode: ${(err as Error).message}`));
+  }
 }
 
 /** The process of this node a frame names, or null when `thread` is not one of this node's threads. */
@@ -223,5 +238,5 @@ function downFrame(from: { thread: number; id: number }, tag: number, exit: Exit
 }
 
 function exitOf(f: NodeFrame): Exit {
-  return { reason: f.text as ExitReason, error: f.body.length > 0 ? ErrorRecord.decode(f.body) : null };
+  return { reason: f.text as ExitReason, error: f.body.length > 0 ? errorIn(f.body) : null };
 }

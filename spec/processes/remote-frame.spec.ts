@@ -93,3 +93,36 @@ test('a raw peer: LOAD only when it changes; a spawn onto a worker within the co
     await node.close();
   }
 });
+
+test("a peer's error record that does not decode (REPLY_ERROR, DOWN, EXIT) is a DecodeError in its place: the request rejects, the monitor fires, the node lives on", async () => {
+  const node = await startClusterNode({ id: 'judge', threads: 0, listen: { port: 0 } });
+  const conn = await connect({ port: node.port! });
+  try {
+    const wire = conn.open(NODE_CHANNEL, NodeFrameCodec);
+    const frames: NodeFrame[] = [];
+    const sub = wire.subscribe((f) => frames.push(f));
+    wire.next(nodeFrame(NodeKind.HELLO, { text: 'liar', thread: 0, n: 1, tag: 9 }));
+    await until(() => frames.some((f) => f.kind === NodeKind.HELLO));
+    const garbage = Buffer.from([0xff, 0xff, 0xff]); // not an ErrorRecord
+    // A process "on" the raw peer: the node sends SPAWN, and believes it.
+    const far = node.spawn(adder, 1, { node: 'liar' });
+    await until(() => frames.some((f) => f.kind === NodeKind.SPAWN));
+    const died = far.monitor().died;
+    const asked = far.request(1).catch((err: Error) => err);
+    await until(() => frames.some((f) => f.kind === NodeKind.MONITOR) && frames.some((f) => f.kind === NodeKind.REQUEST));
+    const monitor = frames.find((f) => f.kind === NodeKind.MONITOR)!;
+    const request = frames.find((f) => f.kind === NodeKind.REQUEST)!;
+    wire.next(nodeFrame(NodeKind.REPLY_ERROR, { call: request.call, body: garbage }));
+    wire.next(nodeFrame(NodeKind.DOWN, { from: far.id, fromThread: 0, tag: monitor.tag, text: 'failed', body: garbage }));
+    // An EXIT for a process that has no such link: decoded (and found wanting) before it is looked up.
+    wire.next(nodeFrame(NodeKind.EXIT, { to: 12345, thread: 0, from: far.id, fromThread: 0, text: 'failed', body: garbage }));
+    const err = await asked;
+    expect(err).toMatchObject({ name: 'RemoteError', remoteName: 'DecodeError' });
+    expect(await died).toMatchObject({ reason: 'failed', error: { name: 'DecodeError' } });
+    sub.unsubscribe();
+    expect(await node.spawn(adder, 1).request(1)).toBe(2); // the node lives on
+  } finally {
+    await conn.close();
+    await node.close();
+  }
+});
