@@ -74,7 +74,11 @@ async function main(): Promise<void> {
   console.log(`words per worker: ${perWorker.map((p) => p.length).join(' / ')} distinct`);
   console.log(`top: ${top.map(([w, c]) => `${w} ${c}`).join(', ')}`);
   console.log(same ? `check: OK, equal to ${against}` : `check: FAILED, differs from ${against}`);
-  if (!same) process.exitCode = 1;
+  if (!same) {
+    const differ = [...expected].filter(([word, count]) => counts.get(word) !== count).slice(0, 5);
+    console.log(`differing (up to 5; ${owners} word(s) counted by two workers): ${differ.map(([w, c]) => `${w} ${counts.get(w) ?? 0} (expected ${c})`).join(', ')}`);
+    process.exitCode = 1;
+  }
 }
 
 /** The corpus, with `--lines N` if given. */

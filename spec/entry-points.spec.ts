@@ -18,7 +18,8 @@ afterAll(() => built?.remove());
 /** Runs node in the built package (`cwd`: its directory, so `rxwire` resolves to it), or in the checkout. */
 function node(args: string[], cwd = built!.dir): string {
   const result = spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(result.stderr);
+  // stdout too: an example that finds its own result wrong says so there (exit code 1, nothing on stderr).
+  if (result.status !== 0) throw new Error(`exit ${result.status ?? result.signal}\n${result.stderr}\n${result.stdout}`);
   return result.stdout.trim();
 }
 
