@@ -5,7 +5,7 @@ import { ErrorRecord } from '../../core/frame';
 import { NODE_CHANNEL, NodeFrameCodec, NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from '../../processes/remote-frame';
 import { startClusterNode } from '../../processes/remote';
 import { largestValue } from '../../transports/shm/layout';
-import { connect } from '../../transports/tcp';
+import { connect, type TcpConnection } from '../../transports/tcp';
 import { until } from '../helpers';
 import { adder } from './remote-entries';
 
@@ -45,15 +45,21 @@ test('the worked example is what the NodeFrame codec writes, and reads back', ()
   }
 });
 
+/** A raw peer on `conn`: opens the node channel, records every frame, says HELLO as node `id` and waits for the node's. */
+async function saidHello(conn: TcpConnection, id: string, incarnation: number) {
+  const wire = conn.open(NODE_CHANNEL, NodeFrameCodec);
+  const frames: NodeFrame[] = [];
+  const sub = wire.subscribe((f) => frames.push(f));
+  wire.next(nodeFrame(NodeKind.HELLO, { text: id, thread: 0, n: 1, tag: incarnation }));
+  await until(() => frames.some((f) => f.kind === NodeKind.HELLO));
+  return { wire, frames, sub };
+}
+
 test('a raw peer: LOAD only when it changes; a spawn onto a worker within the connection but too large for its rings is noproc with a FrameError; names register() refuses, timeouts past a timer; the node lives on', async () => {
   const node = await startClusterNode({ id: 'ringed', threads: 1, ringBytes: 65536, listen: { port: 0 } });
   const conn = await connect({ port: node.port!, maxFrame: 1 << 20 });
   try {
-    const wire = conn.open(NODE_CHANNEL, NodeFrameCodec);
-    const frames: NodeFrame[] = [];
-    const sub = wire.subscribe((f) => frames.push(f));
-    wire.next(nodeFrame(NodeKind.HELLO, { text: 'raw', thread: 0, n: 1, tag: 7 }));
-    await until(() => frames.some((f) => f.kind === NodeKind.HELLO));
+    const { wire, frames, sub } = await saidHello(conn, 'raw', 7);
     const hello = frames.find((f) => f.kind === NodeKind.HELLO)!;
     // LOAD right after HELLO, then only when the figures change: the 200 ms tick does not say the same again.
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -98,11 +104,7 @@ test("a peer's error record that does not decode (REPLY_ERROR, DOWN, EXIT) is a 
   const node = await startClusterNode({ id: 'judge', threads: 0, listen: { port: 0 } });
   const conn = await connect({ port: node.port! });
   try {
-    const wire = conn.open(NODE_CHANNEL, NodeFrameCodec);
-    const frames: NodeFrame[] = [];
-    const sub = wire.subscribe((f) => frames.push(f));
-    wire.next(nodeFrame(NodeKind.HELLO, { text: 'liar', thread: 0, n: 1, tag: 9 }));
-    await until(() => frames.some((f) => f.kind === NodeKind.HELLO));
+    const { wire, frames, sub } = await saidHello(conn, 'liar', 9);
     const garbage = Buffer.from([0xff, 0xff, 0xff]); // not an ErrorRecord
     // A process "on" the raw peer: the node sends SPAWN, and believes it.
     const far = node.spawn(adder, 1, { node: 'liar' });
