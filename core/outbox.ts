@@ -66,6 +66,10 @@ export class Outbox<T> {
   private endPassed = false;
   private closedBy: { error: Error; stopped: boolean } | undefined;
   private droppedCount = 0;
+  /** `drain` is running (a nested call only sets `roomCame`). */
+  private draining = false;
+  /** The link reported room while `drain` was offering a value. */
+  private roomCame = false;
   private readonly confirmed: () => boolean;
   /** `send`s whose value was taken before the reader accepted: settled by `confirm` or `close`. */
   private readonly unconfirmed = new Fifo<{ resolve: () => void; reject: (err: Error) => void }>();
@@ -166,24 +170,59 @@ export class Outbox<T> {
     this.drain();
   }
 
-  /** Offers queued values while there is room; passes the ending on once they are all out. */
+  /**
+   * Offers queued values while there is room; passes the ending on once they
+   * are all out. Safe to call from inside `link.offer`: a session may learn
+   * of the reader's acceptance while taking a value and report room at once
+   * (core/session-out.ts `offer` → `answerNow` → `wake`). Such a nested call
+   * only notes that room came; the drain already running goes on with it.
+   * (Before, the nested drain sent the head the outer one was offering, and
+   * the outer one then sent it again and shifted the next value unsent: one
+   * value replaced by a copy of another, under load, in `exchange`.)
+   */
   drain(): void {
+    if (this.draining) {
+      this.roomCame = true;
+      return;
+    }
+    this.draining = true;
+    try {
+      this.drainNow();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private drainNow(): void {
+    let retried = false;
     while (this.queue.length > 0) {
       const head = this.queue.peek()!;
+      this.roomCame = false;
       let taken: boolean;
       try {
         taken = this.link.offer(head.value);
       } catch (err) {
         // Checked when queued, a value can still fail here (too large a
         // frame): `send` rejects it; from `next`, it fails the stream as
-        // `next` does. Nothing is dropped without a trace.
+        // `next` does. Nothing is dropped without a trace. (Unless the far
+        // side closed during the offer: `close` already dropped it.)
+        if (this.queue.peek() !== head) continue;
         this.queue.shift();
         if (head.reject) head.reject(err as Error);
         else if (err instanceof TransportClosedError) this.droppedCount++;
         else return this.failQueued(err);
         continue;
       }
-      if (!taken) return;
+      if (!taken) {
+        // Room came during the refused offer (the link reported it, nested): try once more.
+        if (this.roomCame && !retried && this.queue.peek() === head) {
+          retried = true;
+          continue;
+        }
+        return;
+      }
+      retried = false;
+      if (this.queue.peek() !== head) continue; // closed during the offer: already dropped
       this.queue.shift();
       if (!head.resolve) continue;
       if (this.confirmed()) head.resolve();
