@@ -8,6 +8,11 @@
  * such a form was lost the same way. Here a form past 2^53 is kept in two
  * 32-bit halves. Everywhere avsc is exact (every n ≥ −2^52) the bytes and
  * values are avsc's own, and so are its errors.
+ *
+ * Also avsc's `int`, which read any varint: bytes from a careless or hostile
+ * writer decoded an `int` field as 2^41 or 2^32 − 1. Here an `int` is at most
+ * five bytes and from −2^31 to 2^31 − 1 (as Avro's Java reader requires),
+ * else the codec reports a DecodeError.
  */
 import * as avro from 'avsc';
 import type { Tap } from './codec-tap';
@@ -36,6 +41,23 @@ export class ExactLong extends avro.types.LongType {
     // avsc writes every value it refuses (its error) and every n ≥ −2^52 right.
     if (typeof value !== 'number' || !(value < EXACT_BELOW) || value % 1 !== 0 || value < -LONG_MAX) return avscLongWrite.call(this, tap, value);
     writeNegativeLong(tap, value);
+  }
+}
+
+interface IntTap extends Tap {
+  readInt(): number;
+}
+
+/** avsc's int type, refusing a varint that is not an Avro int (same schema, same bytes). */
+export class CheckedInt extends avro.types.IntType {
+  _read(tap: Tap): number {
+    const at = tap.pos;
+    const n = (tap as IntTap).readInt();
+    // Past the end of the buffer the codec reports the value truncated, as for any read.
+    if ((n | 0) !== n || tap.pos - at > 5) {
+      if (tap.pos <= tap.buf.length) throw new Error(`invalid int: a varint of ${tap.pos - at} bytes, ${n}`);
+    }
+    return n;
   }
 }
 

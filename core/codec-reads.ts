@@ -14,7 +14,7 @@
  */
 import * as avro from 'avsc';
 import type { Tap } from './codec-tap';
-import { ExactLong, readLongAsDouble } from './codec-long';
+import { CheckedInt, ExactLong, readLongAsDouble } from './codec-long';
 
 /**
  * The scratch a number is assembled in, byte by byte (little-endian
@@ -239,13 +239,14 @@ export function writeString(tap: Tap, s: string): void {
   (tap as WriteStringTap).writeString(s);
 }
 
-/** The avsc `typeHook` part for numbers: the fast double and float, the exact long. */
+/** The avsc `typeHook` part for numbers: the fast double and float, the exact long, the checked int. */
 export function fastNumbers(schema: avro.Schema): avro.Type | undefined {
   const name = typeof schema === 'string' ? schema : primitiveName(schema);
   if (name === 'double') return new FastDouble();
   if (name === 'float') return new FastFloat();
   // A long with a logicalType too: codecs register no logical types, so avsc would make it a plain long.
   if (name === 'long' || (schema as { type?: unknown } | null)?.type === 'long') return new ExactLong();
+  if (name === 'int' || (schema as { type?: unknown } | null)?.type === 'int') return new CheckedInt();
   return undefined;
 }
 

@@ -134,3 +134,59 @@ describe('a long over the whole range', () => {
     }
   });
 });
+
+/**
+ * Avro `int`: avsc read any varint as one, so bytes from a careless or
+ * hostile writer decoded an `int` field as 2^41, or 2^32 − 1 from five bytes
+ * (core/codec-long.ts `CheckedInt`). An int is at most five bytes, from −2^31
+ * to 2^31 − 1; anything else is a DecodeError, and the value is never seen.
+ */
+describe('Avro int', () => {
+  const Int = codec('int');
+  const R = codec({
+    type: 'record',
+    name: 'IntEdges',
+    fields: [
+      { name: 'a', type: 'int' },
+      { name: 'list', type: { type: 'array', items: 'int' } },
+      { name: 'maybe', type: ['null', 'int'] },
+    ],
+  } as const);
+  const edges = [0, 1, -1, 63, -64, 64, 2 ** 30, -(2 ** 30), 2 ** 31 - 1, -(2 ** 31)];
+
+  test('every int from −2^31 to 2^31 − 1 keeps its value and avsc’s bytes', () => {
+    for (const n of edges) {
+      expect(Int.encode(n).equals(reference(n))).toBe(true);
+      expect(Int.decode(reference(n))).toBe(n);
+    }
+    const r = { a: 2 ** 31 - 1, list: edges, maybe: -(2 ** 31) };
+    expect({ ...R.decode(R.encode(r)) }).toEqual(r);
+  });
+
+  test('a varint past the int range, or longer than five bytes, is a DecodeError', () => {
+    const hostile = [
+      reference(2 ** 31), // five bytes, one past the top
+      reference(-(2 ** 31) - 1),
+      reference(2 ** 41), // seven bytes
+      Buffer.from([0xfe, 0xff, 0xff, 0xff, 0x1f]), // five bytes, 2^32 − 1
+      Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x00]), // 0 in six bytes
+    ];
+    for (const bytes of hostile) {
+      expect(() => Int.decode(bytes)).toThrow(DecodeError);
+      // In a record, an array and a union alike.
+      expect(() => R.decode(Buffer.concat([bytes, Buffer.from([0, 0])]))).toThrow(/invalid int/);
+      expect(() => R.decode(Buffer.concat([Buffer.from([0, 2]), bytes, Buffer.from([0, 0])]))).toThrow(/invalid int/);
+      expect(() => R.decode(Buffer.concat([Buffer.from([0, 0, 2]), bytes]))).toThrow(/invalid int/);
+    }
+  });
+
+  test('an int cut short is reported truncated, not invalid', () => {
+    expect(() => Int.decode(Buffer.from([0xfe, 0xff]))).toThrow(/truncated/);
+  });
+
+  test('a long reader of an int writer refuses a hostile int too', () => {
+    const asLong = codec('long').resolve(Int);
+    expect(asLong.decode(reference(-(2 ** 31)))).toBe(-(2 ** 31));
+    expect(() => asLong.decode(reference(2 ** 41))).toThrow(DecodeError);
+  });
+});
