@@ -49,8 +49,9 @@ export class HeldValues {
     return this.buf!.subarray(this.start, this.ends[this.head]);
   }
 
-  /** Drops the oldest held value. */
+  /** Drops the oldest held value (none held: nothing). */
   shift(): void {
+    if (this.head === this.ends.length) return;
     this.start = this.ends[this.head++];
     if (this.head === this.ends.length) this.reset();
   }

@@ -98,15 +98,15 @@ export class Inbox<T> {
   /** Values from one drain of the transport, in order. */
   batch(values: T[]): void {
     const nested = this.delivering;
+    // Held first: a burst subscriber that ends this end (`close()`) holds the ending behind the batch.
+    this.held.push(values);
     this.delivering = true;
     try {
       for (const subscriber of this.burstSubscribers) if (!subscriber.closed) subscriber.next(values);
     } finally {
       this.delivering = nested;
     }
-    this.held.push(values);
-    // A batch that comes while one is delivered (a subscriber's call resumed
-    // the transport) or waits for its turn goes behind it, in order.
+    // One that comes while another is delivered (a subscriber resumed the transport) or waits goes behind it.
     if (nested || this.slice) return;
     this.pump();
     this.stopIfUnobserved();

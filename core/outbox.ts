@@ -194,6 +194,20 @@ export class Outbox<T> {
   }
 
   private drainNow(): void {
+    for (;;) {
+      if (this.queue.length > 0 && !this.offerQueued()) return;
+      // `emptied` may resume reading, and a subscriber then queue values and end this end: they go first.
+      this.link.emptied();
+      if (this.queue.length === 0) break;
+    }
+    const ending = this.ending;
+    if (!ending || this.closedBy || this.endPassed) return;
+    this.endPassed = true;
+    this.link.ended(ending);
+  }
+
+  /** Offers queued values until the queue is empty (true) or the link is full (false). */
+  private offerQueued(): boolean {
     let retried = false;
     while (this.queue.length > 0) {
       const head = this.queue.peek()!;
@@ -210,7 +224,7 @@ export class Outbox<T> {
         this.queue.shift();
         if (head.reject) head.reject(err as Error);
         else if (err instanceof TransportClosedError) this.droppedCount++;
-        else return this.failQueued(err);
+        else this.failQueued(err); // empties the queue; the error's ending goes out below
         continue;
       }
       if (!taken) {
@@ -219,7 +233,7 @@ export class Outbox<T> {
           retried = true;
           continue;
         }
-        return;
+        return false;
       }
       retried = false;
       if (this.queue.peek() !== head) continue; // closed during the offer: already dropped
@@ -228,11 +242,7 @@ export class Outbox<T> {
       if (this.confirmed()) head.resolve();
       else this.unconfirmed.push({ resolve: head.resolve, reject: head.reject! });
     }
-    this.link.emptied();
-    const ending = this.ending;
-    if (!ending || this.closedBy || this.endPassed) return;
-    this.endPassed = true;
-    this.link.ended(ending);
+    return true;
   }
 
   /**
@@ -262,11 +272,14 @@ export class Outbox<T> {
     this.link.emptied();
   }
 
-  /** A value queued by `next` failed on its way out: later ones are not sent, the stream fails. */
+  /**
+   * A value queued by `next` failed on its way out: later ones are not sent,
+   * the stream fails (`link.failed` ends it with the error, which the drain
+   * running passes on once the queue is seen empty).
+   */
   private failQueued(err: unknown): void {
     this.dropAll(err as Error);
     this.ending = undefined;
-    this.link.emptied();
     this.link.failed(err);
   }
 

@@ -40,6 +40,8 @@ export class Outgoing<T> {
   private blocked = false;
   private readonly held = new HeldValues();
   private heldBytes = 0;
+  /** `pump` is running (a nested call returns at once). */
+  private pumping = false;
   /** complete/error asked for and not yet written (it waits for acceptance and the held values). */
   private ending: Ending | undefined;
   /** No frame may be written any more (the peer is gone). */
@@ -175,9 +177,24 @@ export class Outgoing<T> {
     return Math.max(size + this.holdOverhead, 1);
   }
 
-  /** Writes what waited for acceptance and credit, then the ending once nothing waits before it. */
+  /**
+   * Writes what waited for acceptance and credit, then the ending once
+   * nothing waits before it. A write may flush, and a `stats$` subscriber
+   * may then end or close this end: a nested call returns at once and the
+   * running one goes on with what changed (before, it wrote the held head a
+   * second time).
+   */
   private pump(): void {
-    if (this.cut) return;
+    if (this.cut || this.pumping) return;
+    this.pumping = true;
+    try {
+      this.pumpNow();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pumpNow(): void {
     if (!this.accepted) {
       // An ending with no value before it needs no acceptance (unless the transport must stay quiet).
       if (this.ending && this.held.length === 0 && !this.quiet) this.writeEnding();
@@ -187,10 +204,11 @@ export class Outgoing<T> {
       const bytes = this.held.peek();
       const cost = this.transport.write(FrameKind.NEXT, raw, bytes);
       if (cost < 0) return; // no room (credit 'room'): the transport wakes us
-      this.held.shift();
-      this.heldBytes -= this.holdCost(bytes.length);
       this.sentBytes += cost;
       this.sent++;
+      if (this.held.length === 0) continue; // dropped during the write (`close`): nothing left to shift
+      this.held.shift();
+      this.heldBytes -= this.holdCost(bytes.length);
     }
     if (this.ending && this.held.length === 0) this.writeEnding();
   }

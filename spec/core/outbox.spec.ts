@@ -116,3 +116,63 @@ describe('Outbox', () => {
     expect(m.outbox.length).toBe(0);
   });
 });
+
+describe('Outbox, the ending', () => {
+  it('passes the error on when a queued value fails during a drain (the link ends the stream with it)', () => {
+    const failure = new Error('too large a frame');
+    let open = false;
+    const m = model((value, self) => {
+      if (!open) return false;
+      if (value === 'b') throw failure;
+      self.taken.push(value);
+      return true;
+    });
+    // As WireSubject's `failed` does: the stream ends with the error.
+    const failed = (err: unknown) => m.outbox.end({ kind: 'error', error: err });
+    (m.outbox as unknown as { link: OutboxLink<string> }).link.failed = failed;
+    for (const value of letters(4)) m.outbox.next(value);
+    open = true;
+    m.outbox.drain();
+    expect(m.taken).toEqual(['a']);
+    expect(m.endings).toEqual([{ kind: 'error', error: failure }]);
+    expect(m.outbox.dropped).toBe(2); // c and d: not sent after the failure
+  });
+
+  it('holds the ending behind values queued from inside `emptied` (a resumed read echoing, then completing)', () => {
+    let room = 2;
+    let echoed = false;
+    const self: Model = { outbox: undefined!, taken: [], endings: [], failures: [] };
+    self.outbox = new Outbox<string>(
+      {
+        offer: (value) => {
+          if (room === 0) return false;
+          room--;
+          self.taken.push(value);
+          return true;
+        },
+        check: () => {},
+        queued: () => {},
+        emptied: () => {
+          if (echoed) return;
+          echoed = true;
+          self.outbox.next('echo');
+          self.outbox.end({ kind: 'complete' });
+        },
+        ended: (ending) => self.endings.push(ending),
+        failed: (err) => self.failures.push(err),
+      },
+      { maxQueue: Infinity },
+    );
+    self.outbox.next('a');
+    self.outbox.next('b');
+    self.outbox.next('c'); // queued: the room is 2
+    room = 1;
+    self.outbox.drain();
+    expect(self.taken).toEqual(['a', 'b', 'c']);
+    expect(self.endings).toEqual([]); // 'echo' waits: no room
+    room = 1;
+    self.outbox.drain();
+    expect(self.taken).toEqual(['a', 'b', 'c', 'echo']);
+    expect(self.endings).toEqual([{ kind: 'complete' }]);
+  });
+});
