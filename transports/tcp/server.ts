@@ -45,7 +45,8 @@ export async function listen(options: ListenOptions = {}): Promise<TcpServer> {
 export class TcpServer {
   /**
    * The connections that completed the handshake: hot, but those accepted
-   * before the first subscriber are held for it. One that ended before it
+   * before the first subscriber are held for it (and, if it leaves while
+   * taking them, the rest for the next one). One that ended before it
    * is handed out (its client closed it at once, or its first frames were
    * malformed: the error is on `errors$`) is not, so the subscriber may
    * `open` channels on what it gets. Completes on `close()`.
@@ -75,9 +76,16 @@ export class TcpServer {
       this.server = net.createServer(accept);
     }
     this.connections$ = new Observable<TcpConnection>((subscriber) => {
-      const early = this.early;
+      const early = this.early ?? [];
       this.early = undefined;
-      for (const conn of early ?? []) if (conn.stats().state !== 'gone') subscriber.next(conn);
+      for (let i = 0; i < early.length; i++) {
+        // A first subscriber that leaves while taking them (`firstValueFrom`, `take(1)`): the rest wait for the next.
+        if (subscriber.closed) {
+          this.early = early.slice(i);
+          return;
+        }
+        if (early[i].stats().state !== 'gone') subscriber.next(early[i]);
+      }
       return this.accepted.subscribe(subscriber);
     });
     this.errors$ = this.errors.asObservable();

@@ -1,4 +1,4 @@
-import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import { firstValueFrom, lastValueFrom, take, timeout, toArray } from 'rxjs';
 import { codec } from '../../../core/codec';
 import { ChannelTakenError, TransportClosedError } from '../../../core/errors';
 import { tcp } from '../../../transports';
@@ -57,6 +57,19 @@ describe('tcp misuse', () => {
     await connect({ port: server.port });
     await accepted;
     expect(handed).toEqual(['live']);
+  });
+
+  it('a first subscriber that takes one held connection and leaves (firstValueFrom) leaves the rest held for the next', async () => {
+    // Before, the loop went on handing the rest to the closed subscriber: never given to anyone, never closed.
+    const server = await listen();
+    const clients = [await connect({ port: server.port }), await connect({ port: server.port })];
+    const first = await firstValueFrom(server.connections$);
+    const second = await firstValueFrom(server.connections$.pipe(timeout(10_000))); // a hang bound, not a speed
+    expect(second).not.toBe(first);
+    // Each client says which it is; the two server ends are the two clients.
+    const heard = [first, second].map((conn) => firstValueFrom(conn.open('who', codec('long'))));
+    clients.forEach((client, i) => client.open('who', codec('long')).next(i));
+    expect((await Promise.all(heard)).sort()).toEqual([0, 1]);
   });
 
   it.each([
