@@ -20,6 +20,8 @@ export class UpQueue<U> {
   private readonly burstWaiters: BurstWaiter<U>[] = [];
   private ending: Ending | undefined;
   private dispatching = false;
+  /** `dispatch` was called while it ran: go round again. */
+  private again = false;
 
   constructor(private readonly credits: Credits) {}
 
@@ -69,35 +71,50 @@ export class UpQueue<U> {
    * takes everything queued), then to `up$` subscribers one value at a time
    * (a subscriber that leaves midway leaves the rest queued), then, with the
    * queue empty and the pool over, the ending. Re-entrant calls (from a
-   * subscriber's callback) are folded into the one running.
+   * subscriber's callback) are folded into the one running, which goes
+   * round again: a subscriber added while the ending went out
+   * (`concat(up$, up$)`, `repeat`) gets it too.
    */
   private dispatch(): void {
-    if (this.dispatching) return;
+    if (this.dispatching) {
+      this.again = true;
+      return;
+    }
     this.dispatching = true;
     let delivered = 0;
     try {
-      if (this.burstWaiters.length > 0 && this.queue.length > 0) this.burstWaiters.shift()!.resolve(this.take());
-      while (this.queue.length > 0 && this.liveSubscribers() > 0) {
-        // Removed before it is emitted: a callback that calls recvBurst() does not get it again.
-        const value = this.queue.shift()!;
-        delivered++;
-        for (const subscriber of this.subscribers.slice()) if (!subscriber.closed) subscriber.next(value);
-      }
-      const ending = this.ending;
-      if (ending && this.queue.length === 0) {
-        for (const subscriber of this.subscribers.splice(0)) {
-          if (ending.kind === 'complete') subscriber.complete();
-          else subscriber.error(ending.error);
-        }
-        for (const waiter of this.burstWaiters.splice(0)) {
-          if (ending.kind === 'complete') waiter.resolve([]);
-          else waiter.reject(ending.error);
-        }
-      }
+      do {
+        this.again = false;
+        delivered += this.dispatchOnce();
+      } while (this.again);
     } finally {
       this.dispatching = false;
       this.credits.giveBack(delivered);
     }
+  }
+
+  /** One round of `dispatch`; returns how many values went to subscribers. */
+  private dispatchOnce(): number {
+    let delivered = 0;
+    if (this.burstWaiters.length > 0 && this.queue.length > 0) this.burstWaiters.shift()!.resolve(this.take());
+    while (this.queue.length > 0 && this.liveSubscribers() > 0) {
+      // Removed before it is emitted: a callback that calls recvBurst() does not get it again.
+      const value = this.queue.shift()!;
+      delivered++;
+      for (const subscriber of this.subscribers.slice()) if (!subscriber.closed) subscriber.next(value);
+    }
+    const ending = this.ending;
+    if (ending && this.queue.length === 0) {
+      for (const subscriber of this.subscribers.splice(0)) {
+        if (ending.kind === 'complete') subscriber.complete();
+        else subscriber.error(ending.error);
+      }
+      for (const waiter of this.burstWaiters.splice(0)) {
+        if (ending.kind === 'complete') waiter.resolve([]);
+        else waiter.reject(ending.error);
+      }
+    }
+    return delivered;
   }
 
   /** Drops subscribers that closed (a `take(n)` inside a delivery); counts the rest. */

@@ -1,4 +1,4 @@
-import { lastValueFrom, take, toArray } from 'rxjs';
+import { concat, lastValueFrom, repeat, take, timeout, toArray } from 'rxjs';
 import threads = require('node:worker_threads');
 import { EncodeError, ErrorCode, FrameError, TransportClosedError, WorkerError } from '../../core/errors';
 import { codec, type ValueOf } from '../../core/codec';
@@ -121,6 +121,18 @@ describe('WorkerPool', () => {
     expect(perWorker(marks, 4)).toEqual({ counts: [count, count, count, count], outOfOrder: 0 });
     expect((await pool.join()).map((r) => r.sent)).toEqual([count, count, count, count]);
     expect(await pool.recvBurst()).toEqual([]);
+  });
+
+  it('up$ resubscribed from its own ending (concat(up$, up$), repeat) gets the ending too', async () => {
+    // Before, the second subscription, made while the ending went out, waited for ever.
+    const count = 50;
+    const pool = spawn<FloodResult>(2, { mode: 'flood', count }, { upCapacity: 16 });
+    const twice = lastValueFrom(concat(pool.up$, pool.up$).pipe(toArray(), timeout(20_000))); // a hang bound
+    const repeated = lastValueFrom(pool.up$.pipe(repeat(2), toArray(), timeout(20_000)));
+    await pool.join();
+    const marks = await twice;
+    expect(perWorker(marks, 2)).toEqual({ counts: [count, count], outOfOrder: 0 });
+    expect(await repeated).toEqual(marks); // both saw every value as it left the queue
   });
 
   it('upCapacity 1: trySend reports full, stopAndJoin drains without deadlock, every value arrives once, in order', async () => {
