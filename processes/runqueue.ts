@@ -6,6 +6,7 @@
  * (setImmediate) so rings, timers and I/O keep their turn.
  */
 import { isObservable, type Observable } from 'rxjs';
+import { reportUnhandledError } from 'rxjs/internal/util/reportUnhandledError';
 import { ProcessExitedError, ProcessKilledError, toErrorData, type ErrorData } from '../core/errors';
 import { State, type Host, type Proc } from './proc';
 import type { Asker } from './mailbox';
@@ -125,11 +126,28 @@ export abstract class RunQueue implements Host {
     const { reason } = exit;
     const killed = reason === 'killed' || reason === 'linked';
     const message = () => `process ${proc.id} ${reason === 'normal' ? 'has ended' : `ended (${reason})`}`;
-    proc.mailbox.close(killed ? () => new ProcessKilledError(message()) : () => new ProcessExitedError(message(), reason));
+    // The process's own teardown (a `finalize` that throws) cannot stop its end: links, monitors, names
+    // and open requests are told all the same, and the error is reported as RxJS reports one it cannot
+    // deliver (`config.onUnhandledError`, else thrown from a timer), not against whoever ended it.
+    let teardown: { error: unknown } | undefined;
+    try {
+      proc.mailbox.close(killed ? () => new ProcessKilledError(message()) : () => new ProcessExitedError(message(), reason));
+    } catch (error) {
+      teardown = { error };
+    }
     const sub = proc.sub;
     proc.sub = null;
-    sub?.unsubscribe();
+    try {
+      sub?.unsubscribe();
+    } catch (error) {
+      teardown ??= { error };
+    }
     this.ended(proc, exit);
+    if (teardown) {
+      const before = enter(null);
+      reportUnhandledError(teardown.error);
+      leave(before);
+    }
   }
 
   /** The drain as a microtask: an error out of it is thrown as uncaught, as `queueMicrotask` did. */

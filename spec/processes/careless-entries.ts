@@ -1,5 +1,5 @@
 /** Entries of spec/processes/careless.spec.ts (loaded by every thread of a node, so they live in a module). */
-import { tap } from 'rxjs';
+import { finalize, map, tap } from 'rxjs';
 import { codec, type Codec } from '../../core/codec';
 import { entry } from '../../processes/entry';
 import { ProcessRefSchema } from '../../processes/ref';
@@ -147,3 +147,18 @@ export const keeperFeeder = entry(__filename, 'keeperFeeder', { capture: codec(P
   for (const n of [12, 13, 15]) them.send(n);
   return mailbox.letters.pipe(tap((letter) => letter.reply(1)));
 });
+
+/** Answers a request for 0 with 1, and no other; its teardown throws (a `finalize` written carelessly). */
+export const badTeardown = entry(__filename, 'badTeardown', { capture: Unit, mailbox: Long, reply: Long }, (_, mailbox) =>
+  mailbox.letters.pipe(
+    // `map`, not `tap`: tap turns an error out of the teardown into an error of its output, which the
+    // process's end then drops; through `map` it is thrown out of the mailbox's close.
+    map((letter) => {
+      if (letter.message === 0) letter.reply(1);
+      return letter;
+    }),
+    finalize(() => {
+      throw new Error('teardown failed');
+    }),
+  ),
+);

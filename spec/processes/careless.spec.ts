@@ -4,12 +4,13 @@
  * large for the rings, calls after the node closed. Each gets a typed error
  * at the call, and the threads (and every other process) go on.
  */
+import { config } from 'rxjs';
 import { codec } from '../../core/codec';
 import { EntryError, FrameError, MailboxFullError, NodeClosedError, RemoteError } from '../../core/errors';
 import { startNode, supervisorSpec } from '../../processes';
 import { Held, HELD_LIMIT, SWEEP_MS } from '../../processes/held';
 import type { Envelope } from '../../processes/envelope';
-import { BAD_RECEIVES, bigThrower, careless, exportedElsewhere, hoarder, keeper, keeperFeeder, misdialer, selfCareless, echo, spawner, stringly, surrogateThrower } from './careless-entries';
+import { BAD_RECEIVES, badTeardown, bigThrower, careless, exportedElsewhere, hoarder, keeper, keeperFeeder, misdialer, selfCareless, echo, spawner, stringly, surrogateThrower } from './careless-entries';
 import { HERE, LONG, nodeForFile, T0, T1 } from './places';
 import { until } from '../helpers';
 
@@ -193,6 +194,31 @@ describe('refs that name no process', () => {
       expect(jest.getTimerCount()).toBe(0); // nothing held: the sweep stopped
     } finally {
       jest.useRealTimers();
+    }
+  });
+});
+
+describe('a teardown that throws', () => {
+  it('killed: its end still reaches its monitor and its open request; the error is reported as RxJS reports one', async () => {
+    // Before, the UnsubscriptionError was thrown out of the scheduler's finish: kill() threw it, and the
+    // monitor and the open request never heard (the request timed out; without a timeout, a hang).
+    const reported: unknown[] = [];
+    const before = config.onUnhandledError;
+    config.onUnhandledError = (err) => reported.push(err);
+    try {
+      const p = get().spawn(badTeardown, null, HERE);
+      expect(await p.request(0, LONG)).toBe(1); // running: its teardown is in place
+      const died = p.monitor().died;
+      const asked = p.request(1, LONG);
+      asked.catch(() => {}); // awaited below
+      expect(() => p.kill()).not.toThrow();
+      expect((await died).reason).toBe('killed');
+      await expect(asked).rejects.toThrow(/killed|ended/);
+      await until(() => reported.length > 0);
+      expect(String((reported[0] as { errors?: unknown[] }).errors?.[0])).toMatch(/teardown failed/);
+      expect(await p.isAlive()).toBe(false);
+    } finally {
+      config.onUnhandledError = before;
     }
   });
 });
