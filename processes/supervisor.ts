@@ -29,7 +29,7 @@ import { ProcessExitedError, RemoteError, RestartLimitError } from '../core/erro
 import { entry, loadEntry } from './entry';
 import { ChildInfos, SupervisorCapture, SupervisorCommand, type ChildInfo } from './supervisor-spec';
 import type { Entry, Exit, Monitor, Process, ProcessDied, ProcessRef, Signal } from './types';
-import { sameRef } from './ref';
+import { refText } from './ref';
 
 /** One child, and its current incarnation. */
 interface Child {
@@ -55,6 +55,8 @@ export const supervisor = entry(__filename, 'supervisor', { capture: SupervisorC
       return { spec: c, entry: found, capture: found.capture.decode(c.capture), restarts: 0 };
     });
     const restarts: number[] = [];
+    /** Every child incarnation whose LinkDied may still come (the most recent INCARNATIONS_KEPT). */
+    const incarnations = new Set<string>();
     let over = false;
 
     const start = (child: Child) => {
@@ -65,6 +67,8 @@ export const supervisor = entry(__filename, 'supervisor', { capture: SupervisorC
       handle.link();
       const monitor = handle.monitor();
       Object.assign(child, { handle, monitor });
+      incarnations.add(refKey(handle.ref));
+      if (incarnations.size > INCARNATIONS_KEPT) incarnations.delete(incarnations.values().next().value!);
       monitor.died.then((died) => ended(child, died));
     };
     const stop = (child: Child) => {
@@ -129,9 +133,8 @@ export const supervisor = entry(__filename, 'supervisor', { capture: SupervisorC
         if (letter.isRequest) letter.reply(children.map(infoOf));
       }),
       mailbox.signals.subscribe((signal: Signal) => {
-        if (signal.type === 'LinkDied' && !children.some((c) => c.handle && sameRef(c.handle.ref, signal.process))) {
-          finish(exitError(signal));
-        }
+        // A child's death is `ended`'s (by its monitor, which may run first: then the handle is already let go).
+        if (signal.type === 'LinkDied' && !incarnations.delete(refKey(signal.process))) finish(exitError(signal));
       }),
     ];
     children.forEach(start);
@@ -154,4 +157,16 @@ function infoOf(child: Child): ChildInfo {
 /** The error a supervisor fails with when the process linked to it died. */
 function exitError(exit: Exit): Error {
   return exit.error ? new RemoteError(exit.error) : new ProcessExitedError(`the process linked to this supervisor ended (${exit.reason})`, exit.reason);
+}
+
+/**
+ * How many child incarnations a supervisor remembers, so that the LinkDied
+ * of one already let go (restarted meanwhile: its monitor ran before the
+ * signal was read, or a sibling stopped with it) is not taken for the death
+ * of the process it is linked to, its parent.
+ */
+const INCARNATIONS_KEPT = 4096;
+
+function refKey(ref: ProcessRef): string {
+  return `${refText(ref)}/${ref.incarnation}`;
 }

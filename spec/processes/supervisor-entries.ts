@@ -3,6 +3,7 @@
  * to the probe when it starts, and obeys `crash` (throws) and `exit` (ends
  * normally).
  */
+import { ignoreElements, map } from 'rxjs';
 import { codec } from '../../core/codec';
 import { entry, ProcessRefSchema } from '../../processes/index';
 import { PROBE } from './protocol-probe';
@@ -34,3 +35,16 @@ export const child = entry(__filename, 'child', CHILD, async ({ name, probe }, m
 export const failsAtStart = entry(__filename, 'failsAtStart', CHILD, () => {
   throw new Error('fails at start, on purpose');
 });
+
+/** A child that fails on the message 1 (and takes every other). */
+export const failsOnOne = entry(__filename, 'failsOnOne', { capture: codec('null'), mailbox: codec('long') }, (_, mailbox) =>
+  mailbox.pipe(
+    map((n) => {
+      if (n === 1) throw new Error('failed on 1, on purpose');
+      return n;
+    }),
+  ),
+);
+
+/** Takes every message and does nothing with it: keeps a thread's run queue busy. */
+export const sink = entry(__filename, 'sink', { capture: codec('null'), mailbox: codec('long') }, (_, mailbox) => mailbox.pipe(ignoreElements()));
