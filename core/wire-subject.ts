@@ -162,6 +162,11 @@ export class WireSubject<T, in In = never> extends Subject<T> {
     this.outbox.end({ kind: 'complete' });
   }
 
+  /** @internal The way out is closed by the far side (its reader stopped, refused or is gone): nothing sent arrives. */
+  get outgoingClosed(): boolean {
+    return this.outbox.closed !== undefined;
+  }
+
   /** Whether anyone is subscribed to the incoming values or bursts (false after `unsubscribe()`). */
   override get observed(): boolean {
     return !this.closed && this.inbox.observed;
@@ -211,11 +216,11 @@ export class WireSubject<T, in In = never> extends Subject<T> {
 
   /**
    * Completes the outgoing stream (if open) and stops reading. The
-   * subscribers present get what this end had read, then its ending: the
-   * peer's if it was read, else `complete` — as RxJS's `webSocket` subject
-   * completes its subscribers when its client closes — so that
-   * `lastValueFrom(wire)` settles instead of waiting for ever. `unsubscribe()`
-   * does too, and then refuses `error` and `complete`.
+   * subscribers present get what this end had read, then its ending (the
+   * peer's if read, else `complete`, as RxJS's `webSocket` subject), so that
+   * `lastValueFrom(wire)` settles. `unsubscribe()` closes too, but first, as
+   * RxJS's, lets go of the subscribers: they get nothing more, not the ending
+   * (a `client` on it is not told: requests wait for their timeout).
    */
   close(): void {
     if (!this.outbox.ended) {

@@ -93,6 +93,11 @@ interface Context {
  * Reply contexts outlive the server: when the incoming stream completes (the
  * server is told to stop), the requests already taken still run (queued ones
  * included) and their replies go out; the output completes after the last.
+ * Unless nobody can read them: when the output goes straight into a
+ * WireSubject (the one-line server) whose reader stopped or is gone (the
+ * client closed or unsubscribed its end), every handler is cancelled as on
+ * CANCEL and the output completes. With anything between, `serve` cannot
+ * see that, and a streamed reply runs on into the wire, which drops it.
  * When the incoming stream errors, or the output is unsubscribed, every
  * running handler's signal is aborted and its reply unsubscribed; an error
  * is then passed on to the output.
@@ -213,9 +218,21 @@ export function serve<Q, A>(
         }
       };
 
+      /**
+       * The wire's reader stopped or is gone (seen only on a direct wire): no reply can arrive, and no CANCEL
+       * either, so every handler is cancelled and the output completes (before, a streamed handler ran for ever).
+       */
+      const readerGone = (): boolean => {
+        if (!direct?.outgoingClosed || subscriber.closed) return false;
+        abortAll();
+        subscriber.complete();
+        return true;
+      };
+
       /** A streamed reply: NEXTs under the client's credit, then COMPLETE or ERROR (see serve-stream.ts). */
       const stream = (id: number, context: Context, reply$: Observable<A>): void => {
-        const reply = new StreamedReply(id, replyCodec, (envelope) => subscriber.next(envelope), () => finish(id));
+        const send = (envelope: RpcEnvelope) => readerGone() || subscriber.next(envelope);
+        const reply = new StreamedReply(id, replyCodec, send, () => finish(id));
         context.stream = reply as StreamedReply<unknown>;
         if (sourceDone) reply.unlimit(); // started from the queue after the input ended: no CREDIT can come
         reply.start(reply$);
@@ -259,6 +276,7 @@ export function serve<Q, A>(
         },
         complete: () => {
           sourceDone = true;
+          if (readerGone()) return;
           // No CREDIT can be heard any more: streamed replies go on under the wire's own backpressure.
           for (const context of running.values()) context.stream?.unlimit();
           maybeComplete();

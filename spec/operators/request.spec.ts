@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { EmptyError, Observable, Subject, firstValueFrom, lastValueFrom, of, range, take, tap, toArray } from 'rxjs';
+import { EmptyError, Observable, Subject, finalize, firstValueFrom, interval, lastValueFrom, of, range, take, tap, toArray } from 'rxjs';
 import { type EncodeError, ErrorCode, RemoteError, TimeoutError, TransportClosedError, WorkerError } from '../../core/errors';
 import { open } from '../../transports/open';
 import { shm } from '../../transports';
@@ -999,6 +999,36 @@ describe('serve’s replies straight into the wire (operators/serve-reply.ts)', 
       spy.mockRestore();
     }
   }
+
+  it.each(['close', 'unsubscribe'] as const)('a client end that goes away (%s) mid-stream: the one-line server cancels its handler and completes', async (how) => {
+    // Before, the server only saw its input complete: the streamed reply went on for ever under no
+    // credit, every value dropped by the wire, the handler never cancelled, the server never done.
+    const [a, b] = shm.pair({ bytes: 64 * 1024, prefault: false });
+    const server = open(b, rpcCodec());
+    let aborted = 0;
+    let torn = 0;
+    const served = server.pipe(
+      serve(
+        (_: number, signal: AbortSignal) => {
+          signal.addEventListener('abort', () => aborted++);
+          return interval(1).pipe(finalize(() => torn++));
+        },
+        { request: Num, reply: Num },
+      ),
+    );
+    const serving = served.subscribe(server); // with nothing between, as the one-line server
+    const wire = open(a, rpcCodec());
+    const rpc = client(wire, { request: Num, reply: Num, timeout: Infinity });
+    const got: number[] = [];
+    const asked = request(rpc, 1).subscribe({ next: (n) => got.push(n), error: () => {} });
+    await until(() => got.length >= 3);
+    wire[how]();
+    await until(() => torn === 1 && serving.closed);
+    expect(aborted).toBe(1);
+    expect(server.stats().dropped).toBeLessThan(2); // at most the value in flight as the reader left
+    asked.unsubscribe();
+    server.close();
+  });
 
   it('with nothing between, a reply is encoded in place; with an operator between, it goes as bytes; both answer alike', async () => {
     for (const [between, expectInPlace] of [
