@@ -4,7 +4,7 @@
  * typed channels among all workers.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { asWorkerError } from '../core/errors';
+import { WorkerError, asWorkerError } from '../core/errors';
 import { loadDefault, type ModuleRef } from '../threads/load-module';
 import { startWorkers } from '../threads/start';
 import { runnerPath } from '../threads/worker';
@@ -78,7 +78,9 @@ export function initialize<R = unknown>(config: ConfigLike, module: ModuleRef, a
 
 function inThisThread<R>(module: ModuleRef, args: unknown): Guards<R> {
   const context = new Peers(0, 1, [null]);
-  const results = (async () => {
+  let terminated!: (err: WorkerError) => void;
+  const stopped = new Promise<never>((_, reject) => (terminated = reject));
+  const run = (async () => {
     try {
       // In the try: a module that is missing or throws as it loads is the WorkerError Config.process gives too.
       const fn = await loadDefault(module, 'initialize');
@@ -89,11 +91,17 @@ function inThisThread<R>(module: ModuleRef, args: unknown): Guards<R> {
       context.dispose();
     }
   })();
+  // A function that never settles (NEVER, a receiver that never completes) cannot hold join() up past terminate().
+  const results = Promise.race([run, stopped]);
   results.catch(() => {});
   return {
     join: () => results,
-    // The calling thread cannot be terminated: its links are closed instead.
-    terminate: async () => context.dispose(),
+    // The calling thread cannot be terminated: its links are closed instead, and join() rejects as in a worker.
+    terminate: async () => {
+      const err = new WorkerError('the worker was terminated before it finished', 0, undefined);
+      terminated(err);
+      context.dispose();
+    },
   };
 }
 

@@ -155,8 +155,12 @@ describe('failures', () => {
     expect(missing.message).toMatch(/Cannot find module/);
   });
 
-  test('terminate() ends every thread; join() rejects with WorkerError', async () => {
-    const guards = initialize(Config.process(2), MODULE, { mode: 'forever' });
+  test.each([
+    ['process', Config.process(2)],
+    ['thread', Config.thread()],
+  ])('terminate() ends every worker (%s config); join() rejects with WorkerError', async (_, config) => {
+    // In this thread the function cannot be stopped, but join() no longer waits for it (before, for ever).
+    const guards = initialize(config, MODULE, { mode: 'forever' });
     await new Promise((resolve) => setTimeout(resolve, 50));
     await guards.terminate();
     const err = await failure(guards.join());
