@@ -249,7 +249,7 @@ export class ServiceWire extends Observable<RpcEnvelope> {
     try {
       this.nc.publish(member, EMPTY, { reply, headers: h });
     } catch {
-      // the connection is closing: the member stops on its own when its reply goes nowhere
+      // the connection is closing: the control is lost (the member does not notice; README, "Known gap")
     }
   }
 
