@@ -54,9 +54,7 @@ export class CheckedInt extends avro.types.IntType {
     const at = tap.pos;
     const n = (tap as IntTap).readInt();
     // Past the end of the buffer the codec reports the value truncated, as for any read.
-    if ((n | 0) !== n || tap.pos - at > 5) {
-      if (tap.pos <= tap.buf.length) throw new Error(`invalid int: a varint of ${tap.pos - at} bytes, ${n}`);
-    }
+    if (((n | 0) !== n || tap.pos - at > 5) && tap.pos <= tap.buf.length) throw new Error(`invalid int: a varint of ${tap.pos - at} bytes, ${n}`);
     return n;
   }
 }

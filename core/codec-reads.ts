@@ -244,9 +244,10 @@ export function fastNumbers(schema: avro.Schema): avro.Type | undefined {
   const name = typeof schema === 'string' ? schema : primitiveName(schema);
   if (name === 'double') return new FastDouble();
   if (name === 'float') return new FastFloat();
-  // A long with a logicalType too: codecs register no logical types, so avsc would make it a plain long.
-  if (name === 'long' || (schema as { type?: unknown } | null)?.type === 'long') return new ExactLong();
-  if (name === 'int' || (schema as { type?: unknown } | null)?.type === 'int') return new CheckedInt();
+  // A long or int with a logicalType too: codecs register no logical types, so avsc would make it a plain one.
+  const type = name ?? (schema as { type?: unknown } | null)?.type;
+  if (type === 'long') return new ExactLong();
+  if (type === 'int') return new CheckedInt();
   return undefined;
 }
 

@@ -231,7 +231,9 @@ export function serve<Q, A>(
 
       /** A streamed reply: NEXTs under the client's credit, then COMPLETE or ERROR (see serve-stream.ts). */
       const stream = (id: number, context: Context, reply$: Observable<A>): void => {
-        const send = (envelope: RpcEnvelope) => readerGone() || subscriber.next(envelope);
+        const send = (envelope: RpcEnvelope): void => {
+          if (!readerGone()) subscriber.next(envelope);
+        };
         const reply = new StreamedReply(id, replyCodec, send, () => finish(id));
         context.stream = reply as StreamedReply<unknown>;
         if (sourceDone) reply.unlimit(); // started from the queue after the input ended: no CREDIT can come

@@ -21,7 +21,7 @@ it('restarts a child that failed while its thread had more than a drain budget o
     const [{ ref }] = await supervisorChildren(sup, WAIT);
     const busy = node.spawn(sink, null);
     expect(await busy.isAlive()).toBe(true);
-    await tick(20); // every process has started: the failure and the flood are read in one drain
+    await new Promise((resolve) => setImmediate(resolve)); // a turn: every process has started, and the failure and the flood are read in one drain
     let died: ProcessDied | undefined;
     void sup.monitor().died.then((d) => (died = d));
     node.handle(ref!, failsOnOne).send(1);

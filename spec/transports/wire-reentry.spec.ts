@@ -32,6 +32,7 @@ describe('a wire called back into from its own callbacks', () => {
     expect(got).toEqual(labels(n));
     expect(echo.stats()).toMatchObject({ sent: n, queued: 0, dropped: 0 });
     echo.close();
+    client.close();
   });
 
   it('a stats$ subscriber that completes the wire while held values go out sends each value once', async () => {
@@ -48,12 +49,14 @@ describe('a wire called back into from its own callbacks', () => {
       completed = true;
       writer.complete();
     });
-    const got = await lastValueFrom(open(eb, Text).pipe(toArray()));
+    const reader = open(eb, Text);
+    const got = await lastValueFrom(reader.pipe(toArray()));
     expect(completed).toBe(true);
     expect(got.map((v) => v.slice(0, 19))).toEqual(labels(n));
     expect(writer.stats()).toMatchObject({ sent: n, queued: 0, dropped: 0 });
     stats.unsubscribe();
     writer.close();
+    reader.close();
   });
 
   it.each(TRANSPORTS)('over %s, a bursts$ subscriber that closes the wire leaves the batch to the value subscribers first', async (transport) => {
