@@ -10,7 +10,7 @@ export type { SubjectOptions, NatsHandle } from '../transports/nats/subject';
 
 /* Services (request/reply over NATS) */
 export { serve } from './service';
-export type { ServeOptions, Service } from './service';
+export type { ServeOptions, Service } from './service-options';
 export { client } from './service-client';
 export type { ClientOptions } from './service-client';
 

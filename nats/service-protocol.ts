@@ -7,6 +7,7 @@
  *                                          (queue group: one member gets it)
  *   member ──▶ R                           Rxwire-Kind: ack | reply | next | complete | error,
  *                                          NATS reply field = the member's control subject M
+ *                                          (probe: a NATS request, body = M; "no responders" = the client is gone)
  *   client ──▶ M                           Rxwire-Kind: cancel | credit | ping, NATS reply field = R
  *                                          (ping: reply = an inbox for the pong)
  *
@@ -15,7 +16,7 @@
  * twice runs it once).
  */
 import { Buffer } from 'node:buffer';
-import { headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { errors, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { FrameError, TransportClosedError, type ErrorData } from '../core/errors';
 import { checkSubject } from '../transports/nats/subject';
 
@@ -45,6 +46,7 @@ export const Kind = {
   CANCEL: 'cancel',
   CREDIT: 'credit',
   PING: 'ping',
+  PROBE: 'probe',
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -113,6 +115,12 @@ export function isNoResponders(h: MsgHdrs | undefined, body: Uint8Array): boolea
   return body.length === 0 && h?.code === 503;
 }
 
+/** Did a NATS request fail with the server's "no responders" (as it is, or as a RequestError's cause)? */
+export function isNoRespondersError(err: unknown): boolean {
+  if (err instanceof errors.NoRespondersError) return true;
+  return err instanceof errors.RequestError && err.isNoResponders();
+}
+
 /** Why the client refused a publish: `FrameError` naming both sizes when the body is over the server's `max_payload`. */
 export function tooLarge(nc: NatsConnection, err: unknown, size: number): Error {
   const max = nc.info?.max_payload;
@@ -125,6 +133,12 @@ export function tooLarge(nc: NatsConnection, err: unknown, size: number): Error 
  * @throws TypeError naming `api`
  */
 export function checkServiceName(api: string, name: unknown): asserts name is string {
+  if (isLiteralSubject(name)) return;
   checkSubject(api, name);
-  if (name.split('.').some((t) => t === '*' || t === '>')) throw new TypeError(`${api}: a service name cannot hold wildcards (* or >), not ${JSON.stringify(name)}`);
+  throw new TypeError(`${api}: a service name cannot hold wildcards (* or >), not ${JSON.stringify(name)}`);
+}
+
+/** Is `name` a NATS subject without wildcards: dot-separated non-empty tokens, no whitespace, no token `*` or `>`? */
+export function isLiteralSubject(name: unknown): name is string {
+  return typeof name === 'string' && name !== '' && !/\s/.test(name) && name.split('.').every((t) => t !== '' && t !== '*' && t !== '>');
 }

@@ -9,8 +9,8 @@
  * says nothing (a busy member).
  */
 import { Buffer } from 'node:buffer';
-import { errors, type NatsConnection } from '@nats-io/transport-node';
-import { Kind, PING_MOST, kindHeaders } from './service-protocol';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Kind, PING_MOST, isNoRespondersError, kindHeaders } from './service-protocol';
 
 /** What the watch needs of a request. */
 export interface Owned {
@@ -77,7 +77,7 @@ export class MemberWatch<C extends Owned> {
       this.nc.request(member, Buffer.from(asked.join('\n')), { timeout: this.interval, headers: kindHeaders(Kind.PING) }).then(
         (pong) => this.missing(member, pong.data),
         (err: unknown) => {
-          if (isNoResponders(err)) this.lost(member);
+          if (isNoRespondersError(err)) this.lost(member);
         },
       );
     }
@@ -99,10 +99,4 @@ export class MemberWatch<C extends Owned> {
     if (!owned || this.closed) return;
     for (const call of [...owned]) this.reclaim(call, `the member serving it (${member}) is gone`);
   }
-}
-
-/** Is `err` the NATS client's "no responders" (as it is, or as a RequestError's cause)? */
-function isNoResponders(err: unknown): boolean {
-  if (err instanceof errors.NoRespondersError) return true;
-  return err instanceof errors.RequestError && err.isNoResponders();
 }

@@ -17,6 +17,9 @@
  *   sent again (the queue group picks another member), except a streamed
  *   reply that has delivered a value, which fails with TransportClosedError
  *   (values already delivered cannot be taken back);
+ * - a member holding a request it has not heard about for a while probes
+ *   its reply subject (service-probe.ts): it is answered, and told to cancel
+ *   when this client no longer waits on that request from it;
  * - the first member to acknowledge or answer owns the request; anything
  *   another member sends for it is dropped (and that member told to cancel),
  *   and nothing is accepted after the reply's end. So every request gets
@@ -31,7 +34,7 @@ import { NoRespondersError, SchemaMismatchError, TransportClosedError } from '..
 import { Deadlines, type DeadlineEntry } from '../operators/deadlines';
 import { RpcKind, control, creditOf, withBody, type RpcEnvelope } from '../operators/request-internals';
 import { MemberWatch } from './service-watch';
-import { EMPTY, Header, Kind, errorOf, isNoResponders, kindHeaders, tooLarge } from './service-protocol';
+import { EMPTY, Header, Kind, errorOf, isLiteralSubject, isNoResponders, kindHeaders, tooLarge } from './service-protocol';
 
 /** One request on the wire, until its reply ends or it is dropped. */
 interface Call extends DeadlineEntry<Call> {
@@ -166,6 +169,7 @@ export class ServiceWire extends Observable<RpcEnvelope> {
     const h = msg.headers;
     const kind = h?.get(Header.KIND) ?? '';
     const from = msg.reply || undefined;
+    if (kind === Kind.PROBE) return this.probed(msg, call);
     if (!call) {
       // A member still working on a request that has ended here: it should stop.
       if (from && (kind === Kind.ACK || kind === Kind.NEXT)) this.control(from, msg.subject, kindHeaders(Kind.CANCEL));
@@ -210,6 +214,25 @@ export class ServiceWire extends Observable<RpcEnvelope> {
     }
   }
 
+  /**
+   * A member holding R asks whether this client is still there (its body is
+   * the member's M): the answer says yes; a member that R is not waited on
+   * from (ended, cancelled, owned by another) is also sent `cancel`.
+   */
+  private probed(msg: Msg, call: Call | undefined): void {
+    if (msg.reply && !this.nc.isClosed()) this.nc.publish(msg.reply, EMPTY);
+    const member = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.length).toString('utf8');
+    if (!isLiteralSubject(member)) return; // not a member's subject: nobody to tell
+    if (call === undefined || call.cancelled || (call.member !== undefined && call.member !== member)) {
+      this.control(member, msg.subject, kindHeaders(Kind.CANCEL));
+    }
+    if (call?.cancelled && call.member === undefined) {
+      // The member that speaks up first about a request cancelled here has been told: it is over.
+      this.drop(call);
+      call.resolve();
+    }
+  }
+
   /** `call`'s reply ended with `envelope`. */
   private finish(call: Call, envelope: RpcEnvelope): void {
     this.drop(call);
@@ -249,7 +272,7 @@ export class ServiceWire extends Observable<RpcEnvelope> {
     try {
       this.nc.publish(member, EMPTY, { reply, headers: h });
     } catch {
-      // the connection is closing: the control is lost (the member does not notice; README, "Known gap")
+      // the connection is closing: the control is lost (the member finds out by its probe, service-probe.ts)
     }
   }
 

@@ -1,64 +1,13 @@
 import { Buffer } from 'node:buffer';
 import { Subject } from 'rxjs';
 import { nuid, type Msg, type MsgHdrs, type Subscription } from '@nats-io/transport-node';
-import type { Codec } from '../core/codec';
 import { SchemaMismatchError, toErrorData, type ErrorData } from '../core/errors';
-import { CREDIT_BATCH, RpcKind, checkCodecs, control, credit, withBody, type RpcEnvelope } from '../operators/request-internals';
+import { CREDIT_BATCH, RpcKind, control, credit, withBody, type RpcEnvelope } from '../operators/request-internals';
 import { serve as serveEnvelopes, type Reply } from '../operators/serve';
 import { prefixOf, type NatsHandle } from '../transports/nats/subject';
+import { ClientWatch } from './service-probe';
+import { DEFAULT_PROBE_INTERVAL, checkServeOptions, type ServeOptions, type Service } from './service-options';
 import { EMPTY, Header, Kind, checkServiceName, errorBody, errorHeaders, kindHeaders, memberSubject, serviceSubject, tooLarge } from './service-protocol';
-
-/** Options of {@link serve}. */
-export interface ServeOptions<Q, A> {
-  /** The codec of the requests (the clients' `request` codec). */
-  request: Codec<Q>;
-  /** The codec of the replies (the clients' `reply` codec). */
-  reply: Codec<A>;
-  /**
-   * The queue group this member joins on the service subject: of all the
-   * members of one group, each request reaches one. Default: the service's
-   * `name`, so every `serve` of one service shares the load. Members of
-   * different groups each get every request (each answers; a client takes
-   * the first answer).
-   */
-  queue?: string;
-  /**
-   * The most handlers running at once in this member; further requests
-   * wait here, in arrival order (they are acknowledged at once, so the
-   * client does not retry them elsewhere). A positive integer or `Infinity`
-   * (the default).
-   */
-  concurrency?: number;
-  /** Aborting it stops the service as `stop()` does. */
-  signal?: AbortSignal;
-  /**
-   * When the handler gets an `AbortSignal` (aborted when the client cancels:
-   * unsubscribe, its signal, its timeout) as its second argument: `'auto'`
-   * (the default: when the handler declares a second parameter), `true` or
-   * `false`, as `ServeOptions.signal` of rxwire/operators.
-   */
-  handlerSignal?: 'auto' | boolean;
-}
-
-const SERVE_OPTIONS: Record<keyof ServeOptions<unknown, unknown>, true> = { request: true, reply: true, queue: true, concurrency: true, signal: true, handlerSignal: true };
-
-/** A running member of a service: see {@link serve}. */
-export interface Service {
-  /** The subject requests are sent to: `<prefix>svc.<name>`. */
-  readonly subject: string;
-  /** This member's control subject (cancel, credit, ping): `<prefix>svc.<name>.member.<nuid>`. */
-  readonly member: string;
-  /**
-   * Stops taking requests (this member leaves the queue group at once, so
-   * new requests go to the other members), lets the requests it has taken
-   * finish and send their replies (a client may still cancel them), then
-   * leaves its control subject. Resolves when all that is done; calling it
-   * again returns the same Promise.
-   */
-  stop(): Promise<void>;
-  /** Resolves when the member has stopped: after `stop()`, or when the NATS connection closed (its handlers' signals abort). */
-  readonly closed: Promise<void>;
-}
 
 /** A request taken by this member, by local id. */
 interface Call {
@@ -101,8 +50,11 @@ interface Call {
  * handler runs; one from a plain NATS client (`nc.request(subject, avroBytes)`)
  * gets no acknowledgement, only its reply. A request that reaches this
  * member twice (a client retried it) runs once here. Requests without a
- * NATS reply subject are ignored (nowhere to answer). See docs/PROTOCOL.md,
- * "NATS services and subjects", for the messages and the retry rule.
+ * NATS reply subject are ignored (nowhere to answer). A request whose
+ * rxwire client has gone without cancelling (closed, died) is dropped as on
+ * a cancel once a probe finds nobody on its reply subject (see
+ * `probeInterval`). See docs/PROTOCOL.md, "NATS services and subjects", for
+ * the messages, the probe and the retry rule.
  *
  * @param conn the NATS connection (`connect()` of rxwire/nats, or `{ nc }`)
  * @param name the service's name: requests come on `<prefix>svc.<name>`
@@ -110,7 +62,7 @@ interface Call {
  * @param options the codecs, queue group, concurrency and stop signal, see {@link ServeOptions}
  * @returns the member, once the server has registered its subscriptions (a request made after cannot miss it)
  * @throws TypeError when `name` is not a NATS subject without wildcards, `handler` is not a function, or a codec is missing
- * @throws RangeError when `options.concurrency` is not a positive integer or `Infinity`
+ * @throws RangeError when `options.concurrency` is not a positive integer or `Infinity`, or `options.probeInterval` not a number of milliseconds above 0 (at most 2147483647) or `Infinity`
  */
 export async function serve<Q, A>(
   conn: NatsHandle,
@@ -119,8 +71,8 @@ export async function serve<Q, A>(
   options: ServeOptions<Q, A>,
 ): Promise<Service> {
   checkServiceName('serve', name);
-  checkCodecs('serve', options, SERVE_OPTIONS);
-  const { request, reply, queue = name, concurrency, signal: stopSignal, handlerSignal = 'auto' } = options;
+  checkServeOptions(options);
+  const { request, reply, queue = name, concurrency, signal: stopSignal, handlerSignal = 'auto', probeInterval = DEFAULT_PROBE_INTERVAL } = options;
   const envelopes = serveEnvelopes(handler as (q: Q, s: AbortSignal | undefined) => Reply<A>, { request, reply, concurrency, signal: handlerSignal });
   const { nc } = conn;
   const prefix = prefixOf(conn);
@@ -156,17 +108,24 @@ export async function serve<Q, A>(
     if (!call) return;
     calls.delete(id);
     byReply.delete(call.reply);
+    clients.remove(call.reply);
     if (stopping && calls.size === 0) input.complete();
   };
+  /** Drops a request (the client cancelled it, or is gone): a waiting one is not run, a running one's signal aborts. */
+  const cancel = (id: number): void => {
+    input.next(control(id, RpcKind.CANCEL)); // first: forgetting the last call of a stopping member completes the input
+    forget(id);
+  };
+  const clients = new ClientWatch(nc, member, probeInterval, (to) => {
+    const id = byReply.get(to);
+    if (id !== undefined) cancel(id);
+  });
   const fail = (to: string, error: ErrorData): void => void publish(to, errorBody(error), errorHeaders(error));
   /** Sends one value of a reply; one that cannot be sent ends the reply with the error instead. */
   const answer = (id: number, to: string, body: Uint8Array, h: MsgHdrs): void => {
     const refused = publish(to, body, h);
     if (!refused) return;
-    if (calls.has(id)) {
-      forget(id);
-      input.next(control(id, RpcKind.CANCEL)); // a streamed reply stops there
-    }
+    if (calls.has(id)) cancel(id); // a streamed reply stops there
     fail(to, toErrorData(refused));
   };
   // The same headers on every message of a kind (the client encodes them anew each publish).
@@ -211,6 +170,7 @@ export async function serve<Q, A>(
     const wantsAck = h?.get(Header.ACK) === '1';
     if (byReply.has(to)) {
       // A retry that reached the member already running it: acknowledged again, run once.
+      clients.heard(to);
       if (wantsAck) publish(to, EMPTY, ackHeaders);
       return;
     }
@@ -223,8 +183,11 @@ export async function serve<Q, A>(
     calls.set(id, { reply: to, plain: !wantsAck, nexts: 0 });
     byReply.set(to, id);
     input.next(withBody(id, RpcKind.REQUEST, Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.length)));
-    // Still running (not answered at once): the client hears that this member has it.
-    if (wantsAck && calls.has(id)) publish(to, EMPTY, ackHeaders);
+    // Still running (not answered at once): the client hears that this member has it, and is watched.
+    if (wantsAck && calls.has(id)) {
+      publish(to, EMPTY, ackHeaders);
+      clients.add(to);
+    }
   };
 
   const onControl = (msg: Msg): void => {
@@ -232,15 +195,16 @@ export async function serve<Q, A>(
     if (kind === Kind.PING) {
       // The answer lists the Rs asked about that this member does not hold.
       const asked = msg.data.length === 0 ? [] : Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.length).toString('utf8').split('\n');
+      for (const r of asked) clients.heard(r);
       if (msg.reply && !nc.isClosed()) nc.publish(msg.reply, Buffer.from(asked.filter((r) => !byReply.has(r)).join('\n')));
       return;
     }
     const id = msg.reply === undefined ? undefined : byReply.get(msg.reply);
     if (id === undefined) return; // ended already, or never here
     if (kind === Kind.CANCEL) {
-      forget(id);
-      input.next(control(id, RpcKind.CANCEL));
+      cancel(id);
     } else if (kind === Kind.CREDIT) {
+      clients.heard(msg.reply!);
       const count = Number(msg.headers?.get(Header.CREDIT));
       // A malformed count reaches the reply as a CREDIT that does not decode: the request ends with an error.
       input.next(Number.isInteger(count) && count > 0 && count < 2 ** 31 ? credit(id, count) : withBody(id, RpcKind.CREDIT, Buffer.alloc(0)));
@@ -261,6 +225,7 @@ export async function serve<Q, A>(
     byReply.clear();
     closedResolve();
   };
+  void closed.then(() => clients.close());
   void controls.closed.then(abandon, abandon);
 
   const stop = (): Promise<void> => {

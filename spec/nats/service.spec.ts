@@ -129,6 +129,25 @@ describe('serve / client over NATS request/reply', () => {
     await expect(firstValueFrom(request(c, { sym: '', qty: 1 }))).rejects.toBeInstanceOf(NoRespondersError);
   });
 
+  it('stop() resolves when the last running request is cancelled while it waits', async () => {
+    let aborted = false;
+    const svc = await serve({ nc }, 'drain2', (_q: unknown, signal: AbortSignal) => {
+      signal.addEventListener('abort', () => (aborted = true));
+      return NEVER;
+    }, { request: Quote, reply: Price });
+    const c = f.client(client({ nc }, 'drain2', { request: Quote, reply: Price }));
+    const sub = request(c, { sym: '', qty: 1 }).subscribe();
+    await until(() => c.size === 1);
+    await nc.flush(); // the member's ack has reached the client: its cancel goes to the member
+    await nc.flush();
+    let stopped = false;
+    void svc.stop().then(() => (stopped = true));
+    await nc.flush(); // the member has left the queue group and waits for its request
+    sub.unsubscribe(); // the cancel: the handler must end, and with it the stop
+    await until(() => stopped);
+    expect(aborted).toBe(true);
+  });
+
   it('fails pending requests with TransportClosedError on close(), and the handler hears the cancel', async () => {
     let aborted = false;
     let started = false;

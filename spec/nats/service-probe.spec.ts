@@ -1,0 +1,200 @@
+/**
+ * A member's probe of its clients (docs/PROTOCOL.md, "NATS services and
+ * subjects", `probe`): a client that closed or died with requests open sent
+ * no cancel, and the member must notice it all the same; a live client must
+ * not lose its requests to a probe.
+ */
+import { headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { NEVER, Observable, firstValueFrom, interval } from 'rxjs';
+import { codec } from '../../core/codec';
+import { client, serve } from '../../nats';
+import { request } from '../../operators';
+import { until } from '../helpers';
+import { serviceFixture } from './service-fixture';
+
+const Num = codec('int');
+const EMPTY = new Uint8Array(0);
+
+/** Resolves with what `promise` settled with, or 'pending' when it has not settled after `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise((resolve) => (timer = setTimeout(() => resolve('pending'), ms)));
+  try {
+    return await Promise.race([promise.then(() => 'settled', () => 'settled'), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function kindOf(msg: Msg): string | undefined {
+  return msg.headers?.get('Rxwire-Kind');
+}
+
+function withKind(kind: string): ReturnType<typeof headers> {
+  const h = headers();
+  h.set('Rxwire-Kind', kind);
+  return h;
+}
+
+describe('services over NATS: a member probes the clients of the requests it holds', () => {
+  const f = serviceFixture();
+
+  it('drops the requests of a client whose connection closed without cancelling, so stop() resolves', async () => {
+    const aborted: number[] = [];
+    const svc = f.service(await serve({ nc: await f.connection() }, 'p1', (n: number, signal: AbortSignal) => {
+      signal.addEventListener('abort', () => aborted.push(n));
+      // 1: a handler that never answers; 2: a streamed reply that runs on for ever (it stops at its credit once the client is gone)
+      return n === 1 ? NEVER : interval(1);
+    }, { request: Num, reply: Num, probeInterval: 100 }));
+    const clientNc = await f.connection();
+    const c = f.client(client({ nc: clientNc }, 'p1', { request: Num, reply: Num, timeout: Infinity }));
+    const seen: number[] = [];
+    request(c, 1).subscribe({ error: () => undefined });
+    request(c, 2).subscribe({ next: (v) => seen.push(v), error: () => undefined });
+    await until(() => seen.length >= 10);
+    await clientNc.close(); // no cancel goes out: the member must find out
+    await until(() => aborted.length === 2);
+    expect(aborted.sort()).toEqual([1, 2]);
+    expect(await within(svc.stop(), 5_000)).toBe('settled');
+  });
+
+  it('keeps the request of a live client that sends no word for longer than the probe interval', async () => {
+    const spyNc = await f.connection();
+    const probes: Msg[] = [];
+    spyNc.subscribe('_INBOX.>', { callback: (_e, msg) => void (kindOf(msg) === 'probe' && probes.push(msg)) });
+    await spyNc.flush();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let aborted = false;
+    const svc = f.service(await serve({ nc: await f.connection() }, 'p2', async (n: number, signal: AbortSignal) => {
+      signal.addEventListener('abort', () => (aborted = true));
+      await gate;
+      return n + 1;
+    }, { request: Num, reply: Num, probeInterval: 50 }));
+    // ackTimeout far above the probe interval: the client's pings say nothing in between, the probes are answered
+    const c = f.client(client({ nc: f.nc }, 'p2', { request: Num, reply: Num, ackTimeout: 60_000 }));
+    const answer = firstValueFrom(request(c, 41));
+    await until(() => probes.length >= 3);
+    expect(probes[0]!.data.length).toBeGreaterThan(0);
+    expect(new TextDecoder().decode(probes[0]!.data)).toBe(svc.member);
+    release();
+    expect(await answer).toBe(42);
+    expect(aborted).toBe(false);
+  });
+
+  it('probes a raw client that sent Rxwire-Ack, drops its request once nobody subscribes R, and never probes a plain request', async () => {
+    const raw = await f.connection();
+    const aborted: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const svc = f.service(await serve({ nc: await f.connection() }, 'p3', async (n: number, signal: AbortSignal) => {
+      signal.addEventListener('abort', () => aborted.push(n));
+      await gate;
+      return n;
+    }, { request: Num, reply: Num, probeInterval: 50 }));
+    const ackR = '_INBOX.rawclient.1';
+    const plainR = '_INBOX.rawclient.2';
+    const onAck: Msg[] = [];
+    const onPlain: Msg[] = [];
+    const ackSub = raw.subscribe(ackR, { callback: (_e, msg) => void onAck.push(msg) }); // never answers a probe
+    raw.subscribe(plainR, { callback: (_e, msg) => void onPlain.push(msg) });
+    const ack = headers();
+    ack.set('Rxwire-Ack', '1');
+    raw.publish('rxwire.svc.p3', Num.encode(7), { reply: plainR });
+    raw.publish('rxwire.svc.p3', Num.encode(8), { reply: ackR, headers: ack });
+    await until(() => onAck.filter((m) => kindOf(m) === 'probe').length >= 2);
+    const probe = onAck.find((m) => kindOf(m) === 'probe')!;
+    expect(new TextDecoder().decode(probe.data)).toBe(svc.member);
+    expect(probe.reply).not.toBe(svc.member); // a NATS request: its answer goes to the member's own inbox
+    expect(onPlain).toEqual([]); // a plain caller's inbox would take a probe for the reply
+    expect(aborted).toEqual([]); // unanswered probes say only that R is subscribed
+    ackSub.unsubscribe(); // the client is gone: "no responders" on the next probe
+    await until(() => aborted.length === 1);
+    expect(aborted).toEqual([8]);
+    release(); // the plain request, held all along and never probed, gets its reply
+    await until(() => onPlain.length === 1);
+    expect(onPlain.map(kindOf)).toEqual(['reply']);
+  });
+
+  it('answers a probe, and tells a member that does not own the request to cancel it', async () => {
+    const raw = await f.connection();
+    const M1 = 'rxwire.svc.p4.member.one';
+    const M2 = 'rxwire.svc.p4.member.two';
+    const told: Record<string, string[]> = { [M1]: [], [M2]: [] };
+    for (const m of [M1, M2]) raw.subscribe(m, { callback: (_e, msg) => void told[m]!.push(`${kindOf(msg)} ${msg.reply}`) });
+    let R = '';
+    raw.subscribe('rxwire.svc.p4', { queue: 'p4', callback: (_e, msg) => {
+      R = msg.reply!;
+      raw.publish(R, EMPTY, { reply: M1, headers: withKind('ack') }); // M1 owns it
+    } });
+    await raw.flush();
+    const c = f.client(client({ nc: f.nc }, 'p4', { request: Num, reply: Num, ackTimeout: 60_000 }));
+    const answer = firstValueFrom(request(c, 3));
+    await until(() => R !== '');
+    await raw.flush();
+    const probe = (body: string): Promise<Msg> => raw.request(R, new TextEncoder().encode(body), { timeout: 2_000, headers: withKind('probe') });
+
+    const fromOwner = await probe(M1);
+    expect(fromOwner.data.length).toBe(0);
+    expect(fromOwner.headers).toBeUndefined();
+    await probe(M2); // another member holds R too (a retry reached it): it should stop
+    await until(() => told[M2]!.length === 1);
+    expect(told[M2]).toEqual([`cancel ${R}`]);
+    await probe('not a subject.*'); // a hostile body: answered, nobody told
+    await probe('');
+
+    const reply = headers();
+    reply.set('Rxwire-Kind', 'reply');
+    raw.publish(R, Num.encode(9), { reply: M1, headers: reply });
+    expect(await answer).toBe(9);
+    await probe(M1); // the request is over here: its member is told to cancel
+    await until(() => told[M1]!.length === 1);
+    expect(told[M1]).toEqual([`cancel ${R}`]);
+    expect(told[M2]).toHaveLength(1);
+  });
+
+  it('tells the first member that probes a request cancelled before anyone owned it', async () => {
+    const raw = await f.connection();
+    const M = 'rxwire.svc.p5.member.late';
+    const told: string[] = [];
+    raw.subscribe(M, { callback: (_e, msg) => void told.push(`${kindOf(msg)} ${msg.reply}`) });
+    let R = '';
+    raw.subscribe('rxwire.svc.p5', { queue: 'p5', callback: (_e, msg) => void (R = msg.reply!) }); // takes it silently
+    await raw.flush();
+    const c = f.client(client({ nc: f.nc }, 'p5', { request: Num, reply: Num, ackTimeout: 60_000 }));
+    const sub = request(c, 1).subscribe();
+    await until(() => R !== '');
+    sub.unsubscribe(); // cancelled while no member owns it
+    await raw.request(R, new TextEncoder().encode(M), { timeout: 2_000, headers: withKind('probe') });
+    await until(() => told.length === 1);
+    expect(told).toEqual([`cancel ${R}`]);
+  });
+
+  it('refuses a probeInterval that is not a positive number of milliseconds or Infinity; Infinity never probes', async () => {
+    const nc: NatsConnection = f.nc;
+    for (const bad of [0, -1, Number.NaN, 2 ** 31, '100' as unknown as number]) {
+      await expect(serve({ nc }, 'p6', (n: number) => n, { request: Num, reply: Num, probeInterval: bad })).rejects.toBeInstanceOf(RangeError);
+    }
+    const raw = await f.connection();
+    const R = '_INBOX.never.1';
+    const seen: Msg[] = [];
+    raw.subscribe(R, { callback: (_e, msg) => void seen.push(msg) });
+    const ack = headers();
+    ack.set('Rxwire-Ack', '1');
+    let started = 0;
+    const quiet = f.service(await serve({ nc: await f.connection() }, 'p6', () => (started++, NEVER as Observable<number>), { request: Num, reply: Num, probeInterval: Infinity }));
+    raw.publish('rxwire.svc.p6', Num.encode(1), { reply: R, headers: ack });
+    await until(() => started === 1 && seen.length === 1);
+    expect(kindOf(seen[0]!)).toBe('ack');
+    // A second member probing every 20 ms shows how long "never" has been.
+    const control = '_INBOX.never.2';
+    const probed: Msg[] = [];
+    const controlSub = raw.subscribe(control, { callback: (_e, msg) => void (kindOf(msg) === 'probe' && probed.push(msg)) });
+    f.service(await serve({ nc: await f.connection() }, 'p6b', () => NEVER as Observable<number>, { request: Num, reply: Num, probeInterval: 20 }));
+    raw.publish('rxwire.svc.p6b', Num.encode(1), { reply: control, headers: ack });
+    await until(() => probed.length >= 5);
+    expect(seen.map(kindOf)).toEqual(['ack']); // five probe intervals of the other member, none here
+    raw.publish(quiet.member, EMPTY, { reply: R, headers: withKind('cancel') }); // so both members can stop
+    controlSub.unsubscribe();
+  });
+});
