@@ -10,7 +10,8 @@ import { runnerPath } from '../threads/worker';
 import { open } from '../transports/open';
 import { specOf } from '../pool/types';
 import { checkOptions, type Checked, type StageOptions } from './stage-options';
-import { AFTER, BEFORE, HELD_PER_IN_FLIGHT, LAST_VALUES_MS, OTHERS_MS, OrderedSlots, inputCodec, isRemote, outputCodec, type Input, type Member, type Output, type StageSetup } from './stage-internals';
+import { InFlightWindow } from './stage-window';
+import { AFTER, BEFORE, LAST_VALUES_MS, OTHERS_MS, OrderedSlots, inputCodec, isRemote, outputCodec, type Input, type Member, type Output, type StageSetup } from './stage-internals';
 
 export type { StageOptions } from './stage-options';
 
@@ -62,11 +63,10 @@ export type { StageOptions } from './stage-options';
  * every output is emitted when it arrives.
  *
  * Backpressure and memory. An RxJS source cannot be paused: inputs beyond
- * `inFlight` wait in this thread, without bound, and are sent as earlier ones
- * finish. An input stays in flight until its worker has finished it; when
- * ordered, finished inputs whose outputs wait for an earlier one are bounded
- * separately, at 16 × `inFlight` inputs' worth, so one slow input does not
- * stop the other workers.
+ * `inFlight` (adaptive by default: ./stage-window.ts) wait in this thread,
+ * without bound, and go as earlier ones finish (there). Ordered, finished
+ * inputs whose outputs wait for an earlier one are bounded at 16 × `inFlight`
+ * inputs' worth, so one slow input does not stop the other workers.
  *
  * Ending. When the source completes, the remaining inputs are sent, each
  * worker's input completes, and the output completes once every worker's
@@ -101,16 +101,15 @@ function run<I, O>(
   module: ModuleRef,
   options: Checked<I, O>,
 ): () => void {
-  const { workers, ordered, inFlight, key } = options;
+  const { workers, ordered, key } = options;
   const members: Member<I, O>[] = [];
   const waiting = new Fifo<I>(); // inputs waiting for room in flight
   const slots = new OrderedSlots<O>(); // ordered: the outputs of inputs sent and not yet emitted, by seq
   const tail: O[] = []; // ordered: outputs emitted after a worker's input completed
   let nextSeq = 0;
-  /** Inputs sent to a worker and not yet finished there. */
-  let inFlightNow = 0;
-  /** Another input may go down: `inFlight` bounds the workers' queues; ordered, HELD_PER_IN_FLIGHT × it bounds what waits for its turn. */
-  const room = () => !dying && inFlightNow < inFlight && (!ordered || slots.size < inFlight * HELD_PER_IN_FLIGHT);
+  const flight = new InFlightWindow(options.inFlight);
+  /** Another input may go down: the window bounds the workers' queues; ordered, HELD_PER_IN_FLIGHT × it bounds what waits for its turn. */
+  const room = () => !dying && flight.now < flight.limit && (!ordered || slots.size < flight.held);
   let sourceDone = false;
   let inputsClosed = false;
   let ended = false;
@@ -193,7 +192,7 @@ function run<I, O>(
     }
     const seq = nextSeq++;
     if (ordered) slots.open(seq);
-    inFlightNow++;
+    flight.now++;
     members[target].pending.push(seq);
     members[target].down.next({ seq, value });
   };
@@ -211,7 +210,7 @@ function run<I, O>(
     if (last && seq === BEFORE) member.ready = true;
     if (last && seq >= 0 && member.pending.peek() === seq) {
       member.pending.shift();
-      inFlightNow--;
+      flight.finished(members);
     }
     if (!ordered || seq === BEFORE || (seq >= 0 && slots.passed(seq))) {
       for (const value of values) {
@@ -234,7 +233,7 @@ function run<I, O>(
     member.ready = true;
     for (const seq of member.pending.drain()) {
       if (ordered) slots.finish(seq);
-      inFlightNow--;
+      flight.now--;
     }
     if (ordered) release();
     if (!subscriber.closed) pump();
