@@ -34,14 +34,17 @@ export interface ServeOptions<Q, A> {
    */
   handlerSignal?: 'auto' | boolean;
   /**
-   * Milliseconds a request from an rxwire client may go without word from
-   * that client (its pings, credit, the request sent again) before this
-   * member probes the request's reply subject: when nobody subscribes it any
-   * more (the client closed or died without cancelling), the request is
-   * dropped as on a cancel, its handler's signal aborts and its streamed
-   * reply stops. Default 5_000; `Infinity` never probes. The rxwire client
-   * pings every `ackTimeout` (2 s), so its requests are probed only once it
-   * is gone. Requests from plain NATS clients are never probed.
+   * How this member notices a client that closed or died without cancelling:
+   * every `probeInterval` ms it probes the reply subject of each request from
+   * an rxwire client that it has not heard about for that long (the client's
+   * pings, credit, the request sent again); when two probes in a row, one
+   * interval apart, find nobody subscribed there, the request is dropped as
+   * on a cancel (its handler's signal aborts, its streamed reply stops). So
+   * a dead client's requests go within two to four intervals, and one that
+   * reconnects within an interval keeps them. From 1 ms; default 5_000;
+   * `Infinity` never probes. The rxwire client pings every `ackTimeout`
+   * (2 s), so its requests are probed only once it has gone quiet. Requests
+   * from plain NATS clients are never probed.
    */
   probeInterval?: number;
 }
@@ -54,13 +57,13 @@ export const DEFAULT_PROBE_INTERVAL = 5_000;
 /**
  * Checks the options of `serve` (rxwire/nats): their names and codecs, and `probeInterval`.
  * @throws TypeError for an unknown option or a missing codec
- * @throws RangeError for a `probeInterval` that is not a number of milliseconds above 0 (at most 2147483647) or `Infinity`
+ * @throws RangeError for a `probeInterval` that is not a number of milliseconds from 1 to 2147483647, or `Infinity`
  */
 export function checkServeOptions<Q, A>(options: ServeOptions<Q, A>): void {
   checkCodecs('serve', options, SERVE_OPTIONS);
   const { probeInterval = DEFAULT_PROBE_INTERVAL } = options;
-  if (!(probeInterval === Infinity || (typeof probeInterval === 'number' && probeInterval > 0 && probeInterval <= MAX_TIMER_MS))) {
-    throw new RangeError(`serve: options.probeInterval must be a number of milliseconds above 0 (at most ${MAX_TIMER_MS}), or Infinity (never probe)`);
+  if (!(probeInterval === Infinity || (typeof probeInterval === 'number' && probeInterval >= 1 && probeInterval <= MAX_TIMER_MS))) {
+    throw new RangeError(`serve: options.probeInterval must be a number of milliseconds from 1 to ${MAX_TIMER_MS}, or Infinity (never probe)`);
   }
 }
 

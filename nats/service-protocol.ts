@@ -55,6 +55,19 @@ export function serviceSubject(prefix: string, name: string): string {
   return `${prefix}svc.${name}`;
 }
 
+/**
+ * Is `subject` the control subject M of a member of the service whose
+ * subject is `service`: `<service>.member.` and a NUID (22 characters
+ * `[0-9A-Za-z]`)? A client sends control messages nowhere else, so a forged
+ * reply subject or probe body cannot make it publish to any subject it names.
+ */
+export function isMemberSubject(service: string, subject: string | undefined): subject is string {
+  return subject !== undefined && subject.length === service.length + MEMBER_INFIX.length + NUID_LENGTH && subject.startsWith(service) && subject.startsWith(MEMBER_INFIX, service.length) && NUID.test(subject.slice(-NUID_LENGTH));
+}
+const MEMBER_INFIX = '.member.';
+const NUID_LENGTH = 22;
+const NUID = /^[0-9A-Za-z]{22}$/;
+
 /** The control subject of one member of service `name`: `<prefix>svc.<name>.member.<id>`. */
 export function memberSubject(prefix: string, name: string, id: string): string {
   return `${prefix}svc.${name}.member.${id}`;
@@ -139,6 +152,6 @@ export function checkServiceName(api: string, name: unknown): asserts name is st
 }
 
 /** Is `name` a NATS subject without wildcards: dot-separated non-empty tokens, no whitespace, no token `*` or `>`? */
-export function isLiteralSubject(name: unknown): name is string {
+function isLiteralSubject(name: unknown): name is string {
   return typeof name === 'string' && name !== '' && !/\s/.test(name) && name.split('.').every((t) => t !== '' && t !== '*' && t !== '>');
 }

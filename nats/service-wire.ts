@@ -34,7 +34,7 @@ import { NoRespondersError, SchemaMismatchError, TransportClosedError } from '..
 import { Deadlines, type DeadlineEntry } from '../operators/deadlines';
 import { RpcKind, control, creditOf, withBody, type RpcEnvelope } from '../operators/request-internals';
 import { MemberWatch } from './service-watch';
-import { EMPTY, Header, Kind, errorOf, isLiteralSubject, isNoResponders, kindHeaders, tooLarge } from './service-protocol';
+import { EMPTY, Header, Kind, errorOf, isMemberSubject, isNoResponders, kindHeaders, tooLarge } from './service-protocol';
 
 /** One request on the wire, until its reply ends or it is dropped. */
 interface Call extends DeadlineEntry<Call> {
@@ -168,7 +168,8 @@ export class ServiceWire extends Observable<RpcEnvelope> {
     const call = this.calls.get(Number(msg.subject.slice(this.inbox.length + 1)));
     const h = msg.headers;
     const kind = h?.get(Header.KIND) ?? '';
-    const from = msg.reply || undefined;
+    // The member's M; a reply subject that is not one of this service's members is not listened to.
+    const from = isMemberSubject(this.subject, msg.reply) ? msg.reply : undefined;
     if (kind === Kind.PROBE) return this.probed(msg, call);
     if (!call) {
       // A member still working on a request that has ended here: it should stop.
@@ -216,13 +217,15 @@ export class ServiceWire extends Observable<RpcEnvelope> {
 
   /**
    * A member holding R asks whether this client is still there (its body is
-   * the member's M): the answer says yes; a member that R is not waited on
-   * from (ended, cancelled, owned by another) is also sent `cancel`.
+   * the member's M). Not answered: the server's "no responders", or its
+   * absence, is the answer (and an answer would go to whatever subject the
+   * probe names). A member of this service that R is not waited on from
+   * (ended, cancelled, owned by another) is sent `cancel`.
    */
   private probed(msg: Msg, call: Call | undefined): void {
-    if (msg.reply && !this.nc.isClosed()) this.nc.publish(msg.reply, EMPTY);
+    if (msg.data.length !== Buffer.byteLength(this.subject) + 30) return; // `<service>.member.` and 22 characters
     const member = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.length).toString('utf8');
-    if (!isLiteralSubject(member)) return; // not a member's subject: nobody to tell
+    if (!isMemberSubject(this.subject, member)) return;
     if (call === undefined || call.cancelled || (call.member !== undefined && call.member !== member)) {
       this.control(member, msg.subject, kindHeaders(Kind.CANCEL));
     }

@@ -62,7 +62,7 @@ interface Call {
  * @param options the codecs, queue group, concurrency and stop signal, see {@link ServeOptions}
  * @returns the member, once the server has registered its subscriptions (a request made after cannot miss it)
  * @throws TypeError when `name` is not a NATS subject without wildcards, `handler` is not a function, or a codec is missing
- * @throws RangeError when `options.concurrency` is not a positive integer or `Infinity`, or `options.probeInterval` not a number of milliseconds above 0 (at most 2147483647) or `Infinity`
+ * @throws RangeError when `options.concurrency` is not a positive integer or `Infinity`, or `options.probeInterval` not a number of milliseconds from 1 to 2147483647 or `Infinity`
  */
 export async function serve<Q, A>(
   conn: NatsHandle,

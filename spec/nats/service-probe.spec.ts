@@ -30,6 +30,11 @@ function kindOf(msg: Msg): string | undefined {
   return msg.headers?.get('Rxwire-Kind');
 }
 
+/** A member's control subject: `rxwire.svc.<service>.member.` and 22 characters [0-9A-Za-z]. */
+function memberOf(service: string, id: string): string {
+  return `rxwire.svc.${service}.member.${id.padEnd(22, '0')}`;
+}
+
 function withKind(kind: string): ReturnType<typeof headers> {
   const h = headers();
   h.set('Rxwire-Kind', kind);
@@ -105,7 +110,7 @@ describe('services over NATS: a member probes the clients of the requests it hol
     await until(() => onAck.filter((m) => kindOf(m) === 'probe').length >= 2);
     const probe = onAck.find((m) => kindOf(m) === 'probe')!;
     expect(new TextDecoder().decode(probe.data)).toBe(svc.member);
-    expect(probe.reply).not.toBe(svc.member); // a NATS request: its answer goes to the member's own inbox
+    expect(probe.reply).not.toBe(svc.member); // its reply subject is an inbox of the member, for the server's 503
     expect(onPlain).toEqual([]); // a plain caller's inbox would take a probe for the reply
     expect(aborted).toEqual([]); // unanswered probes say only that R is subscribed
     ackSub.unsubscribe(); // the client is gone: "no responders" on the next probe
@@ -116,12 +121,14 @@ describe('services over NATS: a member probes the clients of the requests it hol
     expect(onPlain.map(kindOf)).toEqual(['reply']);
   });
 
-  it('answers a probe, and tells a member that does not own the request to cancel it', async () => {
+  it('does not answer a probe, and tells a member that does not own the request to cancel it', async () => {
     const raw = await f.connection();
-    const M1 = 'rxwire.svc.p4.member.one';
-    const M2 = 'rxwire.svc.p4.member.two';
+    const M1 = memberOf('p4', 'One');
+    const M2 = memberOf('p4', 'Two');
     const told: Record<string, string[]> = { [M1]: [], [M2]: [] };
     for (const m of [M1, M2]) raw.subscribe(m, { callback: (_e, msg) => void told[m]!.push(`${kindOf(msg)} ${msg.reply}`) });
+    const answers: Msg[] = [];
+    raw.subscribe('_INBOX.prober.*', { callback: (_e, msg) => void answers.push(msg) });
     let R = '';
     raw.subscribe('rxwire.svc.p4', { queue: 'p4', callback: (_e, msg) => {
       R = msg.reply!;
@@ -132,30 +139,60 @@ describe('services over NATS: a member probes the clients of the requests it hol
     const answer = firstValueFrom(request(c, 3));
     await until(() => R !== '');
     await raw.flush();
-    const probe = (body: string): Promise<Msg> => raw.request(R, new TextEncoder().encode(body), { timeout: 2_000, headers: withKind('probe') });
+    let probes = 0;
+    const probe = (body: string | Uint8Array): void =>
+      raw.publish(R, typeof body === 'string' ? new TextEncoder().encode(body) : body, { reply: `_INBOX.prober.${++probes}`, headers: withKind('probe') });
 
-    const fromOwner = await probe(M1);
-    expect(fromOwner.data.length).toBe(0);
-    expect(fromOwner.headers).toBeUndefined();
-    await probe(M2); // another member holds R too (a retry reached it): it should stop
+    const sentBefore = f.nc.stats().outMsgs;
+    probe(M1); // from the owner: nothing to say
+    // Hostile bodies: not a subject, empty, huge, a member of another service, a subject with a wildcard. Nobody is told.
+    probe('not a subject.*');
+    probe('');
+    probe(new Uint8Array(5000).fill(0x41));
+    probe('rxwire.svc.other.member.AAAAAAAAAAAAAAAAAAAAAA');
+    probe('rxwire.svc.p4.member.AAAAAAAAAAAAAAAAAAAA.*');
+    probe(M2); // another member holds R too (a retry reached it): it should stop
     await until(() => told[M2]!.length === 1);
     expect(told[M2]).toEqual([`cancel ${R}`]);
-    await probe('not a subject.*'); // a hostile body: answered, nobody told
-    await probe('');
+    expect(f.nc.stats().outMsgs - sentBefore).toBe(1); // that cancel, and nothing else: no answer to any probe
+    expect(answers).toEqual([]);
+    expect(f.nc.isClosed()).toBe(false);
 
     const reply = headers();
     reply.set('Rxwire-Kind', 'reply');
     raw.publish(R, Num.encode(9), { reply: M1, headers: reply });
     expect(await answer).toBe(9);
-    await probe(M1); // the request is over here: its member is told to cancel
+    probe(M1); // the request is over here: its member is told to cancel
     await until(() => told[M1]!.length === 1);
     expect(told[M1]).toEqual([`cancel ${R}`]);
     expect(told[M2]).toHaveLength(1);
   });
 
+  it('takes no member as owner, and sends nothing, to a reply subject that is not a member of the service', async () => {
+    const raw = await f.connection();
+    const forged: Msg[] = [];
+    raw.subscribe('$JS.API.STREAM.DELETE.ORDERS', { callback: (_e, msg) => void forged.push(msg) });
+    let requests = 0;
+    let R = '';
+    const M = memberOf('p7', 'Real');
+    raw.subscribe('rxwire.svc.p7', { queue: 'p7', callback: (_e, msg) => {
+      R = msg.reply!;
+      if (++requests === 1) raw.publish(R, EMPTY, { reply: '$JS.API.STREAM.DELETE.ORDERS', headers: withKind('ack') });
+      else raw.publish(R, Num.encode(5), { reply: M, headers: withKind('reply') });
+    } });
+    await raw.flush();
+    const c = f.client(client({ nc: f.nc }, 'p7', { request: Num, reply: Num, ackTimeout: 100 }));
+    // The forged ack made no owner: the request is sent again at its ack deadline, and answered then.
+    expect(await firstValueFrom(request(c, 1))).toBe(5);
+    expect(requests).toBe(2);
+    await f.nc.flush();
+    await raw.flush();
+    expect(forged).toEqual([]);
+  });
+
   it('tells the first member that probes a request cancelled before anyone owned it', async () => {
     const raw = await f.connection();
-    const M = 'rxwire.svc.p5.member.late';
+    const M = memberOf('p5', 'Late');
     const told: string[] = [];
     raw.subscribe(M, { callback: (_e, msg) => void told.push(`${kindOf(msg)} ${msg.reply}`) });
     let R = '';
@@ -165,14 +202,14 @@ describe('services over NATS: a member probes the clients of the requests it hol
     const sub = request(c, 1).subscribe();
     await until(() => R !== '');
     sub.unsubscribe(); // cancelled while no member owns it
-    await raw.request(R, new TextEncoder().encode(M), { timeout: 2_000, headers: withKind('probe') });
+    raw.publish(R, new TextEncoder().encode(M), { reply: '_INBOX.prober.1', headers: withKind('probe') });
     await until(() => told.length === 1);
     expect(told).toEqual([`cancel ${R}`]);
   });
 
   it('refuses a probeInterval that is not a positive number of milliseconds or Infinity; Infinity never probes', async () => {
     const nc: NatsConnection = f.nc;
-    for (const bad of [0, -1, Number.NaN, 2 ** 31, '100' as unknown as number]) {
+    for (const bad of [0, 0.5, -1, Number.NaN, 2 ** 31, '100' as unknown as number]) {
       await expect(serve({ nc }, 'p6', (n: number) => n, { request: Num, reply: Num, probeInterval: bad })).rejects.toBeInstanceOf(RangeError);
     }
     const raw = await f.connection();

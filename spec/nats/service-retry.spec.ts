@@ -99,7 +99,7 @@ describe('services over NATS: members that die, stall or answer twice', () => {
   it('sends a request again when its member, asked by ping, no longer holds it (its reply was lost)', async () => {
     // A raw member speaking the protocol: acknowledges, never answers, and says by ping that it does not hold the request.
     const raw = await f.connection();
-    const M = 'rxwire.svc.r7.member.raw';
+    const M = 'rxwire.svc.r7.member.RawMember0000000000000'; // a member's M ends in 22 characters [0-9A-Za-z]
     let pinged = 0;
     const queue = raw.subscribe('rxwire.svc.r7', {
       queue: 'r7',
