@@ -34,6 +34,8 @@ export const Header = {
   ERROR_CODE: 'Rxwire-Error-Code',
   /** On credit: how many more NEXTs the member may send for the request (decimal, > 0). */
   CREDIT: 'Rxwire-Credit',
+  /** On next: its number among the request's NEXTs, from 1; on complete: how many NEXTs were sent. */
+  SEQ: 'Rxwire-Seq',
 } as const;
 
 /** The values of `Rxwire-Kind`. */
@@ -73,11 +75,12 @@ export function memberSubject(prefix: string, name: string, id: string): string 
   return `${prefix}svc.${name}.member.${id}`;
 }
 
-/** Headers with `Rxwire-Kind: kind` (and `Rxwire-Schema` when `schema` is given). */
-export function kindHeaders(kind: Kind, schema?: string): MsgHdrs {
+/** Headers with `Rxwire-Kind: kind` (and `Rxwire-Schema`, `Rxwire-Seq` when given). */
+export function kindHeaders(kind: Kind, schema?: string, seq?: number): MsgHdrs {
   const h = headers();
   h.set(Header.KIND, kind);
   if (schema !== undefined) h.set(Header.SCHEMA, schema);
+  if (seq !== undefined) h.set(Header.SEQ, String(seq));
   return h;
 }
 

@@ -3,29 +3,15 @@
  * the RequestClient of rxwire/operators sends its envelopes here and hears
  * the replies from here, so timeouts, cancellation, concurrency, streamed
  * replies and their credit are the ones every other transport has. This
- * file adds what NATS needs underneath: each request on the service subject
- * in a queue group, the member's acknowledgement, and the retry rule.
- *
- * Retry rule (docs/PROTOCOL.md, "NATS services and subjects"):
- * - a request not acknowledged (or answered) within `ackTimeout` ms is sent
- *   again, with the same reply subject R, until it is (or the request's own
- *   deadline passes);
- * - while requests are in flight on a member, the member is pinged every
- *   `ackTimeout` ms on its control subject (service-watch.ts); "no
- *   responders" means its connection is gone, and its answer names the
- *   requests it no longer holds (their reply was lost): such requests are
- *   sent again (the queue group picks another member), except a streamed
- *   reply that has delivered a value, which fails with TransportClosedError
- *   (values already delivered cannot be taken back);
- * - a member holding a request it has not heard about for a while probes
- *   its reply subject (service-probe.ts): it is answered, and told to cancel
- *   when this client no longer waits on that request from it;
- * - the first member to acknowledge or answer owns the request; anything
- *   another member sends for it is dropped (and that member told to cancel),
- *   and nothing is accepted after the reply's end. So every request gets
- *   exactly one reply (or one typed error), while its handler may run more
- *   than once (at-least-once handling) when a member died or stalled
- *   mid-way.
+ * file adds what NATS needs underneath (docs/PROTOCOL.md, "NATS services and
+ * subjects", says every rule): each request on the service subject in a
+ * queue group; sent again while no member has taken it (`ackTimeout`), or
+ * when its member is gone or lost its reply (pinged: service-watch.ts), but
+ * a streamed reply that has delivered a value fails instead (values cannot
+ * be taken back, nor lost: `Rxwire-Seq`); the first member to speak up owns
+ * it, the others are told to cancel; probes (service-probe.ts) are not
+ * answered. So every request gets exactly one reply (or one typed error),
+ * while its handler may run more than once (at-least-once handling).
  */
 import { Buffer } from 'node:buffer';
 import { Observable, type Subscriber } from 'rxjs';
@@ -46,6 +32,8 @@ interface Call extends DeadlineEntry<Call> {
   member: string | undefined;
   /** A NEXT was delivered: it can no longer be sent again. */
   streamed: boolean;
+  /** NEXTs received from its owner: each one's `Rxwire-Seq` must be one more. */
+  nexts: number;
   /** Cancelled before any member owned it: the first one to speak up is told to cancel. */
   cancelled: boolean;
   /** Sent more than once: "no responders" then means "not yet" (members reconnecting), not a failure. */
@@ -107,7 +95,7 @@ export class ServiceWire extends Observable<RpcEnvelope> {
     return new Promise<void>((resolve, reject) => {
       if (this.ended) return reject(this.ended);
       const { id, body } = envelope;
-      const call: Call = { id, reply: `${this.inbox}.${id}`, body, member: undefined, streamed: false, cancelled: false, retried: false, resolve, reject, deadline: 0, prev: undefined, next: undefined };
+      const call: Call = { id, reply: `${this.inbox}.${id}`, body, member: undefined, streamed: false, nexts: 0, cancelled: false, retried: false, resolve, reject, deadline: 0, prev: undefined, next: undefined };
       this.calls.set(id, call);
       this.post(call);
     });
@@ -203,9 +191,11 @@ export class ServiceWire extends Observable<RpcEnvelope> {
       case Kind.ACK:
         return;
       case Kind.NEXT:
+        if (!this.inSequence(call, h, ++call.nexts, from)) return;
         call.streamed = true;
         return this.observer?.next(withBody(call.id, RpcKind.NEXT, body));
       case Kind.COMPLETE:
+        if (!this.inSequence(call, h, call.nexts, undefined)) return;
         return this.finish(call, control(call.id, RpcKind.COMPLETE));
       case Kind.ERROR:
         return this.finish(call, { id: call.id, kind: RpcKind.ERROR, body: Buffer.alloc(0), error: errorOf(h, msg.data) });
@@ -234,6 +224,21 @@ export class ServiceWire extends Observable<RpcEnvelope> {
       this.drop(call);
       call.resolve();
     }
+  }
+
+  /**
+   * Whether the `Rxwire-Seq` of a NEXT or COMPLETE (absent: not checked) is
+   * `expected`; if not, values of the streamed reply were lost on the way
+   * (a slow consumer, a reconnect): the request fails, and `from`, when
+   * given, is told to cancel.
+   */
+  private inSequence(call: Call, h: Msg['headers'], expected: number, from: string | undefined): boolean {
+    const seq = h?.get(Header.SEQ);
+    if (!seq || Number(seq) === expected) return true;
+    if (from) this.control(from, call.reply, kindHeaders(Kind.CANCEL));
+    this.drop(call);
+    call.reject(new TransportClosedError(`the streamed reply lost values on the way (Rxwire-Seq ${seq} where ${expected} was due): the values delivered cannot be completed, so it fails`));
+    return false;
   }
 
   /** `call`'s reply ended with `envelope`. */

@@ -17,6 +17,8 @@ interface Call {
   readonly plain: boolean;
   /** NEXTs sent to a plain client since the last credit granted for it. */
   nexts: number;
+  /** NEXTs sent: the `Rxwire-Seq` of the last one, and of the COMPLETE. */
+  sent: number;
 }
 
 /**
@@ -130,8 +132,6 @@ export async function serve<Q, A>(
   };
   // The same headers on every message of a kind (the client encodes them anew each publish).
   const replyHeaders = kindHeaders(Kind.REPLY, replyFp);
-  const nextHeaders = kindHeaders(Kind.NEXT, replyFp);
-  const completeHeaders = kindHeaders(Kind.COMPLETE);
   const ackHeaders = kindHeaders(Kind.ACK);
 
   const output = input.pipe(envelopes).subscribe({
@@ -144,7 +144,7 @@ export async function serve<Q, A>(
           forget(id);
           return answer(id, call.reply, envelope.body, replyHeaders);
         case RpcKind.NEXT:
-          answer(id, call.reply, envelope.body, nextHeaders);
+          answer(id, call.reply, envelope.body, kindHeaders(Kind.NEXT, replyFp, ++call.sent));
           // A plain client grants no credit: this member grants it on its behalf.
           if (call.plain && calls.has(id) && ++call.nexts >= CREDIT_BATCH) {
             call.nexts = 0;
@@ -153,7 +153,7 @@ export async function serve<Q, A>(
           return;
         case RpcKind.COMPLETE:
           forget(id);
-          return void publish(call.reply, EMPTY, completeHeaders);
+          return void publish(call.reply, EMPTY, kindHeaders(Kind.COMPLETE, undefined, call.sent));
         case RpcKind.ERROR:
           forget(id);
           return fail(call.reply, envelope.error ?? { name: 'Error', message: 'the handler failed without saying why', code: null, stack: null });
@@ -180,7 +180,7 @@ export async function serve<Q, A>(
       return fail(to, toErrorData(mismatch));
     }
     const id = nextId++;
-    calls.set(id, { reply: to, plain: !wantsAck, nexts: 0 });
+    calls.set(id, { reply: to, plain: !wantsAck, nexts: 0, sent: 0 });
     byReply.set(to, id);
     input.next(withBody(id, RpcKind.REQUEST, Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.length)));
     // Still running (not answered at once): the client hears that this member has it, and is watched.

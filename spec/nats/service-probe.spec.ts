@@ -5,7 +5,7 @@
  * not lose its requests to a probe.
  */
 import { headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { NEVER, Observable, firstValueFrom, interval } from 'rxjs';
+import { NEVER, Observable, firstValueFrom, interval, range } from 'rxjs';
 import { codec } from '../../core/codec';
 import { client, serve } from '../../nats';
 import { request } from '../../operators';
@@ -205,6 +205,56 @@ describe('services over NATS: a member probes the clients of the requests it hol
     raw.publish(R, new TextEncoder().encode(M), { reply: '_INBOX.prober.1', headers: withKind('probe') });
     await until(() => told.length === 1);
     expect(told).toEqual([`cancel ${R}`]);
+  });
+
+  it('fails a streamed reply that lost a value on the way (Rxwire-Seq), instead of completing it short', async () => {
+    const raw = await f.connection();
+    const M = memberOf('p8', 'Seq');
+    const told: string[] = [];
+    raw.subscribe(M, { callback: (_e, msg) => void told.push(`${kindOf(msg)} ${msg.reply}`) });
+    /** What the raw member sends for request n: [kind, seq] pairs (seq undefined: no header). */
+    const scripts: Record<number, [string, number | undefined][]> = {
+      1: [['next', 1], ['next', 3]], // the second value was lost
+      2: [['next', 1], ['next', 2], ['complete', 3]], // the third was lost, just before the end
+      3: [['next', undefined], ['next', undefined], ['complete', undefined]], // a member that does not number: not checked
+      4: [['next', 1], ['next', 2], ['complete', 2]],
+      5: [['complete', 0]],
+    };
+    raw.subscribe('rxwire.svc.p8', { queue: 'p8', callback: (_e, msg) => {
+      const n = Num.decode(Buffer.from(msg.data));
+      for (const [kind, seq] of scripts[n]!) {
+        const h = withKind(kind);
+        if (seq !== undefined) h.set('Rxwire-Seq', String(seq));
+        raw.publish(msg.reply!, kind === 'next' ? Num.encode(n * 10) : EMPTY, { reply: M, headers: h });
+      }
+    } });
+    await raw.flush();
+    const c = f.client(client({ nc: f.nc }, 'p8', { request: Num, reply: Num }));
+    const outcome = (n: number) => new Promise<string>((resolve) => {
+      const seen: number[] = [];
+      request(c, n).subscribe({ next: (v) => seen.push(v), error: (e: Error) => resolve(`${e.name} after [${seen}]`), complete: () => resolve(`complete [${seen}]`) });
+    });
+    expect(await outcome(1)).toBe('TransportClosedError after [10]');
+    await until(() => told.length === 1);
+    expect(told[0]).toMatch(/^cancel _INBOX\./); // told after the NEXT out of step
+    expect(await outcome(2)).toBe('TransportClosedError after [20,20]');
+    expect(await outcome(3)).toBe('complete [30,30]');
+    expect(await outcome(4)).toBe('complete [40,40]');
+    expect(await outcome(5)).toBe('complete []');
+    expect(told).toHaveLength(1); // a COMPLETE out of step ends the request at the member already
+  });
+
+  it('numbers the NEXTs of a streamed reply and says their count on COMPLETE', async () => {
+    f.service(await serve({ nc: await f.connection() }, 'p9', (n: number) => range(0, n), { request: Num, reply: Num }));
+    const raw = await f.connection();
+    const got: string[] = [];
+    raw.subscribe('_INBOX.seq.1', { callback: (_e, msg) => void got.push(`${kindOf(msg)} ${msg.headers?.get('Rxwire-Seq')}`) });
+    raw.subscribe('_INBOX.seq.2', { callback: (_e, msg) => void got.push(`${kindOf(msg)} ${msg.headers?.get('Rxwire-Seq')}`) });
+    raw.publish('rxwire.svc.p9', Num.encode(3), { reply: '_INBOX.seq.1' });
+    await until(() => got.length === 4);
+    raw.publish('rxwire.svc.p9', Num.encode(0), { reply: '_INBOX.seq.2' });
+    await until(() => got.length === 5);
+    expect(got).toEqual(['next 1', 'next 2', 'next 3', 'complete 3', 'complete 0']);
   });
 
   it('refuses a probeInterval that is not a positive number of milliseconds or Infinity; Infinity never probes', async () => {
