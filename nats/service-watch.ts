@@ -5,7 +5,9 @@
  * subject. "No responders" means its connection is gone: every request it
  * owned is reclaimed. Otherwise its answer lists the requests it was asked
  * about and no longer holds (their reply was lost on the way: a server
- * restart, a slow consumer): those are reclaimed. A ping that times out
+ * restart, a slow consumer): those are reclaimed; and, as `R n`, how many
+ * NEXTs it has sent for those it holds: a request that has received fewer
+ * lost values on the way (they were sent before the answer), and is cut. A ping that times out
  * says nothing (a busy member).
  */
 import { Buffer } from 'node:buffer';
@@ -18,6 +20,8 @@ export interface Owned {
   readonly reply: string;
   /** M, the control subject of the member that owns it. */
   member: string | undefined;
+  /** NEXTs received from it. */
+  readonly nexts: number;
 }
 
 export class MemberWatch<C extends Owned> {
@@ -29,12 +33,14 @@ export class MemberWatch<C extends Owned> {
   /**
    * @param lookup the request still pending under R, if any
    * @param reclaim takes a request back from a member that no longer answers it, saying why
+   * @param cut fails a request whose streamed reply lost values on the way, saying why
    */
   constructor(
     private readonly nc: NatsConnection,
     private readonly interval: number,
     private readonly lookup: (reply: string) => C | undefined,
     private readonly reclaim: (call: C, why: string) => void,
+    private readonly cut: (call: C, why: string) => void,
   ) {}
 
   /** `call.member` owns `call`: watched from now on. */
@@ -84,12 +90,19 @@ export class MemberWatch<C extends Owned> {
     this.soon();
   };
 
-  /** `member` answered that it does not hold the Rs in `body`: their replies, sent before this answer, would have arrived first. */
+  /**
+   * `member` answered: a line `R` for each R asked about that it does not hold (its end, sent before this
+   * answer, would have arrived first), `R n` for one it holds after sending n NEXTs (all arrived first).
+   */
   private missing(member: string, body: Uint8Array): void {
     if (body.length === 0 || this.closed) return;
-    for (const reply of Buffer.from(body.buffer, body.byteOffset, body.length).toString('utf8').split('\n')) {
-      const call = this.lookup(reply);
-      if (call?.member === member) this.reclaim(call, `the member serving it (${member}) no longer has it: its reply was lost`);
+    for (const line of Buffer.from(body.buffer, body.byteOffset, body.length).toString('utf8').split('\n')) {
+      const space = line.indexOf(' ');
+      const call = this.lookup(space < 0 ? line : line.slice(0, space));
+      if (call?.member !== member) continue;
+      const sent = space < 0 ? 0 : Number(line.slice(space + 1));
+      if (space < 0) this.reclaim(call, `the member serving it (${member}) no longer has it: its reply was lost`);
+      else if (call.nexts < sent) this.cut(call, `the member serving it (${member}) sent ${sent} values, ${call.nexts} arrived`);
     }
   }
 

@@ -79,7 +79,7 @@ export class ServiceWire extends Observable<RpcEnvelope> {
     this.watch = new MemberWatch(nc, ackTimeout, (reply) => {
       const call = this.calls.get(Number(reply.slice(this.inbox.length + 1)));
       return call?.reply === reply ? call : undefined;
-    }, (call, why) => this.reclaim(call, why));
+    }, (call, why) => this.reclaim(call, why), (call, why) => this.lost(call, call.member, why));
     // The connection's own inbox prefix (a connect option: permissions often allow only it); not in its declared type.
     this.inbox = createInbox((nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
     this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (_err, msg) => this.receive(msg) });
@@ -216,9 +216,7 @@ export class ServiceWire extends Observable<RpcEnvelope> {
     if (msg.data.length !== Buffer.byteLength(this.subject) + 30) return; // `<service>.member.` and 22 characters
     const member = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.length).toString('utf8');
     if (!isMemberSubject(this.subject, member)) return;
-    if (call === undefined || call.cancelled || (call.member !== undefined && call.member !== member)) {
-      this.control(member, msg.subject, kindHeaders(Kind.CANCEL));
-    }
+    if (call === undefined || call.cancelled || (call.member !== undefined && call.member !== member)) this.control(member, msg.subject, kindHeaders(Kind.CANCEL));
     if (call?.cancelled && call.member === undefined) {
       // The member that speaks up first about a request cancelled here has been told: it is over.
       this.drop(call);
@@ -226,19 +224,19 @@ export class ServiceWire extends Observable<RpcEnvelope> {
     }
   }
 
-  /**
-   * Whether the `Rxwire-Seq` of a NEXT or COMPLETE (absent: not checked) is
-   * `expected`; if not, values of the streamed reply were lost on the way
-   * (a slow consumer, a reconnect): the request fails, and `from`, when
-   * given, is told to cancel.
-   */
+  /** Whether the `Rxwire-Seq` of a NEXT or COMPLETE is absent or `expected`; if not, values were lost: see `lost`. */
   private inSequence(call: Call, h: Msg['headers'], expected: number, from: string | undefined): boolean {
     const seq = h?.get(Header.SEQ);
-    if (!seq || Number(seq) === expected) return true;
+    if (!seq || seq === String(expected)) return true;
+    this.lost(call, from, `Rxwire-Seq ${seq} where ${expected} was due`);
+    return false;
+  }
+
+  /** Values of `call`'s streamed reply were lost on the way: it fails, and `from`, when given, is told to cancel. */
+  private lost(call: Call, from: string | undefined, why: string): void {
     if (from) this.control(from, call.reply, kindHeaders(Kind.CANCEL));
     this.drop(call);
-    call.reject(new TransportClosedError(`the streamed reply lost values on the way (Rxwire-Seq ${seq} where ${expected} was due): the values delivered cannot be completed, so it fails`));
-    return false;
+    call.reject(new TransportClosedError(`the streamed reply lost values on the way (${why}): it cannot be completed, so it fails`));
   }
 
   /** `call`'s reply ended with `envelope`. */

@@ -193,10 +193,17 @@ export async function serve<Q, A>(
   const onControl = (msg: Msg): void => {
     const kind = msg.headers?.get(Header.KIND);
     if (kind === Kind.PING) {
-      // The answer lists the Rs asked about that this member does not hold.
+      // The answer: `R` for each R asked about that this member does not hold, `R n` for one it has sent n NEXTs for.
       const asked = msg.data.length === 0 ? [] : Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.length).toString('utf8').split('\n');
-      for (const r of asked) clients.heard(r);
-      if (msg.reply && !nc.isClosed()) nc.publish(msg.reply, Buffer.from(asked.filter((r) => !byReply.has(r)).join('\n')));
+      const lines: string[] = [];
+      for (const r of asked) {
+        clients.heard(r);
+        const id = byReply.get(r);
+        const sent = id === undefined ? 0 : calls.get(id)!.sent;
+        if (id === undefined) lines.push(r);
+        else if (sent > 0) lines.push(`${r} ${sent}`);
+      }
+      if (msg.reply && !nc.isClosed()) nc.publish(msg.reply, Buffer.from(lines.join('\n')));
       return;
     }
     const id = msg.reply === undefined ? undefined : byReply.get(msg.reply);

@@ -7,6 +7,7 @@
 import { headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { NEVER, Observable, firstValueFrom, interval, range } from 'rxjs';
 import { codec } from '../../core/codec';
+import { TransportClosedError } from '../../core/errors';
 import { client, serve } from '../../nats';
 import { request } from '../../operators';
 import { until } from '../helpers';
@@ -242,6 +243,52 @@ describe('services over NATS: a member probes the clients of the requests it hol
     expect(await outcome(4)).toBe('complete [40,40]');
     expect(await outcome(5)).toBe('complete []');
     expect(told).toHaveLength(1); // a COMPLETE out of step ends the request at the member already
+  });
+
+  it('fails a streamed reply whose last values were lost, when the member says by ping how many it sent', async () => {
+    const raw = await f.connection();
+    const M = memberOf('p10', 'Tail');
+    const told: string[] = [];
+    let R = '';
+    raw.subscribe(M, { callback: (_e, msg) => {
+      if (kindOf(msg) === 'ping') msg.respond(new TextEncoder().encode(`${R} 3`)); // "I hold R and have sent 3 NEXTs"
+      else told.push(`${kindOf(msg)} ${msg.reply}`);
+    } });
+    raw.subscribe('rxwire.svc.p10', { queue: 'p10', callback: (_e, msg) => {
+      R = msg.reply!;
+      const h = withKind('next');
+      h.set('Rxwire-Seq', '1');
+      raw.publish(R, Num.encode(1), { reply: M, headers: h }); // then 2 and 3 "lost", and no credit left to send more
+    } });
+    await raw.flush();
+    const c = f.client(client({ nc: f.nc }, 'p10', { request: Num, reply: Num, ackTimeout: 100, timeout: Infinity }));
+    const seen: number[] = [];
+    const ended = await new Promise<unknown>((resolve) => request(c, 0).subscribe({ next: (v) => seen.push(v), error: resolve, complete: () => resolve('completed') }));
+    expect(ended).toBeInstanceOf(TransportClosedError);
+    expect((ended as Error).message).toMatch(/sent 3 values, 1 arrived/);
+    expect(seen).toEqual([1]);
+    await until(() => told.length === 1);
+    expect(told).toEqual([`cancel ${R}`]);
+  });
+
+  it('answers a ping with R for what it does not hold and "R n" for what it has sent n NEXTs for', async () => {
+    let emit!: (n: number) => void;
+    const svc = f.service(await serve({ nc: await f.connection() }, 'p11', (n: number) => new Observable<number>((s) => {
+      if (n === 2) emit = (v) => s.next(v);
+    }), { request: Num, reply: Num }));
+    const raw = await f.connection();
+    const ack = headers();
+    ack.set('Rxwire-Ack', '1');
+    raw.subscribe('_INBOX.pinger.*', { callback: () => undefined });
+    await raw.flush();
+    raw.publish('rxwire.svc.p11', Num.encode(1), { reply: '_INBOX.pinger.1', headers: ack }); // held, no NEXT yet
+    raw.publish('rxwire.svc.p11', Num.encode(2), { reply: '_INBOX.pinger.2', headers: ack });
+    await until(() => emit !== undefined);
+    emit(20);
+    emit(21);
+    const pong = await raw.request(svc.member, new TextEncoder().encode('_INBOX.pinger.1\n_INBOX.pinger.2\n_INBOX.pinger.9'), { headers: withKind('ping'), timeout: 2_000 });
+    expect(new TextDecoder().decode(pong.data).split('\n').sort()).toEqual(['_INBOX.pinger.2 2', '_INBOX.pinger.9']);
+    for (const r of ['_INBOX.pinger.1', '_INBOX.pinger.2']) raw.publish(svc.member, EMPTY, { reply: r, headers: withKind('cancel') });
   });
 
   it('numbers the NEXTs of a streamed reply and says their count on COMPLETE', async () => {
