@@ -27,9 +27,8 @@ export interface StageOptions<I, O> {
    * ordered, inputs finished but waiting for an earlier one are bounded too,
    * at 16 × inFlight. A positive integer: fixed. Default: adaptive, what
    * the workers finish in about 4 ms at their measured pace, from 1024 to
-   * 16384, grown only while every worker's ring still holds what it was
-   * sent (./stage-window.ts): fast small inputs get a deep pipeline, slow or
-   * large ones keep 1024.
+   * 16384, grown only when no worker's ring is full (./stage-window.ts):
+   * fast small inputs get a deep pipeline, slow ones keep 1024.
    */
   inFlight?: number;
   /**
