@@ -194,13 +194,18 @@ export class DurableSubject<T, In = never> extends Observable<T> implements Obse
     }
   }
 
-  /** The stream exists (created once, on first use by either side). */
+  /** The stream exists (created once, on first use by either side; tried again at the next use after a failure). */
   private ready(): Promise<JetStreamManager> {
-    this.jsm ??= manager(this.conn.nc).then(async (jsm) => {
-      await ensureStream(jsm, this.o);
-      return jsm;
+    if (this.jsm) return this.jsm;
+    const jsm = manager(this.conn.nc).then(async (m) => {
+      await ensureStream(m, this.o);
+      return m;
     });
-    return this.jsm;
+    this.jsm = jsm;
+    jsm.catch(() => {
+      if (this.jsm === jsm) this.jsm = undefined;
+    });
+    return jsm;
   }
 
   private errorAll(err: RxwireError): void {

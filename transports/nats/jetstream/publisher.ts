@@ -186,7 +186,7 @@ export class DurablePublisher<T, In = never> {
           this.ready = 'yes';
           this.pump();
         },
-        (err: unknown) => this.fail(typed(err, this.nc, `durable ${this.o.stream}`)),
+        (err: unknown) => this.unready(typed(err, this.nc, `durable ${this.o.stream}`)),
       );
     }
     this.pump();
@@ -244,6 +244,21 @@ export class DurablePublisher<T, In = never> {
     const e = retryable(err, this.nc) ? new TimeoutError(`durable ${this.o.stream}: message ${p.id} not acknowledged within publishTimeout (${this.o.publishTimeout} ms)`, { cause: err }) : typed(err, this.nc, `durable ${this.o.stream}: publish ${p.id}`);
     p.settle?.reject(e);
     this.fail(e);
+  }
+
+  /**
+   * The stream could not be set up (the server unreachable at first use): the sends waiting for it get `err`
+   * and the next value tries again; a value taken by `next` (nobody to tell) ends publishing, as any error there.
+   */
+  private unready(err: RxwireError): void {
+    const waiting = [...this.queue.drain()];
+    if (this.done === 'ended' || waiting.some((p) => !p.settle)) {
+      for (const p of waiting) this.queue.push(p);
+      return this.fail(err);
+    }
+    this.ready = 'no';
+    for (const p of waiting) p.settle!.reject(err);
+    this.checkDrained();
   }
 
   /** Publishing ends with `err` for what comes next; what was taken is still published. */
