@@ -185,6 +185,11 @@ export interface ErrorData {
   stack: string | null;
 }
 
+/** A failure that came from the other side (a worker, a peer), not from this thread's own writing. */
+export function isRemote(err: unknown): boolean {
+  return err instanceof WorkerError || err instanceof RemoteError;
+}
+
 /**
  * Turns anything thrown (or passed to `error()`) into the data that crosses
  * the wire, keeping what a receiver can use (docs/PROTOCOL.md, "Errors as

@@ -93,6 +93,8 @@ function gathered<T>(source: Observable<T>, maxSize: number, scheduler: Schedule
   return new Observable<T[]>((subscriber) => {
     let gathering: T[] = [];
     let scheduled: Subscription | undefined;
+    /** Bursts begun: tells a burst a scheduler ran inside `schedule` from one still pending. */
+    let bursts = 0;
     /** A burst is being emitted (the subscriber may push into the source meanwhile). */
     let emitting = false;
     let ending: { error: unknown } | 'complete' | undefined;
@@ -112,6 +114,7 @@ function gathered<T>(source: Observable<T>, maxSize: number, scheduler: Schedule
     };
 
     const endBurst = (): void => {
+      bursts++;
       scheduled = undefined;
       emitting = true;
       // Take the values out before emitting: what arrives during the emission
@@ -125,7 +128,11 @@ function gathered<T>(source: Observable<T>, maxSize: number, scheduler: Schedule
     const subscription = source.subscribe({
       next: (value) => {
         gathering.push(value);
-        if (!scheduled) scheduled = scheduler.schedule(endBurst);
+        if (scheduled) return;
+        const before = bursts;
+        const action = scheduler.schedule(endBurst);
+        // A scheduler that ran the burst at once (queueScheduler outside its queue) left nothing pending.
+        if (bursts === before) scheduled = action;
       },
       error: (error) => {
         ending = { error };

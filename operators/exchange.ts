@@ -1,5 +1,6 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { isCodec, type Codec } from '../core/codec';
+import { isRemote } from '../core/errors';
 import { keyHash, type KeyValue } from '../core/hash';
 import { ALLOCATE_OPTIONS, type AllocateOptions, type ChannelId, type WorkerContext } from '../runtime/context';
 import { checkKnown } from '../core/options';
@@ -82,7 +83,11 @@ export function exchange<T>(options: ExchangeOptions<T>): MonoTypeOperatorFuncti
             } catch (err) {
               return fail(err);
             }
-            senders[target].next(value);
+            const sender = senders[target];
+            sender.next(value);
+            // A value this thread could not send (EncodeError, FrameError) fails the link, whose error reaches no
+            // one once the peer has completed its side: it is this stream's error, as it is.
+            if (sender.hasError && !isRemote(sender.thrownError)) fail(sender.thrownError);
           },
           error: fail,
           complete: () => {

@@ -1,6 +1,6 @@
 import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import { isCodec, type Codec } from '../core/codec';
-import { WorkerError } from '../core/errors';
+import { WorkerError, isRemote } from '../core/errors';
 import type { WireSubject } from '../core/wire-subject';
 import type { ModuleRef } from '../threads/load-module';
 import { startWorkers, type Crew } from '../threads/start';
@@ -8,7 +8,7 @@ import { runnerPath } from '../threads/worker';
 import { open } from '../transports/open';
 import { pair, shmTransferList, type ShmEnd } from '../transports/shm';
 import { specOf } from '../pool/types';
-import { LAST_VALUES_MS, inputCodec, isRemote, outputCodec, type Input, type Output, type StageSetup } from './stage-internals';
+import { LAST_VALUES_MS, inputCodec, outputCodec, type Input, type Output, type StageSetup } from './stage-internals';
 import { checkRingBytes } from '../transports/shm/layout';
 import { checkKnown } from '../core/options';
 
@@ -120,8 +120,10 @@ export function step<I, O>(module: ModuleRef, options: StepOptions<I, O>): Step<
  * errors the output with `WorkerError` whose `workerIndex` is that step's
  * index, from 0 (the steps after it pass the failure on without failing
  * themselves). An input that does not fit the first step's `input` errors it
- * with `EncodeError`, one too large for the ring with `FrameError`. On any
- * ending, and on unsubscribe, every thread is ended.
+ * with `EncodeError`, one too large for the ring with `FrameError`, at once
+ * (as a source error: values still in the steps are dropped), whatever the
+ * first step does with its input's failure. On any ending, and on
+ * unsubscribe, every thread is ended.
  *
  * Not yet: more than one worker per step (`workers`), and the `stage`
  * options `ordered`, `inFlight` and `key` that go with it.
@@ -260,7 +262,11 @@ function run(
   const wire = down;
   const sub = source.subscribe({
     next: (value) => {
-      if (!ended) wire.next({ seq: nextSeq++, value });
+      if (ended) return;
+      wire.next({ seq: nextSeq++, value });
+      // A value this thread could not write (EncodeError, FrameError) fails the way down, whose error callback does
+      // not come once the first step has completed its side of that wire (it does at start): the stream fails here.
+      if (wire.hasError && !isRemote(wire.thrownError)) fail(wire.thrownError);
     },
     error: fail,
     complete: () => {

@@ -22,7 +22,6 @@
  */
 import { Buffer } from 'node:buffer';
 import { codec as codecOf, type Codec } from '../core/codec';
-import { RemoteError, WorkerError } from '../core/errors';
 import type { Fifo } from '../core/fifo';
 import type { WireSubject } from '../core/wire-subject';
 import { codecFrom, type CodecSpec } from '../pool/types';
@@ -258,10 +257,6 @@ export class OrderedSlots<O> {
   }
 }
 
-/** A failure that came from the other side (the worker), not from this thread's writing. */
-export function isRemote(err: unknown): boolean {
-  return err instanceof WorkerError || err instanceof RemoteError;
-}
 
 /** One worker of a `stage` and the main thread's ends to it. */
 export interface Member<I, O> {

@@ -1,6 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Codec } from '../core/codec';
-import type { WorkerError } from '../core/errors';
+import { isRemote, type WorkerError } from '../core/errors';
 import { Fifo } from '../core/fifo';
 import { route } from '../core/hash';
 import { duplexLinks } from '../threads/links';
@@ -11,7 +11,7 @@ import { open } from '../transports/open';
 import { specOf } from '../pool/types';
 import { checkOptions, type Checked, type StageOptions } from './stage-options';
 import { InFlightWindow } from './stage-window';
-import { AFTER, BEFORE, LAST_VALUES_MS, OTHERS_MS, OrderedSlots, inputCodec, isRemote, outputCodec, type Input, type Member, type Output, type StageSetup } from './stage-internals';
+import { AFTER, BEFORE, LAST_VALUES_MS, OTHERS_MS, OrderedSlots, inputCodec, outputCodec, type Input, type Member, type Output, type StageSetup } from './stage-internals';
 
 export type { StageOptions } from './stage-options';
 

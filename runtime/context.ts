@@ -37,6 +37,10 @@ export interface Sender<T> extends Observer<T> {
   trySend(value: T): boolean;
   /** This link's counters. */
   stats(): WireStats;
+  /** The link has failed: a value this thread could not send (`EncodeError`, `FrameError`), the peer's error, the peer gone. */
+  readonly hasError: boolean;
+  /** Why, once `hasError`. */
+  readonly thrownError: unknown;
 }
 
 /** What `allocate` gives: a sender per peer (index = peer), one receiver. */

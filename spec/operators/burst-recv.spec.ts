@@ -4,6 +4,7 @@ import {
   Observable,
   Subject,
   asapScheduler,
+  queueScheduler,
   concat,
   lastValueFrom,
   map,
@@ -48,6 +49,16 @@ function spin(ms: number): void {
 }
 
 describe('burstRecv on any Observable', () => {
+  it('keeps emitting bursts with a scheduler that runs at once (queueScheduler): one value each', () => {
+    // The burst ran inside schedule(), which then returned its spent action: kept as pending, no burst came again.
+    const source = new Subject<number>();
+    const { bursts, seen } = record(source.pipe(burstRecv({ scheduler: queueScheduler })));
+    for (let i = 0; i < 5; i++) source.next(i);
+    source.complete();
+    expect(bursts).toEqual([[0], [1], [2], [3], [4]]);
+    expect(seen.completed).toBe(true);
+  });
+
   it('emits what arrived since the last burst, one array per turn', async () => {
     const source = new Subject<number>();
     const { bursts, seen } = record(source.pipe(burstRecv()));

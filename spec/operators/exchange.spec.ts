@@ -8,7 +8,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { EMPTY, Observable, Subject, from, lastValueFrom, of, take, throwError, toArray } from 'rxjs';
 import { Config, initialize } from '../../index';
 import { codec } from '../../core/codec';
-import { RemoteError, WorkerError } from '../../core/errors';
+import { EncodeError, RemoteError, WorkerError } from '../../core/errors';
 import { route } from '../../core/hash';
 import { Peers, type WorkerContext } from '../../runtime/context';
 import { exchange } from '../../operators/exchange';
@@ -109,6 +109,22 @@ describe('the operator in two contexts of this thread', () => {
     const errB = await outB.catch((e) => e);
     expect(errB).toBeInstanceOf(RemoteError);
     expect(errB.remoteName).toBe('RangeError');
+  });
+
+  test('a value that does not fit, sent to a peer that has completed its side, errors this output with EncodeError', async () => {
+    // The link's incoming side had ended (the peer completed), so the link's own error reached no one: this output
+    // completed, the value and the rest routed that way dropped in silence, and the peer was blamed.
+    const [a, b] = peers();
+    const toB = [...Array(64).keys()].find((k) => route(k, 2) === 1)!;
+    const bDone = lastValueFrom(EMPTY.pipe(exchange({ worker: b, channel: 'n', codec: Num, key: byValue }), toArray())).catch((e: unknown) => e);
+    const source = new Subject<number>();
+    const outA = lastValueFrom(source.pipe(exchange({ worker: a, channel: 'n', codec: Num, key: () => toB }), toArray()));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // b's completion has reached a
+    source.next('x' as never);
+    source.next(1);
+    source.complete();
+    await expect(outA).rejects.toBeInstanceOf(EncodeError);
+    expect(await bDone).toBeInstanceOf(RemoteError); // told, as for any failure of this worker's side
   });
 
   test('a key that is not a value is a TypeError', async () => {

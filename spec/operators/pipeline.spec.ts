@@ -4,8 +4,8 @@
  * travel down the chain, early unsubscribe; no thread outlives a test.
  */
 import { promises as fs } from 'node:fs';
-import { concat, EMPTY, from, interval, lastValueFrom, map, range, take, tap, throwError, toArray, type Observable } from 'rxjs';
-import { EncodeError, WorkerError } from '../../core/errors';
+import { concat, EMPTY, from, interval, lastValueFrom, map, range, Subject, take, tap, throwError, toArray, type Observable } from 'rxjs';
+import { EncodeError, FrameError, WorkerError } from '../../core/errors';
 import { raw } from '../../core/codec';
 import { WireSubject } from '../../core/wire-subject';
 import { pipeline, step, type Step } from '../../operators/pipeline';
@@ -169,6 +169,28 @@ describe('failures', () => {
   test('an input that does not fit the first step input errors the stream with EncodeError', async () => {
     const err = await failure(lastValueFrom(from(['line 1', 2 as never, 'line 3']).pipe(pipeline(parseStep, keepStep, totalStep), toArray())));
     expect(err).toBeInstanceOf(EncodeError);
+  });
+
+  // The first step completes its side of the way down at start, so the way down's own error reached no one here;
+  // the step saw its input fail, and one that catches that (catchError) completed the stream short, in silence.
+  test.each([
+    ['does not fit', N, 'x' as never, EncodeError, 4096],
+    ['is too large for the ring', raw, new Uint8Array(1000) as never, FrameError, 256],
+  ])('an input that %s, sent once the first step runs, errors the stream with its error, even when that step catches its input errors', async (_what, codec, bad, type, bytes) => {
+    const forgiving = step(worker('pipeline-forgiving'), { input: codec as never, output: codec as never, bytes });
+    const echo = step(worker('stage-echo'), { input: codec as never, output: codec as never });
+    const good = (codec === N ? 1 : new Uint8Array(4)) as never;
+    const source = new Subject<never>();
+    let first = true;
+    const out = source.pipe(pipeline(forgiving, echo), tap(() => {
+      if (!first) return;
+      first = false; // the first value has been through: the steps run
+      source.next(bad);
+      source.next(good);
+    }));
+    const ended = failure(lastValueFrom(out.pipe(toArray())));
+    source.next(good);
+    expect(await ended).toBeInstanceOf(type);
   });
 
   test('a source error propagates as is', async () => {
