@@ -117,7 +117,6 @@ function run<I, O>(
   let dying: WorkerError | undefined;
   const upEnded = new Set<number>(); // the workers whose up wire has ended
   let lastValues: ReturnType<typeof setTimeout> | undefined;
-
   let crew: Crew<Member<I, O>[]> | undefined;
   const teardown = (graceful: boolean) => {
     if (ended) return;
@@ -193,8 +192,11 @@ function run<I, O>(
     const seq = nextSeq++;
     if (ordered) slots.open(seq);
     flight.now++;
-    members[target].pending.push(seq);
-    members[target].down.next({ seq, value });
+    const { down, pending } = members[target];
+    pending.push(seq);
+    down.next({ seq, value });
+    // An input this thread could not write (EncodeError, FrameError): the way down's own error reaches no one once the worker completed its side (at start).
+    if (down.hasError && !isRemote(down.thrownError)) fail(down.thrownError);
   };
   const emit = (value: O): boolean => {
     if (subscriber.closed) return false;
@@ -239,7 +241,6 @@ function run<I, O>(
     if (!subscriber.closed) pump();
     finishIfDone();
   };
-
   const input = specOf(options.input as Codec<unknown>);
   const output = specOf(options.output as Codec<unknown>);
   const downCodec = inputCodec<I>(input);

@@ -187,6 +187,23 @@ describe('failures', () => {
     expect(big).toBeInstanceOf(FrameError);
   });
 
+  test('an input that does not fit, sent once the worker runs, errors the stream with EncodeError, even when its operator catches its input errors', async () => {
+    // The worker completes its side of the way down at start, so that wire's own error reached no one here; the
+    // worker saw its input fail, and an operator that catches that (catchError) completed the stream short, in silence.
+    const source = new Subject<number>();
+    let first = true;
+    const out = source.pipe(stage(`${__dirname}/../workers/pipeline-forgiving.worker.ts`, { input: N, output: N }), tap(() => {
+      if (!first) return;
+      first = false; // the first value has been through: the worker runs
+      source.next('x' as never);
+      source.next(3);
+      source.complete();
+    }));
+    const ended = failure(lastValueFrom(out.pipe(toArray())));
+    source.next(1);
+    expect(await ended).toBeInstanceOf(EncodeError);
+  });
+
   test('an operator that never completes and holds nothing open: every value it sent, then a WorkerError that says so, not a hang', async () => {
     // The crew's news of the exit came before the ring was read, in about half the runs: values were lost.
     const got: number[] = [];
