@@ -14,7 +14,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { TransferListItem } from '../core/transfer';
-import { asWorkerError, type WorkerError } from '../core/errors';
+import { asWorkerError, RemoteError, type WorkerError } from '../core/errors';
 import type { ModuleRef } from './load-module';
 import { HostedWorker, type HostOptions } from './worker';
 import { noop } from '../core/ending';
@@ -175,15 +175,16 @@ class Started<W> implements Crew<W> {
 
   /**
    * The crew's failure is its first root cause. A worker that failed only
-   * because a peer's link closed under it (`TransportClosedError`) is a
-   * consequence: the peer's own failure (its throw, its exit) usually
+   * because a peer's link closed under it (`TransportClosedError`), or with
+   * a peer's error passed on to it (a RemoteError: exchange tells every peer)
+   * is a consequence: the peer's own failure (its throw, its exit) usually
    * follows within moments, and wins if it comes within ROOT_CAUSE_GRACE_MS.
    */
   fail(err: unknown, index: number): WorkerError {
     const mapped = asWorkerError(err, index);
     if (this.over) this.rejectResults(mapped); // after the end: no report, but whoever awaits results learns it
     if (this.failed || this.over) return mapped;
-    if (mapped.workerName !== 'TransportClosedError') {
+    if (mapped.workerName !== 'TransportClosedError' && !(mapped.cause instanceof RemoteError)) {
       this.report(mapped);
     } else if (!this.consequence) {
       this.consequence = mapped;

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { sendQueuedAtCrash } from '../core/batcher';
-import { toErrorData } from '../core/errors';
+import { RemoteError, toErrorData } from '../core/errors';
 import { loadDefault } from './load-module';
 import type { HostCommand, HostData, HostReport, Runner } from './worker-types';
 
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     release = outcome.release;
     report({ type: 'result', value: outcome.value });
   } catch (err) {
-    report({ type: 'error', error: toErrorData(err) });
+    report({ type: 'error', error: toErrorData(err), forwarded: err instanceof RemoteError });
   }
   // The parent answers once every sibling is done with this worker's rings.
   port.once('message', (command: HostCommand) => {
@@ -39,4 +39,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err) => report({ type: 'error', error: toErrorData(err) }));
+main().catch((err) => report({ type: 'error', error: toErrorData(err), forwarded: false }));

@@ -25,7 +25,8 @@ export interface HostData {
 /** Worker to parent. */
 export type HostReport =
   | { type: 'result'; value: unknown }
-  | { type: 'error'; error: ErrorData };
+  /** `forwarded`: the error is a peer's, passed on (a RemoteError): this worker failed because another did. */
+  | { type: 'error'; error: ErrorData; forwarded: boolean };
 
 /** Parent to worker: finish and exit (the parent has every sibling's result). */
 export type HostCommand = { type: 'release' };

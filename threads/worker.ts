@@ -8,7 +8,7 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { TransferListItem } from '../core/transfer';
 import { extname, join } from 'node:path';
-import { exitedText, WorkerError, type ErrorData } from '../core/errors';
+import { exitedText, RemoteError, WorkerError, type ErrorData } from '../core/errors';
 import { isTypeScript, modulePath, type ModuleRef } from './load-module';
 import { typeScriptBootstrap } from './ts-bootstrap';
 import type { HostCommand, HostData, HostReport } from './worker-types';
@@ -111,7 +111,7 @@ export class HostedWorker {
         this.settled = true;
         resolveResult(report.value);
       } else {
-        fail(workerError(report.error, index));
+        fail(workerError(report.error, index, report.forwarded));
       }
     });
     this.worker.on('error', (err) => fail(new WorkerError(err.message, index, err.stack, { cause: err, name: err.name })));
@@ -154,6 +154,8 @@ export class HostedWorker {
   }
 }
 
-function workerError(data: ErrorData, index: number): WorkerError {
-  return new WorkerError(data.message, index, data.stack ?? undefined, { name: data.name, code: data.code });
+/** The worker's reported error; one it only passed on from a peer has that peer's error, as a RemoteError, for `cause`. */
+function workerError(data: ErrorData, index: number, forwarded: boolean): WorkerError {
+  const cause = forwarded ? new RemoteError(data) : undefined;
+  return new WorkerError(data.message, index, data.stack ?? undefined, { name: data.name, code: data.code, cause });
 }

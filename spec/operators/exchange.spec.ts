@@ -68,6 +68,16 @@ describe('on worker threads', () => {
     for (const [, perSender] of perKey) expect(perSender).toEqual([[...Array(20).keys()]]);
   });
 
+  test('join() names the worker whose exchange failed, not a peer that was passed its error', async () => {
+    // Each peer fails with the error passed on (a RemoteError with the original's name): the first report won,
+    // and a peer was named in about a third of runs. A peer's report now waits for the root cause.
+    for (let round = 0; round < 4; round++) {
+      const err = await initialize(Config.process(3), MODULE, { mode: 'bad-key-0' }).join().catch((e) => e);
+      expect(err).toBeInstanceOf(WorkerError);
+      expect([err.workerIndex, err.workerName, err.cause instanceof RemoteError]).toEqual([0, 'RangeError', false]);
+    }
+  });
+
   test('a worker whose exchange fails fails join() with WorkerError', async () => {
     const err = await initialize(Config.process(2), MODULE, { mode: 'bad-key' }).join().catch((e) => e);
     expect(err).toBeInstanceOf(WorkerError);

@@ -78,6 +78,14 @@ export default async function (worker: WorkerContext, args: { mode: string; coun
     }
     case 'bad-key':
       return from([1, 2, 3]).pipe(exchange({ worker, channel: 'bad', codec: codec('long'), key: () => ({}) as never }));
+    case 'bad-key-0': {
+      // Only worker 0's key fails (on its third value); the others fail because it did (its error, passed on).
+      const key = (n: number) => {
+        if (worker.index === 0 && n === 3) throw new RangeError('no key for 3');
+        return n;
+      };
+      return lastValueFrom(from([1, 2, 3, 4]).pipe(exchange({ worker, channel: 'bad', codec: codec('long'), key }), toArray()));
+    }
     case 'uncloneable':
       return () => 'a function cannot cross threads';
     case 'forever':
