@@ -58,6 +58,14 @@ describe('durable() options', () => {
     expect(() => resolveOptions(conn, 's', { window: 0 })).toThrow(/options.window/);
     expect(() => resolveOptions(conn, 's', { batch: 10, maxAckPending: 5 })).toThrow(/options.batch/);
     expect(() => resolveOptions(conn, 's', { resumeAfter: -1 })).toThrow(/options.resumeAfter/);
+    // A careless user's values that the server refused only later (RemoteError at the first send or read):
+    for (const maxQueue of ['5' as never, 1.5, -1, Number.NaN]) expect(() => resolveOptions(conn, 's', { maxQueue })).toThrow(/options.maxQueue/);
+    expect(resolveOptions(conn, 's', { maxQueue: Infinity }).maxQueue).toBe(Infinity);
+    expect(() => resolveOptions(conn, 's', { producerId: 'p\r\nX-Evil: 1' })).toThrow(/options.producerId/);
+    expect(() => resolveOptions(conn, 's', { deliver: { seq: 0, time: new Date() } as never })).toThrow(/options.deliver/);
+    for (const subject of ['a..b', 'a.', '.a']) expect(() => resolveOptions(conn, 's', { subject })).toThrow(/options.subject/);
+    expect(() => resolveOptions(conn, 's', { duplicateWindow: 1e15 })).toThrow(/options.duplicateWindow/);
+    expect(() => resolveOptions(conn, 's', { ackWait: 1e15 })).toThrow(/options.ackWait/);
     expect(() => resolveOptions(conn, 's', { retention: 'x' as never })).toThrow(/options.retention/);
     // A misspelt key, `durble` above all, would give an ephemeral consumer without a word.
     expect(() => resolveOptions(conn, 's', { durble: 'x' } as never)).toThrow(TypeError);

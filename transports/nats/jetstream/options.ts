@@ -154,31 +154,35 @@ export function resolveOptions(conn: JetStreamConnection, stream: string, option
     resumeAfter = 0,
   } = options;
   if (durable !== undefined && (typeof durable !== 'string' || !NAME.test(durable))) throw new TypeError(`options.durable must be a consumer name (letters, digits, - and _), got ${JSON.stringify(durable)}`);
-  if (typeof subject !== 'string' || subject === '' || /[\s*>]/.test(subject)) throw new TypeError(`options.subject must be a NATS subject without wildcards, got ${JSON.stringify(subject)}`);
+  if (typeof subject !== 'string' || subject === '' || /[\s*>]/.test(subject) || subject.split('.').includes('')) throw new TypeError(`options.subject must be a NATS subject without wildcards (dot-separated non-empty tokens), got ${JSON.stringify(subject)}`);
   if (!['limits', 'interest', 'workqueue'].includes(retention)) throw new TypeError(`options.retention must be 'limits', 'interest' or 'workqueue'`);
   if (!['file', 'memory'].includes(storage)) throw new TypeError(`options.storage must be 'file' or 'memory'`);
   checkDeliver(deliver);
-  positive('duplicateWindow', duplicateWindow);
+  positive('duplicateWindow', duplicateWindow, MOST_MS);
   positive('maxAckPending', maxAckPending);
   positive('batch', batch);
   if (batch > maxAckPending) throw new RangeError(`options.batch (${batch}) must not exceed options.maxAckPending (${maxAckPending})`);
-  positive('ackWait', ackWait);
+  positive('ackWait', ackWait, MOST_MS);
   positive('window', window);
-  if (!(maxQueue >= 0)) throw new RangeError('options.maxQueue must be a number >= 0');
-  if (typeof producerId !== 'string' || producerId === '') throw new TypeError('options.producerId must be a non-empty string');
+  if (!(maxQueue === Infinity || (Number.isSafeInteger(maxQueue) && maxQueue >= 0))) throw new RangeError(`options.maxQueue must be an integer >= 0 or Infinity, got ${String(maxQueue)}`);
+  // It goes into a header (Nats-Msg-Id), where a control character (CR, LF) would break the message.
+  if (typeof producerId !== 'string' || producerId === '' || /[\x00-\x1f\x7f]/.test(producerId)) throw new TypeError('options.producerId must be a non-empty string without control characters');
   positive('firstSequence', firstSequence);
   positive('publishTimeout', publishTimeout);
   if (!Number.isSafeInteger(resumeAfter) || resumeAfter < 0) throw new RangeError('options.resumeAfter must be an integer >= 0');
   return { stream, durable, subject, deliver, retention, storage, duplicateWindow, maxAckPending, batch, ackWait, window, maxQueue, producerId, firstSequence, publishTimeout, resumeAfter };
 }
 
-function positive(name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`options.${name} must be a positive integer, got ${value}`);
+/** The longest duration in ms whose nanoseconds (JetStream's unit, in JSON) stay an exact integer. */
+const MOST_MS = Math.floor(Number.MAX_SAFE_INTEGER / 1_000_000);
+
+function positive(name: string, value: number, most = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isSafeInteger(value) || value < 1 || value > most) throw new RangeError(`options.${name} must be an integer from 1 to ${most}, got ${String(value)}`);
 }
 
 function checkDeliver(deliver: DeliverFrom): void {
   if (deliver === 'all' || deliver === 'new') return;
-  if (typeof deliver === 'object' && deliver !== null) {
+  if (typeof deliver === 'object' && deliver !== null && !('seq' in deliver && 'time' in deliver)) {
     if ('seq' in deliver && Number.isSafeInteger(deliver.seq) && deliver.seq >= 1) return;
     if ('time' in deliver && deliver.time instanceof Date && !Number.isNaN(deliver.time.getTime())) return;
   }
