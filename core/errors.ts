@@ -191,6 +191,16 @@ export function isRemote(err: unknown): boolean {
 }
 
 /**
+ * Did `wire` fail by this thread's own writing (a value that did not encode
+ * or fit: `EncodeError`, `FrameError`), not by its peer's? Once the peer has
+ * completed its side, such a failure reaches no subscriber (RxJS delivers one
+ * ending), so a writer checks it after `next`; its error is `thrownError`.
+ */
+export function failedHere(wire: { readonly hasError: boolean; readonly thrownError: unknown }): boolean {
+  return wire.hasError && !isRemote(wire.thrownError);
+}
+
+/**
  * Turns anything thrown (or passed to `error()`) into the data that crosses
  * the wire, keeping what a receiver can use (docs/PROTOCOL.md, "Errors as
  * data"):

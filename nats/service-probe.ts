@@ -20,8 +20,8 @@
  */
 import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
-import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { Kind, isNoResponders, kindHeaders } from './service-protocol';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { Kind, inboxOf, isNoResponders, kindHeaders } from './service-protocol';
 
 /** "No responders" answers in a row that say a client is gone. */
 const MISSES = 2;
@@ -119,8 +119,7 @@ export class ClientWatch {
 
   private probe(reply: string, watched: Watched): void {
     if (this.sub === undefined) {
-      // The connection's own inbox prefix (a connect option: permissions often allow only it); not in its declared type.
-      this.inbox = createInbox((this.nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
+      this.inbox = inboxOf(this.nc);
       this.sub = this.nc.subscribe(`${this.inbox}.*`, { callback: (_err, msg) => this.answered(msg) });
     }
     const token = this.nextToken++;

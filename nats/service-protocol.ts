@@ -7,7 +7,7 @@
  *                                          (queue group: one member gets it)
  *   member ──▶ R                           Rxwire-Kind: ack | reply | next | complete | error,
  *                                          NATS reply field = the member's control subject M
- *                                          (probe: a NATS request, body = M; "no responders" = the client is gone)
+ *                                          (probe: body = M, reply = an inbox of the member; "no responders" twice = the client is gone)
  *   client ──▶ M                           Rxwire-Kind: cancel | credit | ping, NATS reply field = R
  *                                          (ping: reply = an inbox for the pong)
  *
@@ -16,7 +16,7 @@
  * twice runs it once).
  */
 import { Buffer } from 'node:buffer';
-import { errors, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { createInbox, headers, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { FrameError, TransportClosedError, type ErrorData } from '../core/errors';
 import { checkSubject } from '../transports/nats/subject';
 
@@ -64,11 +64,18 @@ export function serviceSubject(prefix: string, name: string): string {
  * reply subject or probe body cannot make it publish to any subject it names.
  */
 export function isMemberSubject(service: string, subject: string | undefined): subject is string {
-  return subject !== undefined && subject.length === service.length + MEMBER_INFIX.length + NUID_LENGTH && subject.startsWith(service) && subject.startsWith(MEMBER_INFIX, service.length) && NUID.test(subject.slice(-NUID_LENGTH));
+  return subject !== undefined && subject.length === service.length + MEMBER_SUFFIX && subject.startsWith(service) && subject.startsWith(MEMBER_INFIX, service.length) && NUID.test(subject.slice(-NUID_LENGTH));
 }
 const MEMBER_INFIX = '.member.';
 const NUID_LENGTH = 22;
 const NUID = /^[0-9A-Za-z]{22}$/;
+/** What a member's M adds to its service's subject: `.member.` and the NUID (ASCII: as many bytes). */
+export const MEMBER_SUFFIX = MEMBER_INFIX.length + NUID_LENGTH;
+
+/** A new inbox under the connection's own inbox prefix (a connect option: permissions often allow only it; not in its declared type). */
+export function inboxOf(nc: NatsConnection): string {
+  return createInbox((nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
+}
 
 /** The control subject of one member of service `name`: `<prefix>svc.<name>.member.<id>`. */
 export function memberSubject(prefix: string, name: string, id: string): string {
@@ -129,12 +136,6 @@ function unescape(text: string): string {
 /** Was `msg` the server's "no responders" status (503, empty body)? */
 export function isNoResponders(h: MsgHdrs | undefined, body: Uint8Array): boolean {
   return body.length === 0 && h?.code === 503;
-}
-
-/** Did a NATS request fail with the server's "no responders" (as it is, or as a RequestError's cause)? */
-export function isNoRespondersError(err: unknown): boolean {
-  if (err instanceof errors.NoRespondersError) return true;
-  return err instanceof errors.RequestError && err.isNoResponders();
 }
 
 /** Why the client refused a publish: `FrameError` naming both sizes when the body is over the server's `max_payload`. */

@@ -11,8 +11,8 @@
  * says nothing (a busy member).
  */
 import { Buffer } from 'node:buffer';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { Kind, PING_MOST, isNoRespondersError, kindHeaders } from './service-protocol';
+import { errors, type NatsConnection } from '@nats-io/transport-node';
+import { Kind, PING_MOST, kindHeaders } from './service-protocol';
 
 /** What the watch needs of a request. */
 export interface Owned {
@@ -83,7 +83,7 @@ export class MemberWatch<C extends Owned> {
       this.nc.request(member, Buffer.from(asked.join('\n')), { timeout: this.interval, headers: kindHeaders(Kind.PING) }).then(
         (pong) => this.missing(member, pong.data),
         (err: unknown) => {
-          if (isNoRespondersError(err)) this.lost(member);
+          if (isNoResponders(err)) this.lost(member);
         },
       );
     }
@@ -97,12 +97,11 @@ export class MemberWatch<C extends Owned> {
   private missing(member: string, body: Uint8Array): void {
     if (body.length === 0 || this.closed) return;
     for (const line of Buffer.from(body.buffer, body.byteOffset, body.length).toString('utf8').split('\n')) {
-      const space = line.indexOf(' ');
-      const call = this.lookup(space < 0 ? line : line.slice(0, space));
+      const [reply, sent] = line.split(' ');
+      const call = this.lookup(reply);
       if (call?.member !== member) continue;
-      const sent = space < 0 ? 0 : Number(line.slice(space + 1));
-      if (space < 0) this.reclaim(call, `the member serving it (${member}) no longer has it: its reply was lost`);
-      else if (call.nexts < sent) this.cut(call, `the member serving it (${member}) sent ${sent} values, ${call.nexts} arrived`);
+      if (sent === undefined) this.reclaim(call, `the member serving it (${member}) no longer has it: its reply was lost`);
+      else if (call.nexts < Number(sent)) this.cut(call, `the member serving it (${member}) sent ${sent} values, ${call.nexts} arrived`);
     }
   }
 
@@ -112,4 +111,10 @@ export class MemberWatch<C extends Owned> {
     if (!owned || this.closed) return;
     for (const call of [...owned]) this.reclaim(call, `the member serving it (${member}) is gone`);
   }
+}
+
+/** Is `err` the NATS client's "no responders" (as it is, or as a RequestError's cause)? */
+function isNoResponders(err: unknown): boolean {
+  if (err instanceof errors.NoRespondersError) return true;
+  return err instanceof errors.RequestError && err.isNoResponders();
 }

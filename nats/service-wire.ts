@@ -15,12 +15,12 @@
  */
 import { Buffer } from 'node:buffer';
 import { Observable, type Subscriber } from 'rxjs';
-import { createInbox, headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { headers, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { NoRespondersError, SchemaMismatchError, TransportClosedError } from '../core/errors';
 import { Deadlines, type DeadlineEntry } from '../operators/deadlines';
 import { RpcKind, control, creditOf, withBody, type RpcEnvelope } from '../operators/request-internals';
 import { MemberWatch } from './service-watch';
-import { EMPTY, Header, Kind, errorOf, isMemberSubject, isNoResponders, kindHeaders, tooLarge } from './service-protocol';
+import { EMPTY, Header, Kind, MEMBER_SUFFIX, errorOf, inboxOf, isMemberSubject, isNoResponders, kindHeaders, tooLarge } from './service-protocol';
 
 /** One request on the wire, until its reply ends or it is dropped. */
 interface Call extends DeadlineEntry<Call> {
@@ -80,8 +80,7 @@ export class ServiceWire extends Observable<RpcEnvelope> {
       const call = this.calls.get(Number(reply.slice(this.inbox.length + 1)));
       return call?.reply === reply ? call : undefined;
     }, (call, why) => this.reclaim(call, why), (call, why) => this.lost(call, call.member, why));
-    // The connection's own inbox prefix (a connect option: permissions often allow only it); not in its declared type.
-    this.inbox = createInbox((nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
+    this.inbox = inboxOf(nc);
     this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (_err, msg) => this.receive(msg) });
     void this.sub.closed.then((reason) => this.end(new TransportClosedError(reason ? `the reply subscription failed: ${reason.message}` : 'the NATS connection closed', { cause: reason })));
   }
@@ -213,7 +212,7 @@ export class ServiceWire extends Observable<RpcEnvelope> {
    * (ended, cancelled, owned by another) is sent `cancel`.
    */
   private probed(msg: Msg, call: Call | undefined): void {
-    if (msg.data.length !== Buffer.byteLength(this.subject) + 30) return; // `<service>.member.` and 22 characters
+    if (msg.data.length !== Buffer.byteLength(this.subject) + MEMBER_SUFFIX) return; // not an M: not decoded
     const member = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.length).toString('utf8');
     if (!isMemberSubject(this.subject, member)) return;
     if (call === undefined || call.cancelled || (call.member !== undefined && call.member !== member)) this.control(member, msg.subject, kindHeaders(Kind.CANCEL));

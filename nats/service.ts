@@ -199,8 +199,8 @@ export async function serve<Q, A>(
       for (const r of asked) {
         clients.heard(r);
         const id = byReply.get(r);
-        const sent = id === undefined ? 0 : calls.get(id)!.sent;
-        if (id === undefined) lines.push(r);
+        const sent = id === undefined ? undefined : calls.get(id)!.sent;
+        if (sent === undefined) lines.push(r);
         else if (sent > 0) lines.push(`${r} ${sent}`);
       }
       if (msg.reply && !nc.isClosed()) nc.publish(msg.reply, Buffer.from(lines.join('\n')));

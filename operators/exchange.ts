@@ -1,6 +1,6 @@
 import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
 import { isCodec, type Codec } from '../core/codec';
-import { isRemote } from '../core/errors';
+import { failedHere } from '../core/errors';
 import { keyHash, type KeyValue } from '../core/hash';
 import { ALLOCATE_OPTIONS, type AllocateOptions, type ChannelId, type WorkerContext } from '../runtime/context';
 import { checkKnown } from '../core/options';
@@ -85,9 +85,7 @@ export function exchange<T>(options: ExchangeOptions<T>): MonoTypeOperatorFuncti
             }
             const sender = senders[target];
             sender.next(value);
-            // A value this thread could not send (EncodeError, FrameError) fails the link, whose error reaches no
-            // one once the peer has completed its side: it is this stream's error, as it is.
-            if (sender.hasError && !isRemote(sender.thrownError)) fail(sender.thrownError);
+            if (failedHere(sender)) fail(sender.thrownError); // a value that did not fit: this stream's error, as it is
           },
           error: fail,
           complete: () => {

@@ -1,6 +1,6 @@
 import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import { isCodec, type Codec } from '../core/codec';
-import { WorkerError, isRemote } from '../core/errors';
+import { WorkerError, failedHere, isRemote } from '../core/errors';
 import type { WireSubject } from '../core/wire-subject';
 import type { ModuleRef } from '../threads/load-module';
 import { startWorkers, type Crew } from '../threads/start';
@@ -192,7 +192,7 @@ function run(
   const failAfterRest = (err: WorkerError) => {
     if (ended || dying) return;
     const down = crew?.wires.down;
-    if (upEnded || (down?.hasError && !isRemote(down.thrownError))) return fail(err);
+    if (upEnded || (down && failedHere(down))) return fail(err);
     dying = err;
     crew?.hosts[err.workerIndex ?? 0]?.release();
     clearTimeout(grace);
@@ -264,9 +264,8 @@ function run(
     next: (value) => {
       if (ended) return;
       wire.next({ seq: nextSeq++, value });
-      // A value this thread could not write (EncodeError, FrameError) fails the way down, whose error callback does
-      // not come once the first step has completed its side of that wire (it does at start): the stream fails here.
-      if (wire.hasError && !isRemote(wire.thrownError)) fail(wire.thrownError);
+      // A value that did not fit: the first step completed its side of the way down at start, so only this sees it.
+      if (failedHere(wire)) fail(wire.thrownError);
     },
     error: fail,
     complete: () => {

@@ -257,7 +257,6 @@ export class OrderedSlots<O> {
   }
 }
 
-
 /** One worker of a `stage` and the main thread's ends to it. */
 export interface Member<I, O> {
   index: number;

@@ -1,6 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Codec } from '../core/codec';
-import { isRemote, type WorkerError } from '../core/errors';
+import { failedHere, isRemote, type WorkerError } from '../core/errors';
 import { Fifo } from '../core/fifo';
 import { route } from '../core/hash';
 import { duplexLinks } from '../threads/links';
@@ -130,7 +130,7 @@ function run<I, O>(
     if (ended) return;
     // A worker that failed because this thread could not write it an input (told of the EncodeError or
     // FrameError) is reported as that input's error, whichever news came first.
-    const mine = isRemote(err) ? members.find((m) => m.down.hasError && !isRemote(m.down.thrownError))?.down.thrownError : undefined;
+    const mine = isRemote(err) ? members.find((m) => failedHere(m.down))?.down.thrownError : undefined;
     teardown(false);
     subscriber.error(mine ?? err);
   };
@@ -143,7 +143,7 @@ function run<I, O>(
   const failAfterRest = (err: WorkerError) => {
     if (ended || dying) return;
     const member = members.find((m) => m.index === err.workerIndex);
-    if (!member || member.done || members.some((m) => m.down.hasError && !isRemote(m.down.thrownError))) return fail(err);
+    if (!member || member.done || members.some((m) => failedHere(m.down))) return fail(err);
     dying = err;
     crew?.hosts[member.index].release();
     lastValues = setTimeout(() => fail(err), LAST_VALUES_MS);
@@ -195,8 +195,7 @@ function run<I, O>(
     const { down, pending } = members[target];
     pending.push(seq);
     down.next({ seq, value });
-    // An input this thread could not write (EncodeError, FrameError): the way down's own error reaches no one once the worker completed its side (at start).
-    if (down.hasError && !isRemote(down.thrownError)) fail(down.thrownError);
+    if (failedHere(down)) fail(down.thrownError); // an input that did not fit: the worker completed its side at start
   };
   const emit = (value: O): boolean => {
     if (subscriber.closed) return false;
@@ -241,6 +240,7 @@ function run<I, O>(
     if (!subscriber.closed) pump();
     finishIfDone();
   };
+
   const input = specOf(options.input as Codec<unknown>);
   const output = specOf(options.output as Codec<unknown>);
   const downCodec = inputCodec<I>(input);

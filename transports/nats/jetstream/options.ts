@@ -80,15 +80,17 @@ export interface DurableOptions {
   /** Publishes in flight at once, awaiting the stream's PubAck (default 256): `send` waits and `trySend` is false beyond it. */
   window?: number;
   /**
-   * Values `next` may hold while the window is full (default 65 536); one
-   * more ends the publishing side with `QueueFullError`.
+   * Values `next` may hold while the window is full (default 65 536;
+   * `Infinity`: no bound); one more ends the publishing side with
+   * `QueueFullError`.
    */
   maxQueue?: number;
   /**
    * The first part of every message id this publisher writes
    * (`<producerId>-<n>`, n = 1, 2, … per value). Default: a fresh random id
    * per `durable()` call. Give a stable one (and `firstSequence`) to a
-   * producer that restarts and must not store a value twice.
+   * producer that restarts and must not store a value twice. No control
+   * characters: it goes into a header.
    */
   producerId?: string;
   /** The `n` of this publisher's first message id (default 1). */
@@ -173,9 +175,6 @@ export function resolveOptions(conn: JetStreamConnection, stream: string, option
   return { stream, durable, subject, deliver, retention, storage, duplicateWindow, maxAckPending, batch, ackWait, window, maxQueue, producerId, firstSequence, publishTimeout, resumeAfter };
 }
 
-/** The longest duration in ms whose nanoseconds (JetStream's unit, in JSON) stay an exact integer. */
-const MOST_MS = Math.floor(Number.MAX_SAFE_INTEGER / 1_000_000);
-
 function positive(name: string, value: number, most = Number.MAX_SAFE_INTEGER): void {
   if (!Number.isSafeInteger(value) || value < 1 || value > most) throw new RangeError(`options.${name} must be an integer from 1 to ${most}, got ${String(value)}`);
 }
@@ -197,6 +196,8 @@ function randomId(): string {
 }
 
 const MS = 1_000_000; // nanoseconds per millisecond, JetStream's unit
+/** The longest duration in ms whose nanoseconds (JetStream's unit, in JSON) stay an exact integer. */
+const MOST_MS = Math.floor(Number.MAX_SAFE_INTEGER / MS);
 
 /** The stream `durable()` creates when it is missing. */
 export function streamConfig(o: ResolvedOptions): Partial<StreamConfig> & { name: string } {
