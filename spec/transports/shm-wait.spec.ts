@@ -97,14 +97,14 @@ describe('Contention (auto wait: is this thread short of a core?)', () => {
     return { contention: new Contention(() => delay), wait: (ms: number) => (delay += ms) };
   }
 
-  it('four periods in a row with over half of them spent waiting for a core: contended for 100 ms', () => {
+  it('four periods in a row with over 0.7 of them spent waiting for a core: contended for 100 ms', () => {
     const { contention, wait } = clock();
     expect(contention.contended(0)).toBe(false);
     for (const t of [5, 10, 15]) {
-      wait(3); // 3 ms of 5 waiting for a core
+      wait(4); // 4 ms of 5 waiting for a core
       expect(contention.contended(t)).toBe(false); // fewer than four: ridden out
     }
-    wait(3);
+    wait(4);
     expect(contention.contended(20)).toBe(true);
     expect(contention.contended(119)).toBe(true); // read again at 25, 30, ...: no more waiting, still held
     expect(contention.contended(121)).toBe(false);
@@ -118,6 +118,15 @@ describe('Contention (auto wait: is this thread short of a core?)', () => {
     }
   });
 
+  it('three fifths of each period waiting (bursts of a request round trip beside one hog) is not contention', () => {
+    const { contention, wait } = clock();
+    for (let t = 0; t <= 100; t += 5) {
+      expect(contention.contended(t)).toBe(false);
+      wait(3);
+    }
+    expect(contention.pressed(100)).toBe(true);
+  });
+
   it('one long stall between quiet periods is not contention', () => {
     const { contention, wait } = clock();
     expect(contention.contended(0)).toBe(false);
@@ -127,6 +136,35 @@ describe('Contention (auto wait: is this thread short of a core?)', () => {
     expect(contention.contended(10)).toBe(false);
     wait(4);
     expect(contention.contended(15)).toBe(false);
+  });
+
+  it('a time slice lost (1 ms or more of a period) makes the thread pressed for a second, renewed at each one', () => {
+    const { contention, wait } = clock();
+    contention.contended(0);
+    expect(contention.pressed(0)).toBe(false);
+    wait(0.9); // under a millisecond: a helper thread's turn, not a slice
+    contention.contended(5);
+    expect(contention.pressed(5)).toBe(false);
+    wait(2);
+    contention.contended(10);
+    expect(contention.pressed(10)).toBe(true);
+    wait(1.5); // over a millisecond, but under a tenth of the 590 ms since the last read: not a slice lost
+    contention.contended(600);
+    expect(contention.pressed(1009)).toBe(true);
+    expect(contention.pressed(1011)).toBe(false);
+    contention.contended(1100);
+    wait(1.5);
+    contention.contended(1105);
+    expect(contention.pressed(2104)).toBe(true); // pressed again at 1105, for a second
+    expect(contention.pressed(2106)).toBe(false);
+  });
+
+  it('scheduler delay gathered over a long sleep (a little at each wake-up) does not press', () => {
+    const { contention, wait } = clock();
+    contention.contended(0);
+    wait(5); // 5 ms over 10 s
+    contention.contended(10_000);
+    expect(contention.pressed(10_000)).toBe(false);
   });
 
   it('reads the delay at most every 5 ms', () => {
@@ -143,14 +181,35 @@ describe('Contention (auto wait: is this thread short of a core?)', () => {
     const own = new SpinBudget(5, 2, quiet, contention);
     expect(budget.window(0)).toBe(0.05);
     for (const t of [5, 10, 15]) {
-      wait(3);
+      wait(4);
       budget.window(t);
     }
-    wait(3);
+    wait(4);
     expect(budget.window(20)).toBe(0);
     expect(own.window(20)).toBe(5);
     for (let i = 0; i < 10; i++) budget.slept('ok', 0.01, 30); // short sleeps while contended do not grow it
-    expect(budget.window(200)).toBe(0.05);
+    expect(budget.window(1200)).toBe(0.05); // neither contended nor pressed any more
+  });
+
+  it('a pressed thread polls 10 ms before it sleeps, unless the machine is loaded or its user chose a window above the cap', () => {
+    const { contention, wait } = clock();
+    let load = 0.5;
+    const budget = new SpinBudget(0.05, 2, () => load, contention);
+    const own = new SpinBudget(5, 2, () => load, contention);
+    const none = new SpinBudget(0, 2, () => load, contention);
+    expect(budget.window(0)).toBe(0.05);
+    wait(2); // a slice lost
+    expect(budget.window(5)).toBe(10);
+    expect(own.window(5)).toBe(5);
+    expect(none.window(5)).toBe(0);
+    expect(budget.window(900)).toBe(10);
+    load = 50;
+    expect(budget.window(2000)).toBe(0.05); // loaded (read once a second): at most 0.2 ms, and no longer pressed
+    wait(2);
+    expect(budget.window(2005)).toBe(0.05); // pressed again, but loaded
+    load = 0.5;
+    expect(budget.window(3001)).toBe(10); // the load read again; pressed since 2005
+    expect(budget.window(4010)).toBe(0.05); // a second with no slice lost
   });
 });
 

@@ -15,6 +15,19 @@ const MAX_SPIN_MS = 1;
  * hogs: p50 4–8 ms with 1 ms, ~0.5 ms with 0.2 ms.
  */
 const LOADED_SPIN_MS = 0.2;
+/**
+ * The window while this thread loses a time slice now and then ({@link
+ * Contention.pressed}): longer than a slice, so an end whose peer the
+ * scheduler took off its core for one goes on polling until it is back
+ * instead of sleeping. A sleeping end woken by the peer's notify does not
+ * preempt the thread on its core (it has run as much as that one, so the
+ * scheduler gives it no wake-up bonus) and waits out a slice of ~2 ms: the
+ * p99 under one CPU hog on 2 cores was 2.05–2.1 ms in one run in two. With
+ * the window at 5 ms: 8.7–13.7 µs; at 20 ms: 6.8–10.7 µs; raw MessagePort in
+ * the same runs: 42–76 µs (Trade round trip, 20k after 3k, bench/README.md,
+ * "Tails").
+ */
+const PRESSED_SPIN_MS = 10;
 /** A sleep this long (ms) means the link went idle: the window halves back, as after a timeout. */
 const IDLE_SLEEP_MS = 100;
 /** How often the load average is read (the kernel updates it every 5 s). */
@@ -34,6 +47,10 @@ const LOAD_EVERY_MS = 1000;
  * - With one core it is 0: spinning only keeps the peer from running.
  * - While this thread is contended ({@link Contention}: it keeps waiting for
  *   a core) it is 0, and short sleeps do not grow it.
+ * - While it is pressed (it lost a time slice in the last second, and is
+ *   neither contended nor on a loaded machine: one CPU hog beside a busy
+ *   link on 2 cores) it is 10 ms: longer than the slice its peer may be
+ *   waiting out (see PRESSED_SPIN_MS).
  * - While the machine is loaded — the 1-minute load average above the
  *   cores plus two (a link's own two spinning ends count in it: a quiet
  *   2-core machine running one link sits at 2–3) — it is
@@ -74,11 +91,14 @@ export class SpinBudget {
 
   /**
    * The window now: 0 while this thread is contended (unless the user's own
-   * window is above the 1 ms cap), at most 0.2 ms while the machine is loaded.
+   * window is above the 1 ms cap), at most 0.2 ms while the machine is
+   * loaded, else 10 ms while this thread is pressed (the same exception).
    */
   window(now: number): number {
-    if (this.maxMs > 0 && this.baseMs <= MAX_SPIN_MS && this.contention?.contended(now)) return 0;
-    return this.isLoaded(now) ? Math.min(this.windowMs, Math.max(this.baseMs, LOADED_SPIN_MS)) : this.windowMs;
+    const adapts = this.maxMs > 0 && this.baseMs <= MAX_SPIN_MS;
+    if (adapts && this.contention?.contended(now)) return 0;
+    if (this.isLoaded(now)) return Math.min(this.windowMs, Math.max(this.baseMs, LOADED_SPIN_MS));
+    return adapts && this.contention?.pressed(now) ? PRESSED_SPIN_MS : this.windowMs;
   }
 
   /**
@@ -111,46 +131,61 @@ export class SpinBudget {
 const CHECK_MS = 5;
 /**
  * Share of a check period spent runnable but off a core that counts as
- * contended. Half, over four periods: with a fifth over two (the first
- * setting) the rule fired on a quiet 2-core machine — a fresh link's first
- * ~100 ms share the cores with V8's compiler threads — and a quiet shm
- * round trip's p50 went 4.5 → 16–28 µs in one run in two, p99 ~60 → 120–170 µs
- * (lead, /tmp/s20/hic2.js alternated); 0.3 over 2 or 3, and 0.25 over 3,
- * still fired (p99 70–130 µs). At a half over four it never fired quietly
- * (p99 60–63 µs, as without the rule). The price: one CPU hog on 2 cores
- * leaves a spinning end ~a third of its time waiting, under a half, so the
- * rule sits out that case (p99 ~2.1 ms, as without it; at a fifth it was
- * 145–170 µs); it acts under heavier load, which is where it was measured.
+ * contended: 0.7, over four periods. A fifth over two (the first setting)
+ * fired on a quiet 2-core machine — a fresh link's first ~100 ms share the
+ * cores with V8's compiler threads — and a quiet shm round trip's p50 went
+ * 4.5 → 16–28 µs in one run in two, p99 ~60 → 120–170 µs (lead,
+ * /tmp/s20/hic2.js alternated); 0.3 over 2 or 3, and 0.25 over 3, still
+ * fired (p99 70–130 µs); a half over four never did. But a half fired under
+ * one CPU hog on 2 cores: the request round trip's ends wait a third of their
+ * time on average, over a half in bursts, and the rule then put both to
+ * sleep for 100 ms at a time, each trip a wake-up that waits out the hog's
+ * slice (1,500–2,300 sleeps in a run of 23k trips, p99 20–70 µs and ~2 ms).
+ * At 0.7 that case spins (3–7 sleeps a run, p99 9–30 µs; raw MessagePort
+ * ~41 µs), and ten hogs (each end waits ~5/6 of its time) still stop the
+ * spinning, as does the load average soon after (bench/README.md, "Tails").
  */
-const CONTENDED_SHARE = 0.5;
+const CONTENDED_SHARE = 0.7;
 /** Contended periods in a row before spinning stops: one stall (a GC helper, a kernel thread) is ridden out. */
 const CONTENDED_PERIODS = 4;
 /** How long spinning stays off once contended; then it is tried again. */
 const HOLD_MS = 100;
+/** Scheduler delay in one check period that means a time slice went to another thread (ms)... */
+const PREEMPTED_MS = 1;
+/** ...when it is also over this share of the period (a thread that slept for seconds gathers a little at each wake-up). */
+const PREEMPTED_SHARE = 0.1;
+/** How long a thread that lost a slice counts as pressed (renewed at each slice lost). */
+const PRESSED_HOLD_MS = 1000;
 
 /**
  * Is this thread short of a core? Read from the scheduler itself: the time
  * the thread spent runnable but waiting for a CPU (Linux's schedstat
- * `run_delay`), every 5 ms while a pump polls. Over half of four periods
- * in a row means many more runnable threads than cores right now (CPU hogs,
- * other programs), not a passing helper thread; spinning then stops for
- * 100 ms, after which it is tried again.
+ * `run_delay`), every 5 ms while a pump polls. Two answers:
  *
- * Why: both ends of a busy link spin, one per core on 2 cores; with a third
- * runnable thread the scheduler shares 2 cores among 3 and takes a core
- * from a spinning end for a time slice (ms), during which the other end
- * spins for nothing, and the round trip waits the whole slice (shm round
- * trip p99 ~2 ms under one CPU hog, vs ~90 µs for postMessage, whose
- * threads sleep). Ends that sleep instead use little CPU, so the scheduler
- * lets them preempt the hog the moment they are woken. The load average
- * (SpinBudget's other rule) sees a hog only tens of seconds later, and not
- * one hog on 2 cores at all. Elsewhere than Linux nothing is measured.
+ * - `contended`: over 0.7 of four periods in a row, many more runnable
+ *   threads than cores right now (ten CPU hogs, other programs), not a
+ *   passing helper thread: spinning then stops for 100 ms, after which it
+ *   is tried again. An end that spins there spends its slice waiting for a
+ *   peer that has no core.
+ * - `pressed`: a time slice (1 ms or more of a period) lost in the last
+ *   second, as one CPU hog beside a busy link on 2 cores does every few ms:
+ *   three runnable threads on two cores, so now and then the scheduler takes
+ *   a core from one end for a slice. The other end then does best to go on
+ *   polling until the peer is back: had it slept, the peer's notify would
+ *   not get it a core before the hog's slice ended (it has run about as much
+ *   as the hog, so the scheduler gives it no wake-up bonus: ~2 ms a trip,
+ *   where spinning costs one slice per preemption, and only one trip).
+ *
+ * The load average (SpinBudget's other rule) sees a hog only tens of
+ * seconds later, and not one hog on 2 cores at all. Elsewhere than Linux
+ * nothing is measured.
  */
 export class Contention {
   private checkedAt = -Infinity;
   private delayAt = 0;
   private periods = 0;
   private until = -Infinity;
+  private pressedUntil = -Infinity;
 
   /** @param delay this thread's total scheduler delay so far, in ms (read every 5 ms at most) */
   constructor(private readonly delay: () => number) {}
@@ -160,13 +195,24 @@ export class Contention {
     const elapsed = now - this.checkedAt;
     if (elapsed >= CHECK_MS) {
       const delay = this.delay();
-      const short = delay - this.delayAt > CONTENDED_SHARE * elapsed;
-      this.periods = short ? this.periods + 1 : 0;
+      const waited = delay - this.delayAt;
+      this.periods = waited > CONTENDED_SHARE * elapsed ? this.periods + 1 : 0;
       if (this.periods >= CONTENDED_PERIODS) this.until = now + HOLD_MS;
+      if (waited >= PREEMPTED_MS && waited > PREEMPTED_SHARE * elapsed) this.pressedUntil = now + PRESSED_HOLD_MS;
       this.checkedAt = now;
       this.delayAt = delay;
     }
     return now < this.until;
+  }
+
+  /**
+   * Has this thread lost a time slice (1 ms or more of scheduler delay in a
+   * check period) in the last second? Read at the last `contended` call.
+   * On a quiet machine it may fire too (V8's compile threads beside a fresh
+   * link): that costs only CPU, a longer spin, never a wake-up.
+   */
+  pressed(now: number): boolean {
+    return now < this.pressedUntil;
   }
 }
 

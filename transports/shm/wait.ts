@@ -6,12 +6,12 @@
  *   in a short busy loop, then once per event-loop turn (so microtasks, timers
  *   and I/O still run), for `spinMicros`; then it sleeps with `Atomics.waitAsync`,
  *   and the other side, seeing a sleeper, notifies. A busy link never pays a
- *   wake-up; an idle end uses no CPU. The window adapts ({@link SpinBudget}):
- *   it grows (up to 1 ms) while sleeps end soon after they began, none on 1 core,
- *   none while the thread keeps waiting for a core (`Contention`, ./spin-budget.ts),
- *   at most 0.2 ms while the load average says there are more runnable threads
- *   than cores. A sleep lasts until the peer's notify (no timeout: see `sleep`;
- *   ./watchdog.ts ends one whose notify never came).
+ *   wake-up; an idle end uses no CPU. The window adapts ({@link SpinBudget}): it grows (up to
+ *   1 ms) while sleeps end soon after they began, none on 1 core, none while the thread keeps waiting
+ *   for a core (`Contention`, ./spin-budget.ts), at most 0.2 ms while the load average says there are
+ *   more runnable threads than cores, 10 ms while the thread loses a time slice now and then (one CPU
+ *   hog: a peer off its core is waited for, not slept through). A sleep lasts until the peer's notify
+ *   (no timeout: see `sleep`; ./watchdog.ts ends one whose notify never came).
  * - `spin`: polls without sleeping, in busy slices of about a millisecond
  *   with an event-loop turn between slices. Lowest latency, a core per end.
  * - `yield`: polls once per event-loop turn.
