@@ -141,7 +141,6 @@ describe('Contention (auto wait: is this thread short of a core?)', () => {
   it('a time slice lost (1 ms or more of a period) makes the thread pressed for a second, renewed at each one', () => {
     const { contention, wait } = clock();
     contention.contended(0);
-    expect(contention.pressed(0)).toBe(false);
     wait(0.9); // under a millisecond: a helper thread's turn, not a slice
     contention.contended(5);
     expect(contention.pressed(5)).toBe(false);
@@ -191,25 +190,42 @@ describe('Contention (auto wait: is this thread short of a core?)', () => {
     expect(budget.window(1200)).toBe(0.05); // neither contended nor pressed any more
   });
 
-  it('a pressed thread polls 10 ms before it sleeps, unless the machine is loaded or its user chose a window above the cap', () => {
+  it('a pressed thread polls 10 ms before it sleeps, unless the machine is loaded, it has one core, or its user chose no spin or a window above the cap', () => {
     const { contention, wait } = clock();
     let load = 0.5;
     const budget = new SpinBudget(0.05, 2, () => load, contention);
+    const atCap = new SpinBudget(1, 2, () => load, contention);
     const own = new SpinBudget(5, 2, () => load, contention);
     const none = new SpinBudget(0, 2, () => load, contention);
+    const oneCore = new SpinBudget(0.05, 1, () => load, contention);
     expect(budget.window(0)).toBe(0.05);
     wait(2); // a slice lost
     expect(budget.window(5)).toBe(10);
-    expect(own.window(5)).toBe(5);
+    expect(atCap.window(5)).toBe(10);
+    expect(own.window(5)).toBe(5); // a window of the user's own above 1 ms is kept as it is, in every state
     expect(none.window(5)).toBe(0);
+    expect(oneCore.window(5)).toBe(0);
     expect(budget.window(900)).toBe(10);
     load = 50;
-    expect(budget.window(2000)).toBe(0.05); // loaded (read once a second): at most 0.2 ms, and no longer pressed
-    wait(2);
-    expect(budget.window(2005)).toBe(0.05); // pressed again, but loaded
+    expect(budget.window(1895)).toBe(0.05); // loaded (the load is read once a second), and pressed no more
+    wait(2); // another slice lost
+    expect(budget.window(1900)).toBe(0.05); // pressed again, but loaded: at most 0.2 ms
+    expect(contention.pressed(1900)).toBe(true);
     load = 0.5;
-    expect(budget.window(3001)).toBe(10); // the load read again; pressed since 2005
-    expect(budget.window(4010)).toBe(0.05); // a second with no slice lost
+    expect(budget.window(2896)).toBe(10); // the load read again: not loaded; still pressed (until 2900)
+    expect(budget.window(2905)).toBe(0.05); // a second with no slice lost
+  });
+
+  it('0.7 of a period is the line for contention: 3.5 ms of 5 four times is not, 3.6 ms is', () => {
+    for (const [ms, contended] of [[3.5, false], [3.6, true]] as const) {
+      const { contention, wait } = clock();
+      contention.contended(0);
+      for (const t of [5, 10, 15, 20]) {
+        wait(ms);
+        contention.contended(t);
+      }
+      expect(contention.contended(20)).toBe(contended);
+    }
   });
 });
 

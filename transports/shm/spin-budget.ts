@@ -25,7 +25,7 @@ const LOADED_SPIN_MS = 0.2;
  * p99 under one CPU hog on 2 cores was 2.05–2.1 ms in one run in two. With
  * the window at 5 ms: 8.7–13.7 µs; at 20 ms: 6.8–10.7 µs; raw MessagePort in
  * the same runs: 42–76 µs (Trade round trip, 20k after 3k, bench/README.md,
- * "Tails").
+ * "Notes: one CPU hog").
  */
 const PRESSED_SPIN_MS = 10;
 /** A sleep this long (ms) means the link went idle: the window halves back, as after a timeout. */
@@ -139,11 +139,14 @@ const CHECK_MS = 5;
  * fired (p99 70–130 µs); a half over four never did. But a half fired under
  * one CPU hog on 2 cores: the request round trip's ends wait a third of their
  * time on average, over a half in bursts, and the rule then put both to
- * sleep for 100 ms at a time, each trip a wake-up that waits out the hog's
- * slice (1,500–2,300 sleeps in a run of 23k trips, p99 20–70 µs and ~2 ms).
- * At 0.7 that case spins (3–7 sleeps a run, p99 9–30 µs; raw MessagePort
- * ~41 µs), and ten hogs (each end waits ~5/6 of its time) still stop the
- * spinning, as does the load average soon after (bench/README.md, "Tails").
+ * sleep for 100 ms at a time, each trip a wake-up (up to ~2,300 sleeps a
+ * side in a run of 23k trips, p99 8–69 µs; before `pressed`, ~2 ms). At 0.7
+ * that case spins (3–7 sleeps a run, p99 9–30 µs; raw MessagePort ~41 µs),
+ * and ten hogs (each end waits ~5/6 of its time) still stop the spinning,
+ * as does the load average soon after. Two hogs (each end waits about half
+ * its time) now spin too, until the load average passes the cores plus
+ * two: p99 7–23 µs in two runs, 8 ms in one (bench/README.md, "Notes: one
+ * CPU hog").
  */
 const CONTENDED_SHARE = 0.7;
 /** Contended periods in a row before spinning stops: one stall (a GC helper, a kernel thread) is ridden out. */
@@ -175,6 +178,11 @@ const PRESSED_HOLD_MS = 1000;
  *   not get it a core before the hog's slice ended (it has run about as much
  *   as the hog, so the scheduler gives it no wake-up bonus: ~2 ms a trip,
  *   where spinning costs one slice per preemption, and only one trip).
+ *
+ * `pressed` reads this thread's own lost slices, while the long spin helps
+ * when the peer is the one off its core: beside one hog both ends lose
+ * slices within a second; a scheduler that kept taking the core from the
+ * same end only would leave the other end sleeping as before.
  *
  * The load average (SpinBudget's other rule) sees a hog only tens of
  * seconds later, and not one hog on 2 cores at all. Elsewhere than Linux
