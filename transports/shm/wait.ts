@@ -158,7 +158,7 @@ export class Pump implements Sleeper {
     this.scheduled = undefined;
     if (this.stopped) return;
     // While idle, the clock is read once every IDLE_POLLS polls, and `auto`
-    // asks its budget once per idle stretch: a double passed to a call that
+    // asks its budget once per turn while idle: a double passed to a call that
     // is not inlined is boxed, and a spin loop that allocates at every poll
     // fills the young generation while it waits (a scavenge is a stall).
     let idleSince = 0;
