@@ -39,7 +39,7 @@ import { ShmWriting } from './writing';
 export interface ShmOptions {
   /** How this end waits for data and for room; see `WaitStrategy`. Default `'auto'`. */
   wait?: WaitStrategy;
-  /** How long `'auto'` keeps polling after activity before it sleeps, in µs. Default 50. */
+  /** How long `'auto'` keeps polling after activity before it sleeps, in µs, as it starts: the window then adapts (README, "How `auto`'s spinning adapts"). Default 50. */
   spinMicros?: number;
   /** As for the port transport: the worker on the other side, for `WorkerError`. */
   worker?: Worker;

@@ -217,7 +217,8 @@ export class Contention {
    * Has this thread lost a time slice (1 ms or more of scheduler delay in a
    * check period) in the last second? Read at the last `contended` call.
    * On a quiet machine it may fire too (V8's compile threads beside a fresh
-   * link): that costs only CPU, a longer spin, never a wake-up.
+   * link): that costs CPU (a longer spin, which other runnable threads then
+   * lack), never a wake-up.
    */
   pressed(now: number): boolean {
     return now < this.pressedUntil;
