@@ -45,13 +45,16 @@ test('the worked example is what the NodeFrame codec writes, and reads back', ()
   }
 });
 
-/** A raw peer on `conn`: opens the node channel, records every frame, says HELLO as node `id` and waits for the node's. */
-async function saidHello(conn: TcpConnection, id: string, incarnation: number) {
+/**
+ * A raw peer on `conn`: opens the node channel, records every frame, says HELLO as node `id` and waits for the node's,
+ * and for the node to have taken ours (it says its HELLO before reading the peer's, so having its HELLO is not enough).
+ */
+async function saidHello(node: { nodes(): string[] }, conn: TcpConnection, id: string, incarnation: number) {
   const wire = conn.open(NODE_CHANNEL, NodeFrameCodec);
   const frames: NodeFrame[] = [];
   const sub = wire.subscribe((f) => frames.push(f));
   wire.next(nodeFrame(NodeKind.HELLO, { text: id, thread: 0, n: 1, tag: incarnation }));
-  await until(() => frames.some((f) => f.kind === NodeKind.HELLO));
+  await until(() => frames.some((f) => f.kind === NodeKind.HELLO) && node.nodes().includes(id));
   return { wire, frames, sub };
 }
 
@@ -59,7 +62,7 @@ test('a raw peer: LOAD only when it changes; a spawn onto a worker within the co
   const node = await startClusterNode({ id: 'ringed', threads: 1, ringBytes: 65536, listen: { port: 0 } });
   const conn = await connect({ port: node.port!, maxFrame: 1 << 20 });
   try {
-    const { wire, frames, sub } = await saidHello(conn, 'raw', 7);
+    const { wire, frames, sub } = await saidHello(node, conn, 'raw', 7);
     const hello = frames.find((f) => f.kind === NodeKind.HELLO)!;
     // LOAD right after HELLO, then only when the figures change: the 200 ms tick does not say the same again.
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -104,7 +107,7 @@ test("a peer's error record that does not decode (REPLY_ERROR, DOWN, EXIT) is a 
   const node = await startClusterNode({ id: 'judge', threads: 0, listen: { port: 0 } });
   const conn = await connect({ port: node.port! });
   try {
-    const { wire, frames, sub } = await saidHello(conn, 'liar', 9);
+    const { wire, frames, sub } = await saidHello(node, conn, 'liar', 9);
     const garbage = Buffer.from([0xff, 0xff, 0xff]); // not an ErrorRecord
     // A process "on" the raw peer: the node sends SPAWN, and believes it.
     const far = node.spawn(adder, 1, { node: 'liar' });
