@@ -26,7 +26,8 @@ export type WorkerName =
   | 'tcp-bare-count'
   | 'tcp-wire-count'
   | 'floor-count'
-  | 'floor-echo';
+  | 'floor-echo'
+  | 'floor-exchange';
 
 /** A running benchmark worker. */
 export interface BenchWorker {

@@ -14,7 +14,9 @@
 import { extname, join } from 'node:path';
 import { Config, initialize } from '../../index';
 import type { Case, Runner, Sample, Suite } from '../harness';
-import type { ExchangeArgs, ExchangeResult, RoundCheck, SourceMode } from '../workers/exchange.worker';
+import { floorExchange } from '../floor/exchange';
+import { checkRound } from '../keyed';
+import type { ExchangeArgs, ExchangeResult, SourceMode } from '../workers/exchange.worker';
 
 /** Workers in every case. */
 const PEERS = 2;
@@ -53,27 +55,12 @@ function exchangeRunner(size: ExchangeSize, transport: 'shm' | 'port', source: S
       } finally {
         clearTimeout(timer);
       }
-      checkRound(results, 'warm-up', size.warmup, (r) => r.warmup);
-      const routed = checkRound(results, 'timed', size.n, (r) => r.timed);
+      checkRound(results, 'warm-up', size.warmup, (r) => r.warmup, PEERS);
+      const routed = checkRound(results, 'timed', size.n, (r) => r.timed, PEERS);
       const slowest = Math.max(...results.map((r) => r.elapsedMs));
       return { rate: routed / (slowest / 1000) };
     },
   };
-}
-
-/** Throws unless every worker got exactly what it should have and the totals add up to `peers × n`. */
-function checkRound(results: readonly ExchangeResult[], name: string, n: number, of: (r: ExchangeResult) => RoundCheck): number {
-  const problems: string[] = [];
-  let total = 0;
-  for (const result of results) {
-    const round = of(result);
-    total += round.received;
-    if (round.problem) problems.push(`worker ${result.index}: ${round.problem}`);
-    else if (round.received !== round.expected) problems.push(`worker ${result.index}: received ${round.received}, expected ${round.expected}`);
-  }
-  if (total !== PEERS * n) problems.push(`${total} records received in all, ${PEERS * n} sent`);
-  if (problems.length > 0) throw new Error(`exchange ${name} round: ${problems.join('; ')}`);
-  return total;
 }
 
 export const exchangeSuite: Suite = {
@@ -87,13 +74,13 @@ export const exchangeSuite: Suite = {
         name: `${PEERS} workers, sync source`,
         metrics: [{ key: 'rate', label: `${PEERS} workers, keyed records, sync source`, unit: 'records/s', better: 'higher' }],
         subject: exchangeRunner(size, 'shm', 'sync'),
-        baselines: [exchangeRunner(size, 'port', 'sync')],
+        baselines: [exchangeRunner(size, 'port', 'sync'), floorExchange(size)],
       },
       {
         name: `${PEERS} workers, ${chunk} records per turn`,
         metrics: [{ key: 'rate', label: `${PEERS} workers, keyed records, ${chunk} per turn`, unit: 'records/s', better: 'higher' }],
         subject: exchangeRunner(size, 'shm', 'turns', chunk),
-        baselines: [exchangeRunner(size, 'port', 'turns', chunk)],
+        baselines: [exchangeRunner(size, 'port', 'turns', chunk), floorExchange(size)],
       },
     ];
   },

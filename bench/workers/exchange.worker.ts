@@ -14,41 +14,18 @@
  * timed channel's links are made inside the clock (one MessagePort hop to
  * hand the peer its end), on both transports alike.
  *
- * Check (both rounds): record i of worker w carries `value = i * peers + w`
- * and key `keys[i & KEY_MASK]`; a worker must receive only keys it owns
- * (`route(key, peers)`), each sender's values in increasing order, and from
- * each sender exactly as many as that sender produced for it. Strictly
- * increasing values drawn from a set, as many as the set holds, are the set:
- * nothing lost, repeated, reordered or misrouted.
+ * Check (both rounds): bench/keyed.ts, shared with the suite's floor
+ * (bench/workers/floor-exchange.worker.ts), which does the same work bare.
  */
 import { Observable } from 'rxjs';
-import { codec, route, type Infer, type WorkerContext } from '../../index';
+import { codec, type WorkerContext } from '../../index';
 import { exchange } from '../../operators';
+import { KEY_MASK, keyTable, keyedChecker, keyedSchema, type Keyed, type RoundCheck } from '../keyed';
 
-const keyedSchema = {
-  type: 'record',
-  name: 'Keyed',
-  fields: [
-    { name: 'key', type: 'string' },
-    { name: 'value', type: 'long' },
-  ],
-} as const;
+export type { RoundCheck } from '../keyed';
 
-/** The record routed: a short string key and a long. */
-const Keyed = codec(keyedSchema);
-type Keyed = Infer<typeof keyedSchema>;
-
-/**
- * Distinct keys the records cycle through (a power of two). `key-0000` to
- * `key-4095` split 2021 / 2075 between 2 workers (`route`), near even.
- */
-export const KEY_COUNT = 4096;
-const KEY_MASK = KEY_COUNT - 1;
-
-/** The i-th key (`key-0042`); the same in every worker. */
-export function keyAt(i: number): string {
-  return `key-${String(i & KEY_MASK).padStart(4, '0')}`;
-}
+/** The record routed (bench/keyed.ts), with rxwire's codec. */
+const KeyedCodec = codec(keyedSchema);
 
 /** How a worker's source emits its records. */
 export type SourceMode =
@@ -69,16 +46,6 @@ export interface ExchangeArgs {
   readonly chunk: number;
 }
 
-/** What a round's check found in this worker. */
-export interface RoundCheck {
-  /** Records this worker received. */
-  readonly received: number;
-  /** Records it should have received (from all senders together). */
-  readonly expected: number;
-  /** The first problem seen, if any (misrouted, reordered, short count). */
-  readonly problem: string | undefined;
-}
-
 /** Each worker's result, back on the main thread. */
 export interface ExchangeResult {
   readonly index: number;
@@ -89,8 +56,7 @@ export interface ExchangeResult {
 }
 
 export default async function exchangeBench(worker: WorkerContext, args: ExchangeArgs): Promise<ExchangeResult> {
-  const keys = Array.from({ length: KEY_COUNT }, (_, i) => keyAt(i));
-  const owner = keys.map((k) => route(k, worker.peers));
+  const { keys, owner } = keyTable(worker.peers);
   const warmup = await round(worker, 'warm-up', args.warmup, args, keys, owner);
   const started = performance.now();
   const timed = await round(worker, 'timed', args.n, args, keys, owner);
@@ -108,26 +74,7 @@ function round(
   owner: readonly number[],
 ): Promise<RoundCheck> {
   const { index: me, peers } = worker;
-  // Records each sender produces for this worker: `n` records cycle through the keys.
-  const mineInCycle = owner.filter((o) => o === me).length;
-  let fromEach = Math.floor(n / KEY_COUNT) * mineInCycle;
-  for (let i = 0; i < n % KEY_COUNT; i++) if (owner[i] === me) fromEach++;
-
-  const last = new Array<number>(peers).fill(-1);
-  const counts = new Array<number>(peers).fill(0);
-  let received = 0;
-  let problem: string | undefined;
-  const check = (r: Keyed) => {
-    received++;
-    const sender = r.value % peers;
-    const i = (r.value - sender) / peers;
-    counts[sender]++;
-    if (problem) return;
-    if (r.key !== keys[i & KEY_MASK]) problem = `record ${i} of worker ${sender} has key ${r.key}, not ${keys[i & KEY_MASK]}`;
-    else if (owner[i & KEY_MASK] !== me) problem = `key ${r.key} (worker ${owner[i & KEY_MASK]}'s) arrived at worker ${me}`;
-    else if (i <= last[sender]) problem = `record ${i} of worker ${sender} arrived after its record ${last[sender]}`;
-    last[sender] = i;
-  };
+  const checker = keyedChecker(me, peers, n, keys, owner);
 
   const source = new Observable<Keyed>((subscriber) => {
     const base = me;
@@ -151,17 +98,10 @@ function round(
   });
 
   return new Promise<RoundCheck>((resolve, reject) => {
-    source.pipe(exchange({ worker, channel, codec: Keyed, key: (r) => r.key, transport: args.transport })).subscribe({
-      next: check,
+    source.pipe(exchange({ worker, channel, codec: KeyedCodec, key: (r) => r.key, transport: args.transport })).subscribe({
+      next: checker.check,
       error: reject,
-      complete: () => {
-        const expected = fromEach * peers;
-        if (!problem) {
-          const short = counts.findIndex((c) => c !== fromEach);
-          if (short >= 0) problem = `${counts[short]} records from worker ${short}, expected ${fromEach}`;
-        }
-        resolve({ received, expected, problem });
-      },
+      complete: () => resolve(checker.result()),
     });
   });
 }

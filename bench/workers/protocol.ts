@@ -6,6 +6,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { PortEnd } from '../../transports/port/index';
 import type { ShmEnd } from '../../transports/shm';
+import type { RoundCheck } from '../keyed';
 
 /** workerData of the wire workers: the far end of an rxwire `port.pair()` or `shm.pair()`. */
 export interface WireWorkerData {
@@ -55,6 +56,16 @@ export interface RingWorkerData {
   readonly mask: number;
 }
 
+/** workerData of a `floor-exchange` worker (one of two): its index, the floor ring to the other and the one from it. */
+export interface FloorExchangeData {
+  readonly me: 0 | 1;
+  readonly out: SharedArrayBuffer;
+  readonly in: SharedArrayBuffer;
+  /** Records it produces in the timed round, and in the warm-up round before it. */
+  readonly n: number;
+  readonly warmup: number;
+}
+
 /** Posted on `parentPort` by a worker. */
 export type WorkerReport =
   /** Listening: the main side may start its clock. */
@@ -63,5 +74,7 @@ export type WorkerReport =
   | { readonly kind: 'warm'; readonly received: number }
   /** A counting worker has received `count` values; `outOfOrder` must be 0. */
   | { readonly kind: 'done'; readonly received: number; readonly outOfOrder: number }
+  /** A `floor-exchange` worker's two rounds: the timed one's time (ms) and both checks. */
+  | { readonly kind: 'exchanged'; readonly elapsedMs: number; readonly warmup: RoundCheck; readonly timed: RoundCheck }
   /** The measured link failed in the worker. */
   | { readonly kind: 'failed'; readonly message: string };
