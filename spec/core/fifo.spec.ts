@@ -27,12 +27,51 @@ describe('Fifo', () => {
     expect(fifo.peek()).toBeUndefined();
   });
 
-  it('keeps no reference to what left it', () => {
+  /** Every slot of every block the queue holds, its spare included. */
+  function slots(fifo: Fifo<unknown>): unknown[] {
+    const inner = fifo as unknown as { head: Block; spare: Block | undefined };
+    const out: unknown[] = [];
+    for (let b: Block | undefined = inner.head; b; b = b.next) out.push(...b.items);
+    if (inner.spare) out.push(...inner.spare.items);
+    return out;
+  }
+  type Block = { items: unknown[]; next: Block | undefined };
+
+  it('keeps no reference to what left it, in the block it left nor in a block it emptied', () => {
     const fifo = new Fifo<object>();
     const held = { big: 'x' };
     fifo.push(held);
     fifo.push({});
     fifo.shift();
-    expect((fifo as unknown as { items: unknown[] }).items.includes(held)).toBe(false);
+    expect(slots(fifo).includes(held)).toBe(false);
+    // Across blocks: the first 5,000 leave, some of them from blocks now spare or dropped.
+    const many = Array.from({ length: 10_000 }, (_, i) => ({ i }));
+    for (const m of many) fifo.push(m);
+    for (let i = 0; i < 5_001; i++) fifo.shift();
+    const left = new Set(slots(fifo));
+    expect(many.slice(0, 5_000).some((m) => left.has(m))).toBe(false);
+    expect(fifo.length).toBe(5_000);
+    expect(fifo.peek()).toBe(many[5_000]);
+  });
+
+  it('keeps order across block boundaries when it empties and refills at every size', () => {
+    const fifo = new Fifo<number>();
+    let next = 0;
+    let expected = 0;
+    for (const size of [1, 15, 16, 17, 1023, 1024, 1025, 1040, 2048, 2049, 5000]) {
+      for (let i = 0; i < size; i++) fifo.push(next++);
+      expect(fifo.length).toBe(size);
+      for (let i = 0; i < size; i++) expect(fifo.shift()).toBe(expected++);
+      expect(fifo.length).toBe(0);
+      expect(fifo.shift()).toBeUndefined();
+    }
+    // A queue that stays short reuses its blocks: no block beyond the first two is made.
+    for (let i = 0; i < 100_000; i++) {
+      fifo.push(i);
+      fifo.push(i);
+      fifo.shift();
+      fifo.shift();
+    }
+    expect(slots(fifo).length).toBeLessThanOrEqual(2 * 1024);
   });
 });
