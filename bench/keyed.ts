@@ -22,6 +22,17 @@ export const keyedSchema = {
   ],
 } as const;
 
+/** Workers in every exchange case, and in its floor (two workers, a ring each way). */
+export const EXCHANGE_PEERS = 2;
+
+/** Sizes of one exchange repetition, per worker. */
+export interface ExchangeSize {
+  /** Records each worker produces in the timed round. */
+  readonly n: number;
+  /** Records each worker produces in the untimed warm-up round. */
+  readonly warmup: number;
+}
+
 /** The record routed: a short string key and a long. */
 export interface Keyed {
   key: string;
@@ -98,7 +109,7 @@ export function keyedChecker(me: number, peers: number, n: number, keys: readonl
 }
 
 /** Throws unless every worker got exactly what it should have and the totals add up to `peers × n`. */
-export function checkRound<R extends { readonly index: number }>(results: readonly R[], name: string, n: number, of: (r: R) => RoundCheck, peers = 2): number {
+export function checkRound<R extends { readonly index: number }>(results: readonly R[], name: string, n: number, of: (r: R) => RoundCheck, peers = EXCHANGE_PEERS): number {
   const problems: string[] = [];
   let total = 0;
   for (const result of results) {

@@ -2,21 +2,26 @@
  * A first-in first-out queue: a chain of fixed blocks — the first of
  * MIN_CAPACITY slots, later ones of BLOCK — pushed at the tail block and
  * shifted from the head one. Push and shift are O(1) and never copy what is
- * queued, a steady queue allocates nothing (one emptied block is kept for
- * the next), and memory follows the length, give or take two blocks.
+ * queued; a queue that slides across blocks reuses the one it emptied last
+ * (a steady queue allocates nothing), and memory follows the length, give or
+ * take two blocks: an idle queue keeps one block (2 KiB after a burst; the
+ * ring it replaced shrank back to 16 slots).
  *
  * Before, one ring array doubled when full and halved when a quarter full:
  * a queue that grew to a million values (`exchange` with a synchronous
  * source: every record waits in the link's queue while the source holds the
  * thread) copied each value about three times as it grew and drained, 4–6 %
  * of each worker's time in bench `exchange`, and its largest arrays lived in
- * V8's large-object space. One million pushed then shifted, three rounds, in
- * one thread: 242–346 ns a value with the ring, 162–233 ns with the blocks
- * (the values' own allocation included).
+ * V8's large-object space. One million objects pushed then shifted, three
+ * rounds, one thread (a script over both builds' dist/, 4 alternations):
+ * 211–333 ns a value with the ring, 127–228 with the blocks, the objects'
+ * own allocation included; three pushed and shifted in turn, 7–13 ns
+ * either way. In bench `exchange` (sync source, over shm) the gain is within
+ * that case's noise: 10 of 16 alternated pairs better, medians +3 %.
  */
 const MIN_CAPACITY = 16;
-/** Slots of every block after the first: 8 KiB of pointers. */
-const BLOCK = 1024;
+/** Slots of every block after the first: 2 KiB of pointers. */
+const BLOCK = 256;
 
 interface Block<T> {
   readonly items: (T | undefined)[];
@@ -63,9 +68,10 @@ export class Fifo<T> {
     const item = head.items[this.headAt];
     head.items[this.headAt++] = undefined; // no reference kept to what left
     if (--this.count === 0) {
-      // Empty: head is the tail block; both ends start over at its first slot.
+      // Empty: head is the tail block; both ends start over at its first slot, and an idle queue keeps no spare.
       this.headAt = 0;
       this.tailAt = 0;
+      this.spare = undefined;
     } else if (this.headAt === head.items.length) {
       this.head = head.next!;
       this.headAt = 0;

@@ -9,7 +9,7 @@
  * cases count it.
  */
 import type { Runner, Sample } from '../harness';
-import { checkRound, type RoundCheck } from '../keyed';
+import { EXCHANGE_PEERS, checkRound, type ExchangeSize, type RoundCheck } from '../keyed';
 import { awaitReport, startBenchWorker } from '../worker-host';
 import { floorRing } from './sab-ring';
 import type { FloorExchangeData } from '../workers/protocol';
@@ -17,11 +17,6 @@ import type { FloorExchangeData } from '../workers/protocol';
 /** Data bytes of each ring: `exchange`'s default link ring. */
 const RING_BYTES = 256 * 1024;
 
-/** Sizes of one repetition, per worker. */
-export interface FloorExchangeSize {
-  readonly n: number;
-  readonly warmup: number;
-}
 
 interface Exchanged {
   readonly index: number;
@@ -31,7 +26,7 @@ interface Exchanged {
 }
 
 /** The floor of the exchange cases: two fresh workers per repetition. */
-export function floorExchange(size: FloorExchangeSize, name = 'bare SAB rings + avsc, 2 workers'): Runner {
+export function floorExchange(size: ExchangeSize, name = 'bare SAB rings + avsc, 2 workers'): Runner {
   return {
     name,
     role: 'floor',
@@ -43,8 +38,8 @@ export function floorExchange(size: FloorExchangeSize, name = 'bare SAB rings + 
       });
       try {
         const results: Exchanged[] = await Promise.all(workers.map(async (w, index) => ({ index, ...(await awaitReport(w, 'exchanged')) })));
-        checkRound(results, 'warm-up (floor)', size.warmup, (r) => r.warmup);
-        const routed = checkRound(results, 'timed (floor)', size.n, (r) => r.timed);
+        checkRound(results, 'warm-up (floor)', size.warmup, (r) => r.warmup, EXCHANGE_PEERS);
+        const routed = checkRound(results, 'timed (floor)', size.n, (r) => r.timed, EXCHANGE_PEERS);
         const slowest = Math.max(...results.map((r) => r.elapsedMs));
         return { rate: routed / (slowest / 1000) };
       } finally {

@@ -15,11 +15,11 @@ import { extname, join } from 'node:path';
 import { Config, initialize } from '../../index';
 import type { Case, Runner, Sample, Suite } from '../harness';
 import { floorExchange } from '../floor/exchange';
-import { checkRound } from '../keyed';
+import { EXCHANGE_PEERS, checkRound, type ExchangeSize } from '../keyed';
 import type { ExchangeArgs, ExchangeResult, SourceMode } from '../workers/exchange.worker';
 
 /** Workers in every case. */
-const PEERS = 2;
+const PEERS = EXCHANGE_PEERS;
 /** A repetition that takes longer has hung: its workers are terminated and the case fails. */
 const TIMEOUT_MS = 120_000;
 
@@ -27,13 +27,6 @@ const TIMEOUT_MS = 120_000;
 // under ts-node it is bench/suites/exchange.ts beside bench/workers/*.ts.
 const WORKER = join(__dirname, '..', 'workers', `exchange.worker${extname(__filename)}`);
 
-/** Sizes of one repetition, per worker. */
-interface ExchangeSize {
-  /** Records each worker produces in the timed round. */
-  readonly n: number;
-  /** Records each worker produces in the untimed warm-up round. */
-  readonly warmup: number;
-}
 
 /** One repetition: 2 fresh workers run the exchange program on `transport`; records/s of the timed round. */
 function exchangeRunner(size: ExchangeSize, transport: 'shm' | 'port', source: SourceMode, chunk = 0): Runner {

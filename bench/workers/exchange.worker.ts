@@ -22,8 +22,6 @@ import { codec, type WorkerContext } from '../../index';
 import { exchange } from '../../operators';
 import { KEY_MASK, keyTable, keyedChecker, keyedSchema, type Keyed, type RoundCheck } from '../keyed';
 
-export type { RoundCheck } from '../keyed';
-
 /** The record routed (bench/keyed.ts), with rxwire's codec. */
 const KeyedCodec = codec(keyedSchema);
 

@@ -24,11 +24,11 @@ import * as avro from 'avsc';
 import { parentPort, workerData } from 'node:worker_threads';
 import { keyHash } from '../../core/hash';
 import { HEAD, SKIP, TAIL, mapFloorRing } from '../floor/sab-ring';
-import { KEY_MASK, keyTable, keyedChecker, keyedSchema, type Keyed, type RoundCheck } from '../keyed';
+import { EXCHANGE_PEERS, KEY_MASK, keyTable, keyedChecker, keyedSchema, type Keyed, type RoundCheck } from '../keyed';
 import type { FloorExchangeData, WorkerReport } from './protocol';
 
 const { me, out: outSab, in: inSab, n, warmup } = workerData as FloorExchangeData;
-const PEERS = 2;
+const PEERS = EXCHANGE_PEERS;
 /**
  * Records between two publishes of the outgoing ring (and two reads of the incoming one): as many as the rxwire
  * program's source emits per turn. The floor's best: 4M records a worker read 6.7–7.1M/s at 64, 7.3–7.7M at 256,
@@ -77,20 +77,30 @@ function round(count: number): { check: RoundCheck; ms: number } {
   let owed = checker.fromEach; // records the other worker sends this one in this round
   const { header, data, mask } = out;
   const bytes = mask + 1;
-  let lastProgress = started;
 
-  /** Waits for `need` bytes after `head` in the outgoing ring, reading the incoming one meanwhile (else both could wait for good). */
-  const room = (need: number): void => {
-    for (;;) {
-      const free = bytes - ((head - Atomics.load(header, TAIL)) | 0);
-      if (free >= need) return;
-      Atomics.store(header, HEAD, head);
+  /**
+   * Reads the incoming ring until `done()`, failing after GIVE_UP_MS in which neither a record came in nor the
+   * other worker freed room in the ring to it (`why` says what was waited for).
+   */
+  const waitUntil = (done: () => boolean, why: string): void => {
+    let since = performance.now();
+    let seenTail = Atomics.load(header, TAIL);
+    while (!done()) {
       const got = readIn(checker.check, owed);
       owed -= got;
+      const tailNow = Atomics.load(header, TAIL);
       const now = performance.now();
-      if (got > 0) lastProgress = now;
-      else if (now - lastProgress > GIVE_UP_MS) throw new Error(`no room in the ring to worker ${1 - me} for ${GIVE_UP_MS / 1000} s`);
+      if (got > 0 || tailNow !== seenTail) since = now;
+      else if (now - since > GIVE_UP_MS) throw new Error(`${why}: nothing moved for ${GIVE_UP_MS / 1000} s`);
+      seenTail = tailNow;
     }
+  };
+  /** Room for `need` bytes after `head` in the ring out, reading the incoming one meanwhile (else both could wait for good). */
+  const hasRoom = (need: number) => bytes - ((head - Atomics.load(header, TAIL)) | 0) >= need;
+  const room = (need: number): void => {
+    if (hasRoom(need)) return;
+    Atomics.store(header, HEAD, head); // the other worker can free only what it sees
+    waitUntil(() => hasRoom(need), `no room in the ring to worker ${1 - me}`);
   };
 
   for (let i = 0; i < count; i++) {
@@ -108,6 +118,7 @@ function round(count: number): { check: RoundCheck; ms: number } {
       }
       room(MAX_RECORD);
       const end = type.encode(value, data, at + 4);
+      if (end < 0) throw new Error(`a record took more than ${MAX_RECORD} bytes`); // avsc's "no room": never with these keys
       data.writeUInt32LE(end - at - 4, at);
       head = (head + (end - at)) | 0;
     }
@@ -117,14 +128,7 @@ function round(count: number): { check: RoundCheck; ms: number } {
     }
   }
   Atomics.store(header, HEAD, head);
-  lastProgress = performance.now();
-  while (owed > 0) {
-    const got = readIn(checker.check, owed);
-    owed -= got;
-    const now = performance.now();
-    if (got > 0) lastProgress = now;
-    else if (now - lastProgress > GIVE_UP_MS) throw new Error(`${owed} records from worker ${1 - me} still owed after ${GIVE_UP_MS / 1000} s`);
-  }
+  waitUntil(() => owed === 0, `records from worker ${1 - me} still owed`);
   return { check: checker.result(), ms: performance.now() - started };
 }
 
