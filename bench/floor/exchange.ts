@@ -17,7 +17,6 @@ import type { FloorExchangeData } from '../workers/protocol';
 /** Data bytes of each ring: `exchange`'s default link ring. */
 const RING_BYTES = 256 * 1024;
 
-
 interface Exchanged {
   readonly index: number;
   readonly elapsedMs: number;

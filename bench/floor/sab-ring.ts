@@ -14,6 +14,8 @@
  * Cursors are 32-bit byte counts that wrap; positions are `cursor % bytes`
  * with `bytes` a power of two.
  */
+import type * as avro from 'avsc';
+
 export const HEAD = 0;
 export const TAIL = 16; // its own 64-byte line
 const HEADER_BYTES = 128;
@@ -52,4 +54,30 @@ export function waitChange(header: Int32Array, index: number, seen: number, give
     Atomics.wait(header, index, seen, 50);
   }
   return true;
+}
+
+/** Waits until `need` bytes are free after cursor `head` in `ring` (publishing what is written first, so the reader can free them). */
+export type WaitForRoom = (ring: FloorRing, head: number, need: number) => void;
+
+/**
+ * Writes `value` as one variable record (a u32 length, then `type.encode`'s bytes) at cursor `head`, after a
+ * SKIP to the start of the ring when fewer than `max` bytes (length included) are left before its end: a record
+ * never wraps. Returns the cursor after it (published by the caller).
+ * @throws Error when the value takes more than `max` bytes
+ */
+export function writeRecord(ring: FloorRing, head: number, type: avro.Type, value: unknown, max: number, room: WaitForRoom): number {
+  const { data, mask } = ring;
+  const bytes = mask + 1;
+  let at = head & mask;
+  if (bytes - at < max) {
+    room(ring, head, bytes - at);
+    data.writeUInt32LE(SKIP, at);
+    head = (head + (bytes - at)) | 0;
+    at = 0;
+  }
+  room(ring, head, max);
+  const end = type.encode(value, data, at + 4);
+  if (end < 0) throw new Error(`a floor record took more than ${max} bytes`); // avsc's "no room"
+  data.writeUInt32LE(end - at - 4, at);
+  return (head + (end - at)) | 0;
 }

@@ -15,7 +15,7 @@ import { timeSends } from '../port/throughput';
 import { bytesPool } from '../shm/bytes';
 import { POOL_MASK, Trade, tradePool } from '../trade';
 import { startBenchWorker } from '../worker-host';
-import { HEAD, SKIP, TAIL, floorRing, mapFloorRing, waitChange, type FloorRing } from './sab-ring';
+import { HEAD, TAIL, floorRing, mapFloorRing, waitChange, writeRecord, type FloorRing } from './sab-ring';
 
 /** Sizes of one repetition. */
 export interface FloorSize {
@@ -35,21 +35,7 @@ export function floorTradeRing(size: FloorSize, name = 'bare SAB ring + avsc'): 
   const pool = tradePool();
   const type = avro.Type.forSchema(Trade.schema as avro.Schema);
   const reader = { form: 'avro', slot: 0, schema: Trade.schema, idMask: POOL_MASK };
-  return floorRunner(name, size, size.batch ?? 64, reader, (ring, head, i) => {
-    const { data, mask } = ring;
-    const bytes = mask + 1;
-    let at = head & mask;
-    if (bytes - at < MAX_TRADE) {
-      room(ring, head, bytes - at);
-      data.writeUInt32LE(SKIP, at);
-      head = (head + (bytes - at)) | 0;
-      at = 0;
-    }
-    room(ring, head, MAX_TRADE);
-    const next = type.encode(pool[i & POOL_MASK], data, at + 4);
-    data.writeUInt32LE(next - at - 4, at);
-    return (head + (next - at)) | 0;
-  });
+  return floorRunner(name, size, size.batch ?? 64, reader, (ring, head, i) => writeRecord(ring, head, type, pool[i & POOL_MASK], MAX_TRADE, room));
 }
 
 /** Bare fixed-slot SAB ring: `bytes`-byte records copied in, read in place. */

@@ -23,7 +23,7 @@
 import * as avro from 'avsc';
 import { parentPort, workerData } from 'node:worker_threads';
 import { keyHash } from '../../core/hash';
-import { HEAD, SKIP, TAIL, mapFloorRing } from '../floor/sab-ring';
+import { HEAD, SKIP, TAIL, mapFloorRing, writeRecord, type FloorRing } from '../floor/sab-ring';
 import { EXCHANGE_PEERS, KEY_MASK, keyTable, keyedChecker, keyedSchema, type Keyed, type RoundCheck } from '../keyed';
 import type { FloorExchangeData, WorkerReport } from './protocol';
 
@@ -75,7 +75,7 @@ function round(count: number): { check: RoundCheck; ms: number } {
   const started = performance.now();
   const checker = keyedChecker(me, PEERS, count, keys, owner);
   let owed = checker.fromEach; // records the other worker sends this one in this round
-  const { header, data, mask } = out;
+  const { header, mask } = out;
   const bytes = mask + 1;
 
   /**
@@ -95,12 +95,12 @@ function round(count: number): { check: RoundCheck; ms: number } {
       seenTail = tailNow;
     }
   };
-  /** Room for `need` bytes after `head` in the ring out, reading the incoming one meanwhile (else both could wait for good). */
-  const hasRoom = (need: number) => bytes - ((head - Atomics.load(header, TAIL)) | 0) >= need;
-  const room = (need: number): void => {
-    if (hasRoom(need)) return;
-    Atomics.store(header, HEAD, head); // the other worker can free only what it sees
-    waitUntil(() => hasRoom(need), `no room in the ring to worker ${1 - me}`);
+  /** Room for `need` bytes after `at` in the ring out, reading the incoming one meanwhile (else both could wait for good). */
+  const hasRoom = (at: number, need: number) => bytes - ((at - Atomics.load(header, TAIL)) | 0) >= need;
+  const room = (_ring: FloorRing, at: number, need: number): void => {
+    if (hasRoom(at, need)) return;
+    Atomics.store(header, HEAD, at); // the other worker can free only what it sees
+    waitUntil(() => hasRoom(at, need), `no room in the ring to worker ${1 - me}`);
   };
 
   for (let i = 0; i < count; i++) {
@@ -109,18 +109,7 @@ function round(count: number): { check: RoundCheck; ms: number } {
       type.encode(value, scratch, 0);
       checker.check(type.decode(scratch, 0).value as Keyed);
     } else {
-      let at = head & mask;
-      if (bytes - at < MAX_RECORD) {
-        room(bytes - at);
-        data.writeUInt32LE(SKIP, at);
-        head = (head + (bytes - at)) | 0;
-        at = 0;
-      }
-      room(MAX_RECORD);
-      const end = type.encode(value, data, at + 4);
-      if (end < 0) throw new Error(`a record took more than ${MAX_RECORD} bytes`); // avsc's "no room": never with these keys
-      data.writeUInt32LE(end - at - 4, at);
-      head = (head + (end - at)) | 0;
+      head = writeRecord(out, head, type, value, MAX_RECORD, room);
     }
     if ((i & (BATCH - 1)) === BATCH - 1) {
       Atomics.store(header, HEAD, head);
