@@ -65,6 +65,9 @@ export const HELLO_FIELDS = [
 export const HelloRecord = codec({ type: 'record', name: 'HelloRecord', namespace: 'rxwire', fields: HELLO_FIELDS } as const);
 export type Hello = typeof HelloRecord extends Codec<infer T> ? T : never;
 
+/** The largest window a HELLO carries: avsc writes a long exactly only within ±(2^53 − 2). */
+export const MAX_WINDOW = 2 ** 53 - 2;
+
 /** The HELLO a writer of `writer` sends first, announcing `window` bytes. */
 export function helloOf(writer: Codec<unknown>, window: number): Hello {
   return { version: PROTOCOL_VERSION, fingerprint: writer.fingerprint, schema: JSON.stringify(writer.schema), window };

@@ -7,6 +7,8 @@ import type { WireOptions } from '../../core/wire-subject';
 import type { HeartbeatSettings } from '../tcp/heartbeat';
 import { heartbeatSettings, type HeartbeatOptions } from '../tcp/options';
 import { checkKnown } from '../../core/options';
+import { MAX_WINDOW } from '../../core/frame';
+import { MAX_TIMER_MS } from '../../core/thread-hold';
 
 /** What `connect` takes beside the connection (rxwire's own part). */
 export interface NatsWireOptions {
@@ -65,14 +67,15 @@ export function openSettings(options: NatsOpenOptions): OpenSettings {
   checkKnown(options, OPEN_OPTIONS, 'conn.open: options');
   const { windowBytes = 4 * MiB, batchBytes = 64 * 1024, heartbeat, pairTimeout = 5000 } = options;
   return {
-    window: positive(windowBytes, 'options.windowBytes'),
+    window: positive(windowBytes, 'options.windowBytes', MAX_WINDOW),
     batchBytes: positive(batchBytes, 'options.batchBytes'),
     heartbeat: heartbeatSettings(heartbeat, 'conn.open: options.heartbeat'),
-    pairTimeout: positive(pairTimeout, 'options.pairTimeout'),
+    pairTimeout: positive(pairTimeout, 'options.pairTimeout', MAX_TIMER_MS), // a longer timer fires after 1 ms
   };
 }
 
-function positive(value: number, name: string): number {
+function positive(value: number, name: string, most = Number.POSITIVE_INFINITY): number {
   if (!Number.isInteger(value) || value <= 0) throw new RangeError(`conn.open: ${name} must be a positive integer`);
+  if (value > most) throw new RangeError(`conn.open: ${name} must be at most ${most}`);
   return value;
 }

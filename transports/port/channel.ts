@@ -10,7 +10,7 @@ import { Batcher } from '../../core/batcher';
 import type { Channel, ChannelSink } from '../../core/channel';
 import type { Codec } from '../../core/codec';
 import { FrameError, describe as describeValue } from '../../core/errors';
-import { FRAME_HEADER, FRAME_LAYOUT, FrameKind, FrameWriter, HelloRecord, decodeFrameValue, helloOf } from '../../core/frame';
+import { FRAME_HEADER, FRAME_LAYOUT, FrameKind, FrameWriter, HelloRecord, MAX_WINDOW, decodeFrameValue, helloOf } from '../../core/frame';
 import { FrameReader } from '../../core/frame-reader';
 import { Session } from '../../core/session';
 import type { SessionTransport } from '../../core/session-transport';
@@ -50,7 +50,7 @@ const COPY_BELOW = 2048;
 /** Opens a session over `link`; `connectPort` gives this to WireSubject. */
 export function openPortChannel<T>(link: Link, codec: Codec<T>, sink: ChannelSink<T>, options: PortOptions): Channel<T> {
   const { windowBytes = 4 * MiB, batchBytes = 64 * 1024, maxFrameBytes = 64 * MiB, worker } = options;
-  const window = positive(windowBytes, 'options.windowBytes');
+  const window = positive(windowBytes, 'options.windowBytes', MAX_WINDOW);
   const maxFrame = positive(maxFrameBytes, 'options.maxFrameBytes');
   const transport = new PortTransport(link, sink, positive(batchBytes, 'options.batchBytes'), maxFrame);
   const session = new Session(transport, codec, sink, { window, announces: 'send', maxFrame, nextOverhead: FRAME_HEADER });
@@ -155,7 +155,8 @@ class PortTransport implements SessionTransport {
   }
 }
 
-function positive(value: number, name: string): number {
+function positive(value: number, name: string, most = Number.POSITIVE_INFINITY): number {
   if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer`);
+  if (value > most) throw new RangeError(`${name} must be at most ${most}`);
   return value;
 }

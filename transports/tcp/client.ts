@@ -8,6 +8,7 @@ import { AuthError, FrameError, TransportClosedError } from '../../core/errors';
 import { TcpConnection } from './connection';
 import type { Lifeline } from './connection-types';
 import { clientHandshake } from './handshake';
+import { HANDSHAKE_TIMEOUT_MS } from './handshake-exchange';
 import { NO_SESSION, isSessionRefusal } from './handshake-bytes';
 import { connectSettings, type ConnectOptions, type ConnectSettings } from './options';
 
@@ -26,7 +27,9 @@ import { connectSettings, type ConnectOptions, type ConnectSettings } from './op
  * @returns the connection, authenticated
  * @throws (rejects) AuthError for a wrong or missing secret, or a TLS
  *   certificate that does not verify; TransportClosedError when the server
- *   cannot be reached or closes; FrameError when it does not speak this protocol
+ *   cannot be reached, is not connected to (TLS: verified) within 10 s, does
+ *   not finish the handshake within 10 s, or closes; FrameError when it does
+ *   not speak this protocol (the connection it answered is closed, not returned)
  */
 export async function connect(options: ConnectOptions): Promise<TcpConnection> {
   const settings = connectSettings(options);
@@ -34,14 +37,28 @@ export async function connect(options: ConnectOptions): Promise<TcpConnection> {
   const { socket, ready } = dial(settings);
   await ready;
   const hello = await clientHandshake(socket, { secret: settings.secret, maxFrame: settings.maxFrame, resumable, sessionId: NO_SESSION, received: 0 });
+  // The first end of the connection, if WELCOME or what came with it ends it at once (a FrameError: a count of
+  // ours received that a new session cannot have, a malformed frame): `connect` rejects with it.
+  let failure: Error | undefined;
+  const reconnector = resumable ? new Reconnector(settings) : undefined;
   const conn = new TcpConnection({
     settings,
     sessionId: hello.sessionId,
     resumable,
     peerMaxFrame: hello.peerMaxFrame,
-    lifeline: resumable ? new Reconnector(settings) : { dropped: () => false, gone: () => {} },
+    lifeline: {
+      dropped: (c) => reconnector?.dropped(c) ?? false,
+      gone: (_conn, err) => {
+        failure ??= err;
+        reconnector?.gone();
+      },
+    },
   });
-  conn.attach(socket, hello.leftover, hello.received);
+  if (hello.resumed) {
+    socket.destroy();
+    conn.abandon(new FrameError('the server answered a new session with WELCOME flagged RESUMED'));
+  } else conn.attach(socket, hello.leftover, hello.received);
+  if (conn.stats().state === 'gone') throw failure;
   return conn;
 }
 
@@ -51,6 +68,7 @@ function dial(settings: ConnectSettings): { socket: net.Socket; ready: Promise<v
   const socket = settings.tls ? tls.connect({ ...settings.tls, host, port }) : net.connect({ host, port });
   const ready = new Promise<void>((resolve, reject) => {
     const onError = (err: Error & { code?: string }) => {
+      clearTimeout(timer);
       socket.destroy();
       if (settings.tls && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(err.code ?? '')) {
         reject(new AuthError(`the server's TLS certificate does not verify: ${err.message}`, { cause: err }));
@@ -58,9 +76,16 @@ function dial(settings: ConnectSettings): { socket: net.Socket; ready: Promise<v
         reject(new TransportClosedError(`cannot connect to ${host}:${port}: ${err.message}`, { cause: err }));
       }
     };
+    // A peer that takes the TCP connection and then says nothing (no TLS handshake) must not hold `ready` for ever.
+    const timer = setTimeout(() => onError(new Error(`not connected within ${HANDSHAKE_TIMEOUT_MS} ms`)), HANDSHAKE_TIMEOUT_MS);
     socket.once('error', onError);
+    // Destroyed while it dials (a reconnect given up, `conn.close()`): no error comes, and the timer must not stay.
+    const onClose = () => onError(new Error('the socket was closed before it connected'));
+    socket.once('close', onClose);
     socket.once(settings.tls ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
       socket.off('error', onError);
+      socket.off('close', onClose);
       resolve();
     });
   });

@@ -1,7 +1,6 @@
 /**
- * A TCP connection: one socket (or, for a resumable session, a succession
- * of sockets) carrying many channels. The same class on both sides; the
- * server and the client differ only in how they make it (server.ts,
+ * A TCP connection: one socket (or, for a resumable session, a succession of sockets) carrying many channels.
+ * The same class on both sides; the server and the client differ only in how they make it (server.ts,
  * client.ts) and in what a dropped socket means (`Lifeline`).
  *
  * Writing is writer.ts's: channel frames are encoded into one buffer
@@ -21,7 +20,7 @@ import { checkName, checkOpenOptions, type ConnectionSetup, type Lifeline, type 
 import { Heartbeat } from './heartbeat';
 import { Mux } from './mux';
 import { connectionFrame } from './output';
-import { positive, type Settings } from './options';
+import { windowOf, type Settings } from './options';
 import { ConnectionReader, PING } from './reader';
 import { TcpKind, reasonBytes } from './wire';
 import { ConnectionWriter } from './writer';
@@ -60,7 +59,7 @@ export class TcpConnection {
   private resolveClosed!: () => void;
   private readonly settings: Settings;
   private readonly lifeline: Lifeline<TcpConnection>;
-  private readonly resumable: boolean;
+  /** @internal Keeps a replay: the session may be resumed. */ readonly resumable: boolean;
   private readonly peerMaxFrame: number;
   private readonly writer: ConnectionWriter;
   private readonly reader: ConnectionReader;
@@ -133,7 +132,7 @@ export class TcpConnection {
     checkName(name);
     checkOpenOptions(options);
     if (!isCodec(codec)) throw new TypeError('conn.open: codec must be a Codec (from codec(), raw, rpcCodec(), ...)');
-    const window = options.window === undefined ? this.settings.window : positive(options.window, 'options.window');
+    const window = options.window === undefined ? this.settings.window : windowOf(options.window, 'options.window');
     if (this.state === 'gone' || this.closing) throw new TransportClosedError(`conn.open("${name}"): the connection is closed`);
     if (this.mux.has(name)) throw new ChannelTakenError(`conn.open: a channel named "${name}" is already open on this connection (close that one first)`);
     let channel: TcpChannel<T> | undefined;
@@ -257,6 +256,7 @@ export class TcpConnection {
   private fail(err: Error): void {
     if (this.state === 'gone') return;
     this.reader.stop();
+    this.writer.stop(); // what was written goes before the CLOSE; nothing after it (a write after end destroys the socket)
     const socket = this.socket;
     if (socket && this.state === 'live') socket.end(connectionFrame(TcpKind.CLOSE, reasonBytes(err.message)));
     this.endForGood(err);

@@ -40,14 +40,8 @@ export function exchange<R extends { leftover: Buffer | undefined }>(socket: Soc
       if (settled) return;
       cleanup();
       parser.stop();
-      if (tell && !socket.destroyed) {
-        socket.end(denyFrame(denyCodeOf(err), err.message));
-        // A peer that never closes its side is not waited for.
-        const grace = setTimeout(() => socket.destroy(), DENY_GRACE_MS);
-        socket.once('close', () => clearTimeout(grace));
-      } else {
-        socket.destroy();
-      }
+      if (tell) sayDeny(socket, denyFrame(denyCodeOf(err), err.message));
+      else socket.destroy();
       reject(err);
     };
     const parser = new FrameParser((kind, channel, buf, start, end) => {
@@ -82,3 +76,20 @@ export function exchange<R extends { leftover: Buffer | undefined }>(socket: Soc
   });
 }
 
+/**
+ * Sends DENY (`frame`) and closes the socket, on every path that refuses a peer. From here on the socket's
+ * errors are ignored (the peer may reset it: an `error` with no listener would end the process), what the peer
+ * still sends is read and dropped (a paused socket holding unread bytes never sees the peer's end, so it never
+ * closes: a server's `close()` waited for it for ever), and a peer that does not close is dropped after
+ * DENY_GRACE_MS.
+ */
+export function sayDeny(socket: Socket, frame: Buffer): void {
+  socket.on('error', ignore);
+  if (socket.destroyed) return;
+  socket.resume();
+  socket.end(frame);
+  const grace = setTimeout(() => socket.destroy(), DENY_GRACE_MS);
+  socket.once('close', () => clearTimeout(grace));
+}
+
+function ignore(): void {}

@@ -61,8 +61,9 @@ export class Mux {
   /** Opens a channel: registers it and writes its HELLO. Bind it with `bindWaiting` once its WireSubject exists. */
   add<T>(name: string, codec: Codec<T>, sink: ChannelSink<T>, window: number): TcpChannel<T> {
     const channel = new TcpChannel<T>(this.host, this.nextLocalId++, name, codec, sink, window);
-    this.byName.set(name, channel as TcpChannel<unknown>);
+    // HELLO first: one that cannot be written (it throws) leaves the name free to open again.
     this.host.out.writeFrame(TcpKind.HELLO, channel.localId, ChannelHelloRecord, { name, ...helloOf(codec, window) });
+    this.byName.set(name, channel as TcpChannel<unknown>);
     this.host.wrote();
     return channel;
   }

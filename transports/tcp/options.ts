@@ -3,6 +3,7 @@
  * validation at the door (TypeError / RangeError naming the option).
  */
 import { Buffer } from 'node:buffer';
+import { MAX_WINDOW } from '../../core/frame';
 import { MAX_TIMER_MS } from '../../core/thread-hold';
 import type { TlsOptions, ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { HeartbeatSettings } from './heartbeat';
@@ -53,7 +54,7 @@ export interface ListenOptions extends CommonOptions {
   host?: string;
   /** TLS: `{ key, cert, ... }` for `tls.createServer`. Without it, plain TCP. */
   tls?: TlsOptions;
-  /** Milliseconds a dropped client's session is kept for it to resume. Default 30 000. */
+  /** Milliseconds a dropped client's session is kept for it to resume, 0 to 2^31 − 1 (Node's longest timer). Default 30 000. */
   resumeTimeout?: number;
 }
 
@@ -65,7 +66,7 @@ export interface ReconnectOptions {
   maxDelay?: number;
   /** Each wait is the previous one times this. Default 2. */
   factor?: number;
-  /** Milliseconds after the drop when the client gives up (its channels end with `TransportClosedError`). Default 30 000. */
+  /** Milliseconds after the drop when the client gives up (its channels end with `TransportClosedError`). Default 30 000. Each delay here is 0 to 2^31 − 1 ms. */
   giveUpAfter?: number;
 }
 
@@ -132,7 +133,7 @@ export function listenSettings(options: ListenOptions): ListenSettings {
     port,
     host: hostOf(host),
     tls: tlsOf(tls),
-    resumeTimeout: nonNegative(resumeTimeout, 'options.resumeTimeout'),
+    resumeTimeout: millis(resumeTimeout, 'options.resumeTimeout'),
   };
 }
 
@@ -152,7 +153,7 @@ function common(options: CommonOptions): Settings {
   return {
     secret: secretOf(secret),
     maxFrame,
-    window: positive(window, 'options.window'),
+    window: windowOf(window, 'options.window'),
     highWaterMark: positive(highWaterMark, 'options.highWaterMark'),
     heartbeat: heartbeatSettings(options.heartbeat),
   };
@@ -223,18 +224,34 @@ function reconnectOf(reconnect: unknown): Required<ReconnectOptions> | undefined
   checkKnown(reconnect, RECONNECT, 'options.reconnect');
   const { initialDelay = 50, maxDelay = 2000, factor = 2, giveUpAfter = 30_000 } = reconnect as ReconnectOptions;
   const settings = {
-    initialDelay: nonNegative(initialDelay, 'options.reconnect.initialDelay'),
-    maxDelay: nonNegative(maxDelay, 'options.reconnect.maxDelay'),
+    initialDelay: millis(initialDelay, 'options.reconnect.initialDelay'),
+    maxDelay: millis(maxDelay, 'options.reconnect.maxDelay'),
     factor: nonNegative(factor, 'options.reconnect.factor'),
-    giveUpAfter: nonNegative(giveUpAfter, 'options.reconnect.giveUpAfter'),
+    giveUpAfter: millis(giveUpAfter, 'options.reconnect.giveUpAfter'),
   };
   if (settings.factor < 1) throw new RangeError('options.reconnect.factor must be at least 1');
   return settings;
 }
 
+/** A receive window: a positive integer a HELLO can carry (checked before anything is made of it). */
+export function windowOf(value: unknown, name: string): number {
+  if (!Number.isInteger(value) || (value as number) <= 0 || (value as number) > MAX_WINDOW) {
+    throw new RangeError(`${name} must be an integer from 1 to ${MAX_WINDOW}`);
+  }
+  return value as number;
+}
+
 export function positive(value: unknown, name: string): number {
   if (!Number.isInteger(value) || (value as number) <= 0) throw new RangeError(`${name} must be a positive integer`);
   return value as number;
+}
+
+/** A delay for a timer: Node fires one longer than MAX_TIMER_MS (~24.8 days) after 1 ms, so it is refused. */
+function millis(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !(value >= 0 && value <= MAX_TIMER_MS)) {
+    throw new RangeError(`${name} must be a number of milliseconds from 0 to ${MAX_TIMER_MS}`);
+  }
+  return value;
 }
 
 function nonNegative(value: unknown, name: string): number {

@@ -13,6 +13,7 @@ import { TransportClosedError } from '../../core/errors';
 import { TcpConnection } from './connection';
 import type { Lifeline } from './connection-types';
 import { denyFrame, welcomeFrame } from './handshake-bytes';
+import { sayDeny } from './handshake-exchange';
 import { serverHandshake, type ServerHello } from './handshake';
 import { listenSettings, type ListenOptions, type ListenSettings } from './options';
 import { DenyCode, SESSION_BYTES } from './wire';
@@ -168,9 +169,12 @@ export class TcpServer {
 
   private resume(socket: net.Socket, hello: ServerHello, id: Buffer): void {
     const conn = this.sessions.get(id.toString('hex'));
-    if (!conn) {
-      socket.end(denyFrame(DenyCode.UNKNOWN_SESSION, 'no such session (it expired or was closed)'));
-      this.errors.next(new TransportClosedError('a client asked to resume a session this server does not have'));
+    // A session that keeps no replay cannot be resumed: what the client had not received would be lost, unsaid.
+    if (!conn || !conn.resumable || !hello.resumable) {
+      this.handshaking.add(socket); // until it closes: close() does not wait out the DENY's grace
+      sayDeny(socket, denyFrame(DenyCode.UNKNOWN_SESSION, 'no such session (it expired or was closed)'));
+      const what = !conn ? 'a session this server does not have' : !conn.resumable ? 'a session that keeps no replay' : 'a session in a CONNECT not RESUMABLE';
+      this.errors.next(new TransportClosedError(`a client asked to resume ${what}`));
       return;
     }
     const timer = this.resumeTimers.get(conn);
