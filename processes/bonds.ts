@@ -11,7 +11,7 @@
  * or monitor to a process that has already ended fires at once with reason
  * `noproc`; processes of a thread that died end with reason `thread`.
  */
-import { ErrorCode, NodeClosedError, UnknownNodeError, type ErrorData } from '../core/errors';
+import { ErrorCode, NodeClosedError, ProcessExitedError, UnknownNodeError, type ErrorData } from '../core/errors';
 import { envelope, errorBody, ERROR_BYTES, Kind } from './envelope';
 import { goneOps, type GoneHost, type RefOps } from './gone';
 import { countOf, ID_SPAN, makerOf, REMOTE_IDS } from './ids';
@@ -138,6 +138,8 @@ export abstract class Bonds extends RunQueue implements GoneHost {
   }
 
   monitor(owner: Proc | null, ref: ProcessRef): Monitor {
+    if (this.closing) throw new NodeClosedError('monitor: the node is closed'); // before a far node's refusal: its link is gone
+    if (owner?.state === State.DEAD) throw new ProcessExitedError(`monitor: the owner process ${owner.id} has ended`, 'noproc');
     if (!this.here(ref)) return this.refOps(ref)!.monitor(owner, ref);
     const monitor = this.watch(owner, ref);
     const { id } = monitor;

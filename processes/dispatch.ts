@@ -193,6 +193,9 @@ export class Dispatcher {
     const [module, name, registered] = e.text.split('\n');
     let proc: Proc;
     try {
+      // Another node's SPAWN of an id that lives here (its gateway checks only its own thread's table): refused, not
+      // put over the live process, which would run on unreachable and take the new one's entry with it when it ends.
+      if (s.procs.has(e.to)) throw new RangeError(`spawn: id ${e.to} is in use on thread ${s.thread}`);
       const entry = loadEntry(module, name);
       proc = new Proc(s, s.refAt(s.thread, e.to), entry, entry.capture.decode(e.body), e.n, (e.call & 1) === 1);
     } catch (err) {

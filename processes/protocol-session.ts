@@ -86,7 +86,8 @@ export function connect<S extends Step>(protocol: Protocol<S>, speaker: Speaker,
  * @param speaker this process (`self`, `mailbox`)
  */
 export async function accept<S extends Step>(protocol: Protocol<S>, speaker: Speaker, options: AcceptOptions = {}): Promise<Endpoint<S>> {
-  const open = await speaker.mailbox.receive({ tags: [OPEN_TAG], timeout: options.timeout });
+  const { timeout } = receiveOptions(options, 'accept', { timeout: true }); // a misspelt key: TypeError, not "no limit"
+  const open = await speaker.mailbox.receive({ tags: [OPEN_TAG], timeout });
   if (open.kind !== 'OPEN' || open.from === null) {
     throw new ProtocolError(`"${protocol.name}": expected an OPEN message on the open tag, got ${open.kind}`);
   }

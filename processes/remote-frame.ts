@@ -107,7 +107,8 @@ export const SPAWN_BLOCK = { base: 2 ** 31, slotSpan: 2 ** 22, slots: 2 ** 9 } a
 /**
  * Spawn counters of a node's links to other nodes: Int32 slots after the
  * live counts in the node's shared buffer (`Scheduler.spawnCounters`), one
- * per link (the n-th link made uses slot n mod LINK_COUNTERS, reset to 0),
+ * per link (each new link takes the next slot in turn that no link up now
+ * holds, reset to 0; with all LINK_COUNTERS held a node links no more),
  * so that every thread of the node takes the `k` of its remote spawns from
  * the one block the other node granted.
  */

@@ -87,7 +87,11 @@ export function receiveFrame(peer: RemotePeer, f: NodeFrame): void {
       return;
     case NodeKind.ALIVE:
       if (!ref) return answer(peer, f, { n: 0 });
-      void s.isAlive(ref).then((alive) => answer(peer, f, { n: alive ? 1 : 0 }));
+      // Rejected when the node closes while a worker still owes the answer (NodeClosedError): not an unhandled rejection.
+      void s.isAlive(ref).then(
+        (alive) => answer(peer, f, { n: alive ? 1 : 0 }),
+        () => answer(peer, f, { n: 0 }),
+      );
       return;
   }
 }

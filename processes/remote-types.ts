@@ -66,7 +66,7 @@ export interface ClusterNode extends ProcessNode {
    * Links to the node at `address` over TCP, or to the node of id
    * `address` over NATS (a string; needs the `nats` option); resolves with
    * its id.
-   * @throws NodeUnreachableError (rejects) when the connection is refused or its handshake fails (another secret, not a node, a node of the same id, or one already linked), or the node does not answer on NATS
+   * @throws NodeUnreachableError (rejects) when the connection is refused or its handshake fails (another secret, not a node — no HELLO within 10 s —, a node of the same id, or one already linked, or either node has 256 links up), or the node does not answer on NATS
    * @throws TypeError (rejects) for a node id over NATS when the node has no `nats` option
    */
   connect(address: NodeAddress | string): Promise<string>;

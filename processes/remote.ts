@@ -26,6 +26,7 @@ import { checkOptions, OPTIONS } from './checks';
 import { Subscription } from 'rxjs';
 import { NodeClosedError, NodeUnreachableError } from '../core/errors';
 import { connect, listen, type HeartbeatOptions, type TcpConnection, type TcpServer } from '../transports/tcp';
+import { heartbeatSettings } from '../transports/tcp/options';
 import { startLocalNode, type Node } from './node';
 import { LINK_COUNTERS, NODE_CHANNEL, NodeFrameCodec, nodeFrame, NodeKind, SPAWN_BLOCK } from './remote-frame';
 import { receiveFrame } from './remote-inbound';
@@ -37,6 +38,9 @@ import type { Scheduler } from './scheduler';
 import type { EntryCodecs, EntryLike, LookupOptions, Process, ProcessRef, SpawnOptions } from './types';
 
 import type { ClusterNats, ClusterNode, ClusterNodeOptions, NodeAddress } from './remote-types';
+
+/** The longest a new link waits for the peer's HELLO, as the TCP handshake waits, or the heartbeat's timeout if shorter. */
+const HELLO_TIMEOUT_MS = 10_000;
 
 /** Every key of ClusterNodeOptions: a node's and the cluster's. */
 const CLUSTER_OPTIONS: Record<keyof ClusterNodeOptions, true> = { ...OPTIONS.node, id: true, listen: true, peers: true, nats: true, secret: true, heartbeat: true };
@@ -66,7 +70,9 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
   const { listen: listenOn, peers = [], secret, heartbeat, nats, ...local } = checkOptions(options, 'startClusterNode: options', CLUSTER_OPTIONS) as ClusterNodeOptions;
   if (typeof local.id !== 'string' || local.id === '') throw new TypeError('startClusterNode: options.id must be a non-empty string');
   if (!Array.isArray(peers)) throw new TypeError('startClusterNode: options.peers must be an array of { host, port } or node ids');
-  const node = new Cluster(startLocalNode(local), { secret, heartbeat });
+  // Checked before anything starts (it throws); a peer this quiet before its HELLO would be gone after it too.
+  const beat = heartbeatSettings(heartbeat, 'startClusterNode: options.heartbeat');
+  const node = new Cluster(startLocalNode(local), { secret, heartbeat }, Math.min(HELLO_TIMEOUT_MS, beat?.timeout ?? HELLO_TIMEOUT_MS));
   try {
     if (nats) await node.meet(nats, heartbeat);
     if (listenOn) await node.listen(listenOn);
@@ -90,7 +96,9 @@ class Cluster implements ClusterNode {
   private server: TcpServer | undefined;
   private lastSlot = 0;
   private lastMonitor = 0;
-  private lastLink = 0;
+  private lastLink = -1;
+  /** The blocks granted to, and the spawn counters of, the links up now: a new link takes the next one in turn that none holds. */
+  private readonly held = { granted: new Set<number>(), counters: new Set<number>() };
   private closing: Promise<void> | undefined;
   private readonly counters: Int32Array;
   private readonly loadTimer: ReturnType<typeof setInterval>;
@@ -99,6 +107,8 @@ class Cluster implements ClusterNode {
   constructor(
     private readonly local: Node,
     private readonly tcp: { secret?: string | Buffer; heartbeat?: boolean | HeartbeatOptions },
+    /** How long a new link waits for the peer's HELLO. */
+    private readonly helloMs: number,
   ) {
     this.s = local.here.scheduler;
     this.s.remote = { to: (id) => this.peers.get(id), relay: (from, e) => relayOut(this.peers.get(e.text), from, e) };
@@ -178,19 +188,33 @@ class Cluster implements ClusterNode {
   private join(carrier: Carrier, where: string): Promise<string> {
     if (this.closing) return Promise.reject(new NodeClosedError('the node is closed'));
     this.carriers.add(carrier);
-    const granted = ++this.lastSlot % SPAWN_BLOCK.slots;
     const { wire } = carrier;
+    // Taken before this side's HELLO, so that a node with no room refuses before it says HELLO. Never what a live
+    // link holds: a counter reset under a live link repeats its spawn ids; a block granted twice, the peers' ids.
+    const granted = (this.lastSlot = nextFree(this.held.granted, this.lastSlot, SPAWN_BLOCK.slots));
+    this.held.granted.add(granted);
+    const counter = (this.lastLink = nextFree(this.held.counters, this.lastLink, LINK_COUNTERS));
+    this.held.counters.add(counter);
     const close = () => {
-      this.carriers.delete(carrier);
+      if (!this.carriers.delete(carrier)) return;
+      this.held.granted.delete(granted);
+      this.held.counters.delete(counter);
       void carrier.close();
     };
+    if (granted < 0 || counter < 0) {
+      close();
+      return Promise.reject(new NodeUnreachableError(where, `the node at ${where} cannot be linked: this node has ${this.peers.size} links up, the most it can`));
+    }
     void wire.send(nodeFrame(NodeKind.HELLO, { text: this.id, thread: this.s.thread, n: granted, tag: this.s.incarnation })).catch(() => undefined);
     return new Promise<string>((resolve, reject) => {
       let peer: RemotePeer | undefined;
       const refuse = (why: string, cause?: unknown) => {
+        clearTimeout(silent);
         reject(new NodeUnreachableError(where, `the node at ${where} ${why}`, { cause }));
         close();
       };
+      // A peer that is no node (any rxwire TCP listener, say) takes the link and says nothing: not waited for ever.
+      const silent = setTimeout(() => refuse(`said no HELLO within ${this.helloMs} ms (is it a node?)`), this.helloMs);
       const ended = (err?: unknown) => {
         if (!peer) return refuse('closed the link before its HELLO', err);
         if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
@@ -202,11 +226,12 @@ class Cluster implements ClusterNode {
       this.subs.add(
         wire.subscribe({
           next: (f) => {
+            if (!this.carriers.has(carrier)) return; // refused (a HELLO after the time limit): its counter is given back
             if (peer) return receiveFrame(peer, f);
             if (f.kind !== NodeKind.HELLO) return refuse(`spoke before its HELLO (kind ${f.kind})`);
             if (f.text === this.id || this.peers.has(f.text)) return refuse(`is node ${JSON.stringify(f.text)}, which is this node or already linked`);
             if (!(Number.isInteger(f.tag) && f.tag >= 1 && f.tag < 2 ** 31)) return refuse(`said HELLO with incarnation ${f.tag}, not an integer from 1 to 2^31 - 1`);
-            const counter = this.lastLink++ % LINK_COUNTERS;
+            clearTimeout(silent);
             Atomics.store(this.counters, counter, 0);
             const ids = { monitor: () => -++this.lastMonitor, spawn: () => Atomics.add(this.counters, counter, 1) + 1 };
             peer = new RemotePeer({ id: f.text, incarnation: f.tag, thread: f.thread, slot: f.n, granted }, this.s, wire, ids);
@@ -255,4 +280,13 @@ class Cluster implements ClusterNode {
 /** The carrier of a link over TCP: the channel `rxwire.node` of the connection. */
 function tcpCarrier(conn: TcpConnection): Carrier {
   return { wire: conn.open(NODE_CHANNEL, NodeFrameCodec), close: () => conn.close() };
+}
+
+/** The next of 0..size-1 after `last`, in turn, that `used` does not hold; -1 when it holds them all. */
+function nextFree(used: ReadonlySet<number>, last: number, size: number): number {
+  for (let i = 1; i <= size; i++) {
+    const next = (last + i) % size;
+    if (!used.has(next)) return next;
+  }
+  return -1;
 }

@@ -89,7 +89,7 @@ export interface Process<M, R = never> extends Observer<M> {
   link(tag?: number): void;
   /** Removes the link between the owner and this process (both ways). */
   unlink(): void;
-  /** Monitors this process: `ProcessDied` when it ends, for any reason, without killing anyone. */
+  /** Monitors this process: `ProcessDied` when it ends, for any reason, without killing anyone. @throws ProcessExitedError when the owner has ended; NodeClosedError once the node is closed */
   monitor(): Monitor;
   /**
    * Kills the process: it is dead once its thread runs the kill — at once

@@ -65,7 +65,8 @@ function describeError(err: unknown): string {
  * The server. Modes: `double` answers Doubling; `vanish` takes the number
  * and ends without answering; `crash` takes it and throws; `sum` serves
  * Adder; `wait-close` answers Doubling, then closes (and reports how the
- * close went).
+ * close went); `bad-accept` reports how `accept` with a misspelt option
+ * fails, then answers Doubling.
  */
 export const server = entry(__filename, 'server', CODECS, async ({ probe, mode }, mailbox, self) => {
   const report = self.handle(probe, PROBE);
@@ -89,6 +90,10 @@ export const server = entry(__filename, 'server', CODECS, async ({ probe, mode }
         sum += n;
         state = next;
       }
+    }
+    if (mode === 'bad-accept') {
+      // A misspelt option is refused at once (it once meant "no limit"); the next accept takes the session.
+      await accept(Doubling.dual(), { self, mailbox }, { timout: 5 } as never).catch((err: unknown) => report.send(`server: ${describeError(err)}`));
     }
     const [n, answering] = await (await accept(Doubling.dual(), { self, mailbox })).receive();
     report.send(`server: got ${n}`);

@@ -112,6 +112,10 @@ describe('typed protocols between processes on two threads', () => {
     ]);
   });
 
+  it('accept given a misspelt option is refused with TypeError, and a later accept takes the session', async () => {
+    expect(await play('bad-accept', 'double', [21], 5)).toEqual(['client: closed', 'client: got 42', 'server: TypeError', 'server: closed', 'server: got 21']);
+  });
+
   it('a send too large for the rings is a FrameError and leaves the state usable: the session completes', async () => {
     expect(await play('length', 'too-big', [], 4)).toEqual(['client: FrameError ERR_RXWIRE_FRAME', 'client: got 5, closed', 'server: closed', 'server: got hello']);
   });

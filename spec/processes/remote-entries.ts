@@ -114,3 +114,19 @@ export const orphanWatcher = entry(__filename, 'orphanWatcher', { capture: Orpha
   out.send(10);
   return stay ? mailbox.pipe(map(() => undefined)) : undefined;
 });
+
+/** What {@link lateMonitor}'s timer saw, on the thread it ran on. */
+export const lateMonitors: string[] = [];
+
+/** Ends at once; 20 ms later, from a timer it left, calls `monitor()` on a handle it owned (itself): how that went goes in `lateMonitors`. */
+export const lateMonitor = entry(__filename, 'lateMonitor', { capture: Unit, mailbox: Long }, (_, _mailbox, self) => {
+  const mine = self.handle(self.ref, lateMonitor);
+  setTimeout(() => {
+    try {
+      mine.monitor();
+      lateMonitors.push('monitored');
+    } catch (err) {
+      lateMonitors.push((err as Error).name);
+    }
+  }, 20);
+});

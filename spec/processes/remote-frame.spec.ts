@@ -5,7 +5,7 @@ import { ErrorRecord } from '../../core/frame';
 import { NODE_CHANNEL, NodeFrameCodec, NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from '../../processes/remote-frame';
 import { startClusterNode } from '../../processes/remote';
 import { largestValue } from '../../transports/shm/layout';
-import { connect, type TcpConnection } from '../../transports/tcp';
+import { connect, listen, type TcpConnection } from '../../transports/tcp';
 import { until } from '../helpers';
 import { adder } from './remote-entries';
 
@@ -129,5 +129,46 @@ test("a peer's error record that does not decode (REPLY_ERROR, DOWN, EXIT) is a 
   } finally {
     await conn.close();
     await node.close();
+  }
+});
+
+test("a peer's SPAWN of an id already live on a worker is refused, not put over the live process", async () => {
+  const node = await startClusterNode({ id: 'host', threads: 1, listen: { port: 0 } });
+  const conn = await connect({ port: node.port! });
+  try {
+    const { wire, frames, sub } = await saidHello(node, conn, 'twice', 3);
+    const hello = frames.find((f) => f.kind === NodeKind.HELLO)!;
+    const id = hello.thread * 2 ** 32 + SPAWN_BLOCK.base + hello.n * SPAWN_BLOCK.slotSpan + 1; // placed on thread 0, the worker
+    const text = `${require.resolve('./remote-entries')}\nadder\n`;
+    wire.next(nodeFrame(NodeKind.SPAWN, { to: id, thread: 0, text, body: Buffer.from([0x02]) })); // adds 1
+    wire.next(nodeFrame(NodeKind.REQUEST, { call: 1, to: id, thread: 0, n: 30_000, body: Buffer.from([0x0a]) })); // 5
+    await until(() => frames.some((f) => f.call === 1));
+    expect(frames.find((f) => f.call === 1)).toMatchObject({ kind: NodeKind.REPLY, body: Buffer.from([0x0c]) }); // 6
+    // The same id again (the gateway, on the other thread, cannot see it is taken): the worker refuses it, and the
+    // first process still answers as itself (put over it, the new one answered 105, and the first ran on unreachable).
+    wire.next(nodeFrame(NodeKind.SPAWN, { to: id, thread: 0, text, body: Buffer.from([0xc8, 0x01]) })); // adds 100
+    wire.next(nodeFrame(NodeKind.REQUEST, { call: 2, to: id, thread: 0, n: 30_000, body: Buffer.from([0x0a]) }));
+    await until(() => frames.some((f) => f.call === 2));
+    expect(frames.find((f) => f.call === 2)).toMatchObject({ kind: NodeKind.REPLY, body: Buffer.from([0x0c]) }); // still 6
+    expect(await node.counts()).toEqual([1, 0]); // one process on the worker, none on the node's own thread
+    sub.unsubscribe();
+  } finally {
+    await conn.close();
+    await node.close();
+  }
+});
+
+test('a peer that is no node (a plain rxwire TCP listener: it takes the link and says nothing) is unreachable after the heartbeat timeout (at most 10 s), not waited for ever', async () => {
+  const server = await listen();
+  const accepted = new Promise<TcpConnection>((resolve) => server.connections$.subscribe(resolve));
+  try {
+    const started = Date.now();
+    const heartbeat = { interval: 100, timeout: 300 };
+    await expect(startClusterNode({ id: 'lonely', threads: 0, heartbeat, peers: [{ port: server.port }] })).rejects.toThrow(/said no HELLO within 300 ms/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    const link = await accepted;
+    await until(() => link.stats().state === 'gone'); // the node hung up: nothing of it left open
+  } finally {
+    await server.close();
   }
 });
