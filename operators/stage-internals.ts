@@ -279,6 +279,8 @@ export const LAST_VALUES_MS = 5000;
  * each other wire's ending), or until every up wire has ended, for what the other workers sent (it was
  * LAST_VALUES_MS, the error 5 s late for nothing; then 100 ms from the failing worker's end only, and a failure
  * at its down wire's end was at once: on a loaded machine the other worker's values, read a moment later, were
- * lost — stage.spec's 'never' case, once in CI).
+ * lost — stage.spec's 'never' case, once in CI). Since session 39 it starts only once the other workers have also
+ * answered every input they were sent (LAST_VALUES_MS bounds that wait): with 500 ms from the failing worker's end,
+ * the 'never' case lost the other worker's every value once more in CI, its thread not yet run on a loaded machine.
  */
 export const OTHERS_MS = 500;

@@ -134,12 +134,9 @@ function run<I, O>(
     teardown(false);
     subscriber.error(mine ?? err);
   };
-  /**
-   * A worker failed on its side (its report, its thread's exit): what it sent comes first. Its up wire ends after
-   * it (its ERROR; at its exit, after the ring is read to the end), or LAST_VALUES_MS passes; then the others have
-   * OTHERS_MS more (each ending restarts it) for what they sent, unless every up wire has ended: the output fails
-   * with this error. Released, the thread exits once its ends are done.
-   */
+  /** A worker failed on its side (its report, its exit): what was sent comes first. Its up wire ends after it (its ERROR;
+   * at its exit, after the ring is read to the end) and the others answer the inputs they were sent, or LAST_VALUES_MS
+   * passes; then OTHERS_MS more (each ending restarts it) unless every up wire has ended: the output fails with it. */
   const failAfterRest = (err: WorkerError) => {
     if (ended || dying) return;
     const member = members.find((m) => m.index === err.workerIndex);
@@ -149,14 +146,15 @@ function run<I, O>(
     lastValues = setTimeout(() => fail(err), LAST_VALUES_MS);
     if (upEnded.has(member.index)) settle();
   };
-  const settle = () => { // while a failure waits (`dying`), a wire ended: see failAfterRest
+  const settle = () => { // while a failure waits (`dying`), a wire ended or an input was answered: see failAfterRest
     if (members.every((m) => upEnded.has(m.index))) return fail(dying);
     if (!upEnded.has(dying!.workerIndex!)) return; // its own last values: LAST_VALUES_MS stands
+    // So do the others' answers to inputs they were sent: a loaded machine may not have run them yet (stage.spec, 'never').
+    if (members.some((m) => !upEnded.has(m.index) && m.pending.length > 0)) return;
     clearTimeout(lastValues);
     lastValues = setTimeout(() => fail(dying), OTHERS_MS);
   };
-  const finishIfDone = () => {
-    // Every operator has completed: after the whole input, or early (`take` in every worker).
+  const finishIfDone = () => { // every operator has completed: after the whole input, or early (`take` in every worker)
     if (ended || !members.every((m) => m.done)) return;
     for (const value of tail) {
       if (subscriber.closed) return;
@@ -212,6 +210,7 @@ function run<I, O>(
     if (last && seq >= 0 && member.pending.peek() === seq) {
       member.pending.shift();
       flight.finished(members);
+      if (dying) settle();
     }
     if (!ordered || seq === BEFORE || (seq >= 0 && slots.passed(seq))) {
       for (const value of values) {

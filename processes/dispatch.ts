@@ -12,11 +12,10 @@
  * later id here, or too much is held for too long (./held.ts).
  */
 import { Buffer } from 'node:buffer';
-import { performance } from 'node:perf_hooks';
-import { messageOf, ProcessExitedError, RemoteError, toErrorData, type ErrorData } from '../core/errors';
+import { ProcessExitedError, RemoteError, toErrorData, type ErrorData } from '../core/errors';
 import { ErrorRecord } from '../core/frame';
 import { loadEntry } from './entry';
-import { envelope, errorBody, Kind, type Envelope } from './envelope';
+import { envelope, errorBody, Kind, messageUndecodable, type Envelope } from './envelope';
 import { Held } from './held';
 import { countOf, makerOf, REMOTE_IDS } from './ids';
 import { Proc } from './proc';
@@ -31,7 +30,6 @@ export class Dispatcher {
   private readonly held = new Held((from, e) => this.noproc(from, e));
 
   /** When each process last had a message said lost for its bytes (a process's flood is said once a second, another's still at once). */
-  private readonly undecodableAt = new WeakMap<Proc, number>();
 
   constructor(private readonly s: Scheduler) {}
 
@@ -86,22 +84,6 @@ export class Dispatcher {
     this.held.close();
   }
 
-  /**
-   * A message whose bytes the process's mailbox codec refuses has no one to
-   * answer (a request's error goes back to its asker): it is lost, and said
-   * as a process warning, at most once a second for each process.
-   */
-  private undecodable(proc: Proc, err: unknown): void {
-    const now = performance.now();
-    if (now - (this.undecodableAt.get(proc) ?? -Infinity) < 1000) return;
-    this.undecodableAt.set(proc, now);
-    process.emitWarning(
-      `rxwire: a message to process ${proc.ref.id} did not decode with its mailbox codec and was lost ` +
-        `(was the sender's handle made with other codecs?): ${messageOf(err)}`,
-      { code: 'RXWIRE_MESSAGE_UNDECODABLE' },
-    );
-  }
-
   private apply(proc: Proc, from: number, e: Envelope): void {
     const s = this.s;
     switch (e.kind) {
@@ -139,7 +121,7 @@ export class Dispatcher {
     } catch (err) {
       // The sender encoded it with the same entry's codec: bytes that do not decode are a request's error, a message's loss.
       if (kind === Kind.REQUEST) s.mesh.post(from, envelope(Kind.REPLY_ERROR, { call, text: 'failed', body: errorBody(toErrorData(err), s.errorBytes) }));
-      else this.undecodable(proc, err);
+      else messageUndecodable(proc, proc.ref.id, err);
       return;
     }
     if (kind === Kind.MSG) proc.mailbox.push(message, tag, null);

@@ -7,6 +7,7 @@
  * {@link Kind}; the others are 0 or empty.
  */
 import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import { codec, type Codec } from '../core/codec';
 import type { Schema } from '../core/schema';
 import { copyBytes, bytesOf } from '../core/bytes';
@@ -89,6 +90,25 @@ export const ERROR_BYTES = 16 * 1024;
 /** An envelope (or a frame to another node) refused after it was queued: lost, and said as a process warning. */
 export function envelopeLost(to: string, err: unknown): void {
   process.emitWarning(`rxwire: an envelope to ${to} was refused and lost: ${messageOf(err)}`, { code: 'RXWIRE_ENVELOPE_LOST' });
+}
+
+/** When each process last had a message lost for not decoding (one warning a second at most, per process). */
+const undecodableAt = new WeakMap<object, number>();
+
+/**
+ * A message whose bytes the process's mailbox codec refuses has no one to answer (a request's error goes back to
+ * its asker): it is lost, and said as a process warning, at most once a second for each process — from another
+ * thread of the node or from another node alike.
+ */
+export function messageUndecodable(proc: object, id: number, err: unknown): void {
+  const now = performance.now();
+  if (now - (undecodableAt.get(proc) ?? -Infinity) < 1000) return;
+  undecodableAt.set(proc, now);
+  process.emitWarning(
+    `rxwire: a message to process ${id} did not decode with its mailbox codec and was lost ` +
+      `(was the sender's handle made with other codecs?): ${messageOf(err)}`,
+    { code: 'RXWIRE_MESSAGE_UNDECODABLE' },
+  );
 }
 
 /** `error` as an envelope's body (cut to `max` bytes), or an empty body. */

@@ -19,7 +19,7 @@ import { checkName, MAX_TIMER_MS } from './checks';
 import { loadEntry } from './entry';
 import { ID_SPAN } from './ids';
 import { Proc } from './proc';
-import { envelope, envelopeLost, errorBody, Kind } from './envelope';
+import { envelope, envelopeLost, errorBody, Kind, messageUndecodable } from './envelope';
 import { NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from './remote-frame';
 import type { RemotePeer } from './remote-peer';
 import { tryFar } from './remote-ops';
@@ -139,8 +139,8 @@ function message(peer: RemotePeer, ref: ProcessRef | null, f: NodeFrame): void {
   let value: unknown;
   try {
     value = proc.entry.mailbox.decode(f.body);
-  } catch {
-    return; // encoded by the sender with the same entry's codec: bytes that do not decode are a message's loss
+  } catch (err) {
+    return messageUndecodable(proc, ref.id, err); // lost, and said, as from another thread of this node
   }
   proc.mailbox.push(value, f.tag, null);
 }

@@ -172,3 +172,23 @@ test('a peer that is no node (a plain rxwire TCP listener: it takes the link and
     await server.close();
   }
 });
+
+test("a peer's message that does not decode for a process on the node's own thread is lost and said (RXWIRE_MESSAGE_UNDECODABLE), as from another thread", async () => {
+  const node = await startClusterNode({ id: 'reader', threads: 0, listen: { port: 0 } });
+  const conn = await connect({ port: node.port! });
+  const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+  try {
+    const { wire, frames, sub } = await saidHello(node, conn, 'garbler', 4);
+    const hello = frames.find((f) => f.kind === NodeKind.HELLO)!;
+    const p = node.spawn(adder, 1);
+    wire.next(nodeFrame(NodeKind.MSG, { to: p.id, thread: hello.thread, body: Buffer.alloc(11, 0xff) })); // no long ends
+    await until(() => warn.mock.calls.length > 0);
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining(`a message to process ${p.id} did not decode`), { code: 'RXWIRE_MESSAGE_UNDECODABLE' });
+    expect(await p.request(1)).toBe(2); // unharmed
+    sub.unsubscribe();
+  } finally {
+    warn.mockRestore();
+    await conn.close();
+    await node.close();
+  }
+});
