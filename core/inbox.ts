@@ -1,13 +1,13 @@
 /**
- * The receiving side of a WireSubject: its subscribers (values, bursts,
- * stats), what the transport delivers to them, and when to read.
+ * The receiving side of a WireSubject: its subscribers (values, bursts, stats), what the transport delivers to
+ * them, and when to read.
  *
- * Subject semantics, as RxJS's own `Subject`: each value goes to the
- * subscribers present when *that value* is delivered, so one who arrives in
- * the middle of a batch (`wire.pipe(take(1), switchMap(() => wire))`) gets
- * the rest of it. Each value is delivered to a snapshot of the subscribers,
- * taken again only after the list changed (RxJS's `currentObservers`): a
- * subscribe or unsubscribe copies no list, so 100,000 come and go at once.
+ * Subject semantics, as RxJS's own `Subject`: each value goes to the subscribers present when *that value* is
+ * delivered, so one who arrives in the middle of a batch (`wire.pipe(take(1), switchMap(() => wire))`) gets the
+ * rest of it. Each value is delivered to a snapshot of the subscribers, taken again only after the list changed
+ * (RxJS's `currentObservers`): a subscribe or unsubscribe copies no list, so 100,000 come and go at once. A
+ * subscriber's `next` that throws past RxJS's own guard (a hand-made Subscriber) is reported as RxJS reports an
+ * unhandled error, and the delivery goes on: unwound, it delivered the batch again (port) or stopped reading (shm).
  *
  * Fairness: delivery yields to the event loop about every SLICE_MS of delivering. The rest of the batch waits
  * here, the transport is paused (`hold(true)`) until a `setImmediate` goes on with it, so the thread's timers
@@ -19,7 +19,7 @@ import type { InboxLink, WireStats } from './channel';
 import { noop, type Ending } from './ending';
 import { TransportClosedError } from './errors';
 import { Fifo } from './fifo';
-import { microtask, rethrowLater } from './microtask';
+import { microtask, nextOrReport, rethrowLater } from './microtask';
 
 /** Milliseconds of delivering after which the rest of a batch waits for a turn of the event loop. */
 export const SLICE_MS = 4;
@@ -38,8 +38,8 @@ const FAST_STRIDE_MS = SLICE_MS / 16;
 type ReadState = 'idle' | 'starting' | 'reading' | 'stopped';
 
 export class Inbox<T> {
-  /** In the order they came (a Set: adding or removing one is O(1), in any order). */
-  private readonly subscribers = new Set<Subscriber<T>>();
+  /** In the order they came, one entry per subscription (one subscribed twice gets each value twice, as from a Subject). */
+  private readonly subscribers = new Map<object, Subscriber<T>>();
   /** What a delivery iterates: `subscribers` as it was when last read, or null once it has changed. */
   private current: readonly Subscriber<T>[] | null = null;
   private burstSubscribers: readonly Subscriber<T[]>[] = [];
@@ -68,7 +68,7 @@ export class Inbox<T> {
 
   /** The value and burst subscribers now (RxJS's deprecated `Subject#observers`, for code that counts them). */
   get observers(): Subscriber<unknown>[] {
-    return [...this.subscribers, ...this.burstSubscribers];
+    return [...this.subscribers.values(), ...this.burstSubscribers];
   }
 
   /** Has the incoming stream ended (delivered, or waiting behind held values)? */
@@ -153,7 +153,8 @@ export class Inbox<T> {
       subscriber.error(new TransportClosedError('this end stopped reading when its last subscriber left'));
       return noop;
     }
-    if (kind === 'values') this.changed().add(subscriber as Subscriber<T>);
+    const entry = {}; // this subscription's key
+    if (kind === 'values') this.changed().set(entry, subscriber as Subscriber<T>);
     else this.burstSubscribers = [...this.burstSubscribers, subscriber as Subscriber<T[]>];
     if (this.readState === 'idle') {
       this.readState = 'starting';
@@ -163,7 +164,7 @@ export class Inbox<T> {
     }
     return () => {
       if (kind === 'values') {
-        if (this.subscribers.delete(subscriber as Subscriber<T>)) this.current = null;
+        if (this.subscribers.delete(entry)) this.current = null;
       } else this.burstSubscribers = this.burstSubscribers.filter((s) => s !== subscriber);
       // Inside a delivery, one leaving may make room for one arriving
       // (`concat(wire.pipe(take(1)), wire)`): decided once the value is out.
@@ -212,10 +213,10 @@ export class Inbox<T> {
     let checked = start;
     let check = from + this.stride;
     for (let i = from; i < count; i++) {
-      const list = this.current ?? (this.current = [...this.subscribers]);
+      const list = this.current ?? (this.current = [...this.subscribers.values()]);
       if (list.length === 0) return true; // nobody listens: the rest is for no one
-      if (list.length === 1) list[0].next(values[i]);
-      else for (const subscriber of list) if (!subscriber.closed) subscriber.next(values[i]);
+      if (list.length === 1) nextOrReport(list[0], values[i]);
+      else for (const subscriber of list) if (!subscriber.closed) nextOrReport(subscriber, values[i]);
       if (i + 1 === check && check < count) {
         const now = performance.now();
         if (now - start >= SLICE_MS) {
@@ -260,7 +261,7 @@ export class Inbox<T> {
   }
 
   /** The value subscribers, about to change: the next delivery takes a new snapshot. */
-  private changed(): Set<Subscriber<T>> {
+  private changed(): Map<object, Subscriber<T>> {
     this.current = null;
     return this.subscribers;
   }
@@ -275,8 +276,7 @@ export class Inbox<T> {
     const ending = this.endingHeld;
     if (ending) this.finish(ending);
     else if (this.readState === 'reading' || this.readState === 'starting') this.stop();
-    if (this.paused) {
-      // Only now, with nothing more to read: let the transport go.
+    if (this.paused) { // only now, with nothing more to read: let the transport go
       this.paused = false;
       this.link.hold(false);
     }
@@ -285,7 +285,7 @@ export class Inbox<T> {
   private finish(ending: Ending): void {
     this.ending = ending;
     this.endingHeld = undefined;
-    const all = [...this.subscribers, ...this.burstSubscribers];
+    const all = [...this.subscribers.values(), ...this.burstSubscribers];
     this.changed().clear();
     this.burstSubscribers = [];
     for (const subscriber of all) {

@@ -14,6 +14,8 @@
  * of throwing an uncaught exception. So `task` must not throw; wrap its body
  * with {@link rethrowLater} in a `catch` if it can.
  */
+import { config, type Subscriber } from 'rxjs';
+
 const SETTLED = Promise.resolve();
 
 /** Queues `task` to run as a microtask (see the module's comment: it must not throw). */
@@ -26,4 +28,18 @@ export function rethrowLater(err: unknown): void {
   queueMicrotask(() => {
     throw err;
   });
+}
+
+/**
+ * `subscriber.next(value)`, and a throw that escapes it reported as RxJS reports an unhandled error
+ * (`config.onUnhandledError`, else thrown from a fresh task) instead of unwinding the delivery. RxJS's own
+ * subscribers catch their observers' throws; a hand-made Subscriber may not.
+ */
+export function nextOrReport<T>(subscriber: Subscriber<T>, value: T): void {
+  try {
+    subscriber.next(value);
+  } catch (err) {
+    if (config.onUnhandledError) config.onUnhandledError(err);
+    else rethrowLater(err);
+  }
 }

@@ -25,7 +25,7 @@
  * at the receiving end).
  */
 import { AnonymousSubject } from 'rxjs/internal/Subject';
-import { config, delay, lastValueFrom, Observable, ObjectUnsubscribedError, of, Subject } from 'rxjs';
+import { config, delay, lastValueFrom, Observable, ObjectUnsubscribedError, of, Subject, Subscriber } from 'rxjs';
 import { codec, type Codec } from '../../core/codec';
 import { RemoteError, TransportClosedError } from '../../core/errors';
 import type { WireSubject } from '../../core/wire-subject';
@@ -857,5 +857,44 @@ describe.each(cases)('RxJS 7.8 Subject-spec over a WireSubject pair (%s)', (_nam
       expect(b.observed).toBe(false);
       expect(received).toBe(2 * N);
     });
+  });
+
+  it('should behave properly when subscribed to more than once by the same Subscriber (each value twice)', async () => {
+    // RxJS (master's spec, "by the same OperatorSubscriber"): a Subject keeps one observer per subscription.
+    const [a, b] = await pair(Int, Int);
+    const got: Seen = [];
+    const subscriber = new Subscriber<number>({ next: (x) => got.push(x), error: () => got.push('E'), complete: () => got.push('C') });
+    b.subscribe(subscriber);
+    b.subscribe(subscriber);
+    expect(b.observers).toHaveLength(2);
+    a.next(1);
+    a.next(2);
+    a.complete();
+    await arrived(() => got.includes('C'));
+    await tick(20);
+    expect(got).toEqual([1, 1, 2, 2, 'C']); // once: the first complete stops the Subscriber, as with a Subject
+  });
+
+  it("a hand-made Subscriber whose next throws: reported as RxJS reports it, the others get every value once, reading goes on", async () => {
+    // RxJS's own subscribers catch a throw; a Subscriber made by hand lets it out. It unwound the delivery: the
+    // batch came again (port: values twice) or the end stopped reading (shm: nothing more, a hang).
+    const reported: unknown[] = [];
+    config.onUnhandledError = (err) => reported.push(err);
+    const [a, b] = await pair(Int, Int);
+    const thrower: Seen = [];
+    const other: Seen = [];
+    b.subscribe(new Subscriber<number>({ next: (x) => { thrower.push(x); if (x === 2) throw new Error('raw'); }, error: () => {}, complete: () => {} }));
+    b.subscribe({ next: (x) => other.push(x), complete: () => other.push('C') });
+    a.next(1);
+    a.next(2);
+    a.next(3);
+    await arrived(() => other.includes(3));
+    a.next(4);
+    a.complete();
+    await arrived(() => other.includes('C'));
+    expect(other).toEqual([1, 2, 3, 4, 'C']);
+    expect(thrower).toEqual([1, 2, 3, 4]);
+    expect(reported).toHaveLength(1);
+    expect((reported[0] as Error).message).toBe('raw');
   });
 });
