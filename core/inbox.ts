@@ -19,7 +19,7 @@ import type { InboxLink, WireStats } from './channel';
 import { noop, type Ending } from './ending';
 import { TransportClosedError } from './errors';
 import { Fifo } from './fifo';
-import { microtask, nextOrReport, rethrowLater } from './microtask';
+import { endOrReport, microtask, nextOrReport, rethrowLater } from './microtask';
 
 /** Milliseconds of delivering after which the rest of a batch waits for a turn of the event loop. */
 export const SLICE_MS = 4;
@@ -102,7 +102,7 @@ export class Inbox<T> {
     this.held.push(values);
     this.delivering = true;
     try {
-      for (const subscriber of this.burstSubscribers) if (!subscriber.closed) subscriber.next(values);
+      for (const subscriber of this.burstSubscribers) if (!subscriber.closed) nextOrReport(subscriber, values);
     } finally {
       this.delivering = nested;
     }
@@ -288,10 +288,7 @@ export class Inbox<T> {
     const all = [...this.subscribers.values(), ...this.burstSubscribers];
     this.changed().clear();
     this.burstSubscribers = [];
-    for (const subscriber of all) {
-      if (ending.kind === 'complete') subscriber.complete();
-      else subscriber.error(ending.error);
-    }
+    for (const subscriber of all) endOrReport(subscriber, ending); // one that throws does not keep it from the others
     this.emitStats();
     const stats = this.statsSubscribers;
     this.statsSubscribers = [];

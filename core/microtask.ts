@@ -15,6 +15,7 @@
  * with {@link rethrowLater} in a `catch` if it can.
  */
 import { config, type Subscriber } from 'rxjs';
+import type { Ending } from './ending';
 
 const SETTLED = Promise.resolve();
 
@@ -39,7 +40,21 @@ export function nextOrReport<T>(subscriber: Subscriber<T>, value: T): void {
   try {
     subscriber.next(value);
   } catch (err) {
-    if (config.onUnhandledError) config.onUnhandledError(err);
-    else rethrowLater(err);
+    reportUnhandled(err);
   }
+}
+
+/** The ending to `subscriber`, a throw that escapes it reported as {@link nextOrReport} does: the others still get it. */
+export function endOrReport(subscriber: Subscriber<unknown>, ending: Ending): void {
+  try {
+    if (ending.kind === 'complete') subscriber.complete();
+    else subscriber.error(ending.error);
+  } catch (err) {
+    reportUnhandled(err);
+  }
+}
+
+function reportUnhandled(err: unknown): void {
+  if (config.onUnhandledError) config.onUnhandledError(err);
+  else rethrowLater(err);
 }
