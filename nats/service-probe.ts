@@ -106,10 +106,11 @@ export class ClientWatch {
   private readonly round = (): void => {
     this.timer = undefined;
     if (this.closed || this.nc.isClosed()) return;
-    // Probes unanswered since the last round: R is subscribed (else the server says so at once), asked again now.
+    // Probes unanswered since the last round: R is subscribed (else the server says so at once), asked again now,
+    // and the 503s "in a row" start again (silence between two is not two in a row).
     for (const reply of this.probes.values()) {
       const watched = this.held.get(reply);
-      if (watched) watched.probe = 0;
+      if (watched) watched.probe = watched.misses = 0;
     }
     this.probes.clear();
     const now = performance.now();
@@ -120,7 +121,7 @@ export class ClientWatch {
   private probe(reply: string, watched: Watched): void {
     if (this.sub === undefined) {
       this.inbox = inboxOf(this.nc);
-      this.sub = this.nc.subscribe(`${this.inbox}.*`, { callback: (_err, msg) => this.answered(msg) });
+      this.sub = this.nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => void (err || this.answered(msg)) });
     }
     const token = this.nextToken++;
     try {

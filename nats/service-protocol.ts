@@ -121,6 +121,18 @@ export const EMPTY = new Uint8Array(0);
 /** The most reply subjects one ping asks about (its body stays far below 1 MiB). */
 export const PING_MOST = 10_000;
 
+/** What a ping's line must be to be answered: a NATS subject of printable ASCII without wildcards, at most 1,024 characters. */
+export const REPLY_SUBJECT = /^(?=.{1,1024}$)[!-)+,\-/-=?-~]+(?:\.[!-)+,\-/-=?-~]+)*$/;
+
+/** Publishes, and drops what the connection refuses (closed, over max_payload): for answers nobody is owed. */
+export function publishQuietly(nc: NatsConnection, subject: string, body: Uint8Array): void {
+  try {
+    nc.publish(subject, body);
+  } catch {
+    // the asker times out, as on any lost answer
+  }
+}
+
 /**
  * A header value cannot hold CR or LF: `%`, CR and LF are written `%25`,
  * `%0D` and `%0A` (every other character as it is, UTF-8).
@@ -138,8 +150,12 @@ export function isNoResponders(h: MsgHdrs | undefined, body: Uint8Array): boolea
   return body.length === 0 && h?.code === 503;
 }
 
-/** Why the client refused a publish: `FrameError` naming both sizes when the body is over the server's `max_payload`. */
-export function tooLarge(nc: NatsConnection, err: unknown, size: number): Error {
+/**
+ * Why the client refused a publish: `FrameError` naming both sizes when the message — its body and its headers, as
+ * NATS counts them — is over the server's `max_payload`.
+ */
+export function tooLarge(nc: NatsConnection, err: unknown, body: Uint8Array, h?: MsgHdrs): Error {
+  const size = body.length + (h ? (h as MsgHdrs & { encode(): Uint8Array }).encode().length : 0);
   const max = nc.info?.max_payload;
   if (max !== undefined && size > max) return new FrameError(`the message is ${size} bytes, over the server's max_payload of ${max} bytes`, { cause: err });
   return new TransportClosedError(`the NATS connection refused the message: ${(err as Error).message}`, { cause: err });

@@ -81,7 +81,7 @@ export class ServiceWire extends Observable<RpcEnvelope> {
       return call?.reply === reply ? call : undefined;
     }, (call, why) => this.reclaim(call, why), (call, why) => this.lost(call, call.member, why));
     this.inbox = inboxOf(nc);
-    this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (_err, msg) => this.receive(msg) });
+    this.sub = nc.subscribe(`${this.inbox}.*`, { callback: (err, msg) => void (err || this.receive(msg)) });
     void this.sub.closed.then((reason) => this.end(new TransportClosedError(reason ? `the reply subscription failed: ${reason.message}` : 'the NATS connection closed', { cause: reason })));
   }
 
@@ -134,7 +134,7 @@ export class ServiceWire extends Observable<RpcEnvelope> {
       this.nc.publish(this.subject, call.body, { reply: call.reply, headers: this.requestHeaders });
     } catch (err) {
       this.drop(call);
-      return call.reject(tooLarge(this.nc, err, call.body.length));
+      return call.reject(tooLarge(this.nc, err, call.body, this.requestHeaders));
     }
     this.unacked.track(call);
   }

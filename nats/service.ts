@@ -7,7 +7,7 @@ import { serve as serveEnvelopes, type Reply } from '../operators/serve';
 import { prefixOf, type NatsHandle } from '../transports/nats/subject';
 import { ClientWatch } from './service-probe';
 import { DEFAULT_PROBE_INTERVAL, checkServeOptions, type ServeOptions, type Service } from './service-options';
-import { EMPTY, Header, Kind, checkServiceName, errorBody, errorHeaders, kindHeaders, memberSubject, serviceSubject, tooLarge } from './service-protocol';
+import { EMPTY, Header, Kind, PING_MOST, REPLY_SUBJECT, checkServiceName, errorBody, errorHeaders, kindHeaders, memberSubject, publishQuietly, serviceSubject, tooLarge } from './service-protocol';
 
 /** A request taken by this member, by local id. */
 interface Call {
@@ -102,7 +102,7 @@ export async function serve<Q, A>(
       nc.publish(to, body, { headers: h, reply: member });
       return undefined;
     } catch (err) {
-      return tooLarge(nc, err, body.length);
+      return tooLarge(nc, err, body, h);
     }
   };
   const forget = (id: number): void => {
@@ -194,16 +194,19 @@ export async function serve<Q, A>(
     const kind = msg.headers?.get(Header.KIND);
     if (kind === Kind.PING) {
       // The answer: `R` for each R asked about that this member does not hold, `R n` for one it has sent n NEXTs for.
-      const asked = msg.data.length === 0 ? [] : Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.length).toString('utf8').split('\n');
+      const asked = msg.data.length === 0 ? [] : Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.length).toString('utf8').split('\n', PING_MOST);
       const lines: string[] = [];
       for (const r of asked) {
+        if (!REPLY_SUBJECT.test(r)) continue; // not an R a client could wait on: not echoed back (a forged ping's bytes)
         clients.heard(r);
         const id = byReply.get(r);
         const sent = id === undefined ? undefined : calls.get(id)!.sent;
         if (sent === undefined) lines.push(r);
         else if (sent > 0) lines.push(`${r} ${sent}`);
       }
-      if (msg.reply && !nc.isClosed()) nc.publish(msg.reply, Buffer.from(lines.join('\n')));
+      const answer = Buffer.from(lines.join('\n'));
+      // One the server would refuse is not sent: `publish` would throw inside nats.js's socket reader, which then stops.
+      if (msg.reply && !nc.isClosed() && answer.length <= (nc.info?.max_payload ?? Infinity)) publishQuietly(nc, msg.reply, answer);
       return;
     }
     const id = msg.reply === undefined ? undefined : byReply.get(msg.reply);
@@ -212,7 +215,8 @@ export async function serve<Q, A>(
       cancel(id);
     } else if (kind === Kind.CREDIT) {
       clients.heard(msg.reply!);
-      const count = Number(msg.headers?.get(Header.CREDIT));
+      const text = msg.headers?.get(Header.CREDIT) ?? '';
+      const count = /^[0-9]{1,10}$/.test(text) ? Number(text) : NaN; // decimal digits only, as the doc says (not 0x10, 1e3, +5)
       // A malformed count reaches the reply as a CREDIT that does not decode: the request ends with an error.
       input.next(Number.isInteger(count) && count > 0 && count < 2 ** 31 ? credit(id, count) : withBody(id, RpcKind.CREDIT, Buffer.alloc(0)));
     }

@@ -1,4 +1,4 @@
-import { headers, type NatsConnection } from '@nats-io/transport-node';
+import { createInbox, headers, type NatsConnection } from '@nats-io/transport-node';
 import { NEVER, firstValueFrom, lastValueFrom, range, toArray } from 'rxjs';
 import { codec } from '../../core/codec';
 import { ErrorCode, NoRespondersError, RemoteError, SchemaMismatchError, TimeoutError, TransportClosedError } from '../../core/errors';
@@ -163,6 +163,32 @@ describe('serve / client over NATS request/reply', () => {
     c.close();
     expect(await pending).toBeInstanceOf(TransportClosedError);
     await until(() => aborted);
+  });
+
+  it('a forged ping is not echoed (only lines that are subjects are answered) and does not stop the member', async () => {
+    // Before: each line came back as asked, so 360,000 bytes of 0xff came back as 1,080,000 (U+FFFD), over
+    // max_payload: publish threw inside nats.js's reader, which stopped reading (the member heard nothing more).
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    f.service(await serve({ nc }, 'slow', async (q: { sym: string; qty: number }) => (await held, price(q)), { request: Quote, reply: Price }));
+    const plain = await f.connection();
+    const r = createInbox();
+    const heard: { reply?: string; kind?: string; data: Uint8Array }[] = [];
+    plain.subscribe(r, { callback: (_err, msg) => void heard.push({ reply: msg.reply, kind: msg.headers?.get('Rxwire-Kind'), data: msg.data }) });
+    const ack = headers();
+    ack.set('Rxwire-Ack', '1');
+    plain.publish('rxwire.svc.slow', Quote.encode({ sym: 'ACME', qty: 2 }), { reply: r, headers: ack });
+    await until(() => heard.some((m) => m.kind === 'ack'));
+    const member = heard.find((m) => m.kind === 'ack')!.reply!;
+    const ping = headers();
+    ping.set('Rxwire-Kind', 'ping');
+    const answer = async (body: Uint8Array) => (await plain.request(member, body, { timeout: 5_000, headers: ping })).string();
+    expect(await answer(Buffer.alloc(360_000, 0xff))).toBe('');
+    expect(await answer(Buffer.from(`${r}\n_INBOX.gone.1\nno such\n\u00e9t\u00e9\na..b`))).toBe('_INBOX.gone.1'); // r is held, with no next sent
+    release();
+    await until(() => heard.some((m) => m.kind === 'reply'));
+    // The member still serves.
+    expect(Price.decode((await plain.request('rxwire.svc.slow', Quote.encode({ sym: 'ACME', qty: 4 }), { timeout: 10_000 })).data)).toBe(6);
   });
 
   it('refuses bad names and options', () => {

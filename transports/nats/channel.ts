@@ -66,8 +66,9 @@ export class NatsTransport implements SessionTransport {
   start(session: Session<unknown>, hello: Hello): void {
     this.session = session;
     const { nc, subjects, id } = this.setup;
-    this.sub = nc.subscribe(subjects.data(id), { callback: (err, msg) => (err ? this.lost(err) : this.onMessage(Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength))) });
+    // HELLO first: one too large for max_payload throws (FrameError, at `conn.open`) before there is a subscription to leak.
     this.write(FrameKind.HELLO, HelloRecord, hello);
+    this.sub = nc.subscribe(subjects.data(id), { callback: (err, msg) => (err ? this.lost(err) : this.onMessage(Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength))) });
     session.hold(false);
   }
 

@@ -123,7 +123,7 @@ export class Pairing {
       } else this.candidate(other);
     } else if (word === 'taken') {
       if (this.state !== 'paired') this.fail(taken(this.channelName));
-    } else if (word === 'propose' && isId(other) && other < this.id) {
+    } else if (word === 'propose' && isId(other) && other < this.id && msg.reply) { // no reply subject: no one to accept, no pairing
       if (this.state === 'proposing') this.waiting.push(msg);
       else if (this.state === 'paired') this.answer(msg, other === this.partner ? 'accept' : 'taken');
       else {
