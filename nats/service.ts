@@ -204,9 +204,8 @@ export async function serve<Q, A>(
         if (sent === undefined) lines.push(r);
         else if (sent > 0) lines.push(`${r} ${sent}`);
       }
-      const answer = Buffer.from(lines.join('\n'));
-      // One the server would refuse is not sent: `publish` would throw inside nats.js's socket reader, which then stops.
-      if (msg.reply && !nc.isClosed() && answer.length <= (nc.info?.max_payload ?? Infinity)) publishQuietly(nc, msg.reply, answer);
+      // One the connection refuses (closed, over max_payload) is not sent: a throw here would stop nats.js's socket reader.
+      if (msg.reply) publishQuietly(nc, msg.reply, Buffer.from(lines.join('\n')));
       return;
     }
     const id = msg.reply === undefined ? undefined : byReply.get(msg.reply);

@@ -203,7 +203,7 @@ class Cluster implements ClusterNode {
     };
     if (granted < 0 || counter < 0) {
       close();
-      return Promise.reject(new NodeUnreachableError(where, `the node at ${where} cannot be linked: this node has ${this.peers.size} links up, the most it can`));
+      return Promise.reject(new NodeUnreachableError(where, `the node at ${where} cannot be linked: every link slot of this node is held by a link up or opening`));
     }
     void wire.send(nodeFrame(NodeKind.HELLO, { text: this.id, thread: this.s.thread, n: granted, tag: this.s.incarnation })).catch(() => undefined);
     return new Promise<string>((resolve, reject) => {
