@@ -9,6 +9,39 @@ import type { Observable, Subscriber } from 'rxjs';
 import { TimeoutError } from '../core/errors';
 import type { Letter, ReceiveOptions, Signal } from './types';
 
+/** Slots per queued message in a mailbox's queue: the message, its tag, its asker. */
+export const SLOT = 3;
+
+/** How many discarded tags a mailbox remembers (the oldest is forgotten first). */
+export const DISCARDED_TAGS = 256;
+
+/**
+ * A mailbox's discard of `tag` (a typed-protocol session that ended, whose
+ * late messages nobody will take): `tag` joins `discarded` — a message that
+ * arrives with it is dropped on arrival, for the last {@link DISCARDED_TAGS}
+ * tags discarded — and the messages of that tag queued in `q` between
+ * `head` and `tail` go now. A request (a message with an asker) is kept:
+ * its asker waits for an answer. Returns the new tail.
+ */
+export function withoutTag(q: unknown[] | null, head: number, tail: number, discarded: Set<number>, tag: number): number {
+  discarded.delete(tag);
+  discarded.add(tag);
+  if (discarded.size > DISCARDED_TAGS) discarded.delete(discarded.values().next().value!);
+  if (q === null) return tail;
+  let to = head;
+  for (let at = head; at < tail; at += SLOT) {
+    if (q[at + 1] === tag && q[at + 2] === null) continue;
+    if (to !== at) {
+      q[to] = q[at];
+      q[to + 1] = q[at + 1];
+      q[to + 2] = q[at + 2];
+    }
+    to += SLOT;
+  }
+  for (let at = to; at < tail; at++) q[at] = undefined;
+  return to;
+}
+
 /** A request waiting for its reply: who asked (thread and call id). */
 export interface Asker {
   readonly thread: number;
@@ -97,6 +130,8 @@ export interface MailboxExtra {
   letters: Observable<Letter<unknown, unknown>> | undefined;
   bound: number;
   ended: (() => Error) | null;
+  /** Tags whose messages are dropped on arrival (`discard`), oldest first; at most `DISCARDED_TAGS`. */
+  discarded: Set<number> | null;
 }
 
 /**

@@ -8,13 +8,11 @@
  */
 import { Observable, type Subscriber } from 'rxjs';
 import { DEFAULT_BOUND, OPTIONS, receiveOptions } from './checks';
-import { added, armWaiter, LetterOf, remove, type Asker, type Consumer, type MailboxExtra, type MailboxOwner, type Waiter } from './letter';
+import { added, armWaiter, LetterOf, remove, SLOT, withoutTag, type Asker, type Consumer, type MailboxExtra, type MailboxOwner, type Waiter } from './letter';
 import type { Letter, Mailbox, ReceiveOptions, Signal } from './types';
 
 export type { Asker, MailboxExtra, MailboxOwner } from './letter';
 
-/** Slots per queued message in `q`: the message, its tag, its asker. */
-const SLOT = 3;
 
 /**
  * See {@link Mailbox}. Kept small for an idle process: the queue and the
@@ -101,6 +99,7 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
 
   /** Adds a message (the caller checked the bound); wakes the process if someone takes it. */
   push(message: unknown, tag: number, asker: Asker | null): void {
+    if (asker === null && this.extra?.discarded?.has(tag)) return;
     const q = (this.q ??= []);
     const at = this.tail;
     q[at] = message;
@@ -115,6 +114,13 @@ export abstract class MailboxImpl<M, R> extends Observable<M> implements Mailbox
     const box = this.box;
     box.queue.push(signal);
     if (box.consumers?.length || box.waiters?.length) this.wake();
+  }
+
+  /** Messages tagged `tag` are no longer wanted: see {@link withoutTag} (a typed-protocol session that ended). */
+  discard(tag: number): void {
+    if (this.ended) return;
+    this.tail = withoutTag(this.q, this.head, this.tail, (this.box.discarded ??= new Set()), tag);
+    this.compact();
   }
 
   receive(options?: ReceiveOptions): Promise<M> {

@@ -187,6 +187,7 @@ export class Proc extends MailboxImpl<unknown, unknown> implements Failable {
       letters: undefined,
       bound: DEFAULT_BOUND,
       ended: null,
+      discarded: null,
       links: null,
       watchers: null,
       watching: null,

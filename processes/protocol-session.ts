@@ -27,7 +27,11 @@
  * the waiting `receive` / `offer` / `close` rejects with
  * `ProtocolDroppedError` (or `ProtocolError` for a message out of step,
  * and the other side is told with a DROP), never hangs; a `send` after that
- * throws the same error.
+ * throws the same error. A session that has ended on one side (closed, or
+ * failed) leaves nothing behind in that process's mailbox: its messages
+ * still queued there go, and those the other side sends before it hears
+ * arrive and are dropped (the mailbox remembers the last 256 sessions so
+ * ended), so a long-lived acceptor whose clients time out does not fill up.
  */
 import { Buffer } from 'node:buffer';
 import { randomInt } from 'node:crypto';
@@ -39,6 +43,7 @@ import { OPEN_TAG, ProtocolMail, type ProtocolMailKind } from './protocol-mail';
 import type { Endpoint, ProtocolReceiveOptions, Step } from './protocol-types';
 import type { Mailbox, Monitor, Process, ProcessRef, Self } from './types';
 import { sameRef } from './ref';
+import { MailboxImpl } from './mailbox';
 
 /** The process that speaks: its own handle and its mailbox (of {@link ProtocolMail}). */
 export interface Speaker {
@@ -195,11 +200,13 @@ class Session {
     this.monitor.cancel();
   }
 
+  /** Ends the session on this side; what the peer sent, or still sends, on its tag is dropped (nobody will take it). */
   private fail(err: unknown): void {
     if (this.over) return;
     this.over = true;
     this.failure = err;
     this.rejectFailed(err);
+    if (this.mailbox instanceof MailboxImpl) this.mailbox.discard(this.tag);
   }
 }
 

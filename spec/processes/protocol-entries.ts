@@ -66,7 +66,10 @@ function describeError(err: unknown): string {
  * and ends without answering; `crash` takes it and throws; `sum` serves
  * Adder; `wait-close` answers Doubling, then closes (and reports how the
  * close went); `bad-accept` reports how `accept` with a misspelt option
- * fails, then answers Doubling.
+ * fails, then answers Doubling; `again` answers a first Doubling session
+ * (reporting how its close fails), then a second; `drop-queued` drops an
+ * Adder session while the client's messages are queued and reports how
+ * many stay.
  */
 export const server = entry(__filename, 'server', CODECS, async ({ probe, mode }, mailbox, self) => {
   const report = self.handle(probe, PROBE);
@@ -91,9 +94,29 @@ export const server = entry(__filename, 'server', CODECS, async ({ probe, mode }
         state = next;
       }
     }
+    if (mode === 'drop-queued') {
+      // Waits until the client's whole run of choices and values is queued, takes the first, then drops the
+      // session (its receive called off): the rest, still queued, goes with it.
+      const state = await accept(Summing, { self, mailbox });
+      while (mailbox.size < 7) await new Promise((resolve) => setTimeout(resolve, 5));
+      const chosen = await state.offer();
+      if (chosen.label !== 'add') return report.send(`server: chose ${chosen.label}`);
+      const calledOff = new AbortController();
+      calledOff.abort(new Error('called off'));
+      const why = await chosen.next.receive({ signal: calledOff.signal }).then(() => 'received', (err: Error) => err.message);
+      return report.send(`server: ${why}, ${mailbox.size} left in the mailbox`);
+    }
     if (mode === 'bad-accept') {
       // A misspelt option is refused at once (it once meant "no limit"); the next accept takes the session.
       await accept(Doubling.dual(), { self, mailbox }, { timout: 5 } as never).catch((err: unknown) => report.send(`server: ${describeError(err)}`));
+    }
+    if (mode === 'again') {
+      // The first session: answered, then dropped by the client at close; the second completes.
+      const [n, answering] = await (await accept(Doubling.dual(), { self, mailbox })).receive();
+      await answering
+        .send(n * 2)
+        .close()
+        .catch((err: unknown) => report.send(`server: first ${describeError(err)}`));
     }
     const [n, answering] = await (await accept(Doubling.dual(), { self, mailbox })).receive();
     report.send(`server: got ${n}`);
@@ -111,7 +134,9 @@ export const server = entry(__filename, 'server', CODECS, async ({ probe, mode }
  * The client. Modes: `double` asks Doubling with numbers[0]; `naming` opens
  * Naming instead (another protocol); `sum` adds the numbers with Adder;
  * `twice` uses a state twice; `vanish` sends its number and ends; `abort`
- * calls its receive off with an AbortSignal (aborted already).
+ * calls its receive off with an AbortSignal (aborted already);
+ * `abort-again` does that, then completes a second session and reports its
+ * mailbox's size.
  */
 export const client = entry(__filename, 'client', CODECS, async ({ probe, peer, mode, numbers }, mailbox, self) => {
   const report = self.handle(probe, PROBE);
@@ -139,6 +164,19 @@ export const client = entry(__filename, 'client', CODECS, async ({ probe, peer, 
     if (mode === 'self') {
       connect(Doubling, { self, mailbox }, self.handle(self.ref, { capture: Capture, mailbox: ProtocolMail }));
       return report.send('client: opened a session with itself');
+    }
+    if (mode === 'abort-again') {
+      // Drops its first session before the answer comes (its receive called off), then completes a second: the
+      // server's answer and CLOSE of the first came before the second's (one sender, in order) and must not stay queued.
+      const calledOff = new AbortController();
+      calledOff.abort(new Error('called off'));
+      await connect(Doubling, { self, mailbox }, them)
+        .send(numbers[0])
+        .receive({ signal: calledOff.signal })
+        .catch(() => {});
+      const [twice, done] = await connect(Doubling, { self, mailbox }, them).send(numbers[0]).receive();
+      await done.close();
+      return report.send(`client: got ${twice}, closed, ${mailbox.size} left in the mailbox`);
     }
     if (mode === 'naming') {
       await connect(Naming, { self, mailbox }, them).send('twenty-one').receive();

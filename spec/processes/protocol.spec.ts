@@ -100,6 +100,22 @@ describe('typed protocols between processes on two threads', () => {
     expect(await play('double', 'abort-null', [21], 3)).toEqual(['client: null', 'server: ProtocolDroppedError ERR_RXWIRE_PROTOCOL_DROPPED dropped', 'server: got 21']);
   });
 
+  it('a session dropped before its answer leaves nothing in the mailbox: the answer and CLOSE that come after are dropped', async () => {
+    expect(await play('again', 'abort-again', [21], 4)).toEqual([
+      'client: got 42, closed, 0 left in the mailbox',
+      'server: closed',
+      'server: first ProtocolDroppedError ERR_RXWIRE_PROTOCOL_DROPPED dropped',
+      'server: got 21',
+    ]);
+  });
+
+  it('a session dropped with messages of it still queued removes them from the mailbox', async () => {
+    expect(await play('drop-queued', 'sum', [1, 2, 3.5], 2)).toEqual([
+      'client: ProtocolDroppedError ERR_RXWIRE_PROTOCOL_DROPPED dropped',
+      'server: called off, 0 left in the mailbox',
+    ]);
+  });
+
   it('a receive given bad options is refused (TypeError, RangeError) and the state, and the session, go on', async () => {
     expect(await play('double', 'bad-options', [21], 7)).toEqual([
       'client: RangeError',
