@@ -178,6 +178,30 @@ describe('NATS channels: faults', () => {
     expect(() => a.open('later', Text)).toThrow(TransportClosedError);
   });
 
+  it('an end whose proposal timed out before a late accept is told `here` when it says its ID again, and its next proposal is accepted', async () => {
+    // A plain client plays the lower end "0" (pairTimeout 100 ms) and a silent third end "zzzz"; the rxwire end
+    // (pairTimeout 600 ms), proposing to "zzzz", answers "0"'s proposal only after its own one times out.
+    const nc = await rawClient();
+    const base = 'rxwire.ch.late-accept.';
+    const ids: string[] = [];
+    const toZero: string[] = [];
+    const data: Buffer[] = [];
+    nc.subscribe(`${base}_open`, { callback: (_e, m) => void ids.push(m.string()) });
+    nc.subscribe(`${base}_pair.0`, { callback: (_e, m) => void toZero.push(m.string()) });
+    nc.subscribe(`${base}_pair.zzzz`, { callback: () => {} });
+    nc.subscribe(`${base}_to.0`, { callback: (_e, m) => void data.push(Buffer.from(m.data)) });
+    await nc.flush();
+    (await conn()).open('late-accept', Text, { pairTimeout: 600 });
+    await until(() => ids.length > 0);
+    const id = ids[0];
+    nc.publish(`${base}_open`, 'zzzz'); // the rxwire end proposes to it, and waits 600 ms
+    await expect(nc.request(`${base}_pair.${id}`, 'propose 0', { timeout: 100 })).rejects.toThrow(); // "0" gives up
+    await until(() => data.length > 0); // 600 ms on, its HELLO: it took the proposal that waited, and paired with "0"
+    nc.publish(`${base}_open`, '0'); // "0", not paired, says its ID again
+    await until(() => toZero.includes(`here ${id}`));
+    expect((await nc.request(`${base}_pair.${id}`, 'propose 0', { timeout: 5000 })).string()).toBe('accept');
+  });
+
   it('a connection given to connect() stays open after close(): it is the caller\'s', async () => {
     const raw = await rawClient();
     const wrapped = await connect(raw);

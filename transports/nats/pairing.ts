@@ -33,7 +33,10 @@
  * ever, with no error (a helper's probe: 7 of 25 pairs across two routed
  * servers, 3 of 3 across a restart). Hearing an id again is harmless: a
  * known candidate is not added twice, a paired end answers `taken` to
- * another id and ignores its partner's.
+ * another id — and `here <own id>` to its partner's, which it hears only
+ * when the partner gave up on its proposal before this end's late `accept`
+ * (the partner's pairTimeout shorter than this end's wait on a silent
+ * third end): the partner proposes again and is accepted again.
  */
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { ChannelTakenError } from '../../core/errors';
@@ -52,6 +55,12 @@ type State = 'looking' | 'proposing' | 'paired' | 'over';
 /** The first wait before an unpaired end says its id again, and the longest (doubling in between). */
 const FIRST_AGAIN_MS = 50;
 const LAST_AGAIN_MS = 2000;
+/**
+ * The most candidates, and proposals waiting, an end keeps: a name has two
+ * ends, so more come only from a crowd of openers or a hostile publisher;
+ * past it an id is not kept (it says its id again, and is heard then).
+ */
+const MOST_KEPT = 64;
 
 export class Pairing {
   private state: State = 'looking';
@@ -108,8 +117,12 @@ export class Pairing {
   }
 
   private heard(other: string): void {
-    if (other === this.id || other === this.partner || !isId(other) || this.state === 'over') return;
-    if (this.state === 'paired') this.nc.publish(this.subjects.pair(other), 'taken');
+    if (other === this.id || !isId(other) || this.state === 'over') return;
+    // The partner says its id only while it is not paired: its proposal timed out before this end's
+    // accept went (this end answered late, its own proposal to a silent end outlasting the partner's
+    // pairTimeout). `here` makes it propose again, and this end accepts again: both are paired.
+    if (other === this.partner) this.nc.publish(this.subjects.pair(other), `here ${this.id}`);
+    else if (this.state === 'paired') this.nc.publish(this.subjects.pair(other), 'taken');
     else if (other > this.id) this.candidate(other);
     else this.nc.publish(this.subjects.pair(other), `here ${this.id}`);
   }
@@ -124,7 +137,9 @@ export class Pairing {
     } else if (word === 'taken') {
       if (this.state !== 'paired') this.fail(taken(this.channelName));
     } else if (word === 'propose' && isId(other) && other < this.id && msg.reply) { // no reply subject: no one to accept, no pairing
-      if (this.state === 'proposing') this.waiting.push(msg);
+      if (this.state === 'proposing') {
+        if (this.waiting.length < MOST_KEPT) this.waiting.push(msg); // past it: unanswered, the proposer proposes again when it hears this end's id
+      }
       else if (this.state === 'paired') this.answer(msg, other === this.partner ? 'accept' : 'taken');
       else {
         this.answer(msg, 'accept');
@@ -134,7 +149,7 @@ export class Pairing {
   }
 
   private candidate(other: string): void {
-    if (!this.candidates.includes(other)) this.candidates.push(other);
+    if (!this.candidates.includes(other) && this.candidates.length < MOST_KEPT) this.candidates.push(other);
     if (this.state === 'looking') this.proposeNext();
   }
 
