@@ -107,11 +107,12 @@ export class WorkerError extends RxwireError {
 }
 
 /**
- * Any failure of worker `index` as a `WorkerError` naming that index: a
- * link's own WorkerError (it knows the worker, not its index), a RemoteError
- * the worker sent, or whatever was thrown.
+ * Any failure of worker `index` as a `WorkerError` naming that index (or
+ * none, for a link that knows the worker but not its index): a link's own
+ * WorkerError (it knows the worker, not its index), a RemoteError the
+ * worker sent, or whatever was thrown — not only an Error.
  */
-export function asWorkerError(err: unknown, index: number): WorkerError {
+export function asWorkerError(err: unknown, index: number | undefined): WorkerError {
   if (err instanceof WorkerError) {
     if (err.workerIndex === index) return err;
     const message = err.workerIndex === undefined ? err.message : err.message.replace(/^worker \d+: /, '');
@@ -120,9 +121,9 @@ export function asWorkerError(err: unknown, index: number): WorkerError {
   if (err instanceof RemoteError) {
     return new WorkerError(err.message, index, err.remoteStack, { cause: err, name: err.remoteName, code: err.remoteCode });
   }
-  const e = err as { message?: string; stack?: string; name?: string; code?: unknown } | undefined;
-  const code = typeof e?.code === 'string' ? e.code : undefined;
-  return new WorkerError(e?.message ?? String(err), index, e?.stack, { cause: err, name: e?.name, code });
+  // Anything at all: a worker's uncaught `throw null` or `throw 'text'` reaches its 'error' listeners as that value.
+  const { message, stack, name, code } = toErrorData(err);
+  return new WorkerError(message, index, stack ?? undefined, { cause: err, name, code: code ?? undefined });
 }
 
 /** A peer failed authentication. */

@@ -4,15 +4,14 @@
  * reports the result or the error to the parent, and on `release` lets the
  * runner close its ends so the thread exits by itself.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { sendQueuedAtCrash } from '../core/batcher';
 import { RemoteError, toErrorData } from '../core/errors';
 import { loadDefault } from './load-module';
 import type { HostCommand, HostData, HostReport, Runner } from './worker-types';
 
 // (not `module`: in a CommonJS file that name is taken)
-const { runner, module: userModule, index, setup } = (workerData as { rxwire: HostData }).rxwire;
-const port = parentPort!;
+const { runner, module: userModule, index, setup, control: port } = (workerData as { rxwire: HostData }).rxwire;
 // A throw that ends this thread (from a timer, a rejection nobody handles) lets what its ends hold go first.
 sendQueuedAtCrash();
 
@@ -35,7 +34,7 @@ async function main(): Promise<void> {
   port.once('message', (command: HostCommand) => {
     if (command.type !== 'release') return;
     release();
-    port.unref();
+    port.close();
   });
 }
 

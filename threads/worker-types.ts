@@ -1,9 +1,12 @@
 /**
  * The messages between a hosted worker and the thread that started it, shared
  * by both sides (threads/worker.ts on the parent, threads/worker-host.ts in the worker).
- * Values travel by structured clone over `parentPort`; nothing here is on a
- * data path.
+ * Values travel by structured clone over a port of their own (`control`),
+ * not `parentPort`: that is the user's (a module may post progress on it, or
+ * open a WireSubject over it), and nothing it carries is taken for a report.
+ * Nothing here is on a data path.
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { ErrorData } from '../core/errors';
 
 /** What a hosted worker finds under `workerData.rxwire`. */
@@ -20,6 +23,8 @@ export interface HostData {
   index: number;
   /** The runner's own setup (ends, options), structured-cloned. */
   setup: unknown;
+  /** The worker's end of the channel of reports and commands (transferred). */
+  control: MessagePort;
 }
 
 /** Worker to parent. */

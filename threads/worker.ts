@@ -5,10 +5,10 @@
  * (`initialize`), `WorkerPool`, `stage` and `pipeline` start their workers
  * with `startWorkers` (threads/start.ts), over {@link HostedWorker}.
  */
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort, type WorkerOptions } from 'node:worker_threads';
 import type { TransferListItem } from '../core/transfer';
 import { extname, join } from 'node:path';
-import { exitedText, RemoteError, WorkerError, type ErrorData } from '../core/errors';
+import { asWorkerError, exitedText, RemoteError, WorkerError, type ErrorData } from '../core/errors';
 import { isTypeScript, modulePath, type ModuleRef } from './load-module';
 import { typeScriptBootstrap } from './ts-bootstrap';
 import type { HostCommand, HostData, HostReport } from './worker-types';
@@ -84,13 +84,22 @@ export class HostedWorker {
   private released = false;
   private killed = false;
   private readonly fail: (err: WorkerError) => void;
+  /** This side of the worker's reports and commands (threads/worker-types.ts); `parentPort` is left to the user. */
+  private readonly control: MessagePort;
 
   constructor(options: HostOptions) {
     const { runner, module, index, setup, transferList = [], worker = {} } = options;
     this.index = index;
     const file = modulePath(module);
-    const workerData: { rxwire: HostData } = { rxwire: { runner, module: file, index, setup } };
-    this.worker = launch(HOST, isTypeScript(file), { ...worker, workerData, transferList });
+    const { port1, port2 } = new MessageChannel();
+    this.control = port1;
+    const workerData: { rxwire: HostData } = { rxwire: { runner, module: file, index, setup, control: port2 } };
+    try {
+      this.worker = launch(HOST, isTypeScript(file), { ...worker, workerData, transferList: [...transferList, port2] });
+    } catch (err) {
+      port1.close();
+      throw err;
+    }
     let resolveResult!: (value: unknown) => void;
     let rejectResult!: (err: WorkerError) => void;
     this.result = new Promise((resolve, reject) => {
@@ -105,7 +114,7 @@ export class HostedWorker {
       this.settled = true;
       rejectResult(err);
     });
-    this.worker.on('message', (report: HostReport) => {
+    port1.on('message', (report: HostReport) => {
       if (this.settled) return;
       if (report.type === 'result') {
         this.settled = true;
@@ -114,9 +123,10 @@ export class HostedWorker {
         fail(workerError(report.error, index, report.forwarded));
       }
     });
-    this.worker.on('error', (err) => fail(new WorkerError(err.message, index, err.stack, { cause: err, name: err.name })));
+    this.worker.on('error', (err) => fail(asWorkerError(err, index)));
     this.exited = new Promise((resolve) => {
       this.worker.once('exit', (code) => {
+        port1.close();
         if (!this.killed) fail(new WorkerError(code === 0 ? exitedText(0) : `${exitedText(code)} before it finished`, index, undefined));
         resolve(code);
       });
@@ -128,7 +138,7 @@ export class HostedWorker {
     if (this.released) return;
     this.released = true;
     const command: HostCommand = { type: 'release' };
-    this.worker.postMessage(command);
+    this.control.postMessage(command);
   }
 
   /**

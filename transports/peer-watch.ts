@@ -6,7 +6,7 @@
  * share it.
  */
 import type { Worker } from 'node:worker_threads';
-import { exitedText, TransportClosedError, WorkerError } from '../core/errors';
+import { asWorkerError, exitedText, TransportClosedError, WorkerError } from '../core/errors';
 
 /**
  * How long to wait, after a link closed, for the worker's own error and exit.
@@ -37,8 +37,8 @@ export class PeerWatch {
   ) {
     this.hasWorker = worker !== undefined;
     if (!worker) return;
-    const onError = (err: Error) => {
-      this.workerFailure ??= new WorkerError(err.message, undefined, err.stack, { cause: err });
+    const onError = (err: unknown) => {
+      this.workerFailure ??= asWorkerError(err, undefined); // a worker's `throw null` comes here as null
     };
     const onExit = (code: number) => {
       this.exited = true;

@@ -55,6 +55,27 @@ test("a worker's death is one WorkerError naming it, given once; the teardown en
   expect(failures).toEqual([err]);
 });
 
+test("messages the user's module posts on parentPort are its own: not taken for the worker's result or error", async () => {
+  const failures: WorkerError[] = [];
+  const crew = startWorkers({ runner, plans: plans(2, { mode: 'post' }), onFailure: (err) => failures.push(err) });
+  expect(await crew.results).toEqual([0, 10]);
+  await crew.end(true);
+  expect(failures).toEqual([]);
+});
+
+test.each([
+  ['throw-null', 'null'],
+  ['throw-text', 'boom'],
+])('a worker whose timer throws a value that is no Error (%s) fails with a WorkerError carrying it', async (mode, message) => {
+  const failures: WorkerError[] = [];
+  const crew = startWorkers({ runner, plans: plans(2, { mode, failing: 1 }), onFailure: (err) => failures.push(err) });
+  const err = await crew.results.catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(WorkerError);
+  expect(err).toMatchObject({ workerIndex: 1, message: `worker 1: ${message}` });
+  await crew.end(false);
+  expect(failures).toEqual([err]);
+});
+
 test('a failure reported for a wire is mapped to the WorkerError of its worker', async () => {
   const failures: WorkerError[] = [];
   const crew = startWorkers({ runner, plans: plans(1, { mode: 'forever' }), onFailure: (err) => failures.push(err) });
