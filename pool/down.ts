@@ -24,9 +24,19 @@ export function sendDown<D>(wire: WireSubject<D>, codec: Codec<D>, ringBytes: nu
     if (err instanceof EncodeError || err instanceof FrameError) throw err;
     return wire.next(value);
   }
+  mustFit(codec, ringBytes, value, what);
+  wire.next(value);
+}
+
+/**
+ * Throws FrameError when `value` is larger than a pool ring of `ringBytes`
+ * can ever hold: a value about to be queued behind others is measured (one
+ * encode more) on either way, down ({@link sendDown}) and up
+ * (pool/up-sender.ts).
+ */
+export function mustFit<V>(codec: Codec<V>, ringBytes: number, value: V, what: string): void {
   const bytes = codec.encode(value).length;
   if (bytes > largestValue(ringBytes)) {
     throw new FrameError(`${what}: a value of ${bytes} bytes can never fit the pool's rings of ${ringBytes} bytes (options.bytes)`);
   }
-  wire.next(value);
 }

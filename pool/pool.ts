@@ -169,7 +169,7 @@ export class WorkerPool<D, U, R = unknown> {
     this.crew = startWorkers({
       runner: runnerPath(__dirname, 'worker'),
       plans: links.map(({ there, transferList }, index) => {
-        const setup: PoolSetup = { workers: n, down: there.down, up: there.up, downCodec, upCodec, credits: cell, args: options.args };
+        const setup: PoolSetup = { workers: n, down: there.down, up: there.up, downCodec, upCodec, credits: cell, ringBytes: options.bytes, args: options.args };
         return { module, index, setup, transferList };
       }),
       ports,

@@ -23,6 +23,8 @@ export interface PoolSetup {
   upCodec: CodecSpec;
   /** The pool's credit cell (see credits.ts). */
   credits: SharedArrayBuffer;
+  /** Data bytes of each ring (`options.bytes`): a value larger than a ring holds is refused before it queues. */
+  ringBytes: number;
   /** The user's `options.args`. */
   args: unknown;
 }
@@ -35,8 +37,9 @@ export interface PoolSender<U> extends Observer<U> {
   /**
    * Sends `value`, waiting (without blocking the event loop) for room in the
    * pool's up queue. Resolves once the value is on its way; rejects with
-   * `EncodeError` (nothing sent) or `TransportClosedError` (the up stream has
-   * ended, or the manager is gone).
+   * `EncodeError` or `FrameError` (larger than a ring can ever hold,
+   * `options.bytes`), nothing sent, or `TransportClosedError` (the up stream
+   * has ended, or the manager is gone).
    */
   send(value: U): Promise<void>;
   /**
@@ -44,13 +47,15 @@ export interface PoolSender<U> extends Observer<U> {
    * of this worker still waits); false, sending nothing, when it is full.
    * Never blocks.
    * @throws EncodeError when the value does not fit the schema
+   * @throws FrameError when it is larger than a ring can ever hold (`options.bytes`)
    * @throws TransportClosedError when the up stream has ended
    */
   trySend(value: U): boolean;
   /**
    * Queues `value` in this worker, in order with `send`, and forwards it as
-   * room comes; never throws. A value that does not fit the schema ends the
-   * up stream with `EncodeError` (the manager sees the failure).
+   * room comes; never throws. A value that does not fit the schema, or is
+   * larger than a ring can ever hold, ends the up stream with `EncodeError`
+   * or `FrameError` (the manager sees the failure).
    */
   next(value: U): void;
   /** Ends the up stream with `err`: the manager's `up$` and `join()` fail with `WorkerError`. */

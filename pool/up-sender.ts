@@ -10,6 +10,7 @@ import { FairTurn } from '../core/fair-turn';
 import { Outbox } from '../core/outbox';
 import type { WireSubject } from '../core/wire-subject';
 import type { Credits } from './credits';
+import { mustFit } from './down';
 import type { PoolSender } from './types';
 
 /** The longest single sleep for a credit; the cell is looked at again after it even with no notify. */
@@ -27,6 +28,7 @@ export class UpSender<U> implements PoolSender<U> {
     private readonly wire: WireSubject<U>,
     private readonly codec: Codec<U>,
     private readonly credits: Credits,
+    private readonly ringBytes: number,
   ) {
     this.outbox = new Outbox<U>(
       {
@@ -88,13 +90,20 @@ export class UpSender<U> implements PoolSender<U> {
    * Hands a value to the wire if a credit is free: the credit makes it part
    * of the pool's queue, so when the ring is full for a moment it waits in the
    * wire's own queue (in order). Throws what the wire throws (the value does
-   * not fit, the manager is gone); the credit is given back then.
+   * not fit, the manager is gone); the credit is given back then. A value to
+   * be queued there is measured first: one the ring can never hold would
+   * fail the whole up stream when its turn came (pool/down.ts says it for
+   * the way down), so it is a FrameError here, as `trySend` throws when
+   * the ring has room.
    */
   private forward(value: U): boolean {
     this.codec.check(value);
     if (this.disposed || !this.credits.tryTake()) return false;
     try {
-      if (!this.wire.trySend(value)) this.wire.next(value);
+      if (!this.wire.trySend(value)) {
+        mustFit(this.codec, this.ringBytes, value, 'worker.up');
+        this.wire.next(value);
+      }
     } catch (err) {
       this.credits.giveBack(1);
       throw err;

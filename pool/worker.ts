@@ -38,7 +38,7 @@ class PoolContext implements PoolWorker<unknown, unknown> {
     // taken may wait here while the ring is full for a moment.
     this.upWire = open(setup.up, upCodec, { maxQueue: Infinity });
     this.down$ = this.downWire.asObservable();
-    this.up = new UpSender(this.upWire, upCodec, new Credits(setup.credits));
+    this.up = new UpSender(this.upWire, upCodec, new Credits(setup.credits), setup.ringBytes);
   }
 
   /** The function has settled: its up stream completes, or errors with its error. */

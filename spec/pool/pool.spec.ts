@@ -1,7 +1,7 @@
 import { concat, lastValueFrom, repeat, take, timeout, toArray } from 'rxjs';
 import threads = require('node:worker_threads');
 import { EncodeError, ErrorCode, FrameError, TransportClosedError, WorkerError } from '../../core/errors';
-import { codec, type ValueOf } from '../../core/codec';
+import { codec, raw, type ValueOf } from '../../core/codec';
 import { WorkerPool, type PoolOptions } from '../../pool/pool';
 import { tick, until } from '../helpers';
 import { COUNTER_SLOTS, Down, FULL, Mark, type FloodResult, type PoolArgs } from '../workers/pool.worker';
@@ -323,6 +323,13 @@ describe('WorkerPool', () => {
       pool.send(0, { seq: 1001, to: 0, pad: '' });
       expect((await pool.stopAndJoin()).map((r) => r.sent)).toEqual([3]);
     });
+  });
+
+  it("a worker's value larger than the rings, sent behind values that wait for room, is refused with FrameError: the pool runs on", async () => {
+    // It used to be queued in the wire, its send resolved, and the pool failed when its turn came.
+    const pool = WorkerPool.spawn<Down, Uint8Array, { index: number; refused: string }>(1, WORKER, { down: Down, up: raw, args: { mode: 'up-huge' }, bytes: 256 });
+    expect(await pool.stopAndJoin()).toEqual([{ index: 0, refused: 'FrameError' }]);
+    expect((await drain(pool)).map((b) => [b.length, b[0]])).toEqual([[100, 0], [100, 1], [100, 2], [100, 3], [100, 4], [1, 9]]);
   });
 
   it('terminate ends every thread now; join and recvBurst reject with WorkerError', async () => {

@@ -4,7 +4,7 @@
  */
 import { concatMap, count, lastValueFrom, map, range, throwError } from 'rxjs';
 import { codec, type ValueOf } from '../../core/codec';
-import type { PoolWorker } from '../../pool/types';
+import type { PoolSender, PoolWorker } from '../../pool/types';
 
 /** Down: `to` is the worker it was sent to, or -1 for a broadcast. */
 export const Down = codec({
@@ -38,7 +38,7 @@ export const COUNTER_SLOTS = 32;
 export type How = 'send' | 'try' | 'next';
 
 export interface PoolArgs {
-  mode: 'echo' | 'flood' | 'throw' | 'exit' | 'up-error';
+  mode: 'echo' | 'flood' | 'throw' | 'exit' | 'up-error' | 'up-huge';
   /** flood: values per worker. */
   count?: number;
   /** flood: per worker index, how it sends (default 'send'). */
@@ -111,6 +111,17 @@ export default async function (worker: PoolWorker<Down, Mark>, args: PoolArgs) {
       if (index !== args.failing) return lastValueFrom(worker.down$, { defaultValue: undefined });
       await turn();
       process.exit(3);
+    }
+    case 'up-huge': {
+      // The pool's up codec is `raw` here: five values of 100 bytes (the 256-byte ring holds two), then one of 300.
+      const up = worker.up as unknown as PoolSender<Buffer>;
+      for (let i = 0; i < 5; i++) up.next(Buffer.alloc(100, i));
+      const refused = await up.send(Buffer.alloc(300)).then(
+        () => 'sent',
+        (err: Error) => err.name,
+      );
+      await up.send(Buffer.from([9]));
+      return { index, refused };
     }
     case 'up-error': {
       if (index !== args.failing) return lastValueFrom(worker.down$, { defaultValue: undefined });
