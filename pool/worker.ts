@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Observable } from 'rxjs';
 import { open } from '../transports/open';
-import { runToResult } from '../threads/run';
+import { runToResult, type Failure } from '../threads/run';
 import type { WireSubject } from '../core/wire-subject';
 import { Credits } from './credits';
 import { codecFrom, type PoolSetup, type PoolWorker } from './types';
@@ -42,9 +42,9 @@ class PoolContext implements PoolWorker<unknown, unknown> {
   }
 
   /** The function has settled: its up stream completes, or errors with its error. */
-  finish(error?: unknown): void {
-    if (error === undefined) this.up.complete();
-    else this.up.error(error);
+  finish(failure?: Failure): void {
+    if (failure) this.up.error(failure.error);
+    else this.up.complete();
   }
 
   /**
@@ -72,7 +72,7 @@ export async function run(userExport: (...params: never[]) => unknown, setup: un
   const poolSetup = setup as PoolSetup;
   const context = new PoolContext(index, poolSetup);
   try {
-    const value = await runToResult(userExport, [context, poolSetup.args], (error) => context.finish(error));
+    const value = await runToResult(userExport, [context, poolSetup.args], (failure) => context.finish(failure));
     return { value, release: () => context.dispose() };
   } catch (err) {
     await context.flushed();

@@ -24,6 +24,7 @@ import { WireSubject, type WireOptions } from '../core/wire-subject';
 import type { WireStats } from '../core/channel';
 import { transferList } from '../transports';
 import { checkKnown } from '../core/options';
+import type { Failure } from '../threads/run';
 import { channelKey, closeEnd, linkKind, type End, type LinkKind, type LinkOptions } from './link-kinds';
 
 /** A channel's name: the same in every worker. */
@@ -209,12 +210,12 @@ export class Peers {
 
   /**
    * The worker's function has settled: every sender still open completes
-   * (or, with `error`, errors), and every link stops reading, as when
-   * timely's worker drops its channels.
+   * (or, with a `failure`, errors with its error), and every link stops
+   * reading, as when timely's worker drops its channels.
    */
-  finish(error?: unknown): void {
+  finish(failure?: Failure): void {
     for (const wire of this.wires) {
-      if (error !== undefined) wire.error(error);
+      if (failure) wire.error(failure.error);
       wire.close();
     }
     if (this.finished) return;

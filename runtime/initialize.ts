@@ -84,7 +84,7 @@ function inThisThread<R>(module: ModuleRef, args: unknown): Guards<R> {
     try {
       // In the try: a module that is missing or throws as it loads is the WorkerError Config.process gives too.
       const fn = await loadDefault(module, 'initialize');
-      return [(await runToResult(fn, [context.asContext(), args], (error) => context.finish(error))) as R];
+      return [(await runToResult(fn, [context.asContext(), args], (failure) => context.finish(failure))) as R];
     } catch (err) {
       throw asWorkerError(err, 0);
     } finally {

@@ -37,11 +37,11 @@ export async function run(userExport: (...params: never[]) => unknown, setup: un
   }
   const context = new Peers(index, peers, mesh, remote);
   try {
-    const result = runToResult(userExport, [context.asContext(), args], (error) => context.finish(error));
+    const result = runToResult(userExport, [context.asContext(), args], (failure) => context.finish(failure));
     if (!remote) return { value: await result, release: () => context.dispose() };
     // A peer process that dies fails this worker, whatever its function waits for.
     const lost = remote.lost.then((err) => {
-      context.finish(err);
+      context.finish({ error: err });
       throw err;
     });
     lost.catch(() => {}); // it may lose the race, or come after it

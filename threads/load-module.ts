@@ -25,15 +25,28 @@ export function isTypeScript(file: string): boolean {
 const importEsm = new Function('url', 'return import(url)') as (url: string) => Promise<Record<string, unknown>>;
 
 /**
+ * `require(file)`, or, for an ES module that `require` cannot load (a `.js`
+ * file of a `"type": "module"` package: before Node 20.19 any such file, and
+ * after it one with a top-level `await`), `import()` — as Node loads it.
+ */
+async function requireOrImport(file: string): Promise<Record<string, unknown>> {
+  try {
+    return require(file);
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (code === 'ERR_REQUIRE_ESM' || code === 'ERR_REQUIRE_ASYNC_MODULE') return importEsm(pathToFileURL(file).href);
+    throw err;
+  }
+}
+
+/**
  * Loads `module` and returns its default export (or, for a CommonJS module
  * without one, `module.exports`).
  * @throws TypeError when the module has no function as its default export
  */
 export async function loadDefault(module: ModuleRef, what: string): Promise<(...args: never[]) => unknown> {
   const file = modulePath(module);
-  const loaded: Record<string, unknown> = file.endsWith('.mjs')
-    ? await importEsm(pathToFileURL(file).href)
-    : require(file);
+  const loaded: Record<string, unknown> = file.endsWith('.mjs') ? await importEsm(pathToFileURL(file).href) : await requireOrImport(file);
   const fn = typeof loaded === 'function' ? loaded : loaded.default;
   if (typeof fn !== 'function') {
     throw new TypeError(`${what}: the module ${file} must export a function as its default export`);

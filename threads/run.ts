@@ -4,18 +4,27 @@
  */
 import { isObservable, lastValueFrom, type Observable } from 'rxjs';
 
+/**
+ * How a worker's function failed: the thrown value, whatever it is (a
+ * `throw undefined` is a failure too, not a success without a value).
+ */
+export interface Failure {
+  readonly error: unknown;
+}
+
 /** What a worker module's default export may return. */
 export type WorkerResult<R> = R | Promise<R> | Observable<R> | Promise<Observable<R>>;
 
 /**
  * Calls `fn(...params)` and resolves with its result: the value, what the
  * Promise resolves to, or the last value of the Observable, returned or
- * resolved (undefined when it completes empty). `settle` runs once it is over, with the error if it failed.
+ * resolved (undefined when it completes empty). `settle` runs once it is
+ * over, with the {@link Failure} if it failed.
  */
 export async function runToResult(
   fn: (...params: never[]) => unknown,
   params: unknown[],
-  settle: (error?: unknown) => void,
+  settle: (failure?: Failure) => void,
 ): Promise<unknown> {
   try {
     // An async function may resolve to an Observable: that is run too.
@@ -24,7 +33,7 @@ export async function runToResult(
     settle();
     return value;
   } catch (err) {
-    settle(err);
+    settle({ error: err });
     throw err;
   }
 }

@@ -12,13 +12,16 @@
  * whose files are all compiled already never loads ts-node or `typescript`.
  *
  * The cache: `<os.tmpdir()>/rxwire-ts-<uid>/<sha256>.js`, a directory of this
- * user's only (mode 0700; a directory owned by anyone else is not used, so
- * no other user can plant code in it). The key covers what ts-node's output
- * depends on: the file's path and text, the working directory and the text
- * of the nearest `tsconfig.json` above it (where ts-node finds its options),
- * and the versions of Node and ts-node. An entry is written to a temporary
- * name and renamed, so a concurrent reader sees all of it or nothing. Where
- * the directory cannot be written, files are compiled without caching.
+ * user's only (mode 0700; a directory owned by anyone else, a symbolic link,
+ * or a file in its place is not used, so no other user can plant code in it
+ * or stop workers from starting). The key covers what ts-node's output
+ * depends on: the file's path and text, the working directory, the text of
+ * the nearest `tsconfig.json` above it (where ts-node finds its options) and
+ * of the configs it `extends` (followed through files and packages), the
+ * `TS_NODE_*` environment variables, and the versions of Node, ts-node and
+ * TypeScript. An entry is written to a temporary name and renamed, so a
+ * concurrent reader sees all of it or nothing. Where the directory cannot be
+ * made or written, for any reason, files are compiled without caching.
  * Stack traces point into the `.ts` sources: the output carries ts-node's
  * inline source map, and source maps are enabled in the worker.
  */
@@ -41,25 +44,57 @@ const dir = path.join(os.tmpdir(), 'rxwire-ts-' + (uid ?? os.userInfo().username
 const usable = (() => {
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const stat = fs.statSync(dir);
+    const stat = fs.lstatSync(dir);
     return stat.isDirectory() && (uid === undefined || (stat.uid === uid && (stat.mode & 0o022) === 0));
-  } catch (err) {
-    if (['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'ENOTDIR'].includes(err.code)) return false;
-    throw err;
+  } catch {
+    return false; // a file in its place (EEXIST), no right to make it, a read-only or full disk: no cache
   }
 })();
+// The text of a tsconfig and of every config it extends (a path, or a package's), depth first, each once.
+function configTexts(file, seen) {
+  if (seen.has(file) || seen.size > 16) return '';
+  seen.add(file);
+  let text;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return '\0(unreadable ' + file + ')';
+  }
+  let out = text;
+  const found = /"extends"\s*:\s*("(?:[^"\\]|\\.)*"|\[[^\]]*\])/.exec(text);
+  for (const quoted of found ? found[1].match(/"(?:[^"\\]|\\.)*"/g) ?? [] : []) {
+    const name = JSON.parse(quoted);
+    let next;
+    try {
+      next = name.startsWith('.') || path.isAbsolute(name)
+        ? path.resolve(path.dirname(file), name.endsWith('.json') ? name : name + '.json')
+        : require.resolve(name, { paths: [path.dirname(file)] });
+    } catch {
+      next = '(unresolved ' + name + ')';
+    }
+    out += '\0' + next + '\0' + configTexts(next, seen);
+  }
+  return out;
+}
 const context = (() => {
   let config = '';
   for (let d = process.cwd(); ; d = path.dirname(d)) {
     const candidate = path.join(d, 'tsconfig.json');
     if (fs.existsSync(candidate)) {
-      config = fs.readFileSync(candidate, 'utf8');
+      config = configTexts(candidate, new Set());
       break;
     }
     if (path.dirname(d) === d) break;
   }
-  const tsNode = require('ts-node/package.json').version;
-  return [process.version, tsNode, process.cwd(), config].join('\0');
+  const version = (name) => {
+    try {
+      return require(name + '/package.json').version;
+    } catch {
+      return '';
+    }
+  };
+  const env = Object.keys(process.env).filter((k) => k.startsWith('TS_NODE_')).sort().map((k) => k + '=' + process.env[k]);
+  return [process.version, version('ts-node'), version('typescript'), process.cwd(), config, ...env].join('\0');
 })();
 let service;
 function compile(module, filename) {

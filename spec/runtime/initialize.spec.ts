@@ -59,6 +59,14 @@ describe('process(n): every worker gets what every peer sent it', () => {
     ]);
   });
 
+  test('a .js ES module of a "type": "module" package, with a top-level await, loads as Node loads it', async () => {
+    const results = await initialize(Config.process(2), `${__dirname}/../workers/esm/tla.worker.js`, { factor: 2 }).join();
+    expect(results).toEqual([
+      { index: 0, times: 0 },
+      { index: 1, times: 20 },
+    ]);
+  });
+
   test('an ES module worker loads too', async () => {
     const results = await initialize(Config.process(2), `${__dirname}/../workers/plain.worker.mjs`, { factor: 10 }).join();
     expect(results).toEqual([

@@ -20,8 +20,8 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function resultOf(module: string): Promise<unknown> {
-  const host = new HostedWorker({ runner, module, index: 0, setup: {} });
+async function resultOf(module: string, env?: NodeJS.ProcessEnv): Promise<unknown> {
+  const host = new HostedWorker({ runner, module, index: 0, setup: {}, worker: env ? { env } : {} });
   try {
     return await host.result;
   } finally {
@@ -62,3 +62,25 @@ test("a throw in a compiled module names the .ts file and the line it was on", a
     expect((err as WorkerError).workerStack).toContain(`${module}:8`);
   }
 });
+
+test('the TS_NODE_ variables ts-node reads are part of the key: a module is compiled again under other ones', async () => {
+  const module = join(dir, 'env.ts');
+  const marker = `marker ${process.pid} ${Date.now()} env`;
+  writeFileSync(module, `// ${marker}\nexport default (): number => 3;\n`);
+  expect(await resultOf(module)).toBe(3);
+  expect(cached(marker)).toHaveLength(1);
+  expect(await resultOf(module, { ...process.env, TS_NODE_COMPILER_OPTIONS: '{"removeComments":false}' })).toBe(3);
+  expect(cached(marker)).toHaveLength(2);
+});
+
+test('a file where the cache directory should be does not stop TypeScript workers: they compile without a cache', async () => {
+  const other = mkdtempSync(join(tmpdir(), 'rxwire-spec-tmp-'));
+  try {
+    writeFileSync(join(other, `rxwire-ts-${process.getuid?.() ?? userInfo().username}`), 'not a directory');
+    const module = join(dir, 'blocked.ts');
+    writeFileSync(module, 'export default (): number => 4;\n');
+    expect(await resultOf(module, { ...process.env, TMPDIR: other, TEMP: other, TMP: other })).toBe(4);
+  } finally {
+    rmSync(other, { recursive: true, force: true });
+  }
+}, 60_000);
