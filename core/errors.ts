@@ -107,10 +107,9 @@ export class WorkerError extends RxwireError {
 }
 
 /**
- * Any failure of worker `index` as a `WorkerError` naming that index (or
- * none, for a link that knows the worker but not its index): a link's own
- * WorkerError (it knows the worker, not its index), a RemoteError the
- * worker sent, or whatever was thrown — not only an Error.
+ * Any failure of worker `index` (undefined: unknown) as a `WorkerError`
+ * naming it: a link's own WorkerError (it knows the worker, not its index),
+ * a RemoteError the worker sent, or any thrown value (`throw null` too).
  */
 export function asWorkerError(err: unknown, index: number | undefined): WorkerError {
   if (err instanceof WorkerError) {
@@ -121,7 +120,6 @@ export function asWorkerError(err: unknown, index: number | undefined): WorkerEr
   if (err instanceof RemoteError) {
     return new WorkerError(err.message, index, err.remoteStack, { cause: err, name: err.remoteName, code: err.remoteCode });
   }
-  // Anything at all: a worker's uncaught `throw null` or `throw 'text'` reaches its 'error' listeners as that value.
   const { message, stack, name, code } = toErrorData(err);
   return new WorkerError(message, index, stack ?? undefined, { cause: err, name, code: code ?? undefined });
 }
