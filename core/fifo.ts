@@ -81,6 +81,11 @@ export class Fifo<T> {
     return item;
   }
 
+  /** Keeps only the items `keep` says yes to, in order (one pass over the queue). */
+  retain(keep: (item: T) => boolean): void {
+    for (const item of this.drain()) if (keep(item)) this.push(item);
+  }
+
   /** Removes and returns everything, oldest first; the queue keeps one small block. */
   drain(): T[] {
     const out = new Array<T>(this.count);

@@ -1,5 +1,9 @@
-/** The options of a request client (client.ts) and its default timeout. */
+/** The options of a request client (client.ts), its default timeout, and its record of one request. */
+import type { Subscriber } from 'rxjs';
 import type { Codec } from '../core/codec';
+import type { RequestClient } from './client';
+import type { DeadlineEntry } from './deadlines';
+import type { RpcEnvelope } from './request-internals';
 
 export const DEFAULT_TIMEOUT = 30_000; // ClientOptions.timeout's, in ms
 
@@ -30,4 +34,19 @@ export interface ClientOptions<Q, A> {
    * time, whose stack shows the caller.
    */
   timeout?: number;
+}
+
+/** One subscribed request. */
+export interface Pending<A> extends DeadlineEntry<Pending<A>> {
+  /** The handle that made it: replies are routed to its `receive`. */
+  readonly owner: RequestClient<unknown, A>;
+  readonly id: number;
+  /** Its REQUEST: a ValueEnvelope when it starts at once on a WireSubject, else an envelope with its bytes. */
+  readonly request: RpcEnvelope;
+  readonly subscriber: Subscriber<A>;
+  /** REQUEST has gone out (a CANCEL is owed if it ends early); NEXTs received since the last CREDIT. */
+  sent: boolean;
+  unacked: number;
+  settled: boolean;
+  cleanup?: () => void;
 }

@@ -2,29 +2,15 @@ import { Observable, type Subscriber } from 'rxjs';
 import type { Codec } from '../core/codec';
 import { RemoteError, TimeoutError, TransportClosedError } from '../core/errors';
 import { Fifo } from '../core/fifo';
-import { Deadlines, type DeadlineEntry } from './deadlines';
+import { checkKnown } from '../core/options';
+import { Deadlines } from './deadlines';
 import { CREDIT_BATCH, RpcKind, bodyOf, checkCodecs, checkConcurrency, checkTimeout, control, credit, withBody, type RpcEnvelope } from './request-internals';
 import { Connection, isWire, type RpcWire } from './rpc-connection';
 import { ValueEnvelope } from './rpc-envelope-codec';
 import { IdTable, byId } from './id-table';
-import { DEFAULT_TIMEOUT, type ClientOptions } from './client-options';
+import { DEFAULT_TIMEOUT, type ClientOptions, type Pending } from './client-options';
 
 export type { ClientOptions } from './client-options';
-
-/** One subscribed request. */
-interface Pending<A> extends DeadlineEntry<Pending<A>> {
-  /** The handle that made it: replies are routed to its `receive`. */
-  readonly owner: RequestClient<unknown, A>;
-  readonly id: number;
-  /** Its REQUEST: a ValueEnvelope when it starts at once on a WireSubject, else an envelope with its bytes. */
-  readonly request: RpcEnvelope;
-  readonly subscriber: Subscriber<A>;
-  /** REQUEST has gone out (a CANCEL is owed if it ends early); NEXTs received since the last CREDIT. */
-  sent: boolean;
-  unacked: number;
-  settled: boolean;
-  cleanup?: () => void;
-}
 
 /**
  * The client side of request/reply over one wire: a handle owning its
@@ -34,6 +20,9 @@ export class RequestClient<Q, A> {
   private readonly pending = new IdTable<Pending<A>>();
   /** Subscribed requests waiting for a `concurrency` slot. */
   private readonly queue = new Fifo<Pending<A>>();
+  /** Of those, how many settled since (timed out, cancelled): past half the queue, they are dropped from it. */
+  private stale = 0;
+  private pumping = false;
   private running = 0;
   private closedWith: Error | undefined;
   private readonly failAll = (err: Error): void => this.fail(err);
@@ -64,8 +53,10 @@ export class RequestClient<Q, A> {
    * one's) and its own `close`.
    *
    * @throws RangeError when `options.concurrency` or `options.timeout` is out of range
+   * @throws TypeError when `options` has a key that is not one of those two
    */
   clone(options: Pick<ClientOptions<Q, A>, 'concurrency' | 'timeout'> = {}): RequestClient<Q, A> {
+    checkKnown(options, { concurrency: true, timeout: true }, 'clone: options'); // a misspelt key is not "the default"
     if (this.closedWith) throw this.closedWith;
     const { concurrency = this.options.concurrency, timeout = this.options.timeout } = options;
     return new RequestClient(this.connection, { ...this.options, concurrency, timeout });
@@ -225,17 +216,28 @@ export class RequestClient<Q, A> {
       this.running--;
       if (entry.sent) this.connection.send(control(entry.id, RpcKind.CANCEL));
       this.pump();
+    } else if (++this.stale > 16 && this.stale * 2 > this.queue.length) {
+      // It waited for a slot: behind a slot held long, the requests that time out meanwhile would stay queued.
+      this.queue.retain((waiting) => !waiting.settled);
+      this.stale = 0;
     }
     end?.(entry.subscriber);
     return true;
   }
 
-  /** Starts waiting requests while slots are free. */
+  /** Starts waiting requests while slots are free; not re-entered (a synchronous reply's slot serves this loop). */
   private pump(): void {
-    const bound = this.options.concurrency ?? Infinity;
-    while (this.running < bound && this.queue.length > 0) {
-      const next = this.queue.shift()!;
-      if (!next.settled && !this.closedWith && !this.connection.endedWith) this.start(next);
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      const bound = this.options.concurrency ?? Infinity;
+      while (this.running < bound && this.queue.length > 0) {
+        const next = this.queue.shift()!;
+        if (next.settled) this.stale = Math.max(0, this.stale - 1);
+        else if (!this.closedWith && !this.connection.endedWith) this.start(next);
+      }
+    } finally {
+      this.pumping = false;
     }
   }
 
@@ -243,6 +245,7 @@ export class RequestClient<Q, A> {
     this.closedWith ??= err;
     for (const entry of this.pending.values().sort(byId)) this.settle(entry, (s) => s.error(err));
     this.queue.drain();
+    this.stale = 0;
     this.deadlines?.close(); // the handle takes no more requests: its timer goes for good
   }
 }

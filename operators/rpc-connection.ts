@@ -142,7 +142,11 @@ export class Connection {
     if (!this.onEnd.delete(onEnd)) return;
     if (--this.handles > 0) return;
     this.ended ??= new TransportClosedError('the client is closed');
-    this.wire.complete();
+    try {
+      this.wire.complete();
+    } catch {
+      // a WireSubject the user unsubscribed (closed) throws ObjectUnsubscribedError: it is over already
+    }
     this.subscription.unsubscribe();
   }
 

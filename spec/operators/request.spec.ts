@@ -755,6 +755,39 @@ describe('request/serve in one thread', () => {
     rpc.close();
   });
 
+  it('requests that time out while waiting for a slot leave the queue, not only the count', async () => {
+    const { rpc, sent } = loopback(() => new Promise<number>(() => {}), { concurrency: 1 });
+    const first = request(rpc, ask('x', 1)).subscribe();
+    const late = Array.from({ length: 100 }, (_, n) => failureOf(request(rpc, ask('x', n + 2), { timeout: 5 })));
+    for (const err of await Promise.all(late)) expect(err).toBeInstanceOf(TimeoutError);
+    expect(rpc.size).toBe(1);
+    // Held by the queue, each kept its bytes and subscriber until the slot freed (it may be held for good).
+    expect((rpc as unknown as { queue: { length: number } }).queue.length).toBeLessThan(50);
+    first.unsubscribe();
+    expect(sent.filter((e) => e.kind === RpcKind.REQUEST)).toHaveLength(1);
+    rpc.close();
+  });
+
+  it('with concurrency 1, twenty thousand queued requests that a wire answers at once all get their answers (no nested starts)', async () => {
+    let release!: () => void;
+    let calls = 0;
+    const { rpc } = loopback((q) => (calls++ === 0 ? new Promise<number>((resolve) => (release = () => resolve(q.n))) : q.n), { concurrency: 1 });
+    const answers = Array.from({ length: 20_000 }, (_, n) => firstValueFrom(request(rpc, ask('x', n))));
+    release();
+    expect(await Promise.all(answers)).toEqual(Array.from({ length: 20_000 }, (_, n) => n));
+    rpc.close();
+  });
+
+  it('close() after the WireSubject was unsubscribed does not throw: the wire is over already', () => {
+    const [a, b] = shm.pair({ bytes: 4096 });
+    const wire = open(a, rpcCodec());
+    const other = open(b, rpcCodec());
+    const rpc = client(wire, { request: Ask, reply: Answer });
+    wire.unsubscribe();
+    expect(() => rpc.close()).not.toThrow();
+    other.close();
+  });
+
   it('a wire that errors fails every pending request with a typed error, and later ones at once', async () => {
     const { rpc, toClient } = loopback(() => new Promise<number>(() => {}));
     const pending = [1, 2].map((n) => failureOf(request(rpc, ask('x', n))));
@@ -779,6 +812,7 @@ describe('request/serve in one thread', () => {
     const { rpc } = loopback((q) => q.n);
     expect(() => request(rpc, ask('x'), { timeout: -1 })).toThrow(RangeError);
     expect(() => rpc.clone({ concurrency: 0 })).toThrow(RangeError);
+    expect(() => rpc.clone({ timout: 5 } as never)).toThrow(new TypeError('clone: options.timout is not an option (it takes concurrency, timeout)'));
     expect(() => serve((q: AskValue) => q.n, { request: Ask, reply: Answer, concurrency: 1.5 })).toThrow(RangeError);
     for (const timeout of [-1, NaN, 2 ** 31, '5' as unknown as number]) {
       const wire = new Subject<RpcEnvelope>();
