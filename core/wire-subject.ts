@@ -62,22 +62,18 @@ export interface WireOptions {
  * in order, and the transport holds what comes meanwhile), so a slow
  * synchronous subscriber does not starve its thread's timers and I/O.
  *
- * Sending. `next` is the Observer side, for use in a chain
- * (`source$.subscribe(wire)`): it never throws. A value that does not fit the
- * schema, or a full local queue, ends the outgoing stream with that error
- * (`EncodeError`, `QueueFullError`): the peer receives it as `RemoteError`
- * and this end's subscribers get it too, as a `WebSocketSubject` does. `next`
- * after `complete` is ignored, as on any Subject, and counted in `dropped`.
- * When the other side refuses this end's schema (or closes the way out with
- * any error other than being gone), both ends fail, as the README says:
- * waiting `send`s reject with that error, later ones too, `trySend` throws
- * it, this end's subscribers get it, and `next` drops values from then on
- * (counted in `dropped`), as after any end of the outgoing stream. The peer
- * being gone (`TransportClosedError`, `WorkerError`) closes only the way
- * out here: the incoming side ends on its own, after what it still holds.
- * For a direct caller who wants each failure back: `send` (waits for room,
- * rejects with the typed error) and `trySend` (false when full, throws the
- * typed error). All three share one FIFO order.
+ * Sending. `next` is the Observer side, for use in a chain (`source$.subscribe(wire)`): it never
+ * throws. A value that does not fit the schema, or a full local queue, ends the outgoing stream
+ * with that error (`EncodeError`, `QueueFullError`): the peer receives it as `RemoteError` and
+ * this end's subscribers get it too, as a `WebSocketSubject` does. `next` after `complete` is
+ * ignored, as on any Subject, and counted in `dropped`. When the other side refuses this end's
+ * schema (or closes the way out with any error other than being gone), both ends fail, as the
+ * README says: waiting `send`s reject with that error, later ones too, `trySend` throws it, this
+ * end's subscribers get it, and `next` drops values from then on (counted in `dropped`), as after
+ * any end of the outgoing stream. The peer being gone (`TransportClosedError`, `WorkerError`)
+ * closes only the way out here: the incoming side ends on its own, after what it still holds. For
+ * a direct caller who wants each failure back: `send` (waits for room, rejects with the typed
+ * error) and `trySend` (false when full, throws the typed error). All three share one FIFO order.
  */
 export class WireSubject<T, in In = never> extends Subject<T> {
   private readonly channel: Channel<T>;
@@ -91,6 +87,8 @@ export class WireSubject<T, in In = never> extends Subject<T> {
   /** Reading is paused while delivered values wait for a turn of the event loop. */
   private sliced = false;
   private readonly turns = new FairTurn();
+  /** @internal Told once the far side closes the way out (`serve` stops then: no reply can arrive). */
+  outgoingClosedHook: (() => void) | undefined = undefined;
 
   /** @internal Use `open(end, codec)`. */
   constructor(
@@ -280,7 +278,9 @@ export class WireSubject<T, in In = never> extends Subject<T> {
       error: (err) => this.inbox.end({ kind: 'error', error: err }),
       writable: () => this.outbox.drain(),
       writeClosed: (error, stopped) => {
-        if (!this.outbox.close(error, stopped) || stopped || isPeerGone(error)) return;
+        if (!this.outbox.close(error, stopped)) return;
+        this.outgoingClosedHook?.();
+        if (stopped || isPeerGone(error)) return;
         // Refused (the schema, ...): both ends fail, this one's subscribers too.
         this.inbox.stop();
         this.inbox.end({ kind: 'error', error });

@@ -1,9 +1,9 @@
 /** The options of a request client (client.ts), its default timeout, and its record of one request. */
 import type { Subscriber } from 'rxjs';
 import type { Codec } from '../core/codec';
-import type { RequestClient } from './client';
 import type { DeadlineEntry } from './deadlines';
 import type { RpcEnvelope } from './request-internals';
+import type { Routed } from './rpc-connection';
 
 export const DEFAULT_TIMEOUT = 30_000; // ClientOptions.timeout's, in ms
 
@@ -37,9 +37,7 @@ export interface ClientOptions<Q, A> {
 }
 
 /** One subscribed request. */
-export interface Pending<A> extends DeadlineEntry<Pending<A>> {
-  /** The handle that made it: replies are routed to its `receive`. */
-  readonly owner: RequestClient<unknown, A>;
+export interface Pending<A> extends DeadlineEntry<Pending<A>>, Routed {
   readonly id: number;
   /** Its REQUEST: a ValueEnvelope when it starts at once on a WireSubject, else an envelope with its bytes. */
   readonly request: RpcEnvelope;

@@ -5,46 +5,9 @@ import { RpcKind, checkCodecs, checkConcurrency, type RpcEnvelope } from './requ
 import { directWire, sendFailure, sendReply } from './serve-reply';
 import { StreamedReply } from './serve-stream';
 import { IdTable, byId } from './id-table';
+import type { Context, Reply, ServeOptions } from './serve-options';
 
-/** What a handler may return: a value, a Promise of one, or an Observable (a streamed reply). */
-export type Reply<A> = A | PromiseLike<A> | Observable<A>;
-
-/** Options of {@link serve}. */
-export interface ServeOptions<Q, A> {
-  /** The codec of the requests (the client's `request` codec). */
-  request: Codec<Q>;
-  /** The codec of the replies (the client's `reply` codec). */
-  reply: Codec<A>;
-  /**
-   * The most handlers running at once; further requests wait their turn, in
-   * the order they arrived. A positive integer or `Infinity` (the default).
-   */
-  concurrency?: number;
-  /**
-   * When the handler gets an `AbortSignal` (aborted on CANCEL) as its
-   * second argument; making one costs about 1.7 µs a request (see `serve`).
-   *  - `'auto'` (the default): when the handler declares a second parameter,
-   *    as `(q, signal) => ...` does (`handler.length >= 2`). A handler whose
-   *    `length` does not show it gets `undefined`: one with rest parameters,
-   *    a default value (`(q, signal = x) => ...`), or a wrapper such as
-   *    `(...args) => f(...args)`. Give such a handler `true`.
-   *  - `true`: always.
-   *  - `false`: never; the handler is then typed `(request) => ...`.
-   */
-  signal?: 'auto' | boolean;
-}
-
-interface Context {
-  /** The request's id. */
-  readonly id: number;
-  /**
-   * Aborted on CANCEL, or when the output is unsubscribed; absent when the
-   * handler gets no signal (see `ServeOptions.signal`).
-   */
-  readonly abort: AbortController | undefined;
-  /** The streamed reply, when the handler returned an Observable. */
-  stream?: StreamedReply<unknown>;
-}
+export type { Reply, ServeOptions } from './serve-options';
 
 /**
  * Serves requests: an operator from the envelopes a client sends to the
@@ -96,7 +59,10 @@ interface Context {
  * Unless nobody can read them: when the output goes straight into a
  * WireSubject (the one-line server) whose reader stopped or is gone (the
  * client closed or unsubscribed its end), every handler is cancelled as on
- * CANCEL and the output completes. With anything between, `serve` cannot
+ * CANCEL and the output completes — as soon as the wire hears it, whether
+ * or not a handler is sending. One serve per wire: a second one subscribed
+ * straight into a wire already served errors with `TypeError` (each request
+ * would be answered twice); `concurrency` is the way to run more handlers. With anything between, `serve` cannot
  * see that, and a streamed reply runs on into the wire, which drops it.
  * When the incoming stream errors, or the output is unsubscribed, every
  * running handler's signal is aborted and its reply unsubscribed; an error
@@ -176,6 +142,11 @@ export function serve<Q, A>(
 
       /** The wire this output goes straight into, if it does (./serve-reply.ts). */
       const direct = directWire(subscriber);
+      if (direct && SERVED.has(direct)) {
+        // Each request would be answered twice, and a streamed reply's values twice before its end.
+        return subscriber.error(new TypeError('serve: this wire is served already (one serve per wire: concurrency bounds the handlers)'));
+      }
+      if (direct) SERVED.add(direct);
       /** Sends the one reply value as REPLY, or ERROR when it does not encode. */
       const replyWith = (id: number, value: A): void => sendReply(subscriber, direct, replyCodec, id, value);
 
@@ -260,6 +231,11 @@ export function serve<Q, A>(
         }
       };
 
+      // The client stopped reading (or is gone): told by the wire, in the next microtask (not within its own frame
+      // handling), every handler is cancelled and the output completes — a handler that waits for its signal
+      // would otherwise wait for ever when the client's STOP came after its COMPLETE had been taken.
+      const hook = (): void => queueMicrotask(readerGone);
+      if (direct) direct.outgoingClosedHook = hook;
       const subscription = source.subscribe({
         next: (envelope) => {
           if (envelope.kind === RpcKind.REQUEST) {
@@ -288,9 +264,15 @@ export function serve<Q, A>(
       return () => {
         subscription.unsubscribe();
         abortAll();
+        if (!direct) return;
+        SERVED.delete(direct);
+        if (direct.outgoingClosedHook === hook) direct.outgoingClosedHook = undefined;
       };
     });
 }
+
+/** The wires a `serve` answers on straight, while it does. */
+const SERVED = new WeakSet<object>();
 
 function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
   return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';

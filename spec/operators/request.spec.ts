@@ -1064,6 +1064,59 @@ describe('serve’s replies straight into the wire (operators/serve-reply.ts)', 
     server.close();
   });
 
+  it('a client that completes, and only later stops reading: the one-line server cancels a handler waiting for its signal, and completes', async () => {
+    // Before, the server looked for a gone reader only when its input completed and when a streamed reply sent:
+    // a STOP taken after the COMPLETE left a handler that waits for its signal (and the server) waiting for ever.
+    const [a, b] = shm.pair({ bytes: 64 * 1024, prefault: false });
+    const server = open(b, rpcCodec());
+    let started = 0;
+    let aborted = 0;
+    let inputDone = false;
+    const handler = (_: number, signal: AbortSignal) =>
+      new Promise<number>((resolve) => {
+        started++;
+        signal.addEventListener('abort', () => resolve(aborted++));
+      });
+    const serving = server.pipe(tap({ complete: () => (inputDone = true) }), serve(handler, { request: Num, reply: Num })).subscribe(server);
+    const wire = open(a, rpcCodec());
+    const rpc = client(wire, { request: Num, reply: Num, timeout: Infinity });
+    const asked = request(rpc, 1).subscribe({ error: () => {} });
+    try {
+      await until(() => started === 1);
+      wire.complete();
+      await until(() => inputDone);
+      await tick(20);
+      expect(serving.closed).toBe(false); // the client still reads: the handler's reply may still go
+      wire.unsubscribe();
+      await until(() => serving.closed, 5000);
+      expect(aborted).toBe(1);
+    } finally {
+      asked.unsubscribe();
+      serving.unsubscribe();
+      wire.close();
+      server.close();
+    }
+  });
+
+  it('a second serve on a wire already served straight is refused with a TypeError (each request would be answered twice)', () => {
+    const [a, b] = shm.pair({ bytes: 64 * 1024, prefault: false });
+    const server = open(b, rpcCodec());
+    const first = server.pipe(serve((n: number) => n, { request: Num, reply: Num })).subscribe(server);
+    try {
+      let refused: unknown;
+      const second = server.pipe(serve((n: number) => n, { request: Num, reply: Num })).subscribe({ next: (e) => server.next(e), error: (err) => (refused = err) });
+      expect(refused).toBeUndefined(); // with an observer of its own, it is not "straight into the wire": it serves
+      second.unsubscribe();
+      server.pipe(serve((n: number) => n, { request: Num, reply: Num })).subscribe(server);
+      expect(server.hasError).toBe(true); // the refusal reached the wire it was subscribed to
+      expect(server.thrownError).toBeInstanceOf(TypeError);
+    } finally {
+      first.unsubscribe();
+      server.close();
+      open(a, rpcCodec()).close();
+    }
+  });
+
   it('with nothing between, a reply is encoded in place; with an operator between, it goes as bytes; both answer alike', async () => {
     for (const [between, expectInPlace] of [
       [undefined, true],
