@@ -251,9 +251,10 @@ function dataOf(err: unknown): ErrorData {
   }
   if (typeof err === 'string') return { name: 'Error', message: err, code: null, stack: null };
   const json = jsonOf(err);
-  const fields = typeof err === 'object' && err !== null ? (err as { name?: unknown; message?: unknown; reason?: unknown }) : {};
+  // An error of another realm (a worker's, as its 'error' event rebuilds it) is no `instanceof Error` here: its stack is kept.
+  const fields = typeof err === 'object' && err !== null ? (err as { name?: unknown; message?: unknown; reason?: unknown; stack?: unknown }) : {};
   const message = typeof fields.message === 'string' ? fields.message : typeof fields.reason === 'string' ? fields.reason : (json ?? describe(err));
-  return { name: typeof fields.name === 'string' ? fields.name : 'Error', message, code: codeOf(err), stack: json };
+  return { name: typeof fields.name === 'string' ? fields.name : 'Error', message, code: codeOf(err), stack: typeof fields.stack === 'string' ? fields.stack : json };
 }
 
 /** `value` if a string; else its text (`String`), or `fallback` when it is undefined or has none. */
