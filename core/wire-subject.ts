@@ -45,22 +45,19 @@ export interface WireOptions {
  * wire.next('hello');
  * ```
  *
- * Receiving. Nothing is read until the first subscriber arrives: until then
- * the transport holds what the peer sends (the peer's window bounds it), so
- * nothing sent before anyone listens is lost. From then on it is hot, like a
- * `Subject`: a late subscriber sees what arrives after it subscribed; after the
- * peer completes or errors, a new subscriber gets that ending at once. When
- * the last subscriber leaves, the end stops reading for good (as a
- * `WebSocketSubject` closes its socket): the peer is told, its `send` rejects
- * with `TransportClosedError` and its `next` drops values (counted in
- * `stats().dropped`); a later subscriber gets `TransportClosedError`. Each
- * value goes to the subscribers present when that value is delivered, as on
- * RxJS's `Subject`: one who arrives in the middle of a burst gets the rest of
- * it, and one who arrives as the last one leaves, within the delivery of one
- * value (`concat(wire.pipe(take(1)), wire)`), keeps the end reading.
- * Delivery yields to the event loop every few milliseconds (the rest waits,
- * in order, and the transport holds what comes meanwhile), so a slow
- * synchronous subscriber does not starve its thread's timers and I/O.
+ * Receiving. Nothing is read until the first subscriber arrives: until then the transport holds
+ * what the peer sends (the peer's window bounds it), so nothing sent before anyone listens is
+ * lost. From then on it is hot, like a `Subject`: a late subscriber sees what arrives after it
+ * subscribed; after the peer completes or errors, a new subscriber gets that ending at once. When
+ * the last subscriber leaves, the end stops reading for good (as a `WebSocketSubject` closes its
+ * socket): the peer is told, its `send` rejects with `TransportClosedError` and its `next` drops
+ * values (counted in `stats().dropped`); a later subscriber gets `TransportClosedError`. Each
+ * value goes to the subscribers present when that value is delivered, as on RxJS's `Subject`: one
+ * who arrives in the middle of a burst gets the rest of it, and one who arrives as the last one
+ * leaves, within the delivery of one value (`concat(wire.pipe(take(1)), wire)`), keeps the end
+ * reading. Delivery yields to the event loop every few milliseconds (the rest waits, in order, and
+ * the transport holds what comes meanwhile), so a slow synchronous subscriber does not starve its
+ * thread's timers and I/O.
  *
  * Sending. `next` is the Observer side, for use in a chain (`source$.subscribe(wire)`): it never
  * throws. A value that does not fit the schema, or a full local queue, ends the outgoing stream
@@ -87,8 +84,11 @@ export class WireSubject<T, in In = never> extends Subject<T> {
   /** Reading is paused while delivered values wait for a turn of the event loop. */
   private sliced = false;
   private readonly turns = new FairTurn();
-  /** @internal Told once the far side closes the way out (`serve` stops then: no reply can arrive). */
-  outgoingClosedHook: (() => void) | undefined = undefined;
+  /**
+   * @internal The `serve` answering straight into this wire (one at most): told when the far side closes the
+   * way out; while it serves, a send that waits for room pauses reading too (no request read while replies wait).
+   */
+  server: { readerGone(): void } | undefined = undefined;
 
   /** @internal Use `open(end, codec)`. */
   constructor(
@@ -119,7 +119,7 @@ export class WireSubject<T, in In = never> extends Subject<T> {
           this.channel.hold(true);
           // Read no more until this end can send again: a stage that echoes
           // what it reads passes its output's backpressure on to its input.
-          if (byNext && this.pauseReadsWhileQueued) this.setPaused('throttled', true);
+          if ((byNext || this.server) && this.pauseReadsWhileQueued) this.setPaused('throttled', true);
         },
         emptied: () => {
           this.channel.hold(false);
@@ -279,7 +279,7 @@ export class WireSubject<T, in In = never> extends Subject<T> {
       writable: () => this.outbox.drain(),
       writeClosed: (error, stopped) => {
         if (!this.outbox.close(error, stopped)) return;
-        this.outgoingClosedHook?.();
+        this.server?.readerGone();
         if (stopped || isPeerGone(error)) return;
         // Refused (the schema, ...): both ends fail, this one's subscribers too.
         this.inbox.stop();

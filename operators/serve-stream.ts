@@ -14,10 +14,18 @@
  * An RxJS Observable cannot be paused: what waits for credit is held in
  * this server's memory (one Buffer per value). A handler that can produce
  * lazily should do so at the pace its own source allows.
+ *
+ * Once the server's input has ended no CREDIT can come (`unlimit`). Where
+ * `serve` knows its wire, the rest then goes at the wire's own pace: at
+ * most `STREAM_WINDOW` NEXTs of the reply waiting in the wire at a time
+ * (its `send`, each one taken gives the next), so a reply of a million
+ * values drains without filling the wire's queue past `maxQueue`; a value
+ * too large for the wire ends the reply with ERROR. Otherwise everything
+ * left goes to the output at once.
  */
 import type { Observable, Subscription } from 'rxjs';
 import type { Codec } from '../core/codec';
-import { toErrorData } from '../core/errors';
+import { FrameError, toErrorData } from '../core/errors';
 import { Fifo } from '../core/fifo';
 import { RpcKind, bodyOf, STREAM_WINDOW, control, creditOf, failure, withBody, type RpcEnvelope } from './request-internals';
 
@@ -32,6 +40,8 @@ export class StreamedReply<A> {
   private done = false;
   /** A flush is running (a send may call back in here: a CREDIT, a value, a CANCEL). */
   private flushing = false;
+  /** No CREDIT can come: each NEXT the wire takes (`paced`) gives back its credit. */
+  private selfPaced = false;
   private subscription: Subscription | undefined;
 
   /**
@@ -39,12 +49,14 @@ export class StreamedReply<A> {
    * @param codec the reply codec
    * @param send puts one envelope on the wire
    * @param finished called once, after the ending went out (not after `stop`)
+   * @param paced sends one envelope, resolving once the wire took it (serve knows its wire), for `unlimit`
    */
   constructor(
     private readonly id: number,
     private readonly codec: Codec<A>,
     private readonly send: (envelope: RpcEnvelope) => void,
     private readonly finished: () => void,
+    private readonly paced?: (envelope: RpcEnvelope) => Promise<void>,
   ) {}
 
   /** Subscribes to the handler's Observable. */
@@ -87,9 +99,12 @@ export class StreamedReply<A> {
     this.flush();
   }
 
-  /** The client can grant no more (the server's input ended): sends the rest without waiting for credit. */
+  /** The client can grant no more (the server's input ended): the rest goes at the wire's pace, or at once (see above). */
   unlimit(): void {
-    this.credit = Infinity;
+    if (this.paced) {
+      this.selfPaced = true;
+      this.credit = Math.max(this.credit, STREAM_WINDOW);
+    } else this.credit = Infinity;
     this.flush();
   }
 
@@ -108,6 +123,21 @@ export class StreamedReply<A> {
     this.flush();
   }
 
+  /** The wire took a paced NEXT: its credit comes back. */
+  private taken(): void {
+    this.credit++;
+    this.flush();
+  }
+
+  /** The wire refused a paced NEXT: too large for it, the reply ends with that ERROR; else the wire is over. */
+  private refused(err: unknown): void {
+    if (!(err instanceof FrameError) || this.done) return this.stop();
+    this.waiting.drain();
+    this.ending = failure(this.id, toErrorData(err));
+    this.subscription?.unsubscribe();
+    this.flush();
+  }
+
   /** Sends waiting values while there is credit; then the ending, once nothing waits. */
   private flush(): void {
     if (this.flushing) return; // the running flush sees the new credit or value
@@ -115,7 +145,9 @@ export class StreamedReply<A> {
     try {
       while (this.credit > 0 && this.waiting.length > 0 && !this.done) {
         this.credit--;
-        this.send(withBody(this.id, RpcKind.NEXT, this.waiting.shift()!));
+        const next = withBody(this.id, RpcKind.NEXT, this.waiting.shift()!);
+        if (this.selfPaced) this.paced!(next).then(() => this.taken(), (err: unknown) => this.refused(err));
+        else this.send(next);
       }
     } finally {
       this.flushing = false;

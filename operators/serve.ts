@@ -142,11 +142,10 @@ export function serve<Q, A>(
 
       /** The wire this output goes straight into, if it does (./serve-reply.ts). */
       const direct = directWire(subscriber);
-      if (direct && SERVED.has(direct)) {
+      if (direct?.server) {
         // Each request would be answered twice, and a streamed reply's values twice before its end.
         return subscriber.error(new TypeError('serve: this wire is served already (one serve per wire: concurrency bounds the handlers)'));
       }
-      if (direct) SERVED.add(direct);
       /** Sends the one reply value as REPLY, or ERROR when it does not encode. */
       const replyWith = (id: number, value: A): void => sendReply(subscriber, direct, replyCodec, id, value);
 
@@ -205,7 +204,8 @@ export function serve<Q, A>(
         const send = (envelope: RpcEnvelope): void => {
           if (!readerGone()) subscriber.next(envelope);
         };
-        const reply = new StreamedReply(id, replyCodec, send, () => finish(id));
+        const paced = direct && ((envelope: RpcEnvelope) => (readerGone() ? Promise.resolve() : direct.send(envelope)));
+        const reply = new StreamedReply(id, replyCodec, send, () => finish(id), paced);
         context.stream = reply as StreamedReply<unknown>;
         if (sourceDone) reply.unlimit(); // started from the queue after the input ended: no CREDIT can come
         reply.start(reply$);
@@ -234,8 +234,8 @@ export function serve<Q, A>(
       // The client stopped reading (or is gone): told by the wire, in the next microtask (not within its own frame
       // handling), every handler is cancelled and the output completes — a handler that waits for its signal
       // would otherwise wait for ever when the client's STOP came after its COMPLETE had been taken.
-      const hook = (): void => queueMicrotask(readerGone);
-      if (direct) direct.outgoingClosedHook = hook;
+      const server = { readerGone: (): void => queueMicrotask(readerGone) };
+      if (direct) direct.server = server;
       const subscription = source.subscribe({
         next: (envelope) => {
           if (envelope.kind === RpcKind.REQUEST) {
@@ -264,15 +264,10 @@ export function serve<Q, A>(
       return () => {
         subscription.unsubscribe();
         abortAll();
-        if (!direct) return;
-        SERVED.delete(direct);
-        if (direct.outgoingClosedHook === hook) direct.outgoingClosedHook = undefined;
+        if (direct?.server === server) direct.server = undefined;
       };
     });
 }
-
-/** The wires a `serve` answers on straight, while it does. */
-const SERVED = new WeakSet<object>();
 
 function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
   return typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';

@@ -6,7 +6,7 @@ import { shm } from '../../transports';
 import { ValueEnvelope } from '../../operators/rpc-envelope-codec';
 import { client, type ClientOptions, type RequestClient } from '../../operators/client';
 import { request } from '../../operators/request';
-import { CREDIT_BATCH, RpcKind, STREAM_WINDOW, credit, rpcCodec, type RpcEnvelope } from '../../operators/request-internals';
+import { CREDIT_BATCH, RpcKind, STREAM_WINDOW, bodyOf, credit, rpcCodec, withBody, type RpcEnvelope } from '../../operators/request-internals';
 import { codec, raw } from '../../core/codec';
 import { serve, type Reply } from '../../operators/serve';
 import { closeAll, connect, listen, nextConnection } from '../fixtures/tcp';
@@ -1093,6 +1093,53 @@ describe('serve’s replies straight into the wire (operators/serve-reply.ts)', 
     } finally {
       asked.unsubscribe();
       serving.unsubscribe();
+      wire.close();
+      server.close();
+    }
+  });
+
+  it('a client that sends requests and never reads the replies: the server stops reading while its replies wait, its memory bounded', async () => {
+    // Before, a reply that waited for room went through the wire's `send`, which does not pause reading: the
+    // server read every request, ran every handler and queued every reply (without bound, the client's pace).
+    const [a, b] = shm.pair({ bytes: 4096, prefault: false });
+    const server = open(b, rpcCodec());
+    let handled = 0;
+    const serving = server.pipe(serve((n: number) => (handled++, n), { request: Num, reply: Num })).subscribe(server);
+    const wire = open(a, rpcCodec()); // never subscribed: nothing it is sent is read
+    try {
+      for (let id = 1; id <= 20_000; id++) wire.next(withBody(id, RpcKind.REQUEST, bodyOf(Num, id)));
+      await until(() => handled > 0);
+      let before = -1;
+      while (handled !== before) {
+        before = handled;
+        await tick(50);
+      }
+      expect(server.stats().queued).toBeLessThan(1000); // what it read before the ring filled, not all 20 000
+      expect(wire.stats().queued).toBeGreaterThan(15_000); // the client's own, waiting for the server to read
+    } finally {
+      serving.unsubscribe();
+      wire.close();
+      server.close();
+    }
+  });
+
+  it('a server told to stop (its input ends) with a streamed reply a hundred times its maxQueue still sends it whole, at the wire\'s pace', async () => {
+    // Before, the end of the input lifted the reply's credit and every waiting value went into the wire's `next`
+    // at once: QueueFullError past maxQueue, and the wire ended for every request on it.
+    const [a, b] = shm.pair({ bytes: 64 * 1024, prefault: false });
+    const server = open(b, rpcCodec(), { maxQueue: 1000 });
+    const serving = server.pipe(take(1), serve((n: number) => range(0, n), { request: Num, reply: Num })).subscribe(server);
+    const wire = open(a, rpcCodec());
+    const rpc = client(wire, { request: Num, reply: Num, timeout: Infinity });
+    try {
+      let count = 0;
+      let inOrder = true;
+      await lastValueFrom(request(rpc, 100_000).pipe(tap((v) => (inOrder &&= v === count++))));
+      expect([count, inOrder]).toEqual([100_000, true]);
+      await until(() => serving.closed);
+      expect(server.hasError).toBe(false);
+    } finally {
+      rpc.close();
       wire.close();
       server.close();
     }
