@@ -32,9 +32,12 @@ const KNOWN: Record<keyof BurstRecvOptions, true> = { maxSize: true, scheduler: 
  * ```
  *
  * On a `WireSubject` it takes the transport's own drains (`bursts$`): over
- * shm, everything published in the ring when the drain began; over a port,
- * one batch as it was posted. A burst is thus bounded by the writer's window
- * (the ring's size, or `windowBytes`), however fast the writer is. The array
+ * shm, one run of the reader — what was published in the ring when the run
+ * began, at most 256 values and an eighth of the ring's bytes (what is left
+ * comes in the bursts right after, in order; a run is what a borrowed view
+ * stays valid for); over a port, one batch as it was posted. A burst is thus
+ * bounded by the writer's window (the ring's size, or `windowBytes`), however
+ * fast the writer is. The array
  * is the transport's own, fresh for each drain; every subscriber of the same
  * wire's bursts gets the same one, so treat it as read-only. On a wire
  * reached through other operators (`wire.pipe(map(f), burstRecv())`) the

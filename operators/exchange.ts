@@ -1,6 +1,6 @@
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { Observable, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { isCodec, type Codec } from '../core/codec';
-import { failedHere } from '../core/errors';
+import { failedHere, isRemote } from '../core/errors';
 import { keyHash, type KeyValue } from '../core/hash';
 import { ALLOCATE_OPTIONS, type AllocateOptions, type ChannelId, type WorkerContext } from '../runtime/context';
 import { checkKnown } from '../core/options';
@@ -62,8 +62,10 @@ export function exchange<T>(options: ExchangeOptions<T>): MonoTypeOperatorFuncti
   const { worker, channel, codec, key, ...linkOptions } = checkOptions(options);
   return (source) =>
     new Observable<T>((subscriber) => {
-      const { senders, receiver } = worker.allocate(channel, codec, { maxQueue: Infinity, ...linkOptions });
+      // An explicit `maxQueue: undefined` is the default here too (Infinity), not the WireSubject's 65536.
+      const { senders, receiver } = worker.allocate(channel, codec, { ...linkOptions, maxQueue: linkOptions.maxQueue ?? Infinity });
       const peers = senders.length;
+      // Every sender errors before the output does: the output's error runs the teardown below, which completes them.
       const fail = (err: unknown) => {
         for (const sender of senders) sender.error(err);
         subscriber.error(err);
@@ -72,21 +74,26 @@ export function exchange<T>(options: ExchangeOptions<T>): MonoTypeOperatorFuncti
       subscriber.add(() => {
         for (const sender of senders) sender.complete();
       });
-      subscriber.add(receiver.subscribe(subscriber));
       subscriber.add(
-        source.subscribe({
-          next: (value) => {
-            let target: number;
-            try {
-              // route(), without re-checking `peers` per value (the runtime gives at least 1).
-              target = keyHash(key(value)) % peers;
-            } catch (err) {
-              return fail(err);
-            }
-            const sender = senders[target];
-            sender.next(value);
-            if (failedHere(sender)) fail(sender.thrownError); // a value that did not fit: this stream's error, as it is
-          },
+        receiver.subscribe({
+          next: (value) => subscriber.next(value),
+          // A failure of this worker's own (a value for a peer that did not fit its link, which that link's
+          // incoming side also reports here, first) reaches every peer as an error, not as this side completing;
+          // a peer's failure came to every worker from that peer already.
+          error: (err: unknown) => (isRemote(err) ? subscriber.error(err) : fail(err)),
+          complete: () => subscriber.complete(),
+        }),
+      );
+      const route = (value: T): void => {
+        // route(), without re-checking `peers` per value (the runtime gives at least 1).
+        const sender = senders[keyHash(key(value)) % peers];
+        sender.next(value);
+        if (failedHere(sender)) throw sender.thrownError; // a value that did not fit: this stream's error, as it is
+      };
+      // Routed inside `tap`: a throw there (a key, a value that did not fit) stops a synchronous source at once,
+      // as RxJS's own operators do, instead of running it to its end after the output has failed.
+      subscriber.add(
+        source.pipe(tap(route)).subscribe({
           error: fail,
           complete: () => {
             for (const sender of senders) sender.complete();

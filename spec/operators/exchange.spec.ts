@@ -4,8 +4,8 @@
  * real MessageChannel, for the operator's standard cases.
  */
 import { promises as fs } from 'node:fs';
-import { MessageChannel } from 'node:worker_threads';
-import { EMPTY, Observable, Subject, from, lastValueFrom, of, take, throwError, toArray } from 'rxjs';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { EMPTY, Observable, Subject, from, lastValueFrom, of, range, take, throwError, toArray } from 'rxjs';
 import { Config, initialize } from '../../index';
 import { codec } from '../../core/codec';
 import { EncodeError, RemoteError, WorkerError } from '../../core/errors';
@@ -35,6 +35,21 @@ function peers(): [WorkerContext, WorkerContext] {
   const made = twoPeers();
   contexts.push(...made);
   return [made[0].asContext(), made[1].asContext()];
+}
+
+/** `n` workers' contexts in this thread, each pair linked by a MessageChannel, as `initialize` links threads. */
+function nPeers(n: number): WorkerContext[] {
+  const mesh: (MessagePort | null)[][] = Array.from({ length: n }, () => new Array(n).fill(null));
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const { port1, port2 } = new MessageChannel();
+      mesh[i][j] = port1;
+      mesh[j][i] = port2;
+    }
+  }
+  const made = mesh.map((ports, index) => new Peers(index, n, ports));
+  contexts.push(...made);
+  return made.map((p) => p.asContext());
 }
 
 afterEach(async () => {
@@ -135,6 +150,45 @@ describe('the operator in two contexts of this thread', () => {
     source.complete();
     await expect(outA).rejects.toBeInstanceOf(EncodeError);
     expect(await bDone).toBeInstanceOf(RemoteError); // told, as for any failure of this worker's side
+  });
+
+  test('three workers: a value of one that does not fit, routed to a second, errors the third too (it completed before)', async () => {
+    // The failing link's own incoming side reported the error to this output first, whose teardown completed the
+    // other senders before they could be errored: the third worker saw this one complete, its values lost unsaid.
+    const [a, b, c] = nPeers(3);
+    const toB = [...Array(64).keys()].find((k) => route(k, 3) === 1)!;
+    const source = new Subject<number>();
+    const outA = lastValueFrom(source.pipe(exchange({ worker: a, channel: 'n', codec: Num, key: () => toB }), toArray()));
+    const outB = lastValueFrom(new Subject<number>().pipe(exchange({ worker: b, channel: 'n', codec: Num, key: byValue }), toArray())).catch((e: unknown) => e);
+    const outC = lastValueFrom(new Subject<number>().pipe(exchange({ worker: c, channel: 'n', codec: Num, key: byValue }), toArray())).catch((e: unknown) => e);
+    source.next(1);
+    source.next('x' as never);
+    await expect(outA).rejects.toBeInstanceOf(EncodeError);
+    expect(await outB).toBeInstanceOf(RemoteError);
+    expect(await outC).toBeInstanceOf(RemoteError);
+  });
+
+  test('maxQueue: undefined is the default here (Infinity): a synchronous burst of 150 000 to a peer is not refused at 65 536', async () => {
+    const [a, b] = peers();
+    const toB = [...Array(64).keys()].find((k) => route(k, 2) === 1)!;
+    const outA = lastValueFrom(range(0, 150_000).pipe(exchange({ worker: a, channel: 'n', codec: Num, key: () => toB, maxQueue: undefined }), toArray()));
+    const outB = lastValueFrom(EMPTY.pipe(exchange({ worker: b, channel: 'n', codec: Num, key: byValue }), toArray()));
+    const [gotA, gotB] = await Promise.all([outA, outB]);
+    expect([gotA.length, gotB.length]).toEqual([0, 150_000]);
+  });
+
+  test('a key that throws stops a synchronous source at once: the key is not called for the values after', async () => {
+    const [a, b] = peers();
+    let calls = 0;
+    const key = (): number => {
+      calls++;
+      throw new RangeError('no key');
+    };
+    const outA = lastValueFrom(range(0, 1_000_000).pipe(exchange({ worker: a, channel: 'n', codec: Num, key })));
+    const outB = lastValueFrom(EMPTY.pipe(exchange({ worker: b, channel: 'n', codec: Num, key: byValue }))).catch((e: unknown) => e);
+    await expect(outA).rejects.toThrow('no key');
+    expect(calls).toBe(1);
+    expect(await outB).toBeInstanceOf(RemoteError);
   });
 
   test('a key that is not a value is a TypeError', async () => {
