@@ -42,10 +42,19 @@ export function defaultHosts(processes: number, workers: number): HostAddress[] 
  * const hosts = await freeLocalHosts(2, 4);    // [{ host: '127.0.0.1', port: 40311 }, { ..., port: 40315 }]
  * // start process p with Config.cluster({ hosts, process: p, workers: 4 })
  * ```
+ * @throws RangeError when `processes` or `workers` is not a positive integer, `workers` is over 1024, or they need more than 65535 ports
  * @throws Error when no free range turns up in 50 tries
  */
 export async function freeLocalHosts(processes: number, workers: number): Promise<HostAddress[]> {
+  for (const [value, name] of [
+    [processes, 'processes'],
+    [workers, 'workers'],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`freeLocalHosts: ${name} must be a positive integer, got ${String(value)}`);
+  }
+  if (workers > 1024) throw new RangeError('freeLocalHosts: workers must be at most 1024 (as Config.cluster)');
   const count = processes * workers;
+  if (count > 65535) throw new RangeError(`freeLocalHosts: ${processes} × ${workers} ports is more than a host has`);
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = await bind(0);
     if (base < 0 || base + count - 1 > 65535) continue;

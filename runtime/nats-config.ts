@@ -19,9 +19,9 @@ export interface NatsClusterOptions {
    * Letters, digits, `_` and `-`, 1 to 64 of them.
    */
   name: string;
-  /** How many processes the cluster has, the same in every process. `initialize` waits for all of them. */
+  /** How many processes the cluster has (1 to 1024), the same in every process. `initialize` waits for all of them. */
   processes: number;
-  /** Worker threads per process, the same in every process. Default 1. */
+  /** Worker threads per process (1 to 1024), the same in every process. Default 1. */
   workers?: number;
   /**
    * This process's index, 0 ≤ process < processes. Absent: one is assigned
@@ -39,7 +39,7 @@ export interface NatsClusterOptions {
    * Liveness. Each process publishes a beat every `interval` ms; a process
    * not heard for `timeout` ms (killed, stopped, cut off) fails the workers
    * of every other process with `WorkerError`. Default `{ interval: 1000,
-   * timeout: 5000 }`; with one of them given, as `tcp.connect`'s heartbeat
+   * timeout: 5000 }` (also for `{}`); with one of them given, as `tcp.connect`'s heartbeat
    * (`timeout` 3 × `interval`, or `interval` a third of `timeout`);
    * `timeout` must be more than `interval`. A process
    * whose main thread's event loop is held longer than `timeout` looks dead.
@@ -85,8 +85,9 @@ export function natsClusterConfig(options: NatsClusterOptions): NatsClusterConfi
   if (typeof name !== 'string' || !NAME.test(name)) {
     throw new TypeError(`Config.nats: options.name must be 1 to 64 letters, digits, '_' or '-', got ${JSON.stringify(name)}`);
   }
-  positiveInteger(processes, 'options.processes');
-  positiveInteger(workers, 'options.workers');
+  // 1024 each at most, as Config.cluster's workers: each worker links to every other one (rings, ports, subjects).
+  positiveInteger(processes, 'options.processes', 1024);
+  positiveInteger(workers, 'options.workers', 1024);
   if (index !== undefined && (!Number.isInteger(index) || index < 0 || index >= processes)) {
     throw new RangeError(`Config.nats: options.process must be an integer from 0 to ${processes - 1}, got ${index}`);
   }
@@ -96,7 +97,9 @@ export function natsClusterConfig(options: NatsClusterOptions): NatsClusterConfi
   if (heartbeat !== undefined && (typeof heartbeat !== 'object' || heartbeat === null)) {
     throw new TypeError('Config.nats: options.heartbeat must be { interval, timeout }');
   }
-  const beat = heartbeatSettings(heartbeat ?? { interval: 1000, timeout: 5000 }, 'Config.nats: options.heartbeat');
+  // `{}` (neither field) is this config's default, not the TCP one heartbeatSettings would give.
+  const given = heartbeat as { interval?: unknown; timeout?: unknown } | undefined;
+  const beat = heartbeatSettings(given?.interval === undefined && given?.timeout === undefined ? { ...given, interval: 1000, timeout: 5000 } : given, 'Config.nats: options.heartbeat');
   if (!beat) throw new RangeError('Config.nats: options.heartbeat cannot be off (a dead process would never be noticed)');
   for (const [value, field] of [
     [user, 'user'],
@@ -118,6 +121,7 @@ export function natsClusterConfig(options: NatsClusterOptions): NatsClusterConfi
   };
 }
 
-function positiveInteger(value: unknown, name: string): void {
+function positiveInteger(value: unknown, name: string, most: number): void {
   if (!Number.isInteger(value) || (value as number) < 1) throw new RangeError(`Config.nats: ${name} must be a positive integer`);
+  if ((value as number) > most) throw new RangeError(`Config.nats: ${name} must be at most ${most}`);
 }

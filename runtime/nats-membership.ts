@@ -6,7 +6,7 @@
  * 1. Each process picks a random id, subscribes to `rxwire.cluster.<name>.join`
  *    and publishes `hello` there every 250 ms (a process that subscribes later
  *    hears the next one).
- * 2. A hello of another shape (`processes`, `workers`, version) fails the
+ * 2. A hello of another shape (`processes`, `workers`, version, heartbeat) fails the
  *    start with `ClusterError` naming both; more distinct ids than
  *    `processes` (a stray, or two clusters under one name) too.
  * 3. Once it has heard exactly `processes` ids (its own included), it says
@@ -49,7 +49,8 @@ export interface Membership {
 export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signal: AbortSignal): Promise<Membership> {
   const id = randomBytes(8).toString('hex');
   const subject = joinSubject(config.name);
-  const hello: HelloMessage = { type: 'hello', v: CLUSTER_VERSION, id, processes: config.processes, workers: config.workers, process: config.process ?? null };
+  const { interval, timeout } = config.heartbeat;
+  const hello: HelloMessage = { type: 'hello', v: CLUSTER_VERSION, id, processes: config.processes, workers: config.workers, process: config.process ?? null, heartbeat: [interval, timeout] };
   const heard = new Map<string, HelloMessage>([[id, hello]]);
   const readies = new Map<string, string>();
   let members: string[] | undefined;
@@ -97,8 +98,11 @@ export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signa
         return;
       }
       if (message.type === 'hello') {
-        const shape = (h: HelloMessage) => `processes ${h.processes}, workers ${h.workers}, version ${h.v}`;
-        if (message.processes !== hello.processes || message.workers !== hello.workers || message.v !== hello.v) {
+        const beats = (h: HelloMessage) => (Array.isArray(h.heartbeat) ? `, heartbeat ${h.heartbeat[0]}/${h.heartbeat[1]} ms` : '');
+        const shape = (h: HelloMessage) => `processes ${h.processes}, workers ${h.workers}, version ${h.v}${beats(message) && beats(h)}`;
+        // A heartbeat unlike this one's would have one process judge the other dead while it beats at its own pace.
+        const otherBeat = Array.isArray(message.heartbeat) && (message.heartbeat[0] !== interval || message.heartbeat[1] !== timeout);
+        if (message.processes !== hello.processes || message.workers !== hello.workers || message.v !== hello.v || otherBeat) {
           say(hello); // the other may not have heard this one yet: it fails too
           fail(new ClusterError(`NATS cluster ${config.name}: process ${message.id} has ${shape(message)}, this one (${id}) ${shape(hello)}`));
           return;

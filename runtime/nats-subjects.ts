@@ -46,6 +46,11 @@ export interface HelloMessage {
   workers: number;
   /** The index it was given, or null. */
   process: number | null;
+  /**
+   * Its `heartbeat` ([interval, timeout] in ms): each process judges the others by its own timeout, which holds
+   * only for their beats at the same interval. Absent (a process of an earlier version): not compared.
+   */
+  heartbeat?: [number, number];
 }
 
 /** Sent once a process has seen exactly `processes` hellos: the ids it saw, sorted. */

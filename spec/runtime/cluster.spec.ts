@@ -206,6 +206,21 @@ describe('Config.fromArgs: -n, -p, -h as timely', () => {
   });
 });
 
+test('freeLocalHosts checks its arguments: a count that is no positive integer, or too many ports, is a RangeError', async () => {
+  for (const [processes, workers] of [
+    [NaN, 1],
+    [0, 0],
+    [-1, 2],
+    [2.5, 1],
+    ['2', '2'],
+    [1, 1025],
+    [100, 1000],
+  ]) {
+    await expect(freeLocalHosts(processes as number, workers as number)).rejects.toBeInstanceOf(RangeError);
+  }
+  expect(await freeLocalHosts(1, 1)).toHaveLength(1);
+});
+
 describe('a cluster of two initialize calls in this process, over real sockets', () => {
   test('2 processes × 2 workers: every worker gets what every peer sent it, FIFO per sender', async () => {
     const hosts = await freeLocalHosts(2, 2);

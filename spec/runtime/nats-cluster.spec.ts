@@ -84,6 +84,10 @@ describe('Config.nats', () => {
     expect(() => Config.nats({ ...ok, joinTimeout: 2 ** 31 })).toThrow(RangeError); // a Node timer would fire at once
     expect(() => Config.nats({ ...ok, heartbeat: { interval: 500, timeout: 400 } })).toThrow(RangeError);
     expect(() => Config.nats({ ...ok, heartbeat: { interval: Infinity } })).toThrow(/cannot be off/);
+    expect(Config.nats({ ...ok, heartbeat: {} }).heartbeat).toEqual({ interval: 1000, timeout: 5000 }); // this config's default, not TCP's
+    expect(() => Config.nats({ ...ok, heartbeat: { timout: 5 } as never })).toThrow(TypeError);
+    expect(() => Config.nats({ ...ok, workers: 1025 })).toThrow('Config.nats: options.workers must be at most 1024');
+    expect(() => Config.nats({ ...ok, processes: 2 ** 40 })).toThrow('Config.nats: options.processes must be at most 1024');
     expect(() => initialize({ ...Config.nats(ok), processes: -1 }, RUNTIME_WORKER)).toThrow(RangeError);
   });
 });
@@ -213,7 +217,23 @@ describe('a NATS cluster that cannot start or loses a process', () => {
     );
     for (const err of errors) {
       expect(err).toBeInstanceOf(ClusterError);
-      expect(err.message).toMatch(/has processes \d, workers 1, version 1, this one .* processes \d/);
+      expect(err.message).toMatch(/has processes \d, workers 1, version 1, heartbeat 1000\/5000 ms, this one .* processes \d/);
+    }
+  });
+
+  test('processes with different heartbeats refuse each other at the start with ClusterError naming both', async () => {
+    // Each judges the others by its own timeout: a process beating every 1500 ms looked dead, mid-run, to one
+    // that waits 700 ms (both failed with WorkerError once the run was on).
+    const name = fresh();
+    const errors = await Promise.all(
+      [
+        { interval: 200, timeout: 700 },
+        { interval: 1500, timeout: 4500 },
+      ].map((heartbeat) => rejection(initialize(Config.nats({ servers: server.url, name, processes: 2, heartbeat }), RUNTIME_WORKER, { mode: 'forever' }).join())),
+    );
+    for (const err of errors) {
+      expect(err).toBeInstanceOf(ClusterError);
+      expect(err.message).toMatch(/heartbeat (200\/700|1500\/4500) ms, this one .* heartbeat (200\/700|1500\/4500) ms/);
     }
   });
 
