@@ -36,3 +36,13 @@ export function checkKnownOrKind(options: object, known: Readonly<Record<string,
   const { kind: given, ...rest } = options as { kind?: unknown };
   checkKnown(given === kind ? rest : options, known, what);
 }
+
+/**
+ * Checks a WireSubject's `maxQueue` (core/wire-subject.ts): a non-negative integer or `Infinity`.
+ * @throws RangeError naming `name`
+ */
+export function checkMaxQueue(maxQueue: unknown, name = 'options.maxQueue'): void {
+  if (!(Number.isInteger(maxQueue) || maxQueue === Infinity) || (maxQueue as number) < 0) {
+    throw new RangeError(`${name} must be a non-negative integer or Infinity`);
+  }
+}

@@ -9,6 +9,7 @@ import type { Codec, EncodeInput } from './codec';
 import { TransportClosedError, WorkerError } from './errors';
 import { FairTurn } from './fair-turn';
 import { Inbox } from './inbox';
+import { checkMaxQueue } from './options';
 import { Outbox } from './outbox';
 
 /** Options every transport's `open` accepts. */
@@ -100,9 +101,7 @@ export class WireSubject<T, in In = never> extends Subject<T> {
     const { maxQueue = 65536, pauseReadsWhileQueued = true } = options;
     if (typeof pauseReadsWhileQueued !== 'boolean') throw new TypeError('options.pauseReadsWhileQueued must be a boolean');
     this.pauseReadsWhileQueued = pauseReadsWhileQueued;
-    if (!(Number.isInteger(maxQueue) || maxQueue === Infinity) || maxQueue < 0) {
-      throw new RangeError('options.maxQueue must be a non-negative integer or Infinity');
-    }
+    checkMaxQueue(maxQueue);
     this.inbox = new Inbox<T>({
       // Not while this end is paused (a full way, a slice waiting): `setPaused` resumes it when both are over.
       resume: () => this.throttled || this.sliced || this.channel.resume(),

@@ -23,7 +23,7 @@ import type { Infer, Schema } from '../core/schema';
 import { WireSubject, type WireOptions } from '../core/wire-subject';
 import type { WireStats } from '../core/channel';
 import { transferList } from '../transports';
-import { checkKnown } from '../core/options';
+import { checkKnown, checkMaxQueue } from '../core/options';
 import type { Failure } from '../threads/run';
 import { channelKey, closeEnd, linkKind, type End, type LinkKind, type LinkOptions } from './link-kinds';
 
@@ -174,7 +174,9 @@ export class Peers {
       throw new TypeError(`allocate: channel ${JSON.stringify(channel)} is already allocated in worker ${this.index}`);
     }
     const codec: Codec<unknown> = isCodec(schema) ? schema : (codecOf(schema as never) as Codec<unknown>);
+    // Every option is checked before any link is made (linkKind checks the links' own).
     const kind = linkKind(codec, options);
+    if (options.maxQueue !== undefined) checkMaxQueue(options.maxQueue, 'allocate: options.maxQueue');
     const wireOptions: WireOptions = { maxQueue: options.maxQueue, pauseReadsWhileQueued: false };
     const open = (end: End) => this.track(new WireSubject(kind.connect(end), codec, wireOptions));
     const senders: WireSubject<unknown>[] = [];

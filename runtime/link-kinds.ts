@@ -10,7 +10,10 @@ import { TransportClosedError } from '../core/errors';
 import { WireSubject, type WireOptions } from '../core/wire-subject';
 import * as shm from '../transports/shm';
 import * as port from '../transports/port/index';
-import type { ShmOptions } from '../transports/shm/channel';
+import { checkSpinMicros, type ShmOptions } from '../transports/shm/channel';
+import { checkRingBytes } from '../transports/shm/layout';
+import { checkStrategy } from '../transports/shm/wait';
+import { MAX_WINDOW } from '../core/frame';
 
 export type End = shm.ShmEnd | port.PortEnd;
 
@@ -26,16 +29,28 @@ export interface LinkKind {
   connect(end: End): Connect<unknown>;
 }
 
-/** The link kind `options` ask for. */
+/**
+ * The link kind `options` ask for. Its options are checked here, all of
+ * them, before `allocate` opens any link: a refusal halfway through the
+ * peers left some links made and the channel half-allocated (a retry was
+ * `ChannelTakenError` on a cluster, and a peer's end arrived for nothing).
+ * @throws TypeError or RangeError naming the option (`options.bytes`, not a transport's own name for it)
+ */
 export function linkKind(codec: Codec<unknown>, options: LinkOptions): LinkKind {
   const { transport = 'shm', bytes = 256 * 1024, wait, spinMicros } = options;
   if (transport === 'shm') {
+    checkRingBytes(bytes, 'allocate: options.bytes');
+    if (wait !== undefined) checkStrategy(wait, 'allocate: options.wait');
+    if (spinMicros !== undefined) checkSpinMicros(spinMicros, 'allocate: options.spinMicros');
     return {
       pair: () => shm.pair({ bytes }),
       connect: (end) => shm.connectShm(end as shm.ShmEnd, codec, { wait, spinMicros }),
     };
   }
   if (transport === 'port') {
+    // The shm options mean nothing on a port: given, they were ignored in silence.
+    if (wait !== undefined || spinMicros !== undefined) throw new TypeError("allocate: options.wait and options.spinMicros are for transport 'shm' only");
+    if (!Number.isInteger(bytes) || bytes <= 0 || bytes > MAX_WINDOW) throw new RangeError(`allocate: options.bytes must be a positive integer of at most ${MAX_WINDOW} (a port's window)`);
     return {
       pair: () => port.pair(),
       connect: (end) => port.connectPort(end as port.PortEnd, codec, { windowBytes: bytes }),

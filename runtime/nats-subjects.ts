@@ -6,7 +6,9 @@
  * transport's (transports/nats, `conn.open`).
  */
 import { Buffer } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { connect, type NatsWire } from '../transports/nats';
+import { MAX_CHANNEL_NAME } from '../transports/nats/wire';
 import type { NatsClusterConfig } from './nats-config';
 
 /** The version of the cluster's control messages (`v` in `hello`). */
@@ -28,12 +30,18 @@ export function controlSubject(name: string, run: string): string {
  * A channel key (`s:<string>` or `n:<number>`, see runtime/context.ts) whose
  * rest is letters, digits, `_` and `-` becomes `s-<rest>` / `n-<rest>`; any
  * other is `x` and the key's UTF-8 bytes in hex, so no key can add a token,
- * a wildcard or a character a channel name refuses.
+ * a wildcard or a character a channel name refuses. A name that would be
+ * longer than a channel name may be (a long key, doubled in hex) takes `h`
+ * and the SHA-256 of the key in hex instead: any channel id allocates on
+ * NATS as on every other config.
  */
 export function channelName(name: string, run: string, key: string, a: number, b: number): string {
   const plain = /^([sn]):([A-Za-z0-9_-]+)$/.exec(key);
+  const head = `cluster.${name}.${run}.`;
+  const tail = `.${Math.min(a, b)}.${Math.max(a, b)}`;
   const token = plain ? `${plain[1]}-${plain[2]}` : `x${Buffer.from(key, 'utf8').toString('hex')}`;
-  return `cluster.${name}.${run}.${token}.${Math.min(a, b)}.${Math.max(a, b)}`;
+  if (head.length + token.length + tail.length <= MAX_CHANNEL_NAME) return head + token + tail;
+  return `${head}h${createHash('sha256').update(key, 'utf8').digest('hex')}${tail}`;
 }
 
 /** Announces a process on the join subject, every 250 ms until it has seen them all. */

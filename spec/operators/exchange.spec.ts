@@ -228,6 +228,26 @@ describe('the operator in two contexts of this thread', () => {
     else expect(gotB).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
+  test('allocate checks every option before it makes a link: a refused one leaves nothing, and a retry with good ones carries values', () => {
+    // Worker 1 made its link to worker 0 before its own ring refused the size: the retry of the channel failed.
+    const [a, b] = peers();
+    for (const [options, refusal] of [
+      [{ bytes: 100_000 }, /allocate: options.bytes must be a power of two/],
+      [{ spinMicros: Infinity }, /allocate: options.spinMicros/],
+      [{ wait: 'bogus' }, /allocate: options.wait/],
+      [{ maxQueue: -1 }, /allocate: options.maxQueue/],
+      [{ transport: 'port', wait: 'spin' }, /for transport 'shm' only/],
+      [{ transport: 'port', bytes: 0 }, /allocate: options.bytes must be a positive integer/],
+    ] as const) {
+      expect(() => b.allocate('x', Num, options as never)).toThrow(refusal);
+    }
+    const fromA = a.allocate('x', Num, { bytes: 4096 });
+    const fromB = b.allocate('x', Num, { bytes: 4096 });
+    const got = lastValueFrom(fromA.receiver.pipe(take(1)));
+    fromB.senders[0].next(42);
+    return expect(got).resolves.toBe(42);
+  });
+
   test('the same channel twice in one worker is refused', async () => {
     const [a] = peers();
     lastValueFrom(EMPTY.pipe(exchange({ worker: a, channel: 'n', codec: Num, key: byValue }))).catch(() => {});

@@ -13,6 +13,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { channelName } from '../../runtime/nats-subjects';
+import { checkChannelName } from '../../transports/nats/wire';
 
 const RUNTIME_WORKER = join(__dirname, '..', 'workers', 'runtime.worker.ts');
 const WORD_COUNT_WORKER = require.resolve('../../examples/word-count.worker');
@@ -90,6 +92,16 @@ describe('Config.nats', () => {
     expect(() => Config.nats({ ...ok, processes: 2 ** 40 })).toThrow('Config.nats: options.processes must be at most 1024');
     expect(() => initialize({ ...Config.nats(ok), processes: -1 }, RUNTIME_WORKER)).toThrow(RangeError);
   });
+});
+
+test('a channel id of any length has a NATS channel name within 200 characters, the same at both ends', () => {
+  for (const key of ['s:words', `s:${'w'.repeat(180)}`, `s:${'a b '.repeat(25)}`, 'n:7']) {
+    const one = channelName('wc', 'r1f2', key, 3, 1);
+    expect(one).toBe(channelName('wc', 'r1f2', key, 1, 3));
+    expect(checkChannelName(one)).toBe(one);
+  }
+  expect(channelName('wc', 'r1f2', 's:words', 0, 1)).toBe('cluster.wc.r1f2.s-words.0.1');
+  expect(channelName('wc', 'r1f2', `s:${'a b '.repeat(25)}`, 0, 1)).toMatch(/^cluster\.wc\.r1f2\.h[0-9a-f]{64}\.0\.1$/);
 });
 
 describe('a NATS cluster of initialize calls in this process', () => {

@@ -85,6 +85,9 @@ export class ChannelSubjects {
 
 const TOKEN = /^[A-Za-z0-9-][A-Za-z0-9_-]*$/;
 
+/** The longest channel name `conn.open` takes, in characters. */
+export const MAX_CHANNEL_NAME = 200;
+
 /**
  * Checks a channel name: one or more tokens of letters, digits, `-` and `_`
  * (not first), separated by dots. A token may not start with `_`, so a name
@@ -92,7 +95,7 @@ const TOKEN = /^[A-Za-z0-9-][A-Za-z0-9_-]*$/;
  * @throws TypeError naming what is wrong
  */
 export function checkChannelName(name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 200 || !name.split('.').every((t) => TOKEN.test(t))) {
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_CHANNEL_NAME || !name.split('.').every((t) => TOKEN.test(t))) {
     throw new TypeError(
       `conn.open: the channel name must be 1 to 200 characters of dot-separated tokens of letters, digits, '-' and '_' (a token not starting with '_'), got ${JSON.stringify(name)}`,
     );

@@ -39,7 +39,7 @@ import { ShmWriting } from './writing';
 export interface ShmOptions {
   /** How this end waits for data and for room; see `WaitStrategy`. Default `'auto'`. */
   wait?: WaitStrategy;
-  /** How long `'auto'` keeps polling after activity before it sleeps, in µs, as it starts: the window then adapts (README, "How `auto`'s spinning adapts"). Default 50. */
+  /** How long `'auto'` keeps polling after activity before it sleeps, in µs (finite), as it starts: the window then adapts (README, "How `auto`'s spinning adapts"). Default 50. */
   spinMicros?: number;
   /** As for the port transport: the worker on the other side, for `WorkerError`. */
   worker?: Worker;
@@ -63,12 +63,23 @@ export interface ShmLink {
   live: MessagePort;
 }
 
+/**
+ * Checks `spinMicros`: a non-negative finite number (`Infinity` would keep
+ * `'auto'` polling for good: that is `wait: 'spin'`).
+ * @throws RangeError naming `name`
+ */
+export function checkSpinMicros(spinMicros: unknown, name = 'options.spinMicros'): void {
+  // typeof first: `'5' >= 0` holds, and a string would be coerced where it is used (as startNode refuses it).
+  if (typeof spinMicros !== 'number' || !(spinMicros >= 0) || spinMicros === Infinity) {
+    throw new RangeError(`${name} must be a non-negative finite number of µs (wait: 'spin' never sleeps)`);
+  }
+}
+
 /** Opens a session over `link`; `connectShm` gives this to WireSubject. */
 export function openShmChannel<T>(link: ShmLink, codec: Codec<T>, sink: ChannelSink<T>, options: ShmOptions): Channel<T> {
   const { wait = 'auto', spinMicros = 50, worker } = options;
   const strategy = checkStrategy(wait);
-  // typeof first: `'5' >= 0` holds, and a string would be coerced where it is used (as startNode refuses it).
-  if (typeof spinMicros !== 'number' || !(spinMicros >= 0)) throw new RangeError('options.spinMicros must be a non-negative number');
+  checkSpinMicros(spinMicros);
   const lending = lendingOf(options.borrow, codec);
   claimEnd(link.live); // for good once open: a released ring is not read again
   try {
