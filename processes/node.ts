@@ -5,6 +5,7 @@
  * (threads/start.ts) and end through its Crew.
  */
 import { checkOptions, OPTIONS } from './checks';
+import { checkSpinMicros } from '../transports/shm/channel';
 import { randomInt, randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';
@@ -53,7 +54,7 @@ export function startLocalNode(options: NodeOptions | undefined): Node {
   }
   if (typeof id !== 'string' || id === '') throw new TypeError('startNode: options.id must be a non-empty string');
   if (!WAITS.includes(wait)) throw new TypeError(`startNode: options.wait must be one of ${WAITS.join(', ')}`);
-  if (!(spinMicros >= 0) || !Number.isFinite(spinMicros)) throw new RangeError('startNode: options.spinMicros must be a non-negative number');
+  checkSpinMicros(spinMicros, 'startNode: options.spinMicros');
   const counts = new SharedArrayBuffer(4 * (threads + 1 + LINK_COUNTERS)); // live processes per thread, then the spawn counters of links to other nodes
   const mesh = meshOf(threads + 1);
   const runner = runnerPath(__dirname, 'runner');

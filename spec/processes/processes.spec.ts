@@ -286,6 +286,7 @@ describe('bad input', () => {
     // @ts-expect-error: 'block' would stop the timers of a thread's processes
     expect(() => startNode({ threads: 0, wait: 'block' })).toThrow(TypeError);
     expect(() => startNode({ threads: 0, spinMicros: -1 })).toThrow(RangeError);
+    expect(() => startNode({ threads: 0, spinMicros: '5' as never })).toThrow('startNode: options.spinMicros must be a non-negative finite number');
   });
 });
 
