@@ -75,20 +75,26 @@ export class Listener {
         opened.push(link);
         link.hello.then(
           (hello) => {
-            if (!this.accepting) return;
-            const problem =
-              layout.misfit(hello) ??
-              (!missing.has(hello.index)
-                ? new RangeError(
-                    `cluster: worker ${layout.index} got a connection from worker ${hello.index}, which is not a lower worker of another process or already connected; are the hosts the same in every process?`,
-                  )
-                : undefined);
+            if (!this.accepting) return void link.close(); // the start is over: a late dialer is no link of this run
+            const shape = layout.misfit(hello);
+            if (!shape && !missing.has(hello.index)) {
+              // Not a lower worker of another process, or one linked already (two processes started with one index):
+              // refused at once, unanswered — the dialer fails with TransportClosedError (PROTOCOL.md) instead of
+              // starting its run on a link nobody serves. A wrong index (not a duplicate) is this start's failure too,
+              // if the right worker never comes.
+              if (!links.some((l) => l.peer === hello.index)) {
+                misfit ??= new RangeError(
+                  `cluster: worker ${layout.index} got a connection from worker ${hello.index}, which is not a lower worker of another process; are the hosts the same in every process?`,
+                );
+              }
+              return void link.close();
+            }
             link.say(layout.hello()); // the dialer checks the shape too
-            if (problem) {
+            if (shape) {
               // Let the hello reach the dialer, which then fails alike and
               // closes the link: both processes see why.
-              misfit ??= problem;
-              return void link.settled.then(() => stop(problem));
+              misfit ??= shape;
+              return void link.settled.then(() => stop(shape));
             }
             link.peer = hello.index;
             missing.delete(hello.index);
@@ -127,6 +133,7 @@ export async function dial(layout: Layout, peer: number, deadline: number, signa
       last = err as Error;
     }
     if (conn) {
+      if (signal.aborted) conn.close(); // the start failed meanwhile: this connection is nobody's
       signal.throwIfAborted();
       const link = new Link(conn);
       opened.push(link);

@@ -325,6 +325,20 @@ describe('a cluster of two initialize calls in this process, over real sockets',
     expect(listener.message).toContain('heard nothing from worker 0 (process 0');
   });
 
+  test('two processes started with one index: the listener links the first and closes the second at once (TransportClosedError there)', async () => {
+    // Before, the second was answered and its start succeeded on a link nobody served: its run waited for ever.
+    const hosts = await freeLocalHosts(2, 1);
+    const options = { hosts, workers: 1, connectTimeout: 20_000 };
+    const listener = initialize<AllToAll>(Config.cluster({ ...options, process: 1 }), RUNTIME_WORKER, { mode: 'all-to-all', count: 10 });
+    const twins = [0, 0].map(() => initialize<AllToAll>(Config.cluster({ ...options, process: 0 }), RUNTIME_WORKER, { mode: 'all-to-all', count: 10 }));
+    const outcomes = await Promise.all(twins.map((run) => run.join().then((results) => results.map((r) => r.completed), (err: WorkerError) => err)));
+    const refused = outcomes.filter((o): o is WorkerError => o instanceof WorkerError);
+    expect(refused).toHaveLength(1);
+    expect(refused[0].workerName).toBe('TransportClosedError');
+    expect(outcomes.filter((o) => !(o instanceof WorkerError))).toEqual([[true]]);
+    expect((await listener.join()).map((r) => r.completed)).toEqual([true]);
+  });
+
   test('processes started with different worker counts refuse each other with RangeError', async () => {
     const hosts = await freeLocalHosts(2, 2);
     const [zero, one] = [
