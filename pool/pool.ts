@@ -67,8 +67,8 @@ interface Member<D, U> {
  * Per worker they arrive in the order sent. Both throw at once, never
  * through a stream: `RangeError` for a bad index, `EncodeError` for a value
  * that does not fit `options.down`, `FrameError` for one larger than a ring
- * (`options.bytes`; pool/down.ts), `TransportClosedError` after `stop()` or
- * once the pool has ended. A worker reads `down$` only while subscribed:
+ * (`options.bytes`; pool/down.ts), `TransportClosedError` after `stop()`,
+ * once a worker has failed, or once the pool has ended. A worker reads `down$` only while subscribed:
  * before its first subscriber, what is sent to it waits; after its last
  * subscriber leaves, what is sent to it is dropped, as is what it never read
  * when the pool ends.
@@ -89,18 +89,16 @@ interface Member<D, U> {
  * waiting for a credit are dropped (as RxJS operators drop their buffers on
  * error); those already sent arrive before the failure.
  *
- * Reading up. `up$` is hot: each value goes to the subscribers present when
- * it leaves the queue (all of them); one subscribing gets what waits at once,
- * then what arrives. A subscriber that leaves midway (`take(n)`) leaves what
- * it did not get in the queue, for a later subscriber or `recvBurst()`.
- * `recvBurst()` resolves with exactly what is queued at the call, taken out
- * at once, never with a value that arrives later; with nothing queued it
- * waits for the next arrival and resolves with what arrived then (one
- * worker's drain of its ring). A `recvBurst()` that waits for an arrival
- * takes it before `up$` subscribers see it. `up$` completes, and
- * `recvBurst()` resolves `[]`, once every worker has finished, their threads
- * have exited and the queue is empty. When the pool fails, `up$` errors and
- * `recvBurst()` rejects with that `WorkerError`, after what is queued.
+ * Reading up. `up$` is hot: each value goes to the subscribers present when it leaves the queue
+ * (all of them); one subscribing gets what waits at once, then what arrives. A subscriber that
+ * leaves midway (`take(n)`) leaves what it did not get in the queue, for a later subscriber or
+ * `recvBurst()`. `recvBurst()` resolves with exactly what is queued at the call, taken out at
+ * once, never with a value that arrives later; with nothing queued it waits for the next arrival
+ * and resolves with what arrived then (one worker's drain of its ring). A `recvBurst()` that waits
+ * for an arrival takes it before `up$` subscribers see it. `up$` completes, and `recvBurst()`
+ * resolves `[]`, once every worker has finished, their threads have exited and the queue is empty.
+ * When the pool fails, `up$` errors and `recvBurst()` rejects with that `WorkerError`, after what
+ * is queued.
  *
  * Stopping. `stop()` completes every worker's `down$` (after what was sent)
  * and drains: the bound is lifted for good, so every worker's waiting `send`
@@ -109,16 +107,14 @@ interface Member<D, U> {
  * lift the bound: while nobody takes values, workers that fill the queue
  * wait, and so does `join()`. `stopAndJoin()` is `stop()` then `join()`.
  *
- * Joining. `join()` resolves with every worker's result, in index order,
- * once every worker has finished, its up stream is complete and its thread
- * has exited. It rejects with the first `WorkerError` (its `workerIndex`
- * names the worker) as soon as a worker throws, exits, or ends its up stream
- * with an error (`worker.up.error(e)`); the other workers are then
- * terminated. The pool runs to its end whether or not `join()` is called;
- * each call returns the same promise. Values not yet taken stay readable
- * through `recvBurst()` and `up$` after the end. `terminate()` ends every
- * thread now; if the workers had not all finished, `join()` rejects with
- * `WorkerError`. Every ring and thread is released when the pool ends.
+ * Joining. `join()` resolves with every worker's result, in index order, once every worker has
+ * finished, its up stream is complete and its thread has exited. It rejects with the first
+ * `WorkerError` (its `workerIndex` names the worker) as soon as a worker throws, exits, or ends
+ * its up stream with an error (`worker.up.error(e)`); the other workers are then terminated. The
+ * pool runs to its end whether or not `join()` is called; each call returns the same promise.
+ * Values not yet taken stay readable through `recvBurst()` and `up$` after the end. `terminate()`
+ * ends every thread now; if the workers had not all finished, `join()` rejects with `WorkerError`.
+ * Every ring and thread is released when the pool ends.
  */
 export class WorkerPool<D, U, R = unknown> {
   /** How many workers the pool has. */
@@ -136,7 +132,7 @@ export class WorkerPool<D, U, R = unknown> {
   private abort!: (err: WorkerError) => void;
   private readonly aborted = new Promise<never>((_, reject) => void (this.abort = reject));
   private stopped = false;
-  private ended = false;
+  private over: string | undefined; // why sends are refused besides stop(): a worker failed, or the pool ended
 
   /**
    * Starts `n` workers on `module`.
@@ -181,7 +177,10 @@ export class WorkerPool<D, U, R = unknown> {
           up.complete(); // the manager writes nothing up
           return { down, up };
         }),
-      onFailure: (err) => this.abort(err),
+      onFailure: (err) => {
+        this.over ??= 'failing (a worker failed)'; // sends refuse from now on, not drop into dying wires
+        this.abort(err);
+      },
       cloned: 'WorkerPool.spawn: options.args', // the rest of a setup is ends, schemas and numbers
     });
     const crew = this.crew;
@@ -210,7 +209,7 @@ export class WorkerPool<D, U, R = unknown> {
    * @throws RangeError when `index` is not a worker's index
    * @throws EncodeError when `value` does not fit `options.down`
    * @throws FrameError when `value` is larger than a ring can ever hold (`options.bytes`)
-   * @throws TransportClosedError after `stop()`, or once the pool has ended
+   * @throws TransportClosedError after `stop()`, once a worker failed, or the pool ended
    */
   send(index: number, value: D): void {
     if (!Number.isInteger(index) || index < 0 || index >= this.workers) {
@@ -224,7 +223,7 @@ export class WorkerPool<D, U, R = unknown> {
   /**
    * Sends `value` down to every worker; never waits.
    * @throws EncodeError when `value` does not fit `options.down`
-   * @throws TransportClosedError after `stop()`, or once the pool has ended
+   * @throws TransportClosedError after `stop()`, once a worker failed, or the pool ended
    */
   broadcast(value: D): void {
     this.checkOpen('broadcast');
@@ -288,12 +287,13 @@ export class WorkerPool<D, U, R = unknown> {
   }
 
   private end(ending: { kind: 'complete' } | { kind: 'error'; error: unknown }): void {
-    this.ended = true;
+    this.over = 'over';
     this.queue.end(ending);
   }
 
   private checkOpen(what: string): void {
-    if (this.stopped || this.ended) throw new TransportClosedError(`${what}: the pool is ${this.ended ? 'over' : 'stopped'}`);
+    const why = this.over ?? (this.stopped ? 'stopped' : undefined);
+    if (why) throw new TransportClosedError(`${what}: the pool is ${why}`);
   }
 }
 

@@ -254,6 +254,25 @@ describe('WorkerPool', () => {
     expect(upErr.workerIndex).toBe(2);
   });
 
+  it('once a worker has failed, send and broadcast throw TransportClosedError at once, before the pool has ended', async () => {
+    // Before, from the failure until the other threads were terminated, a send went into a closing wire and was dropped unsaid.
+    const pool = spawn(2, { mode: 'exit', failing: 1 });
+    const ended = pool.join().catch(() => {});
+    let refusal: Error | undefined;
+    for (let seq = 0; !refusal; seq++) {
+      try {
+        pool.send(0, { seq, to: 0 });
+      } catch (err) {
+        refusal = err as Error;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(refusal).toBeInstanceOf(TransportClosedError);
+    expect(refusal.message).toBe('send: the pool is failing (a worker failed)');
+    expect(() => pool.broadcast({ seq: 0, to: -1 })).toThrow(TransportClosedError);
+    await ended;
+  });
+
   it('a worker whose up stream errors fails the pool, though its function returned', async () => {
     const pool = spawn(2, { mode: 'up-error', failing: 0 });
     const upEnded = new Promise<unknown>((resolve) => pool.up$.subscribe({ error: resolve, complete: () => resolve('completed') }));
