@@ -4,6 +4,7 @@
  * codecs and {@link supervisorSpec}; the process itself is in
  * processes/supervisor.ts.
  */
+import { checkKnown } from '../core/options';
 import { checkName, checkOptions } from './checks';
 import { codec, isCodec, type Codec } from '../core/codec';
 import { ProcessRefSchema } from './ref';
@@ -150,6 +151,8 @@ export const ChildInfos: Codec<ChildInfo[]> = codec({
  * @throws EncodeError when a child's capture does not fit its entry's capture codec
  * @throws EntryError when a child's module does not load or does not export its entry under its name (as `spawn`)
  */
+const CHILD_KEYS: Record<keyof ChildSpec, true> = { name: true, entry: true, capture: true, restart: true, register: true };
+
 export function supervisorSpec(children: readonly ChildSpec[], options?: SupervisorOptions): SupervisorCapture {
   const { strategy = 'one-for-one', maxRestarts = 3, period = 5000 } = checkOptions(options, 'supervisorSpec: options', SUPERVISOR_OPTIONS) as SupervisorOptions;
   if (!Array.isArray(children)) throw new TypeError('supervisorSpec: children must be an array');
@@ -159,6 +162,7 @@ export function supervisorSpec(children: readonly ChildSpec[], options?: Supervi
   const names = new Set<string>();
   const specs = children.map((child) => {
     if (typeof child?.name !== 'string' || child.name === '') throw new TypeError('a supervisor child needs a non-empty name');
+    checkKnown(child as unknown, CHILD_KEYS, `child ${child.name}`); // a misspelt `restarts: 'temporary'` made a permanent child in silence
     if (names.has(child.name)) throw new TypeError(`two supervisor children are named ${JSON.stringify(child.name)}`);
     names.add(child.name);
     if (child.restart !== undefined && !RESTARTS.includes(child.restart)) throw new TypeError(`child ${child.name}: restart must be one of ${RESTARTS.join(', ')}`);

@@ -14,7 +14,8 @@
  *
  * A `LinkDied` from a process that is not one of its children (the
  * process that linked to the supervisor failed) ends the supervisor: it
- * stops its children, last first, and fails with that error.
+ * stops its children, last first, and fails with that error. One with the
+ * reason `normal` ends nothing (a linked process that returned).
  *
  * ## Example
  * ```ts
@@ -55,8 +56,15 @@ export const supervisor = entry(__filename, 'supervisor', { capture: SupervisorC
       return { spec: c, entry: found, capture: found.capture.decode(c.capture), restarts: 0 };
     });
     const restarts: number[] = [];
-    /** Every child incarnation whose LinkDied may still come (the most recent INCARNATIONS_KEPT). */
-    const incarnations = new Set<string>();
+    /** The children's current incarnations, and those let go whose LinkDied may still come (the last INCARNATIONS_KEPT). */
+    const live = new Set<string>();
+    const letGo = new Set<string>();
+    const release = (handle: Process<unknown, unknown>) => {
+      const key = refKey(handle.ref);
+      if (!live.delete(key)) return;
+      letGo.add(key);
+      if (letGo.size > INCARNATIONS_KEPT) letGo.delete(letGo.values().next().value!);
+    };
     let over = false;
 
     const start = (child: Child) => {
@@ -67,14 +75,14 @@ export const supervisor = entry(__filename, 'supervisor', { capture: SupervisorC
       handle.link();
       const monitor = handle.monitor();
       Object.assign(child, { handle, monitor });
-      incarnations.add(refKey(handle.ref));
-      if (incarnations.size > INCARNATIONS_KEPT) incarnations.delete(incarnations.values().next().value!);
+      live.add(refKey(handle.ref));
       monitor.died.then((died) => ended(child, died));
     };
     const stop = (child: Child) => {
       const { handle, monitor } = child;
       child.handle = child.monitor = undefined;
       if (!handle) return;
+      release(handle);
       monitor?.cancel();
       handle.unlink();
       handle.kill();
@@ -97,6 +105,7 @@ export const supervisor = entry(__filename, 'supervisor', { capture: SupervisorC
 
     const ended = (child: Child, died: ProcessDied) => {
       if (over || child.monitor?.id !== died.monitor) return; // an incarnation already let go
+      release(child.handle!);
       child.handle = child.monitor = undefined;
       const { restart } = child.spec;
       if (restart === 'temporary' || (restart === 'transient' && died.reason === 'normal')) return;
@@ -133,8 +142,12 @@ export const supervisor = entry(__filename, 'supervisor', { capture: SupervisorC
         if (letter.isRequest) letter.reply(children.map(infoOf));
       }),
       mailbox.signals.subscribe((signal: Signal) => {
-        // A child's death is `ended`'s (by its monitor, which may run first: then the handle is already let go).
-        if (signal.type === 'LinkDied' && !incarnations.delete(refKey(signal.process))) finish(exitError(signal));
+        // A child's death is `ended`'s (by its monitor, which may run first: then the handle is already let go). Another
+        // linked process that ends normally is no failure (as for a process that does not trap exits): nothing ends.
+        if (signal.type !== 'LinkDied') return;
+        const key = refKey(signal.process);
+        if (live.delete(key) || letGo.delete(key) || signal.reason === 'normal') return;
+        finish(exitError(signal));
       }),
     ];
     children.forEach(start);
@@ -160,10 +173,14 @@ function exitError(exit: Exit): Error {
 }
 
 /**
- * How many child incarnations a supervisor remembers, so that the LinkDied
- * of one already let go (restarted meanwhile: its monitor ran before the
- * signal was read, or a sibling stopped with it) is not taken for the death
- * of the process it is linked to, its parent.
+ * How many let-go child incarnations a supervisor remembers, so that the
+ * LinkDied of one (restarted meanwhile: its monitor ran before the signal
+ * was read, or a sibling stopped with it) is not taken for the death of the
+ * process it is linked to, its parent. The current incarnations are kept
+ * apart, however many: before, one list held both, and incarnations a
+ * one-for-all or rest-for-one restart let go (unlinked: no LinkDied ever
+ * came to remove them) pushed out a live child's, whose one crash then
+ * ended the supervisor as if its parent had died.
  */
 const INCARNATIONS_KEPT = 4096;
 

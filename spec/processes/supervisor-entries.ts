@@ -4,7 +4,7 @@
  * normally).
  */
 import { ignoreElements, map } from 'rxjs';
-import { codec } from '../../core/codec';
+import { codec, raw } from '../../core/codec';
 import { entry, ProcessRefSchema } from '../../processes/index';
 import { PROBE } from './protocol-probe';
 
@@ -48,3 +48,9 @@ export const failsOnOne = entry(__filename, 'failsOnOne', { capture: codec('null
 
 /** Takes every message and does nothing with it: keeps a thread's run queue busy. */
 export const sink = entry(__filename, 'sink', { capture: codec('null'), mailbox: codec('long') }, (_, mailbox) => mailbox.pipe(ignoreElements()));
+
+/** Links to the process its capture names, waits a little and returns: a normal end of a process linked to it. */
+export const linksThenReturns = entry(__filename, 'linksThenReturns', { capture: codec(ProcessRefSchema), mailbox: codec('null') }, async (target, _, self) => {
+  self.handle(target, { capture: raw, mailbox: raw }).link();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+});

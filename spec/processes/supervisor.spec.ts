@@ -17,7 +17,8 @@ import {
   type Strategy,
 } from '../../processes/index';
 import { TimeoutError } from '../../core/errors';
-import { child, CHILD, failsAtStart } from './supervisor-entries';
+import { child, CHILD, failsAtStart, failsOnOne, linksThenReturns } from './supervisor-entries';
+import { codec } from '../../core/codec';
 import { probe } from './protocol-probe';
 
 const WAIT = { timeout: 60_000 };
@@ -165,11 +166,49 @@ describe('supervisors', () => {
     }
   });
 
+  it('a process linked to the supervisor that ends normally ends nothing: the supervisor and its children run on', async () => {
+    // Before, any LinkDied from a process that was no child ended the supervisor, `normal` included.
+    const s = await supervise('one-for-one');
+    try {
+      const linker = node.spawn(linksThenReturns, s.sup.ref, { placement: { thread: 0 } });
+      expect((await linker.monitor().died).reason).toBe('normal');
+      expect(await s.sup.isAlive()).toBe(true);
+      expect(changed(s.initial, await supervisorChildren(s.sup, WAIT))).toEqual([]);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('thousands of incarnations let go by rest-for-one restarts do not push out a live child: its crash is restarted', async () => {
+    // Before, one capped list held the live incarnations and those let go (unlinked: no LinkDied came to remove
+    // them); past 4096, the first child's was pushed out, and its one crash ended the supervisor as if its parent died.
+    const children = Array.from({ length: 102 }, (_, i) => ({ name: `c${i}`, entry: failsOnOne, capture: null }));
+    const sup = node.spawn(supervisor, supervisorSpec(children, { strategy: 'rest-for-one', maxRestarts: 1000, period: 600_000 }), { placement: { thread: 1 } });
+    const crash = async (index: number, restarts: number) => {
+      const info = (await supervisorChildren(sup, WAIT))[index];
+      node.handle(info.ref!, { capture: codec('null'), mailbox: codec('long') }).send(1);
+      for (;;) {
+        const now = (await supervisorChildren(sup, WAIT))[index];
+        if (now.restarts === restarts && now.ref !== null) return;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+    try {
+      for (let round = 1; round <= 42; round++) await crash(1, round); // 42 × 101 incarnations let go
+      await crash(0, 1);
+      expect(await sup.isAlive()).toBe(true);
+      expect((await supervisorChildren(sup, WAIT)).map((c) => c.restarts).slice(0, 3)).toEqual([1, 43, 43]);
+    } finally {
+      sup.kill();
+    }
+  });
+
   it('refuses a bad spec at the door', () => {
     const capture = { name: 'x', probe: { node: 'n', thread: 0, id: 1, incarnation: 1 } };
     expect(() => supervisorSpec([], { maxRestarts: 2 ** 31 })).toThrow(RangeError); // an Avro int
     expect(() => supervisorSpec([], null as never)).toThrow(TypeError);
     expect(() => supervisorSpec([{ name: 'x', entry: child, capture, register: 'yes' as never }])).toThrow(TypeError);
+    expect(() => supervisorSpec([{ name: 'x', entry: child, capture, restarts: 'temporary' } as never])).toThrow('child x.restarts is not an option');
     expect(() => supervisorSpec([{ name: 'x', entry: child, capture }, { name: 'x', entry: child, capture }])).toThrow(TypeError);
     expect(() => supervisorSpec([], { maxRestarts: -1 })).toThrow(RangeError);
     expect(() => supervisorSpec([{ name: 'x', entry: child, capture: { name: 'x' } as never }])).toThrow(expect.objectContaining({ code: 'ERR_RXWIRE_ENCODE' }));
