@@ -11,8 +11,10 @@
  * of what the HELLO carries: a writer may send any valid Avro): names, types,
  * fields, symbols, items, values, size; named types referred to by full name.
  */
-import { DecodeError } from '../../core/errors';
-import { readVarLong } from '../../core/varint';
+import type { Codec } from './codec';
+import { canonicalSchema } from './codec-avro';
+import { DecodeError } from './errors';
+import { readVarLong } from './varint';
 
 /** The most zero-byte items (e.g. `null`s) one value may hold in its arrays and maps. */
 export const MAX_EMPTY_ITEMS = 1 << 20;
@@ -25,6 +27,19 @@ interface Budget {
 
 /** Checks that `buf[start, end)` can be one value of the schema without running away. */
 export type Guard = (buf: Uint8Array, start: number, end: number) => void;
+
+/**
+ * The guard of the values a session reads with `reader` from a writer whose
+ * HELLO said `writer` (every transport runs it before it decodes a value:
+ * core/session-in.ts), or undefined when none is needed (`raw`, or no array
+ * or map in the schema). An equal fingerprint says "the reader's own schema"
+ * (the HELLO's text is then only parsed, not resolved: docs/PROTOCOL.md
+ * "Fingerprint and schema"), so that is the one walked.
+ */
+export function guardOfHello(reader: Codec<unknown>, writer: { readonly fingerprint: string; readonly schema: string }): Guard | undefined {
+  if (reader.fingerprint === 'raw') return undefined;
+  return guardFor(reader.fingerprint === writer.fingerprint ? reader.schema : canonicalSchema(JSON.parse(writer.schema)));
+}
 
 /**
  * A guard for values written under `schema` (canonical JSON, parsed), or

@@ -9,6 +9,7 @@
  *   u8      kind     one of FrameKind
  *   body             kind-specific (an Avro value for NEXT)
  */
+import type { Guard } from './bounded';
 import { Buffer } from 'node:buffer';
 import { codec, readerFor, type Codec } from './codec';
 import { FrameError, SchemaMismatchError, type ErrorData } from './errors';
@@ -276,7 +277,8 @@ export function parseFrames(batch: Buffer, visit: FrameVisitor, maxFrame = Numbe
  * whole frame, header included.
  * @throws DecodeError when the bytes are not a value of the writer's schema
  */
-export function decodeFrameValue<T>(reader: Codec<T>, buf: Buffer, start: number, end: number, into: T[]): number {
+export function decodeFrameValue<T>(reader: Codec<T>, guard: Guard | undefined, buf: Buffer, start: number, end: number, into: T[]): number {
+  guard?.(buf, start, end);
   into.push(reader.decode(buf, start, end));
   return end - start + FRAME_HEADER;
 }

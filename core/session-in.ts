@@ -3,6 +3,7 @@
  * policed, values decoded (or held, undecoded, while paused), ACKs paced at a
  * quarter window, the stream's end in order with its values, refusal.
  */
+import { guardOfHello, type Guard } from './bounded';
 import type { ChannelSink } from './channel';
 import type { Codec } from './codec';
 import { FrameError, RemoteError, SchemaMismatchError } from './errors';
@@ -37,6 +38,9 @@ export class Incoming<T> {
   /** No frame may be written any more (the peer is gone). */
   cut = false;
   private reader: Codec<T> | undefined;
+  /** The writer's HELLO, and the guard of its values (null: not made yet; undefined: none needed). */
+  private writer: Hello | undefined;
+  private guard: Guard | undefined | null = null;
   private window: number;
   private ackEvery: number;
   private refused = false;
@@ -82,6 +86,7 @@ export class Incoming<T> {
     }
     try {
       this.reader = readerForHello(this.codec, hello);
+      this.writer = hello;
     } catch (err) {
       this.refuse(err as Error, err instanceof SchemaMismatchError ? err.path : PROTOCOL_PATH);
       return;
@@ -218,7 +223,9 @@ export class Incoming<T> {
   private decodeValue(buf: Buffer, start: number, end: number): void {
     if (this.ending) return;
     try {
-      this.valueBytes += this.transport.decodeNext(this.reader!, buf, start, end, this.values);
+      // Made at the first value (a HELLO's schema text is parsed once, and only when values come).
+      if (this.guard === null) this.guard = guardOfHello(this.reader!, this.writer!);
+      this.valueBytes += this.transport.decodeNext(this.reader!, this.guard, buf, start, end, this.values);
     } catch (err) {
       this.failDecode(err as Error);
     }

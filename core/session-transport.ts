@@ -22,6 +22,7 @@
  *
  * docs/ARCHITECTURE.md shows a toy transport of thirty lines.
  */
+import type { Guard } from './bounded';
 import type { Codec } from './codec';
 import type { FrameKind } from './frame';
 
@@ -40,10 +41,12 @@ export interface SessionTransport {
   flush(): void;
   /**
    * Decodes the values of one NEXT body (`buf[start, end)`) with `reader`
-   * into `into`; returns the bytes of credit they cost.
+   * into `into`, each first checked by `guard` (core/bounded.ts: the item
+   * counts and lengths a hostile writer claims, before avsc trusts them);
+   * returns the bytes of credit they cost.
    * @throws DecodeError when the bytes are not values of the writer's schema
    */
-  decodeNext<T>(reader: Codec<T>, buf: Buffer, start: number, end: number, into: T[]): number;
+  decodeNext<T>(reader: Codec<T>, guard: Guard | undefined, buf: Buffer, start: number, end: number, into: T[]): number;
   /** The longest encoded value the peer accepts, in bytes (checked before a value is held). */
   readonly maxValueBytes: number;
   /** Optional: the error for a value of `bytes` over `maxValueBytes` (default: a FrameError naming both). */

@@ -44,7 +44,10 @@ export interface ExchangeOptions<T> extends AllocateOptions {
  * source and every peer's source have completed; an error of the source, a
  * key function that throws, or a key that is not a string, number, bigint or
  * boolean errors the output here and ends the stream to every peer with that
- * error (they see `RemoteError`).
+ * error (they see `RemoteError`). Unsubscribing early ends this worker's
+ * side too: it completes a turn of the event loop later, unless the
+ * worker's function has failed by then (an error downstream of `exchange`),
+ * when the peers get that failure instead.
  *
  * Backpressure: an RxJS source cannot be paused, so what the peers cannot
  * take yet waits in memory. The default `maxQueue` here is therefore
@@ -70,10 +73,14 @@ export function exchange<T>(options: ExchangeOptions<T>): MonoTypeOperatorFuncti
         for (const sender of senders) sender.error(err);
         subscriber.error(err);
       };
-      // Unsubscribed early: this worker sends no more on this channel.
-      subscriber.add(() => {
-        for (const sender of senders) sender.complete();
-      });
+      // Unsubscribed early: this worker sends no more on this channel. Its senders complete a turn later, not
+      // now: when the unsubscribe comes from an error downstream that fails the worker's function, the runtime
+      // errors them first (Peers.finish), and the peers see that failure, not this side completing.
+      subscriber.add(() =>
+        setImmediate(() => {
+          for (const sender of senders) sender.complete(); // (the runtime closes its wires, never unsubscribes them: no throw)
+        }),
+      );
       subscriber.add(
         receiver.subscribe({
           next: (value) => subscriber.next(value),

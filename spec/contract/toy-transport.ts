@@ -17,7 +17,7 @@ class ToyEnd<T> implements SessionTransport {
     if (this.outbox.push([kind, bytes]) === 1) setImmediate(() => this.post());
     return bytes.length;
   }
-  decodeNext<V>(reader: Codec<V>, buf: Buffer, start: number, end: number, into: V[]): number {
+  decodeNext<V>(reader: Codec<V>, _guard: unknown, buf: Buffer, start: number, end: number, into: V[]): number {
     into.push(reader.decode(buf, start, end));
     return end - start;
   }

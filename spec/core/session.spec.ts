@@ -17,7 +17,7 @@ class Recorder implements SessionTransport {
     return kind === FrameKind.NEXT ? 10 : 0; // every value costs 10 bytes of credit
   }
   flush(): void {}
-  decodeNext<T>(reader: Codec<T>, buf: Buffer, start: number, end: number, into: T[]): number {
+  decodeNext<T>(reader: Codec<T>, _guard: unknown, buf: Buffer, start: number, end: number, into: T[]): number {
     into.push(reader.decode(buf, start, end));
     return end - start;
   }

@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { EMPTY, Observable, Subject, from, lastValueFrom, of, range, take, throwError, toArray } from 'rxjs';
+import { EMPTY, Observable, Subject, from, lastValueFrom, map, of, range, take, throwError, toArray } from 'rxjs';
 import { Config, initialize } from '../../index';
 import { codec } from '../../core/codec';
 import { EncodeError, RemoteError, WorkerError } from '../../core/errors';
@@ -216,6 +216,30 @@ describe('the operator in two contexts of this thread', () => {
     // b gets what a sent before leaving, then completion, because a's senders completed on unsubscribe.
     const gotB = await outB;
     expect(gotB.every((v) => route(v, 2) === 1 || v === 100)).toBe(true);
+  });
+
+  test('an error downstream of exchange that fails the worker reaches the peer as that failure, not as this side completing', async () => {
+    // The error unsubscribed exchange, whose teardown completed every sender at once: the runtime's error of the
+    // worker's failure (Peers.finish) then had nothing left to end, and the peer finished with a partial result.
+    const [pa, pb] = twoPeers();
+    contexts.push(pa, pb);
+    const boom = new RangeError('downstream broke');
+    const outA = lastValueFrom(
+      new Subject<number>().pipe(
+        exchange({ worker: pa.asContext(), channel: 'n', codec: Num, key: byValue }),
+        map(() => {
+          throw boom;
+        }),
+      ),
+    ).catch((err: unknown) => {
+      pa.finish({ error: err }); // as the runtime does when the worker's function fails with it
+      return err;
+    });
+    const outB = lastValueFrom(of(1, 2, 3, 4).pipe(exchange({ worker: pb.asContext(), channel: 'n', codec: Num, key: () => 0 }), toArray())).catch((e: unknown) => e);
+    expect(await outA).toBe(boom);
+    const errB = await outB;
+    expect(errB).toBeInstanceOf(RemoteError);
+    expect((errB as RemoteError).message).toContain('downstream broke');
   });
 
   test('a synchronous source stopped by take', async () => {

@@ -4,7 +4,7 @@ import { HelloRecord, helloOf } from '../../core/frame';
 import type { WireSubject } from '../../core/wire-subject';
 import { open } from '../../transports/open';
 import { shm, type ShmEnd } from '../../transports';
-import { RecordKind, ReaderState, consumerBase, READER_STATE, mapRing } from '../../transports/shm/layout';
+import { PUBLISHED, RecordKind, ReaderState, consumerBase, READER_STATE, mapRing } from '../../transports/shm/layout';
 import { RingWriter } from '../../transports/shm/ring';
 import { trySendThrows, until } from '../helpers';
 
@@ -96,6 +96,27 @@ describe('shm over the session', () => {
     expect(values).toEqual([1, 2]);
     expect(end).toBeInstanceOf(FrameError);
     expect((end as Error).message).toMatch(/frame kind 0x7 has no place in a session/);
+  });
+
+  it.each([
+    ['behind what was read', -8],
+    ['more than a ring ahead', 8192],
+  ])('a writer whose published position jumps %s is a FrameError, not a reader spinning for ever or reading a lap again', async (_, jump) => {
+    const [a, b] = shm.pair({ bytes: 4096 });
+    const w = rawWriter(a);
+    w.tryWrite(RecordKind.HELLO, HelloRecord, helloOf(int, 4096));
+    w.tryWrite(RecordKind.NEXT, int, 1);
+    w.publish();
+    const reader = openEnd(b, int);
+    const ending = collect(reader);
+    await until(() => reader.stats().received === 1);
+    const { header } = mapRing(a.tx);
+    Atomics.add(header, PUBLISHED, jump);
+    Atomics.notify(header, PUBLISHED);
+    const { values, end } = await ending;
+    expect(values).toEqual([1]);
+    expect(end).toBeInstanceOf(FrameError);
+    expect((end as Error).message).toMatch(/published position is -?\d+ bytes from this reader's/);
   });
 
   it('a second HELLO in a ring is a FrameError', async () => {

@@ -27,6 +27,7 @@ import { truncateUtf8 } from '../../core/error-fit';
 import { FrameKind, HelloRecord, RejectRecord, helloOf, type Hello } from '../../core/frame';
 import { Session } from '../../core/session';
 import type { SessionTransport } from '../../core/session-transport';
+import type { Guard } from '../../core/bounded';
 import { claimEnd, releaseEnd } from '../claims';
 import { PeerWatch } from '../peer-watch';
 import { REASON_BYTES, RECORD_HEADER, RecordKind, ReaderState, align, largestValue, mapRing, stillReading, writeReason, type RingMemory } from './layout';
@@ -177,9 +178,12 @@ class ShmTransport implements SessionTransport {
     if (!this.closed) this.out.answerNow();
   }
 
-  decodeNext<T>(reader: Codec<T>, buf: Buffer, start: number, end: number, into: T[]): number {
+  decodeNext<T>(reader: Codec<T>, guard: Guard | undefined, buf: Buffer, start: number, end: number, into: T[]): number {
     if (this.lending) into.push(this.lending.lend(buf, start, end) as T);
-    else into.push(reader.decode(buf, start, end));
+    else {
+      guard?.(buf, start, end);
+      into.push(reader.decode(buf, start, end));
+    }
     return align(end - start + RECORD_HEADER); // the record as it sits in the ring, padding included
   }
 

@@ -126,7 +126,15 @@ export class ShmReading {
     this.publish();
     if (!this.helloSeen && !this.readHello()) return this.broken ? 'done' : 'idle';
     if (!this.wanted) return 'done';
-    if (this.reader.available() === 0) return 'idle';
+    const available = this.reader.available();
+    if (available === 0) return 'idle';
+    if (available < 0 || available > this.reader.memory.capacity) {
+      // A writer's PUBLISHED behind what was read, or more than a ring ahead of it: nothing can be read (the step
+      // would report progress for ever at full CPU), or a lap already read would be read again.
+      this.broken = true;
+      this.session.protocolError(new FrameError(`the writer's published position is ${available} bytes from this reader's (not 0 to ${this.reader.memory.capacity})`));
+      return 'done';
+    }
     this.readRuns();
     this.publish();
     return this.wanted && !this.broken ? 'progress' : 'done';

@@ -18,7 +18,7 @@ import { FrameKind } from '../../core/frame';
 import { Session } from '../../core/session';
 import type { SessionTransport } from '../../core/session-transport';
 import { varLongBytes } from '../../core/varint';
-import { guardFor, type Guard } from './bounded';
+import type { Guard } from '../../core/bounded';
 import { checkItems, decodeItems } from './items';
 import { ITEMS_BYTES, type FrameOut } from './output';
 import type { ChannelHello } from './wire';
@@ -54,17 +54,10 @@ export interface ChannelHost {
  */
 const DELIVER_NOW_BYTES = ITEMS_BYTES / 2;
 
-/** No guard computed yet (undefined means "none needed"). */
-const UNSET = Symbol('unset');
-
 export class TcpChannel<T> implements Channel<T>, SessionTransport {
   /** The peer's id for this channel, once its HELLO has arrived. */
   remoteId: number | undefined;
   private readonly session: Session<T>;
-  private guard: Guard | undefined | typeof UNSET = UNSET;
-  /** The writer's schema (JSON text) and fingerprint from its HELLO, for the guard. */
-  private writerSchema = '';
-  private writerFingerprint = '';
   private deliveryQueued = false;
   /** The connection is gone: no more frames to it. */
   private detached = false;
@@ -85,8 +78,6 @@ export class TcpChannel<T> implements Channel<T>, SessionTransport {
   /** The peer's HELLO for this channel: its window and schema. */
   bind(remoteId: number, hello: ChannelHello): void {
     this.remoteId = remoteId;
-    this.writerSchema = hello.schema;
-    this.writerFingerprint = hello.fingerprint;
     this.session.hello(hello);
   }
 
@@ -148,15 +139,8 @@ export class TcpChannel<T> implements Channel<T>, SessionTransport {
     // The connection writes at the end of the turn, or at once past its batch size.
   }
 
-  decodeNext<V>(reader: Codec<V>, buf: Buffer, start: number, end: number, into: V[]): number {
-    if (this.guard === UNSET) {
-      // An equal fingerprint says "the reader's own schema" (the HELLO's text is then only parsed, not resolved: docs/PROTOCOL.md
-      // "Fingerprint and schema"), so that is the one walked: a writer's text that is not Avro under an equal fingerprint failed
-      // here at its first value with an untyped Error, and a different layout under it with a DecodeError for good values.
-      const same = reader.fingerprint === this.writerFingerprint;
-      this.guard = reader.fingerprint === 'raw' ? undefined : guardFor(same ? reader.schema : canonicalSchema(JSON.parse(this.writerSchema)));
-    }
-    return decodeItems(reader, this.guard, buf, start, end, into);
+  decodeNext<V>(reader: Codec<V>, guard: Guard | undefined, buf: Buffer, start: number, end: number, into: V[]): number {
+    return decodeItems(reader, guard, buf, start, end, into);
   }
 
   get maxValueBytes(): number {

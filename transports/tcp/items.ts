@@ -6,7 +6,7 @@
 import type { Codec } from '../../core/codec';
 import { FrameError } from '../../core/errors';
 import { readVarLong } from '../../core/varint';
-import type { Guard } from './bounded';
+import type { Guard } from '../../core/bounded';
 import { TCP_HEADER } from './wire';
 
 /**

@@ -1,6 +1,6 @@
 import { codec, raw } from '../../../core/codec';
 import { DecodeError, EncodeError, FrameError } from '../../../core/errors';
-import { guardFor } from '../../../transports/tcp/bounded';
+import { guardFor } from '../../../core/bounded';
 import { BATCH_BYTES, FrameOut, ITEMS_BYTES } from '../../../transports/tcp/output';
 import { FrameParser } from '../../../transports/tcp/parser';
 import { ReplayBuffer } from '../../../transports/tcp/session';
