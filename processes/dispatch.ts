@@ -48,7 +48,8 @@ export class Dispatcher {
         return s.calls.resolve(e.call, e);
       case Kind.REGISTER:
       case Kind.LOOKUP:
-        void s.answerHome(e).then((answer) => s.mesh.post(from, answer));
+        // Never an unhandled rejection on this thread: an answer that cannot be posted (the asker's thread is gone) is let go.
+        void s.answerHome(e).then((answer) => s.mesh.post(from, answer)).catch(() => {});
         return;
       case Kind.UNREGISTER:
         return s.registry?.unregister(e.text, e.from);

@@ -114,7 +114,9 @@ export abstract class Naming extends Bonds {
 
   /** The name asked for process `ref` at its spawn is refused (told by the registry): it ends without starting. */
   private refused(ref: ProcessRef, name: string, error: ErrorData): void {
-    if (ref.thread !== this.thread) return this.mesh.post(ref.thread, envelope(Kind.NAMED, { to: ref.id, text: name, n: 1, body: errorBody(error, this.errorBytes) }));
+    // The name travels too (up to 1 KiB of text, 3 bytes a char at most): the error gives it room, so the envelope fits small rings.
+    const room = Math.max(128, this.errorBytes - 3 * name.length);
+    if (ref.thread !== this.thread) return this.mesh.post(ref.thread, envelope(Kind.NAMED, { to: ref.id, text: name, n: 1, body: errorBody(error, room) }));
     const proc = this.procs.get(ref.id);
     if (proc) this.nameSettled(proc, name, error);
   }

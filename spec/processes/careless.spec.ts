@@ -282,6 +282,23 @@ describe('messages', () => {
     }
   });
 
+  it('a long name already taken, on small rings: the second process ends noproc (NameTakenError), not a wait for ever', async () => {
+    // The refusal carried the name and an error of up to the ring's size: too large for a 4 KiB ring, it threw
+    // where it was posted, and the process waited for its name for good (an unhandled rejection from a worker).
+    const node = startNode({ threads: 1, ringBytes: 4096 });
+    try {
+      const name = 'n'.repeat(1000);
+      const first = node.spawn(echo, null, { ...T0, name });
+      expect(await first.request(1, LONG)).toBe(2);
+      const second = node.spawn(echo, null, { ...T0, name });
+      const died = await second.monitor().died;
+      expect(died.reason).toBe('noproc');
+      expect(died.error?.name).toBe('NameTakenError');
+    } finally {
+      await node.close();
+    }
+  });
+
   it('sendAfter of a message too large for the rings: FrameError at the call, not from the timer', async () => {
     // It was checked for its type only, and the timer threw the FrameError as an uncaught exception.
     const node = startNode({ threads: 1, ringBytes: 4096 });
