@@ -7,7 +7,7 @@ import { guardOfHello, type Guard } from './bounded';
 import type { ChannelSink } from './channel';
 import type { Codec } from './codec';
 import { FrameError, RemoteError, SchemaMismatchError } from './errors';
-import { AckRecord, ErrorRecord, FrameKind, RejectRecord, readerForHello, type Hello } from './frame';
+import { AckRecord, ErrorRecord, FrameKind, RejectRecord, readerForHello, type Hello, MAX_WINDOW } from './frame';
 import type { SessionOptions, SessionTransport } from './session-transport';
 
 /** A data frame held while paused. */
@@ -81,6 +81,8 @@ export class Incoming<T> {
     if (this.helloSeen) throw new FrameError('a second HELLO on one link');
     this.helloSeen = true;
     if (this.options.announces === 'send') {
+      // PROTOCOL.md: 1 to 2^53 − 2. Refused here, not at the first NEXT ("overran its window of −5 bytes").
+      if (!Number.isInteger(hello.window) || hello.window < 1 || hello.window > MAX_WINDOW) throw new FrameError(`a HELLO announcing a window of ${hello.window} bytes`);
       this.window = hello.window;
       this.ackEvery = this.ackStep();
     }

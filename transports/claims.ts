@@ -4,9 +4,11 @@
  * liveness port — is claimed when a channel opens on it. Opened twice, an
  * shm end had two readers take every record (each value delivered twice,
  * one cursor moved by both) and a port end failed both wires; now the
- * second `open` throws ChannelTakenError. A MessagePort lives in one thread
- * at a time (transferring it moves it), so a claim here covers the end
- * wherever it travels.
+ * second `open` throws ChannelTakenError. A claim is this thread's only:
+ * an end opened here and then sent to another thread (its port moves with
+ * it) is not refused there — the wire here ends (TransportClosedError:
+ * its port is gone) and the peer sees a second HELLO (FrameError). Open an
+ * end in the one thread that keeps it.
  */
 import { ChannelTakenError } from '../core/errors';
 

@@ -1,5 +1,5 @@
 import { codec } from '../../core/codec';
-import { SchemaMismatchError } from '../../core/errors';
+import { FrameError, SchemaMismatchError } from '../../core/errors';
 import { AckRecord, FrameKind, FrameWriter, HelloRecord, RejectRecord, helloOf, parseFrames } from '../../core/frame';
 import { open } from '../../transports/open';
 import { port } from '../../transports';
@@ -88,5 +88,22 @@ describe('a writer waits for its schema to be accepted', () => {
     expect(reader.stats().received).toBe(0);
     writer.unsubscribe();
     reader.unsubscribe();
+  });
+});
+
+describe('a HELLO out of the protocol', () => {
+  it.each([-5, 0])('a port HELLO announcing a window of %d bytes is a FrameError at once, not at the first value', async (window) => {
+    const [a, b] = port.pair();
+    const reader = open(b, codec('int'));
+    try {
+      const ended = new Promise<unknown>((resolve) => reader.subscribe({ error: resolve, complete: () => resolve('complete') }));
+      post(a.port, (w) => w.write(FrameKind.HELLO, HelloRecord, { ...helloOf(codec('int'), 1), window }));
+      const err = await ended;
+      expect(err).toBeInstanceOf(FrameError);
+      expect((err as Error).message).toContain(`a HELLO announcing a window of ${window} bytes`);
+    } finally {
+      reader.close();
+      a.port.close();
+    }
   });
 });
