@@ -2,8 +2,9 @@
  * The heart of a thread's scheduler: its table of processes, the ready
  * queue that starts processes and drains their mailboxes, and the one way a
  * process ends. Cooperative: everything runs on the thread's event loop; a
- * drain delivers at most BUDGET messages, then yields to the event loop
- * (setImmediate) so rings, timers and I/O keep their turn.
+ * drain delivers at most BUDGET messages and starts (together), then
+ * yields to the event loop (setImmediate) so rings, timers and I/O keep
+ * their turn.
  */
 import { isObservable, type Observable } from 'rxjs';
 import { reportUnhandledError } from 'rxjs/internal/util/reportUnhandledError';
@@ -15,7 +16,7 @@ import { ProcTable } from './table';
 import { enter, leave } from './uncaught';
 import { microtask, rethrowLater } from '../core/microtask';
 
-/** Messages one drain delivers before it yields to the event loop. */
+/** Messages one drain delivers, and processes it starts, before it yields to the event loop. */
 const BUDGET = 50_000;
 
 /** The table and the run queue of one thread. */
@@ -176,8 +177,12 @@ export abstract class RunQueue implements Host {
       this.readyFirst = proc.nextReady!;
       if (this.readyFirst === null) this.readyLast = null;
       proc.nextReady = undefined;
-      if (proc.state === State.NEW) this.start(proc);
-      else if (proc.state === State.RUNNING) {
+      if (proc.state === State.NEW) {
+        // A start counts as a delivery: a chain of processes each spawning the next as it starts (or one that
+        // spawns itself) held the thread for good, nothing counted against the budget.
+        this.start(proc);
+        used++;
+      } else if (proc.state === State.RUNNING) {
         const before = enter(proc);
         try {
           used += proc.mailbox.drain(BUDGET - used);

@@ -54,3 +54,9 @@ export const linksThenReturns = entry(__filename, 'linksThenReturns', { capture:
   self.handle(target, { capture: raw, mailbox: raw }).link();
   await new Promise((resolve) => setTimeout(resolve, 50));
 });
+
+/** Spawns the next of a chain of `n` as it starts, on its own thread, and returns: a chain of starts. */
+export const respawns = entry(__filename, 'respawns', { capture: codec('long'), mailbox: codec('null') }, (n, _, self) => {
+  (globalThis as { chainLeft?: number }).chainLeft = n; // read by the spec when the chain runs on its own thread
+  if (n > 0) self.spawn(respawns, n - 1);
+});

@@ -17,7 +17,7 @@ import {
   type Strategy,
 } from '../../processes/index';
 import { TimeoutError } from '../../core/errors';
-import { child, CHILD, failsAtStart, failsOnOne, linksThenReturns } from './supervisor-entries';
+import { child, CHILD, failsAtStart, failsOnOne, linksThenReturns, respawns } from './supervisor-entries';
 import { codec } from '../../core/codec';
 import { probe } from './protocol-probe';
 
@@ -200,6 +200,20 @@ describe('supervisors', () => {
       expect((await supervisorChildren(sup, WAIT)).map((c) => c.restarts).slice(0, 3)).toEqual([1, 43, 43]);
     } finally {
       sup.kill();
+    }
+  });
+
+  it('a chain of processes, each spawning the next as it starts, does not hold its thread: a timer fires meanwhile', async () => {
+    // Starts did not count against a drain's budget: the whole chain started in one drain, no timer in between.
+    const local = startNode({ threads: 0 }); // its processes run on this thread
+    const left = () => (globalThis as { chainLeft?: number }).chainLeft;
+    try {
+      local.spawn(respawns, 300_000);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      expect(left()).toBeGreaterThan(0); // the timer came before the chain's end
+      while (left() !== 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    } finally {
+      await local.close();
     }
   });
 
