@@ -71,11 +71,16 @@ export class ProtocolDroppedError extends RxwireError {
 /** A supervisor restarted more than `maxRestarts` children within `period` ms, so it failed (and ended its children). */
 export class RestartLimitError extends RxwireError {
   readonly code = ErrorCode.RESTART_LIMIT;
+  /**
+   * @param last how the child whose end went over the limit ended, said in the message (its name and reason, and
+   *   its error's message when it failed): a limit hit by a child that cannot start (its name taken, say) names why
+   */
   constructor(
     readonly maxRestarts: number,
     readonly period: number,
+    last?: string,
   ) {
-    super(`more than ${maxRestarts} restarts within ${period} ms`);
+    super(`more than ${maxRestarts} restarts within ${period} ms${last ? `; the last: ${last}` : ''}`);
   }
 }
 

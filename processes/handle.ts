@@ -75,7 +75,9 @@ export class Handle<M, R = never> implements Process<M, R> {
   }
 
   unlink(): void {
-    if (this.owner) this.scheduler.unlink(this.owner, this.ref);
+    // As link: a handle with no owner has no link to undo, and doing nothing in silence hid the mistake.
+    if (!this.owner) throw new TypeError('unlink: this handle has no owner process (unlink from a process, with a handle it made)');
+    this.scheduler.unlink(this.owner, this.ref);
   }
 
   monitor(): Monitor {

@@ -109,7 +109,10 @@ export const supervisor = entry(__filename, 'supervisor', { capture: SupervisorC
       child.handle = child.monitor = undefined;
       const { restart } = child.spec;
       if (restart === 'temporary' || (restart === 'transient' && died.reason === 'normal')) return;
-      if (!mayRestart()) return finish(new RestartLimitError(spec.maxRestarts, spec.period));
+      if (!mayRestart()) {
+        const why = died.error ? `${died.reason}: ${died.error.name}: ${died.error.message}` : died.reason;
+        return finish(new RestartLimitError(spec.maxRestarts, spec.period, `child ${JSON.stringify(child.spec.name)} ended (${why})`));
+      }
       const at = children.indexOf(child);
       const again = spec.strategy === 'one-for-one' ? [child] : spec.strategy === 'one-for-all' ? children : children.slice(at);
       for (const other of [...again].reverse()) stop(other);

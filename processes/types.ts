@@ -87,7 +87,7 @@ export interface Process<M, R = never> extends Observer<M> {
    * @throws TypeError when the handle has no owner
    */
   link(tag?: number): void;
-  /** Removes the link between the owner and this process (both ways). */
+  /** Removes the link between the owner and this process (both ways). @throws TypeError when the handle has no owner */
   unlink(): void;
   /** Monitors this process: `ProcessDied` when it ends, for any reason, without killing anyone. @throws ProcessExitedError when the owner has ended; NodeClosedError once the node is closed */
   monitor(): Monitor;

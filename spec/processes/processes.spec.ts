@@ -281,6 +281,10 @@ describe('bad input', () => {
   it('options are checked at the door', () => {
     expect(() => node.spawn(adder, 1, { placement: { thread: 3 } })).toThrow(RangeError);
     expect(() => node.spawn(adder, 1, { link: true })).toThrow(TypeError);
+    const ownerless = node.spawn(adder, 1, T0); // a node's handle has no owner process: nothing to link, nothing to unlink
+    expect(() => ownerless.link()).toThrow(TypeError);
+    expect(() => ownerless.unlink()).toThrow('unlink: this handle has no owner process');
+    ownerless.kill();
     expect(() => node.spawn(adder, 1, { mailboxBound: 0 })).toThrow(RangeError);
     expect(() => startNode({ threads: -1 })).toThrow(RangeError);
     // @ts-expect-error: 'block' would stop the timers of a thread's processes

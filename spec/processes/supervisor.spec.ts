@@ -126,6 +126,8 @@ describe('supervisors', () => {
       const died = await supDied;
       expect(died.reason).toBe('failed');
       expect(died.error).toMatchObject({ name: 'RestartLimitError', code: 'ERR_RXWIRE_RESTART_LIMIT' });
+      // It says which child went over the limit, and how it ended (a child that cannot start would otherwise hide why).
+      expect(died.error?.message).toBe('more than 2 restarts within 60000 ms; the last: child "a" ended (failed: Error: a crashed on purpose)');
       for (const c of last.slice(1)) expect(await node.handle(c.ref!, CHILD).isAlive()).toBe(false);
     } finally {
       s.close();
