@@ -68,7 +68,7 @@ export function exchange<T>(options: ExchangeOptions<T>): MonoTypeOperatorFuncti
       // An explicit `maxQueue: undefined` is the default here too (Infinity), not the WireSubject's 65536.
       const { senders, receiver } = worker.allocate(channel, codec, { ...linkOptions, maxQueue: linkOptions.maxQueue ?? Infinity });
       const peers = senders.length;
-      // Every sender errors before the output does: the output's error runs the teardown below, which completes them.
+      // Every sender errors before the output does (the output's error runs the teardown below).
       const fail = (err: unknown) => {
         for (const sender of senders) sender.error(err);
         subscriber.error(err);

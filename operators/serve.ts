@@ -59,14 +59,14 @@ export type { Reply, ServeOptions } from './serve-options';
  * Unless nobody can read them: when the output goes straight into a
  * WireSubject (the one-line server) whose reader stopped or is gone (the
  * client closed or unsubscribed its end), every handler is cancelled as on
- * CANCEL and the output completes — as soon as the wire hears it, whether
- * or not a handler is sending. One serve per wire: a second one subscribed
+ * CANCEL and the output completes — as soon as the wire hears it, whether or
+ * not a handler is sending. One serve per wire: a second one subscribed
  * straight into a wire already served errors with `TypeError` (each request
- * would be answered twice); `concurrency` is the way to run more handlers. With anything between, `serve` cannot
- * see that, and a streamed reply runs on into the wire, which drops it.
- * When the incoming stream errors, or the output is unsubscribed, every
- * running handler's signal is aborted and its reply unsubscribed; an error
- * is then passed on to the output.
+ * would be answered twice); `concurrency` is the way to run more handlers.
+ * With anything between, `serve` cannot see that, and a streamed reply runs
+ * on into the wire, which drops it. When the incoming stream errors, or the
+ * output is unsubscribed, every running handler's signal is aborted and its
+ * reply unsubscribed; an error is then passed on to the output.
  *
  * Envelopes of other kinds (NEXT, COMPLETE, ERROR: a client's own kinds) and
  * CANCELs of unknown ids are ignored.

@@ -37,6 +37,18 @@ function collect<T>(wire: WireSubject<T>): Promise<{ values: T[]; end: 'complete
   );
 }
 
+/** `reader` delivers nothing and ends with a DecodeError; then it and the writer's side (`closeWriter`) are closed. */
+async function refusedByDecode<T>(reader: WireSubject<T>, closeWriter: () => void): Promise<void> {
+  try {
+    const { values, end } = await collect(reader);
+    expect(values).toEqual([]);
+    expect(end).toBeInstanceOf(DecodeError);
+  } finally {
+    reader.close();
+    closeWriter();
+  }
+}
+
 describe('an array count a hostile writer claims', () => {
   it('over shm: 3 million nulls in 5 bytes is a DecodeError for the reader', async () => {
     const [a, b] = shm.pair({ bytes: 4096 });
@@ -44,15 +56,7 @@ describe('an array count a hostile writer claims', () => {
     w.tryWrite(RecordKind.HELLO, HelloRecord, helloOf(Nulls, 4096));
     w.tryWrite(RecordKind.NEXT, raw, claimed(3_000_000));
     w.publish();
-    const reader = open(b, Nulls);
-    try {
-      const { values, end } = await collect(reader);
-      expect(values).toEqual([]);
-      expect(end).toBeInstanceOf(DecodeError);
-    } finally {
-      reader.close();
-      a.live.close();
-    }
+    await refusedByDecode(open(b, Nulls), () => a.live.close());
   });
 
   it('over a port: the same bytes are a DecodeError (NATS decodes its frames the same way)', async () => {
@@ -61,14 +65,6 @@ describe('an array count a hostile writer claims', () => {
     w.write(FrameKind.HELLO, HelloRecord, helloOf(Nulls, 1 << 20));
     w.write(FrameKind.NEXT, raw, claimed(3_000_000));
     a.port.postMessage(w.take());
-    const reader = open(b, Nulls);
-    try {
-      const { values, end } = await collect(reader);
-      expect(values).toEqual([]);
-      expect(end).toBeInstanceOf(DecodeError);
-    } finally {
-      reader.close();
-      a.port.close();
-    }
+    await refusedByDecode(open(b, Nulls), () => a.port.close());
   });
 });
