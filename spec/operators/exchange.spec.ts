@@ -4,13 +4,14 @@
  * real MessageChannel, for the operator's standard cases.
  */
 import { promises as fs } from 'node:fs';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
 import { EMPTY, Observable, Subject, from, lastValueFrom, map, of, range, take, throwError, toArray } from 'rxjs';
 import { Config, initialize } from '../../index';
 import { codec } from '../../core/codec';
 import { EncodeError, RemoteError, WorkerError } from '../../core/errors';
 import { route } from '../../core/hash';
 import { Peers, type WorkerContext } from '../../runtime/context';
+import { meshOf } from '../../runtime/initialize';
 import { exchange } from '../../operators/exchange';
 import { liveThreads, threadsBackTo } from '../helpers';
 
@@ -37,17 +38,9 @@ function peers(): [WorkerContext, WorkerContext] {
   return [made[0].asContext(), made[1].asContext()];
 }
 
-/** `n` workers' contexts in this thread, each pair linked by a MessageChannel, as `initialize` links threads. */
+/** `n` workers' contexts in this thread, linked by `initialize`'s own mesh of MessageChannels. */
 function nPeers(n: number): WorkerContext[] {
-  const mesh: (MessagePort | null)[][] = Array.from({ length: n }, () => new Array(n).fill(null));
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) {
-      const { port1, port2 } = new MessageChannel();
-      mesh[i][j] = port1;
-      mesh[j][i] = port2;
-    }
-  }
-  const made = mesh.map((ports, index) => new Peers(index, n, ports));
+  const made = meshOf(n).map((ports, index) => new Peers(index, n, ports));
   contexts.push(...made);
   return made.map((p) => p.asContext());
 }
