@@ -1,6 +1,7 @@
 import { Observable, asapScheduler, type OperatorFunction, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import { WireSubject } from '../core/wire-subject';
 import { checkKnown } from '../core/options';
+import { Chained } from './chained';
 
 /** Options of {@link burstRecv}. */
 export interface BurstRecvOptions {
@@ -128,7 +129,9 @@ function gathered<T>(source: Observable<T>, maxSize: number, scheduler: Schedule
       if (ending) finish();
     };
 
-    const subscription = source.subscribe({
+    // Chained to the subscriber: one that leaves during a synchronous source's subscribe call (a burst emitted
+    // at once by a scheduler that runs it there, then take(1)) stops the source (chained.ts).
+    const input = new Chained<T>({
       next: (value) => {
         gathering.push(value);
         if (scheduled) return;
@@ -146,12 +149,13 @@ function gathered<T>(source: Observable<T>, maxSize: number, scheduler: Schedule
         if (!emitting) finish();
       },
     });
+    subscriber.add(input);
+    source.subscribe(input);
 
     return () => {
       scheduled?.unsubscribe();
       scheduled = undefined;
       gathering = [];
-      subscription.unsubscribe();
     };
   });
 }

@@ -11,6 +11,7 @@ import { specOf } from '../pool/types';
 import { LAST_VALUES_MS, inputCodec, outputCodec, type Input, type Output, type StageSetup } from './stage-internals';
 import { checkRingBytes } from '../transports/shm/layout';
 import { checkKnown } from '../core/options';
+import { Chained } from './chained';
 
 /** Options of {@link step}. */
 export interface StepOptions<I, O> {
@@ -260,7 +261,8 @@ function run(
     },
   });
   const wire = down;
-  const sub = source.subscribe({
+  // The teardown can stop a synchronous source during its own subscribe call (chained.ts).
+  const input = new Chained<unknown>({
     next: (value) => {
       if (ended) return;
       wire.next({ seq: nextSeq++, value });
@@ -272,8 +274,8 @@ function run(
       if (!ended) wire.complete();
     },
   });
-  if (ended) sub.unsubscribe();
-  else sourceSub = sub;
+  sourceSub = input;
+  if (!ended) source.subscribe(input); // else failed already (the first wire's own error)
   return () => teardown(false);
 }
 

@@ -1,4 +1,4 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction, type Subscriber } from 'rxjs';
 import type { Codec } from '../core/codec';
 import { failedHere, isRemote, type WorkerError } from '../core/errors';
 import { Fifo } from '../core/fifo';
@@ -11,6 +11,7 @@ import { open } from '../transports/open';
 import { specOf } from '../pool/types';
 import { checkOptions, type Checked, type StageOptions } from './stage-options';
 import { InFlightWindow } from './stage-window';
+import { Chained } from './chained';
 import { AFTER, BEFORE, LAST_VALUES_MS, OTHERS_MS, OrderedSlots, inputCodec, outputCodec, type Input, type Member, type Output, type StageSetup } from './stage-internals';
 
 export type { StageOptions } from './stage-options';
@@ -97,7 +98,7 @@ export function stage<I, O>(module: ModuleRef, options: StageOptions<I, O>): Ope
 
 function run<I, O>(
   source: Observable<I>,
-  subscriber: { next(v: O): void; error(e: unknown): void; complete(): void; readonly closed: boolean },
+  subscriber: Subscriber<O>,
   module: ModuleRef,
   options: Checked<I, O>,
 ): () => void {
@@ -280,7 +281,8 @@ function run<I, O>(
     const upEnd = (then: () => void) => (upEnded.add(member.index), then());
     member.up.subscribe({ next: (envelope) => receive(member, envelope), error: (err: unknown) => upEnd(() => failed(err, false)), complete: () => upEnd(() => (dying ? settle() : retire(member))) });
   }
-  const sourceSub = source.subscribe({
+  // Chained to the subscriber: a failure during a synchronous source's own subscribe call stops it (chained.ts).
+  const sourceSub = new Chained<I>({
     next: (value) => {
       if (ended) return;
       if (waiting.length === 0 && room()) dispatch(value);
@@ -292,8 +294,7 @@ function run<I, O>(
       pump();
     },
   });
-  return () => {
-    sourceSub.unsubscribe();
-    teardown(false);
-  };
+  subscriber.add(sourceSub);
+  source.subscribe(sourceSub);
+  return () => teardown(false);
 }

@@ -143,6 +143,14 @@ describe('burstRecv on any Observable', () => {
     expect(tornDown).toBe(true);
     expect(emitted).toBe(10); // a synchronous loop has no burst boundary: it runs to its end
 
+    // A scheduler that emits each burst at once: take(1) leaves during the source's subscribe call, which stops it.
+    let pulled = 0;
+    const endless = new Observable<number>((subscriber) => {
+      while (!subscriber.closed && pulled < 1_000_000) subscriber.next(pulled++);
+    });
+    expect(record(endless.pipe(burstRecv({ scheduler: queueScheduler }), take(1))).bursts).toEqual([[0]]);
+    expect(pulled).toBe(1);
+
     // Split bursts of a synchronous source: take stops the emission loop.
     const split = record(range(0, 100).pipe(burstRecv({ maxSize: 10 }), take(2)));
     expect(split.bursts).toEqual([

@@ -4,7 +4,7 @@
  * travel down the chain, early unsubscribe; no thread outlives a test.
  */
 import { promises as fs } from 'node:fs';
-import { concat, EMPTY, from, interval, lastValueFrom, map, range, Subject, take, tap, throwError, toArray, type Observable } from 'rxjs';
+import { concat, EMPTY, from, interval, lastValueFrom, map, Observable, range, Subject, take, tap, throwError, toArray } from 'rxjs';
 import { EncodeError, FrameError, WorkerError } from '../../core/errors';
 import { raw } from '../../core/codec';
 import { WireSubject } from '../../core/wire-subject';
@@ -169,6 +169,16 @@ describe('failures', () => {
   test('an input that does not fit the first step input errors the stream with EncodeError', async () => {
     const err = await failure(lastValueFrom(from(['line 1', 2 as never, 'line 3']).pipe(pipeline(parseStep, keepStep, totalStep), toArray())));
     expect(err).toBeInstanceOf(EncodeError);
+  });
+
+  test('an input that does not fit stops a synchronous source at once: it is not run to its end', async () => {
+    let pulled = 0;
+    const endless = new Observable<string>((subscriber) => {
+      while (!subscriber.closed && pulled < 1_000_000) subscriber.next(pulled++ === 0 ? (2 as never) : 'line');
+    });
+    const err = await failure(lastValueFrom(endless.pipe(pipeline(parseStep, keepStep), toArray())));
+    expect(err).toBeInstanceOf(EncodeError);
+    expect(pulled).toBe(1);
   });
 
   // The first step completes its side of the way down at start, so the way down's own error reached no one here;

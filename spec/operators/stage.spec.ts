@@ -4,7 +4,7 @@
  * unsubscribe, bad options; no thread outlives a test.
  */
 import { promises as fs } from 'node:fs';
-import { concat, EMPTY, firstValueFrom, from, interval, lastValueFrom, map, of, range, scan, Subject, take, tap, throwError, toArray } from 'rxjs';
+import { concat, EMPTY, firstValueFrom, from, interval, lastValueFrom, map, Observable, of, range, scan, Subject, take, tap, throwError, toArray } from 'rxjs';
 import { codec, raw } from '../../core/codec';
 import { EncodeError, FrameError, WorkerError } from '../../core/errors';
 import { keyHash } from '../../core/hash';
@@ -174,6 +174,16 @@ describe('failures', () => {
   test('an input that does not fit the input codec errors the stream with EncodeError', async () => {
     const err = await failure(lastValueFrom(from([1, 2, 'three' as never, 4]).pipe(stage(MAP, { ...io, workers: 2 }), toArray())));
     expect(err).toBeInstanceOf(EncodeError);
+  });
+
+  test('an input that does not fit stops a synchronous source at once: it is not run to its end', async () => {
+    let pulled = 0;
+    const endless = new Observable<number>((subscriber) => {
+      while (!subscriber.closed && pulled < 1_000_000) subscriber.next(pulled++ === 0 ? ('x' as never) : 1);
+    });
+    const err = await failure(lastValueFrom(endless.pipe(stage(MAP, { ...io, workers: 2 }), toArray())));
+    expect(err).toBeInstanceOf(EncodeError);
+    expect(pulled).toBe(1);
   });
 
   test.each([[1024], [3000]])('an input that does not fit, after %i others (it waited its turn), is still EncodeError, not a WorkerError', async (before) => {
