@@ -28,6 +28,7 @@ import type { Codec } from '../core/codec';
 import { FrameError, toErrorData } from '../core/errors';
 import { Fifo } from '../core/fifo';
 import { RpcKind, bodyOf, STREAM_WINDOW, control, creditOf, failure, withBody, type RpcEnvelope } from './request-internals';
+import { Chained } from './chained';
 
 export class StreamedReply<A> {
   /** NEXTs this reply may still send before the client grants more. */
@@ -61,7 +62,8 @@ export class StreamedReply<A> {
 
   /** Subscribes to the handler's Observable. */
   start(reply$: Observable<A>): void {
-    this.subscription = reply$.subscribe({
+    // Chained: an ending during a synchronous source's subscribe call (a value that did not encode) stops it there.
+    const input = new Chained<A>({
       next: (value) => {
         if (this.ending || this.done) return;
         let body: Buffer;
@@ -77,9 +79,8 @@ export class StreamedReply<A> {
       error: (err) => this.end(failure(this.id, toErrorData(err))),
       complete: () => this.end(control(this.id, RpcKind.COMPLETE)),
     });
-    // Ended during the subscribe call (a synchronous source, or a value that
-    // did not encode before `subscription` was set): nothing more is wanted.
-    if (this.ending || this.done) this.subscription.unsubscribe();
+    this.subscription = input;
+    reply$.subscribe(input);
   }
 
   /** A CREDIT for this reply arrived: sends what it allows. A malformed one ends the reply with ERROR. */

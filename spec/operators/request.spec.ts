@@ -582,6 +582,20 @@ describe('request/serve in one thread', () => {
     expect(err.remoteName).toBe('EncodeError');
   });
 
+  it('a streamed reply value that does not encode stops a synchronous handler Observable at once (not run to its end)', async () => {
+    let pulled = 0;
+    const { rpc } = loopback(
+      () =>
+        new Observable<number>((subscriber) => {
+          while (!subscriber.closed && pulled < 1_000_000) subscriber.next(pulled++ === 1 ? ('x' as unknown as number) : 7);
+        }),
+    );
+    const err = await failureOf<RemoteError>(request(rpc, ask('x')));
+    expect(err.remoteName).toBe('EncodeError');
+    expect(pulled).toBe(2);
+    rpc.close();
+  });
+
   it('a request that does not fit the request codec fails with EncodeError and sends nothing', async () => {
     const { rpc, sent } = loopback((q) => q.n);
     const err = await failureOf(request(rpc, { op: 'x', n: 'one' } as unknown as AskValue));
