@@ -1,7 +1,7 @@
 import { Observable, asapScheduler, type OperatorFunction, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import { WireSubject } from '../core/wire-subject';
 import { checkKnown } from '../core/options';
-import { Chained } from './chained';
+import { Chained } from '../core/chained';
 
 /** Options of {@link burstRecv}. */
 export interface BurstRecvOptions {
@@ -130,7 +130,7 @@ function gathered<T>(source: Observable<T>, maxSize: number, scheduler: Schedule
     };
 
     // Chained to the subscriber: one that leaves during a synchronous source's subscribe call (a burst emitted
-    // at once by a scheduler that runs it there, then take(1)) stops the source (chained.ts).
+    // at once by a scheduler that runs it there, then take(1)) stops the source (core/chained.ts).
     const input = new Chained<T>({
       next: (value) => {
         gathering.push(value);

@@ -11,7 +11,7 @@ import { specOf } from '../pool/types';
 import { LAST_VALUES_MS, inputCodec, outputCodec, type Input, type Output, type StageSetup } from './stage-internals';
 import { checkRingBytes } from '../transports/shm/layout';
 import { checkKnown } from '../core/options';
-import { Chained } from './chained';
+import { Chained } from '../core/chained';
 
 /** Options of {@link step}. */
 export interface StepOptions<I, O> {
@@ -261,7 +261,7 @@ function run(
     },
   });
   const wire = down;
-  // The teardown can stop a synchronous source during its own subscribe call (chained.ts).
+  // The teardown can stop a synchronous source during its own subscribe call (core/chained.ts).
   const input = new Chained<unknown>({
     next: (value) => {
       if (ended) return;

@@ -28,7 +28,7 @@ import type { Codec } from '../core/codec';
 import { FrameError, toErrorData } from '../core/errors';
 import { Fifo } from '../core/fifo';
 import { RpcKind, bodyOf, STREAM_WINDOW, control, creditOf, failure, withBody, type RpcEnvelope } from './request-internals';
-import { Chained } from './chained';
+import { Chained } from '../core/chained';
 
 export class StreamedReply<A> {
   /** NEXTs this reply may still send before the client grants more. */

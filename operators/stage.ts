@@ -11,7 +11,7 @@ import { open } from '../transports/open';
 import { specOf } from '../pool/types';
 import { checkOptions, type Checked, type StageOptions } from './stage-options';
 import { InFlightWindow } from './stage-window';
-import { Chained } from './chained';
+import { Chained } from '../core/chained';
 import { AFTER, BEFORE, LAST_VALUES_MS, OTHERS_MS, OrderedSlots, inputCodec, outputCodec, type Input, type Member, type Output, type StageSetup } from './stage-internals';
 
 export type { StageOptions } from './stage-options';
@@ -281,7 +281,7 @@ function run<I, O>(
     const upEnd = (then: () => void) => (upEnded.add(member.index), then());
     member.up.subscribe({ next: (envelope) => receive(member, envelope), error: (err: unknown) => upEnd(() => failed(err, false)), complete: () => upEnd(() => (dying ? settle() : retire(member))) });
   }
-  // Chained to the subscriber: a failure during a synchronous source's own subscribe call stops it (chained.ts).
+  // Chained to the subscriber: a failure during a synchronous source's own subscribe call stops it (core/chained.ts).
   const sourceSub = new Chained<I>({
     next: (value) => {
       if (ended) return;

@@ -15,6 +15,7 @@ import type { Exit, ExitReason, Self } from './types';
 import { ProcTable } from './table';
 import { enter, leave } from './uncaught';
 import { microtask, rethrowLater } from '../core/microtask';
+import { Chained } from '../core/chained';
 
 /** Messages one drain delivers, and processes it starts, before it yields to the event loop. */
 const BUDGET = 50_000;
@@ -213,12 +214,13 @@ export abstract class RunQueue implements Host {
       leave(before);
     }
     if (isObservable(result)) {
-      const sub = (result as Observable<unknown>).subscribe({
+      // Chained: a kill during a synchronous source's own subscribe call (finish unsubscribes proc.sub) stops it there.
+      const sub = new Chained<unknown>({
         error: (err: unknown) => this.failed(proc, err),
         complete: () => this.exit(proc, 'normal', null),
       });
-      if ((proc.state as State) === State.DEAD) sub.unsubscribe();
-      else proc.sub = sub;
+      proc.sub = sub;
+      (result as Observable<unknown>).subscribe(sub);
     } else if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
       (result as PromiseLike<unknown>).then(
         () => this.exit(proc, 'normal', null),

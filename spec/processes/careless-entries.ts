@@ -1,5 +1,5 @@
 /** Entries of spec/processes/careless.spec.ts (loaded by every thread of a node, so they live in a module). */
-import { finalize, map, tap } from 'rxjs';
+import { Observable, finalize, map, tap } from 'rxjs';
 import { codec, type Codec } from '../../core/codec';
 import { entry } from '../../processes/entry';
 import { ProcessRefSchema } from '../../processes/ref';
@@ -161,4 +161,14 @@ export const badTeardown = entry(__filename, 'badTeardown', { capture: Unit, mai
       throw new Error('teardown failed');
     }),
   ),
+);
+
+/** How far selfKiller's synchronous source ran (read on the node's own thread, where the spec spawns it). */
+export const selfKillerPulled = { count: 0 };
+
+/** Returns a synchronous source that kills its own process on its third value: the kill must stop it there. */
+export const selfKiller = entry(__filename, 'selfKiller', { capture: Unit, mailbox: Long }, (_, _mailbox, self) =>
+  new Observable<never>((subscriber) => {
+    while (!subscriber.closed && selfKillerPulled.count < 1_000_000) if (++selfKillerPulled.count === 3) self.kill();
+  }),
 );

@@ -10,7 +10,7 @@ import { EntryError, FrameError, MailboxFullError, NodeClosedError, RemoteError 
 import { startNode, supervisorSpec } from '../../processes';
 import { Held, HELD_LIMIT, SWEEP_MS } from '../../processes/held';
 import type { Envelope } from '../../processes/envelope';
-import { BAD_RECEIVES, badTeardown, bigThrower, careless, exportedElsewhere, hoarder, keeper, keeperFeeder, misdialer, selfCareless, echo, spawner, stringly, surrogateThrower } from './careless-entries';
+import { BAD_RECEIVES, badTeardown, bigThrower, careless, exportedElsewhere, hoarder, keeper, keeperFeeder, misdialer, selfCareless, selfKiller, selfKillerPulled, echo, spawner, stringly, surrogateThrower } from './careless-entries';
 import { HERE, LONG, nodeForFile, T0, T1 } from './places';
 import { until } from '../helpers';
 
@@ -220,6 +220,15 @@ describe('a teardown that throws', () => {
     } finally {
       config.onUnhandledError = before;
     }
+  });
+});
+
+describe('a process killed during its own Observable’s subscribe call', () => {
+  it('stops a synchronous source there: it is not run to its end', async () => {
+    const p = get().spawn(selfKiller, null, HERE);
+    await until(() => selfKillerPulled.count > 0);
+    expect(selfKillerPulled.count).toBe(3);
+    expect(await p.isAlive()).toBe(false);
   });
 });
 

@@ -1,5 +1,6 @@
 /**
- * The subscriber an operator of ours gives its source: one that can be closed
+ * The subscriber we give an Observable we did not make (a source, a handler's
+ * reply, a process's result): one that can be closed
  * while the source's own `subscribe` call is still running.
  *
  * `source.subscribe({ next, error, complete })` hands back its Subscription

@@ -4,7 +4,7 @@
  * rules otherwise (one ending, nothing after it, a throw is the error).
  */
 import { Observable, Subject, range } from 'rxjs';
-import { Chained } from '../../operators/chained';
+import { Chained } from '../../core/chained';
 
 describe('Chained', () => {
   test('RxJS uses it as the subscriber itself: unsubscribing it inside a synchronous source stops the source', () => {
