@@ -1,7 +1,7 @@
 /**
  * The subscriber we give an Observable we did not make (a source, a handler's
- * reply, a process's result): one that can be closed
- * while the source's own `subscribe` call is still running.
+ * reply, a process's result): one that can be closed while the source's own
+ * `subscribe` call is still running.
  *
  * `source.subscribe({ next, error, complete })` hands back its Subscription
  * only when the call returns, and a synchronous source (`range`, `from` of an
