@@ -4,7 +4,7 @@ import { RemoteError, TimeoutError, TransportClosedError } from '../core/errors'
 import { Fifo } from '../core/fifo';
 import { checkKnown } from '../core/options';
 import { Deadlines } from './deadlines';
-import { CREDIT_BATCH, RpcKind, bodyOf, checkCodecs, checkConcurrency, checkTimeout, control, credit, withBody, type RpcEnvelope } from './request-internals';
+import { CREDIT_BATCH, RpcKind, bodyOf, checkCodecs, checkConcurrency, checkTimeout, control, credit, schemas, withBody, type RpcEnvelope } from './request-internals';
 import { Connection, isWire, type RpcWire } from './rpc-connection';
 import { ValueEnvelope } from './rpc-envelope-codec';
 import { IdTable, byId } from './id-table';
@@ -286,7 +286,7 @@ export function client<Q, A>(wire: RpcWire, options: ClientOptions<Q, A>): Reque
   checkTimeout(options.timeout ?? DEFAULT_TIMEOUT);
   if (CLIENT_WIRES.has(wire)) throw new TypeError('client: this wire has a client already: use its clone() for another handle');
   CLIENT_WIRES.add(wire);
-  return new RequestClient(new Connection(wire), options);
+  return new RequestClient(new Connection(wire, schemas(options.request, options.reply)), options);
 }
 const CLIENT_WIRES = new WeakSet<object>(); // the wires client() has made a connection on
 

@@ -14,8 +14,8 @@
  *     union { null, rxwire.RpcError } error   ERROR only: the handler's error as data
  *   }
  *
- * Client → server: REQUEST, CANCEL, CREDIT. Server → client: REPLY, NEXT,
- * COMPLETE, ERROR. A plain reply (a value, or a Promise's value) is one
+ * Client → server: SCHEMA (once, first), REQUEST, CANCEL, CREDIT. Server →
+ * client: REPLY, NEXT, COMPLETE, ERROR. A plain reply (a value, or a Promise's value) is one
  * REPLY: its one value and the end in one message, half the messages of
  * NEXT + COMPLETE. A streamed reply (an Observable) is NEXTs then COMPLETE,
  * at most STREAM_WINDOW NEXTs ahead of the client's CREDITs; a failed one
@@ -24,7 +24,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { codec, isCodec, type Codec } from '../core/codec';
-import { DecodeError, type ErrorData } from '../core/errors';
+import { DecodeError, SchemaMismatchError, toErrorData, type ErrorData } from '../core/errors';
 import { errorWithin } from '../core/error-fit';
 import { MAX_TIMER_MS } from '../core/thread-hold';
 import { ERROR_FIELDS } from '../core/frame';
@@ -47,6 +47,8 @@ export const RpcKind = {
   REPLY: 5,
   /** client → server: body is an Avro int n > 0: the server may send n more NEXTs for `id` */
   CREDIT: 6,
+  /** client → server, id 0, before its first REQUEST: body is its request and reply codecs' fingerprints (see `schemas`) */
+  SCHEMA: 7,
 } as const;
 export type RpcKind = (typeof RpcKind)[keyof typeof RpcKind];
 
@@ -147,6 +149,45 @@ export function creditOf(envelope: RpcEnvelope): number {
   // avsc reads an int's varint without checking its range: a count past 2^31 − 1 is no Avro int.
   if (!(count > 0 && count <= 0x7fffffff)) throw new DecodeError(`a CREDIT must grant a positive Avro int count of NEXTs, not ${count}`);
   return count;
+}
+
+/** The body of SCHEMA: the fingerprints of the client's request and reply codecs, two Avro strings. */
+const schemaPair = codec({
+  type: 'record',
+  name: 'RpcSchemas',
+  namespace: 'rxwire',
+  fields: [
+    { name: 'request', type: 'string' },
+    { name: 'reply', type: 'string' },
+  ],
+} as const);
+
+/** The SCHEMA envelope of a client with these codecs: sent once, before its first request. */
+export function schemas(request: Codec<unknown>, reply: Codec<unknown>): RpcEnvelope {
+  return withBody(0, RpcKind.SCHEMA, schemaPair.encode({ request: request.fingerprint, reply: reply.fingerprint }));
+}
+
+/**
+ * Why a server with these codecs cannot serve the client that sent this
+ * SCHEMA (every REQUEST after it is answered with this ERROR), or undefined
+ * when the client's codecs have the server's schemas. Fingerprints must be
+ * equal: a body carries no schema to resolve, and two schemas of one layout
+ * (fields swapped, `int` for `long`) would decode into wrong values.
+ */
+export function schemaRefusal(envelope: RpcEnvelope, request: Codec<unknown>, reply: Codec<unknown>): ErrorData | undefined {
+  let theirs: { request: string; reply: string };
+  let refusal: Error;
+  try {
+    theirs = schemaPair.decode(envelope.body);
+  } catch (err) {
+    return { ...toErrorData(err), stack: null }; // a DecodeError: it cannot say the schemas are the same
+  }
+  if (theirs.request !== request.fingerprint) {
+    refusal = new SchemaMismatchError('<root>', `the request was written with schema ${theirs.request}, this server reads ${request.fingerprint}`);
+  } else if (theirs.reply !== reply.fingerprint) {
+    refusal = new SchemaMismatchError('<root>', `the client reads replies with schema ${theirs.reply}, this server writes ${reply.fingerprint}`);
+  } else return undefined;
+  return { ...toErrorData(refusal), stack: null }; // this server's own stack says nothing to the client
 }
 
 /**

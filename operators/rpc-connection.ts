@@ -56,7 +56,14 @@ export class Connection {
   /** The wire is a WireSubject: it encodes a value when it takes it, so a REQUEST may go as a ValueEnvelope. */
   readonly direct: boolean;
 
-  constructor(private readonly wire: RpcWire) {
+  /**
+   * @param wire the envelopes both ways
+   * @param schema the client's SCHEMA envelope (its codecs' fingerprints), sent before the first request
+   */
+  constructor(
+    private readonly wire: RpcWire,
+    private schema?: RpcEnvelope,
+  ) {
     this.direct = wire instanceof WireSubject;
     this.subscription = wire.subscribe({
       next: (envelope) => {
@@ -97,6 +104,12 @@ export class Connection {
   send(envelope: RpcEnvelope, entry?: Routed): void {
     if (this.ended) return;
     const { wire } = this;
+    if (this.schema) {
+      const schema = this.schema;
+      this.schema = undefined;
+      if (wire.send) this.control(schema);
+      else wire.next(schema);
+    }
     if (!wire.send) return wire.next(envelope);
     if (!entry) return this.control(envelope);
     if (wire.trySend) {

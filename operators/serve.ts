@@ -1,7 +1,7 @@
 import { Observable, isObservable, type OperatorFunction } from 'rxjs';
 import type { Codec } from '../core/codec';
-import { toErrorData } from '../core/errors';
-import { RpcKind, checkCodecs, checkConcurrency, type RpcEnvelope } from './request-internals';
+import { toErrorData, type ErrorData } from '../core/errors';
+import { RpcKind, checkCodecs, checkConcurrency, schemaRefusal, type RpcEnvelope } from './request-internals';
 import { directWire, sendFailure, sendReply } from './serve-reply';
 import { StreamedReply } from './serve-stream';
 import { IdTable, byId } from './id-table';
@@ -68,8 +68,11 @@ export type { Reply, ServeOptions } from './serve-options';
  * output is unsubscribed, every running handler's signal is aborted and its
  * reply unsubscribed; an error is then passed on to the output.
  *
- * Envelopes of other kinds (NEXT, COMPLETE, ERROR: a client's own kinds) and
- * CANCELs of unknown ids are ignored.
+ * The client's SCHEMA (its codecs' fingerprints, before its first request)
+ * is compared with `options`: when a schema differs, every request is
+ * answered with ERROR `SchemaMismatchError` and no handler runs. Envelopes of
+ * other kinds (NEXT, COMPLETE, ERROR: a client's own kinds) and CANCELs of
+ * unknown ids are ignored.
  *
  * When the output goes straight into a WireSubject, as in the one-line
  * server above, a one-value reply that the wire takes at once is encoded in
@@ -116,6 +119,9 @@ export function serve<Q, A>(
       /** Requests waiting for a slot, in arrival order. */
       const waiting = new Map<number, RpcEnvelope>();
       let sourceDone = false;
+      /** The client's SCHEMA said its codecs are not ours: every request is answered with this ERROR. */
+      let refusal: ErrorData | undefined;
+      let schemaSeen = false;
 
       const maybeComplete = (): void => {
         if (sourceDone && running.size === 0 && waiting.size === 0) subscriber.complete();
@@ -240,12 +246,16 @@ export function serve<Q, A>(
         next: (envelope) => {
           if (envelope.kind === RpcKind.REQUEST) {
             if (running.has(envelope.id) || waiting.has(envelope.id)) return; // a duplicate id: ignored
+            if (refusal) return sendFailure(subscriber, direct, envelope.id, refusal); // the client's codecs are not ours
             if (running.size < concurrency) start(envelope);
             else waiting.set(envelope.id, envelope);
           } else if (envelope.kind === RpcKind.CANCEL) {
             cancel(envelope.id);
           } else if (envelope.kind === RpcKind.CREDIT) {
             running.get(envelope.id)?.stream?.grant(envelope);
+          } else if (envelope.kind === RpcKind.SCHEMA && !schemaSeen) {
+            schemaSeen = true; // the first one counts
+            refusal = schemaRefusal(envelope, requestCodec as Codec<unknown>, replyCodec as Codec<unknown>);
           }
         },
         error: (err) => {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { codec } from '../../core/codec';
 import { FrameKind, FrameWriter, helloOf, parseFrames } from '../../core/frame';
-import { CREDIT_BATCH, RpcKind, STREAM_WINDOW, credit, rpcCodec, type RpcEnvelope } from '../../operators/request-internals';
+import { CREDIT_BATCH, RpcKind, STREAM_WINDOW, credit, rpcCodec, schemas, type RpcEnvelope } from '../../operators/request-internals';
 import { welcomeFrame } from '../../transports/tcp/handshake';
 import { FrameParser } from '../../transports/tcp/parser';
 import { ChannelHelloRecord, LongRecord, TcpKind } from '../../transports/tcp/wire';
@@ -114,13 +114,16 @@ describe('docs/PROTOCOL.md, the request/reply section', () => {
     expect(section).toContain(`sends CREDIT ${CREDIT_BATCH} (\`CREDIT_BATCH\`)`);
   });
 
-  it('has REQUEST, REPLY, CREDIT and ERROR frames as the encoders write them', () => {
-    expect(blocks).toHaveLength(4);
-    expect(blocks[0]).toEqual(nextFrame({ id: 1, kind: RpcKind.REQUEST, body: codec('string').encode('ACME'), error: null }));
-    expect(blocks[1]).toEqual(nextFrame({ id: 1, kind: RpcKind.REPLY, body: codec('double').encode(101.25), error: null }));
-    expect(blocks[2]).toEqual(nextFrame(credit(7, 64)));
+  it('has SCHEMA, REQUEST, REPLY, CREDIT and ERROR frames as the encoders write them', () => {
+    expect(blocks).toHaveLength(5);
+    expect(blocks[0]).toEqual(nextFrame(schemas(codec('string'), codec('double'))));
+    expect(example).toContain(codec('string').fingerprint);
+    expect(example).toContain(codec('double').fingerprint);
+    expect(blocks[1]).toEqual(nextFrame({ id: 1, kind: RpcKind.REQUEST, body: codec('string').encode('ACME'), error: null }));
+    expect(blocks[2]).toEqual(nextFrame({ id: 1, kind: RpcKind.REPLY, body: codec('double').encode(101.25), error: null }));
+    expect(blocks[3]).toEqual(nextFrame(credit(7, 64)));
     const failed: RpcEnvelope = { id: 2, kind: RpcKind.ERROR, body: Buffer.alloc(0), error: { name: 'TypeError', message: 'no', code: 'E_X', stack: null } };
-    expect(blocks[3]).toEqual(nextFrame(failed));
+    expect(blocks[4]).toEqual(nextFrame(failed));
     // And each reads back, through the frame parser and the envelope codec, as what the text says.
     const read = blocks.map((block) => {
       const out: RpcEnvelope[] = [];
@@ -132,13 +135,14 @@ describe('docs/PROTOCOL.md, the request/reply section', () => {
       return out[0];
     });
     expect(read.map((e) => [e.id, e.kind])).toEqual([
+      [0, RpcKind.SCHEMA],
       [1, RpcKind.REQUEST],
       [1, RpcKind.REPLY],
       [7, RpcKind.CREDIT],
       [2, RpcKind.ERROR],
     ]);
-    expect(read[3].error).toEqual(failed.error);
+    expect(read[4].error).toEqual(failed.error);
     // The byte counts the headings give.
-    expect(blocks.map((b) => b.length)).toEqual([14, 17, 11, 28]);
+    expect(blocks.map((b) => b.length)).toEqual([142, 14, 17, 11, 28]);
   });
 });

@@ -6,8 +6,8 @@ import { shm } from '../../transports';
 import { ValueEnvelope } from '../../operators/rpc-envelope-codec';
 import { client, type ClientOptions, type RequestClient } from '../../operators/client';
 import { request } from '../../operators/request';
-import { CREDIT_BATCH, RpcKind, STREAM_WINDOW, bodyOf, credit, rpcCodec, withBody, type RpcEnvelope } from '../../operators/request-internals';
-import { codec, raw } from '../../core/codec';
+import { CREDIT_BATCH, RpcKind, STREAM_WINDOW, bodyOf, credit, rpcCodec, schemas, withBody, type RpcEnvelope } from '../../operators/request-internals';
+import { codec, raw, type Codec } from '../../core/codec';
 import { serve, type Reply } from '../../operators/serve';
 import { closeAll, connect, listen, nextConnection } from '../fixtures/tcp';
 import { Answer, Ask, type AskValue } from '../workers/serve.worker';
@@ -343,8 +343,8 @@ describe.each(TRANSPORTS)('request/serve over %s', (transport) => {
   });
 
   it('a server told to stop still delivers the replies already being computed', async () => {
-    // The server's incoming stream completes after 5 requests.
-    const { worker, rpc } = start(transport, { stopAfter: 5 });
+    // The server's incoming stream completes after 5 requests (and the client's SCHEMA, the first envelope).
+    const { worker, rpc } = start(transport, { stopAfter: 6 });
     const replies = Promise.all(
       [1, 2, 3, 4, 5].map((n) => lastValueFrom(request(rpc, ask('promise', n, 10 * n)).pipe(toArray()))),
     );
@@ -760,9 +760,13 @@ describe('request/serve in one thread', () => {
     const first = request(rpc, ask('x', 1)).subscribe();
     const err = await failureOf(request(rpc, ask('x', 2), { timeout: 5 }));
     expect(err).toBeInstanceOf(TimeoutError);
-    expect(sent.map((e) => [e.id, e.kind])).toEqual([[1, RpcKind.REQUEST]]);
+    expect(sent.map((e) => [e.id, e.kind])).toEqual([
+      [0, RpcKind.SCHEMA], // once, before the first request
+      [1, RpcKind.REQUEST],
+    ]);
     first.unsubscribe();
     expect(sent.map((e) => [e.id, e.kind])).toEqual([
+      [0, RpcKind.SCHEMA],
       [1, RpcKind.REQUEST],
       [1, RpcKind.CANCEL],
     ]);
@@ -1017,6 +1021,73 @@ describe('request/serve over tcp', () => {
   });
 });
 
+describe('the client’s SCHEMA: both ends’ codecs compared', () => {
+  const AB = codec({ type: 'record', name: 'P', fields: [{ name: 'a', type: 'int' }, { name: 'b', type: 'int' }] } as const);
+  const BA = codec({ type: 'record', name: 'P', fields: [{ name: 'b', type: 'int' }, { name: 'a', type: 'int' }] } as const);
+  const Long = codec('long');
+
+  /** A server with `request`/`reply` over a real shm pair, and what its handler saw. */
+  function served<Q, A>(request: Codec<Q>, reply: Codec<A>, answer: (q: Q) => A) {
+    const [a, b] = shm.pair({ bytes: 64 * 1024, prefault: false });
+    const server = open(b, rpcCodec());
+    const seen: Q[] = [];
+    server.pipe(serve((q: Q) => (seen.push(q), answer(q)), { request, reply })).subscribe(server);
+    const wire = open(a, rpcCodec());
+    return { wire, seen, close: () => (wire.close(), server.close()) };
+  }
+
+  it.each([
+    ['request', BA, Long, /the request was written with schema [0-9a-f]{64}, this server reads [0-9a-f]{64}/],
+    ['reply', AB, Int, /the client reads replies with schema [0-9a-f]{64}, this server writes [0-9a-f]{64}/],
+  ] as const)('a client whose %s codec has the same layout but another schema gets SchemaMismatchError for every request; no handler runs', async (_, theirRequest, theirReply, message) => {
+    // Same bytes, other meaning: before, {a: 1, b: 2} arrived as {a: 2, b: 1}, and an int reply was read as a long, in silence.
+    const { wire, seen, close } = served(AB, Long, (q) => q.a * 10 + q.b);
+    const rpc = client(wire, { request: theirRequest as Codec<{ a: number; b: number }>, reply: theirReply as Codec<number> });
+    try {
+      for (let n = 0; n < 3; n++) {
+        const err = await failureOf<RemoteError>(request(rpc, { a: 1, b: 2 }));
+        expect(err).toBeInstanceOf(RemoteError);
+        expect([err.remoteName, err.remoteCode]).toEqual(['SchemaMismatchError', 'ERR_RXWIRE_SCHEMA_MISMATCH']);
+        expect(err.message).toMatch(message);
+        expect(err.remoteStack).toBeUndefined();
+      }
+      expect(seen).toEqual([]);
+    } finally {
+      rpc.close();
+      close();
+    }
+  });
+
+  it('the same codecs are served as before; the SCHEMA goes once, before the first request', async () => {
+    const { wire, seen, close } = served(AB, Long, (q) => q.a * 10 + q.b);
+    const before = wire.stats().sent;
+    const rpc = client(wire, { request: AB, reply: Long });
+    try {
+      expect(wire.stats().sent).toBe(before); // nothing until a request
+      expect(await firstValueFrom(request(rpc, { a: 1, b: 2 }))).toBe(12);
+      expect(await firstValueFrom(request(rpc, { a: 3, b: 4 }))).toBe(34);
+      expect(wire.stats().sent - before).toBe(3);
+      expect(seen).toEqual([{ a: 1, b: 2 }, { a: 3, b: 4 }]);
+    } finally {
+      rpc.close();
+      close();
+    }
+  });
+
+  it('a client that sends no SCHEMA (one written from PROTOCOL.md before it) is served unchecked; a malformed SCHEMA fails each request with DecodeError; only the first SCHEMA counts', async () => {
+    const input = new Subject<RpcEnvelope>();
+    const out: RpcEnvelope[] = [];
+    input.pipe(serve((n: number) => n + 1, { request: Long, reply: Long })).subscribe((e) => out.push(e));
+    input.next(withBody(1, RpcKind.REQUEST, bodyOf(Long, 1)));
+    expect(out.map((e) => [e.id, e.kind])).toEqual([[1, RpcKind.REPLY]]);
+    input.next(withBody(0, RpcKind.SCHEMA, Buffer.from([0x04, 0x61]))); // a string of 2 bytes, cut after one
+    input.next(schemas(Long, Long)); // too late: the first one counts
+    input.next(withBody(2, RpcKind.REQUEST, bodyOf(Long, 2)));
+    expect(out[1]).toMatchObject({ id: 2, kind: RpcKind.ERROR, error: { name: 'DecodeError', stack: null } });
+    input.complete();
+  });
+});
+
 describe('serve’s replies straight into the wire (operators/serve-reply.ts)', () => {
   // Both ends in this thread over a real shm pair; the server is `wire.pipe(serve(…)).subscribe(wire)`.
   const Str = codec('string');
@@ -1142,7 +1213,7 @@ describe('serve’s replies straight into the wire (operators/serve-reply.ts)', 
     // at once: QueueFullError past maxQueue, and the wire ended for every request on it.
     const [a, b] = shm.pair({ bytes: 64 * 1024, prefault: false });
     const server = open(b, rpcCodec(), { maxQueue: 1000 });
-    const serving = server.pipe(take(1), serve((n: number) => range(0, n), { request: Num, reply: Num })).subscribe(server);
+    const serving = server.pipe(take(2), serve((n: number) => range(0, n), { request: Num, reply: Num })).subscribe(server); // SCHEMA, REQUEST
     const wire = open(a, rpcCodec());
     const rpc = client(wire, { request: Num, reply: Num, timeout: Infinity });
     try {
