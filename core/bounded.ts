@@ -55,8 +55,14 @@ export function guardFor(schema: unknown): Guard | undefined {
       if (prim) return prim;
       const ref = named.get(s);
       if (!ref) throw new DecodeError(`unknown type ${s} in the writer's schema`);
-      // A recursive reference: resolved when called (the definition is done by then).
-      return { skip: (b, p, e, g) => ref.skip!(b, p, e, g), min: ref.min ?? 0 };
+      // A recursive reference: resolved when called (the definition is done by then), through a getter rather
+      // than a wrapper, so a level of nesting costs no extra stack frame (the walk must go as deep as avsc reads).
+      return {
+        get skip() {
+          return ref.skip!;
+        },
+        min: ref.min ?? 0,
+      };
     }
     if (Array.isArray(s)) {
       const branches = s.map(compile);
@@ -78,7 +84,7 @@ export function guardFor(schema: unknown): Guard | undefined {
         const fields = (t.fields ?? []).map((f) => compile(f.type));
         slot.min = fields.reduce((n, f) => n + f.min, 0);
         slot.skip = (b, p, e, g) => {
-          for (const f of fields) p = f.skip(b, p, e, g);
+          for (let i = 0; i < fields.length; i++) p = fields[i].skip(b, p, e, g);
           return p;
         };
         return slot as { skip: Skip; min: number };
@@ -105,7 +111,14 @@ export function guardFor(schema: unknown): Guard | undefined {
   const root = compile(schema);
   if (!unbounded) return undefined;
   return (buf, start, end) => {
-    const stop = root.skip(buf, start, end, { empty: MAX_EMPTY_ITEMS });
+    let stop: number;
+    try {
+      stop = root.skip(buf, start, end, { empty: MAX_EMPTY_ITEMS });
+    } catch (err) {
+      // A value nested deeper than this thread's stack: hostile or not, it cannot be read here.
+      if (err instanceof RangeError) throw new DecodeError(`the value nests too deep to read (${err.message})`);
+      throw err;
+    }
     if (stop !== end) throw new DecodeError(`${end - stop} trailing bytes after a value`);
   };
 }
@@ -115,28 +128,45 @@ function blocks(item: { skip: Skip; min: number }, key: { skip: Skip; min: numbe
   const min = item.min + (key?.min ?? 0);
   return {
     min: 1,
+    // Few locals here: this frame is on the stack once per level of nesting (see header).
     skip: (b, p, e, g) => {
       for (;;) {
-        let count = varint(b, p, e);
-        p = count.next;
-        if (count.value === 0) return p;
-        let n = count.value;
-        if (n < 0) {
-          n = -n;
-          const size = varint(b, p, e); // the block's byte size: skip by it
-          if (size.value < 0) throw new DecodeError(`negative block size ${size.value}`);
-          p = size.next;
-        }
-        if (min > 0 ? n * min > e - p : (g.empty -= n) < 0) {
-          throw new DecodeError(`a block of ${n} items cannot fit in the ${e - p} bytes left`);
-        }
-        for (let i = 0; i < n; i++) {
+        const block = header(b, p, e, g, min);
+        if (block.items === 0) return block.start;
+        p = block.start;
+        for (let i = 0; i < block.items; i++) {
           if (key) p = key.skip(b, p, e, g);
           p = item.skip(b, p, e, g);
         }
+        // Else a reader that skips the block (one resolving another schema) reads its items' bytes as the next
+        // block's count: ten bytes could then count 2^40 empty items, past this walk.
+        if (block.end >= 0 && p !== block.end) throw new DecodeError(`a block said it ends at byte ${block.end}; its items end at ${p}`);
       }
     },
   };
+}
+
+/**
+ * One block's header at `p`: its item count (0: the last block) checked against the bytes left (items of
+ * `min` bytes) or the empty-item budget, where its items start, and where it ends when it gives its byte size
+ * (a negative count), else -1.
+ */
+function header(b: Uint8Array, p: number, e: number, g: Budget, min: number): { items: number; start: number; end: number } {
+  const count = varint(b, p, e);
+  let items = count.value;
+  let start = count.next;
+  let end = -1;
+  if (items < 0) {
+    items = -items;
+    const size = varint(b, start, e);
+    if (size.value < 0) throw new DecodeError(`negative block size ${size.value}`);
+    start = size.next;
+    end = within(start + size.value, e);
+  }
+  if (items > 0 && (min > 0 ? items * min > e - start : (g.empty -= items) < 0)) {
+    throw new DecodeError(`a block of ${items} items cannot fit in the ${e - start} bytes left`);
+  }
+  return { items, start, end };
 }
 
 function varint(b: Uint8Array, p: number, e: number): { value: number; next: number } {
