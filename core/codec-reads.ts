@@ -15,6 +15,7 @@
 import * as avro from 'avsc';
 import type { Tap } from './codec-tap';
 import { CheckedInt, ExactLong, readLongAsDouble } from './codec-long';
+import { EncodeError } from './errors';
 
 /**
  * The scratch a number is assembled in, byte by byte (little-endian
@@ -122,13 +123,26 @@ export class FastFloat extends avro.types.FloatType {
     return end > tap.buf.length ? 0 : floatAt(tap.buf, pos);
   }
 
+  /** A number a float holds: NaN and ±Infinity, and finite numbers within its range (avsc took 1e40 and wrote Infinity). */
+  _check(value: unknown, _flags: number, hook?: (value: unknown, type: avro.Type) => void): boolean {
+    const ok = typeof value === 'number' && !floatOverflow(value);
+    if (!ok && hook) hook(value, this);
+    return ok;
+  }
+
   _write(tap: Tap, value: unknown): void {
     if (typeof value !== 'number') return avscFloatWrite.call(this, tap, value);
+    if (floatOverflow(value)) throw new EncodeError('float', 'a number within the range of a float (±3.4028234663852886e38)', value);
     const pos = tap.pos;
     const end = pos + 4;
     tap.pos = end;
     if (end <= tap.buf.length) putFloat(tap.buf, pos, value);
   }
+}
+
+/** A finite number a float would write as ±Infinity. */
+function floatOverflow(value: number): boolean {
+  return Number.isFinite(value) && !Number.isFinite(Math.fround(value));
 }
 
 /** The longest string read here; a longer one goes through avsc (`utf8Slice` costs the same whatever the length). */

@@ -57,8 +57,32 @@ export class StrictString extends avro.types.StringType {
   }
 }
 
-/** avsc's map type, refusing keys with lone surrogates when values are checked. */
+/** avsc's map type, refusing keys with lone surrogates when values are checked, and reading `__proto__` as a key. */
 export class StrictKeysMap extends avro.types.MapType {
+  /**
+   * avsc's read, but a key `__proto__` becomes an own property: avsc's
+   * `val[key] = …` set the decoded object's prototype to the value instead
+   * (the key lost, and the peer's object behind every property look-up).
+   */
+  _read(tap: Tap): Record<string, unknown> {
+    const values = (this as unknown as { valuesType: { _read(tap: Tap): unknown } }).valuesType;
+    const t = tap as Tap & { readLong(): number; skipLong(): void; readString(): string };
+    const val: Record<string, unknown> = {};
+    for (let n = t.readLong(); n !== 0; n = t.readLong()) {
+      if (n < 0) {
+        n = -n;
+        t.skipLong(); // the block's byte size
+      }
+      while (n-- > 0) {
+        const key = t.readString();
+        const value = values._read(tap);
+        if (key === '__proto__') Object.defineProperty(val, key, { value, enumerable: true, writable: true, configurable: true });
+        else val[key] = value;
+      }
+    }
+    return val;
+  }
+
   _check(val: unknown, flags: number, hook?: Hook, path?: string[]): boolean {
     const check = (avro.types.MapType.prototype as unknown as Internals)._check;
     if (!check.call(this, val, flags, hook, path)) return false;
@@ -75,14 +99,41 @@ export class StrictKeysMap extends avro.types.MapType {
   }
 }
 
-/** The `typeHook` for `avro.Type.forSchema` that builds the strict types above. */
+/**
+ * avsc's enum type, whose symbols are own properties only: avsc looks a
+ * value up in a plain object, so `'toString'` or `'constructor'` passed its
+ * check and was written as symbol 0.
+ */
+export class StrictEnum extends avro.types.EnumType {
+  _check(val: unknown, _flags: number, hook?: Hook): boolean {
+    const ok = typeof val === 'string' && Object.hasOwn(this.indices, val);
+    if (!ok && hook) hook(val, this);
+    return ok;
+  }
+
+  _write(tap: Tap, val: unknown): void {
+    if (typeof val !== 'string' || !Object.hasOwn(this.indices, val)) throw new EncodeError(this.name ?? 'enum', `one of ${this.symbols.join(', ')}`, val);
+    (tap as Tap & { writeLong(n: number): void }).writeLong(this.indices[val]);
+  }
+
+  private get indices(): Record<string, number> {
+    return (this as unknown as { _indices: Record<string, number> })._indices;
+  }
+}
+
+/**
+ * The `typeHook` for `avro.Type.forSchema` that builds the strict types
+ * above. A `logicalType` changes nothing: codecs register no logical types,
+ * so avsc reads such a string or map as a plain one (and a lone surrogate
+ * in a `uuid` string was let through).
+ */
 export function strictStrings(schema: avro.Schema, opts: unknown): avro.Type | undefined {
   if (schema === 'string') return new StrictString();
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return undefined;
-  const { type, logicalType } = schema as { type?: unknown; logicalType?: unknown };
-  if (logicalType !== undefined) return undefined;
+  const { type } = schema as { type?: unknown };
   if (type === 'string') return new StrictString();
   if (type === 'map') return new StrictKeysMap(schema, opts);
+  if (type === 'enum') return new StrictEnum(schema, opts);
   return undefined;
 }
 

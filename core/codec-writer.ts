@@ -31,7 +31,7 @@
 import * as avro from 'avsc';
 import { FastDouble, FastFloat } from './codec-reads';
 import { ExactLong } from './codec-long';
-import { StrictKeysMap, StrictString, wellFormed } from './codec-strings';
+import { StrictEnum, StrictKeysMap, StrictString, wellFormed } from './codec-strings';
 import type { Tap } from './codec-tap';
 
 /** Anything with avsc's internal write: the types themselves, and the writers made here. */
@@ -71,6 +71,7 @@ const STRICT = new Set<object>(
     StrictString,
     avro.types.BytesType,
     avro.types.EnumType,
+    StrictEnum,
     avro.types.FixedType,
   ].map((c) => c.prototype as object),
 );

@@ -32,7 +32,11 @@ function walk(node: unknown, namespace: string, seen: Map<string, string>): unkn
     if (before === text) return full;
     if (before === undefined) seen.set(full, text);
     if (!Array.isArray(def.fields)) return def;
-    const fields = (def.fields as Record<string, unknown>[]).map((field) => ({ ...field, type: walk(field.type, space, seen) }));
+    const fields = (def.fields as Record<string, unknown>[]).map((field) => {
+      // avsc's records set `this.__proto__`: the field would be lost, its value made the record's prototype.
+      if (field.name === '__proto__') throw new TypeError(`codec: ${full} has a field named __proto__, which a JavaScript object cannot hold as its own`);
+      return { ...field, type: walk(field.type, space, seen) };
+    });
     return { ...def, fields };
   }
   if (type === 'array') return { ...def, items: walk(def.items, namespace, seen) };

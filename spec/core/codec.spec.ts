@@ -192,6 +192,57 @@ describe('codec', () => {
       expect(err).toMatchObject({ path: 'Msg.text' });
     });
 
+    it("an enum takes its own symbols only: 'toString', 'constructor', '__proto__' were written as symbol 0", () => {
+      const Color = codec({ type: 'enum', name: 'Color', symbols: ['RED', 'GREEN'] } as const);
+      const Box = codec({ type: 'record', name: 'Box', fields: [{ name: 'c', type: { type: 'enum', name: 'C', symbols: ['A', 'B'] } }] } as const);
+      for (const symbol of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']) {
+        expect(catchError(() => Color.encode(symbol as never))).toBeInstanceOf(EncodeError);
+        expect(catchError(() => Box.encode({ c: symbol as never }))).toMatchObject({ code: ErrorCode.ENCODE, path: 'Box.c' });
+        expect(catchError(() => Box.check({ c: symbol }))).toBeInstanceOf(EncodeError);
+        const Fast = codec(Box.schema as never, { validate: false }) as typeof Box;
+        expect(catchError(() => Fast.encode({ c: symbol as never }))).toBeInstanceOf(EncodeError);
+      }
+      expect(Color.decode(Color.encode('GREEN'))).toBe('GREEN');
+    });
+
+    it('a map key __proto__ is read as a key, not as the decoded object’s prototype', () => {
+      const Tags = codec({ type: 'map', values: 'int' } as const);
+      // Two keys, "__proto__" → 5 and "a" → 1, as any writer may send them.
+      const read = Tags.decode(Buffer.from('04125f5f70726f746f5f5f0a02610200', 'hex'));
+      expect(Object.getPrototypeOf(read)).toBe(Object.prototype);
+      expect(Object.keys(read)).toEqual(['__proto__', 'a']);
+      expect(Object.getOwnPropertyDescriptor(read, '__proto__')?.value).toBe(5);
+      const own = JSON.parse('{"__proto__": {"isAdmin": 1}, "b": {}}') as Record<string, never>;
+      const Nested = codec({ type: 'map', values: { type: 'map', values: 'int' } } as const);
+      const back = Nested.decode(Nested.encode(own));
+      expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+      expect((back as Record<string, unknown>).isAdmin).toBeUndefined();
+      expect(Object.keys(back)).toEqual(['__proto__', 'b']);
+    });
+
+    it('a record field named __proto__ is refused by codec() with a TypeError (avsc made its value the prototype)', () => {
+      expect(() => codec({ type: 'record', name: 'P', fields: [{ name: '__proto__', type: 'int' }] } as never)).toThrow(/P has a field named __proto__/);
+    });
+
+    it('a string or map with a logicalType is checked as any other (a lone surrogate in a uuid was let through)', () => {
+      const Id = codec({ type: 'string', logicalType: 'uuid' } as never);
+      expect(catchError(() => Id.encode('a\uD800b'))).toBeInstanceOf(EncodeError);
+      const Ids = codec({ type: 'record', name: 'Ids', fields: [{ name: 'id', type: { type: 'string', logicalType: 'uuid' } }, { name: 'm', type: { type: 'map', values: 'int', logicalType: 'x' } }] } as never);
+      expect(catchError(() => Ids.encode({ id: 'a\uDC00', m: {} }))).toMatchObject({ path: 'Ids.id' });
+      expect(catchError(() => Ids.encode({ id: 'a', m: { 'k\uD800': 1 } }))).toBeInstanceOf(EncodeError);
+      expect(Id.decode(Id.encode('5f1c'))).toBe('5f1c');
+    });
+
+    it('a finite number past the range of a float is refused (1e40 was written as Infinity); NaN and ±Infinity still go', () => {
+      const F = codec({ type: 'record', name: 'F', fields: [{ name: 'f', type: 'float' }] } as const);
+      for (const f of [1e40, -3.5e38, Number.MAX_VALUE]) {
+        expect(catchError(() => F.encode({ f }))).toMatchObject({ code: ErrorCode.ENCODE, path: 'F.f' });
+        expect(catchError(() => codec('float').encode(f))).toBeInstanceOf(EncodeError);
+      }
+      for (const f of [3.4028234663852886e38, -3.4028234663852886e38, 1.5, Infinity, -Infinity]) expect(F.decode(F.encode({ f })).f).toBe(f);
+      expect(F.decode(F.encode({ f: NaN })).f).toBeNaN();
+    });
+
     it('every well-formed string round-trips unchanged, surrogate pairs included', () => {
       const value = { text: 'é ü 😀 \uD83D\uDE00 中文 \u0000', tags: { 'ключ': '値' }, notes: ['x'.repeat(200) + '😀', null] };
       expect(Msg.decode(Msg.encode(value))).toEqual(value);
