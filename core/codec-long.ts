@@ -67,6 +67,9 @@ export class CheckedInt extends avro.types.IntType {
 export function readLongAsDouble(tap: Tap): number {
   const at = tap.pos;
   const n = (tap as LongTap).readLong();
+  // A long is at most 10 bytes; avsc reads on through any run of continuation bytes (80 80 … 00 read as 0).
+  // Past the end of the buffer the codec reports the value truncated, as for any read.
+  if (tap.pos - at > 10 && tap.pos <= tap.buf.length) throw new Error(`invalid long: a varint of ${tap.pos - at} bytes`);
   // avsc is exact while the form is at most 2^53, i.e. |n| < 2^52; a rounded form reads as ±2^52 or beyond.
   if (n < 2 ** 52 && n > -(2 ** 52)) return n;
   const end = tap.pos;

@@ -87,6 +87,15 @@ describe('a long over the whole range', () => {
     }
   });
 
+  test('a varint of more than 10 bytes is no long: DecodeError, whatever it would sum to (80 … 00 was read as 0)', () => {
+    const AsDouble = codec('double').resolve(Long.schema as never);
+    for (const hex of ['8080808080808080808000', '81' + '80'.repeat(38) + '00', 'ff'.repeat(10) + '00']) {
+      expect(() => Long.decode(Buffer.from(hex, 'hex'))).toThrow(DecodeError);
+      expect(() => AsDouble.decode(Buffer.from(hex, 'hex'))).toThrow(DecodeError);
+    }
+    expect(Long.decode(Buffer.from('80808080808080808000', 'hex'))).toBe(0); // ten bytes: a long, if not the shortest form
+  });
+
   test('truncated: a long cut anywhere is a DecodeError', () => {
     const bytes = reference(-MAX);
     for (let cut = 0; cut < bytes.length; cut++) expect(() => Long.decode(bytes.subarray(0, cut))).toThrow(DecodeError);
