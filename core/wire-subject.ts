@@ -11,27 +11,9 @@ import { FairTurn } from './fair-turn';
 import { Inbox } from './inbox';
 import { checkMaxQueue } from './options';
 import { Outbox } from './outbox';
+import type { WireOptions } from './wire-options';
 
-/** Options every transport's `open` accepts. */
-export interface WireOptions {
-  /**
-   * How many values `next` may hold locally while the transport's window is
-   * full. One more errors the wire with `QueueFullError` (values already
-   * taken are still sent). `send` never fails so: it waits, however long the
-   * queue; the values of waiting `send`s do count toward this bound.
-   * Default 65536; `Infinity` for no bound (memory is then the caller's).
-   */
-  maxQueue?: number;
-  /**
-   * Pause reading while values from `next` wait for room (default true): a
-   * stage that echoes what it reads then passes its output's backpressure on
-   * to its input. Turn it off where one thread both reads and writes many
-   * links at once (the runtime's all-to-all channels): there, pausing reads
-   * while a peer's ring is full could stop two workers each waiting on the
-   * other.
-   */
-  pauseReadsWhileQueued?: boolean;
-}
+export type { WireOptions } from './wire-options';
 
 /**
  * An RxJS `Subject` over one end of a transport.
@@ -73,6 +55,10 @@ export interface WireOptions {
  * a direct caller who wants each failure back: `send` (waits for room, rejects with the typed
  * error) and `trySend` (false when full, throws the typed error). All three share one FIFO order.
  */
+const THROTTLED = 1;
+const SLICED = 2;
+const HELD = 4;
+
 export class WireSubject<T, in In = never> extends Subject<T> {
   private readonly channel: Channel<T>;
   private readonly pauseReadsWhileQueued: boolean;
@@ -80,10 +66,8 @@ export class WireSubject<T, in In = never> extends Subject<T> {
   private readonly outbox: Outbox<T>;
   /** The reader accepted this end's schema (until then, values taken are held unsent by the transport). */
   private accepted = false;
-  /** Reading is paused while values from `next` wait for room. */
-  private throttled = false;
-  /** Reading is paused while delivered values wait for a turn of the event loop. */
-  private sliced = false;
+  /** Why reading is paused, a bit each: values from `next` wait for room, delivered values wait for a turn, `holdReading`. */
+  private paused = 0;
   private readonly turns = new FairTurn();
   /**
    * @internal The `serve` answering straight into this wire (one at most): told when the far side closes the
@@ -104,9 +88,9 @@ export class WireSubject<T, in In = never> extends Subject<T> {
     checkMaxQueue(maxQueue);
     this.inbox = new Inbox<T>({
       // Not while this end is paused (a full way, a slice waiting): `setPaused` resumes it when both are over.
-      resume: () => this.throttled || this.sliced || this.channel.resume(),
+      resume: () => this.paused !== 0 || this.channel.resume(),
       stop: () => this.channel.stop(),
-      hold: (on) => this.setPaused('sliced', on),
+      hold: (on) => this.setPaused(SLICED, on),
       stats: () => this.stats(),
     });
     this.outbox = new Outbox<T>(
@@ -118,11 +102,11 @@ export class WireSubject<T, in In = never> extends Subject<T> {
           this.channel.hold(true);
           // Read no more until this end can send again: a stage that echoes
           // what it reads passes its output's backpressure on to its input.
-          if ((byNext || this.server) && this.pauseReadsWhileQueued) this.setPaused('throttled', true);
+          if ((byNext || this.server) && this.pauseReadsWhileQueued) this.setPaused(THROTTLED, true);
         },
         emptied: () => {
           this.channel.hold(false);
-          this.setPaused('throttled', false);
+          this.setPaused(THROTTLED, false);
         },
         ended: (ending) => (ending.kind === 'complete' ? this.channel.complete() : this.channel.error(ending.error)),
         failed: (err) => this.failOutgoing(err),
@@ -255,13 +239,17 @@ export class WireSubject<T, in In = never> extends Subject<T> {
     this.inbox.end({ kind: 'error', error: err });
   }
 
-  /** Pauses reading while either reason holds; resumes when neither does (and the end still reads). */
-  private setPaused(reason: 'throttled' | 'sliced', on: boolean): void {
-    const before = this.throttled || this.sliced;
-    this[reason] = on;
-    const after = this.throttled || this.sliced;
-    if (before === after) return;
-    if (after) this.channel.pause();
+  /** @internal Pauses reading while `on`, for a reason outside this end (a stage step's way out waiting for room). */
+  holdReading(on: boolean): void {
+    this.setPaused(HELD, on);
+  }
+
+  /** Pauses reading while any reason holds; resumes when none does (and the end still reads). */
+  private setPaused(reason: number, on: boolean): void {
+    const before = this.paused;
+    this.paused = on ? before | reason : before & ~reason;
+    if ((before === 0) === (this.paused === 0)) return;
+    if (this.paused !== 0) this.channel.pause();
     else if (this.inbox.reading) this.channel.resume();
   }
 

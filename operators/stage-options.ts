@@ -37,7 +37,10 @@ export interface StageOptions<I, O> {
    * goes to the worker with the fewest inputs in flight.
    */
   key?: (value: I) => KeyValue;
-  /** Bytes of each shared ring, a power of two from 256 to 2^30; each worker has four. Default 256 KiB. */
+  /**
+   * Bytes of each shared ring, a power of two from 256 to 2^30; each worker has four. Default 256 KiB.
+   * One value must fit a ring (else FrameError); the outputs of one input that do not fit together go in parts.
+   */
   bytes?: number;
 }
 

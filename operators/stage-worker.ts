@@ -24,6 +24,8 @@ import type { Codec } from '../core/codec';
 import { open } from '../transports/open';
 import { codecFrom } from '../pool/types';
 import { AFTER, BEFORE, inputCodec, outputCodec, type Input, type Output, type StageSetup } from './stage-internals';
+import { StageSender } from './stage-sender';
+import type { WireSubject } from '../core/wire-subject';
 
 export async function run(userExport: unknown, setup: unknown, _index: number): Promise<{ value: unknown; release(): void }> {
   const { down: downEnd, up: upEnd, input, output, chained = false } = setup as StageSetup;
@@ -35,7 +37,7 @@ export async function run(userExport: unknown, setup: unknown, _index: number): 
   // Chained (a pipeline step after the first): the previous step's envelopes.
   const down = open<Input<unknown> | Output<unknown>>(downEnd, chained ? outputCodec<unknown>(input) : inputCodec<unknown>(input));
   down.complete(); // this end only reads
-  // The main thread bounds the inputs in flight; what one input yields is not bounded here.
+  // The main thread bounds the inputs in flight, the way up's room this worker's reading (stage-sender.ts).
   const up = open(upEnd, upCodec, { maxQueue: Infinity });
   let downSub: Subscription | undefined;
   let outSub: Subscription | undefined;
@@ -65,21 +67,22 @@ export async function run(userExport: unknown, setup: unknown, _index: number): 
     const fail = (err: unknown) => {
       if (failed) return;
       failed = true;
+      sender.flush(); // what the operator emitted before it failed goes first
       up.error(err);
       release();
       reject(err);
     };
-    /** Sends an envelope; a value that does not fit `output` fails the run with its EncodeError. */
-    const send = (envelope: Output<unknown>) => {
+    // In order onto the way up, holding the way in while it is full, splitting what cannot fit (stage-sender.ts).
+    // A value too large for the ring alone fails this run, named after this worker, not after the next step.
+    const sender = new StageSender(up, down as WireSubject<unknown>, fail);
+    /** Sends an envelope (`ready` once the reader accepted the way up); a value that does not fit `output` fails the run. */
+    const send = (envelope: Output<unknown>, ready?: () => void) => {
       try {
         for (const value of envelope.values) outputs.check(value);
       } catch (err) {
         return fail(err);
       }
-      up.next(envelope);
-      // One the way up refused (too large for the ring: FrameError) ended it: this worker's run fails with it,
-      // so the failure is named after this worker, not after the next step, which only heard of it.
-      if (up.hasError) fail(up.thrownError);
+      sender.send(envelope, ready);
     };
     outSub = (out$ as Observable<unknown>).subscribe({
       next: (value) => {
@@ -93,26 +96,34 @@ export async function run(userExport: unknown, setup: unknown, _index: number): 
         // Completed during a push (`take`): that input's outputs go first, and it is done.
         if (collecting) send({ seq: current, values: collecting, last: true });
         collecting = null;
-        up.complete();
-        resolve({ value: undefined, release });
+        sender.end(() => {
+          up.complete();
+          resolve({ value: undefined, release });
+        });
       },
     });
-    // What the operator emitted while being subscribed (`startWith`), and the
-    // mark that this worker is ready: the main thread emits no input's outputs
-    // (ordered) before every worker's.
-    if (!failed && !completed) send({ seq: BEFORE, values: collecting ?? [], last: true });
-    collecting = null;
-    if (failed || completed) return;
     /** Chained: an upstream failure goes on down the chain; this worker's run ends without failing. */
     const passOn = (err: unknown) => {
       if (failed || completed) return;
       completed = true;
       outSub?.unsubscribe();
-      up.error(err);
-      resolve({ value: undefined, release });
+      sender.end(() => {
+        up.error(err);
+        resolve({ value: undefined, release });
+      });
     };
-    downSub = down.subscribe({
-      next: (envelope) => {
+    /** Reads the inputs: once the reader of the way up has accepted it, so nothing this worker emits waits unsent in its memory (a thread that died then lost it). */
+    const read = () => {
+      if (failed || completed) return;
+      downSub = down.subscribe(inputs);
+    };
+    // What the operator emitted while being subscribed (`startWith`), and the
+    // mark that this worker is ready: the main thread emits no input's outputs
+    // (ordered) before every worker's.
+    if (!failed && !completed) send({ seq: BEFORE, values: collecting ?? [], last: true }, read);
+    collecting = null;
+    const inputs = {
+      next: (envelope: Input<unknown> | Output<unknown>) => {
         if (failed || completed) return;
         const { seq } = envelope;
         const values = chained ? (envelope as Output<unknown>).values : [(envelope as Input<unknown>).value];
@@ -130,6 +141,6 @@ export async function run(userExport: unknown, setup: unknown, _index: number): 
         current = AFTER;
         in$.complete();
       },
-    });
+    };
   });
 }

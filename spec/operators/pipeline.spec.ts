@@ -4,7 +4,8 @@
  * travel down the chain, early unsubscribe; no thread outlives a test.
  */
 import { promises as fs } from 'node:fs';
-import { concat, EMPTY, from, interval, lastValueFrom, map, Observable, range, Subject, take, tap, throwError, toArray } from 'rxjs';
+import { BroadcastChannel } from 'node:worker_threads';
+import { concat, EMPTY, from, interval, lastValueFrom, map, Observable, of, range, Subject, take, tap, throwError, toArray } from 'rxjs';
 import { EncodeError, FrameError, WorkerError } from '../../core/errors';
 import { raw } from '../../core/codec';
 import { WireSubject } from '../../core/wire-subject';
@@ -121,6 +122,16 @@ describe('failures', () => {
     expect((err as WorkerError).workerIndex).toBe(2);
   });
 
+  test('a step whose thread dies before the next step has loaded: what it sent for its inputs comes out first', async () => {
+    // Before, a step read its inputs before the next step accepted its way up: what it sent waited in its own
+    // memory, and died with its thread (no value came out).
+    const exit = step(worker('stage-exit'), { input: N, output: N });
+    const slow = step(worker('pipeline-slow-import'), { input: N, output: N });
+    const got: unknown[] = [];
+    const err = await failure(lastValueFrom(range(0, 10).pipe(pipeline(exit, slow), tap((v) => got.push(v)))));
+    expect([(err as WorkerError).workerIndex, got]).toEqual([0, [0, 1]]);
+  });
+
   describe('what a failing step sent before its failure comes out first', () => {
     // The crew's news of the failure came before the chain's last ring was read: values were lost.
     const echo = step(worker('stage-echo'), { input: N, output: N });
@@ -208,6 +219,32 @@ describe('failures', () => {
     const source = concat(lines(5), throwError(() => boom));
     const err = await failure(lastValueFrom(source.pipe(pipeline(parseStep, keepStep, totalStep), toArray())));
     expect(err).toBe(boom);
+  });
+});
+
+describe('backpressure and records', () => {
+  test('a slow step holds back the step before it: that step reads a ring or two ahead, not its whole input', async () => {
+    // Before, a step read on while its way up was full, keeping what it could not send in its own memory.
+    const reports = new BroadcastChannel('pipeline-counted');
+    let mostRead = 0;
+    reports.onmessage = (event) => (mostRead = Math.max(mostRead, (event as { data: number }).data));
+    try {
+      const counted = step(worker('pipeline-counted'), { input: N, output: N, bytes: 4096 });
+      const sluggish = step(worker('pipeline-sluggish'), { input: N, output: N, bytes: 4096 });
+      const out = await lastValueFrom(range(0, 20_000).pipe(pipeline(counted, sluggish), take(100), toArray()));
+      expect(out).toEqual([...Array(100).keys()]);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the reports still on their way
+      expect(mostRead).toBeGreaterThan(0); // it did report
+      expect(mostRead).toBeLessThan(5000); // two 4 KiB rings hold a few hundred; before, all 20000 were read
+    } finally {
+      reports.close();
+    }
+  });
+
+  test('the outputs of one input larger than a ring are sent in parts, in order', async () => {
+    const fan = step(worker('stage-fan'), { input: N, output: N });
+    const out = await lastValueFrom(of(100_000, 3).pipe(pipeline(fan, step(worker('stage-echo'), { input: N, output: N })), toArray()));
+    expect(out).toEqual([...Array(100_000).keys(), 0, 1, 2]);
   });
 });
 

@@ -176,6 +176,14 @@ describe('failures', () => {
     expect(err).toBeInstanceOf(EncodeError);
   });
 
+  test.each([true, false])('the outputs of one input larger than a ring are sent in parts (ordered: %s)', async (ordered) => {
+    // Before, all of one input's outputs went as one record: past the ring, FrameError and nothing delivered.
+    const out = await lastValueFrom(of(100_000, 5, 100_000).pipe(stage(worker('fan'), { input: N, output: N, workers: 2, ordered }), toArray()));
+    const expected = [...Array(100_000).keys(), 0, 1, 2, 3, 4, ...Array(100_000).keys()];
+    if (ordered) expect(out).toEqual(expected);
+    else expect(out.length).toBe(expected.length);
+  });
+
   test('an input that does not fit stops a synchronous source at once: it is not run to its end', async () => {
     let pulled = 0;
     const endless = new Observable<number>((subscriber) => {
