@@ -46,3 +46,11 @@ export function checkMaxQueue(maxQueue: unknown, name = 'options.maxQueue'): voi
     throw new RangeError(`${name} must be a non-negative integer or Infinity`);
   }
 }
+
+/**
+ * Checks that a numeric option is a number at all: a string or `null` is the wrong type (TypeError), before its
+ * range is checked (RangeError), as the `@throws` of the APIs say.
+ */
+export function checkNumber(value: unknown, name: string): asserts value is number {
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, not ${value === null ? 'null' : typeof value}`);
+}

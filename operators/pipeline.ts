@@ -2,7 +2,7 @@ import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import { isCodec, type Codec } from '../core/codec';
 import { WorkerError, failedHere, isRemote } from '../core/errors';
 import type { WireSubject } from '../core/wire-subject';
-import type { ModuleRef } from '../threads/load-module';
+import { checkModuleRef, type ModuleRef } from '../threads/load-module';
 import { startWorkers, type Crew } from '../threads/start';
 import { runnerPath } from '../threads/worker';
 import { open } from '../transports/open';
@@ -10,7 +10,7 @@ import { pair, shmTransferList, type ShmEnd } from '../transports/shm';
 import { specOf } from '../pool/types';
 import { LAST_VALUES_MS, inputCodec, outputCodec, type Input, type Output, type StageSetup } from './stage-internals';
 import { checkRingBytes } from '../transports/shm/layout';
-import { checkKnown } from '../core/options';
+import { checkKnown, checkNumber } from '../core/options';
 import { Chained } from '../core/chained';
 
 /** Options of {@link step}. */
@@ -56,12 +56,13 @@ export interface Step<I, O> {
  * @throws TypeError, RangeError at once for an option of the wrong type or out of range (naming it)
  */
 export function step<I, O>(module: ModuleRef, options: StepOptions<I, O>): Step<I, O> {
-  if (typeof module !== 'string' && !(module instanceof URL)) throw new TypeError('step: module must be a path or a file: URL');
+  checkModuleRef(module, 'step: module');
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('step: options must be an object with the codecs `input` and `output`');
   }
   checkKnown(options, KNOWN, 'step: options');
   const { workers = 1, input, output, bytes = 256 * 1024 } = options;
+  checkNumber(workers, 'options.workers');
   if (workers !== 1) throw new RangeError('options.workers must be 1: a pipeline step runs on one worker for now');
   if (!isCodec(input)) throw new TypeError('options.input must be a codec (from codec(schema), or raw)');
   if (!isCodec(output)) throw new TypeError('options.output must be a codec (from codec(schema), or raw)');
@@ -286,7 +287,7 @@ function checkSteps(steps: Step<unknown, unknown>[]): void {
     const made = typeof s === 'object' && s !== null && isCodec(s.input) && isCodec(s.output) && typeof s.bytes === 'number';
     if (!made) throw new TypeError(`pipeline: step ${index} must be made by step(module, options)`);
     // A look-alike of a step (an object literal, a spread of one) gets step()'s checks here, not a failure at subscribe.
-    if (typeof s.module !== 'string' && !(s.module instanceof URL)) throw new TypeError(`pipeline: step ${index}'s module must be a path or a file: URL`);
+    checkModuleRef(s.module, `pipeline: step ${index}'s module`);
     checkRingBytes(s.bytes, `pipeline: step ${index}'s bytes`);
     if (index > 0 && steps[index - 1].output.fingerprint !== s.input.fingerprint) {
       throw new TypeError(`pipeline: step ${index}'s input codec must have the schema of step ${index - 1}'s output codec`);

@@ -3,9 +3,9 @@
  */
 import { isCodec, type Codec } from '../core/codec';
 import type { KeyValue } from '../core/hash';
-import type { ModuleRef } from '../threads/load-module';
+import { checkModuleRef, type ModuleRef } from '../threads/load-module';
 import { checkRingBytes } from '../transports/shm/layout';
-import { checkKnown } from '../core/options';
+import { checkKnown, checkNumber } from '../core/options';
 
 /** Options of {@link stage}. */
 export interface StageOptions<I, O> {
@@ -60,17 +60,19 @@ const KNOWN: Record<keyof StageOptions<unknown, unknown>, true> = { workers: tru
 
 /** Validates `stage`'s arguments at the door, naming the one at fault. */
 export function checkOptions<I, O>(module: ModuleRef, options: StageOptions<I, O>): Checked<I, O> {
-  if (typeof module !== 'string' && !(module instanceof URL)) throw new TypeError('stage: module must be a path or a file: URL');
+  checkModuleRef(module, 'stage: module');
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('stage: options must be an object with the codecs `input` and `output`');
   }
   checkKnown(options, KNOWN, 'stage: options');
   const { workers = 1, input, output, ordered = true, inFlight, key, bytes = 256 * 1024 } = options;
+  checkNumber(workers, 'options.workers');
   if (!Number.isInteger(workers) || workers < 1) throw new RangeError('options.workers must be a positive integer');
   if (workers > 1024) throw new RangeError('options.workers must be at most 1024');
   if (!isCodec(input)) throw new TypeError('options.input must be a codec (from codec(schema), or raw)');
   if (!isCodec(output)) throw new TypeError('options.output must be a codec (from codec(schema), or raw)');
   if (typeof ordered !== 'boolean') throw new TypeError('options.ordered must be a boolean');
+  if (inFlight !== undefined) checkNumber(inFlight, 'options.inFlight');
   if (inFlight !== undefined && (!Number.isInteger(inFlight) || inFlight < 1)) throw new RangeError('options.inFlight must be a positive integer');
   if (key !== undefined && typeof key !== 'function') throw new TypeError('options.key must be a function of a value');
   checkRingBytes(bytes);

@@ -8,6 +8,17 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 /** A module given as a path (absolute, or relative to the working directory) or a `file:` URL. */
 export type ModuleRef = string | URL;
 
+/**
+ * Checks a module argument at the door: a path, or a `file:` URL (as a URL
+ * or a string); any other URL (`http:`) failed only when a worker tried it.
+ * @throws TypeError naming `api`
+ */
+export function checkModuleRef(module: unknown, api: string): asserts module is ModuleRef {
+  const url = module instanceof URL ? module.href : typeof module === 'string' && /^[a-z][a-z0-9+.-]+:\/\//i.test(module) ? module : undefined;
+  if ((typeof module === 'string' || module instanceof URL) && (url === undefined || url.startsWith('file:'))) return;
+  throw new TypeError(`${api} must be a path or a file: URL`);
+}
+
 /** The module's absolute path. */
 export function modulePath(module: ModuleRef): string {
   if (module instanceof URL) return fileURLToPath(module);

@@ -281,6 +281,11 @@ describe('steps are checked at the door', () => {
     ['output not a codec', () => step(worker('stage-echo'), { input: N, output: 'long' as never }), TypeError, /options\.output/],
     ['bytes not a power of two', () => step(worker('stage-echo'), { input: N, output: N, bytes: 1000 }), RangeError, /options\.bytes/],
     ['module a number', () => step(42 as never, { input: N, output: N }), TypeError, /module/],
+    // Wrong types were RangeErrors, and a URL other than file: failed only at subscribe.
+    ['bytes a string', () => step(worker('stage-echo'), { input: N, output: N, bytes: '4096' as never }), TypeError, /options\.bytes must be a number/],
+    ['workers a string', () => step(worker('stage-echo'), { input: N, output: N, workers: '1' as never }), TypeError, /options\.workers must be a number/],
+    ['module an http: URL', () => step(new URL('http://example.com/w.js'), { input: N, output: N }), TypeError, /step: module must be a path or a file: URL/],
+    ['module an http: URL as a string', () => step('https://example.com/w.js', { input: N, output: N }), TypeError, /file: URL/],
     ['no steps', () => pipeline(), TypeError, /at least one step/],
     ['not a step', () => pipeline({} as Step<unknown, unknown>), TypeError, /step 0/],
     // Look-alikes made without step(): their bad bytes or module failed only at subscribe.

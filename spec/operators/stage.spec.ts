@@ -362,6 +362,10 @@ describe('options are checked at the door', () => {
   test('RangeError for a number out of range, TypeError for a wrong type', () => {
     expect(() => stage(MAP, { ...io, workers: -1 })).toThrow(RangeError);
     expect(() => stage(MAP, { ...io, inFlight: 0 })).toThrow(RangeError);
+    // The wrong type is a TypeError (it was a RangeError), a URL other than file: is refused here (not at subscribe).
+    for (const wrong of [{ inFlight: '4' }, { inFlight: null }, { workers: '2' }, { bytes: '4096' }]) expect(() => stage(MAP, { ...io, ...(wrong as object) })).toThrow(/must be a number/);
+    expect(() => stage(new URL('http://example.com/w.js'), io)).toThrow(TypeError);
+    expect(() => stage(new URL(`file://${MAP}`), io)).not.toThrow();
     expect(() => stage(MAP, { output: Tagged } as never)).toThrow(TypeError);
   });
 

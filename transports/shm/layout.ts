@@ -207,6 +207,7 @@ const PAGE_BYTES = 4096;
  * @throws RangeError naming `name`
  */
 export function checkRingBytes(bytes: number, name = 'options.bytes'): void {
+  if (typeof bytes !== 'number') throw new TypeError(`${name} must be a number (a power of two from 256 to 2^30)`);
   if (!Number.isInteger(bytes) || bytes < 256 || bytes > 2 ** 30 || (bytes & (bytes - 1)) !== 0) {
     throw new RangeError(`${name} must be a power of two from 256 to 2^30`);
   }
