@@ -2,7 +2,7 @@
  * The options of `WorkerPool.spawn` (pool/pool.ts) and their check at the door.
  */
 import { isCodec, type Codec } from '../core/codec';
-import type { ModuleRef } from '../threads/load-module';
+import { checkModuleRef, type ModuleRef } from '../threads/load-module';
 import { MAX_CAPACITY } from './credits';
 import { checkRingBytes } from '../transports/shm/layout';
 import { checkKnown } from '../core/options';
@@ -45,9 +45,7 @@ export interface Checked<D, U> {
 export function checkOptions<D, U>(n: number, module: ModuleRef, options: PoolOptions<D, U>): Checked<D, U> {
   if (!Number.isInteger(n) || n < 1) throw new RangeError('WorkerPool.spawn: n (the number of workers) must be a positive integer');
   if (n > 1024) throw new RangeError('WorkerPool.spawn: n (the number of workers) must be at most 1024');
-  if (typeof module !== 'string' && !(module instanceof URL)) {
-    throw new TypeError('WorkerPool.spawn: module must be a path or a file: URL');
-  }
+  checkModuleRef(module, 'WorkerPool.spawn: module');
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('WorkerPool.spawn: options must be an object with the codecs `down` and `up`');
   }

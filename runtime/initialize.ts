@@ -5,7 +5,7 @@
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { WorkerError, asWorkerError } from '../core/errors';
-import { loadDefault, type ModuleRef } from '../threads/load-module';
+import { checkModuleRef, loadDefault, type ModuleRef } from '../threads/load-module';
 import { startWorkers } from '../threads/start';
 import { runnerPath } from '../threads/worker';
 import { toConfig, type ClusterConfig, type ConfigLike } from './config';
@@ -64,9 +64,7 @@ export interface Guards<R> {
  */
 export function initialize<R = unknown>(config: ConfigLike, module: ModuleRef, args?: unknown): Guards<R> {
   const checked = toConfig(config);
-  if (typeof module !== 'string' && !(module instanceof URL)) {
-    throw new TypeError('initialize: module must be a path or a file: URL');
-  }
+  checkModuleRef(module, 'initialize: module');
   if (checked.kind === 'thread') return inThisThread<R>(module, args);
   if (checked.kind === 'process') return inThreads<R>(setups(checked.workers, 0, checked.workers, args), module);
   if (checked.kind === 'nats') {

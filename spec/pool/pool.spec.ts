@@ -365,6 +365,7 @@ describe('WorkerPool', () => {
     expect(() => WorkerPool.spawn(1e9, WORKER, codecs)).toThrow(new RangeError('WorkerPool.spawn: n (the number of workers) must be at most 1024'));
     expect(() => WorkerPool.spawn(1.5, WORKER, codecs)).toThrow(RangeError);
     expect(() => WorkerPool.spawn(1, 42 as never, codecs)).toThrow(new TypeError('WorkerPool.spawn: module must be a path or a file: URL'));
+    expect(() => WorkerPool.spawn(1, new URL('https://example.com/w.js'), codecs)).toThrow(new TypeError('WorkerPool.spawn: module must be a path or a file: URL'));
     expect(() => WorkerPool.spawn(1, WORKER, undefined as never)).toThrow(TypeError);
     expect(() => WorkerPool.spawn(1, WORKER, { down: {} as never, up: Mark })).toThrow(/^options\.down must be a codec/);
     expect(() => WorkerPool.spawn(1, WORKER, { down: Down } as never)).toThrow(/^options\.up must be a codec/);

@@ -227,6 +227,7 @@ describe('configs', () => {
     for (const config of [Config.thread(), Config.process(2)]) {
       expect(() => initialize(config, 42 as never)).toThrow(TypeError);
       expect(() => initialize(config, undefined as never)).toThrow(/initialize: module must be a path or a file: URL/);
+      expect(() => initialize(config, 'http://example.com/w.js')).toThrow(/initialize: module must be a path or a file: URL/);
     }
     expect(liveThreads()).toBe(before);
   });
