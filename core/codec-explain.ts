@@ -10,7 +10,7 @@ import { EncodeError, SchemaMismatchError } from './errors';
 /** A type's name for messages: the record's name, the union of its branches, or the primitive. */
 export function typeName(type: avro.Type): string {
   if (type.name) return type.name;
-  if (type.typeName.startsWith('union')) return (type as unknown as { types: avro.Type[] }).types.map(typeName).join(' | ');
+  if (isUnion(type)) return branchesOf(type).map(typeName).join(' | ');
   return type.typeName;
 }
 
@@ -120,9 +120,11 @@ function findMismatch(reader: avro.Type, writer: avro.Type, path: string): { pat
         }
         continue;
       }
-      // Inside rxwire's envelope the path restarts at the user's type.
-      const [r, w] = isEnvelope(reader) ? unwrapCollections(field.type, match) : [field.type, match];
-      const inner = findMismatch(r, w, isEnvelope(reader) ? typeName(r) : `${path}.${field.name}`);
+      // Inside rxwire's envelope the path restarts at the user's type, in the field that carries it;
+      // the envelope's own fields (a request's `kind`, a stage's `seq`) are named as any others.
+      const carrier = isEnvelope(reader) && USER_VALUE_FIELDS.has(field.name);
+      const [r, w] = carrier ? unwrapCollections(field.type, match) : [field.type, match];
+      const inner = findMismatch(r, w, carrier ? typeName(r) : `${path}.${field.name}`);
       if (inner) return inner;
     }
     return undefined;
@@ -131,6 +133,14 @@ function findMismatch(reader: avro.Type, writer: avro.Type, path: string): { pat
     reader.createResolver(writer);
     return undefined;
   } catch {
+    if (isUnion(reader) && isUnion(writer)) {
+      // The branches of one name (or primitive) on both sides: the first that cannot resolve is named at this path.
+      for (const branch of branchesOf(writer)) {
+        const same = branchesOf(reader).find((b) => b.typeName === branch.typeName && b.name === branch.name);
+        const inner = same && findMismatch(same, branch, path);
+        if (inner) return inner;
+      }
+    }
     if (reader.typeName === 'array' && writer.typeName === 'array') {
       return findMismatch((reader as avro.types.ArrayType).itemsType, (writer as avro.types.ArrayType).itemsType, `${path}[]`);
     }
@@ -153,6 +163,17 @@ function unwrapCollections(reader: avro.Type, writer: avro.Type): [avro.Type, av
     }
   }
   return [reader, writer];
+}
+
+/** The fields of rxwire's envelopes that carry the user's values (core/frame.ts, operators/stage-internals.ts). */
+const USER_VALUE_FIELDS = new Set(['value', 'values']);
+
+function isUnion(type: avro.Type): boolean {
+  return type.typeName.startsWith('union');
+}
+
+function branchesOf(union: avro.Type): avro.Type[] {
+  return (union as unknown as { types: avro.Type[] }).types;
 }
 
 function isRecord(type: avro.Type): boolean {

@@ -87,6 +87,32 @@ describe('codec', () => {
   });
 
   describe('resolve (schema evolution)', () => {
+    it("names the field at fault as PROTOCOL.md's REJECT path says: an envelope's own field in full, a union's branch from its field", () => {
+      // Before, the envelope's own fields were named by their type alone ("int"), and a union's branch not at all.
+      const reason = (reader: { resolve(w: never): unknown }, writer: unknown) => {
+        const err = catchError(() => reader.resolve(writer as never)) as SchemaMismatchError;
+        return [err.path, err.reason];
+      };
+      const envelope = () => JSON.parse(JSON.stringify(rpcCodec().schema));
+      const kindAsString = envelope();
+      kindAsString.fields[1].type = 'string';
+      expect(reason(rpcCodec(), kindAsString)).toEqual(['rxwire.RpcEnvelope.kind', 'cannot read string as int']);
+      const errorName = envelope();
+      errorName.fields[3].type[1].fields[0].type = 'int';
+      expect(reason(rpcCodec(), errorName)).toEqual(['rxwire.RpcEnvelope.error.name', 'cannot read int as string']);
+      const U = codec({ type: 'record', name: 'U', fields: [{ name: 'o', type: ['null', { type: 'record', name: 'In', fields: [{ name: 'x', type: 'int' }] }] }] } as const);
+      const branch = JSON.parse(JSON.stringify(U.schema));
+      branch.fields[0].type[1].fields[0].type = 'string';
+      expect(reason(U, branch)).toEqual(['U.o.x', 'cannot read string as int']);
+      const input = inputCodec<unknown>({ kind: 'avro', schema: Trade.schema } as never);
+      const seq = JSON.parse(JSON.stringify(input.schema));
+      seq.fields[0].type = 'string';
+      expect(reason(input, seq)).toEqual(['RxwireStageInput.seq', 'cannot read string as long']);
+      const qty = JSON.parse(JSON.stringify(input.schema));
+      qty.fields[1].type.fields[4].type = 'string';
+      expect(reason(input, qty)).toEqual(['Trade.qty', 'cannot read string as int']);
+    });
+
     const V1 = codec({
       type: 'record',
       name: 'Quote',
