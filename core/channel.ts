@@ -36,9 +36,11 @@ export interface ChannelSink<T> {
   /**
    * The outgoing direction is closed by the other side: it stopped reading
    * (`stopped` true: what is still sent is dropped, not an error), or it
-   * refused the schema or is gone (`stopped` false).
+   * refused the schema or is gone (`stopped` false). `reported`: the
+   * incoming stream ends with `err` by itself, after what it holds (the peer
+   * gone, malformed bytes from it), so this end's subscribers need not be told.
    */
-  writeClosed(err: Error, stopped: boolean): void;
+  writeClosed(err: Error, stopped: boolean, reported?: boolean): void;
   /** Frames went out (for `stats$`). */
   flushed(): void;
   /**

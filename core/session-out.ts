@@ -146,7 +146,7 @@ export class Outgoing<T> {
    * The reader stopped (`stopped`), refused the schema, or is gone: nothing
    * more is written; held values are dropped unsent.
    */
-  close(err: Error, stopped: boolean, cut = false): void {
+  close(err: Error, stopped: boolean, cut = false, reported = cut): void {
     this.cut ||= cut;
     if (this.done && this.ending === undefined) return;
     this.done = true;
@@ -155,7 +155,7 @@ export class Outgoing<T> {
     this.held.drain();
     this.heldBytes = 0;
     this.blocked = false;
-    this.sink.writeClosed(err, stopped);
+    this.sink.writeClosed(err, stopped, reported);
   }
 
   private hold(value: T): boolean {

@@ -103,7 +103,7 @@ export class Session<T> implements Channel<T> {
   protocolError(err: Error): void {
     this.in.refuseFurther();
     this.in.fail(err);
-    this.out.close(err, false);
+    this.out.close(err, false, false, true); // the incoming side reports it, after the values it holds
     this.check();
   }
 

@@ -264,10 +264,10 @@ export class WireSubject<T, in In = never> extends Subject<T> {
       complete: () => this.inbox.end({ kind: 'complete' }),
       error: (err) => this.inbox.end({ kind: 'error', error: err }),
       writable: () => this.outbox.drain(),
-      writeClosed: (error, stopped) => {
+      writeClosed: (error, stopped, reported) => {
         if (!this.outbox.close(error, stopped)) return;
         this.server?.readerGone();
-        if (stopped || isPeerGone(error)) return;
+        if (stopped || reported || isPeerGone(error)) return;
         // Refused (the schema, ...): both ends fail, this one's subscribers too.
         this.inbox.stop();
         this.inbox.end({ kind: 'error', error });
