@@ -43,7 +43,9 @@ export { isCodec, type Codec, type CodecOptions, type EncodeInput, type InputOf,
  * @param options see {@link CodecOptions}
  */
 export function codec<const S extends Schema>(schema: S, options: CodecOptions = {}): Codec<Infer<S>, InferInput<S>> {
-  const made: Codec<unknown> = new AvroCodec(avro.Type.forSchema(referOnce(schema) as avro.Schema, { typeHook }), undefined, validateOption(options, 'codec'));
+  const type = avro.Type.forSchema(referOnce(schema) as avro.Schema, { typeHook });
+  refuseWrappedUnions(type, new Set());
+  const made: Codec<unknown> = new AvroCodec(type, undefined, validateOption(options, 'codec'));
   // Infer<S> cannot be related to the implementation's type generically
   // (it recurses through Schema), so the bridge is one cast, here.
   return made as never;
@@ -56,6 +58,27 @@ export function codec<const S extends Schema>(schema: S, options: CodecOptions =
  */
 export function codecOfType<T = unknown>(type: avro.Type, options: CodecOptions = {}): Codec<T> {
   return new AvroCodec<T>(type, undefined, validateOption(options, 'codecOfType'));
+}
+
+/**
+ * A union whose branches a value cannot choose between (two records, `int`
+ * and `double`, a string and an enum) is one avsc wraps (`{ A: value }`),
+ * where `Infer` types every union unwrapped: a value that type-checked was
+ * refused, and one received did not have its type. Refused at `codec()`
+ * instead; a record with a field that says which (or one branch) does it.
+ * @throws TypeError naming the union
+ */
+function refuseWrappedUnions(type: avro.Type, seen: Set<avro.Type>): void {
+  if (seen.has(type)) return;
+  seen.add(type);
+  if (type instanceof avro.types.WrappedUnionType) {
+    const branches = type.types.map((t) => t.name ?? t.typeName).join(', ');
+    throw new TypeError(`codec: the union [${branches}] has branches a value cannot choose between (rxwire reads and writes unions unwrapped): give each a distinct kind of value, or make it one record with a field that says which`);
+  }
+  if (type instanceof avro.types.RecordType) for (const field of type.fields) refuseWrappedUnions(field.type, seen);
+  else if (type instanceof avro.types.ArrayType) refuseWrappedUnions(type.itemsType, seen);
+  else if (type instanceof avro.types.MapType) refuseWrappedUnions(type.valuesType, seen);
+  else if (type instanceof avro.types.UnwrappedUnionType) for (const branch of type.types) refuseWrappedUnions(branch, seen);
 }
 
 const CODEC_OPTIONS: Record<keyof CodecOptions, true> = { validate: true };

@@ -17,7 +17,8 @@
  * (avsc refuses a long beyond 2^53 rather than round it), `bytes` and
  * `fixed` are `Buffer`, `map` is a plain object, `enum` is the union of its
  * symbols, a union is the union of its branches (unwrapped, as avsc reads
- * `['null', T]`). A reference to a named type by name (`'Point'`, or its full
+ * `['null', T]`; `codec()` refuses a union whose branches one kind of value
+ * could belong to, which avsc would wrap). A reference to a named type by name (`'Point'`, or its full
  * name `'geo.Point'`) is the type defined under that name elsewhere in the
  * same schema, recursive references included. A record's fields are all
  * present in the values received ({@link Infer}); in the values sent

@@ -86,11 +86,23 @@ describe('codec', () => {
     expect(Trade.schema).toMatchObject({ type: 'record', name: 'Trade' });
   });
 
+  it('refuses a union whose branches a value cannot choose between (avsc wrapped it, against its type): TypeError naming it', () => {
+    // Before, `{ x: 1 }` typed as A | B was refused at encode, and received values came as { A: { x: 1 } }.
+    const A = { type: 'record', name: 'A', fields: [{ name: 'x', type: 'int' }] } as const;
+    const B = { type: 'record', name: 'B', fields: [{ name: 'y', type: 'int' }] } as const;
+    expect(() => codec({ type: 'record', name: 'X', fields: [{ name: 'u', type: [A, B] }] } as never)).toThrow(/the union \[A, B\] has branches a value cannot choose between/);
+    expect(() => codec(['int', 'double'] as never)).toThrow(TypeError);
+    expect(() => codec({ type: 'array', items: ['string', { type: 'enum', name: 'E', symbols: ['X'] }] } as never)).toThrow(/\[string, E\]/);
+    // Branches of distinct kinds stay as they were.
+    const Fine = codec({ type: 'record', name: 'F', fields: [{ name: 'u', type: ['null', 'string', 'int', A] }] } as const);
+    for (const u of [null, 's', 7, { x: 1 }]) expect(Fine.decode(Fine.encode({ u }))).toEqual({ u });
+  });
+
   describe('resolve (schema evolution)', () => {
     it("names the field at fault as PROTOCOL.md's REJECT path says: an envelope's own field in full, a union's branch from its field", () => {
       // Before, the envelope's own fields were named by their type alone ("int"), and a union's branch not at all.
       const reason = (reader: { resolve(w: never): unknown }, writer: unknown) => {
-        const err = catchError(() => reader.resolve(writer as never)) as SchemaMismatchError;
+        const err = catchError(() => reader.resolve(writer as never)) as unknown as SchemaMismatchError;
         return [err.path, err.reason];
       };
       const envelope = () => JSON.parse(JSON.stringify(rpcCodec().schema));
