@@ -87,7 +87,7 @@ export class WireSubject<T, in In = never> extends Subject<T> {
     this.pauseReadsWhileQueued = pauseReadsWhileQueued;
     checkMaxQueue(maxQueue);
     this.inbox = new Inbox<T>({
-      // Not while this end is paused (a full way, a slice waiting): `setPaused` resumes it when both are over.
+      // Not while this end is paused (a full way, a slice waiting, a hold): `setPaused` resumes it when none is left.
       resume: () => this.paused !== 0 || this.channel.resume(),
       stop: () => this.channel.stop(),
       hold: (on) => this.setPaused(SLICED, on),

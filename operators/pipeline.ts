@@ -1,4 +1,4 @@
-import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
+import { Observable, type OperatorFunction, type Subscriber, type Subscription } from 'rxjs';
 import { isCodec, type Codec } from '../core/codec';
 import { WorkerError, failedHere, isRemote } from '../core/errors';
 import type { WireSubject } from '../core/wire-subject';
@@ -156,7 +156,7 @@ const REPORT_GRACE_MS = 1000;
 
 function run(
   source: Observable<unknown>,
-  subscriber: { next(v: unknown): void; error(e: unknown): void; complete(): void; readonly closed: boolean },
+  subscriber: Subscriber<unknown>,
   steps: Step<unknown, unknown>[],
 ): () => void {
   const last = steps.length - 1;
@@ -276,6 +276,7 @@ function run(
     },
   });
   sourceSub = input;
+  subscriber.add(input); // a subscriber that leaves during the source's subscribe call stops it too
   if (!ended) source.subscribe(input); // else failed already (the first wire's own error)
   return () => teardown(false);
 }

@@ -14,7 +14,9 @@
  *   attributed to the latest input (`seq` ≥ 0), to none yet (`BEFORE`) or
  *   emitted after the input completed (`AFTER`). Each worker first sends
  *   `{ seq: BEFORE, last: true }` with what its operator emitted while being
- *   subscribed: the mark that it is ready.
+ *   subscribed: the mark that it is ready. Outputs of one push (or of the
+ *   mark) too large for one ring record come as several envelopes of that
+ *   `seq`, `last: false` before the last part (operators/stage-sender.ts).
  *
  * The envelopes are Avro records around the user's schema, so a value is
  * encoded once, straight into the ring; the raw codec's bytes travel as Avro

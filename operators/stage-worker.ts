@@ -7,7 +7,8 @@
  * input is pushed into the Subject, everything the operator emits
  * synchronously during that push is sent as one envelope tagged with the
  * input's `seq` and `last: true` (an input with no output still sends one, so
- * the main thread knows it is done). Outputs emitted outside a push (timers,
+ * the main thread knows it is done; too large for one ring record, it goes in
+ * parts, `last: false` before the last: stage-sender.ts). Outputs emitted outside a push (timers,
  * promises, `toArray` at the end) go alone, tagged with the latest input, or
  * `BEFORE` / `AFTER` (see stage-internals.ts). When the input completes the
  * Subject completes; when the output completes the up stream completes and

@@ -219,7 +219,9 @@ export abstract class RunQueue implements Host {
         error: (err: unknown) => this.failed(proc, err),
         complete: () => this.exit(proc, 'normal', null),
       });
-      proc.sub = sub;
+      // Dead already (killed, or linked to a process gone, in its own entry): the source is let go at once.
+      if ((proc.state as State) === State.DEAD) sub.unsubscribe();
+      else proc.sub = sub;
       (result as Observable<unknown>).subscribe(sub);
     } else if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
       (result as PromiseLike<unknown>).then(

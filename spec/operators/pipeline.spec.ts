@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { BroadcastChannel } from 'node:worker_threads';
-import { concat, EMPTY, from, interval, lastValueFrom, map, Observable, of, range, Subject, take, tap, throwError, toArray } from 'rxjs';
+import { concat, EMPTY, from, interval, lastValueFrom, map, Observable, of, range, Subject, take, takeUntil, tap, throwError, toArray } from 'rxjs';
 import { EncodeError, FrameError, WorkerError } from '../../core/errors';
 import { raw } from '../../core/codec';
 import { WireSubject } from '../../core/wire-subject';
@@ -180,6 +180,21 @@ describe('failures', () => {
   test('an input that does not fit the first step input errors the stream with EncodeError', async () => {
     const err = await failure(lastValueFrom(from(['line 1', 2 as never, 'line 3']).pipe(pipeline(parseStep, keepStep, totalStep), toArray())));
     expect(err).toBeInstanceOf(EncodeError);
+  });
+
+  test('a subscriber that leaves during a synchronous source’s subscribe call stops the source (takeUntil fired by the source)', async () => {
+    let pulled = 0;
+    const stop = new Subject<void>();
+    const endless = new Observable<number>((subscriber) => {
+      while (!subscriber.closed && pulled < 1_000_000) {
+        if (pulled === 5) stop.next();
+        subscriber.next(pulled++);
+      }
+    });
+    const echo = step(worker('stage-echo'), { input: N, output: N });
+    const out = await lastValueFrom(endless.pipe(pipeline(echo), takeUntil(stop), toArray()));
+    expect(out).toEqual([]);
+    expect(pulled).toBe(6); // the value in hand when it left (the loop's next) was the last
   });
 
   test('an input that does not fit stops a synchronous source at once: it is not run to its end', async () => {

@@ -1,5 +1,5 @@
 /** Entries of spec/processes/careless.spec.ts (loaded by every thread of a node, so they live in a module). */
-import { Observable, finalize, map, tap } from 'rxjs';
+import { Observable, finalize, interval, map, tap } from 'rxjs';
 import { codec, type Codec } from '../../core/codec';
 import { entry } from '../../processes/entry';
 import { ProcessRefSchema } from '../../processes/ref';
@@ -172,3 +172,15 @@ export const selfKiller = entry(__filename, 'selfKiller', { capture: Unit, mailb
     while (!subscriber.closed && selfKillerPulled.count < 1_000_000) if (++selfKillerPulled.count === 3) self.kill();
   }),
 );
+
+/** What killedThenTicks's timer did: ticks after its own kill, and whether its teardown ran (read on the node's own thread). */
+export const killedThenTicksSeen = { ticks: 0, finalized: false };
+
+/** Kills itself in its entry, then returns a timer: a dead process's Observable must be let go at once. */
+export const killedThenTicks = entry(__filename, 'killedThenTicks', { capture: Unit, mailbox: Long }, (_, _mailbox, self) => {
+  self.kill();
+  return interval(5).pipe(
+    tap(() => killedThenTicksSeen.ticks++),
+    finalize(() => (killedThenTicksSeen.finalized = true)),
+  );
+});

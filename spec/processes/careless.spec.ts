@@ -10,7 +10,7 @@ import { EntryError, FrameError, MailboxFullError, NodeClosedError, RemoteError 
 import { startNode, supervisorSpec } from '../../processes';
 import { Held, HELD_LIMIT, SWEEP_MS } from '../../processes/held';
 import type { Envelope } from '../../processes/envelope';
-import { BAD_RECEIVES, badTeardown, bigThrower, careless, exportedElsewhere, hoarder, keeper, keeperFeeder, misdialer, selfCareless, selfKiller, selfKillerPulled, echo, spawner, stringly, surrogateThrower } from './careless-entries';
+import { BAD_RECEIVES, badTeardown, bigThrower, careless, exportedElsewhere, hoarder, keeper, keeperFeeder, misdialer, selfCareless, selfKiller, selfKillerPulled, killedThenTicks, killedThenTicksSeen, echo, spawner, stringly, surrogateThrower } from './careless-entries';
 import { HERE, LONG, nodeForFile, T0, T1 } from './places';
 import { until } from '../helpers';
 
@@ -224,6 +224,14 @@ describe('a teardown that throws', () => {
 });
 
 describe('a process killed during its own Observable’s subscribe call', () => {
+  it('killed in its entry, before it returned an Observable: that Observable is let go at once (its timer ran on for ever)', async () => {
+    const p = get().spawn(killedThenTicks, null, HERE);
+    await until(() => killedThenTicksSeen.finalized);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(killedThenTicksSeen.ticks).toBe(0);
+    expect(await p.isAlive()).toBe(false);
+  });
+
   it('stops a synchronous source there: it is not run to its end', async () => {
     const p = get().spawn(selfKiller, null, HERE);
     await until(() => selfKillerPulled.count > 0);

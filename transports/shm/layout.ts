@@ -204,7 +204,7 @@ const PAGE_BYTES = 4096;
 /**
  * Checks a ring's data size: a power of two from 256 to 2^30 (every place
  * that takes `bytes` for rings — shm.pair, stage, pipeline, WorkerPool — asks here).
- * @throws RangeError naming `name`
+ * @throws TypeError naming `name` when it is not a number; RangeError when it is out of range
  */
 export function checkRingBytes(bytes: number, name = 'options.bytes'): void {
   if (typeof bytes !== 'number') throw new TypeError(`${name} must be a number (a power of two from 256 to 2^30)`);
