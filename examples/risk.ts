@@ -20,8 +20,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { lastValueFrom, map, range, reduce, type OperatorFunction } from 'rxjs';
-import { Config } from '../index'; // in your app: from 'rxwire'
 import { stage } from '../operators'; // in your app: from 'rxwire/operators'
 import { score, Scored } from './risk-model';
 import { Trade } from './trade';
@@ -57,9 +57,15 @@ async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
 }
 
 async function main(): Promise<void> {
-  const count = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 100_000);
-  const config = Config.fromArgs();
-  const workers = config.kind === 'process' ? config.workers : Math.max(availableParallelism(), 2);
+  // `[trades] [-w workers]`: the count is the first word that is not an option's value.
+  const { values, positionals } = parseArgs({ options: { workers: { type: 'string', short: 'w' } }, allowPositionals: true });
+  const count = Number(positionals[0] ?? 100_000);
+  const workers = values.workers === undefined ? Math.max(availableParallelism(), 2) : Number(values.workers);
+  if (!(Number.isInteger(count) && count > 0) || !(Number.isInteger(workers) && workers > 0 && workers <= 1024)) {
+    console.error('usage: risk [trades] [-w workers]   (positive integers; workers at most 1024)');
+    process.exitCode = 2;
+    return;
+  }
   const worker = join(__dirname, `risk.worker${extname(__filename)}`);
 
   console.log(`pricing ${count.toLocaleString('en-US')} trades, then summing exposure per symbol`);
@@ -69,11 +75,14 @@ async function main(): Promise<void> {
   console.log(`  heavy step on ${workers} worker threads: ${stageMs.toFixed(0).padStart(6)} ms (worker start included)`);
   console.log(`  gain: ${(mainMs / stageMs).toFixed(2)}x on ${availableParallelism()} cores`);
 
-  for (const sym of SYMBOLS) {
-    const { notional, option } = after[sym];
+  const symbols = SYMBOLS.filter((sym) => before[sym] !== undefined); // fewer trades than symbols: only those priced
+  for (const sym of symbols) {
+    const { notional, option } = after[sym] ?? { notional: NaN, option: NaN };
     console.log(`  ${sym.padEnd(5)} notional ${notional.toExponential(4)}  option value ${option.toExponential(4)}`);
   }
-  const same = SYMBOLS.every((s) => before[s].notional === after[s].notional && before[s].option === after[s].option);
+  const same =
+    Object.keys(after).length === symbols.length &&
+    symbols.every((s) => before[s].notional === after[s]?.notional && before[s].option === after[s]?.option);
   console.log(same ? 'check: OK, identical to the main-thread run' : 'check: FAILED, results differ');
   if (!same) process.exitCode = 1;
 }

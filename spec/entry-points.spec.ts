@@ -75,6 +75,11 @@ describe('examples run as a user runs them', () => {
     const out = node(['dist/examples/risk.js', '3000', '-w', '2']);
     expect(out).toContain('on 2 worker threads');
     expect(out).toContain('check: OK');
+    // -w before the count, and fewer trades than symbols: the 2 of `-w 2` was taken for the count, and 2 trades crashed.
+    const few = node(['dist/examples/risk.js', '-w', '1', '5']);
+    expect(few).toContain('pricing 5 trades');
+    expect(few).toContain('on 1 worker threads');
+    expect(few).toContain('check: OK');
   });
 
   it('the operators load from both module systems', () => {
