@@ -4,7 +4,7 @@
  * own because every thread that runs an account loads it.
  */
 import { codec } from '../core/codec'; // in your app: from 'rxwire'
-import { entry, ProcessRefSchema, type Process } from '../processes/index'; // 'rxwire/processes'
+import { entry, ProcessExitedError, ProcessRefSchema, type Process } from '../processes/index'; // 'rxwire/processes'
 
 /** An account's capture: its name and opening balance. */
 export const Opening = codec({
@@ -63,8 +63,12 @@ export const account = entry(__filename, 'account', ACCOUNT, ({ name, balance: o
           try {
             await payee.request({ op: 'deposit', amount, to: null }, { timeout: 30_000 });
             return letter.reply(amount);
-          } catch {
-            balance += amount; // the payee is gone: the money comes back
+          } catch (err) {
+            // Only a payee that ended surely did not deposit: the money comes back. Any other failure (a time-out)
+            // may come after the deposit, so a refund could make money: this account fails instead (its supervisor
+            // restarts it) rather than guess.
+            if (!(err instanceof ProcessExitedError)) throw err;
+            balance += amount;
             return letter.reply(0);
           }
         }

@@ -13,10 +13,8 @@
  */
 import { fork } from 'node:child_process';
 import { tap } from 'rxjs';
-import { codec } from '../core/codec';
-import { entry } from '../processes/entry';
-import { ProcessRefCodec } from '../processes/ref';
-import { startClusterNode } from '../processes/remote';
+import { codec } from '../index'; // in your app: from 'rxwire'
+import { entry, ProcessRefCodec, startClusterNode, type ClusterNode } from '../processes/index'; // 'rxwire/processes'
 
 const Long = codec('long');
 
@@ -43,6 +41,7 @@ export const auditor = entry(__filename, 'auditor', { capture: ProcessRefCodec, 
 
 /** The vault: a cluster node that listens, tells its parent its port, and runs until killed. */
 async function vault(): Promise<void> {
+  process.once('disconnect', () => process.exit(0)); // the teller is gone: so is the vault, not left running alone
   const node = await startClusterNode({ id: 'vault', threads: 2, listen: { port: 0 } });
   process.send!({ port: node.port });
 }
@@ -53,8 +52,9 @@ async function teller(): Promise<void> {
     child.once('message', (m) => resolve(m as { port: number }));
     child.once('exit', (code) => reject(new Error(`the vault exited (${code}) before it listened`)));
   });
-  const node = await startClusterNode({ id: 'teller', threads: 2, peers: [{ port }] });
+  let opened: ClusterNode | undefined;
   try {
+    const node = (opened = await startClusterNode({ id: 'teller', threads: 2, peers: [{ port }] }));
     const accounts = Array.from({ length: 100 }, () => node.spawn(account, 1000, { node: 'vault', placement: 'least-loaded' }));
     const perThread = accounts.reduce((n, a) => ((n[a.ref.thread] = (n[a.ref.thread] ?? 0) + 1), n), [] as number[]);
     console.log(`100 accounts on the vault's workers: ${perThread.join(' and ')}`);
@@ -75,12 +75,18 @@ async function teller(): Promise<void> {
     const gone = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await gone;
-    console.log(`the vault was killed; the auditor got: ${await told}`);
-    await accounts[1].request(0).catch((err: Error) => console.log(`a request to the vault now: ${err.name}`));
-    process.exitCode = total === 100_000 ? 0 : 1;
+    const heard = await told;
+    console.log(`the vault was killed; the auditor got: ${heard}`);
+    const refused = await accounts[1].request(0).then(
+      () => 'an answer',
+      (err: Error) => err.name,
+    );
+    console.log(`a request to the vault now: ${refused}`);
+    // What the demo shows, checked: the books, the auditor's LinkDied of a node gone, the typed refusal.
+    process.exitCode = total === 100_000 && heard.startsWith('LinkDied') && heard.endsWith('noconnection') && refused === 'UnknownNodeError' ? 0 : 1;
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await node.close();
+    await opened?.close();
   }
 }
 
