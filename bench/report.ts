@@ -47,8 +47,23 @@ export function formatValue(value: number, unit: string): string {
   return `${value.toFixed(digits)} ${unit}`;
 }
 
-/** Writes the rows as a JSON array of {suite, case, unit, value, baseline, baselineValue, ratio, role}. */
-export function writeJson(file: string, rows: readonly Row[]): void {
+/** Where and how a `--json` run was made: read back by `--from` for RESULTS.md and the chart's caption. */
+export interface RunMeta {
+  /** `machineLine()` when the run was made. */
+  machine: string;
+  /** Repetitions of each case (`--runs`, or the default). */
+  repetitions: number;
+  /** The command line. */
+  command: string;
+}
+
+/**
+ * Writes `{ machine, repetitions, command, rows }`, each row
+ * `{suite, case, unit, value, baseline, baselineValue, ratio, role}`.
+ * (Runs written before this kept only the rows, as a bare array: `--from`
+ * still reads those, and says that their machine was not recorded.)
+ */
+export function writeJson(file: string, rows: readonly Row[], meta: RunMeta): void {
   const plain = rows.map(({ suite, case: name, unit, value, baseline, baselineValue, ratio, role }) => ({
     suite,
     case: name,
@@ -59,5 +74,5 @@ export function writeJson(file: string, rows: readonly Row[]): void {
     ratio,
     role,
   }));
-  fs.writeFileSync(file, JSON.stringify(plain, null, 2) + '\n');
+  fs.writeFileSync(file, JSON.stringify({ ...meta, rows: plain }, null, 2) + '\n');
 }

@@ -12,8 +12,8 @@ import { measureCase, type Row, type Suite } from './harness';
 import { medianOfRuns, runsOfEverySuite } from './merge';
 import { ProgressLine } from './progress';
 import { writeChart } from './chart';
-import { formatRow, header, writeJson } from './report';
-import { markdownTable, resultsMarkdown } from './summary';
+import { formatRow, header, writeJson, type RunMeta } from './report';
+import { machineLine, markdownTable, resultsMarkdown, type Provenance } from './summary';
 import { codecSuite } from './suites/codec';
 import { exchangeSuite } from './suites/exchange';
 import { portSuite } from './suites/port';
@@ -41,11 +41,17 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   if (options.from) {
-    const runs = options.from.map((file) =>
-      (JSON.parse(fs.readFileSync(file, 'utf8')) as Row[]).map((r) => ({ ...r, role: r.role ?? 'peer', better: r.unit === 'µs' ? 'lower' : 'higher' }) as Row),
-    );
+    const files = options.from.map((file) => readRun(file));
+    const runs = files.map((f) => f.rows);
     const rows = runs.length === 1 ? runs[0] : medianOfRuns(runs);
-    await writeOutputs(options, rows, `npm run bench -- ${options.from.map((file) => `--from ${file}`).join(' ')}`, runsOfEverySuite(runs));
+    // Where the runs were made, not where they are read: one machine line if they all agree.
+    const machines = new Set(files.map((f) => f.meta?.machine ?? 'a machine the run did not record'));
+    const repetitions = new Set(files.map((f) => f.meta?.repetitions));
+    const made: Provenance = {
+      machine: [...machines].join('; '),
+      repetitions: repetitions.size === 1 ? [...repetitions][0] : undefined,
+    };
+    await writeOutputs(options, rows, `npm run bench -- ${options.from.map((file) => `--from ${file}`).join(' ')}`, made, runsOfEverySuite(runs));
     return 0;
   }
   const progress = new ProgressLine(process.stderr);
@@ -72,15 +78,23 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   }
   process.stdout.write(`\n${markdownTable(rows)}\n`);
-  if (options.json) writeJson(options.json, rows);
-  await writeOutputs(options, rows, `npm run bench -- ${argv.join(' ')}`.trim());
+  const command = `npm run bench -- ${argv.join(' ')}`.trim();
+  if (options.json) writeJson(options.json, rows, { machine: machineLine(), repetitions: options.repetitions, command });
+  await writeOutputs(options, rows, command, { machine: machineLine(), repetitions: options.repetitions });
   return failures > 0 ? 1 : 0;
 }
 
-/** --chart and --results. */
-async function writeOutputs(options: RunOptions, rows: Row[], command: string, fullRuns = 1): Promise<void> {
-  if (options.chart) await writeChart(options.chart, rows);
-  if (options.results) fs.writeFileSync(options.results, resultsMarkdown(rows, command, options.repetitions, fullRuns));
+/** --chart and --results, saying where the rows were measured (`made`). */
+async function writeOutputs(options: RunOptions, rows: Row[], command: string, made: Provenance, fullRuns = 1): Promise<void> {
+  if (options.chart) await writeChart(options.chart, rows, made.machine);
+  if (options.results) fs.writeFileSync(options.results, resultsMarkdown(rows, command, made, fullRuns));
+}
+
+/** An earlier `--json` run: its rows, and its provenance when it recorded one (runs before that are bare arrays). */
+function readRun(file: string): { rows: Row[]; meta: RunMeta | undefined } {
+  const read = JSON.parse(fs.readFileSync(file, 'utf8')) as Row[] | (RunMeta & { rows: Row[] });
+  const [list, meta] = Array.isArray(read) ? [read, undefined] : [read.rows, read];
+  return { rows: list.map((r) => ({ ...r, role: r.role ?? 'peer', better: r.unit === 'µs' ? 'lower' : 'higher' }) as Row), meta };
 }
 
 main(process.argv.slice(2)).then(

@@ -53,18 +53,27 @@ export function markdownTable(rows: readonly Row[]): string {
   return lines.join('\n');
 }
 
+/** Where figures were measured: the machine line of the run(s), and each case's repetitions when known. */
+export interface Provenance {
+  machine: string;
+  repetitions: number | undefined;
+}
+
 /** bench/RESULTS.md's text: the command, the machine, the table, the ratio rule. */
-export function resultsMarkdown(rows: readonly Row[], command: string, repetitions: number, fullRuns = 1): string {
+export function resultsMarkdown(rows: readonly Row[], command: string, made: Provenance, fullRuns = 1): string {
+  const { repetitions } = made;
   const each =
     fullRuns > 1
       ? `Each figure is the median over ${fullRuns} full runs of its suite (in each run, the median of its repetitions), every baseline measured in the same run as its subject.`
-      : `Each figure is the median of ${repetitions} runs, every baseline measured in the same run.`;
+      : repetitions === undefined
+        ? 'Each figure is the median of its repetitions (how many, the run did not record), every baseline measured in the same run.'
+        : `Each figure is the median of ${repetitions} runs, every baseline measured in the same run.`;
   return [
     '# Benchmark results',
     '',
     `Command: \`${command}\``,
     '',
-    `Machine: ${machineLine()}. ${each}`,
+    `Machine: ${made.machine}. ${each}`,
     'A ratio > 1 means rxwire did better (throughput: ours/base; latency: base/ours). The floor is the same job',
     'written bare in the bench (bench/floor/, bare net for tcp): its ratio says how close rxwire is to what',
     'this machine allows. See bench/README.md for what each case measures.',

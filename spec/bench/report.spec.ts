@@ -45,7 +45,7 @@ describe('bench report: peers, floors, references', () => {
     expect(table).toHaveLength(4);
     expect(table[2]).toBe('| shm | Trade throughput | 3.00M msgs/s | 3.00× postMessage(object) | 0.50× bare SAB ring + avsc | 1.50× WireSubject over port |');
     expect(table[3]).toContain('| — |');
-    expect(resultsMarkdown(ROWS, 'npm run bench -- shm', 5)).toMatch(/Command: `npm run bench -- shm`[\s\S]*median of 5 runs[\s\S]*\| shm \| Trade throughput/);
+    expect(resultsMarkdown(ROWS, 'npm run bench -- shm', { machine: 'M', repetitions: 5 })).toMatch(/Command: `npm run bench -- shm`[\s\S]*Machine: M\. [\s\S]*median of 5 runs[\s\S]*\| shm \| Trade throughput/);
   });
 
   it('draws a bar per peer and floor ratio, with the caption, as SVG', async () => {
@@ -119,8 +119,16 @@ describe('several --from runs: the median of each figure', () => {
     expect(runsOfEverySuite([[]])).toBe(1);
   });
 
-  it('says in RESULTS.md that its figures are medians over the full runs', () => {
-    expect(resultsMarkdown([row({})], 'npm run bench -- --from a.json --from b.json --from c.json', 5, 3)).toContain('the median over 3 full runs');
-    expect(resultsMarkdown([row({})], 'npm run bench', 5)).toContain('the median of 5 runs');
+  it('says in RESULTS.md that its figures are medians over the full runs, and where they were measured', () => {
+    const made = { machine: '2026-12-04 · Node v20 · a CPU × 2', repetitions: 5 };
+    expect(resultsMarkdown([row({})], 'npm run bench -- --from a.json --from b.json --from c.json', made, 3)).toContain('the median over 3 full runs');
+    expect(resultsMarkdown([row({})], 'npm run bench', made)).toContain('Machine: 2026-12-04 · Node v20 · a CPU × 2. Each figure is the median of 5 runs');
+    // A run that recorded no count is not said to have had the default's.
+    expect(resultsMarkdown([row({})], 'npm run bench', { machine: 'M', repetitions: undefined })).toContain('how many, the run did not record');
+  });
+
+  it('charts the hardest floor of a figure with several, not the first one listed', () => {
+    const floors = [row({ baseline: 'wake-up per hop', role: 'floor', ratio: 10.6 }), row({ baseline: 'both spinning', role: 'floor', ratio: 0.19 })];
+    expect(chartBars(floors).map((b) => [b.against, b.baseline, b.ratio])).toEqual([['vs floor', 'both spinning', 0.19]]);
   });
 });
