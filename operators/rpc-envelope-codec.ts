@@ -59,11 +59,14 @@ export class EnvelopeCodec implements Codec<RpcEnvelope> {
     // runs inside another (a getter of the bytes) leaves it intact.
     const at: Cursor = { pos: start };
     const id = readVarint(buffer, at, end);
+    const kindAt = at.pos;
     const kind = id === id ? readVarint(buffer, at, end) : NaN;
+    const kindBytes = at.pos - kindAt;
     const length = kind === kind ? readVarint(buffer, at, end) : NaN;
     // Numbers beyond the fast path's range: avsc reads them, or says why not.
     if (length !== length) return this.avro.decode(buffer, start, end);
-    if (kind > 0xffffffff) throw new DecodeError('the envelope kind is not an Avro int');
+    // An Avro int takes at most 5 bytes (a longer form of a small number is no int either, as codec('int') says).
+    if (kind > 0xffffffff || kindBytes > 5) throw new DecodeError('the envelope kind is not an Avro int');
     const from = at.pos;
     const bodyLength = unzigzag(length);
     if (bodyLength < 0 || bodyLength > end - from) {

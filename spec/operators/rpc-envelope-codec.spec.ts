@@ -91,6 +91,9 @@ describe('rpcCodec (hand-written fast path)', () => {
     expect(() => fast.decode(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0, 0, 0]))).toThrow(DecodeError);
     expect(() => fast.decode(Buffer.from([2, 0x80, 0x80, 0x80, 0x80, 0x20, 0, 0]))).toThrow(DecodeError);
     expect(() => fast.decode(Buffer.from([2, 2, 0x80, 0x80, 0x80, 0x80, 0x01, 0]))).toThrow(DecodeError); // body longer than the bytes
+    // kind 0 written in 6 bytes: no Avro int (a 5-byte form still reads, as avsc's int does).
+    expect(() => fast.decode(Buffer.from([2, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0, 0]))).toThrow(DecodeError);
+    expect(fast.decode(Buffer.from([2, 0x80, 0x80, 0x80, 0x80, 0x00, 0, 0]))).toMatchObject({ id: 1, kind: 0 });
   });
 
   it('is re-entrant: a decode that runs inside another (a getter of the bytes) leaves the outer one intact', () => {
