@@ -181,7 +181,14 @@ function within(p: number, e: number): number {
 }
 
 const fixedSize = (size: number) => ({ min: size, skip: (_b: Uint8Array, p: number, e: number) => within(p + size, e) });
-const number = { min: 1, skip: (b: Uint8Array, p: number, e: number) => varint(b, p, e).next };
+/** An int or long, skipped: up to 10 bytes (a long beyond 2^56 from another writer is valid; its value is the codec's business). */
+const number = {
+  min: 1,
+  skip: (b: Uint8Array, p: number, e: number) => {
+    for (let i = 0; i < 10 && p < e; i++) if ((b[p++] & 0x80) === 0) return p;
+    throw new DecodeError('truncated or oversized varint');
+  },
+};
 const lengthPrefixed = {
   min: 1,
   skip: (b: Uint8Array, p: number, e: number) => {

@@ -35,6 +35,18 @@ describe('guard', () => {
     expect(W.decode(good)).toEqual({ xs: [7, -300], y: 1 });
   });
 
+  it('a long of 9 or 10 bytes (beyond 2^56, from another writer) is skipped as a long; 11 bytes are refused', () => {
+    // A reader that drops the field skips it: the guard refused such a valid value where avsc reads it.
+    const reader = codec({ type: 'record', name: 'T', fields: [{ name: 'y', type: 'int' }] } as const);
+    const guard = guardOfHello(reader, hello)!;
+    const tenBytes = Buffer.from([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]); // 2^63 − 1
+    const value = Buffer.concat([Buffer.of(2), tenBytes, Buffer.of(0, 2)]); // xs: [2^63 − 1], y: 1
+    expect(() => guard(value, 0, value.length)).not.toThrow();
+    expect(reader.resolve(W.schema as never).decode(value)).toEqual({ y: 1 });
+    const eleven = Buffer.concat([Buffer.of(2), Buffer.from([0x80, ...tenBytes]), Buffer.of(0, 2)]);
+    expect(() => guard(eleven, 0, eleven.length)).toThrow(DecodeError);
+  });
+
   it('a value nested deeper than the stack allows is a DecodeError, not a RangeError; one of thousands of levels passes', () => {
     const Tree = codec({ type: 'record', name: 'Tree', fields: [{ name: 'kids', type: { type: 'array', items: 'Tree' } }] } as never);
     const guard = guardFor(Tree.schema)!;
