@@ -31,13 +31,16 @@ function walk(node: unknown, namespace: string, seen: Map<string, string>): unkn
     const before = seen.get(full);
     if (before === text) return full;
     if (before === undefined) seen.set(full, text);
-    if (!Array.isArray(def.fields)) return def;
+    // A dotted name's namespace is its prefix, whatever `namespace` says (the Avro spec; avsc gave the types
+    // nested in it the attribute's, so a reference to `a.b.Q` failed and the fingerprint was not the spec's).
+    const named = def.name.includes('.') && 'namespace' in def ? { ...def, namespace: space } : def;
+    if (!Array.isArray(def.fields)) return named;
     const fields = (def.fields as Record<string, unknown>[]).map((field) => {
       // avsc's records set `this.__proto__`: the field would be lost, its value made the record's prototype.
       if (field.name === '__proto__') throw new TypeError(`codec: ${full} has a field named __proto__, which a JavaScript object cannot hold as its own`);
       return { ...field, type: walk(field.type, space, seen) };
     });
-    return { ...def, fields };
+    return { ...named, fields };
   }
   if (type === 'array') return { ...def, items: walk(def.items, namespace, seen) };
   if (type === 'map') return { ...def, values: walk(def.values, namespace, seen) };

@@ -98,6 +98,22 @@ describe('codec', () => {
     for (const u of [null, 's', 7, { x: 1 }]) expect(Fine.decode(Fine.encode({ u }))).toEqual({ u });
   });
 
+  it("a dotted name's namespace is its prefix, whatever its namespace attribute says (the Avro spec): its nested types are named in it", () => {
+    // Before, a nested Q took the attribute's namespace: 'ignored.Q' in the canonical form (so another
+    // implementation's fingerprint differed), and a reference to a.b.Q failed with avsc's "undefined type name".
+    const P = codec({
+      type: 'record',
+      name: 'a.b.P',
+      namespace: 'ignored',
+      fields: [
+        { name: 'q', type: { type: 'record', name: 'Q', fields: [{ name: 'x', type: 'int' }] } },
+        { name: 'r', type: 'a.b.Q' },
+      ],
+    } as never);
+    expect(JSON.stringify(P.schema)).toContain('{"name":"a.b.Q","type":"record"');
+    expect(P.decode(P.encode({ q: { x: 1 }, r: { x: 2 } } as never))).toEqual({ q: { x: 1 }, r: { x: 2 } });
+  });
+
   describe('resolve (schema evolution)', () => {
     it("names the field at fault as PROTOCOL.md's REJECT path says: an envelope's own field in full, a union's branch from its field", () => {
       // Before, the envelope's own fields were named by their type alone ("int"), and a union's branch not at all.
