@@ -57,6 +57,7 @@ export type { WireOptions } from './wire-options';
  */
 const THROTTLED = 1;
 const SLICED = 2;
+const HELD = 4;
 
 export class WireSubject<T, in In = never> extends Subject<T> {
   private readonly channel: Channel<T>;
@@ -65,7 +66,7 @@ export class WireSubject<T, in In = never> extends Subject<T> {
   private readonly outbox: Outbox<T>;
   /** The reader accepted this end's schema (until then, values taken are held unsent by the transport). */
   private accepted = false;
-  /** Why reading is paused, a bit each: values from `next` wait for room, delivered values wait for a turn. */
+  /** Why reading is paused, a bit each: values from `next` wait for room, delivered values wait for a turn, `holdReading`. */
   private paused = 0;
   private readonly turns = new FairTurn();
   /**
@@ -86,7 +87,7 @@ export class WireSubject<T, in In = never> extends Subject<T> {
     this.pauseReadsWhileQueued = pauseReadsWhileQueued;
     checkMaxQueue(maxQueue);
     this.inbox = new Inbox<T>({
-      // Not while this end is paused (a full way, a slice waiting): `setPaused` resumes it when none is left.
+      // Not while this end is paused (a full way, a slice waiting, a hold): `setPaused` resumes it when none is left.
       resume: () => this.paused !== 0 || this.channel.resume(),
       stop: () => this.channel.stop(),
       hold: (on) => this.setPaused(SLICED, on),
@@ -236,6 +237,11 @@ export class WireSubject<T, in In = never> extends Subject<T> {
     this.outbox.end({ kind: 'error', error: err });
     this.inbox.stop();
     this.inbox.end({ kind: 'error', error: err });
+  }
+
+  /** @internal Pauses reading while `on`, for a reason outside this end (a stage step's way out waiting for room). */
+  holdReading(on: boolean): void {
+    this.setPaused(HELD, on);
   }
 
   /** Pauses reading while any reason holds; resumes when none does (and the end still reads). */

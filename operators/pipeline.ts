@@ -108,13 +108,10 @@ export function step<I, O>(module: ModuleRef, options: StepOptions<I, O>): Step<
  * operators would emit in one thread, in that order, outputs emitted later
  * (timers, promises) included.
  *
- * Backpressure and memory. Not yet: a step reads its input as it comes, so
- * what it cannot pass on while the next step's ring is full waits in its
- * memory, without bound (a slow step's predecessor reads its whole input);
- * and this thread cannot pause an RxJS source, so what the first ring cannot
- * take waits here, without bound too. (Pausing a step's reading while its
- * way out is full lost the tail of the stream when the step before ended
- * meanwhile: session 41 took it out again.)
+ * Backpressure and memory. A step whose output ring is full pauses reading
+ * its input, so a slow step holds back the ones before it; this thread
+ * cannot pause an RxJS source, so what the first ring cannot take waits
+ * here, without bound.
  *
  * Ending. The source's completion reaches each step in turn after its
  * inputs; the output completes when the last step's operator does. A step

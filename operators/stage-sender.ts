@@ -2,10 +2,11 @@
  * The way up of a stage worker (operators/stage-worker.ts): its output
  * envelopes, in order, onto the ring to the next step or the main thread.
  *
- * - **Order.** What waits for room waits here, in order (unbounded: the
- *   worker goes on reading its input — see pipeline.ts, "Backpressure and
- *   memory"; pausing the way in from here lost the tail of a stream when the
- *   step before ended while it was paused, session 41's note).
+ * - **Backpressure.** While an envelope waits for room, the worker reads no
+ *   more input (`down.holdReading`): in a pipeline, a slow step holds back
+ *   the steps before it, each at its rings, instead of a step reading its
+ *   whole input into memory behind a full ring. (What one input yields still
+ *   waits here, unbounded: it cannot be paused.)
  * - **Records that cannot fit.** All the outputs of one input go as one
  *   envelope; one too large for the ring (a fan-out of a thousand small
  *   values) is split in halves, `last: false` before the last part, until
@@ -38,10 +39,12 @@ export class StageSender {
 
   /**
    * @param up the way up
+   * @param down the way in, held while envelopes wait
    * @param fail fails the run (a value too large for the ring, the way up failed)
    */
   constructor(
     private readonly up: WireSubject<Output<unknown>>,
+    private readonly down: WireSubject<unknown>,
     private readonly fail: (err: unknown) => void,
   ) {}
 
@@ -76,8 +79,9 @@ export class StageSender {
         if (went === 'sent') continue;
         head = this.waiting.peek()!; // split: its first part
       }
-      // No room (or the ready mark, which must be accepted): wait for the wire.
+      // No room (or the ready mark, which must be accepted): wait for the wire, reading no more meanwhile.
       this.blocked = true;
+      if (!head.confirmed) this.down.holdReading(true);
       const waited = head;
       this.up.send(waited.envelope).then(
         () => {
@@ -96,6 +100,7 @@ export class StageSender {
       );
       return;
     }
+    this.down.holdReading(false);
     const ending = this.ending;
     this.ending = ending && (() => {}); // once
     ending?.();
@@ -132,6 +137,7 @@ export class StageSender {
     }
     this.waiting.drain();
     this.dropping = true;
+    this.down.holdReading(false);
     if (!(err instanceof TransportClosedError) || this.up.hasError) this.fail(err);
     return false;
   }

@@ -26,6 +26,7 @@ import { open } from '../transports/open';
 import { codecFrom } from '../pool/types';
 import { AFTER, BEFORE, inputCodec, outputCodec, type Input, type Output, type StageSetup } from './stage-internals';
 import { StageSender } from './stage-sender';
+import type { WireSubject } from '../core/wire-subject';
 
 export async function run(userExport: unknown, setup: unknown, _index: number): Promise<{ value: unknown; release(): void }> {
   const { down: downEnd, up: upEnd, input, output, chained = false } = setup as StageSetup;
@@ -37,7 +38,7 @@ export async function run(userExport: unknown, setup: unknown, _index: number): 
   // Chained (a pipeline step after the first): the previous step's envelopes.
   const down = open<Input<unknown> | Output<unknown>>(downEnd, chained ? outputCodec<unknown>(input) : inputCodec<unknown>(input));
   down.complete(); // this end only reads
-  // The main thread bounds the inputs in flight; what one input yields is not bounded here.
+  // The main thread bounds the inputs in flight, the way up's room this worker's reading (stage-sender.ts).
   const up = open(upEnd, upCodec, { maxQueue: Infinity });
   let downSub: Subscription | undefined;
   let outSub: Subscription | undefined;
@@ -72,9 +73,9 @@ export async function run(userExport: unknown, setup: unknown, _index: number): 
       release();
       reject(err);
     };
-    // In order onto the way up, splitting what cannot fit (stage-sender.ts).
+    // In order onto the way up, holding the way in while it is full, splitting what cannot fit (stage-sender.ts).
     // A value too large for the ring alone fails this run, named after this worker, not after the next step.
-    const sender = new StageSender(up, fail);
+    const sender = new StageSender(up, down as WireSubject<unknown>, fail);
     /** Sends an envelope (`ready` once the reader accepted the way up); a value that does not fit `output` fails the run. */
     const send = (envelope: Output<unknown>, ready?: () => void) => {
       try {

@@ -4,6 +4,7 @@
  * travel down the chain, early unsubscribe; no thread outlives a test.
  */
 import { promises as fs } from 'node:fs';
+import { BroadcastChannel } from 'node:worker_threads';
 import { concat, EMPTY, from, interval, lastValueFrom, map, Observable, of, range, Subject, take, takeUntil, tap, throwError, toArray } from 'rxjs';
 import { EncodeError, FrameError, WorkerError } from '../../core/errors';
 import { raw } from '../../core/codec';
@@ -236,7 +237,25 @@ describe('failures', () => {
   });
 });
 
-describe('records', () => {
+describe('backpressure and records', () => {
+  test('a slow step holds back the step before it: that step reads a ring or two ahead, not its whole input', async () => {
+    // Before, a step read on while its way up was full, keeping what it could not send in its own memory.
+    const reports = new BroadcastChannel('pipeline-counted');
+    let mostRead = 0;
+    reports.onmessage = (event) => (mostRead = Math.max(mostRead, (event as { data: number }).data));
+    try {
+      const counted = step(worker('pipeline-counted'), { input: N, output: N, bytes: 4096 });
+      const sluggish = step(worker('pipeline-sluggish'), { input: N, output: N, bytes: 4096 });
+      const out = await lastValueFrom(range(0, 20_000).pipe(pipeline(counted, sluggish), take(100), toArray()));
+      expect(out).toEqual([...Array(100).keys()]);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the reports still on their way
+      expect(mostRead).toBeGreaterThan(0); // it did report
+      expect(mostRead).toBeLessThan(5000); // two 4 KiB rings hold a few hundred; before, all 20000 were read
+    } finally {
+      reports.close();
+    }
+  });
+
   test('the outputs of one input larger than a ring are sent in parts, in order', async () => {
     const fan = step(worker('stage-fan'), { input: N, output: N });
     const out = await lastValueFrom(of(100_000, 3).pipe(pipeline(fan, step(worker('stage-echo'), { input: N, output: N })), toArray()));
