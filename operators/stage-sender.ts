@@ -100,7 +100,10 @@ export class StageSender {
       );
       return;
     }
+    // Reading again may deliver inputs at once (the way in's held records), whose envelopes come back in here:
+    // the ending waits for them too (it ran while they waited, and the tail of the stream was lost).
     this.down.holdReading(false);
+    if (this.blocked || this.waiting.length > 0) return;
     const ending = this.ending;
     this.ending = ending && (() => {}); // once
     ending?.();
