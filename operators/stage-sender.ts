@@ -140,8 +140,10 @@ export class StageSender {
     }
     this.waiting.drain();
     this.dropping = true;
-    this.down.holdReading(false);
+    // The run fails first: reading again may deliver the input's end at once, whose ending (`up.complete`)
+    // would otherwise go out, and the run resolve, before the failure (a value lost, the FrameError with it).
     if (!(err instanceof TransportClosedError) || this.up.hasError) this.fail(err);
+    this.down.holdReading(false);
     return false;
   }
 }
