@@ -14,6 +14,7 @@ import { DecodeError, EncodeError, SchemaMismatchError } from './errors';
 import type { Schema } from './schema';
 import { copyBytes } from './bytes';
 import { typeHook } from './codec-strings';
+import { referOnce } from './schema-names';
 
 /** Where `encode` writes before copying out: one per thread. */
 const scratch = Buffer.allocUnsafe(4096);
@@ -158,10 +159,9 @@ export class AvroCodec<T, In = never> implements Codec<T, In> {
   resolve(writer: Schema | Codec<unknown>): Codec<T, In> {
     let writerType: avro.Type;
     if (writer instanceof AvroCodec) writerType = writer.type;
-    else if (isCodec(writer)) {
-      if (writer.fingerprint === 'raw') throw new SchemaMismatchError('<root>', `raw bytes cannot be read as ${typeName(this.type)}`);
-      writerType = avro.Type.forSchema(writer.schema as avro.Schema, { typeHook });
-    } else writerType = avro.Type.forSchema(writer as avro.Schema, { typeHook });
+    else if (isCodec(writer) && writer.fingerprint === 'raw') {
+      throw new SchemaMismatchError('<root>', `raw bytes cannot be read as ${typeName(this.type)}`);
+    } else writerType = writerTypeOf(isCodec(writer) ? writer.schema : writer);
     if (fingerprintOf(writerType) === this.fingerprint) return this;
     let resolver: avro.Resolver;
     try {
@@ -221,7 +221,22 @@ const EMPTY = Buffer.alloc(0);
  * (transports/tcp/bounded.ts), whatever valid Avro the writer sent.
  */
 export function canonicalSchema(schema: unknown): unknown {
-  return avro.Type.forSchema(schema as avro.Schema).schema();
+  return avro.Type.forSchema(referOnce(schema) as avro.Schema).schema();
+}
+
+/**
+ * A writer's schema, as JSON (from a peer, or a codec built elsewhere), as
+ * `codec()` would take it (core/schema-names.ts: a dotted name's namespace
+ * is its prefix; names avsc would resolve wrongly, and schemas over the
+ * bounds, are refused).
+ * @throws SchemaMismatchError (path `<root>`) when it is not a schema this end can read
+ */
+function writerTypeOf(schema: unknown): avro.Type {
+  try {
+    return avro.Type.forSchema(referOnce(schema) as avro.Schema, { typeHook });
+  } catch (err) {
+    throw new SchemaMismatchError('<root>', `the writer's schema is not a valid Avro schema: ${String((err as Error)?.message ?? err).replace(/^codec: /, '')}`);
+  }
 }
 
 function fingerprintOf(type: avro.Type): string {

@@ -13,37 +13,83 @@
 
 const NAMED = new Set(['record', 'error', 'enum', 'fixed']);
 
-/** `schema` with the repeated definitions of its named types written as references (the input is not changed). */
-export function referOnce(schema: unknown): unknown {
-  const seen = new Map<string, string>();
-  return walk(schema, '', seen);
+/**
+ * The most named types, record fields and types of any kind (every place a
+ * type is written: a name, a reference, an array's items, a union's
+ * branch…) one schema may hold. avsc builds code for every named type and
+ * an object for every type: a peer's HELLO of 55 000 one-field records
+ * (3.9 MB) held the reading thread for 26 s, one of 1.5 million fields for
+ * 54 s, 100 000 nested arrays for 2–3 s. At these bounds a schema builds in
+ * about a second at worst. `codec()` refuses a larger schema (TypeError);
+ * from a peer, it is refused at HELLO (REJECT, docs/PROTOCOL.md).
+ */
+export const MAX_NAMED_TYPES = 1000;
+export const MAX_FIELDS = 10_000;
+export const MAX_TYPES = 20_000;
+
+interface Walk {
+  /** Full name → the JSON of its first definition. */
+  seen: Map<string, string>;
+  named: number;
+  fields: number;
+  types: number;
 }
 
-function walk(node: unknown, namespace: string, seen: Map<string, string>): unknown {
-  if (Array.isArray(node)) return node.map((branch) => walk(branch, namespace, seen));
+/**
+ * `schema` with the repeated definitions of its named types written as
+ * references (the input is not changed).
+ * @throws TypeError for a name avsc would resolve wrongly (`inherited`), or a
+ *   schema over MAX_NAMED_TYPES, MAX_FIELDS or MAX_TYPES
+ */
+export function referOnce(schema: unknown): unknown {
+  return walk(schema, '', { seen: new Map(), named: 0, fields: 0, types: 0 });
+}
+
+/**
+ * A name a plain JavaScript object already has (`toString`, `constructor`,
+ * `valueOf`, `__proto__`, …): avsc keeps fields, their aliases and named
+ * types by name in plain objects, where such a name is found though absent —
+ * a writer's field `toString` that the reader lacks was read as the next
+ * field's bytes, silently wrong values.
+ */
+function inherited(name: unknown): name is string {
+  return typeof name === 'string' && name in Object.prototype;
+}
+
+function walk(node: unknown, namespace: string, at: Walk): unknown {
+  if (Array.isArray(node)) return node.map((branch) => walk(branch, namespace, at));
+  if (++at.types > MAX_TYPES) throw new TypeError(`codec: the schema has more than ${MAX_TYPES} types, the most one schema may hold`);
+  if (inherited(node)) throw new TypeError(`codec: a type named ${node} (a JavaScript object's own property name; avsc cannot keep it apart)`);
   if (typeof node !== 'object' || node === null) return node;
   const def = node as Record<string, unknown>;
   const type = def.type;
   if (typeof type === 'string' && NAMED.has(type) && typeof def.name === 'string') {
     const space = def.name.includes('.') ? def.name.slice(0, def.name.lastIndexOf('.')) : typeof def.namespace === 'string' ? def.namespace : namespace;
     const full = def.name.includes('.') || space === '' ? def.name : `${space}.${def.name}`;
+    const { seen } = at;
     const text = JSON.stringify(def);
     const before = seen.get(full);
     if (before === text) return full;
     if (before === undefined) seen.set(full, text);
+    if (inherited(full)) throw new TypeError(`codec: a type named ${full} (a JavaScript object's own property name; avsc cannot keep it apart)`);
+    if (++at.named > MAX_NAMED_TYPES) throw new TypeError(`codec: the schema has more than ${MAX_NAMED_TYPES} named types, the most one schema may hold`);
     // A dotted name's namespace is its prefix, whatever `namespace` says (the Avro spec; avsc gave the types
     // nested in it the attribute's, so a reference to `a.b.Q` failed and the fingerprint was not the spec's).
     const named = def.name.includes('.') && 'namespace' in def ? { ...def, namespace: space } : def;
     if (!Array.isArray(def.fields)) return named;
     const fields = (def.fields as Record<string, unknown>[]).map((field) => {
-      // avsc's records set `this.__proto__`: the field would be lost, its value made the record's prototype.
-      if (field.name === '__proto__') throw new TypeError(`codec: ${full} has a field named __proto__, which a JavaScript object cannot hold as its own`);
-      return { ...field, type: walk(field.type, space, seen) };
+      if (++at.fields > MAX_FIELDS) throw new TypeError(`codec: the schema has more than ${MAX_FIELDS} record fields, the most one schema may hold`);
+      const aliases = Array.isArray(field?.aliases) ? (field.aliases as unknown[]) : [];
+      for (const name of [field?.name, ...aliases]) {
+        // (avsc's records also set `this.__proto__`: the field would be lost, its value made the record's prototype.)
+        if (inherited(name)) throw new TypeError(`codec: ${full} has a field named ${name}, a JavaScript object's own property name, which avsc cannot keep apart`);
+      }
+      return { ...field, type: walk(field.type, space, at) };
     });
     return { ...named, fields };
   }
-  if (type === 'array') return { ...def, items: walk(def.items, namespace, seen) };
-  if (type === 'map') return { ...def, values: walk(def.values, namespace, seen) };
-  if (typeof type === 'object' && type !== null) return { ...def, type: walk(type, namespace, seen) };
+  if (type === 'array') return { ...def, items: walk(def.items, namespace, at) };
+  if (type === 'map') return { ...def, values: walk(def.values, namespace, at) };
+  if (typeof type === 'object' && type !== null) return { ...def, type: walk(type, namespace, at) };
   return def;
 }

@@ -1,4 +1,5 @@
 import { codec, isCodec, raw } from '../../core/codec';
+import { MAX_FIELDS, MAX_NAMED_TYPES, MAX_TYPES } from '../../core/schema-names';
 import { inputCodec, outputCodec } from '../../operators/stage-internals';
 import { rpcCodec } from '../../operators/request-internals';
 import { DecodeError, EncodeError, ErrorCode, SchemaMismatchError } from '../../core/errors';
@@ -276,6 +277,41 @@ describe('codec', () => {
 
     it('a record field named __proto__ is refused by codec() with a TypeError (avsc made its value the prototype)', () => {
       expect(() => codec({ type: 'record', name: 'P', fields: [{ name: '__proto__', type: 'int' }] } as never)).toThrow(/P has a field named __proto__/);
+    });
+
+    it("names a plain object already has are refused: a writer's field toString the reader lacked was read as the next field's bytes", () => {
+      // The bytes of { toString: 4, s: 'abc' } under a writer whose first field is named toString (as any writer may send them).
+      const Shape = codec({ type: 'record', name: 'R', fields: [{ name: 'n', type: 'int' }, { name: 's', type: 'string' }] } as const);
+      const bytes = Shape.encode({ n: 4, s: 'abc' });
+      const foreign = { type: 'record', name: 'R', fields: [{ name: 'toString', type: 'int' }, { name: 's', type: 'string' }] };
+      const Reader = codec({ type: 'record', name: 'R', fields: [{ name: 's', type: 'string' }] } as const);
+      // Before: resolved, and decode gave { s: '\u0006abc' }.
+      expect(catchError(() => Reader.resolve(foreign as never).decode(bytes))).toMatchObject({ code: ErrorCode.SCHEMA_MISMATCH, path: '<root>' });
+      expect(Reader.resolve({ ...foreign, fields: [{ name: 'n', type: 'int' }, foreign.fields[1]] } as never).decode(bytes)).toEqual({ s: 'abc' });
+      for (const name of ['toString', 'valueOf', 'constructor', 'hasOwnProperty']) {
+        expect(() => codec({ type: 'record', name: 'P', fields: [{ name, type: 'int' }] } as never)).toThrow(new RegExp(`P has a field named ${name}`));
+        expect(() => codec({ type: 'record', name: 'P', fields: [{ name: 'a', type: 'int', aliases: [name] }] } as never)).toThrow(/P has a field named/);
+      }
+      expect(() => codec({ type: 'record', name: 'P', fields: [{ name: 'a', type: 'constructor' }] } as never)).toThrow(/a type named constructor/);
+      expect(() => codec({ type: 'record', name: 'toString', fields: [] } as never)).toThrow(/a type named toString/);
+      // In a namespace the full name is dotted: nothing to refuse.
+      expect(codec({ type: 'record', name: 'toString', namespace: 'x', fields: [] } as never).schema).toMatchObject({ name: 'x.toString' });
+    });
+
+    it('a schema of more named types or fields than the bounds is refused: a peer held a reading thread for 26 s with one HELLO', () => {
+      const union = (n: number) => ({ type: 'array', items: Array.from({ length: n }, (_, i) => ({ type: 'record', name: `R${i}`, fields: [{ name: 'a', type: 'int' }] })) });
+      const wide = (n: number) => ({ type: 'record', name: 'W', fields: Array.from({ length: n }, (_, i) => ({ name: `f${i}`, type: 'int' })) });
+      expect(() => codec(wide(MAX_FIELDS + 1) as never)).toThrow(new RegExp(`more than ${MAX_FIELDS} record fields`));
+      expect(codec(wide(100) as never).fingerprint).toMatch(/^[0-9a-f]{64}$/);
+      const arrays = (depth: number): unknown => (depth === 0 ? 'int' : { type: 'array', items: arrays(depth - 1) });
+      const nested = { ...wide(100), fields: wide(100).fields.map((f) => ({ ...f, type: arrays(MAX_TYPES / 100) })) };
+      expect(() => codec(nested as never)).toThrow(new RegExp(`more than ${MAX_TYPES} types`));
+      const Reader = codec({ type: 'record', name: 'W', fields: [] } as never);
+      const started = Date.now();
+      const err = catchError(() => Reader.resolve(union(MAX_NAMED_TYPES + 1) as never)) as unknown as SchemaMismatchError;
+      expect(err).toBeInstanceOf(SchemaMismatchError);
+      expect(err.reason).toMatch(new RegExp(`more than ${MAX_NAMED_TYPES} named types`));
+      expect(Date.now() - started).toBeLessThan(30_000); // refused before avsc builds anything (it took seconds)
     });
 
     it('a string or map with a logicalType is checked as any other (a lone surrogate in a uuid was let through)', () => {

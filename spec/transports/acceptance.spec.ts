@@ -107,3 +107,25 @@ describe('a HELLO out of the protocol', () => {
     }
   });
 });
+
+describe("a peer's schema text is bounded", () => {
+  it('a HELLO of 55 000 record types (3.9 MB) is a REJECT before avsc builds it: it held the reading thread for 26 s', async () => {
+    const [a, b] = port.pair();
+    const reader = open(b, codec('int'));
+    const kinds = kindsPosted(a.port);
+    try {
+      const ended = new Promise<unknown>((resolve) => reader.subscribe({ error: resolve, complete: () => resolve('complete') }));
+      const union = Array.from({ length: 55_000 }, (_, i) => ({ type: 'record', name: `R${i}`, fields: [{ name: 'a', type: 'int' }] }));
+      const schema = JSON.stringify({ type: 'array', items: union });
+      post(a.port, (w) => w.write(FrameKind.HELLO, HelloRecord, { ...helloOf(codec('int'), 1 << 20), schema, fingerprint: 'f'.repeat(64) }));
+      const err = await ended;
+      expect(err).toBeInstanceOf(SchemaMismatchError);
+      expect(err).toMatchObject({ path: '<root>', reason: expect.stringMatching(/more than 1000 named types/) });
+      await turns();
+      expect(kinds).toContain(FrameKind.REJECT);
+    } finally {
+      reader.close();
+      a.port.close();
+    }
+  });
+});
