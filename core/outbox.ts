@@ -112,8 +112,8 @@ export class Outbox<T> {
   /** Sends `value`, waiting for room; see the file comment. */
   send(value: T): Promise<void> {
     try {
+      // (Not taken: trySend has checked the value against the schema.)
       if (this.trySend(value)) return this.confirmed() ? this.taken() : new Promise((resolve, reject) => this.unconfirmed.push({ resolve, reject }));
-      this.link.check(value);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -128,13 +128,17 @@ export class Outbox<T> {
   trySend(value: T): boolean {
     const closed = this.closedBy?.error ?? (this.ending && this.endedError());
     if (closed) throw closed;
-    if (this.queue.length > 0) return false;
+    let taken: boolean;
     try {
-      return this.link.offer(value);
+      taken = this.queue.length === 0 && this.link.offer(value);
     } catch (err) {
       // The way out may learn only now that the far side closed: report why.
       throw this.closedBy?.error ?? err;
     }
+    // Not taken (no room, or values wait): a value that does not fit the schema still throws its EncodeError,
+    // whatever the window's state (it returned false, and a caller keeping it for later met the error late).
+    if (!taken) this.link.check(value);
+    return taken;
   }
 
   /** Queues `value` behind the others; never throws (see the file comment). */

@@ -155,11 +155,15 @@ describe.each(transports.map((t) => [t.name, t] as const))('WireSubject contract
     const value = 'x'.repeat(100);
     const accepted = await fill(a, value);
     expect(accepted).toBeLessThan(12); // about one window of 100-byte values
+    // A value that does not fit the schema throws its EncodeError whatever the window's state (it returned false).
+    expect(() => a.trySend(42 as never)).toThrow(EncodeError);
     let sent = false;
     const last = 'w'.repeat(value.length); // as long as the others: it must not fit a gap they left
     const waiting = a.send(last).then(() => (sent = true));
     await tick(20);
     expect(sent).toBe(false);
+    expect(() => a.trySend(42 as never)).toThrow(EncodeError); // a send waits: still the error, not false
+    await expect(a.send(42 as never)).rejects.toBeInstanceOf(EncodeError);
     const local = failure(a);
     let queued = 0;
     let ended = false;
