@@ -223,15 +223,31 @@ export abstract class RunQueue implements Host {
       if ((proc.state as State) === State.DEAD) sub.unsubscribe();
       else proc.sub = sub;
       (result as Observable<unknown>).subscribe(sub);
-    } else if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
-      (result as PromiseLike<unknown>).then(
-        () => this.exit(proc, 'normal', null),
-        (err: unknown) => this.failed(proc, err),
-      );
-    } else {
+    } else if (!this.awaited(proc, result)) {
       this.exit(proc, 'normal', null);
     }
     if ((proc.state as State) === State.RUNNING && proc.mailbox.deliverable) this.ready(proc);
+  }
+
+  /**
+   * Ends `proc` when the thenable its entry returned settles; false if it is
+   * none. A `then` (or its getter) that throws fails the process, as a throw
+   * in its entry does (out of here, it killed the worker thread, or stalled
+   * the drain of the node's own thread for good).
+   */
+  private awaited(proc: Proc, result: unknown): boolean {
+    try {
+      const then = (result as PromiseLike<unknown> | undefined)?.then;
+      if (typeof then !== 'function') return false;
+      then.call(
+        result,
+        () => this.exit(proc, 'normal', null),
+        (err: unknown) => this.failed(proc, err),
+      );
+    } catch (err) {
+      this.failed(proc, err);
+    }
+    return true;
   }
 
   /** Ends every process here (reason `shutdown`), telling no other thread. */

@@ -184,3 +184,18 @@ export const killedThenTicks = entry(__filename, 'killedThenTicks', { capture: U
     finalize(() => (killedThenTicksSeen.finalized = true)),
   );
 });
+
+/** Returns a thenable whose `then` throws (`getter`: whose `then` getter throws). */
+export const badThenable = entry(__filename, 'badThenable', { capture: codec('boolean'), mailbox: Long }, (getter) =>
+  getter
+    ? {
+        get then(): never {
+          throw new Error('the then getter throws');
+        },
+      }
+    : {
+        then(): never {
+          throw new Error('then() throws');
+        },
+      },
+);

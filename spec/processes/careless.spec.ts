@@ -10,7 +10,7 @@ import { EntryError, FrameError, MailboxFullError, NodeClosedError, RemoteError 
 import { startNode, supervisorSpec } from '../../processes';
 import { Held, HELD_LIMIT, SWEEP_MS } from '../../processes/held';
 import type { Envelope } from '../../processes/envelope';
-import { BAD_RECEIVES, badTeardown, bigThrower, careless, exportedElsewhere, hoarder, keeper, keeperFeeder, misdialer, selfCareless, selfKiller, selfKillerPulled, killedThenTicks, killedThenTicksSeen, echo, spawner, stringly, surrogateThrower } from './careless-entries';
+import { BAD_RECEIVES, badTeardown, badThenable, bigThrower, careless, exportedElsewhere, hoarder, keeper, keeperFeeder, misdialer, selfCareless, selfKiller, selfKillerPulled, killedThenTicks, killedThenTicksSeen, echo, spawner, stringly, surrogateThrower } from './careless-entries';
 import { HERE, LONG, nodeForFile, T0, T1 } from './places';
 import { until } from '../helpers';
 
@@ -237,6 +237,23 @@ describe('a process killed during its own Observable’s subscribe call', () => 
     await until(() => selfKillerPulled.count > 0);
     expect(selfKillerPulled.count).toBe(3);
     expect(await p.isAlive()).toBe(false);
+  });
+});
+
+describe('an entry returning a thenable whose then throws', () => {
+  it.each([
+    ['a worker thread', T0],
+    ['the node’s own thread', HERE],
+  ])('on %s: that process fails, its neighbours answer (it killed the worker, or stalled the own thread for good)', async (_where, where) => {
+    const node = get();
+    for (const getter of [false, true]) {
+      const neighbour = node.spawn(echo, null, where);
+      const bad = node.spawn(badThenable, getter, where);
+      const died = await bad.monitor().died;
+      expect(died).toMatchObject({ reason: 'failed', error: { message: getter ? 'the then getter throws' : 'then() throws' } });
+      expect(await neighbour.request(1, LONG)).toBe(2);
+      expect(await node.spawn(echo, null, where).request(5, LONG)).toBe(6);
+    }
   });
 });
 
