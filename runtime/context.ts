@@ -88,7 +88,9 @@ export interface WorkerContext {
   /**
    * Opens channel `channel` to every worker. Every worker must allocate the
    * same channels (by name, in any order) for their links to form.
-   * @throws TypeError when this worker already allocated `channel`
+   * @throws TypeError when this worker already allocated `channel`, or
+   *   its function has settled (its channels are closed; a late `allocate`
+   *   would open links nothing closes, and the program would not exit)
    */
   allocate<T>(channel: ChannelId, codec: Codec<T>, options?: AllocateOptions): Channels<T>;
   allocate<const S extends Schema>(channel: ChannelId, schema: S, options?: AllocateOptions): Channels<Infer<S>>;
@@ -169,6 +171,9 @@ export class Peers {
   /** See `WorkerContext.allocate`. */
   allocate(channel: ChannelId, schema: unknown, options: AllocateOptions = {}): Channels<unknown> {
     const key = channelKey(channel);
+    if (this.finished) {
+      throw new TypeError(`allocate: worker ${this.index}'s function has settled; allocate its channels before its Promise or Observable ends`);
+    }
     checkKnown(options, ALLOCATE_OPTIONS, 'allocate: options');
     if (this.allocated.has(key)) {
       throw new TypeError(`allocate: channel ${JSON.stringify(channel)} is already allocated in worker ${this.index}`);

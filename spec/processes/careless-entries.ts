@@ -187,7 +187,7 @@ export const killedThenTicks = entry(__filename, 'killedThenTicks', { capture: U
 
 /** Returns a thenable whose `then` throws (`getter`: whose `then` getter throws). */
 export const badThenable = entry(__filename, 'badThenable', { capture: codec('boolean'), mailbox: Long }, (getter) =>
-  getter
+  (getter
     ? {
         get then(): never {
           throw new Error('the then getter throws');
@@ -197,5 +197,5 @@ export const badThenable = entry(__filename, 'badThenable', { capture: codec('bo
         then(): never {
           throw new Error('then() throws');
         },
-      },
+      }) as unknown as Promise<void>,
 );

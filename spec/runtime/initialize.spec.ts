@@ -6,8 +6,8 @@ import { promises as fs } from 'node:fs';
 import { Config, initialize } from '../../index';
 import { WorkerError } from '../../core/errors';
 import { countInPlace, type CorpusOptions } from '../../examples/corpus';
-import type { AllToAll } from '../workers/runtime.worker';
-import { liveThreads, threadsBackTo } from '../helpers';
+import { allocatedAfter, type AllToAll } from '../workers/runtime.worker';
+import { liveThreads, threadsBackTo, until } from '../helpers';
 
 const MODULE = `${__dirname}/../workers/runtime.worker.ts`;
 let baseline = 0;
@@ -136,6 +136,12 @@ describe('failures', () => {
       ],
       'sent',
     ]);
+  });
+
+  test('allocate after the worker’s function settled is a TypeError (on the thread config it opened a link nothing closed: the program never exited)', async () => {
+    expect(await initialize(Config.thread(), MODULE, { mode: 'allocate-after' }).join()).toEqual(['returned']);
+    await until(() => allocatedAfter.outcome !== undefined);
+    expect(allocatedAfter.outcome).toMatch(/^TypeError: allocate: worker 0's function has settled/);
   });
 
   test('allocating a channel twice is a TypeError in the worker', async () => {

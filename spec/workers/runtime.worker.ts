@@ -34,6 +34,9 @@ export interface AllToAll {
   completed: boolean;
 }
 
+/** What mode 'allocate-after' saw (Config.thread(): the worker runs in the test's thread). */
+export const allocatedAfter: { outcome?: string } = {};
+
 export default async function (worker: WorkerContext, args: { mode: string; count?: number; keys?: string }) {
   const { mode, count = 1000 } = args;
   switch (mode) {
@@ -112,6 +115,18 @@ export default async function (worker: WorkerContext, args: { mode: string; coun
       if (worker.index === count) return 'skipped';
       if (mode === 'skip-late') await new Promise((resolve) => setTimeout(resolve, 300));
       return lastValueFrom(worker.allocate('marks', Mark).receiver, { defaultValue: null });
+    }
+    case 'allocate-after': {
+      // Returns at once, then allocates (a careless worker that did not return its work's Promise): what that did.
+      setTimeout(() => {
+        try {
+          worker.allocate('marks', Mark);
+          allocatedAfter.outcome = 'allocated';
+        } catch (err) {
+          allocatedAfter.outcome = `${(err as Error).name}: ${(err as Error).message}`;
+        }
+      }, 50);
+      return 'returned';
     }
     case 'allocate-twice': {
       worker.allocate('marks', Mark);
