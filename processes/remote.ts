@@ -44,6 +44,8 @@ const HELLO_TIMEOUT_MS = 10_000;
 
 /** Every key of ClusterNodeOptions: a node's and the cluster's. */
 const CLUSTER_OPTIONS: Record<keyof ClusterNodeOptions, true> = { ...OPTIONS.node, id: true, listen: true, peers: true, nats: true, secret: true, heartbeat: true };
+/** `listen` and a peer's address: `{ host, port }` only (a bare port, a string or `{ prot }` listened on an ephemeral port). */
+const ADDRESS: Record<keyof NodeAddress, true> = { host: true, port: true };
 
 export type { ClusterNats, ClusterNode, ClusterNodeOptions, NodeAddress } from './remote-types';
 
@@ -70,6 +72,7 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
   const { listen: listenOn, peers = [], secret, heartbeat, nats, ...local } = checkOptions(options, 'startClusterNode: options', CLUSTER_OPTIONS) as ClusterNodeOptions;
   if (typeof local.id !== 'string' || local.id === '') throw new TypeError('startClusterNode: options.id must be a non-empty string');
   if (!Array.isArray(peers)) throw new TypeError('startClusterNode: options.peers must be an array of { host, port } or node ids');
+  if (listenOn !== undefined) checkOptions(listenOn, 'startClusterNode: options.listen', ADDRESS);
   // Checked before anything starts (it throws); a peer this quiet before its HELLO would be gone after it too.
   const beat = heartbeatSettings(heartbeat, 'startClusterNode: options.heartbeat');
   const node = new Cluster(startLocalNode(local), { secret, heartbeat }, Math.min(HELLO_TIMEOUT_MS, beat?.timeout ?? HELLO_TIMEOUT_MS));
@@ -164,6 +167,8 @@ class Cluster implements ClusterNode {
       if (!this.nats) throw new TypeError(`connect: node ${JSON.stringify(address)} is named by id, which needs the nats option (or give { host, port })`);
       return this.nats.connect(address);
     }
+    if (typeof address !== 'object' || address === null) throw new TypeError('connect: the address must be { host, port } or a node id');
+    checkOptions(address, 'connect: the address', ADDRESS);
     const host = address?.host ?? '127.0.0.1';
     let conn: TcpConnection;
     try {

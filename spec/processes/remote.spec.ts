@@ -278,3 +278,17 @@ describe('remote processes', () => {
     await waiting;
   });
 });
+
+describe('a careless cluster address', () => {
+  test.each([7391, '127.0.0.1:7393', true, { prot: 7392 }, { port: 7394, tls: {} }])(
+    'listen: %p is a TypeError, nothing listens (it listened on an ephemeral port)',
+    async (listen) => {
+      await expect(startClusterNode({ id: 'careless', threads: 0, listen: listen as never })).rejects.toBeInstanceOf(TypeError);
+    },
+  );
+
+  test.each([null, 7391, { port: 7391, secret: 'x' }])('a peer address %p is a TypeError, the node is closed again', async (peer) => {
+    const err = await startClusterNode({ id: 'careless', threads: 0, peers: [peer as never] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TypeError);
+  });
+});
