@@ -257,7 +257,10 @@ export class DirectMesh implements Mesh {
 
   /** Writes a message to process `to` on `thread` straight into the ring if it can now; false to take the general path. */
   sendNow(thread: number, to: number, tag: number, codec: Codec<unknown>, message: unknown): boolean {
-    if (this.dead[thread]) return true;
+    if (this.dead[thread]) {
+      codec.check(message); // dropped (the thread is gone), but a value that does not fit is still EncodeError, as anywhere
+      return true;
+    }
     if (!MessageRecord.fits(to, tag)) return false;
     const record = this.record;
     record.to = to;

@@ -52,6 +52,8 @@ it('a terminated thread fails links (LinkDied or death), monitors, requests and 
   expect((await onT1Down.died).reason).toBe('thread');
   // Its thread's FULLs went with it (Fullness.threadGone): a send to the dead process is dropped, not refused as full.
   expect(() => bounded.send(0)).not.toThrow();
+  // Dropped, but a value that does not fit its codec is still an EncodeError, as for a live target (it went in silence).
+  expect(() => bounded.send('not a long' as never)).toThrow(expect.objectContaining({ name: 'EncodeError' }));
   const died = await plainDown.died;
   expect(died.reason).toBe('linked');
   const err = await waiting;
