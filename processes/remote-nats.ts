@@ -41,6 +41,8 @@ const KNOCK_TIMEOUT = 5000;
 export class NatsMeeting {
   private readonly encoder = new TextEncoder();
   private readonly decoder = new TextDecoder();
+  /** The links under way, by node id. */
+  private readonly connecting = new Map<string, Promise<string>>();
   private knocks: { unsubscribe(): void } | undefined;
 
   private constructor(
@@ -114,7 +116,17 @@ export class NatsMeeting {
    * Links to node `other` over NATS; resolves with its id once both said HELLO.
    * @throws NodeUnreachableError (rejects) when it does not answer (not on NATS, no answer in time), refuses (`taken`), or its HELLO fails
    */
-  async connect(other: string): Promise<string> {
+  connect(other: string): Promise<string> {
+    // A second connect to a node while the first is under way waits for the first: each opened the same
+    // channel, and this node's two ends paired with each other (both failed, naming this node).
+    const pending = this.connecting.get(other);
+    if (pending) return pending;
+    const linked = this.link(other).finally(() => this.connecting.delete(other));
+    this.connecting.set(other, linked);
+    return linked;
+  }
+
+  private async link(other: string): Promise<string> {
     if (!TOKEN.test(other)) throw new TypeError(`connect: ${JSON.stringify(other)} is not a node id usable on NATS`);
     const where = `nats:${other}`;
     const carrier = this.open(other);

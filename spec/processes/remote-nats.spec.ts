@@ -52,6 +52,17 @@ describe('remote processes over NATS', () => {
     user.kill();
   });
 
+  test('two connects to one node at once link it once: both resolve with its id (both failed, naming this node)', async () => {
+    const twice = await startClusterNode({ id: 'twice', threads: 0, nats: { servers: server!.url } });
+    try {
+      expect(await Promise.all([twice.connect('b'), twice.connect('b')])).toEqual(['b', 'b']);
+      expect(twice.nodes()).toEqual(['b']);
+      expect(await twice.spawn(adder, 1, { node: 'b' }).request(1, LONG)).toBe(2);
+    } finally {
+      await twice.close();
+    }
+  });
+
   test('bad input: a node not on NATS, one already linked, a node id without the nats option, an id NATS cannot carry, no NATS server', async () => {
     await expect(a!.connect('nobody')).rejects.toBeInstanceOf(NodeUnreachableError);
     await expect(a!.connect('b')).rejects.toBeInstanceOf(NodeUnreachableError); // already linked
