@@ -40,6 +40,7 @@ export abstract class Bonds extends RunQueue implements GoneHost {
   /** Per thread of the node: it has died (or closed). */
   protected readonly gone: boolean[];
   private lastId = 0;
+  private lastMonitor = 0;
   /** How the last RECENT processes of this thread that were spawned from another thread or node ended, by id (see recentExit). */
   private readonly recent = new Map<number, Exit>();
   /** The node's links to other nodes (on the node's own thread of a cluster node; see processes/remote.ts). */
@@ -94,9 +95,22 @@ export abstract class Bonds extends RunQueue implements GoneHost {
     return ops === undefined || ops.incarnation === ref.incarnation ? ops : this.goneCalls;
   }
 
-  /** A new id, unique in the node: this thread's index times 2^32, plus a count. */
+  /**
+   * A new process id, unique in the node: this thread's index times 2^32,
+   * plus a count below REMOTE_IDS (2^31), from where other nodes' spawns are
+   * counted. Ids are never reused: past the last, a spawn made on this thread
+   * is a RangeError (it ran on into those ids, and messages reached the
+   * wrong process).
+   */
   protected nextId(): number {
+    if (this.lastId >= REMOTE_IDS - 1) throw new RangeError(`spawn: thread ${this.thread} of this node has made its ${REMOTE_IDS - 1} process ids (they are never reused)`);
     return this.thread * ID_SPAN + ++this.lastId;
+  }
+
+  /** A new monitor id, unique in the node as process ids are, counted apart from them (monitors used up process ids). */
+  private nextMonitorId(): number {
+    if (this.lastMonitor >= ID_SPAN - 1) throw new RangeError(`monitor: thread ${this.thread} of this node has made its ${ID_SPAN - 1} monitor ids (they are never reused)`);
+    return this.thread * ID_SPAN + ++this.lastMonitor;
   }
 
   /** The ref of process `id` on `thread` of this node. */
@@ -157,7 +171,7 @@ export abstract class Bonds extends RunQueue implements GoneHost {
   /** A monitor held here by `owner` on `ref`, not yet told to the target's thread. */
   private watch(owner: Proc | null, ref: ProcessRef): Monitor {
     if (this.closing) throw new NodeClosedError('monitor: the node is closed');
-    const id = this.nextId();
+    const id = this.nextMonitorId();
     let resolve!: (died: ProcessDied) => void;
     const died = new Promise<ProcessDied>((r) => (resolve = r));
     this.watches.set(id, { target: ref, owner, resolve });

@@ -1,0 +1,42 @@
+/**
+ * Process and monitor ids are never reused, and never run over (white box:
+ * a thread's counts set near their ends, which a real node reaches after
+ * days of spawns or monitors — 2^31 monitors took 13 minutes of one loop).
+ * Before, monitors used up process ids, and past 2^31 a thread's own ids ran
+ * into other nodes' spawns (a message reached the wrong process); past 2^32,
+ * into the next thread's (two monitors shared one key, one never fired).
+ */
+import { startNode } from '../../processes';
+import { ID_SPAN, REMOTE_IDS } from '../../processes/ids';
+import { echo } from './careless-entries';
+import { LONG } from './places';
+import { liveThreads, threadsBackTo } from '../helpers';
+
+type Counts = { lastId: number; lastMonitor: number };
+
+test('a thread that made its last process id refuses the next spawn (RangeError); monitors count apart and refuse past their own last', async () => {
+  const baseline = liveThreads();
+  const node = startNode({ threads: 0 });
+  try {
+    const here = (node as unknown as { here: { scheduler: Counts } }).here.scheduler;
+    const p = node.spawn(echo, null);
+    const monitors = Array.from({ length: 5 }, () => p.monitor());
+    expect(here.lastMonitor).toBe(5);
+    const spawned = here.lastId; // monitors took no process ids
+    here.lastId = REMOTE_IDS - 2;
+    const last = node.spawn(echo, null);
+    expect(last.id).toBe(REMOTE_IDS - 1);
+    expect(await last.request(1, LONG)).toBe(2);
+    expect(() => node.spawn(echo, null)).toThrow(RangeError);
+    expect(here.lastId).toBe(REMOTE_IDS - 1);
+    here.lastMonitor = ID_SPAN - 2;
+    const lastMonitor = p.monitor();
+    expect(() => p.monitor()).toThrow(RangeError);
+    p.kill();
+    for (const m of [...monitors, lastMonitor]) expect((await m.died).reason).toBe('killed');
+    expect(spawned).toBe(1);
+  } finally {
+    await node.close();
+    await threadsBackTo(baseline);
+  }
+});
