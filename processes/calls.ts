@@ -29,7 +29,7 @@ export class Calls {
    * @param gone what the call settles with if `thread` dies first
    * @returns the call id, and the Promise its answer settles
    */
-  start<T>(thread: number, timeout: number | undefined, what: string, gone: () => unknown): [number, Promise<T>] {
+  start<T>(thread: number, timeout: number | undefined, what: string, gone: () => unknown, timedOut?: () => void): [number, Promise<T>] {
     const call = ++this.last;
     // Made now, so that a timeout shows the caller's stack.
     const late = timeout === undefined ? undefined : new TimeoutError(`${what}: no answer within ${timeout} ms`);
@@ -39,6 +39,7 @@ export class Calls {
         pending.timer = setTimeout(() => {
           this.open.delete(call);
           reject(late);
+          timedOut?.();
         }, timeout);
       }
       this.open.add(pending);

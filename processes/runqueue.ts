@@ -250,6 +250,12 @@ export abstract class RunQueue implements Host {
     return true;
   }
 
+  /** A request from this thread to process `id` timed out: it owes nothing more (kept, a deaf process's askers grew for ever). */
+  forgetAsker(id: number, call: number): void {
+    const asked = this.procs.get(id)?.asked;
+    if (asked) for (const asker of asked) if (asker.call === call && asker.thread === this.thread) asked.delete(asker);
+  }
+
   /** Ends every process here (reason `shutdown`), telling no other thread. */
   protected endAll(): void {
     this.closing = true;

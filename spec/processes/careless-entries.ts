@@ -199,3 +199,6 @@ export const badThenable = entry(__filename, 'badThenable', { capture: codec('bo
         },
       }) as unknown as Promise<void>,
 );
+
+/** Takes every letter and answers none (a `letters` consumer that ignores requests). */
+export const ignorer = entry(__filename, 'ignorer', { capture: Unit, mailbox: Long, reply: Long }, (_, mailbox) => mailbox.letters.pipe(map(() => undefined)));

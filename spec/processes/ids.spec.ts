@@ -1,5 +1,6 @@
 /**
- * Process and monitor ids are never reused, and never run over (white box:
+ * Process and monitor ids are never reused, and never run over, and a
+ * timed-out request is forgotten by its target (white box:
  * a thread's counts set near their ends, which a real node reaches after
  * days of spawns or monitors — 2^31 monitors took 13 minutes of one loop).
  * Before, monitors used up process ids, and past 2^31 a thread's own ids ran
@@ -8,7 +9,7 @@
  */
 import { startNode } from '../../processes';
 import { ID_SPAN, REMOTE_IDS } from '../../processes/ids';
-import { echo } from './careless-entries';
+import { echo, ignorer } from './careless-entries';
 import { LONG } from './places';
 import { liveThreads, threadsBackTo } from '../helpers';
 
@@ -35,6 +36,26 @@ test('a thread that made its last process id refuses the next spawn (RangeError)
     p.kill();
     for (const m of [...monitors, lastMonitor]) expect((await m.died).reason).toBe('killed');
     expect(spawned).toBe(1);
+  } finally {
+    await node.close();
+    await threadsBackTo(baseline);
+  }
+});
+
+test('a request to a process on the same thread that answers none is forgotten when it times out (the askers of such a process grew for ever)', async () => {
+  const baseline = liveThreads();
+  const node = startNode({ threads: 0 });
+  try {
+    const deaf = node.spawn(ignorer, null);
+    const here = (node as unknown as { here: { scheduler: { procs: { get(id: number): { asked: Set<unknown> | null } | undefined } } } }).here.scheduler;
+    const asked = () => here.procs.get(deaf.id)?.asked?.size ?? 0;
+    const timedOut = await Promise.all(Array.from({ length: 200 }, () => deaf.request(1, { timeout: 20 }).catch((e: Error) => e.name)));
+    expect(timedOut).toEqual(Array(200).fill('TimeoutError'));
+    expect(asked()).toBe(0);
+    const waiting = deaf.request(1, { timeout: 60_000 }).catch((e: Error) => e.name);
+    expect(asked()).toBe(1); // one still open is still owed: the process's end answers it
+    deaf.kill();
+    expect(await waiting).toBe('ProcessExitedError');
   } finally {
     await node.close();
     await threadsBackTo(baseline);
