@@ -59,7 +59,8 @@ function inherited(name: unknown): name is string {
 function walk(node: unknown, namespace: string, at: Walk): unknown {
   if (Array.isArray(node)) return node.map((branch) => walk(branch, namespace, at));
   if (++at.types > MAX_TYPES) throw new TypeError(`codec: the schema has more than ${MAX_TYPES} types, the most one schema may hold`);
-  if (inherited(node)) throw new TypeError(`codec: a type named ${node} (a JavaScript object's own property name; avsc cannot keep it apart)`);
+  // (A reference inside a namespace is to a dotted full name: nothing to refuse.)
+  if (namespace === '' && inherited(node)) throw new TypeError(`codec: a type named ${node} (a JavaScript object's own property name; avsc cannot keep it apart)`);
   if (typeof node !== 'object' || node === null) return node;
   const def = node as Record<string, unknown>;
   const type = def.type;

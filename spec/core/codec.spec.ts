@@ -296,6 +296,8 @@ describe('codec', () => {
       expect(() => codec({ type: 'record', name: 'toString', fields: [] } as never)).toThrow(/a type named toString/);
       // In a namespace the full name is dotted: nothing to refuse.
       expect(codec({ type: 'record', name: 'toString', namespace: 'x', fields: [] } as never).schema).toMatchObject({ name: 'x.toString' });
+      const Ref = codec({ type: 'record', name: 'R', namespace: 'x', fields: [{ name: 'a', type: { type: 'fixed', name: 'valueOf', size: 1 } }, { name: 'b', type: 'valueOf' }] } as never);
+      expect(Ref.decode(Ref.encode({ a: Buffer.from([1]), b: Buffer.from([2]) } as never))).toMatchObject({ b: Buffer.from([2]) });
     });
 
     it('a schema of more named types or fields than the bounds is refused: a peer held a reading thread for 26 s with one HELLO', () => {
