@@ -255,12 +255,9 @@ export class DirectMesh implements Mesh {
     }
   }
 
-  /** Writes a message to process `to` on `thread` straight into the ring if it can now; false to take the general path. */
+  /** Writes a message to `to` on `thread` into the ring if it can now, false if not; to a dead thread dropped (checked). */
   sendNow(thread: number, to: number, tag: number, codec: Codec<unknown>, message: unknown): boolean {
-    if (this.dead[thread]) {
-      codec.check(message); // dropped (the thread is gone), but a value that does not fit is still EncodeError, as anywhere
-      return true;
-    }
+    if (this.dead[thread]) return codec.check(message), true;
     if (!MessageRecord.fits(to, tag)) return false;
     const record = this.record;
     record.to = to;
