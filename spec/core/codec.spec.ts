@@ -314,6 +314,10 @@ describe('codec', () => {
       expect(err).toBeInstanceOf(SchemaMismatchError);
       expect(err.reason).toMatch(new RegExp(`more than ${MAX_NAMED_TYPES} named types`));
       expect(Date.now() - started).toBeLessThan(30_000); // refused before avsc builds anything (it took seconds)
+      // A name defined again differently is refused at once; only then are the two compared as JSON (stringifying
+      // every definition cost a peer's 999 nested records, within the bounds, 16 s).
+      const twice = { type: 'record', name: 'T', fields: [{ name: 'a', type: { type: 'fixed', name: 'X', size: 1 } }, { name: 'b', type: { type: 'fixed', name: 'X', size: 2 } }] };
+      expect(() => codec(twice as never)).toThrow(/T\.X|X is defined twice, differently/);
     });
 
     it('a string or map with a logicalType is checked as any other (a lone surrogate in a uuid was let through)', () => {
