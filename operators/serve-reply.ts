@@ -36,8 +36,9 @@ export function directWire(subscriber: Subscriber<RpcEnvelope>): WireSubject<Rpc
  * ends the wire, as any value too large for a wire's `next`.
  */
 export function sendReply<A>(subscriber: Subscriber<RpcEnvelope>, wire: WireSubject<RpcEnvelope> | undefined, codec: Codec<A>, id: number, value: A): void {
+  let envelope: ValueEnvelope<A> | undefined;
   if (wire && !subscriber.closed) {
-    const envelope = new ValueEnvelope(id, RpcKind.REPLY, codec, value);
+    envelope = new ValueEnvelope(id, RpcKind.REPLY, codec, value);
     try {
       if (wire.trySend(envelope)) return;
     } catch (err) {
@@ -49,7 +50,7 @@ export function sendReply<A>(subscriber: Subscriber<RpcEnvelope>, wire: WireSubj
   }
   let body: Buffer;
   try {
-    body = bodyOf(codec, value);
+    body = envelope ? envelope.body : bodyOf(codec, value); // the body a refused trySend's check made, if it did
   } catch (err) {
     return sendFailure(subscriber, wire, id, toErrorData(err));
   }
