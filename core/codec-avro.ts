@@ -225,15 +225,23 @@ export function canonicalSchema(schema: unknown): unknown {
 }
 
 /**
+ * The avsc type of a schema in JSON form: the one way `codec()` and a
+ * writer's schema become one (core/schema-names.ts: a dotted name's
+ * namespace is its prefix; names avsc would resolve wrongly, and schemas
+ * over the bounds, are refused with a TypeError).
+ */
+export function typeOf(schema: unknown): avro.Type {
+  return avro.Type.forSchema(referOnce(schema) as avro.Schema, { typeHook });
+}
+
+/**
  * A writer's schema, as JSON (from a peer, or a codec built elsewhere), as
- * `codec()` would take it (core/schema-names.ts: a dotted name's namespace
- * is its prefix; names avsc would resolve wrongly, and schemas over the
- * bounds, are refused).
+ * `codec()` would take it (`typeOf`).
  * @throws SchemaMismatchError (path `<root>`) when it is not a schema this end can read
  */
 function writerTypeOf(schema: unknown): avro.Type {
   try {
-    return avro.Type.forSchema(referOnce(schema) as avro.Schema, { typeHook });
+    return typeOf(schema);
   } catch (err) {
     throw new SchemaMismatchError('<root>', `the writer's schema is not a valid Avro schema: ${String((err as Error)?.message ?? err).replace(/^codec: /, '')}`);
   }

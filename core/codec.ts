@@ -19,10 +19,8 @@
  * classes (named after the record), with the fields as own properties.
  */
 import * as avro from 'avsc';
-import { AvroCodec } from './codec-avro';
+import { AvroCodec, typeOf } from './codec-avro';
 import { RawCodec } from './codec-raw';
-import { typeHook } from './codec-strings';
-import { referOnce } from './schema-names';
 import type { Codec, CodecOptions } from './codec-types';
 import { SchemaMismatchError } from './errors';
 import type { Infer, InferInput, Schema } from './schema';
@@ -43,7 +41,7 @@ export { isCodec, type Codec, type CodecOptions, type EncodeInput, type InputOf,
  * @param options see {@link CodecOptions}
  */
 export function codec<const S extends Schema>(schema: S, options: CodecOptions = {}): Codec<Infer<S>, InferInput<S>> {
-  const type = avro.Type.forSchema(referOnce(schema) as avro.Schema, { typeHook });
+  const type = typeOf(schema);
   refuseWrappedUnions(type, new Set());
   const made: Codec<unknown> = new AvroCodec(type, undefined, validateOption(options, 'codec'));
   // Infer<S> cannot be related to the implementation's type generically

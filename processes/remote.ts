@@ -169,10 +169,10 @@ class Cluster implements ClusterNode {
     }
     if (typeof address !== 'object' || address === null) throw new TypeError('connect: the address must be { host, port } or a node id');
     checkOptions(address, 'connect: the address', ADDRESS);
-    const host = address?.host ?? '127.0.0.1';
+    const host = address.host ?? '127.0.0.1';
     let conn: TcpConnection;
     try {
-      conn = await connect({ host, port: address?.port, ...this.tcp, maxFrame: this.maxFrame });
+      conn = await connect({ host, port: address.port, ...this.tcp, maxFrame: this.maxFrame });
     } catch (err) {
       if (err instanceof RangeError || err instanceof TypeError) throw err;
       throw new NodeUnreachableError(`${host}:${address.port}`, `connect: cannot reach the node at ${host}:${address.port}: ${(err as Error).message}`, { cause: err });

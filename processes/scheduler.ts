@@ -138,8 +138,8 @@ export class Scheduler extends Naming implements Ops {
     if (this.closing) return Promise.reject(new NodeClosedError('request: the node is closed'));
     if (!this.here(ref)) return tryFar(() => this.refOps(ref)!.request(ref, codecs, message, timeout, tag));
     // Its calls were settled when the thread died: one started after would wait for ever.
-    if (this.gone[ref.thread]) return Promise.reject(new ProcessExitedError(`request: the thread of process ${ref.id} died`, 'thread'));
     const died = () => new ProcessExitedError(`request: the thread of process ${ref.id} died`, 'thread');
+    if (this.gone[ref.thread]) return Promise.reject(died());
     const [call, answer] = this.calls.start<unknown>(ref.thread, timeout, 'request', died, ref.thread === this.thread ? () => this.forgetAsker(ref.id, call) : undefined);
     try {
       if (ref.thread === this.thread) {
