@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import type { Row } from './harness';
+import type { Noise } from './noise';
 
 const WIDTH = { suite: 8, case: 48, value: 14, baseline: 36 } as const;
 
@@ -55,6 +56,8 @@ export interface RunMeta {
   repetitions: number;
   /** The command line. */
   command: string;
+  /** The machine's noise measured before the suites (./noise.ts); runs written before it have none. */
+  noise?: Noise;
 }
 
 /**

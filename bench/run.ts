@@ -23,6 +23,7 @@ import { shmSuite } from './suites/shm';
 import { stageSuite } from './suites/stage';
 import { tcpSuite } from './suites/tcp';
 import { natsSuite } from './suites/nats';
+import { measureNoise, noiseLine } from './noise';
 
 /** Every suite, in the order a plain `npm run bench` runs them. */
 const SUITES: readonly Suite[] = [codecSuite, portSuite, shmSuite, requestSuite, exchangeSuite, stageSuite, tcpSuite, natsSuite, processSuite];
@@ -50,6 +51,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const made: Provenance = {
       machine: [...machines].join('; '),
       repetitions: repetitions.size === 1 ? [...repetitions][0] : undefined,
+      noise: files.flatMap((f) => (f.meta?.noise ? [noiseLine(f.meta.noise)] : [])),
     };
     await writeOutputs(options, rows, `npm run bench -- ${options.from.map((file) => `--from ${file}`).join(' ')}`, made, runsOfEverySuite(runs));
     return 0;
@@ -57,7 +59,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const progress = new ProgressLine(process.stderr);
   const rows: Row[] = [];
   let failures = 0;
-  process.stdout.write(`${header()}\n`);
+  progress.show('noise probe: a busy loop for 1 s ...');
+  const noise = measureNoise();
+  progress.clear();
+  process.stdout.write(`noise: ${noiseLine(noise)}\n${header()}\n`);
   for (const suite of options.suites) {
     const cases = suite.cases({ quick: options.quick });
     for (const [index, kase] of cases.entries()) {
@@ -79,8 +84,8 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   process.stdout.write(`\n${markdownTable(rows)}\n`);
   const command = `npm run bench -- ${argv.join(' ')}`.trim();
-  if (options.json) writeJson(options.json, rows, { machine: machineLine(), repetitions: options.repetitions, command });
-  await writeOutputs(options, rows, command, { machine: machineLine(), repetitions: options.repetitions });
+  if (options.json) writeJson(options.json, rows, { machine: machineLine(), repetitions: options.repetitions, command, noise });
+  await writeOutputs(options, rows, command, { machine: machineLine(), repetitions: options.repetitions, noise: [noiseLine(noise)] });
   return failures > 0 ? 1 : 0;
 }
 

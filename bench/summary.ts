@@ -57,6 +57,8 @@ export function markdownTable(rows: readonly Row[]): string {
 export interface Provenance {
   machine: string;
   repetitions: number | undefined;
+  /** The machine's noise as each run measured it (./noise.ts `noiseLine`), in run order; empty if none did. */
+  noise?: readonly string[];
 }
 
 /** bench/RESULTS.md's text: the command, the machine, the table, the ratio rule. */
@@ -78,7 +80,15 @@ export function resultsMarkdown(rows: readonly Row[], command: string, made: Pro
     'written bare in the bench (bench/floor/, bare net for tcp): its ratio says how close rxwire is to what',
     'this machine allows. See bench/README.md for what each case measures.',
     '',
+    ...noiseParagraph(made.noise ?? []),
     markdownTable(rows),
     '',
   ].join('\n');
+}
+
+/** What the runs' noise probes saw, before the table (bench/README.md, "Tails and the machine's noise"). */
+function noiseParagraph(lines: readonly string[]): string[] {
+  if (lines.length === 0) return [];
+  const said = lines.length === 1 ? `Noise, before the suites: ${lines[0]}.` : `Noise, before each run's suites: ${lines.map((l, i) => `run ${i + 1}, ${l}`).join('; ')}.`;
+  return [said, ''];
 }

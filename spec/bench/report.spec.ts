@@ -7,6 +7,7 @@ import type { Row, Suite } from '../../bench/harness';
 import { medianOfRuns, runsOfEverySuite } from '../../bench/merge';
 import { formatRow } from '../../bench/report';
 import { figures, markdownTable, resultsMarkdown } from '../../bench/summary';
+import { measureNoise, noiseLine, STOP_MICROS } from '../../bench/noise';
 
 const row = (over: Partial<Row>): Row => ({
   suite: 'shm',
@@ -130,5 +131,34 @@ describe('several --from runs: the median of each figure', () => {
   it('charts the hardest floor of a figure with several, not the first one listed', () => {
     const floors = [row({ baseline: 'wake-up per hop', role: 'floor', ratio: 10.6 }), row({ baseline: 'both spinning', role: 'floor', ratio: 0.19 })];
     expect(chartBars(floors).map((b) => [b.against, b.baseline, b.ratio])).toEqual([['vs floor', 'both spinning', 0.19]]);
+  });
+});
+
+describe("the machine's noise (bench/noise.ts)", () => {
+  it('counts the stops of a busy loop for as long as it is told, and refuses a length it cannot use', () => {
+    const noise = measureNoise(20);
+    expect(noise.ms).toBeGreaterThanOrEqual(20);
+    expect(noise.stopsPerSecond).toBeGreaterThanOrEqual(0);
+    // Every stop counted is one of STOP_MICROS or more, so their median is too.
+    if (noise.stopsPerSecond > 0) expect(noise.medianStopMicros).toBeGreaterThanOrEqual(STOP_MICROS);
+    else expect(noise.medianStopMicros).toBe(0);
+    for (const bad of [0, -1, NaN, 61_000]) expect(() => measureNoise(bad)).toThrow(RangeError);
+  });
+
+  it('says from what round-trip time the p99 is a stop: T × 2 × rate = 1 %', () => {
+    const line = noiseLine({ ms: 1000, stopsPerSecond: 2000, medianStopMicros: 18.25 });
+    expect(line).toBe(
+      'a busy loop was stopped for 5 µs or more 2000 times a second (median stop 18.3 µs): ' +
+        'a round trip keeping two threads busy has its p99 set by such stops from about 2.5 µs a trip',
+    );
+    expect(noiseLine({ ms: 1000, stopsPerSecond: 0, medianStopMicros: 0 })).toBe('a busy loop was never stopped for 5 µs or more in 1000 ms');
+  });
+
+  it("puts each run's noise before RESULTS.md's table, and none when no run measured it", () => {
+    const one = resultsMarkdown([row({})], 'npm run bench', { machine: 'M', repetitions: 5, noise: ['N1'] });
+    expect(one).toMatch(/Noise, before the suites: N1\.\n\n\| suite/);
+    const three = resultsMarkdown([row({})], 'npm run bench', { machine: 'M', repetitions: 5, noise: ['N1', 'N2', 'N3'] }, 3);
+    expect(three).toContain("Noise, before each run's suites: run 1, N1; run 2, N2; run 3, N3.");
+    expect(resultsMarkdown([row({})], 'npm run bench', { machine: 'M', repetitions: 5 })).not.toContain('Noise');
   });
 });
