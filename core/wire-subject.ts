@@ -162,11 +162,20 @@ export class WireSubject<T, in In = never> extends Subject<T> {
     return this.inbox.subscribe(subscriber);
   }
 
-  /** Arrays of values, one per drain of the transport, in order. Counts as a subscriber. */
-  readonly bursts$: Observable<T[]> = new Observable<T[]>((subscriber) => this.inbox.subscribeBursts(subscriber));
+  /**
+   * Arrays of values, one per drain of the transport, in order. Counts as a subscriber. Subscribed after
+   * `unsubscribe()`, it errors with ObjectUnsubscribedError, as subscribing to the wire itself throws it.
+   */
+  readonly bursts$: Observable<T[]> = new Observable<T[]>((subscriber) => this.inbox.subscribeBursts(this.unclosed(subscriber)));
 
-  /** Counters of this end: the current ones at once, then after every drain and flush. */
-  readonly stats$: Observable<WireStats> = new Observable<WireStats>((subscriber) => this.inbox.subscribeStats(subscriber));
+  /** Counters of this end: the current ones at once, then after every drain and flush. After `unsubscribe()`, as `bursts$`. */
+  readonly stats$: Observable<WireStats> = new Observable<WireStats>((subscriber) => this.inbox.subscribeStats(this.unclosed(subscriber)));
+
+  /** `subscriber`, when this wire was not unsubscribed; else the ObjectUnsubscribedError it gets (thrown into RxJS's subscribe, which delivers it). */
+  private unclosed<S>(subscriber: S): S {
+    if (this.closed) throw new ObjectUnsubscribedError();
+    return subscriber;
+  }
 
   /** A snapshot of this end's counters. */
   stats(): WireStats {

@@ -748,6 +748,12 @@ describe.each(cases)('RxJS 7.8 Subject-spec over a WireSubject pair (%s)', (_nam
       expect(() => a.subscribe()).toThrow(ObjectUnsubscribedError);
       expect(() => a.next(1)).not.toThrow();
       expect(a.stats().dropped).toBe(1);
+      // Its two other Observables say so too, as an error (an Observable's subscribe delivers what it throws).
+      for (const side of [a.bursts$, a.stats$] as Observable<unknown>[]) {
+        const seen: unknown[] = [];
+        side.subscribe({ next: (x) => seen.push(x), error: (err) => seen.push(err), complete: () => seen.push('complete') });
+        expect(seen).toEqual([expect.any(ObjectUnsubscribedError)]);
+      }
     });
 
     it('unsubscribe() of b inside a delivery: the value being delivered reaches the others, the rest no one', async () => {
