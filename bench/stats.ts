@@ -14,3 +14,9 @@ export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
   if (!(p > 0 && p <= 1)) throw new RangeError('p must be in (0, 1]');
   return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
 }
+
+/** p50 and p99 of round-trip times (µs), the samples in any order. */
+export function tripPercentiles(micros: Float64Array): { p50: number; p99: number } {
+  const sorted = micros.slice().sort();
+  return { p50: quantileSorted(sorted, 0.5), p99: quantileSorted(sorted, 0.99) };
+}

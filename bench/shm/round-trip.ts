@@ -18,7 +18,7 @@ import { open } from '../../transports/open';
 import { shm, transferList } from '../../transports';
 import type { Runner, Sample } from '../harness';
 import { Echo, type RoundTripSize } from '../port/round-trip';
-import { quantileSorted } from '../stats';
+import { tripPercentiles } from '../stats';
 import { POOL_MASK, Trade, tradePool } from '../trade';
 import { awaitReport, startBenchWorker } from '../worker-host';
 
@@ -116,7 +116,7 @@ class CallbackDriver implements Driver {
     if (this.sent < this.total) return this.sendNext();
     const settle = this.settle;
     this.settle = undefined;
-    settle.resolve(percentiles(this.micros));
+    settle.resolve(tripPercentiles(this.micros));
   }
 
   failed(err: Error): void {
@@ -155,11 +155,6 @@ class AwaitDriver implements Driver {
       await once(pool[i & POOL_MASK]);
       micros[i] = (performance.now() - start) * 1e3;
     }
-    return percentiles(micros);
+    return tripPercentiles(micros);
   }
-}
-
-function percentiles(micros: Float64Array): Sample {
-  const sorted = micros.slice().sort();
-  return { p50: quantileSorted(sorted, 0.5), p99: quantileSorted(sorted, 0.99) };
 }

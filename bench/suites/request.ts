@@ -24,7 +24,7 @@ import type { RoundTripSize } from '../port/round-trip';
 import { rawPingPong, shmRoundTrip, type DriveForm } from '../shm/round-trip';
 import { floorPingPong } from '../floor/ping-pong';
 import { underHog } from '../hog';
-import { quantileSorted } from '../stats';
+import { tripPercentiles } from '../stats';
 import { POOL_MASK, Trade, tradePool } from '../trade';
 import { awaitReport, startBenchWorker, type WorkerName } from '../worker-host';
 import type { RpcEchoWorkerData } from '../workers/rpc-echo.worker';
@@ -118,7 +118,7 @@ function callbackTrips(size: RoundTripSize, c: TradeClient): Promise<Sample> {
           if (i >= size.warmup) micros[i - size.warmup] = (now - last) * 1e3;
           last = now;
           if (sent < total) next();
-          else resolve(percentiles(micros));
+          else resolve(tripPercentiles(micros));
         },
       });
     };
@@ -140,10 +140,5 @@ async function awaitTrips(size: RoundTripSize, c: TradeClient): Promise<Sample> 
     await once(pool[i & POOL_MASK]);
     micros[i] = (performance.now() - start) * 1e3;
   }
-  return percentiles(micros);
-}
-
-function percentiles(micros: Float64Array): Sample {
-  const sorted = micros.slice().sort();
-  return { p50: quantileSorted(sorted, 0.5), p99: quantileSorted(sorted, 0.99) };
+  return tripPercentiles(micros);
 }
