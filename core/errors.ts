@@ -78,16 +78,14 @@ export class TimeoutError extends RxwireError {
   readonly code = ErrorCode.TIMEOUT;
 }
 
-/** A worker thread threw or exited; carries its message, stack and index. */
-/**
- * Why a worker that exited by itself is gone, for a WorkerError's message. Code 0 with work unfinished is
- * a worker whose event loop ran out: its operator or function never settled and held nothing open.
- */
+/** Why a worker that exited by itself is gone, for a WorkerError's message: code 0 with work unfinished is an event
+ * loop that ran out (nothing settles, nothing held open) or `process.exit(0)`, which Node does not tell apart. */
 export function exitedText(code: number): string {
   if (code !== 0) return `the worker exited with code ${code}`;
-  return 'the worker exited with code 0: nothing was left to run while its work was unfinished (an operator or function that never settles and holds no timer or handle)';
+  return 'the worker exited with code 0 while its work was unfinished: nothing was left to run (an operator or function that never settles and holds no timer or handle), or it called process.exit(0)';
 }
 
+/** A worker thread threw or exited; carries its message, stack and index. */
 export class WorkerError extends RxwireError {
   readonly code = ErrorCode.WORKER;
   /** The name of the error the worker threw (`TypeError`, `EncodeError`, ...), when known. */

@@ -227,7 +227,7 @@ describe('failures', () => {
     const got: number[] = [];
     const err = await failure(lastValueFrom(range(0, 50).pipe(stage(worker('never'), { input: N, output: N, workers: 2, ordered: false }), tap((v) => got.push(v)))));
     expect(err).toBeInstanceOf(WorkerError);
-    expect((err as Error).message).toContain('nothing was left to run while its work was unfinished'); // it said only "exited with code 0"
+    expect((err as Error).message).toContain('exited with code 0 while its work was unfinished: nothing was left to run'); // it said only "exited with code 0"
     expect(got.sort((a, b) => a - b)).toEqual([...Array(50).keys()]);
   });
 
@@ -275,6 +275,7 @@ describe('failures', () => {
     const got: number[] = [];
     const err = await failure(lastValueFrom(range(0, 10).pipe(stage(worker('quit'), { input: N, output: N, ordered: false }), tap((v) => got.push(v)))));
     expect(err).toBeInstanceOf(WorkerError);
+    expect((err as Error).message).toContain('or it called process.exit(0)'); // it spoke of an event loop run out alone
     expect(got).toEqual([...Array(10).keys(), ...Array.from({ length: 10 }, (_, i) => 100 + i)]);
   });
 
