@@ -14,13 +14,13 @@
 import { Buffer } from 'node:buffer';
 import { ProcessExitedError, RemoteError, toErrorData, type ErrorData } from '../core/errors';
 import { ErrorRecord } from '../core/frame';
-import { loadEntry } from './entry';
+import { spawnedEntry } from './entry';
 import { envelope, errorBody, Kind, messageUndecodable, type Envelope } from './envelope';
 import { Held } from './held';
 import { countOf, makerOf, REMOTE_IDS } from './ids';
 import { Proc } from './proc';
 import type { Scheduler } from './scheduler';
-import type { Exit, ExitReason } from './types';
+import type { Entry, Exit, ExitReason } from './types';
 
 /** Applies envelopes from the other threads to one scheduler. */
 export class Dispatcher {
@@ -173,13 +173,14 @@ export class Dispatcher {
       this.spawned[from] = count;
       this.held.dropWhere((id) => makerOf(id) === from && countOf(id) < count);
     }
-    const [module, name, registered] = e.text.split('\n');
     let proc: Proc;
+    let registered: string;
     try {
       // Another node's SPAWN of an id that lives here (its gateway checks only its own thread's table): refused, not
       // put over the live process, which would run on unreachable and take the new one's entry with it when it ends.
       if (s.procs.has(e.to)) throw new RangeError(`spawn: id ${e.to} is in use on thread ${s.thread}`);
-      const entry = loadEntry(module, name);
+      let entry: Entry<unknown, unknown, unknown>;
+      ({ entry, registered } = spawnedEntry(e.text));
       proc = new Proc(s, s.refAt(s.thread, e.to), entry, entry.capture.decode(e.body), e.n, (e.call & 1) === 1);
     } catch (err) {
       // It never runs: its parent's link and whatever was held for it hear `noproc`, with the error.

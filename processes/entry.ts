@@ -15,6 +15,7 @@
  */
 import { isCodec } from '../core/codec';
 import { EntryError } from '../core/errors';
+import { isAbsolute } from 'node:path';
 import { modulePath, type ModuleRef } from '../threads/load-module';
 import type { Entry, EntryCodecs, EntryFunction, EntryLike } from './types';
 
@@ -78,6 +79,25 @@ export function loadEntry(module: string, name: string): Entry<unknown, unknown,
   }
   loaded.set(key, found);
   return found;
+}
+
+/**
+ * The entry a SPAWN's `text` names (`module\nname\nregistered`, docs/PROTOCOL.md) and the name to register ('' for
+ * none); what follows a third line is ignored. The module is an absolute path or a `file:` URL: a relative one would
+ * be read against this file's folder, rxwire's own, not the sender's.
+ * @throws EntryError when the text names no export, the path is relative or not a path, or as {@link loadEntry}
+ */
+export function spawnedEntry(text: string): { entry: Entry<unknown, unknown, unknown>; registered: string } {
+  const [module, name, registered = ''] = text.split('\n');
+  if (name === undefined) throw new EntryError(`spawn: the text ${JSON.stringify(text.slice(0, 200))} names no export (module, a newline, the export's name)`);
+  let path: string;
+  try {
+    path = module.startsWith('file:') ? modulePath(module) : module;
+  } catch (err) {
+    throw new EntryError(`spawn: the module ${JSON.stringify(module)} is not a file: URL of a path`, { cause: err });
+  }
+  if (!isAbsolute(path)) throw new EntryError(`spawn: the module ${JSON.stringify(module)} is not an absolute path or a file: URL`);
+  return { entry: loadEntry(path, name), registered };
 }
 
 /**

@@ -16,7 +16,7 @@ import { raw } from '../core/codec';
 import { DecodeError, ProcessExitedError, RemoteError, toErrorData, type ErrorData } from '../core/errors';
 import { ErrorRecord } from '../core/frame';
 import { checkName, MAX_TIMER_MS } from './checks';
-import { loadEntry } from './entry';
+import { spawnedEntry } from './entry';
 import { ID_SPAN } from './ids';
 import { Proc } from './proc';
 import { envelope, envelopeLost, errorBody, Kind, messageUndecodable } from './envelope';
@@ -24,7 +24,7 @@ import { NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from './remote-frame
 import type { RemotePeer } from './remote-peer';
 import { tryFar } from './remote-ops';
 import { relayIn, relayLink } from './remote-relay';
-import type { Exit, ExitReason, ProcessRef } from './types';
+import type { Entry, Exit, ExitReason, ProcessRef } from './types';
 
 /** Bytes passed on unchanged, for a process on a worker thread (which decodes them with its own codec). */
 const PASS = { capture: raw, mailbox: raw, reply: raw };
@@ -190,28 +190,31 @@ function spawn(peer: RemotePeer, f: NodeFrame): void {
   const s = peer.s;
   const parent = f.from !== 0 ? peer.refAt(f.fromThread, f.from) : null;
   const block = f.to - s.thread * ID_SPAN - SPAWN_BLOCK.base - peer.setup.granted * SPAWN_BLOCK.slotSpan;
-  const [module, name, registered] = f.text.split('\n');
-  const named = registered !== '' && registered !== undefined;
   const here = f.thread === s.thread;
   let proc: Proc | undefined;
+  let registered = '';
   const started = here ? null : envelope(Kind.SPAWN, { to: f.to, n: f.n, call: f.call & 1, text: f.text, body: f.body });
+  const inUse = s.procs.has(f.to);
   try {
-    if (!Number.isInteger(f.thread) || f.thread < 0 || f.thread > s.threads || !(block > 0 && block < SPAWN_BLOCK.slotSpan) || s.procs.has(f.to)) {
+    if (!Number.isInteger(f.thread) || f.thread < 0 || f.thread > s.threads || !(block > 0 && block < SPAWN_BLOCK.slotSpan)) {
       throw new RangeError(`spawn: id ${f.to} on thread ${f.thread} is not in the block this node granted ${peer.id}, or not on one of its threads`);
     }
+    if (inUse) throw new RangeError(`spawn: id ${f.to} is in use on thread ${s.thread}`);
     if (s.isGone(f.thread)) throw new RangeError(`spawn: thread ${f.thread} of node ${s.node} has died`);
-    const entry = loadEntry(module, name);
+    let entry: Entry<unknown, unknown, unknown>;
+    ({ entry, registered } = spawnedEntry(f.text));
     const capture = entry.capture.decode(f.body);
     if (here) proc = new Proc(s, s.refAt(s.thread, f.to), entry, capture, f.n, (f.call & 1) === 1);
     else s.mesh.fit(started!); // a capture too large for this node's rings: FrameError, as an entry that does not load
   } catch (err) {
     // It never runs: its parent's link, monitors and requests hear `noproc`, with the error.
     const error = toErrorData(err);
-    peer.failed.set(f.to, error);
+    if (!inUse) peer.failed.set(f.to, error); // a live process keeps its own ending
     if (parent) peer.post(exitFrame(parent, { to: f.to, thread: f.thread }, 'noproc', error));
     return;
   }
   const ref = s.refAt(f.thread, f.to);
+  const named = registered !== '';
   if (proc) {
     s.admitNamed(proc, named);
     if (parent) peer.bond(ref, parent, f.tag);

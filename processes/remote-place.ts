@@ -9,6 +9,9 @@ import type { Placement } from './types';
 /** How often (ms) a cluster node tells its linked nodes how many processes each of its threads hosts, when that changed. */
 export const LOAD_INTERVAL = 200;
 
+/** A LOAD's text as {@link loadText} writes it: decimal numbers, no sign, no leading zero, joined by ','. */
+const LOAD_TEXT = /^(0|[1-9][0-9]*)(,(0|[1-9][0-9]*))*$/;
+
 /** The text of a LOAD frame: the live processes of each thread of the node, its own thread last, as decimal numbers joined by ','. */
 export function loadText(counts: ArrayLike<number>): string {
   return Array.from(counts).join(',');
@@ -23,8 +26,9 @@ export class Loads {
 
   /** A LOAD frame came: `text` as {@link loadText} writes it (anything else is ignored). */
   update(text: string): void {
+    if (!LOAD_TEXT.test(text)) return; // '' or ' 3' or '1e3' read as numbers by Number(): not what loadText writes
     const counts = text.split(',').map(Number);
-    if (counts.some((n) => !Number.isSafeInteger(n) || n < 0)) return;
+    if (counts.some((n) => !Number.isSafeInteger(n))) return;
     this.reported = counts;
     this.sent = [];
   }

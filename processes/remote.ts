@@ -221,6 +221,7 @@ class Cluster implements ClusterNode {
       // A peer that is no node (any rxwire TCP listener, say) takes the link and says nothing: not waited for ever.
       const silent = setTimeout(() => refuse(`said no HELLO within ${this.helloMs} ms (is it a node?)`), this.helloMs);
       const ended = (err?: unknown) => {
+        if (!this.carriers.has(carrier)) return; // ended already (a STOP, then the connection's end)
         if (!peer) return refuse('closed the link before its HELLO', err);
         if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
         peer.drop('noconnection');
@@ -228,6 +229,8 @@ class Cluster implements ClusterNode {
         tellWorkers(this.s, peer, false);
         close();
       };
+      // A STOP (the peer reads no more) ends the link as a drop does: what would be sent on could only be lost.
+      wire.wayOutClosed = (err) => queueMicrotask(() => ended(err));
       this.subs.add(
         wire.subscribe({
           next: (f) => {

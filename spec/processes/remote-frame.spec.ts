@@ -1,9 +1,11 @@
 /** docs/PROTOCOL.md's node-to-node worked example, held to the NodeFrame codec (so the document cannot drift from the code). */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ErrorRecord } from '../../core/frame';
 import { NODE_CHANNEL, NodeFrameCodec, NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from '../../processes/remote-frame';
 import { startClusterNode } from '../../processes/remote';
+import { Loads } from '../../processes/remote-place';
 import { largestValue } from '../../transports/shm/layout';
 import { connect, listen, type TcpConnection } from '../../transports/tcp';
 import { until } from '../helpers';
@@ -191,4 +193,93 @@ test("a peer's message that does not decode for a process on the node's own thre
     await conn.close();
     await node.close();
   }
+});
+
+test("a peer's STOP on the node channel (it reads no more) ends the link as a drop does: not a half-dead link whose sends vanish and whose requests time out", async () => {
+  const node = await startClusterNode({ id: 'talker', threads: 0, listen: { port: 0 } });
+  const conn = await connect({ port: node.port! });
+  try {
+    const { sub } = await saidHello(node, conn, 'deaf', 5);
+    sub.unsubscribe(); // its last subscriber gone: the channel says STOP, and its COMPLETE is not sent
+    await until(() => !node.nodes().includes('deaf')); // the old code listed it for as long as the heartbeat lived
+    await until(() => conn.stats().state === 'gone'); // and the node hung up
+  } finally {
+    await conn.close();
+    await node.close();
+  }
+});
+
+test("a peer's SPAWN of an id live on the node's own thread: a RangeError to the parent; the live process answers as itself and keeps its own ending", async () => {
+  const node = await startClusterNode({ id: 'own', threads: 0, listen: { port: 0 } });
+  const conn = await connect({ port: node.port! });
+  try {
+    const { wire, frames, sub } = await saidHello(node, conn, 'again', 6);
+    const hello = frames.find((f) => f.kind === NodeKind.HELLO)!;
+    const id = hello.thread * 2 ** 32 + SPAWN_BLOCK.base + hello.n * SPAWN_BLOCK.slotSpan + 1;
+    const text = `${require.resolve('./remote-entries')}\nadder\n`;
+    wire.next(nodeFrame(NodeKind.SPAWN, { to: id, thread: hello.thread, text, body: Buffer.from([0x02]), n: 16 })); // adds 1
+    wire.next(nodeFrame(NodeKind.SPAWN, { to: id, thread: hello.thread, text, body: Buffer.from([0xc8, 0x01]), n: 16, from: 3000 })); // again
+    await until(() => frames.some((f) => f.kind === NodeKind.EXIT));
+    const exit = frames.find((f) => f.kind === NodeKind.EXIT)!;
+    expect(exit).toMatchObject({ to: 3000, from: id, text: 'noproc' });
+    expect(ErrorRecord.decode(exit.body)).toMatchObject({ name: 'RangeError', message: expect.stringContaining(`id ${id} is in use`) });
+    wire.next(nodeFrame(NodeKind.REQUEST, { call: 1, to: id, thread: hello.thread, n: 30_000, body: Buffer.from([0x0a]) }));
+    await until(() => frames.some((f) => f.call === 1));
+    expect(frames.find((f) => f.call === 1)).toMatchObject({ kind: NodeKind.REPLY, body: Buffer.from([0x0c]) }); // 5 + 1
+    // Killed, it ended `killed`: a monitor after that hears so, with no error — not the refused spawn's RangeError.
+    wire.next(nodeFrame(NodeKind.KILL, { to: id, thread: hello.thread }));
+    for (let call = 2; ; call++) {
+      wire.next(nodeFrame(NodeKind.ALIVE, { call, to: id, thread: hello.thread }));
+      await until(() => frames.some((f) => f.kind === NodeKind.ANSWER && f.call === call));
+      if (frames.find((f) => f.kind === NodeKind.ANSWER && f.call === call)!.n === 0) break;
+    }
+    wire.next(nodeFrame(NodeKind.MONITOR, { to: id, thread: hello.thread, tag: 9 }));
+    await until(() => frames.some((f) => f.kind === NodeKind.DOWN));
+    const down = frames.find((f) => f.kind === NodeKind.DOWN)!;
+    expect(down).toMatchObject({ tag: 9, text: 'killed' });
+    expect(down.body.length).toBe(0);
+    sub.unsubscribe();
+  } finally {
+    await conn.close();
+    await node.close();
+  }
+});
+
+test("a SPAWN's module: an absolute path or a file: URL; a relative one, or a text naming no export, fails as an entry that does not load (EntryError)", async () => {
+  const node = await startClusterNode({ id: 'loader', threads: 0, listen: { port: 0 } });
+  const conn = await connect({ port: node.port! });
+  try {
+    const { wire, frames, sub } = await saidHello(node, conn, 'spawner', 8);
+    const hello = frames.find((f) => f.kind === NodeKind.HELLO)!;
+    const idOf = (k: number) => hello.thread * 2 ** 32 + SPAWN_BLOCK.base + hello.n * SPAWN_BLOCK.slotSpan + k;
+    const spawn = (k: number, text: string) => wire.next(nodeFrame(NodeKind.SPAWN, { to: idOf(k), thread: hello.thread, text, body: Buffer.from([0x02]), n: 16, from: 100 + k }));
+    const exitOf = async (k: number) => {
+      await until(() => frames.some((f) => f.kind === NodeKind.EXIT && f.to === 100 + k));
+      const exit = frames.find((f) => f.kind === NodeKind.EXIT && f.to === 100 + k)!;
+      return { text: exit.text, error: ErrorRecord.decode(exit.body) };
+    };
+    // Read against rxwire's own folder, './remote-entries' was no module at all (or, named right, one of rxwire's).
+    spawn(1, './remote-entries\nadder\n');
+    expect(await exitOf(1)).toMatchObject({ text: 'noproc', error: { name: 'EntryError', message: expect.stringContaining('is not an absolute path or a file: URL') } });
+    spawn(2, require.resolve('./remote-entries')); // no export line: it said "an entry named undefined"
+    expect(await exitOf(2)).toMatchObject({ text: 'noproc', error: { name: 'EntryError', message: expect.stringContaining('names no export') } });
+    spawn(3, `${pathToFileURL(require.resolve('./remote-entries')).href}\nadder\n`); // refused before, though a local spawn takes a URL
+    wire.next(nodeFrame(NodeKind.REQUEST, { call: 1, to: idOf(3), thread: hello.thread, n: 30_000, body: Buffer.from([0x0a]) }));
+    await until(() => frames.some((f) => f.call === 1));
+    expect(frames.find((f) => f.call === 1)).toMatchObject({ kind: NodeKind.REPLY, body: Buffer.from([0x0c]) });
+    sub.unsubscribe();
+  } finally {
+    await conn.close();
+    await node.close();
+  }
+});
+
+test("a LOAD's text is read only as loadText writes it: anything else leaves the last loads standing", () => {
+  const loads = new Loads();
+  loads.update('5,0,7'); // thread 1 the least loaded of the two workers (the node's own thread, 2, last)
+  expect(loads.place('least-loaded', 2)).toBe(1);
+  for (const text of ['', ' 9', '9,,9', '0x0,9', '1e3,0', '-1,0', '01,0', '9,9,', 'a,0']) loads.update(text); // Number() reads most of these
+  expect(loads.place('least-loaded', 2)).toBe(1);
+  loads.update('0,8,0');
+  expect(loads.place('least-loaded', 2)).toBe(0);
 });
