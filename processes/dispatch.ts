@@ -110,6 +110,8 @@ export class Dispatcher {
         return s.nameSettled(proc, e.text, e.n === 1 ? errorOf(e) : null);
       case Kind.ALIVE:
         return s.mesh.post(from, envelope(Kind.ANSWER, { call: e.call, n: 1 }));
+      case Kind.FORGET:
+        return s.forgetAsker(proc.id, from, e.call);
     }
   }
 

@@ -62,6 +62,8 @@ export const Kind = {
   FULL: 21,
   /** Process `from` (on the sending thread), which said FULL, has room again (its mailbox drained to half its bound, or it ended). */
   ROOM: 22,
+  /** Request `call` of the sending thread to process `to` timed out there: `to` owes it no reply, and forgets its asker. */
+  FORGET: 23,
 } as const;
 
 /** One envelope. */

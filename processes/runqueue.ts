@@ -250,13 +250,16 @@ export abstract class RunQueue implements Host {
     return true;
   }
 
-  /** A request from this thread to process `id` timed out: it owes nothing more (kept, a deaf process's askers grew for ever). */
-  forgetAsker(id: number, call: number): void {
+  /**
+   * Request `call` of thread `thread` to process `id` timed out: it owes nothing more (kept until it ended, a
+   * deaf process's askers grew for ever). Told in place by this thread, by FORGET from another.
+   */
+  forgetAsker(id: number, thread: number, call: number): void {
     const asked = this.procs.get(id)?.asked;
     if (!asked) return;
     // The oldest first: askers time out in about the order they asked, so this ends at once as a rule.
     for (const asker of asked) {
-      if (asker.call === call && asker.thread === this.thread) {
+      if (asker.call === call && asker.thread === thread) {
         asked.delete(asker);
         return;
       }

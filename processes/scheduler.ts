@@ -140,7 +140,9 @@ export class Scheduler extends Naming implements Ops {
     // Its calls were settled when the thread died: one started after would wait for ever.
     const died = () => new ProcessExitedError(`request: the thread of process ${ref.id} died`, 'thread');
     if (this.gone[ref.thread]) return Promise.reject(died());
-    const [call, answer] = this.calls.start<unknown>(ref.thread, timeout, 'request', died, ref.thread === this.thread ? () => this.forgetAsker(ref.id, call) : undefined);
+    // Timed out, its target forgets the asker, in place or told by FORGET (kept until it ended, a deaf process's grew for ever).
+    const forget = ref.thread === this.thread ? (): void => this.forgetAsker(ref.id, this.thread, call) : (): void => this.mesh.post(ref.thread, envelope(Kind.FORGET, { to: ref.id, call }));
+    const [call, answer] = this.calls.start<unknown>(ref.thread, timeout, 'request', died, forget);
     try {
       if (ref.thread === this.thread) {
         codecs.mailbox.check(message);
@@ -282,12 +284,6 @@ export class Scheduler extends Naming implements Ops {
   /** @internal The node's shared spawn counters, one per link to another node (processes/remote-relay.ts, LINK_COUNTERS Int32s after the live counts). */
   spawnCounters(): Int32Array {
     return new Int32Array(this.counts.buffer, 4 * (this.threads + 1), LINK_COUNTERS);
-  }
-
-  /** Whether process `id` is alive here (or not yet started). */
-  has(id: number): boolean {
-    const proc = this.procs.get(id);
-    return proc !== undefined && proc.state !== State.DEAD;
   }
 }
 

@@ -202,3 +202,17 @@ export const badThenable = entry(__filename, 'badThenable', { capture: codec('bo
 
 /** Takes every letter and answers none (a `letters` consumer that ignores requests). */
 export const ignorer = entry(__filename, 'ignorer', { capture: Unit, mailbox: Long, reply: Long }, (_, mailbox) => mailbox.letters.pipe(map(() => undefined)));
+
+/**
+ * White box: answers a request n with how many askers process n keeps (its
+ * `asked` set) — n on this process's own thread, which a spec cannot reach
+ * when it is a worker's or another node's (ids.spec, remote.spec).
+ */
+export const askersOf = entry(__filename, 'askersOf', { capture: Unit, mailbox: Long, reply: Long }, (_, mailbox, self) =>
+  mailbox.letters.pipe(
+    tap((letter) => {
+      const { procs } = (self as unknown as { scheduler: { procs: { get(id: number): { asked: Set<unknown> | null } | undefined } } }).scheduler;
+      letter.reply(procs.get(letter.message)?.asked?.size ?? 0);
+    }),
+  ),
+);

@@ -9,8 +9,8 @@
  */
 import { startNode } from '../../processes';
 import { ID_SPAN, REMOTE_IDS } from '../../processes/ids';
-import { echo, ignorer } from './careless-entries';
-import { LONG } from './places';
+import { askersOf, echo, ignorer } from './careless-entries';
+import { LONG, T0 } from './places';
 import { liveThreads, threadsBackTo } from '../helpers';
 
 type Counts = { lastId: number; lastMonitor: number };
@@ -54,6 +54,27 @@ test('a request to a process on the same thread that answers none is forgotten w
     expect(asked()).toBe(0);
     const waiting = deaf.request(1, { timeout: 60_000 }).catch((e: Error) => e.name);
     expect(asked()).toBe(1); // one still open is still owed: the process's end answers it
+    deaf.kill();
+    expect(await waiting).toBe('ProcessExitedError');
+  } finally {
+    await node.close();
+    await threadsBackTo(baseline);
+  }
+});
+
+test('a request from another thread to a process that answers none is forgotten there when it times out (FORGET: its thread kept every asker until the process ended)', async () => {
+  const baseline = liveThreads();
+  const node = startNode({ threads: 1 });
+  try {
+    expect(await node.spawn(echo, null, T0).request(1, LONG)).toBe(2); // the worker is up
+    const deaf = node.spawn(ignorer, null, T0);
+    const askers = node.spawn(askersOf, null, T0); // on the worker, beside it
+    const timedOut = await Promise.all(Array.from({ length: 200 }, () => deaf.request(1, { timeout: 20 }).catch((e: Error) => e.name)));
+    expect(timedOut).toEqual(Array(200).fill('TimeoutError'));
+    // Each FORGET went at its request's time-out, on the ring this request follows them on: read before it.
+    expect(await askers.request(deaf.id, LONG)).toBe(0);
+    const waiting = deaf.request(1, LONG).catch((e: Error) => e.name);
+    expect(await askers.request(deaf.id, LONG)).toBe(1); // one still open is still owed: the process's end answers it
     deaf.kill();
     expect(await waiting).toBe('ProcessExitedError');
   } finally {

@@ -9,6 +9,8 @@ import { startClusterNode, type ClusterNode } from '../../processes/remote';
 import { absent } from './remote-absent';
 import { adder, brief, collector, crasher, farParent, idle, orphanWatcher, relay, watcher } from './remote-entries';
 import { closedPort, HEARTBEAT, killChild, startChild, stopChild, type Child } from './remote-nodes';
+import { askersOf, ignorer } from './careless-entries';
+import { tick } from '../helpers';
 
 jest.setTimeout(120_000);
 
@@ -89,6 +91,20 @@ describe('remote processes', () => {
     expect(w?.ref).toMatchObject({ node: 'b', thread: 0 });
     expect(await Promise.all([1, 2, 3].map((n) => w!.request(n)))).toEqual([101, 102, 103]);
     q.kill();
+  });
+
+  test("a request to a deaf process on another node's worker is forgotten there when it times out (that node kept its asker until the process ended)", async () => {
+    const where = { node: 'b', placement: { thread: 0 } };
+    const deaf = a!.spawn(ignorer, null, where);
+    const askers = a!.spawn(askersOf, null, where); // on b's worker, beside it
+    const timedOut = await Promise.all(Array.from({ length: 200 }, () => deaf.request(1, { timeout: 20 }).catch((e: Error) => e.name)));
+    expect(timedOut).toEqual(Array(200).fill('TimeoutError'));
+    // b's own thread asks its worker with the timeout REQUEST's `n` carries, timed from when each came: soon after.
+    let kept = await askers.request(deaf.id);
+    for (let tries = 0; kept > 0 && tries < 2000; tries++) kept = await tick(5).then(() => askers.request(deaf.id));
+    expect(kept).toBe(0);
+    deaf.kill();
+    askers.kill();
   });
 
   test('a handle sent inside a message to another node is used there', async () => {
