@@ -213,13 +213,24 @@ export abstract class RunQueue implements Host {
     } finally {
       leave(before);
     }
+    this.follow(proc, result);
+  }
+
+  /**
+   * Runs what `proc`'s entry gave: an Observable is subscribed, and the
+   * process ends with it; a thenable is followed, and what it resolves to is
+   * run the same way (`async` code that returns an Observable after an
+   * `await` runs it, as if it had returned it: it was ignored, the process
+   * ending at once); anything else ends the process (`normal`).
+   */
+  private follow(proc: Proc, result: unknown): void {
     if (isObservable(result)) {
       // Chained: a kill during a synchronous source's own subscribe call (finish unsubscribes proc.sub) stops it there.
       const sub = new Chained<unknown>({
         error: (err: unknown) => this.failed(proc, err),
         complete: () => this.exit(proc, 'normal', null),
       });
-      // Dead already (killed, or linked to a process gone, in its own entry): the source is let go at once.
+      // Dead already (killed, or linked to a process gone, in its entry or while it awaited): the source is let go at once.
       if ((proc.state as State) === State.DEAD) sub.unsubscribe();
       else proc.sub = sub;
       (result as Observable<unknown>).subscribe(sub);
@@ -230,10 +241,10 @@ export abstract class RunQueue implements Host {
   }
 
   /**
-   * Ends `proc` when the thenable its entry returned settles; false if it is
-   * none. A `then` (or its getter) that throws fails the process, as a throw
-   * in its entry does (out of here, it killed the worker thread, or stalled
-   * the drain of the node's own thread for good).
+   * Follows the thenable `proc`'s entry returned; false if it is none. A
+   * `then` (or its getter) that throws fails the process, as a throw in its
+   * entry does (out of here, it killed the worker thread, or stalled the
+   * drain of the node's own thread for good).
    */
   private awaited(proc: Proc, result: unknown): boolean {
     try {
@@ -241,7 +252,7 @@ export abstract class RunQueue implements Host {
       if (typeof then !== 'function') return false;
       then.call(
         result,
-        () => this.exit(proc, 'normal', null),
+        (value: unknown) => this.follow(proc, value),
         (err: unknown) => this.failed(proc, err),
       );
     } catch (err) {

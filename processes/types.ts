@@ -225,7 +225,7 @@ export interface Self<M, R = never> extends Process<M, R> {
   lookup<M2, R2 = never>(name: string, entry: EntryCodecs<unknown, M2, R2>, options?: LookupOptions): Promise<Process<M2, R2> | undefined>;
 }
 
-/** What an entry function may return: the process ends when it settles. */
+/** What an entry function may return: the process ends when it settles (a Promise that resolves to an Observable runs it, as if returned). */
 export type EntryResult = void | Promise<unknown> | Observable<unknown>;
 
 /** The function a process runs. */

@@ -1,5 +1,5 @@
 /** Process entries the process specs spawn (loaded by every thread of a node, so they live in a module). */
-import { map, mergeMap, take, tap } from 'rxjs';
+import { finalize, interval, map, mergeMap, take, takeWhile, tap, throwError } from 'rxjs';
 import { codec } from '../../core/codec';
 import { entry } from '../../processes/entry';
 import { ProcessRefSchema } from '../../processes/ref';
@@ -181,4 +181,31 @@ export const swarm = entry(__filename, 'swarm', { capture: Long, mailbox: Long, 
     answers.forEach((n, k) => (right += n === at + k + 1 ? 1 : 0));
   }
   letter.reply(right);
+});
+
+/**
+ * An async entry whose Observable comes after an `await`: waits for its
+ * first message n, then answers each request m with n + m until a message
+ * 0 (its Observable then completes); with capture 'error', errors with a
+ * RangeError instead.
+ */
+export const later = entry(__filename, 'later', { capture: Str, mailbox: Long, reply: Long }, async (how, mailbox) => {
+  const first = await mailbox.receive();
+  if (how === 'error') return throwError(() => new RangeError(`late: ${first}`));
+  return mailbox.letters.pipe(
+    takeWhile((letter) => letter.message !== 0),
+    tap((letter) => letter.reply(first + letter.message)),
+  );
+});
+
+/** What laterTicks did (read on the node's own thread, where the spec spawns it), and the gate its `await` waits on. */
+export const laterTicksSeen = { ticks: 0, finalized: false, open: undefined as (() => void) | undefined };
+
+/** Awaits laterTicksSeen's gate, then returns a timer that ticks for ever. */
+export const laterTicks = entry(__filename, 'laterTicks', { capture: Unit, mailbox: Long }, async () => {
+  await new Promise<void>((open) => (laterTicksSeen.open = open));
+  return interval(5).pipe(
+    tap(() => laterTicksSeen.ticks++),
+    finalize(() => (laterTicksSeen.finalized = true)),
+  );
 });

@@ -1,9 +1,9 @@
 /** Lightweight processes on a real node: two worker threads and this one, linked by rings. */
 import { EncodeError, EntryError, MailboxFullError, NameTakenError, ProcessExitedError, ProcessKilledError, startNode, TimeoutError } from '../../processes';
 import type { ProcessNode } from '../../processes';
-import { liveThreads, threadsBackTo } from '../helpers';
+import { liveThreads, threadsBackTo, until } from '../helpers';
 import { HERE, LONG, T0, T1 } from './places';
-import { adder, badSender, crasher, failsAtOnce, finder, idle, notExported, once, ordered, parent, pinger, quick, recorder, selective, sender, swarm } from './entries';
+import { adder, badSender, crasher, failsAtOnce, finder, idle, later, laterTicks, laterTicksSeen, notExported, once, ordered, parent, pinger, quick, recorder, selective, sender, swarm } from './entries';
 
 jest.setTimeout(240_000);
 
@@ -119,6 +119,44 @@ describe('spawn, send and request', () => {
     expect(await p.isAlive()).toBe(true);
     p.kill();
     expect(await p.isAlive()).toBe(false);
+  });
+});
+
+describe('an async entry that returns an Observable after an await', () => {
+  // Before, the Observable it resolved to was ignored: the process ended (normal) as its Promise settled.
+  it.each([
+    ['a worker', T0],
+    ['this thread', HERE],
+  ])('on %s: runs it as if returned — it answers until it completes (normal), or fails with its error', async (_, where) => {
+    const p = node.spawn(later, 'letters', where);
+    const ended = p.monitor().died;
+    p.send(10); // what its await takes
+    expect(await p.request(1, LONG)).toBe(11);
+    expect(await p.request(2, LONG)).toBe(12);
+    p.send(0);
+    expect(await ended).toMatchObject({ reason: 'normal', error: null });
+    const bad = node.spawn(later, 'error', where);
+    const failed = bad.monitor().died;
+    bad.send(7);
+    expect(await failed).toMatchObject({ reason: 'failed', error: { name: 'RangeError', message: 'late: 7' } });
+  });
+
+  it('killed while it runs, its Observable is unsubscribed; killed while it awaits, the Observable it then gives is let go at once', async () => {
+    const seen = laterTicksSeen;
+    const running = node.spawn(laterTicks, null, HERE);
+    await until(() => seen.open !== undefined);
+    seen.open!();
+    await until(() => seen.ticks > 0);
+    running.kill();
+    await until(() => seen.finalized);
+    expect(await running.isAlive()).toBe(false);
+    Object.assign(seen, { ticks: 0, finalized: false, open: undefined });
+    const awaiting = node.spawn(laterTicks, null, HERE);
+    await until(() => seen.open !== undefined);
+    awaiting.kill();
+    seen.open!();
+    await until(() => seen.finalized);
+    expect(seen.ticks).toBe(0);
   });
 });
 
