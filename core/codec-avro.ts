@@ -14,7 +14,7 @@ import { DecodeError, EncodeError, SchemaMismatchError } from './errors';
 import type { Schema } from './schema';
 import { copyBytes } from './bytes';
 import { typeHook } from './codec-strings';
-import { referOnce } from './schema-names';
+import { referOnce, withFullNames } from './schema-names';
 
 /** Where `encode` writes before copying out: one per thread. */
 const scratch = Buffer.allocUnsafe(4096);
@@ -218,10 +218,11 @@ const EMPTY = Buffer.alloc(0);
 /**
  * A schema in avsc's canonical form: full names, no `namespace`, every
  * reference by full name — what a walk of a writer's schema may rely on
- * (transports/tcp/bounded.ts), whatever valid Avro the writer sent.
+ * (transports/tcp/bounded.ts), whatever valid Avro the writer sent. The
+ * writer's schema is read as `resolve` reads it (`writerSchema`).
  */
 export function canonicalSchema(schema: unknown): unknown {
-  return avro.Type.forSchema(referOnce(schema) as avro.Schema).schema();
+  return (asCanonical(schema)?.type ?? typeOf(schema)).schema();
 }
 
 /**
@@ -235,13 +236,44 @@ export function typeOf(schema: unknown): avro.Type {
 }
 
 /**
- * A writer's schema, as JSON (from a peer, or a codec built elsewhere), as
- * `codec()` would take it (`typeOf`).
+ * A writer's schema (from a peer, or a codec built elsewhere) written so
+ * that `codec()` reads it as `resolve` does. A writer's schema is a
+ * canonical form (`codec.schema`, a HELLO's `schema`; the Avro
+ * specification's Parsing Canonical Form too), where every name is full:
+ * `{"name":"com.x.Outer",…{"name":"Inner",…}}` holds an `Inner` in no
+ * namespace (`"namespace": ""` or a `.Inner` reference where it was
+ * written), which the Avro rules read as `com.x.Inner` (avsc then found
+ * the fingerprint changed, or `duplicate type name` beside a real
+ * `com.x.Inner`). So a schema that is the canonical form of its reading
+ * with every name full is read that way, and given with those names
+ * marked (core/schema-names.ts `withFullNames`); any other is `schema`
+ * itself, read by the Avro rules.
+ */
+export function writerSchema(schema: unknown): unknown {
+  return asCanonical(schema)?.marked ?? schema;
+}
+
+/** `schema` read as a canonical form with every name full, when it is one and the Avro rules read it otherwise. */
+function asCanonical(schema: unknown): { marked: unknown; type: avro.Type } | undefined {
+  try {
+    const marked = withFullNames(schema);
+    if (marked === undefined) return undefined;
+    const type = typeOf(marked);
+    return JSON.stringify(type.schema()) === JSON.stringify(schema) ? { marked, type } : undefined;
+  } catch {
+    // Not a canonical form (nor, maybe, a schema): the Avro rules read it, and say what is wrong with it.
+    return undefined;
+  }
+}
+
+/**
+ * A writer's schema, as JSON, as `codec()` would take it (`typeOf`) once
+ * written out by `writerSchema`.
  * @throws SchemaMismatchError (path `<root>`) when it is not a schema this end can read
  */
 function writerTypeOf(schema: unknown): avro.Type {
   try {
-    return typeOf(schema);
+    return asCanonical(schema)?.type ?? typeOf(schema);
   } catch (err) {
     throw new SchemaMismatchError('<root>', `the writer's schema is not a valid Avro schema: ${String((err as Error)?.message ?? err).replace(/^codec: /, '')}`);
   }

@@ -5,6 +5,7 @@
  */
 import type { Observable, Observer } from 'rxjs';
 import { codec as codecOf, raw, type Codec } from '../core/codec';
+import { writerSchema } from '../core/codec-avro';
 import type { WorkerResult } from '../threads/run';
 import type { ShmEnd } from '../transports/shm';
 
@@ -88,9 +89,13 @@ export interface PoolWorker<D, U> {
  */
 export type PoolWorkerFunction<D, U, R = unknown, A = unknown> = (worker: PoolWorker<D, U>, args: A) => WorkerResult<R>;
 
-/** The form in which `codec` crosses to a worker. */
+/**
+ * The form in which `codec` crosses to a worker: its schema as `codec()`
+ * there reads back as this codec's (core/codec-avro.ts `writerSchema`: a
+ * canonical form's names in no namespace, nested in a namespace, marked).
+ */
 export function specOf(codec: Codec<unknown>): CodecSpec {
-  return codec.fingerprint === raw.fingerprint ? { kind: 'raw' } : { kind: 'avro', schema: codec.schema };
+  return codec.fingerprint === raw.fingerprint ? { kind: 'raw' } : { kind: 'avro', schema: writerSchema(codec.schema) };
 }
 
 /** The codec a worker rebuilds from `spec`. */

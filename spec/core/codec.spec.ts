@@ -1,8 +1,11 @@
 import { codec, isCodec, raw } from '../../core/codec';
+import { canonicalSchema } from '../../core/codec-avro';
+import { codecFrom, specOf } from '../../pool/types';
 import { MAX_FIELDS, MAX_NAMED_TYPES, MAX_TYPES } from '../../core/schema-names';
 import { inputCodec, outputCodec } from '../../operators/stage-internals';
 import { rpcCodec } from '../../operators/request-internals';
 import { DecodeError, EncodeError, ErrorCode, SchemaMismatchError } from '../../core/errors';
+import { NAMES_CASES } from '../fixtures/names';
 import { rng } from '../fixtures/records';
 import { Trade, tradeAt } from '../fixtures/trade';
 
@@ -113,6 +116,41 @@ describe('codec', () => {
     } as never);
     expect(JSON.stringify(P.schema)).toContain('{"name":"a.b.Q","type":"record"');
     expect(P.decode(P.encode({ q: { x: 1 }, r: { x: 2 } } as never))).toEqual({ q: { x: 1 }, r: { x: 2 } });
+  });
+
+  describe('a type in no namespace nested in a namespaced record (the Avro rules read its canonical form as in that namespace)', () => {
+    it.each(NAMES_CASES)("$name: resolve reads the writer's canonical form as the writer meant it", ({ writer, reader, value, read }) => {
+      const W = codec(writer as never);
+      const R = codec(reader as never);
+      const hello = JSON.parse(JSON.stringify(W.schema)); // as a HELLO carries it
+      expect(W.resolve(hello)).toBe(W); // its own fingerprint: before, a mismatch, or avsc's duplicate type name
+      expect(R.resolve(hello).decode(W.encode(value as never))).toEqual(read);
+      expect(canonicalSchema(hello)).toEqual(W.schema); // what TCP's guard walks
+    });
+
+    it.each(NAMES_CASES)('$name: the codec a worker rebuilds (stage, pipeline, WorkerPool) is the same codec', ({ writer, value }) => {
+      const W = codec(writer as never);
+      const there = codecFrom(structuredClone(specOf(W)));
+      expect(there.fingerprint).toBe(W.fingerprint);
+      expect(there.decode(W.encode(value as never))).toEqual(value);
+    });
+
+    it('a schema written by hand is read by the Avro rules, though it looks like a canonical form', () => {
+      const inner = { name: 'Inner', type: 'record', fields: [{ name: 'a', type: 'int' }] };
+      const hand = { name: 'com.x.Outer', type: 'record', fields: [{ name: 'p', type: inner }] };
+      expect(JSON.stringify(codec(hand as never).schema)).toContain('{"name":"com.x.Inner"');
+      // And a writer's schema that is not a canonical form (as another implementation may send): short names.
+      const short = { type: 'record', name: 'Outer', namespace: 'com.x', fields: [{ name: 'p', type: inner }, { name: 'q', type: 'Inner' }] };
+      const R = codec({ ...short, fields: [...short.fields, { name: 'n', type: 'int', default: 7 }] } as never);
+      expect(R.resolve(short as never).decode(codec(short as never).encode({ p: { a: 1 }, q: { a: 2 } } as never))).toEqual({ p: { a: 1 }, q: { a: 2 }, n: 7 });
+    });
+
+    it('a type in no namespace defined twice, identically, inside a namespace: the repeat refers to it (it was read as com.x.Inner, undefined)', () => {
+      const inner = { type: 'record', name: 'Inner', namespace: '', fields: [{ name: 'a', type: 'int' }] };
+      const Outer = codec({ type: 'record', name: 'Outer', namespace: 'com.x', fields: [{ name: 'p', type: inner }, { name: 'q', type: inner }] } as never);
+      expect(JSON.stringify(Outer.schema)).toContain('{"name":"q","type":"Inner"}');
+      expect(Outer.decode(Outer.encode({ p: { a: 1 }, q: { a: 2 } } as never))).toEqual({ p: { a: 1 }, q: { a: 2 } });
+    });
   });
 
   describe('resolve (schema evolution)', () => {
@@ -294,6 +332,8 @@ describe('codec', () => {
       }
       expect(() => codec({ type: 'record', name: 'P', fields: [{ name: 'a', type: 'constructor' }] } as never)).toThrow(/a type named constructor/);
       expect(() => codec({ type: 'record', name: 'toString', fields: [] } as never)).toThrow(/a type named toString/);
+      // `.toString` is `toString` in no namespace, from inside one too (it failed in avsc: `fieldType._attrs is not a function`).
+      expect(() => codec({ type: 'record', name: 'R', namespace: 'x', fields: [{ name: 'a', type: '.toString' }] } as never)).toThrow(/a type named toString/);
       // In a namespace the full name is dotted: nothing to refuse.
       expect(codec({ type: 'record', name: 'toString', namespace: 'x', fields: [] } as never).schema).toMatchObject({ name: 'x.toString' });
       const Ref = codec({ type: 'record', name: 'R', namespace: 'x', fields: [{ name: 'a', type: { type: 'fixed', name: 'valueOf', size: 1 } }, { name: 'b', type: 'valueOf' }] } as never);

@@ -5,11 +5,12 @@
  */
 import { promises as fs } from 'node:fs';
 import { concat, EMPTY, firstValueFrom, from, interval, lastValueFrom, map, Observable, of, range, scan, Subject, take, tap, throwError, toArray } from 'rxjs';
-import { codec, raw } from '../../core/codec';
+import { codec, raw, type Codec } from '../../core/codec';
 import { EncodeError, FrameError, WorkerError } from '../../core/errors';
 import { keyHash } from '../../core/hash';
 import { stage, type StageOptions } from '../../operators/stage';
 import { LAST_VALUES_MS } from '../../operators/stage-internals';
+import { NAMES_CASES } from '../fixtures/names';
 import { N, Tagged } from '../workers/stage-map.worker';
 import { liveThreads, threadsBackTo } from '../helpers';
 
@@ -54,6 +55,11 @@ describe('values', () => {
     const out = await lastValueFrom(range(0, 400).pipe(stage(worker('busy'), { ...io, workers: 4, ordered: false }), toArray()));
     expect(out.map((t) => t.n).sort((a, b) => a - b)).toEqual([...Array(400).keys()]);
     expect(out.every((t) => t.value === t.n * 2)).toBe(true);
+  });
+
+  test.each(NAMES_CASES)('$name: a codec with a type in no namespace nested in a namespaced record (the worker failed: duplicate type name, a mismatch)', async ({ writer, value }) => {
+    const C = codec(writer as never) as unknown as Codec<object>;
+    expect(await lastValueFrom(of(value, value).pipe(stage(worker('echo'), { input: C, output: C }), toArray()))).toEqual([value, value]);
   });
 
   test('inFlight 1 still gets every value through, in order', async () => {
