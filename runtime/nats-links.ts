@@ -33,6 +33,7 @@ import type { WireOptions, WireSubject } from '../core/wire-subject';
 import type { RemoteLinks } from './context';
 import { failedWire, listsKeys, neverAllocated } from './link-kinds';
 import { channelName, connectCluster, controlSubject, decodeMessage, encodeMessage, type ControlMessage, type NatsWorkerSetup } from './nats-subjects';
+import { SilenceClock } from './silence';
 
 
 export class NatsLinks implements RemoteLinks {
@@ -54,7 +55,7 @@ export class NatsLinks implements RemoteLinks {
   private readonly up = new Set<number>();
   private readonly allUp: Promise<void>;
   private everyoneUp!: () => void;
-  private lastCheck = Date.now();
+  private readonly clock: SilenceClock;
   private finishing = false;
   private failed = false;
   private settle: (() => void) | undefined;
@@ -81,7 +82,8 @@ export class NatsLinks implements RemoteLinks {
     };
     this.sub = nc.subscribe(controlSubject(config.name, setup.run), { callback: onMessage });
     const { interval, timeout } = config.heartbeat;
-    this.timer = setInterval(() => this.check(interval, timeout), Math.max(1, Math.min(interval, Math.floor(timeout / 4))));
+    this.clock = new SilenceClock(2 * interval);
+    this.timer = setInterval(() => this.check(timeout), Math.max(1, Math.min(interval, Math.floor(timeout / 4))));
     this.say({ type: 'up', worker: index });
     if (this.running.size === 0) this.everyoneUp();
     void nc.closed().then(() => this.processLost(undefined, 'its NATS connection closed (the server is gone?)'));
@@ -198,11 +200,9 @@ export class NatsLinks implements RemoteLinks {
     }
   }
 
-  private check(interval: number, timeout: number): void {
-    const now = Date.now();
-    const late = now - this.lastCheck > 2 * interval;
-    this.lastCheck = now;
-    if (late) return; // this thread was held: read the beats that waited first
+  private check(timeout: number): void {
+    const now = this.clock.tick();
+    if (now === undefined) return; // this thread was held: read the beats that waited first
     this.heard.forEach((at, p) => {
       if (p !== this.setup.process && now - at > timeout) this.processLost(p, `not heard for ${now - at} ms (heartbeat timeout ${timeout} ms)`);
     });
