@@ -8,11 +8,22 @@
  *    hears the next one).
  * 2. A hello of another shape (`processes`, `workers`, version, heartbeat) fails the
  *    start with `ClusterError` naming both; more distinct ids than
- *    `processes` (a stray, or two clusters under one name) too.
+ *    `processes` (a stray, or two clusters under one name) too, unless one
+ *    of them has gone silent (4).
  * 3. Once it has heard exactly `processes` ids (its own included), it says
- *    `ready` with the ids, sorted (and hellos go on until the start is over). A `ready` with other
- *    members fails the start with `ClusterError`.
- * 4. Once every member said `ready` with the same members, the start is over.
+ *    `ready` with the ids, sorted (and hellos go on until the start is over).
+ *    A `ready` with other members does not count (its sender may have heard
+ *    a process this one has not yet, or forgotten one this one still counts).
+ * 4. It forgets an id not heard (hello or ready) for `heartbeat.timeout` ms
+ *    (at least four hellos), unless it has that id's `ready` with its own
+ *    members: a process that died, or was cut off, before the start was over.
+ *    Forgetting drops the id's `ready` and every `ready` that names it, this
+ *    process's own included: it says `ready` again once it has heard
+ *    `processes` ids again. So a dead process is not counted, and its restart
+ *    (a new id) joins: a hello from a new id when `processes` are heard
+ *    already waits (is not recorded) while one of those has missed two
+ *    hellos, and is refused as a stray only when none has.
+ * 5. Once every member said `ready` with the same members, the start is over.
  *    Indices: each process that gave `process` has it (two giving one index
  *    fail with `ClusterError`); the others take the free indices in the
  *    order of their ids. The run's id is a hash of the members' ids.
@@ -27,10 +38,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { ClusterError, TimeoutError, TransportClosedError } from '../core/errors';
 import type { NatsClusterConfig } from './nats-config';
+import { SilenceClock } from './silence';
 import { CLUSTER_VERSION, decodeMessage, encodeMessage, joinSubject, type HelloMessage, type JoinMessage } from './nats-subjects';
 
 /** Milliseconds between two hellos of a process that has not heard everyone. */
 export const HELLO_INTERVAL_MS = 250;
+
+/** Milliseconds of silence after which a process is forgotten at the start: the heartbeat's timeout, at least four hellos. */
+function forgetAfter(heartbeatTimeout: number): number {
+  return Math.max(heartbeatTimeout, 4 * HELLO_INTERVAL_MS);
+}
 
 /** What the start agreed on. */
 export interface Membership {
@@ -52,6 +69,8 @@ export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signa
   const { interval, timeout } = config.heartbeat;
   const hello: HelloMessage = { type: 'hello', v: CLUSTER_VERSION, id, processes: config.processes, workers: config.workers, process: config.process ?? null, heartbeat: [interval, timeout] };
   const heard = new Map<string, HelloMessage>([[id, hello]]);
+  /** When each other id recorded in `heard` was last heard (`Date.now()`). */
+  const lastHeard = new Map<string, number>();
   const readies = new Map<string, string>();
   let members: string[] | undefined;
   let agreed: Membership | undefined;
@@ -86,6 +105,18 @@ export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signa
       agreed = { process: index, run, leave };
       resolve(agreed);
     };
+    /** The id has said `ready` with this process's members: it is in, dead or not (the run's heartbeat judges it). */
+    const committed = (other: string) => members !== undefined && readies.get(other) === members.join(',');
+    /** Forgets the ids silent past `forgetAfter` (see the top of this file). */
+    const forget = (now: number) => {
+      for (const [other, at] of lastHeard) {
+        if (now - at <= forgetAfter(timeout) || committed(other)) continue;
+        lastHeard.delete(other);
+        heard.delete(other);
+        for (const [who, list] of readies) if (who === other || list.split(',').includes(other)) readies.delete(who);
+        if (members?.includes(other)) members = undefined; // its own ready named it: said again once processes are heard
+      }
+    };
     const onMessage = (message: JoinMessage | undefined) => {
       if (!message || (message.type !== 'busy' && message.id === id)) return;
       if (message.type === 'busy') {
@@ -107,12 +138,16 @@ export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signa
           fail(new ClusterError(`NATS cluster ${config.name}: process ${message.id} has ${shape(message)}, this one (${id}) ${shape(hello)}`));
           return;
         }
-        heard.set(message.id, message);
-        if (heard.size > config.processes) {
+        const now = Date.now();
+        if (!heard.has(message.id) && heard.size === config.processes) {
+          // One that missed two hellos may be dead, to be forgotten: the newcomer (its restart?) waits till then.
+          if ([...lastHeard].some(([other, at]) => now - at > 2 * HELLO_INTERVAL_MS && !committed(other))) return;
           say(hello);
-          fail(new ClusterError(`NATS cluster ${config.name}: ${heard.size} processes joined, more than its ${config.processes} (a stray process, or two clusters under one name?)`));
+          fail(new ClusterError(`NATS cluster ${config.name}: ${heard.size + 1} processes joined, more than its ${config.processes} (a stray process, or two clusters under one name?)`));
           return;
         }
+        heard.set(message.id, message);
+        lastHeard.set(message.id, now);
         if (heard.size === config.processes && !members) {
           members = [...heard.keys()].sort(); // (hellos go on until the start is over: a peer may not have heard this one yet)
           say({ type: 'ready', id, members });
@@ -120,6 +155,7 @@ export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signa
         }
       } else if (message.type === 'ready' && Array.isArray(message.members)) {
         readies.set(message.id, message.members.join(','));
+        if (lastHeard.has(message.id)) lastHeard.set(message.id, Date.now());
       }
       if (members && members.every((m) => readies.get(m) === members!.join(','))) {
         try {
@@ -127,8 +163,6 @@ export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signa
         } catch (err) {
           fail(err as Error);
         }
-      } else if (members && [...readies.values()].some((list) => list !== members!.join(','))) {
-        fail(new ClusterError(`NATS cluster ${config.name}: the processes disagree on who is in (more than ${config.processes} processes under one name?)`));
       }
     };
     if (signal.aborted) return onAbort();
@@ -144,7 +178,12 @@ export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signa
       members = [id];
       return done(config.process ?? 0);
     }
-    timer = setInterval(() => say(hello), HELLO_INTERVAL_MS);
+    const clock = new SilenceClock(2 * HELLO_INTERVAL_MS);
+    timer = setInterval(() => {
+      say(hello);
+      const now = clock.tick();
+      if (now !== undefined) forget(now);
+    }, HELLO_INTERVAL_MS);
     deadline = setTimeout(
       () => fail(new TimeoutError(`NATS cluster ${config.name}: ${heard.size} of ${config.processes} processes present after ${config.joinTimeout} ms`)),
       config.joinTimeout,
