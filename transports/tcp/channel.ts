@@ -13,7 +13,6 @@
  */
 import type { Channel, ChannelSink, ChannelStats } from '../../core/channel';
 import type { Codec } from '../../core/codec';
-import { canonicalSchema } from '../../core/codec-avro';
 import { FrameKind } from '../../core/frame';
 import { Session } from '../../core/session';
 import type { SessionTransport } from '../../core/session-transport';
