@@ -233,7 +233,11 @@ export abstract class RunQueue implements Host {
       // Dead already (killed, or linked to a process gone, in its entry or while it awaited): the source is let go at once.
       if ((proc.state as State) === State.DEAD) sub.unsubscribe();
       else proc.sub = sub;
-      (result as Observable<unknown>).subscribe(sub);
+      try {
+        (result as Observable<unknown>).subscribe(sub);
+      } catch (err) {
+        this.failed(proc, err); // a look-alike's subscribe that throws (RxJS's own delivers it as an error)
+      }
     } else if (!this.awaited(proc, result)) {
       this.exit(proc, 'normal', null);
     }

@@ -200,6 +200,17 @@ export const badThenable = entry(__filename, 'badThenable', { capture: codec('bo
       }) as unknown as Promise<void>,
 );
 
+/** Returns an Observable look-alike (`lift` and `subscribe`, as RxJS's isObservable asks) whose subscribe throws; `later`: after an await. */
+export const badObservable = entry(__filename, 'badObservable', { capture: codec('boolean'), mailbox: Long }, (later) => {
+  const fake = {
+    lift: () => fake,
+    subscribe(): never {
+      throw new Error('subscribe throws');
+    },
+  } as unknown as Observable<never>;
+  return later ? Promise.resolve().then(() => fake) : fake;
+});
+
 /** Takes every letter and answers none (a `letters` consumer that ignores requests). */
 export const ignorer = entry(__filename, 'ignorer', { capture: Unit, mailbox: Long, reply: Long }, (_, mailbox) => mailbox.letters.pipe(map(() => undefined)));
 

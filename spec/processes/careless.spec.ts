@@ -10,7 +10,7 @@ import { EntryError, FrameError, MailboxFullError, NodeClosedError, RemoteError 
 import { startNode, supervisorSpec } from '../../processes';
 import { Held, HELD_LIMIT, SWEEP_MS } from '../../processes/held';
 import type { Envelope } from '../../processes/envelope';
-import { BAD_RECEIVES, badTeardown, badThenable, bigThrower, careless, exportedElsewhere, hoarder, keeper, keeperFeeder, misdialer, selfCareless, selfKiller, selfKillerPulled, killedThenTicks, killedThenTicksSeen, echo, spawner, stringly, surrogateThrower } from './careless-entries';
+import { BAD_RECEIVES, badObservable, badTeardown, badThenable, bigThrower, careless, exportedElsewhere, hoarder, keeper, keeperFeeder, misdialer, selfCareless, selfKiller, selfKillerPulled, killedThenTicks, killedThenTicksSeen, echo, spawner, stringly, surrogateThrower } from './careless-entries';
 import { HERE, LONG, nodeForFile, T0, T1 } from './places';
 import { until } from '../helpers';
 
@@ -251,6 +251,22 @@ describe('an entry returning a thenable whose then throws', () => {
       const bad = node.spawn(badThenable, getter, where);
       const died = await bad.monitor().died;
       expect(died).toMatchObject({ reason: 'failed', error: { message: getter ? 'the then getter throws' : 'then() throws' } });
+      expect(await neighbour.request(1, LONG)).toBe(2);
+      expect(await node.spawn(echo, null, where).request(5, LONG)).toBe(6);
+    }
+  });
+});
+
+describe('an entry returning an Observable look-alike whose subscribe throws', () => {
+  it.each([
+    ['a worker thread', T0],
+    ['the node’s own thread', HERE],
+  ])('on %s, returned at once or after an await: that process fails with the throw, its neighbours answer', async (_where, where) => {
+    const node = get();
+    for (const later of [false, true]) {
+      const neighbour = node.spawn(echo, null, where);
+      const died = await node.spawn(badObservable, later, where).monitor().died;
+      expect(died).toMatchObject({ reason: 'failed', error: { message: 'subscribe throws' } });
       expect(await neighbour.request(1, LONG)).toBe(2);
       expect(await node.spawn(echo, null, where).request(5, LONG)).toBe(6);
     }
