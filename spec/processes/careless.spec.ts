@@ -240,33 +240,24 @@ describe('a process killed during its own Observable’s subscribe call', () => 
   });
 });
 
-describe('an entry returning a thenable whose then throws', () => {
+describe('an entry returning a thenable whose then throws, or an Observable look-alike whose subscribe throws', () => {
+  // A `then` (or its getter) that throws: it killed the worker, or stalled the own thread for good. A subscribe that
+  // throws, returned at once or after an await: the same.
+  const cases = [
+    ['a thenable whose then throws', badThenable, false, 'then() throws'],
+    ['a thenable whose then getter throws', badThenable, true, 'the then getter throws'],
+    ['a look-alike whose subscribe throws', badObservable, false, 'subscribe throws'],
+    ['the same after an await', badObservable, true, 'subscribe throws'],
+  ] as const;
   it.each([
     ['a worker thread', T0],
     ['the node’s own thread', HERE],
-  ])('on %s: that process fails, its neighbours answer (it killed the worker, or stalled the own thread for good)', async (_where, where) => {
+  ])('on %s: that process fails with the throw, its neighbours answer', async (_where, where) => {
     const node = get();
-    for (const getter of [false, true]) {
+    for (const [, bad, flag, message] of cases) {
       const neighbour = node.spawn(echo, null, where);
-      const bad = node.spawn(badThenable, getter, where);
-      const died = await bad.monitor().died;
-      expect(died).toMatchObject({ reason: 'failed', error: { message: getter ? 'the then getter throws' : 'then() throws' } });
-      expect(await neighbour.request(1, LONG)).toBe(2);
-      expect(await node.spawn(echo, null, where).request(5, LONG)).toBe(6);
-    }
-  });
-});
-
-describe('an entry returning an Observable look-alike whose subscribe throws', () => {
-  it.each([
-    ['a worker thread', T0],
-    ['the node’s own thread', HERE],
-  ])('on %s, returned at once or after an await: that process fails with the throw, its neighbours answer', async (_where, where) => {
-    const node = get();
-    for (const later of [false, true]) {
-      const neighbour = node.spawn(echo, null, where);
-      const died = await node.spawn(badObservable, later, where).monitor().died;
-      expect(died).toMatchObject({ reason: 'failed', error: { message: 'subscribe throws' } });
+      const died = await node.spawn(bad, flag, where).monitor().died;
+      expect(died).toMatchObject({ reason: 'failed', error: { message } });
       expect(await neighbour.request(1, LONG)).toBe(2);
       expect(await node.spawn(echo, null, where).request(5, LONG)).toBe(6);
     }

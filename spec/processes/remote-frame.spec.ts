@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { ErrorRecord } from '../../core/frame';
 import { NODE_CHANNEL, NodeFrameCodec, NodeKind, nodeFrame, SPAWN_BLOCK, type NodeFrame } from '../../processes/remote-frame';
 import { startClusterNode } from '../../processes/remote';
+import type { ClusterNode } from '../../processes';
 import { Loads } from '../../processes/remote-place';
 import { largestValue } from '../../transports/shm/layout';
 import { connect, listen, type TcpConnection } from '../../transports/tcp';
@@ -58,6 +59,20 @@ async function saidHello(node: { nodes(): string[] }, conn: TcpConnection, id: s
   wire.next(nodeFrame(NodeKind.HELLO, { text: id, thread: 0, n: 1, tag: incarnation }));
   await until(() => frames.some((f) => f.kind === NodeKind.HELLO) && node.nodes().includes(id));
   return { wire, frames, sub };
+}
+
+/** A node started with `options` and a raw peer `id` linked to it (as saidHello), for `body`; both closed after, whatever happens. */
+async function withRawPeer(options: Parameters<typeof startClusterNode>[0], id: string, incarnation: number, body: (node: ClusterNode, peer: Awaited<ReturnType<typeof saidHello>> & { hello: NodeFrame }) => Promise<void>) {
+  const node = await startClusterNode({ ...options, listen: { port: 0 } });
+  const conn = await connect({ port: node.port! });
+  try {
+    const peer = await saidHello(node, conn, id, incarnation);
+    await body(node, { ...peer, hello: peer.frames.find((f) => f.kind === NodeKind.HELLO)! });
+    peer.sub.unsubscribe();
+  } finally {
+    await conn.close();
+    await node.close();
+  }
 }
 
 test('a raw peer: LOAD only when it changes; a spawn onto a worker within the connection but too large for its rings is noproc with a FrameError; names register() refuses, timeouts past a timer; the node lives on', async () => {
@@ -210,11 +225,7 @@ test("a peer's STOP on the node channel (it reads no more) ends the link as a dr
 });
 
 test("a peer's SPAWN of an id live on the node's own thread: a RangeError to the parent; the live process answers as itself and keeps its own ending", async () => {
-  const node = await startClusterNode({ id: 'own', threads: 0, listen: { port: 0 } });
-  const conn = await connect({ port: node.port! });
-  try {
-    const { wire, frames, sub } = await saidHello(node, conn, 'again', 6);
-    const hello = frames.find((f) => f.kind === NodeKind.HELLO)!;
+  await withRawPeer({ id: 'own', threads: 0 }, 'again', 6, async (_node, { wire, frames, hello }) => {
     const id = hello.thread * 2 ** 32 + SPAWN_BLOCK.base + hello.n * SPAWN_BLOCK.slotSpan + 1;
     const text = `${require.resolve('./remote-entries')}\nadder\n`;
     wire.next(nodeFrame(NodeKind.SPAWN, { to: id, thread: hello.thread, text, body: Buffer.from([0x02]), n: 16 })); // adds 1
@@ -238,19 +249,11 @@ test("a peer's SPAWN of an id live on the node's own thread: a RangeError to the
     const down = frames.find((f) => f.kind === NodeKind.DOWN)!;
     expect(down).toMatchObject({ tag: 9, text: 'killed' });
     expect(down.body.length).toBe(0);
-    sub.unsubscribe();
-  } finally {
-    await conn.close();
-    await node.close();
-  }
+  });
 });
 
 test("a SPAWN's module: an absolute path or a file: URL; a relative one, or a text naming no export, fails as an entry that does not load (EntryError)", async () => {
-  const node = await startClusterNode({ id: 'loader', threads: 0, listen: { port: 0 } });
-  const conn = await connect({ port: node.port! });
-  try {
-    const { wire, frames, sub } = await saidHello(node, conn, 'spawner', 8);
-    const hello = frames.find((f) => f.kind === NodeKind.HELLO)!;
+  await withRawPeer({ id: 'loader', threads: 0 }, 'spawner', 8, async (_node, { wire, frames, hello }) => {
     const idOf = (k: number) => hello.thread * 2 ** 32 + SPAWN_BLOCK.base + hello.n * SPAWN_BLOCK.slotSpan + k;
     const spawn = (k: number, text: string) => wire.next(nodeFrame(NodeKind.SPAWN, { to: idOf(k), thread: hello.thread, text, body: Buffer.from([0x02]), n: 16, from: 100 + k }));
     const exitOf = async (k: number) => {
@@ -267,11 +270,7 @@ test("a SPAWN's module: an absolute path or a file: URL; a relative one, or a te
     wire.next(nodeFrame(NodeKind.REQUEST, { call: 1, to: idOf(3), thread: hello.thread, n: 30_000, body: Buffer.from([0x0a]) }));
     await until(() => frames.some((f) => f.call === 1));
     expect(frames.find((f) => f.call === 1)).toMatchObject({ kind: NodeKind.REPLY, body: Buffer.from([0x0c]) });
-    sub.unsubscribe();
-  } finally {
-    await conn.close();
-    await node.close();
-  }
+  });
 });
 
 test("a LOAD's text is read only as loadText writes it: anything else leaves the last loads standing", () => {
