@@ -74,8 +74,8 @@ export class WireSubject<T, in In = never> extends Subject<T> {
    * way out; while it serves, a send that waits for room pauses reading too (no request read while replies wait).
    */
   server: { readerGone(): void } | undefined = undefined;
-  /** @internal Told (synchronously: defer what it does) when the far side closes the way out, with why (a STOP, a refusal, the peer gone). */
-  wayOutClosed: ((error: Error) => void) | undefined = undefined;
+  /** @internal Told (synchronously: defer what it does) when the way out closes, with why; `stopped`: the peer's STOP. */
+  wayOutClosed: ((error: Error, stopped: boolean) => void) | undefined = undefined;
 
   /** @internal Use `open(end, codec)`. */
   constructor(
@@ -278,7 +278,7 @@ export class WireSubject<T, in In = never> extends Subject<T> {
       writeClosed: (error, stopped, reported) => {
         if (!this.outbox.close(error, stopped)) return;
         this.server?.readerGone();
-        this.wayOutClosed?.(error);
+        this.wayOutClosed?.(error, stopped);
         if (stopped || reported || isPeerGone(error)) return;
         // Refused (the schema, ...): both ends fail, this one's subscribers too.
         this.inbox.stop();

@@ -65,3 +65,12 @@ export class Loads {
     return thread;
   }
 }
+
+/** The next of 0..size-1 after `last`, in turn, that `used` does not hold (a new link's spawn-id block and counter); -1 when it holds them all. */
+export function nextFree(used: ReadonlySet<number>, last: number, size: number): number {
+  for (let i = 1; i <= size; i++) {
+    const next = (last + i) % size;
+    if (!used.has(next)) return next;
+  }
+  return -1;
+}

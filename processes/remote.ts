@@ -32,7 +32,7 @@ import { LINK_COUNTERS, NODE_CHANNEL, NodeFrameCodec, nodeFrame, NodeKind, SPAWN
 import { receiveFrame } from './remote-inbound';
 import { NatsMeeting, type Carrier } from './remote-nats';
 import { RemotePeer } from './remote-peer';
-import { LOAD_INTERVAL, loadText } from './remote-place';
+import { LOAD_INTERVAL, loadText, nextFree } from './remote-place';
 import { forgetShadows, relayOut, tellWorkers } from './remote-relay';
 import type { Scheduler } from './scheduler';
 import type { EntryCodecs, EntryLike, LookupOptions, Process, ProcessRef, SpawnOptions } from './types';
@@ -220,17 +220,23 @@ class Cluster implements ClusterNode {
       };
       // A peer that is no node (any rxwire TCP listener, say) takes the link and says nothing: not waited for ever.
       const silent = setTimeout(() => refuse(`said no HELLO within ${this.helloMs} ms (is it a node?)`), this.helloMs);
-      const ended = (err?: unknown) => {
-        if (!this.carriers.has(carrier)) return; // ended already (a STOP, then the connection's end)
-        if (!peer) return refuse('closed the link before its HELLO', err);
+      let lost = false;
+      // The peer can be sent nothing more: what waits on it settles now, once (its links fire, its calls reject).
+      const unreachable = () => {
+        if (lost || !peer) return;
+        lost = true;
         if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
         peer.drop('noconnection');
         forgetShadows(peer);
         tellWorkers(this.s, peer, false);
+      };
+      const ended = (err?: unknown) => {
+        if (!peer) return refuse('closed the link before its HELLO', err);
+        unreachable();
         close();
       };
-      // A STOP (the peer reads no more) ends the link as a drop does: what would be sent on could only be lost.
-      wire.wayOutClosed = (err) => queueMicrotask(() => ended(err));
+      // A STOP: the peer reads no more, so for this node the link is down; what the peer sends is read on until it hangs up.
+      wire.wayOutClosed = (_err, stopped) => stopped && queueMicrotask(() => (peer ? unreachable() : refuse('stopped reading before its HELLO')));
       this.subs.add(
         wire.subscribe({
           next: (f) => {
@@ -288,13 +294,4 @@ class Cluster implements ClusterNode {
 /** The carrier of a link over TCP: the channel `rxwire.node` of the connection. */
 function tcpCarrier(conn: TcpConnection): Carrier {
   return { wire: conn.open(NODE_CHANNEL, NodeFrameCodec), close: () => conn.close() };
-}
-
-/** The next of 0..size-1 after `last`, in turn, that `used` does not hold; -1 when it holds them all. */
-function nextFree(used: ReadonlySet<number>, last: number, size: number): number {
-  for (let i = 1; i <= size; i++) {
-    const next = (last + i) % size;
-    if (!used.has(next)) return next;
-  }
-  return -1;
 }
