@@ -11,15 +11,16 @@
  *    `processes` (a stray, or two clusters under one name) too, unless one
  *    of them has gone silent (4).
  * 3. Once it has heard exactly `processes` ids (its own included), it says
- *    `ready` with the ids, sorted (and hellos go on until the start is over).
+ *    `ready` with the ids, sorted, and again with every hello until the start
+ *    is over (a publish may be lost; one who forgot a member dropped it).
  *    A `ready` with other members does not count (its sender may have heard
  *    a process this one has not yet, or forgotten one this one still counts).
  * 4. It forgets an id not heard (hello or ready) for `heartbeat.timeout` ms
  *    (at least four hellos), unless it has that id's `ready` with its own
  *    members: a process that died, or was cut off, before the start was over.
- *    Forgetting drops the id's `ready` and every `ready` that names it, this
- *    process's own included: it says `ready` again once it has heard
- *    `processes` ids again. So a dead process is not counted, and its restart
+ *    Forgetting drops the id's `ready`, and this process's own if it named
+ *    the id (it says `ready` again once it has heard `processes` ids again);
+ *    others' that name it stay, and count again if it is heard again. So a dead process is not counted, and its restart
  *    (a new id) joins: a hello from a new id when `processes` are heard
  *    already waits (is not recorded) while one of those has missed two
  *    hellos, and is refused as a stray only when none has.
@@ -113,8 +114,11 @@ export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signa
         if (now - at <= forgetAfter(timeout) || committed(other)) continue;
         lastHeard.delete(other);
         heard.delete(other);
-        for (const [who, list] of readies) if (who === other || list.split(',').includes(other)) readies.delete(who);
-        if (members?.includes(other)) members = undefined; // its own ready named it: said again once processes are heard
+        readies.delete(other); // others' readies that list it stay: they count again if it is heard again
+        if (members?.includes(other)) {
+          members = undefined; // this one's own ready named it: said again once `processes` are heard
+          readies.delete(id);
+        }
       }
     };
     const onMessage = (message: JoinMessage | undefined) => {
@@ -181,6 +185,7 @@ export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signa
     const clock = new SilenceClock(2 * HELLO_INTERVAL_MS);
     timer = setInterval(() => {
       say(hello);
+      if (members) say({ type: 'ready', id, members });
       const now = clock.tick();
       if (now !== undefined) forget(now);
     }, HELLO_INTERVAL_MS);
