@@ -25,6 +25,7 @@
  * was lost), so this worker stays, and its queued values keep draining, until
  * every peer is finished with it; then it drains its connection.
  */
+import { performance } from 'node:perf_hooks';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { NatsWire } from '../transports/nats';
 import type { Codec } from '../core/codec';
@@ -76,7 +77,7 @@ export class NatsLinks implements RemoteLinks {
     this.workers = config.workers;
     this.first = me * config.workers;
     for (let peer = 0; peer < config.processes * config.workers; peer++) if (this.has(peer)) this.running.add(peer);
-    this.heard = new Array(config.processes).fill(Date.now());
+    this.heard = new Array(config.processes).fill(performance.now());
     const onMessage = (err: Error | null, msg: Msg) => {
       if (!err) this.onControl(msg.data);
     };
@@ -173,7 +174,7 @@ export class NatsLinks implements RemoteLinks {
       this.say({ type: 'up', worker: this.index });
       this.checkAllUp();
     } else if (message?.type === 'beat') {
-      if (Number.isInteger(message.process) && message.process >= 0 && message.process < this.heard.length) this.heard[message.process] = Date.now();
+      if (Number.isInteger(message.process) && message.process >= 0 && message.process < this.heard.length) this.heard[message.process] = performance.now();
     } else if (message?.type === 'done') {
       if (Array.isArray(message.allocated) && this.has(message.worker)) this.peerFinished(message.worker, message.allocated);
       this.running.delete(message.worker);

@@ -36,6 +36,7 @@
  * one whose connection closes, with `TransportClosedError`.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { ClusterError, TimeoutError, TransportClosedError } from '../core/errors';
 import type { NatsClusterConfig } from './nats-config';
@@ -70,7 +71,7 @@ export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signa
   const { interval, timeout } = config.heartbeat;
   const hello: HelloMessage = { type: 'hello', v: CLUSTER_VERSION, id, processes: config.processes, workers: config.workers, process: config.process ?? null, heartbeat: [interval, timeout] };
   const heard = new Map<string, HelloMessage>([[id, hello]]);
-  /** When each other id recorded in `heard` was last heard (`Date.now()`). */
+  /** When each other id recorded in `heard` was last heard (`performance.now()`). */
   const lastHeard = new Map<string, number>();
   const readies = new Map<string, string>();
   let members: string[] | undefined;
@@ -142,7 +143,7 @@ export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signa
           fail(new ClusterError(`NATS cluster ${config.name}: process ${message.id} has ${shape(message)}, this one (${id}) ${shape(hello)}`));
           return;
         }
-        const now = Date.now();
+        const now = performance.now();
         if (!heard.has(message.id) && heard.size === config.processes) {
           // One that missed two hellos may be dead, to be forgotten: the newcomer (its restart?) waits till then.
           if ([...lastHeard].some(([other, at]) => now - at > 2 * HELLO_INTERVAL_MS && !committed(other))) return;
@@ -159,7 +160,7 @@ export function joinCluster(nc: NatsConnection, config: NatsClusterConfig, signa
         }
       } else if (message.type === 'ready' && Array.isArray(message.members)) {
         readies.set(message.id, message.members.join(','));
-        if (lastHeard.has(message.id)) lastHeard.set(message.id, Date.now());
+        if (lastHeard.has(message.id)) lastHeard.set(message.id, performance.now());
       }
       if (members && members.every((m) => readies.get(m) === members!.join(','))) {
         try {
