@@ -205,7 +205,7 @@ export class NatsLinks implements RemoteLinks {
     const now = this.clock.tick();
     if (now === undefined) return; // this thread was held: read the beats that waited first
     this.heard.forEach((at, p) => {
-      if (p !== this.setup.process && now - at > timeout) this.processLost(p, `not heard for ${now - at} ms (heartbeat timeout ${timeout} ms)`);
+      if (p !== this.setup.process && now - at > timeout) this.processLost(p, `not heard for ${Math.round(now - at)} ms (heartbeat timeout ${timeout} ms)`);
     });
   }
 
