@@ -13,9 +13,9 @@
  *   (start, mailbox) => mailbox.letters.pipe(scan((n, l) => (l.reply(n + l.message), n + l.message), start)));
  * ```
  */
+import { isAbsolute } from 'node:path';
 import { isCodec } from '../core/codec';
 import { EntryError } from '../core/errors';
-import { isAbsolute } from 'node:path';
 import { modulePath, type ModuleRef } from '../threads/load-module';
 import type { Entry, EntryCodecs, EntryFunction, EntryLike } from './types';
 

@@ -42,6 +42,11 @@ test('a thread that made its last process id refuses the next spawn (RangeError)
   }
 });
 
+/** 200 requests to `deaf` (which answers none), each timing out after 20 ms: how each ended, by error name. */
+function timeOut200(deaf: { request(message: number, options: { timeout: number }): Promise<unknown> }): Promise<unknown[]> {
+  return Promise.all(Array.from({ length: 200 }, () => deaf.request(1, { timeout: 20 }).catch((e: Error) => e.name)));
+}
+
 test('a request to a process on the same thread that answers none is forgotten when it times out (the askers of such a process grew for ever)', async () => {
   const baseline = liveThreads();
   const node = startNode({ threads: 0 });
@@ -49,7 +54,7 @@ test('a request to a process on the same thread that answers none is forgotten w
     const deaf = node.spawn(ignorer, null);
     const here = (node as unknown as { here: { scheduler: { procs: { get(id: number): { asked: Set<unknown> | null } | undefined } } } }).here.scheduler;
     const asked = () => here.procs.get(deaf.id)?.asked?.size ?? 0;
-    const timedOut = await Promise.all(Array.from({ length: 200 }, () => deaf.request(1, { timeout: 20 }).catch((e: Error) => e.name)));
+    const timedOut = await timeOut200(deaf);
     expect(timedOut).toEqual(Array(200).fill('TimeoutError'));
     expect(asked()).toBe(0);
     const waiting = deaf.request(1, { timeout: 60_000 }).catch((e: Error) => e.name);
@@ -69,7 +74,7 @@ test('a request from another thread to a process that answers none is forgotten 
     expect(await node.spawn(echo, null, T0).request(1, LONG)).toBe(2); // the worker is up
     const deaf = node.spawn(ignorer, null, T0);
     const askers = node.spawn(askersOf, null, T0); // on the worker, beside it
-    const timedOut = await Promise.all(Array.from({ length: 200 }, () => deaf.request(1, { timeout: 20 }).catch((e: Error) => e.name)));
+    const timedOut = await timeOut200(deaf);
     expect(timedOut).toEqual(Array(200).fill('TimeoutError'));
     // Each FORGET went at its request's time-out, on the ring this request follows them on: read before it.
     expect(await askers.request(deaf.id, LONG)).toBe(0);
